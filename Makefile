@@ -1,0 +1,42 @@
+# The two commands of the README, and the steps they are made of. Everything they need is installed here:
+# npm packages from the lockfile, and the Go-built cluster servers (cached in ~/.cache/perennial by their pins).
+SHELL := /bin/bash
+NPM_STAMP := node_modules/.perennial-installed
+
+.PHONY: test demo deps servers typecheck lint unit integration e2e build cluster
+
+test: deps servers typecheck lint
+	npx tsx scripts/run-tests.ts all
+
+demo: deps servers
+	npx tsx scripts/demo.ts
+
+deps: $(NPM_STAMP)
+
+$(NPM_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+servers:
+	localcluster/build-servers.sh >/dev/null
+
+typecheck: deps
+	npx tsc --noEmit -p .
+
+lint: deps
+	npx eslint .
+
+unit: deps
+	npx tsx scripts/run-tests.ts unit
+
+integration: deps servers
+	npx tsx scripts/run-tests.ts integration
+
+e2e: deps servers
+	npx tsx scripts/run-tests.ts e2e
+
+build: deps
+	node scripts/bundle.mjs
+
+cluster: deps servers
+	npx tsx localcluster/cli.ts up

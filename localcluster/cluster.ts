@@ -1,0 +1,312 @@
+// A real local control plane on loopback: etcd, kube-apiserver, optionally kube-controller-manager, and MinIO,
+// built from pinned Go modules (build-servers.sh) and started on free ports. Returns what a client needs
+// (a kubeconfig, tokens, the S3 endpoint and credentials) and tears everything down on stop(), on Ctrl-C and
+// when the process exits, leaving only the component logs (under .cache/logs/, the newest runs kept).
+import { execFile } from 'node:child_process';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { onExit } from './cleanup.js';
+import { freePorts, waitHealthy } from './net.js';
+import { ManagedProcess } from './process.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const repoRoot = resolve(here, '..');
+const keepLogRuns = 20;
+
+export interface ClusterOptions {
+  /** Run kube-controller-manager (Deployments → ReplicaSets → Pods, Jobs → Pods, garbage collection). Default true. */
+  readonly controllerManager?: boolean;
+  /** Run MinIO. Default true. */
+  readonly minio?: boolean;
+  /** A word naming this cluster in its log folder. */
+  readonly name?: string;
+}
+
+export interface S3Info {
+  readonly endPoint: string;
+  readonly port: number;
+  readonly useSSL: false;
+  readonly accessKey: string;
+  readonly secretKey: string;
+  readonly region: string;
+  /** http://host:port */
+  readonly url: string;
+}
+
+/** Everything a client needs to use a running cluster; JSON-serialisable so a test runner can hand it on. */
+export interface ClusterInfo {
+  readonly server: string;
+  readonly kubeconfigPath: string;
+  /** PEM of the API server's self-signed serving chain. */
+  readonly caData: string;
+  /** Member of system:masters. */
+  readonly adminToken: string;
+  /** Authenticated user "alice" with no roles at all. */
+  readonly unprivilegedToken: string;
+  readonly s3: S3Info | undefined;
+  readonly logDir: string;
+  readonly binDir: string;
+  readonly controllerManager: boolean;
+}
+
+/** Builds (or finds in the cache) the server binaries; returns their folder. */
+export async function ensureServers(): Promise<string> {
+  const script = join(here, 'build-servers.sh');
+  const { stdout } = await promisify(execFile)(script, [], {
+    maxBuffer: 16 * 1024 * 1024,
+    timeout: 80 * 60 * 1000,
+  }).catch((e: unknown) => {
+    const err = e as { stderr?: string; message?: string };
+    throw new Error(`building the local cluster servers failed: ${err.stderr ?? err.message ?? String(e)}`);
+  });
+  const lines = stdout.trim().split('\n');
+  const bin = lines[lines.length - 1];
+  if (!bin) throw new Error('build-servers.sh printed no folder');
+  return bin;
+}
+
+export class LocalCluster {
+  private stopped = false;
+  private readonly unregisterCleanup: () => void;
+
+  private constructor(
+    readonly info: ClusterInfo,
+    private readonly dataDir: string,
+    /** Every server, in start order. */
+    private readonly procs: readonly ManagedProcess[],
+    private readonly apiServer: ManagedProcess,
+    private readonly apiServerHealthUrl: string,
+    private readonly minio: ManagedProcess | undefined,
+  ) {
+    this.unregisterCleanup = onExit(() => rmSync(this.dataDir, { recursive: true, force: true }));
+  }
+
+  get logDir(): string {
+    return this.info.logDir;
+  }
+
+  static async start(options: ClusterOptions = {}): Promise<LocalCluster> {
+    const withCm = options.controllerManager ?? true;
+    const withMinio = options.minio ?? true;
+    const bin = await ensureServers();
+    const logDir = newLogDir(options.name ?? 'cluster');
+    const dataDir = mkdtempSync(join(tmpdir(), 'perennial-cluster-'));
+    // Registered before anything starts, so a failure half-way still removes the folder.
+    const removeData = onExit(() => rmSync(dataDir, { recursive: true, force: true }));
+    const started: ManagedProcess[] = [];
+    try {
+      const [etcdClient = 0, etcdPeer = 0, apiPort = 0, cmPort = 0, minioPort = 0] = await freePorts(5);
+
+      const etcd = new ManagedProcess({
+        name: 'etcd',
+        command: join(bin, 'etcd'),
+        args: [
+          '--name=default',
+          `--data-dir=${join(dataDir, 'etcd')}`,
+          `--listen-client-urls=http://127.0.0.1:${etcdClient}`,
+          `--advertise-client-urls=http://127.0.0.1:${etcdClient}`,
+          `--listen-peer-urls=http://127.0.0.1:${etcdPeer}`,
+          `--initial-advertise-peer-urls=http://127.0.0.1:${etcdPeer}`,
+          `--initial-cluster=default=http://127.0.0.1:${etcdPeer}`,
+          '--unsafe-no-fsync',
+          '--log-level=warn',
+        ],
+        logFile: join(logDir, 'etcd.log'),
+      });
+      etcd.start();
+      started.push(etcd);
+
+      const adminToken = randomBytes(16).toString('hex');
+      const unprivilegedToken = randomBytes(16).toString('hex');
+      const pki = join(dataDir, 'pki');
+      mkdirSync(pki, { recursive: true });
+      writeFileSync(join(pki, 'tokens.csv'),
+        `${adminToken},admin,admin-uid,"system:masters"\n${unprivilegedToken},alice,alice-uid\n`, { mode: 0o600 });
+      const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+      writeFileSync(join(pki, 'sa.key'), privateKey.export({ type: 'pkcs1', format: 'pem' }), { mode: 0o600 });
+      writeFileSync(join(pki, 'sa.pub'), publicKey.export({ type: 'spki', format: 'pem' }));
+
+      const server = `https://127.0.0.1:${apiPort}`;
+      const apiServer = new ManagedProcess({
+        name: 'kube-apiserver',
+        command: join(bin, 'kube-apiserver'),
+        args: [
+          `--etcd-servers=http://127.0.0.1:${etcdClient}`,
+          '--bind-address=127.0.0.1',
+          '--advertise-address=127.0.0.1',
+          `--secure-port=${apiPort}`,
+          `--cert-dir=${join(pki, 'serving')}`,
+          '--service-cluster-ip-range=10.0.0.0/24',
+          '--allow-privileged=true',
+          '--authorization-mode=RBAC',
+          `--service-account-issuer=${server}`,
+          `--service-account-key-file=${join(pki, 'sa.pub')}`,
+          `--service-account-signing-key-file=${join(pki, 'sa.key')}`,
+          `--token-auth-file=${join(pki, 'tokens.csv')}`,
+          // Without kube-controller-manager nothing creates the default ServiceAccounts that this plugin waits for.
+          ...(withCm ? [] : ['--disable-admission-plugins=ServiceAccount']),
+          '--profiling=false',
+          '--v=1',
+        ],
+        logFile: join(logDir, 'kube-apiserver.log'),
+      });
+      const minioCreds = { accessKey: 'perennial', secretKey: randomBytes(12).toString('hex') };
+      const minio = withMinio ? new ManagedProcess({
+        name: 'minio',
+        command: join(bin, 'minio'),
+        args: ['server', join(dataDir, 'minio'), '--address', `127.0.0.1:${minioPort}`, '--quiet'],
+        env: {
+          MINIO_ROOT_USER: minioCreds.accessKey,
+          MINIO_ROOT_PASSWORD: minioCreds.secretKey,
+          MINIO_BROWSER: 'off',
+          MINIO_UPDATE: 'off',
+          MINIO_CI_CD: '1',
+        },
+        logFile: join(logDir, 'minio.log'),
+      }) : undefined;
+
+      await waitHealthy(etcd, `http://127.0.0.1:${etcdClient}/health`, 60_000);
+      apiServer.start();
+      started.push(apiServer);
+      if (minio) {
+        minio.start();
+        started.push(minio);
+      }
+      const healthUrl = `${server}/readyz`;
+      const auth = { Authorization: `Bearer ${adminToken}` };
+      await waitHealthy(apiServer, healthUrl, 120_000, auth);
+      const caData = readFileSync(join(pki, 'serving', 'apiserver.crt'), 'utf8');
+
+      const kubeconfigPath = join(dataDir, 'kubeconfig');
+      writeFileSync(kubeconfigPath, kubeconfigYaml(server, caData, adminToken, 'admin'), { mode: 0o600 });
+
+      let cm: ManagedProcess | undefined;
+      if (withCm) {
+        cm = new ManagedProcess({
+          name: 'kube-controller-manager',
+          command: join(bin, 'kube-controller-manager'),
+          args: [
+            `--kubeconfig=${kubeconfigPath}`,
+            `--authentication-kubeconfig=${kubeconfigPath}`,
+            `--authorization-kubeconfig=${kubeconfigPath}`,
+            `--service-account-private-key-file=${join(pki, 'sa.key')}`,
+            `--root-ca-file=${join(pki, 'serving', 'apiserver.crt')}`,
+            '--leader-elect=false',
+            '--controllers=*',
+            '--bind-address=127.0.0.1',
+            `--secure-port=${cmPort}`,
+            `--cert-dir=${join(pki, 'kcm')}`,
+            '--concurrent-gc-syncs=5',
+            '--v=1',
+          ],
+          logFile: join(logDir, 'kube-controller-manager.log'),
+        });
+        cm.start();
+        started.push(cm);
+        await waitHealthy(cm, `https://127.0.0.1:${cmPort}/healthz`, 120_000);
+      }
+
+      let s3: S3Info | undefined;
+      if (minio) {
+        await waitHealthy(minio, `http://127.0.0.1:${minioPort}/minio/health/ready`, 60_000);
+        s3 = {
+          endPoint: '127.0.0.1',
+          port: minioPort,
+          useSSL: false,
+          ...minioCreds,
+          region: 'us-east-1',
+          url: `http://127.0.0.1:${minioPort}`,
+        };
+      }
+      const info: ClusterInfo = {
+        server, kubeconfigPath, caData, adminToken, unprivilegedToken, s3, logDir, binDir: bin,
+        controllerManager: withCm,
+      };
+      writeFileSync(join(logDir, 'README'), `Logs of a local cluster started at ${new Date().toISOString()}.\n` +
+        `API server ${server}; MinIO ${s3?.url ?? 'not started'}.\n`);
+      removeData();
+      return new LocalCluster(info, dataDir, started, apiServer, healthUrl, minio);
+    } catch (e: unknown) {
+      for (const p of started.reverse()) await p.stop(2000);
+      rmSync(dataDir, { recursive: true, force: true });
+      removeData();
+      throw e;
+    }
+  }
+
+  /** Stops the API server (etcd keeps the data); for tests of clients that must survive an outage. */
+  async stopApiServer(): Promise<void> {
+    await this.apiServer.stop();
+  }
+
+  /** Starts the API server again on the same port and waits until it is ready. */
+  async startApiServer(): Promise<void> {
+    this.apiServer.start();
+    await waitHealthy(this.apiServer, this.apiServerHealthUrl, 120_000, {
+      Authorization: `Bearer ${this.info.adminToken}`,
+    });
+  }
+
+  async stopMinio(): Promise<void> {
+    if (!this.minio) throw new Error('this cluster runs no MinIO');
+    await this.minio.stop();
+  }
+
+  async startMinio(): Promise<void> {
+    if (!this.minio || !this.info.s3) throw new Error('this cluster runs no MinIO');
+    this.minio.start();
+    await waitHealthy(this.minio, `${this.info.s3.url}/minio/health/ready`, 60_000);
+  }
+
+  /** Stops every server, newest first, and removes the data folder; logs stay in logDir. Idempotent. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    for (const p of [...this.procs].reverse()) await p.stop();
+    rmSync(this.dataDir, { recursive: true, force: true });
+    this.unregisterCleanup();
+  }
+}
+
+export function kubeconfigYaml(server: string, caData: string, token: string, user: string): string {
+  const ca = Buffer.from(caData).toString('base64');
+  return [
+    'apiVersion: v1',
+    'kind: Config',
+    'clusters:',
+    '- name: perennial-local',
+    '  cluster:',
+    `    server: ${server}`,
+    `    certificate-authority-data: ${ca}`,
+    'users:',
+    `- name: ${user}`,
+    '  user:',
+    `    token: ${token}`,
+    'contexts:',
+    '- name: perennial-local',
+    '  context:',
+    '    cluster: perennial-local',
+    `    user: ${user}`,
+    '    namespace: default',
+    'current-context: perennial-local',
+    '',
+  ].join('\n');
+}
+
+function newLogDir(name: string): string {
+  const root = join(repoRoot, '.cache', 'logs');
+  mkdirSync(root, { recursive: true });
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const dir = join(root, `${stamp}-${process.pid}-${name}`);
+  mkdirSync(dir, { recursive: true });
+  // Keep the newest runs only; the folder names sort by time.
+  const runs = readdirSync(root).sort();
+  for (const old of runs.slice(0, Math.max(0, runs.length - keepLogRuns))) {
+    rmSync(join(root, old), { recursive: true, force: true });
+  }
+  return dir;
+}
