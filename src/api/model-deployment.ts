@@ -1,0 +1,180 @@
+// ModelDeployment: like an Argo Rollout that knows about models. Serves a model version with the model server and
+// moves a new version from canary (or shadow, or blue-green preview) to stable, judged by live gates.
+import type { apiVersion} from './common.js';
+import { conditions, duration, nodeSelector, objectName, resources, tolerations, type ObjectMeta } from './common.js';
+import { s, type Infer } from './schema.js';
+
+export const modelDeploymentKind = 'ModelDeployment';
+
+const model = s.object('The model to serve: a fixed artifact, or the champion of a TrainingPipeline.', {
+  fromPipeline: objectName('A TrainingPipeline in this namespace: its champion is served, and each new champion is rolled out.'),
+  version: s.string('With fromPipeline: serve this version instead of following the champion (a pin).', { minLength: 1, maxLength: 63 }),
+  uri: s.string('A fixed model: s3://bucket/prefix of a published version (the folder holding manifest.json).', { minLength: 6, maxLength: 1100 })
+    .rule('self.startsWith(\'s3://\')', 'must be an s3://bucket/prefix URI'),
+}).rule('has(self.uri) != has(self.fromPipeline)', 'set exactly one of model.uri and model.fromPipeline')
+  .rule('!has(self.version) || has(self.fromPipeline)', 'model.version pins a version of model.fromPipeline and needs it', { fieldPath: '.version' });
+
+const server = s.object('The model-server pods.', {
+  image: s.string('The server image (perennial-server).', { minLength: 1, maxLength: 512 }),
+  replicas: s.integer('Pods serving the stable version; the canary takes a share of them as its weight grows.', { minimum: 1, maximum: 1000 }).default(2),
+  port: s.integer('Container port of the HTTP API.', { minimum: 1, maximum: 65535 }).default(8080),
+  resources,
+  nodeSelector,
+  tolerations,
+  maxBatchSize: s.integer('Most requests batched into one model call.', { minimum: 1, maximum: 4096 }).default(32),
+  maxBatchDelayMs: s.integer('Longest a request waits for a batch to fill.', { minimum: 0, maximum: 1000 }).default(2),
+  logPredictions: s.boolean('Log inputs and predictions to the object store (needed for feedback-driven retraining).').default(true),
+}, ['image']);
+
+const step = s.object('One canary step: exactly one of setWeight, pause or analysis.', {
+  setWeight: s.integer('Percent (0-100) of traffic the candidate gets from this step on.', { minimum: 0, maximum: 100 }),
+  pause: s.object('Wait: for a duration, or until promoted when no duration is given.', {
+    duration: duration('How long to wait.'),
+  }),
+  analysis: s.object('Judge the candidate by the analysis gates before going on.', {
+    duration: duration('How long the measurement window lasts; default analysis.interval.'),
+  }),
+}).rule('(has(self.setWeight) ? 1 : 0) + (has(self.pause) ? 1 : 0) + (has(self.analysis) ? 1 : 0) == 1',
+  'each step sets exactly one of setWeight, pause or analysis');
+
+const defaultSteps = [{ setWeight: 20 }, { analysis: {} }, { setWeight: 50 }, { analysis: {} }];
+
+const canary = s.object('Canary: the candidate takes a growing share of traffic, step by step.', {
+  steps: s.array('The steps, in order. After the last one the candidate is promoted.', step, { minItems: 1, maxItems: 32 })
+    .rule('self.filter(x, has(x.setWeight)).map(x, x.setWeight).isSorted()', 'setWeight values must increase from step to step')
+    .rule('self.filter(x, has(x.setWeight)).all(x, self.filter(y, has(y.setWeight) && y.setWeight == x.setWeight).size() == 1)',
+      'setWeight values must increase from step to step (no repeats)'),
+}, ['steps']);
+
+const blueGreen = s.object('Blue-green: the candidate runs at full size behind a preview Service; promotion switches all traffic at once.', {
+  autoPromoteAfter: duration('Promote on its own this long after the preview is ready and its analysis passed; unset: wait for a promote.'),
+  previewReplicas: s.integer('Pods of the preview; default server.replicas.', { minimum: 1, maximum: 1000 }),
+});
+
+const shadow = s.object('Shadow first: before any real traffic, the candidate gets a mirrored share; its answers are compared, never returned.', {
+  percent: s.integer('Percent of requests mirrored to the candidate.', { minimum: 1, maximum: 100 }).default(100),
+  duration: duration('How long the shadow phase lasts at least.').default('5m'),
+  minAgreement: s.number('Smallest share (0-1) of mirrored requests on which candidate and stable agree.', { minimum: 0, maximum: 1 }).default(0.9),
+});
+
+const gatewayAPI = s.object('Traffic split by a Gateway API HTTPRoute that the operator owns.', {
+  parentRefs: s.array('The Gateways the route attaches to.', s.object('A Gateway reference.', {
+    name: s.string('Gateway name.', { minLength: 1, maxLength: 253 }),
+    namespace: s.string('Gateway namespace; default this one.', { maxLength: 63 }),
+    sectionName: s.string('Listener name on the Gateway.', { maxLength: 253 }),
+  }, ['name']), { minItems: 1, maxItems: 32 }),
+  hostnames: s.array('Hostnames the route matches.', s.string('A hostname.', { maxLength: 253 }), { maxItems: 16 }),
+  pathPrefix: s.string('Path prefix the route matches.', { maxLength: 1024 }).default('/'),
+}, ['parentRefs']);
+
+const trafficRouting = s.object('How traffic is split between stable and candidate.', {
+  type: s.enum('Replicas: by ready replicas behind one Service (no mesh needed, granularity 1/replicas); GatewayAPI: exact weights on an HTTPRoute.', ['Replicas', 'GatewayAPI'] as const).default('Replicas'),
+  gatewayAPI,
+}).rule('(self.type == \'GatewayAPI\') == has(self.gatewayAPI)', 'set trafficRouting.gatewayAPI exactly when type is GatewayAPI');
+
+const gates = s.object('Live gates; a failed gate aborts the rollout and rolls back. Unset gates are not checked.', {
+  maxErrorRate: s.number('Largest share (0-1) of failed requests on the candidate.', { minimum: 0, maximum: 1 }).default(0.01),
+  maxLatencyP99Ms: s.number('Largest p99 latency of the candidate, in milliseconds.', { minimum: 0 }),
+  minAccuracy: s.number('Smallest live accuracy (from feedback labels) of the candidate.', { minimum: 0, maximum: 1 }),
+  maxAccuracyDrop: s.number('Largest amount the candidate\'s live accuracy may trail the stable version\'s.', { minimum: 0, maximum: 1 }),
+  maxDriftPsi: s.number('Largest PSI of any feature on the candidate\'s traffic versus its training profile.', { minimum: 0 }),
+});
+
+const analysis = s.object('How candidates are measured and judged.', {
+  interval: duration('Time between measurements, and the default length of an analysis step.').default('30s'),
+  minSamples: s.integer('Requests (and, for accuracy gates, labelled requests) needed before any verdict; fewer is inconclusive.', { minimum: 1 }).default(100),
+  inconclusiveLimit: s.integer('Inconclusive analyses in a row after which the rollout pauses for a person.', { minimum: 1 }).default(10),
+  gates: gates.default({ maxErrorRate: 0.01 }),
+  provider: s.object('Where live metrics come from.', {
+    type: s.enum('Pods: scrape the server pods\' /metrics directly (no Prometheus needed); Prometheus: PromQL against a Prometheus server.', ['Pods', 'Prometheus'] as const).default('Pods'),
+    prometheusURL: s.string('With type Prometheus: the server\'s base URL.', { maxLength: 1024 }),
+  }).rule('self.type != \'Prometheus\' || has(self.prometheusURL)', 'provider.prometheusURL is required with type Prometheus'),
+});
+
+const rollout = s.object('How a new version replaces the serving one.', {
+  strategy: s.enum('Canary (steps of weight, pause and analysis) or BlueGreen (preview, then switch).', ['Canary', 'BlueGreen'] as const).default('Canary'),
+  canary: canary.default({ steps: defaultSteps }),
+  blueGreen,
+  shadow,
+  trafficRouting: trafficRouting.default({ type: 'Replicas' }),
+  analysis: analysis.default({ interval: '30s', minSamples: 100, inconclusiveLimit: 10, gates: { maxErrorRate: 0.01 } }),
+  rollbackWindow: duration('How long the previous version stays ready after a promotion, for an instant rollback.').default('1h'),
+  paused: s.boolean('Hold the rollout where it is.').default(false),
+});
+
+export const modelDeploymentSpecSchema = s.object('Which model to serve and how to roll out new versions.', {
+  model,
+  server,
+  rollout: rollout.default({
+    strategy: 'Canary',
+    canary: { steps: defaultSteps },
+    trafficRouting: { type: 'Replicas' },
+    analysis: { interval: '30s', minSamples: 100, inconclusiveLimit: 10, gates: { maxErrorRate: 0.01 } },
+    rollbackWindow: '1h',
+    paused: false,
+  }),
+}, ['model', 'server']);
+
+export const deploymentPhases = ['Pending', 'Progressing', 'Paused', 'Healthy', 'Degraded'] as const;
+export const verdicts = ['Passed', 'Failed', 'Inconclusive'] as const;
+
+const analysisRecord = s.object('One analysis of the candidate.', {
+  time: s.string('When it was judged.', { format: 'date-time' }),
+  version: s.string('The candidate version.', { maxLength: 63 }),
+  step: s.integer('The canary step index (or -1 for shadow, -2 for blue-green preview).'),
+  verdict: s.enum('Passed, Failed or Inconclusive (too little data).', verdicts),
+  measurements: s.map('The measured values (errorRate, latencyP99Ms, accuracy, samples, ...).', s.number('A value.')),
+  message: s.string('Which gate decided, with the values and bounds.', { maxLength: 2048 }),
+}, ['time', 'version', 'verdict']);
+
+const liveMetrics = s.object('What the serving pods measured recently (read by TrainingPipeline triggers).', {
+  time: s.string('When these were measured.', { format: 'date-time' }),
+  version: s.string('The version measured (the stable one).', { maxLength: 63 }),
+  requestRate: s.number('Requests per second.'),
+  errorRate: s.number('Share of failed requests.'),
+  latencyP99Ms: s.number('p99 latency in milliseconds.'),
+  accuracy: s.number('Live accuracy from feedback labels.'),
+  rmse: s.number('Live RMSE from feedback labels (regression).'),
+  labelledSamples: s.integer('Labelled predictions behind accuracy/rmse.', { minimum: 0 }),
+  drift: s.map('PSI per feature against the training profile.', s.number('PSI.')),
+  maxDriftPsi: s.number('The largest PSI of any feature.'),
+  driftSamples: s.integer('Requests behind the drift figures.', { minimum: 0 }),
+});
+
+export const modelDeploymentStatusSchema = s.object('The observed state of the deployment.', {
+  observedGeneration: s.integer('The metadata.generation this status describes.', { minimum: 0 }),
+  phase: s.enum('Summary of the rollout.', deploymentPhases),
+  conditions,
+  stableVersion: s.string('The version serving most traffic.', { maxLength: 63 }),
+  stableURI: s.string('Artifact URI of the stable version.', { maxLength: 1100 }),
+  canaryVersion: s.string('The candidate being rolled out, if any.', { maxLength: 63 }),
+  canaryURI: s.string('Artifact URI of the candidate.', { maxLength: 1100 }),
+  previousVersion: s.string('The version before the current stable one, kept for rollbackWindow.', { maxLength: 63 }),
+  abortedVersion: s.string('A candidate that failed its gates; it is not retried until a retry or a newer version.', { maxLength: 63 }),
+  currentStep: s.integer('Index of the canary step in progress.', { minimum: 0 }),
+  stepStartTime: s.string('When the current step began.', { format: 'date-time' }),
+  canaryWeight: s.integer('Percent of traffic to the candidate (actual, after rounding to replicas).', { minimum: 0, maximum: 100 }),
+  stableWeight: s.integer('Percent of traffic to the stable version.', { minimum: 0, maximum: 100 }),
+  inconclusiveCount: s.integer('Inconclusive analyses in a row.', { minimum: 0 }),
+  analysis: s.array('The latest analyses, newest first.', analysisRecord, { maxItems: 20 }),
+  liveMetrics,
+  lastPromote: s.string('The perennial.dev/promote annotation value last acted on.', { maxLength: 256 }),
+  lastAbort: s.string('The perennial.dev/abort annotation value last acted on.', { maxLength: 256 }),
+  lastRetry: s.string('The perennial.dev/retry annotation value last acted on.', { maxLength: 256 }),
+  message: s.string('A sentence on the current state.', { maxLength: 4096 }),
+});
+
+export type ModelDeploymentSpec = Infer<typeof modelDeploymentSpecSchema>;
+export type ModelDeploymentStatus = Infer<typeof modelDeploymentStatusSchema>;
+export type AnalysisRecord = Infer<typeof analysisRecord>;
+export type LiveMetrics = Infer<typeof liveMetrics>;
+export type DeploymentPhase = (typeof deploymentPhases)[number];
+export type Verdict = (typeof verdicts)[number];
+
+export interface ModelDeployment {
+  apiVersion: typeof apiVersion;
+  kind: typeof modelDeploymentKind;
+  metadata: ObjectMeta;
+  spec: ModelDeploymentSpec;
+  status?: ModelDeploymentStatus;
+}

@@ -1,0 +1,262 @@
+// TrainingPipeline: like a CronJob that knows about models. When a trigger fires it runs the trainer as a Job,
+// then blesses the candidate as the new champion or rejects it by the evaluation gates.
+import type { apiVersion} from './common.js';
+import { conditions, type ObjectMeta, duration, nodeSelector, objectName, resources, tolerations } from './common.js';
+import { s, type Infer } from './schema.js';
+
+export const trainingPipelineKind = 'TrainingPipeline';
+
+// Cron fields as RE2 without backslashes (CEL string literals would need them doubled): value, range, step, list.
+function cronField(value: string): string {
+  const item = `([*]|(${value})(-(${value}))?)(/[0-9]{1,2})?`;
+  return `${item}(,${item})*`;
+}
+const months = 'JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC';
+const days = 'SUN|MON|TUE|WED|THU|FRI|SAT';
+export const cronPattern = '^(@(yearly|annually|monthly|weekly|daily|hourly)|' + [
+  cronField('[0-5]?[0-9]'),
+  cronField('[01]?[0-9]|2[0-3]'),
+  cronField('0?[1-9]|[12][0-9]|3[01]|[?]'),
+  cronField(`0?[1-9]|1[0-2]|${months}`),
+  cronField(`[0-7]|${days}|[?]`),
+].join('[ ]+') + ')$';
+
+export const metricNames = ['accuracy', 'macroF1', 'rocAuc', 'logLoss', 'rmse', 'mae', 'r2'] as const;
+export type MetricName = (typeof metricNames)[number];
+
+const metric = (description: string) => s.enum(description, metricNames);
+
+const source = s.object('Objects in the store that hold training rows.', {
+  bucket: s.string('Bucket holding the data; defaults to the operator\'s bucket.', { minLength: 3, maxLength: 63 }),
+  prefix: s.string('Key prefix: every object under it is read (for example data/weather/).', { minLength: 1, maxLength: 1024 }),
+  format: s.enum('How the objects are encoded.', ['csv', 'jsonl'] as const).default('csv'),
+}, ['prefix']);
+
+const feature = s.object('One input column of the model.', {
+  name: s.string('Column name in the data.', { minLength: 1, maxLength: 128 }),
+  type: s.enum('numeric: standardised; categorical: one-hot encoded with an "unknown" bucket.', ['numeric', 'categorical'] as const),
+  categories: s.array('For categorical features: the allowed values. Rows with others fail validation unless validation.allowUnseenCategories.',
+    s.string('A category.', { maxLength: 256 }), { maxItems: 256 }),
+  min: s.number('For numeric features: the smallest valid value (validation).'),
+  max: s.number('For numeric features: the largest valid value (validation).'),
+}, ['name', 'type']).rule('!has(self.categories) || self.type == \'categorical\'', 'categories only apply to categorical features', { fieldPath: '.categories' })
+  .rule('!(has(self.min) || has(self.max)) || self.type == \'numeric\'', 'min and max only apply to numeric features')
+  .rule('!(has(self.min) && has(self.max)) || self.min <= self.max', 'min must not be greater than max');
+
+const schema = s.object('The columns of the data: features, label and time.', {
+  features: s.array('Input columns, in the order the model sees them.', feature,
+    { minItems: 1, maxItems: 256, listType: 'map', mapKeys: ['name'] }),
+  label: s.object('The column to predict.', {
+    name: s.string('Column name of the label.', { minLength: 1, maxLength: 128 }),
+    task: s.enum('classification: the label is a category; regression: a number.', ['classification', 'regression'] as const),
+  }, ['name', 'task']),
+  timestampColumn: s.string('Column holding each row\'s time (ISO 8601 or epoch seconds); drives the window and the time-based holdout.', { maxLength: 128 }),
+}, ['features', 'label']).rule('self.features.all(f, f.name != self.label.name)', 'the label column must not also be a feature', { fieldPath: '.label.name' })
+  .rule('!has(self.timestampColumn) || self.features.all(f, f.name != self.timestampColumn)', 'the timestamp column must not also be a feature', { fieldPath: '.timestampColumn' });
+
+const data = s.object('Where the training data comes from and what it looks like.', {
+  sources: s.array('Object-store prefixes to read rows from.', source, { minItems: 1, maxItems: 16 }),
+  schema,
+  window: s.object('Which rows count as recent: the last N rows or the last span of time (by timestampColumn).', {
+    lastRows: s.integer('Train on at most the newest N rows.', { minimum: 1 }),
+    duration: duration('Train on rows newer than this, relative to the newest row.'),
+  }).rule('!(has(self.lastRows) && has(self.duration))', 'set either lastRows or duration, not both'),
+  replayFraction: s.number('Share (0-1) of rows older than the window mixed back in, so the model does not forget.', { minimum: 0, maximum: 1 }).default(0),
+  feedbackFrom: objectName('A ModelDeployment in this namespace whose logged predictions, joined with their feedback labels, are added to the training data.'),
+}, ['sources', 'schema']).rule('!has(self.window) || !has(self.window.duration) || has(self.schema.timestampColumn)',
+  'a window duration needs schema.timestampColumn', { fieldPath: '.window.duration' });
+
+const validation = s.object('Checks the data must pass before training; a failing run publishes nothing.', {
+  minRows: s.integer('Fewest rows to train on.', { minimum: 1 }).default(100),
+  maxMissingRate: s.number('Largest share (0-1) of missing values in any column.', { minimum: 0, maximum: 1 }).default(0.1),
+  allowUnseenCategories: s.boolean('Accept categorical values outside a feature\'s categories (they map to "unknown").').default(false),
+  minClassShare: s.number('Smallest share (0-1) of rows any label class may have (classification).', { minimum: 0, maximum: 1 }),
+  maxSchemaDriftPsi: s.number('Largest PSI of any feature against the previous run\'s profile; above it the data is rejected as a schema or pipeline break.', { minimum: 0 }),
+});
+
+const schedule = s.object('Run on a cron schedule.', {
+  cron: s.string('Standard 5-field cron expression (minute hour day-of-month month day-of-week) or a macro such as @daily.', { minLength: 1, maxLength: 128 })
+    .rule(`self.matches('${cronPattern}')`, 'must be a 5-field cron expression such as "0 3 * * *" or a macro such as @daily'),
+  timeZone: s.string('IANA time zone of the schedule, such as Europe/Berlin; default UTC.', { maxLength: 64 }),
+  startingDeadline: duration('A run that could not start this long after its scheduled time is skipped; one missed run is caught up after downtime.').default('1h'),
+}, ['cron']);
+
+const newData = s.object('Run when enough new data has arrived under the sources since the last run.', {
+  minObjects: s.integer('New or changed objects needed.', { minimum: 1 }),
+  minRows: s.integer('New rows needed (counted from the new objects).', { minimum: 1 }),
+}).rule('has(self.minObjects) || has(self.minRows)', 'set minObjects or minRows');
+
+const driftTrigger = s.object('Run when a ModelDeployment reports feature drift above a threshold for long enough.', {
+  deployment: objectName('The ModelDeployment (same namespace) whose live drift is watched.'),
+  psiThreshold: s.number('Drift when any feature\'s PSI exceeds this (0.1 moderate, 0.25 major).', { minimum: 0 }).default(0.25),
+  for: duration('How long the drift must persist before a run starts.').default('10m'),
+}, ['deployment']);
+
+const performanceTrigger = s.object('Run when a ModelDeployment\'s live quality from feedback labels falls below a threshold.', {
+  deployment: objectName('The ModelDeployment (same namespace) whose live metrics are watched.'),
+  metric: s.enum('The live metric to watch.', ['accuracy', 'rmse'] as const).default('accuracy'),
+  threshold: s.number('For accuracy: run when below it; for rmse: run when above it.'),
+  minSamples: s.integer('Labelled predictions needed before the metric is trusted.', { minimum: 1 }).default(100),
+  for: duration('How long the metric must stay on the wrong side before a run starts.').default('10m'),
+}, ['deployment', 'threshold']);
+
+const triggers = s.object('What starts a training run. Any trigger may fire; a run can also be started by the annotation perennial.dev/trigger.', {
+  schedule,
+  newData,
+  drift: driftTrigger,
+  performance: performanceTrigger,
+  minInterval: duration('Least time between the starts of two runs, whatever fires.').default('10m'),
+  concurrencyPolicy: s.enum('When a trigger fires during a run: Forbid waits for it to end; Replace stops it and starts anew.', ['Forbid', 'Replace'] as const).default('Forbid'),
+});
+
+const gpu = s.object('GPUs for the training pod.', {
+  count: s.integer('GPUs per training pod.'),
+  resourceName: s.string('Extended resource name of the GPU.', { maxLength: 253 }).default('nvidia.com/gpu'),
+}, ['count']).rule('self.count > 0', 'gpu.count must be greater than 0; leave gpu unset to train on CPU', { fieldPath: '.count' });
+
+const model = s.object('The model to train.', {
+  type: s.enum('Model family. MLP: a multi-layer perceptron for tabular data.', ['MLP'] as const).default('MLP'),
+  hiddenUnits: s.array('Units per hidden layer.', s.integer('Units in this layer.', { minimum: 1, maximum: 4096 }), { maxItems: 8 }).default([64, 32]),
+  activation: s.enum('Activation of the hidden layers.', ['relu', 'tanh', 'sigmoid', 'elu'] as const).default('relu'),
+  dropout: s.number('Dropout rate after each hidden layer (0 disables).', { minimum: 0, maximum: 0.9 }).default(0),
+});
+
+const hyperparameters = s.object('Training hyperparameters.', {
+  epochs: s.integer('Most passes over the training data.', { minimum: 1, maximum: 10000 }).default(50),
+  batchSize: s.integer('Rows per gradient step.', { minimum: 1, maximum: 65536 }).default(64),
+  learningRate: s.number('Adam learning rate.', { minimum: 0 }).rule('self > 0.0', 'learningRate must be greater than 0').default(0.001),
+  earlyStoppingPatience: s.integer('Stop after this many epochs without improvement on the validation split (0 disables).', { minimum: 0 }).default(5),
+  validationSplit: s.number('Share of the training rows held back for early stopping.', { minimum: 0, maximum: 0.5 }).default(0.1),
+});
+
+const trainer = s.object('The training Job: image, resources, placement and the model to train.', {
+  image: s.string('The trainer image (perennial-trainer, or your own that honours the pod contract).', { minLength: 1, maxLength: 512 }),
+  resources,
+  gpu,
+  nodeSelector,
+  tolerations,
+  priorityClassName: s.string('PriorityClass of the training pods.', { maxLength: 253 }),
+  queueName: s.string('Kueue LocalQueue to submit the Job to; the Job is created suspended and Kueue admits it.', { maxLength: 63 }),
+  model,
+  hyperparameters,
+  seed: s.integer('Random seed: the same seed, data and backend give the same model.', { minimum: 0 }).default(42),
+  warmStart: s.enum('Champion: start from the champion\'s weights (incremental); Scratch: start from random weights.', ['Champion', 'Scratch'] as const).default('Scratch'),
+  activeDeadlineSeconds: s.integer('Longest a run may take before it is stopped.', { minimum: 1 }).default(3600),
+  backoffLimit: s.integer('Retries of a failed training pod (invalid data is never retried).', { minimum: 0, maximum: 20 }).default(2),
+}, ['image']);
+
+const threshold = s.object('An absolute bound on a holdout metric.', {
+  metric: metric('The metric.'),
+  min: s.number('The metric must be at least this.'),
+  max: s.number('The metric must be at most this.'),
+}, ['metric']).rule('has(self.min) || has(self.max)', 'set min, max or both');
+
+const evaluation = s.object('How a candidate is judged before it may become the champion.', {
+  holdout: s.object('The rows held out for evaluation: the newest by timestampColumn (or the last rows read).', {
+    fraction: s.number('Share of the newest rows held out.', { minimum: 0.01, maximum: 0.9 }).default(0.2),
+    from: s.string('Instead of a fraction: every row at or after this time (ISO 8601) is held out.', { maxLength: 64 }),
+  }),
+  primaryMetric: metric('The metric that ranks candidates; default accuracy for classification, rmse for regression.'),
+  thresholds: s.array('Absolute minimums or maximums the candidate must meet.', threshold, { maxItems: 16 }),
+  maxRegression: s.number('The candidate may be worse than the champion on the same holdout by at most this much of the primary metric.', { minimum: 0 }).default(0.01),
+  forgetting: s.object('No forgetting: the candidate is also evaluated on an older slice of data.', {
+    from: s.string('Start (ISO 8601) of the historical slice.', { maxLength: 64 }),
+    to: s.string('End (ISO 8601, exclusive) of the historical slice.', { maxLength: 64 }),
+    maxDrop: s.number('Largest drop of the primary metric on the historical slice versus the champion.', { minimum: 0 }).default(0.05),
+  }, ['from', 'to']),
+  slices: s.object('Fairness across slices: metrics per value of a categorical column.', {
+    column: s.string('The column to slice by.', { minLength: 1, maxLength: 128 }),
+    maxGap: s.number('Largest gap of the primary metric between the best and the worst slice.', { minimum: 0 }),
+  }, ['column']),
+});
+
+const retention = s.object('How long model versions are kept in the store.', {
+  keepVersions: s.integer('Versions kept; older ones are deleted. The champion and versions being served are always kept.', { minimum: 1, maximum: 1000 }).default(10),
+  onDelete: s.enum('When the pipeline is deleted: Retain keeps its versions in the store, Delete removes them.', ['Retain', 'Delete'] as const).default('Retain'),
+});
+
+const storage = s.object('Where this pipeline keeps models; defaults come from the operator\'s configuration.', {
+  bucket: s.string('Bucket for models and run artifacts.', { minLength: 3, maxLength: 63 }),
+  prefix: s.string('Key prefix under which this pipeline\'s versions live.', { maxLength: 512 }),
+  credentialsSecret: objectName('A Secret in this namespace with AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY for the store, instead of the operator\'s.'),
+});
+
+export const trainingPipelineSpecSchema = s.object('What to train, when, and how to judge it.', {
+  data,
+  validation: validation.default({ minRows: 100, maxMissingRate: 0.1, allowUnseenCategories: false }),
+  triggers: triggers.default({ minInterval: '10m', concurrencyPolicy: 'Forbid' }),
+  trainer,
+  evaluation: evaluation.default({ maxRegression: 0.01 }),
+  retention: retention.default({ keepVersions: 10, onDelete: 'Retain' }),
+  storage,
+  suspend: s.boolean('Stop starting new runs (a running one finishes).').default(false),
+  historyLimit: s.integer('How many past runs status keeps.', { minimum: 1, maximum: 20 }).default(10),
+}, ['data', 'trainer']).rule(
+  '!has(self.evaluation.slices) || self.data.schema.features.exists(f, f.name == self.evaluation.slices.column && f.type == \'categorical\')',
+  'evaluation.slices.column must name a categorical feature', { fieldPath: '.evaluation.slices.column' },
+).rule(
+  '!has(self.evaluation.thresholds) || self.data.schema.label.task == \'regression\' || self.evaluation.thresholds.all(t, t.metric in [\'accuracy\', \'macroF1\', \'rocAuc\', \'logLoss\'])',
+  'classification pipelines can gate on accuracy, macroF1, rocAuc or logLoss only', { fieldPath: '.evaluation.thresholds' },
+).rule(
+  '!has(self.evaluation.thresholds) || self.data.schema.label.task == \'classification\' || self.evaluation.thresholds.all(t, t.metric in [\'rmse\', \'mae\', \'r2\'])',
+  'regression pipelines can gate on rmse, mae or r2 only', { fieldPath: '.evaluation.thresholds' },
+);
+
+export const runOutcomes = ['Running', 'Blessed', 'Rejected', 'Failed', 'InvalidData'] as const;
+export const triggerKinds = ['Schedule', 'NewData', 'Drift', 'Performance', 'Manual', 'Initial'] as const;
+
+const gateVerdict = s.object('The verdict of one evaluation gate.', {
+  name: s.string('The gate (threshold:accuracy, champion, forgetting, slices, ...).', { maxLength: 128 }),
+  passed: s.boolean('Whether the candidate passed it.'),
+  message: s.string('Measured values and the bound.', { maxLength: 1024 }),
+}, ['name', 'passed']);
+
+const run = s.object('One training run.', {
+  name: s.string('Run name; also the name of its Job.', { maxLength: 63 }),
+  version: s.string('The model version this run publishes.', { maxLength: 63 }),
+  trigger: s.enum('What started the run.', triggerKinds),
+  reason: s.string('Why the trigger fired, in words.', { maxLength: 1024 }),
+  startTime: s.string('When the run started.', { format: 'date-time' }),
+  completionTime: s.string('When the run ended.', { format: 'date-time' }),
+  outcome: s.enum('Running, or how the run ended.', runOutcomes),
+  message: s.string('Details of the outcome.', { maxLength: 4096 }),
+  metrics: s.map('Holdout metrics of the candidate.', s.number('A metric value.')),
+  championMetrics: s.map('Holdout metrics of the champion on the same holdout.', s.number('A metric value.')),
+  gates: s.array('Verdicts of the evaluation gates.', gateVerdict, { maxItems: 32 }),
+}, ['name', 'trigger', 'startTime', 'outcome']);
+
+export const trainingPipelineStatusSchema = s.object('The observed state of the pipeline.', {
+  observedGeneration: s.integer('The metadata.generation this status describes.', { minimum: 0 }),
+  phase: s.enum('Summary: Idle (waiting for a trigger), Running, Suspended or Failed (the spec cannot be acted on).', ['Idle', 'Running', 'Suspended', 'Failed'] as const),
+  conditions,
+  currentRun: s.string('The run in progress, if any.', { maxLength: 63 }),
+  runs: s.array('The latest runs, newest first.', run, { maxItems: 20 }),
+  runCount: s.integer('Runs started so far; numbers the next run.', { minimum: 0 }),
+  latestVersion: s.string('The newest version a run published (blessed or not).', { maxLength: 63 }),
+  championVersion: s.string('The latest blessed version: what a ModelDeployment following this pipeline serves.', { maxLength: 63 }),
+  championMetrics: s.map('Holdout metrics of the champion when it was blessed.', s.number('A metric value.')),
+  modelPrefix: s.string('Where this pipeline\'s versions live: s3://bucket/prefix.', { maxLength: 1100 }),
+  lastScheduleTime: s.string('The last scheduled time a run was started for.', { format: 'date-time' }),
+  nextScheduleTime: s.string('The next scheduled run.', { format: 'date-time' }),
+  lastTriggerTime: s.string('When the last run was started, whatever started it.', { format: 'date-time' }),
+  lastManualTrigger: s.string('The value of the perennial.dev/trigger annotation last acted on.', { maxLength: 256 }),
+  dataWatermark: s.object('What the newData trigger has seen of the sources.', {
+    objects: s.integer('Objects under the sources at the last run.', { minimum: 0 }),
+    digest: s.string('Digest of the object keys and ETags at the last run.', { maxLength: 128 }),
+  }),
+  message: s.string('A sentence on the current state.', { maxLength: 4096 }),
+});
+
+export type TrainingPipelineSpec = Infer<typeof trainingPipelineSpecSchema>;
+export type TrainingPipelineStatus = Infer<typeof trainingPipelineStatusSchema>;
+export type TrainingRun = Infer<typeof run>;
+export type RunOutcome = (typeof runOutcomes)[number];
+export type TriggerKind = (typeof triggerKinds)[number];
+
+export interface TrainingPipeline {
+  apiVersion: typeof apiVersion;
+  kind: typeof trainingPipelineKind;
+  metadata: ObjectMeta;
+  spec: TrainingPipelineSpec;
+  status?: TrainingPipelineStatus;
+}
