@@ -1,0 +1,150 @@
+// ObjectStore on the `minio` client (any S3-compatible store). Classifies every failure into the port's typed
+// errors, and retries transient failures of whole-object calls a few times so that a blip of the store does
+// not end a training run; streams are not retried (the caller would see a partial read).
+import { readFileSync } from 'node:fs';
+import { Agent as HttpsAgent } from 'node:https';
+import type { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Client, S3Error } from 'minio';
+import {
+  normaliseEtag, ObjectNotFoundError, StoreRequestError, StoreUnavailableError,
+  type ObjectInfo, type ObjectStore, type PutResult,
+} from './object-store.js';
+
+export interface MinioStoreOptions {
+  readonly endPoint: string;
+  readonly port?: number | undefined;
+  readonly useSSL: boolean;
+  readonly accessKey: string;
+  readonly secretKey: string;
+  readonly region?: string | undefined;
+  /** PEM file of a CA to trust for the store's certificate. */
+  readonly caFile?: string | undefined;
+  /** Attempts for whole-object calls (default 3). */
+  readonly attempts?: number;
+}
+
+const notFoundCodes = new Set(['NoSuchKey', 'NotFound', 'NoSuchObject']);
+const transientCodes = new Set(['SlowDown', 'InternalError', 'ServiceUnavailable', 'RequestTimeout', 'XMinioServerNotInitialized']);
+const networkCodes = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_SOCKET']);
+
+/** Maps anything the minio client throws onto the port's errors. */
+export function classifyStoreError(e: unknown, bucket: string, key: string): Error {
+  if (e instanceof ObjectNotFoundError || e instanceof StoreUnavailableError || e instanceof StoreRequestError) return e;
+  const code = (e as { code?: unknown }).code;
+  const codeText = typeof code === 'string' ? code : undefined;
+  const message = e instanceof Error ? e.message : String(e);
+  if (codeText !== undefined && notFoundCodes.has(codeText)) return new ObjectNotFoundError(bucket, key);
+  if (codeText !== undefined && (transientCodes.has(codeText) || networkCodes.has(codeText))) {
+    return new StoreUnavailableError(`object store unavailable (${codeText}): ${message}`, { cause: e });
+  }
+  if (e instanceof S3Error) return new StoreRequestError(`object store refused ${bucket}/${key}: ${message}`, codeText, { cause: e });
+  const status = (e as { amzCode?: unknown; statusCode?: unknown }).statusCode;
+  if (typeof status === 'number' && status >= 500) return new StoreUnavailableError(`object store answered ${status}: ${message}`, { cause: e });
+  // Socket-level failures surface as plain Errors with a `code` (or an AggregateError from happy eyeballs).
+  if (e instanceof AggregateError || (e instanceof Error && /socket|ECONN|EPIPE|timed? ?out/i.test(`${codeText ?? ''} ${message}`))) {
+    return new StoreUnavailableError(`object store unavailable: ${message}`, { cause: e });
+  }
+  return new StoreRequestError(`object store request for ${bucket}/${key} failed: ${message}`, codeText, { cause: e });
+}
+
+export class MinioStore implements ObjectStore {
+  private readonly client: Client;
+  private readonly attempts: number;
+
+  constructor(opts: MinioStoreOptions) {
+    this.client = new Client({
+      endPoint: opts.endPoint,
+      useSSL: opts.useSSL,
+      accessKey: opts.accessKey,
+      secretKey: opts.secretKey,
+      ...(opts.port !== undefined ? { port: opts.port } : {}),
+      ...(opts.region !== undefined ? { region: opts.region } : {}),
+      ...(opts.caFile !== undefined ? { transportAgent: new HttpsAgent({ ca: readFileSync(opts.caFile), keepAlive: true }) } : {}),
+    });
+    this.attempts = opts.attempts ?? 3;
+  }
+
+  private async call<T>(bucket: string, key: string, fn: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await fn();
+      } catch (e: unknown) {
+        const err = classifyStoreError(e, bucket, key);
+        if (!(err instanceof StoreUnavailableError) || attempt >= this.attempts) throw err;
+        await sleep(200 * 2 ** attempt);
+      }
+    }
+  }
+
+  get(bucket: string, key: string): Promise<Readable> {
+    return this.call(bucket, key, () => this.client.getObject(bucket, key));
+  }
+
+  getBuffer(bucket: string, key: string): Promise<Buffer> {
+    return this.call(bucket, key, async () => {
+      const chunks: Buffer[] = [];
+      for await (const c of await this.client.getObject(bucket, key)) chunks.push(c as Buffer);
+      return Buffer.concat(chunks);
+    });
+  }
+
+  async put(bucket: string, key: string, body: Buffer | string | Readable, opts: { contentType?: string; size?: number } = {}): Promise<PutResult> {
+    const meta = { 'Content-Type': opts.contentType ?? 'application/octet-stream' };
+    const upload = async (): Promise<PutResult> => {
+      // A Readable of unknown size goes up in parts (the client's multipart upload); buffers in one request.
+      const info = await this.client.putObject(bucket, key, body, opts.size, meta);
+      return { etag: normaliseEtag(info.etag) };
+    };
+    if (typeof body === 'string' || Buffer.isBuffer(body)) return this.call(bucket, key, upload);
+    try {
+      return await upload();
+    } catch (e: unknown) {
+      throw classifyStoreError(e, bucket, key);
+    }
+  }
+
+  stat(bucket: string, key: string): Promise<ObjectInfo> {
+    return this.call(bucket, key, async () => {
+      const s = await this.client.statObject(bucket, key);
+      return { key, size: s.size, etag: normaliseEtag(s.etag), lastModified: s.lastModified };
+    });
+  }
+
+  list(bucket: string, prefix: string): Promise<ObjectInfo[]> {
+    return this.call(bucket, prefix, async () => {
+      const out: ObjectInfo[] = [];
+      const stream = this.client.listObjectsV2(bucket, prefix, true);
+      for await (const item of stream as AsyncIterable<{ name?: string; size?: number; etag?: string; lastModified?: Date }>) {
+        if (item.name === undefined) continue;
+        out.push({ key: item.name, size: item.size ?? 0, etag: normaliseEtag(item.etag ?? ''), lastModified: item.lastModified ?? new Date(0) });
+      }
+      return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    });
+  }
+
+  delete(bucket: string, key: string): Promise<void> {
+    return this.call(bucket, key, () => this.client.removeObject(bucket, key));
+  }
+
+  async exists(bucket: string, key: string): Promise<boolean> {
+    try {
+      await this.stat(bucket, key);
+      return true;
+    } catch (e: unknown) {
+      if (e instanceof ObjectNotFoundError) return false;
+      throw e;
+    }
+  }
+
+  ensureBucket(bucket: string): Promise<void> {
+    return this.call(bucket, '', async () => {
+      if (!(await this.client.bucketExists(bucket))) {
+        await this.client.makeBucket(bucket).catch((e: unknown) => {
+          const code = (e as { code?: unknown }).code;
+          if (code !== 'BucketAlreadyOwnedByYou' && code !== 'BucketAlreadyExists') throw e;
+        });
+      }
+    });
+  }
+}
