@@ -1,6 +1,6 @@
 // ModelDeployment: like an Argo Rollout that knows about models. Serves a model version with the model server and
 // moves a new version from canary (or shadow, or blue-green preview) to stable, judged by live gates.
-import type { apiVersion} from './common.js';
+import type { apiVersion } from './common.js';
 import { conditions, duration, nodeSelector, objectName, resources, tolerations, type ObjectMeta } from './common.js';
 import { s, type Infer } from './schema.js';
 

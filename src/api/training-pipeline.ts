@@ -1,6 +1,6 @@
 // TrainingPipeline: like a CronJob that knows about models. When a trigger fires it runs the trainer as a Job,
 // then blesses the candidate as the new champion or rejects it by the evaluation gates.
-import type { apiVersion} from './common.js';
+import type { apiVersion } from './common.js';
 import { conditions, type ObjectMeta, duration, nodeSelector, objectName, resources, tolerations } from './common.js';
 import { s, type Infer } from './schema.js';
 

@@ -1,0 +1,175 @@
+// The CRDs on the real API server: the examples apply (and get their defaults), invalid manifests are rejected at
+// admission with a message that names the field and the rule, and `kubectl explain` teaches the API.
+import { before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { ApiException, CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
+import yaml from 'js-yaml';
+import { kubeconfigYaml, repoRoot, type ClusterInfo } from '../../localcluster/cluster.js';
+import { kubeConfigFor, sharedCluster, uniqueName } from '../../localcluster/test-cluster.js';
+import { installCrds } from '../support/crds.js';
+
+type Manifest = Record<string, unknown> & { metadata: { name: string }; spec: Record<string, unknown> };
+
+function example(file: string): Manifest {
+  return yaml.load(readFileSync(join(repoRoot, 'examples', file), 'utf8')) as Manifest;
+}
+
+const plural = { TrainingPipeline: 'trainingpipelines', ModelDeployment: 'modeldeployments' } as const;
+
+interface BadCase {
+  readonly name: string;
+  readonly kind: keyof typeof plural;
+  readonly mutate: (spec: Record<string, any>) => void; // eslint-disable-line @typescript-eslint/no-explicit-any -- test edits of free-form YAML
+  /** Substrings the API server's message must contain: the field path and the rule's words. */
+  readonly expect: readonly string[];
+}
+
+const bad: readonly BadCase[] = [
+  { name: 'a pipeline without a trainer', kind: 'TrainingPipeline', mutate: (s) => { delete s.trainer; },
+    expect: ['spec.trainer', 'Required value'] },
+  { name: 'zero GPUs', kind: 'TrainingPipeline', mutate: (s) => { s.trainer.gpu.count = 0; },
+    expect: ['spec.trainer.gpu.count', 'gpu.count must be greater than 0'] },
+  { name: 'a cron that is words', kind: 'TrainingPipeline', mutate: (s) => { s.triggers.schedule.cron = 'every monday'; },
+    expect: ['spec.triggers.schedule.cron', 'must be a 5-field cron expression'] },
+  { name: 'a cron minute out of range', kind: 'TrainingPipeline', mutate: (s) => { s.triggers.schedule.cron = '61 3 * * *'; },
+    expect: ['spec.triggers.schedule.cron', 'must be a 5-field cron expression'] },
+  { name: 'a cron with six fields', kind: 'TrainingPipeline', mutate: (s) => { s.triggers.schedule.cron = '0 0 3 * * *'; },
+    expect: ['spec.triggers.schedule.cron', 'must be a 5-field cron expression'] },
+  { name: 'the label is also a feature', kind: 'TrainingPipeline',
+    mutate: (s) => { s.data.schema.features.push({ name: 'weather', type: 'categorical' }); },
+    expect: ['spec.data.schema.label.name', 'the label column must not also be a feature'] },
+  { name: 'both window kinds', kind: 'TrainingPipeline', mutate: (s) => { s.data.window.lastRows = 1000; },
+    expect: ['spec.data.window', 'set either lastRows or duration, not both'] },
+  { name: 'a duration in words', kind: 'TrainingPipeline', mutate: (s) => { s.data.window.duration = '3 days'; },
+    expect: ['spec.data.window.duration', 'must be a duration such as 30s, 10m or 1h30m'] },
+  { name: 'a window duration without a timestamp column', kind: 'TrainingPipeline',
+    mutate: (s) => { delete s.data.schema.timestampColumn; },
+    expect: ['spec.data.window.duration', 'a window duration needs schema.timestampColumn'] },
+  { name: 'a replay fraction above 1', kind: 'TrainingPipeline', mutate: (s) => { s.data.replayFraction = 1.5; },
+    expect: ['spec.data.replayFraction', 'less than or equal to 1'] },
+  { name: 'an unknown feature type', kind: 'TrainingPipeline', mutate: (s) => { s.data.schema.features[0].type = 'text'; },
+    expect: ['spec.data.schema.features[0].type', 'Unsupported value: "text"'] },
+  { name: 'categories on a numeric feature', kind: 'TrainingPipeline',
+    mutate: (s) => { s.data.schema.features[0].categories = ['a']; },
+    expect: ['spec.data.schema.features[0].categories', 'categories only apply to categorical features'] },
+  { name: 'min above max', kind: 'TrainingPipeline', mutate: (s) => { s.data.schema.features[1].min = 70; },
+    expect: ['spec.data.schema.features[1]', 'min must not be greater than max'] },
+  { name: 'a threshold without bounds', kind: 'TrainingPipeline',
+    mutate: (s) => { s.evaluation.thresholds = [{ metric: 'accuracy' }]; },
+    expect: ['spec.evaluation.thresholds[0]', 'set min, max or both'] },
+  { name: 'a regression metric on a classifier', kind: 'TrainingPipeline',
+    mutate: (s) => { s.evaluation.thresholds = [{ metric: 'rmse', max: 1 }]; },
+    expect: ['spec.evaluation.thresholds', 'classification pipelines can gate on accuracy, macroF1, rocAuc or logLoss only'] },
+  { name: 'slices by a numeric column', kind: 'TrainingPipeline', mutate: (s) => { s.evaluation.slices.column = 'wind'; },
+    expect: ['spec.evaluation.slices.column', 'must name a categorical feature'] },
+  { name: 'an empty newData trigger', kind: 'TrainingPipeline', mutate: (s) => { s.triggers.newData = {}; },
+    expect: ['spec.triggers.newData', 'set minObjects or minRows'] },
+  { name: 'a feedback source that is no object name', kind: 'TrainingPipeline', mutate: (s) => { s.data.feedbackFrom = 'Weather_Prod'; },
+    expect: ['spec.data.feedbackFrom', 'must be a lowercase DNS-1123 label'] },
+  { name: 'a learning rate of 0', kind: 'TrainingPipeline', mutate: (s) => { s.trainer.hyperparameters.learningRate = 0; },
+    expect: ['spec.trainer.hyperparameters.learningRate', 'learningRate must be greater than 0'] },
+  { name: 'an unknown concurrency policy', kind: 'TrainingPipeline', mutate: (s) => { s.triggers.concurrencyPolicy = 'Allow'; },
+    expect: ['spec.triggers.concurrencyPolicy', 'Unsupported value: "Allow"'] },
+  { name: 'both a URI and a pipeline', kind: 'ModelDeployment', mutate: (s) => { s.model.uri = 's3://models/weather/v1'; },
+    expect: ['spec.model', 'set exactly one of model.uri and model.fromPipeline'] },
+  { name: 'neither a URI nor a pipeline', kind: 'ModelDeployment', mutate: (s) => { s.model = {}; },
+    expect: ['spec.model', 'set exactly one of model.uri and model.fromPipeline'] },
+  { name: 'a pinned version without a pipeline', kind: 'ModelDeployment',
+    mutate: (s) => { s.model = { uri: 's3://models/weather/v1', version: 'v1' }; },
+    expect: ['spec.model.version', 'model.version pins a version of model.fromPipeline and needs it'] },
+  { name: 'a URI that is not s3', kind: 'ModelDeployment', mutate: (s) => { s.model = { uri: 'https://example.com/m' }; },
+    expect: ['spec.model.uri', 'must be an s3://bucket/prefix URI'] },
+  { name: 'weights that go down', kind: 'ModelDeployment',
+    mutate: (s) => { s.rollout.canary.steps = [{ setWeight: 50 }, { setWeight: 20 }]; },
+    expect: ['spec.rollout.canary.steps', 'setWeight values must increase from step to step'] },
+  { name: 'a weight repeated', kind: 'ModelDeployment',
+    mutate: (s) => { s.rollout.canary.steps = [{ setWeight: 20 }, { pause: {} }, { setWeight: 20 }]; },
+    expect: ['spec.rollout.canary.steps', 'no repeats'] },
+  { name: 'a weight above 100', kind: 'ModelDeployment', mutate: (s) => { s.rollout.canary.steps = [{ setWeight: 150 }]; },
+    expect: ['spec.rollout.canary.steps[0].setWeight', 'less than or equal to 100'] },
+  { name: 'a step that both sets a weight and pauses', kind: 'ModelDeployment',
+    mutate: (s) => { s.rollout.canary.steps = [{ setWeight: 10, pause: {} }]; },
+    expect: ['spec.rollout.canary.steps[0]', 'each step sets exactly one of setWeight, pause or analysis'] },
+  { name: 'Gateway API routing without a gateway', kind: 'ModelDeployment',
+    mutate: (s) => { s.rollout.trafficRouting = { type: 'GatewayAPI' }; },
+    expect: ['spec.rollout.trafficRouting', 'set trafficRouting.gatewayAPI exactly when type is GatewayAPI'] },
+  { name: 'Prometheus without a URL', kind: 'ModelDeployment',
+    mutate: (s) => { s.rollout.analysis.provider = { type: 'Prometheus' }; },
+    expect: ['spec.rollout.analysis.provider', 'provider.prometheusURL is required with type Prometheus'] },
+  { name: 'zero replicas', kind: 'ModelDeployment', mutate: (s) => { s.server.replicas = 0; },
+    expect: ['spec.server.replicas', 'greater than or equal to 1'] },
+  { name: 'an error-rate gate above 1', kind: 'ModelDeployment', mutate: (s) => { s.rollout.analysis.gates.maxErrorRate = 2; },
+    expect: ['spec.rollout.analysis.gates.maxErrorRate', 'less than or equal to 1'] },
+];
+
+describe('CRDs on the API server', () => {
+  let info: ClusterInfo;
+  let custom: CustomObjectsApi;
+  const namespace = uniqueName('crd');
+
+  before(async () => {
+    info = await sharedCluster();
+    const kc = kubeConfigFor(info);
+    await installCrds(kc);
+    await kc.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: namespace } } });
+    custom = kc.makeApiClient(CustomObjectsApi);
+  });
+
+  const create = (kind: keyof typeof plural, body: Manifest) => custom.createNamespacedCustomObject({
+    group: 'perennial.dev', version: 'v1alpha1', namespace, plural: plural[kind], body,
+  }) as Promise<Manifest>;
+
+  it('applies both examples and fills in the defaults', async () => {
+    const tp = await create('TrainingPipeline', example('training-pipeline.yaml'));
+    const trainer = tp.spec['trainer'] as Record<string, Record<string, unknown>>;
+    assert.equal(trainer['gpu']?.['resourceName'], 'nvidia.com/gpu', 'gpu.resourceName defaulted');
+    assert.deepEqual(tp.spec['retention'], { keepVersions: 10, onDelete: 'Retain' });
+    const md = await create('ModelDeployment', example('model-deployment.yaml'));
+    const rollout = md.spec['rollout'] as Record<string, Record<string, unknown>>;
+    assert.equal(rollout['analysis']?.['minSamples'], 200);
+    assert.equal(rollout['paused'], false, 'paused defaulted');
+  });
+
+  it('fills in a whole rollout for a minimal ModelDeployment', async () => {
+    const md = await create('ModelDeployment', {
+      apiVersion: 'perennial.dev/v1alpha1', kind: 'ModelDeployment', metadata: { name: 'minimal' },
+      spec: { model: { uri: 's3://models/weather/v1' }, server: { image: 'perennial-server:dev' } },
+    });
+    const rollout = md.spec['rollout'] as Record<string, unknown>;
+    assert.equal(rollout['strategy'], 'Canary');
+    assert.deepEqual((rollout['canary'] as { steps: unknown[] }).steps.length, 4);
+  });
+
+  for (const c of bad) {
+    it(`rejects ${c.name}`, async () => {
+      const file = c.kind === 'TrainingPipeline' ? 'training-pipeline.yaml' : 'model-deployment.yaml';
+      const manifest = example(file);
+      manifest.metadata.name = uniqueName('bad');
+      c.mutate(manifest.spec);
+      await assert.rejects(create(c.kind, manifest), (e: unknown) => {
+        assert.ok(e instanceof ApiException, `expected an ApiException, got ${String(e)}`);
+        assert.equal(e.code, 422, `expected 422 Invalid, got ${e.code}`);
+        const body = (typeof e.body === 'string' ? JSON.parse(e.body) : e.body) as { message: string };
+        for (const want of c.expect) assert.ok(body.message.includes(want), `message lacks "${want}": ${body.message}`);
+        return true;
+      });
+    });
+  }
+
+  it('teaches the API through kubectl explain', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'perennial-kubectl-'));
+    const kubeconfig = join(dir, 'kubeconfig');
+    writeFileSync(kubeconfig, kubeconfigYaml(info.server, info.caData, info.adminToken, 'admin'));
+    const { stdout } = await promisify(execFile)(join(info.binDir, 'kubectl'),
+      ['--kubeconfig', kubeconfig, 'explain', 'trainingpipeline.spec.trainer.warmStart']);
+    assert.match(stdout, /Champion: start from the champion's weights/);
+    const md = await promisify(execFile)(join(info.binDir, 'kubectl'),
+      ['--kubeconfig', kubeconfig, 'explain', 'md.spec.rollout.canary.steps.setWeight']);
+    assert.match(md.stdout, /Percent \(0-100\) of traffic the candidate gets/);
+  });
+});
