@@ -1,0 +1,60 @@
+// Condition types and reasons of both resources: the vocabulary users, `kubectl wait`, Argo CD health scripts and
+// the controllers share. Reasons are CamelCase constants; each controller pairs them with its message.
+
+export const ConditionType = {
+  /** The spec is valid and the controller acts on it (False + InvalidSpec: fix the spec). */
+  Accepted: 'Accepted',
+  /** TrainingPipeline: a champion exists and nothing is wrong. */
+  Ready: 'Ready',
+  /** ModelDeployment: the stable version serves with enough ready replicas. */
+  Available: 'Available',
+  /** Work is under way: a training run, or a rollout. */
+  Progressing: 'Progressing',
+  /** Something needs attention: the last run failed, or a rollout was aborted and rolled back. */
+  Degraded: 'Degraded',
+  /** ModelDeployment: the rollout waits for a person (spec.rollout.paused, an untimed pause step, inconclusive analyses). */
+  Paused: 'Paused',
+} as const;
+export type ConditionType = (typeof ConditionType)[keyof typeof ConditionType];
+
+export const Reason = {
+  Accepted: 'Accepted',
+  InvalidSpec: 'InvalidSpec',
+  // TrainingPipeline
+  NoChampionYet: 'NoChampionYet',
+  ChampionServing: 'ChampionServing',
+  RunStarted: 'RunStarted',
+  RunRunning: 'RunRunning',
+  Idle: 'Idle',
+  Suspended: 'Suspended',
+  Blessed: 'Blessed',
+  Rejected: 'Rejected',
+  RunFailed: 'RunFailed',
+  InvalidData: 'InvalidData',
+  // ModelDeployment
+  WaitingForModel: 'WaitingForModel',
+  RolloutProgressing: 'RolloutProgressing',
+  RolloutComplete: 'RolloutComplete',
+  RolloutAborted: 'RolloutAborted',
+  RolledBack: 'RolledBack',
+  PausedBySpec: 'PausedBySpec',
+  PausedAtStep: 'PausedAtStep',
+  InconclusiveAnalysis: 'InconclusiveAnalysis',
+  ReplicasReady: 'ReplicasReady',
+  ReplicasUnavailable: 'ReplicasUnavailable',
+} as const;
+export type Reason = (typeof Reason)[keyof typeof Reason];
+
+/** Annotations a person (or a GitOps tool that must not edit the synced spec) sets to command the operator. */
+export const Annotation = {
+  /** TrainingPipeline: a new value starts a run now (subject to concurrencyPolicy). */
+  trigger: 'perennial.dev/trigger',
+  /** ModelDeployment: a new value promotes the candidate past the current step (or all the way with "full"). */
+  promote: 'perennial.dev/promote',
+  /** ModelDeployment: a new value aborts the rollout and returns all traffic to stable. */
+  abort: 'perennial.dev/abort',
+  /** ModelDeployment: a new value retries an aborted candidate. */
+  retry: 'perennial.dev/retry',
+} as const;
+
+export const finalizer = 'perennial.dev/cleanup';

@@ -1,0 +1,50 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { ModelDeploymentSpec } from '../../../api/model-deployment.js';
+import { checkModelDeploymentSpec, parseS3Uri } from './spec-checks.js';
+
+function spec(edit: (s: ModelDeploymentSpec) => void = () => undefined): ModelDeploymentSpec {
+  const s: ModelDeploymentSpec = {
+    model: { fromPipeline: 'weather' },
+    server: { image: 'server:dev', replicas: 2, port: 8080, maxBatchSize: 32, maxBatchDelayMs: 2, logPredictions: true },
+    rollout: {
+      strategy: 'Canary',
+      canary: { steps: [{ setWeight: 50 }] },
+      trafficRouting: { type: 'Replicas' },
+      analysis: { interval: '30s', minSamples: 100, inconclusiveLimit: 10, gates: { maxErrorRate: 0.01 } },
+      rollbackWindow: '1h',
+      paused: false,
+    },
+  };
+  edit(s);
+  return s;
+}
+
+describe('parseS3Uri', () => {
+  const table: Array<[string, { bucket: string; prefix: string } | undefined]> = [
+    ['s3://models/weather/v1', { bucket: 'models', prefix: 'weather/v1' }],
+    ['s3://models/weather/v1/', { bucket: 'models', prefix: 'weather/v1' }],
+    ['s3://models/', undefined],
+    ['s3://Models/x', undefined],
+    ['s3://a/x', undefined],
+    ['https://models/x', undefined],
+  ];
+  for (const [uri, want] of table) it(uri, () => assert.deepEqual(parseS3Uri(uri), want));
+});
+
+describe('checkModelDeploymentSpec', () => {
+  const table: Array<[string, (s: ModelDeploymentSpec) => void, RegExp | undefined]> = [
+    ['a valid spec has no problems', () => undefined, undefined],
+    ['a fixed model URI is fine', (s) => { s.model = { uri: 's3://models/weather/v3' }; }, undefined],
+    ['a URI without a prefix', (s) => { s.model = { uri: 's3://models' }; }, /spec.model.uri: "s3:\/\/models" is not s3:\/\/<bucket>\/<prefix>/],
+    ['a Prometheus URL that is not one', (s) => { s.rollout.analysis.provider = { type: 'Prometheus', prometheusURL: 'prometheus:9090' }; }, /prometheusURL: "prometheus:9090" is not an http\(s\) URL/],
+    ['a real Prometheus URL', (s) => { s.rollout.analysis.provider = { type: 'Prometheus', prometheusURL: 'http://prometheus.monitoring:9090' }; }, undefined],
+  ];
+  for (const [name, edit, want] of table) {
+    it(name, () => {
+      const problems = checkModelDeploymentSpec(spec(edit));
+      if (want === undefined) assert.deepEqual(problems, []);
+      else assert.ok(problems.some((p) => want.test(p)), problems.join('; '));
+    });
+  }
+});

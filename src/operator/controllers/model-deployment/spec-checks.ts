@@ -1,0 +1,28 @@
+// What the CRD schema cannot check about a ModelDeployment spec; each problem is a sentence naming the field.
+import type { ModelDeploymentSpec } from '../../../api/model-deployment.js';
+
+/** s3://bucket/prefix → its parts, or undefined when it is not one. */
+export function parseS3Uri(uri: string): { bucket: string; prefix: string } | undefined {
+  const m = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])\/(.+?)\/?$/.exec(uri);
+  if (!m?.[1] || !m[2]) return undefined;
+  return { bucket: m[1], prefix: m[2] };
+}
+
+export function checkModelDeploymentSpec(spec: ModelDeploymentSpec): string[] {
+  const problems: string[] = [];
+  if (spec.model.uri !== undefined && parseS3Uri(spec.model.uri) === undefined) {
+    problems.push(`spec.model.uri: "${spec.model.uri}" is not s3://<bucket>/<prefix> with a valid bucket name and a prefix`);
+  }
+  const url = spec.rollout.analysis.provider?.prometheusURL;
+  if (url !== undefined) {
+    let ok = false;
+    try {
+      const parsed = new URL(url);
+      ok = parsed.protocol === 'http:' || parsed.protocol === 'https:';
+    } catch {
+      ok = false;
+    }
+    if (!ok) problems.push(`spec.rollout.analysis.provider.prometheusURL: "${url}" is not an http(s) URL`);
+  }
+  return problems;
+}

@@ -1,0 +1,56 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { TrainingPipelineSpec } from '../../../api/training-pipeline.js';
+import { checkTrainingPipelineSpec } from './spec-checks.js';
+
+function spec(edit: (s: TrainingPipelineSpec) => void = () => undefined): TrainingPipelineSpec {
+  const s: TrainingPipelineSpec = {
+    data: {
+      sources: [{ prefix: 'data/', format: 'csv' }],
+      schema: {
+        features: [{ name: 'x', type: 'numeric' }, { name: 'city', type: 'categorical' }],
+        label: { name: 'y', task: 'classification' },
+        timestampColumn: 'date',
+      },
+      replayFraction: 0,
+    },
+    validation: { minRows: 100, maxMissingRate: 0.1, allowUnseenCategories: false },
+    triggers: { minInterval: '10m', concurrencyPolicy: 'Forbid' },
+    trainer: {
+      image: 'trainer:dev',
+      model: { type: 'MLP', hiddenUnits: [8], activation: 'relu', dropout: 0 },
+      hyperparameters: { epochs: 5, batchSize: 32, learningRate: 0.01, earlyStoppingPatience: 2, validationSplit: 0.1 },
+      seed: 1,
+      warmStart: 'Scratch',
+      activeDeadlineSeconds: 600,
+      backoffLimit: 1,
+    },
+    evaluation: { maxRegression: 0.01 },
+    retention: { keepVersions: 3, onDelete: 'Retain' },
+    suspend: false,
+    historyLimit: 5,
+  };
+  edit(s);
+  return s;
+}
+
+describe('checkTrainingPipelineSpec', () => {
+  const table: Array<[string, (s: TrainingPipelineSpec) => void, RegExp | undefined]> = [
+    ['a valid spec has no problems', () => undefined, undefined],
+    ['a schedule in a real time zone is fine', (s) => { s.triggers.schedule = { cron: '0 3 * * 1', timeZone: 'Europe/Berlin', startingDeadline: '1h' }; }, undefined],
+    ['an unknown time zone is named', (s) => { s.triggers.schedule = { cron: '0 3 * * 1', timeZone: 'Mars/Olympus', startingDeadline: '1h' }; }, /timeZone: "Mars\/Olympus" is not an IANA time zone/],
+    ['February 30th never comes', (s) => { s.triggers.schedule = { cron: '0 0 30 2 *', startingDeadline: '1h' }; }, /cron: "0 0 30 2 \*" never matches a real time/],
+    ['a holdout start that is not a time', (s) => { s.evaluation.holdout = { fraction: 0.2, from: 'last year' }; }, /holdout.from: "last year" is not an ISO 8601 time/],
+    ['a holdout start without a timestamp column', (s) => { s.evaluation.holdout = { fraction: 0.2, from: '2015-01-01' }; delete s.data.schema.timestampColumn; }, /holdout.from needs spec.data.schema.timestampColumn/],
+    ['a forgetting slice that ends before it starts', (s) => { s.evaluation.forgetting = { from: '2014-01-01', to: '2013-01-01', maxDrop: 0.05 }; }, /forgetting: from must be before to/],
+    ['a regression metric ranking a classifier', (s) => { s.evaluation.primaryMetric = 'rmse'; }, /primaryMetric: rmse does not apply to a classification task/],
+    ['a classification metric ranking a regressor', (s) => { s.data.schema.label.task = 'regression'; s.evaluation.primaryMetric = 'accuracy'; }, /primaryMetric: accuracy does not apply to a regression task/],
+  ];
+  for (const [name, edit, want] of table) {
+    it(name, () => {
+      const problems = checkTrainingPipelineSpec(spec(edit));
+      if (want === undefined) assert.deepEqual(problems, []);
+      else assert.ok(problems.some((p) => want.test(p)), problems.join('; '));
+    });
+  }
+});
