@@ -1,0 +1,246 @@
+// One training run, start to finish (the state of a run is only ever in the store, so any step may be
+// retried by a new pod):
+//   config → backend → already published? → load → validate (report; invalid → stop, nothing published)
+//   → split → champion → preprocessing (fit, or the champion's for a warm start) → train with checkpoints
+//   → evaluate candidate, champion, baseline, slices, historical slice → gates → publish, manifest last
+import { createHash } from 'node:crypto';
+import * as tf from '@tensorflow/tfjs';
+import type { Logger } from 'winston';
+import { selectBackend, type BackendChoice, type BackendName } from '../ml/backend.js';
+import { buildMlp, compileMlp, modelShape } from '../ml/mlp.js';
+import { loadModelFromStore } from '../ml/store-io.js';
+import { featuresTensor, labelsTensor, predictRows, type Predictions } from '../ml/tensors.js';
+import {
+  artifactKey, lastRunProfileKey, parseManifest, runValidationReportKey, versionPrefix, type PipelineRef,
+} from '../shared/artifact-layout.js';
+import { profileFeature, profileRows, referenceProfileVersion, defaultEpsilon, type ReferenceProfile } from '../shared/drift.js';
+import { fitPreprocessing, parsePreprocessingSpec, type PreprocessingSpec } from '../shared/preprocessing.js';
+import { argmax } from '../shared/metrics-math.js';
+import type { TrainerConfig } from '../shared/trainer-config.js';
+import { ObjectNotFoundError, type ObjectStore } from '../storage/object-store.js';
+import { ObjectStoreCheckpoints } from './checkpoints.js';
+import {
+  baselinePredictions, computeMetrics, gateVerdicts, sliceMetrics, type ModelEvaluation,
+} from './evaluate.js';
+import { loadData, type SourceObject } from './load-data.js';
+import { publishVersion } from './publish.js';
+import type { Row } from './rows.js';
+import { splitRows } from './split.js';
+import { trainModel } from './train.js';
+import { validateData, type DataProfile, type Issue, type ValidationReport } from './validate.js';
+
+export const metricsReportVersion = 1;
+
+export class InvalidDataError extends Error {
+  override readonly name = 'InvalidDataError';
+  constructor(readonly reportKey: string, readonly report: ValidationReport) {
+    super(`data failed validation: ${report.issues.filter((i) => i.severity === 'error').map((i) => i.message).join('; ')}`);
+  }
+}
+
+/** The version already exists and was published by another run: publishing again would replace a model. */
+export class VersionTakenError extends Error {
+  override readonly name = 'VersionTakenError';
+}
+
+export interface RunDeps {
+  readonly store: ObjectStore;
+  readonly bucket: string;
+  readonly log: Logger;
+  readonly forcedBackend: BackendName | undefined;
+  readonly codeVersion: string;
+  readonly now: () => Date;
+}
+
+export interface RunOutcome {
+  readonly manifestKey: string;
+  readonly alreadyPublished: boolean;
+  readonly startEpoch: number;
+}
+
+function datasetDigest(sources: readonly SourceObject[]): string {
+  const h = createHash('sha256');
+  for (const s of [...sources].sort((a, b) => (`${a.bucket}/${a.key}` < `${b.bucket}/${b.key}` ? -1 : 1))) h.update(`${s.bucket}/${s.key}@${s.etag}\n`);
+  return h.digest('hex');
+}
+
+async function readJson<T>(store: ObjectStore, bucket: string, key: string): Promise<T | undefined> {
+  try {
+    return JSON.parse((await store.getBuffer(bucket, key)).toString('utf8')) as T;
+  } catch (e: unknown) {
+    if (e instanceof ObjectNotFoundError) return undefined;
+    throw e;
+  }
+}
+
+interface Champion {
+  readonly version: string;
+  readonly model: tf.LayersModel;
+  readonly spec: PreprocessingSpec;
+}
+
+async function loadChampion(deps: RunDeps, pipeline: PipelineRef, version: string): Promise<Champion | undefined> {
+  const { store, bucket, log } = deps;
+  const manifestText = await store.getBuffer(bucket, artifactKey(pipeline, version, 'manifest')).catch((e: unknown) => {
+    if (e instanceof ObjectNotFoundError) return undefined;
+    throw e;
+  });
+  if (manifestText === undefined) {
+    log.warn('champion has no manifest; evaluating without it', { championVersion: version });
+    return undefined;
+  }
+  parseManifest(manifestText.toString('utf8'));
+  const spec = parsePreprocessingSpec((await store.getBuffer(bucket, artifactKey(pipeline, version, 'preprocessing'))).toString('utf8'));
+  const model = await loadModelFromStore(store, bucket, versionPrefix(pipeline, version) + 'model/');
+  return { version, model, spec };
+}
+
+/** The champion's spec fits this run when it encodes the same features, types, label and classes. */
+function championSpecFits(spec: PreprocessingSpec, config: TrainerConfig): boolean {
+  const s = config.schema;
+  const sameFeatures = spec.features.length === s.features.length && spec.features.every((f, i) => f.name === s.features[i]?.name && f.kind === s.features[i]?.type);
+  const l = spec.label;
+  const sameLabel = l.name === s.label && l.task === s.task && (l.task !== 'classification' || s.classes === undefined || l.classes.join('\u0000') === s.classes.join('\u0000'));
+  return sameFeatures && sameLabel;
+}
+
+async function evaluateModel(model: tf.LayersModel, spec: PreprocessingSpec, config: TrainerConfig, holdout: readonly Row[], historical: readonly Row[]): Promise<{ evaluation: ModelEvaluation; predictions: Predictions }> {
+  const names = config.evaluation.metrics;
+  const predictions = await predictRows(model, spec, holdout.map((r) => r.values));
+  const slices = config.evaluation.sliceColumn !== undefined ? sliceMetrics(spec, holdout, predictions, config.evaluation.sliceColumn, names) : [];
+  let hist: ModelEvaluation['historical'];
+  if (historical.length > 0) {
+    const hp = await predictRows(model, spec, historical.map((r) => r.values));
+    hist = { rows: historical.length, metrics: computeMetrics(spec, historical, hp, names) };
+  }
+  return { evaluation: { rows: holdout.length, metrics: computeMetrics(spec, holdout, predictions, names), slices, ...(hist ? { historical: hist } : {}) }, predictions };
+}
+
+export async function runTraining(config: TrainerConfig, deps: RunDeps): Promise<RunOutcome> {
+  const { store, log } = deps;
+  const bucket = config.outputBucket ?? deps.bucket;
+  const pipeline = config.pipeline;
+  const startedAt = deps.now();
+
+  const existing = await readJson<{ runId?: string }>(store, bucket, artifactKey(pipeline, config.version, 'manifest'));
+  if (existing !== undefined) {
+    if (existing.runId === config.runId) {
+      log.info('version already published by this run', { version: config.version });
+      return { manifestKey: artifactKey(pipeline, config.version, 'manifest'), alreadyPublished: true, startEpoch: -1 };
+    }
+    throw new VersionTakenError(`version ${config.version} was already published by run ${String(existing.runId)}`);
+  }
+
+  const backend: BackendChoice = await selectBackend(deps.forcedBackend);
+  log.info('tensorflow backend selected', { backend: backend.backend, attempts: backend.attempts });
+  tf.util.assert(tf.getBackend() !== undefined, () => 'no backend');
+
+  const loaded = await loadData(store, config, deps.bucket);
+  log.info('data loaded', { rows: loaded.rows.length, objects: loaded.objects.length, badLines: loaded.badLines.length, filteredOut: loaded.filteredOut, feedback: loaded.feedback });
+  const previous = await readJson<DataProfile>(store, bucket, lastRunProfileKey(pipeline));
+  const { report: baseReport, profile } = validateData({ schema: config.schema, rules: config.validation, objects: loaded.objects, badLines: loaded.badLines, rows: loaded.rows, previous });
+  const split = splitRows(loaded.rows, config);
+  const splitIssues: Issue[] = [];
+  if (baseReport.ok && split.train.length === 0) splitIssues.push({ check: 'min-rows', severity: 'error', message: 'no training rows left after the holdout split and the window' });
+  if (baseReport.ok && split.holdout.length === 0) splitIssues.push({ check: 'min-rows', severity: 'error', message: 'the holdout is empty (check evaluation.holdout against the data\'s time range)' });
+  const report: ValidationReport = { ...baseReport, ok: baseReport.ok && splitIssues.length === 0, issues: [...baseReport.issues, ...splitIssues] };
+  const reportKey = runValidationReportKey(pipeline, config.runId);
+  await store.put(bucket, reportKey, JSON.stringify(report, null, 2), { contentType: 'application/json' });
+  if (!report.ok) throw new InvalidDataError(reportKey, report);
+  for (const w of report.issues) log.warn('validation warning', { check: w.check, column: w.column, message: w.message });
+  await store.put(bucket, lastRunProfileKey(pipeline), JSON.stringify(profile, null, 2), { contentType: 'application/json' });
+  log.info('data split', { train: split.train.length, validation: split.validation.length, holdout: split.holdout.length, historical: split.historical.length, replayed: split.replayed, outsideWindow: split.outsideWindow });
+
+  const champion = config.championVersion !== undefined ? await loadChampion(deps, pipeline, config.championVersion) : undefined;
+  const warm = config.warmStart === 'champion' && champion !== undefined && championSpecFits(champion.spec, config);
+  if (config.warmStart === 'champion' && !warm) log.warn('warm start not possible; training from scratch', { championVersion: config.championVersion, championLoaded: champion !== undefined });
+  const spec: PreprocessingSpec = warm && champion ? champion.spec : fitPreprocessing(split.train.map((r) => r.values), {
+    features: config.schema.features, label: config.schema.label, task: config.schema.task, classes: config.schema.classes,
+  });
+  if (spec.label.task === 'classification' && spec.label.classes.length < 2) throw new InvalidDataError(reportKey, { ...report, ok: false });
+
+  const shape = { inputWidth: spec.width, task: config.schema.task, classes: spec.label.task === 'classification' ? spec.label.classes.length : 1 };
+  let model: tf.LayersModel;
+  if (warm && champion) {
+    model = await loadModelFromStore(store, bucket, versionPrefix(pipeline, champion.version) + 'model/');
+    const s = modelShape(model);
+    if (s.inputWidth !== spec.width) throw new Error(`champion model takes ${s.inputWidth} inputs, its spec produces ${spec.width}`);
+  } else {
+    model = buildMlp(shape, config.model, config.seed);
+  }
+  compileMlp(model, config.schema.task, config.hyperparameters.learningRate);
+
+  const digest = datasetDigest(loaded.sources);
+  const fingerprint = createHash('sha256').update(JSON.stringify({
+    digest, spec, model: config.model, hp: config.hyperparameters, seed: config.seed, warm, champion: champion?.version, backend: backend.backend,
+  })).digest('hex');
+  const x = featuresTensor(spec, split.train.map((r) => r.values));
+  const y = labelsTensor(spec, split.train.map((r) => r.values));
+  const hasVal = split.validation.length > 0;
+  const valX = hasVal ? featuresTensor(spec, split.validation.map((r) => r.values)) : undefined;
+  const valY = hasVal ? labelsTensor(spec, split.validation.map((r) => r.values)) : undefined;
+  const result = await trainModel({
+    model, x, y, valX, valY, hyperparameters: config.hyperparameters, seed: config.seed, fingerprint,
+    checkpoints: new ObjectStoreCheckpoints(store, bucket, pipeline, config.runId),
+    onEpoch: (r) => log.info('epoch done', { epoch: r.epoch, loss: r.loss, valLoss: r.valLoss }),
+  });
+  x.dispose();
+  y.dispose();
+  valX?.dispose();
+  valY?.dispose();
+  log.info('training done', { startEpoch: result.startEpoch, epochsDone: result.epochsDone, bestEpoch: result.bestEpoch, stoppedEarly: result.stoppedEarly, resumed: result.startEpoch > 0 });
+
+  const cand = await evaluateModel(model, spec, config, split.holdout, split.historical);
+  const champ = champion ? await evaluateModel(champion.model, champion.spec, config, split.holdout, split.historical) : undefined;
+  const baseline = computeMetrics(spec, split.holdout, baselinePredictions(spec, split.train, split.holdout.length), config.evaluation.metrics);
+  const gates = gateVerdicts(config.evaluation, cand.evaluation, champ?.evaluation);
+  log.info('evaluated', { candidate: cand.evaluation.metrics, champion: champ?.evaluation.metrics, baseline, gates: gates.map((g) => `${g.gate}:${g.status}`) });
+
+  const predictionValues = cand.predictions.task === 'classification'
+    ? cand.predictions.probabilities.map((p) => (spec.label.task === 'classification' ? spec.label.classes[argmax(p)] ?? null : null))
+    : cand.predictions.values;
+  const reference: ReferenceProfile = {
+    version: referenceProfileVersion,
+    rows: split.train.length,
+    features: profileRows(split.train.map((r) => r.values), config.schema.features),
+    prediction: profileFeature('prediction', config.schema.task === 'classification' ? 'categorical' : 'numeric', predictionValues),
+    epsilon: defaultEpsilon,
+  };
+  const times = split.holdout.map((r) => r.time).filter((t): t is number => t !== undefined);
+  const metrics = {
+    version: metricsReportVersion,
+    task: config.schema.task,
+    primaryMetric: config.evaluation.primaryMetric,
+    holdout: {
+      kind: config.evaluation.holdout.kind, rows: split.holdout.length,
+      ...(times.length > 0 ? { from: new Date(Math.min(...times)).toISOString(), to: new Date(Math.max(...times)).toISOString() } : {}),
+    },
+    candidate: cand.evaluation,
+    champion: champ && champion ? { version: champion.version, ...champ.evaluation } : undefined,
+    baseline: { kind: config.schema.task === 'classification' ? 'majority-class' : 'training-mean', metrics: baseline },
+    gates,
+    gatesPassed: gates.every((g) => g.status !== 'fail'),
+    training: {
+      backend: backend.backend, warmStart: warm, startEpoch: result.startEpoch, epochsDone: result.epochsDone, bestEpoch: result.bestEpoch,
+      stoppedEarly: result.stoppedEarly, history: result.history, rows: split.train.length, validationRows: split.validation.length,
+      rowsPerSecond: result.trainSeconds > 0 ? result.rowsTrained / result.trainSeconds : undefined,
+    },
+  };
+  const lineage = {
+    version: 1,
+    pipeline, runId: config.runId, modelVersion: config.version,
+    sources: loaded.sources, datasetDigest: digest, feedback: loaded.feedback,
+    rows: { loaded: loaded.rows.length, filteredOut: loaded.filteredOut, train: split.train.length, validation: split.validation.length, holdout: split.holdout.length, replayed: split.replayed },
+    codeVersion: deps.codeVersion,
+    hyperparameters: config.hyperparameters, model: config.model, seed: config.seed, backend: backend.backend,
+    warmStart: { requested: config.warmStart, used: warm, championVersion: config.championVersion },
+    resumedFromEpoch: result.startEpoch,
+    startedAt: startedAt.toISOString(), finishedAt: deps.now().toISOString(),
+  };
+  const { manifestKey } = await publishVersion({
+    store, bucket, pipeline, version: config.version, runId: config.runId, task: config.schema.task, model, now: deps.now,
+    documents: { preprocessing: spec, referenceProfile: reference, metrics, validationReport: report, lineage },
+  });
+  log.info('published', { version: config.version, manifest: manifestKey });
+  return { manifestKey, alreadyPublished: false, startEpoch: result.startEpoch };
+}
