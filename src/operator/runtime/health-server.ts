@@ -1,0 +1,61 @@
+// One HTTP server for the kubelet and Prometheus: /healthz (the process is alive and its event loop answers),
+// /readyz (what the manager reports: informers synced and, with leader election, leading or standing by
+// healthily), /metrics (the runtime's own prom-client registry).
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Registry } from 'prom-client';
+
+export interface Readiness {
+  readonly ready: boolean;
+  /** Per-check detail, shown in the /readyz body. */
+  readonly checks: Readonly<Record<string, boolean>>;
+}
+
+export class HealthServer {
+  private server: http.Server | undefined;
+
+  constructor(private readonly registry: Registry, private readonly readiness: () => Readiness) {}
+
+  /** Listens on host:port (port 0 picks a free one) and returns the bound port. */
+  listen(port: number, host = '0.0.0.0'): Promise<number> {
+    const server = http.createServer((req, res) => {
+      void this.handle(req, res);
+    });
+    this.server = server;
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        resolve((server.address() as AddressInfo).port);
+      });
+    });
+  }
+
+  async close(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    if (!server) return;
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const path = (req.url ?? '/').split('?')[0];
+    try {
+      if (path === '/healthz' || path === '/livez') {
+        res.writeHead(200, { 'Content-Type': 'text/plain' }).end('ok\n');
+      } else if (path === '/readyz') {
+        const r = this.readiness();
+        const body = Object.entries(r.checks).map(([k, v]) => `[${v ? '+' : '-'}]${k} ${v ? 'ok' : 'failed'}`).join('\n');
+        res.writeHead(r.ready ? 200 : 503, { 'Content-Type': 'text/plain' }).end(`${body}\n`);
+      } else if (path === '/metrics') {
+        const text = await this.registry.metrics();
+        res.writeHead(200, { 'Content-Type': this.registry.contentType }).end(text);
+      } else {
+        res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found\n');
+      }
+    } catch (e: unknown) {
+      res.writeHead(500, { 'Content-Type': 'text/plain' }).end(`${e instanceof Error ? e.message : String(e)}\n`);
+    }
+  }
+}
