@@ -65,6 +65,7 @@ export async function loadData(store: ObjectStore, config: TrainerConfig, defaul
       const seen = new Set<string>();
       let header: readonly string[] = [];
       let count = 0;
+      let parsed = 0;
       const body: Readable = await store.get(bucket, info.key);
       const lines = readLines(body, config.validation.maxLineBytes);
       const records: AsyncGenerator<RecordItem> = source.format === 'csv' ? readCsv(lines, (h) => (header = h)) : readJsonl(lines);
@@ -73,6 +74,7 @@ export async function loadData(store: ObjectStore, config: TrainerConfig, defaul
           badLines.push({ object: info.key, line: item.line, reason: item.reason });
           continue;
         }
+        parsed++;
         if (source.format === 'jsonl') for (const k of Object.keys(item.values)) seen.add(k);
         if (where && !where.in.includes(toCategory(item.values[where.column]) ?? '')) {
           filteredOut++;
@@ -82,7 +84,7 @@ export async function loadData(store: ObjectStore, config: TrainerConfig, defaul
         const values = project(item.values, columns);
         rows.push({ values, ref: { object: info.key, line: item.line }, time: ts !== undefined ? toTime(values[ts]) : undefined });
       }
-      objects.push({ key: info.key, etag: info.etag, size: info.size, rows: count, columns: source.format === 'csv' ? header : [...seen].sort() });
+      objects.push({ key: info.key, etag: info.etag, size: info.size, records: parsed, rows: count, columns: source.format === 'csv' ? header : [...seen].sort() });
     }
   }
   let feedback: LoadedData['feedback'];

@@ -31,6 +31,9 @@ export interface ObjectSummary {
   readonly key: string;
   readonly etag: string;
   readonly size: number;
+  /** Records parsed from the object. */
+  readonly records: number;
+  /** Records kept after the `where` filter. */
   readonly rows: number;
   /** Columns the object declared (CSV header) or used (JSONL keys). */
   readonly columns: readonly string[];
@@ -101,7 +104,7 @@ function requiredColumns(schema: Schema): string[] {
 
 export function checkObjects(input: ValidationInput): Issue[] {
   const issues: Issue[] = [];
-  const empty = input.objects.filter((o) => o.rows === 0 && !input.badLines.some((b) => b.object === o.key));
+  const empty = input.objects.filter((o) => o.records === 0 && !input.badLines.some((b) => b.object === o.key));
   if (empty.length > 0) issues.push({ check: 'empty-object', severity: 'error', message: `${empty.length} object(s) hold no rows`, objects: empty.map((o) => o.key) });
   if (input.badLines.length > 0) {
     const ex = examples(input.rules, input.badLines.map((b) => ({ object: b.object, line: b.line, reason: b.reason })));
@@ -114,7 +117,7 @@ export function checkObjects(input: ValidationInput): Issue[] {
 export function checkColumns(input: ValidationInput): Issue[] {
   const issues: Issue[] = [];
   for (const col of requiredColumns(input.schema)) {
-    const lacking = input.objects.filter((o) => o.rows > 0 && !o.columns.includes(col)).map((o) => o.key);
+    const lacking = input.objects.filter((o) => o.records > 0 && !o.columns.includes(col)).map((o) => o.key);
     if (lacking.length > 0) issues.push({ check: 'missing-column', severity: 'error', column: col, message: `required column "${col}" is absent from ${lacking.length} object(s)`, objects: lacking });
   }
   return issues;
