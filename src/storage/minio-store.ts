@@ -3,7 +3,7 @@
 // not end a training run; streams are not retried (the caller would see a partial read).
 import { readFileSync } from 'node:fs';
 import { Agent as HttpsAgent } from 'node:https';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, S3Error } from 'minio';
 import {
@@ -98,7 +98,16 @@ export class MinioStore implements ObjectStore {
     };
     if (typeof body === 'string' || Buffer.isBuffer(body)) return this.call(bucket, key, upload);
     try {
-      return await upload();
+      // The client's multipart path fails on a stream that turns out to be empty: send those as a buffer.
+      const it = body[Symbol.asyncIterator]() as AsyncIterator<Buffer | string>;
+      const first = await it.next();
+      if (first.done === true) return await this.put(bucket, key, Buffer.alloc(0), opts);
+      const rest = Readable.from((async function* () {
+        yield first.value;
+        for (let n = await it.next(); n.done !== true; n = await it.next()) yield n.value;
+      })());
+      const info = await this.client.putObject(bucket, key, rest, opts.size, meta);
+      return { etag: normaliseEtag(info.etag) };
     } catch (e: unknown) {
       throw classifyStoreError(e, bucket, key);
     }
