@@ -6,7 +6,7 @@ export const version = 'v1alpha1';
 export const apiVersion = `${group}/${version}`;
 
 /** Go-style durations as Kubernetes users write them (30s, 10m, 1h30m); parsed by parseDuration in the operator. */
-export const durationPattern = '^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$';
+export const durationPattern = '^([0-9]+([.][0-9]+)?(ms|s|m|h))+$';
 
 export function duration(description: string) {
   return s.string(description, { maxLength: 32 })

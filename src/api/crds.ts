@@ -31,7 +31,7 @@ function crd(input: CrdInput): Record<string, unknown> {
     properties: {
       apiVersion: { type: 'string', description: 'The versioned schema of this object: perennial.dev/v1alpha1.' },
       kind: { type: 'string', description: `The kind of this object: ${input.kind}.` },
-      metadata: { type: 'object', description: 'Standard object metadata.' },
+      metadata: { type: 'object' }, // the API server allows nothing else here
       spec: input.spec.json,
       status: input.status.json,
     },
