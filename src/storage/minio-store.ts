@@ -100,7 +100,8 @@ export class MinioStore implements ObjectStore {
     try {
       // The client's multipart path fails on a stream that turns out to be empty: send those as a buffer.
       const it = body[Symbol.asyncIterator]() as AsyncIterator<Buffer | string>;
-      const first = await it.next();
+      let first = await it.next();
+      while (first.done !== true && first.value.length === 0) first = await it.next();
       if (first.done === true) return await this.put(bucket, key, Buffer.alloc(0), opts);
       const rest = Readable.from((async function* () {
         yield first.value;

@@ -1,7 +1,7 @@
 // Runs the real trainer as a child process with the pod-contract environment, as a Job's container would,
 // against the MinIO of the shared local cluster. Shared by the trainer-*.test.ts files.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { repoRoot, type ClusterInfo } from '../../localcluster/cluster.js';
@@ -45,9 +45,27 @@ export interface TrainerRun {
   readonly done: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>;
 }
 
-/** Starts `tsx src/trainer/main.ts` (the same module the bundle is built from). */
+let bundle: string | undefined;
+
+/**
+ * The trainer bundle as the image runs it (scripts/bundle.mjs), built once per test process into a private
+ * folder so test files running in parallel never overwrite each other's. PERENNIAL_TEST_TRAINER=tsx runs the
+ * sources through tsx instead.
+ */
+function trainerArgs(): string[] {
+  if (process.env['PERENNIAL_TEST_TRAINER'] === 'tsx') return ['--import', 'tsx', join(repoRoot, 'src/trainer/main.ts')];
+  if (bundle === undefined) {
+    const out = join('.cache', 'test-bundles', String(process.pid));
+    execFileSync(process.execPath, [join(repoRoot, 'scripts/bundle.mjs'), 'trainer'], { cwd: repoRoot, env: { ...process.env, BUNDLE_OUT_DIR: out }, stdio: 'ignore' });
+    bundle = join(repoRoot, out, 'trainer', 'main.js');
+    process.on('exit', () => rmSync(join(repoRoot, out), { recursive: true, force: true }));
+  }
+  return [bundle];
+}
+
+/** Starts the trainer as a child process with only the given environment. */
 export function startTrainer(env: NodeJS.ProcessEnv): TrainerRun {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'src/trainer/main.ts')], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, trainerArgs(), { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));

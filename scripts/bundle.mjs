@@ -1,0 +1,53 @@
+// One esbuild bundle per program: dist/<program>/main.js (ESM, platform node, target node20). Add a program by
+// adding an entry to `programs`. Packages listed in a program's `external` stay out of the bundle and are
+// installed in that program's image from its package.json (trainer-image/, server-image/): the TensorFlow.js
+// packages, because the native backends (tfjs-node, tfjs-node-gpu) must share one tfjs instance with the
+// bundle and the WASM backend loads its .wasm files from its package folder.
+// Usage: node scripts/bundle.mjs [program...]   (all programs when none is named)
+//        BUNDLE_OUT_DIR=<dir inside the repo> puts the bundles there instead of dist/ (tests use a private one).
+import { build } from 'esbuild';
+import { copyFileSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const tfjs = ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu'];
+
+/** @type {{ name: string, entry: string, external: string[], copyWasm?: boolean }[]} */
+const programs = [
+  { name: 'trainer', entry: 'src/trainer/main.ts', external: tfjs, copyWasm: true },
+];
+
+// CommonJS dependencies (winston, minio's helpers) call require(); give the ESM bundle one.
+const banner = "import { createRequire as __perennialCreateRequire } from 'node:module'; const require = __perennialCreateRequire(import.meta.url);";
+
+const wanted = process.argv.slice(2);
+const unknown = wanted.filter((w) => !programs.some((p) => p.name === w));
+if (unknown.length > 0) {
+  console.error(`unknown program(s): ${unknown.join(', ')}; known: ${programs.map((p) => p.name).join(', ')}`);
+  process.exit(2);
+}
+for (const p of programs.filter((x) => wanted.length === 0 || wanted.includes(x.name))) {
+  const outdir = join(process.env.BUNDLE_OUT_DIR ? join(root, process.env.BUNDLE_OUT_DIR) : join(root, 'dist'), p.name);
+  rmSync(outdir, { recursive: true, force: true });
+  mkdirSync(outdir, { recursive: true });
+  await build({
+    entryPoints: [join(root, p.entry)],
+    outfile: join(outdir, 'main.js'),
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    external: p.external,
+    banner: { js: banner },
+    sourcemap: 'linked',
+    legalComments: 'none',
+    logLevel: 'warning',
+  });
+  if (p.copyWasm) {
+    // Next to main.js too, for images that bundle without node_modules (src/ml/backend.ts wasmDir()).
+    const wasmDist = join(root, 'node_modules/@tensorflow/tfjs-backend-wasm/dist');
+    for (const f of readdirSync(wasmDist).filter((n) => n.endsWith('.wasm'))) copyFileSync(join(wasmDist, f), join(outdir, f));
+  }
+  console.log(`bundled ${p.name} → ${join(outdir, 'main.js')}`);
+}
