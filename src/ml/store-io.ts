@@ -21,7 +21,7 @@ export function sha256(data: Buffer | string): string {
 
 function toBuffer(data: tf.io.WeightData): Buffer {
   if (Array.isArray(data)) return Buffer.concat(data.map((b) => Buffer.from(b)));
-  return Buffer.from(data as ArrayBuffer);
+  return Buffer.from(data);
 }
 
 /** Save/load handler bound to one folder of the store. `written` lists what the last save wrote. */

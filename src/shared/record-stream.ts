@@ -147,7 +147,7 @@ export async function* readJsonl(lines: AsyncIterable<LineItem>): AsyncGenerator
       continue;
     }
     const values: Record<string, RawValue> = {};
-    for (const [k, x] of Object.entries(v)) {
+    for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
       values[k] = x === null || typeof x === 'string' || typeof x === 'number' || typeof x === 'boolean' ? x : JSON.stringify(x);
     }
     yield { kind: 'record', line: item.line, values };

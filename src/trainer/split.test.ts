@@ -11,11 +11,11 @@ const rows: Row[] = Array.from({ length: 100 }, (_, i) => ({ values: { i }, ref:
 function cfg(over: Record<string, unknown>) {
   return parseTrainerConfig(JSON.stringify({
     apiVersion: trainerConfigApiVersion, pipeline: { name: 'p' }, runId: 'r', version: 'v', seed: 3,
-    data: { sources: [{ prefix: 'd/', format: 'csv' }], ...((over['data'] as object | undefined) ?? {}) },
+    data: { sources: [{ prefix: 'd/', format: 'csv' }] },
     schema: { features: [{ name: 'x', type: 'numeric' }], label: 'y', task: 'regression', timestamp: 't' },
     hyperparameters: { validationFraction: 0.1 },
     ...over,
-    ...(over['data'] ? { data: { sources: [{ prefix: 'd/', format: 'csv' }], ...(over['data'] as object) } } : {}),
+    ...(over['data'] ? { data: { sources: [{ prefix: 'd/', format: 'csv' }], ...over['data'] } } : {}),
   }));
 }
 
