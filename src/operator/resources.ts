@@ -1,0 +1,10 @@
+// The resource types the operator watches and writes, as the runtime names them.
+import { group, version } from '../api/common.js';
+import type { ResourceRef } from './runtime/resource.js';
+
+export const trainingPipelines: ResourceRef = { group, version, plural: 'trainingpipelines', kind: 'TrainingPipeline', namespaced: true };
+export const modelDeployments: ResourceRef = { group, version, plural: 'modeldeployments', kind: 'ModelDeployment', namespaced: true };
+export const jobs: ResourceRef = { group: 'batch', version: 'v1', plural: 'jobs', kind: 'Job', namespaced: true };
+export const deployments: ResourceRef = { group: 'apps', version: 'v1', plural: 'deployments', kind: 'Deployment', namespaced: true };
+export const services: ResourceRef = { group: '', version: 'v1', plural: 'services', kind: 'Service', namespaced: true };
+export const pods: ResourceRef = { group: '', version: 'v1', plural: 'pods', kind: 'Pod', namespaced: true };
