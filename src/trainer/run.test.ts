@@ -1,0 +1,89 @@
+// The whole run in memory (MemoryStore, CPU backend): a JSONL regression data set plus feedback logs joined
+// with their labels, through validation, training, evaluation and publishing.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import winston from 'winston';
+import { artifactKey, parseManifest } from '../shared/artifact-layout.js';
+import { parseTrainerConfig, trainerConfigApiVersion } from '../shared/trainer-config.js';
+import { MemoryStore } from '../storage/memory-store.js';
+import { InvalidDataError, runTraining, VersionTakenError } from './run.js';
+
+const log = winston.createLogger({ level: 'error', transports: [new winston.transports.Console({ silent: true })] });
+const bucket = 'b';
+const pipeline = { namespace: 'ns', name: 'reg' };
+
+function line(i: number): string {
+  const x = (i % 50) / 10;
+  const c = i % 3 === 0 ? 'red' : 'blue';
+  const y = 2 * x + (c === 'red' ? 3 : 0) + Math.sin(i) * 0.05;
+  return JSON.stringify({ x, c, y, t: new Date(Date.UTC(2024, 0, 1) + i * 3_600_000).toISOString() });
+}
+
+function config(over: Record<string, unknown> = {}) {
+  return parseTrainerConfig(JSON.stringify({
+    apiVersion: trainerConfigApiVersion, pipeline, runId: 'r1', version: 'v1', seed: 1,
+    data: {
+      sources: [{ prefix: 'data/', format: 'jsonl' }],
+      feedback: { predictionsPrefix: 'deployments/ns/reg/predictions/', feedbackPrefix: 'deployments/ns/reg/feedback/' },
+    },
+    schema: { features: [{ name: 'x', type: 'numeric' }, { name: 'c', type: 'categorical' }], label: 'y', task: 'regression', timestamp: 't' },
+    validation: { minRows: 100 },
+    model: { hiddenUnits: [16] },
+    hyperparameters: { epochs: 40, batchSize: 16, learningRate: 0.02, patience: 10 },
+    evaluation: { holdout: { lastFraction: 0.2 }, sliceColumn: 'c', gates: { thresholds: { r2: 0.8 } } },
+    ...over,
+  }));
+}
+
+async function seeded(): Promise<MemoryStore> {
+  const store = new MemoryStore();
+  await store.put(bucket, 'data/a.jsonl', Array.from({ length: 150 }, (_, i) => line(i)).join('\n'));
+  await store.put(bucket, 'data/b.jsonl', Array.from({ length: 150 }, (_, i) => line(i + 150)).join('\n') + '\n');
+  const preds = Array.from({ length: 20 }, (_, i) => JSON.stringify({ v: 1, kind: 'prediction', id: `p${i}`, time: new Date(Date.UTC(2024, 0, 2) + i * 60_000).toISOString(), modelVersion: 'v0', features: { x: i / 10, c: 'blue' }, prediction: 0 }));
+  const labels = Array.from({ length: 15 }, (_, i) => JSON.stringify({ v: 1, kind: 'feedback', id: `p${i}`, label: (2 * i) / 10, time: '2024-02-01T00:00:00Z' }));
+  await store.put(bucket, 'deployments/ns/reg/predictions/2024-01-02/x.jsonl', preds.join('\n') + '\n{torn');
+  await store.put(bucket, 'deployments/ns/reg/feedback/2024-02-01/y.jsonl', labels.join('\n'));
+  return store;
+}
+
+const deps = (store: MemoryStore) => ({ store, bucket, log, forcedBackend: 'cpu' as const, codeVersion: 'test', now: () => new Date('2024-03-01T00:00:00Z') });
+
+describe('a training run (in memory)', () => {
+  it('trains a regressor on JSONL plus joined feedback and publishes every artifact with the manifest last', async () => {
+    const store = await seeded();
+    const out = await runTraining(config(), deps(store));
+    assert.equal(out.alreadyPublished, false);
+    const manifest = parseManifest((await store.getBuffer(bucket, out.manifestKey)).toString());
+    assert.equal(manifest.task, 'regression');
+    assert.equal(manifest.artifacts.length, 7);
+    const metrics = JSON.parse((await store.getBuffer(bucket, artifactKey(pipeline, 'v1', 'metrics'))).toString()) as {
+      candidate: { metrics: { r2: number; rmse: number }; slices: { value: string }[] }; baseline: { metrics: { rmse: number } }; gates: { status: string }[];
+    };
+    assert.ok(metrics.candidate.metrics.r2 > 0.8, `r2 ${metrics.candidate.metrics.r2}`);
+    assert.ok(metrics.candidate.metrics.rmse < metrics.baseline.metrics.rmse / 2);
+    assert.deepEqual(metrics.candidate.slices.map((s) => s.value), ['blue', 'red']);
+    assert.deepEqual(metrics.gates.map((g) => g.status), ['pass']);
+    const lineage = JSON.parse((await store.getBuffer(bucket, artifactKey(pipeline, 'v1', 'lineage'))).toString()) as { feedback: { joined: number; unmatchedFeedback: number }; rows: { loaded: number }; sources: unknown[] };
+    assert.equal(lineage.feedback.joined, 15);
+    assert.equal(lineage.rows.loaded, 315);
+    assert.equal(lineage.sources.length, 4);
+  });
+
+  it('is idempotent for the same run id and refuses to overwrite another run\'s version', async () => {
+    const store = await seeded();
+    await runTraining(config({ hyperparameters: { epochs: 2 } }), deps(store));
+    const again = await runTraining(config({ hyperparameters: { epochs: 2 } }), deps(store));
+    assert.equal(again.alreadyPublished, true);
+    await assert.rejects(runTraining(config({ runId: 'other', hyperparameters: { epochs: 2 } }), deps(store)), VersionTakenError);
+  });
+
+  it('stops on invalid data with the report in the run prefix and nothing published', async () => {
+    const store = await seeded();
+    await store.put(bucket, 'data/c.jsonl', JSON.stringify({ x: 'many', c: 'blue', y: 1, t: '2024-05-01T00:00:00Z' }));
+    const err = await runTraining(config(), deps(store)).then(() => undefined, (e: unknown) => e);
+    assert.ok(err instanceof InvalidDataError);
+    assert.ok(err.report.issues.some((i) => i.check === 'wrong-type' && i.column === 'x' && i.rows?.[0]?.object === 'data/c.jsonl'));
+    assert.equal((await store.list(bucket, 'pipelines/ns/reg/versions/')).length, 0);
+    assert.ok(await store.exists(bucket, err.reportKey));
+  });
+});
