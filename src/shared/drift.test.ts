@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { binIndex, expectedNoDriftPsi, histogram, profileFeature, psi, quantileEdges, sharesOf } from './drift.js';
+import { binCount, binIndex, expectedNoDriftPsi, histogram, profileFeature, psi, quantileEdges, sharesOf } from './drift.js';
 
 describe('drift', () => {
   it('puts edges at reference quantiles and drops ties', () => {
@@ -58,6 +58,14 @@ describe('drift', () => {
     const shifted = sharesOf(histogram(p.binning, Array.from({ length: 500 }, (_, i) => 600 + i)));
     assert.ok(psi(p.shares, same) < 0.1);
     assert.ok(psi(p.shares, shifted) > 0.25);
+  });
+
+  it('bins date features by time, the same way at training and at serving', () => {
+    const p = profileFeature('d', 'date', ['2024-01-01', '2024-02-01', '2024-03-01', '2024-04-01', null]);
+    assert.equal(p.binning.kind === 'numeric' ? p.binning.valueType : undefined, 'time');
+    assert.equal(p.missing, 1);
+    assert.equal(binIndex(p.binning, '2023-06-01'), 0);
+    assert.equal(binIndex(p.binning, '2025-01-01'), binCount(p.binning) - 2);
   });
 
   it('estimates the no-drift PSI floor', () => {

@@ -12,6 +12,8 @@ export interface NumericBins {
   readonly kind: 'numeric';
   /** Interior edges, strictly increasing; bin i holds edges[i-1] < x ≤ edges[i], outer bins open to ±∞. */
   readonly edges: readonly number[];
+  /** "time": values are dates/times, binned as epoch milliseconds (date features). */
+  readonly valueType?: 'time';
 }
 
 export interface CategoricalBins {
@@ -69,7 +71,7 @@ export function quantileEdges(values: readonly number[], bins = 10): number[] {
 /** The bin of one value: binary search on the edges; the last bin is "missing". */
 export function binIndex(b: Binning, v: RawValue): number {
   if (b.kind === 'numeric') {
-    const x = toNumber(v);
+    const x = b.valueType === 'time' ? toTime(v) : toNumber(v);
     if (x === undefined) return b.edges.length + 1;
     let lo = 0;
     let hi = b.edges.length;
@@ -120,14 +122,14 @@ export function profileFeature(
     binning = { kind: 'categorical', categories };
   } else {
     const nums = values.map((v) => (kind === 'date' ? toTime(v) : toNumber(v))).filter((x): x is number => x !== undefined);
-    binning = { kind: 'numeric', edges: quantileEdges(nums, opts.bins ?? 10) };
+    binning = { kind: 'numeric', edges: quantileEdges(nums, opts.bins ?? 10), ...(kind === 'date' ? { valueType: 'time' as const } : {}) };
     if (nums.length > 0) {
       const mean = nums.reduce((a, b) => a + b, 0) / nums.length;
       const std = Math.sqrt(nums.reduce((a, x) => a + (x - mean) ** 2, 0) / nums.length);
       stats = { min: Math.min(...nums), max: Math.max(...nums), mean, std };
     }
   }
-  const counts = histogram(binning, kind === 'date' ? values.map((v) => toTime(v) ?? null) : values);
+  const counts = histogram(binning, values);
   const missing = counts[counts.length - 1] ?? 0;
   return { name, binning, shares: sharesOf(counts), count: values.length, missing, ...(stats ? { stats } : {}) };
 }

@@ -133,7 +133,6 @@ export async function runTraining(config: TrainerConfig, deps: RunDeps): Promise
 
   const backend: BackendChoice = await selectBackend(deps.forcedBackend);
   log.info('tensorflow backend selected', { backend: backend.backend, attempts: backend.attempts });
-  tf.util.assert(tf.getBackend() !== undefined, () => 'no backend');
 
   const loaded = await loadData(store, config, deps.bucket);
   log.info('data loaded', { rows: loaded.rows.length, objects: loaded.objects.length, badLines: loaded.badLines.length, filteredOut: loaded.filteredOut, feedback: loaded.feedback });
