@@ -4,7 +4,7 @@
 //   → split → champion → preprocessing (fit, or the champion's for a warm start) → train with checkpoints
 //   → evaluate candidate, champion, baseline, slices, historical slice → gates → publish, manifest last
 import { createHash } from 'node:crypto';
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 import type { Logger } from 'winston';
 import { selectBackend, type BackendChoice, type BackendName } from '../ml/backend.js';
 import { buildMlp, compileMlp, modelShape } from '../ml/mlp.js';
