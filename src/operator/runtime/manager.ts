@@ -1,17 +1,17 @@
 // The manager wires the runtime together (controller-runtime's Manager, in small):
 //   shared informers (one per resource, shared by every controller) → handlers enqueue namespace/name keys
 //   (owned objects map to their controller owner) → per-controller work queue → N workers → reconciler.
-// Each reconcile is timed, logged and metered; its error is classified in one place (errors.ts classify):
+// The loop of one controller (timing, logging, metrics, error classification, write expectations) is in
+// controller.ts. Each reconcile is timed, logged and metered; its error is classified in one place (errors.ts):
 // retry with per-key backoff, requeue after a delay, or drop. A successful reconcile resets the key's backoff;
 // requeueAfterMs becomes addAfter. A key whose cache is older than our own last status write waits for it.
 // Informers start (and sync) before leadership, so a standby is warm; workers run only while leading. Losing
 // the Lease stops all work at once and calls onLeadershipLost, by default exiting the process non-zero so
 // Kubernetes restarts it as a clean standby. stop() = stop taking work, drain in-flight reconciles, release the
 // Lease, stop informers.
-import { performance } from 'node:perf_hooks';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { type Clock, systemClock } from './clock.js';
-import { classify, toKubeError } from './errors.js';
+import { Controller, type Reconciler } from './controller.js';
 import { type EventRecorder, KubeEventRecorder } from './events.js';
 import { WriteExpectations } from './expectations.js';
 import { HealthServer, type Readiness } from './health-server.js';
@@ -19,25 +19,13 @@ import { Informer } from './informer.js';
 import { HttpKubeClient, type KubeClient } from './kube.js';
 import { KubeHttpClient } from './kube-http.js';
 import { type LeaderElectionConfig, LeaderElector, defaultIdentity } from './leader-election.js';
-import { type Logger, createLogger, errorFields } from './log.js';
+import { type Logger, createLogger } from './log.js';
 import { RuntimeMetrics } from './metrics.js';
-import {
-  type KubeObject, type ObjectKey, type ResourceRef, controllerOwnerKey, keyOf, keyString, parseKey,
-} from './resource.js';
+import { type KubeObject, type ObjectKey, type ResourceRef, controllerOwnerKey } from './resource.js';
 import { StatusWriter } from './status-writer.js';
-import { ExponentialBackoff, WorkQueue, defaultBackoff } from './work-queue.js';
 
 export type { ObjectKey, ResourceRef } from './resource.js';
-
-export interface ReconcileResult {
-  /** Reconcile this key again after this delay (waiting is a computed requeue, never a timer per object). */
-  readonly requeueAfterMs?: number;
-}
-
-export interface Reconciler {
-  /** Level-triggered: read the current state from the caches, converge, return. Must be idempotent. */
-  reconcile(key: ObjectKey): Promise<ReconcileResult>;
-}
+export type { ReconcileResult, Reconciler } from './controller.js';
 
 export interface WatchMapping {
   readonly ref: ResourceRef;
@@ -82,14 +70,9 @@ export interface ManagerOptions {
   readonly backoff?: { readonly baseMs: number; readonly capMs: number };
 }
 
-interface ControllerState {
-  readonly name: string;
-  readonly queue: WorkQueue;
+interface WriterState {
   readonly expectations: WriteExpectations;
   readonly statusWriter: StatusWriter;
-  readonly log: Logger;
-  options?: ControllerOptions;
-  workers: Array<Promise<void>>;
 }
 
 function refId(ref: ResourceRef): string {
@@ -105,7 +88,8 @@ export class Manager {
   readonly identity: string;
   readonly events: EventRecorder;
   private readonly informers = new Map<string, Informer<KubeObject>>();
-  private readonly controllers = new Map<string, ControllerState>();
+  private readonly writers = new Map<string, WriterState>();
+  private readonly controllers = new Map<string, Controller>();
   private readonly elector: LeaderElector | undefined;
   private readonly health: HealthServer;
   private boundHealthPort: number | undefined;
@@ -169,29 +153,35 @@ export class Manager {
 
   /** The status writer of a controller (counts into perennial_status_writes_total{controller}). */
   statusWriter(controller: string): StatusWriter {
-    return this.controllerState(controller).statusWriter;
+    return this.writerState(controller).statusWriter;
   }
 
   addController(options: ControllerOptions): void {
     if (this.state !== 'new') throw new Error('controllers must be added before start');
-    const c = this.controllerState(options.name);
-    if (c.options) throw new Error(`controller ${options.name} added twice`);
-    c.options = options;
-    const enqueue = (key: ObjectKey): void => c.queue.add(keyString(key));
-    this.informer(options.primary).onEvent((event, obj) => {
-      const key = keyOf(obj);
-      c.expectations.observe(keyString(key), obj.metadata?.resourceVersion, event === 'delete');
-      enqueue(key);
+    if (this.controllers.has(options.name)) throw new Error(`controller ${options.name} added twice`);
+    const primary = this.informer(options.primary);
+    const c = new Controller({
+      name: options.name,
+      primary,
+      reconciler: options.reconciler,
+      workers: options.workers ?? 1,
+      expectations: this.writerState(options.name).expectations,
+      clock: this.clock,
+      metrics: this.metrics,
+      logger: this.logger,
+      ...(this.options.backoff ? { backoff: this.options.backoff } : {}),
     });
+    this.controllers.set(options.name, c);
+    primary.onEvent((event, obj) => c.onPrimaryEvent(event, obj));
     for (const owned of options.owns ?? []) {
       this.informer(owned).onEvent((_event, obj) => {
         const owner = controllerOwnerKey(obj, options.primary);
-        if (owner) enqueue(owner);
+        if (owner) c.enqueue(owner);
       });
     }
     for (const w of options.watches ?? []) {
       this.informer(w.ref).onEvent((_event, obj) => {
-        for (const key of w.map(obj)) enqueue(key);
+        for (const key of w.map(obj)) c.enqueue(key);
       });
     }
   }
@@ -244,133 +234,40 @@ export class Manager {
     return { ready: Object.values(checks).every(Boolean) && this.state === 'running', checks };
   }
 
-  private controllerState(name: string): ControllerState {
-    let c = this.controllers.get(name);
-    if (!c) {
-      const labels = { controller: name };
+  private writerState(controller: string): WriterState {
+    let w = this.writers.get(controller);
+    if (!w) {
       const expectations = new WriteExpectations(this.clock, this.options.expectationTimeoutMs);
-      const created: ControllerState = {
-        name,
-        queue: new WorkQueue({
-          clock: this.clock,
-          rateLimiter: new ExponentialBackoff(
-            this.options.backoff?.baseMs ?? defaultBackoff.baseMs, this.options.backoff?.capMs ?? defaultBackoff.capMs),
-          observer: {
-            onAdd: () => this.metrics.queueAdds.inc(labels),
-            onRetry: () => this.metrics.queueRetries.inc(labels),
-            onDepth: (d) => this.metrics.queueDepth.set(labels, d),
-          },
-        }),
+      const labels = { controller };
+      w = {
         expectations,
         statusWriter: new StatusWriter(this.kube, expectations, { onWrite: () => this.metrics.statusWrites.inc(labels) }),
-        log: this.logger.child(labels),
-        workers: [],
       };
-      this.controllers.set(name, created);
-      c = created;
+      this.writers.set(controller, w);
     }
-    return c;
+    return w;
   }
 
   private startWorkers(): void {
     if (this.workersRunning || this.state !== 'running') return;
     this.workersRunning = true;
-    for (const c of this.controllers.values()) {
-      if (!c.options) continue;
-      const n = Math.max(1, c.options.workers ?? 1);
-      for (let i = 0; i < n; i++) c.workers.push(this.worker(c));
-      c.log.info('workers started', { workers: n });
-    }
+    for (const c of this.controllers.values()) c.start();
   }
 
   private async drainWorkers(): Promise<void> {
-    await Promise.all([...this.controllers.values()].map((c) => c.queue.shutDownWithDrain()));
-    await Promise.all([...this.controllers.values()].flatMap((c) => c.workers));
+    await Promise.all([...this.controllers.values()].map((c) => c.drain()));
     this.workersRunning = false;
   }
 
   private leadershipLost(): void {
     this.metrics.leader.set(0);
     // Stop all work at once: there is no fencing, someone else may lead already.
-    for (const c of this.controllers.values()) c.queue.shutDown();
+    for (const c of this.controllers.values()) c.shutDown();
     this.workersRunning = false;
     const react = this.options.onLeadershipLost ?? (() => {
       this.logger.error('exiting: leadership lost');
       process.exit(1);
     });
     react();
-  }
-
-  private async worker(c: ControllerState): Promise<void> {
-    for (;;) {
-      const key = await c.queue.get();
-      if (key === undefined) return;
-      try {
-        await this.processKey(c, key);
-      } catch (e: unknown) {
-        // processKey handles reconcile errors; this is a bug in the runtime itself. Keep the worker alive.
-        c.log.error('worker failed', errorFields(e));
-        c.queue.addRateLimited(key);
-      } finally {
-        c.queue.done(key);
-      }
-    }
-  }
-
-  private async processKey(c: ControllerState, key: string): Promise<void> {
-    const options = c.options;
-    if (!options) return;
-    const objKey = parseKey(key);
-    const cached = this.informer(options.primary).get(objKey.namespace, objKey.name);
-    const controller = c.name;
-    const wait = c.expectations.waitFor(key, cached?.metadata?.resourceVersion);
-    if (wait > 0) {
-      // Our last status write is not in the cache yet; its watch event will enqueue the key (the delay is a
-      // safety net for when it never comes).
-      c.queue.addAfter(key, wait);
-      this.metrics.reconcileTotal.inc({ controller, result: 'stale' });
-      return;
-    }
-    const log = c.log.child({
-      namespace: objKey.namespace, name: objKey.name,
-      ...(cached?.metadata?.generation === undefined ? {} : { generation: cached.metadata.generation }),
-    });
-    const started = performance.now();
-    let result: string;
-    try {
-      const res = await options.reconciler.reconcile(objKey);
-      c.queue.forget(key);
-      if (res.requeueAfterMs !== undefined && res.requeueAfterMs >= 0) {
-        c.queue.addAfter(key, res.requeueAfterMs);
-        result = 'requeue';
-      } else {
-        result = 'success';
-      }
-    } catch (e: unknown) {
-      const err = toKubeError(e);
-      const { disposition, label } = classify(err);
-      this.metrics.reconcileErrors.inc({ controller, error: label });
-      switch (disposition.action) {
-        case 'retry':
-          c.queue.addRateLimited(key);
-          result = 'error';
-          break;
-        case 'requeueAfter':
-          c.queue.addAfter(key, disposition.ms);
-          result = 'error';
-          break;
-        case 'drop':
-          c.queue.forget(key);
-          result = 'dropped';
-          break;
-      }
-      log.log(label === 'conflict' || label === 'stale_cache' ? 'info' : 'error', 'reconcile failed', {
-        ...errorFields(err), errorClass: label, action: disposition.action, retries: c.queue.numRequeues(key),
-      });
-    }
-    const seconds = (performance.now() - started) / 1000;
-    this.metrics.reconcileDuration.observe({ controller }, seconds);
-    this.metrics.reconcileTotal.inc({ controller, result });
-    log.debug('reconcile finished', { result, durationMs: Math.round(seconds * 1000) });
   }
 }
