@@ -126,7 +126,14 @@ export function profileFeature(
     if (nums.length > 0) {
       const mean = nums.reduce((a, b) => a + b, 0) / nums.length;
       const std = Math.sqrt(nums.reduce((a, x) => a + (x - mean) ** 2, 0) / nums.length);
-      stats = { min: Math.min(...nums), max: Math.max(...nums), mean, std };
+      // A loop, not Math.min(...nums): spreading a million values overflows the call stack.
+      let min = Infinity;
+      let max = -Infinity;
+      for (const x of nums) {
+        if (x < min) min = x;
+        if (x > max) max = x;
+      }
+      stats = { min, max, mean, std };
     }
   }
   const counts = histogram(binning, values);

@@ -14,7 +14,7 @@ import {
   artifactKey, lastRunProfileKey, parseManifest, runValidationReportKey, versionPrefix, type PipelineRef,
 } from '../shared/artifact-layout.js';
 import { profileFeature, profileRows, referenceProfileVersion, defaultEpsilon, type ReferenceProfile } from '../shared/drift.js';
-import { fitPreprocessing, parsePreprocessingSpec, type PreprocessingSpec } from '../shared/preprocessing.js';
+import { fitPreprocessing, parsePreprocessingSpec, toCategory, type PreprocessingSpec } from '../shared/preprocessing.js';
 import { argmax } from '../shared/metrics-math.js';
 import type { TrainerConfig } from '../shared/trainer-config.js';
 import { ObjectNotFoundError, type ObjectStore } from '../storage/object-store.js';
@@ -95,13 +95,26 @@ async function loadChampion(deps: RunDeps, pipeline: PipelineRef, version: strin
   return { version, model, spec };
 }
 
-/** The champion's spec fits this run when it encodes the same features, types, label and classes. */
-function championSpecFits(spec: PreprocessingSpec, config: TrainerConfig): boolean {
+/**
+ * The champion's spec fits this run when it encodes the same features, types, label and classes; a class that
+ * appeared since the champion was trained needs a new output layer, so training starts from scratch.
+ */
+function championSpecFits(spec: PreprocessingSpec, config: TrainerConfig, classes: readonly string[] | undefined): boolean {
   const s = config.schema;
   const sameFeatures = spec.features.length === s.features.length && spec.features.every((f, i) => f.name === s.features[i]?.name && f.kind === s.features[i]?.type);
   const l = spec.label;
-  const sameLabel = l.name === s.label && l.task === s.task && (l.task !== 'classification' || s.classes === undefined || l.classes.join('\u0000') === s.classes.join('\u0000'));
+  const sameLabel = l.name === s.label && l.task === s.task && (l.task !== 'classification' || classes === undefined || l.classes.join('\u0000') === classes.join('\u0000'));
   return sameFeatures && sameLabel;
+}
+
+/**
+ * The class list: the declared one, else every label seen in the validated data (holdout included: the label
+ * vocabulary is not a feature statistic, and a class first seen in the holdout must still be scoreable).
+ */
+function classesOf(config: TrainerConfig, rows: readonly Row[]): string[] | undefined {
+  if (config.schema.task !== 'classification') return undefined;
+  if (config.schema.classes !== undefined) return [...config.schema.classes];
+  return [...new Set(rows.map((r) => toCategory(r.values[config.schema.label])).filter((c): c is string => c !== undefined))].sort();
 }
 
 async function evaluateModel(model: tf.LayersModel, spec: PreprocessingSpec, config: TrainerConfig, holdout: readonly Row[], historical: readonly Row[]): Promise<{ evaluation: ModelEvaluation; predictions: Predictions }> {
@@ -151,10 +164,11 @@ export async function runTraining(config: TrainerConfig, deps: RunDeps): Promise
   log.info('data split', { train: split.train.length, validation: split.validation.length, holdout: split.holdout.length, historical: split.historical.length, replayed: split.replayed, outsideWindow: split.outsideWindow });
 
   const champion = config.championVersion !== undefined ? await loadChampion(deps, pipeline, config.championVersion) : undefined;
-  const warm = config.warmStart === 'champion' && champion !== undefined && championSpecFits(champion.spec, config);
+  const classes = classesOf(config, loaded.rows);
+  const warm = config.warmStart === 'champion' && champion !== undefined && championSpecFits(champion.spec, config, classes);
   if (config.warmStart === 'champion' && !warm) log.warn('warm start not possible; training from scratch', { championVersion: config.championVersion, championLoaded: champion !== undefined });
   const spec: PreprocessingSpec = warm && champion ? champion.spec : fitPreprocessing(split.train.map((r) => r.values), {
-    features: config.schema.features, label: config.schema.label, task: config.schema.task, classes: config.schema.classes,
+    features: config.schema.features, label: config.schema.label, task: config.schema.task, classes,
   });
   if (spec.label.task === 'classification' && spec.label.classes.length < 2) throw new InvalidDataError(reportKey, { ...report, ok: false });
 
@@ -212,7 +226,7 @@ export async function runTraining(config: TrainerConfig, deps: RunDeps): Promise
     primaryMetric: config.evaluation.primaryMetric,
     holdout: {
       kind: config.evaluation.holdout.kind, rows: split.holdout.length,
-      ...(times.length > 0 ? { from: new Date(Math.min(...times)).toISOString(), to: new Date(Math.max(...times)).toISOString() } : {}),
+      ...(times.length > 0 ? { from: new Date(times.reduce((a, b) => (b < a ? b : a))).toISOString(), to: new Date(times.reduce((a, b) => (b > a ? b : a))).toISOString() } : {}),
     },
     candidate: cand.evaluation,
     champion: champ && champion ? { version: champion.version, ...champ.evaluation } : undefined,

@@ -290,7 +290,9 @@ function columnSummaries(input: ValidationInput): Record<string, ColumnSummary> 
     if (f.type === 'numeric') {
       const nums = vals.map(toNumber).filter((x): x is number => x !== undefined);
       const missing = n - nums.length;
-      out[f.name] = { type: f.type, missing, missingRate: n > 0 ? missing / n : 0, ...(nums.length > 0 ? { min: Math.min(...nums), max: Math.max(...nums) } : {}) };
+      // Reduce, not Math.min(...nums): spreading a million values overflows the call stack.
+      const range = nums.length > 0 ? { min: nums.reduce((a, b) => (b < a ? b : a)), max: nums.reduce((a, b) => (b > a ? b : a)) } : {};
+      out[f.name] = { type: f.type, missing, missingRate: n > 0 ? missing / n : 0, ...range };
     } else {
       const cats = vals.map(f.type === 'date' ? (v: RawValue) => (toTime(v) === undefined ? undefined : String(v)) : toCategory).filter((x): x is string => x !== undefined);
       const missing = n - cats.length;
