@@ -77,8 +77,16 @@ export class MinioStore implements ObjectStore {
     }
   }
 
-  get(bucket: string, key: string): Promise<Readable> {
-    return this.call(bucket, key, () => this.client.getObject(bucket, key));
+  async get(bucket: string, key: string): Promise<Readable> {
+    const source = await this.call(bucket, key, () => this.client.getObject(bucket, key));
+    // A connection lost mid-object must surface as StoreUnavailableError too, not as a bare socket error.
+    return Readable.from((async function* () {
+      try {
+        for await (const chunk of source) yield chunk as Buffer;
+      } catch (e: unknown) {
+        throw classifyStoreError(e, bucket, key);
+      }
+    })(), { objectMode: false });
   }
 
   getBuffer(bucket: string, key: string): Promise<Buffer> {
