@@ -10,6 +10,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { CoordinationV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { repoRoot } from '../../localcluster/cluster.js';
 import { kubeConfigFor, sharedCluster, uniqueName } from '../../localcluster/test-cluster.js';
+import { KubeHttpClient } from '../../src/operator/runtime/kube-http.js';
+import type { Lease } from '../../src/operator/runtime/leader-election.js';
 
 async function eventually<T>(what: string, fn: () => T | undefined | Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -128,5 +130,22 @@ describe('runtime leader election', () => {
       '(lease 4000 ms, renew deadline 3000 ms, retry 500 ms)');
     c.proc.kill('SIGTERM');
     assert.equal(await c.exit, 0);
+  });
+
+  it('a leader that loses its Lease stops all work: the process exits non-zero', async () => {
+    const d = launch('instance-d');
+    await eventually('d leads', async () => ((await holder()) === 'instance-d' ? true : undefined));
+    // Someone else takes the Lease (as a partitioned leader would find after the fact).
+    // Raw JSON: client-node's model would re-serialise the MicroTimes with 3 fractional digits.
+    const raw = new KubeHttpClient(kc);
+    const path = `/apis/coordination.k8s.io/v1/namespaces/${namespace}/leases/${lease}`;
+    const current = await raw.request<Lease>('GET', path);
+    await raw.request('PUT', path, { body: { ...current, spec: { ...current.spec, holderIdentity: 'intruder', leaseDurationSeconds: 3600 } } });
+    raw.close();
+    const code = await Promise.race([d.exit, sleep(30_000).then(() => 'still running' as const)]);
+    assert.equal(code, 1, 'the default reaction to a lost Lease is to exit non-zero');
+    await core.createNamespacedConfigMap({ namespace, body: { metadata: { name: 'after-loss' }, data: {} } });
+    await sleep(1000);
+    assert.equal(d.reconciled.includes('after-loss'), false);
   });
 });

@@ -1,7 +1,7 @@
 // A tiny operator process for the leader-election integration test (test/integration/runtime-leader.test.ts):
 // a Manager with leader election and one controller on the ConfigMaps of a namespace, whose reconciler prints
 // one JSON line per reconcile on stdout. SIGTERM stops it gracefully (releasing the Lease); the test simulates a
-// crash with SIGKILL. Arguments: <kubeconfig> <namespace> <lease name> <identity>.
+// crash with SIGKILL. Losing the Lease triggers the manager's default reaction (exit 1). Arguments: <kubeconfig> <namespace> <lease name> <identity>.
 import { KubeConfig } from '@kubernetes/client-node';
 import { createLogger } from '../log.js';
 import { Manager } from '../manager.js';
@@ -23,10 +23,7 @@ const mgr = new Manager({
   namespace,
   leaderElection: { namespace, name: lease, identity, leaseDurationMs: 4000, renewDeadlineMs: 3000, retryPeriodMs: 500 },
   logger: createLogger({ level: 'warn', fields: { identity } }),
-  onLeadershipLost: () => {
-    say({ event: 'lost' });
-    process.exit(1);
-  },
+  // onLeadershipLost left to the default: exit non-zero (the test checks it).
 });
 mgr.addController({
   name: 'configmaps',
