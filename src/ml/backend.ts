@@ -48,11 +48,15 @@ export function wasmDir(): string {
 async function tryBackend(name: BackendName): Promise<string | undefined> {
   const pkg = nativePackage[name];
   if (pkg !== undefined) {
-    try {
-      // A variable specifier keeps bundlers and the type checker from resolving the optional package.
-      await import(pkg);
-    } catch (e: unknown) {
-      return `${pkg} not loadable: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`;
+    // Either native package registers "tensorflow"; the GPU package also runs on CPU when no GPU is visible,
+    // so the "tensorflow" step reuses it if the GPU step already loaded it.
+    if (tf.findBackendFactory('tensorflow') === null) {
+      try {
+        // A variable specifier keeps bundlers and the type checker from resolving the optional package.
+        await import(pkg);
+      } catch (e: unknown) {
+        return `${pkg} not loadable: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`;
+      }
     }
     // tfjs-node-gpu registers "tensorflow" even without a GPU; only a visible GPU makes it the GPU choice.
     if (name === 'tensorflow-gpu' && !(await hasCudaDevice())) return 'no CUDA device visible';

@@ -7,31 +7,10 @@ import { lowerIsBetter, type Evaluation, type MetricName } from '../shared/train
 import type { Predictions } from '../ml/tensors.js';
 import type { Row } from './rows.js';
 
-export type MetricValues = Partial<Record<MetricName, number>>;
+import type { GateVerdict, ModelEvaluation, MetricValues, SliceMetrics } from '../shared/evaluation-report.js';
 
-export interface SliceMetrics {
-  readonly value: string;
-  readonly rows: number;
-  readonly metrics: MetricValues;
-}
-
-export interface ModelEvaluation {
-  readonly rows: number;
-  readonly metrics: MetricValues;
-  readonly slices: readonly SliceMetrics[];
-  readonly historical?: { readonly rows: number; readonly metrics: MetricValues };
-}
-
-export type GateStatus = 'pass' | 'fail' | 'skipped';
-
-export interface GateVerdict {
-  readonly gate: string;
-  readonly status: GateStatus;
-  readonly metric?: MetricName;
-  readonly observed?: number;
-  readonly limit?: number;
-  readonly message: string;
-}
+// The report's types live in src/shared (the operator reads metrics.json too); re-exported for the trainer's modules.
+export type { GateStatus, GateVerdict, MetricValues, ModelEvaluation, SliceMetrics } from '../shared/evaluation-report.js';
 
 /** Truth of rows in the model's label encoding (class index, or the raw regression value). */
 export function truthOf(spec: PreprocessingSpec, rows: readonly Row[]): number[] {

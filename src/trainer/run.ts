@@ -15,6 +15,7 @@ import {
 } from '../shared/artifact-layout.js';
 import { profileFeature, profileRows, referenceProfileVersion, defaultEpsilon, type ReferenceProfile } from '../shared/drift.js';
 import { fitPreprocessing, parsePreprocessingSpec, toCategory, type PreprocessingSpec } from '../shared/preprocessing.js';
+import { evaluationReportVersion, type EvaluationReport } from '../shared/evaluation-report.js';
 import { argmax } from '../shared/metrics-math.js';
 import type { TrainerConfig } from '../shared/trainer-config.js';
 import { ObjectNotFoundError, type ObjectStore } from '../storage/object-store.js';
@@ -29,7 +30,7 @@ import { splitRows } from './split.js';
 import { trainModel } from './train.js';
 import { validateData, type DataProfile, type Issue, type ValidationReport } from './validate.js';
 
-export const metricsReportVersion = 1;
+export const metricsReportVersion = evaluationReportVersion;
 
 export class InvalidDataError extends Error {
   override readonly name = 'InvalidDataError';
@@ -170,7 +171,6 @@ export async function runTraining(config: TrainerConfig, deps: RunDeps): Promise
   const spec: PreprocessingSpec = warm && champion ? champion.spec : fitPreprocessing(split.train.map((r) => r.values), {
     features: config.schema.features, label: config.schema.label, task: config.schema.task, classes,
   });
-  if (spec.label.task === 'classification' && spec.label.classes.length < 2) throw new InvalidDataError(reportKey, { ...report, ok: false });
 
   const shape = { inputWidth: spec.width, task: config.schema.task, classes: spec.label.task === 'classification' ? spec.label.classes.length : 1 };
   let model: tf.LayersModel;
@@ -220,7 +220,7 @@ export async function runTraining(config: TrainerConfig, deps: RunDeps): Promise
     epsilon: defaultEpsilon,
   };
   const times = split.holdout.map((r) => r.time).filter((t): t is number => t !== undefined);
-  const metrics = {
+  const metrics: EvaluationReport = {
     version: metricsReportVersion,
     task: config.schema.task,
     primaryMetric: config.evaluation.primaryMetric,
