@@ -10,6 +10,8 @@ import { kubeConfigFor, sharedCluster, uniqueName } from '../../localcluster/tes
 import { type Condition, setCondition } from '../../src/operator/runtime/conditions.js';
 import { KubeHttpClient } from '../../src/operator/runtime/kube-http.js';
 import { createLogger } from '../../src/operator/runtime/log.js';
+import { systemClock } from '../../src/operator/runtime/clock.js';
+import { KubeEventRecorder } from '../../src/operator/runtime/events.js';
 import { Manager } from '../../src/operator/runtime/manager.js';
 import type { KubeObject, ObjectKey, ResourceRef } from '../../src/operator/runtime/resource.js';
 
@@ -150,6 +152,26 @@ describe('runtime status writer', () => {
       console.log(`reconciles: ${reconciles}, status writes: ${await writes()}`);
     } finally {
       await mgr.stop();
+    }
+  });
+
+  it('records events, aggregating repeats into one Event with a series', async () => {
+    const http = new KubeHttpClient(kc);
+    try {
+      const recorder = new KubeEventRecorder(http, systemClock(), createLogger({ level: 'warn' }), 'test-instance');
+      const regarding = { apiVersion: `${group}/v1`, kind: 'Widget', metadata: { namespace, name: 'w-events', uid: '0b1e0b1e-0000-4000-8000-000000000001' } };
+      await recorder.event(regarding, 'Normal', 'Reconciled', 'all good');
+      await recorder.event(regarding, 'Normal', 'Reconciled', 'all good');
+      await recorder.event(regarding, 'Normal', 'Reconciled', 'all good');
+      await recorder.event(regarding, 'Warning', 'Degraded', 'something broke');
+      const list = await http.request<{ items: Array<{ reason?: string; type?: string; reportingController?: string; series?: { count?: number } }> }>(
+        'GET', `/apis/events.k8s.io/v1/namespaces/${namespace}/events`);
+      const mine = list.items.filter((e) => e.reportingController === 'perennial.dev/operator');
+      assert.equal(mine.length, 2, 'one Event per distinct event');
+      assert.equal(mine.find((e) => e.reason === 'Reconciled')?.series?.count, 3);
+      assert.equal(mine.find((e) => e.reason === 'Degraded')?.type, 'Warning');
+    } finally {
+      http.close();
     }
   });
 });
