@@ -31,6 +31,10 @@ export const Reason = {
   Rejected: 'Rejected',
   RunFailed: 'RunFailed',
   InvalidData: 'InvalidData',
+  RunReplaced: 'RunReplaced',
+  StoreNotConfigured: 'StoreNotConfigured',
+  VersionsDeleted: 'VersionsDeleted',
+  CleanupFailed: 'CleanupFailed',
   // ModelDeployment
   WaitingForModel: 'WaitingForModel',
   RolloutProgressing: 'RolloutProgressing',

@@ -175,9 +175,8 @@ const retention = s.object('How long model versions are kept in the store.', {
   onDelete: s.enum('When the pipeline is deleted: Retain keeps its versions in the store, Delete removes them.', ['Retain', 'Delete'] as const).default('Retain'),
 });
 
-const storage = s.object('Where this pipeline keeps models; defaults come from the operator\'s configuration.', {
+const storage = s.object('Where this pipeline keeps models (under pipelines/<namespace>/<name>/ in the bucket); defaults come from the operator\'s configuration.', {
   bucket: s.string('Bucket for models and run artifacts.', { minLength: 3, maxLength: 63 }),
-  prefix: s.string('Key prefix under which this pipeline\'s versions live.', { maxLength: 512 }),
   credentialsSecret: objectName('A Secret in this namespace with AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY for the store, instead of the operator\'s.'),
 });
 
@@ -243,7 +242,10 @@ export const trainingPipelineStatusSchema = s.object('The observed state of the 
   dataWatermark: s.object('What the newData trigger has seen of the sources.', {
     objects: s.integer('Objects under the sources at the last run.', { minimum: 0 }),
     digest: s.string('Digest of the object keys and ETags at the last run.', { maxLength: 128 }),
+    newestObjectTime: s.string('Last-modified time of the newest object at the last run; objects written later are new data.', { format: 'date-time' }),
   }),
+  driftSince: s.string('When the watched deployment\'s drift was first seen above the threshold (cleared when it falls below or a run starts).', { format: 'date-time' }),
+  performanceSince: s.string('When the watched deployment\'s live metric was first seen on the wrong side of the threshold (cleared when it recovers or a run starts).', { format: 'date-time' }),
   message: s.string('A sentence on the current state.', { maxLength: 4096 }),
 });
 
