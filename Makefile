@@ -3,9 +3,12 @@
 SHELL := /bin/bash
 NPM_STAMP := node_modules/.perennial-installed
 
-.PHONY: test demo deps servers typecheck lint unit integration e2e build cluster
+.PHONY: test demo deps system-deps servers typecheck lint unit integration e2e build cluster
 
-test: deps servers typecheck lint
+# Debian packages the tests use: lua5.1 runs the Argo CD health scripts.
+DEBIAN_PACKAGES := lua5.1:lua5.1
+
+test: deps system-deps servers typecheck lint
 	npx tsx scripts/run-tests.ts all
 
 demo: deps servers
@@ -16,6 +19,9 @@ deps: $(NPM_STAMP)
 $(NPM_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $@
+
+system-deps:
+	scripts/install-debian-packages.sh $(DEBIAN_PACKAGES)
 
 servers:
 	localcluster/build-servers.sh >/dev/null

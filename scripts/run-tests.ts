@@ -12,7 +12,7 @@ import { clusterInfoEnv } from '../localcluster/test-cluster.js';
 
 type Tier = 'unit' | 'integration' | 'e2e';
 const tiers: Record<Tier, readonly string[]> = {
-  unit: ['src', 'localcluster', 'scripts'],
+  unit: ['src', 'localcluster', 'scripts', 'argocd'],
   integration: ['test/integration'],
   e2e: ['test/e2e'],
 };
