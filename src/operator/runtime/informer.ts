@@ -51,6 +51,9 @@ export interface InformerOptions {
 
 type Epoch = number;
 
+/** A ListWatch that ran this long without an error counts as healthy: the restart backoff starts over. */
+const stableRunMs = 60_000;
+
 export class Informer<T extends KubeObject> implements CacheReader<T> {
   readonly ref: ResourceRef;
   /** Resolves after the first complete list. */
@@ -68,6 +71,7 @@ export class Informer<T extends KubeObject> implements CacheReader<T> {
   private restartTimer: TimerHandle | undefined;
   private watchdogTimer: TimerHandle | undefined;
   private lastActivity = 0;
+  private lastStartAt = 0;
   private relists = 0;
 
   constructor(private readonly options: InformerOptions) {
@@ -136,6 +140,7 @@ export class Informer<T extends KubeObject> implements CacheReader<T> {
 
   private startListWatch(): void {
     const epoch = ++this.epoch;
+    this.lastStartAt = this.options.clock.now();
     const { kubeConfig, ref, namespace, labelSelector } = this.options;
     const path = resourcePath(ref, namespace);
     const lw = makeInformer<KubernetesObject>(kubeConfig, path, () => this.listAll(epoch), labelSelector);
@@ -181,7 +186,6 @@ export class Informer<T extends KubeObject> implements CacheReader<T> {
       this.replace(items);
       this.relists++;
       this.touch();
-      this.backoff.forget('restart');
       if (!this.isSynced) {
         this.isSynced = true;
         this.resolveSynced();
@@ -252,6 +256,9 @@ export class Informer<T extends KubeObject> implements CacheReader<T> {
     const old = this.listWatch;
     this.listWatch = undefined;
     void old?.stop();
+    // The backoff resets only after a run that lasted: a list that succeeds followed by a watch that fails at once
+    // must not restart (and relist) at the base rate forever (client-node #1933).
+    if (this.options.clock.now() - this.lastStartAt > stableRunMs) this.backoff.forget('restart');
     const delay = cause === 'watchdog' ? 0 : this.backoff.when('restart');
     this.options.metrics?.informerRestarts.inc({ resource: this.resourceName(), cause });
     this.log.warn('informer restarting', {
