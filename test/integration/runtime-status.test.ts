@@ -13,7 +13,7 @@ import { createLogger } from '../../src/operator/runtime/log.js';
 import { systemClock } from '../../src/operator/runtime/clock.js';
 import { KubeEventRecorder } from '../../src/operator/runtime/events.js';
 import { Manager } from '../../src/operator/runtime/manager.js';
-import type { KubeObject, ObjectKey, ResourceRef } from '../../src/operator/runtime/resource.js';
+import { type KubeObject, type ObjectKey, type ResourceRef, controllerRef } from '../../src/operator/runtime/resource.js';
 
 type Widget = KubeObject & { spec?: { size?: number }; status?: { observedGeneration?: number; conditions?: Condition[] } };
 
@@ -172,6 +172,58 @@ describe('runtime status writer', () => {
       assert.equal(mine.find((e) => e.reason === 'Degraded')?.type, 'Warning');
     } finally {
       http.close();
+    }
+  });
+
+  it('maps owned objects to their owner: a deleted child is re-created; health and metrics are served', async () => {
+    const configMaps: ResourceRef = { group: '', version: 'v1', plural: 'configmaps', kind: 'ConfigMap', namespaced: true };
+    const mgr = new Manager({ kubeConfig: kc, namespace, logger: createLogger({ level: 'warn' }), healthPort: 0, healthHost: '127.0.0.1' });
+    const widgets = mgr.informer<Widget>(ref);
+    const children = mgr.informer<KubeObject>(configMaps);
+    const reconciled: string[] = [];
+    mgr.addController({
+      name: 'widget-children', primary: ref, owns: [configMaps], workers: 1,
+      reconciler: {
+        async reconcile(key: ObjectKey) {
+          reconciled.push(key.name);
+          const w = widgets.get(key.namespace, key.name);
+          if (!w?.metadata?.uid) return {};
+          const name = `${key.name}-child`;
+          if (!children.get(key.namespace, name)) {
+            await mgr.kube.create(configMaps, {
+              metadata: { namespace: key.namespace, name, ownerReferences: [controllerRef({ metadata: w.metadata }, ref)] },
+              data: { size: String(w.spec?.size ?? 0) },
+            }, { alreadyExistsOk: true });
+          }
+          return {};
+        },
+      },
+    });
+    await mgr.start();
+    try {
+      const port = mgr.healthPort;
+      assert.ok(port);
+      const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
+      assert.equal(ready.status, 200, await ready.text());
+      await custom.createNamespacedCustomObject({
+        group, version: 'v1', namespace, plural: 'widgets', body: { apiVersion: `${group}/v1`, kind: 'Widget', metadata: { name: 'w2' }, spec: { size: 3 } },
+      });
+      const first = await eventually('the child', async () => core.readNamespacedConfigMap({ namespace, name: 'w2-child' }).catch(() => undefined));
+      assert.equal(first.metadata?.ownerReferences?.[0]?.controller, true);
+      const before = reconciled.filter((n) => n === 'w2').length;
+      await core.deleteNamespacedConfigMap({ namespace, name: 'w2-child' });
+      const second = await eventually('the child re-created', async () => {
+        const c = await core.readNamespacedConfigMap({ namespace, name: 'w2-child' }).catch(() => undefined);
+        return c && c.metadata?.uid !== first.metadata?.uid ? c : undefined;
+      });
+      assert.ok(second);
+      assert.ok(reconciled.filter((n) => n === 'w2').length > before, 'the child event reconciled its owner');
+      const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      assert.match(metrics, /perennial_reconcile_total\{controller="widget-children",result="success"\} \d+/);
+      assert.match(metrics, /perennial_workqueue_adds_total\{controller="widget-children"\} \d+/);
+      assert.match(metrics, /perennial_reconcile_duration_seconds_bucket/);
+    } finally {
+      await mgr.stop();
     }
   });
 });
