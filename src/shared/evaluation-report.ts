@@ -64,7 +64,7 @@ function metricValues(v: unknown, path: string): MetricValues {
   if (!isObj(v)) throw new InvalidEvaluationReportError(`${path}: must be an object of metric values`);
   const out: Record<string, number> = {};
   for (const [k, x] of Object.entries(v)) if (typeof x === 'number' && Number.isFinite(x)) out[k] = x;
-  return out as MetricValues;
+  return out;
 }
 
 function evaluation(v: unknown, path: string): ModelEvaluation {
@@ -104,9 +104,9 @@ export function parseEvaluationReport(text: string): EvaluationReport {
     : undefined;
   const baseline = isObj(doc['baseline']) ? doc['baseline'] : {};
   const gates = Array.isArray(doc['gates'])
-    ? (doc['gates'] as unknown[]).filter(isObj).map((g) => ({
+    ? doc['gates'].filter(isObj).map((g) => ({
       gate: String(g['gate']),
-      status: (g['status'] === 'pass' || g['status'] === 'fail' ? g['status'] : 'skipped') as GateStatus,
+      status: g['status'] === 'pass' || g['status'] === 'fail' ? g['status'] : ('skipped' as const),
       message: typeof g['message'] === 'string' ? g['message'] : '',
       ...(typeof g['metric'] === 'string' ? { metric: g['metric'] as MetricName } : {}),
       ...(typeof g['observed'] === 'number' ? { observed: g['observed'] } : {}),
@@ -118,14 +118,14 @@ export function parseEvaluationReport(text: string): EvaluationReport {
     task,
     primaryMetric: doc['primaryMetric'] as MetricName,
     holdout: {
-      kind: String(holdout['kind'] ?? ''),
+      kind: typeof holdout['kind'] === 'string' ? holdout['kind'] : '',
       rows: typeof holdout['rows'] === 'number' ? holdout['rows'] : 0,
       ...(typeof holdout['from'] === 'string' ? { from: holdout['from'] } : {}),
       ...(typeof holdout['to'] === 'string' ? { to: holdout['to'] } : {}),
     },
     candidate: evaluation(doc['candidate'], 'candidate'),
     champion,
-    baseline: { kind: String(baseline['kind'] ?? ''), metrics: metricValues(baseline['metrics'] ?? {}, 'baseline.metrics') },
+    baseline: { kind: typeof baseline['kind'] === 'string' ? baseline['kind'] : '', metrics: metricValues(baseline['metrics'] ?? {}, 'baseline.metrics') },
     gates,
     gatesPassed: doc['gatesPassed'] === true,
     training: isObj(doc['training']) ? doc['training'] : {},
