@@ -84,6 +84,10 @@ function evaluation(v: unknown, path: string): ModelEvaluation {
   return { rows, metrics: metricValues(v['metrics'], `${path}.metrics`), slices, ...historical };
 }
 
+function gateStatus(v: unknown): GateStatus {
+  return v === 'pass' || v === 'fail' ? v : 'skipped';
+}
+
 /** Reads metrics.json. Throws InvalidEvaluationReportError when it is not a version-1 report. */
 export function parseEvaluationReport(text: string): EvaluationReport {
   let doc: unknown;
@@ -106,7 +110,7 @@ export function parseEvaluationReport(text: string): EvaluationReport {
   const gates = Array.isArray(doc['gates'])
     ? doc['gates'].filter(isObj).map((g) => ({
       gate: String(g['gate']),
-      status: g['status'] === 'pass' || g['status'] === 'fail' ? g['status'] : ('skipped' as const),
+      status: gateStatus(g['status']),
       message: typeof g['message'] === 'string' ? g['message'] : '',
       ...(typeof g['metric'] === 'string' ? { metric: g['metric'] as MetricName } : {}),
       ...(typeof g['observed'] === 'number' ? { observed: g['observed'] } : {}),
