@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import winston from 'winston';
 import { artifactKey, parseManifest } from '../shared/artifact-layout.js';
+import { parseEvaluationReport } from '../shared/evaluation-report.js';
 import { parseTrainerConfig, trainerConfigApiVersion } from '../shared/trainer-config.js';
 import { MemoryStore } from '../storage/memory-store.js';
 import { InvalidDataError, runTraining, VersionTakenError } from './run.js';
@@ -56,11 +57,14 @@ describe('a training run (in memory)', () => {
     const manifest = parseManifest((await store.getBuffer(bucket, out.manifestKey)).toString());
     assert.equal(manifest.task, 'regression');
     assert.equal(manifest.artifacts.length, 7);
-    const metrics = JSON.parse((await store.getBuffer(bucket, artifactKey(pipeline, 'v1', 'metrics'))).toString()) as {
-      candidate: { metrics: { r2: number; rmse: number }; slices: { value: string }[] }; baseline: { metrics: { rmse: number } }; gates: { status: string }[];
-    };
-    assert.ok(metrics.candidate.metrics.r2 > 0.8, `r2 ${metrics.candidate.metrics.r2}`);
-    assert.ok(metrics.candidate.metrics.rmse < metrics.baseline.metrics.rmse / 2);
+    // The operator reads metrics.json with the shared parser.
+    const metrics = parseEvaluationReport((await store.getBuffer(bucket, artifactKey(pipeline, 'v1', 'metrics'))).toString());
+    assert.equal(metrics.task, 'regression');
+    assert.equal(metrics.primaryMetric, 'rmse');
+    assert.equal(metrics.champion, undefined);
+    assert.ok((metrics.candidate.metrics.r2 ?? 0) > 0.8, `r2 ${metrics.candidate.metrics.r2}`);
+    assert.ok((metrics.candidate.metrics.rmse ?? 9) < (metrics.baseline.metrics.rmse ?? 0) / 2);
+    assert.equal(metrics.gatesPassed, true);
     assert.deepEqual(metrics.candidate.slices.map((s) => s.value), ['blue', 'red']);
     assert.deepEqual(metrics.gates.map((g) => g.status), ['pass']);
     const lineage = JSON.parse((await store.getBuffer(bucket, artifactKey(pipeline, 'v1', 'lineage'))).toString()) as { feedback: { joined: number; unmatchedFeedback: number }; rows: { loaded: number }; sources: unknown[] };
