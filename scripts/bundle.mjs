@@ -16,6 +16,7 @@ const tfjs = ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm', '@tensorflow/
 /** @type {{ name: string, entry: string, external: string[], copyWasm?: boolean }[]} */
 const programs = [
   { name: 'trainer', entry: 'src/trainer/main.ts', external: tfjs, copyWasm: true },
+  { name: 'server', entry: 'src/server/main.ts', external: tfjs, copyWasm: true },
 ];
 
 // CommonJS dependencies (winston, minio's helpers) call require(); give the ESM bundle one.

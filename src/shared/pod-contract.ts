@@ -33,6 +33,55 @@ export const podEnv = {
   codeVersion: 'PERENNIAL_CODE_VERSION',
   /** winston level: error | warn | info | debug. */
   logLevel: 'PERENNIAL_LOG_LEVEL',
+  // --- the model server (src/server/config.ts reads these) ---
+  /** The version to serve: `<namespace>/<pipeline>@<version>` (artifacts under pipelines/ in the bucket). */
+  serverModel: 'PERENNIAL_SERVER_MODEL',
+  /** Bucket holding the model when it is not the default bucket. */
+  serverModelBucket: 'PERENNIAL_SERVER_MODEL_BUCKET',
+  /** Name the model is served under (`/v2/models/<name>`); default the pipeline name. */
+  serverModelName: 'PERENNIAL_SERVER_MODEL_NAME',
+  /** `<namespace>/<deployment>`: inference logs go under deployments/<namespace>/<deployment>/. */
+  serverDeployment: 'PERENNIAL_SERVER_DEPLOYMENT',
+  /** stable | canary | shadow: recorded in every prediction record. */
+  serverTrack: 'PERENNIAL_SERVER_TRACK',
+  /** Pod name (downward API): makes log object names unique per replica. Default: the host name. */
+  serverPodName: 'PERENNIAL_SERVER_POD_NAME',
+  /** HTTP port (default 8080). */
+  serverPort: 'PERENNIAL_SERVER_PORT',
+  /** Address to listen on (default 0.0.0.0). */
+  serverHost: 'PERENNIAL_SERVER_HOST',
+  /** Most rows per model call (default 64). */
+  serverBatchMaxSize: 'PERENNIAL_SERVER_BATCH_MAX_SIZE',
+  /** Longest a row waits for others before a model call, in ms (default 2). */
+  serverBatchMaxWaitMs: 'PERENNIAL_SERVER_BATCH_MAX_WAIT_MS',
+  /** Rows waiting for the model before new requests get 503 (default 4096). */
+  serverQueueMaxRows: 'PERENNIAL_SERVER_QUEUE_MAX_ROWS',
+  /** Most instances in one request (default 1000). */
+  serverMaxInstances: 'PERENNIAL_SERVER_MAX_INSTANCES',
+  /** Largest request body in bytes (default 1 MiB). */
+  serverMaxBodyBytes: 'PERENNIAL_SERVER_MAX_BODY_BYTES',
+  /** Sliding window of the drift PSI, in seconds (default 3600). */
+  serverDriftWindowSeconds: 'PERENNIAL_SERVER_DRIFT_WINDOW_SECONDS',
+  /** How long a prediction id accepts feedback in memory, in seconds (default 86400). */
+  serverFeedbackTtlSeconds: 'PERENNIAL_SERVER_FEEDBACK_TTL_SECONDS',
+  /** Most prediction ids kept for feedback (default 200000; the oldest go first). */
+  serverFeedbackMaxIds: 'PERENNIAL_SERVER_FEEDBACK_MAX_IDS',
+  /** Local folder (an emptyDir) for log batches the object store could not take. Default /tmp/perennial-spill. */
+  serverLogSpillDir: 'PERENNIAL_SERVER_LOG_SPILL_DIR',
+  /** Records per log object (default 1000). */
+  serverLogBatchRecords: 'PERENNIAL_SERVER_LOG_BATCH_RECORDS',
+  /** Longest a record waits in memory before its batch is written, in ms (default 5000). */
+  serverLogFlushMs: 'PERENNIAL_SERVER_LOG_FLUSH_MS',
+  /** Records held in memory at most; beyond it sealed batches go to the spill folder (default 20000). */
+  serverLogMaxMemoryRecords: 'PERENNIAL_SERVER_LOG_MAX_MEMORY_RECORDS',
+  /** URL of the shadow's `:predict` endpoint; mirroring is off when unset. */
+  serverShadowUrl: 'PERENNIAL_SERVER_SHADOW_URL',
+  /** Share of requests mirrored, 0..1 (default 1). */
+  serverShadowSample: 'PERENNIAL_SERVER_SHADOW_SAMPLE',
+  /** Shadow request timeout in ms (default 2000). */
+  serverShadowTimeoutMs: 'PERENNIAL_SERVER_SHADOW_TIMEOUT_MS',
+  /** Longest the server drains on SIGTERM before it flushes and exits, in ms (default 25000). */
+  serverDrainTimeoutMs: 'PERENNIAL_SERVER_DRAIN_TIMEOUT_MS',
 } as const;
 
 /**

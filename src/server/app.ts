@@ -1,0 +1,347 @@
+// The HTTP surface of the model server on Node's http module (a dozen fixed routes need no framework):
+//   GET  /v2/health/live | /v2/health/ready | /v2 | /v2/models/{name}[/versions/{v}][/ready]
+//   POST /v2/models/{name}[/versions/{v}]/infer          Open Inference Protocol v2, named tensors
+//   GET  /v1/models/{name}    POST /v1/models/{name}:predict   {"instances": [{feature: value}]}
+//   POST /v1/feedback         {"id","label"} or {"feedback": [...]}
+//   GET  /metrics             GET /  (V1 liveness: {"status":"alive"})
+// Both predict APIs run the same rows through the same batcher and answer the same predictions, each with a
+// prediction id and the model version. Errors are {"error": "..."} with a 4xx naming the field, 503 while the
+// model is not ready or the queue is full, 500 for a bug.
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'winston';
+import { inferenceLogVersion, type FeedbackRecord, type PredictionRecord } from '../shared/inference-log.js';
+import type { RawRow, RawValue } from '../shared/preprocessing.js';
+import { serverRoutes, type ServerRoute } from '../shared/server-metrics.js';
+import { MicroBatcher, QueueFullError } from './batcher.js';
+import type { DriftWindow } from './drift-window.js';
+import type { FeedbackStore } from './feedback-store.js';
+import type { LogWriter } from './log-writer.js';
+import type { ServerMetrics } from './metrics.js';
+import { predictBatch, type Prediction, type ServedModel } from './model.js';
+import { BadRequestError, datatypeOf, parseFeedback, parseV1Predict, parseV2Infer, signatureOf, type FeatureSignature } from './requests.js';
+import type { ShadowMirror } from './shadow.js';
+
+export interface AppOptions {
+  readonly modelName: string;
+  readonly version: string;
+  readonly track: string;
+  readonly codeVersion: string;
+  readonly maxInstances: number;
+  readonly maxBodyBytes: number;
+  readonly batch: { readonly maxSize: number; readonly maxWaitMs: number; readonly maxQueueRows: number };
+  readonly metrics: ServerMetrics;
+  readonly predictionLog: LogWriter;
+  readonly feedbackLog: LogWriter;
+  readonly feedbackStore: FeedbackStore;
+  readonly shadow: ShadowMirror | undefined;
+  readonly log: Logger;
+  readonly now: () => Date;
+}
+
+class HttpError extends Error {
+  override readonly name = 'HttpError';
+  constructor(readonly status: number, message: string) {
+    super(message);
+  }
+}
+
+interface Loaded {
+  readonly served: ServedModel;
+  readonly features: readonly FeatureSignature[];
+  readonly drift: DriftWindow;
+}
+
+export class ServerApp {
+  private loaded: Loaded | undefined;
+  private notReadyReason = 'model not loaded yet';
+  private draining = false;
+  private inFlight = 0;
+  private idleWaiters: (() => void)[] = [];
+  readonly batcher: MicroBatcher<RawRow, Prediction>;
+
+  constructor(private readonly o: AppOptions) {
+    this.batcher = new MicroBatcher<RawRow, Prediction>((rows) => {
+      const m = this.loaded;
+      if (!m) throw new HttpError(503, this.notReadyReason);
+      return predictBatch(m.served, rows);
+    }, { ...o.batch, onBatch: (n) => o.metrics.batchSize.observe(n) });
+  }
+
+  get ready(): boolean {
+    return this.loaded !== undefined && !this.draining;
+  }
+
+  get driftWindow(): DriftWindow | undefined {
+    return this.loaded?.drift;
+  }
+
+  get task(): 'classification' | 'regression' | undefined {
+    return this.loaded?.served.spec.label.task;
+  }
+
+  /** Called once the model is loaded and warmed up: from here on the server reports ready. */
+  setModel(served: ServedModel, drift: DriftWindow): void {
+    this.loaded = { served, features: signatureOf(served.spec), drift };
+    this.o.metrics.modelReady.set(1);
+  }
+
+  setNotReady(reason: string): void {
+    this.notReadyReason = reason;
+  }
+
+  /** Stop taking new requests (they get 503 and Connection: close); resolves when in-flight ones are answered. */
+  drain(): Promise<void> {
+    this.draining = true;
+    this.notReadyReason = 'shutting down';
+    this.o.metrics.modelReady.set(0);
+    if (this.inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  handle(req: IncomingMessage, res: ServerResponse): void {
+    const started = process.hrtime.bigint();
+    const url = new URL(req.url ?? '/', 'http://x');
+    const route = routeOf(req.method ?? 'GET', url.pathname);
+    if (this.draining) res.setHeader('connection', 'close');
+    res.once('finish', () => this.o.metrics.observeRequest(route, res.statusCode, Number(process.hrtime.bigint() - started) / 1e9));
+    this.inFlight += 1;
+    this.dispatch(req, res, url.pathname)
+      .catch((e: unknown) => this.fail(res, e))
+      .finally(() => {
+        this.inFlight -= 1;
+        if (this.inFlight === 0 && this.draining) {
+          const w = this.idleWaiters;
+          this.idleWaiters = [];
+          for (const f of w) f();
+        }
+      });
+  }
+
+  private fail(res: ServerResponse, e: unknown): void {
+    if (e instanceof HttpError && e.status === 413) res.setHeader('connection', 'close');
+    if (e instanceof BadRequestError || e instanceof HttpError) return send(res, e.status, { error: e.message });
+    if (e instanceof QueueFullError) {
+      res.setHeader('retry-after', '1');
+      return send(res, 503, { error: e.message });
+    }
+    this.o.log.error('request failed', { error: e instanceof Error ? e.message : String(e), stack: e instanceof Error ? e.stack : undefined });
+    return send(res, 500, { error: 'internal error' });
+  }
+
+  private async dispatch(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
+    const method = req.method ?? 'GET';
+    const get = method === 'GET' || method === 'HEAD';
+    if (path === '/metrics' && get) {
+      const text = await this.o.metrics.registry.metrics();
+      res.writeHead(200, { 'content-type': this.o.metrics.registry.contentType });
+      res.end(text);
+      return;
+    }
+    if (path === '/' && get) return send(res, 200, { status: 'alive' });
+    if (path === '/v2/health/live' && get) return send(res, 200, { live: true });
+    if (path === '/v2/health/ready' && get) return this.ready ? send(res, 200, { ready: true }) : send(res, 503, { ready: false, error: this.notReadyReason });
+    if (path === '/v2' && get) return send(res, 200, { name: 'perennial-server', version: this.o.codeVersion, extensions: [] });
+    if (path === '/v1/feedback') {
+      if (method !== 'POST') throw new HttpError(405, `${method} not allowed on ${path}`);
+      return this.feedback(req, res);
+    }
+    const v2 = /^\/v2\/models\/([^/]+)(?:\/versions\/([^/]+))?(\/ready|\/infer)?$/.exec(path);
+    if (v2) {
+      const [, name = '', version, tail] = v2;
+      this.checkModel(decodeURIComponent(name), version === undefined ? undefined : decodeURIComponent(version));
+      if (tail === '/infer') {
+        if (method !== 'POST') throw new HttpError(405, `${method} not allowed on ${path}`);
+        return this.inferV2(req, res);
+      }
+      if (!get) throw new HttpError(405, `${method} not allowed on ${path}`);
+      if (tail === '/ready') return this.ready ? send(res, 200, { name: this.o.modelName, ready: true }) : send(res, 503, { name: this.o.modelName, ready: false, error: this.notReadyReason });
+      return send(res, 200, this.metadata());
+    }
+    const v1 = /^\/v1\/models\/([^/:]+)(:predict)?$/.exec(path);
+    if (v1) {
+      const [, name = '', predict] = v1;
+      this.checkModel(decodeURIComponent(name), undefined);
+      if (predict !== undefined) {
+        if (method !== 'POST') throw new HttpError(405, `${method} not allowed on ${path}`);
+        return this.predictV1(req, res);
+      }
+      return this.ready ? send(res, 200, { name: this.o.modelName, ready: true }) : send(res, 503, { name: this.o.modelName, ready: false, error: this.notReadyReason });
+    }
+    throw new HttpError(404, `no route for ${method} ${path}`);
+  }
+
+  private checkModel(name: string, version: string | undefined): void {
+    if (name !== this.o.modelName) throw new HttpError(404, `model "${name}" is not served here (serving "${this.o.modelName}")`);
+    if (version !== undefined && version !== this.o.version) throw new HttpError(404, `model "${name}" version "${version}" is not served here (serving "${this.o.version}")`);
+  }
+
+  private need(): Loaded {
+    if (this.draining) throw new HttpError(503, 'shutting down');
+    if (!this.loaded) throw new HttpError(503, `model not ready: ${this.notReadyReason}`);
+    return this.loaded;
+  }
+
+  private metadata(): unknown {
+    const m = this.need();
+    const label = m.served.spec.label;
+    return {
+      name: this.o.modelName,
+      versions: [this.o.version],
+      platform: 'tensorflowjs_layers',
+      inputs: m.features.map((f) => ({ name: f.name, datatype: datatypeOf(f.kind), shape: [-1] })),
+      outputs: [
+        ...(label.task === 'classification'
+          ? [{ name: 'label', datatype: 'BYTES', shape: [-1] }, { name: 'probabilities', datatype: 'FP32', shape: [-1, label.classes.length] }]
+          : [{ name: 'value', datatype: 'FP64', shape: [-1] }]),
+        { name: 'prediction_id', datatype: 'BYTES', shape: [-1] },
+      ],
+      parameters: label.task === 'classification' ? { classes: label.classes.join(',') } : {},
+    };
+  }
+
+  /** Predicts rows and records them (log, feedback store, metrics, drift, shadow) before the answer goes out. */
+  private async predict(rows: RawRow[]): Promise<{ ids: string[]; predictions: Prediction[] }> {
+    const m = this.need();
+    const predictions = await this.batcher.submit(rows);
+    const now = this.o.now();
+    const time = now.toISOString();
+    const ids = rows.map(() => randomUUID());
+    predictions.forEach((p, i) => {
+      const id = ids[i] as string;
+      const out = 'label' in p ? p.label : p.value;
+      const record: PredictionRecord = {
+        v: inferenceLogVersion, kind: 'prediction', id, time, modelVersion: this.o.version, track: this.o.track,
+        features: rows[i] as Readonly<Record<string, RawValue>>, prediction: out,
+        ...('label' in p ? { probabilities: p.probabilities } : {}),
+      };
+      this.o.predictionLog.append(record);
+      this.o.feedbackStore.remember(id, out, now.getTime());
+      if ('label' in p) this.o.metrics.predictions.inc({ class: p.label });
+      else this.o.metrics.predictionValue.observe(p.value);
+    });
+    m.drift.add(rows, now.getTime());
+    this.o.shadow?.mirror(rows, predictions);
+    return { ids, predictions };
+  }
+
+  private async predictV1(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const m = this.need();
+    const rows = parseV1Predict(await readJson(req, this.o.maxBodyBytes), m.features, this.o.maxInstances);
+    const { ids, predictions } = await this.predict(rows);
+    const label = m.served.spec.label;
+    send(res, 200, {
+      model_name: this.o.modelName,
+      model_version: this.o.version,
+      predictions: predictions.map((p) => ('label' in p ? p.label : p.value)),
+      prediction_ids: ids,
+      ...(label.task === 'classification' ? { classes: label.classes, probabilities: predictions.map((p) => ('label' in p ? p.probabilities : [])) } : {}),
+    }, this.o.version);
+  }
+
+  private async inferV2(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const m = this.need();
+    const { id, rows } = parseV2Infer(await readJson(req, this.o.maxBodyBytes), m.features, this.o.maxInstances);
+    const { ids, predictions } = await this.predict(rows);
+    const n = rows.length;
+    const label = m.served.spec.label;
+    const outputs = label.task === 'classification'
+      ? [
+        { name: 'label', datatype: 'BYTES', shape: [n], data: predictions.map((p) => ('label' in p ? p.label : '')) },
+        { name: 'probabilities', datatype: 'FP32', shape: [n, label.classes.length], data: predictions.flatMap((p) => ('label' in p ? p.probabilities : [])) },
+      ]
+      : [{ name: 'value', datatype: 'FP64', shape: [n], data: predictions.map((p) => ('value' in p ? p.value : 0)) }];
+    send(res, 200, {
+      model_name: this.o.modelName,
+      model_version: this.o.version,
+      ...(id !== undefined ? { id } : {}),
+      outputs: [...outputs, { name: 'prediction_id', datatype: 'BYTES', shape: [n], data: ids }],
+    }, this.o.version);
+  }
+
+  private async feedback(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (this.draining) throw new HttpError(503, 'shutting down');
+    const body = await readJson(req, this.o.maxBodyBytes);
+    const single = typeof body === 'object' && body !== null && !Array.isArray(body) && !('feedback' in body);
+    const { items, invalid } = parseFeedback(body, this.o.maxInstances);
+    if (single && invalid.length > 0) throw new BadRequestError(`feedback: ${invalid[0]?.reason ?? 'invalid'}`);
+    const now = this.o.now();
+    const accepted: string[] = [];
+    const unknown: string[] = [];
+    const duplicate: string[] = [];
+    for (const item of items) {
+      const outcome = this.o.feedbackStore.label(item.id, now.getTime());
+      if (outcome.kind === 'duplicate') {
+        duplicate.push(item.id);
+        this.o.metrics.feedback.inc({ outcome: 'duplicate' });
+        continue;
+      }
+      // Unknown ids (expired here, or predicted by another replica) are still logged: the trainer's join
+      // matches them against every replica's logged predictions.
+      const record: FeedbackRecord = { v: inferenceLogVersion, kind: 'feedback', id: item.id, label: item.label, time: now.toISOString() };
+      this.o.feedbackLog.append(record);
+      if (outcome.kind === 'unknown') {
+        unknown.push(item.id);
+        this.o.metrics.feedback.inc({ outcome: 'unknown' });
+      } else {
+        accepted.push(item.id);
+        this.o.metrics.scoreFeedback(outcome.prediction, item.label);
+      }
+    }
+    for (let i = 0; i < invalid.length; i++) this.o.metrics.feedback.inc({ outcome: 'invalid' });
+    send(res, 200, { accepted: accepted.length, unknown, duplicate, invalid });
+  }
+}
+
+export function routeOf(method: string, path: string): ServerRoute {
+  if (path === '/metrics') return serverRoutes.metrics;
+  if (path === '/v1/feedback') return serverRoutes.feedback;
+  if (/^\/v2\/models\/[^/]+(\/versions\/[^/]+)?\/infer$/.test(path) && method === 'POST') return serverRoutes.v2Infer;
+  if (/^\/v1\/models\/[^/:]+:predict$/.test(path) && method === 'POST') return serverRoutes.v1Predict;
+  if (path === '/' || path.startsWith('/v2/health/') || path.endsWith('/ready')) return serverRoutes.health;
+  if (path === '/v2' || path.startsWith('/v2/models/') || path.startsWith('/v1/models/')) return serverRoutes.metadata;
+  return serverRoutes.other;
+}
+
+function send(res: ServerResponse, status: number, body: unknown, modelVersion?: string): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(text),
+    ...(modelVersion !== undefined ? { 'x-model-version': modelVersion } : {}),
+  });
+  res.end(text);
+}
+
+/**
+ * Reads a JSON body of at most `limit` bytes: 413 past it, 400 for bad JSON. An oversized body is not buffered:
+ * the rest is discarded and the connection closed after the answer (the stream is not destroyed, or the client
+ * would never see the 413).
+ */
+export async function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
+  const declared = Number(req.headers['content-length'] ?? NaN);
+  const text = await new Promise<string>((resolve, reject) => {
+    const tooLarge = (what: string): void => {
+      req.removeAllListeners('data');
+      req.on('data', () => undefined);
+      reject(new HttpError(413, `body too large: ${what}, at most ${limit} bytes`));
+    };
+    if (Number.isFinite(declared) && declared > limit) return tooLarge(`${declared} bytes`);
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) return tooLarge(`more than ${limit} bytes`);
+      chunks.push(chunk);
+      return undefined;
+    });
+    req.once('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.once('error', reject);
+  });
+  if (text.trim() === '') throw new BadRequestError('empty body: expected JSON');
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (e: unknown) {
+    throw new BadRequestError(`malformed JSON: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}

@@ -1,0 +1,118 @@
+// Entry point of the model server's container.
+//   start: config → listen (live, not ready) → backend → load + verify the version → warm up → ready
+//          (a missing or broken model keeps the server unready, the reason logged, and loading is retried)
+//   SIGTERM/SIGINT: not ready, stop accepting, drain in-flight requests, flush the inference logs, exit 0
+import { createServer } from 'node:http';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import winston from 'winston';
+import { selectBackend } from '../ml/backend.js';
+import { feedbackPrefix, predictionsPrefix } from '../shared/artifact-layout.js';
+import { MinioStore } from '../storage/minio-store.js';
+import { ServerApp } from './app.js';
+import { readServerConfig, ServerConfigError, type ServerConfig } from './config.js';
+import { DriftWindow } from './drift-window.js';
+import { FeedbackStore } from './feedback-store.js';
+import { LogWriter } from './log-writer.js';
+import { ServerMetrics } from './metrics.js';
+import { loadServedModel, ModelLoadError, predictBatch, warmupRows } from './model.js';
+import { ShadowMirror } from './shadow.js';
+
+async function main(): Promise<void> {
+  const logger = winston.createLogger({
+    level: 'info',
+    format: winston.format.combine(winston.format.timestamp(), winston.format.json()),
+    defaultMeta: { program: 'server' },
+    transports: [new winston.transports.Console()],
+  });
+  let config: ServerConfig;
+  try {
+    config = readServerConfig(process.env);
+  } catch (e: unknown) {
+    logger.error('invalid configuration', { problems: e instanceof ServerConfigError ? e.problems : [String(e)] });
+    process.exitCode = 78;
+    return;
+  }
+  logger.level = config.logLevel;
+  const log = logger.child({ model: `${config.pipeline.namespace}/${config.pipeline.name}@${config.version}`, deployment: `${config.deployment.namespace}/${config.deployment.name}`, track: config.track });
+  const store = new MinioStore(config.store);
+  const now = (): Date => new Date();
+  const fileStem = `${config.podName.replace(/[^A-Za-z0-9._-]/g, '_')}-${Date.now().toString(36)}`;
+
+  const metrics: ServerMetrics = new ServerMetrics(config.version, () => app.driftWindow?.snapshot(Date.now()), () => ({
+    predictions: predictionLog.pending, feedback: feedbackLog.pending,
+  }), () => app.task);
+  const writer = (stream: 'predictions' | 'feedback', prefix: string): LogWriter => new LogWriter({
+    store, bucket: config.bucket, prefix, spillDir: join(config.log.spillDir, stream), fileStem,
+    batchRecords: config.log.batchRecords, flushMs: config.log.flushMs, maxMemoryRecords: config.log.maxMemoryRecords, now,
+    onStored: (n) => metrics.logRecords.inc({ stream, outcome: 'stored' }, n),
+    onSpilled: (n) => metrics.logRecords.inc({ stream, outcome: 'spilled' }, n),
+    onError: (message, e) => log.warn(message, { stream, error: e instanceof Error ? e.message : String(e) }),
+  });
+  const predictionLog = writer('predictions', predictionsPrefix(config.deployment));
+  const feedbackLog = writer('feedback', feedbackPrefix(config.deployment));
+  const shadow = config.shadow === undefined ? undefined : new ShadowMirror(config.shadow, {
+    outcome: (o, n = 1) => metrics.shadowRequests.inc({ outcome: o }, n),
+    latency: (s) => metrics.shadowLatency.observe(s),
+  });
+  // The metric callbacks above read `app` only at scrape time, after it exists.
+  const app: ServerApp = new ServerApp({
+    modelName: config.modelName, version: config.version, track: config.track, codeVersion: config.codeVersion,
+    maxInstances: config.maxInstances, maxBodyBytes: config.maxBodyBytes, batch: config.batch, metrics,
+    predictionLog, feedbackLog, feedbackStore: new FeedbackStore(config.feedback.ttlSeconds * 1000, config.feedback.maxIds),
+    shadow, log, now,
+  });
+  const server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => app.handle(req, res));
+  await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
+  const address = server.address();
+  log.info('server listening', { port: typeof address === 'object' && address ? address.port : config.port, codeVersion: config.codeVersion });
+
+  let stopping = false;
+  const stop = async (signal: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    log.info('server stopping', { signal, pendingLogRecords: predictionLog.pending + feedbackLog.pending });
+    const deadline = Date.now() + config.drainTimeoutMs;
+    server.close();
+    server.closeIdleConnections();
+    await Promise.race([app.drain(), sleep(config.drainTimeoutMs)]);
+    await app.batcher.idle();
+    await Promise.race([shadow?.settle() ?? Promise.resolve(), sleep(Math.max(0, Math.min(2000, deadline - Date.now())))]);
+    const flushBudget = Math.max(1000, deadline - Date.now());
+    const [p, f] = await Promise.all([predictionLog.close(flushBudget), feedbackLog.close(flushBudget)]);
+    log.info('server stopped', { logsStored: p.stored && f.stored, pendingPredictions: p.pending, pendingFeedback: f.pending });
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => {
+      logger.on('finish', () => resolve());
+      logger.end();
+      setTimeout(resolve, 500).unref();
+    });
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+
+  const choice = await selectBackend(config.forcedBackend);
+  log.info('tensorflow backend selected', { backend: choice.backend, attempts: choice.attempts });
+  for (let attempt = 1; !stopping; attempt++) {
+    try {
+      const model = await loadServedModel(store, config.modelBucket, config.pipeline, config.version);
+      // Warm-up: the first calls compile kernels and allocate; do them before any request pays for it.
+      const rows = warmupRows(model.spec, config.batch.maxSize);
+      for (const n of [1, config.batch.maxSize]) predictBatch(model, rows.slice(0, n));
+      app.setModel(model, DriftWindow.fromProfile(model.profile, config.driftWindowSeconds * 1000));
+      log.info('model ready', { task: model.manifest.task, runId: model.manifest.runId, width: model.spec.width });
+      return;
+    } catch (e: unknown) {
+      const reason = e instanceof Error ? e.message : String(e);
+      app.setNotReady(reason);
+      log.error('model not loaded; server stays unready', { reason, attempt, broken: e instanceof ModelLoadError });
+      await sleep(Math.min(30_000, 1000 * 2 ** Math.min(attempt, 5)));
+    }
+  }
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exit(70);
+});

@@ -1,0 +1,108 @@
+// Loading one published version and predicting with it. The manifest is read first (no manifest, no model), every
+// artifact is checked against the digest the manifest records, and the model runs on the very preprocessing
+// spec it was trained with (src/shared/preprocessing.ts).
+import * as tf from '@tensorflow/tfjs';
+import { sha256 } from '../ml/store-io.js';
+import { artifactKey, parseManifest, type Manifest, type ManifestEntry, type PipelineRef } from '../shared/artifact-layout.js';
+import { parseReferenceProfile, type ReferenceProfile } from '../shared/drift.js';
+import { decodeRegression, parsePreprocessingSpec, transformRows, type PreprocessingSpec, type RawRow } from '../shared/preprocessing.js';
+import { ObjectNotFoundError, type ObjectStore } from '../storage/object-store.js';
+
+/** The model cannot be served; the message says why (it goes to the log and the readiness answer). */
+export class ModelLoadError extends Error {
+  override readonly name = 'ModelLoadError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+export type Prediction =
+  | { readonly label: string; readonly probabilities: readonly number[] }
+  | { readonly value: number };
+
+export interface ServedModel {
+  readonly manifest: Manifest;
+  readonly spec: PreprocessingSpec;
+  readonly profile: ReferenceProfile;
+  readonly model: tf.LayersModel;
+}
+
+async function verified(store: ObjectStore, bucket: string, entry: ManifestEntry | undefined, what: string): Promise<Buffer> {
+  if (!entry) throw new ModelLoadError(`manifest lists no ${what}`);
+  let body: Buffer;
+  try {
+    body = await store.getBuffer(bucket, entry.key);
+  } catch (e: unknown) {
+    if (e instanceof ObjectNotFoundError) throw new ModelLoadError(`${what} ${entry.key} is listed in the manifest but missing`, { cause: e });
+    throw e;
+  }
+  const digest = sha256(body);
+  if (digest !== entry.sha256) throw new ModelLoadError(`${what} ${entry.key} does not match the manifest (sha256 ${digest}, manifest ${entry.sha256})`);
+  return body;
+}
+
+/** Reads and verifies a version; ModelLoadError for anything wrong with the artifacts themselves. */
+export async function loadServedModel(store: ObjectStore, bucket: string, pipeline: PipelineRef, version: string): Promise<ServedModel> {
+  const manifestKey = artifactKey(pipeline, version, 'manifest');
+  let manifestText: string;
+  try {
+    manifestText = (await store.getBuffer(bucket, manifestKey)).toString('utf8');
+  } catch (e: unknown) {
+    if (e instanceof ObjectNotFoundError) throw new ModelLoadError(`no manifest at ${bucket}/${manifestKey}: version ${version} is not published`, { cause: e });
+    throw e;
+  }
+  let manifest: Manifest;
+  try {
+    manifest = parseManifest(manifestText);
+  } catch (e: unknown) {
+    throw new ModelLoadError(`manifest ${manifestKey} is unreadable: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+  }
+  const entry = (name: ManifestEntry['name']): ManifestEntry | undefined => manifest.artifacts.find((a) => a.name === name);
+  const [modelJson, weights, specText, profileText] = await Promise.all([
+    verified(store, bucket, entry('modelJson'), 'model topology'),
+    verified(store, bucket, entry('modelWeights'), 'model weights'),
+    verified(store, bucket, entry('preprocessing'), 'preprocessing spec'),
+    verified(store, bucket, entry('referenceProfile'), 'reference profile'),
+  ]);
+  let spec: PreprocessingSpec;
+  let profile: ReferenceProfile;
+  let model: tf.LayersModel;
+  try {
+    spec = parsePreprocessingSpec(specText.toString('utf8'));
+    profile = parseReferenceProfile(profileText.toString('utf8'));
+    const json = JSON.parse(modelJson.toString('utf8')) as tf.io.ModelJSON;
+    model = await tf.loadLayersModel(tf.io.fromMemory({
+      modelTopology: json.modelTopology,
+      weightSpecs: json.weightsManifest.flatMap((g) => g.weights),
+      weightData: Uint8Array.from(weights).buffer,
+    }));
+  } catch (e: unknown) {
+    throw new ModelLoadError(`version ${version} cannot be loaded: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+  }
+  const inputWidth = model.inputs[0]?.shape[1];
+  if (inputWidth !== spec.width) throw new ModelLoadError(`model takes ${String(inputWidth)} inputs but the preprocessing spec produces ${spec.width}`);
+  const outputWidth = model.outputs[0]?.shape[1];
+  const expected = spec.label.task === 'classification' ? spec.label.classes.length : 1;
+  if (outputWidth !== expected) throw new ModelLoadError(`model has ${String(outputWidth)} outputs, the spec expects ${expected}`);
+  return { manifest, spec, profile, model };
+}
+
+/** Runs the model on rows (preprocessed with the shared code). Synchronous: the batcher calls it once per batch. */
+export function predictBatch(m: ServedModel, rows: readonly RawRow[]): Prediction[] {
+  const { spec, model } = m;
+  const data = tf.tidy(() => (model.predict(tf.tensor2d(transformRows(spec, rows), [rows.length, spec.width])) as tf.Tensor2D).dataSync());
+  const label = spec.label;
+  if (label.task === 'regression') return rows.map((_, i) => ({ value: decodeRegression(spec, data[i] ?? 0) }));
+  const k = label.classes.length;
+  return rows.map((_, i) => {
+    const probabilities = Array.from(data.subarray(i * k, (i + 1) * k));
+    let best = 0;
+    for (let c = 1; c < k; c++) if ((probabilities[c] ?? 0) > (probabilities[best] ?? 0)) best = c;
+    return { label: label.classes[best] ?? '', probabilities };
+  });
+}
+
+/** A row of every feature missing (the preprocessing maps missing values to defined inputs). */
+export function warmupRows(spec: PreprocessingSpec, n: number): RawRow[] {
+  return Array.from({ length: n }, () => Object.fromEntries(spec.features.map((f) => [f.name, null])));
+}

@@ -1,0 +1,166 @@
+// Request bodies → feature rows, for both APIs, with a 4xx naming the offending field for anything the model
+// cannot take. Pure: the HTTP layer parses JSON and calls these. Rows keep only the model's features, exactly
+// as received (preprocessing happens later, with the shared code).
+import type { FeatureKind, PreprocessingSpec, RawRow, RawValue } from '../shared/preprocessing.js';
+
+export class BadRequestError extends Error {
+  override readonly name = 'BadRequestError';
+  constructor(message: string, readonly status = 400) {
+    super(message);
+  }
+}
+
+export interface FeatureSignature {
+  readonly name: string;
+  readonly kind: FeatureKind;
+}
+
+export function signatureOf(spec: PreprocessingSpec): FeatureSignature[] {
+  return spec.features.map((f) => ({ name: f.name, kind: f.kind }));
+}
+
+function typeName(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'array';
+  return typeof v;
+}
+
+/** Checks one value against its feature's kind; returns an error text or undefined. null means "missing". */
+export function checkValue(kind: FeatureKind, v: unknown): string | undefined {
+  if (v === null) return undefined;
+  switch (kind) {
+    case 'numeric':
+      return typeof v === 'number' && Number.isFinite(v) ? undefined : `expected a number or null, got ${typeName(v)}`;
+    case 'categorical':
+      return typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? undefined : `expected a string or null, got ${typeName(v)}`;
+    case 'date':
+      if (typeof v === 'number') return Number.isFinite(v) ? undefined : 'expected a date';
+      if (typeof v !== 'string') return `expected an ISO date string or epoch milliseconds, got ${typeName(v)}`;
+      return Number.isNaN(Date.parse(v)) ? `${JSON.stringify(v.slice(0, 40))} is not a date` : undefined;
+  }
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function checkCount(n: number, maxInstances: number, what: string): void {
+  if (n === 0) throw new BadRequestError(`${what} is empty`);
+  if (n > maxInstances) throw new BadRequestError(`${what}: ${n} instances, at most ${maxInstances} per request`, 413);
+}
+
+/** `{"instances": [{feature: value, ...}, ...]}` (the V1 / TF-Serving row format) → rows. */
+export function parseV1Predict(body: unknown, features: readonly FeatureSignature[], maxInstances: number): RawRow[] {
+  if (!isObject(body)) throw new BadRequestError('body must be a JSON object with "instances"');
+  const instances = body['instances'];
+  if (instances === undefined) throw new BadRequestError('missing field "instances"');
+  if (!Array.isArray(instances)) throw new BadRequestError(`"instances" must be an array, got ${typeName(instances)}`);
+  checkCount(instances.length, maxInstances, '"instances"');
+  return instances.map((inst: unknown, i): RawRow => {
+    if (!isObject(inst)) throw new BadRequestError(`instances[${i}] must be an object of features, got ${typeName(inst)}`);
+    const row: Record<string, RawValue> = {};
+    for (const f of features) {
+      if (!(f.name in inst)) throw new BadRequestError(`instances[${i}]: missing feature "${f.name}"`);
+      const v = inst[f.name];
+      const problem = checkValue(f.kind, v);
+      if (problem !== undefined) throw new BadRequestError(`instances[${i}].${f.name}: ${problem}`);
+      row[f.name] = v as RawValue;
+    }
+    return row;
+  });
+}
+
+const numericTypes = new Set(['FP16', 'FP32', 'FP64', 'INT8', 'INT16', 'INT32', 'INT64', 'UINT8', 'UINT16', 'UINT32', 'UINT64']);
+
+/** The OIP datatype a feature is declared with in the model metadata. */
+export function datatypeOf(kind: FeatureKind): 'FP64' | 'BYTES' {
+  return kind === 'numeric' ? 'FP64' : 'BYTES';
+}
+
+function flatten(data: unknown, path: string): unknown[] {
+  if (!Array.isArray(data)) throw new BadRequestError(`${path}.data must be an array`);
+  return data.flat(8);
+}
+
+export interface V2Request {
+  readonly id: string | undefined;
+  readonly rows: RawRow[];
+}
+
+/** OIP v2 infer body: one input tensor per feature, shape [n] or [n, 1], all with the same n → rows. */
+export function parseV2Infer(body: unknown, features: readonly FeatureSignature[], maxInstances: number): V2Request {
+  if (!isObject(body)) throw new BadRequestError('body must be a JSON object with "inputs"');
+  const id = body['id'];
+  if (id !== undefined && typeof id !== 'string') throw new BadRequestError(`"id" must be a string, got ${typeName(id)}`);
+  const inputs = body['inputs'];
+  if (inputs === undefined) throw new BadRequestError('missing field "inputs"');
+  if (!Array.isArray(inputs)) throw new BadRequestError(`"inputs" must be an array, got ${typeName(inputs)}`);
+  const byName = new Map<string, unknown[]>();
+  let n: number | undefined;
+  inputs.forEach((t: unknown, i) => {
+    const at = `inputs[${i}]`;
+    if (!isObject(t)) throw new BadRequestError(`${at} must be an object`);
+    const name = t['name'];
+    if (typeof name !== 'string') throw new BadRequestError(`${at}.name must be a string`);
+    const f = features.find((x) => x.name === name);
+    if (!f) throw new BadRequestError(`${at}: unknown input "${name}" (inputs: ${features.map((x) => x.name).join(', ')})`);
+    if (byName.has(name)) throw new BadRequestError(`${at}: input "${name}" given twice`);
+    const datatype = t['datatype'];
+    if (typeof datatype !== 'string') throw new BadRequestError(`${at} (${name}).datatype must be a string`);
+    const numericType = numericTypes.has(datatype);
+    if (f.kind === 'numeric' && !numericType) throw new BadRequestError(`${at} (${name}): datatype ${datatype} for a numeric feature, expected FP32 or FP64`);
+    if (f.kind === 'categorical' && datatype !== 'BYTES') throw new BadRequestError(`${at} (${name}): datatype ${datatype} for a categorical feature, expected BYTES`);
+    if (f.kind === 'date' && datatype !== 'BYTES' && datatype !== 'INT64') throw new BadRequestError(`${at} (${name}): datatype ${datatype} for a date feature, expected BYTES or INT64`);
+    const shape = t['shape'];
+    if (!Array.isArray(shape) || shape.length < 1 || shape.length > 2 || !shape.every((d) => Number.isInteger(d) && (d as number) >= 0)) {
+      throw new BadRequestError(`${at} (${name}).shape must be [n] or [n, 1]`);
+    }
+    if (shape.length === 2 && shape[1] !== 1) throw new BadRequestError(`${at} (${name}).shape must be [n] or [n, 1], got [${shape.join(', ')}]`);
+    const rows = shape[0] as number;
+    if (n === undefined) {
+      checkCount(rows, maxInstances, `${at} (${name})`);
+      n = rows;
+    } else if (rows !== n) throw new BadRequestError(`${at} (${name}): ${rows} rows, but other inputs have ${n}`);
+    const data = flatten(t['data'], `${at} (${name})`);
+    if (data.length !== rows) throw new BadRequestError(`${at} (${name}): shape says ${rows} elements, data has ${data.length}`);
+    data.forEach((v, r) => {
+      const problem = checkValue(f.kind, v);
+      if (problem !== undefined) throw new BadRequestError(`${at} (${name}).data[${r}]: ${problem}`);
+    });
+    byName.set(name, data);
+  });
+  for (const f of features) if (!byName.has(f.name)) throw new BadRequestError(`missing input "${f.name}"`);
+  const count = n ?? 0;
+  const rows: RawRow[] = [];
+  for (let r = 0; r < count; r++) {
+    const row: Record<string, RawValue> = {};
+    for (const f of features) row[f.name] = (byName.get(f.name)?.[r] ?? null) as RawValue;
+    rows.push(row);
+  }
+  return { id, rows };
+}
+
+/** One label of a feedback item: a class name or a number. */
+export interface FeedbackItem {
+  readonly id: string;
+  readonly label: string | number;
+}
+
+/** `{"id", "label"}` or `{"feedback": [{"id", "label"}, ...]}` → items; malformed items are reported by index. */
+export function parseFeedback(body: unknown, maxItems: number): { items: FeedbackItem[]; invalid: { index: number; reason: string }[] } {
+  if (!isObject(body)) throw new BadRequestError('body must be a JSON object: {"id", "label"} or {"feedback": [...]}');
+  const list: unknown[] = 'feedback' in body ? (Array.isArray(body['feedback']) ? body['feedback'] : []) : [body];
+  if ('feedback' in body && !Array.isArray(body['feedback'])) throw new BadRequestError(`"feedback" must be an array, got ${typeName(body['feedback'])}`);
+  checkCount(list.length, maxItems, '"feedback"');
+  const items: FeedbackItem[] = [];
+  const invalid: { index: number; reason: string }[] = [];
+  list.forEach((x, index) => {
+    if (!isObject(x)) return invalid.push({ index, reason: 'not an object' });
+    const id = x['id'];
+    const label = x['label'];
+    if (typeof id !== 'string' || id === '') return invalid.push({ index, reason: 'missing field "id"' });
+    if (typeof label !== 'string' && !(typeof label === 'number' && Number.isFinite(label))) return invalid.push({ index, reason: '"label" must be a string or a number' });
+    return items.push({ id, label });
+  });
+  return { items, invalid };
+}

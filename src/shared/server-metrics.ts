@@ -1,0 +1,203 @@
+// The model server's /metrics contract: metric names, label keys, histogram buckets, and the pure arithmetic a
+// reader (the ModelDeployment controller's canary analysis, or a PromQL query) uses to turn a scrape into error
+// rate, p99 latency, live accuracy / RMSE and PSI. Version 1. Every series carries `model_version`, so the stable
+// and the canary track stay apart even when one Prometheus scrapes both.
+// Counters are cumulative since the process started: a reader judging a window takes the difference of two
+// scrapes of the same pod (diffSamples), or PromQL's rate()/increase().
+
+export const serverMetricsVersion = 1;
+
+export const serverMetricLabels = {
+  modelVersion: 'model_version',
+  route: 'route',
+  code: 'code',
+  feature: 'feature',
+  class: 'class',
+  outcome: 'outcome',
+  stream: 'stream',
+} as const;
+
+export const serverMetricNames = {
+  /** Counter {model_version, route, code}: every answered request. */
+  requests: 'perennial_server_requests_total',
+  /** Counter {model_version, route, code}: requests answered with a 4xx or 5xx (code ≥ 400). */
+  errors: 'perennial_server_request_errors_total',
+  /** Histogram {model_version, route}: time from the request's arrival to the end of the response. */
+  latency: 'perennial_server_request_duration_seconds',
+  /** Counter {model_version, class}: predicted classes (classification). */
+  predictions: 'perennial_server_predictions_total',
+  /** Histogram {model_version}: predicted values (regression). */
+  predictionValue: 'perennial_server_prediction_value',
+  /** Gauge {model_version, feature}: PSI of the sliding window against the reference profile. */
+  featurePsi: 'perennial_server_feature_psi',
+  /** Gauge {model_version}: rows in the drift window (PSI below ~10 rows per bin says little). */
+  driftWindowRows: 'perennial_server_drift_window_rows',
+  /** Counter {model_version, outcome}: feedback labels; outcome correct|incorrect|scored|unknown|duplicate|invalid. */
+  feedback: 'perennial_server_feedback_total',
+  /** Gauge {model_version}: correct / (correct + incorrect) since start (classification). */
+  liveAccuracy: 'perennial_server_live_accuracy',
+  /** Counter {model_version}: Σ (prediction − label)² over scored feedback (regression). */
+  feedbackSquaredError: 'perennial_server_feedback_squared_error_sum',
+  /** Gauge {model_version}: √(Σ squared error / scored) since start (regression). */
+  liveRmse: 'perennial_server_live_rmse',
+  /** Histogram {model_version}: rows per model call (the micro-batcher at work). */
+  batchSize: 'perennial_server_batch_size',
+  /** Counter {model_version, outcome}: mirrored requests; outcome agree|disagree|error|dropped. */
+  shadowRequests: 'perennial_server_shadow_requests_total',
+  /** Histogram {model_version}: latency of the shadow target's answers. */
+  shadowLatency: 'perennial_server_shadow_duration_seconds',
+  /** Counter {model_version, stream, outcome}: inference-log records; stream predictions|feedback, outcome stored|spilled. */
+  logRecords: 'perennial_server_inference_log_records_total',
+  /** Gauge {model_version, stream}: records not yet in the object store (memory plus local spill). */
+  logPending: 'perennial_server_inference_log_pending_records',
+  /** Gauge {model_version}: 1 once the model is loaded and warmed up. */
+  modelReady: 'perennial_server_model_ready',
+} as const;
+
+/** Route label values. The predict routes are the ones a canary is judged on. */
+export const serverRoutes = {
+  v2Infer: 'v2_infer',
+  v1Predict: 'v1_predict',
+  feedback: 'feedback',
+  metadata: 'metadata',
+  health: 'health',
+  metrics: 'metrics',
+  other: 'other',
+} as const;
+export type ServerRoute = (typeof serverRoutes)[keyof typeof serverRoutes];
+export const predictRoutes: readonly ServerRoute[] = [serverRoutes.v2Infer, serverRoutes.v1Predict];
+
+/** Latency buckets in seconds: fine below 50 ms where a healthy server lives, coarse above. */
+export const latencyBuckets = [0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] as const;
+export const batchSizeBuckets = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512] as const;
+
+/** PromQL for the same quantities (one version, over a range such as 5m). */
+export function promql(version: string, range = '5m'): { errorRate: string; p99: string; accuracy: string; psi: string } {
+  const v = `${serverMetricLabels.modelVersion}="${version}"`;
+  const routes = `${serverMetricLabels.route}=~"${predictRoutes.join('|')}"`;
+  return {
+    errorRate: `sum(rate(${serverMetricNames.requests}{${v},${routes},code=~"5.."}[${range}])) / sum(rate(${serverMetricNames.requests}{${v},${routes}}[${range}]))`,
+    p99: `histogram_quantile(0.99, sum by (le) (rate(${serverMetricNames.latency}_bucket{${v},${routes}}[${range}])))`,
+    accuracy: `sum(increase(${serverMetricNames.feedback}{${v},outcome="correct"}[${range}])) / sum(increase(${serverMetricNames.feedback}{${v},outcome=~"correct|incorrect"}[${range}]))`,
+    psi: `max by (feature) (${serverMetricNames.featurePsi}{${v}})`,
+  };
+}
+
+export interface Sample {
+  readonly name: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly value: number;
+}
+
+const sampleLine = /^([A-Za-z_:][A-Za-z0-9_:]*)(\{(.*)\})?\s+(\S+)(\s+\d+)?$/;
+const labelPair = /([A-Za-z_][A-Za-z0-9_]*)="((?:[^"\\]|\\.)*)"\s*,?\s*/g;
+
+function parseValue(text: string): number {
+  if (text === '+Inf') return Infinity;
+  if (text === '-Inf') return -Infinity;
+  return Number(text);
+}
+
+/** Parses the Prometheus text exposition format (comments skipped). Unparseable lines are ignored. */
+export function parsePrometheusText(text: string): Sample[] {
+  const out: Sample[] = [];
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#')) continue;
+    const m = sampleLine.exec(line);
+    if (!m) continue;
+    const labels: Record<string, string> = {};
+    for (const p of (m[3] ?? '').matchAll(labelPair)) {
+      labels[p[1] ?? ''] = (p[2] ?? '').replace(/\\n/g, '\n').replace(/\\"/g, '"').replace(/\\\\/g, '\\');
+    }
+    out.push({ name: m[1] ?? '', labels, value: parseValue(m[4] ?? 'NaN') });
+  }
+  return out;
+}
+
+function key(s: Sample): string {
+  return `${s.name}${JSON.stringify(Object.entries(s.labels).sort())}`;
+}
+
+/** after − before for every series of `after` (a series absent before counts from 0; a reset counts from 0). */
+export function diffSamples(before: readonly Sample[], after: readonly Sample[]): Sample[] {
+  const prev = new Map(before.map((s) => [key(s), s.value]));
+  return after.map((s) => {
+    const p = prev.get(key(s)) ?? 0;
+    return { ...s, value: s.value >= p ? s.value - p : s.value };
+  });
+}
+
+function matches(s: Sample, name: string, version: string, where: (l: Readonly<Record<string, string>>) => boolean = () => true): boolean {
+  return s.name === name && s.labels[serverMetricLabels.modelVersion] === version && where(s.labels);
+}
+
+function sum(samples: readonly Sample[], name: string, version: string, where?: (l: Readonly<Record<string, string>>) => boolean): number {
+  return samples.filter((s) => matches(s, name, version, where)).reduce((a, s) => a + s.value, 0);
+}
+
+const isPredictRoute = (l: Readonly<Record<string, string>>): boolean => (predictRoutes as readonly string[]).includes(l[serverMetricLabels.route] ?? '');
+
+/** Share of predict requests answered with a 5xx; undefined without requests. 4xx are the caller's fault. */
+export function errorRate(samples: readonly Sample[], version: string): number | undefined {
+  const total = sum(samples, serverMetricNames.requests, version, isPredictRoute);
+  if (total === 0) return undefined;
+  const failed = sum(samples, serverMetricNames.requests, version, (l) => isPredictRoute(l) && (l[serverMetricLabels.code] ?? '').startsWith('5'));
+  return failed / total;
+}
+
+/**
+ * A latency quantile of the predict routes from the histogram buckets, interpolated linearly inside the bucket
+ * as PromQL's histogram_quantile does; undefined without observations. Above the last finite bucket it answers
+ * that bucket's bound.
+ */
+export function latencyQuantile(samples: readonly Sample[], version: string, q: number): number | undefined {
+  const byLe = new Map<number, number>();
+  for (const s of samples) {
+    if (!matches(s, `${serverMetricNames.latency}_bucket`, version, isPredictRoute)) continue;
+    const le = parseValue(s.labels['le'] ?? 'NaN');
+    if (Number.isNaN(le)) continue;
+    byLe.set(le, (byLe.get(le) ?? 0) + s.value);
+  }
+  const buckets = [...byLe.entries()].sort((a, b) => a[0] - b[0]);
+  const total = buckets[buckets.length - 1]?.[1] ?? 0;
+  if (total === 0) return undefined;
+  const rank = q * total;
+  let prevLe = 0;
+  let prevCount = 0;
+  for (const [le, count] of buckets) {
+    if (count >= rank) {
+      if (le === Infinity) return prevLe;
+      return count === prevCount ? le : prevLe + ((le - prevLe) * (rank - prevCount)) / (count - prevCount);
+    }
+    prevLe = le;
+    prevCount = count;
+  }
+  return prevLe;
+}
+
+/** correct / (correct + incorrect), or undefined below `minLabels` labelled predictions. */
+export function liveAccuracy(samples: readonly Sample[], version: string, minLabels = 1): number | undefined {
+  const outcome = (o: string) => (l: Readonly<Record<string, string>>): boolean => l[serverMetricLabels.outcome] === o;
+  const correct = sum(samples, serverMetricNames.feedback, version, outcome('correct'));
+  const incorrect = sum(samples, serverMetricNames.feedback, version, outcome('incorrect'));
+  return correct + incorrect >= Math.max(1, minLabels) ? correct / (correct + incorrect) : undefined;
+}
+
+/** √(Σ squared error / scored labels), or undefined below `minLabels` scored labels (regression). */
+export function liveRmse(samples: readonly Sample[], version: string, minLabels = 1): number | undefined {
+  const scored = sum(samples, serverMetricNames.feedback, version, (l) => l[serverMetricLabels.outcome] === 'scored');
+  if (scored < Math.max(1, minLabels)) return undefined;
+  return Math.sqrt(sum(samples, serverMetricNames.feedbackSquaredError, version) / scored);
+}
+
+/** PSI per feature (the maximum over pods when several are in the scrape: PSIs cannot be summed). */
+export function featurePsi(samples: readonly Sample[], version: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const s of samples) {
+    if (!matches(s, serverMetricNames.featurePsi, version)) continue;
+    const f = s.labels[serverMetricLabels.feature] ?? '';
+    out.set(f, Math.max(out.get(f) ?? -Infinity, s.value));
+  }
+  return out;
+}
