@@ -6,16 +6,16 @@
 // Usage: node scripts/bundle.mjs [program...]   (all programs when none is named)
 //        BUNDLE_OUT_DIR=<dir inside the repo> puts the bundles there instead of dist/ (tests use a private one).
 import { build } from 'esbuild';
-import { copyFileSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const tfjs = ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu'];
 
-/** @type {{ name: string, entry: string, external: string[], copyWasm?: boolean }[]} */
+/** @type {{ name: string, entry: string, external: string[] }[]} */
 const programs = [
-  { name: 'trainer', entry: 'src/trainer/main.ts', external: tfjs, copyWasm: true },
+  { name: 'trainer', entry: 'src/trainer/main.ts', external: tfjs },
   { name: 'server', entry: 'src/server/main.ts', external: tfjs, copyWasm: true },
 ];
 
@@ -45,10 +45,5 @@ for (const p of programs.filter((x) => wanted.length === 0 || wanted.includes(x.
     legalComments: 'none',
     logLevel: 'warning',
   });
-  if (p.copyWasm) {
-    // Next to main.js too, for images that bundle without node_modules (src/ml/backend.ts wasmDir()).
-    const wasmDist = join(root, 'node_modules/@tensorflow/tfjs-backend-wasm/dist');
-    for (const f of readdirSync(wasmDist).filter((n) => n.endsWith('.wasm'))) copyFileSync(join(wasmDist, f), join(outdir, f));
-  }
   console.log(`bundled ${p.name} → ${join(outdir, 'main.js')}`);
 }

@@ -4,7 +4,6 @@
 // installed in development and cannot be bundled (they carry a native addon).
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 
@@ -33,16 +32,12 @@ export interface BackendChoice {
 }
 
 /**
- * Folder holding the tfjs-backend-wasm .wasm files: next to the running bundle when bundled
- * (scripts/bundle.mjs copies them there), else in node_modules.
+ * Folder holding the tfjs-backend-wasm .wasm files: the package's own dist/ (the bundles keep the package
+ * external, so it is in node_modules in development and in the images alike).
  */
 export function wasmDir(): string {
-  try {
-    const require = createRequire(import.meta.url);
-    return join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + '/';
-  } catch {
-    return dirname(fileURLToPath(import.meta.url)) + '/';
-  }
+  const require = createRequire(import.meta.url);
+  return join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + '/';
 }
 
 async function tryBackend(name: BackendName): Promise<string | undefined> {
