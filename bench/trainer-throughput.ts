@@ -20,11 +20,15 @@ const features = [
   { name: 'wind', type: 'numeric' as const }, { name: 'date', type: 'date' as const }, { name: 'location', type: 'categorical' as const },
 ];
 const spec = fitPreprocessing(rows, { features, label: 'weather', task: 'classification' });
-const model = { type: 'mlp' as const, hiddenUnits: [64, 32], activation: 'relu' as const, dropout: 0, l2: 0 };
 const epochs = Number(process.env['BENCH_EPOCHS'] ?? 4);
-const batchSize = 32;
+/** The trainer's default-sized model, and a wider one where the kernels, not the per-batch overhead, dominate. */
+const shapes = [
+  { hiddenUnits: [64, 32], batchSize: 32 },
+  { hiddenUnits: [256, 128], batchSize: 128 },
+];
 
-async function measure(backend: BackendName): Promise<number> {
+async function measure(backend: BackendName, hiddenUnits: number[], batchSize: number): Promise<number> {
+  const model = { type: 'mlp' as const, hiddenUnits, activation: 'relu' as const, dropout: 0, l2: 0 };
   const choice = await selectBackend(backend);
   const x = featuresTensor(spec, rows);
   const y = labelsTensor(spec, rows);
@@ -43,6 +47,8 @@ async function measure(backend: BackendName): Promise<number> {
 }
 
 console.log(`trainer throughput, tfjs ${tf.version.tfjs}, node ${process.version}`);
-const wasm = await measure('wasm');
-const cpu = await measure('cpu');
-console.log(`wasm/cpu ratio: ${(wasm / cpu).toFixed(2)}×`);
+for (const { hiddenUnits, batchSize } of shapes) {
+  const wasm = await measure('wasm', hiddenUnits, batchSize);
+  const cpu = await measure('cpu', hiddenUnits, batchSize);
+  console.log(`MLP ${hiddenUnits.join('-')}, batch ${batchSize}: wasm/cpu ratio ${(wasm / cpu).toFixed(2)}×\n`);
+}
