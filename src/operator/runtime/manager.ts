@@ -61,7 +61,11 @@ export interface ManagerOptions {
   readonly logger?: Logger;
   readonly clock?: Clock;
   readonly metrics?: RuntimeMetrics;
-  /** What to do when the Lease is lost. Default: exit the process with status 1. */
+  /**
+   * What to do when the Lease is lost, after all work has been stopped. Default: exit the process with status 1.
+   * This manager does no more work after a loss (it does not campaign again): a custom reaction should exit or
+   * stop it.
+   */
   readonly onLeadershipLost?: () => void;
   readonly informerWatchdogMs?: number;
   readonly informerRestartBaseMs?: number;
