@@ -32,13 +32,18 @@ export class ProcessExitedError extends Error {
 export class ManagedProcess {
   private child: ChildProcess | undefined;
   private log: WriteStream | undefined;
-  private exited: Promise<void> = Promise.resolve();
+  private exitedPromise: Promise<void> = Promise.resolve();
   private exitInfo: { code: number | null; signal: NodeJS.Signals | null } | undefined;
 
   constructor(readonly spec: ProcessSpec) {}
 
   get pid(): number | undefined {
     return this.child?.pid;
+  }
+
+  /** Resolves when the process (of the latest start) has exited. */
+  get exited(): Promise<void> {
+    return this.exitedPromise;
   }
 
   /** The exit, once the process has ended; undefined while it runs. */
@@ -62,7 +67,7 @@ export class ManagedProcess {
     this.child = child;
     // Exit hooks must be synchronous: signal the whole group and let the kernel do the rest.
     const unregister = onExit(() => this.killNow());
-    this.exited = new Promise<void>((resolve) => {
+    this.exitedPromise = new Promise<void>((resolve) => {
       const done = (code: number | null, signal: NodeJS.Signals | null): void => {
         this.exitInfo = { code, signal };
         unregister();
@@ -91,7 +96,7 @@ export class ManagedProcess {
     if (!this.exitInfo) {
       signalGroup(child, 'SIGTERM');
       const timer = setTimeout(() => signalGroup(child, 'SIGKILL'), graceMs);
-      await this.exited;
+      await this.exitedPromise;
       clearTimeout(timer);
     }
     // Anything the process forked and left behind in its group goes too.
@@ -109,7 +114,7 @@ export class ManagedProcess {
     const child = this.child;
     if (!child || this.exitInfo) return;
     signalGroup(child, 'SIGKILL');
-    await this.exited;
+    await this.exitedPromise;
   }
 
   killNow(): void {
