@@ -26,8 +26,12 @@ export interface OperatorConfig {
   readonly healthPort: number;
   readonly logLevel: string;
   readonly workers: number;
-  /** Absent when the operator runs without an object store (it then cannot read run results). */
+  /** Absent when the operator runs without an object store (it then starts no runs: it could not read their results). */
   readonly store: StoreConfig | undefined;
+  /** How often a pipeline with a newData trigger lists its sources (a bucket cannot be watched). */
+  readonly dataPollMs: number;
+  /** ttlSecondsAfterFinished of training Jobs: long enough for the operator to read a finished run. */
+  readonly jobTtlSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -90,5 +94,7 @@ export function loadConfig(env: Env = process.env): OperatorConfig {
     logLevel: env['PERENNIAL_LOG_LEVEL'] ?? 'info',
     workers: int(env, 'PERENNIAL_WORKERS', 2, 1, 64),
     store,
+    dataPollMs: int(env, 'PERENNIAL_DATA_POLL_SECONDS', 60, 1, 86_400) * 1000,
+    jobTtlSeconds: int(env, 'PERENNIAL_JOB_TTL_SECONDS', 86_400, 60, 30 * 86_400),
   };
 }

@@ -1,12 +1,17 @@
 // The operator: one manager with both controllers registered (informers → queues → reconcilers). main.ts runs it;
 // tests build it the same way against the local cluster.
 import type { KubeConfig } from '@kubernetes/client-node';
+import { Counter } from 'prom-client';
+import type { ModelDeployment } from '../api/model-deployment.js';
+import type { TrainingPipeline } from '../api/training-pipeline.js';
+import { MinioStore } from '../storage/minio-store.js';
 import type { OperatorConfig } from './config.js';
 import { ModelDeploymentReconciler } from './controllers/model-deployment/reconciler.js';
 import { TrainingPipelineReconciler } from './controllers/training-pipeline/reconciler.js';
-import { modelDeployments, trainingPipelines } from './resources.js';
+import { jobs, modelDeployments, trainingPipelines } from './resources.js';
 import { createLogger, type LogLevel } from './runtime/log.js';
 import { Manager } from './runtime/manager.js';
+import type { KubeObject, ObjectKey } from './runtime/resource.js';
 
 export const controllerNames = { trainingPipeline: 'trainingpipeline', modelDeployment: 'modeldeployment' } as const;
 
@@ -22,16 +27,42 @@ export function buildManager(config: OperatorConfig, kubeConfig: KubeConfig): Ma
     healthPort: config.healthPort,
     logger,
   });
+  const store = config.store && new MinioStore({
+    endPoint: config.store.endPoint, port: config.store.port, useSSL: config.store.useSSL,
+    accessKey: config.store.accessKey, secretKey: config.store.secretKey, region: config.store.region,
+  });
+  const runsTotal = new Counter({
+    name: 'perennial_training_runs_total',
+    help: 'Training runs that ended, by outcome (Blessed, Rejected, Failed, InvalidData).',
+    labelNames: ['outcome'],
+    registers: [manager.metrics.registry],
+  });
+  const pipelines = manager.informer(trainingPipelines);
+  const deploymentCache = manager.informer(modelDeployments);
   manager.addController({
     name: controllerNames.trainingPipeline,
     primary: trainingPipelines,
+    owns: [jobs],
+    // A ModelDeployment matters to the pipelines whose triggers watch it and to the one it serves (retention).
+    watches: [{ ref: modelDeployments, map: (md) => pipelinesReading(pipelines.list(md.metadata?.namespace ?? ''), md) }],
     workers: config.workers,
     reconciler: new TrainingPipelineReconciler({
-      pipelines: manager.informer(trainingPipelines),
+      pipelines,
+      jobs: manager.informer(jobs),
+      deployments: deploymentCache,
+      kube: manager.kube,
       statusWriter: manager.statusWriter(controllerNames.trainingPipeline),
       events: manager.events,
       clock: manager.clock,
       logger: logger.child({ controller: controllerNames.trainingPipeline }),
+      store,
+      storeSettings: config.store && {
+        endPoint: config.store.endPoint, port: config.store.port, useSSL: config.store.useSSL, region: config.store.region,
+        bucket: config.store.bucket, credentialsSecret: config.store.credentialsSecret,
+      },
+      onRunFinished: (outcome) => runsTotal.inc({ outcome }),
+      dataPollMs: config.dataPollMs,
+      jobTtlSeconds: config.jobTtlSeconds,
     }),
   });
   manager.addController({
@@ -47,4 +78,14 @@ export function buildManager(config: OperatorConfig, kubeConfig: KubeConfig): Ma
     }),
   });
   return manager;
+}
+
+/** Keys of the pipelines (in the ModelDeployment's namespace) that read it in a trigger or that it serves. */
+export function pipelinesReading(candidates: readonly KubeObject[], md: KubeObject): ObjectKey[] {
+  const deployment = md as ModelDeployment;
+  const name = deployment.metadata.name;
+  return (candidates as readonly TrainingPipeline[])
+    .filter((tp) => tp.spec.triggers.drift?.deployment === name || tp.spec.triggers.performance?.deployment === name ||
+      deployment.spec?.model?.fromPipeline === tp.metadata.name)
+    .map((tp) => ({ namespace: tp.metadata.namespace ?? '', name: tp.metadata.name ?? '' }));
 }

@@ -1,11 +1,35 @@
-// The pure plan of one TrainingPipeline reconcile: from the observed pipeline, the next status and the events to
-// emit after it is written. (This issue's scope: acceptance of the spec. Triggers, runs and the model registry
-// extend this plan.)
-import { ConditionType, Reason } from '../../../api/conditions.js';
-import type { TrainingPipeline, TrainingPipelineStatus } from '../../../api/training-pipeline.js';
-import { type Condition, setCondition } from '../../runtime/conditions.js';
+// The pure plan of one TrainingPipeline reconcile: from what was observed, the next status, the writes (Job to
+// create or delete, versions to delete, finalizer), the events to emit after the status write, and when to look
+// again.
+//
+// The run state machine (status.currentRun names the run in progress; its Job has the same name):
+//
+//   (no run) ──trigger fires──► Running ──Job Complete + manifest──► gates ──pass──► Blessed (champion moves)
+//                                  │                                   └──fail──► Rejected (champion stays)
+//                                  ├──Job Complete, no manifest──► Failed
+//                                  ├──Job Failed + validation report──► InvalidData (not retried)
+//                                  ├──Job Failed──► Failed (the Job's reason)
+//                                  └──Replace: a trigger fires──► Failed ("replaced"), the new run starts
+//
+// The run number is claimed in status (runCount, currentRun, the run's entry) by the same status write that
+// precedes the Job's creation, and the Job's name is derived from it. So after a crash at any point the next
+// reconcile either re-creates the same Job (AlreadyExists is success) or finds it: never a second Job per run.
+import { ConditionType, Reason, finalizer as cleanupFinalizer } from '../../../api/conditions.js';
+import type { RunOutcome, TrainingPipeline, TrainingPipelineStatus, TrainingRun } from '../../../api/training-pipeline.js';
+import { pipelinePrefix } from '../../../shared/artifact-layout.js';
+import type { EvaluationReport, MetricValues } from '../../../shared/evaluation-report.js';
+import { type Condition, type ConditionInput, formatTime, setCondition } from '../../runtime/conditions.js';
+import { controllerRef } from '../../runtime/resource.js';
+import { trainingPipelines } from '../../resources.js';
 import { acceptedCondition } from '../acceptance.js';
+import { judgeCandidate } from './gates.js';
+import { buildTrainingJob, type TrainingJob } from './job.js';
+import { runName, versionName } from './names.js';
+import type { Observed, ObservedJob, RunResult } from './observed.js';
+import { versionsToDelete } from './retention.js';
 import { checkTrainingPipelineSpec } from './spec-checks.js';
+import { buildTrainerConfig } from './trainer-config.js';
+import { decideTriggers } from './triggers.js';
 
 export interface PlannedEvent {
   readonly type: 'Normal' | 'Warning';
@@ -16,27 +40,273 @@ export interface PlannedEvent {
 export interface TrainingPipelinePlan {
   readonly status: TrainingPipelineStatus;
   readonly events: readonly PlannedEvent[];
+  /** Add or remove our finalizer (a metadata patch; the reconcile ends after it). */
+  readonly finalizer?: 'add' | 'remove';
+  /** Delete every object under the pipeline's prefix, then remove the finalizer. */
+  readonly cleanup?: { readonly keys: readonly string[] };
+  /** Stop a run's Job (concurrencyPolicy Replace). */
+  readonly deleteJob?: { readonly name: string; readonly uid: string };
+  /** Create this Job after the status write (AlreadyExists is success). */
+  readonly createJob?: TrainingJob;
+  /** Versions to delete from the store after the status write (retention). */
+  readonly deleteVersions: readonly string[];
+  /** Outcomes of runs that ended in this reconcile (counted once the status is written). */
+  readonly finishedRuns: readonly RunOutcome[];
+  readonly requeueAfterMs: number | undefined;
 }
 
-export function planTrainingPipeline(tp: TrainingPipeline, nowMs: number): TrainingPipelinePlan {
-  const generation = tp.metadata.generation ?? 0;
-  const previous = tp.status ?? {};
-  const problems = checkTrainingPipelineSpec(tp.spec);
-  const accepted = acceptedCondition(problems, generation);
-  let conditions: Condition[] = setCondition(previous.conditions as Condition[] | undefined, accepted, nowMs);
-  const hasChampion = previous.championVersion !== undefined;
-  conditions = setCondition(conditions, problems.length > 0
+type Status = TrainingPipelineStatus;
+
+function finiteMetrics(m: MetricValues | undefined): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(m ?? {})) if (typeof v === 'number' && Number.isFinite(v)) out[k] = v;
+  return out;
+}
+
+function withRun(runs: readonly TrainingRun[] | undefined, run: TrainingRun, limit: number): TrainingRun[] {
+  const rest = (runs ?? []).filter((r) => r.name !== run.name);
+  return [run, ...rest].slice(0, limit);
+}
+
+interface Finish {
+  readonly run: TrainingRun;
+  readonly status: Partial<Status>;
+  readonly event: PlannedEvent;
+}
+
+/** The ended run: what its Job and the store say, judged by the gates. */
+function finishRun(tp: TrainingPipeline, run: TrainingRun, job: ObservedJob, result: RunResult | undefined, nowMs: number): Finish | undefined {
+  const state = job.state;
+  if (state.phase === 'Active' || result === undefined) return undefined; // the store has not answered yet
+  const completionTime = state.completionTime ?? formatTime(nowMs);
+  const ended = (outcome: RunOutcome, message: string, extra: Partial<TrainingRun> = {}): TrainingRun =>
+    ({ ...run, ...extra, outcome, message, completionTime });
+  const version = run.version ?? '';
+  if (state.phase === 'Failed') {
+    if (result.kind === 'invalidData') {
+      const message = `The data failed validation: ${result.issues.join('; ') || 'see the validation report'}. Not retried.`;
+      return { run: ended('InvalidData', message), status: {}, event: { type: 'Warning', reason: Reason.InvalidData, note: `Run ${run.name}: ${message}` } };
+    }
+    const message = `The training Job failed (${state.reason}): ${state.message}`;
+    return { run: ended('Failed', message), status: {}, event: { type: 'Warning', reason: Reason.RunFailed, note: `Run ${run.name}: ${message}` } };
+  }
+  if (result.kind === 'noManifest') {
+    const message = `The training Job succeeded but published no manifest (${result.key}): no manifest, no model.`;
+    return { run: ended('Failed', message), status: {}, event: { type: 'Warning', reason: Reason.RunFailed, note: `Run ${run.name}: ${message}` } };
+  }
+  if (result.kind !== 'published') {
+    const message = result.kind === 'unreadable' ? `The published version cannot be read: ${result.message}` : 'The training Job succeeded but its result is missing.';
+    return { run: ended('Failed', message), status: {}, event: { type: 'Warning', reason: Reason.RunFailed, note: `Run ${run.name}: ${message}` } };
+  }
+  if (result.manifest.version !== version) {
+    const message = `The manifest names version ${result.manifest.version}, the run published ${version}.`;
+    return { run: ended('Failed', message), status: {}, event: { type: 'Warning', reason: Reason.RunFailed, note: `Run ${run.name}: ${message}` } };
+  }
+  const report: EvaluationReport = result.report;
+  const champion = tp.status?.championVersion;
+  const judgement = judgeCandidate(tp.spec, report, champion);
+  const extra: Partial<TrainingRun> = {
+    metrics: finiteMetrics(report.candidate.metrics),
+    ...(report.champion ? { championMetrics: finiteMetrics(report.champion.metrics) } : {}),
+    gates: judgement.gates.map((g) => ({ name: g.name, passed: g.passed, message: g.message.slice(0, 1024) })),
+  };
+  if (judgement.blessed) {
+    const message = `${version} is the new champion${champion ? ` (was ${champion})` : ''}.`;
+    return {
+      run: ended('Blessed', message, extra),
+      status: { championVersion: version, championMetrics: finiteMetrics(report.candidate.metrics), latestVersion: version },
+      event: { type: 'Normal', reason: Reason.Blessed, note: `Run ${run.name}: ${message}` },
+    };
+  }
+  const failed = judgement.failed;
+  const message = `${version} rejected by gate ${failed?.name ?? '?'}: ${failed?.message ?? ''}. The champion stays ${champion ?? '(none)'}.`;
+  return {
+    run: ended('Rejected', message, extra),
+    status: { latestVersion: version },
+    event: { type: 'Warning', reason: Reason.Rejected, note: `Run ${run.name}: ${message}` },
+  };
+}
+
+function conditionsFor(previous: Status, next: Status, generation: number, accepted: ConditionInput, nowMs: number, problems: number, waiting: string | undefined, storeMissing: boolean): Condition[] {
+  let conditions = setCondition(previous.conditions as Condition[] | undefined, accepted, nowMs);
+  const champion = next.championVersion;
+  conditions = setCondition(conditions, problems > 0
     ? { type: ConditionType.Ready, status: 'False', reason: Reason.InvalidSpec, message: accepted.message, observedGeneration: generation }
-    : hasChampion
-      ? { type: ConditionType.Ready, status: 'True', reason: Reason.ChampionServing, message: `Champion ${previous.championVersion ?? ''} is blessed.`, observedGeneration: generation }
+    : champion !== undefined
+      ? { type: ConditionType.Ready, status: 'True', reason: Reason.ChampionServing, message: `Champion ${champion} is blessed.`, observedGeneration: generation }
       : { type: ConditionType.Ready, status: 'False', reason: Reason.NoChampionYet, message: 'No version has been blessed yet.', observedGeneration: generation },
   nowMs);
-  const phase = problems.length > 0 ? 'Failed' : tp.spec.suspend ? 'Suspended' : 'Idle';
-  const status: TrainingPipelineStatus = { ...previous, observedGeneration: generation, phase, conditions, message: accepted.message };
-  const wasRejected = previous.conditions?.find((c) => c.type === ConditionType.Accepted)?.status === 'False'
-    && previous.observedGeneration === generation;
-  const events: PlannedEvent[] = problems.length > 0 && !wasRejected
-    ? [{ type: 'Warning', reason: Reason.InvalidSpec, note: accepted.message }]
-    : [];
-  return { status, events };
+  const current = next.currentRun;
+  const progressing: ConditionInput = problems > 0
+    ? { type: ConditionType.Progressing, status: 'False', reason: Reason.InvalidSpec, message: 'No run starts until the spec is fixed.', observedGeneration: generation }
+    : current !== undefined
+      ? { type: ConditionType.Progressing, status: 'True', reason: Reason.RunRunning, message: `Run ${current} is training.`, observedGeneration: generation }
+      : storeMissing
+        ? { type: ConditionType.Progressing, status: 'False', reason: Reason.StoreNotConfigured, message: 'The operator has no object store configured: runs cannot start.', observedGeneration: generation }
+        : next.phase === 'Suspended'
+          ? { type: ConditionType.Progressing, status: 'False', reason: Reason.Suspended, message: 'spec.suspend is true: no new run starts.', observedGeneration: generation }
+          : { type: ConditionType.Progressing, status: 'False', reason: Reason.Idle, message: waiting ?? 'Waiting for a trigger.', observedGeneration: generation };
+  conditions = setCondition(conditions, progressing, nowMs);
+  const last = (next.runs ?? []).find((r) => r.outcome !== 'Running');
+  const degraded: ConditionInput = last && (last.outcome === 'Failed' || last.outcome === 'InvalidData')
+    ? { type: ConditionType.Degraded, status: 'True', reason: last.outcome === 'InvalidData' ? Reason.InvalidData : Reason.RunFailed, message: `Run ${last.name}: ${last.message ?? last.outcome}`.slice(0, 4096), observedGeneration: generation }
+    : { type: ConditionType.Degraded, status: 'False', reason: last ? (last.outcome === 'Rejected' ? Reason.Rejected : Reason.Blessed) : Reason.Idle, message: last ? `The last run ended ${last.outcome}.` : 'No run has ended yet.', observedGeneration: generation };
+  return setCondition(conditions, degraded, nowMs);
+}
+
+function deletionPlan(o: Observed): TrainingPipelinePlan {
+  const tp = o.pipeline;
+  const none = { status: tp.status ?? {}, events: [], deleteVersions: [], finishedRuns: [], requeueAfterMs: undefined };
+  if (!(tp.metadata.finalizers ?? []).includes(cleanupFinalizer)) return none;
+  if (tp.spec.retention.onDelete === 'Delete' && o.store !== undefined) return { ...none, cleanup: { keys: o.cleanupKeys ?? [] } };
+  return { ...none, finalizer: 'remove' };
+}
+
+export function planTrainingPipeline(o: Observed): TrainingPipelinePlan {
+  const tp = o.pipeline;
+  const { nowMs } = o;
+  if (tp.metadata.deletionTimestamp !== undefined) return deletionPlan(o);
+  const generation = tp.metadata.generation ?? 0;
+  const previous: Status = tp.status ?? {};
+  const problems = checkTrainingPipelineSpec(tp.spec, tp.metadata.name ?? '');
+  const accepted = acceptedCondition(problems, generation);
+  const wantFinalizer = tp.spec.retention.onDelete === 'Delete';
+  const hasFinalizer = (tp.metadata.finalizers ?? []).includes(cleanupFinalizer);
+
+  if (problems.length > 0) {
+    const status: Status = { ...previous, observedGeneration: generation, phase: 'Failed', message: accepted.message };
+    const wasRejected = previous.conditions?.find((c) => c.type === ConditionType.Accepted)?.status === 'False' && previous.observedGeneration === generation;
+    return {
+      status: { ...status, conditions: conditionsFor(previous, status, generation, accepted, nowMs, problems.length, undefined, false) },
+      events: wasRejected ? [] : [{ type: 'Warning', reason: Reason.InvalidSpec, note: accepted.message }],
+      deleteVersions: [],
+      finishedRuns: [],
+      requeueAfterMs: undefined, // an invalid spec waits for the next edit
+    };
+  }
+  if (wantFinalizer !== hasFinalizer && o.store !== undefined) {
+    return { status: previous, events: [], finalizer: wantFinalizer ? 'add' : 'remove', deleteVersions: [], finishedRuns: [], requeueAfterMs: undefined };
+  }
+
+  const events: PlannedEvent[] = [];
+  const finishedRuns: RunOutcome[] = [];
+  let next: Status = { ...previous, observedGeneration: generation };
+  if (o.store) next.modelPrefix = `s3://${o.store.bucket}/${pipelinePrefix({ namespace: tp.metadata.namespace ?? '', name: tp.metadata.name ?? '' })}`;
+  let createJob: TrainingJob | undefined;
+  let deleteJob: { name: string; uid: string } | undefined;
+
+  // 1. The run in progress: its Job, and when the Job has ended, the verdict.
+  const current = previous.currentRun;
+  const currentEntry = current === undefined ? undefined : (previous.runs ?? []).find((r) => r.name === current);
+  const currentJob = current === undefined ? undefined : o.jobs.find((j) => j.name === current);
+  let runActive = false;
+  if (current !== undefined && currentEntry !== undefined) {
+    if (currentJob === undefined) {
+      // Claimed in status but not (yet, or no longer in the cache) a Job: create it; AlreadyExists is success.
+      if (o.store) createJob = jobFor(o, currentEntry);
+      runActive = true;
+    } else {
+      const finish = finishRun(tp, currentEntry, currentJob, o.result, nowMs);
+      if (finish === undefined) runActive = true;
+      else {
+        const { currentRun: _ended, ...rest } = next;
+        next = { ...rest, ...finish.status, runs: withRun(previous.runs, finish.run, tp.spec.historyLimit) };
+        events.push(finish.event);
+        finishedRuns.push(finish.run.outcome);
+      }
+    }
+  } else if (current !== undefined) {
+    const { currentRun: _lost, ...rest } = next; // the run's entry fell out of history: nothing to wait for
+    next = rest;
+  }
+
+  // 2. Triggers: whether a new run starts now.
+  const decision = decideTriggers({
+    // Without a store no run can start: the triggers then behave as if suspended and absorb nothing.
+    spec: o.store ? tp.spec : { ...tp.spec, suspend: true }, status: next, annotations: tp.metadata.annotations ?? {},
+    createdMs: Date.parse(tp.metadata.creationTimestamp ?? '') || nowMs, nowMs, runActive,
+    deployments: o.deployments, data: o.data, dataPollMs: o.dataPollMs,
+  });
+  next = {
+    ...next,
+    ...optional('driftSince', decision.driftSince),
+    ...optional('performanceSince', decision.performanceSince),
+    ...optional('lastScheduleTime', decision.lastScheduleTime),
+    ...optional('lastManualTrigger', decision.lastManualTrigger),
+    ...optional('dataWatermark', decision.dataWatermark),
+    ...optional('nextScheduleTime', decision.nextScheduleTime),
+  };
+  if (decision.driftSince === undefined) delete next.driftSince;
+  if (decision.performanceSince === undefined) delete next.performanceSince;
+  if (decision.nextScheduleTime === undefined) delete next.nextScheduleTime;
+  const first = decision.start[0];
+  if (first !== undefined && o.store !== undefined) {
+    if (decision.replace && current !== undefined) {
+      if (currentJob) deleteJob = { name: currentJob.name, uid: currentJob.uid };
+      createJob = undefined;
+      if (currentEntry) {
+        const replaced: TrainingRun = { ...currentEntry, outcome: 'Failed', message: `Replaced by run ${runName(tp.metadata.name ?? '', (next.runCount ?? 0) + 1)} (concurrencyPolicy Replace).`, completionTime: formatTime(nowMs) };
+        next = { ...next, runs: withRun(next.runs, replaced, tp.spec.historyLimit) };
+        events.push({ type: 'Normal', reason: Reason.RunReplaced, note: `Run ${currentEntry.name} stopped: replaced by a new run.` });
+        finishedRuns.push('Failed');
+      }
+    }
+    const n = (next.runCount ?? 0) + 1;
+    const name = runName(tp.metadata.name ?? '', n);
+    const run: TrainingRun = {
+      name, version: versionName(n), trigger: first.kind, reason: decision.start.map((f) => f.reason).join('; ').slice(0, 1024),
+      startTime: formatTime(nowMs), outcome: 'Running',
+    };
+    next = { ...next, runCount: n, currentRun: name, lastTriggerTime: formatTime(nowMs), runs: withRun(next.runs, run, tp.spec.historyLimit) };
+    createJob = jobFor({ ...o, pipeline: { ...tp, status: next } }, run);
+    events.push({ type: 'Normal', reason: Reason.RunStarted, note: `Run ${name} started (${first.kind}): ${run.reason}`.slice(0, 1024) });
+  }
+
+  // 3. Retention, once the champion is recorded: never the champion, a served version or the running one.
+  let deleteVersions: string[] = [];
+  if (o.versions !== undefined && next.championVersion !== undefined) {
+    const keep = new Set<string>([next.championVersion, ...o.servedVersions]);
+    const running = (next.runs ?? []).find((r) => r.name === next.currentRun)?.version;
+    if (running !== undefined) keep.add(running);
+    deleteVersions = versionsToDelete(o.versions, tp.spec.retention.keepVersions, keep);
+    if (deleteVersions.length > 0) events.push({ type: 'Normal', reason: Reason.VersionsDeleted, note: `Deleted ${deleteVersions.join(', ')} (retention keeps ${tp.spec.retention.keepVersions}).` });
+  }
+
+  const phase: Status['phase'] = next.currentRun !== undefined ? 'Running' : tp.spec.suspend ? 'Suspended' : 'Idle';
+  next = { ...next, phase };
+  next.message = next.currentRun !== undefined
+    ? `Run ${next.currentRun} is training.`
+    : o.store === undefined ? 'The operator has no object store configured: runs cannot start.'
+      : decision.waiting ?? (next.championVersion !== undefined ? `Champion ${next.championVersion}; waiting for a trigger.` : 'Waiting for a trigger.');
+  next.conditions = conditionsFor(previous, next, generation, accepted, nowMs, 0, decision.waiting, o.store === undefined);
+  const requeueAfterMs = decision.wakeAtMs === undefined || o.store === undefined ? undefined : Math.max(0, decision.wakeAtMs - nowMs);
+  return {
+    status: next, events, deleteVersions, finishedRuns, requeueAfterMs,
+    ...(createJob ? { createJob } : {}),
+    ...(deleteJob ? { deleteJob } : {}),
+  };
+}
+
+function optional<K extends string, V>(key: K, value: V | undefined): Partial<Record<K, V>> {
+  return value === undefined ? {} : ({ [key]: value } as Record<K, V>);
+}
+
+/** The Job of a run. The champion it is compared with is the one recorded when the Job is built. */
+function jobFor(o: Observed, run: TrainingRun): TrainingJob | undefined {
+  const tp = o.pipeline;
+  const store = o.store;
+  if (!store) return undefined;
+  const namespace = tp.metadata.namespace ?? '';
+  const pipeline = tp.metadata.name ?? '';
+  const config = buildTrainerConfig(tp.spec, {
+    namespace, pipeline, runId: run.name, version: run.version ?? '', championVersion: tp.status?.championVersion,
+  });
+  return buildTrainingJob({
+    namespace, pipeline,
+    owner: controllerRef(tp, trainingPipelines),
+    runName: run.name, version: run.version ?? '', trainer: tp.spec.trainer, config,
+    store: { ...store, bucket: tp.spec.storage?.bucket ?? store.bucket },
+    credentialsSecret: tp.spec.storage?.credentialsSecret ?? store.credentialsSecret,
+    ttlSecondsAfterFinished: o.jobTtlSeconds,
+  });
 }

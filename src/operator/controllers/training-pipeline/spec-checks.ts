@@ -3,6 +3,7 @@
 // Accepted=False/InvalidSpec condition; an invalid spec waits for the next edit instead of retrying.
 import { CronExpressionParser } from 'cron-parser';
 import type { TrainingPipelineSpec } from '../../../api/training-pipeline.js';
+import { maxPipelineNameLength } from './names.js';
 
 const classificationMetrics = new Set(['accuracy', 'macroF1', 'rocAuc', 'logLoss']);
 
@@ -19,8 +20,12 @@ function isTimestamp(value: string): boolean {
   return /^\d{4}-\d{2}-\d{2}/.test(value) && !Number.isNaN(Date.parse(value));
 }
 
-export function checkTrainingPipelineSpec(spec: TrainingPipelineSpec): string[] {
+/** Problems with the spec (and the name, which becomes part of every run's Job name). */
+export function checkTrainingPipelineSpec(spec: TrainingPipelineSpec, name = ''): string[] {
   const problems: string[] = [];
+  if (name.length > maxPipelineNameLength) {
+    problems.push(`metadata.name: "${name}" is longer than ${maxPipelineNameLength} characters, leaving no room for the run number in its Jobs' names`);
+  }
   const schedule = spec.triggers.schedule;
   if (schedule) {
     const tz = schedule.timeZone;

@@ -1,0 +1,189 @@
+// Observe: everything one reconcile decides from, read into one immutable value (observed.ts). The caches give
+// the pipeline, its Jobs and the ModelDeployments; the store (behind the ObjectStore port) gives the data
+// listing for the newData trigger, a finished run's manifest and metrics (or its validation report), the
+// versions present for retention, and the keys to clean up on deletion. A store that cannot answer throws, so
+// the reconcile is retried with backoff and no verdict is ever drawn from an outage.
+import { createHash } from 'node:crypto';
+import type { ModelDeployment, ModelDeploymentStatus } from '../../../api/model-deployment.js';
+import type { TrainingPipeline } from '../../../api/training-pipeline.js';
+import {
+  artifactKey, parseManifest, pipelinePrefix, runValidationReportKey, versionsPrefix, type PipelineRef,
+} from '../../../shared/artifact-layout.js';
+import { parseEvaluationReport } from '../../../shared/evaluation-report.js';
+import { ObjectNotFoundError, type ObjectStore } from '../../../storage/object-store.js';
+import type { CacheReader } from '../../runtime/informer.js';
+import type { KubeObject } from '../../runtime/resource.js';
+import { labels } from './names.js';
+import type { JobState, Observed, ObservedJob, RunResult, StoreSettings } from './observed.js';
+import type { DataListing } from './triggers.js';
+
+export interface ObserveDeps {
+  readonly jobs: CacheReader<KubeObject>;
+  readonly deployments: CacheReader<KubeObject>;
+  readonly store: ObjectStore | undefined;
+  readonly storeSettings: StoreSettings | undefined;
+  readonly dataPollMs: number;
+  readonly jobTtlSeconds: number;
+}
+
+interface JobObject extends KubeObject {
+  readonly status?: {
+    readonly conditions?: ReadonlyArray<{ readonly type: string; readonly status: string; readonly reason?: string; readonly message?: string }>;
+    readonly completionTime?: string;
+  };
+}
+
+export function jobState(job: JobObject): JobState {
+  const conditions = job.status?.conditions ?? [];
+  const completionTime = job.status?.completionTime;
+  if (conditions.some((c) => c.type === 'Complete' && c.status === 'True')) return { phase: 'Succeeded', completionTime };
+  const failed = conditions.find((c) => c.type === 'Failed' && c.status === 'True');
+  if (failed) return { phase: 'Failed', reason: failed.reason ?? 'Failed', message: failed.message ?? '', completionTime };
+  return { phase: 'Active' };
+}
+
+function ownedJobs(deps: ObserveDeps, tp: TrainingPipeline): ObservedJob[] {
+  const { namespace = '', name = '', uid } = tp.metadata;
+  return deps.jobs.list(namespace, { [labels.pipeline]: name })
+    .filter((j) => j.metadata?.ownerReferences?.some((r) => r.controller === true && r.uid === uid))
+    .map((j) => ({
+      name: j.metadata?.name ?? '',
+      uid: j.metadata?.uid ?? '',
+      run: j.metadata?.labels?.[labels.run],
+      state: jobState(j as JobObject),
+    }));
+}
+
+async function readText(store: ObjectStore, bucket: string, key: string): Promise<string | undefined> {
+  try {
+    return (await store.getBuffer(bucket, key)).toString('utf8');
+  } catch (e: unknown) {
+    if (e instanceof ObjectNotFoundError) return undefined;
+    throw e;
+  }
+}
+
+/** Counts data rows in an object: lines with content, minus a CSV header. */
+async function countRows(store: ObjectStore, bucket: string, key: string, format: 'csv' | 'jsonl'): Promise<number> {
+  const stream = await store.get(bucket, key);
+  let lines = 0;
+  let pending = false;
+  for await (const chunk of stream as AsyncIterable<Buffer>) {
+    for (const byte of chunk) {
+      if (byte === 0x0a) {
+        if (pending) lines++;
+        pending = false;
+      } else if (byte !== 0x0d && byte !== 0x20) pending = true;
+    }
+  }
+  if (pending) lines++;
+  return format === 'csv' ? Math.max(0, lines - 1) : lines;
+}
+
+async function listData(store: ObjectStore, settings: StoreSettings, tp: TrainingPipeline): Promise<DataListing> {
+  const watermark = tp.status?.dataWatermark?.newestObjectTime;
+  const since = watermark === undefined ? undefined : Date.parse(watermark);
+  const countNewRows = tp.spec.triggers.newData?.minRows !== undefined;
+  const digest = createHash('sha256');
+  let objects = 0;
+  let newestMs: number | undefined;
+  let newObjects = 0;
+  let newRows = 0;
+  for (const source of tp.spec.data.sources) {
+    const bucket = source.bucket ?? settings.bucket;
+    for (const o of await store.list(bucket, source.prefix)) {
+      objects++;
+      digest.update(`${bucket}/${o.key}@${o.etag}\n`);
+      const modified = Math.floor(o.lastModified.getTime() / 1000) * 1000;
+      newestMs = newestMs === undefined ? modified : Math.max(newestMs, modified);
+      if (since !== undefined && modified > since) {
+        newObjects++;
+        if (countNewRows) newRows += await countRows(store, bucket, o.key, source.format);
+      }
+    }
+  }
+  return { objects, digest: digest.digest('hex'), newestMs, newObjects, newRows };
+}
+
+/** The store's verdict on a finished run. */
+async function runResult(store: ObjectStore, bucket: string, ref: PipelineRef, runId: string, version: string, state: JobState): Promise<RunResult | undefined> {
+  if (state.phase === 'Active') return undefined;
+  if (state.phase === 'Failed') {
+    const text = await readText(store, bucket, runValidationReportKey(ref, runId));
+    if (text === undefined) return { kind: 'noValidationReport' };
+    try {
+      const report = JSON.parse(text) as { ok?: unknown; issues?: Array<{ severity?: unknown; message?: unknown }> };
+      if (report.ok === true) return { kind: 'noValidationReport' }; // validation passed; the failure came later
+      const issues = (report.issues ?? []).filter((i) => i.severity === 'error' && typeof i.message === 'string').map((i) => String(i.message));
+      return { kind: 'invalidData', issues };
+    } catch {
+      return { kind: 'invalidData', issues: ['the validation report is not JSON'] };
+    }
+  }
+  const manifestKey = artifactKey(ref, version, 'manifest');
+  const manifestText = await readText(store, bucket, manifestKey);
+  if (manifestText === undefined) return { kind: 'noManifest', key: manifestKey };
+  try {
+    const manifest = parseManifest(manifestText);
+    const metricsText = await readText(store, bucket, artifactKey(ref, version, 'metrics'));
+    if (metricsText === undefined) return { kind: 'unreadable', message: `${artifactKey(ref, version, 'metrics')} is missing` };
+    return { kind: 'published', manifest, report: parseEvaluationReport(metricsText) };
+  } catch (e: unknown) {
+    return { kind: 'unreadable', message: e instanceof Error ? e.message : String(e) };
+  }
+}
+
+async function listVersions(store: ObjectStore, bucket: string, ref: PipelineRef): Promise<string[]> {
+  const prefix = versionsPrefix(ref);
+  const names = new Set<string>();
+  for (const o of await store.list(bucket, prefix)) {
+    const name = o.key.slice(prefix.length).split('/')[0];
+    if (name) names.add(name);
+  }
+  return [...names];
+}
+
+function deploymentStatuses(deps: ObserveDeps, tp: TrainingPipeline): Record<string, ModelDeploymentStatus | undefined> {
+  const out: Record<string, ModelDeploymentStatus | undefined> = {};
+  const namespace = tp.metadata.namespace ?? '';
+  for (const name of [tp.spec.triggers.drift?.deployment, tp.spec.triggers.performance?.deployment]) {
+    if (name === undefined) continue;
+    out[name] = (deps.deployments.get(namespace, name) as ModelDeployment | undefined)?.status;
+  }
+  return out;
+}
+
+function servedVersions(deps: ObserveDeps, tp: TrainingPipeline): string[] {
+  const served = new Set<string>();
+  for (const md of deps.deployments.list(tp.metadata.namespace ?? '') as unknown as ModelDeployment[]) {
+    if (md.spec?.model?.fromPipeline !== tp.metadata.name) continue;
+    for (const v of [md.spec.model.version, md.status?.stableVersion, md.status?.canaryVersion, md.status?.previousVersion]) {
+      if (v !== undefined) served.add(v);
+    }
+  }
+  return [...served];
+}
+
+export async function observe(deps: ObserveDeps, tp: TrainingPipeline, nowMs: number): Promise<Observed> {
+  const ref: PipelineRef = { namespace: tp.metadata.namespace ?? '', name: tp.metadata.name ?? '' };
+  const { store, storeSettings } = deps;
+  const settings = storeSettings === undefined ? undefined : { ...storeSettings, bucket: tp.spec.storage?.bucket ?? storeSettings.bucket };
+  const base = {
+    pipeline: tp, nowMs, jobs: ownedJobs(deps, tp), deployments: deploymentStatuses(deps, tp), servedVersions: servedVersions(deps, tp),
+    store: settings, data: undefined, result: undefined, versions: undefined, cleanupKeys: undefined,
+    dataPollMs: deps.dataPollMs, jobTtlSeconds: deps.jobTtlSeconds,
+  };
+  if (!store || !settings) return base;
+  if (tp.metadata.deletionTimestamp !== undefined) {
+    const cleanup = tp.spec.retention.onDelete === 'Delete' ? (await store.list(settings.bucket, pipelinePrefix(ref))).map((o) => o.key) : undefined;
+    return { ...base, cleanupKeys: cleanup };
+  }
+  const data = tp.spec.triggers.newData ? await listData(store, settings, tp) : undefined;
+  const current = tp.status?.currentRun;
+  const run = current === undefined ? undefined : tp.status?.runs?.find((r) => r.name === current);
+  const job = current === undefined ? undefined : base.jobs.find((j) => j.name === current);
+  const result = run && job ? await runResult(store, settings.bucket, ref, run.name, run.version ?? '', job.state) : undefined;
+  const published = result?.kind === 'published';
+  const versions = tp.status?.championVersion !== undefined || published ? await listVersions(store, settings.bucket, ref) : undefined;
+  return { ...base, data, result, versions };
+}

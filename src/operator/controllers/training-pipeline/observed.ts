@@ -1,0 +1,56 @@
+// What one reconcile observed, as one immutable value: the pipeline, its Jobs, the ModelDeployments it reads or
+// that serve its versions, and what it needs from the store. observe.ts builds it; plan.ts decides from it.
+import type { ModelDeploymentStatus } from '../../../api/model-deployment.js';
+import type { TrainingPipeline } from '../../../api/training-pipeline.js';
+import type { Manifest } from '../../../shared/artifact-layout.js';
+import type { EvaluationReport } from '../../../shared/evaluation-report.js';
+import type { StoreEndpoint } from './job.js';
+import type { DataListing } from './triggers.js';
+
+export type JobState =
+  | { readonly phase: 'Active' }
+  | { readonly phase: 'Succeeded'; readonly completionTime: string | undefined }
+  | { readonly phase: 'Failed'; readonly reason: string; readonly message: string; readonly completionTime: string | undefined };
+
+export interface ObservedJob {
+  readonly name: string;
+  readonly uid: string;
+  readonly run: string | undefined;
+  readonly state: JobState;
+}
+
+/** What the store says about the finished run of the current Job. */
+export type RunResult =
+  | { readonly kind: 'published'; readonly manifest: Manifest; readonly report: EvaluationReport }
+  | { readonly kind: 'unreadable'; readonly message: string }
+  | { readonly kind: 'noManifest'; readonly key: string }
+  | { readonly kind: 'invalidData'; readonly issues: readonly string[] }
+  | { readonly kind: 'noValidationReport' };
+
+export interface StoreSettings extends StoreEndpoint {
+  /** The Secret trainer pods read store credentials from. */
+  readonly credentialsSecret: string;
+}
+
+export interface Observed {
+  readonly pipeline: TrainingPipeline;
+  readonly nowMs: number;
+  /** Jobs this pipeline controls (by label and controller ownerReference). */
+  readonly jobs: readonly ObservedJob[];
+  /** Status of the ModelDeployments the drift/performance triggers name (undefined: not found). */
+  readonly deployments: Readonly<Record<string, ModelDeploymentStatus | undefined>>;
+  /** Versions served by the ModelDeployments following this pipeline: never deleted. */
+  readonly servedVersions: readonly string[];
+  /** Undefined when the operator runs without an object store. */
+  readonly store: StoreSettings | undefined;
+  readonly data: DataListing | undefined;
+  /** The store's verdict on the current run, once its Job has finished. */
+  readonly result: RunResult | undefined;
+  /** Version names present under the pipeline's versions/ prefix (listed when there is a champion). */
+  readonly versions: readonly string[] | undefined;
+  /** Objects under the pipeline's prefix, listed while it is being deleted with onDelete: Delete. */
+  readonly cleanupKeys: readonly string[] | undefined;
+  /** How often the store is polled for new data. */
+  readonly dataPollMs: number;
+  readonly jobTtlSeconds: number;
+}

@@ -1,0 +1,13 @@
+// Which model versions to delete from the store. Pure. Keeps the newest keepVersions versions (by run number),
+// and always keeps the protected ones: the champion, every version a ModelDeployment serves (stable, canary,
+// previous, a pinned version) and the version of the run in progress. Names this controller did not make
+// (not v<n>) are never touched. Oldest first, so an interrupted pruning always leaves the newest versions.
+import { versionNumber } from './names.js';
+
+export function versionsToDelete(versions: readonly string[], keepVersions: number, protectedVersions: ReadonlySet<string>): string[] {
+  const numbered = versions
+    .map((v) => ({ v, n: versionNumber(v) }))
+    .filter((x): x is { v: string; n: number } => x.n !== undefined)
+    .sort((a, b) => b.n - a.n);
+  return numbered.slice(keepVersions).filter((x) => !protectedVersions.has(x.v)).map((x) => x.v).reverse();
+}

@@ -1,0 +1,129 @@
+// The trainer config (src/shared/trainer-config.ts) the operator hands a run's Job, built from the pipeline spec.
+// Pure. Every default that differs between the CRD and the trainer is made explicit here (the primary metric:
+// accuracy / rmse as the CRD documents, not the trainer's macroF1), so the trainer never guesses. The operator
+// re-applies the gates itself (gates.ts); passing them on makes the trainer's own verdicts in metrics.json agree.
+import type { TrainingPipelineSpec } from '../../../api/training-pipeline.js';
+import { feedbackPrefix, predictionsPrefix } from '../../../shared/artifact-layout.js';
+import {
+  lowerIsBetter, trainerConfigApiVersion, type MetricName, type NumericRange, type TrainerConfig,
+} from '../../../shared/trainer-config.js';
+import { parseDuration } from './duration.js';
+
+/** Slices with fewer holdout rows are reported but not gated (the same number for trainer and operator). */
+export const minSliceRows = 30;
+
+const dayMs = 86_400_000;
+
+export interface RunIdentity {
+  readonly namespace: string;
+  readonly pipeline: string;
+  readonly runId: string;
+  readonly version: string;
+  /** The champion when the run starts: the candidate is compared with it on the same holdout. */
+  readonly championVersion: string | undefined;
+}
+
+export function primaryMetricOf(spec: TrainingPipelineSpec): MetricName {
+  return spec.evaluation.primaryMetric ?? (spec.data.schema.label.task === 'classification' ? 'accuracy' : 'rmse');
+}
+
+/**
+ * The trainer takes one bound per metric, on the side that matters (a floor for higher-is-better metrics, a
+ * ceiling for losses); a spec bound on the other side is enforced by the operator's gates only.
+ */
+function trainerThresholds(spec: TrainingPipelineSpec): Partial<Record<MetricName, number>> {
+  const out: Partial<Record<MetricName, number>> = {};
+  for (const t of spec.evaluation.thresholds ?? []) {
+    const bound = lowerIsBetter.has(t.metric) ? t.max : t.min;
+    if (bound !== undefined) out[t.metric] = bound;
+  }
+  return out;
+}
+
+export function buildTrainerConfig(spec: TrainingPipelineSpec, run: RunIdentity): TrainerConfig {
+  const { data, validation, trainer, evaluation } = spec;
+  const ranges: Record<string, NumericRange> = {};
+  const allowedCategories: Record<string, readonly string[]> = {};
+  for (const f of data.schema.features) {
+    if (f.min !== undefined || f.max !== undefined) ranges[f.name] = { min: f.min, max: f.max };
+    if (f.categories !== undefined && f.categories.length > 0) allowedCategories[f.name] = f.categories;
+  }
+  const window = data.window && (data.window.lastRows !== undefined || data.window.duration !== undefined)
+    ? { lastRows: data.window.lastRows, lastDays: data.window.duration === undefined ? undefined : parseDuration(data.window.duration) / dayMs }
+    : undefined;
+  const feedback = data.feedbackFrom === undefined ? undefined : {
+    bucket: undefined,
+    predictionsPrefix: predictionsPrefix({ namespace: run.namespace, name: data.feedbackFrom }),
+    feedbackPrefix: feedbackPrefix({ namespace: run.namespace, name: data.feedbackFrom }),
+    modelVersion: undefined,
+  };
+  const holdoutFrom = evaluation.holdout?.from;
+  // model and hyperparameters have no default as a whole: an absent one means the CRD's documented field defaults.
+  const model = trainer.model ?? { type: 'MLP', hiddenUnits: [64, 32], activation: 'relu', dropout: 0 };
+  const hp = trainer.hyperparameters ?? { epochs: 50, batchSize: 64, learningRate: 0.001, earlyStoppingPatience: 5, validationSplit: 0.1 };
+  return {
+    apiVersion: trainerConfigApiVersion,
+    pipeline: { namespace: run.namespace, name: run.pipeline },
+    runId: run.runId,
+    version: run.version,
+    outputBucket: spec.storage?.bucket,
+    data: {
+      sources: data.sources.map((s) => ({ bucket: s.bucket, prefix: s.prefix, format: s.format })),
+      where: undefined,
+      window,
+      replayFraction: data.replayFraction,
+      feedback,
+    },
+    schema: {
+      features: data.schema.features.map((f) => ({ name: f.name, type: f.type })),
+      label: data.schema.label.name,
+      task: data.schema.label.task,
+      classes: undefined,
+      timestamp: data.schema.timestampColumn,
+    },
+    validation: {
+      minRows: validation.minRows,
+      maxMissingRate: validation.maxMissingRate,
+      maxMissingRateByColumn: {},
+      ranges,
+      allowedCategories,
+      unseenCategories: validation.allowUnseenCategories ? 'off' : 'error',
+      // The trainer caps the share at one half (a larger floor cannot hold for two classes).
+      minClassShare: Math.min(validation.minClassShare ?? 0, 0.5),
+      schemaDrift: 'error',
+      maxLineBytes: 1024 * 1024,
+      maxExampleRows: 20,
+    },
+    model: {
+      type: 'mlp',
+      hiddenUnits: model.hiddenUnits,
+      activation: model.activation,
+      dropout: model.dropout,
+      l2: 0,
+    },
+    hyperparameters: {
+      epochs: hp.epochs,
+      batchSize: hp.batchSize,
+      learningRate: hp.learningRate,
+      patience: hp.earlyStoppingPatience,
+      validationFraction: hp.validationSplit,
+    },
+    seed: trainer.seed,
+    warmStart: trainer.warmStart === 'Champion' ? 'champion' : 'scratch',
+    championVersion: run.championVersion,
+    evaluation: {
+      holdout: holdoutFrom !== undefined ? { kind: 'from', from: holdoutFrom } : { kind: 'lastFraction', fraction: evaluation.holdout?.fraction ?? 0.2 },
+      metrics: data.schema.label.task === 'classification' ? ['accuracy', 'macroF1', 'rocAuc', 'logLoss'] : ['rmse', 'mae', 'r2'],
+      primaryMetric: primaryMetricOf(spec),
+      sliceColumn: evaluation.slices?.column,
+      minSliceRows,
+      historicalSlice: evaluation.forgetting && { from: evaluation.forgetting.from, to: evaluation.forgetting.to },
+      gates: {
+        thresholds: trainerThresholds(spec),
+        maxDegradationVsChampion: evaluation.maxRegression,
+        maxForgetting: evaluation.forgetting?.maxDrop,
+        maxSliceGap: evaluation.slices?.maxGap,
+      },
+    },
+  };
+}

@@ -1,0 +1,225 @@
+// Which trigger starts a run, and when to look again. Pure: everything it needs was observed before.
+//
+// Each trigger is a small function that says whether it fires now (with a sentence saying why) and when it could
+// next change its mind (a wake-up time for the requeue). Then, in order:
+//   suspended                    → nothing starts (drift/performance timers keep running)
+//   nothing fires                → wait for the earliest wake-up
+//   minInterval not over         → wait until it is
+//   a run is active, Forbid      → wait for it to end (its Job's events wake us)
+//   a run is active, Replace     → stop it and start anew
+//   otherwise                    → start a run
+// When a run starts it absorbs every trigger that fired (the newest due schedule, the annotation value, the data
+// seen, the drift/performance timers), so one cause never starts two runs back to back.
+//
+// Schedule: only the latest scheduled time at or before now is considered, and only within startingDeadline, so
+// after downtime one missed time gives one catch-up run, never a storm. The first run of a pipeline without a
+// champion is an Initial run (it would otherwise wait up to a week for the first model).
+import { CronExpressionParser } from 'cron-parser';
+import { Annotation } from '../../../api/conditions.js';
+import type { ModelDeploymentStatus } from '../../../api/model-deployment.js';
+import type { TrainingPipelineSpec, TrainingPipelineStatus, TriggerKind } from '../../../api/training-pipeline.js';
+import { formatTime } from '../../runtime/conditions.js';
+import { parseDuration } from './duration.js';
+
+/** What observe saw of the data sources (only when a newData trigger is set and a store is configured). */
+export interface DataListing {
+  readonly objects: number;
+  readonly digest: string;
+  /** Newest last-modified time under the sources, ms (undefined when there are no objects). */
+  readonly newestMs: number | undefined;
+  /** Objects modified after the watermark's newestObjectTime. */
+  readonly newObjects: number;
+  /** Rows in those objects (data lines; a CSV header is not a row). */
+  readonly newRows: number;
+}
+
+export interface TriggerInput {
+  readonly spec: TrainingPipelineSpec;
+  readonly status: TrainingPipelineStatus;
+  readonly annotations: Readonly<Record<string, string>>;
+  readonly createdMs: number;
+  readonly nowMs: number;
+  readonly runActive: boolean;
+  /** Status of the ModelDeployments the drift/performance triggers name (absent: not found). */
+  readonly deployments: Readonly<Record<string, ModelDeploymentStatus | undefined>>;
+  readonly data: DataListing | undefined;
+  /** How often the store is listed for new data (there is no watch on a bucket). */
+  readonly dataPollMs: number;
+}
+
+export interface Fired {
+  readonly kind: TriggerKind;
+  readonly reason: string;
+}
+
+export interface TriggerDecision {
+  /** Start a run now, for these reasons (first = the run's trigger). Empty: no run starts. */
+  readonly start: readonly Fired[];
+  /** Stop the active run first (concurrencyPolicy Replace). */
+  readonly replace: boolean;
+  /** Fired but waiting: why (for the message), or undefined. */
+  readonly waiting: string | undefined;
+  /** The status fields the triggers keep (updated when a run starts). */
+  readonly driftSince: string | undefined;
+  readonly performanceSince: string | undefined;
+  readonly lastScheduleTime: string | undefined;
+  readonly lastManualTrigger: string | undefined;
+  readonly dataWatermark: TrainingPipelineStatus['dataWatermark'];
+  readonly nextScheduleTime: string | undefined;
+  /** When to reconcile again at the latest (ms since the epoch), if anything is time-based. */
+  readonly wakeAtMs: number | undefined;
+}
+
+interface Signal {
+  readonly fired: Fired | undefined;
+  readonly wakeAtMs?: number | undefined;
+}
+
+const order: readonly TriggerKind[] = ['Manual', 'Initial', 'Schedule', 'Drift', 'Performance', 'NewData'];
+
+function ms(time: string | undefined): number | undefined {
+  if (time === undefined) return undefined;
+  const t = Date.parse(time);
+  return Number.isNaN(t) ? undefined : t;
+}
+
+function cron(spec: NonNullable<TrainingPipelineSpec['triggers']['schedule']>, fromMs: number) {
+  return CronExpressionParser.parse(spec.cron, { currentDate: new Date(fromMs), ...(spec.timeZone ? { tz: spec.timeZone } : {}) });
+}
+
+/** The latest scheduled time at or before now, and the next one after now. */
+export function scheduleTimes(spec: NonNullable<TrainingPipelineSpec['triggers']['schedule']>, nowMs: number): { latest: number | undefined; next: number | undefined } {
+  let latest: number | undefined;
+  let next: number | undefined;
+  try {
+    latest = cron(spec, nowMs + 1).prev().getTime();
+  } catch {
+    latest = undefined; // no earlier match (cron-parser gives up after a bounded search)
+  }
+  try {
+    next = cron(spec, nowMs).next().getTime();
+  } catch {
+    next = undefined;
+  }
+  return { latest, next };
+}
+
+function scheduleSignal(input: TriggerInput): Signal & { due: number | undefined; next: number | undefined } {
+  const schedule = input.spec.triggers.schedule;
+  if (!schedule) return { fired: undefined, due: undefined, next: undefined };
+  const { latest, next } = scheduleTimes(schedule, input.nowMs);
+  const anchor = ms(input.status.lastScheduleTime) ?? input.createdMs;
+  const deadline = parseDuration(schedule.startingDeadline);
+  if (latest !== undefined && latest > anchor && input.nowMs - latest <= deadline) {
+    return { fired: { kind: 'Schedule', reason: `scheduled for ${formatTime(latest)} (${schedule.cron}${schedule.timeZone ? ` ${schedule.timeZone}` : ''})` }, due: latest, next, wakeAtMs: next };
+  }
+  return { fired: undefined, due: undefined, next, wakeAtMs: next };
+}
+
+function manualSignal(input: TriggerInput): Signal {
+  const value = input.annotations[Annotation.trigger];
+  if (value === undefined || value === '' || value === input.status.lastManualTrigger) return { fired: undefined };
+  return { fired: { kind: 'Manual', reason: `annotation ${Annotation.trigger}=${value}` } };
+}
+
+function initialSignal(input: TriggerInput): Signal {
+  if ((input.status.runCount ?? 0) > 0 || input.status.championVersion !== undefined) return { fired: undefined };
+  return { fired: { kind: 'Initial', reason: 'no champion yet: the first run' } };
+}
+
+/** A condition that must hold for a while: when it was first seen, and whether it has held long enough. */
+function held(kind: TriggerKind, holds: boolean, what: string, since: string | undefined, forText: string, nowMs: number): Signal & { since: string | undefined } {
+  if (!holds) return { fired: undefined, since: undefined };
+  const sinceMs = ms(since) ?? nowMs;
+  const endMs = sinceMs + parseDuration(forText);
+  const sinceText = formatTime(sinceMs);
+  if (nowMs >= endMs) return { fired: { kind, reason: `${what} since ${sinceText} (for ${forText})` }, since: sinceText };
+  return { fired: undefined, since: sinceText, wakeAtMs: endMs };
+}
+
+function driftSignal(input: TriggerInput): Signal & { since: string | undefined } {
+  const t = input.spec.triggers.drift;
+  if (!t) return { fired: undefined, since: undefined };
+  const live = input.deployments[t.deployment]?.liveMetrics;
+  const psi = live?.maxDriftPsi ?? (live?.drift ? Math.max(...Object.values(live.drift)) : undefined);
+  const holds = psi !== undefined && Number.isFinite(psi) && psi > t.psiThreshold;
+  return held('Drift', holds, `drift PSI ${psi?.toFixed(3) ?? '?'} > ${t.psiThreshold} on ModelDeployment ${t.deployment}`, input.status.driftSince, t.for, input.nowMs);
+}
+
+function performanceSignal(input: TriggerInput): Signal & { since: string | undefined } {
+  const t = input.spec.triggers.performance;
+  if (!t) return { fired: undefined, since: undefined };
+  const live = input.deployments[t.deployment]?.liveMetrics;
+  const value = t.metric === 'accuracy' ? live?.accuracy : live?.rmse;
+  const enough = (live?.labelledSamples ?? 0) >= t.minSamples;
+  const holds = enough && value !== undefined && (t.metric === 'accuracy' ? value < t.threshold : value > t.threshold);
+  const side = t.metric === 'accuracy' ? '<' : '>';
+  return held('Performance', holds, `live ${t.metric} ${value?.toFixed(4) ?? '?'} ${side} ${t.threshold} on ModelDeployment ${t.deployment}`, input.status.performanceSince, t.for, input.nowMs);
+}
+
+function newDataSignal(input: TriggerInput): Signal {
+  const t = input.spec.triggers.newData;
+  if (!t || !input.data) return { fired: undefined };
+  const wakeAtMs = input.nowMs + input.dataPollMs;
+  if (input.status.dataWatermark === undefined) return { fired: undefined, wakeAtMs }; // a baseline is recorded first
+  const d = input.data;
+  const byObjects = t.minObjects !== undefined && d.newObjects >= t.minObjects;
+  const byRows = t.minRows !== undefined && d.newRows >= t.minRows;
+  if (!byObjects && !byRows) return { fired: undefined, wakeAtMs };
+  return { fired: { kind: 'NewData', reason: `${d.newObjects} new object(s) with ${d.newRows} row(s) under the sources` }, wakeAtMs };
+}
+
+function watermarkOf(data: DataListing): NonNullable<TrainingPipelineStatus['dataWatermark']> {
+  return { objects: data.objects, digest: data.digest, ...(data.newestMs === undefined ? {} : { newestObjectTime: formatTime(data.newestMs) }) };
+}
+
+function earliest(...times: readonly (number | undefined)[]): number | undefined {
+  const defined = times.filter((t): t is number => t !== undefined);
+  return defined.length === 0 ? undefined : Math.min(...defined);
+}
+
+export function decideTriggers(input: TriggerInput): TriggerDecision {
+  const { spec, status, nowMs } = input;
+  const schedule = scheduleSignal(input);
+  const drift = driftSignal(input);
+  const performance = performanceSignal(input);
+  const signals: Signal[] = [manualSignal(input), initialSignal(input), schedule, drift, performance, newDataSignal(input)];
+  const fired = signals.map((s) => s.fired).filter((f): f is Fired => f !== undefined)
+    .sort((a, b) => order.indexOf(a.kind) - order.indexOf(b.kind));
+  const nextScheduleTime = schedule.next === undefined ? undefined : formatTime(schedule.next);
+  // Without a run the trigger state only moves forward where it must: the timers, and a first data baseline.
+  const idle: TriggerDecision = {
+    start: [],
+    replace: false,
+    waiting: undefined,
+    driftSince: drift.since,
+    performanceSince: performance.since,
+    lastScheduleTime: status.lastScheduleTime,
+    lastManualTrigger: status.lastManualTrigger,
+    dataWatermark: status.dataWatermark ?? (input.data ? watermarkOf(input.data) : undefined),
+    nextScheduleTime,
+    wakeAtMs: earliest(...signals.map((s) => s.wakeAtMs)),
+  };
+  if (spec.suspend || fired.length === 0) return idle;
+  const lastStart = ms(status.lastTriggerTime);
+  const minIntervalEnd = lastStart === undefined ? undefined : lastStart + parseDuration(spec.triggers.minInterval);
+  if (minIntervalEnd !== undefined && nowMs < minIntervalEnd) {
+    return { ...idle, waiting: `${fired.map((f) => f.kind).join(', ')} waiting for minInterval ${spec.triggers.minInterval} (until ${formatTime(minIntervalEnd)})`, wakeAtMs: earliest(idle.wakeAtMs, minIntervalEnd) };
+  }
+  if (input.runActive && spec.triggers.concurrencyPolicy === 'Forbid') {
+    return { ...idle, waiting: `${fired.map((f) => f.kind).join(', ')} waiting for the current run to end (concurrencyPolicy Forbid)` };
+  }
+  const manual = input.annotations[Annotation.trigger];
+  return {
+    start: fired,
+    replace: input.runActive,
+    waiting: undefined,
+    driftSince: undefined,
+    performanceSince: undefined,
+    lastScheduleTime: schedule.due !== undefined ? formatTime(schedule.due) : status.lastScheduleTime,
+    lastManualTrigger: manual !== undefined && manual !== '' ? manual : status.lastManualTrigger,
+    dataWatermark: input.data ? watermarkOf(input.data) : status.dataWatermark,
+    nextScheduleTime,
+    wakeAtMs: earliest(schedule.next, input.data ? nowMs + input.dataPollMs : undefined),
+  };
+}
