@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds the real cluster servers (etcd, kube-apiserver, kube-controller-manager, kubectl, MinIO) from the
+# Builds the real cluster servers (etcd, kube-apiserver, kube-controller-manager, kubectl, MinIO) and the chart
+# tools (helm, kubeconform, kube-score) from the
 # pinned Go modules under localcluster/servers/, into a user cache folder keyed by a hash of the pins, so a
 # fresh clone on the same machine finds them again. Prints the folder holding the binaries on stdout.
 #   PERENNIAL_CACHE  overrides the cache root (default: ${XDG_CACHE_HOME:-~/.cache}/perennial)
@@ -49,5 +50,12 @@ build minio minio github.com/minio/minio -ldflags "-s -w"
 for cmd in kube-apiserver kube-controller-manager kubectl; do
   build "$cmd" kube "k8s.io/kubernetes/cmd/$cmd" -tags selinux,notest -ldflags "$(kube_ldflags)"
 done
+
+# Chart tooling (charts/perennial tests): each from its own wrapper module, so their dependencies never drift
+# into the cluster's. Version stamps keep `helm version` honest.
+helm_version="$(awk '$1=="require" && $2=="helm.sh/helm/v3" {print $3}' "$servers/helm/go.mod")"
+build helm helm helm.sh/helm/v3/cmd/helm -ldflags "-s -w -X helm.sh/helm/v3/internal/version.version=$helm_version"
+build kubeconform kubeconform github.com/yannh/kubeconform/cmd/kubeconform -ldflags "-s -w"
+build kube-score kube-score github.com/zegl/kube-score/cmd/kube-score -ldflags "-s -w"
 
 echo "$bin"

@@ -24,6 +24,8 @@ export interface OperatorConfig {
     readonly identity: string;
   };
   readonly healthPort: number;
+  /** Address of /healthz /readyz /metrics: the chart sets the pod IP (pods on the local node share one network namespace). */
+  readonly healthHost: string;
   readonly logLevel: string;
   readonly workers: number;
   /** Absent when the operator runs without an object store (it then starts no runs: it could not read their results). */
@@ -91,6 +93,7 @@ export function loadConfig(env: Env = process.env): OperatorConfig {
       identity,
     },
     healthPort: int(env, 'PERENNIAL_HEALTH_PORT', 8081, 0, 65535),
+    healthHost: env['PERENNIAL_HEALTH_HOST'] || '0.0.0.0',
     logLevel: env['PERENNIAL_LOG_LEVEL'] ?? 'info',
     workers: int(env, 'PERENNIAL_WORKERS', 2, 1, 64),
     store,

@@ -25,6 +25,7 @@ export function buildManager(config: OperatorConfig, kubeConfig: KubeConfig): Ma
       ? { namespace: config.leaderElection.namespace, name: config.leaderElection.name, identity: config.leaderElection.identity }
       : false,
     healthPort: config.healthPort,
+    healthHost: config.healthHost,
     logger,
   });
   const store = config.store && new MinioStore({
