@@ -100,6 +100,9 @@ const rollout = s.object('How a new version replaces the serving one.', {
   analysis: analysis.default({ interval: '30s', minSamples: 100, inconclusiveLimit: 10, gates: { maxErrorRate: 0.01 } }),
   rollbackWindow: duration('How long the previous version stays ready after a promotion, for an instant rollback.').default('1h'),
   paused: s.boolean('Hold the rollout where it is.').default(false),
+  abort: s.boolean('While true, any candidate is aborted and all traffic stays on the stable version (GitOps form of the abort annotation).').default(false),
+  promote: s.string('A new value promotes the candidate past its current step, or all the way when the value starts with "full" (GitOps form of the promote annotation).', { maxLength: 256 }),
+  retry: s.string('A new value retries the aborted candidate (GitOps form of the retry annotation).', { maxLength: 256 }),
 });
 
 export const modelDeploymentSpecSchema = s.object('Which model to serve and how to roll out new versions.', {
@@ -112,6 +115,7 @@ export const modelDeploymentSpecSchema = s.object('Which model to serve and how 
     analysis: { interval: '30s', minSamples: 100, inconclusiveLimit: 10, gates: { maxErrorRate: 0.01 } },
     rollbackWindow: '1h',
     paused: false,
+    abort: false,
   }),
 }, ['model', 'server']);
 
@@ -149,9 +153,17 @@ export const modelDeploymentStatusSchema = s.object('The observed state of the d
   stableURI: s.string('Artifact URI of the stable version.', { maxLength: 1100 }),
   canaryVersion: s.string('The candidate being rolled out, if any.', { maxLength: 63 }),
   canaryURI: s.string('Artifact URI of the candidate.', { maxLength: 1100 }),
+  stableRevision: s.string('The server Deployment of the stable version (<deployment>-<hash of version and server template>).', { maxLength: 253 }),
+  canaryRevision: s.string('The server Deployment of the candidate.', { maxLength: 253 }),
   previousVersion: s.string('The version before the current stable one, kept for rollbackWindow.', { maxLength: 63 }),
+  previousRevision: s.string('The server Deployment of previousVersion; setting model.version back to previousVersion within rollbackWindow switches to it at once.', { maxLength: 253 }),
+  promotedTime: s.string('When the stable version was promoted (the rollback window runs from here).', { format: 'date-time' }),
+  abortedRevision: s.string('The server Deployment of abortedVersion.', { maxLength: 253 }),
+  stableReadyReplicas: s.integer('Ready pods of the stable version.', { minimum: 0 }),
+  canaryReadyReplicas: s.integer('Ready pods of the candidate.', { minimum: 0 }),
   abortedVersion: s.string('A candidate that failed its gates; it is not retried until a retry or a newer version.', { maxLength: 63 }),
-  currentStep: s.integer('Index of the canary step in progress.', { minimum: 0 }),
+  currentStep: s.integer('Index of the rollout step in progress: a shadow phase is step 0 before the canary steps (or before the blue-green preview).', { minimum: 0 }),
+  routeHash: s.string('Hash of the HTTPRoute last written (GatewayAPI routing): the route is written again only when it changes.', { maxLength: 64 }),
   stepStartTime: s.string('When the current step began.', { format: 'date-time' }),
   canaryWeight: s.integer('Percent of traffic to the candidate (actual, after rounding to replicas).', { minimum: 0, maximum: 100 }),
   stableWeight: s.integer('Percent of traffic to the stable version.', { minimum: 0, maximum: 100 }),
@@ -161,6 +173,8 @@ export const modelDeploymentStatusSchema = s.object('The observed state of the d
   lastPromote: s.string('The perennial.dev/promote annotation value last acted on.', { maxLength: 256 }),
   lastAbort: s.string('The perennial.dev/abort annotation value last acted on.', { maxLength: 256 }),
   lastRetry: s.string('The perennial.dev/retry annotation value last acted on.', { maxLength: 256 }),
+  lastSpecPromote: s.string('The spec.rollout.promote value last acted on.', { maxLength: 256 }),
+  lastSpecRetry: s.string('The spec.rollout.retry value last acted on.', { maxLength: 256 }),
   message: s.string('A sentence on the current state.', { maxLength: 4096 }),
 });
 

@@ -1,0 +1,47 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Verdict } from '../../../api/model-deployment.js';
+import { judge, type GateInput } from './gates.js';
+import { emptyMeasurement, type Measurement } from './metrics/provider.js';
+
+const m = (over: Partial<Measurement>): Measurement => ({ ...emptyMeasurement, ...over });
+const healthy = m({ requests: 200, errors: 1, latencyP99Ms: 8, labelled: 150, correct: 135, drift: { wind: 0.02, temp_max: 0.05 }, driftRows: 200 });
+
+function input(over: Partial<GateInput>): GateInput {
+  return { gates: { maxErrorRate: 0.01 }, minSamples: 100, candidate: healthy, stable: undefined, shadow: undefined, ...over };
+}
+
+describe('judge', () => {
+  const table: Array<[string, Partial<GateInput>, Verdict, RegExp]> = [
+    ['healthy candidate passes the error-rate gate', {}, 'Passed', /error rate 0.50% within 1.00%/],
+    ['too many errors fail', { candidate: m({ ...healthy, errors: 5 }) }, 'Failed', /error rate 2.50% above 1.00%/],
+    ['too little traffic is inconclusive, not failed', { candidate: m({ requests: 20, errors: 20 }) }, 'Inconclusive', /20 of 100 requests needed/],
+    ['no values at all is inconclusive', { candidate: undefined, noValuesReason: 'no ready pods' }, 'Inconclusive', /no ready pods/],
+    ['p99 above the bound fails', { gates: { maxLatencyP99Ms: 5 } }, 'Failed', /p99 8 ms above 5 ms/],
+    ['p99 within passes', { gates: { maxLatencyP99Ms: 50 } }, 'Passed', /p99 8 ms within 50 ms/],
+    ['absolute accuracy below fails', { gates: { minAccuracy: 0.95 } }, 'Failed', /live accuracy 0.9 below 0.95/],
+    ['accuracy without enough labels is inconclusive', { gates: { minAccuracy: 0.5 }, candidate: m({ ...healthy, labelled: 10, correct: 10 }) }, 'Inconclusive', /10 of 100 labelled/],
+    ['accuracy drop vs stable beyond the bound fails', { gates: { maxAccuracyDrop: 0.02 }, stable: m({ labelled: 200, correct: 190 }) }, 'Failed', /below the stable version's, more than 0.02/],
+    ['accuracy drop within the bound passes', { gates: { maxAccuracyDrop: 0.1 }, stable: m({ labelled: 200, correct: 190 }) }, 'Passed', /within 0.1/],
+    ['relative accuracy without stable labels is inconclusive', { gates: { maxAccuracyDrop: 0.1 }, stable: m({ labelled: 3, correct: 3 }) }, 'Inconclusive', /on the stable version/],
+    ['drift above the bound fails naming the feature', { gates: { maxDriftPsi: 0.03 } }, 'Failed', /PSI of temp_max 0.05 above 0.03/],
+    ['drift within passes', { gates: { maxDriftPsi: 0.2 } }, 'Passed', /largest PSI 0.05 \(temp_max\)/],
+    ['shadow agreement below fails', { shadow: { minAgreement: 0.9 }, stable: m({ shadowCompared: 200, shadowAgreed: 150 }) }, 'Failed', /agreement 75.00% below 90.00%/],
+    ['shadow agreement with few comparisons is inconclusive', { shadow: { minAgreement: 0.9 }, stable: m({ shadowCompared: 50, shadowAgreed: 50 }) }, 'Inconclusive', /50 of 100 mirrored/],
+    ['a failed gate wins over an inconclusive one', { gates: { maxErrorRate: 0.001, minAccuracy: 0.5 }, candidate: m({ ...healthy, labelled: 0, correct: 0 }) }, 'Failed', /^errorRate: error rate/],
+    ['no gates still need the minimum traffic', { gates: {}, candidate: m({ requests: 5 }) }, 'Inconclusive', /5 of 100 requests needed/],
+    ['no gates with traffic pass', { gates: {} }, 'Passed', /no gates configured/],
+  ];
+  for (const [name, over, verdict, message] of table) {
+    it(name, () => {
+      const v = judge(input(over));
+      assert.equal(v.verdict, verdict, v.message);
+      assert.match(v.message, message);
+    });
+  }
+
+  it('records the measured values', () => {
+    const v = judge(input({ stable: m({ labelled: 100, correct: 95 }) }));
+    assert.deepEqual(v.measurements, { samples: 200, errorRate: 0.005, latencyP99Ms: 8, labelledSamples: 150, accuracy: 0.9, maxDriftPsi: 0.05, stableAccuracy: 0.95 });
+  });
+});

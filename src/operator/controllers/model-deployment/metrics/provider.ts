@@ -1,0 +1,58 @@
+// Where live measurements of a revision come from, behind one small interface (after Flagger's
+// pkg/metrics/providers/provider.go): `pods` scrapes the server pods' /metrics directly, `prometheus` asks a
+// Prometheus server. A provider answers counts over a window, never ratios, so the gates can tell "no traffic"
+// (too few samples: Inconclusive) from "zero errors". Absent is not zero: a provider that has nothing to say
+// throws NoValuesError, which the analysis reads as Inconclusive.
+
+export interface Measurement {
+  /** Predict requests answered in the window. */
+  readonly requests: number;
+  /** Of those, answered with a 5xx. */
+  readonly errors: number;
+  /** p99 latency of the predict routes in the window; undefined without requests. */
+  readonly latencyP99Ms: number | undefined;
+  /** Feedback labels in the window that scored a classification (correct + incorrect). */
+  readonly labelled: number;
+  readonly correct: number;
+  /** PSI per feature of the servers' sliding drift window (the largest over pods). */
+  readonly drift: Readonly<Record<string, number>>;
+  /** Rows in the drift window (summed over pods). */
+  readonly driftRows: number;
+  /** Mirrored requests this revision's servers compared with their shadow target, and how many agreed. */
+  readonly shadowCompared: number;
+  readonly shadowAgreed: number;
+}
+
+export interface MetricQuery {
+  readonly namespace: string;
+  /** The md's name and the revision hash: the `pods` provider finds the pods by these labels. */
+  readonly deployment: string;
+  readonly revisionHash: string;
+  /** The model version: every series carries it as `model_version`. */
+  readonly version: string;
+  readonly port: number;
+  readonly windowStartMs: number;
+  readonly nowMs: number;
+}
+
+export interface MetricProvider {
+  /**
+   * Counts for the revision over [windowStartMs, nowMs]. May be called at any time (each call may record a
+   * baseline for later windows). Throws NoValuesError when there is nothing to measure yet.
+   */
+  measure(q: MetricQuery): Promise<Measurement>;
+}
+
+/** The sentinel of "no values": no pods, no series, no baseline yet. Read as Inconclusive, never as zero. */
+export class NoValuesError extends Error {
+  override readonly name = 'NoValuesError';
+}
+
+/** The provider could not be asked (unreachable, bad answer). Also Inconclusive, but logged as a problem. */
+export class ProviderError extends Error {
+  override readonly name = 'ProviderError';
+}
+
+export const emptyMeasurement: Measurement = {
+  requests: 0, errors: 0, latencyP99Ms: undefined, labelled: 0, correct: 0, drift: {}, driftRows: 0, shadowCompared: 0, shadowAgreed: 0,
+};

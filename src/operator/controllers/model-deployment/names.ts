@@ -1,0 +1,58 @@
+// How the children of a ModelDeployment are named and labelled. A revision is one model version served with one
+// server template: its Deployment is `<md>-<hash>`, where the hash covers the version, its artifact location and
+// the server template. The same revision always gets the same name, so a restarted operator finds (or harmlessly
+// re-creates) what it made, and a template edit is rolled out like a new version.
+import { createHash } from 'node:crypto';
+import type { ModelDeploymentSpec } from '../../../api/model-deployment.js';
+
+export const mdLabels = {
+  deployment: 'perennial.dev/deployment',
+  revision: 'perennial.dev/revision',
+  version: 'perennial.dev/version',
+  component: 'app.kubernetes.io/component',
+  managedBy: 'app.kubernetes.io/managed-by',
+  name: 'app.kubernetes.io/name',
+} as const;
+
+/** ModelDeployment names longer than this leave no room for "-<hash>" (and "-canary") in a Service name. */
+export const maxDeploymentNameLength = 49;
+
+/** The parts of the spec that shape the server pods (not the rollout settings: editing those restarts nothing). */
+export function serverTemplate(spec: ModelDeploymentSpec): unknown {
+  const { replicas: _replicas, ...template } = spec.server;
+  return { template, shadow: spec.rollout.shadow === undefined ? undefined : { percent: spec.rollout.shadow.percent } };
+}
+
+export function revisionHash(version: string, modelRef: string, template: unknown): string {
+  return createHash('sha256').update(JSON.stringify([version, modelRef, template])).digest('hex').slice(0, 10);
+}
+
+export function revisionName(md: string, hash: string): string {
+  return `${md}-${hash}`;
+}
+
+/** The hash part of a revision name made by revisionName. */
+export function hashOfRevision(md: string, revision: string): string {
+  return revision.startsWith(`${md}-`) ? revision.slice(md.length + 1) : revision;
+}
+
+export const serviceNames = {
+  stable: (md: string): string => md,
+  canary: (md: string): string => `${md}-canary`,
+  preview: (md: string): string => `${md}-preview`,
+} as const;
+
+export function selectorLabels(md: string): Record<string, string> {
+  return { [mdLabels.deployment]: md };
+}
+
+export function revisionLabels(md: string, hash: string, version: string): Record<string, string> {
+  return {
+    [mdLabels.name]: 'perennial-server',
+    [mdLabels.component]: 'serving',
+    [mdLabels.managedBy]: 'perennial',
+    [mdLabels.deployment]: md,
+    [mdLabels.revision]: hash,
+    [mdLabels.version]: version,
+  };
+}

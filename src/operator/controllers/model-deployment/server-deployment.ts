@@ -1,0 +1,180 @@
+// The server Deployment of one revision and the Services in front of the revisions. Pure and deterministic: the
+// same revision gives the same pod template byte for byte (nothing time-based in it), so re-applying it never
+// restarts pods; only `replicas` changes as traffic moves.
+//
+// The pods: the pod contract environment (src/shared/pod-contract.ts), store credentials only as secretKeyRefs,
+// the listen address from the downward API (status.podIP), readiness and liveness probes on the server's health
+// endpoints, the restricted Pod Security profile with emptyDirs for /tmp and the inference-log spill folder, and
+// no service account token (the server needs no cluster credentials).
+import type { ModelDeploymentSpec } from '../../../api/model-deployment.js';
+import { podEnv } from '../../../shared/pod-contract.js';
+import type { OwnerReference } from '../../runtime/resource.js';
+import { mdLabels, revisionLabels, revisionName, selectorLabels } from './names.js';
+
+export const serverContainerName = 'server';
+export const spillDir = '/var/lib/perennial/spill';
+
+export interface EnvVar {
+  readonly name: string;
+  readonly value?: string;
+  readonly valueFrom?:
+    | { readonly secretKeyRef: { readonly name: string; readonly key: string } }
+    | { readonly fieldRef: { readonly fieldPath: string } };
+}
+
+export interface ServerStore {
+  readonly endPoint: string;
+  readonly port: number | undefined;
+  readonly useSSL: boolean;
+  readonly region: string;
+  readonly bucket: string;
+  /** Secret in the deployment's namespace with AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY. */
+  readonly credentialsSecret: string;
+}
+
+/** Where a version's artifacts are: `<namespace>/<pipeline>@<version>` in a bucket. */
+export interface ModelRef {
+  readonly namespace: string;
+  readonly pipeline: string;
+  readonly version: string;
+  /** Set when the artifacts are in another bucket than the store's default. */
+  readonly bucket: string | undefined;
+}
+
+export function modelRefText(m: ModelRef): string {
+  return `${m.namespace}/${m.pipeline}@${m.version}`;
+}
+
+export interface RevisionInput {
+  readonly namespace: string;
+  readonly md: string;
+  readonly owner: OwnerReference;
+  readonly hash: string;
+  readonly model: ModelRef;
+  readonly server: ModelDeploymentSpec['server'];
+  readonly store: ServerStore;
+  /** The shadow mirror of the stable revision's server (rollout.shadow): the candidate's Service and the share mirrored. */
+  readonly shadow: { readonly url: string; readonly sample: number } | undefined;
+  readonly replicas: number;
+}
+
+export interface ServerDeployment {
+  readonly apiVersion: 'apps/v1';
+  readonly kind: 'Deployment';
+  readonly metadata: {
+    readonly name: string;
+    readonly namespace: string;
+    readonly labels: Readonly<Record<string, string>>;
+    readonly ownerReferences: readonly OwnerReference[];
+  };
+  readonly spec: {
+    readonly replicas: number;
+    readonly selector: { readonly matchLabels: Readonly<Record<string, string>> };
+    readonly template: { readonly metadata: { readonly labels: Readonly<Record<string, string>> }; readonly spec: Readonly<Record<string, unknown>> };
+  } & Readonly<Record<string, unknown>>;
+}
+
+export function serverEnv(input: RevisionInput): EnvVar[] {
+  const { store, server, model } = input;
+  return [
+    { name: podEnv.serverModel, value: modelRefText(model) },
+    ...(model.bucket === undefined ? [] : [{ name: podEnv.serverModelBucket, value: model.bucket }]),
+    { name: podEnv.serverDeployment, value: `${input.namespace}/${input.md}` },
+    { name: podEnv.serverPodName, valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+    { name: podEnv.serverHost, valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
+    { name: podEnv.serverPort, value: String(server.port) },
+    { name: podEnv.serverBatchMaxSize, value: String(server.maxBatchSize) },
+    { name: podEnv.serverBatchMaxWaitMs, value: String(server.maxBatchDelayMs) },
+    { name: podEnv.serverLogSpillDir, value: spillDir },
+    ...(input.shadow === undefined ? [] : [
+      { name: podEnv.serverShadowUrl, value: input.shadow.url },
+      { name: podEnv.serverShadowSample, value: String(input.shadow.sample) },
+    ]),
+    { name: podEnv.storeEndpoint, value: store.endPoint },
+    ...(store.port === undefined ? [] : [{ name: podEnv.storePort, value: String(store.port) }]),
+    { name: podEnv.storeUseTls, value: String(store.useSSL) },
+    { name: podEnv.storeBucket, value: store.bucket },
+    { name: podEnv.storeRegion, value: store.region },
+    { name: podEnv.accessKeyId, valueFrom: { secretKeyRef: { name: store.credentialsSecret, key: podEnv.accessKeyId } } },
+    { name: podEnv.secretAccessKey, valueFrom: { secretKeyRef: { name: store.credentialsSecret, key: podEnv.secretAccessKey } } },
+    { name: podEnv.codeVersion, value: server.image },
+    { name: 'TMPDIR', value: '/tmp' },
+  ];
+}
+
+export function buildServerDeployment(input: RevisionInput): ServerDeployment {
+  const { server } = input;
+  const labels = revisionLabels(input.md, input.hash, input.model.version);
+  const probe = (path: string, periodSeconds: number, failureThreshold: number): Record<string, unknown> => ({
+    httpGet: { path, port: server.port }, periodSeconds, failureThreshold, timeoutSeconds: 2,
+  });
+  const resources: Record<string, unknown> = {};
+  if (server.resources?.requests) resources['requests'] = { ...server.resources.requests };
+  if (server.resources?.limits) resources['limits'] = { ...server.resources.limits };
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: revisionName(input.md, input.hash), namespace: input.namespace, labels, ownerReferences: [input.owner] },
+    spec: {
+      replicas: input.replicas,
+      selector: { matchLabels: { [mdLabels.deployment]: input.md, [mdLabels.revision]: input.hash } },
+      // A revision's pods never change; a new template is a new revision. Surge so capacity never dips.
+      strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: '25%', maxUnavailable: 0 } },
+      template: {
+        metadata: { labels },
+        spec: {
+          automountServiceAccountToken: false,
+          enableServiceLinks: false,
+          terminationGracePeriodSeconds: 30,
+          securityContext: { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } },
+          ...(server.nodeSelector && Object.keys(server.nodeSelector).length > 0 ? { nodeSelector: { ...server.nodeSelector } } : {}),
+          ...(server.tolerations && server.tolerations.length > 0 ? { tolerations: server.tolerations.map((t) => ({ ...t })) } : {}),
+          containers: [{
+            name: serverContainerName,
+            image: server.image,
+            ports: [{ name: 'http', containerPort: server.port, protocol: 'TCP' }],
+            env: serverEnv(input),
+            resources,
+            readinessProbe: probe('/v2/health/ready', 2, 3),
+            livenessProbe: { ...probe('/v2/health/live', 10, 3), initialDelaySeconds: 10 },
+            securityContext: {
+              allowPrivilegeEscalation: false,
+              readOnlyRootFilesystem: true,
+              runAsNonRoot: true,
+              capabilities: { drop: ['ALL'] },
+              seccompProfile: { type: 'RuntimeDefault' },
+            },
+            volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }, { name: 'spill', mountPath: spillDir }],
+          }],
+          volumes: [{ name: 'tmp', emptyDir: {} }, { name: 'spill', emptyDir: {} }],
+        },
+      },
+    },
+  };
+}
+
+export interface ServiceObject {
+  readonly apiVersion: 'v1';
+  readonly kind: 'Service';
+  readonly metadata: { readonly name: string; readonly namespace: string; readonly labels: Readonly<Record<string, string>>; readonly ownerReferences: readonly OwnerReference[] };
+  readonly spec: { readonly selector: Readonly<Record<string, string>>; readonly ports: ReadonlyArray<Record<string, unknown>>; readonly type: 'ClusterIP' };
+}
+
+/** A Service over the md's pods; `revisionHash` narrows it to one revision (canary, preview, or stable with exact routing). */
+export function buildService(input: { namespace: string; md: string; name: string; owner: OwnerReference; port: number; revisionHash: string | undefined }): ServiceObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: {
+      name: input.name,
+      namespace: input.namespace,
+      labels: { [mdLabels.managedBy]: 'perennial', [mdLabels.deployment]: input.md },
+      ownerReferences: [input.owner],
+    },
+    spec: {
+      type: 'ClusterIP',
+      selector: input.revisionHash === undefined ? selectorLabels(input.md) : { ...selectorLabels(input.md), [mdLabels.revision]: input.revisionHash },
+      ports: [{ name: 'http', port: input.port, targetPort: 'http', protocol: 'TCP' }],
+    },
+  };
+}
