@@ -1,0 +1,157 @@
+// The rollout state machine of one candidate. Pure, table-tested; time is data (the caller passes now and gets
+// back how long to wait), so a restarted operator resumes at the step recorded in status.
+//
+//                      new candidate (or retry)
+//                               │
+//                               ▼  step 0, window starts
+//   ┌──────────────────►  step i  ──── abort (spec, annotation) or a Failed analysis ───►  ABORTED
+//   │                  (shadow | setWeight | pause | analysis | preview)                  all traffic to stable,
+//   │                           │                                                         stable untouched
+//   │      done: weight reached │ time up │ Passed │ promote (one step)
+//   │                           ▼
+//   └──────────────────────  i + 1
+//                               │ i == steps.length, or promote "full"
+//                               ▼
+//                           PROMOTED: the candidate becomes stable; the old stable stays for rollbackWindow
+//
+// An Inconclusive analysis (too little traffic) neither passes nor fails: the same step starts a new window.
+// After inconclusiveLimit of them in a row the rollout pauses for a person (promote, retry or abort).
+// spec.rollout.paused holds any step where it is.
+import type { ModelDeploymentSpec, Verdict } from '../../../api/model-deployment.js';
+import { parseDuration } from '../training-pipeline/duration.js';
+
+type Rollout = ModelDeploymentSpec['rollout'];
+
+export type RolloutStep =
+  | { readonly kind: 'shadow'; readonly durationMs: number; readonly percent: number; readonly minAgreement: number }
+  | { readonly kind: 'setWeight'; readonly weight: number }
+  | { readonly kind: 'pause'; readonly durationMs: number | undefined }
+  | { readonly kind: 'analysis'; readonly durationMs: number }
+  | { readonly kind: 'preview'; readonly autoPromoteAfterMs: number | undefined };
+
+/** The steps of a rollout: a shadow phase first when configured, then the canary steps or the blue-green preview. */
+export function rolloutSteps(rollout: Rollout): RolloutStep[] {
+  const intervalMs = parseDuration(rollout.analysis.interval);
+  const steps: RolloutStep[] = [];
+  if (rollout.shadow) {
+    steps.push({ kind: 'shadow', durationMs: parseDuration(rollout.shadow.duration), percent: rollout.shadow.percent, minAgreement: rollout.shadow.minAgreement });
+  }
+  if (rollout.strategy === 'BlueGreen') {
+    const after = rollout.blueGreen?.autoPromoteAfter;
+    steps.push({ kind: 'preview', autoPromoteAfterMs: after === undefined ? undefined : parseDuration(after) });
+    return steps;
+  }
+  for (const s of rollout.canary.steps) {
+    if (s.setWeight !== undefined) steps.push({ kind: 'setWeight', weight: s.setWeight });
+    else if (s.pause) steps.push({ kind: 'pause', durationMs: s.pause.duration === undefined ? undefined : parseDuration(s.pause.duration) });
+    else if (s.analysis) steps.push({ kind: 'analysis', durationMs: s.analysis.duration === undefined ? intervalMs : parseDuration(s.analysis.duration) });
+  }
+  return steps;
+}
+
+/** The candidate's target weight while step `index` runs: the last setWeight at or before it (0 before any). */
+export function weightAt(steps: readonly RolloutStep[], index: number): number {
+  if (index >= steps.length) return 100;
+  let w = 0;
+  for (let i = 0; i <= index && i < steps.length; i++) {
+    const s = steps[i];
+    if (s?.kind === 'setWeight') w = s.weight;
+  }
+  return w;
+}
+
+/** How long a step's measurement window lasts; undefined for steps that judge nothing. */
+export function windowOf(step: RolloutStep | undefined): number | undefined {
+  if (!step) return undefined;
+  if (step.kind === 'shadow' || step.kind === 'analysis') return step.durationMs;
+  if (step.kind === 'preview') return step.autoPromoteAfterMs;
+  return undefined;
+}
+
+/** True when the step's window has ended: an analysis of [stepStart, now] decides the step. */
+export function analysisDue(step: RolloutStep | undefined, stepStartMs: number, nowMs: number): boolean {
+  const w = windowOf(step);
+  return w !== undefined && nowMs >= stepStartMs + w;
+}
+
+export type Command = 'none' | 'promoteStep' | 'promoteFull';
+
+export interface StepState {
+  readonly steps: readonly RolloutStep[];
+  readonly index: number;
+  readonly stepStartMs: number;
+  readonly nowMs: number;
+  readonly intervalMs: number;
+  /** The router has put this step's traffic in place (setWeight), or the candidate is ready (shadow, preview). */
+  readonly reached: boolean;
+  readonly command: Command;
+  readonly paused: boolean;
+  /** The verdict on the window that ended now (only when analysisDue). */
+  readonly verdict: Verdict | undefined;
+  readonly inconclusiveCount: number;
+  readonly inconclusiveLimit: number;
+}
+
+export type PauseReason = 'PausedBySpec' | 'PausedAtStep' | 'InconclusiveAnalysis';
+
+export type StepDecision =
+  | { readonly action: 'wait'; readonly requeueMs: number | undefined; readonly paused: PauseReason | undefined; readonly message: string }
+  | { readonly action: 'advance'; readonly message: string }
+  | { readonly action: 'restartWindow'; readonly message: string }
+  | { readonly action: 'promote'; readonly message: string }
+  | { readonly action: 'abort'; readonly message: string };
+
+function describe(step: RolloutStep): string {
+  switch (step.kind) {
+    case 'shadow': return `shadow (${step.percent}% mirrored)`;
+    case 'setWeight': return `setWeight ${step.weight}%`;
+    case 'pause': return step.durationMs === undefined ? 'pause until promoted' : `pause ${step.durationMs / 1000}s`;
+    case 'analysis': return 'analysis';
+    case 'preview': return 'blue-green preview';
+  }
+}
+
+export function decideStep(s: StepState): StepDecision {
+  const step = s.steps[s.index];
+  if (s.command === 'promoteFull' || !step) return { action: 'promote', message: step ? 'promoted in full by request' : 'all steps done' };
+  const label = `step ${s.index + 1}/${s.steps.length} (${describe(step)})`;
+  if (s.command === 'promoteStep') return { action: 'advance', message: `${label} promoted by request` };
+  if (s.paused) return { action: 'wait', requeueMs: undefined, paused: 'PausedBySpec', message: `${label}: paused by spec.rollout.paused` };
+  const remaining = (ms: number): number => Math.max(0, s.stepStartMs + ms - s.nowMs);
+  switch (step.kind) {
+    case 'setWeight':
+      return s.reached
+        ? { action: 'advance', message: `${label} reached` }
+        : { action: 'wait', requeueMs: s.intervalMs, paused: undefined, message: `${label}: waiting for the candidate's pods` };
+    case 'pause':
+      if (step.durationMs === undefined) return { action: 'wait', requeueMs: undefined, paused: 'PausedAtStep', message: `${label}: waiting for a promote` };
+      return remaining(step.durationMs) === 0
+        ? { action: 'advance', message: `${label} done` }
+        : { action: 'wait', requeueMs: remaining(step.durationMs), paused: undefined, message: `${label}` };
+    case 'preview':
+      if (!s.reached) return { action: 'wait', requeueMs: s.intervalMs, paused: undefined, message: `${label}: waiting for the preview's pods` };
+      if (step.autoPromoteAfterMs === undefined) return { action: 'wait', requeueMs: undefined, paused: 'PausedAtStep', message: `${label}: ready, waiting for a promote` };
+      return judged(s, step.autoPromoteAfterMs, label);
+    case 'shadow':
+      if (!s.reached) return { action: 'wait', requeueMs: s.intervalMs, paused: undefined, message: `${label}: waiting for the candidate's pods` };
+      return judged(s, step.durationMs, label);
+    case 'analysis':
+      return judged(s, step.durationMs, label);
+  }
+}
+
+function judged(s: StepState, windowMs: number, label: string): StepDecision {
+  if (s.inconclusiveCount >= s.inconclusiveLimit) {
+    return { action: 'wait', requeueMs: undefined, paused: 'InconclusiveAnalysis', message: `${label}: ${s.inconclusiveCount} inconclusive analyses in a row; promote, retry or abort` };
+  }
+  const left = s.stepStartMs + windowMs - s.nowMs;
+  if (left > 0 || s.verdict === undefined) {
+    // Wake at each interval so measurements accumulate, and exactly when the window ends.
+    return { action: 'wait', requeueMs: Math.max(1, Math.min(s.intervalMs, left > 0 ? left : s.intervalMs)), paused: undefined, message: `${label}: measuring` };
+  }
+  switch (s.verdict) {
+    case 'Passed': return { action: 'advance', message: `${label} passed` };
+    case 'Failed': return { action: 'abort', message: `${label} failed` };
+    case 'Inconclusive': return { action: 'restartWindow', message: `${label} inconclusive: too little data, measuring again` };
+  }
+}
