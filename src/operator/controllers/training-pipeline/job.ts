@@ -13,9 +13,9 @@
 // - the restricted Pod Security profile with a writable emptyDir at /tmp, and no service account token.
 import type { TrainingPipelineSpec } from '../../../api/training-pipeline.js';
 import { nonRetryableExitCodes, podEnv } from '../../../shared/pod-contract.js';
-import type { TrainerConfig } from '../../../shared/trainer-config.js';
 import type { OwnerReference } from '../../runtime/resource.js';
 import { labels } from './names.js';
+import type { TrainerConfigDocument } from './trainer-config.js';
 
 export const trainerContainerName = 'trainer';
 
@@ -34,7 +34,7 @@ export interface TrainingJobInput {
   readonly runName: string;
   readonly version: string;
   readonly trainer: TrainingPipelineSpec['trainer'];
-  readonly config: TrainerConfig;
+  readonly config: TrainerConfigDocument;
   readonly store: StoreEndpoint;
   /** Secret (in the pipeline's namespace) holding AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY. */
   readonly credentialsSecret: string;

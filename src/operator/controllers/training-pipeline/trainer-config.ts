@@ -5,7 +5,7 @@
 import type { TrainingPipelineSpec } from '../../../api/training-pipeline.js';
 import { feedbackPrefix, predictionsPrefix } from '../../../shared/artifact-layout.js';
 import {
-  lowerIsBetter, trainerConfigApiVersion, type MetricName, type NumericRange, type TrainerConfig,
+  lowerIsBetter, trainerConfigApiVersion, type Evaluation, type MetricName, type NumericRange, type TrainerConfig,
 } from '../../../shared/trainer-config.js';
 import { parseDuration } from './duration.js';
 
@@ -22,6 +22,14 @@ export interface RunIdentity {
   /** The champion when the run starts: the candidate is compared with it on the same holdout. */
   readonly championVersion: string | undefined;
 }
+
+/**
+ * The config as it travels (JSON in PERENNIAL_TRAINER_CONFIG): the parsed TrainerConfig except for the holdout,
+ * which is written { lastFraction } or { from }. Absent (undefined) fields drop out of the JSON.
+ */
+export type TrainerConfigDocument = Omit<TrainerConfig, 'evaluation'> & {
+  readonly evaluation: Omit<Evaluation, 'holdout'> & { readonly holdout: { readonly lastFraction: number } | { readonly from: string } };
+};
 
 export function primaryMetricOf(spec: TrainingPipelineSpec): MetricName {
   return spec.evaluation.primaryMetric ?? (spec.data.schema.label.task === 'classification' ? 'accuracy' : 'rmse');
@@ -40,7 +48,7 @@ function trainerThresholds(spec: TrainingPipelineSpec): Partial<Record<MetricNam
   return out;
 }
 
-export function buildTrainerConfig(spec: TrainingPipelineSpec, run: RunIdentity): TrainerConfig {
+export function buildTrainerConfig(spec: TrainingPipelineSpec, run: RunIdentity): TrainerConfigDocument {
   const { data, validation, trainer, evaluation } = spec;
   const ranges: Record<string, NumericRange> = {};
   const allowedCategories: Record<string, readonly string[]> = {};
@@ -112,7 +120,7 @@ export function buildTrainerConfig(spec: TrainingPipelineSpec, run: RunIdentity)
     warmStart: trainer.warmStart === 'Champion' ? 'champion' : 'scratch',
     championVersion: run.championVersion,
     evaluation: {
-      holdout: holdoutFrom !== undefined ? { kind: 'from', from: holdoutFrom } : { kind: 'lastFraction', fraction: evaluation.holdout?.fraction ?? 0.2 },
+      holdout: holdoutFrom !== undefined ? { from: holdoutFrom } : { lastFraction: evaluation.holdout?.fraction ?? 0.2 },
       metrics: data.schema.label.task === 'classification' ? ['accuracy', 'macroF1', 'rocAuc', 'logLoss'] : ['rmse', 'mae', 'r2'],
       primaryMetric: primaryMetricOf(spec),
       sliceColumn: evaluation.slices?.column,

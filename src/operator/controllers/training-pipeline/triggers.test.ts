@@ -1,0 +1,110 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { TrainingPipelineSpec, TrainingPipelineStatus } from '../../../api/training-pipeline.js';
+import { liveMetrics, pipeline } from './fixtures.js';
+import { decideTriggers, type TriggerDecision, type TriggerInput } from './triggers.js';
+
+const at = (iso: string): number => Date.parse(iso);
+/** An established pipeline (one run so far, a champion), its last run long ago. */
+const baseStatus: TrainingPipelineStatus = { runCount: 1, championVersion: 'v1', lastTriggerTime: '2026-11-01T00:00:00Z' };
+
+function decide(edit: { spec?: (s: TrainingPipelineSpec) => void; status?: TrainingPipelineStatus; now?: string } & Partial<Omit<TriggerInput, 'spec' | 'status'>> = {}): TriggerDecision {
+  const tp = pipeline();
+  edit.spec?.(tp.spec);
+  const { spec: _s, status, now, ...rest } = edit;
+  return decideTriggers({
+    spec: tp.spec, status: status ?? baseStatus, annotations: {}, createdMs: at('2026-11-01T00:00:00Z'),
+    nowMs: at(now ?? '2026-11-21T10:00:00Z'), runActive: false, deployments: {}, data: undefined, dataPollMs: 60_000, ...rest,
+  });
+}
+
+const kinds = (d: TriggerDecision): string[] => d.start.map((f) => f.kind);
+const daily = (s: TrainingPipelineSpec): void => { s.triggers.schedule = { cron: '0 3 * * *', timeZone: 'Europe/Berlin', startingDeadline: '1h' }; };
+
+describe('decideTriggers', () => {
+  const table: Array<[string, Parameters<typeof decide>[0], string[]]> = [
+    ['nothing configured, champion exists: nothing fires', {}, []],
+    ['a new pipeline without a champion gets an Initial run', { status: {} }, ['Initial']],
+    ['but only once: a failed first run is not retried by Initial', { status: { runCount: 1 } }, []],
+    ['a new annotation value fires Manual', { annotations: { 'perennial.dev/trigger': 'a' } }, ['Manual']],
+    ['the value already acted on does not', { annotations: { 'perennial.dev/trigger': 'a' }, status: { ...baseStatus, lastManualTrigger: 'a' } }, []],
+    ['a schedule due within startingDeadline fires (03:00 Berlin is 02:00 UTC)', { spec: daily, now: '2026-11-21T02:30:00Z', status: { ...baseStatus, lastScheduleTime: '2026-11-20T02:00:00Z' } }, ['Schedule']],
+    ['a schedule missed by more than startingDeadline is skipped', { spec: daily, now: '2026-11-21T03:30:00Z', status: { ...baseStatus, lastScheduleTime: '2026-11-20T02:00:00Z' } }, []],
+    ['a schedule already run does not fire again', { spec: daily, now: '2026-11-21T02:30:00Z', status: { ...baseStatus, lastScheduleTime: '2026-11-21T02:00:00Z' } }, []],
+    ['several triggers at once: one run, Manual first, every reason kept', { spec: daily, now: '2026-11-21T02:30:00Z', annotations: { 'perennial.dev/trigger': 'x' }, status: { ...baseStatus, lastScheduleTime: '2026-11-20T02:00:00Z' } }, ['Manual', 'Schedule']],
+    ['suspend stops every trigger', { spec: (s) => { s.suspend = true; }, annotations: { 'perennial.dev/trigger': 'a' } }, []],
+    ['minInterval holds a trigger back', { annotations: { 'perennial.dev/trigger': 'a' }, status: { ...baseStatus, lastTriggerTime: '2026-11-21T09:55:00Z' } }, []],
+    ['Forbid holds a trigger back while a run is active', { annotations: { 'perennial.dev/trigger': 'a' }, runActive: true }, []],
+    ['Replace starts anew while a run is active', { spec: (s) => { s.triggers.concurrencyPolicy = 'Replace'; }, annotations: { 'perennial.dev/trigger': 'a' }, runActive: true }, ['Manual']],
+    ['performance below the threshold for long enough fires', {
+      spec: (s) => { s.triggers.performance = { deployment: 'md', metric: 'accuracy', threshold: 0.7, minSamples: 100, for: '10m' }; },
+      deployments: { md: liveMetrics({ accuracy: 0.6, labelledSamples: 500 }) }, status: { ...baseStatus, performanceSince: '2026-11-21T09:00:00Z' },
+    }, ['Performance']],
+    ['performance with too few labelled samples is not trusted', {
+      spec: (s) => { s.triggers.performance = { deployment: 'md', metric: 'accuracy', threshold: 0.7, minSamples: 100, for: '10m' }; },
+      deployments: { md: liveMetrics({ accuracy: 0.1, labelledSamples: 10 }) }, status: { ...baseStatus, performanceSince: '2026-11-21T09:00:00Z' },
+    }, []],
+    ['rmse above the threshold is bad performance', {
+      spec: (s) => { s.triggers.performance = { deployment: 'md', metric: 'rmse', threshold: 2, minSamples: 1, for: '1m' }; },
+      deployments: { md: liveMetrics({ rmse: 3, labelledSamples: 5 }) }, status: { ...baseStatus, performanceSince: '2026-11-21T09:00:00Z' },
+    }, ['Performance']],
+    ['drift from the per-feature map when maxDriftPsi is absent', {
+      spec: (s) => { s.triggers.drift = { deployment: 'md', psiThreshold: 0.25, for: '10m' }; },
+      deployments: { md: liveMetrics({ drift: { a: 0.1, b: 0.3 } }) }, status: { ...baseStatus, driftSince: '2026-11-21T09:00:00Z' },
+    }, ['Drift']],
+    ['a missing deployment fires nothing', { spec: (s) => { s.triggers.drift = { deployment: 'md', psiThreshold: 0.25, for: '10m' }; } }, []],
+    ['enough new objects fire NewData', {
+      spec: (s) => { s.triggers.newData = { minObjects: 2 }; }, status: { ...baseStatus, dataWatermark: { objects: 3, digest: 'a', newestObjectTime: '2026-11-20T00:00:00Z' } },
+      data: { objects: 5, digest: 'b', newestMs: at('2026-11-21T09:00:00Z'), newObjects: 2, newRows: 10 },
+    }, ['NewData']],
+    ['too few new rows do not', {
+      spec: (s) => { s.triggers.newData = { minRows: 100 }; }, status: { ...baseStatus, dataWatermark: { objects: 3, digest: 'a' } },
+      data: { objects: 5, digest: 'b', newestMs: undefined, newObjects: 2, newRows: 10 },
+    }, []],
+    ['the first listing is a baseline, not new data', {
+      spec: (s) => { s.triggers.newData = { minObjects: 1 }; }, data: { objects: 5, digest: 'b', newestMs: undefined, newObjects: 0, newRows: 0 },
+    }, []],
+  ];
+  for (const [name, input, want] of table) it(name, () => assert.deepEqual(kinds(decide(input)), want));
+
+  it('after downtime, many missed schedules give one catch-up run for the latest, then wait for the next', () => {
+    const status = { ...baseStatus, lastScheduleTime: '2026-11-10T02:00:00Z' }; // down for 11 days
+    const d = decide({ spec: daily, now: '2026-11-21T02:20:00Z', status });
+    assert.deepEqual(kinds(d), ['Schedule']);
+    assert.equal(d.lastScheduleTime, '2026-11-21T02:00:00Z');
+    const after = decide({ spec: daily, now: '2026-11-21T02:21:00Z', status: { ...status, lastScheduleTime: d.lastScheduleTime, lastTriggerTime: '2026-11-21T02:20:00Z' } });
+    assert.deepEqual(kinds(after), []);
+    assert.equal(after.nextScheduleTime, '2026-11-22T02:00:00Z');
+    assert.equal(after.wakeAtMs, at('2026-11-22T02:00:00Z'));
+  });
+
+  it('a trigger held back by minInterval wakes at its end', () => {
+    const d = decide({ annotations: { 'perennial.dev/trigger': 'a' }, status: { ...baseStatus, lastTriggerTime: '2026-11-21T09:55:00Z' } });
+    assert.equal(d.wakeAtMs, at('2026-11-21T10:05:00Z'));
+    assert.match(d.waiting ?? '', /minInterval/);
+  });
+
+  it('a starting run absorbs the annotation, the schedule, the data and the timers', () => {
+    const d = decide({
+      spec: (s) => { daily(s); s.triggers.newData = { minObjects: 1 }; s.triggers.drift = { deployment: 'md', psiThreshold: 0.2, for: '1m' }; },
+      now: '2026-11-21T02:30:00Z', annotations: { 'perennial.dev/trigger': 'go' },
+      status: { ...baseStatus, lastScheduleTime: '2026-11-20T02:00:00Z', dataWatermark: { objects: 1, digest: 'a' }, driftSince: '2026-11-21T02:00:00Z' },
+      deployments: { md: liveMetrics({ maxDriftPsi: 0.5 }) },
+      data: { objects: 2, digest: 'b', newestMs: at('2026-11-21T01:00:00Z'), newObjects: 1, newRows: 3 },
+    });
+    assert.deepEqual(kinds(d), ['Manual', 'Schedule', 'Drift', 'NewData']);
+    assert.equal(d.lastManualTrigger, 'go');
+    assert.equal(d.lastScheduleTime, '2026-11-21T02:00:00Z');
+    assert.deepEqual(d.dataWatermark, { objects: 2, digest: 'b', newestObjectTime: '2026-11-21T01:00:00Z' });
+    assert.equal(d.driftSince, undefined);
+  });
+
+  it('drift first seen starts the `for` timer and wakes at its end; drift gone clears it', () => {
+    const spec = (s: TrainingPipelineSpec): void => { s.triggers.drift = { deployment: 'md', psiThreshold: 0.25, for: '15m' }; };
+    const seen = decide({ spec, deployments: { md: liveMetrics({ maxDriftPsi: 0.3 }) } });
+    assert.equal(seen.driftSince, '2026-11-21T10:00:00Z');
+    assert.equal(seen.wakeAtMs, at('2026-11-21T10:15:00Z'));
+    const gone = decide({ spec, deployments: { md: liveMetrics({ maxDriftPsi: 0.1 }) }, status: { ...baseStatus, driftSince: '2026-11-21T09:59:00Z' } });
+    assert.equal(gone.driftSince, undefined);
+  });
+});
