@@ -1,0 +1,178 @@
+// The reconciler against the runtime's recording fake: the exact writes of each reconcile, in order, with the
+// events after the status write. The caches are views of the fake (what an informer would hold), the store is
+// in memory.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { RunOutcome, TrainingPipeline } from '../../../api/training-pipeline.js';
+import { artifactKey, runValidationReportKey } from '../../../shared/artifact-layout.js';
+import { MemoryStore } from '../../../storage/memory-store.js';
+import { ConflictError } from '../../runtime/errors.js';
+import type { EventRecorder } from '../../runtime/events.js';
+import { WriteExpectations } from '../../runtime/expectations.js';
+import type { CacheReader } from '../../runtime/informer.js';
+import { matches, parseSelector } from '../../runtime/label-selector.js';
+import { createLogger } from '../../runtime/log.js';
+import type { KubeObject, ResourceRef } from '../../runtime/resource.js';
+import { StatusWriter } from '../../runtime/status-writer.js';
+import { FakeClock } from '../../runtime/testing/fake-clock.js';
+import { FakeKube } from '../../runtime/testing/fake-kube.js';
+import { jobs, modelDeployments, trainingPipelines } from '../../resources.js';
+import { manifest, pipeline, report, store as storeSettings, t0 } from './fixtures.js';
+import { TrainingPipelineReconciler } from './reconciler.js';
+
+/** A cache reading the fake's current objects (what a synced informer would hold). */
+function cacheOf(kube: FakeKube, ref: ResourceRef, hide: Set<string> = new Set()): CacheReader<KubeObject> {
+  return {
+    hasSynced: () => true,
+    get: (namespace, name) => (hide.has(name) ? undefined : kube.get(ref, { namespace, name })),
+    list: (namespace, selector) => kube.list<KubeObject>(ref, namespace)
+      .filter((o) => !hide.has(o.metadata?.name ?? ''))
+      .filter((o) => selector === undefined || matches(parseSelector(selector), o.metadata?.labels)),
+  };
+}
+
+function setup(tp: TrainingPipeline) {
+  const kube = new FakeKube();
+  kube.seed(trainingPipelines, tp);
+  const clock = new FakeClock(t0);
+  const store = new MemoryStore();
+  const log: Array<{ text: string; at: number }> = [];
+  const events: EventRecorder = {
+    event: (_obj, type, reason) => {
+      // Where the event falls among the writes: it must come after the status write.
+      log.push({ text: `event ${type} ${reason}`, at: kube.writes.length });
+      return Promise.resolve();
+    },
+  };
+  const outcomes: RunOutcome[] = [];
+  const hiddenJobs = new Set<string>();
+  const reconciler = new TrainingPipelineReconciler({
+    pipelines: cacheOf(kube, trainingPipelines),
+    jobs: cacheOf(kube, jobs, hiddenJobs),
+    deployments: cacheOf(kube, modelDeployments),
+    kube,
+    statusWriter: new StatusWriter(kube, new WriteExpectations(clock)),
+    events,
+    clock,
+    logger: createLogger({ silent: true }),
+    store,
+    storeSettings,
+    onRunFinished: (o) => outcomes.push(o),
+    dataPollMs: 60_000,
+    jobTtlSeconds: 86_400,
+  });
+  const key = { namespace: 'ml', name: 'weather' };
+  const current = (): TrainingPipeline => kube.get<TrainingPipeline>(trainingPipelines, key) as TrainingPipeline;
+  const writes = async (): Promise<string[]> => {
+    const before = kube.writes.length;
+    const logBefore = log.length;
+    await reconciler.reconcile(key);
+    return [...kube.summary().slice(before), ...log.slice(logBefore).map((e) => `${e.text} after ${e.at - before} write(s)`)];
+  };
+  return { kube, clock, store, reconciler, key, current, writes, outcomes, hiddenJobs };
+}
+
+function complete(kube: FakeKube, name: string): void {
+  const job = kube.get<KubeObject & { status?: unknown }>(jobs, { namespace: 'ml', name });
+  assert.ok(job, `job ${name} exists`);
+  kube.seed(jobs, { ...job, status: { conditions: [{ type: 'SuccessCriteriaMet', status: 'True' }, { type: 'Complete', status: 'True' }], completionTime: '2026-11-21T10:30:00Z', succeeded: 1 } });
+}
+
+async function publish(s: MemoryStore, version: string, accuracy: number, champion?: { version: string; accuracy: number }): Promise<void> {
+  const ref = { namespace: 'ml', name: 'weather' };
+  await s.put('models', artifactKey(ref, version, 'metrics'), JSON.stringify(report({ accuracy }, champion && { version: champion.version, metrics: { accuracy: champion.accuracy } })));
+  await s.put('models', artifactKey(ref, version, 'manifest'), JSON.stringify(manifest(version)));
+}
+
+describe('TrainingPipelineReconciler', () => {
+  it('a new pipeline: one status write claiming run 1, then its Job, then the event', async () => {
+    const { writes, current, kube } = setup(pipeline());
+    assert.deepEqual(await writes(), [
+      'patchStatus trainingpipelines.perennial.dev ml/weather',
+      'create jobs.batch ml/weather-1',
+      'event Normal RunStarted after 2 write(s)',
+    ]);
+    assert.equal(current().status?.currentRun, 'weather-1');
+    assert.equal(kube.list(jobs, 'ml').length, 1);
+    assert.deepEqual(await writes(), [], 'the next reconcile finds the Job active and writes nothing');
+  });
+
+  it('a restart before the Job reached the cache re-creates it under the same name: AlreadyExists, no second Job', async () => {
+    const { writes, kube, hiddenJobs } = setup(pipeline());
+    await writes();
+    hiddenJobs.add('weather-1'); // the new process's cache has not seen the Job yet
+    assert.deepEqual(await writes(), ['create jobs.batch ml/weather-1']);
+    assert.deepEqual(kube.list(jobs, 'ml').map((j) => j.metadata?.name), ['weather-1']);
+  });
+
+  it('a conflicting status write stops the reconcile before any Job exists', async () => {
+    const { writes, kube } = setup(pipeline());
+    kube.failNext('patchStatus', new ConflictError('modified', 409, 'Conflict'));
+    await assert.rejects(writes(), ConflictError);
+    assert.deepEqual(kube.summary(), ['patchStatus trainingpipelines.perennial.dev ml/weather !ConflictError']);
+    assert.equal(kube.list(jobs, 'ml').length, 0);
+  });
+
+  it('a successful run is judged once: blessed, counted, then quiet', async () => {
+    const { writes, kube, store, current, outcomes } = setup(pipeline());
+    await writes();
+    complete(kube, 'weather-1');
+    await publish(store, 'v1', 0.8);
+    assert.deepEqual(await writes(), ['patchStatus trainingpipelines.perennial.dev ml/weather', 'event Normal Blessed after 1 write(s)']);
+    assert.equal(current().status?.championVersion, 'v1');
+    assert.deepEqual(outcomes, ['Blessed']);
+    assert.deepEqual(await writes(), []);
+  });
+
+  it('a rejected candidate leaves the champion; the run names the gate', async () => {
+    const { writes, kube, store, current, outcomes } = setup(pipeline((t) => { t.spec.evaluation.thresholds = [{ metric: 'accuracy', min: 0.9 }]; }));
+    await writes();
+    complete(kube, 'weather-1');
+    await publish(store, 'v1', 0.8);
+    assert.deepEqual(await writes(), ['patchStatus trainingpipelines.perennial.dev ml/weather', 'event Warning Rejected after 1 write(s)']);
+    assert.equal(current().status?.championVersion, undefined);
+    assert.match(current().status?.runs?.[0]?.message ?? '', /threshold:accuracy/);
+    assert.deepEqual(outcomes, ['Rejected']);
+  });
+
+  it('a store outage delays the verdict: the reconcile fails, nothing is written', async () => {
+    const { writes, kube, store } = setup(pipeline());
+    await writes();
+    complete(kube, 'weather-1');
+    store.getBuffer = () => Promise.reject(new Error('store down'));
+    await assert.rejects(writes(), /store down/);
+    assert.equal(kube.summary('patchStatus').length, 1, 'only the first reconcile wrote');
+  });
+
+  it('a failed Job with a validation report is InvalidData', async () => {
+    const { writes, kube, store, current } = setup(pipeline());
+    await writes();
+    const job = kube.get<KubeObject>(jobs, { namespace: 'ml', name: 'weather-1' });
+    kube.seed(jobs, { ...job, status: { conditions: [{ type: 'FailureTarget', status: 'True' }, { type: 'Failed', status: 'True', reason: 'PodFailurePolicy', message: 'exit code 65' }] } });
+    await store.put('models', runValidationReportKey({ namespace: 'ml', name: 'weather' }, 'weather-1'), JSON.stringify({ ok: false, issues: [{ severity: 'error', message: 'only 12 rows, 100 needed' }] }));
+    assert.deepEqual(await writes(), ['patchStatus trainingpipelines.perennial.dev ml/weather', 'event Warning InvalidData after 1 write(s)']);
+    assert.equal(current().status?.runs?.[0]?.outcome, 'InvalidData');
+    assert.match(current().status?.runs?.[0]?.message ?? '', /only 12 rows/);
+  });
+
+  it('onDelete Delete: the finalizer first; on deletion the store is emptied before the finalizer goes', async () => {
+    const { writes, kube, store, key } = setup(pipeline((t) => { t.spec.retention.onDelete = 'Delete'; }));
+    assert.deepEqual(await writes(), ['patch trainingpipelines.perennial.dev ml/weather']);
+    await store.put('models', 'pipelines/ml/weather/versions/v1/manifest.json', '{}');
+    await store.put('models', 'pipelines/ml/other/versions/v1/manifest.json', '{}');
+    const tp = kube.get<TrainingPipeline>(trainingPipelines, key) as TrainingPipeline;
+    kube.seed(trainingPipelines, { ...tp, metadata: { ...tp.metadata, deletionTimestamp: '2026-11-21T11:00:00Z' } });
+    assert.deepEqual(await writes(), ['patch trainingpipelines.perennial.dev ml/weather']);
+    assert.deepEqual((await store.list('models', 'pipelines/')).map((o) => o.key), ['pipelines/ml/other/versions/v1/manifest.json']);
+    assert.deepEqual(kube.get<TrainingPipeline>(trainingPipelines, key)?.metadata.finalizers, []);
+  });
+
+  it('a cleanup that fails keeps the finalizer', async () => {
+    const { writes, kube, store, key } = setup(pipeline((t) => { t.spec.retention.onDelete = 'Delete'; t.metadata.finalizers = ['perennial.dev/cleanup']; t.metadata.deletionTimestamp = '2026-11-21T11:00:00Z'; }));
+    await store.put('models', 'pipelines/ml/weather/versions/v1/manifest.json', '{}');
+    store.delete = () => Promise.reject(new Error('store down'));
+    await assert.rejects(writes(), /store down/);
+    assert.deepEqual(kube.summary(), []);
+    assert.deepEqual(kube.get<TrainingPipeline>(trainingPipelines, key)?.metadata.finalizers, ['perennial.dev/cleanup']);
+  });
+});
