@@ -16,6 +16,8 @@ const tfjs = ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm', '@tensorflow/
 /** @type {{ name: string, entry: string, external: string[] }[]} */
 const programs = [
   { name: 'operator', entry: 'src/operator/main.ts', external: [] },
+  // The kubectl plugin; `npm install -g` (package.json bin) puts kubectl-perennial on PATH.
+  { name: 'kubectl-perennial', entry: 'src/cli/main.ts', external: [] },
   { name: 'trainer', entry: 'src/trainer/main.ts', external: tfjs },
   { name: 'server', entry: 'src/server/main.ts', external: tfjs, copyWasm: true },
 ];

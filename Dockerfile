@@ -1,0 +1,26 @@
+# perennial-operator: the operator image. Build from the repository root:
+#   docker build -t perennial-operator .
+# The operator is one esbuild bundle with every dependency inside (it never loads TensorFlow.js), so the runtime
+# stage holds Node and that file only: no node_modules, no npm.
+
+# 1. Bundle (dev dependencies are needed only here). Same pinned base as trainer-image/ and server-image/.
+FROM node:24.11.1-bookworm-slim AS build
+WORKDIR /src
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund --ignore-scripts
+COPY tsconfig.json ./
+COPY scripts/bundle.mjs scripts/
+COPY src/ src/
+RUN node scripts/bundle.mjs operator
+
+# 2. Runtime: the same exact Node tag, without npm/npx/corepack (nothing installs packages at run time).
+FROM node:24.11.1-bookworm-slim
+RUN rm -rf /usr/local/lib/node_modules /usr/local/bin/npm /usr/local/bin/npx /usr/local/bin/corepack /opt/yarn-* \
+      /usr/local/bin/yarn /usr/local/bin/yarnpkg
+WORKDIR /app
+COPY --from=build /src/dist/operator/ ./
+ENV NODE_ENV=production
+# Nothing is written to the filesystem: the chart mounts the root filesystem read-only.
+USER 65532:65532
+EXPOSE 8081
+ENTRYPOINT ["/usr/local/bin/node", "--enable-source-maps", "/app/main.js"]

@@ -1,0 +1,45 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { parseArgs, UsageError, type Command } from './args.js';
+
+describe('parseArgs', () => {
+  const ok: [string, string[], Command][] = [
+    ['no arguments show the help', [], { kind: 'help' }],
+    ['-h anywhere shows the help', ['runs', 'x', '-h'], { kind: 'help' }],
+    ['status in the context namespace', ['status'], { kind: 'status', namespace: undefined, allNamespaces: false }],
+    ['status in a namespace', ['status', '-n', 'ml'], { kind: 'status', namespace: 'ml', allNamespaces: false }],
+    ['status everywhere', ['status', '-A'], { kind: 'status', namespace: undefined, allNamespaces: true }],
+    ['--namespace=x form', ['runs', 'churn', '--namespace=ml'], { kind: 'runs', name: 'churn', namespace: 'ml' }],
+    ['flags before the command', ['-n', 'ml', 'versions', 'churn'], { kind: 'versions', name: 'churn', namespace: 'ml' }],
+    ['trigger', ['trigger', 'churn'], { kind: 'trigger', name: 'churn', namespace: undefined }],
+    ['promote one step', ['promote', 'web'], { kind: 'promote', name: 'web', namespace: undefined, full: false }],
+    ['promote all the way', ['promote', 'web', '--full'], { kind: 'promote', name: 'web', namespace: undefined, full: true }],
+    ['abort', ['abort', 'web', '-n', 'ml'], { kind: 'abort', name: 'web', namespace: 'ml' }],
+    ['retry', ['retry', 'web'], { kind: 'retry', name: 'web', namespace: undefined }],
+  ];
+  for (const [name, argv, want] of ok) {
+    it(name, () => assert.deepEqual(parseArgs(argv).command, want));
+  }
+
+  it('keeps --kubeconfig and --context', () => {
+    const inv = parseArgs(['status', '--kubeconfig', '/k', '--context=c']);
+    assert.equal(inv.kubeconfig, '/k');
+    assert.equal(inv.context, 'c');
+  });
+
+  const bad: [string, string[], RegExp][] = [
+    ['an unknown command', ['deploy', 'x'], /unknown command "deploy"/],
+    ['a command without its name', ['promote'], /promote needs the name of a ModelDeployment/],
+    ['runs without a pipeline', ['runs'], /runs needs the name of a TrainingPipeline/],
+    ['an unknown flag', ['status', '--watch'], /unknown flag --watch/],
+    ['-n without a value', ['status', '-n'], /-n needs a value/],
+    ['--full on another command', ['abort', 'web', '--full'], /--full goes with promote only/],
+    ['-A on another command', ['runs', 'x', '-A'], /-A goes with status only/],
+    ['-n and -A together', ['status', '-A', '-n', 'x'], /not both/],
+    ['extra arguments', ['abort', 'a', 'b'], /unexpected arguments: b/],
+    ['a name after status', ['status', 'x'], /status takes no name/],
+  ];
+  for (const [name, argv, message] of bad) {
+    it(`rejects ${name}`, () => assert.throws(() => parseArgs(argv), (e: unknown) => e instanceof UsageError && message.test(e.message)));
+  }
+});
