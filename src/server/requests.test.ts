@@ -1,0 +1,81 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { BadRequestError, checkValue, parseFeedback, parseV1Predict, parseV2Infer, type FeatureSignature } from './requests.js';
+
+const features: FeatureSignature[] = [{ name: 'temp', kind: 'numeric' }, { name: 'city', kind: 'categorical' }, { name: 'day', kind: 'date' }];
+const row = { temp: 12.5, city: 'Seattle', day: '2015-03-01' };
+
+describe('checkValue', () => {
+  const table: [string, FeatureSignature['kind'], unknown, boolean][] = [
+    ['number', 'numeric', 1.5, true], ['null is missing', 'numeric', null, true], ['numeric string', 'numeric', '1.5', false],
+    ['boolean as number', 'numeric', true, false], ['string category', 'categorical', 'x', true], ['number category', 'categorical', 7, true],
+    ['object category', 'categorical', {}, false], ['ISO date', 'date', '2015-01-01', true], ['epoch ms', 'date', 1.4e12, true],
+    ['bad date', 'date', 'soon', false], ['array date', 'date', [], false],
+  ];
+  for (const [name, kind, v, ok] of table) it(name, () => assert.equal(checkValue(kind, v) === undefined, ok));
+});
+
+describe('parseV1Predict', () => {
+  it('keeps only the model\'s features, as received', () => {
+    assert.deepEqual(parseV1Predict({ instances: [{ ...row, weather: 'sun' }] }, features, 10), [row]);
+  });
+  const bad: [string, unknown, RegExp, number][] = [
+    ['not an object', [], /JSON object/, 400],
+    ['no instances', {}, /missing field "instances"/, 400],
+    ['empty', { instances: [] }, /is empty/, 400],
+    ['too many', { instances: [row, row, row] }, /3 instances, at most 2/, 413],
+    ['instance not an object', { instances: [1] }, /instances\[0\] must be an object/, 400],
+    ['missing feature', { instances: [row, { temp: 1, day: '2015-01-01' }] }, /instances\[1\]: missing feature "city"/, 400],
+    ['wrong type', { instances: [{ ...row, temp: '12' }] }, /instances\[0\]\.temp: expected a number or null, got string/, 400],
+  ];
+  for (const [name, body, reason, status] of bad) {
+    it(`rejects: ${name}`, () => {
+      assert.throws(() => parseV1Predict(body, features, 2), (e: unknown) => e instanceof BadRequestError && reason.test(e.message) && e.status === status);
+    });
+  }
+});
+
+describe('parseV2Infer', () => {
+  const body = (over: Record<string, unknown> = {}): Record<string, unknown> => ({
+    id: 'r1',
+    inputs: [
+      { name: 'temp', datatype: 'FP32', shape: [2, 1], data: [[1], [2]] },
+      { name: 'city', datatype: 'BYTES', shape: [2], data: ['a', 'b'] },
+      { name: 'day', datatype: 'BYTES', shape: [2], data: ['2015-01-01', null] },
+    ],
+    ...over,
+  });
+  it('turns named column tensors (flat or nested) into rows and echoes the id', () => {
+    assert.deepEqual(parseV2Infer(body(), features, 10), { id: 'r1', rows: [{ temp: 1, city: 'a', day: '2015-01-01' }, { temp: 2, city: 'b', day: null }] });
+  });
+  const inputs = (body()['inputs'] as Record<string, unknown>[]);
+  const bad: [string, unknown, RegExp][] = [
+    ['no inputs', { id: 'x' }, /missing field "inputs"/],
+    ['id not a string', body({ id: 3 }), /"id" must be a string/],
+    ['missing input', body({ inputs: inputs.slice(0, 2) }), /missing input "day"/],
+    ['unknown input', body({ inputs: [...inputs, { name: 'x', datatype: 'FP32', shape: [2], data: [1, 2] }] }), /unknown input "x"/],
+    ['duplicate input', body({ inputs: [...inputs, inputs[0]] }), /given twice/],
+    ['wrong datatype', body({ inputs: [{ ...inputs[0], datatype: 'BYTES' }, inputs[1], inputs[2]] }), /\(temp\): datatype BYTES for a numeric feature/],
+    ['bad shape', body({ inputs: [{ ...inputs[0], shape: [2, 2] }, inputs[1], inputs[2]] }), /\(temp\)\.shape must be \[n\] or \[n, 1\]/],
+    ['rows differ', body({ inputs: [inputs[0], { ...inputs[1], shape: [3], data: ['a', 'b', 'c'] }, inputs[2]] }), /\(city\): 3 rows, but other inputs have 2/],
+    ['data length', body({ inputs: [{ ...inputs[0], data: [1] }, inputs[1], inputs[2]] }), /shape says 2 elements, data has 1/],
+    ['element type', body({ inputs: [inputs[0], inputs[1], { ...inputs[2], data: ['2015-01-01', 'later'] }] }), /\(day\)\.data\[1\]: "later" is not a date/],
+  ];
+  for (const [name, b, reason] of bad) {
+    it(`rejects: ${name}`, () => assert.throws(() => parseV2Infer(b, features, 10), (e: unknown) => e instanceof BadRequestError && reason.test(e.message)));
+  }
+});
+
+describe('parseFeedback', () => {
+  it('reads a single label and a batch, reporting malformed items by index', () => {
+    assert.deepEqual(parseFeedback({ id: 'a', label: 'sun' }, 10), { items: [{ id: 'a', label: 'sun' }], invalid: [] });
+    assert.deepEqual(parseFeedback({ feedback: [{ id: 'a', label: 2.5 }, { id: 'b' }, 'x'] }, 10), {
+      items: [{ id: 'a', label: 2.5 }],
+      invalid: [{ index: 1, reason: '"label" must be a string or a number' }, { index: 2, reason: 'not an object' }],
+    });
+  });
+  it('rejects a body that is neither', () => {
+    assert.throws(() => parseFeedback({ feedback: 'x' }, 10), /"feedback" must be an array/);
+    assert.throws(() => parseFeedback([], 10), BadRequestError);
+  });
+});
