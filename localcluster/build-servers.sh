@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # Builds the real cluster servers (etcd, kube-apiserver, kube-controller-manager, kubectl, MinIO) and the chart
-# tools (helm, kubeconform, kube-score) from the
-# pinned Go modules under localcluster/servers/, into a user cache folder keyed by a hash of the pins, so a
-# fresh clone on the same machine finds them again. Prints the folder holding the binaries on stdout.
+# tools (helm, kubeconform, kube-score) from the pinned Go wrapper modules under localcluster/servers/, into a user
+# cache folder, so a fresh clone on the same machine finds them again.
+#
+# Each binary is cached under a key made of exactly what builds it: its wrapper module's files, the Go version and
+# its build flags. Changing one module (or this script) rebuilds only the binaries whose inputs changed. The
+# binaries asked for are linked into one bin folder, printed on stdout.
+#   usage: build-servers.sh [name...]      (all when none is named)
 #   PERENNIAL_CACHE  overrides the cache root (default: ${XDG_CACHE_HOME:-~/.cache}/perennial)
 set -euo pipefail
 
@@ -10,52 +14,70 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 servers="$here/servers"
 export GOWORK=off GOTOOLCHAIN=local GOFLAGS="-buildvcs=false -mod=readonly" CGO_ENABLED=0
 
-kube_version="$(awk '$1=="require" && $2=="k8s.io/kubernetes" {print $3}' "$servers/kube/go.mod")"
-pins_hash="$( (go version; cat "$here/build-servers.sh"; find "$servers" -type f | LC_ALL=C sort | xargs cat) \
-  | sha256sum | cut -c1-16)"
 cache_root="${PERENNIAL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/perennial}"
-bin="$cache_root/servers/$pins_hash/bin"
-mkdir -p "$bin"
+store="$cache_root/servers/by-input"
+mkdir -p "$store"
+go_version="$(go version)"
 
 log() { echo "build-servers: $*" >&2; }
 
-# One build at a time per cache folder (tests and the demo may call this at once).
-exec 9>"$bin/.lock"
-flock 9
+kube_version="$(awk '$1=="require" && $2=="k8s.io/kubernetes" {print $3}' "$servers/kube/go.mod")"
+kube_major="$(echo "$kube_version" | sed -E 's/^v([0-9]+)\..*/\1/')"
+kube_minor="$(echo "$kube_version" | sed -E 's/^v[0-9]+\.([0-9]+)\..*/\1/')"
+kube_ldflags="-s -w"
+for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+  kube_ldflags+=" -X $p.gitVersion=$kube_version -X $p.gitMajor=$kube_major -X $p.gitMinor=$kube_minor"
+  kube_ldflags+=" -X $p.gitTreeState=clean -X $p.buildDate=1970-01-01T00:00:00Z"
+done
+helm_version="$(awk '$1=="require" && $2=="helm.sh/helm/v3" {print $3}' "$servers/helm/go.mod" 2>/dev/null || true)"
 
-build() { # name module-dir package [extra go build args...]
-  local name="$1" dir="$2" pkg="$3"; shift 3
-  if [ -x "$bin/$name" ]; then return 0; fi
-  log "building $name from $pkg (first time for these pins; cached in $bin)"
-  local start=$SECONDS
-  (cd "$servers/$dir" && go build -trimpath -o "$bin/.$name.tmp" "$@" "$pkg")
-  mv "$bin/.$name.tmp" "$bin/$name"
-  log "built $name in $((SECONDS - start))s"
+# name | wrapper module | package | go build flags (one string)
+recipes=(
+  "etcd|etcd|.|-ldflags=-s -w"
+  "minio|minio|github.com/minio/minio|-ldflags=-s -w"
+  "kube-apiserver|kube|k8s.io/kubernetes/cmd/kube-apiserver|-tags=selinux,notest -ldflags=$kube_ldflags"
+  "kube-controller-manager|kube|k8s.io/kubernetes/cmd/kube-controller-manager|-tags=selinux,notest -ldflags=$kube_ldflags"
+  "kubectl|kube|k8s.io/kubernetes/cmd/kubectl|-tags=selinux,notest -ldflags=$kube_ldflags"
+  "helm|helm|helm.sh/helm/v3/cmd/helm|-ldflags=-s -w -X helm.sh/helm/v3/internal/version.version=$helm_version"
+  "kubeconform|kubeconform|github.com/yannh/kubeconform/cmd/kubeconform|-ldflags=-s -w"
+  "kube-score|kube-score|github.com/zegl/kube-score/cmd/kube-score|-ldflags=-s -w"
+)
+cluster_servers=(etcd minio kube-apiserver kube-controller-manager kubectl)
+
+wanted=("$@")
+[ ${#wanted[@]} -gt 0 ] || wanted=(etcd minio kube-apiserver kube-controller-manager kubectl helm kubeconform kube-score)
+[ "${wanted[*]}" = "cluster" ] && wanted=("${cluster_servers[@]}")
+
+module_digest() { # the files of one wrapper module, in a stable order
+  (cd "$servers/$1" && find . -type f | LC_ALL=C sort | xargs sha256sum)
 }
 
-kube_ldflags() {
-  local major minor
-  major="$(echo "$kube_version" | sed -E 's/^v([0-9]+)\..*/\1/')"
-  minor="$(echo "$kube_version" | sed -E 's/^v[0-9]+\.([0-9]+)\..*/\1/')"
-  local flags="-s -w"
-  for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
-    flags+=" -X $p.gitVersion=$kube_version -X $p.gitMajor=$major -X $p.gitMinor=$minor"
-    flags+=" -X $p.gitTreeState=clean -X $p.buildDate=1970-01-01T00:00:00Z"
-  done
-  echo "$flags"
-}
-
-build etcd etcd . -ldflags "-s -w"
-build minio minio github.com/minio/minio -ldflags "-s -w"
-for cmd in kube-apiserver kube-controller-manager kubectl; do
-  build "$cmd" kube "k8s.io/kubernetes/cmd/$cmd" -tags selinux,notest -ldflags "$(kube_ldflags)"
+built=()
+for want in "${wanted[@]}"; do
+  recipe=""
+  for r in "${recipes[@]}"; do [ "${r%%|*}" = "$want" ] && recipe="$r"; done
+  [ -n "$recipe" ] || { log "unknown server $want"; exit 2; }
+  IFS='|' read -r name dir pkg flags <<<"$recipe"
+  key="$( (echo "$go_version"; echo "$name $pkg"; echo "$flags"; module_digest "$dir") | sha256sum | cut -c1-16)"
+  out="$store/$name-$key"
+  mkdir -p "$out"
+  (
+    flock 9 # one build of a binary at a time (tests and the demo may ask at once)
+    if [ ! -x "$out/$name" ]; then
+      log "building $name from $pkg (first time for these inputs; cached in $out)"
+      start=$SECONDS
+      tags="" ldflags=""
+      case "$flags" in *-tags=*) tags="${flags#*-tags=}"; tags="${tags%% *}" ;; esac
+      ldflags="${flags#*-ldflags=}"
+      (cd "$servers/$dir" && go build -trimpath ${tags:+-tags "$tags"} -ldflags "$ldflags" -o "$out/.$name.tmp" "$pkg")
+      mv "$out/.$name.tmp" "$out/$name"
+      log "built $name in $((SECONDS - start))s"
+    fi
+  ) 9>"$out/.lock"
+  built+=("$name:$out/$name")
 done
 
-# Chart tooling (charts/perennial tests): each from its own wrapper module, so their dependencies never drift
-# into the cluster's. Version stamps keep `helm version` honest.
-helm_version="$(awk '$1=="require" && $2=="helm.sh/helm/v3" {print $3}' "$servers/helm/go.mod")"
-build helm helm helm.sh/helm/v3/cmd/helm -ldflags "-s -w -X helm.sh/helm/v3/internal/version.version=$helm_version"
-build kubeconform kubeconform github.com/yannh/kubeconform/cmd/kubeconform -ldflags "-s -w"
-build kube-score kube-score github.com/zegl/kube-score/cmd/kube-score -ldflags "-s -w"
-
+bin="$cache_root/servers/bin-$(printf '%s\n' "${built[@]}" | sha256sum | cut -c1-16)"
+mkdir -p "$bin"
+for b in "${built[@]}"; do ln -sfn "${b#*:}" "$bin/${b%%:*}"; done
 echo "$bin"

@@ -56,7 +56,7 @@ export interface ClusterInfo {
 /** Builds (or finds in the cache) the server binaries; returns their folder. */
 export async function ensureServers(): Promise<string> {
   const script = join(here, 'build-servers.sh');
-  const { stdout } = await promisify(execFile)(script, [], {
+  const { stdout } = await promisify(execFile)(script, ['cluster'], {
     maxBuffer: 16 * 1024 * 1024,
     timeout: 80 * 60 * 1000,
   }).catch((e: unknown) => {
