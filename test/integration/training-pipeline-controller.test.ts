@@ -1,0 +1,229 @@
+// The TrainingPipeline controller on the real API server and MinIO, with the test playing the Job controller
+// (the cluster runs no kube-controller-manager): it runs the real trainer with the env of the Job the operator
+// created and writes the Job status as the Job controller would. Seattle weather (vega-datasets) is the data.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
+import { LocalCluster } from '../../localcluster/cluster.js';
+import { kubeConfigFor } from '../../localcluster/test-cluster.js';
+import type { TrainingPipeline } from '../../src/api/training-pipeline.js';
+import { loadConfig } from '../../src/operator/config.js';
+import { buildManager, controllerNames } from '../../src/operator/operator.js';
+import { KubeHttpClient, PatchType } from '../../src/operator/runtime/kube-http.js';
+import type { Manager } from '../../src/operator/runtime/manager.js';
+import { artifactKey, versionsPrefix } from '../../src/shared/artifact-layout.js';
+import { exitCodes } from '../../src/shared/pod-contract.js';
+import type { MinioStore } from '../../src/storage/minio-store.js';
+import { installCrds } from '../support/crds.js';
+import { JobController } from '../support/job-controller.js';
+import { putText, storeFor, weatherLines } from './trainer-harness.js';
+
+const namespace = 'ml';
+const bucket = 'perennial-models';
+
+async function eventually<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await fn();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(200);
+  }
+}
+
+function weatherPipeline(name: string, edit: (tp: TrainingPipeline) => void = () => undefined): TrainingPipeline {
+  const tp: TrainingPipeline = {
+    apiVersion: 'perennial.dev/v1alpha1',
+    kind: 'TrainingPipeline',
+    metadata: { name, namespace },
+    spec: {
+      data: {
+        sources: [{ prefix: 'data/seattle/', format: 'csv' }],
+        schema: {
+          features: [
+            { name: 'precipitation', type: 'numeric', min: 0 }, { name: 'temp_max', type: 'numeric' },
+            { name: 'temp_min', type: 'numeric' }, { name: 'wind', type: 'numeric', min: 0 },
+          ],
+          label: { name: 'weather', task: 'classification' },
+          timestampColumn: 'date',
+        },
+        replayFraction: 0,
+      },
+      validation: { minRows: 500, maxMissingRate: 0.05, allowUnseenCategories: false },
+      triggers: { minInterval: '1s', concurrencyPolicy: 'Forbid' },
+      trainer: {
+        image: 'perennial-trainer:test',
+        gpu: { count: 1, resourceName: 'nvidia.com/gpu' },
+        model: { type: 'MLP', hiddenUnits: [16, 8], activation: 'relu', dropout: 0 },
+        hyperparameters: { epochs: 8, batchSize: 64, learningRate: 0.01, earlyStoppingPatience: 3, validationSplit: 0.1 },
+        seed: 7, warmStart: 'Scratch', activeDeadlineSeconds: 900, backoffLimit: 2,
+      },
+      evaluation: { holdout: { fraction: 0.2 }, maxRegression: 0.01 },
+      retention: { keepVersions: 10, onDelete: 'Retain' },
+      suspend: false,
+      historyLimit: 10,
+    },
+  };
+  edit(tp);
+  return tp;
+}
+
+describe('TrainingPipeline controller (real API server and MinIO; the test plays the Job controller)', () => {
+  let cluster: LocalCluster;
+  let kc: KubeConfig;
+  let custom: CustomObjectsApi;
+  let http: KubeHttpClient;
+  let store: MinioStore;
+  let jobs: JobController;
+  let manager: Manager | undefined;
+
+  const startOperator = async (): Promise<Manager> => {
+    const s3 = cluster.info.s3;
+    if (!s3) throw new Error('no MinIO');
+    const m = buildManager(loadConfig({
+      PERENNIAL_WATCH_NAMESPACE: namespace, PERENNIAL_LEADER_ELECT: 'false', PERENNIAL_LOG_LEVEL: 'warn',
+      PERENNIAL_S3_ENDPOINT: s3.endPoint, PERENNIAL_S3_PORT: String(s3.port), PERENNIAL_S3_TLS: 'false', PERENNIAL_S3_REGION: s3.region,
+      PERENNIAL_S3_BUCKET: bucket, AWS_ACCESS_KEY_ID: s3.accessKey, AWS_SECRET_ACCESS_KEY: s3.secretKey,
+    }), kc);
+    await m.start();
+    return m;
+  };
+  const get = async (name: string): Promise<TrainingPipeline> =>
+    await custom.getNamespacedCustomObject({ group: 'perennial.dev', version: 'v1alpha1', namespace, plural: 'trainingpipelines', name }) as TrainingPipeline;
+  const create = (tp: TrainingPipeline) =>
+    custom.createNamespacedCustomObject({ group: 'perennial.dev', version: 'v1alpha1', namespace, plural: 'trainingpipelines', body: tp });
+  const patch = (name: string, body: unknown) =>
+    http.request('PATCH', `/apis/perennial.dev/v1alpha1/namespaces/${namespace}/trainingpipelines/${name}`, { body, contentType: PatchType.merge });
+  const runEnded = (name: string, run: string) => eventually(`run ${run} to end`, async () => {
+    const tp = await get(name);
+    const r = tp.status?.runs?.find((x) => x.name === run);
+    return r && r.outcome !== 'Running' && tp.status?.currentRun === undefined ? tp : undefined;
+  }, 120_000);
+  const versionsInStore = async (name: string): Promise<string[]> => {
+    const prefix = versionsPrefix({ namespace, name });
+    return [...new Set((await store.list(bucket, prefix)).map((o) => o.key.slice(prefix.length).split('/')[0] ?? ''))].sort();
+  };
+
+  before(async () => {
+    cluster = await LocalCluster.start({ name: 'tp-controller', controllerManager: false });
+    kc = kubeConfigFor(cluster.info);
+    await installCrds(kc);
+    custom = kc.makeApiClient(CustomObjectsApi);
+    http = new KubeHttpClient(kc);
+    const core = kc.makeApiClient(CoreV1Api);
+    await core.createNamespace({ body: { metadata: { name: namespace } } });
+    const s3 = cluster.info.s3;
+    if (!s3) throw new Error('no MinIO');
+    await core.createNamespacedSecret({ namespace, body: { metadata: { name: 'perennial-s3' }, stringData: { AWS_ACCESS_KEY_ID: s3.accessKey, AWS_SECRET_ACCESS_KEY: s3.secretKey } } });
+    store = storeFor(cluster.info);
+    await store.ensureBucket(bucket);
+    const { header, rows } = weatherLines();
+    const seattle = rows.filter((r) => r.startsWith('Seattle,'));
+    const half = Math.ceil(seattle.length / 2);
+    await putText(store, bucket, 'data/seattle/part-0.csv', [header, ...seattle.slice(0, half)].join('\n') + '\n');
+    await putText(store, bucket, 'data/seattle/part-1.csv', [header, ...seattle.slice(half)].join('\n') + '\n');
+    await putText(store, bucket, 'data/tiny/part-0.csv', [header, ...seattle.slice(0, 20)].join('\n') + '\n');
+    jobs = new JobController(kc, namespace);
+    manager = await startOperator();
+  });
+
+  after(async () => {
+    await manager?.stop();
+    await cluster?.stop();
+  });
+
+  it('blesses v1 on Seattle weather, rejects a candidate that misses a threshold (champion unchanged), and retention keeps the champion', async () => {
+    await create(weatherPipeline('weather', (tp) => { tp.spec.retention.keepVersions = 1; }));
+    // Run 1: the Initial run of a pipeline without a champion.
+    const job1 = await jobs.waitFor('weather-1');
+    assert.equal(job1.spec.template.spec.containers[0]?.image, 'perennial-trainer:test');
+    assert.ok(job1.metadata.ownerReferences?.some((r) => r.controller === true));
+    const exit1 = await jobs.run('weather-1');
+    assert.equal(exit1.code, exitCodes.success, exit1.stderr.slice(-2000));
+    let tp = await runEnded('weather', 'weather-1');
+    const run1 = tp.status?.runs?.[0];
+    assert.equal(run1?.outcome, 'Blessed', run1?.message);
+    assert.equal(run1?.trigger, 'Initial');
+    assert.equal(tp.status?.championVersion, 'v1');
+    assert.equal(tp.status?.conditions?.find((c) => c.type === 'Ready')?.status, 'True');
+    const accuracy = run1?.metrics?.['accuracy'] ?? 0;
+    console.log(`# v1 holdout accuracy ${accuracy.toFixed(4)}`);
+    assert.ok(accuracy > 0.5, `accuracy ${accuracy}`);
+
+    // Run 2: a threshold no model meets, started by the annotation: Rejected, the champion stays v1, and v1 is
+    // kept although keepVersions is 1 (the champion is never deleted).
+    await patch('weather', { metadata: { annotations: { 'perennial.dev/trigger': 'strict' } }, spec: { evaluation: { thresholds: [{ metric: 'accuracy', min: 0.999 }] } } });
+    assert.equal((await jobs.run('weather-2')).code, exitCodes.success);
+    tp = await runEnded('weather', 'weather-2');
+    const run2 = tp.status?.runs?.[0];
+    assert.equal(run2?.outcome, 'Rejected');
+    assert.equal(run2?.trigger, 'Manual');
+    assert.match(run2?.message ?? '', /threshold:accuracy/);
+    assert.equal(tp.status?.championVersion, 'v1');
+    assert.equal(tp.status?.latestVersion, 'v2');
+    assert.deepEqual(await versionsInStore('weather'), ['v1', 'v2']);
+
+    // Run 3: no threshold, same data and seed: as good as the champion, so blessed; retention then deletes v1
+    // and v2 (beyond keepVersions, no longer the champion, served by nobody).
+    await patch('weather', { metadata: { annotations: { 'perennial.dev/trigger': 'relaxed' } }, spec: { evaluation: { thresholds: null } } });
+    assert.equal((await jobs.run('weather-3')).code, exitCodes.success);
+    tp = await runEnded('weather', 'weather-3');
+    assert.equal(tp.status?.runs?.[0]?.outcome, 'Blessed', tp.status?.runs?.[0]?.message);
+    assert.equal(tp.status?.championVersion, 'v3');
+    await eventually('retention', async () => ((await versionsInStore('weather')).join() === 'v3' ? true : undefined));
+    assert.ok(await store.exists(bucket, artifactKey({ namespace, name: 'weather' }, 'v3', 'manifest')));
+    assert.deepEqual((await jobs.list('perennial.dev/pipeline=weather')).map((j) => j.metadata.name).sort(), ['weather-1', 'weather-2', 'weather-3']);
+    assert.ok((await manager?.metrics.value('perennial_training_runs_total', { outcome: 'Blessed' }) ?? 0) >= 2);
+  });
+
+  it('invalid data ends as InvalidData: the Job fails by its podFailurePolicy and is not retried', async () => {
+    await create(weatherPipeline('tiny', (tp) => { tp.spec.data.sources = [{ prefix: 'data/tiny/', format: 'csv' }]; }));
+    const job = await jobs.waitFor('tiny-1');
+    assert.ok(job.spec.podFailurePolicy?.rules.some((r) => r.action === 'FailJob' && r.onExitCodes?.values.includes(exitCodes.invalidData)));
+    const exit = await jobs.run('tiny-1');
+    assert.equal(exit.code, exitCodes.invalidData, exit.stderr.slice(-2000));
+    const tp = await runEnded('tiny', 'tiny-1');
+    const run = tp.status?.runs?.[0];
+    assert.equal(run?.outcome, 'InvalidData');
+    assert.match(run?.message ?? '', /20 row\(s\), fewer than the required 500/);
+    assert.equal(tp.status?.conditions?.find((c) => c.type === 'Degraded')?.reason, 'InvalidData');
+    await sleep(1500);
+    assert.deepEqual((await jobs.list('perennial.dev/pipeline=tiny')).map((j) => j.metadata.name), ['tiny-1'], 'no retry, no new run');
+  });
+
+  it('an operator stopped mid-run and replaced creates no second Job; the new one completes the run', async () => {
+    await create(weatherPipeline('restart'));
+    const job = await jobs.waitFor('restart-1');
+    const started = await jobs.start('restart-1');
+    await manager?.stop();
+    manager = await startOperator();
+    await sleep(1500); // the new operator has listed and reconciled the running pipeline
+    assert.deepEqual((await jobs.list('perennial.dev/pipeline=restart')).map((j) => j.metadata.name), ['restart-1']);
+    const env = await jobs.podEnv(job);
+    const { startTrainer } = await import('./trainer-harness.js');
+    const exit = await startTrainer(env).done;
+    await jobs.finish(job, started, exit);
+    const tp = await runEnded('restart', 'restart-1');
+    assert.equal(tp.status?.runs?.[0]?.outcome, 'Blessed', tp.status?.runs?.[0]?.message);
+    assert.equal(tp.status?.runCount, 1);
+    assert.deepEqual((await jobs.list('perennial.dev/pipeline=restart')).map((j) => j.metadata.name), ['restart-1']);
+  });
+
+  it('a bad spec gets Accepted=False naming the field, no Job, and no hot loop', async () => {
+    await create(weatherPipeline('feb30', (tp) => { tp.spec.triggers.schedule = { cron: '0 0 30 2 *', startingDeadline: '1h' }; }));
+    const tp = await eventually('the pipeline rejected', async () => {
+      const got = await get('feb30');
+      return got.status?.observedGeneration === got.metadata.generation ? got : undefined;
+    });
+    const accepted = tp.status?.conditions?.find((c) => c.type === 'Accepted');
+    assert.equal(accepted?.status, 'False');
+    assert.match(accepted?.message ?? '', /spec\.triggers\.schedule\.cron/);
+    await sleep(1000);
+    const reconciles = (): Promise<number> => manager?.metrics.value('perennial_reconcile_total', { controller: controllerNames.trainingPipeline }) ?? Promise.resolve(0);
+    const settled = await reconciles();
+    await sleep(3000);
+    assert.equal(await reconciles(), settled, 'an invalid spec waits for the next edit');
+    assert.deepEqual(await jobs.list('perennial.dev/pipeline=feb30'), []);
+  });
+});
