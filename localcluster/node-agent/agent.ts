@@ -1,6 +1,6 @@
 // The local node: a small kubelet (and scheduler) for the local cluster. It registers a Node with CPU, memory and
 // nvidia.com/gpu capacity and keeps its Lease fresh, binds pending pods that fit, runs each container of the images
-// Perennial ships as a local process (the bundles), each pod on its own loopback address (127.10.x.y) as its pod IP,
+// Perennial ships as a local process (the bundles), each pod on its own address (pod-network.ts),
 // with the pod's environment (Secrets, ConfigMaps and the downward API resolved), runs readiness and liveness
 // probes, reports pod status with exit codes and termination messages, and stops the processes of deleted pods.
 // kube-controller-manager then drives Jobs, ReplicaSets and EndpointSlices as in a real cluster.
@@ -26,6 +26,7 @@ import { kubeconfigYaml } from '../cluster.js';
 import { ManagedProcess } from '../process.js';
 import { EnvError, resolveEnv, type ContainerEnvSpec, type PodFields } from './env.js';
 import { programFor, UnknownImageError } from './images.js';
+import { createPodNetwork, type PodNetwork } from './pod-network.js';
 import { podStatus, type ContainerRun, type PodRun, type RestartPolicy } from './pod-status.js';
 
 export interface NodeAgentOptions {
@@ -38,8 +39,10 @@ export interface NodeAgentOptions {
   readonly nodeName?: string;
   readonly capacity?: { readonly cpu: string; readonly memory: string; readonly pods: number; readonly gpus: number };
   readonly labels?: Readonly<Record<string, string>>;
-  /** Second octet of the pod addresses: 127.<n>.x.y. */
-  readonly ipOctet?: number;
+  /** Ports on 127.0.0.1 that pods must reach (API server, MinIO); see pod-network.ts. */
+  readonly forwardPorts?: readonly number[];
+  /** Pods on loopback addresses instead of a network namespace (no root needed; no EndpointSlices). */
+  readonly loopbackOnly?: boolean;
   readonly logger?: Logger;
 }
 
@@ -131,7 +134,7 @@ export class NodeAgent {
   private readonly states = new Map<string, PodState>();
   private readonly queue = new Set<string>();
   private readonly busy = new Set<string>();
-  private readonly usedIps = new Set<string>();
+  private network: PodNetwork | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
   private stopped = false;
   private draining: Promise<void> = Promise.resolve();
@@ -150,6 +153,9 @@ export class NodeAgent {
 
   static async start(options: NodeAgentOptions): Promise<NodeAgent> {
     const agent = new NodeAgent(options);
+    agent.network = await createPodNetwork({
+      forwardPorts: options.forwardPorts ?? [], logDir: options.logDir, ...(options.loopbackOnly ? { loopbackOnly: true } : {}),
+    });
     await agent.register();
     agent.heartbeat = setInterval(() => void agent.beat(), 10_000);
     agent.heartbeat.unref();
@@ -164,6 +170,17 @@ export class NodeAgent {
     if (this.heartbeat) clearInterval(this.heartbeat);
     await this.informer.stop();
     await Promise.all([...this.states.values()].map((s) => this.forget(s)));
+    await this.network?.close();
+  }
+
+  /** netns: pods have real addresses (EndpointSlices work); loopback: 127.10.x.y. */
+  get networkMode(): 'netns' | 'loopback' {
+    return this.net.mode;
+  }
+
+  private get net(): PodNetwork {
+    if (!this.network) throw new Error('the node agent is not started');
+    return this.network;
   }
 
   /** The pod IP given to a pod this agent runs, if any. */
@@ -211,7 +228,7 @@ export class NodeAgent {
               condition('DiskPressure', 'False', 'KubeletHasNoDiskPressure', 'no disk pressure'),
               condition('PIDPressure', 'False', 'KubeletHasSufficientPID', 'no PID pressure'),
             ],
-            addresses: [{ type: 'InternalIP', address: '127.0.0.1' }, { type: 'Hostname', address: this.nodeName }],
+            addresses: [{ type: 'InternalIP', address: this.net.hostIP }, { type: 'Hostname', address: this.nodeName }],
             nodeInfo: {
               kubeletVersion: 'v1.34.4', kubeProxyVersion: 'v1.34.4', operatingSystem: 'linux', architecture: 'amd64',
               containerRuntimeVersion: 'perennial-local://1', osImage: 'perennial local node', kernelVersion: '',
@@ -331,19 +348,8 @@ export class NodeAgent {
 
   // ---- running pods
 
-  private allocateIp(): string {
-    const octet = this.options.ipOctet ?? 10;
-    for (let i = 2; i < 65_000; i++) {
-      const ip = `127.${octet}.${Math.floor(i / 256)}.${i % 256}`;
-      if (i % 256 === 0 || i % 256 === 255 || this.usedIps.has(ip)) continue;
-      this.usedIps.add(ip);
-      return ip;
-    }
-    throw new Error('out of pod addresses');
-  }
-
   private async startPod(key: string, pod: Pod): Promise<void> {
-    const ip = this.allocateIp();
+    const ip = await this.net.allocate();
     // Volumes, TMPDIR and the pod's kubeconfig live in a private temp folder (removed with the pod); logs stay.
     const dir = mkdtempSync(join(tmpdir(), 'perennial-pod-'));
     mkdirSync(join(dir, 'tmp'), { recursive: true });
@@ -382,10 +388,11 @@ export class NodeAgent {
     }
     const termFile = join(state.dir, `${c.spec.name}.termination-log`);
     writeFileSync(termFile, '');
+    const wrapped = this.net.wrap(program.command, program.args);
     const proc = new ManagedProcess({
       name: `${state.key}/${c.spec.name}`,
-      command: program.command,
-      args: program.args,
+      command: wrapped.command,
+      args: wrapped.args,
       env: { ...env, PERENNIAL_TERMINATION_MESSAGE_PATH: env['PERENNIAL_TERMINATION_MESSAGE_PATH'] ?? termFile },
       logFile: `${state.logPrefix}.${c.spec.name}.log`,
     });
@@ -514,7 +521,7 @@ export class NodeAgent {
   private async forget(state: PodState): Promise<void> {
     await this.stopContainers(state, 2000);
     this.states.delete(state.key);
-    this.usedIps.delete(state.ip);
+    await this.net.release(state.ip);
     rmSync(state.dir, { recursive: true, force: true });
     state.unregisterCleanup?.();
   }
@@ -590,7 +597,7 @@ export class NodeAgent {
   private containerEnv(state: PodState, pod: Pod, spec: ContainerSpec, sources: { secrets: Map<string, Record<string, string>>; configMaps: Map<string, Record<string, string>> }, mounts: Array<[string, string]>): Record<string, string> {
     const fields: PodFields = {
       name: pod.metadata.name ?? '', namespace: pod.metadata.namespace ?? '', uid: pod.metadata.uid ?? '',
-      nodeName: this.nodeName, podIP: state.ip, hostIP: '127.0.0.1',
+      nodeName: this.nodeName, podIP: state.ip, hostIP: this.net.hostIP,
       serviceAccountName: pod.spec.serviceAccountName ?? 'default',
       labels: { ...pod.metadata.labels }, annotations: { ...pod.metadata.annotations },
     };
@@ -614,7 +621,7 @@ export class NodeAgent {
   private async writeStatus(key: string, pod: Pod): Promise<void> {
     const state = this.states.get(key);
     if (!state) return;
-    const run: PodRun = { podIP: state.ip, hostIP: '127.0.0.1', startTime: state.startTime, restartPolicy: state.restartPolicy, containers: state.containers.map((c) => c.run) };
+    const run: PodRun = { podIP: state.ip, hostIP: this.net.hostIP, startTime: state.startTime, restartPolicy: state.restartPolicy, containers: state.containers.map((c) => c.run) };
     const status = podStatus(run, pod.status?.conditions ?? [], Date.now());
     const text = JSON.stringify(status);
     if (text === state.lastWritten) return;

@@ -4,7 +4,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { AppsV1Api, BatchV1Api, CoreV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import { AppsV1Api, BatchV1Api, CoreV1Api, DiscoveryV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { LocalCluster, repoRoot } from '../../localcluster/cluster.js';
 import { NodeAgent } from '../../localcluster/node-agent/agent.js';
 import { kubeConfigFor } from '../../localcluster/test-cluster.js';
@@ -47,6 +47,7 @@ describe('local node agent', () => {
     agent = await NodeAgent.start({
       kubeConfig: kc, server: cluster.info.server, caData: cluster.info.caData, repoRoot, logDir: cluster.logDir,
       capacity: { cpu: '2', memory: '24Gi', pods: 50, gpus: 1 },
+      forwardPorts: [Number(new URL(cluster.info.server).port), cluster.info.s3?.port ?? 0],
     });
     await core.createNamespace({ body: { metadata: { name: namespace } } });
     await eventually('the default ServiceAccount', () => core.readNamespacedServiceAccount({ name: 'default', namespace }));
@@ -105,8 +106,9 @@ describe('local node agent', () => {
     });
     const ips = pods.map((p: V1Pod) => p.status?.podIP ?? '');
     assert.equal(new Set(ips).size, 2, 'each pod has its own address');
-    for (const ip of ips) assert.match(ip, /^127\.10\.\d+\.\d+$/);
+    for (const ip of ips) assert.match(ip, agent.networkMode === 'netns' ? /^10\.2\d\d\.\d+\.\d+$/ : /^127\.10\.\d+\.\d+$/);
 
+    if (process.getuid?.() === 0) assert.equal(agent.networkMode, 'netns', 'as root, pods get real addresses');
     const pod = pods[0] as V1Pod;
     const env = JSON.parse((await get(`http://${pod.status?.podIP ?? ''}:8080/env`))?.body ?? '{}') as Record<string, string>;
     assert.equal(env['TOKEN'], 's3cret');
@@ -115,6 +117,19 @@ describe('local node agent', () => {
     assert.ok(env['KUBECONFIG'], 'a service-account kubeconfig for the pod');
     const greeting = await get(`http://${pod.status?.podIP ?? ''}:8080/file?path=${encodeURIComponent(env['GREETING_FILE'] ?? '')}`);
     assert.equal(greeting?.body, 'hello from a configmap');
+
+    if (agent.networkMode === 'netns') {
+      const slice = await eventually('an EndpointSlice with both ready addresses', async () => {
+        const list = await kc.makeApiClient(DiscoveryV1Api).listNamespacedEndpointSlice({ namespace, labelSelector: 'kubernetes.io/service-name=echo' });
+        const ready = list.items.flatMap((sl) => (sl.endpoints ?? []).filter((e) => e.conditions?.ready).flatMap((e) => e.addresses));
+        return ready.length === 2 ? ready : undefined;
+      });
+      assert.deepEqual([...slice].sort(), [...ips].sort());
+      // Pods reach the cluster's servers at the host's own addresses, as processes on the host do.
+      const target = encodeURIComponent(`${cluster.info.s3?.url ?? ''}/minio/health/live`);
+      const fromPod = await get(`http://${pod.status?.podIP ?? ''}:8080/fetch?url=${target}`);
+      assert.deepEqual(fromPod, { status: 200, body: '200' });
+    }
 
     // Deleting a pod stops its process; the ReplicaSet replaces it.
     await core.deleteNamespacedPod({ namespace, name: pod.metadata?.name ?? '' });

@@ -2,6 +2,7 @@
 //   GET /healthz  200 (503 while /tmp/not-ready exists in its TMPDIR, to test readiness)
 //   GET /env      the environment as JSON (to test env resolution)
 //   GET /file?path=...  a file's text (to test volume mounts)
+//   GET /fetch?url=...  the status code of a GET from inside the pod (to test the pod network)
 // Exits 0 on SIGTERM after closing the server.
 import { createServer } from 'node:http';
 import { existsSync, readFileSync } from 'node:fs';
@@ -22,6 +23,9 @@ const server = createServer((req, res) => {
     } catch (e) {
       res.writeHead(404).end(String(e));
     }
+  } else if (url.pathname === '/fetch') {
+    fetch(url.searchParams.get('url') ?? '', { signal: AbortSignal.timeout(3000) })
+      .then((r) => res.writeHead(200).end(String(r.status)), (e) => res.writeHead(502).end(String(e)));
   } else {
     res.writeHead(200).end(`hello from ${process.env.HOSTNAME ?? '?'} at ${host}`);
   }
