@@ -51,10 +51,10 @@ const blueGreen = s.object('Blue-green: the candidate runs at full size behind a
   previewReplicas: s.integer('Pods of the preview; default server.replicas.', { minimum: 1, maximum: 1000 }),
 });
 
-const shadow = s.object('Shadow first: before any real traffic, the candidate gets a mirrored share; its answers are compared, never returned.', {
+const shadow = s.object('Shadow first (needs trafficRouting GatewayAPI, which mirrors requests): before any real traffic, the candidate gets a mirrored share; its answers are judged, never returned.', {
   percent: s.integer('Percent of requests mirrored to the candidate.', { minimum: 1, maximum: 100 }).default(100),
   duration: duration('How long the shadow phase lasts at least.').default('5m'),
-  minAgreement: s.number('Smallest share (0-1) of mirrored requests on which candidate and stable agree.', { minimum: 0, maximum: 1 }).default(0.9),
+  minAgreement: s.number('Smallest agreement (0-1) of candidate and stable on the mirrored traffic: 1 minus the total variation distance between their predicted-class shares (per-request agreement is at most this, so a low value is a certain failure).', { minimum: 0, maximum: 1 }).default(0.9),
 });
 
 const gatewayAPI = s.object('Traffic split by a Gateway API HTTPRoute that the operator owns.', {
@@ -68,7 +68,7 @@ const gatewayAPI = s.object('Traffic split by a Gateway API HTTPRoute that the o
 }, ['parentRefs']);
 
 const trafficRouting = s.object('How traffic is split between stable and candidate.', {
-  type: s.enum('Replicas: by ready replicas behind one Service (no mesh needed, granularity 1/replicas); GatewayAPI: exact weights on an HTTPRoute.', ['Replicas', 'GatewayAPI'] as const).default('Replicas'),
+  type: s.enum('Replicas: by ready replicas behind one Service (no mesh needed; the candidate gets ceil(replicas x weight / 100) pods, at least one, and the stable version keeps at least one below 100%); GatewayAPI: exact weights on an HTTPRoute.', ['Replicas', 'GatewayAPI'] as const).default('Replicas'),
   gatewayAPI,
 }).rule('(self.type == \'GatewayAPI\') == has(self.gatewayAPI)', 'set trafficRouting.gatewayAPI exactly when type is GatewayAPI');
 

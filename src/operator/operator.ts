@@ -6,7 +6,7 @@ import type { ModelDeployment } from '../api/model-deployment.js';
 import type { TrainingPipeline } from '../api/training-pipeline.js';
 import { MinioStore } from '../storage/minio-store.js';
 import type { OperatorConfig } from './config.js';
-import { ModelDeploymentReconciler } from './controllers/model-deployment/reconciler.js';
+import { modelDeploymentController } from './controllers/model-deployment/wiring.js';
 import { TrainingPipelineReconciler } from './controllers/training-pipeline/reconciler.js';
 import { jobs, modelDeployments, trainingPipelines } from './resources.js';
 import { createLogger, type LogLevel } from './runtime/log.js';
@@ -66,18 +66,8 @@ export function buildManager(config: OperatorConfig, kubeConfig: KubeConfig): Ma
       jobTtlSeconds: config.jobTtlSeconds,
     }),
   });
-  manager.addController({
-    name: controllerNames.modelDeployment,
-    primary: modelDeployments,
-    workers: config.workers,
-    reconciler: new ModelDeploymentReconciler({
-      deployments: manager.informer(modelDeployments),
-      statusWriter: manager.statusWriter(controllerNames.modelDeployment),
-      events: manager.events,
-      clock: manager.clock,
-      logger: logger.child({ controller: controllerNames.modelDeployment }),
-    }),
-  });
+  manager.addController(modelDeploymentController(manager, config, controllerNames.modelDeployment,
+    logger.child({ controller: controllerNames.modelDeployment })));
   return manager;
 }
 

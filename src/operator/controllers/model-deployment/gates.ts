@@ -11,7 +11,8 @@
 import type { ModelDeploymentSpec, Verdict } from '../../../api/model-deployment.js';
 import type { Measurement } from './metrics/provider.js';
 
-type Gates = ModelDeploymentSpec['rollout']['analysis']['gates'];
+/** Every gate optional here: maxErrorRate has a default in the CRD, but the checks work with any subset. */
+type Gates = Partial<ModelDeploymentSpec['rollout']['analysis']['gates']>;
 
 export interface GateInput {
   readonly gates: Gates;
@@ -89,10 +90,27 @@ function driftGate(maxPsi: number, m: Measurement, minSamples: number): GateResu
     : { gate: 'drift', verdict: 'Passed', message: `largest PSI ${fix(psi)} (${feature}) within ${maxPsi}` };
 }
 
-function agreementGate(min: number, stable: Measurement | undefined, minSamples: number): GateResult {
-  const compared = stable?.shadowCompared ?? 0;
-  if (compared < minSamples) return { gate: 'agreement', verdict: 'Inconclusive', message: `${compared} of ${minSamples} mirrored requests compared` };
-  const agreement = (stable?.shadowAgreed ?? 0) / compared;
+/**
+ * Shadow agreement: 1 − total variation distance between the predicted-class shares of candidate and stable on
+ * the same (mirrored) requests. Per-request agreement can be at most this, so a low value is a certain failure.
+ */
+export function classAgreement(a: Readonly<Record<string, number>>, b: Readonly<Record<string, number>>): number | undefined {
+  const na = Object.values(a).reduce((x, y) => x + y, 0);
+  const nb = Object.values(b).reduce((x, y) => x + y, 0);
+  if (na === 0 || nb === 0) return undefined;
+  const classes = new Set([...Object.keys(a), ...Object.keys(b)]);
+  let overlap = 0;
+  for (const c of classes) overlap += Math.min((a[c] ?? 0) / na, (b[c] ?? 0) / nb);
+  return overlap;
+}
+
+function agreementGate(min: number, m: Measurement, stable: Measurement | undefined, minSamples: number): GateResult {
+  const n = Object.values(m.predictedClasses).reduce((x, y) => x + y, 0);
+  const ns = Object.values(stable?.predictedClasses ?? {}).reduce((x, y) => x + y, 0);
+  if (n < minSamples || ns < minSamples) {
+    return { gate: 'agreement', verdict: 'Inconclusive', message: `${Math.min(n, ns)} of ${minSamples} predictions on each version needed` };
+  }
+  const agreement = classAgreement(m.predictedClasses, stable?.predictedClasses ?? {}) ?? 0;
   return agreement < min
     ? { gate: 'agreement', verdict: 'Failed', message: `shadow agreement ${pct(agreement)} below ${pct(min)}` }
     : { gate: 'agreement', verdict: 'Passed', message: `shadow agreement ${pct(agreement)} at least ${pct(min)}` };
@@ -111,7 +129,8 @@ export function measurementsOf(m: Measurement | undefined, stable: Measurement |
   }
   if (stable) {
     if (stable.labelled > 0) out['stableAccuracy'] = stable.correct / stable.labelled;
-    if (stable.shadowCompared > 0) out['shadowAgreement'] = stable.shadowAgreed / stable.shadowCompared;
+    const agreement = m ? classAgreement(m.predictedClasses, stable.predictedClasses) : undefined;
+    if (agreement !== undefined) out['agreement'] = agreement;
   }
   return out;
 }
@@ -128,7 +147,7 @@ export function judge(input: GateInput): AnalysisVerdict {
   if (gates.minAccuracy !== undefined) results.push(accuracyGate(gates.minAccuracy, m, minSamples));
   if (gates.maxAccuracyDrop !== undefined) results.push(accuracyDropGate(gates.maxAccuracyDrop, m, input.stable, minSamples));
   if (gates.maxDriftPsi !== undefined) results.push(driftGate(gates.maxDriftPsi, m, minSamples));
-  if (input.shadow) results.push(agreementGate(input.shadow.minAgreement, input.stable, minSamples));
+  if (input.shadow) results.push(agreementGate(input.shadow.minAgreement, m, input.stable, minSamples));
   // Whatever the gates, a verdict needs the minimum traffic.
   if (results.length === 0 && m.requests < minSamples) {
     results.push({ gate: 'samples', verdict: 'Inconclusive', message: `${m.requests} of ${minSamples} requests needed` });

@@ -20,7 +20,7 @@ export const maxDeploymentNameLength = 49;
 /** The parts of the spec that shape the server pods (not the rollout settings: editing those restarts nothing). */
 export function serverTemplate(spec: ModelDeploymentSpec): unknown {
   const { replicas: _replicas, ...template } = spec.server;
-  return { template, shadow: spec.rollout.shadow === undefined ? undefined : { percent: spec.rollout.shadow.percent } };
+  return template;
 }
 
 export function revisionHash(version: string, modelRef: string, template: unknown): string {

@@ -1,29 +1,492 @@
-// The pure plan of one ModelDeployment reconcile: from the observed deployment, the next status and the events to
-// emit after it is written. (This issue's scope: acceptance of the spec. Serving and rollouts extend this plan.)
-import { ConditionType, Reason } from '../../../api/conditions.js';
-import type { ModelDeployment, ModelDeploymentStatus } from '../../../api/model-deployment.js';
-import { type Condition, setCondition } from '../../runtime/conditions.js';
+// The pure plan of one ModelDeployment reconcile: from what was observed (observed.ts), the server Deployments and
+// Services to have, the route to write, the next status, the events to emit after it is written, and when to look
+// again. No I/O here; the reconciler applies it.
+//
+// The revisions a deployment keeps: the stable one; a candidate while a rollout runs; the previous stable one for
+// rollbackWindow after a promotion (dropped when a new rollout starts). Any other Deployment it owns is deleted.
+// The rollout itself is canary-steps.ts (state diagram there); the traffic split is the router's.
+import { ConditionType, Reason, Annotation } from '../../../api/conditions.js';
+import type { AnalysisRecord, DeploymentPhase, LiveMetrics, ModelDeployment, ModelDeploymentStatus } from '../../../api/model-deployment.js';
+import { type Condition, type ConditionInput, formatTime, setCondition } from '../../runtime/conditions.js';
+import type { KubeObject, OwnerReference } from '../../runtime/resource.js';
+import { modelDeployments } from '../../resources.js';
+import { controllerRef } from '../../runtime/resource.js';
 import { acceptedCondition } from '../acceptance.js';
 import type { PlannedEvent } from '../training-pipeline/plan.js';
+import { parseDuration } from '../training-pipeline/duration.js';
+import { analysisDue, decideStep, rolloutSteps, weightAt, windowOf, type Command, type RolloutStep } from './canary-steps.js';
+import { judge, type AnalysisVerdict } from './gates.js';
+import type { Measurement } from './metrics/provider.js';
+import { parseVersionUri } from './desired-model.js';
+import { hashOfRevision, revisionHash, revisionName, serverTemplate, serviceNames } from './names.js';
+import type { Observed, MeasureResult } from './observed.js';
+import { routeHash } from './routers/gateway-api.js';
+import type { RoutePlan, TrafficPhase, TrafficRouter } from './routers/router.js';
+import { buildServerDeployment, buildService, modelRefText, type ModelRef, type ServerDeployment, type ServiceObject } from './server-deployment.js';
 import { checkModelDeploymentSpec } from './spec-checks.js';
 
 export interface ModelDeploymentPlan {
   readonly status: ModelDeploymentStatus;
   readonly events: readonly PlannedEvent[];
+  /** Deployments to have: created when missing, else only spec.replicas is patched (a revision's pods never change). */
+  readonly deployments: readonly ServerDeployment[];
+  /** Existing Deployments whose replicas change (the previous revision, kept for rollbackWindow). */
+  readonly scale: ReadonlyArray<{ readonly name: string; readonly replicas: number }>;
+  readonly deleteDeployments: ReadonlyArray<{ readonly name: string; readonly uid: string }>;
+  /** Services to have: created when missing, else their selector is patched when it differs. */
+  readonly services: readonly ServiceObject[];
+  /** The HTTPRoute to write (only when its hash differs from status.routeHash). */
+  readonly route: KubeObject | undefined;
+  readonly requeueAfterMs: number | undefined;
 }
 
-export function planModelDeployment(md: ModelDeployment, nowMs: number): ModelDeploymentPlan {
+export const maxAnalysisRecords = 20;
+
+/** What to measure before planning: the candidate and stable over the current window, stable for liveMetrics. */
+export interface MeasurementRequest {
+  readonly candidate: { readonly hash: string; readonly version: string; readonly windowStartMs: number } | undefined;
+  readonly stableWindow: { readonly hash: string; readonly version: string; readonly windowStartMs: number } | undefined;
+  readonly stableLive: { readonly hash: string; readonly version: string; readonly windowStartMs: number } | undefined;
+}
+
+function timeMs(t: string | undefined): number | undefined {
+  if (t === undefined) return undefined;
+  const ms = Date.parse(t);
+  return Number.isFinite(ms) ? ms : undefined;
+}
+
+/** Pure: which measurements this reconcile needs, from the status as it stands. */
+export function measurementsWanted(md: ModelDeployment, nowMs: number): MeasurementRequest {
+  const st = md.status ?? {};
+  const name = md.metadata.name ?? '';
+  const intervalMs = safeDuration(md.spec.rollout.analysis.interval, 30_000);
+  const stable = st.stableRevision !== undefined && st.stableVersion !== undefined
+    ? { hash: hashOfRevision(name, st.stableRevision), version: st.stableVersion } : undefined;
+  let candidate: MeasurementRequest['candidate'];
+  let stableWindow: MeasurementRequest['stableWindow'];
+  if (st.canaryRevision !== undefined && st.canaryVersion !== undefined && st.currentStep !== undefined) {
+    const steps = safeSteps(md);
+    const start = timeMs(st.stepStartTime) ?? nowMs;
+    if (windowOf(steps[st.currentStep]) !== undefined) {
+      candidate = { hash: hashOfRevision(name, st.canaryRevision), version: st.canaryVersion, windowStartMs: start };
+      if (stable) stableWindow = { ...stable, windowStartMs: start };
+    }
+  }
+  const lastLive = timeMs(st.liveMetrics?.time);
+  const stableLive = stable && (lastLive === undefined || nowMs - lastLive >= intervalMs) ? { ...stable, windowStartMs: nowMs - intervalMs } : undefined;
+  return { candidate, stableWindow, stableLive };
+}
+
+function safeDuration(text: string | undefined, fallback: number): number {
+  try {
+    return text === undefined ? fallback : parseDuration(text);
+  } catch {
+    return fallback;
+  }
+}
+
+function safeSteps(md: ModelDeployment): RolloutStep[] {
+  try {
+    return rolloutSteps(md.spec.rollout);
+  } catch {
+    return [];
+  }
+}
+
+interface Revision {
+  readonly name: string;
+  readonly hash: string;
+  readonly version: string;
+  readonly uri: string;
+  readonly model: ModelRef;
+}
+
+type Writable<T> = { -readonly [K in keyof T]: T[K] };
+
+/** Promote, retry: a new value of the annotation or of the spec field acts once. */
+function commands(md: ModelDeployment): { promote: Command; retry: boolean; abort: boolean; consumed: Partial<ModelDeploymentStatus> } {
+  const st = md.status ?? {};
+  const ann = md.metadata.annotations ?? {};
+  const annPromote = ann[Annotation.promote];
+  const specPromote = md.spec.rollout.promote;
+  const annRetry = ann[Annotation.retry];
+  const specRetry = md.spec.rollout.retry;
+  const annAbort = ann[Annotation.abort];
+  const kind = (v: string): Command => (v.startsWith('full') ? 'promoteFull' : 'promoteStep');
+  let promote: Command = 'none';
+  if (annPromote !== undefined && annPromote !== st.lastPromote) promote = kind(annPromote);
+  if (specPromote !== undefined && specPromote !== st.lastSpecPromote && promote !== 'promoteFull') promote = kind(specPromote);
+  return {
+    promote,
+    retry: (annRetry !== undefined && annRetry !== st.lastRetry) || (specRetry !== undefined && specRetry !== st.lastSpecRetry),
+    abort: md.spec.rollout.abort || (annAbort !== undefined && annAbort !== st.lastAbort),
+    consumed: {
+      ...(annPromote === undefined ? {} : { lastPromote: annPromote }),
+      ...(specPromote === undefined ? {} : { lastSpecPromote: specPromote }),
+      ...(annRetry === undefined ? {} : { lastRetry: annRetry }),
+      ...(specRetry === undefined ? {} : { lastSpecRetry: specRetry }),
+      ...(annAbort === undefined ? {} : { lastAbort: annAbort }),
+    },
+  };
+}
+
+function revisionFromStatus(name: string, revision: string | undefined, version: string | undefined, uri: string | undefined, defaultBucket: string): Revision | undefined {
+  if (revision === undefined || version === undefined || uri === undefined) return undefined;
+  const ref = parseVersionUri(uri);
+  if (!ref) return undefined;
+  return { name: revision, hash: hashOfRevision(name, revision), version, uri, model: { ...ref, bucket: ref.bucket === defaultBucket ? undefined : ref.bucket } };
+}
+
+function measured(r: MeasureResult | undefined): { m: Measurement | undefined; reason: string | undefined } {
+  if (!r) return { m: undefined, reason: 'not measured' };
+  return r.ok ? { m: r.m, reason: undefined } : { m: undefined, reason: r.reason };
+}
+
+export function planModelDeployment(o: Observed, router: TrafficRouter): ModelDeploymentPlan {
+  const { md, nowMs } = o;
+  const name = md.metadata.name ?? '';
+  const namespace = md.metadata.namespace ?? '';
   const generation = md.metadata.generation ?? 0;
-  const previous = md.status ?? {};
-  const problems = checkModelDeploymentSpec(md.spec);
+  const prev = md.status ?? {};
+  const spec = md.spec;
+  const events: PlannedEvent[] = [];
+  const problems = checkModelDeploymentSpec(spec);
   const accepted = acceptedCondition(problems, generation);
-  const conditions: Condition[] = setCondition(previous.conditions as Condition[] | undefined, accepted, nowMs);
-  const phase = problems.length > 0 ? 'Degraded' : previous.phase ?? 'Pending';
-  const status: ModelDeploymentStatus = { ...previous, observedGeneration: generation, phase, conditions, message: accepted.message };
-  const wasRejected = previous.conditions?.find((c) => c.type === ConditionType.Accepted)?.status === 'False'
-    && previous.observedGeneration === generation;
-  const events: PlannedEvent[] = problems.length > 0 && !wasRejected
-    ? [{ type: 'Warning', reason: Reason.InvalidSpec, note: accepted.message }]
+  let conditions: Condition[] = setCondition(prev.conditions as Condition[] | undefined, accepted, nowMs);
+  const cond = (input: Omit<ConditionInput, 'observedGeneration'>): void => {
+    conditions = setCondition(conditions, { ...input, observedGeneration: generation }, nowMs);
+  };
+  const keepAll = (status: ModelDeploymentStatus, requeueAfterMs?: number): ModelDeploymentPlan => ({
+    status, events, deployments: [], scale: [], deleteDeployments: [], services: [], route: undefined, requeueAfterMs,
+  });
+
+  if (problems.length > 0) {
+    const wasRejected = prev.conditions?.find((c) => c.type === ConditionType.Accepted)?.status === 'False' && prev.observedGeneration === generation;
+    if (!wasRejected) events.push({ type: 'Warning', reason: Reason.InvalidSpec, note: accepted.message });
+    return keepAll({ ...prev, observedGeneration: generation, phase: 'Degraded', conditions, message: accepted.message });
+  }
+  const store = o.store;
+  if (!store) {
+    const message = 'The operator runs without an object store: server pods could not load a model.';
+    cond({ type: ConditionType.Available, status: 'False', reason: Reason.WaitingForModel, message });
+    return keepAll({ ...prev, observedGeneration: generation, phase: prev.stableRevision ? prev.phase ?? 'Pending' : 'Pending', conditions, message });
+  }
+
+  const owner: OwnerReference = controllerRef(md, modelDeployments);
+  const total = spec.server.replicas;
+  const intervalMs = parseDuration(spec.rollout.analysis.interval);
+  const rollbackWindowMs = parseDuration(spec.rollout.rollbackWindow);
+  const steps = rolloutSteps(spec.rollout);
+  const cmd = commands(md);
+  const status: Writable<ModelDeploymentStatus> = { ...prev, ...cmd.consumed, observedGeneration: generation };
+  const template = serverTemplate(spec);
+  const revisionOf = (model: ModelRef, uri: string): Revision => {
+    const hash = revisionHash(model.version, modelRefText(model) + (model.bucket ?? ''), template);
+    return { name: revisionName(name, hash), hash, version: model.version, uri, model };
+  };
+  const ready = (r: Revision | undefined): number => (r ? o.revisions.get(r.name)?.readyReplicas ?? 0 : 0);
+  const replicasOf = (r: Revision | undefined): number => (r ? o.revisions.get(r.name)?.replicas ?? 0 : 0);
+  const requeues: number[] = [];
+
+  let stable = revisionFromStatus(name, prev.stableRevision, prev.stableVersion, prev.stableURI, store.bucket);
+  let canary = revisionFromStatus(name, prev.canaryRevision, prev.canaryVersion, prev.canaryURI, store.bucket);
+  // The previous revision's Deployment exists already (it is never re-created): its name and version are enough.
+  let previous: Pick<Revision, 'name' | 'version'> | undefined = prev.previousRevision !== undefined && prev.previousVersion !== undefined
+    ? { name: prev.previousRevision, version: prev.previousVersion }
+    : undefined;
+  const desired = o.desired.kind === 'ready' ? revisionOf(o.desired.model, o.desired.uri) : undefined;
+  let message = '';
+  let pausedReason: string | undefined;
+  let phase: DeploymentPhase = 'Healthy';
+  const promotedMs = timeMs(prev.promotedTime);
+
+  const clearCanary = (): void => {
+    canary = undefined;
+    delete status.canaryRevision;
+    delete status.canaryVersion;
+    delete status.canaryURI;
+    delete status.currentStep;
+    delete status.stepStartTime;
+    delete status.inconclusiveCount;
+    status.canaryWeight = 0;
+    status.stableWeight = 100;
+  };
+  const record = (v: AnalysisVerdict, step: number, version: string): void => {
+    const rec: AnalysisRecord = { time: formatTime(nowMs), version, step, verdict: v.verdict, measurements: { ...v.measurements }, message: v.message.slice(0, 2048) };
+    status.analysis = [rec, ...(prev.analysis ?? [])].slice(0, maxAnalysisRecords);
+  };
+  const abort = (why: string): void => {
+    if (!canary) return;
+    status.abortedVersion = canary.version;
+    status.abortedRevision = canary.name;
+    events.push({ type: 'Warning', reason: Reason.RolloutAborted, note: `Rollout of ${canary.version} aborted: ${why}. All traffic is back on ${stable?.version ?? 'the stable version'}.` });
+    message = `Rollout of ${canary.version} aborted: ${why}.`;
+    clearCanary();
+  };
+
+  // 1. No stable version yet: the first one is served directly (there is nothing to compare a canary against).
+  if (!stable) {
+    if (!desired) {
+      const msg = o.desired.kind === 'waiting' ? o.desired.message : 'waiting for a model';
+      cond({ type: ConditionType.Available, status: 'False', reason: Reason.WaitingForModel, message: msg });
+      cond({ type: ConditionType.Progressing, status: 'False', reason: Reason.WaitingForModel, message: msg });
+      return keepAll({ ...status, phase: 'Pending', conditions, message: msg }, intervalMs);
+    }
+    stable = desired;
+    status.stableRevision = desired.name;
+    status.stableVersion = desired.version;
+    status.stableURI = desired.uri;
+    status.promotedTime = formatTime(nowMs);
+    events.push({ type: 'Normal', reason: Reason.RolloutProgressing, note: `Serving ${desired.version} (${desired.name}).` });
+  }
+
+  // 2. Decide what the candidate is.
+  if (desired && desired.name === stable.name) {
+    if (canary) {
+      events.push({ type: 'Normal', reason: Reason.RolloutAborted, note: `Rollout of ${canary.version} dropped: ${stable.version} is wanted again.` });
+      clearCanary();
+    }
+  } else if (desired && previous && desired.name === previous.name && promotedMs !== undefined && nowMs < promotedMs + rollbackWindowMs) {
+    // Back to the previous version within the rollback window: it is still running, switch at once.
+    events.push({ type: 'Normal', reason: Reason.RolledBack, note: `Rolled back from ${stable.version} to ${previous.version}.` });
+    const from = stable;
+    stable = desired;
+    previous = from;
+    status.stableRevision = stable.name;
+    status.stableVersion = stable.version;
+    status.stableURI = desired.uri;
+    status.previousRevision = from.name;
+    status.previousVersion = from.version;
+    status.promotedTime = formatTime(nowMs);
+    clearCanary();
+  } else if (desired && desired.name === prev.abortedRevision && !cmd.retry) {
+    if (canary) clearCanary();
+    message = `${desired.version} was aborted and is not retried until a newer version or a retry.`;
+  } else if (desired && (!canary || canary.name !== desired.name)) {
+    if (canary) events.push({ type: 'Normal', reason: Reason.RolloutAborted, note: `Rollout of ${canary.version} superseded by ${desired.version}.` });
+    if (desired.name === prev.abortedRevision) {
+      delete status.abortedRevision;
+      delete status.abortedVersion;
+    }
+    canary = desired;
+    status.canaryRevision = desired.name;
+    status.canaryVersion = desired.version;
+    status.canaryURI = desired.uri;
+    status.currentStep = 0;
+    status.stepStartTime = formatTime(nowMs);
+    status.inconclusiveCount = 0;
+    // A new rollout ends the rollback window: the stable version is the one to return to now.
+    previous = undefined;
+    delete status.previousRevision;
+    delete status.previousVersion;
+    events.push({ type: 'Normal', reason: Reason.RolloutProgressing, note: `Rollout of ${desired.version} started (stable ${stable.version}).` });
+  } else if (canary && cmd.retry && (status.inconclusiveCount ?? 0) > 0) {
+    status.inconclusiveCount = 0;
+    status.stepStartTime = formatTime(nowMs);
+  }
+  if (cmd.retry && canary === undefined && desired?.name !== prev.abortedRevision) {
+    delete status.abortedRevision;
+    delete status.abortedVersion;
+  }
+
+  // 3. Run the candidate's current step.
+  let route: RoutePlan | undefined;
+  const routeFor = (index: number, forPromotion: boolean): RoutePlan => {
+    const step = steps[index];
+    const phaseOf: TrafficPhase = !canary ? 'stable' : step?.kind === 'shadow' ? 'shadow' : step?.kind === 'preview' ? 'preview' : 'canary';
+    const plan = router.plan({
+      namespace, md: name, owner, port: spec.server.port, total, phase: phaseOf,
+      weight: forPromotion ? 100 : weightAt(steps, index),
+      mirrorPercent: step?.kind === 'shadow' ? step.percent : 0,
+      previewReplicas: spec.rollout.blueGreen?.previewReplicas ?? total,
+      stable: { hash: stable?.hash ?? '', ready: ready(stable), replicas: replicasOf(stable) },
+      canary: canary ? { hash: canary.hash, ready: ready(canary) } : undefined,
+    });
+    return forPromotion && phaseOf !== 'canary' ? { ...plan, replicas: { stable: total, canary: total }, reached: ready(canary) >= total } : plan;
+  };
+  if (canary && cmd.abort) abort(spec.rollout.abort ? 'spec.rollout.abort is set' : `the ${Annotation.abort} annotation`);
+  if (canary) {
+    let index = Math.min(status.currentStep ?? 0, steps.length);
+    const start = timeMs(status.stepStartTime) ?? nowMs;
+    route = routeFor(index, false);
+    const step = steps[index];
+    let verdict: AnalysisVerdict | undefined;
+    if (step && analysisDue(step, start, nowMs) && cmd.promote === 'none' && !spec.rollout.paused) {
+      const c = measured(o.candidate);
+      const s = measured(o.stableInWindow);
+      verdict = judge({
+        gates: spec.rollout.analysis.gates, minSamples: spec.rollout.analysis.minSamples, candidate: c.m, stable: s.m,
+        shadow: step.kind === 'shadow' ? { minAgreement: step.minAgreement } : undefined,
+        ...(c.reason === undefined ? {} : { noValuesReason: c.reason }),
+      });
+      if ((status.inconclusiveCount ?? 0) < spec.rollout.analysis.inconclusiveLimit) record(verdict, index, canary.version);
+    }
+    const d = decideStep({
+      steps, index, stepStartMs: start, nowMs, intervalMs, reached: route.reached, command: cmd.promote, paused: spec.rollout.paused,
+      verdict: verdict?.verdict, inconclusiveCount: status.inconclusiveCount ?? 0, inconclusiveLimit: spec.rollout.analysis.inconclusiveLimit,
+    });
+    message = d.message;
+    switch (d.action) {
+      case 'wait':
+        if (d.requeueMs !== undefined) requeues.push(d.requeueMs);
+        pausedReason = d.paused;
+        if (d.paused === 'PausedAtStep' || d.paused === 'InconclusiveAnalysis') {
+          if (prev.phase !== 'Paused') events.push({ type: 'Normal', reason: d.paused, note: d.message });
+        }
+        break;
+      case 'advance':
+        index += 1;
+        status.currentStep = index;
+        status.stepStartTime = formatTime(nowMs);
+        status.inconclusiveCount = 0;
+        events.push({ type: 'Normal', reason: Reason.RolloutProgressing, note: d.message });
+        route = routeFor(Math.min(index, steps.length), false);
+        requeues.push(1000);
+        break;
+      case 'restartWindow':
+        status.stepStartTime = formatTime(nowMs);
+        status.inconclusiveCount = (status.inconclusiveCount ?? 0) + 1;
+        events.push({ type: 'Normal', reason: Reason.InconclusiveAnalysis, note: `${d.message}: ${verdict?.message ?? ''}` });
+        requeues.push(intervalMs);
+        break;
+      case 'abort':
+        abort(`${d.message}: ${verdict?.message ?? ''}`);
+        break;
+      case 'promote':
+        status.currentStep = steps.length;
+        break;
+    }
+    // Promotion: the candidate first gets every pod ready, then becomes stable in one switch.
+    if (canary && (status.currentStep ?? 0) >= steps.length) {
+      route = routeFor(steps.length, true);
+      if (ready(canary) >= total) {
+        events.push({ type: 'Normal', reason: Reason.RolloutComplete, note: `${canary.version} promoted to stable (was ${stable.version}).` });
+        previous = stable;
+        status.previousRevision = stable.name;
+        status.previousVersion = stable.version;
+        stable = canary;
+        status.stableRevision = canary.name;
+        status.stableVersion = canary.version;
+        status.stableURI = canary.uri;
+        status.promotedTime = formatTime(nowMs);
+        message = `${canary.version} promoted.`;
+        clearCanary();
+      } else {
+        message = `Promoting ${canary.version}: waiting for all ${total} of its pods (${ready(canary)} ready).`;
+        requeues.push(intervalMs);
+      }
+    }
+  }
+  if (!canary) route = routeFor(0, false);
+  if (!route) route = routeFor(0, false);
+
+  // 4. The rollback window.
+  const promoted = timeMs(status.promotedTime);
+  if (previous && promoted !== undefined) {
+    const ends = promoted + rollbackWindowMs;
+    if (nowMs >= ends) {
+      previous = undefined;
+      delete status.previousRevision;
+      delete status.previousVersion;
+    } else {
+      requeues.push(ends - nowMs);
+    }
+  }
+
+  // 5. Children: the revisions to keep, with their replicas; Services; the route.
+  const deployments: ServerDeployment[] = [];
+  const revisionDeployment = (r: Revision, replicas: number): ServerDeployment => buildServerDeployment({
+    namespace, md: name, owner, hash: r.hash, model: r.model, server: spec.server, store, replicas,
+  });
+  deployments.push(revisionDeployment(stable, route.replicas.stable));
+  if (canary) deployments.push(revisionDeployment(canary, route.replicas.canary));
+  const keep = new Set([stable.name, canary?.name, previous?.name].filter((n): n is string => n !== undefined));
+  const deleteDeployments = [...o.revisions.values()].filter((r) => !keep.has(r.name)).map((r) => ({ name: r.name, uid: r.uid }));
+  // The previous revision keeps its pods (an instant rollback needs them ready); it is never re-created.
+  const scale = previous && o.revisions.has(previous.name) && (o.revisions.get(previous.name)?.replicas ?? 0) !== total
+    ? [{ name: previous.name, replicas: total }]
     : [];
-  return { status, events };
+  const services = [
+    buildService({ namespace, md: name, name: serviceNames.stable(name), owner, port: spec.server.port, revisionHash: route.stableServiceRevision }),
+    buildService({ namespace, md: name, name: serviceNames.canary(name), owner, port: spec.server.port, revisionHash: canary?.hash ?? stable.hash }),
+    ...(spec.rollout.strategy === 'BlueGreen'
+      ? [buildService({ namespace, md: name, name: serviceNames.preview(name), owner, port: spec.server.port, revisionHash: canary?.hash ?? stable.hash })]
+      : []),
+  ];
+  let routeToWrite: KubeObject | undefined;
+  if (route.route) {
+    const hash = routeHash(route.route);
+    if (hash !== prev.routeHash) routeToWrite = route.route;
+    status.routeHash = hash;
+  } else {
+    delete status.routeHash;
+  }
+
+  // 6. Status: weights, readiness, live metrics, conditions, phase.
+  status.canaryWeight = canary ? route.weight : 0;
+  status.stableWeight = 100 - status.canaryWeight;
+  status.stableReadyReplicas = ready(stable);
+  if (canary) status.canaryReadyReplicas = ready(canary);
+  else delete status.canaryReadyReplicas;
+  const live = liveMetricsOf(o, stable.version, intervalMs);
+  if (live) status.liveMetrics = live;
+  if (stable.name === status.stableRevision) requeues.push(intervalMs);
+
+  const stableReady = ready(stable);
+  const aborted = status.abortedRevision !== undefined && desired?.name === status.abortedRevision;
+  if (stableReady >= 1) {
+    cond({ type: ConditionType.Available, status: 'True', reason: Reason.ReplicasReady, message: `${stableReady}/${total} pods of ${stable.version} ready.` });
+  } else {
+    cond({ type: ConditionType.Available, status: 'False', reason: Reason.ReplicasUnavailable, message: `No ready pod of ${stable.version} yet.` });
+  }
+  if (canary) {
+    cond({ type: ConditionType.Progressing, status: 'True', reason: Reason.RolloutProgressing, message: message || `Rolling out ${canary.version}.` });
+  } else {
+    cond({ type: ConditionType.Progressing, status: 'False', reason: Reason.RolloutComplete, message: `${stable.version} is stable.` });
+  }
+  if (aborted) {
+    cond({ type: ConditionType.Degraded, status: 'True', reason: Reason.RolloutAborted, message: `${status.abortedVersion ?? ''} was aborted and rolled back; ${stable.version} serves. Retry with the ${Annotation.retry} annotation or spec.rollout.retry.` });
+  } else {
+    cond({ type: ConditionType.Degraded, status: 'False', reason: canary ? Reason.RolloutProgressing : Reason.RolloutComplete, message: 'Nothing needs attention.' });
+  }
+  if (pausedReason) cond({ type: ConditionType.Paused, status: 'True', reason: pausedReason, message });
+  else cond({ type: ConditionType.Paused, status: 'False', reason: canary ? Reason.RolloutProgressing : Reason.RolloutComplete, message: 'Not paused.' });
+
+  if (aborted) phase = 'Degraded';
+  else if (pausedReason) phase = 'Paused';
+  else if (canary || stableReady < 1) phase = stableReady < 1 && !prev.stableRevision ? 'Pending' : 'Progressing';
+  else phase = stableReady >= total ? 'Healthy' : 'Progressing';
+  status.phase = phase;
+  status.conditions = conditions;
+  status.message = (message || (canary ? `Rolling out ${canary.version}.` : `${stable.version} serves ${stableReady}/${total} pods ready.`)).slice(0, 4096);
+
+  return {
+    status,
+    events,
+    deployments,
+    scale,
+    deleteDeployments,
+    services,
+    route: routeToWrite,
+    requeueAfterMs: requeues.length === 0 ? undefined : Math.max(1, Math.min(...requeues)),
+  };
+}
+
+function liveMetricsOf(o: Observed, version: string, intervalMs: number): LiveMetrics | undefined {
+  const r = o.stableLive;
+  if (!r?.ok) return undefined;
+  const m = r.m;
+  const psis = Object.entries(m.drift);
+  const seconds = intervalMs / 1000;
+  const out: Writable<LiveMetrics> = { time: formatTime(o.nowMs), version, requestRate: Math.round((m.requests / seconds) * 1000) / 1000 };
+  if (m.requests > 0) out.errorRate = m.errors / m.requests;
+  if (m.latencyP99Ms !== undefined) out.latencyP99Ms = m.latencyP99Ms;
+  if (m.labelled > 0) out.accuracy = m.correct / m.labelled;
+  out.labelledSamples = m.labelled;
+  if (psis.length > 0) {
+    out.drift = Object.fromEntries(psis);
+    out.maxDriftPsi = Math.max(...psis.map((e) => e[1]));
+  }
+  out.driftSamples = m.driftRows;
+  return out;
 }

@@ -1,24 +1,156 @@
-// ModelDeployment reconcile: observe (the deployment from the cache) → plan (pure) → persist status once if it
-// changed → events after the write.
+// ModelDeployment reconcile: observe (caches, the desired model, live measurements) → plan (pure, plan.ts) →
+// apply: server Deployments (created when missing, else only replicas patched), Services (selector patched when
+// it differs), the HTTPRoute (written only when its hash changes) → ONE status write → Deployments no longer kept
+// are deleted (after the status that stops referring to them) → events.
 import type { ModelDeployment } from '../../../api/model-deployment.js';
+import type { TrainingPipeline } from '../../../api/training-pipeline.js';
+import type { Clock } from '../../runtime/clock.js';
+import type { EventRecorder } from '../../runtime/events.js';
+import type { CacheReader } from '../../runtime/informer.js';
+import type { KubeClient } from '../../runtime/kube.js';
+import type { Logger } from '../../runtime/log.js';
 import type { ObjectKey, ReconcileResult, Reconciler } from '../../runtime/manager.js';
-import { modelDeployments } from '../../resources.js';
-import type { TrainingPipelineDeps } from '../training-pipeline/reconciler.js';
-import { planModelDeployment } from './plan.js';
+import type { KubeObject, ResourceRef } from '../../runtime/resource.js';
+import type { StatusWriter } from '../../runtime/status-writer.js';
+import { deployments as deploymentRef, modelDeployments, services as serviceRef } from '../../resources.js';
+import { resolveDesiredModel, type DesiredModel } from './desired-model.js';
+import type { MetricProvider } from './metrics/provider.js';
+import { mdLabels } from './names.js';
+import type { MeasureResult, Observed, ObservedRevision, ObservedService } from './observed.js';
+import { measurementsWanted, planModelDeployment, type MeasurementRequest } from './plan.js';
+import { GatewayAPIRouter } from './routers/gateway-api.js';
+import { ReplicasRouter } from './routers/replicas.js';
+import type { TrafficRouter } from './routers/router.js';
+import type { ServerStore } from './server-deployment.js';
 
-export interface ModelDeploymentDeps extends Omit<TrainingPipelineDeps, 'pipelines'> {
-  readonly deployments: TrainingPipelineDeps['pipelines'];
+type Rollout = ModelDeployment['spec']['rollout'];
+
+export const httpRoutes: ResourceRef = { group: 'gateway.networking.k8s.io', version: 'v1', plural: 'httproutes', kind: 'HTTPRoute', namespaced: true };
+
+export interface ModelDeploymentDeps {
+  readonly deployments: CacheReader<KubeObject>;
+  readonly statusWriter: StatusWriter;
+  readonly events: EventRecorder;
+  readonly clock: Clock;
+  readonly logger: Logger;
+}
+
+export interface ModelDeploymentReconcilerDeps extends ModelDeploymentDeps {
+  readonly pipelines: CacheReader<KubeObject>;
+  /** apps/v1 Deployments (the server revisions). */
+  readonly serverDeployments: CacheReader<KubeObject>;
+  readonly services: CacheReader<KubeObject>;
+  readonly kube: KubeClient;
+  /** How server pods reach the object store; undefined when the operator runs without one. */
+  readonly store: ServerStore | undefined;
+  /** The metric provider for a deployment's analysis.provider (pods or prometheus). */
+  readonly metricProvider: (provider: Rollout['analysis']['provider']) => MetricProvider;
+  /** The traffic router for a deployment's trafficRouting; default replicas / gatewayAPI. */
+  readonly router?: (routing: Rollout['trafficRouting']) => TrafficRouter;
+}
+
+export function defaultRouter(routing: Rollout['trafficRouting']): TrafficRouter {
+  return routing.type === 'GatewayAPI' && routing.gatewayAPI ? new GatewayAPIRouter(routing.gatewayAPI) : new ReplicasRouter();
+}
+
+interface DeploymentObject extends KubeObject {
+  readonly spec?: { readonly replicas?: number };
+  readonly status?: { readonly readyReplicas?: number };
+}
+
+interface ServiceLike extends KubeObject {
+  readonly spec?: { readonly selector?: Readonly<Record<string, string>> };
 }
 
 export class ModelDeploymentReconciler implements Reconciler {
-  constructor(private readonly deps: ModelDeploymentDeps) {}
+  constructor(private readonly deps: ModelDeploymentReconcilerDeps) {}
 
   async reconcile(key: ObjectKey): Promise<ReconcileResult> {
     const md = this.deps.deployments.get(key.namespace, key.name) as ModelDeployment | undefined;
-    if (!md) return {};
-    const plan = planModelDeployment(md, this.deps.clock.now());
+    if (!md || md.metadata.deletionTimestamp) return {}; // children go with it by garbage collection
+    const observed = await this.observe(md);
+    const plan = planModelDeployment(observed, (this.deps.router ?? defaultRouter)(md.spec.rollout.trafficRouting));
+    const { kube, logger } = this.deps;
+    const namespace = key.namespace;
+    for (const d of plan.deployments) {
+      const existing = observed.revisions.get(d.metadata.name);
+      if (!existing) {
+        const created = await kube.create(deploymentRef, d, { alreadyExistsOk: true });
+        if (created.created) logger.info('server deployment created', { namespace, name: key.name, revision: d.metadata.name, replicas: d.spec.replicas });
+      } else if (existing.replicas !== d.spec.replicas) {
+        await kube.patch(deploymentRef, { namespace, name: d.metadata.name }, { spec: { replicas: d.spec.replicas } });
+      }
+    }
+    for (const s of plan.scale) await kube.patch(deploymentRef, { namespace, name: s.name }, { spec: { replicas: s.replicas } });
+    for (const svc of plan.services) {
+      const existing = observed.services.get(svc.metadata.name);
+      if (!existing) {
+        await kube.create(serviceRef, svc, { alreadyExistsOk: true });
+      } else if (!sameLabels(existing.selector, svc.spec.selector)) {
+        const selector: Record<string, string | null> = { ...svc.spec.selector };
+        for (const k of Object.keys(existing.selector)) if (!(k in svc.spec.selector)) selector[k] = null;
+        await kube.patch(serviceRef, { namespace, name: svc.metadata.name }, { spec: { selector } });
+      }
+    }
+    if (plan.route) {
+      const created = await kube.create(httpRoutes, plan.route, { alreadyExistsOk: true });
+      if (!created.created) {
+        const r = plan.route as { metadata?: { labels?: unknown }; spec?: unknown };
+        await kube.patch(httpRoutes, { namespace, name: plan.route.metadata?.name ?? '' }, { metadata: { labels: r.metadata?.labels }, spec: r.spec });
+      }
+    }
     await this.deps.statusWriter.write(modelDeployments, md, plan.status);
+    for (const d of plan.deleteDeployments) {
+      await kube.delete(deploymentRef, { namespace, name: d.name }, { propagationPolicy: 'Background', uid: d.uid });
+      logger.info('server deployment deleted', { namespace, name: key.name, revision: d.name });
+    }
     for (const e of plan.events) await this.deps.events.event(md, e.type, e.reason, e.note);
-    return {};
+    return plan.requeueAfterMs === undefined ? {} : { requeueAfterMs: plan.requeueAfterMs };
   }
+
+  private async observe(md: ModelDeployment): Promise<Observed> {
+    const namespace = md.metadata.namespace ?? '';
+    const name = md.metadata.name ?? '';
+    const nowMs = this.deps.clock.now();
+    const owned = (o: KubeObject): boolean => o.metadata?.ownerReferences?.some((r) => r.controller === true && r.uid === md.metadata.uid) ?? false;
+    const selector = { [mdLabels.deployment]: name };
+    const revisions = new Map<string, ObservedRevision>();
+    for (const d of this.deps.serverDeployments.list(namespace, selector) as DeploymentObject[]) {
+      if (!owned(d)) continue;
+      revisions.set(d.metadata?.name ?? '', {
+        name: d.metadata?.name ?? '', uid: d.metadata?.uid ?? '', replicas: d.spec?.replicas ?? 0, readyReplicas: d.status?.readyReplicas ?? 0,
+      });
+    }
+    const services = new Map<string, ObservedService>();
+    for (const s of this.deps.services.list(namespace, selector) as ServiceLike[]) {
+      if (!owned(s)) continue;
+      services.set(s.metadata?.name ?? '', { name: s.metadata?.name ?? '', selector: s.spec?.selector ?? {} });
+    }
+    const store = this.deps.store;
+    const pipelineName = md.spec.model.fromPipeline;
+    const pipeline = pipelineName === undefined ? undefined : this.deps.pipelines.get(namespace, pipelineName) as TrainingPipeline | undefined;
+    const desired: DesiredModel = store ? resolveDesiredModel(md, pipeline, store.bucket) : { kind: 'waiting', message: 'no object store' };
+    const wanted = measurementsWanted(md, nowMs);
+    const provider = this.deps.metricProvider(md.spec.rollout.analysis.provider);
+    const measure = async (w: MeasurementRequest['candidate']): Promise<MeasureResult | undefined> => {
+      if (!w) return undefined;
+      try {
+        const m = await provider.measure({
+          namespace, deployment: name, revisionHash: w.hash, version: w.version, port: md.spec.server.port, windowStartMs: w.windowStartMs, nowMs,
+        });
+        return { ok: true, m };
+      } catch (e: unknown) {
+        const reason = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+        this.deps.logger.debug('no measurement', { namespace, name, revision: w.hash, reason });
+        return { ok: false, reason };
+      }
+    };
+    const [candidate, stableInWindow, stableLive] = await Promise.all([measure(wanted.candidate), measure(wanted.stableWindow), measure(wanted.stableLive)]);
+    return { md, nowMs, store, desired, revisions, services, candidate, stableInWindow, stableLive };
+  }
+}
+
+function sameLabels(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {
+  const ka = Object.keys(a);
+  return ka.length === Object.keys(b).length && ka.every((k) => a[k] === b[k]);
 }

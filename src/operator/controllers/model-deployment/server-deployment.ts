@@ -53,8 +53,6 @@ export interface RevisionInput {
   readonly model: ModelRef;
   readonly server: ModelDeploymentSpec['server'];
   readonly store: ServerStore;
-  /** The shadow mirror of the stable revision's server (rollout.shadow): the candidate's Service and the share mirrored. */
-  readonly shadow: { readonly url: string; readonly sample: number } | undefined;
   readonly replicas: number;
 }
 
@@ -86,10 +84,6 @@ export function serverEnv(input: RevisionInput): EnvVar[] {
     { name: podEnv.serverBatchMaxSize, value: String(server.maxBatchSize) },
     { name: podEnv.serverBatchMaxWaitMs, value: String(server.maxBatchDelayMs) },
     { name: podEnv.serverLogSpillDir, value: spillDir },
-    ...(input.shadow === undefined ? [] : [
-      { name: podEnv.serverShadowUrl, value: input.shadow.url },
-      { name: podEnv.serverShadowSample, value: String(input.shadow.sample) },
-    ]),
     { name: podEnv.storeEndpoint, value: store.endPoint },
     ...(store.port === undefined ? [] : [{ name: podEnv.storePort, value: String(store.port) }]),
     { name: podEnv.storeUseTls, value: String(store.useSSL) },

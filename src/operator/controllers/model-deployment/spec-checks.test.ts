@@ -14,6 +14,7 @@ function spec(edit: (s: ModelDeploymentSpec) => void = () => undefined): ModelDe
       analysis: { interval: '30s', minSamples: 100, inconclusiveLimit: 10, gates: { maxErrorRate: 0.01 } },
       rollbackWindow: '1h',
       paused: false,
+      abort: false,
     },
   };
   edit(s);
@@ -35,9 +36,11 @@ describe('parseS3Uri', () => {
 describe('checkModelDeploymentSpec', () => {
   const table: Array<[string, (s: ModelDeploymentSpec) => void, RegExp | undefined]> = [
     ['a valid spec has no problems', () => undefined, undefined],
-    ['a fixed model URI is fine', (s) => { s.model = { uri: 's3://models/weather/v3' }; }, undefined],
+    ['a fixed model URI is fine', (s) => { s.model = { uri: 's3://models/pipelines/ml/weather/versions/v3' }; }, undefined],
+    ['a fixed model URI that is not a published version', (s) => { s.model = { uri: 's3://models/weather/v3' }; }, /is not a published version/],
     ['a URI without a prefix', (s) => { s.model = { uri: 's3://models' }; }, /spec.model.uri: "s3:\/\/models" is not s3:\/\/<bucket>\/<prefix>/],
     ['a Prometheus URL that is not one', (s) => { s.rollout.analysis.provider = { type: 'Prometheus', prometheusURL: 'prometheus:9090' }; }, /prometheusURL: "prometheus:9090" is not an http\(s\) URL/],
+    ['shadow without a router that mirrors', (s) => { s.rollout.shadow = { percent: 100, duration: '1m', minAgreement: 0.9 }; }, /mirroring needs spec.rollout.trafficRouting.type GatewayAPI/],
     ['a real Prometheus URL', (s) => { s.rollout.analysis.provider = { type: 'Prometheus', prometheusURL: 'http://prometheus.monitoring:9090' }; }, undefined],
   ];
   for (const [name, edit, want] of table) {

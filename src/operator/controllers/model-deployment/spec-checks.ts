@@ -12,6 +12,11 @@ export function checkModelDeploymentSpec(spec: ModelDeploymentSpec): string[] {
   const problems: string[] = [];
   if (spec.model.uri !== undefined && parseS3Uri(spec.model.uri) === undefined) {
     problems.push(`spec.model.uri: "${spec.model.uri}" is not s3://<bucket>/<prefix> with a valid bucket name and a prefix`);
+  } else if (spec.model.uri !== undefined && !/^pipelines\/[^/]+\/[^/]+\/versions\/[^/]+\/?$/.test(parseS3Uri(spec.model.uri)?.prefix ?? '')) {
+    problems.push(`spec.model.uri: "${spec.model.uri}" is not a published version (s3://<bucket>/pipelines/<namespace>/<pipeline>/versions/<version>)`);
+  }
+  if (spec.rollout.shadow !== undefined && spec.rollout.trafficRouting.type !== 'GatewayAPI') {
+    problems.push('spec.rollout.shadow: mirroring needs spec.rollout.trafficRouting.type GatewayAPI (the Replicas router cannot copy requests)');
   }
   const url = spec.rollout.analysis.provider?.prometheusURL;
   if (url !== undefined) {

@@ -18,9 +18,8 @@ export interface Measurement {
   readonly drift: Readonly<Record<string, number>>;
   /** Rows in the drift window (summed over pods). */
   readonly driftRows: number;
-  /** Mirrored requests this revision's servers compared with their shadow target, and how many agreed. */
-  readonly shadowCompared: number;
-  readonly shadowAgreed: number;
+  /** Predicted classes in the window (classification): shadow agreement compares these between revisions. */
+  readonly predictedClasses: Readonly<Record<string, number>>;
 }
 
 export interface MetricQuery {
@@ -54,5 +53,5 @@ export class ProviderError extends Error {
 }
 
 export const emptyMeasurement: Measurement = {
-  requests: 0, errors: 0, latencyP99Ms: undefined, labelled: 0, correct: 0, drift: {}, driftRows: 0, shadowCompared: 0, shadowAgreed: 0,
+  requests: 0, errors: 0, latencyP99Ms: undefined, labelled: 0, correct: 0, drift: {}, driftRows: 0, predictedClasses: {},
 };

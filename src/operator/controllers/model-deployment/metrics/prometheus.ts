@@ -1,0 +1,72 @@
+// The `prometheus` metric provider: PromQL against a Prometheus server that scrapes the server pods (any scrape
+// config that keeps the pods' own `model_version` label). Counts over the window come from increase() over a
+// range of the window's length; an empty answer is "no values" (absent is not zero), read as Inconclusive.
+import { serverMetricLabels, serverMetricNames, predictRoutes } from '../../../../shared/server-metrics.js';
+import type { Fetch } from './pods.js';
+import { NoValuesError, ProviderError, type Measurement, type MetricProvider, type MetricQuery } from './provider.js';
+
+interface VectorResult {
+  readonly metric: Readonly<Record<string, string>>;
+  readonly value: readonly [number, string];
+}
+
+export class PrometheusMetricProvider implements MetricProvider {
+  constructor(
+    private readonly baseURL: string,
+    private readonly fetchFn: Fetch = fetch,
+    private readonly timeoutMs = 5000,
+  ) {}
+
+  async measure(q: MetricQuery): Promise<Measurement> {
+    const range = `${Math.max(1, Math.round((q.nowMs - q.windowStartMs) / 1000))}s`;
+    const at = q.nowMs / 1000;
+    const v = `${serverMetricLabels.modelVersion}="${q.version}"`;
+    const routes = `${serverMetricLabels.route}=~"${predictRoutes.join('|')}"`;
+    const inc = (name: string, extra = ''): string => `sum(increase(${name}{${v}${extra}}[${range}]))`;
+    const [requests, errors, p99, correct, incorrect, classes, psi, rows] = await Promise.all([
+      this.query(inc(serverMetricNames.requests, `,${routes}`), at),
+      this.query(inc(serverMetricNames.requests, `,${routes},${serverMetricLabels.code}=~"5.."`), at),
+      this.query(`histogram_quantile(0.99, sum by (le) (increase(${serverMetricNames.latency}_bucket{${v},${routes}}[${range}])))`, at),
+      this.query(inc(serverMetricNames.feedback, `,${serverMetricLabels.outcome}="correct"`), at),
+      this.query(inc(serverMetricNames.feedback, `,${serverMetricLabels.outcome}="incorrect"`), at),
+      this.query(`sum by (${serverMetricLabels.class}) (increase(${serverMetricNames.predictions}{${v}}[${range}]))`, at),
+      this.query(`max by (${serverMetricLabels.feature}) (${serverMetricNames.featurePsi}{${v}})`, at),
+      this.query(`sum(${serverMetricNames.driftWindowRows}{${v}})`, at),
+    ]);
+    const one = (r: readonly VectorResult[]): number | undefined => {
+      const x = Number(r[0]?.value[1]);
+      return r.length === 0 || !Number.isFinite(x) ? undefined : x;
+    };
+    const n = one(requests);
+    if (n === undefined) throw new NoValuesError(`Prometheus has no ${serverMetricNames.requests} series for version ${q.version}`);
+    const c = Math.round(one(correct) ?? 0);
+    const i = Math.round(one(incorrect) ?? 0);
+    const latency = one(p99);
+    return {
+      requests: Math.round(n),
+      errors: Math.round(one(errors) ?? 0),
+      latencyP99Ms: latency === undefined ? undefined : latency * 1000,
+      labelled: c + i,
+      correct: c,
+      drift: Object.fromEntries(psi.map((r): [string, number] => [r.metric[serverMetricLabels.feature] ?? '', Number(r.value[1])]).filter((e) => Number.isFinite(e[1]))),
+      driftRows: Math.round(one(rows) ?? 0),
+      predictedClasses: Object.fromEntries(classes.map((r) => [r.metric[serverMetricLabels.class] ?? '', Math.round(Number(r.value[1]))])),
+    };
+  }
+
+  private async query(promql: string, at: number): Promise<VectorResult[]> {
+    const url = `${this.baseURL.replace(/\/+$/, '')}/api/v1/query?query=${encodeURIComponent(promql)}&time=${at}`;
+    let res: Awaited<ReturnType<Fetch>>;
+    try {
+      res = await this.fetchFn(url, { signal: AbortSignal.timeout(this.timeoutMs) });
+    } catch (e: unknown) {
+      throw new ProviderError(`Prometheus unreachable: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    const text = await res.text();
+    if (!res.ok) throw new ProviderError(`Prometheus answered ${res.status}: ${text.slice(0, 200)}`);
+    const body = JSON.parse(text) as { status?: string; data?: { resultType?: string; result?: VectorResult[] } };
+    if (body.status !== 'success' || body.data?.resultType !== 'vector') throw new ProviderError(`unexpected Prometheus answer: ${text.slice(0, 200)}`);
+    // NaN (0/0) results count as absent.
+    return (body.data.result ?? []).filter((r) => r.value[1] !== 'NaN');
+  }
+}

@@ -1,0 +1,39 @@
+// What one reconcile observed, as one immutable value: the deployment, the model it should serve, its server
+// Deployments and Services from the caches, and the live measurements taken for this reconcile.
+import type { ModelDeployment } from '../../../api/model-deployment.js';
+import type { DesiredModel } from './desired-model.js';
+import type { Measurement } from './metrics/provider.js';
+import type { ServerStore } from './server-deployment.js';
+
+export interface ObservedRevision {
+  readonly name: string;
+  readonly uid: string;
+  /** spec.replicas as last written. */
+  readonly replicas: number;
+  readonly readyReplicas: number;
+}
+
+export interface ObservedService {
+  readonly name: string;
+  readonly selector: Readonly<Record<string, string>>;
+}
+
+/** A measurement, or why there is none (NoValuesError / ProviderError message). */
+export type MeasureResult = { readonly ok: true; readonly m: Measurement } | { readonly ok: false; readonly reason: string };
+
+export interface Observed {
+  readonly md: ModelDeployment;
+  readonly nowMs: number;
+  /** Undefined when the operator runs without an object store (server pods could not load a model). */
+  readonly store: ServerStore | undefined;
+  readonly desired: DesiredModel;
+  /** Server Deployments this md controls, by name. */
+  readonly revisions: ReadonlyMap<string, ObservedRevision>;
+  readonly services: ReadonlyMap<string, ObservedService>;
+  /** The candidate over the current step's window (taken during window steps only). */
+  readonly candidate: MeasureResult | undefined;
+  /** The stable version over the current step's window (relative gates, shadow agreement). */
+  readonly stableInWindow: MeasureResult | undefined;
+  /** The stable version over the last analysis interval (status.liveMetrics). */
+  readonly stableLive: MeasureResult | undefined;
+}

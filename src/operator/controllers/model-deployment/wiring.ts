@@ -1,0 +1,63 @@
+// The ModelDeployment controller as the manager runs it: its informers (server Deployments and Services it owns,
+// TrainingPipelines whose champion it follows), its metric providers and its reconciler.
+import type { V1Pod } from '@kubernetes/client-node';
+import type { ModelDeployment } from '../../../api/model-deployment.js';
+import type { OperatorConfig } from '../../config.js';
+import { deployments, modelDeployments, pods, services, trainingPipelines } from '../../resources.js';
+import type { Logger } from '../../runtime/log.js';
+import type { ControllerOptions, Manager } from '../../runtime/manager.js';
+import { type KubeObject, type ObjectKey, resourcePath } from '../../runtime/resource.js';
+import { PodsMetricProvider, type ListPods } from './metrics/pods.js';
+import { PrometheusMetricProvider } from './metrics/prometheus.js';
+import type { MetricProvider } from './metrics/provider.js';
+import { ModelDeploymentReconciler } from './reconciler.js';
+
+/** Keys of the ModelDeployments (in the pipeline's namespace) that follow this pipeline's champion. */
+export function deploymentsFollowing(candidates: readonly KubeObject[], tp: KubeObject): ObjectKey[] {
+  return (candidates as readonly ModelDeployment[])
+    .filter((md) => md.spec?.model?.fromPipeline === tp.metadata?.name)
+    .map((md) => ({ namespace: md.metadata.namespace ?? '', name: md.metadata.name ?? '' }));
+}
+
+export function modelDeploymentController(manager: Manager, config: OperatorConfig, name: string, logger: Logger): ControllerOptions {
+  const cache = manager.informer(modelDeployments);
+  const listPods: ListPods = async (namespace, labels) => {
+    const labelSelector = Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(',');
+    const list = await manager.http.request<{ items?: V1Pod[] }>('GET', resourcePath(pods, namespace), { query: { labelSelector } });
+    return list.items ?? [];
+  };
+  const podsProvider = new PodsMetricProvider(listPods);
+  const prometheus = new Map<string, MetricProvider>();
+  const metricProvider = (p: ModelDeployment['spec']['rollout']['analysis']['provider']): MetricProvider => {
+    if (p?.type !== 'Prometheus' || p.prometheusURL === undefined) return podsProvider;
+    let provider = prometheus.get(p.prometheusURL);
+    if (!provider) {
+      provider = new PrometheusMetricProvider(p.prometheusURL);
+      prometheus.set(p.prometheusURL, provider);
+    }
+    return provider;
+  };
+  return {
+    name,
+    primary: modelDeployments,
+    owns: [deployments, services],
+    watches: [{ ref: trainingPipelines, map: (tp) => deploymentsFollowing(cache.list(tp.metadata?.namespace ?? ''), tp) }],
+    workers: config.workers,
+    reconciler: new ModelDeploymentReconciler({
+      deployments: cache,
+      pipelines: manager.informer(trainingPipelines),
+      serverDeployments: manager.informer(deployments),
+      services: manager.informer(services),
+      kube: manager.kube,
+      statusWriter: manager.statusWriter(name),
+      events: manager.events,
+      clock: manager.clock,
+      logger,
+      store: config.store && {
+        endPoint: config.store.endPoint, port: config.store.port, useSSL: config.store.useSSL, region: config.store.region,
+        bucket: config.store.bucket, credentialsSecret: config.store.credentialsSecret,
+      },
+      metricProvider,
+    }),
+  };
+}
