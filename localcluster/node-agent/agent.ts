@@ -24,7 +24,7 @@ import type { KubeObject } from '../../src/operator/runtime/resource.js';
 import { onExit } from '../cleanup.js';
 import { kubeconfigYaml } from '../cluster.js';
 import { ManagedProcess } from '../process.js';
-import { EnvError, resolveEnv, type ContainerEnvSpec, type PodFields } from './env.js';
+import { EnvError, loopbackPorts, resolveEnv, type ContainerEnvSpec, type PodFields } from './env.js';
 import { programFor, UnknownImageError } from './images.js';
 import { createPodNetwork, type PodNetwork } from './pod-network.js';
 import { podStatus, type ContainerRun, type PodRun, type RestartPolicy } from './pod-status.js';
@@ -39,7 +39,9 @@ export interface NodeAgentOptions {
   readonly nodeName?: string;
   readonly capacity?: { readonly cpu: string; readonly memory: string; readonly pods: number; readonly gpus: number };
   readonly labels?: Readonly<Record<string, string>>;
-  /** Ports on 127.0.0.1 that pods must reach (API server, MinIO); see pod-network.ts. */
+  /** Ports on 127.0.0.1 that pods must reach from the start (default: the API server's); ports named in a
+   * container's env (127.0.0.1:<port>, localhost:<port>, PERENNIAL_S3_ENDPOINT + PERENNIAL_S3_PORT) are added
+   * as pods need them. See pod-network.ts. */
   readonly forwardPorts?: readonly number[];
   /** Pods on loopback addresses instead of a network namespace (no root needed; no EndpointSlices). */
   readonly loopbackOnly?: boolean;
@@ -154,7 +156,9 @@ export class NodeAgent {
   static async start(options: NodeAgentOptions): Promise<NodeAgent> {
     const agent = new NodeAgent(options);
     agent.network = await createPodNetwork({
-      forwardPorts: options.forwardPorts ?? [], logDir: options.logDir, ...(options.loopbackOnly ? { loopbackOnly: true } : {}),
+      forwardPorts: options.forwardPorts ?? [Number(new URL(options.server).port)],
+      logDir: options.logDir,
+      ...(options.loopbackOnly ? { loopbackOnly: true } : {}),
     });
     await agent.register();
     agent.heartbeat = setInterval(() => void agent.beat(), 10_000);
@@ -386,6 +390,9 @@ export class NodeAgent {
       if (reason !== 'ErrImageNeverPull') setTimeout(() => void this.startContainer(state, pod, c).then(() => this.enqueue(state.key)), 2000).unref();
       return;
     }
+    // Loopback services the container is configured to reach (the store, a Prometheus...) must be reachable
+    // from the pod network at the same address.
+    for (const port of loopbackPorts(env)) await this.net.forward(port);
     const termFile = join(state.dir, `${c.spec.name}.termination-log`);
     writeFileSync(termFile, '');
     const wrapped = this.net.wrap(program.command, program.args);

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { EnvError, expand, resolveEnv, type EnvSources, type PodFields } from './env.js';
+import { EnvError, expand, loopbackPorts, resolveEnv, type EnvSources, type PodFields } from './env.js';
 
 const pod: PodFields = {
   name: 'p', namespace: 'ns', uid: 'u1', nodeName: 'local', podIP: '127.10.0.2', hostIP: '127.0.0.1',
@@ -43,5 +43,14 @@ describe('resolveEnv', () => {
   it('fails like the kubelet on a missing secret or key', () => {
     assert.throws(() => resolveEnv({ env: [{ name: 'K', valueFrom: { secretKeyRef: { name: 'nope', key: 'k' } } }] }, pod, sources), (e: unknown) => e instanceof EnvError && /secret "nope" not found/.test(e.message));
     assert.throws(() => resolveEnv({ env: [{ name: 'K', valueFrom: { secretKeyRef: { name: 's3', key: 'nope' } } }] }, pod, sources), /couldn't find key nope in secret ns\/s3/);
+  });
+});
+
+describe('loopbackPorts', () => {
+  it('finds the loopback services a container is configured to reach', () => {
+    assert.deepEqual(loopbackPorts({
+      URL: 'http://127.0.0.1:9000/x', PROM: 'localhost:9090', S3: 'https://user@127.0.0.1:443', OTHER: '10.0.0.1:80',
+      PERENNIAL_S3_ENDPOINT: '127.0.0.1', PERENNIAL_S3_PORT: '41000', PLAIN: '127.0.0.1',
+    }).sort(), [41000, 443, 9000, 9090].sort());
   });
 });

@@ -109,3 +109,15 @@ export function resolveEnv(container: ContainerEnvSpec, pod: PodFields, sources:
   }
   return out;
 }
+
+/** Host loopback ports a container's environment points at. */
+export function loopbackPorts(env: Readonly<Record<string, string>>): number[] {
+  const ports = new Set<number>();
+  for (const value of Object.values(env)) {
+    for (const m of value.matchAll(/(?:^|[/@])(?:127\.0\.0\.1|localhost):(\d{1,5})\b/g)) ports.add(Number(m[1]));
+  }
+  const s3Host = env['PERENNIAL_S3_ENDPOINT'];
+  const s3Port = Number(env['PERENNIAL_S3_PORT']);
+  if ((s3Host === '127.0.0.1' || s3Host === 'localhost') && s3Port > 0) ports.add(s3Port);
+  return [...ports].filter((p) => p > 0 && p < 65_536);
+}

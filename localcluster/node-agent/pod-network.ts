@@ -22,6 +22,8 @@ export interface PodNetwork {
   readonly hostIP: string;
   allocate(): Promise<string>;
   release(ip: string): Promise<void>;
+  /** Makes host port 127.0.0.1:<port> reachable from pods at the same address (idempotent). */
+  forward(port: number): Promise<void>;
   /** The command line that runs a program inside the pod network. */
   wrap(command: string, args: readonly string[]): { command: string; args: string[] };
   close(): Promise<void>;
@@ -93,6 +95,10 @@ class LoopbackPodNetwork implements PodNetwork {
     return Promise.resolve();
   }
 
+  forward(): Promise<void> {
+    return Promise.resolve(); // pods share the host's loopback
+  }
+
   wrap(command: string, args: readonly string[]): { command: string; args: string[] } {
     return { command, args: [...args] };
   }
@@ -107,7 +113,9 @@ class NetnsPodNetwork implements PodNetwork {
   private readonly pool: AddressPool;
   private readonly servers: Server[] = [];
   private readonly sockets = new Set<Socket>();
-  private forwarder: ManagedProcess | undefined;
+  private readonly forwarders: ManagedProcess[] = [];
+  private readonly forwarded = new Set<number>();
+  private logDir = '';
   private unregister: () => void = () => undefined;
 
   private constructor(
@@ -159,34 +167,38 @@ class NetnsPodNetwork implements PodNetwork {
   }
 
   private async startForwarders(options: PodNetworkOptions): Promise<void> {
+    this.logDir = options.logDir;
+    for (const port of options.forwardPorts) await this.forward(port);
+  }
+
+  async forward(port: number): Promise<void> {
+    if (this.forwarded.has(port)) return;
+    this.forwarded.add(port);
     // Host side: <subnet>.0.1:<port> → 127.0.0.1:<port>.
-    for (const port of options.forwardPorts) {
-      const server = createServer((client) => {
-        const upstream = createConnection({ host: '127.0.0.1', port });
-        for (const s of [client, upstream]) {
-          this.sockets.add(s);
-          s.on('close', () => this.sockets.delete(s));
-          s.on('error', () => s.destroy());
-        }
-        client.pipe(upstream).pipe(client);
-      });
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(port, this.hostIP, () => resolve());
-      });
-      this.servers.push(server);
-    }
+    const server = createServer((client) => {
+      const upstream = createConnection({ host: '127.0.0.1', port });
+      for (const s of [client, upstream]) {
+        this.sockets.add(s);
+        s.on('close', () => this.sockets.delete(s));
+        s.on('error', () => s.destroy());
+      }
+      client.pipe(upstream).pipe(client);
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, this.hostIP, () => resolve());
+    });
+    this.servers.push(server);
     // Namespace side: 127.0.0.1:<port> → <subnet>.0.1:<port>, so pods use the host's own addresses.
-    if (options.forwardPorts.length > 0) {
-      this.forwarder = new ManagedProcess({
-        name: 'pod-network-forwarder',
-        command: 'ip',
-        args: ['netns', 'exec', this.ns, process.execPath, forwarderScript, this.hostIP, ...options.forwardPorts.map(String)],
-        logFile: join(options.logDir, 'pod-network-forwarder.log'),
-      });
-      this.forwarder.start();
-      await waitForwarder(this.ns, options.forwardPorts[0] ?? 0);
-    }
+    const forwarder = new ManagedProcess({
+      name: `pod-network-forwarder-${port}`,
+      command: 'ip',
+      args: ['netns', 'exec', this.ns, process.execPath, forwarderScript, this.hostIP, String(port)],
+      logFile: join(this.logDir, 'pod-network-forwarder.log'),
+    });
+    forwarder.start();
+    this.forwarders.push(forwarder);
+    await waitForwarder(this.ns, port);
   }
 
   async allocate(): Promise<string> {
@@ -205,7 +217,7 @@ class NetnsPodNetwork implements PodNetwork {
   }
 
   async close(): Promise<void> {
-    await this.forwarder?.stop(1000);
+    await Promise.all(this.forwarders.map((f) => f.stop(1000)));
     for (const s of this.sockets) s.destroy();
     await Promise.all(this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
     await run('ip', ['netns', 'del', this.ns]).catch(() => undefined);

@@ -47,7 +47,6 @@ describe('local node agent', () => {
     agent = await NodeAgent.start({
       kubeConfig: kc, server: cluster.info.server, caData: cluster.info.caData, repoRoot, logDir: cluster.logDir,
       capacity: { cpu: '2', memory: '24Gi', pods: 50, gpus: 1 },
-      forwardPorts: [Number(new URL(cluster.info.server).port), cluster.info.s3?.port ?? 0],
     });
     await core.createNamespace({ body: { metadata: { name: namespace } } });
     await eventually('the default ServiceAccount', () => core.readNamespacedServiceAccount({ name: 'default', namespace }));
@@ -87,6 +86,8 @@ describe('local node agent', () => {
                   { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
                   { name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
                   { name: 'GREETING_FILE', value: '/etc/cfg/greeting' },
+                  // A loopback service named in the env is made reachable from the pod network.
+                  { name: 'S3_URL', value: cluster.info.s3?.url ?? '' },
                 ],
                 volumeMounts: [{ name: 'cfg', mountPath: '/etc/cfg', readOnly: true }],
                 readinessProbe: { httpGet: { path: '/healthz', port: 'http' }, periodSeconds: 1 },
