@@ -94,7 +94,7 @@ async function listData(store: ObjectStore, settings: StoreSettings, tp: Trainin
     for (const o of await store.list(bucket, source.prefix)) {
       objects++;
       digest.update(`${bucket}/${o.key}@${o.etag}\n`);
-      const modified = Math.floor(o.lastModified.getTime() / 1000) * 1000;
+      const modified = o.lastModified.getTime();
       newestMs = newestMs === undefined ? modified : Math.max(newestMs, modified);
       if (since !== undefined && modified > since) {
         newObjects++;

@@ -175,4 +175,42 @@ describe('TrainingPipelineReconciler', () => {
     assert.deepEqual(kube.summary(), []);
     assert.deepEqual(kube.get<TrainingPipeline>(trainingPipelines, key)?.metadata.finalizers, ['perennial.dev/cleanup']);
   });
+
+  it('newData: the first run records the data seen; new objects with enough rows start the next run', async () => {
+    const { writes, kube, store, current, clock } = setup(pipeline((t) => { t.spec.triggers.newData = { minRows: 3 }; t.spec.triggers.minInterval = '1m'; }));
+    await store.put('models', 'data/a.csv', 'x,y\n1,a\n2,b\n');
+    await writes(); // Initial run
+    complete(kube, 'weather-1');
+    await publish(store, 'v1', 0.8);
+    await writes();
+    assert.equal(current().status?.dataWatermark?.objects, 1);
+    clock.advance(120_000);
+    await new Promise((r) => setTimeout(r, 5)); // a later write than the one the watermark saw
+    await store.put('models', 'data/b.csv', 'x,y\n3,a\n');
+    assert.deepEqual(await writes(), [], 'one new row is not enough');
+    await store.put('models', 'data/c.csv', 'x,y\n4,a\n5,b\n\n');
+    assert.deepEqual(await writes(), [
+      'patchStatus trainingpipelines.perennial.dev ml/weather',
+      'create jobs.batch ml/weather-2',
+      'event Normal RunStarted after 2 write(s)',
+    ]);
+    const run = current().status?.runs?.[0];
+    assert.equal(run?.trigger, 'NewData');
+    assert.match(run?.reason ?? '', /2 new object\(s\) with 3 row\(s\)/);
+  });
+
+  it('Replace: the running Job is deleted (uid precondition) before the status write, then the new Job', async () => {
+    const { writes, kube, current } = setup(pipeline((t) => { t.spec.triggers.concurrencyPolicy = 'Replace'; t.spec.triggers.minInterval = '1s'; }));
+    await writes();
+    const tp = current();
+    kube.seed(trainingPipelines, { ...tp, metadata: { ...tp.metadata, annotations: { 'perennial.dev/trigger': 'now' } }, status: { ...tp.status, lastTriggerTime: '2026-11-21T09:00:00Z' } });
+    assert.deepEqual(await writes(), [
+      'delete jobs.batch ml/weather-1',
+      'patchStatus trainingpipelines.perennial.dev ml/weather',
+      'create jobs.batch ml/weather-2',
+      'event Normal RunReplaced after 3 write(s)',
+      'event Normal RunStarted after 3 write(s)',
+    ]);
+    assert.deepEqual(current().status?.runs?.map((r) => [r.name, r.outcome]), [['weather-2', 'Running'], ['weather-1', 'Failed']]);
+  });
 });

@@ -95,7 +95,7 @@ describe('decideTriggers', () => {
     assert.deepEqual(kinds(d), ['Manual', 'Schedule', 'Drift', 'NewData']);
     assert.equal(d.lastManualTrigger, 'go');
     assert.equal(d.lastScheduleTime, '2026-11-21T02:00:00Z');
-    assert.deepEqual(d.dataWatermark, { objects: 2, digest: 'b', newestObjectTime: '2026-11-21T01:00:00Z' });
+    assert.deepEqual(d.dataWatermark, { objects: 2, digest: 'b', newestObjectTime: '2026-11-21T01:00:00.000Z' });
     assert.equal(d.driftSince, undefined);
   });
 

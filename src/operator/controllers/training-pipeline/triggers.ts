@@ -170,7 +170,9 @@ function newDataSignal(input: TriggerInput): Signal {
 }
 
 function watermarkOf(data: DataListing): NonNullable<TrainingPipelineStatus['dataWatermark']> {
-  return { objects: data.objects, digest: data.digest, ...(data.newestMs === undefined ? {} : { newestObjectTime: formatTime(data.newestMs) }) };
+  // Full precision (the store's own), not metav1's whole seconds: an object written later in the same second
+  // as the newest one seen must still count as new.
+  return { objects: data.objects, digest: data.digest, ...(data.newestMs === undefined ? {} : { newestObjectTime: new Date(data.newestMs).toISOString() }) };
 }
 
 function earliest(...times: readonly (number | undefined)[]): number | undefined {
