@@ -1,0 +1,365 @@
+// The reconciler against the runtime's recording fake: the exact writes of each reconcile, in order, with the
+// events after the status write. Caches are views of the fake; the metric provider is a table of measurements;
+// the test plays kube-controller-manager by setting readyReplicas on the Deployments.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { Annotation } from '../../../api/conditions.js';
+import type { ModelDeployment, ModelDeploymentSpec } from '../../../api/model-deployment.js';
+import type { EventRecorder } from '../../runtime/events.js';
+import { WriteExpectations } from '../../runtime/expectations.js';
+import type { CacheReader } from '../../runtime/informer.js';
+import { matches, parseSelector } from '../../runtime/label-selector.js';
+import { createLogger } from '../../runtime/log.js';
+import type { KubeObject, ResourceRef } from '../../runtime/resource.js';
+import { StatusWriter } from '../../runtime/status-writer.js';
+import { FakeClock } from '../../runtime/testing/fake-clock.js';
+import { FakeKube } from '../../runtime/testing/fake-kube.js';
+import { deployments, modelDeployments, services, trainingPipelines } from '../../resources.js';
+import { emptyMeasurement, NoValuesError, type Measurement, type MetricProvider, type MetricQuery } from './metrics/provider.js';
+import { httpRoutes, ModelDeploymentReconciler } from './reconciler.js';
+import type { ServerDeployment } from './server-deployment.js';
+
+function cacheOf(kube: FakeKube, ref: ResourceRef): CacheReader<KubeObject> {
+  return {
+    hasSynced: () => true,
+    get: (namespace, name) => kube.get(ref, { namespace, name }),
+    list: (namespace, selector) => kube.list<KubeObject>(ref, namespace)
+      .filter((o) => selector === undefined || matches(parseSelector(selector), o.metadata?.labels)),
+  };
+}
+
+const t0 = Date.UTC(2026, 10, 21, 10, 0, 0);
+const store = { endPoint: 'minio.perennial-system.svc', port: 9000, useSSL: false, region: 'us-east-1', bucket: 'perennial', credentialsSecret: 'perennial-s3' };
+
+function spec(edit: (s: ModelDeploymentSpec) => void = () => undefined): ModelDeploymentSpec {
+  const s: ModelDeploymentSpec = {
+    model: { fromPipeline: 'weather' },
+    server: { image: 'perennial-server:dev', replicas: 2, port: 8080, maxBatchSize: 32, maxBatchDelayMs: 2, logPredictions: true },
+    rollout: {
+      strategy: 'Canary',
+      canary: { steps: [{ setWeight: 50 }, { analysis: { duration: '1m' } }] },
+      trafficRouting: { type: 'Replicas' },
+      analysis: { interval: '30s', minSamples: 100, inconclusiveLimit: 3, gates: { maxErrorRate: 0.01 } },
+      rollbackWindow: '10m', paused: false, abort: false,
+    },
+  };
+  edit(s);
+  return s;
+}
+
+/** Measurements per model version; a version absent from the table has no values. */
+class TableProvider implements MetricProvider {
+  readonly table = new Map<string, Measurement>();
+  readonly queries: MetricQuery[] = [];
+  measure(q: MetricQuery): Promise<Measurement> {
+    this.queries.push(q);
+    const m = this.table.get(q.version);
+    return m ? Promise.resolve(m) : Promise.reject(new NoValuesError('no pods'));
+  }
+}
+
+function setup(s: ModelDeploymentSpec = spec()) {
+  const kube = new FakeKube();
+  kube.seed(trainingPipelines, { apiVersion: 'perennial.dev/v1alpha1', kind: 'TrainingPipeline', metadata: { name: 'weather', namespace: 'ml' }, status: { championVersion: 'v1' } } as KubeObject);
+  kube.seed(modelDeployments, { apiVersion: 'perennial.dev/v1alpha1', kind: 'ModelDeployment', metadata: { name: 'weather', namespace: 'ml', uid: 'md-uid' }, spec: s } as KubeObject);
+  const clock = new FakeClock(t0);
+  const log: Array<{ text: string; at: number }> = [];
+  const events: EventRecorder = {
+    event: (_obj, type, reason, note) => {
+      log.push({ text: `event ${type} ${reason}: ${note}`, at: kube.writes.length });
+      return Promise.resolve();
+    },
+  };
+  const provider = new TableProvider();
+  const reconciler = (): ModelDeploymentReconciler => new ModelDeploymentReconciler({
+    deployments: cacheOf(kube, modelDeployments),
+    pipelines: cacheOf(kube, trainingPipelines),
+    serverDeployments: cacheOf(kube, deployments),
+    services: cacheOf(kube, services),
+    kube,
+    statusWriter: new StatusWriter(kube, new WriteExpectations(clock)),
+    events,
+    clock,
+    logger: createLogger({ silent: true }),
+    store,
+    metricProvider: () => provider,
+  });
+  let r = reconciler();
+  const key = { namespace: 'ml', name: 'weather' };
+  const md = (): ModelDeployment => kube.get<ModelDeployment>(modelDeployments, key) as ModelDeployment;
+  let lastRequeue: number | undefined;
+  const step = async (): Promise<string[]> => {
+    const before = kube.writes.length;
+    const logBefore = log.length;
+    const res = await r.reconcile(key);
+    lastRequeue = res.requeueAfterMs;
+    return [...kube.summary().slice(before), ...log.slice(logBefore).map((e) => `${e.text} (after ${e.at - before} writes)`)];
+  };
+  const revisions = (): ServerDeployment[] => kube.list<ServerDeployment>(deployments, 'ml');
+  /** Plays the Deployment controller: every Deployment's pods are ready. */
+  const allReady = (): void => {
+    for (const d of revisions()) kube.seed(deployments, { ...d, status: { readyReplicas: d.spec.replicas, replicas: d.spec.replicas } } as KubeObject);
+  };
+  const setChampion = (v: string): void => {
+    const tp = kube.get<KubeObject>(trainingPipelines, key) as KubeObject;
+    kube.seed(trainingPipelines, { ...tp, status: { championVersion: v } } as KubeObject);
+  };
+  const setSpec = (edit: (s: ModelDeploymentSpec) => void): void => {
+    const cur = md();
+    const next = structuredClone(cur.spec);
+    edit(next);
+    kube.seed(modelDeployments, { ...cur, spec: next } as KubeObject);
+  };
+  const annotate = (k: string, v: string): void => {
+    const cur = md();
+    kube.seed(modelDeployments, { ...cur, metadata: { ...cur.metadata, annotations: { ...cur.metadata.annotations, [k]: v } } });
+  };
+  return {
+    kube, clock, provider, key, md, step, revisions, allReady, setChampion, setSpec, annotate,
+    requeue: () => lastRequeue, restart: () => { r = reconciler(); },
+  };
+}
+
+const healthy: Measurement = { ...emptyMeasurement, requests: 500, errors: 0, latencyP99Ms: 4, labelled: 0, correct: 0 };
+const failing: Measurement = { ...healthy, errors: 60 };
+
+/** Serves v1, then rolls v2 out to its analysis step (the test playing the Deployment controller). */
+async function toAnalysis(h: ReturnType<typeof setup>): Promise<void> {
+  await h.step();
+  h.allReady();
+  await h.step();
+  h.setChampion('v2');
+  for (let i = 0; i < 5 && h.md().status?.currentStep !== 1; i++) {
+    await h.step();
+    h.allReady();
+  }
+  assert.equal(h.md().status?.currentStep, 1);
+}
+
+/** The names of the revisions: weather-<hash>, one per version here. */
+function revisionOf(h: ReturnType<typeof setup>, version: string): ServerDeployment {
+  const d = h.revisions().find((x) => x.metadata.labels['perennial.dev/version'] === version);
+  assert.ok(d, `a Deployment for ${version}`);
+  return d;
+}
+
+describe('ModelDeploymentReconciler', () => {
+  it('serves the champion first, with the pod contract, probes and a restricted pod', async () => {
+    const h = setup();
+    const writes = await h.step();
+    const v1 = revisionOf(h, 'v1');
+    assert.match(v1.metadata.name, /^weather-[0-9a-f]{10}$/);
+    assert.deepEqual(writes, [
+      `create deployments.apps ml/${v1.metadata.name}`,
+      'create services ml/weather',
+      'create services ml/weather-canary',
+      'patchStatus modeldeployments.perennial.dev ml/weather',
+      `event Normal RolloutProgressing: Serving v1 (${v1.metadata.name}). (after 4 writes)`,
+    ]);
+    assert.equal(v1.spec.replicas, 2);
+    const pod = v1.spec.template.spec as { automountServiceAccountToken: boolean; containers: Array<Record<string, unknown>>; volumes: unknown[] };
+    assert.equal(pod.automountServiceAccountToken, false);
+    const c = pod.containers[0] as { env: Array<{ name: string; value?: string; valueFrom?: unknown }>; readinessProbe: { httpGet: { path: string } }; livenessProbe: { httpGet: { path: string } }; securityContext: Record<string, unknown> };
+    const env = Object.fromEntries(c.env.map((e) => [e.name, e.value ?? e.valueFrom]));
+    assert.equal(env['PERENNIAL_SERVER_MODEL'], 'ml/weather@v1');
+    assert.deepEqual(env['PERENNIAL_SERVER_HOST'], { fieldRef: { fieldPath: 'status.podIP' } });
+    assert.deepEqual(env['AWS_SECRET_ACCESS_KEY'], { secretKeyRef: { name: 'perennial-s3', key: 'AWS_SECRET_ACCESS_KEY' } });
+    assert.equal(c.readinessProbe.httpGet.path, '/v2/health/ready');
+    assert.equal(c.livenessProbe.httpGet.path, '/v2/health/live');
+    assert.deepEqual(c.securityContext, { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' } });
+    assert.equal(h.md().status?.phase, 'Pending', 'no pod of the first version is ready yet');
+
+    h.allReady();
+    assert.deepEqual(await h.step(), ['patchStatus modeldeployments.perennial.dev ml/weather']);
+    const st = h.md().status;
+    assert.equal(st?.phase, 'Healthy');
+    assert.equal(st?.conditions?.find((x) => x.type === 'Available')?.status, 'True');
+    assert.deepEqual(await h.step(), [], 'nothing changed: no write');
+  });
+
+  it('rolls a new champion out step by step and promotes it, keeping the old one for the rollback window', async () => {
+    const h = setup();
+    await h.step();
+    h.allReady();
+    await h.step();
+    const v1 = revisionOf(h, 'v1').metadata.name;
+    h.setChampion('v2');
+    let writes = await h.step();
+    const v2 = revisionOf(h, 'v2').metadata.name;
+    assert.deepEqual(writes, [
+      `create deployments.apps ml/${v2}`,
+      'patch services ml/weather',
+      'patch services ml/weather-canary',
+      'patchStatus modeldeployments.perennial.dev ml/weather',
+      'event Normal RolloutProgressing: Rollout of v2 started (stable v1). (after 4 writes)',
+    ]);
+    assert.equal(revisionOf(h, 'v2').spec.replicas, 1, '50% of 2 replicas');
+    assert.equal(revisionOf(h, 'v1').spec.replicas, 2, 'stable keeps its pods until the candidate is ready');
+    assert.equal(h.md().status?.canaryWeight, 0, 'no weight to a candidate without ready pods');
+
+    h.allReady();
+    writes = await h.step();
+    assert.deepEqual(writes, [`patch deployments.apps ml/${v1}`, 'patchStatus modeldeployments.perennial.dev ml/weather'],
+      'the candidate is ready: the stable version gives up a pod');
+    assert.equal(h.md().status?.canaryWeight, 33, 'one candidate pod of three ready pods');
+    h.allReady();
+    writes = await h.step();
+    assert.deepEqual(writes, [
+      'patchStatus modeldeployments.perennial.dev ml/weather',
+      'event Normal RolloutProgressing: step 1/2 (setWeight 50%) reached (after 1 writes)',
+    ]);
+    assert.equal(h.md().status?.currentStep, 1);
+    assert.equal(h.md().status?.canaryWeight, 50);
+
+    // The analysis window: measurements accumulate, the verdict comes at its end.
+    h.provider.table.set('v2', healthy);
+    h.provider.table.set('v1', healthy);
+    h.allReady();
+    h.clock.advance(30_000);
+    await h.step();
+    assert.equal(h.md().status?.currentStep, 1, 'still measuring');
+    assert.equal(h.requeue(), 30_000, 'the rest of the window');
+    h.clock.advance(30_000);
+    writes = await h.step();
+    assert.deepEqual(writes, [
+      `patch deployments.apps ml/${v2}`,
+      'patchStatus modeldeployments.perennial.dev ml/weather',
+      'event Normal RolloutProgressing: step 2/2 (analysis) passed (after 2 writes)',
+    ]);
+    assert.equal(revisionOf(h, 'v2').spec.replicas, 2, 'the candidate gets every pod before promotion');
+    h.allReady();
+    writes = await h.step();
+    assert.deepEqual(writes, [
+      `patch deployments.apps ml/${v1}`,
+      'patch services ml/weather',
+      'patchStatus modeldeployments.perennial.dev ml/weather',
+      'event Normal RolloutComplete: v2 promoted to stable (was v1). (after 3 writes)',
+    ], 'the previous revision is scaled back up for the rollback window; the Service selects v2 only');
+    const st = h.md().status;
+    assert.equal(st?.stableVersion, 'v2');
+    assert.equal(st?.previousVersion, 'v1');
+    assert.equal(st?.analysis?.[0]?.verdict, 'Passed');
+    assert.deepEqual(st?.analysis?.[0]?.measurements, { samples: 500, errorRate: 0, latencyP99Ms: 4, labelledSamples: 0 });
+    assert.equal(revisionOf(h, 'v1').spec.replicas, 2, 'the previous revision keeps its pods');
+
+    // Pinning v1 again within the rollback window switches at once.
+    h.allReady();
+    h.setSpec((s) => { s.model.version = 'v1'; });
+    writes = await h.step();
+    assert.deepEqual(writes, [
+      'patch services ml/weather',
+      'patch services ml/weather-canary',
+      'patchStatus modeldeployments.perennial.dev ml/weather',
+      'event Normal RolledBack: Rolled back from v2 to v1. (after 3 writes)',
+    ]);
+    assert.equal(h.md().status?.stableVersion, 'v1');
+
+    // After the window the previous revision goes.
+    h.clock.advance(10 * 60_000);
+    writes = await h.step();
+    assert.deepEqual(writes, ['patchStatus modeldeployments.perennial.dev ml/weather', `delete deployments.apps ml/${v2}`]);
+  });
+
+  it('aborts a failing candidate: all traffic back to stable, stable untouched, the version not retried until asked', async () => {
+    const h = setup();
+    await toAnalysis(h);
+    const stableBefore = revisionOf(h, 'v1');
+    h.provider.table.set('v2', failing);
+    h.clock.advance(60_000);
+    const v2 = revisionOf(h, 'v2').metadata.name;
+    const writes = await h.step();
+    assert.deepEqual(writes, [
+      `patch deployments.apps ml/${stableBefore.metadata.name}`,
+      'patch services ml/weather',
+      'patch services ml/weather-canary',
+      'patchStatus modeldeployments.perennial.dev ml/weather',
+      `delete deployments.apps ml/${v2}`,
+      'event Warning RolloutAborted: Rollout of v2 aborted: step 2/2 (analysis) failed: errorRate: error rate 12.00% above 1.00%. All traffic is back on v1. (after 5 writes)',
+    ]);
+    const stableAfter = revisionOf(h, 'v1');
+    assert.deepEqual(stableAfter.spec.template, stableBefore.spec.template, 'the stable pods are untouched');
+    assert.equal(stableAfter.spec.replicas, 2);
+    const st = h.md().status;
+    assert.equal(st?.abortedVersion, 'v2');
+    assert.equal(st?.phase, 'Degraded');
+    assert.equal(st?.canaryWeight, 0);
+    assert.equal(st?.analysis?.[0]?.verdict, 'Failed');
+    assert.equal(st?.conditions?.find((c) => c.type === 'Degraded')?.status, 'True');
+
+    // Not retried by itself...
+    h.allReady();
+    assert.deepEqual(await h.step(), ['patchStatus modeldeployments.perennial.dev ml/weather'], 'stable back at full size');
+    assert.deepEqual(await h.step(), []);
+    assert.equal(h.md().status?.canaryVersion, undefined);
+    // ...but by the retry annotation.
+    h.annotate(Annotation.retry, '1');
+    const retried = await h.step();
+    assert.ok(retried.some((w) => /create deployments.apps/.test(w)), retried.join('\n'));
+    assert.equal(h.md().status?.canaryVersion, 'v2');
+    assert.equal(h.md().status?.abortedVersion, undefined);
+  });
+
+  it('too little traffic is inconclusive: the window starts again, then the rollout pauses for a person', async () => {
+    const h = setup();
+    await toAnalysis(h);
+    h.provider.table.set('v2', { ...healthy, requests: 10, errors: 10 });
+    for (let i = 1; i <= 3; i++) {
+      h.clock.advance(60_000);
+      const writes = await h.step();
+      assert.ok(writes.some((w) => /InconclusiveAnalysis/.test(w)), writes.join('\n'));
+      assert.equal(h.md().status?.inconclusiveCount, i);
+      assert.equal(h.md().status?.canaryVersion, 'v2', 'not aborted');
+    }
+    h.clock.advance(60_000);
+    await h.step();
+    const st = h.md().status;
+    assert.equal(st?.phase, 'Paused');
+    assert.equal(st?.conditions?.find((c) => c.type === 'Paused')?.reason, 'InconclusiveAnalysis');
+    // A promote moves on.
+    h.annotate(Annotation.promote, 'go');
+    await h.step();
+    assert.equal(h.md().status?.currentStep, 2);
+  });
+
+  it('a restarted operator resumes at the same step', async () => {
+    const h = setup();
+    await toAnalysis(h);
+    const before = h.md().status;
+    h.restart();
+    h.clock.advance(10_000);
+    await h.step();
+    const after = h.md().status;
+    assert.equal(after?.currentStep, before?.currentStep);
+    assert.equal(after?.stepStartTime, before?.stepStartTime);
+    assert.equal(after?.canaryVersion, 'v2');
+  });
+
+  it('gatewayAPI: an owned HTTPRoute with exact weights, written only when it changes; abort by spec', async () => {
+    const h = setup(spec((s) => {
+      s.rollout.trafficRouting = { type: 'GatewayAPI', gatewayAPI: { parentRefs: [{ name: 'gw' }], pathPrefix: '/' } };
+      s.rollout.canary.steps = [{ setWeight: 30 }, { pause: {} }];
+    }));
+    await h.step();
+    h.allReady();
+    await h.step();
+    const weights = (): Array<[string, number]> => {
+      const r = h.kube.get<KubeObject & { spec: { rules: Array<{ backendRefs: Array<{ name: string; weight: number }> }> } }>(httpRoutes, h.key);
+      return r?.spec.rules[0]?.backendRefs.map((b) => [b.name, b.weight]) ?? [];
+    };
+    assert.deepEqual(weights(), [['weather', 100]]);
+    h.setChampion('v2');
+    await h.step();
+    assert.deepEqual(weights(), [['weather', 100], ['weather-canary', 0]], 'no weight before the candidate is ready');
+    h.allReady();
+    const writes = await h.step();
+    assert.ok(writes.includes('patch httproutes.gateway.networking.k8s.io ml/weather'), writes.join('\n'));
+    assert.deepEqual(weights(), [['weather', 70], ['weather-canary', 30]]);
+    assert.equal(revisionOf(h, 'v1').spec.replicas, 2, 'with exact routing the stable version keeps its pods');
+    assert.ok(!(await h.step()).some((w) => /httproutes/.test(w)), 'unchanged route: no write');
+    assert.equal(h.md().status?.phase, 'Paused');
+    h.setSpec((s) => { s.rollout.abort = true; });
+    await h.step();
+    assert.deepEqual(weights(), [['weather', 100]]);
+    assert.equal(h.md().status?.abortedVersion, 'v2');
+  });
+});
