@@ -115,7 +115,7 @@ try {
   const bucket = 'bench';
   console.log('training the model with the real trainer (Seattle weather 2012-2014)…');
   await trainWeatherModel(cluster.info, store, bucket, 'v1');
-  const ours = await startServer(serverEnv(cluster.info, { bucket, version: 'v1', env: { PERENNIAL_LOG_LEVEL: 'warn' } }));
+  const ours = await startServer(serverEnv(cluster.info, { bucket, version: 'v1' }));
   children.push(ours.child);
   await waitReady(ours);
 

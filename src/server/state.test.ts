@@ -7,6 +7,7 @@ import { parseModelRef, readServerConfig, ServerConfigError } from './config.js'
 import { DriftWindow } from './drift-window.js';
 import { FeedbackStore } from './feedback-store.js';
 import { agrees } from './shadow.js';
+import { routeOf } from './app.js';
 
 describe('DriftWindow', () => {
   const ref = Array.from({ length: 1000 }, (_, i) => ({ x: i % 100, c: i % 2 === 0 ? 'a' : 'b' }));
@@ -89,4 +90,14 @@ describe('shadow agreement', () => {
     assert.equal(agrees({ value: 100 }, 102, 0.01), false);
     assert.equal(agrees({ value: 100 }, '100', 0.01), false);
   });
+});
+
+describe('route labels', () => {
+  const table: [string, string, string][] = [
+    ['POST', '/v2/models/weather/infer', 'v2_infer'], ['POST', '/v2/models/weather/versions/v1/infer', 'v2_infer'],
+    ['POST', '/v1/models/weather:predict', 'v1_predict'], ['GET', '/v1/models/weather:predict', 'metadata'],
+    ['POST', '/v1/feedback', 'feedback'], ['GET', '/v2/health/ready', 'health'], ['GET', '/v2/models/weather/ready', 'health'],
+    ['GET', '/v2/models/weather', 'metadata'], ['GET', '/metrics', 'metrics'], ['GET', '/nope', 'other'],
+  ];
+  for (const [method, path, route] of table) it(`${method} ${path} → ${route}`, () => assert.equal(routeOf(method, path), route));
 });
