@@ -92,6 +92,6 @@ export function podStatus(run: PodRun, previousConditions: ReadonlyArray<{ type:
     podIPs: [{ ip: run.podIP }],
     startTime: time(run.startTime),
     containerStatuses: run.containers.map(containerStatus),
-    qosClass: 'BestEffort',
+    // No qosClass: the API server sets it from the pod's resources at creation and refuses any change to it.
   };
 }
