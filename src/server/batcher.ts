@@ -38,6 +38,7 @@ export class MicroBatcher<I, O> {
   private head = 0;
   private running = false;
   private timer: NodeJS.Timeout | undefined;
+  private immediate: NodeJS.Immediate | undefined;
   private idleWaiters: (() => void)[] = [];
 
   constructor(private readonly run: (items: readonly I[]) => Promise<readonly O[]> | readonly O[], private readonly opts: BatcherOptions) {}
@@ -69,17 +70,27 @@ export class MicroBatcher<I, O> {
     if (this.queued >= this.opts.maxSize) {
       this.clearTimer();
       this.flush();
-    } else if (this.timer === undefined && this.queued > 0) {
-      this.timer = setTimeout(() => {
-        this.timer = undefined;
-        this.flush();
-      }, this.opts.maxWaitMs);
+    } else if (this.timer === undefined && this.immediate === undefined && this.queued > 0) {
+      if (this.opts.maxWaitMs <= 0) {
+        // No wait: still let the requests already read in this turn of the event loop join the batch.
+        this.immediate = setImmediate(() => {
+          this.immediate = undefined;
+          this.flush();
+        });
+      } else {
+        this.timer = setTimeout(() => {
+          this.timer = undefined;
+          this.flush();
+        }, this.opts.maxWaitMs);
+      }
     }
   }
 
   private clearTimer(): void {
     if (this.timer !== undefined) clearTimeout(this.timer);
+    if (this.immediate !== undefined) clearImmediate(this.immediate);
     this.timer = undefined;
+    this.immediate = undefined;
   }
 
   private flush(): void {
