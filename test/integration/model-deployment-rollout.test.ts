@@ -1,0 +1,326 @@
+// The ModelDeployment controller end to end on a real local cluster: kube-apiserver, kube-controller-manager and
+// MinIO, with the node agent running the operator's server Deployments as real model-server processes (the
+// server bundle) on their own pod IPs. Models are made by the real trainer on the Seattle weather data: v1 trained
+// properly, v2 barely trained (its live accuracy from fed-back labels is poor). The test sends traffic the way
+// kube-proxy would (to ready pods, weighted by replicas) and feeds back the true labels.
+// Also: the Gateway API standard CRDs installed from the sigs.k8s.io/gateway-api Go module at test time and the
+// operator's HTTPRoute (exact weights, RequestMirror); a real Prometheus (Debian's package) scraping the server
+// processes and answering the `prometheus` metric provider.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CoreV1Api, CustomObjectsApi, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import { LocalCluster, repoRoot } from '../../localcluster/cluster.js';
+import { freePort } from '../../localcluster/net.js';
+import { NodeAgent } from '../../localcluster/node-agent/agent.js';
+import { kubeConfigFor } from '../../localcluster/test-cluster.js';
+import { Annotation } from '../../src/api/conditions.js';
+import type { ModelDeployment, ModelDeploymentSpec } from '../../src/api/model-deployment.js';
+import { loadConfig } from '../../src/operator/config.js';
+import { PrometheusMetricProvider } from '../../src/operator/controllers/model-deployment/metrics/prometheus.js';
+import { NoValuesError } from '../../src/operator/controllers/model-deployment/metrics/provider.js';
+import { PodsMetricProvider } from '../../src/operator/controllers/model-deployment/metrics/pods.js';
+import { buildManager } from '../../src/operator/operator.js';
+import { KubeHttpClient, PatchType } from '../../src/operator/runtime/kube-http.js';
+import type { Manager } from '../../src/operator/runtime/manager.js';
+import type { MinioStore } from '../../src/storage/minio-store.js';
+import { installCrds } from '../support/crds.js';
+import { installGatewayApiCrds } from '../support/gateway-api-crds.js';
+import { weatherInstances, weatherTrainerConfig } from '../support/served-model.js';
+import { putText, runTrainer, storeFor, trainerEnv, weatherLines } from './trainer-harness.js';
+
+const namespace = 'ml';
+const bucket = 'perennial-models';
+
+async function eventually<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 120_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v !== undefined) return v;
+    } catch (e: unknown) {
+      last = e;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}`);
+    await sleep(300);
+  }
+}
+
+const uri = (version: string): string => `s3://${bucket}/pipelines/${namespace}/weather/versions/${version}`;
+
+function mdSpec(version: string, edit: (s: ModelDeploymentSpec) => void = () => undefined): ModelDeploymentSpec {
+  const s: ModelDeploymentSpec = {
+    model: { uri: uri(version) },
+    server: { image: 'perennial-server:test', replicas: 2, port: 8080, maxBatchSize: 32, maxBatchDelayMs: 2, logPredictions: true },
+    rollout: {
+      strategy: 'Canary',
+      canary: { steps: [{ setWeight: 50 }, { analysis: { duration: '15s' } }] },
+      trafficRouting: { type: 'Replicas' },
+      analysis: { interval: '3s', minSamples: 30, inconclusiveLimit: 20, gates: { maxErrorRate: 0.05, minAccuracy: 0.6 } },
+      rollbackWindow: '10m', paused: false, abort: false,
+    },
+  };
+  edit(s);
+  return s;
+}
+
+describe('ModelDeployment controller (real cluster, node agent, real model servers)', () => {
+  let cluster: LocalCluster;
+  let agent: NodeAgent;
+  let kc: KubeConfig;
+  let core: CoreV1Api;
+  let custom: CustomObjectsApi;
+  let http: KubeHttpClient;
+  let store: MinioStore;
+  let manager: Manager | undefined;
+  let stopTraffic = false;
+  let traffic: Promise<void> | undefined;
+  const sent = { requests: 0, failed: 0 };
+
+  const startOperator = async (): Promise<Manager> => {
+    const s3 = cluster.info.s3;
+    if (!s3) throw new Error('no MinIO');
+    const m = buildManager(loadConfig({
+      PERENNIAL_WATCH_NAMESPACE: namespace, PERENNIAL_LEADER_ELECT: 'false', PERENNIAL_LOG_LEVEL: 'warn', PERENNIAL_HEALTH_PORT: '0',
+      PERENNIAL_S3_ENDPOINT: s3.endPoint, PERENNIAL_S3_PORT: String(s3.port), PERENNIAL_S3_TLS: 'false', PERENNIAL_S3_REGION: s3.region,
+      PERENNIAL_S3_BUCKET: bucket, AWS_ACCESS_KEY_ID: s3.accessKey, AWS_SECRET_ACCESS_KEY: s3.secretKey,
+    }), kc);
+    await m.start();
+    return m;
+  };
+  const get = async (name: string): Promise<ModelDeployment> =>
+    await custom.getNamespacedCustomObject({ group: 'perennial.dev', version: 'v1alpha1', namespace, plural: 'modeldeployments', name }) as ModelDeployment;
+  const create = (name: string, spec: ModelDeploymentSpec) => custom.createNamespacedCustomObject({
+    group: 'perennial.dev', version: 'v1alpha1', namespace, plural: 'modeldeployments',
+    body: { apiVersion: 'perennial.dev/v1alpha1', kind: 'ModelDeployment', metadata: { name, namespace }, spec },
+  });
+  const patch = (name: string, body: unknown) =>
+    http.request('PATCH', `/apis/perennial.dev/v1alpha1/namespaces/${namespace}/modeldeployments/${name}`, { body, contentType: PatchType.merge });
+  const readyPods = async (md: string): Promise<V1Pod[]> => {
+    const list = await core.listNamespacedPod({ namespace, labelSelector: `perennial.dev/deployment=${md}` });
+    return list.items.filter((p) => p.status?.podIP && !p.metadata?.deletionTimestamp && p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
+  };
+  const until = (name: string, what: string, ok: (md: ModelDeployment) => boolean, timeoutMs?: number) =>
+    eventually(what, async () => {
+      const md = await get(name);
+      return ok(md) ? md : undefined;
+    }, timeoutMs);
+
+  /** Sends requests as a Service would (a random ready pod), and feeds back the true label of every prediction. */
+  const sendTraffic = async (md: string): Promise<void> => {
+    const { instances, labels } = weatherInstances('Seattle');
+    let i = 0;
+    while (!stopTraffic) {
+      const pods = await readyPods(md).catch(() => []);
+      const pod = pods[Math.floor(Math.random() * pods.length)];
+      if (!pod) {
+        await sleep(200);
+        continue;
+      }
+      const batch = instances.slice(i % 1400, (i % 1400) + 4);
+      const truth = labels.slice(i % 1400, (i % 1400) + 4);
+      i += 4;
+      const base = `http://${pod.status?.podIP ?? ''}:8080`;
+      try {
+        const r = await fetch(`${base}/v1/models/weather:predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ instances: batch }), signal: AbortSignal.timeout(5000) });
+        sent.requests++;
+        if (!r.ok) {
+          sent.failed++;
+          continue;
+        }
+        const body = await r.json() as { prediction_ids: string[] };
+        await fetch(`${base}/v1/feedback`, {
+          method: 'POST', headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ feedback: body.prediction_ids.map((id, k) => ({ id, label: truth[k] })) }), signal: AbortSignal.timeout(5000),
+        });
+      } catch {
+        // a pod going away mid-request: the next one is picked from a fresh list
+      }
+      await sleep(20);
+    }
+  };
+
+  before(async () => {
+    execFileSync(process.execPath, [join(repoRoot, 'scripts/bundle.mjs'), 'server'], { cwd: repoRoot, stdio: 'ignore' });
+    cluster = await LocalCluster.start({ name: 'md-rollout' });
+    kc = kubeConfigFor(cluster.info);
+    agent = await NodeAgent.start({
+      kubeConfig: kc, server: cluster.info.server, caData: cluster.info.caData, repoRoot, logDir: cluster.logDir,
+      capacity: { cpu: '8', memory: '24Gi', pods: 50, gpus: 0 },
+    });
+    await installCrds(kc);
+    core = kc.makeApiClient(CoreV1Api);
+    custom = kc.makeApiClient(CustomObjectsApi);
+    http = new KubeHttpClient(kc);
+    await core.createNamespace({ body: { metadata: { name: namespace } } });
+    const s3 = cluster.info.s3;
+    if (!s3) throw new Error('no MinIO');
+    await core.createNamespacedSecret({ namespace, body: { metadata: { name: 'perennial-s3' }, stringData: { AWS_ACCESS_KEY_ID: s3.accessKey, AWS_SECRET_ACCESS_KEY: s3.secretKey } } });
+    await eventually('the default ServiceAccount', () => core.readNamespacedServiceAccount({ name: 'default', namespace }));
+    store = storeFor(cluster.info);
+    await store.ensureBucket(bucket);
+    const { header, rows } = weatherLines();
+    await putText(store, bucket, 'data/weather/all.csv', [header, ...rows].join('\n') + '\n');
+    // v1: trained as the weather tests train it. v2: one epoch at a tiny learning rate (published: no gate).
+    const noGate = { evaluation: { holdout: { from: '2015-01-01' }, sliceColumn: 'location', gates: { thresholds: { accuracy: 0 } } } };
+    for (const [version, over] of [
+      ['v1', noGate],
+      ['v2', { ...noGate, hyperparameters: { epochs: 1, batchSize: 512, learningRate: 0.00001, patience: 1, validationFraction: 0.15 } }],
+    ] as const) {
+      const r = await runTrainer(trainerEnv(cluster.info, bucket, weatherTrainerConfig(version, over)));
+      if (r.code !== 0) throw new Error(`trainer ${version} exited ${String(r.code)}: ${r.stdout.slice(-2000)}${r.stderr.slice(-2000)}`);
+    }
+    manager = await startOperator();
+  });
+
+  after(async () => {
+    stopTraffic = true;
+    await traffic;
+    await manager?.stop();
+    await agent?.stop();
+    await cluster?.stop();
+  });
+
+  it('serves v1, rolls v2 out to 50%, resumes at the same step after an operator restart, and rolls the failing v2 back with v1 untouched', async () => {
+    await create('weather', mdSpec('v1'));
+    let md = await until('weather', 'v1 to serve', (x) => x.status?.phase === 'Healthy' && x.status.stableReadyReplicas === 2);
+    const v1Revision = md.status?.stableRevision ?? '';
+    const v1Pods = (await readyPods('weather')).map((p) => p.metadata?.uid).sort();
+    assert.equal(v1Pods.length, 2);
+    traffic = sendTraffic('weather');
+
+    // Live metrics for the TrainingPipeline triggers, refreshed at the analysis interval with no rollout running.
+    md = await until('weather', 'live metrics', (x) => (x.status?.liveMetrics?.labelledSamples ?? 0) > 0 && x.status?.liveMetrics?.accuracy !== undefined);
+    const live = md.status?.liveMetrics;
+    assert.equal(live?.version, 'v1');
+    assert.ok((live?.requestRate ?? 0) > 0, JSON.stringify(live));
+    assert.ok((live?.accuracy ?? 0) > 0.6, `v1 live accuracy ${String(live?.accuracy)}`);
+    assert.ok(Object.keys(live?.drift ?? {}).includes('precipitation'), JSON.stringify(live?.drift));
+
+    await patch('weather', { spec: { model: { uri: uri('v2') } } });
+    md = await until('weather', 'v2 at 50% with ready pods', (x) => x.status?.canaryVersion === 'v2' && x.status.currentStep === 1 && (x.status.canaryWeight ?? 0) > 0);
+    assert.equal(md.status?.canaryWeight, 50, 'one of two pods each');
+    const stepStart = md.status?.stepStartTime;
+
+    // Operator restart in the middle of the analysis step.
+    await manager?.stop();
+    manager = undefined;
+    await sleep(2000);
+    manager = await startOperator();
+    await sleep(1500);
+    md = await get('weather');
+    if (md.status?.canaryVersion === 'v2') {
+      assert.equal(md.status.currentStep, 1, 'the same step after the restart');
+      assert.equal(md.status.stepStartTime, stepStart, 'the same window (or a new one only after an inconclusive verdict)');
+    }
+
+    md = await until('weather', 'v2 to be aborted', (x) => x.status?.abortedVersion === 'v2', 180_000);
+    assert.equal(md.status?.stableVersion, 'v1');
+    assert.equal(md.status?.stableRevision, v1Revision);
+    assert.equal(md.status?.canaryVersion, undefined);
+    assert.equal(md.status?.canaryWeight, 0);
+    assert.equal(md.status?.phase, 'Degraded');
+    const failed = md.status?.analysis?.find((a) => a.verdict === 'Failed');
+    assert.ok(failed, JSON.stringify(md.status?.analysis));
+    assert.match(failed.message ?? '', /accuracy: live accuracy [0-9.]+ below 0.6/);
+    assert.ok((failed.measurements?.['labelledSamples'] ?? 0) >= 30);
+    // v1 untouched: the same pods (never restarted) serve again at full size; v2's are gone.
+    await eventually('v2 pods gone and v1 back at 2', async () => {
+      const pods = await readyPods('weather');
+      return pods.length === 2 && pods.every((p) => p.metadata?.labels?.['perennial.dev/version'] === 'v1') ? pods : undefined;
+    });
+    const after = (await readyPods('weather')).map((p) => p.metadata?.uid);
+    assert.ok(after.every((u) => v1Pods.includes(u) || u !== undefined));
+    assert.ok(v1Pods.filter((u) => after.includes(u)).length >= 1, 'the stable pods that were not scaled away are the same processes');
+    assert.ok(sent.requests > 0);
+  });
+
+  it('a real Prometheus scraping the server processes answers the prometheus provider', async () => {
+    const pods = await readyPods('weather');
+    assert.ok(pods.length > 0);
+    const port = await freePort();
+    const dir = mkdtempSync(join(tmpdir(), 'perennial-prometheus-'));
+    const targets = pods.map((p) => `'${p.status?.podIP ?? ''}:8080'`).join(', ');
+    writeFileSync(join(dir, 'prometheus.yml'), `global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: perennial-server\n    static_configs:\n      - targets: [${targets}]\n`);
+    const prom: ChildProcess = spawn('prometheus', [
+      `--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`,
+    ], { stdio: 'ignore' });
+    try {
+      const provider = new PrometheusMetricProvider(`http://127.0.0.1:${port}`);
+      const query = (version: string) => {
+        const now = Date.now();
+        return provider.measure({ namespace, deployment: 'weather', revisionHash: '', version, port: 8080, windowStartMs: now - 20_000, nowMs: now });
+      };
+      const m = await eventually('Prometheus to have 20s of v1 traffic', async () => {
+        const r = await query('v1').catch(() => undefined);
+        return r && r.requests >= 30 && r.labelled >= 30 ? r : undefined;
+      }, 90_000);
+      assert.equal(m.errors, 0);
+      assert.ok(m.latencyP99Ms !== undefined && m.latencyP99Ms > 0);
+      assert.ok(m.correct / m.labelled > 0.6, `accuracy from Prometheus ${m.correct / m.labelled}`);
+      assert.ok(Object.keys(m.drift).includes('precipitation'));
+      await assert.rejects(query('v9'), NoValuesError, 'absent is not zero');
+      // The pods provider measures the same servers directly.
+      const pp = new PodsMetricProvider(async (ns, labels) => (await core.listNamespacedPod({ namespace: ns, labelSelector: Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(',') })).items);
+      const hash = (pods[0]?.metadata?.labels?.['perennial.dev/revision']) ?? '';
+      const q = { namespace, deployment: 'weather', revisionHash: hash, version: 'v1', port: 8080, windowStartMs: Date.now() - 1, nowMs: Date.now() };
+      await assert.rejects(pp.measure(q), NoValuesError, 'no baseline before the first scrape');
+      await sleep(3000);
+      const direct = await pp.measure({ ...q, nowMs: Date.now() });
+      assert.ok(direct.requests > 0 && direct.labelled > 0, JSON.stringify(direct));
+    } finally {
+      prom.kill('SIGTERM');
+      await new Promise((r) => prom.once('exit', r));
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('gatewayAPI: the operator owns an HTTPRoute with exact weights and RequestMirror in the shadow phase (CRDs from the Go module)', async () => {
+    const crds = await installGatewayApiCrds(kc);
+    assert.ok(crds.includes('httproutes.gateway.networking.k8s.io'));
+    const route = async (): Promise<{ backendRefs: Array<{ name: string; weight: number }>; filters?: Array<{ type: string; requestMirror: { percent: number; backendRef: { name: string } } }> } | undefined> => {
+      const r = await custom.getNamespacedCustomObject({ group: 'gateway.networking.k8s.io', version: 'v1', namespace, plural: 'httproutes', name: 'weather-gw' }).catch(() => undefined) as
+        { spec: { rules: Array<{ backendRefs: Array<{ name: string; weight: number }> }> } } | undefined;
+      return r?.spec.rules[0];
+    };
+    await create('weather-gw', mdSpec('v1', (s) => {
+      s.server.replicas = 1;
+      s.rollout.trafficRouting = { type: 'GatewayAPI', gatewayAPI: { parentRefs: [{ name: 'gateway', namespace: 'infra' }], pathPrefix: '/' } };
+      s.rollout.shadow = { percent: 40, duration: '1h', minAgreement: 0.9 };
+      s.rollout.canary.steps = [{ setWeight: 30 }, { pause: {} }];
+    }));
+    await until('weather-gw', 'v1 to serve', (x) => x.status?.phase === 'Healthy');
+    assert.deepEqual((await route())?.backendRefs.map((b) => [b.name, b.weight]), [['weather-gw', 100]]);
+
+    await patch('weather-gw', { spec: { model: { uri: uri('v2') } } });
+    await eventually('the mirror to the ready candidate', async () => {
+      const r = await route();
+      return r?.filters?.[0]?.requestMirror.percent === 40 ? r : undefined;
+    });
+    const shadowRoute = await route();
+    assert.equal(shadowRoute?.filters?.[0]?.type, 'RequestMirror');
+    assert.equal(shadowRoute?.filters?.[0]?.requestMirror.backendRef.name, 'weather-gw-canary');
+    assert.deepEqual(shadowRoute?.backendRefs.map((b) => [b.name, b.weight]), [['weather-gw', 100], ['weather-gw-canary', 0]]);
+
+    // Promote past the shadow phase (GitOps-style, by annotation): exact 70/30 once the candidate is ready.
+    await patch('weather-gw', { metadata: { annotations: { [Annotation.promote]: 'shadow-done' } } });
+    await eventually('70/30 weights', async () => {
+      const r = await route();
+      return JSON.stringify(r?.backendRefs.map((b) => [b.name, b.weight])) === JSON.stringify([['weather-gw', 70], ['weather-gw-canary', 30]]) && r?.filters === undefined ? r : undefined;
+    });
+    await until('weather-gw', 'paused at the untimed pause', (x) => x.status?.phase === 'Paused' && x.status.canaryWeight === 30);
+
+    await patch('weather-gw', { metadata: { annotations: { [Annotation.abort]: 'stop' } } });
+    await eventually('all traffic back to stable', async () => {
+      const r = await route();
+      return JSON.stringify(r?.backendRefs.map((b) => [b.name, b.weight])) === JSON.stringify([['weather-gw', 100]]) ? r : undefined;
+    });
+    const md = await until('weather-gw', 'aborted', (x) => x.status?.abortedVersion === 'v2');
+    assert.equal(md.status?.stableVersion, 'v1');
+  });
+});
