@@ -5,8 +5,9 @@ NPM_STAMP := node_modules/.perennial-installed
 
 .PHONY: test demo deps system-deps servers typecheck lint unit integration e2e build cluster
 
-# Debian packages the tests use: lua5.1 runs the Argo CD health scripts.
-DEBIAN_PACKAGES := lua5.1:lua5.1
+# Debian packages the tests use: lua5.1 runs the Argo CD health scripts; prometheus answers the ModelDeployment
+# controller's `prometheus` metric provider in its integration test.
+DEBIAN_PACKAGES := lua5.1:lua5.1 prometheus:prometheus
 
 test: deps system-deps servers typecheck lint
 	npx tsx scripts/run-tests.ts all
