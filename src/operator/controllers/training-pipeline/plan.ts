@@ -287,6 +287,19 @@ export function planTrainingPipeline(o: Observed): TrainingPipelinePlan {
   };
 }
 
+/**
+ * The run ends Failed when the API server refuses its Job (422: the spec yields a Job that cannot exist, e.g. a
+ * malformed nodeSelector key): retrying cannot help. Only the run changes here; planning again on the result
+ * derives everything else (conditions, phase, message), so the next reconcile is a fixed point.
+ */
+export function withJobRejected(status: Status, runName: string, message: string, nowMs: number): Status {
+  const run = (status.runs ?? []).find((r) => r.name === runName);
+  if (!run) return status;
+  const failed: TrainingRun = { ...run, outcome: 'Failed', message: `The API server refused the training Job: ${message}`.slice(0, 4096), completionTime: formatTime(nowMs) };
+  const { currentRun: _gone, ...rest } = status;
+  return { ...rest, runs: withRun(status.runs, failed, status.runs?.length ?? 1) };
+}
+
 function optional<K extends string, V>(key: K, value: V | undefined): Partial<Record<K, V>> {
   return value === undefined ? {} : ({ [key]: value } as Record<K, V>);
 }

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import type { RunOutcome, TrainingPipeline } from '../../../api/training-pipeline.js';
 import { artifactKey, runValidationReportKey } from '../../../shared/artifact-layout.js';
 import { MemoryStore } from '../../../storage/memory-store.js';
-import { ConflictError } from '../../runtime/errors.js';
+import { ConflictError, InvalidError } from '../../runtime/errors.js';
 import type { EventRecorder } from '../../runtime/events.js';
 import { WriteExpectations } from '../../runtime/expectations.js';
 import type { CacheReader } from '../../runtime/informer.js';
@@ -212,5 +212,23 @@ describe('TrainingPipelineReconciler', () => {
       'event Normal RunStarted after 3 write(s)',
     ]);
     assert.deepEqual(current().status?.runs?.map((r) => [r.name, r.outcome]), [['weather-2', 'Running'], ['weather-1', 'Failed']]);
+  });
+
+  it('a Job the API server refuses ends the run Failed with its reason, instead of a retry loop', async () => {
+    const { writes, kube, current, outcomes } = setup(pipeline((t) => { t.spec.trainer.nodeSelector = { 'bad key!': 'x' }; }));
+    kube.failNext('create', new InvalidError('Job.batch "weather-1" is invalid: spec.template.spec.nodeSelector: Invalid value: "bad key!"', 422, 'Invalid'));
+    assert.deepEqual(await writes(), [
+      'patchStatus trainingpipelines.perennial.dev ml/weather',
+      'create jobs.batch ml/weather-1 !InvalidError',
+      'patchStatus trainingpipelines.perennial.dev ml/weather',
+      'event Warning RunFailed after 3 write(s)',
+    ]);
+    const status = current().status;
+    assert.equal(status?.currentRun, undefined);
+    assert.equal(status?.runs?.[0]?.outcome, 'Failed');
+    assert.match(status?.runs?.[0]?.message ?? '', /nodeSelector/);
+    assert.equal(status?.conditions?.find((c) => c.type === 'Degraded')?.status, 'True');
+    assert.deepEqual(outcomes, ['Failed']);
+    assert.deepEqual(await writes(), [], 'and then it waits: no Initial run again, no retry');
   });
 });

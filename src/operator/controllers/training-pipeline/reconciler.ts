@@ -14,11 +14,12 @@ import type { Logger } from '../../runtime/log.js';
 import type { ObjectKey, ReconcileResult, Reconciler } from '../../runtime/manager.js';
 import type { KubeObject } from '../../runtime/resource.js';
 import type { StatusWriter } from '../../runtime/status-writer.js';
+import { InvalidError } from '../../runtime/errors.js';
 import { jobs, trainingPipelines } from '../../resources.js';
-import { finalizer as cleanupFinalizer } from '../../../api/conditions.js';
+import { Reason, finalizer as cleanupFinalizer } from '../../../api/conditions.js';
 import { observe } from './observe.js';
-import type { StoreSettings } from './observed.js';
-import { planTrainingPipeline, type TrainingPipelinePlan } from './plan.js';
+import type { Observed, StoreSettings } from './observed.js';
+import { planTrainingPipeline, withJobRejected, type TrainingPipelinePlan } from './plan.js';
 
 /** What every controller's reconciler gets (the ModelDeployment controller builds its deps from this). */
 export interface TrainingPipelineDeps {
@@ -61,10 +62,10 @@ export class TrainingPipelineReconciler implements Reconciler {
       await this.setFinalizer(tp, plan.finalizer === 'add');
       return {};
     }
-    return this.apply(tp, plan, bucket);
+    return this.apply(tp, observed, plan, bucket);
   }
 
-  private async apply(tp: TrainingPipeline, plan: TrainingPipelinePlan, bucket: string | undefined): Promise<ReconcileResult> {
+  private async apply(tp: TrainingPipeline, observed: Observed, plan: TrainingPipelinePlan, bucket: string | undefined): Promise<ReconcileResult> {
     const { kube, statusWriter, events, store, logger } = this.deps;
     const namespace = tp.metadata.namespace ?? '';
     const name = tp.metadata.name ?? '';
@@ -74,8 +75,23 @@ export class TrainingPipelineReconciler implements Reconciler {
     const written = await statusWriter.write(trainingPipelines, tp, plan.status);
     if (written.written) logger.debug('status written', { namespace, name, generation: tp.metadata.generation });
     if (plan.createJob) {
-      const created = await kube.create(jobs, plan.createJob, { alreadyExistsOk: true });
-      if (created.created) logger.info('training job created', { namespace, name, job: plan.createJob.metadata.name });
+      try {
+        const created = await kube.create(jobs, plan.createJob, { alreadyExistsOk: true });
+        if (created.created) logger.info('training job created', { namespace, name, job: plan.createJob.metadata.name });
+      } catch (e: unknown) {
+        if (!(e instanceof InvalidError)) throw e;
+        // Retrying cannot help: end the run with the server's reason (a second write, on this error path only).
+        const runName = plan.createJob.metadata.name;
+        const afterWrite = written.written && written.resourceVersion !== undefined
+          ? { ...tp, metadata: { ...tp.metadata, resourceVersion: written.resourceVersion }, status: plan.status }
+          : tp;
+        const ended = withJobRejected(plan.status, runName, e.message, observed.nowMs);
+        const replanned = planTrainingPipeline({ ...observed, pipeline: { ...tp, status: ended } });
+        await statusWriter.write(trainingPipelines, afterWrite, replanned.status);
+        this.deps.onRunFinished('Failed');
+        await events.event(tp, 'Warning', Reason.RunFailed, `Run ${runName}: the API server refused its Job: ${e.message}`);
+        return {};
+      }
     }
     if (store && bucket !== undefined) {
       for (const version of plan.deleteVersions) await deleteVersion(store, bucket, { namespace, name }, version);
