@@ -139,7 +139,9 @@ try {
     console.log(`${String(c).padStart(4)} │ ${f(a)} │ ${f(b).padStart(10)}  │ ${(a.rps / b.rps).toFixed(2)}×${a.non2xx + b.non2xx > 0 ? `  (non-2xx: ours ${a.non2xx}, flask ${b.non2xx})` : ''}`);
   }
   console.log(`in-process ceiling (same model, wasm backend, no HTTP): ${ceiling.batched.toFixed(0)} rows/s in batches of 64, ${ceiling.single.toFixed(0)} rows/s one row per call`);
-  const batches = (await (await fetch(`${ours.url}/metrics`)).text()).split('\n').filter((l) => l.startsWith('perennial_server_batch_size_sum') || l.startsWith('perennial_server_batch_size_count'));
+  if (ours.child.exitCode !== null) throw new Error(`our server died during the run: ${ours.output().slice(-3000)}`);
+  const metricsText = await fetch(`${ours.url}/metrics`).then((r) => r.text(), () => fetch(`${ours.url}/metrics`).then((r) => r.text()));
+  const batches = metricsText.split('\n').filter((l) => l.startsWith('perennial_server_batch_size_sum') || l.startsWith('perennial_server_batch_size_count'));
   const [sum = 0, count = 1] = batches.map((l) => Number(l.split(' ').pop()));
   console.log(`our mean rows per model call over the run: ${(sum / count).toFixed(2)}`);
 } finally {
