@@ -123,7 +123,7 @@ describe('model server: object-store outage and SIGTERM under load', () => {
     const outcomes = await load;
     assert.equal(ended.code, 0, server.output().slice(-2000));
     const ok = outcomes.filter((o): o is { status: number; ids: string[] } => !('error' in o) && o.status === 200);
-    const refused = outcomes.filter((o) => ('error' in o && ['ECONNREFUSED', 'ECONNRESET'].includes(o.error)) || (!('error' in o) && o.status === 503));
+    const refused = outcomes.filter((o) => ('error' in o && ['ECONNREFUSED', 'ECONNRESET', 'EPIPE'].includes(o.error)) || (!('error' in o) && o.status === 503));
     const other = outcomes.filter((o) => !ok.includes(o as never) && !refused.includes(o));
     console.log(`# SIGTERM under load: ${outcomes.length} requests, ${ok.length} answered, ${refused.length} refused, ${other.length} other`);
     assert.deepEqual(other, []);
