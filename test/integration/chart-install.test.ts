@@ -15,7 +15,7 @@ import { load } from 'js-yaml';
 import { LocalCluster, repoRoot } from '../../localcluster/cluster.js';
 import { NodeAgent } from '../../localcluster/node-agent/agent.js';
 import { kubeConfigFor, minioClientFor } from '../../localcluster/test-cluster.js';
-import { renderChart, writeTemp } from './chart-tools.js';
+import { installCrds, renderChart, writeTemp } from './chart-tools.js';
 
 const run = promisify(execFile);
 const releaseNamespace = 'perennial-system';
@@ -73,8 +73,7 @@ describe('chart: installed into a local cluster', () => {
     await kubectl(['create', 'namespace', appNamespace]);
     const manifests = writeTemp('perennial.yaml', yaml);
     // CRDs first (as helm does with crds/), established before anything uses them.
-    await kubectl(['apply', '--server-side', '-f', join(repoRoot, 'charts', 'perennial', 'crds')]);
-    await kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/trainingpipelines.perennial.dev', 'crd/modeldeployments.perennial.dev']);
+    await installCrds(join(info.binDir, 'kubectl'), info.kubeconfigPath, join(repoRoot, 'charts', 'perennial', 'crds'));
     await kubectl(['apply', '--server-side', '-f', manifests]);
   });
 

@@ -156,3 +156,21 @@ export function writeCrdSchemas(crdDir: string, dir: string): string[] {
   }
   return written;
 }
+
+/**
+ * Applies our CRDs with the cluster's kubectl and waits until they are Established. `kubectl wait` fails (instead of
+ * waiting) while a just-created CRD has no status.conditions yet, so it is retried.
+ */
+export async function installCrds(kubectlPath: string, kubeconfigPath: string, crdDir: string): Promise<void> {
+  const kubectl = (args: readonly string[]) => promisify(execFile)(kubectlPath, ['--kubeconfig', kubeconfigPath, ...args]);
+  await kubectl(['apply', '--server-side', '--force-conflicts', '-f', crdDir]);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/trainingpipelines.perennial.dev', 'crd/modeldeployments.perennial.dev']);
+      return;
+    } catch (e: unknown) {
+      if (attempt >= 20) throw e;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+}
