@@ -267,7 +267,8 @@ describe('ModelDeployment controller (real cluster, node agent, real model serve
       await assert.rejects(query('v9'), NoValuesError, 'absent is not zero');
       // The pods provider measures the same servers directly.
       const pp = new PodsMetricProvider(async (ns, labels) => (await core.listNamespacedPod({ namespace: ns, labelSelector: Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(',') })).items);
-      const hash = (pods[0]?.metadata?.labels?.['perennial.dev/revision']) ?? '';
+      const stableRevision = (await get('weather')).status?.stableRevision ?? '';
+      const hash = stableRevision.slice('weather-'.length);
       const q = { namespace, deployment: 'weather', revisionHash: hash, version: 'v1', port: 8080, windowStartMs: Date.now() - 1, nowMs: Date.now() };
       await assert.rejects(pp.measure(q), NoValuesError, 'no baseline before the first scrape');
       await sleep(3000);

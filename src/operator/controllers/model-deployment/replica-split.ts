@@ -41,8 +41,11 @@ export function weightFromReadyPods(stableReady: number, canaryReady: number): n
   return all === 0 ? 0 : Math.round((100 * canaryReady) / all);
 }
 
-/** True when both revisions have reached the split of `weight` (the candidate ready, the stable version shrunk). */
-export function splitReached(total: number, weight: number, stableReady: number, canaryReady: number, stableReplicas: number): boolean {
-  return canaryReady >= canaryReplicas(total, weight) && stableReplicas <= stableReplicasAtWeight(total, weight) &&
+/**
+ * True when the ready pods are at the split of `weight`: the candidate's are all ready and the stable version is
+ * down to its share (its surplus pods no longer ready), with at least one stable pod ready below 100 %.
+ */
+export function splitReached(total: number, weight: number, stableReady: number, canaryReady: number): boolean {
+  return canaryReady >= canaryReplicas(total, weight) && stableReady <= stableReplicasAtWeight(total, weight) &&
     (weight >= 100 || stableReady >= 1);
 }

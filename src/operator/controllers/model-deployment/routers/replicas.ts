@@ -27,7 +27,7 @@ export class ReplicasRouter implements TrafficRouter {
       // Weight 0 keeps the candidate out of the Service even when it has pods.
       stableServiceRevision: input.weight > 0 ? undefined : stable.hash,
       weight: input.weight > 0 ? weightFromReadyPods(stable.ready, canary.ready) : 0,
-      reached: splitReached(total, input.weight, stable.ready, canary.ready, stable.replicas),
+      reached: splitReached(total, input.weight, stable.ready, canary.ready),
       route: undefined,
     };
   }
