@@ -113,6 +113,16 @@ describe('chart: render and validate', () => {
     assert.equal(envOf(c, 'NODE_OPTIONS')?.value, '--max-old-space-size=384');
   });
 
+  it('every variable the chart sets is one the operator reads (src/operator/config.ts, the pod contract)', () => {
+    const readers = ['src/operator/config.ts', 'src/shared/pod-contract.ts'].map((f) => readFileSync(join(repoRoot, f), 'utf8')).join('\n');
+    for (const render of [defaults, custom]) {
+      for (const e of operatorContainer(render.docs).env ?? []) {
+        if (e.name === 'NODE_OPTIONS') continue; // extraEnv of the non-default values, read by Node itself
+        assert.ok(readers.includes(`'${e.name}'`), `the chart sets ${e.name}, which the operator does not read`);
+      }
+    }
+  });
+
   describe('kubeconform', () => {
     let schemaDir: string;
     const kubectl = promisify(execFile);
