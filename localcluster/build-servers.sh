@@ -30,6 +30,12 @@ for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
   kube_ldflags+=" -X $p.gitTreeState=clean -X $p.buildDate=1970-01-01T00:00:00Z"
 done
 helm_version="$(awk '$1=="require" && $2=="helm.sh/helm/v3" {print $3}' "$servers/helm/go.mod" 2>/dev/null || true)"
+# As helm's Makefile does: the Kubernetes version `helm template`/`lint` assume follows helm's client-go (else 1.20).
+helm_kube_minor="$(awk '$1=="k8s.io/client-go" {print $2}' "$servers/helm/go.mod" 2>/dev/null | sed -E 's/^v0\.([0-9]+)\..*/\1/')"
+helm_ldflags="-s -w -X helm.sh/helm/v3/internal/version.version=$helm_version"
+for p in helm.sh/helm/v3/pkg/lint/rules helm.sh/helm/v3/pkg/chartutil; do
+  helm_ldflags+=" -X $p.k8sVersionMajor=1 -X $p.k8sVersionMinor=$helm_kube_minor"
+done
 
 # name | wrapper module | package | go build flags (one string)
 recipes=(
@@ -38,7 +44,7 @@ recipes=(
   "kube-apiserver|kube|k8s.io/kubernetes/cmd/kube-apiserver|-tags=selinux,notest -ldflags=$kube_ldflags"
   "kube-controller-manager|kube|k8s.io/kubernetes/cmd/kube-controller-manager|-tags=selinux,notest -ldflags=$kube_ldflags"
   "kubectl|kube|k8s.io/kubernetes/cmd/kubectl|-tags=selinux,notest -ldflags=$kube_ldflags"
-  "helm|helm|helm.sh/helm/v3/cmd/helm|-ldflags=-s -w -X helm.sh/helm/v3/internal/version.version=$helm_version"
+  "helm|helm|helm.sh/helm/v3/cmd/helm|-ldflags=$helm_ldflags"
   "kubeconform|kubeconform|github.com/yannh/kubeconform/cmd/kubeconform|-ldflags=-s -w"
   "kube-score|kube-score|github.com/zegl/kube-score/cmd/kube-score|-ldflags=-s -w"
 )
