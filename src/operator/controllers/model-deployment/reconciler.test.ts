@@ -362,4 +362,30 @@ describe('ModelDeploymentReconciler', () => {
     assert.deepEqual(weights(), [['weather', 100]]);
     assert.equal(h.md().status?.abortedVersion, 'v2');
   });
+  it('blue-green: the candidate runs at full size behind the preview Service; a promote switches the stable Service at once', async () => {
+    const h = setup(spec((s) => { s.rollout.strategy = 'BlueGreen'; }));
+    await h.step();
+    h.allReady();
+    await h.step();
+    const selector = (name: string): Record<string, string> =>
+      (h.kube.get<KubeObject & { spec: { selector: Record<string, string> } }>(services, { namespace: 'ml', name }) as { spec: { selector: Record<string, string> } }).spec.selector;
+    const v1Hash = revisionOf(h, 'v1').metadata.labels['perennial.dev/revision'];
+    assert.equal(selector('weather-preview')['perennial.dev/revision'], v1Hash);
+    h.setChampion('v2');
+    await h.step();
+    const v2 = revisionOf(h, 'v2');
+    assert.equal(v2.spec.replicas, 2, 'the preview at full size');
+    assert.equal(selector('weather')['perennial.dev/revision'], v1Hash, 'real traffic stays on v1');
+    assert.equal(selector('weather-preview')['perennial.dev/revision'], v2.metadata.labels['perennial.dev/revision']);
+    h.allReady();
+    await h.step();
+    assert.equal(h.md().status?.phase, 'Paused', 'no autoPromoteAfter: waiting for a person');
+    assert.equal(h.md().status?.conditions?.find((c) => c.type === 'Paused')?.reason, 'PausedAtStep');
+    h.annotate(Annotation.promote, 'full-1');
+    const writes = await h.step();
+    assert.ok(writes.some((w) => /RolloutComplete/.test(w)), writes.join('\n'));
+    assert.equal(selector('weather')['perennial.dev/revision'], v2.metadata.labels['perennial.dev/revision'], 'switched');
+    assert.equal(h.md().status?.stableVersion, 'v2');
+    assert.equal(h.md().status?.previousVersion, 'v1');
+  });
 });
