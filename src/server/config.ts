@@ -115,7 +115,7 @@ export function readServerConfig(env: NodeJS.ProcessEnv): ServerConfig {
     port: num(podEnv.serverPort, 8080, 0, 65535),
     batch: {
       maxSize: num(podEnv.serverBatchMaxSize, 64, 1, 4096),
-      maxWaitMs: num(podEnv.serverBatchMaxWaitMs, 2, 0, 1000, false),
+      maxWaitMs: num(podEnv.serverBatchMaxWaitMs, 0, 0, 1000, false),
       maxQueueRows: num(podEnv.serverQueueMaxRows, 4096, 1, 1_000_000),
     },
     maxInstances: num(podEnv.serverMaxInstances, 1000, 1, 100_000),

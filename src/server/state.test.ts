@@ -67,7 +67,7 @@ describe('server config', () => {
     assert.deepEqual([c.pipeline, c.version, c.modelName, c.deployment, c.port, c.track, c.shadow], [
       { namespace: 'ml', name: 'weather' }, 'v3', 'weather', { namespace: 'ml', name: 'weather-prod' }, 8080, 'stable', undefined,
     ]);
-    assert.deepEqual(c.batch, { maxSize: 64, maxWaitMs: 2, maxQueueRows: 4096 });
+    assert.deepEqual(c.batch, { maxSize: 64, maxWaitMs: 0, maxQueueRows: 4096 });
   });
   it('reports every problem at once', () => {
     assert.throws(() => readServerConfig({ ...base, [podEnv.serverModel]: 'weather', [podEnv.serverPort]: 'x', [podEnv.serverShadowUrl]: 'ftp://a', [podEnv.serverTrack]: 'blue' }), (e: unknown) => {

@@ -52,7 +52,10 @@ export const podEnv = {
   serverHost: 'PERENNIAL_SERVER_HOST',
   /** Most rows per model call (default 64). */
   serverBatchMaxSize: 'PERENNIAL_SERVER_BATCH_MAX_SIZE',
-  /** Longest a row waits for others before a model call, in ms (default 2). */
+  /**
+   * Longest a row waits for others before a model call, in ms (default 0: a call starts at once when the model is
+   * idle, and rows arriving while it runs form the next batch, so batches still grow with load).
+   */
   serverBatchMaxWaitMs: 'PERENNIAL_SERVER_BATCH_MAX_WAIT_MS',
   /** Rows waiting for the model before new requests get 503 (default 4096). */
   serverQueueMaxRows: 'PERENNIAL_SERVER_QUEUE_MAX_ROWS',
