@@ -1,8 +1,8 @@
 // Installs the rendered chart into a real local cluster (kube-apiserver, kube-controller-manager, MinIO, and the
 // node agent running the perennial-operator image as its bundle) and watches it work as in a cluster: both
 // replicas start, one holds the Lease, the other stands by, and both resources get reconciled, all with the
-// chart's RBAC (each pod talks to the API server with a token of the chart's ServiceAccount). Then the leader
-// is deleted and the standby takes the Lease.
+// chart's RBAC (each pod talks to the API server with a token of the chart's ServiceAccount), in a namespace that
+// enforces the restricted Pod Security profile. Then the leader is deleted and the standby takes the Lease.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -70,6 +70,9 @@ describe('chart: installed into a local cluster', () => {
     ].join('\n'));
     const { yaml } = await renderChart(['--values', values], { namespace: releaseNamespace, includeCrds: true });
     await kubectl(['create', 'namespace', releaseNamespace]);
+    // Pod Security Admission enforces the restricted profile there: a pod the chart renders that breaks it is
+    // refused by the API server, and the replicas never start.
+    await kubectl(['label', 'namespace', releaseNamespace, 'pod-security.kubernetes.io/enforce=restricted', 'pod-security.kubernetes.io/enforce-version=v1.34']);
     await kubectl(['create', 'namespace', appNamespace]);
     const manifests = writeTemp('perennial.yaml', yaml);
     // CRDs first (as helm does with crds/), established before anything uses them.
@@ -96,6 +99,16 @@ describe('chart: installed into a local cluster', () => {
       return running.length === 2 ? running : undefined;
     });
     for (const p of pods) assert.equal(p.spec?.serviceAccountName, 'perennial');
+  });
+
+  it('the namespace really enforces the restricted profile (a root pod is refused)', async () => {
+    const pod = (await operatorPods())[0];
+    assert.ok(pod?.spec, 'an operator pod');
+    const spec = { ...pod.spec, securityContext: {}, containers: pod.spec.containers.map((c) => ({ ...c, securityContext: {} })) };
+    await assert.rejects(
+      core.createNamespacedPod({ namespace: releaseNamespace, body: { metadata: { name: 'root-pod' }, spec }, dryRun: 'All' }),
+      (e: unknown) => e instanceof Error && /violates PodSecurity .*restricted:v1\.34/.test(e.message),
+    );
   });
 
   it('elects one leader through the Lease', async () => {
