@@ -101,7 +101,10 @@ describe('chart: render and validate', () => {
     assert.equal(find(docs, 'RoleBinding', 'perennial')?.metadata.namespace, 'ml-team');
     assert.ok(find(docs, 'Deployment', 'perennial-minio'));
     assert.ok(find(docs, 'PersistentVolumeClaim', 'perennial-minio'));
-    assert.equal(find(docs, 'ServiceMonitor')?.metadata.labels?.['release'], 'prometheus');
+    const monitor = find(docs, 'ServiceMonitor') as unknown as { metadata: { labels: Record<string, string> }; spec: { selector: { matchLabels: Record<string, string> } } };
+    assert.equal(monitor.metadata.labels['release'], 'prometheus');
+    const service = find(docs, 'Service', 'perennial-metrics');
+    for (const [k, v] of Object.entries(monitor.spec.selector.matchLabels)) assert.equal(service?.metadata.labels?.[k], v, `the ServiceMonitor selects the metrics Service by ${k}`);
     assert.equal(find(docs, 'ServiceAccount')?.metadata.name, 'perennial-bot');
     const c = operatorContainer(docs);
     assert.equal(c.image, `registry.example.com/ml/perennial-operator@sha256:${'a'.repeat(64)}`);
