@@ -33,6 +33,7 @@ export const Reason = {
   InvalidData: 'InvalidData',
   RunReplaced: 'RunReplaced',
   StoreNotConfigured: 'StoreNotConfigured',
+  StoreUnavailable: 'StoreUnavailable',
   VersionsDeleted: 'VersionsDeleted',
   CleanupFailed: 'CleanupFailed',
   // ModelDeployment

@@ -292,6 +292,23 @@ export function planTrainingPipeline(o: Observed): TrainingPipelinePlan {
  * malformed nodeSelector key): retrying cannot help. Only the run changes here; planning again on the result
  * derives everything else (conditions, phase, message), so the next reconcile is a fixed point.
  */
+/**
+ * The status while the object store cannot be read (unreachable, or it refuses: a missing bucket, wrong
+ * credentials): the spec's acceptance is still reported, and Progressing=False/StoreUnavailable says why nothing
+ * moves. The reconcile then fails and is retried with backoff: an outage delays work, it never decides a run.
+ */
+export function withStoreUnavailable(tp: TrainingPipeline, problem: string, nowMs: number): Status {
+  const generation = tp.metadata.generation ?? 0;
+  const previous: Status = tp.status ?? {};
+  const accepted = acceptedCondition(checkTrainingPipelineSpec(tp.spec), generation);
+  let conditions = setCondition(previous.conditions as Condition[] | undefined, accepted, nowMs);
+  conditions = setCondition(conditions, {
+    type: ConditionType.Progressing, status: 'False', reason: Reason.StoreUnavailable,
+    message: `Waiting for the object store: ${problem}`.slice(0, 4096), observedGeneration: generation,
+  }, nowMs);
+  return { ...previous, observedGeneration: generation, phase: previous.phase ?? 'Idle', conditions };
+}
+
 export function withJobRejected(status: Status, runName: string, message: string, nowMs: number): Status {
   const run = (status.runs ?? []).find((r) => r.name === runName);
   if (!run) return status;

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import type { RunOutcome, TrainingPipeline } from '../../../api/training-pipeline.js';
 import { artifactKey, runValidationReportKey } from '../../../shared/artifact-layout.js';
 import { MemoryStore } from '../../../storage/memory-store.js';
+import { StoreRequestError } from '../../../storage/object-store.js';
 import { ConflictError, InvalidError } from '../../runtime/errors.js';
 import type { EventRecorder } from '../../runtime/events.js';
 import { WriteExpectations } from '../../runtime/expectations.js';
@@ -230,5 +231,17 @@ describe('TrainingPipelineReconciler', () => {
     assert.equal(status?.conditions?.find((c) => c.type === 'Degraded')?.status, 'True');
     assert.deepEqual(outcomes, ['Failed']);
     assert.deepEqual(await writes(), [], 'and then it waits: no Initial run again, no retry');
+  });
+
+  it('an object store that refuses (a missing bucket) writes why the pipeline waits, then fails the reconcile for a retry', async () => {
+    const t = setup(pipeline((tp) => { tp.spec.triggers.newData = { minObjects: 1 }; }));
+    t.store.list = () => Promise.reject(new StoreRequestError('object store refused perennial/data/: The specified bucket does not exist', 'NoSuchBucket'));
+    await assert.rejects(t.reconciler.reconcile(t.key), StoreRequestError);
+    const status = t.current().status;
+    const progressing = status?.conditions?.find((c) => c.type === 'Progressing');
+    assert.equal(progressing?.reason, 'StoreUnavailable');
+    assert.match(progressing?.message ?? '', /bucket does not exist/);
+    assert.equal(status?.conditions?.find((c) => c.type === 'Accepted')?.status, 'True');
+    assert.equal(t.kube.list(jobs, 'ml').length, 0, 'no Job without the store');
   });
 });

@@ -5,7 +5,7 @@
 //     → create the run's Job (AlreadyExists is success) → delete versions beyond retention → events, metrics.
 import type { TrainingPipeline, RunOutcome } from '../../../api/training-pipeline.js';
 import { artifactFiles, versionPrefix } from '../../../shared/artifact-layout.js';
-import type { ObjectStore } from '../../../storage/object-store.js';
+import { StoreRequestError, StoreUnavailableError, type ObjectStore } from '../../../storage/object-store.js';
 import type { Clock } from '../../runtime/clock.js';
 import type { EventRecorder } from '../../runtime/events.js';
 import type { CacheReader } from '../../runtime/informer.js';
@@ -19,7 +19,7 @@ import { jobs, trainingPipelines } from '../../resources.js';
 import { Reason, finalizer as cleanupFinalizer } from '../../../api/conditions.js';
 import { observe } from './observe.js';
 import type { Observed, StoreSettings } from './observed.js';
-import { planTrainingPipeline, withJobRejected, type TrainingPipelinePlan } from './plan.js';
+import { planTrainingPipeline, withJobRejected, withStoreUnavailable, type TrainingPipelinePlan } from './plan.js';
 
 /** What every controller's reconciler gets (the ModelDeployment controller builds its deps from this). */
 export interface TrainingPipelineDeps {
@@ -49,7 +49,15 @@ export class TrainingPipelineReconciler implements Reconciler {
   async reconcile(key: ObjectKey): Promise<ReconcileResult> {
     const tp = this.deps.pipelines.get(key.namespace, key.name) as TrainingPipeline | undefined;
     if (!tp) return {}; // deleted; its Jobs go with it by garbage collection
-    const observed = await observe(this.deps, tp, this.deps.clock.now());
+    let observed: Observed;
+    try {
+      observed = await observe(this.deps, tp, this.deps.clock.now());
+    } catch (e: unknown) {
+      if (e instanceof StoreUnavailableError || e instanceof StoreRequestError) {
+        await this.deps.statusWriter.write(trainingPipelines, tp, withStoreUnavailable(tp, e.message, this.deps.clock.now()));
+      }
+      throw e; // retried with backoff
+    }
     const plan = planTrainingPipeline(observed);
     const bucket = observed.store?.bucket;
     if (plan.cleanup && this.deps.store && bucket !== undefined) {
