@@ -9,18 +9,13 @@
 import type { ModelDeploymentSpec } from '../../../api/model-deployment.js';
 import { podEnv } from '../../../shared/pod-contract.js';
 import type { OwnerReference } from '../../runtime/resource.js';
+import { storeEnv, type EnvVar } from '../pod-env.js';
 import { mdLabels, revisionLabels, revisionName, selectorLabels } from './names.js';
 
 export const serverContainerName = 'server';
 export const spillDir = '/var/lib/perennial/spill';
 
-export interface EnvVar {
-  readonly name: string;
-  readonly value?: string;
-  readonly valueFrom?:
-    | { readonly secretKeyRef: { readonly name: string; readonly key: string } }
-    | { readonly fieldRef: { readonly fieldPath: string } };
-}
+export type { EnvVar };
 
 export interface ServerStore {
   readonly endPoint: string;
@@ -84,13 +79,7 @@ export function serverEnv(input: RevisionInput): EnvVar[] {
     { name: podEnv.serverBatchMaxSize, value: String(server.maxBatchSize) },
     { name: podEnv.serverBatchMaxWaitMs, value: String(server.maxBatchDelayMs) },
     { name: podEnv.serverLogSpillDir, value: spillDir },
-    { name: podEnv.storeEndpoint, value: store.endPoint },
-    ...(store.port === undefined ? [] : [{ name: podEnv.storePort, value: String(store.port) }]),
-    { name: podEnv.storeUseTls, value: String(store.useSSL) },
-    { name: podEnv.storeBucket, value: store.bucket },
-    { name: podEnv.storeRegion, value: store.region },
-    { name: podEnv.accessKeyId, valueFrom: { secretKeyRef: { name: store.credentialsSecret, key: podEnv.accessKeyId } } },
-    { name: podEnv.secretAccessKey, valueFrom: { secretKeyRef: { name: store.credentialsSecret, key: podEnv.secretAccessKey } } },
+    ...storeEnv(store, store.credentialsSecret),
     { name: podEnv.codeVersion, value: server.image },
     { name: 'TMPDIR', value: '/tmp' },
   ];

@@ -14,6 +14,7 @@
 import type { TrainingPipelineSpec } from '../../../api/training-pipeline.js';
 import { nonRetryableExitCodes, podEnv } from '../../../shared/pod-contract.js';
 import type { OwnerReference } from '../../runtime/resource.js';
+import { storeEnv, type EnvVar } from '../pod-env.js';
 import { labels } from './names.js';
 import type { TrainerConfigDocument } from './trainer-config.js';
 
@@ -41,11 +42,7 @@ export interface TrainingJobInput {
   readonly ttlSecondsAfterFinished: number;
 }
 
-export interface EnvVar {
-  readonly name: string;
-  readonly value?: string;
-  readonly valueFrom?: { readonly secretKeyRef: { readonly name: string; readonly key: string } };
-}
+export type { EnvVar };
 
 /** The Job as plain JSON (only the fields Perennial sets or reads). */
 export interface TrainingJob {
@@ -77,13 +74,7 @@ export function trainerEnv(input: Pick<TrainingJobInput, 'config' | 'store' | 'c
   const { store } = input;
   return [
     { name: podEnv.trainerConfig, value: JSON.stringify(input.config) },
-    { name: podEnv.storeEndpoint, value: store.endPoint },
-    ...(store.port === undefined ? [] : [{ name: podEnv.storePort, value: String(store.port) }]),
-    { name: podEnv.storeUseTls, value: String(store.useSSL) },
-    { name: podEnv.storeBucket, value: store.bucket },
-    { name: podEnv.storeRegion, value: store.region },
-    { name: podEnv.accessKeyId, valueFrom: { secretKeyRef: { name: input.credentialsSecret, key: podEnv.accessKeyId } } },
-    { name: podEnv.secretAccessKey, valueFrom: { secretKeyRef: { name: input.credentialsSecret, key: podEnv.secretAccessKey } } },
+    ...storeEnv(store, input.credentialsSecret),
     { name: podEnv.codeVersion, value: input.trainer.image },
     { name: 'TMPDIR', value: '/tmp' },
   ];
