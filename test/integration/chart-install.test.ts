@@ -7,7 +7,6 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { CoordinationV1Api, CoreV1Api, CustomObjectsApi, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
@@ -16,25 +15,11 @@ import { LocalCluster, repoRoot } from '../../localcluster/cluster.js';
 import { NodeAgent } from '../../localcluster/node-agent/agent.js';
 import { kubeConfigFor, minioClientFor } from '../../localcluster/test-cluster.js';
 import { installCrds, renderChart, writeTemp } from './chart-tools.js';
+import { eventually } from '../support/eventually.js';
 
 const run = promisify(execFile);
 const releaseNamespace = 'perennial-system';
 const appNamespace = 'ml';
-
-async function eventually<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 120_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await fn();
-      if (value !== undefined) return value;
-    } catch (e: unknown) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}`);
-    await sleep(500);
-  }
-}
 
 interface Conditioned { metadata: { generation?: number }; status?: { observedGeneration?: number; conditions?: { type: string; status: string; reason?: string; message?: string; observedGeneration?: number }[] } }
 

@@ -4,23 +4,13 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { setTimeout as sleep } from 'node:timers/promises';
 import {
   ApiException, AppsV1Api, BatchV1Api, CoreV1Api, RbacAuthorizationV1Api, Watch,
   type KubeConfig, type V1ConfigMap,
 } from '@kubernetes/client-node';
 import { kubeConfigFor, minioClientFor, sharedCluster, uniqueName } from '../../localcluster/test-cluster.js';
 import type { ClusterInfo } from '../../localcluster/cluster.js';
-
-async function eventually<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(200);
-  }
-}
+import { eventually } from '../support/eventually.js';
 
 describe('local cluster', () => {
   let info: ClusterInfo;

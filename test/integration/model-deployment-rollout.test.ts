@@ -32,24 +32,10 @@ import { installCrds } from '../support/crds.js';
 import { installGatewayApiCrds } from '../support/gateway-api-crds.js';
 import { weatherInstances, weatherTrainerConfig } from '../support/served-model.js';
 import { putText, runTrainer, storeFor, trainerEnv, weatherLines } from './trainer-harness.js';
+import { eventually } from '../support/eventually.js';
 
 const namespace = 'ml';
 const bucket = 'perennial-models';
-
-async function eventually<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 120_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (e: unknown) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}`);
-    await sleep(300);
-  }
-}
 
 const uri = (version: string): string => `s3://${bucket}/pipelines/${namespace}/weather/versions/${version}`;
 

@@ -3,26 +3,11 @@
 // processes (podFailurePolicy included), deleted pods stop, and GPU capacity is respected.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { AppsV1Api, BatchV1Api, CoreV1Api, DiscoveryV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { LocalCluster, repoRoot } from '../../localcluster/cluster.js';
 import { NodeAgent } from '../../localcluster/node-agent/agent.js';
 import { kubeConfigFor } from '../../localcluster/test-cluster.js';
-
-async function eventually<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await fn();
-      if (value !== undefined) return value;
-    } catch (e: unknown) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}`);
-    await sleep(250);
-  }
-}
+import { eventually } from '../support/eventually.js';
 
 async function get(url: string): Promise<{ status: number; body: string } | undefined> {
   try {

@@ -16,16 +16,7 @@ import { buildManager, controllerNames } from '../../src/operator/operator.js';
 import { KubeHttpClient, PatchType } from '../../src/operator/runtime/kube-http.js';
 import type { Manager } from '../../src/operator/runtime/manager.js';
 import { installCrds } from '../support/crds.js';
-
-async function eventually<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
+import { eventually } from '../support/eventually.js';
 
 describe('operator', () => {
   const namespace = uniqueName('op');

@@ -13,19 +13,10 @@ import { KubeHttpClient } from '../../src/operator/runtime/kube-http.js';
 import { createLogger } from '../../src/operator/runtime/log.js';
 import { RuntimeMetrics } from '../../src/operator/runtime/metrics.js';
 import type { KubeObject, ResourceRef } from '../../src/operator/runtime/resource.js';
+import { eventually } from '../support/eventually.js';
 
 type ConfigMap = KubeObject & { data?: Record<string, string> };
 const configMaps: ResourceRef = { group: '', version: 'v1', plural: 'configmaps', kind: 'ConfigMap', namespaced: true };
-
-async function eventually<T>(what: string, fn: () => T | undefined | Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
 
 describe('runtime informer', () => {
   let cluster: LocalCluster;

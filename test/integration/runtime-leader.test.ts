@@ -12,16 +12,7 @@ import { repoRoot } from '../../localcluster/cluster.js';
 import { kubeConfigFor, sharedCluster, uniqueName } from '../../localcluster/test-cluster.js';
 import { KubeHttpClient } from '../../src/operator/runtime/kube-http.js';
 import type { Lease } from '../../src/operator/runtime/leader-election.js';
-
-async function eventually<T>(what: string, fn: () => T | undefined | Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
+import { eventually } from '../support/eventually.js';
 
 interface Instance {
   readonly identity: string;

@@ -4,7 +4,6 @@
 // spec generation: no write when nothing changed, and no 409 from acting on a cache older than our own write.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { ApiextensionsV1Api, CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import { kubeConfigFor, sharedCluster, uniqueName } from '../../localcluster/test-cluster.js';
 import { type Condition, setCondition } from '../../src/operator/runtime/conditions.js';
@@ -14,18 +13,9 @@ import { systemClock } from '../../src/operator/runtime/clock.js';
 import { KubeEventRecorder } from '../../src/operator/runtime/events.js';
 import { Manager } from '../../src/operator/runtime/manager.js';
 import { type KubeObject, type ObjectKey, type ResourceRef, controllerRef } from '../../src/operator/runtime/resource.js';
+import { eventually } from '../support/eventually.js';
 
 type Widget = KubeObject & { spec?: { size?: number }; status?: { observedGeneration?: number; conditions?: Condition[] } };
-
-async function eventually<T>(what: string, fn: () => T | undefined | Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
 
 const WidgetReason = { Reconciled: 'Reconciled' } as const;
 

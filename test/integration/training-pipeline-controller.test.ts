@@ -18,19 +18,10 @@ import type { MinioStore } from '../../src/storage/minio-store.js';
 import { installCrds } from '../support/crds.js';
 import { JobController } from '../support/job-controller.js';
 import { putText, storeFor, weatherLines } from './trainer-harness.js';
+import { eventually } from '../support/eventually.js';
 
 const namespace = 'ml';
 const bucket = 'perennial-models';
-
-async function eventually<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(200);
-  }
-}
 
 function weatherPipeline(name: string, edit: (tp: TrainingPipeline) => void = () => undefined): TrainingPipeline {
   const tp: TrainingPipeline = {
