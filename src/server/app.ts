@@ -56,6 +56,8 @@ export class ServerApp {
   private loaded: Loaded | undefined;
   private notReadyReason = 'model not loaded yet';
   private draining = false;
+  /** Told to stop but still serving (the shutdown delay): unready, and every answer closes its connection. */
+  private leaving = false;
   private inFlight = 0;
   private idleWaiters: (() => void)[] = [];
   readonly batcher: MicroBatcher<RawRow, Prediction>;
@@ -69,7 +71,7 @@ export class ServerApp {
   }
 
   get ready(): boolean {
-    return this.loaded !== undefined && !this.draining;
+    return this.loaded !== undefined && !this.draining && !this.leaving;
   }
 
   get driftWindow(): DriftWindow | undefined {
@@ -90,6 +92,16 @@ export class ServerApp {
     this.notReadyReason = reason;
   }
 
+  /**
+   * Report unready but go on serving: the pod's endpoint is still being removed from the EndpointSlices (and from
+   * kube-proxy's rules or a client's list) when SIGTERM arrives; refusing at once would fail those requests.
+   */
+  leave(): void {
+    this.leaving = true;
+    this.notReadyReason = 'shutting down';
+    this.o.metrics.modelReady.set(0);
+  }
+
   /** Stop taking new requests (they get 503 and Connection: close); resolves when in-flight ones are answered. */
   drain(): Promise<void> {
     this.draining = true;
@@ -103,7 +115,7 @@ export class ServerApp {
     const started = process.hrtime.bigint();
     const url = new URL(req.url ?? '/', 'http://x');
     const route = routeOf(req.method ?? 'GET', url.pathname);
-    if (this.draining) res.setHeader('connection', 'close');
+    if (this.draining || this.leaving) res.setHeader('connection', 'close');
     res.once('finish', () => this.o.metrics.observeRequest(route, res.statusCode, Number(process.hrtime.bigint() - started) / 1e9));
     this.inFlight += 1;
     this.dispatch(req, res, url.pathname)

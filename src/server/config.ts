@@ -33,6 +33,8 @@ export interface ServerConfig {
   readonly log: { readonly spillDir: string; readonly batchRecords: number; readonly flushMs: number; readonly maxMemoryRecords: number };
   readonly shadow: { readonly url: string; readonly sample: number; readonly timeoutMs: number } | undefined;
   readonly drainTimeoutMs: number;
+  /** Of drainTimeoutMs: how long it keeps serving, unready, after SIGTERM before refusing new requests. */
+  readonly shutdownDelayMs: number;
   readonly forcedBackend: BackendName | undefined;
   readonly codeVersion: string;
   readonly logLevel: string;
@@ -134,6 +136,7 @@ export function readServerConfig(env: NodeJS.ProcessEnv): ServerConfig {
       timeoutMs: num(podEnv.serverShadowTimeoutMs, 2000, 1, 60_000),
     },
     drainTimeoutMs: num(podEnv.serverDrainTimeoutMs, 25_000, 0, 600_000),
+    shutdownDelayMs: num(podEnv.serverShutdownDelayMs, 5000, 0, 600_000),
     forcedBackend: backend !== undefined && isBackendName(backend) ? backend : undefined,
     codeVersion: text(podEnv.codeVersion) ?? 'dev',
     logLevel: text(podEnv.logLevel) ?? 'info',

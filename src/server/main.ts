@@ -73,9 +73,13 @@ async function main(): Promise<void> {
     stopping = true;
     log.info('server stopping', { signal, pendingLogRecords: predictionLog.pending + feedbackLog.pending });
     const deadline = Date.now() + config.drainTimeoutMs;
+    // Keep serving (unready, Connection: close) while the endpoint is being taken out of rotation; idle keep-alive
+    // connections stay open too, as a client may be sending on one right now.
+    app.leave();
+    await sleep(Math.min(config.shutdownDelayMs, config.drainTimeoutMs));
     server.close();
     server.closeIdleConnections();
-    await Promise.race([app.drain(), sleep(config.drainTimeoutMs)]);
+    await Promise.race([app.drain(), sleep(Math.max(0, deadline - Date.now()))]);
     await app.batcher.idle();
     await Promise.race([shadow?.settle() ?? Promise.resolve(), sleep(Math.max(0, Math.min(2000, deadline - Date.now())))]);
     const flushBudget = Math.max(1000, deadline - Date.now());

@@ -85,6 +85,11 @@ export const podEnv = {
   serverShadowTimeoutMs: 'PERENNIAL_SERVER_SHADOW_TIMEOUT_MS',
   /** Longest the server drains on SIGTERM before it flushes and exits, in ms (default 25000). */
   serverDrainTimeoutMs: 'PERENNIAL_SERVER_DRAIN_TIMEOUT_MS',
+  /**
+   * On SIGTERM the server reports unready but goes on serving this long (ms, default 5000, part of the drain timeout)
+   * before it refuses new requests: EndpointSlices and kube-proxy learn of the pod's deletion concurrently with it.
+   */
+  serverShutdownDelayMs: 'PERENNIAL_SERVER_SHUTDOWN_DELAY_MS',
 } as const;
 
 /**
