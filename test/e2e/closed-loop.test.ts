@@ -89,6 +89,29 @@ describe('closed loop on the weather data (train → serve → drift → retrain
     eventually(what, async () => { const tp = await getTp(); return ok(tp) ? tp : undefined; }, timeoutMs, 500);
   const untilMd = (what: string, ok: (md: ModelDeployment) => boolean, timeoutMs = 180_000) =>
     eventually(what, async () => { const md = await getMd(); return ok(md) ? md : undefined; }, timeoutMs, 500);
+  /** Every distinct status.liveMetrics (one per analysis interval), recorded while traffic runs. */
+  const live = new Map<string, NonNullable<NonNullable<ModelDeployment['status']>['liveMetrics']>>();
+  const recordLive = async (): Promise<void> => {
+    while (!stopTraffic) {
+      const m = (await getMd().catch(() => undefined))?.status?.liveMetrics;
+      if (m?.time !== undefined) live.set(m.time, m);
+      await sleep(1000);
+    }
+  };
+  /** Live accuracy of a version over the windows measured in [fromMs, toMs], weighted by their labelled samples. */
+  const liveAccuracy = (version: string, fromMs: number, toMs = Infinity): { accuracy: number; samples: number; windows: number } => {
+    let correct = 0;
+    let samples = 0;
+    let windows = 0;
+    for (const m of live.values()) {
+      const t = Date.parse(m.time ?? '');
+      if (m.version !== version || !(t > fromMs && t <= toMs) || m.accuracy === undefined || !m.labelledSamples) continue;
+      correct += m.accuracy * m.labelledSamples;
+      samples += m.labelledSamples;
+      windows++;
+    }
+    return { accuracy: samples > 0 ? correct / samples : NaN, samples, windows };
+  };
   const runOf = (tp: TrainingPipeline, version: string): TrainingRun | undefined => tp.status?.runs?.find((r) => r.version === version);
 
   /** The ready endpoints of the stable Service, read from its EndpointSlices as kube-proxy reads them. */
@@ -250,7 +273,7 @@ describe('closed loop on the weather data (train → serve → drift → retrain
     assert.equal((await endpoints()).length, 2, 'two ready endpoints in the stable Service');
 
     // 2. Seattle traffic with feedback: live accuracy of v1 where it was trained.
-    traffic = sendTraffic();
+    traffic = Promise.all([sendTraffic(), recordLive()]).then(() => undefined);
     const liveSince = (version: string, fromMs: number, minSamples: number) => untilMd(`live metrics of ${version} after ${new Date(fromMs).toISOString()}`, (x) => {
       const m = x.status?.liveMetrics;
       return m?.version === version && Date.parse(m.time ?? '') > fromMs && (m.labelledSamples ?? 0) >= minSamples && m.accuracy !== undefined;
@@ -272,6 +295,8 @@ describe('closed loop on the weather data (train → serve → drift → retrain
     milestone(`v1 live on New York: accuracy ${v1Ny?.accuracy?.toFixed(3) ?? '?'}, max PSI ${v1Ny?.maxDriftPsi?.toFixed(3) ?? '?'}`);
 
     tp = await untilTp('a drift or performance run', (x) => (x.status?.runs ?? []).some((r) => r.trigger === 'Drift' || r.trigger === 'Performance'));
+    const retrainSeen = Date.now();
+    const v1NyMean = liveAccuracy('v1', nySwitch + 4000, retrainSeen);
     const v2Run = tp.status?.runs?.[0];
     const v2 = v2Run?.version ?? '';
     assert.ok(v2Run && (v2Run.trigger === 'Drift' || v2Run.trigger === 'Performance'), JSON.stringify(v2Run));
@@ -301,14 +326,20 @@ describe('closed loop on the weather data (train → serve → drift → retrain
     milestone(`${v2} promoted through the gates (${passed.length} passed analyses)`);
     const v2Revision = md.status?.stableRevision;
 
-    md = await liveSince(v2, Date.now() + 3000, 30);
-    const v2Ny = md.status?.liveMetrics;
-    milestone(`${v2} live on New York: accuracy ${v2Ny?.accuracy?.toFixed(3) ?? '?'} (v1 had ${v1Ny?.accuracy?.toFixed(3) ?? '?'}), max PSI ${v2Ny?.maxDriftPsi?.toFixed(3) ?? '?'}`);
-    // The bound is v1's live accuracy on the same New York traffic, measured above in this run (0.86 when this test
-    // was written; v2 measured 0.93): the retrained model must do better on the new data than the one it replaced.
-    // A fixed number would not do: v1 is not poor on New York (sun and rain follow precipitation there too), it is
-    // the drift (PSI ~0.4–1.0 on the temperatures) that fires the retrain.
-    assert.ok((v2Ny?.accuracy ?? 0) > (v1Ny?.accuracy ?? 1), `live accuracy recovers: ${JSON.stringify({ v1Ny, v2Ny })}`);
+    const promoted = Date.now();
+    const v2NyMean = await eventually(`5 live windows of ${v2}`, () => {
+      const m = liveAccuracy(v2, promoted + 3000);
+      return m.windows >= 5 ? m : undefined;
+    }, 60_000, 500);
+    const fmt = (m: { accuracy: number; samples: number; windows: number }): string => `${m.accuracy.toFixed(3)} (${m.samples} labelled over ${m.windows} windows)`;
+    milestone(`live accuracy on New York: ${v2} ${fmt(v2NyMean)}, v1 ${fmt(v1NyMean)}`);
+    // The bound is v1's live accuracy on the New York traffic, measured in this run over every analysis window from
+    // the switch to the retrain (0.82 over 19 windows, ~5000 labels, when this test was written; v2 then measured
+    // 0.86 over 5 windows): the retrained model must do better on the new data than the one it replaced. A fixed
+    // number would not do: v1 is not poor on New York (sun and rain follow precipitation there too, and single
+    // windows swing by ±0.05 with the days they cover); it is the drift (PSI 0.3–1.0) that fires the retrain.
+    assert.ok(v1NyMean.windows >= 3, `v1 measured on New York: ${fmt(v1NyMean)}`);
+    assert.ok(v2NyMean.accuracy > v1NyMean.accuracy, `live accuracy recovers: ${v2} ${fmt(v2NyMean)} vs v1 ${fmt(v1NyMean)}`);
 
     // 4. A deliberately bad candidate: one epoch from scratch at a tiny learning rate, the gates relaxed so it is
     // blessed; the drift/performance triggers removed so this manual run is the only one.
