@@ -19,7 +19,9 @@ import type { TrainingPipeline } from '../src/api/training-pipeline.js';
 import { loadConfig } from '../src/operator/config.js';
 import { buildManager } from '../src/operator/operator.js';
 import type { Manager } from '../src/operator/runtime/manager.js';
+import { weatherLines } from '../test/integration/trainer-harness.js';
 import { installCrds } from '../test/support/crds.js';
+import { credentialsSecret, localOperatorEnv, weatherPipeline, yearlyCsv } from '../test/support/weather-loop.js';
 
 const namespace = 'demo';
 const bucket = 'perennial-models';
@@ -59,25 +61,17 @@ say(`node agent up (${agent.networkMode === 'netns' ? 'pods on their own network
 const core = kc.makeApiClient(CoreV1Api);
 await core.createNamespace({ body: { metadata: { name: namespace } } });
 await core.createNamespacedSecret({ namespace, body: {
-  metadata: { name: 'perennial-s3' }, stringData: { AWS_ACCESS_KEY_ID: s3.accessKey, AWS_SECRET_ACCESS_KEY: s3.secretKey },
+  metadata: { name: credentialsSecret }, stringData: { AWS_ACCESS_KEY_ID: s3.accessKey, AWS_SECRET_ACCESS_KEY: s3.secretKey },
 } });
 
 // Seattle 2012–2015, one object per year, as a data pipeline would drop them.
 const minio = minioClientFor(info);
 await minio.makeBucket(bucket);
-const [header = '', ...rows] = readFileSync(join(repoRoot, 'node_modules/vega-datasets/data/weather.csv'), 'utf8').trim().split('\n');
-for (const year of ['2012', '2013', '2014', '2015']) {
-  const lines = rows.filter((r) => r.startsWith('Seattle,') && r.split(',')[1]?.startsWith(year));
-  await minio.putObject(bucket, `data/weather/seattle-${year}.csv`, Buffer.from([header, ...lines].join('\n') + '\n'));
-}
+for (const [year, csv] of yearlyCsv('Seattle')) await minio.putObject(bucket, `data/weather/seattle-${year}.csv`, Buffer.from(csv));
+const { header, rows } = weatherLines();
 say(`uploaded ${rows.filter((r) => r.startsWith('Seattle,')).length} Seattle rows to s3://${bucket}/data/weather/`);
 
-const manager = buildManager(loadConfig({
-  PERENNIAL_WATCH_NAMESPACE: namespace, PERENNIAL_LEADER_ELECT: 'false', PERENNIAL_LOG_LEVEL: 'warn', PERENNIAL_HEALTH_PORT: '0',
-  PERENNIAL_S3_ENDPOINT: s3.endPoint, PERENNIAL_S3_PORT: String(s3.port), PERENNIAL_S3_TLS: 'false', PERENNIAL_S3_REGION: s3.region,
-  PERENNIAL_S3_BUCKET: bucket, AWS_ACCESS_KEY_ID: s3.accessKey, AWS_SECRET_ACCESS_KEY: s3.secretKey,
-  PERENNIAL_S3_CREDENTIALS_SECRET: 'perennial-s3',
-}), kc);
+const manager = buildManager(loadConfig(localOperatorEnv(namespace, s3, bucket)), kc);
 running.manager = manager;
 await manager.start();
 say('operator running (in this process; the chart runs it as a Deployment)');
@@ -85,33 +79,7 @@ say('operator running (in this process; the chart runs it as a Deployment)');
 const custom = kc.makeApiClient(CustomObjectsApi);
 const create = (plural: string, body: object) =>
   custom.createNamespacedCustomObject({ group: 'perennial.dev', version: 'v1alpha1', namespace, plural, body });
-await create('trainingpipelines', {
-  apiVersion: 'perennial.dev/v1alpha1', kind: 'TrainingPipeline', metadata: { name: 'weather' },
-  spec: {
-    data: {
-      sources: [{ prefix: 'data/weather/', format: 'csv' }],
-      schema: {
-        features: [
-          { name: 'precipitation', type: 'numeric', min: 0 }, { name: 'temp_max', type: 'numeric' },
-          { name: 'temp_min', type: 'numeric' }, { name: 'wind', type: 'numeric', min: 0 },
-        ],
-        label: { name: 'weather', task: 'classification' },
-        timestampColumn: 'date',
-      },
-      feedbackFrom: 'weather',
-    },
-    validation: { minRows: 200, maxMissingRate: 0.05 },
-    triggers: { minInterval: '30s' },
-    trainer: {
-      image: 'ghcr.io/perennial-dev/perennial-trainer:0.1.0',
-      gpu: { count: 1 },
-      hyperparameters: { epochs: 20, batchSize: 64, learningRate: 0.01, earlyStoppingPatience: 4 },
-      seed: 7,
-      warmStart: 'Champion',
-    },
-    evaluation: { holdout: { fraction: 0.2 }, primaryMetric: 'accuracy', thresholds: [{ metric: 'accuracy', min: 0.6 }], maxRegression: 0.03 },
-  },
-});
+await create('trainingpipelines', weatherPipeline('weather', { minInterval: '30s' }));
 await create('modeldeployments', {
   apiVersion: 'perennial.dev/v1alpha1', kind: 'ModelDeployment', metadata: { name: 'weather' },
   spec: {

@@ -31,6 +31,7 @@ import type { Manager } from '../../src/operator/runtime/manager.js';
 import { weatherLines } from '../integration/trainer-harness.js';
 import { installCrds } from '../support/crds.js';
 import { eventually } from '../support/eventually.js';
+import { credentialsSecret, localOperatorEnv, weatherPipeline, yearlyCsv } from '../support/weather-loop.js';
 
 const namespace = 'loop';
 const bucket = 'perennial-models';
@@ -54,16 +55,6 @@ function days(location: string): Day[] {
     }));
 }
 
-/** One object per year, as a data pipeline would drop them. */
-function yearlyCsv(location: string): Map<string, string> {
-  const { header, rows } = weatherLines();
-  const out = new Map<string, string>();
-  for (const year of ['2012', '2013', '2014', '2015']) {
-    const lines = rows.filter((r) => r.startsWith(`${location},${year}`));
-    out.set(year, [header, ...lines].join('\n') + '\n');
-  }
-  return out;
-}
 
 /** Client-side counts per traffic phase: every request and every failure (a non-2xx answer or no answer). */
 interface Counts { requests: number; failed: number; feedback: number; feedbackFailed: number; errors: string[] }
@@ -188,18 +179,13 @@ describe('closed loop on the weather data (train → serve → drift → retrain
     http = new KubeHttpClient(kc);
     await core.createNamespace({ body: { metadata: { name: namespace } } });
     await core.createNamespacedSecret({ namespace, body: {
-      metadata: { name: 'perennial-s3' }, stringData: { AWS_ACCESS_KEY_ID: s3.accessKey, AWS_SECRET_ACCESS_KEY: s3.secretKey },
+      metadata: { name: credentialsSecret }, stringData: { AWS_ACCESS_KEY_ID: s3.accessKey, AWS_SECRET_ACCESS_KEY: s3.secretKey },
     } });
     await eventually('the default ServiceAccount', () => core.readNamespacedServiceAccount({ name: 'default', namespace }));
     const minio = minioClientFor(cluster.info);
     await minio.makeBucket(bucket);
     for (const [year, csv] of yearlyCsv('Seattle')) await minio.putObject(bucket, `data/weather/seattle-${year}.csv`, Buffer.from(csv));
-    manager = buildManager(loadConfig({
-      PERENNIAL_WATCH_NAMESPACE: namespace, PERENNIAL_LEADER_ELECT: 'false', PERENNIAL_LOG_LEVEL: 'warn', PERENNIAL_HEALTH_PORT: '0',
-      PERENNIAL_S3_ENDPOINT: s3.endPoint, PERENNIAL_S3_PORT: String(s3.port), PERENNIAL_S3_TLS: 'false', PERENNIAL_S3_REGION: s3.region,
-      PERENNIAL_S3_BUCKET: bucket, AWS_ACCESS_KEY_ID: s3.accessKey, AWS_SECRET_ACCESS_KEY: s3.secretKey,
-      PERENNIAL_S3_CREDENTIALS_SECRET: 'perennial-s3',
-    }), kc);
+    manager = buildManager(loadConfig(localOperatorEnv(namespace, s3, bucket)), kc);
     await manager.start();
     milestone('cluster, node agent and operator up; Seattle 2012–2015 in the store');
   });
@@ -215,39 +201,13 @@ describe('closed loop on the weather data (train → serve → drift → retrain
   it('closes the loop with no failed request', async () => {
     const create = (plural: string, body: object) =>
       custom.createNamespacedCustomObject({ group: 'perennial.dev', version: 'v1alpha1', namespace, plural, body });
-    await create('trainingpipelines', {
-      apiVersion: 'perennial.dev/v1alpha1', kind: 'TrainingPipeline', metadata: { name },
-      spec: {
-        data: {
-          sources: [{ prefix: 'data/weather/', format: 'csv' }],
-          schema: {
-            features: [
-              { name: 'precipitation', type: 'numeric', min: 0 }, { name: 'temp_max', type: 'numeric' },
-              { name: 'temp_min', type: 'numeric' }, { name: 'wind', type: 'numeric', min: 0 },
-            ],
-            label: { name: 'weather', task: 'classification' },
-            timestampColumn: 'date',
-          },
-          feedbackFrom: name,
-        },
-        validation: { minRows: 200, maxMissingRate: 0.05 },
-        // Short `for`s so the test sees them fire. minInterval keeps the drift/performance triggers from starting a
-        // second run while the first retrain is still being rolled out (they keep firing against v1 until then).
-        triggers: {
-          minInterval: '75s',
-          drift: { deployment: name, psiThreshold: 0.25, for: '10s' },
-          performance: { deployment: name, metric: 'accuracy', threshold: 0.6, minSamples: 50, for: '10s' },
-        },
-        trainer: {
-          image: 'ghcr.io/perennial-dev/perennial-trainer:0.1.0',
-          gpu: { count: 1 },
-          hyperparameters: { epochs: 20, batchSize: 64, learningRate: 0.01, earlyStoppingPatience: 4 },
-          seed: 7,
-          warmStart: 'Champion',
-        },
-        evaluation: { holdout: { fraction: 0.2 }, primaryMetric: 'accuracy', thresholds: [{ metric: 'accuracy', min: 0.6 }], maxRegression: 0.03 },
-      },
-    });
+    // Short `for`s so the test sees them fire. minInterval keeps the drift/performance triggers from starting a
+    // second run while the first retrain is still being rolled out (they keep firing against v1 until then).
+    await create('trainingpipelines', weatherPipeline(name, {
+      minInterval: '75s',
+      drift: { deployment: name, psiThreshold: 0.25, for: '10s' },
+      performance: { deployment: name, metric: 'accuracy', threshold: 0.6, minSamples: 50, for: '10s' },
+    }));
     await create('modeldeployments', {
       apiVersion: 'perennial.dev/v1alpha1', kind: 'ModelDeployment', metadata: { name },
       spec: {

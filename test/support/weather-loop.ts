@@ -1,0 +1,60 @@
+// The weather loop that both `make demo` and the closed-loop e2e test run on the local cluster: the data as a
+// pipeline would drop it, the operator's local configuration, and the TrainingPipeline that keeps the model fresh.
+import type { S3Info } from '../../localcluster/cluster.js';
+import type { TrainingPipelineSpec } from '../../src/api/training-pipeline.js';
+import { weatherLines } from '../integration/trainer-harness.js';
+
+/** The Secret (in the workload namespace) the operator references for store credentials in the pods it creates. */
+export const credentialsSecret = 'perennial-s3';
+
+/** One CSV object per year (2012–2015) of one location's rows, as a data pipeline would drop them. */
+export function yearlyCsv(location: string): Map<string, string> {
+  const { header, rows } = weatherLines();
+  const out = new Map<string, string>();
+  for (const year of ['2012', '2013', '2014', '2015']) {
+    const lines = rows.filter((r) => r.startsWith(`${location},${year}`));
+    out.set(year, [header, ...lines].join('\n') + '\n');
+  }
+  return out;
+}
+
+/** The environment an in-process operator gets on the local cluster (what the chart sets in a real one). */
+export function localOperatorEnv(namespace: string, s3: S3Info, bucket: string): Record<string, string> {
+  return {
+    PERENNIAL_WATCH_NAMESPACE: namespace, PERENNIAL_LEADER_ELECT: 'false', PERENNIAL_LOG_LEVEL: 'warn', PERENNIAL_HEALTH_PORT: '0',
+    PERENNIAL_S3_ENDPOINT: s3.endPoint, PERENNIAL_S3_PORT: String(s3.port), PERENNIAL_S3_TLS: 'false', PERENNIAL_S3_REGION: s3.region,
+    PERENNIAL_S3_BUCKET: bucket, AWS_ACCESS_KEY_ID: s3.accessKey, AWS_SECRET_ACCESS_KEY: s3.secretKey,
+    PERENNIAL_S3_CREDENTIALS_SECRET: credentialsSecret,
+  };
+}
+
+/** A TrainingPipeline classifying the kind of day from precipitation, temperatures and wind, fed back by `name`. */
+export function weatherPipeline(name: string, triggers: Partial<TrainingPipelineSpec['triggers']>): object {
+  return {
+    apiVersion: 'perennial.dev/v1alpha1', kind: 'TrainingPipeline', metadata: { name },
+    spec: {
+      data: {
+        sources: [{ prefix: 'data/weather/', format: 'csv' }],
+        schema: {
+          features: [
+            { name: 'precipitation', type: 'numeric', min: 0 }, { name: 'temp_max', type: 'numeric' },
+            { name: 'temp_min', type: 'numeric' }, { name: 'wind', type: 'numeric', min: 0 },
+          ],
+          label: { name: 'weather', task: 'classification' },
+          timestampColumn: 'date',
+        },
+        feedbackFrom: name,
+      },
+      validation: { minRows: 200, maxMissingRate: 0.05 },
+      triggers,
+      trainer: {
+        image: 'ghcr.io/perennial-dev/perennial-trainer:0.1.0',
+        gpu: { count: 1 },
+        hyperparameters: { epochs: 20, batchSize: 64, learningRate: 0.01, earlyStoppingPatience: 4 },
+        seed: 7,
+        warmStart: 'Champion',
+      },
+      evaluation: { holdout: { fraction: 0.2 }, primaryMetric: 'accuracy', thresholds: [{ metric: 'accuracy', min: 0.6 }], maxRegression: 0.03 },
+    },
+  };
+}
