@@ -10,6 +10,7 @@ import { artifactKey, checkpointPointerKey, parseManifest, versionPrefix } from 
 import { exitCodes } from '../../src/shared/pod-contract.js';
 import type { MinioStore } from '../../src/storage/minio-store.js';
 import { putText, readJsonObject, runTrainer, startTrainer, storeFor, trainerEnv, weatherLines } from './trainer-harness.js';
+import { weatherPipeline, weatherTrainerConfig } from '../support/served-model.js';
 
 interface Metrics {
   candidate: { metrics: Record<string, number>; slices: { value: string; rows: number }[]; historical?: { rows: number; metrics: Record<string, number> } };
@@ -23,25 +24,11 @@ describe('trainer on Seattle weather', () => {
   let info: ClusterInfo;
   let store: MinioStore;
   const bucket = uniqueName('trainer');
-  const pipeline = { namespace: 'ml', name: 'weather' };
+  const pipeline = weatherPipeline;
 
-  const config = (over: Record<string, unknown>): Record<string, unknown> => ({
-    apiVersion: 'perennial.dev/trainer-config/v1',
-    pipeline,
+  // The shared weather config (Seattle, 2015 held out), plus a historical slice and the champion gates.
+  const config = (over: Record<string, unknown>): Record<string, unknown> => weatherTrainerConfig('v1', {
     runId: 'r1',
-    version: 'v1',
-    data: { sources: [{ prefix: 'data/weather/', format: 'csv' }], where: { column: 'location', in: ['Seattle'] } },
-    schema: {
-      features: [
-        { name: 'precipitation', type: 'numeric' }, { name: 'temp_max', type: 'numeric' }, { name: 'temp_min', type: 'numeric' },
-        { name: 'wind', type: 'numeric' }, { name: 'date', type: 'date' }, { name: 'location', type: 'categorical' },
-      ],
-      label: 'weather', task: 'classification', timestamp: 'date',
-    },
-    validation: { minRows: 500, ranges: { precipitation: { min: 0 }, wind: { min: 0 } }, allowedCategories: { location: ['Seattle'] }, schemaDrift: 'warning' },
-    model: { hiddenUnits: [16, 8] },
-    hyperparameters: { epochs: 25, batchSize: 32, learningRate: 0.01, patience: 6, validationFraction: 0.15 },
-    seed: 7,
     evaluation: {
       holdout: { from: '2015-01-01' }, sliceColumn: 'location', historicalSlice: { from: '2012-01-01', to: '2013-01-01' },
       gates: { thresholds: { accuracy: 0.6 }, maxDegradationVsChampion: 0.05, maxForgetting: 0.1 },
