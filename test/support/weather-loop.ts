@@ -1,5 +1,6 @@
 // The weather loop that both `make demo` and the closed-loop e2e test run on the local cluster: the data as a
 // pipeline would drop it, the operator's local configuration, and the TrainingPipeline that keeps the model fresh.
+import { Annotation } from '../../src/api/conditions.js';
 import type { S3Info } from '../../localcluster/cluster.js';
 import type { TrainingPipelineSpec } from '../../src/api/training-pipeline.js';
 import { weatherLines } from '../integration/trainer-harness.js';
@@ -55,6 +56,51 @@ export function weatherPipeline(name: string, triggers: Partial<TrainingPipeline
         warmStart: 'Champion',
       },
       evaluation: { holdout: { fraction: 0.2 }, primaryMetric: 'accuracy', thresholds: [{ metric: 'accuracy', min: 0.6 }], maxRegression: 0.03 },
+    },
+  };
+}
+
+/**
+ * The triggers that close the loop: drift or falling live accuracy of the deployment `name` for a short `for`.
+ * minInterval keeps them from starting a second run while the first retrain is still being rolled out (they keep
+ * firing against the old version until then).
+ */
+export function loopTriggers(name: string): Partial<TrainingPipelineSpec['triggers']> {
+  return {
+    minInterval: '75s',
+    drift: { deployment: name, psiThreshold: 0.25, for: '10s' },
+    performance: { deployment: name, metric: 'accuracy', threshold: 0.6, minSamples: 50, for: '10s' },
+  };
+}
+
+/** A ModelDeployment serving the champion of pipeline `name` on 2 pods, canarying each new one through live gates. */
+export function loopDeployment(name: string, analysisDuration = '15s'): object {
+  return {
+    apiVersion: 'perennial.dev/v1alpha1', kind: 'ModelDeployment', metadata: { name },
+    spec: {
+      model: { fromPipeline: name },
+      server: { image: 'ghcr.io/perennial-dev/perennial-server:0.1.0', replicas: 2 },
+      rollout: {
+        strategy: 'Canary',
+        canary: { steps: [{ setWeight: 50 }, { analysis: { duration: analysisDuration } }] },
+        analysis: { interval: '3s', minSamples: 30, gates: { maxErrorRate: 0.01, minAccuracy: 0.4, maxAccuracyDrop: 0.1 } },
+      },
+    },
+  };
+}
+
+/**
+ * A merge patch of the pipeline asking for a deliberately bad candidate: one epoch from scratch at a tiny learning
+ * rate, the training gates relaxed so it is blessed, the drift/performance triggers removed so this manual run is
+ * the only one. The live gates of the deployment must catch it.
+ */
+export function badCandidatePatch(triggerValue: string): object {
+  return {
+    metadata: { annotations: { [Annotation.trigger]: triggerValue } },
+    spec: {
+      triggers: { drift: null, performance: null },
+      trainer: { warmStart: 'Scratch', hyperparameters: { epochs: 1, batchSize: 512, learningRate: 0.000001, earlyStoppingPatience: 0 } },
+      evaluation: { thresholds: [{ metric: 'accuracy', min: 0 }], maxRegression: 1 },
     },
   };
 }

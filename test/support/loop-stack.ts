@@ -1,0 +1,200 @@
+// The whole weather loop on the local cluster, started the same way for the closed-loop e2e test, `make demo` and the
+// loop benchmarks: the real control plane (etcd, kube-apiserver, kube-controller-manager, MinIO), the node agent
+// running the trainer and server bundles as pods, a namespace with the store credentials Secret, the bucket with
+// Seattle 2012–2015 in it, and (unless the caller runs its own) the operator in this process.
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CoreV1Api, CustomObjectsApi, DiscoveryV1Api, type KubeConfig } from '@kubernetes/client-node';
+import type { Client as MinioClient } from 'minio';
+import { LocalCluster, repoRoot, type S3Info } from '../../localcluster/cluster.js';
+import { NodeAgent } from '../../localcluster/node-agent/agent.js';
+import { kubeConfigFor, minioClientFor } from '../../localcluster/test-cluster.js';
+import type { ModelDeployment } from '../../src/api/model-deployment.js';
+import type { TrainingPipeline } from '../../src/api/training-pipeline.js';
+import { loadConfig } from '../../src/operator/config.js';
+import { buildManager } from '../../src/operator/operator.js';
+import { KubeHttpClient } from '../../src/operator/runtime/kube-http.js';
+import type { Manager } from '../../src/operator/runtime/manager.js';
+import { installCrds } from './crds.js';
+import { eventually } from './eventually.js';
+import { readyEndpoints } from './weather-traffic.js';
+import { credentialsSecret, localOperatorEnv, yearlyCsv } from './weather-loop.js';
+
+export const loopBucket = 'perennial-models';
+
+export interface LoopStackOptions {
+  /** Names the cluster's log folder. */
+  readonly name: string;
+  readonly namespace: string;
+  /** Start the operator in this process (default true); false when the caller runs it, e.g. as a child process. */
+  readonly inProcessOperator?: boolean;
+  /** Extra operator environment (merged over localOperatorEnv). */
+  readonly operatorEnv?: Readonly<Record<string, string>>;
+}
+
+type LiveMetrics = NonNullable<NonNullable<ModelDeployment['status']>['liveMetrics']>;
+
+export class LoopStack {
+  readonly core: CoreV1Api;
+  readonly custom: CustomObjectsApi;
+  readonly discovery: DiscoveryV1Api;
+  readonly http: KubeHttpClient;
+  readonly minio: MinioClient;
+  manager: Manager | undefined;
+  agent: NodeAgent | undefined;
+
+  private constructor(
+    readonly cluster: LocalCluster,
+    readonly kc: KubeConfig,
+    readonly s3: S3Info,
+    private readonly options: LoopStackOptions,
+  ) {
+    this.core = kc.makeApiClient(CoreV1Api);
+    this.custom = kc.makeApiClient(CustomObjectsApi);
+    this.discovery = kc.makeApiClient(DiscoveryV1Api);
+    this.http = new KubeHttpClient(kc);
+    this.minio = minioClientFor(cluster.info);
+  }
+
+  get namespace(): string {
+    return this.options.namespace;
+  }
+
+  /** Builds the bundles, starts everything and uploads Seattle. Stops what it started if a step fails. */
+  static async start(options: LoopStackOptions): Promise<LoopStack> {
+    execFileSync(process.execPath, [join(repoRoot, 'scripts/bundle.mjs'), 'trainer', 'server'], { cwd: repoRoot, stdio: 'ignore' });
+    const cluster = await LocalCluster.start({ name: options.name });
+    const s3 = cluster.info.s3;
+    if (!s3) {
+      await cluster.stop();
+      throw new Error('the weather loop needs MinIO');
+    }
+    const stack = new LoopStack(cluster, kubeConfigFor(cluster.info), s3, options);
+    try {
+      await stack.setUp();
+    } catch (e: unknown) {
+      await stack.stop();
+      throw e;
+    }
+    return stack;
+  }
+
+  private async setUp(): Promise<void> {
+    const { namespace } = this.options;
+    await installCrds(this.kc);
+    this.agent = await NodeAgent.start({
+      kubeConfig: this.kc, server: this.cluster.info.server, caData: this.cluster.info.caData, repoRoot, logDir: this.cluster.logDir,
+    });
+    await this.core.createNamespace({ body: { metadata: { name: namespace } } });
+    await this.core.createNamespacedSecret({ namespace, body: {
+      metadata: { name: credentialsSecret }, stringData: { AWS_ACCESS_KEY_ID: this.s3.accessKey, AWS_SECRET_ACCESS_KEY: this.s3.secretKey },
+    } });
+    await eventually('the default ServiceAccount', () => this.core.readNamespacedServiceAccount({ name: 'default', namespace }));
+    await this.minio.makeBucket(loopBucket);
+    await this.uploadYears('Seattle');
+    if (this.options.inProcessOperator ?? true) await this.startOperator();
+  }
+
+  /** The operator's environment on this cluster (what the chart sets in a real one). */
+  operatorEnv(): Record<string, string> {
+    return { ...localOperatorEnv(this.options.namespace, this.s3, loopBucket), ...this.options.operatorEnv };
+  }
+
+  async startOperator(): Promise<void> {
+    this.manager = buildManager(loadConfig(this.operatorEnv()), this.kc);
+    await this.manager.start();
+  }
+
+  async stopOperator(): Promise<void> {
+    await this.manager?.stop();
+    this.manager = undefined;
+  }
+
+  /** One CSV object per year of a location under data/weather/, as a data pipeline would drop them. */
+  async uploadYears(location: string): Promise<void> {
+    const slug = location.toLowerCase().replace(/\s+/g, '-');
+    for (const [year, csv] of yearlyCsv(location)) await this.minio.putObject(loopBucket, `data/weather/${slug}-${year}.csv`, Buffer.from(csv));
+  }
+
+  async create(plural: 'trainingpipelines' | 'modeldeployments', body: object): Promise<void> {
+    await this.custom.createNamespacedCustomObject({ group: 'perennial.dev', version: 'v1alpha1', namespace: this.namespace, plural, body });
+  }
+
+  async getTp(name: string): Promise<TrainingPipeline> {
+    return await this.custom.getNamespacedCustomObject({ group: 'perennial.dev', version: 'v1alpha1', namespace: this.namespace, plural: 'trainingpipelines', name }) as TrainingPipeline;
+  }
+
+  async getMd(name: string): Promise<ModelDeployment> {
+    return await this.custom.getNamespacedCustomObject({ group: 'perennial.dev', version: 'v1alpha1', namespace: this.namespace, plural: 'modeldeployments', name }) as ModelDeployment;
+  }
+
+  untilTp(name: string, what: string, ok: (tp: TrainingPipeline) => boolean, timeoutMs = 180_000): Promise<TrainingPipeline> {
+    return eventually(what, async () => { const tp = await this.getTp(name); return ok(tp) ? tp : undefined; }, timeoutMs, 500);
+  }
+
+  untilMd(name: string, what: string, ok: (md: ModelDeployment) => boolean, timeoutMs = 180_000): Promise<ModelDeployment> {
+    return eventually(what, async () => { const md = await this.getMd(name); return ok(md) ? md : undefined; }, timeoutMs, 500);
+  }
+
+  /** The ready endpoints of a ModelDeployment's stable Service (named after it). */
+  endpoints(service: string): Promise<string[]> {
+    return readyEndpoints(this.discovery, this.namespace, service);
+  }
+
+  /** Every server pod of a ModelDeployment that is not being deleted. */
+  async serverPods(deployment: string): Promise<{ name: string; version: string }[]> {
+    const pods = await this.core.listNamespacedPod({ namespace: this.namespace, labelSelector: `perennial.dev/deployment=${deployment}` });
+    return pods.items.filter((p) => !p.metadata?.deletionTimestamp)
+      .map((p) => ({ name: p.metadata?.name ?? '', version: p.metadata?.labels?.['perennial.dev/version'] ?? '' }));
+  }
+
+  async stop(): Promise<void> {
+    await this.stopOperator().catch(() => undefined);
+    await this.agent?.stop().catch(() => undefined);
+    await this.cluster.stop();
+  }
+}
+
+/**
+ * Every distinct status.liveMetrics of a ModelDeployment (one per analysis interval), polled each second while
+ * running, so live accuracy can be averaged over the windows of a period: single windows swing with the days
+ * they cover.
+ */
+export class LiveMetricsLog {
+  private readonly seen = new Map<string, LiveMetrics>();
+  private stopped = false;
+  private running: Promise<void> | undefined;
+
+  constructor(private readonly stack: LoopStack, private readonly deployment: string) {}
+
+  start(): void {
+    this.running ??= (async () => {
+      while (!this.stopped) {
+        const m = (await this.stack.getMd(this.deployment).catch(() => undefined))?.status?.liveMetrics;
+        if (m?.time !== undefined) this.seen.set(m.time, m);
+        await sleep(1000);
+      }
+    })();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.running;
+  }
+
+  /** Live accuracy of a version over the windows measured in (fromMs, toMs], weighted by their labelled samples. */
+  accuracy(version: string, fromMs: number, toMs = Infinity): { accuracy: number; samples: number; windows: number } {
+    let correct = 0;
+    let samples = 0;
+    let windows = 0;
+    for (const m of this.seen.values()) {
+      const t = Date.parse(m.time ?? '');
+      if (m.version !== version || !(t > fromMs && t <= toMs) || m.accuracy === undefined || !m.labelledSamples) continue;
+      correct += m.accuracy * m.labelledSamples;
+      samples += m.labelledSamples;
+      windows++;
+    }
+    return { accuracy: samples > 0 ? correct / samples : NaN, samples, windows };
+  }
+}
