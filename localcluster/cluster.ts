@@ -24,6 +24,14 @@ export interface ClusterOptions {
   readonly minio?: boolean;
   /** A word naming this cluster in its log folder. */
   readonly name?: string;
+  /**
+   * An audit policy (YAML of audit.k8s.io/v1 Policy): the API server then writes its audit log (JSON lines) to
+   * info.auditLogPath. Default: no audit log.
+   */
+  readonly auditPolicy?: string;
+  /** More users with a bearer token each, all members of system:masters (info.userTokens), so a benchmark can
+   * tell one program's requests from another's in the audit log. Default: none. */
+  readonly users?: readonly string[];
 }
 
 export interface S3Info {
@@ -51,6 +59,10 @@ export interface ClusterInfo {
   readonly logDir: string;
   readonly binDir: string;
   readonly controllerManager: boolean;
+  /** Present when the cluster was started with an auditPolicy; removed with the data folder on stop(). */
+  readonly auditLogPath?: string | undefined;
+  /** Bearer token of each user asked for in options.users. */
+  readonly userTokens: Readonly<Record<string, string>>;
 }
 
 /** Builds (or finds in the cache) the server binaries; returns their folder. */
@@ -124,8 +136,15 @@ export class LocalCluster {
       const unprivilegedToken = randomBytes(16).toString('hex');
       const pki = join(dataDir, 'pki');
       mkdirSync(pki, { recursive: true });
+      const userTokens = Object.fromEntries((options.users ?? []).map((u) => [u, randomBytes(16).toString('hex')]));
+      const extraLines = Object.entries(userTokens).map(([u, t]) => `${t},${u},${u}-uid,"system:masters"\n`).join('');
       writeFileSync(join(pki, 'tokens.csv'),
-        `${adminToken},admin,admin-uid,"system:masters"\n${unprivilegedToken},alice,alice-uid\n`, { mode: 0o600 });
+        `${adminToken},admin,admin-uid,"system:masters"\n${unprivilegedToken},alice,alice-uid\n${extraLines}`, { mode: 0o600 });
+      let auditLogPath: string | undefined;
+      if (options.auditPolicy !== undefined) {
+        writeFileSync(join(pki, 'audit-policy.yaml'), options.auditPolicy);
+        auditLogPath = join(dataDir, 'audit.log');
+      }
       const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
       writeFileSync(join(pki, 'sa.key'), privateKey.export({ type: 'pkcs1', format: 'pem' }), { mode: 0o600 });
       writeFileSync(join(pki, 'sa.pub'), publicKey.export({ type: 'spki', format: 'pem' }));
@@ -147,6 +166,7 @@ export class LocalCluster {
           `--service-account-key-file=${join(pki, 'sa.pub')}`,
           `--service-account-signing-key-file=${join(pki, 'sa.key')}`,
           `--token-auth-file=${join(pki, 'tokens.csv')}`,
+          ...(auditLogPath === undefined ? [] : [`--audit-policy-file=${join(pki, 'audit-policy.yaml')}`, `--audit-log-path=${auditLogPath}`]),
           // Without kube-controller-manager nothing creates the default ServiceAccounts that this plugin waits for.
           ...(withCm ? [] : ['--disable-admission-plugins=ServiceAccount']),
           '--profiling=false',
@@ -224,7 +244,7 @@ export class LocalCluster {
       }
       const info: ClusterInfo = {
         server, kubeconfigPath, caData, adminToken, unprivilegedToken, s3, logDir, binDir: bin,
-        controllerManager: withCm,
+        controllerManager: withCm, auditLogPath, userTokens,
       };
       writeFileSync(join(logDir, 'README'), `Logs of a local cluster started at ${new Date().toISOString()}.\n` +
         `API server ${server}; MinIO ${s3?.url ?? 'not started'}.\n`);

@@ -1,0 +1,162 @@
+// What the operator-scale benchmark measures, and from where:
+//   - memory and CPU of a process from /proc (VmRSS; utime + stime), sampled for the peak;
+//   - API requests of one user from the kube-apiserver's audit log (the honest source: every request the server
+//     answered, whatever the client thinks it sent), split into writes by kind and reads;
+//   - the operator's own reconcile counters and queue depths from its /metrics.
+import { readFileSync } from 'node:fs';
+import { parsePrometheusText } from '../src/shared/server-metrics.js';
+
+/** Clock ticks per second of /proc/<pid>/stat times (USER_HZ: 100 on every Linux architecture Node runs on). */
+const ticksPerSecond = 100;
+
+export interface ProcSample {
+  readonly rssBytes: number;
+  readonly cpuSeconds: number;
+}
+
+export function procSample(pid: number): ProcSample {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const rss = /^VmRSS:\s+(\d+)\s+kB/m.exec(status);
+  // The command name (field 2) may hold spaces and parentheses: fields are counted after its closing ')'.
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const utime = Number(fields[11]);
+  const stime = Number(fields[12]);
+  return { rssBytes: Number(rss?.[1] ?? 0) * 1024, cpuSeconds: (utime + stime) / ticksPerSecond };
+}
+
+/** Samples a process's RSS every intervalMs and keeps the peak since the last reset. */
+export class RssSampler {
+  private peak = 0;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(private readonly pid: number, intervalMs = 250) {
+    this.timer = setInterval(() => this.sample(), intervalMs);
+  }
+
+  sample(): number {
+    try {
+      const rss = procSample(this.pid).rssBytes;
+      this.peak = Math.max(this.peak, rss);
+      return rss;
+    } catch {
+      return 0; // the process has exited
+    }
+  }
+
+  /** The peak since the last reset (sampling once more first), and starts a new period. */
+  takePeak(): number {
+    this.sample();
+    const p = this.peak;
+    this.peak = 0;
+    return p;
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+}
+
+export const auditPolicy = (users: readonly string[]): string => [
+  'apiVersion: audit.k8s.io/v1',
+  'kind: Policy',
+  // One event per request, when it is answered (a watch: when it ends).
+  'omitStages: [RequestReceived, ResponseStarted]',
+  'rules:',
+  '- level: Metadata',
+  `  users: [${users.map((u) => JSON.stringify(u)).join(', ')}]`,
+  '- level: None',
+  '',
+].join('\n');
+
+interface AuditEvent {
+  readonly verb?: string;
+  readonly user?: { readonly username?: string };
+  readonly objectRef?: { readonly resource?: string; readonly subresource?: string; readonly namespace?: string; readonly name?: string };
+  readonly requestReceivedTimestamp?: string;
+  readonly responseStatus?: { readonly code?: number };
+}
+
+export interface RequestCounts {
+  /** Writes other than Lease and Event writes. */
+  readonly writes: number;
+  readonly leaseWrites: number;
+  readonly eventWrites: number;
+  readonly reads: number;
+  /** Writes by verb and resource, e.g. "patch trainingpipelines/status" → 3 (all kinds, for the report). */
+  readonly writesBy: Readonly<Record<string, number>>;
+  /** Reads by verb and resource, e.g. "list pods". */
+  readonly readsBy: Readonly<Record<string, number>>;
+}
+
+const writeVerbs = new Set(['create', 'update', 'patch', 'delete', 'deletecollection']);
+
+/** Requests of `user` received in [fromMs, toMs), from the audit log (JSON lines). */
+export function countRequests(auditLogPath: string, user: string, fromMs: number, toMs: number): RequestCounts {
+  let text: string;
+  try {
+    text = readFileSync(auditLogPath, 'utf8');
+  } catch {
+    text = '';
+  }
+  let writes = 0;
+  let leaseWrites = 0;
+  let eventWrites = 0;
+  let reads = 0;
+  const writesBy: Record<string, number> = {};
+  const readsBy: Record<string, number> = {};
+  for (const line of text.split('\n')) {
+    if (line === '') continue;
+    const e = JSON.parse(line) as AuditEvent;
+    if (e.user?.username !== user) continue;
+    const at = Date.parse(e.requestReceivedTimestamp ?? '');
+    if (!(at >= fromMs && at < toMs)) continue;
+    const verb = e.verb ?? '?';
+    const resource = e.objectRef?.resource ?? '?';
+    const what = `${verb} ${resource}${e.objectRef?.subresource ? `/${e.objectRef.subresource}` : ''}`;
+    if (writeVerbs.has(verb)) {
+      writesBy[what] = (writesBy[what] ?? 0) + 1;
+      if (resource === 'leases') leaseWrites++;
+      else if (resource === 'events') eventWrites++;
+      else writes++;
+    } else {
+      readsBy[what] = (readsBy[what] ?? 0) + 1;
+      reads++;
+    }
+  }
+  return { writes, leaseWrites, eventWrites, reads, writesBy, readsBy };
+}
+
+export interface OperatorCounters {
+  /** Reconciles that ran to the end (success or requeue), by controller. */
+  readonly reconciled: Readonly<Record<string, number>>;
+  /** Failed reconciles (error or dropped), by controller. */
+  readonly failed: Readonly<Record<string, number>>;
+  /** Keys waiting for a worker, summed over controllers. */
+  readonly queueDepth: number;
+}
+
+export async function scrapeOperator(metricsUrl: string): Promise<OperatorCounters | undefined> {
+  let text: string;
+  try {
+    const res = await fetch(metricsUrl, { signal: AbortSignal.timeout(5000) });
+    if (!res.ok) return undefined;
+    text = await res.text();
+  } catch {
+    return undefined; // not listening yet
+  }
+  const reconciled: Record<string, number> = {};
+  const failed: Record<string, number> = {};
+  let queueDepth = 0;
+  for (const s of parsePrometheusText(text)) {
+    const controller = s.labels['controller'] ?? '';
+    if (s.name === 'perennial_reconcile_total') {
+      const result = s.labels['result'];
+      if (result === 'success' || result === 'requeue') reconciled[controller] = (reconciled[controller] ?? 0) + s.value;
+      else if (result === 'error' || result === 'dropped') failed[controller] = (failed[controller] ?? 0) + s.value;
+    } else if (s.name === 'perennial_workqueue_depth') {
+      queueDepth += s.value;
+    }
+  }
+  return { reconciled, failed, queueDepth };
+}
