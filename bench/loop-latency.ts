@@ -1,0 +1,305 @@
+// Loop latency (issue 9, part 4): from drift onset to the new version serving 100%, on the local cluster with
+// nothing faked, split into (a) training, (b) the waits the user configured, (c) the runtime's part (Kubernetes
+// controllers, pods starting) and (d) operator overhead: the part that is ours.
+//
+//   1. The shared loop harness (LoopStack): cluster, node agent, the operator as its own process (as the chart runs
+//      it; its CPU is not shared with this process's watches and traffic), v1 trained on Seattle and served, Seattle
+//      traffic with feedback. Onset waits until the pipeline's minInterval since v1's run has passed, so the
+//      measured interval is the loop reacting, not a rate limit still holding from the first run.
+//   2. Drift onset: traffic switches to New York days and the New York CSVs land. The clock stops when the
+//      ModelDeployment reports the new version stable, no canary, all stable replicas ready.
+//   3. The timeline comes from watches on the objects (LoopTimeline): first-observed times in ms, next to the
+//      objects' own whole-second timestamps.
+//   4. Baseline, same invocation: the retrain's exact trainer config and environment (read from its Job), run as a
+//      plain `node dist/trainer/main.js` on a copy of exactly the objects it read (its lineage) and the champion
+//      it started from, in a separate bucket; plus the user-configured waits as measured. total / baseline says
+//      what the loop costs over the irreducible part.
+// Run: npx tsx bench/loop-latency.ts   (through the shared lock: flock /tmp/perennial-loop.lock npx tsx ...)
+// Exits 1 if the loop does not complete.
+import { execFileSync, spawn } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ManagedProcess } from '../localcluster/process.js';
+import { repoRoot } from '../localcluster/cluster.js';
+import type { ModelDeployment } from '../src/api/model-deployment.js';
+import type { TrainingPipeline, TrainingRun } from '../src/api/training-pipeline.js';
+import { parseDuration } from '../src/operator/controllers/training-pipeline/duration.js';
+import { artifactKey, lastRunProfileKey, versionPrefix } from '../src/shared/artifact-layout.js';
+import { podEnv } from '../src/shared/pod-contract.js';
+import { storeFor, trainerEnv } from '../test/integration/trainer-harness.js';
+import { eventually } from '../test/support/eventually.js';
+import { LoopStack, loopBucket } from '../test/support/loop-stack.js';
+import { days, WeatherTraffic } from '../test/support/weather-traffic.js';
+import { loopDeployment, loopTriggers, weatherPipeline } from '../test/support/weather-loop.js';
+import { jobNameLabel, LoopTimeline, versionLabel, type Fact } from './loop-latency-timeline.js';
+import { categoryNames, splitLoop, type Category, type Point, type Split } from './loop-latency-split.js';
+
+const namespace = 'latency';
+const name = 'weather';
+const baselineBucket = 'loop-baseline';
+
+class LoopIncompleteError extends Error {
+  override readonly name = 'LoopIncompleteError';
+}
+
+const started = Date.now();
+const say = (what: string): void => console.log(`# ${((Date.now() - started) / 1000).toFixed(1).padStart(6)} s  ${what}`);
+const sec = (ms: number): string => (ms / 1000).toFixed(2);
+
+/** The operator bundle built into a private folder (another engineer's build of dist/ never swaps it mid-run). */
+function operatorBundle(): { path: string; cleanup: () => void } {
+  const out = join('.cache', 'bench-bundles', String(process.pid));
+  execFileSync(process.execPath, [join(repoRoot, 'scripts/bundle.mjs'), 'operator'], { cwd: repoRoot, env: { ...process.env, BUNDLE_OUT_DIR: out }, stdio: 'ignore' });
+  return { path: join(repoRoot, out, 'operator', 'main.js'), cleanup: () => rmSync(join(repoRoot, out), { recursive: true, force: true }) };
+}
+
+interface JobSpec {
+  readonly spec?: { readonly template?: { readonly spec?: { readonly containers?: ReadonlyArray<{ readonly env?: ReadonlyArray<{ readonly name: string; readonly value?: string }> }> } } };
+}
+
+interface Lineage {
+  readonly sources: ReadonlyArray<{ readonly bucket: string; readonly key: string }>;
+  readonly startedAt?: string;
+  readonly finishedAt?: string;
+  readonly feedback?: { readonly joined?: number };
+  readonly rows?: { readonly loaded?: number; readonly train?: number };
+}
+
+interface BaselineRun {
+  readonly wallMs: number;
+  readonly inProcessMs: number | undefined;
+  readonly accuracy: number | undefined;
+  readonly objects: number;
+}
+
+/** The retrain done directly: the Job's config and environment, a plain process, a copy of exactly its inputs. */
+async function runBaseline(stack: LoopStack, run: TrainingRun): Promise<BaselineRun> {
+  const job = await stack.http.request<JobSpec>('GET', `/apis/batch/v1/namespaces/${namespace}/jobs/${run.name}`);
+  const plain: Record<string, string> = {};
+  for (const e of job.spec?.template?.spec?.containers?.[0]?.env ?? []) if (e.value !== undefined) plain[e.name] = e.value;
+  const configText = plain[podEnv.trainerConfig];
+  if (configText === undefined) throw new LoopIncompleteError(`Job ${run.name} has no ${podEnv.trainerConfig}`);
+  const config = JSON.parse(configText) as { championVersion?: string };
+  const store = storeFor(stack.cluster.info);
+  const pipeline = { namespace, name };
+  const lineage = JSON.parse((await store.getBuffer(loopBucket, artifactKey(pipeline, run.version ?? '', 'lineage'))).toString('utf8')) as Lineage;
+  const keys = new Set<string>(lineage.sources.filter((s) => s.bucket === loopBucket).map((s) => s.key));
+  // The champion it was compared with and warm-started from.
+  if (config.championVersion !== undefined) for (const o of await store.list(loopBucket, versionPrefix(pipeline, config.championVersion))) keys.add(o.key);
+  // The profile the schema-drift check compares with (now the retrain's own: same schema, same verdict).
+  keys.add(lastRunProfileKey(pipeline));
+  await stack.minio.makeBucket(baselineBucket);
+  for (const key of keys) await store.put(baselineBucket, key, await store.getBuffer(loopBucket, key));
+  const env = { ...plain, ...trainerEnv(stack.cluster.info, baselineBucket, config) };
+  const t0 = Date.now();
+  const child = spawn(process.execPath, [join(repoRoot, 'dist', 'trainer', 'main.js')], { cwd: repoRoot, env, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+  const wallMs = Date.now() - t0;
+  if (code !== 0) throw new LoopIncompleteError(`the direct trainer run exited ${String(code)}: ${stderr.slice(-500)}`);
+  const own = JSON.parse((await store.getBuffer(baselineBucket, artifactKey(pipeline, run.version ?? '', 'lineage'))).toString('utf8')) as Lineage;
+  const metrics = JSON.parse((await store.getBuffer(baselineBucket, artifactKey(pipeline, run.version ?? '', 'metrics'))).toString('utf8')) as { candidate?: { metrics?: Record<string, number> } };
+  const inProcessMs = own.startedAt && own.finishedAt ? Date.parse(own.finishedAt) - Date.parse(own.startedAt) : undefined;
+  return { wallMs, inProcessMs, accuracy: metrics.candidate?.metrics?.['accuracy'], objects: keys.size };
+}
+
+function need(f: Fact | undefined, what: string): number {
+  if (!f) throw new LoopIncompleteError(`never observed: ${what}`);
+  return f.atMs;
+}
+
+interface Measured {
+  readonly split: Split;
+  /** Nominal user-configured waits from the specs, for the record. */
+  readonly nominal: string;
+  readonly trainerPod: string;
+  readonly canaryDeployment: string;
+}
+
+/** The loop's points, in order, from the timeline and the retrain's identity. */
+function measure(tl: LoopTimeline, onsetMs: number, tp: TrainingPipeline, md: ModelDeployment, run: TrainingRun): Measured {
+  const version = run.version ?? '';
+  const kind = run.trigger === 'Performance' ? 'Performance' : 'Drift';
+  const drift = tp.spec.triggers.drift;
+  const perf = tp.spec.triggers.performance;
+  const forMs = parseDuration((kind === 'Drift' ? drift?.for : perf?.for) ?? '0s');
+  const intervalMs = parseDuration(md.spec.rollout.analysis.interval);
+  const steps = md.spec.rollout.canary.steps;
+  const analysisIndex = steps.findIndex((s) => s.analysis !== undefined);
+  const analysisMs = analysisIndex < 0 ? 0 : parseDuration(steps[analysisIndex]?.analysis?.duration ?? md.spec.rollout.analysis.interval);
+
+  // The timer that fired: the last ${kind}Since recorded before the run was claimed; and the first liveMetrics
+  // window of the unbroken run of windows over the threshold that led to it (a window back under the threshold
+  // resets the timer, so an earlier crossing is part of the detection, not of the trigger's reaction).
+  const claimedAt = tl.get(`tp:run:${run.name}:Running`)?.atMs ?? Infinity;
+  const since = tl.matching(`tp:since:${kind}:`).filter(([, f]) => f.atMs > onsetMs && f.atMs <= claimedAt).pop()?.[1];
+  const holds = (f: Fact): boolean => {
+    const m = JSON.parse(f.note ?? '{}') as { psi?: number; accuracy?: number; labelled?: number };
+    return kind === 'Drift'
+      ? (m.psi ?? 0) > (drift?.psiThreshold ?? Infinity)
+      : (m.labelled ?? 0) >= (perf?.minSamples ?? 0) && (m.accuracy ?? 1) < (perf?.threshold ?? 0);
+  };
+  let visible: Fact | undefined;
+  for (const [, f] of tl.matching('md:live:')) {
+    if (f.atMs <= onsetMs) continue;
+    if (since && f.atMs > since.atMs + 500) break; // the watches deliver independently: allow a little skew
+    visible = holds(f) ? visible ?? f : undefined;
+  }
+  const sinceMs = Date.parse(since?.objectTime ?? '');
+  const trainerPod = [...tl.podLabels].find(([, l]) => l[jobNameLabel] === run.name)?.[0] ?? '';
+  const canaryDeployment = [...tl.deploymentLabels].find(([, l]) => l[versionLabel] === version)?.[0] ?? '';
+  const analysisSteps = tl.matching(`md:step:${version}:${analysisIndex}:`);
+  const lastWindowStart = Date.parse(analysisSteps[analysisSteps.length - 1]?.[1].objectTime ?? '');
+  const passed = tl.matching(`md:analysis:${version}:`).find(([k]) => k.endsWith(':Passed'))?.[1];
+  const scaledUp = tl.get(`deploy:${canaryDeployment}:replicas:${md.spec.server.replicas}`);
+  const promotionStarted = Math.min(need(passed, `a Passed analysis of ${version}`), scaledUp?.atMs ?? Infinity);
+  const canaryReady = tl.matching(`deploy:${canaryDeployment}:ready:`).find(([k]) => !k.endsWith(':ready:0'))?.[1];
+
+  const p = (label: string, atMs: number, category: Category, segment: string): Point => ({ label, atMs, category, segment });
+  const points: Point[] = [
+    p('drift visible in liveMetrics', need(visible, `a liveMetrics window over the ${kind} threshold`), 'waits',
+      `onset → the server's drift window shows it in a liveMetrics window (one every analysis.interval ${intervalMs / 1000}s)`),
+    p(`${kind.toLowerCase()}Since recorded`, need(since, `${kind}Since in the pipeline's status`), 'operator', 'liveMetrics written → TrainingPipeline starts the trigger\'s timer'),
+    p('trigger due', sinceMs + forMs, 'waits', `the trigger's for: ${forMs / 1000}s (from the whole-second ${kind}Since)`),
+    p('run claimed in status', need(tl.get(`tp:run:${run.name}:Running`), `run ${run.name}`), 'operator', 'trigger due → run claimed in status'),
+    p('Job created', need(tl.get(`job:${run.name}:created`), `Job ${run.name}`), 'operator', 'run claimed → Job created'),
+    p('trainer pod created', need(tl.get(`pod:${trainerPod}:created`), 'the trainer pod'), 'runtime', 'Job controller creates the pod'),
+    p('trainer running', need(tl.get(`pod:${trainerPod}:running`), 'the trainer container running'), 'runtime', 'pod bound, node agent starts the trainer process'),
+    p('trainer exited', need(tl.get(`pod:${trainerPod}:terminated`), 'the trainer container finished'), 'training', 'the trainer container runs'),
+    p('Job complete', need(tl.get(`job:${run.name}:Complete`), `Job ${run.name} Complete`), 'runtime', 'exit reported by the node agent, Job controller marks Complete'),
+    p(`run ${run.outcome}`, need(tl.get(`tp:run:${run.name}:Blessed`), `run ${run.name} Blessed`), 'operator', 'Job Complete → result read from the store, gates judged, Blessed in status'),
+    p('canary Deployment created', need(tl.get(`deploy:${canaryDeployment}:created`), `the ${version} Deployment`), 'operator', 'champion moved → canary Deployment created'),
+    p('canary pod ready', need(canaryReady, `a ready ${version} pod`), 'runtime', 'ReplicaSet creates the pod, server starts, loads the model, readiness probe passes'),
+    p('analysis step started', need(analysisSteps[0]?.[1], `step ${analysisIndex + 1} of ${version}`), 'operator', 'canary pod ready → setWeight reached, analysis step starts'),
+    p('analysis window over', lastWindowStart + analysisMs, 'waits', `analysis window ${analysisMs / 1000}s (${analysisSteps.length} window${analysisSteps.length === 1 ? '' : 's'}, from the whole-second stepStartTime)`),
+    p('verdict; promotion scale-up', promotionStarted, 'operator', 'window over → measured, verdict Passed, canary scaled to every replica'),
+    p('canary fully ready', need(tl.get(`deploy:${canaryDeployment}:ready:${md.spec.server.replicas}`), `all ${version} pods ready`), 'runtime', 'the other canary pods start and get ready'),
+    p('promoted', need(tl.get(`md:stable:${version}`), `${version} stable`), 'operator', 'canary fully ready → promoted in status'),
+    p(`${version} at 100%`, need(tl.get(`md:done:${version}`), `${version} stable with every replica ready`), 'operator', 'promoted → stable replicas ready reported'),
+  ];
+  const nominal = `${kind.toLowerCase()} trigger for ${forMs / 1000}s, analysis ${analysisMs / 1000}s, analysis.interval ${intervalMs / 1000}s, minInterval ${tp.spec.triggers.minInterval} (passed before onset)`;
+  return { split: splitLoop('drift onset', onsetMs, points), nominal, trainerPod, canaryDeployment };
+}
+
+function printTimeline(tl: LoopTimeline, onsetMs: number, m: Measured, run: TrainingRun): void {
+  const version = run.version ?? '';
+  const relevant = (k: string): boolean => k.startsWith('md:') || k.startsWith('tp:') || k.startsWith('eps:') ||
+    k.startsWith(`job:${run.name}:`) || k.startsWith(`pod:${m.trainerPod}:`) || k.startsWith(`deploy:${m.canaryDeployment}:`) ||
+    [...tl.podLabels].some(([pod, l]) => l[versionLabel] === version && k.startsWith(`pod:${pod}:`));
+  console.log('\ntimeline (s after onset: observed by watch | the object\'s own whole-second timestamp)');
+  for (const [k, f] of [...tl.facts].filter(([k, f]) => f.atMs >= onsetMs && relevant(k)).sort((a, b) => a[1].atMs - b[1].atMs)) {
+    const own = f.objectTime ? Date.parse(f.objectTime) : NaN;
+    const ownText = Number.isFinite(own) ? `${sec(own - onsetMs).padStart(7)}` : '       ';
+    console.log(`  ${sec(f.atMs - onsetMs).padStart(7)} | ${ownText}  ${k}${f.note ? `  ${f.note.slice(0, 140)}` : ''}`);
+  }
+}
+
+function printSplit(m: Measured, baseline: BaselineRun, run: TrainingRun, trainerStartupMs: number | undefined): void {
+  const { split } = m;
+  const total = split.totalMs;
+  const share = (ms: number): string => `${((ms / total) * 100).toFixed(1).padStart(5)}%`;
+  console.log(`\nsegments (drift onset → ${run.version ?? ''} at 100%)`);
+  for (const s of split.segments) console.log(`  ${sec(s.ms).padStart(7)} s  ${s.category.padEnd(8)}  ${s.to.padEnd(28)} ${s.what}`);
+  console.log('\noperator transitions (ours)');
+  for (const s of split.segments.filter((x) => x.category === 'operator')) console.log(`  ${(s.ms).toFixed(0).padStart(6)} ms  ${s.what}`);
+  const waits = split.byCategory.waits;
+  const irreducible = baseline.wallMs + waits;
+  console.log(`\nloop latency: drift onset → ${run.version ?? ''} serving 100%        (${m.nominal})`);
+  console.log('  ┌──────────────────────────────────────────────────────┬──────────┬────────┐');
+  console.log('  │ part                                                 │  seconds │  share │');
+  console.log('  ├──────────────────────────────────────────────────────┼──────────┼────────┤');
+  for (const c of ['training', 'waits', 'runtime', 'operator'] as const) {
+    console.log(`  │ ${categoryNames[c].padEnd(52)} │ ${sec(split.byCategory[c]).padStart(8)} │ ${share(split.byCategory[c])} │`);
+  }
+  console.log('  ├──────────────────────────────────────────────────────┼──────────┼────────┤');
+  console.log(`  │ ${'total'.padEnd(52)} │ ${sec(total).padStart(8)} │ 100.0% │`);
+  console.log('  └──────────────────────────────────────────────────────┴──────────┴────────┘');
+  if (trainerStartupMs !== undefined) console.log(`  of (a): ${sec(trainerStartupMs)} s from process start to the trainer's first line of work (node, bundle, TensorFlow.js backend)`);
+  console.log(`baseline (same invocation): the retrain run directly as a plain process on a copy of its ${baseline.objects} input objects`);
+  console.log(`  direct trainer run ${sec(baseline.wallMs)} s (in-process ${baseline.inProcessMs === undefined ? '?' : sec(baseline.inProcessMs)} s; holdout accuracy ${baseline.accuracy?.toFixed(3) ?? '?'}, the loop's ${run.metrics?.['accuracy']?.toFixed(3) ?? '?'})`);
+  console.log(`  + user-configured waits ${sec(waits)} s = irreducible loop ${sec(irreducible)} s`);
+  console.log(`  total / baseline:          ${(total / irreducible).toFixed(2)}×`);
+  console.log(`  operator overhead / total: ${((split.byCategory.operator / total) * 100).toFixed(1)}%  (${sec(split.byCategory.operator)} s over ${split.segments.filter((x) => x.category === 'operator').length} transitions)`);
+}
+
+async function main(): Promise<void> {
+  const bundle = operatorBundle();
+  const stack = await LoopStack.start({ name: 'bench-loop-latency', namespace, inProcessOperator: false });
+  const operator = new ManagedProcess({
+    name: 'operator', command: process.execPath, args: [bundle.path],
+    env: { ...stack.operatorEnv(), KUBECONFIG: stack.cluster.info.kubeconfigPath, PERENNIAL_LOG_LEVEL: 'info' },
+    logFile: join(stack.cluster.logDir, 'operator.log'),
+  });
+  operator.start();
+  say(`cluster, node agent and operator (pid ${operator.pid ?? '?'}) up; logs in ${stack.cluster.logDir}`);
+  let traffic: WeatherTraffic | undefined;
+  let timeline: LoopTimeline | undefined;
+  try {
+    await stack.create('trainingpipelines', weatherPipeline(name, loopTriggers(name)));
+    await stack.create('modeldeployments', loopDeployment(name));
+    await stack.untilMd(name, 'v1 served', (x) => x.status?.stableVersion === 'v1' && x.status.stableReadyReplicas === 2 && x.status.phase === 'Healthy');
+    say('v1 trained on Seattle, blessed and serving on 2 pods');
+    traffic = new WeatherTraffic({ endpoints: () => stack.endpoints(name), model: name, source: days('Seattle') });
+    traffic.start();
+    let tp = await stack.getTp(name);
+    const quietUntil = Date.parse(tp.status?.lastTriggerTime ?? '') + parseDuration(tp.spec.triggers.minInterval) + 1000;
+    const firstLive = Date.now() + 3000;
+    await stack.untilMd(name, 'v1 live metrics on Seattle', (x) => Date.parse(x.status?.liveMetrics?.time ?? '') > firstLive && (x.status?.liveMetrics?.labelledSamples ?? 0) >= 30);
+    if (Date.now() < quietUntil) {
+      say(`Seattle traffic; waiting ${sec(quietUntil - Date.now())} s more for minInterval ${tp.spec.triggers.minInterval} since v1's run`);
+      await sleep(quietUntil - Date.now());
+    }
+    tp = await stack.getTp(name);
+    if ((tp.status?.runs?.length ?? 0) !== 1 || tp.status?.driftSince !== undefined || tp.status?.performanceSince !== undefined) {
+      throw new LoopIncompleteError(`a trigger moved on Seattle traffic before onset: ${JSON.stringify(tp.status?.runs?.map((r) => r.name))}, driftSince ${tp.status?.driftSince ?? '-'}`);
+    }
+    timeline = new LoopTimeline(stack.kc, namespace, name);
+    await timeline.start();
+    await sleep(1000); // the watches' initial lists delivered: what follows is new
+
+    // Drift onset.
+    const onsetMs = Date.now();
+    traffic.source = days('New York');
+    await stack.uploadYears('New York');
+    say('drift onset: New York traffic, New York CSV objects landed');
+    tp = await stack.untilTp(name, 'a drift or performance run', (x) => (x.status?.runs ?? []).some((r) => r.trigger === 'Drift' || r.trigger === 'Performance'), 240_000);
+    const retrainName = tp.status?.runs?.[0]?.name ?? '';
+    say(`retrain ${retrainName} started: ${tp.status?.runs?.[0]?.reason ?? ''}`);
+    tp = await stack.untilTp(name, `${retrainName} to end`, (x) => x.status?.runs?.find((r) => r.name === retrainName)?.outcome !== 'Running', 300_000);
+    const run = tp.status?.runs?.find((r) => r.name === retrainName);
+    if (!run || run.outcome !== 'Blessed') throw new LoopIncompleteError(`the retrain ended ${run?.outcome ?? '?'}: ${run?.message ?? ''}`);
+    const version = run.version ?? '';
+    say(`${version} blessed (holdout accuracy ${run.metrics?.['accuracy']?.toFixed(3) ?? '?'} vs v1 ${run.championMetrics?.['accuracy']?.toFixed(3) ?? '?'})`);
+    const md = await stack.untilMd(name, `${version} at 100%`, (x) => x.status?.stableVersion === version && x.status.canaryVersion === undefined && x.status.stableReadyReplicas === x.spec.server.replicas, 300_000);
+    say(`${version} stable on every replica`);
+    const tl = timeline;
+    await eventually('the watch to see it too', () => tl.get(`md:done:${version}`) !== undefined, 10_000);
+    // After the clock: how soon the stable Service's endpoints hold only the new version (not part of the total).
+    await sleep(3000);
+    timeline.stop();
+    const measured = measure(timeline, onsetMs, tp, md, run);
+    printTimeline(timeline, onsetMs, measured, run);
+
+    const lineage = JSON.parse((await storeFor(stack.cluster.info).getBuffer(loopBucket, artifactKey({ namespace, name }, version, 'lineage'))).toString('utf8')) as Lineage;
+    const running = timeline.get(`pod:${measured.trainerPod}:running`)?.atMs;
+    const trainerStartupMs = running !== undefined && lineage.startedAt ? Date.parse(lineage.startedAt) - running : undefined;
+    say(`baseline: ${version}'s run again as a plain process (traffic still flowing, as during the retrain)`);
+    const baseline = await runBaseline(stack, run);
+    await traffic.stop();
+    say(`traffic: ${traffic.counts.requests} requests, ${traffic.counts.failed} failed`);
+    printSplit(measured, baseline, run, trainerStartupMs);
+  } finally {
+    timeline?.stop();
+    await traffic?.stop();
+    await operator.stop().catch(() => undefined);
+    await stack.stop();
+    bundle.cleanup();
+  }
+}
+
+main().then(() => process.exit(0), (e: unknown) => {
+  console.error(`\nloop latency: the loop did not complete: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`);
+  process.exit(1);
+});
