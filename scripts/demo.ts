@@ -1,164 +1,526 @@
-// `make demo`: Perennial on the local cluster, for a person to watch and poke at.
-//   the real control plane (etcd, kube-apiserver, kube-controller-manager, MinIO) + the node agent running the
-//   trainer and server bundles as pods + the operator; Seattle weather rows in the store; a TrainingPipeline that
-//   trains v1 in a GPU Job, and a ModelDeployment that serves the champion and canaries each new one; a little
-//   traffic with feedback labels. It prints the state every few seconds and the kubectl commands to look around.
-//   Ctrl-C stops everything and removes the data.
-// (The full closed loop — New York data arriving, drift and accuracy triggering a retrain, a bad candidate rolled
-// back — is the e2e scenario; here a retrain is one annotation away.)
+// `make demo`: the closed loop of issue 9 played for a person on the local cluster, nothing faked: the real control
+// plane (etcd, kube-apiserver, kube-controller-manager, MinIO), the node agent running the trainer and server
+// bundles as pods, the operator as its own process, and client traffic with feedback labels. Three acts:
+//   1. v1 is trained on Seattle in a GPU Job, blessed and served on 2 pods; Seattle traffic with feedback.
+//   2. New York arrives (traffic and CSV objects): drift and falling live accuracy fire a retrain on the fed-back
+//      data; v2 is evaluated against v1 on the same holdout, blessed, canaried through the live gates, promoted,
+//      and live accuracy on New York recovers.
+//   3. A deliberately bad candidate is blessed with relaxed training gates, canaried, failed by a live gate and
+//      rolled back on its own, the stable version untouched.
+// Then a summary (timeline, requests, versions); the traffic and the status lines go on until Ctrl-C, so the person
+// can look around with kubectl. Ctrl-C at any moment stops everything: no process, network namespace or data left,
+// only the logs. `--exit-after-scenario` exits after the summary instead: 0 when every step happened and no request
+// failed (test/e2e/demo.test.ts runs it that way, so the demo cannot rot).
+//
+// Milestones print as `[  73 s] v2 canary at 50%`, status lines (when the state changes, at most every 3 s) as
+// `[  73 s] · pipeline ... | deployment ... | live ... | requests ...`.
 import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
-import { LocalCluster, repoRoot } from '../localcluster/cluster.js';
-import { NodeAgent } from '../localcluster/node-agent/agent.js';
-import { kubeConfigFor, minioClientFor } from '../localcluster/test-cluster.js';
+import { repoRoot } from '../localcluster/cluster.js';
+import { ManagedProcess } from '../localcluster/process.js';
 import type { ModelDeployment } from '../src/api/model-deployment.js';
-import type { TrainingPipeline } from '../src/api/training-pipeline.js';
-import { loadConfig } from '../src/operator/config.js';
-import { buildManager } from '../src/operator/operator.js';
-import type { Manager } from '../src/operator/runtime/manager.js';
-import { weatherLines } from '../test/integration/trainer-harness.js';
-import { installCrds } from '../test/support/crds.js';
-import { credentialsSecret, localOperatorEnv, weatherPipeline, yearlyCsv } from '../test/support/weather-loop.js';
+import type { TrainingPipeline, TrainingRun } from '../src/api/training-pipeline.js';
+import { PatchType } from '../src/operator/runtime/kube-http.js';
+import { artifactKey } from '../src/shared/artifact-layout.js';
+import { parseEvaluationReport, type EvaluationReport } from '../src/shared/evaluation-report.js';
+import { LiveMetricsLog, LoopStack, loopBucket } from '../test/support/loop-stack.js';
+import { days, WeatherTraffic, type TrafficCounts } from '../test/support/weather-traffic.js';
+import { badCandidatePatch, loopDeployment, loopTriggers, weatherPipeline } from '../test/support/weather-loop.js';
 
 const namespace = 'demo';
-const bucket = 'perennial-models';
+const name = 'weather';
+/** How long the person watches the healthy state (v1 on Seattle) before New York arrives. */
+const seattleMs = 35_000;
+const statusEveryMs = 3000;
+const exitAfterScenario = process.argv.slice(2).includes('--exit-after-scenario');
+
+// ---- output
+
 const started = Date.now();
-const say = (line: string): void => console.log(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}`);
+const stamp = (): string => `[${String(Math.round((Date.now() - started) / 1000)).padStart(4)} s]`;
+const say = (line: string): void => console.log(`${stamp()} ${line}`);
+/** Lines under a milestone (hints, details): indented past the stamp so milestones stand out. */
+const aside = (line: string): void => console.log(`${' '.repeat(stamp().length + 1)}${line}`);
+const timeline: { seconds: number; what: string }[] = [];
+function milestone(what: string, inTimeline = true): void {
+  say(what);
+  if (inTimeline) timeline.push({ seconds: (Date.now() - started) / 1000, what });
+}
+function act(title: string, hints: readonly string[]): void {
+  console.log(`\n── ${title} ${'─'.repeat(Math.max(3, 100 - title.length))}`);
+  for (const h of hints) aside(`try: ${h}`);
+}
+const fix = (n: number | undefined, digits = 3): string => (n === undefined || Number.isNaN(n) ? '?' : n.toFixed(digits));
 
-say('building the trainer and server bundles (what the images run)...');
-execFileSync(process.execPath, [join(repoRoot, 'scripts', 'bundle.mjs'), 'trainer', 'server'], { stdio: 'inherit' });
-say('starting the local cluster (etcd, kube-apiserver, kube-controller-manager, MinIO)...');
-const cluster = await LocalCluster.start({ name: 'demo' });
-// Filled in as they start; Ctrl-C stops whatever is up.
-const running: { agent?: NodeAgent; manager?: Manager } = {};
-let stopping = false;
-const stop = (): void => {
-  if (stopping) return;
-  stopping = true;
-  console.log('\nstopping: operator, pods, cluster');
-  void (async () => {
-    await running.manager?.stop().catch(() => undefined);
-    await running.agent?.stop().catch(() => undefined);
-    await cluster.stop();
-    process.exit(0);
-  })();
-};
-process.on('SIGINT', stop);
-process.on('SIGTERM', stop);
+// ---- stopping: Ctrl-C at any moment
 
-const { info } = cluster;
-const s3 = info.s3;
-if (!s3) throw new Error('the demo needs MinIO');
-const kc = kubeConfigFor(info);
-await installCrds(kc);
-const agent = await NodeAgent.start({ kubeConfig: kc, server: info.server, caData: info.caData, repoRoot, logDir: info.logDir });
-running.agent = agent;
-say(`node agent up (${agent.networkMode === 'netns' ? 'pods on their own network' : 'pods on loopback addresses'})`);
-
-const core = kc.makeApiClient(CoreV1Api);
-await core.createNamespace({ body: { metadata: { name: namespace } } });
-await core.createNamespacedSecret({ namespace, body: {
-  metadata: { name: credentialsSecret }, stringData: { AWS_ACCESS_KEY_ID: s3.accessKey, AWS_SECRET_ACCESS_KEY: s3.secretKey },
-} });
-
-// Seattle 2012–2015, one object per year, as a data pipeline would drop them.
-const minio = minioClientFor(info);
-await minio.makeBucket(bucket);
-for (const [year, csv] of yearlyCsv('Seattle')) await minio.putObject(bucket, `data/weather/seattle-${year}.csv`, Buffer.from(csv));
-const { header, rows } = weatherLines();
-say(`uploaded ${rows.filter((r) => r.startsWith('Seattle,')).length} Seattle rows to s3://${bucket}/data/weather/`);
-
-const manager = buildManager(loadConfig(localOperatorEnv(namespace, s3, bucket)), kc);
-running.manager = manager;
-await manager.start();
-say('operator running (in this process; the chart runs it as a Deployment)');
-
-const custom = kc.makeApiClient(CustomObjectsApi);
-const create = (plural: string, body: object) =>
-  custom.createNamespacedCustomObject({ group: 'perennial.dev', version: 'v1alpha1', namespace, plural, body });
-await create('trainingpipelines', weatherPipeline('weather', { minInterval: '30s' }));
-await create('modeldeployments', {
-  apiVersion: 'perennial.dev/v1alpha1', kind: 'ModelDeployment', metadata: { name: 'weather' },
-  spec: {
-    model: { fromPipeline: 'weather' },
-    server: { image: 'ghcr.io/perennial-dev/perennial-server:0.1.0', replicas: 2 },
-    rollout: {
-      strategy: 'Canary',
-      canary: { steps: [{ setWeight: 50 }, { analysis: { duration: '20s' } }] },
-      analysis: { interval: '5s', minSamples: 20, gates: { maxErrorRate: 0.02, minAccuracy: 0.5 } },
-    },
-  },
-});
-say('applied TrainingPipeline weather and ModelDeployment weather');
-
-const kubeconfig = join(repoRoot, '.cache', 'kubeconfig');
-writeFileSync(kubeconfig, readFileSync(info.kubeconfigPath, 'utf8'), { mode: 0o600 });
-console.log(`
-Look around in another terminal:
-  export KUBECONFIG=${kubeconfig}
-  alias kubectl=${join(info.binDir, 'kubectl')}
-  kubectl -n ${namespace} get perennial,jobs,deployments,pods -o wide
-  kubectl -n ${namespace} describe tp weather
-  kubectl -n ${namespace} annotate tp weather perennial.dev/trigger="$(date +%s)"   # retrain now → canary of the new champion
-  kubectl -n ${namespace} annotate md weather perennial.dev/abort="$(date +%s)"     # abort a canary
-Logs of every component and pod: ${info.logDir}
-Ctrl-C stops everything.
-`);
-
-// Traffic as kube-proxy would spread it (ready server pods), with the true label fed back for each answer.
-const seattle2015 = rows.filter((r) => r.startsWith('Seattle,2015'));
-const cols = header.split(',');
-const traffic = { requests: 0, failed: 0 };
-void (async () => {
-  let i = 0;
-  while (!stopping) {
-    const pods = (await core.listNamespacedPod({ namespace, labelSelector: 'perennial.dev/deployment=weather' }).catch(() => ({ items: [] }))).items
-      .filter((p) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') && p.status.podIP);
-    if (pods.length === 0) {
-      await sleep(1000);
-      continue;
-    }
-    const pod = pods[i % pods.length];
-    const cells = (seattle2015[i % seattle2015.length] ?? '').split(',');
-    const rec = Object.fromEntries(cols.map((c, k) => [c, cells[k] ?? '']));
-    i++;
-    const base = `http://${pod?.status?.podIP ?? ''}:8080`;
-    try {
-      const res = await fetch(`${base}/v1/models/weather:predict`, {
-        method: 'POST', headers: { 'content-type': 'application/json' }, signal: AbortSignal.timeout(3000),
-        body: JSON.stringify({ instances: [{ precipitation: Number(rec['precipitation']), temp_max: Number(rec['temp_max']), temp_min: Number(rec['temp_min']), wind: Number(rec['wind']) }] }),
-      });
-      traffic.requests++;
-      if (!res.ok) traffic.failed++;
-      else {
-        const body = (await res.json()) as { prediction_ids?: string[] };
-        const id = body.prediction_ids?.[0];
-        if (id) await fetch(`${base}/v1/feedback`, { method: 'POST', headers: { 'content-type': 'application/json' }, signal: AbortSignal.timeout(3000), body: JSON.stringify({ feedback: [{ id, label: rec['weather'] }] }) });
-      }
-    } catch {
-      traffic.requests++;
-      traffic.failed++;
-    }
-    await sleep(100);
+/** Ctrl-C (or the scenario's end with --exit-after-scenario): every wait of the scenario ends with Interrupted. */
+class Interrupted extends Error {
+  constructor() {
+    super('interrupted');
+    this.name = 'Interrupted';
   }
-})();
+}
 
-let last = '';
-while (!stopping) {
-  const tp = await custom.getNamespacedCustomObject({ group: 'perennial.dev', version: 'v1alpha1', namespace, plural: 'trainingpipelines', name: 'weather' }).catch(() => undefined) as TrainingPipeline | undefined;
-  const md = await custom.getNamespacedCustomObject({ group: 'perennial.dev', version: 'v1alpha1', namespace, plural: 'modeldeployments', name: 'weather' }).catch(() => undefined) as ModelDeployment | undefined;
-  const run = tp?.status?.runs?.[0];
-  const live = md?.status?.liveMetrics;
-  const line = [
-    `pipeline ${tp?.status?.phase ?? '-'}: champion ${tp?.status?.championVersion ?? '-'}, latest ${tp?.status?.latestVersion ?? '-'}`,
-    run ? `last run ${run.name} ${run.outcome}${run.metrics?.['accuracy'] !== undefined ? ` (holdout accuracy ${run.metrics['accuracy'].toFixed(3)})` : ''}` : 'no run yet',
-    `deployment ${md?.status?.phase ?? '-'}: stable ${md?.status?.stableVersion ?? '-'}${md?.status?.canaryVersion ? `, canary ${md.status.canaryVersion} at ${md.status.canaryWeight ?? 0}%` : ''}`,
-    `live accuracy ${live?.accuracy?.toFixed(3) ?? '-'}, max drift ${live?.maxDriftPsi?.toFixed(3) ?? '-'}, requests ${traffic.requests} (${traffic.failed} failed)`,
+/** A step of the scenario that did not happen: what was expected, and what was seen instead. */
+class StepFailed extends Error {
+  constructor(readonly expected: string, seen: string) {
+    super(`expected ${expected}; ${seen}`);
+    this.name = 'StepFailed';
+  }
+}
+
+const interrupted = new AbortController();
+/** What is running, filled in as it starts; the stop order is the reverse. */
+const up: { stack?: LoopStack; operator?: ManagedProcess; traffic?: WeatherTraffic; live?: LiveMetricsLog; watcher?: Watcher } = {};
+let shuttingDown = false;
+
+function onSignal(): void {
+  if (shuttingDown) {
+    // A second Ctrl-C: the cleanup hooks of the harness (localcluster/cleanup.ts) kill what is left at exit.
+    console.log('\nstopping at once');
+    process.exit(130);
+  }
+  if (!up.stack) {
+    // The cluster is still starting: its processes, data folder and the pod network are registered with the
+    // harness' exit hooks from the moment they exist, and those kill and remove them synchronously.
+    console.log('\nCtrl-C while starting: stopping what has started');
+    process.exit(130);
+  }
+  void shutdown(exitAfterScenario ? 130 : 0, 'Ctrl-C');
+}
+process.on('SIGINT', onSignal);
+process.on('SIGTERM', onSignal);
+process.on('SIGHUP', onSignal);
+
+async function shutdown(code: number, why: string): Promise<void> {
+  if (shuttingDown) return;
+  shuttingDown = true;
+  interrupted.abort();
+  console.log('');
+  say(`${why}: stopping the traffic, the operator, the pods and the cluster (Ctrl-C again to stop at once)...`);
+  await up.traffic?.stop();
+  await up.live?.stop();
+  await up.watcher?.stop();
+  if (up.traffic) say(`requests: ${requestSummary(up.traffic.counts)}`);
+  await up.operator?.stop();
+  await up.stack?.stop();
+  say(`stopped: no process, network namespace or cluster data left${up.stack ? `; the logs stay in ${up.stack.cluster.logDir}` : ''}`);
+  process.exit(code);
+}
+
+/** Sleeps, unless the demo is stopping. */
+async function pause(ms: number): Promise<void> {
+  try {
+    await sleep(ms, undefined, { signal: interrupted.signal });
+  } catch {
+    throw new Interrupted();
+  }
+}
+
+/**
+ * Waits until probe returns a value (errors count as "not yet": the cluster may be busy) or fails the step after
+ * timeoutMs, saying what was expected; `seen` describes the state instead, for that message.
+ */
+async function until<T>(expected: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs: number, seen?: () => string): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (interrupted.signal.aborted) throw new Interrupted();
+    if (up.operator?.exit) throw new StepFailed(expected, `the operator exited (code ${String(up.operator.exit.code)})`);
+    try {
+      const value = await probe();
+      if (value !== undefined && value !== false) return value;
+    } catch (e: unknown) {
+      if (e instanceof StepFailed) throw e;
+    }
+    if (Date.now() > deadline) throw new StepFailed(`${expected} within ${Math.round(timeoutMs / 1000)} s`, seen?.() ?? 'it did not happen');
+    await pause(500);
+  }
+}
+
+// ---- what the person sees: state diffs as milestones, and a status line
+
+interface Snapshot {
+  readonly tp?: TrainingPipeline | undefined;
+  readonly md?: ModelDeployment | undefined;
+}
+
+interface Change {
+  readonly text: string;
+  /** Goes into the summary's timeline (analysis verdicts are too many for it). */
+  readonly timeline: boolean;
+}
+
+/** The milestones between two observations of the pipeline and the deployment, in the order they happened. */
+function changes(prev: Snapshot, next: Snapshot): Change[] {
+  return [...triggerChanges(prev, next), ...runChanges(prev.tp, next.tp), ...rolloutChanges(prev.md, next.md)];
+}
+
+/** A drift or performance trigger starting to count (it fires once the condition has lasted its `for`). */
+function triggerChanges(prev: Snapshot, next: Snapshot): Change[] {
+  const out: Change[] = [];
+  const s = next.tp?.status;
+  const triggers = next.tp?.spec.triggers;
+  const live = next.md?.status?.liveMetrics;
+  if (s?.driftSince && !prev.tp?.status?.driftSince && triggers?.drift) {
+    out.push({ timeline: true, text: `drift: max PSI ${fix(live?.maxDriftPsi)} above the drift trigger's ${triggers.drift.psiThreshold}; it fires if that lasts ${triggers.drift.for ?? '0s'}` });
+  }
+  if (s?.performanceSince && !prev.tp?.status?.performanceSince && triggers?.performance) {
+    out.push({ timeline: true, text: `performance: live ${triggers.performance.metric} ${fix(live?.accuracy)} below the performance trigger's ${triggers.performance.threshold}; it fires if that lasts ${triggers.performance.for ?? '0s'}` });
+  }
+  return out;
+}
+
+function runChanges(prev: TrainingPipeline | undefined, next: TrainingPipeline | undefined): Change[] {
+  const out: Change[] = [];
+  const before = new Map((prev?.status?.runs ?? []).map((r) => [r.name, r]));
+  const champion = prev?.status?.championVersion;
+  for (const r of [...(next?.status?.runs ?? [])].reverse()) {
+    const old = before.get(r.name);
+    if (!old) out.push({ timeline: true, text: `run ${r.name} started for ${r.version ?? '?'} by ${r.trigger}${r.reason ? `: ${r.reason}` : ''}` });
+    if (r.outcome !== 'Running' && (old === undefined || old.outcome === 'Running')) out.push({ timeline: true, text: runOutcome(r, champion) });
+  }
+  return out;
+}
+
+function runOutcome(r: TrainingRun, champion: string | undefined): string {
+  const v = r.version ?? r.name;
+  const acc = r.metrics?.['accuracy'];
+  const champ = r.championMetrics?.['accuracy'];
+  switch (r.outcome) {
+    case 'Blessed':
+      return champ !== undefined && champion !== undefined && champion !== v
+        ? `${v} blessed: holdout accuracy ${fix(acc)} vs champion ${champion} ${fix(champ)} on the same holdout`
+        : `${v} blessed: holdout accuracy ${fix(acc)} (the first version: no champion to beat)`;
+    case 'Rejected': {
+      const failed = (r.gates ?? []).filter((g) => !g.passed).map((g) => `${g.name}: ${g.message ?? ''}`);
+      return `${v} rejected: ${failed.join('; ') || r.message || 'a gate failed'}`;
+    }
+    default:
+      return `run ${r.name} ended ${r.outcome}: ${r.message ?? ''}`;
+  }
+}
+
+function rolloutChanges(prev: ModelDeployment | undefined, next: ModelDeployment | undefined): Change[] {
+  const out: Change[] = [];
+  const p = prev?.status;
+  const s = next?.status;
+  if (!s || !next) return out;
+  const seen = new Set((p?.analysis ?? []).map(analysisKey));
+  for (const a of [...(s.analysis ?? [])].reverse()) {
+    if (seen.has(analysisKey(a))) continue;
+    out.push({ timeline: false, text: `  analysis of ${a.version}: ${a.verdict}${a.message ? ` (${a.message})` : ''}` });
+  }
+  if (s.canaryVersion && (s.canaryVersion !== p?.canaryVersion || s.canaryWeight !== p.canaryWeight)) {
+    out.push({ timeline: true, text: `${s.canaryVersion} canary at ${s.canaryWeight ?? 0}%` });
+  }
+  if (s.stableVersion && p?.stableVersion && s.stableVersion !== p.stableVersion) {
+    out.push({ timeline: true, text: `${s.stableVersion} promoted: the stable version now (${p.stableVersion} kept ready for an instant rollback)` });
+  }
+  if (s.abortedVersion && s.abortedVersion !== p?.abortedVersion) {
+    const failed = s.analysis?.find((a) => a.version === s.abortedVersion && a.verdict === 'Failed');
+    out.push({ timeline: true, text: `${s.abortedVersion} rolled back${failed?.message ? `: ${failed.message}` : ''}; stable ${s.stableVersion ?? '?'} untouched` });
+  }
+  const replicas = next.spec.server.replicas ?? 2;
+  const serving = (x: ModelDeployment['status']): boolean =>
+    x?.stableVersion !== undefined && x.canaryVersion === undefined && x.phase === 'Healthy' && (x.stableReadyReplicas ?? 0) >= replicas;
+  if (serving(s) && !(serving(p) && p?.stableVersion === s.stableVersion)) {
+    out.push({ timeline: true, text: `${s.stableVersion ?? '?'} serving on ${s.stableReadyReplicas ?? 0} pods` });
+  }
+  return out;
+}
+
+const analysisKey = (a: { time: string; version: string; step?: number | undefined; verdict: string }): string => `${a.time}|${a.version}|${a.step ?? ''}|${a.verdict}`;
+
+/** The state part of the status line: printed when it changes. */
+function statusState({ tp, md }: Snapshot): string {
+  const t = tp?.status;
+  const d = md?.status;
+  const run = t?.runs?.[0];
+  const live = d?.liveMetrics;
+  return [
+    `pipeline ${t?.phase ?? '-'}: champion ${t?.championVersion ?? '-'}, latest ${t?.latestVersion ?? '-'}${run ? `, run ${run.name} ${run.outcome}` : ''}`,
+    `deployment ${d?.phase ?? '-'}: stable ${d?.stableVersion ?? '-'}${d?.canaryVersion ? `, canary ${d.canaryVersion}@${d.canaryWeight ?? 0}%` : ''}`,
+    `live ${live?.version ?? '-'}: accuracy ${fix(live?.accuracy)}, max PSI ${fix(live?.maxDriftPsi)}`,
   ].join(' | ');
-  if (line !== last) say(line);
-  last = line;
-  await sleep(3000);
+}
+
+function requestSummary(c: TrafficCounts): string {
+  return `${c.requests} sent, ${c.failed} failed; ${c.feedback} feedback posts, ${c.feedbackFailed} failed`;
+}
+
+/** Polls the pipeline and the deployment each second: prints their changes as milestones, and the status line. */
+class Watcher {
+  latest: Snapshot = {};
+  private stopped = false;
+  private running: Promise<void> | undefined;
+  private lastState = '';
+  private lastStatusAt = 0;
+
+  constructor(private readonly stack: LoopStack, private readonly counts: () => TrafficCounts | undefined) {}
+
+  start(): void {
+    this.running ??= this.loop();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.running;
+  }
+
+  private async loop(): Promise<void> {
+    while (!this.stopped) {
+      const [tp, md] = await Promise.all([this.stack.getTp(name).catch(() => undefined), this.stack.getMd(name).catch(() => undefined)]);
+      const next: Snapshot = { tp: tp ?? this.latest.tp, md: md ?? this.latest.md };
+      if (this.stopped) return;
+      for (const c of changes(this.latest, next)) milestone(c.text, c.timeline);
+      this.latest = next;
+      const state = statusState(next);
+      if (next.tp && state !== this.lastState && Date.now() - this.lastStatusAt >= statusEveryMs) {
+        const c = this.counts();
+        say(`· ${state}${c ? ` | ${c.requests} requests, ${c.failed} failed` : ''}`);
+        this.lastState = state;
+        this.lastStatusAt = Date.now();
+      }
+      await sleep(1000);
+    }
+  }
+}
+
+// ---- reading what the trainer wrote, and where the logs are
+
+async function readObject(stack: LoopStack, key: string): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of await stack.minio.getObject(loopBucket, key)) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+async function evaluationOf(stack: LoopStack, version: string): Promise<EvaluationReport> {
+  return parseEvaluationReport(await readObject(stack, artifactKey({ namespace, name }, version, 'metrics')));
+}
+
+interface Lineage {
+  readonly feedback?: { readonly joined?: number };
+  readonly sources?: readonly { readonly key: string }[];
+}
+
+async function lineageOf(stack: LoopStack, version: string): Promise<Lineage> {
+  return JSON.parse(await readObject(stack, artifactKey({ namespace, name }, version, 'lineage'))) as Lineage;
+}
+
+/** The node agent's log file of a pod's container (logDir/pods/<namespace>_<pod>-<uid>.<container>.log). */
+function podLog(logDir: string, pod: string, container: string): string | undefined {
+  const dir = join(logDir, 'pods');
+  if (!existsSync(dir)) return undefined;
+  const file = readdirSync(dir).find((f) => f.startsWith(`${namespace}_${pod}-`) && f.endsWith(`.${container}.log`));
+  return file === undefined ? undefined : join(dir, file);
+}
+
+/** Says where a run's Job is training (its pod, node and GPU) and where to follow its log. Never fails the demo. */
+async function describeTraining(stack: LoopStack, run: TrainingRun): Promise<void> {
+  try {
+    const pod = await until(`the trainer pod of Job ${run.name}`, async () => (await stack.core.listNamespacedPod({ namespace, labelSelector: `job-name=${run.name}` }))
+      .items.find((p) => p.status?.phase === 'Running' || p.status?.phase === 'Succeeded'), 60_000);
+    const podName = pod.metadata?.name ?? '?';
+    const gpus = pod.spec?.containers[0]?.resources?.limits?.['nvidia.com/gpu'];
+    const log = podLog(stack.cluster.logDir, podName, 'trainer');
+    aside(`Job ${run.name} trains in pod ${podName} on node ${pod.spec?.nodeName ?? '?'}${gpus ? ` (nvidia.com/gpu: ${String(gpus)})` : ''}`);
+    if (log) aside(`follow the trainer: tail -f ${log}`);
+  } catch (e: unknown) {
+    if (e instanceof Interrupted) throw e;
+  }
+}
+
+// ---- the scenario
+
+interface Outcome {
+  /** Checks that did not hold (the steps themselves throw StepFailed). */
+  readonly problems: string[];
+}
+
+async function play(): Promise<Outcome> {
+  const problems: string[] = [];
+  say('building the operator and kubectl-plugin bundles...');
+  execFileSync(process.execPath, [join(repoRoot, 'scripts/bundle.mjs'), 'operator', 'kubectl-perennial'], { cwd: repoRoot, stdio: 'ignore' });
+  say('starting the local cluster (etcd, kube-apiserver, kube-controller-manager, MinIO) and the node agent...');
+  const stack = await LoopStack.start({ name: 'demo', namespace, inProcessOperator: false });
+  up.stack = stack;
+  const { info } = stack.cluster;
+  const logDir = stack.cluster.logDir;
+  milestone(`cluster up; node agent running pods ${stack.agent?.networkMode === 'netns' ? 'in their own network namespace' : 'on loopback addresses'}; Seattle 2012–2015 in s3://${loopBucket}/data/weather/`);
+  if (stack.agent?.networkMode !== 'netns') say('warning: not root, so pods get loopback addresses and Services no endpoints: the traffic will find no server');
+
+  // The operator as its own process, as the chart runs it (a Deployment), with its log in a file.
+  const operatorLog = join(logDir, 'operator.log');
+  const operator = new ManagedProcess({
+    name: 'operator', command: process.execPath, args: [join(repoRoot, 'dist/operator/main.js')], cwd: repoRoot, logFile: operatorLog,
+    env: { ...stack.operatorEnv(), KUBECONFIG: info.kubeconfigPath, PERENNIAL_LOG_LEVEL: 'info' },
+  });
+  operator.start();
+  up.operator = operator;
+  await until('the operator to start', () => existsSync(operatorLog) && readFileSync(operatorLog, 'utf8').includes('operator started'), 60_000);
+  milestone(`operator running (pid ${String(operator.pid)}; log ${operatorLog})`);
+
+  // kubectl and the kubectl perennial plugin on one PATH entry, in the run's log folder (it stays with the logs).
+  const binDir = join(logDir, 'bin');
+  mkdirSync(binDir, { recursive: true });
+  symlinkSync(join(info.binDir, 'kubectl'), join(binDir, 'kubectl'));
+  writeFileSync(join(binDir, 'kubectl-perennial'), `#!/bin/sh\nexec "${process.execPath}" "${join(repoRoot, 'dist/kubectl-perennial/main.js')}" "$@"\n`, { mode: 0o755 });
+  console.log(`
+Look around in another terminal while it runs (kubectl v1.34 from ${info.binDir}, plus the kubectl perennial plugin):
+  export KUBECONFIG=${info.kubeconfigPath} PATH=${binDir}:$PATH
+  kubectl perennial status -n ${namespace}                     # the pipeline and the deployment, one line each
+  kubectl perennial runs ${name} -n ${namespace}                   # every run: trigger, reason, outcome, holdout accuracy
+  kubectl -n ${namespace} get perennial,jobs,deployments,pods -o wide
+  kubectl -n ${namespace} describe tp ${name}                      # triggers, runs, conditions, events
+  kubectl -n ${namespace} describe md ${name}                      # the rollout: weights, every analysis verdict, live metrics
+  kubectl -n ${namespace} get events --sort-by=.lastTimestamp
+Logs: the operator ${operatorLog}; trainer and server pods ${join(logDir, 'pods')}/; the cluster's servers ${logDir}/
+The store: MinIO at ${info.s3?.url ?? '?'}, bucket ${loopBucket} (credentials in Secret ${namespace}/perennial-s3)
+Ctrl-C stops everything (processes, pod network, data); the logs stay.`);
+
+  const watcher = new Watcher(stack, () => up.traffic?.counts);
+  up.watcher = watcher;
+  watcher.start();
+  const latest = (): Snapshot => watcher.latest;
+  const runOf = (version: string): TrainingRun | undefined => latest().tp?.status?.runs?.find((r) => r.version === version);
+  const describeNow = (): string => `now: ${statusState(latest())}`;
+  const finished = async (version: string, timeoutMs: number): Promise<TrainingRun> => {
+    const r = await until(`run of ${version} to finish`, () => { const x = runOf(version); return x && x.outcome !== 'Running' ? x : undefined; }, timeoutMs, describeNow);
+    if (r.outcome !== 'Blessed') throw new StepFailed(`${version} blessed`, `run ${r.name} ended ${r.outcome}: ${r.message ?? ''}`);
+    return r;
+  };
+
+  // ---- Act 1
+  act('Act 1: v1 learns Seattle', [
+    `kubectl -n ${namespace} get jobs,pods -o wide      # the training Job's pod on the node, with its GPU`,
+    `kubectl perennial runs ${name} -n ${namespace}`,
+  ]);
+  await stack.create('trainingpipelines', weatherPipeline(name, loopTriggers(name)));
+  await stack.create('modeldeployments', loopDeployment(name));
+  milestone(`applied TrainingPipeline ${name} (retrains on drift or falling live accuracy) and ModelDeployment ${name} (2 pods; canary at 50%, 15 s of analysis, then promote)`);
+  const v1Run = await until('the first run to start', () => runOf('v1'), 60_000, describeNow);
+  await describeTraining(stack, v1Run);
+  await finished('v1', 240_000);
+  const v1Report = await evaluationOf(stack, 'v1').catch(() => undefined);
+  if (v1Report) {
+    const t = v1Report.training;
+    aside(`v1 on its holdout of ${v1Report.holdout.rows} days: accuracy ${fix(v1Report.candidate.metrics.accuracy)} vs ${fix(v1Report.baseline.metrics.accuracy)} for the ${v1Report.baseline.kind} baseline; ` +
+      `${typeof t['epochsDone'] === 'number' ? `${t['epochsDone']} epochs ` : ''}on the ${typeof t['backend'] === 'string' ? t['backend'] : '?'} backend`);
+  }
+  await until('v1 serving on 2 ready pods', () => {
+    const s = latest().md?.status;
+    return s?.stableVersion === 'v1' && s.phase === 'Healthy' && s.stableReadyReplicas === 2;
+  }, 180_000, describeNow);
+
+  const traffic = new WeatherTraffic({ endpoints: () => stack.endpoints(name), model: name, source: days('Seattle') });
+  up.traffic = traffic;
+  traffic.start();
+  const live = new LiveMetricsLog(stack, name);
+  up.live = live;
+  live.start();
+  const seattleFrom = Date.now();
+  milestone(`Seattle traffic: days sent round robin to the ready endpoints of Service ${name}, each answer's true label fed back`);
+  await pause(seattleMs);
+  const v1Seattle = live.accuracy('v1', seattleFrom + 3000);
+  milestone(`v1 live on Seattle: accuracy ${fix(v1Seattle.accuracy)} over ${v1Seattle.windows} analysis windows (${v1Seattle.samples} labels), max PSI ${fix(latest().md?.status?.liveMetrics?.maxDriftPsi)}`);
+
+  // ---- Act 2
+  act('Act 2: New York arrives', [
+    `kubectl -n ${namespace} get tp ${name} -o jsonpath='{.status.driftSince} {.status.performanceSince}'   # when the triggers started counting`,
+    `kubectl -n ${namespace} describe md ${name}      # the canary's weight and each analysis verdict`,
+    `kubectl -n ${namespace} get pods -L perennial.dev/version`,
+  ]);
+  traffic.source = days('New York');
+  await stack.uploadYears('New York');
+  const nySwitch = Date.now();
+  milestone(`New York arrives: the traffic switches to New York days, and New York 2012–2015 CSVs land in s3://${loopBucket}/data/weather/`);
+  const v2Run = await until('a retrain fired by drift or by live accuracy', () =>
+    latest().tp?.status?.runs?.find((r) => r.trigger === 'Drift' || r.trigger === 'Performance'), 240_000, describeNow);
+  const v1NewYork = live.accuracy('v1', nySwitch + 4000, Date.now());
+  const v2 = v2Run.version ?? '';
+  await describeTraining(stack, v2Run);
+  await finished(v2, 240_000);
+  const lineage = await lineageOf(stack, v2).catch(() => undefined);
+  const v2Report = await evaluationOf(stack, v2).catch(() => undefined);
+  if (lineage) {
+    const ny = (lineage.sources ?? []).filter((s) => s.key.startsWith('data/weather/new-york-')).length;
+    const rows = v2Report?.training['rows'];
+    aside(`${v2} trained${typeof rows === 'number' ? ` on ${rows} rows` : ''}: ${ny} New York objects and ${lineage.feedback?.joined ?? 0} fed-back predictions joined with their labels`);
+  }
+  const stableRevision = await until(`${v2} promoted after its canary`, () => {
+    const s = latest().md?.status;
+    return s?.stableVersion === v2 && s.canaryVersion === undefined && s.phase === 'Healthy' ? s.stableRevision ?? '' : undefined;
+  }, 240_000, describeNow);
+  const promoted = Date.now();
+  const v2NewYork = await until(`5 live analysis windows of ${v2}`, () => { const m = live.accuracy(v2, promoted + 3000); return m.windows >= 5 ? m : undefined; }, 90_000);
+  milestone(`live accuracy on New York: v1 ${fix(v1NewYork.accuracy)} (${v1NewYork.windows} windows before the retrain) → ${v2} ${fix(v2NewYork.accuracy)} (${v2NewYork.windows} windows after the promotion)`);
+  if (!(v2NewYork.accuracy > v1NewYork.accuracy)) problems.push(`live accuracy on New York did not recover: v1 ${fix(v1NewYork.accuracy)}, ${v2} ${fix(v2NewYork.accuracy)}`);
+
+  // ---- Act 3
+  act('Act 3: a deliberately bad candidate', [
+    `kubectl -n ${namespace} describe md ${name}      # the failed analysis and the Degraded condition`,
+    `kubectl perennial status -n ${namespace}`,
+  ]);
+  await stack.http.request('PATCH', `/apis/perennial.dev/v1alpha1/namespaces/${namespace}/trainingpipelines/${name}`, {
+    contentType: PatchType.merge, body: badCandidatePatch(`demo-bad-${Date.now()}`),
+  });
+  milestone('bad candidate requested: one epoch from scratch at a tiny learning rate, the training gates relaxed so it is blessed (manual trigger)');
+  const badRun = await until('the manual run to start', () => latest().tp?.status?.runs?.find((r) => r.trigger === 'Manual'), 90_000, describeNow);
+  const v3 = badRun.version ?? '';
+  await describeTraining(stack, badRun);
+  await finished(v3, 240_000);
+  await until(`${v3} rolled back by a live gate`, () => latest().md?.status?.abortedVersion === v3, 240_000, describeNow);
+  const after = latest().md?.status;
+  if (after?.stableVersion !== v2 || after.stableRevision !== stableRevision) problems.push(`stable changed by the rollback: ${after?.stableVersion ?? '-'} ${after?.stableRevision ?? '-'}`);
+  await until(`only ${v2} pods serving again`, async () => {
+    const pods = await stack.serverPods(name);
+    return pods.length === 2 && pods.every((p) => p.version === v2) && (await stack.endpoints(name)).length === 2;
+  }, 120_000);
+  milestone(`back to ${v2} on 2 pods; stable Deployment ${stableRevision} untouched`);
+
+  // ---- Summary
+  const counts = traffic.counts;
+  if (counts.failed > 0 || counts.feedbackFailed > 0) problems.push(`failed requests: ${counts.errors.slice(0, 3).join('; ')}`);
+  milestone('scenario complete');
+  console.log(`\n── Summary ${'─'.repeat(92)}\nTimeline (seconds since the start):`);
+  for (const t of timeline) console.log(`  ${t.seconds.toFixed(0).padStart(4)} s  ${t.what}`);
+  console.log(`Requests: ${requestSummary(counts)}`);
+  console.log('Versions:');
+  const md = latest().md?.status;
+  for (const r of [...(latest().tp?.status?.runs ?? [])].reverse()) {
+    const fate = r.version === md?.stableVersion ? 'serving (stable)' : r.version === md?.abortedVersion ? 'rolled back' : r.version === md?.previousVersion ? 'replaced' : '-';
+    console.log(`  ${(r.version ?? '?').padEnd(4)} ${r.trigger.padEnd(12)} ${r.outcome.padEnd(9)} holdout accuracy ${fix(r.metrics?.['accuracy'])}   ${fate}`);
+  }
+  for (const p of problems) console.log(`PROBLEM: ${p}`);
+  return { problems };
+}
+
+function whereToLook(): void {
+  const stack = up.stack;
+  if (!stack) return;
+  aside(`operator log: ${join(stack.cluster.logDir, 'operator.log')}`);
+  aside(`pod logs: ${join(stack.cluster.logDir, 'pods')}/   cluster servers: ${stack.cluster.logDir}/`);
+}
+
+try {
+  const { problems } = await play();
+  if (exitAfterScenario) {
+    await shutdown(problems.length === 0 ? 0 : 1, 'scenario done');
+  } else {
+    console.log('');
+    say('the scenario is over; the New York traffic and the status lines go on. Look around with the commands above; Ctrl-C stops everything.');
+  }
+} catch (e: unknown) {
+  if (!(e instanceof Interrupted)) {
+    say(`step failed: ${e instanceof Error ? e.message : String(e)}`);
+    whereToLook();
+    if (exitAfterScenario || !up.stack) {
+      await shutdown(1, 'the scenario failed');
+    } else {
+      say('the cluster stays up for inspection (commands above); Ctrl-C stops everything.');
+    }
+  }
 }

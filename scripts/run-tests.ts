@@ -1,7 +1,7 @@
 // Runs a tier of tests with Node's built-in runner (TypeScript through tsx).
 //   unit         src/**/*.test.ts, localcluster/**/*.test.ts: no servers
 //   integration  test/integration/**/*.test.ts: against one local cluster shared by the whole run
-//   e2e          test/e2e/**/*.test.ts: each test brings its own cluster
+//   e2e          test/e2e/**/*.test.ts: each test brings its own cluster; one file at a time
 //   all          the three in order
 // Extra arguments are file filters (substrings of the path), e.g. `npm run test:integration -- localcluster`.
 import { spawn } from 'node:child_process';
@@ -37,9 +37,9 @@ function findTests(dirs: readonly string[], filters: readonly string[]): string[
   return out.sort().filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)));
 }
 
-function runNodeTest(files: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
+function runNodeTest(files: readonly string[], env: NodeJS.ProcessEnv, sequential = false): Promise<number> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', ...files], {
+    const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', ...(sequential ? ['--test-concurrency=1'] : []), ...files], {
       cwd: repoRoot,
       env,
       stdio: 'inherit',
@@ -55,7 +55,9 @@ async function runTier(tier: Tier, filters: readonly string[]): Promise<number> 
     return 0;
   }
   console.log(`\n=== ${tier} tests (${files.length} files)`);
-  if (tier !== 'integration') return runNodeTest(files, process.env);
+  // Each e2e file runs a whole loop (cluster, node agent, trainer and server pods): one at a time, or they starve
+  // each other of CPU (node --test runs files concurrently on a machine with more than 2 cores).
+  if (tier !== 'integration') return runNodeTest(files, process.env, tier === 'e2e');
   const started = Date.now();
   const cluster = await LocalCluster.start({ name: 'integration' });
   console.log(`local cluster ready in ${((Date.now() - started) / 1000).toFixed(1)} s; logs in ${cluster.logDir}`);
