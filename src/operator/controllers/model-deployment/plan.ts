@@ -55,8 +55,13 @@ function timeMs(t: string | undefined): number | undefined {
   return Number.isFinite(ms) ? ms : undefined;
 }
 
-/** Pure: which measurements this reconcile needs, from the status as it stands. */
-export function measurementsWanted(md: ModelDeployment, nowMs: number): MeasurementRequest {
+/**
+ * Pure: which measurements this reconcile needs, from the status as it stands and the ready pods of the stable
+ * revision (its Deployment's readyReplicas in the cache). liveMetrics is measured only while a stable pod is ready:
+ * with none, nothing serves the version, and the measurement would only find that out again (the pods provider by
+ * listing pods: one API call per deployment per interval, for nothing).
+ */
+export function measurementsWanted(md: ModelDeployment, nowMs: number, stableReadyReplicas: number): MeasurementRequest {
   const st = md.status ?? {};
   const name = md.metadata.name ?? '';
   const intervalMs = safeDuration(md.spec.rollout.analysis.interval, 30_000);
@@ -73,7 +78,8 @@ export function measurementsWanted(md: ModelDeployment, nowMs: number): Measurem
     }
   }
   const lastLive = timeMs(st.liveMetrics?.time);
-  const stableLive = stable && (lastLive === undefined || nowMs - lastLive >= intervalMs) ? { ...stable, windowStartMs: nowMs - intervalMs } : undefined;
+  const stableLive = stable && stableReadyReplicas > 0 && (lastLive === undefined || nowMs - lastLive >= intervalMs)
+    ? { ...stable, windowStartMs: nowMs - intervalMs } : undefined;
   return { candidate, stableWindow, stableLive };
 }
 
@@ -454,7 +460,9 @@ export function planModelDeployment(o: Observed, router: TrafficRouter): ModelDe
 
   if (aborted) phase = 'Degraded';
   else if (pausedReason) phase = 'Paused';
-  else if (canary || stableReady < 1) phase = stableReady < 1 && !prev.stableRevision ? 'Pending' : 'Progressing';
+  // Pending until a pod of the first stable version is ready; read from the previous phase as well as from the
+  // previous stable revision, so the status written by the reconcile that chose the first version is a fixed point.
+  else if (canary || stableReady < 1) phase = stableReady < 1 && (!prev.stableRevision || prev.phase === 'Pending') ? 'Pending' : 'Progressing';
   else phase = stableReady >= total ? 'Healthy' : 'Progressing';
   status.phase = phase;
   status.conditions = conditions;

@@ -177,6 +177,23 @@ describe('ModelDeploymentReconciler', () => {
     assert.deepEqual(await h.step(), [], 'nothing changed: no write');
   });
 
+  it('waiting for the first pods is quiet: the first status is a fixed point, and nothing is measured without a ready pod', async () => {
+    const h = setup();
+    await h.step();
+    assert.equal(h.md().status?.phase, 'Pending');
+    h.clock.advance(30_000); // the analysis interval: the requeue that would measure liveMetrics
+    assert.deepEqual(await h.step(), [], 'no pod ready yet, nothing changed: no write');
+    assert.equal(h.md().status?.phase, 'Pending', 'still Pending, not Progressing, until a first pod is ready');
+    assert.equal(h.provider.queries.length, 0, 'no ready pod of the stable version: nothing to measure');
+
+    h.provider.table.set('v1', healthy);
+    h.allReady();
+    await h.step();
+    assert.equal(h.md().status?.phase, 'Healthy');
+    assert.deepEqual(h.provider.queries.map((q) => q.version), ['v1'], 'a ready pod: liveMetrics measured');
+    assert.equal(h.md().status?.liveMetrics?.requestRate, 16.667, '500 requests over the 30 s interval');
+  });
+
   it('rolls a new champion out step by step and promotes it, keeping the old one for the rollback window', async () => {
     const h = setup();
     await h.step();

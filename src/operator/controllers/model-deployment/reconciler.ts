@@ -130,7 +130,8 @@ export class ModelDeploymentReconciler implements Reconciler {
     const pipelineName = md.spec.model.fromPipeline;
     const pipeline = pipelineName === undefined ? undefined : this.deps.pipelines.get(namespace, pipelineName) as TrainingPipeline | undefined;
     const desired: DesiredModel = store ? resolveDesiredModel(md, pipeline, store.bucket) : { kind: 'waiting', message: 'no object store' };
-    const wanted = measurementsWanted(md, nowMs);
+    const stableRevision = md.status?.stableRevision;
+    const wanted = measurementsWanted(md, nowMs, stableRevision === undefined ? 0 : revisions.get(stableRevision)?.readyReplicas ?? 0);
     const provider = this.deps.metricProvider(md.spec.rollout.analysis.provider);
     const measure = async (w: MeasurementRequest['candidate']): Promise<MeasureResult | undefined> => {
       if (!w) return undefined;
