@@ -177,10 +177,15 @@ class NetnsPodNetwork implements PodNetwork {
     // Host side: <subnet>.0.1:<port> → 127.0.0.1:<port>.
     const server = createServer((client) => {
       const upstream = createConnection({ host: '127.0.0.1', port });
-      for (const s of [client, upstream]) {
+      for (const [s, other] of [[client, upstream], [upstream, client]] as const) {
         this.sockets.add(s);
         s.on('close', () => this.sockets.delete(s));
-        s.on('error', () => s.destroy());
+        // pipe() does not carry an error across: without this, a server that stops (MinIO restarted) or refuses
+        // leaves the pod's side of the connection open forever, and its request hangs instead of failing.
+        s.on('error', () => {
+          s.destroy();
+          other.destroy();
+        });
       }
       client.pipe(upstream).pipe(client);
     });
