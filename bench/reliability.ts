@@ -120,11 +120,11 @@ class FaultInjector {
     }
     const next = this.chain.then(async () => {
       this.busy = true;
-      const state = this.watch.describe();
+      this.print(`FAULT ${what}\n         state: ${this.watch.describe()}`);
       try {
         const detail = await fn();
         this.done.push(what);
-        this.print(`FAULT ${what}: ${detail}\n         state: ${state}`);
+        this.print(`      ${detail}`);
       } catch (e: unknown) {
         this.print(`FAULT ${what} could not be injected: ${e instanceof Error ? e.message : String(e)}`);
       } finally {
