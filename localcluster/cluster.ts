@@ -32,6 +32,8 @@ export interface ClusterOptions {
   /** More users with a bearer token each, all members of system:masters (info.userTokens), so a benchmark can
    * tell one program's requests from another's in the audit log. Default: none. */
   readonly users?: readonly string[];
+  /** ClusterIP range of Services. Default 10.0.0.0/24 (254 Services); a benchmark with thousands asks for more. */
+  readonly serviceClusterIpRange?: string;
 }
 
 export interface S3Info {
@@ -159,7 +161,7 @@ export class LocalCluster {
           '--advertise-address=127.0.0.1',
           `--secure-port=${apiPort}`,
           `--cert-dir=${join(pki, 'serving')}`,
-          '--service-cluster-ip-range=10.0.0.0/24',
+          `--service-cluster-ip-range=${options.serviceClusterIpRange ?? '10.0.0.0/24'}`,
           '--allow-privileged=true',
           '--authorization-mode=RBAC',
           `--service-account-issuer=${server}`,
