@@ -2,13 +2,16 @@
 // loop's order; each is clamped to be no earlier than the one before (separate watches deliver in their own
 // order, and the objects' whole-second timestamps floor), so the segments tile the interval exactly and the
 // categories add up to the total.
-export type Category = 'training' | 'waits' | 'runtime' | 'operator';
+export type Category = 'training' | 'waits' | 'runtime' | 'operator' | 'detection';
+
+export const categories: readonly Category[] = ['training', 'waits', 'runtime', 'operator', 'detection'];
 
 export const categoryNames: Readonly<Record<Category, string>> = {
   training: '(a) training (trainer container run time)',
-  waits: '(b) user-configured waits',
+  waits: '(b) user-configured waits (for, analysis window)',
   runtime: '(c) runtime: Kubernetes controllers, pod startup',
   operator: '(d) operator overhead (ours)',
+  detection: '(e) drift detection: the servers\' sliding PSI window',
 };
 
 /** One point of the loop: the time it was reached (ms) and the category of the segment that ends there. */
@@ -36,7 +39,7 @@ export interface Split {
 
 export function splitLoop(startLabel: string, startMs: number, points: readonly Point[]): Split {
   const segments: Segment[] = [];
-  const byCategory: Record<Category, number> = { training: 0, waits: 0, runtime: 0, operator: 0 };
+  const byCategory: Record<Category, number> = { training: 0, waits: 0, runtime: 0, operator: 0, detection: 0 };
   let prevMs = startMs;
   let prevLabel = startLabel;
   for (const p of points) {
