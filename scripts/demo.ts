@@ -22,6 +22,7 @@ import { repoRoot } from '../localcluster/cluster.js';
 import { ManagedProcess } from '../localcluster/process.js';
 import type { ModelDeployment } from '../src/api/model-deployment.js';
 import type { TrainingPipeline, TrainingRun } from '../src/api/training-pipeline.js';
+import { parseDuration } from '../src/operator/controllers/training-pipeline/duration.js';
 import { PatchType } from '../src/operator/runtime/kube-http.js';
 import { artifactKey } from '../src/shared/artifact-layout.js';
 import { parseEvaluationReport, type EvaluationReport } from '../src/shared/evaluation-report.js';
@@ -158,17 +159,28 @@ function changes(prev: Snapshot, next: Snapshot): Change[] {
   return [...triggerChanges(prev, next), ...runChanges(prev.tp, next.tp), ...rolloutChanges(prev.md, next.md)];
 }
 
-/** A drift or performance trigger starting to count (it fires once the condition has lasted its `for`). */
+/**
+ * A drift or performance trigger starting to count (it fires once the condition has lasted its `for`), and one
+ * that stops counting without firing (the condition went away first, e.g. a first window of a few requests).
+ */
 function triggerChanges(prev: Snapshot, next: Snapshot): Change[] {
   const out: Change[] = [];
+  const was = prev.tp?.status;
   const s = next.tp?.status;
   const triggers = next.tp?.spec.triggers;
   const live = next.md?.status?.liveMetrics;
-  if (s?.driftSince && !prev.tp?.status?.driftSince && triggers?.drift) {
-    out.push({ timeline: true, text: `drift: max PSI ${fix(live?.maxDriftPsi)} above the drift trigger's ${triggers.drift.psiThreshold}; it fires if that lasts ${triggers.drift.for ?? '0s'}` });
+  const newRun = (s?.runs?.[0]?.name ?? '') !== (was?.runs?.[0]?.name ?? '');
+  if (s?.driftSince && !was?.driftSince && triggers?.drift) {
+    out.push({ timeline: true, text: `drift: max PSI ${fix(live?.maxDriftPsi)} over ${live?.driftSamples ?? '?'} requests, above the drift trigger's ${triggers.drift.psiThreshold}; it fires if that lasts ${triggers.drift.for ?? '0s'}` });
   }
-  if (s?.performanceSince && !prev.tp?.status?.performanceSince && triggers?.performance) {
+  if (was?.driftSince && !s?.driftSince && !newRun) {
+    out.push({ timeline: true, text: `drift back under the threshold (max PSI ${fix(live?.maxDriftPsi)}) before the trigger fired: no retrain` });
+  }
+  if (s?.performanceSince && !was?.performanceSince && triggers?.performance) {
     out.push({ timeline: true, text: `performance: live ${triggers.performance.metric} ${fix(live?.accuracy)} below the performance trigger's ${triggers.performance.threshold}; it fires if that lasts ${triggers.performance.for ?? '0s'}` });
+  }
+  if (was?.performanceSince && !s?.performanceSince && !newRun) {
+    out.push({ timeline: true, text: `live accuracy back above the threshold (${fix(live?.accuracy)}) before the trigger fired: no retrain` });
   }
   return out;
 }
@@ -214,7 +226,8 @@ function rolloutChanges(prev: ModelDeployment | undefined, next: ModelDeployment
     out.push({ timeline: false, text: `  analysis of ${a.version}: ${a.verdict}${a.message ? ` (${a.message})` : ''}` });
   }
   if (s.canaryVersion && (s.canaryVersion !== p?.canaryVersion || s.canaryWeight !== p.canaryWeight)) {
-    out.push({ timeline: true, text: `${s.canaryVersion} canary at ${s.canaryWeight ?? 0}%` });
+    const weight = s.canaryWeight ?? 0;
+    out.push({ timeline: true, text: weight === 0 ? `${s.canaryVersion} canary created (0% until its pod is ready)` : `${s.canaryVersion} canary at ${weight}%` });
   }
   if (s.stableVersion && p?.stableVersion && s.stableVersion !== p.stableVersion) {
     out.push({ timeline: true, text: `${s.stableVersion} promoted: the stable version now (${p.stableVersion} kept ready for an instant rollback)` });
@@ -254,6 +267,8 @@ function requestSummary(c: TrafficCounts): string {
 /** Polls the pipeline and the deployment each second: prints their changes as milestones, and the status line. */
 class Watcher {
   latest: Snapshot = {};
+  /** Every version seen as the stable one. */
+  readonly served = new Set<string>();
   private stopped = false;
   private running: Promise<void> | undefined;
   private lastState = '';
@@ -277,6 +292,7 @@ class Watcher {
       if (this.stopped) return;
       for (const c of changes(this.latest, next)) milestone(c.text, c.timeline);
       this.latest = next;
+      if (next.md?.status?.stableVersion) this.served.add(next.md.status.stableVersion);
       const state = statusState(next);
       if (next.tp && state !== this.lastState && Date.now() - this.lastStatusAt >= statusEveryMs) {
         const c = this.counts();
@@ -468,6 +484,10 @@ Ctrl-C stops everything (processes, pod network, data); the logs stay.`);
     contentType: PatchType.merge, body: badCandidatePatch(`demo-bad-${Date.now()}`),
   });
   milestone('bad candidate requested: one epoch from scratch at a tiny learning rate, the training gates relaxed so it is blessed (manual trigger)');
+  const { minInterval } = latest().tp?.spec.triggers ?? {};
+  const lastStart = Date.parse(latest().tp?.status?.lastTriggerTime ?? '');
+  const waitMs = minInterval === undefined || Number.isNaN(lastStart) ? 0 : lastStart + parseDuration(minInterval) - Date.now();
+  if (waitMs > 1000) aside(`the run starts in about ${Math.round(waitMs / 1000)} s, once the pipeline's minInterval (${minInterval ?? ''}) since the last run has passed`);
   const badRun = await until('the manual run to start', () => latest().tp?.status?.runs?.find((r) => r.trigger === 'Manual'), 90_000, describeNow);
   const v3 = badRun.version ?? '';
   await describeTraining(stack, badRun);
@@ -491,7 +511,9 @@ Ctrl-C stops everything (processes, pod network, data); the logs stay.`);
   console.log('Versions:');
   const md = latest().md?.status;
   for (const r of [...(latest().tp?.status?.runs ?? [])].reverse()) {
-    const fate = r.version === md?.stableVersion ? 'serving (stable)' : r.version === md?.abortedVersion ? 'rolled back' : r.version === md?.previousVersion ? 'replaced' : '-';
+    const fate = r.version === md?.stableVersion ? 'serving (stable)'
+      : r.version === md?.abortedVersion ? 'canaried, rolled back'
+        : watcher.served.has(r.version ?? '') ? 'served, then replaced' : 'not served';
     console.log(`  ${(r.version ?? '?').padEnd(4)} ${r.trigger.padEnd(12)} ${r.outcome.padEnd(9)} holdout accuracy ${fix(r.metrics?.['accuracy'])}   ${fate}`);
   }
   for (const p of problems) console.log(`PROBLEM: ${p}`);
