@@ -59,8 +59,6 @@ interface Lineage {
   readonly sources: ReadonlyArray<{ readonly bucket: string; readonly key: string }>;
   readonly startedAt?: string;
   readonly finishedAt?: string;
-  readonly feedback?: { readonly joined?: number };
-  readonly rows?: { readonly loaded?: number; readonly train?: number };
 }
 
 /** The retrain done directly: the Job's config and environment, a plain process, a copy of exactly its inputs. */
@@ -97,7 +95,10 @@ async function runBaseline(stack: LoopStack, run: TrainingRun): Promise<Baseline
 
 async function main(): Promise<void> {
   const bundle = operatorBundle();
-  const stack = await LoopStack.start({ name: 'bench-loop-latency', namespace, inProcessOperator: false });
+  const stack = await LoopStack.start({ name: 'bench-loop-latency', namespace, inProcessOperator: false }).catch((e: unknown) => {
+    bundle.cleanup();
+    throw e;
+  });
   const operator = new ManagedProcess({
     name: 'operator', command: process.execPath, args: [bundle.path],
     env: { ...stack.operatorEnv(), KUBECONFIG: stack.cluster.info.kubeconfigPath, PERENNIAL_LOG_LEVEL: 'info' },
