@@ -436,7 +436,9 @@ export function planModelDeployment(o: Observed, router: TrafficRouter): ModelDe
   else delete status.canaryReadyReplicas;
   const live = liveMetricsOf(o, stable.version, intervalMs);
   if (live) status.liveMetrics = live;
-  if (stable.name === status.stableRevision) requeues.push(intervalMs);
+  // liveMetrics every interval while a stable pod serves; with none there is nothing to measure, and the first pod's
+  // readiness (a status change of its Deployment) enqueues this deployment anyway.
+  if (stable.name === status.stableRevision && ready(stable) > 0) requeues.push(intervalMs);
 
   const stableReady = ready(stable);
   const aborted = status.abortedRevision !== undefined && desired?.name === status.abortedRevision;

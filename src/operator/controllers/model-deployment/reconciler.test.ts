@@ -181,7 +181,8 @@ describe('ModelDeploymentReconciler', () => {
     const h = setup();
     await h.step();
     assert.equal(h.md().status?.phase, 'Pending');
-    h.clock.advance(30_000); // the analysis interval: the requeue that would measure liveMetrics
+    assert.equal(h.requeue(), undefined, 'no timer: the Deployment becoming ready is what changes something');
+    h.clock.advance(30_000); // an analysis interval later (a resync, or any event)
     assert.deepEqual(await h.step(), [], 'no pod ready yet, nothing changed: no write');
     assert.equal(h.md().status?.phase, 'Pending', 'still Pending, not Progressing, until a first pod is ready');
     assert.equal(h.provider.queries.length, 0, 'no ready pod of the stable version: nothing to measure');
@@ -191,6 +192,7 @@ describe('ModelDeploymentReconciler', () => {
     await h.step();
     assert.equal(h.md().status?.phase, 'Healthy');
     assert.deepEqual(h.provider.queries.map((q) => q.version), ['v1'], 'a ready pod: liveMetrics measured');
+    assert.equal(h.requeue(), 30_000, 'and measured again every analysis interval');
     assert.equal(h.md().status?.liveMetrics?.requestRate, 16.667, '500 requests over the 30 s interval');
   });
 
