@@ -41,6 +41,8 @@ export class LoopWatch {
   private readonly jobInformer: Informer<JobObject>;
   private readonly podInformer: Informer<PodObject>;
   private readonly seen = new Map<string, SeenJob>();
+  /** Per Job uid, the most failed pods its status reported (each one retried, unless the Job failed). */
+  private readonly failedPods = new Map<string, number>();
   private waiters: Waiter[] = [];
 
   constructor(kubeConfig: KubeConfig, http: KubeHttp, private readonly namespace: string, private readonly name: string) {
@@ -54,6 +56,7 @@ export class LoopWatch {
       if (uid !== '' && !this.seen.has(uid)) {
         this.seen.set(uid, { uid, name: job.metadata?.name ?? '', run: job.metadata?.labels?.[runLabel] ?? '', createdAt: job.metadata?.creationTimestamp ?? '' });
       }
+      if (uid !== '') this.failedPods.set(uid, Math.max(this.failedPods.get(uid) ?? 0, job.status?.failed ?? 0));
     });
     for (const i of [this.tps, this.mds, this.jobInformer, this.podInformer]) i.onEvent(() => this.check());
   }
@@ -79,6 +82,11 @@ export class LoopWatch {
   /** Every training Job created since start, deleted ones included. */
   seenJobs(): SeenJob[] {
     return [...this.seen.values()];
+  }
+
+  /** Trainer pods that failed (and were retried by their Job) over every Job seen. */
+  failedTrainerPods(): number {
+    return [...this.failedPods.values()].reduce((a, b) => a + b, 0);
   }
 
   /** Resolves on the first change after which ok holds (at once if it holds now); never rejects. */

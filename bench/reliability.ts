@@ -15,6 +15,7 @@
 // Traffic reaches the servers through the EndpointSlices as kube-proxy would, keeping the last endpoints it read
 // while the API server is down (kube-proxy keeps its rules too).
 import { execFileSync } from 'node:child_process';
+import { setMaxListeners } from 'node:events';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { repoRoot } from '../localcluster/cluster.js';
@@ -51,6 +52,7 @@ interface Outcome {
   readonly kills: number;
   readonly selfExits: number;
   readonly faults: readonly string[];
+  readonly failedTrainerPods: number;
 }
 
 /** mulberry32: a small seeded generator, so a run's fault points can be repeated with --seed. */
@@ -259,6 +261,7 @@ async function scenario(mode: Mode, seed: number): Promise<Outcome> {
   const store = new MinioStore({ endPoint: stack.s3.endPoint, port: stack.s3.port, useSSL: false, accessKey: stack.s3.accessKey, secretKey: stack.s3.secretKey, region: stack.s3.region });
   const faults = new FaultInjector(stack, operator, watch, rand, print);
   const stopAgents = new AbortController();
+  setMaxListeners(50, stopAgents.signal); // one abort listener per waiting agent
   let agents: Promise<unknown> = Promise.resolve();
   let completed = false;
   let error: string | undefined;
@@ -304,6 +307,8 @@ async function scenario(mode: Mode, seed: number): Promise<Outcome> {
     loopMs = Date.now() - started;
     print(`the loop did not complete: ${error}`);
   }
+  // A fault drawn for the moment the loop completes (just after the promotion) still gets its turn.
+  if (completed && mode === 'faulted') await sleep(2000);
   stopAgents.abort();
   await agents;
   await faults.settled();
@@ -350,7 +355,7 @@ async function tally(mode: Mode, stack: LoopStack, watch: LoopWatch, traffic: We
   }
   print(`inference logs: predictions missing ${predictions.missing}, duplicated ${predictions.duplicates}; feedback missing ${feedback.missing}, duplicated ${feedback.duplicates}`);
 
-  return { mode, ...loop, runs, runSummary, predictions, feedback, traffic: c };
+  return { mode, ...loop, runs, runSummary, predictions, feedback, traffic: c, failedTrainerPods: watch.failedTrainerPods() };
 }
 
 function report(outcomes: readonly Outcome[]): number {
@@ -361,6 +366,8 @@ function report(outcomes: readonly Outcome[]): number {
   row('loop duration (s)', (o) => (o.loopMs / 1000).toFixed(1));
   row('operator kills / own exits', (o) => `${o.kills} / ${o.selfExits}`);
   row('other faults', (o) => o.faults.filter((f) => !f.startsWith('operator')).length);
+  row('trainer pods failed and retried', (o) => o.failedTrainerPods);
+  row('runs (blessed or rejected)', (o) => o.runSummary.split(', ').filter((r) => / (Blessed|Rejected)$/.test(r)).length);
   row('lost runs', (o) => o.runs.lost.length);
   row('runs failed', (o) => o.runs.failed.length);
   row('duplicate Jobs', (o) => o.runs.duplicateJobs);
