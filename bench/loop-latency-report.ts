@@ -18,6 +18,8 @@ export interface BaselineRun {
   readonly inProcessMs: number | undefined;
   readonly accuracy: number | undefined;
   readonly objects: number;
+  /** The 1-minute load average when it started (the machine is shared). */
+  readonly load: number;
 }
 
 function need(f: Fact | undefined, what: string): number {
@@ -113,10 +115,12 @@ export function printTimeline(tl: LoopTimeline, onsetMs: number, m: Measured, ru
   }
 }
 
-export function printSplit(tl: LoopTimeline, m: Measured, baseline: BaselineRun, run: TrainingRun, trainerStartupMs: number | undefined): void {
+export function printSplit(tl: LoopTimeline, m: Measured, baselines: readonly BaselineRun[], run: TrainingRun, trainer: { startupMs: number | undefined; inProcessMs: number | undefined }): void {
   const { split } = m;
   const version = run.version ?? '';
   const total = split.totalMs;
+  const baseline = [...baselines].sort((a, b) => a.wallMs - b.wallMs)[0];
+  if (!baseline) throw new LoopIncompleteError('no baseline run');
   const share = (ms: number): string => `${((ms / total) * 100).toFixed(1).padStart(5)}%`;
   console.log(`\nsegments (drift onset → ${version} at 100%)`);
   for (const s of split.segments) console.log(`  ${sec(s.ms).padStart(7)} s  ${s.category.padEnd(9)}  ${s.to.padEnd(28)} ${s.what}`);
@@ -139,9 +143,12 @@ export function printSplit(tl: LoopTimeline, m: Measured, baseline: BaselineRun,
   console.log('  ├──────────────────────────────────────────────────────┼──────────┼────────┤');
   console.log(`  │ ${'total'.padEnd(52)} │ ${sec(total).padStart(8)} │ 100.0% │`);
   console.log('  └──────────────────────────────────────────────────────┴──────────┴────────┘');
-  if (trainerStartupMs !== undefined) console.log(`  of (a): ${sec(trainerStartupMs)} s from the process start to the trainer's first line of work (node, bundle, TensorFlow.js backend)`);
-  console.log(`baseline (same invocation): the retrain run directly, \`node dist/trainer/main.js\` on a copy of its ${baseline.objects} input objects`);
-  console.log(`  direct trainer run ${sec(baseline.wallMs)} s (in-process ${baseline.inProcessMs === undefined ? '?' : sec(baseline.inProcessMs)} s; holdout accuracy ${baseline.accuracy?.toFixed(3) ?? '?'}, the loop's ${run.metrics?.['accuracy']?.toFixed(3) ?? '?'})`);
+  const inProcess = (ms: number | undefined): string => (ms === undefined ? '?' : sec(ms));
+  console.log(`  of (a): ${inProcess(trainer.startupMs)} s from the process start to the trainer's first line of work (node, bundle, TensorFlow.js backend); ${inProcess(trainer.inProcessMs)} s reading, training, evaluating, publishing`);
+  console.log(`baseline (same invocation): the retrain run directly, \`node dist/trainer/main.js\` on a copy of its ${baseline.objects} input objects, ${baselines.length}×, the fastest counts`);
+  for (const b of baselines) {
+    console.log(`  direct trainer run ${sec(b.wallMs)} s (in-process ${inProcess(b.inProcessMs)} s; 1-min load ${b.load.toFixed(2)} at its start; holdout accuracy ${b.accuracy?.toFixed(3) ?? '?'}, the loop's ${run.metrics?.['accuracy']?.toFixed(3) ?? '?'})`);
+  }
   console.log(`  irreducible loop = direct run + user-configured waits + drift detection = ${sec(baseline.wallMs)} + ${sec(c.waits)} + ${sec(c.detection)} = ${sec(irreducible)} s`);
   console.log(`  total / baseline:            ${(total / irreducible).toFixed(2)}×`);
   console.log(`  reaction (drift visible → 100%) / (direct run + waits): ${sec(reaction)} / ${sec(reactionBaseline)} s = ${(reaction / reactionBaseline).toFixed(2)}×`);
