@@ -81,7 +81,7 @@ export function measure(tl: LoopTimeline, onsetMs: number, tp: TrainingPipeline,
         ? `onset → the servers' sliding PSI window (1 h by default) holds enough New York rows for PSI > ${drift?.psiThreshold ?? '?'}, read every ${intervalMs / 1000}s`
         : `onset → live accuracy < ${perf?.threshold ?? '?'} in a liveMetrics window (one every ${intervalMs / 1000}s)`),
     p(`${kind.toLowerCase()}Since recorded`, need(since, `${kind}Since in the pipeline's status`), 'operator', 'liveMetrics written → TrainingPipeline starts the trigger\'s timer'),
-    p('trigger due', sinceMs + forMs, 'waits', `the trigger's for: ${forMs / 1000}s (from the whole-second ${kind}Since)`),
+    p('trigger due', sinceMs + forMs, 'waits', `the trigger's for: ${forMs / 1000}s (from the whole-second ${kind.toLowerCase()}Since)`),
     p('run claimed in status', need(tl.get(`tp:run:${run.name}:Running`), `run ${run.name}`), 'operator', 'trigger due → run claimed in status'),
     p('Job created', need(tl.get(`job:${run.name}:created`), `Job ${run.name}`), 'operator', 'run claimed → Job created'),
     p('trainer pod created', need(tl.get(`pod:${trainerPod}:created`), 'the trainer pod'), 'runtime', 'Job controller creates the pod'),

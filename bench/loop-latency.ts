@@ -30,6 +30,7 @@ import { repoRoot } from '../localcluster/cluster.js';
 import type { TrainingRun } from '../src/api/training-pipeline.js';
 import { parseDuration } from '../src/operator/controllers/training-pipeline/duration.js';
 import { artifactKey, lastRunProfileKey, versionPrefix } from '../src/shared/artifact-layout.js';
+import { PatchType } from '../src/operator/runtime/kube-http.js';
 import { podEnv } from '../src/shared/pod-contract.js';
 import { storeFor, trainerEnv } from '../test/integration/trainer-harness.js';
 import { eventually } from '../test/support/eventually.js';
@@ -153,6 +154,11 @@ async function main(): Promise<void> {
     say(`${version} stable on every replica`);
     const tl = timeline;
     await eventually('the watch to see it too', () => tl.get(`md:done:${version}`) !== undefined, 10_000);
+    // The clock has stopped: no further run may compete with the baseline for CPU. (New York traffic keeps the
+    // drift trigger firing against the new version too, once minInterval has passed since the retrain.)
+    await stack.http.request('PATCH', `/apis/perennial.dev/v1alpha1/namespaces/${namespace}/trainingpipelines/${name}`, {
+      contentType: PatchType.merge, body: { spec: { suspend: true } },
+    });
     // After the clock: how soon the stable Service's endpoints hold only the new version (not part of the total).
     await sleep(3000);
     timeline.stop();
@@ -172,6 +178,8 @@ async function main(): Promise<void> {
     }
     await traffic.stop();
     say(`traffic: ${traffic.counts.requests} requests, ${traffic.counts.failed} failed`);
+    const later = (await stack.getTp(name)).status?.runs?.filter((r) => r.name !== run.name && Date.parse(r.startTime ?? '') > onsetMs) ?? [];
+    if (later.length > 0) say(`warning: run(s) ${later.map((r) => r.name).join(', ')} started after the clock and ran beside the baseline`);
     printSplit(timeline, measured, baselines, run, trainer);
   } finally {
     timeline?.stop();
