@@ -173,13 +173,14 @@ function triggerChanges(prev: Snapshot, next: Snapshot): Change[] {
   if (s?.driftSince && !was?.driftSince && triggers?.drift) {
     out.push({ timeline: true, text: `drift: max PSI ${fix(live?.maxDriftPsi)} over ${live?.driftSamples ?? '?'} requests, above the drift trigger's ${triggers.drift.psiThreshold}; it fires if that lasts ${triggers.drift.for ?? '0s'}` });
   }
-  if (was?.driftSince && !s?.driftSince && !newRun) {
+  // Only while the trigger is there and the value really went back: removing a trigger also clears its clock.
+  if (was?.driftSince && !s?.driftSince && !newRun && triggers?.drift && (live?.maxDriftPsi ?? Infinity) <= triggers.drift.psiThreshold) {
     out.push({ timeline: true, text: `drift back under the threshold (max PSI ${fix(live?.maxDriftPsi)}) before the trigger fired: no retrain` });
   }
   if (s?.performanceSince && !was?.performanceSince && triggers?.performance) {
     out.push({ timeline: true, text: `performance: live ${triggers.performance.metric} ${fix(live?.accuracy)} below the performance trigger's ${triggers.performance.threshold}; it fires if that lasts ${triggers.performance.for ?? '0s'}` });
   }
-  if (was?.performanceSince && !s?.performanceSince && !newRun) {
+  if (was?.performanceSince && !s?.performanceSince && !newRun && triggers?.performance && (live?.accuracy ?? -Infinity) >= triggers.performance.threshold) {
     out.push({ timeline: true, text: `live accuracy back above the threshold (${fix(live?.accuracy)}) before the trigger fired: no retrain` });
   }
   return out;
@@ -399,7 +400,6 @@ Ctrl-C stops everything (processes, pod network, data); the logs stay.`);
 
   const watcher = new Watcher(stack, () => up.traffic?.counts);
   up.watcher = watcher;
-  watcher.start();
   const latest = (): Snapshot => watcher.latest;
   const runOf = (version: string): TrainingRun | undefined => latest().tp?.status?.runs?.find((r) => r.version === version);
   const describeNow = (): string => `now: ${statusState(latest())}`;
@@ -409,6 +409,8 @@ Ctrl-C stops everything (processes, pod network, data); the logs stay.`);
     return r;
   };
 
+  const pipelinePath = `/apis/perennial.dev/v1alpha1/namespaces/${namespace}/trainingpipelines/${name}`;
+
   // ---- Act 1
   act('Act 1: v1 learns Seattle', [
     `kubectl -n ${namespace} get jobs,pods -o wide      # the training Job's pod on the node, with its GPU`,
@@ -417,6 +419,7 @@ Ctrl-C stops everything (processes, pod network, data); the logs stay.`);
   await stack.create('trainingpipelines', weatherPipeline(name, loopTriggers(name)));
   await stack.create('modeldeployments', loopDeployment(name));
   milestone(`applied TrainingPipeline ${name} (retrains on drift or falling live accuracy) and ModelDeployment ${name} (2 pods; canary at 50%, 15 s of analysis, then promote)`);
+  watcher.start();
   const v1Run = await until('the first run to start', () => runOf('v1'), 60_000, describeNow);
   await describeTraining(stack, v1Run);
   await finished('v1', 240_000);
@@ -459,6 +462,10 @@ Ctrl-C stops everything (processes, pod network, data); the logs stay.`);
   const v2 = v2Run.version ?? '';
   await describeTraining(stack, v2Run);
   await finished(v2, 240_000);
+  // v2's training profile mixes Seattle and New York, so New York traffic still drifts against it (PSI ~0.5): left
+  // on, the drift trigger would start another retrain once minInterval has passed, racing act 3's run.
+  await stack.http.request('PATCH', pipelinePath, { contentType: PatchType.merge, body: { spec: { triggers: { drift: null, performance: null } } } });
+  aside(`the demo switches the drift and performance triggers off now: New York traffic still drifts against ${v2}'s training profile (it mixes Seattle and New York), and they would retrain again every minInterval`);
   const lineage = await lineageOf(stack, v2).catch(() => undefined);
   const v2Report = await evaluationOf(stack, v2).catch(() => undefined);
   if (lineage) {
@@ -480,7 +487,7 @@ Ctrl-C stops everything (processes, pod network, data); the logs stay.`);
     `kubectl -n ${namespace} describe md ${name}      # the failed analysis and the Degraded condition`,
     `kubectl perennial status -n ${namespace}`,
   ]);
-  await stack.http.request('PATCH', `/apis/perennial.dev/v1alpha1/namespaces/${namespace}/trainingpipelines/${name}`, {
+  await stack.http.request('PATCH', pipelinePath, {
     contentType: PatchType.merge, body: badCandidatePatch(`demo-bad-${Date.now()}`),
   });
   milestone('bad candidate requested: one epoch from scratch at a tiny learning rate, the training gates relaxed so it is blessed (manual trigger)');

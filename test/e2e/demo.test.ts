@@ -130,9 +130,9 @@ describe('make demo (scripts/demo.ts)', () => {
     const { code } = await run.closed;
     assert.equal(code, 0, 'exit code');
     assertInOrder(run.lines, [
-      /export KUBECONFIG=/,
       /\] cluster up/,
       /\] operator running/,
+      /export KUBECONFIG=/,
       /\] applied TrainingPipeline weather/,
       /\] run weather-1 started for v1 by Initial/,
       /\] v1 blessed: holdout accuracy 0\.\d+/,
@@ -158,6 +158,7 @@ describe('make demo (scripts/demo.ts)', () => {
       /^Requests: \d+ sent, 0 failed; \d+ feedback posts, 0 failed/,
       /\] stopped: no process/,
     ]);
+    assert.ok(run.lines.some((l) => /switches the drift and performance triggers off/.test(l)), 'the triggers switched off after the retrain');
     assert.ok(run.lines.some((l) => /\] · pipeline .* \| deployment .* \| live .* \| \d+ requests, 0 failed/.test(l)), 'status lines');
     assert.deepEqual(run.lines.filter((l) => /PROBLEM|step failed/.test(l)), []);
     assertNothingLeft(run, netnsBefore);
