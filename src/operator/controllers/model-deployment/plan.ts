@@ -236,7 +236,8 @@ export function planModelDeployment(o: Observed, router: TrafficRouter): ModelDe
       const msg = o.desired.kind === 'waiting' ? o.desired.message : 'waiting for a model';
       cond({ type: ConditionType.Available, status: 'False', reason: Reason.WaitingForModel, message: msg });
       cond({ type: ConditionType.Progressing, status: 'False', reason: Reason.WaitingForModel, message: msg });
-      return keepAll({ ...status, phase: 'Pending', conditions, message: msg }, intervalMs);
+      // No timer: what it waits for (the pipeline, its first champion) enqueues it through the pipeline watch.
+      return keepAll({ ...status, phase: 'Pending', conditions, message: msg });
     }
     stable = desired;
     status.stableRevision = desired.name;

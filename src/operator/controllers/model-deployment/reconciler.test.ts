@@ -196,6 +196,20 @@ describe('ModelDeploymentReconciler', () => {
     assert.equal(h.md().status?.liveMetrics?.requestRate, 16.667, '500 requests over the 30 s interval');
   });
 
+  it('waiting for the pipeline\'s first champion sets no timer: the champion\'s arrival is what starts it', async () => {
+    const h = setup();
+    h.kube.seed(trainingPipelines, { apiVersion: 'perennial.dev/v1alpha1', kind: 'TrainingPipeline', metadata: { name: 'weather', namespace: 'ml' }, status: {} } as KubeObject);
+    assert.deepEqual(await h.step(), ['patchStatus modeldeployments.perennial.dev ml/weather']);
+    assert.equal(h.md().status?.phase, 'Pending');
+    assert.match(h.md().status?.message ?? '', /no champion yet/);
+    assert.equal(h.requeue(), undefined);
+    assert.deepEqual(await h.step(), [], 'nothing changed: no write');
+
+    h.setChampion('v1');
+    const writes = await h.step();
+    assert.equal(writes[0], `create deployments.apps ml/${revisionOf(h, 'v1').metadata.name}`);
+  });
+
   it('rolls a new champion out step by step and promotes it, keeping the old one for the rollback window', async () => {
     const h = setup();
     await h.step();
