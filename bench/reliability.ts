@@ -32,8 +32,8 @@ import { jobFinished, LoopWatch, type LoopView } from './reliability-watch.js';
 
 const namespace = 'loop';
 const name = 'weather';
-/** Longer than the e2e's 15 s, so a kill and an API server restart both fit inside the canary. */
-const analysisDuration = '30s';
+/** The canary's analysis step: longer than the e2e's 15 s, so a kill and an API server restart both fit inside it. */
+const analysisMs = 30_000;
 /** Seattle traffic before New York arrives: the MinIO outage under traffic happens in it. */
 const seattleHoldMs = 25_000;
 
@@ -190,7 +190,8 @@ function startFaultAgents(faults: FaultInjector, watch: LoopWatch, rand: () => n
   };
   const running = (v: LoopView, run: string): boolean => v.pods.some((p) => p.metadata?.labels?.['perennial.dev/run'] === run && p.status?.phase === 'Running');
   const jobDone = (v: LoopView, run: string): boolean => jobFinished(v.jobs.find((j) => j.metadata?.name === run));
-  // Delays are drawn up front, so one seed gives the same fault points whatever order the agents wake in.
+  // Delays are drawn up front (and the injector and the Seattle outage draw from generators of their own), so one
+  // seed gives the same fault points whatever order the agents wake in.
   const d = {
     v1Start: between(0, 1500), v1Train: between(500, 3000), v1Done: between(0, 1500),
     v2Start: between(0, 300), v2MinioAfter: between(1000, 4000), v2MinioFor: between(6000, 10_000), v2Done: between(0, 1500),
@@ -228,7 +229,7 @@ function startFaultAgents(faults: FaultInjector, watch: LoopWatch, rand: () => n
       const v = await at((x) => x.md?.status?.canaryVersion !== undefined && (x.md.status.currentStep ?? 0) >= 1 && x.md.status.stepStartTime !== undefined);
       const start = Date.parse(v?.md?.status?.stepStartTime ?? '');
       if (v === undefined || !Number.isFinite(start)) return;
-      const wait = start + 30_000 - d.beforePromote - Date.now();
+      const wait = start + analysisMs - d.beforePromote - Date.now();
       if (await pause(Math.max(0, wait))) await faults.kill(`during promotion (${d.beforePromote} ms before the analysis window ends)`);
     })(),
     (async () => {
@@ -248,6 +249,7 @@ async function scenario(mode: Mode, seed: number): Promise<Outcome> {
   const started = Date.now();
   const print = (line: string): void => console.log(`# [${mode}] ${((Date.now() - started) / 1000).toFixed(1).padStart(6)} s  ${line}`);
   const rand = seeded(seed);
+  const randSeattle = seeded(seed + 1);
   const stack = await LoopStack.start({
     name: `bench-reliability-${mode}`, namespace, inProcessOperator: false,
     operatorEnv: { PERENNIAL_LEADER_ELECT: 'true', PERENNIAL_LEASE_NAMESPACE: namespace, PERENNIAL_LOG_LEVEL: 'info' },
@@ -259,7 +261,7 @@ async function scenario(mode: Mode, seed: number): Promise<Outcome> {
   const watch = new LoopWatch(stack.kc, stack.http, namespace, name);
   const traffic = new WeatherTraffic({ endpoints: lastKnown(() => stack.endpoints(name)), model: name, source: days('Seattle') });
   const store = new MinioStore({ endPoint: stack.s3.endPoint, port: stack.s3.port, useSSL: false, accessKey: stack.s3.accessKey, secretKey: stack.s3.secretKey, region: stack.s3.region });
-  const faults = new FaultInjector(stack, operator, watch, rand, print);
+  const faults = new FaultInjector(stack, operator, watch, seeded(seed + 2), print);
   const stopAgents = new AbortController();
   setMaxListeners(50, stopAgents.signal); // one abort listener per waiting agent
   let agents: Promise<unknown> = Promise.resolve();
@@ -273,7 +275,7 @@ async function scenario(mode: Mode, seed: number): Promise<Outcome> {
     const t0 = Date.now();
     if (mode === 'faulted') agents = startFaultAgents(faults, watch, rand, stopAgents.signal);
     await stack.create('trainingpipelines', weatherPipeline(name, loopTriggers(name)));
-    await stack.create('modeldeployments', loopDeployment(name, analysisDuration));
+    await stack.create('modeldeployments', loopDeployment(name, `${analysisMs / 1000}s`));
     print('TrainingPipeline and ModelDeployment applied');
     await stack.untilTp(name, 'v1 blessed', (x) => x.status?.championVersion === 'v1', 300_000);
     print('v1 blessed');
@@ -281,8 +283,8 @@ async function scenario(mode: Mode, seed: number): Promise<Outcome> {
     print('v1 serving on 2 pods; Seattle traffic with feedback starts');
     traffic.start();
     if (mode === 'faulted') {
-      const after = Math.round(2000 + rand() * 4000);
-      const down = Math.round(5000 + rand() * 4000);
+      const after = Math.round(2000 + randSeattle() * 4000);
+      const down = Math.round(5000 + randSeattle() * 4000);
       await sleep(after);
       await faults.minioOutage(`under Seattle traffic (${after} ms after it started)`, down);
       await sleep(Math.max(0, seattleHoldMs - after - down));
