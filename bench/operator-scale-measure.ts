@@ -113,7 +113,9 @@ export function countRequests(auditLogPath: string, user: string, fromMs: number
     if (!(at >= fromMs && at < toMs)) continue;
     const verb = e.verb ?? '?';
     const resource = e.objectRef?.resource ?? '?';
-    const what = `${verb} ${resource}${e.objectRef?.subresource ? `/${e.objectRef.subresource}` : ''}`;
+    const code = e.responseStatus?.code ?? 0;
+    // A refused request (a 409 conflict, say) is still a request the server handled: counted, and named by its code.
+    const what = `${verb} ${resource}${e.objectRef?.subresource ? `/${e.objectRef.subresource}` : ''}${code >= 400 ? ` (${code})` : ''}`;
     if (writeVerbs.has(verb)) {
       writesBy[what] = (writesBy[what] ?? 0) + 1;
       if (resource === 'leases') leaseWrites++;
@@ -132,6 +134,8 @@ export interface OperatorCounters {
   readonly reconciled: Readonly<Record<string, number>>;
   /** Failed reconciles (error or dropped), by controller. */
   readonly failed: Readonly<Record<string, number>>;
+  /** Reconcile attempts of any result (stale-cache waits included), by controller. */
+  readonly attempts: Readonly<Record<string, number>>;
   /** Keys waiting for a worker, summed over controllers. */
   readonly queueDepth: number;
 }
@@ -147,16 +151,18 @@ export async function scrapeOperator(metricsUrl: string): Promise<OperatorCounte
   }
   const reconciled: Record<string, number> = {};
   const failed: Record<string, number> = {};
+  const attempts: Record<string, number> = {};
   let queueDepth = 0;
   for (const s of parsePrometheusText(text)) {
     const controller = s.labels['controller'] ?? '';
     if (s.name === 'perennial_reconcile_total') {
       const result = s.labels['result'];
+      attempts[controller] = (attempts[controller] ?? 0) + s.value;
       if (result === 'success' || result === 'requeue') reconciled[controller] = (reconciled[controller] ?? 0) + s.value;
       else if (result === 'error' || result === 'dropped') failed[controller] = (failed[controller] ?? 0) + s.value;
     } else if (s.name === 'perennial_workqueue_depth') {
       queueDepth += s.value;
     }
   }
-  return { reconciled, failed, queueDepth };
+  return { reconciled, failed, attempts, queueDepth };
 }

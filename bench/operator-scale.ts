@@ -78,7 +78,10 @@ interface ScaleResult {
     readonly cpuSeconds: number; readonly peakRssBytes: number;
   };
   readonly settleSeconds: number;
-  readonly steady: { readonly seconds: number; readonly requests: RequestCounts; readonly cpuSeconds: number; readonly rssBytes: number; readonly peakRssBytes: number };
+  readonly steady: {
+    readonly seconds: number; readonly requests: RequestCounts; readonly cpuSeconds: number; readonly rssBytes: number; readonly peakRssBytes: number;
+    readonly reconcilesPerMinute: Readonly<Record<string, number>>;
+  };
   readonly restart: {
     readonly stopSeconds: number; readonly readySeconds: number; readonly reconciledSeconds: number; readonly reconciled: Readonly<Record<string, number>>;
     readonly failed: number; readonly requests: RequestCounts; readonly cpuSeconds: number; readonly peakRssBytes: number;
@@ -331,14 +334,21 @@ async function runScale(n: number, bundles: { operator: string; informer: string
     // Steady state: nothing changes.
     const cpuS = procSample(op.pid).cpuSeconds;
     op.sampler.takePeak();
+    const before = await scrapeOperator(first.metricsUrl);
     const tS = Date.now();
     await sleep(windowSeconds * 1000);
     const tE = Date.now();
+    const after = await scrapeOperator(first.metricsUrl);
+    const reconcilesPerMinute = Object.fromEntries(controllers.map((k) =>
+      [k, perMinute((after?.attempts[k] ?? 0) - (before?.attempts[k] ?? 0), (tE - tS) / 1000)]));
     const steadyCpu = procSample(op.pid).cpuSeconds - cpuS;
     const steadyRss = procSample(op.pid).rssBytes;
     const steadyPeak = op.sampler.takePeak();
     await sleep(2000); // the audit log is written as requests complete
-    const steady = { seconds: (tE - tS) / 1000, requests: countRequests(auditLog, operatorUser, tS, tE), cpuSeconds: steadyCpu, rssBytes: steadyRss, peakRssBytes: steadyPeak };
+    const steady = {
+      seconds: (tE - tS) / 1000, requests: countRequests(auditLog, operatorUser, tS, tE), cpuSeconds: steadyCpu, rssBytes: steadyRss,
+      peakRssBytes: steadyPeak, reconcilesPerMinute,
+    };
     console.log(`steady: writes ${JSON.stringify(steady.requests.writesBy)}; reads ${JSON.stringify(steady.requests.readsBy)}`);
 
     // Restart: a graceful stop (drain, release the Lease), then a new process.
@@ -406,6 +416,8 @@ function printTable(base: ScaleResult, full: ScaleResult): void {
   add('steady: API writes/min (excl. Lease) — must be 0', (r) => perMinute(r.steady.requests.writes + r.steady.requests.eventWrites, r.steady.seconds), s(1));
   add('steady: Lease renewals/min', (r) => perMinute(r.steady.requests.leaseWrites, r.steady.seconds), s(1));
   add('steady: API reads/min', (r) => perMinute(r.steady.requests.reads, r.steady.seconds), s(0));
+  add('steady: TrainingPipeline reconciles/min (data polls)', (r) => r.steady.reconcilesPerMinute['trainingpipeline'] ?? 0, s(0));
+  add('steady: ModelDeployment reconciles/min', (r) => r.steady.reconcilesPerMinute['modeldeployment'] ?? 0, s(0));
   add('steady: operator CPU (% of one core)', (r) => (100 * r.steady.cpuSeconds) / r.steady.seconds, s(1));
   add('steady: RSS settled (MB)', (r) => r.steady.rssBytes, m);
   add('restart: graceful stop (s)', (r) => r.restart.stopSeconds, s(1));
