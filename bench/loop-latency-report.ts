@@ -129,7 +129,10 @@ export function printSplit(tl: LoopTimeline, m: Measured, baselines: readonly Ba
   for (const s of ops) console.log(`  ${s.ms.toFixed(0).padStart(6)} ms  ${s.what}`);
   const only = tl.get(`eps:${version}`);
   const done = tl.get(`md:done:${version}`);
-  if (only && done) console.log(`after the clock: the stable Service's ready endpoints are only ${version} pods ${sec(only.atMs - done.atMs)} s after ${version} reached 100%; the previous version's pods stay ready for rollbackWindow (an instant rollback), by design`);
+  if (only && done) {
+    const d = only.atMs - done.atMs;
+    console.log(`after the clock: the stable Service's ready endpoints hold only ${version} pods ${sec(Math.abs(d))} s ${d < 0 ? 'before' : 'after'} ${version} reached 100% (the EndpointSlice controller's part); the previous version's pods stay ready for rollbackWindow (an instant rollback), by design`);
+  }
 
   const c = split.byCategory;
   const irreducible = baseline.wallMs + c.waits + c.detection;
