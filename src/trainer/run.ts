@@ -26,6 +26,7 @@ import {
 import { loadData, type SourceObject } from './load-data.js';
 import { publishVersion } from './publish.js';
 import type { Row } from './rows.js';
+import { driftReferenceRowsOf } from './drift-reference.js';
 import { splitRows } from './split.js';
 import { trainModel } from './train.js';
 import { validateData, type DataProfile, type Issue, type ValidationReport } from './validate.js';
@@ -212,10 +213,11 @@ export async function runTraining(config: TrainerConfig, deps: RunDeps): Promise
   const predictionValues = cand.predictions.task === 'classification'
     ? cand.predictions.probabilities.map((p) => (spec.label.task === 'classification' ? spec.label.classes[argmax(p)] ?? null : null))
     : cand.predictions.values;
+  const referenceRows = driftReferenceRowsOf(split);
   const reference: ReferenceProfile = {
     version: referenceProfileVersion,
-    rows: split.train.length,
-    features: profileRows(split.train.map((r) => r.values), config.schema.features),
+    rows: referenceRows.length,
+    features: profileRows(referenceRows.map((r) => r.values), config.schema.features),
     prediction: profileFeature('prediction', config.schema.task === 'classification' ? 'categorical' : 'numeric', predictionValues),
     epsilon: defaultEpsilon,
   };

@@ -210,7 +210,8 @@ describe('model server on a Seattle weather model', () => {
       assert.ok((before.get('temp_max') ?? 1) < 0.1, 'the training city itself shows no drift');
       assert.ok((before.get('location') ?? 1) < 0.1);
       assert.ok((afterNy.get('location') ?? 0) > 0.25, 'an unseen city is major drift');
-      assert.ok((afterNy.get('precipitation') ?? 0) > (before.get('precipitation') ?? 0));
+      // New York is windier and its nights colder than Seattle's (precipitation looks alike: mostly dry days).
+      for (const f of ['wind', 'temp_min']) assert.ok((afterNy.get(f) ?? 0) > 0.1 && (afterNy.get(f) ?? 0) > 3 * (before.get(f) ?? 1), `${f} drifts`);
     } finally {
       await s.stop('SIGKILL');
     }
