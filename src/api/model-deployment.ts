@@ -77,7 +77,7 @@ const gates = s.object('Live gates; a failed gate aborts the rollout and rolls b
   maxLatencyP99Ms: s.number('Largest p99 latency of the candidate, in milliseconds.', { minimum: 0 }),
   minAccuracy: s.number('Smallest live accuracy (from feedback labels) of the candidate.', { minimum: 0, maximum: 1 }),
   maxAccuracyDrop: s.number('Largest amount the candidate\'s live accuracy may trail the stable version\'s.', { minimum: 0, maximum: 1 }),
-  maxDriftPsi: s.number('Largest PSI of any feature on the candidate\'s traffic versus its training profile.', { minimum: 0 }),
+  maxDriftPsi: s.number('Largest PSI of any feature on the candidate\'s traffic versus its reference profile (the most recent data of the run that trained it).', { minimum: 0 }),
 });
 
 const analysis = s.object('How candidates are measured and judged.', {
@@ -140,7 +140,7 @@ const liveMetrics = s.object('What the serving pods measured recently (read by T
   accuracy: s.number('Live accuracy from feedback labels.'),
   rmse: s.number('Live RMSE from feedback labels (regression).'),
   labelledSamples: s.integer('Labelled predictions behind accuracy/rmse.', { minimum: 0 }),
-  drift: s.map('PSI per feature against the training profile.', s.number('PSI.')),
+  drift: s.map('PSI per feature against the version\'s reference profile (the most recent data of the run that trained it).', s.number('PSI.')),
   maxDriftPsi: s.number('The largest PSI of any feature.'),
   driftSamples: s.integer('Requests behind the drift figures.', { minimum: 0 }),
 });
