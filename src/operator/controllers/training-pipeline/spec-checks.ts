@@ -7,13 +7,39 @@ import { maxPipelineNameLength } from './names.js';
 
 const classificationMetrics = new Set(['accuracy', 'macroF1', 'rocAuc', 'logLoss']);
 
+/** Answers per zone name: the zones a process knows do not change, and building a DateTimeFormat is slow. */
+const timeZones = new Map<string, boolean>();
+
 export function isValidTimeZone(tz: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: tz });
-    return true;
-  } catch {
-    return false;
+  let valid = timeZones.get(tz);
+  if (valid === undefined) {
+    try {
+      new Intl.DateTimeFormat('en-US', { timeZone: tz });
+      valid = true;
+    } catch {
+      valid = false;
+    }
+    if (timeZones.size < 1000) timeZones.set(tz, valid);
   }
+  return valid;
+}
+
+/** Per cron and zone: why it never matches, or '' when it does (kept: a parse with a time zone takes milliseconds). */
+const cronProblems = new Map<string, string>();
+
+function cronProblem(cron: string, tz: string | undefined): string | undefined {
+  const key = `${cron}\u0000${tz ?? ''}`;
+  let problem = cronProblems.get(key);
+  if (problem === undefined) {
+    try {
+      CronExpressionParser.parse(cron, tz ? { tz } : {}).next();
+      problem = '';
+    } catch (e: unknown) {
+      problem = e instanceof Error ? e.message : String(e);
+    }
+    if (cronProblems.size < 10_000) cronProblems.set(key, problem);
+  }
+  return problem === '' ? undefined : problem;
 }
 
 function isTimestamp(value: string): boolean {
@@ -32,11 +58,8 @@ export function checkTrainingPipelineSpec(spec: TrainingPipelineSpec, name = '')
     if (tz !== undefined && !isValidTimeZone(tz)) {
       problems.push(`spec.triggers.schedule.timeZone: "${tz}" is not an IANA time zone such as Europe/Berlin`);
     } else {
-      try {
-        CronExpressionParser.parse(schedule.cron, tz ? { tz } : {}).next();
-      } catch (e: unknown) {
-        problems.push(`spec.triggers.schedule.cron: "${schedule.cron}" never matches a real time (${e instanceof Error ? e.message : String(e)})`);
-      }
+      const problem = cronProblem(schedule.cron, tz);
+      if (problem !== undefined) problems.push(`spec.triggers.schedule.cron: "${schedule.cron}" never matches a real time (${problem})`);
     }
   }
   const holdoutFrom = spec.evaluation.holdout?.from;

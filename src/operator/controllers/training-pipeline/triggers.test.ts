@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { TrainingPipelineSpec, TrainingPipelineStatus } from '../../../api/training-pipeline.js';
 import { liveMetrics, pipeline } from './fixtures.js';
-import { decideTriggers, type TriggerDecision, type TriggerInput } from './triggers.js';
+import { computeScheduleTimes, decideTriggers, scheduleTimes, type TriggerDecision, type TriggerInput } from './triggers.js';
 
 const at = (iso: string): number => Date.parse(iso);
 /** An established pipeline (one run so far, a champion), its last run long ago. */
@@ -106,5 +106,24 @@ describe('decideTriggers', () => {
     assert.equal(seen.wakeAtMs, at('2026-11-21T10:15:00Z'));
     const gone = decide({ spec, deployments: { md: liveMetrics({ maxDriftPsi: 0.1 }) }, status: { ...baseStatus, driftSince: '2026-11-21T09:59:00Z' } });
     assert.equal(gone.driftSince, undefined);
+  });
+});
+
+describe('scheduleTimes', () => {
+  it('answers what a fresh evaluation answers, at every time, across scheduled times and for two schedules in turn', () => {
+    const monday = { cron: '0 3 * * 1', timeZone: 'America/Los_Angeles', startingDeadline: '1h' } as const;
+    const hourly = { cron: '15 * * * *', startingDeadline: '1h' } as const;
+    const start = Date.UTC(2026, 10, 22, 10, 0, 0); // a Sunday
+    // Every 37 minutes for ten days: many times inside one interval (the kept answer), and each boundary crossed.
+    for (let t = start; t < start + 10 * 86_400_000; t += 37 * 60_000) {
+      for (const spec of [monday, hourly]) {
+        assert.deepEqual(scheduleTimes(spec, t), computeScheduleTimes(spec, t), `${spec.cron} at ${new Date(t).toISOString()}`);
+      }
+    }
+    // Exactly at a scheduled time it is the latest, and the next one is a week on.
+    const at = computeScheduleTimes(monday, start).next ?? 0;
+    assert.deepEqual(scheduleTimes(monday, at), { latest: at, next: at + 7 * 86_400_000 });
+    // Time going backwards (another pipeline's clock, a test) still gets the right answer.
+    assert.deepEqual(scheduleTimes(monday, start), computeScheduleTimes(monday, start));
   });
 });

@@ -87,8 +87,32 @@ function cron(spec: NonNullable<TrainingPipelineSpec['triggers']['schedule']>, f
   return CronExpressionParser.parse(spec.cron, { currentDate: new Date(fromMs), ...(spec.timeZone ? { tz: spec.timeZone } : {}) });
 }
 
+type Schedule = NonNullable<TrainingPipelineSpec['triggers']['schedule']>;
+
+/**
+ * The answer of scheduleTimes per schedule, reused while now stays in [latest, next): no scheduled time lies in
+ * between, so the answer cannot differ. Why: with a time zone, cron-parser works through luxon and one evaluation
+ * costs milliseconds; every pipeline with a newData trigger is reconciled each data poll, and this was most of an
+ * idle operator's CPU (bench/operator-scale.ts). Bounded: cleared when it holds too many schedules.
+ */
+const scheduleMemo = new Map<string, { readonly latest: number; readonly next: number }>();
+const scheduleMemoMax = 10_000;
+
 /** The latest scheduled time at or before now, and the next one after now. */
-export function scheduleTimes(spec: NonNullable<TrainingPipelineSpec['triggers']['schedule']>, nowMs: number): { latest: number | undefined; next: number | undefined } {
+export function scheduleTimes(spec: Schedule, nowMs: number): { latest: number | undefined; next: number | undefined } {
+  const key = `${spec.cron}\u0000${spec.timeZone ?? ''}`;
+  const known = scheduleMemo.get(key);
+  if (known && known.latest <= nowMs && nowMs < known.next) return { latest: known.latest, next: known.next };
+  const times = computeScheduleTimes(spec, nowMs);
+  if (times.latest !== undefined && times.next !== undefined) {
+    if (scheduleMemo.size >= scheduleMemoMax) scheduleMemo.clear();
+    scheduleMemo.set(key, { latest: times.latest, next: times.next });
+  }
+  return times;
+}
+
+/** scheduleTimes without the memo (exported for its test). */
+export function computeScheduleTimes(spec: Schedule, nowMs: number): { latest: number | undefined; next: number | undefined } {
   let latest: number | undefined;
   let next: number | undefined;
   try {
