@@ -12,8 +12,17 @@ interface Slot {
 
 export interface DriftSnapshot {
   readonly rows: number;
-  /** PSI per feature of the profile; absent while the window is empty. */
+  /** PSI per feature of the profile; absent while the window holds fewer rows than minDriftRows(feature). */
   readonly psi: ReadonlyMap<string, number>;
+}
+
+/**
+ * Rows a window needs before its PSI for a feature means anything: 10 per bin (the notes' "insufficient data" rule;
+ * with fewer, sampling noise alone reads as drift — a pod that had answered 5 rows reported PSI 3.4 and could start a
+ * drift retrain). Below it the server publishes no PSI for the feature, only the window's row count.
+ */
+export function minDriftRows(feature: FeatureProfile): number {
+  return 10 * binCount(feature.binning);
 }
 
 export class DriftWindow {
@@ -57,8 +66,8 @@ export class DriftWindow {
     const live = this.slots.filter((s) => s.index > current - this.slots.length && s.index <= current);
     const rows = live.reduce((a, s) => a + s.rows, 0);
     const psi = new Map<string, number>();
-    if (rows === 0) return { rows, psi };
     this.features.forEach((f, k) => {
+      if (rows < minDriftRows(f)) return;
       const total = new Array<number>(binCount(f.binning)).fill(0);
       for (const s of live) (s.counts[k] ?? []).forEach((c, b) => (total[b] = (total[b] ?? 0) + c));
       psi.set(f.name, psiFromCounts(f, total));

@@ -1,10 +1,10 @@
 // The server's small stateful pieces: the drift window, the feedback store, the config reader, shadow agreement.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { profileFeature } from '../shared/drift.js';
+import { profileFeature, type FeatureProfile } from '../shared/drift.js';
 import { podEnv } from '../shared/pod-contract.js';
 import { parseModelRef, readServerConfig, ServerConfigError } from './config.js';
-import { DriftWindow } from './drift-window.js';
+import { DriftWindow, minDriftRows } from './drift-window.js';
 import { FeedbackStore } from './feedback-store.js';
 import { agrees } from './shadow.js';
 import { routeOf } from './app.js';
@@ -24,6 +24,21 @@ describe('DriftWindow', () => {
     const d = shifted.snapshot(1000);
     assert.ok((d.psi.get('x') ?? 0) > 0.25);
     assert.ok((d.psi.get('c') ?? 0) > 0.25);
+  });
+
+  it('publishes no PSI until the window holds 10 rows per bin of the feature', () => {
+    const w = new DriftWindow(profiles, 60_000);
+    const shifted = ref.map((r) => ({ x: r.x + 60, c: 'z' }));
+    const xRows = minDriftRows(profiles[0] as FeatureProfile);
+    const cRows = minDriftRows(profiles[1] as FeatureProfile);
+    assert.ok(cRows < xRows, `${cRows} < ${xRows}`);
+    w.add(shifted.slice(0, cRows - 1), 0);
+    assert.deepEqual([...w.snapshot(1000).psi.keys()], []);
+    w.add(shifted.slice(0, 1), 0);
+    assert.deepEqual([...w.snapshot(1000).psi.keys()], ['c']);
+    w.add(shifted.slice(0, xRows - cRows), 0);
+    assert.deepEqual([...w.snapshot(1000).psi.keys()], ['x', 'c']);
+    assert.ok((w.snapshot(1000).psi.get('x') ?? 0) > 0.25);
   });
 
   it('forgets rows older than the window', () => {
