@@ -24,6 +24,7 @@ const server = s.object('The model-server pods.', {
   maxBatchSize: s.integer('Most requests batched into one model call.', { minimum: 1, maximum: 4096 }).default(32),
   maxBatchDelayMs: s.integer('Longest a request waits for a batch to fill.', { minimum: 0, maximum: 1000 }).default(2),
   logPredictions: s.boolean('Log inputs and predictions to the object store (needed for feedback-driven retraining).').default(true),
+  driftWindow: duration('How much recent traffic each server compares with the model\'s reference profile for live drift (PSI per feature), between 10s and 7d. Shorter reacts sooner when traffic changes (what a drift trigger waits on), longer is steadier.').default('1h'),
 }, ['image']);
 
 const step = s.object('One canary step: exactly one of setWeight, pause or analysis.', {

@@ -42,7 +42,7 @@ const uri = (version: string): string => `s3://${bucket}/pipelines/${namespace}/
 function mdSpec(version: string, edit: (s: ModelDeploymentSpec) => void = () => undefined): ModelDeploymentSpec {
   const s: ModelDeploymentSpec = {
     model: { uri: uri(version) },
-    server: { image: 'perennial-server:test', replicas: 2, port: 8080, maxBatchSize: 32, maxBatchDelayMs: 2, logPredictions: true },
+    server: { image: 'perennial-server:test', replicas: 2, port: 8080, maxBatchSize: 32, maxBatchDelayMs: 2, logPredictions: true, driftWindow: '1h' },
     rollout: {
       strategy: 'Canary',
       canary: { steps: [{ setWeight: 50 }, { analysis: { duration: '15s' } }] },

@@ -34,7 +34,7 @@ const store = { endPoint: 'minio.perennial-system.svc', port: 9000, useSSL: fals
 function spec(edit: (s: ModelDeploymentSpec) => void = () => undefined): ModelDeploymentSpec {
   const s: ModelDeploymentSpec = {
     model: { fromPipeline: 'weather' },
-    server: { image: 'perennial-server:dev', replicas: 2, port: 8080, maxBatchSize: 32, maxBatchDelayMs: 2, logPredictions: true },
+    server: { image: 'perennial-server:dev', replicas: 2, port: 8080, maxBatchSize: 32, maxBatchDelayMs: 2, logPredictions: true, driftWindow: '1h' },
     rollout: {
       strategy: 'Canary',
       canary: { steps: [{ setWeight: 50 }, { analysis: { duration: '1m' } }] },
@@ -162,6 +162,7 @@ describe('ModelDeploymentReconciler', () => {
     const c = pod.containers[0] as { env: Array<{ name: string; value?: string; valueFrom?: unknown }>; readinessProbe: { httpGet: { path: string } }; livenessProbe: { httpGet: { path: string } }; securityContext: Record<string, unknown> };
     const env = Object.fromEntries(c.env.map((e) => [e.name, e.value ?? e.valueFrom]));
     assert.equal(env['PERENNIAL_SERVER_MODEL'], 'ml/weather@v1');
+    assert.equal(env['PERENNIAL_SERVER_DRIFT_WINDOW_SECONDS'], '3600', 'spec.server.driftWindow 1h');
     assert.deepEqual(env['PERENNIAL_SERVER_HOST'], { fieldRef: { fieldPath: 'status.podIP' } });
     assert.deepEqual(env['AWS_SECRET_ACCESS_KEY'], { secretKeyRef: { name: 'perennial-s3', key: 'AWS_SECRET_ACCESS_KEY' } });
     assert.equal(c.readinessProbe.httpGet.path, '/v2/health/ready');

@@ -8,6 +8,7 @@
 // no service account token (the server needs no cluster credentials).
 import type { ModelDeploymentSpec } from '../../../api/model-deployment.js';
 import { podEnv } from '../../../shared/pod-contract.js';
+import { parseDuration } from '../training-pipeline/duration.js';
 import type { OwnerReference } from '../../runtime/resource.js';
 import { storeEnv, type EnvVar } from '../pod-env.js';
 import { mdLabels, revisionLabels, revisionName, selectorLabels } from './names.js';
@@ -78,6 +79,7 @@ export function serverEnv(input: RevisionInput): EnvVar[] {
     { name: podEnv.serverPort, value: String(server.port) },
     { name: podEnv.serverBatchMaxSize, value: String(server.maxBatchSize) },
     { name: podEnv.serverBatchMaxWaitMs, value: String(server.maxBatchDelayMs) },
+    { name: podEnv.serverDriftWindowSeconds, value: String(Math.round(parseDuration(server.driftWindow) / 1000)) },
     { name: podEnv.serverLogSpillDir, value: spillDir },
     ...storeEnv(store, store.credentialsSecret),
     { name: podEnv.codeVersion, value: server.image },

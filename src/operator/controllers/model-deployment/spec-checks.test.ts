@@ -6,7 +6,7 @@ import { checkModelDeploymentSpec, parseS3Uri } from './spec-checks.js';
 function spec(edit: (s: ModelDeploymentSpec) => void = () => undefined): ModelDeploymentSpec {
   const s: ModelDeploymentSpec = {
     model: { fromPipeline: 'weather' },
-    server: { image: 'server:dev', replicas: 2, port: 8080, maxBatchSize: 32, maxBatchDelayMs: 2, logPredictions: true },
+    server: { image: 'server:dev', replicas: 2, port: 8080, maxBatchSize: 32, maxBatchDelayMs: 2, logPredictions: true, driftWindow: '1h' },
     rollout: {
       strategy: 'Canary',
       canary: { steps: [{ setWeight: 50 }] },
@@ -36,6 +36,9 @@ describe('parseS3Uri', () => {
 describe('checkModelDeploymentSpec', () => {
   const table: Array<[string, (s: ModelDeploymentSpec) => void, RegExp | undefined]> = [
     ['a valid spec has no problems', () => undefined, undefined],
+    ['a drift window of a few minutes is fine', (s) => { s.server.driftWindow = '5m'; }, undefined],
+    ['a drift window shorter than 10s', (s) => { s.server.driftWindow = '5s'; }, /spec\.server\.driftWindow: 5s is outside 10s–7d/],
+    ['a drift window longer than a week', (s) => { s.server.driftWindow = '200h'; }, /spec\.server\.driftWindow: 200h is outside 10s–7d/],
     ['a fixed model URI is fine', (s) => { s.model = { uri: 's3://models/pipelines/ml/weather/versions/v3' }; }, undefined],
     ['a fixed model URI that is not a published version', (s) => { s.model = { uri: 's3://models/weather/v3' }; }, /is not a published version/],
     ['a URI without a prefix', (s) => { s.model = { uri: 's3://models' }; }, /spec.model.uri: "s3:\/\/models" is not s3:\/\/<bucket>\/<prefix>/],

@@ -1,5 +1,6 @@
 // What the CRD schema cannot check about a ModelDeployment spec; each problem is a sentence naming the field.
 import type { ModelDeploymentSpec } from '../../../api/model-deployment.js';
+import { parseDuration } from '../training-pipeline/duration.js';
 
 /** s3://bucket/prefix → its parts, or undefined when it is not one. */
 export function parseS3Uri(uri: string): { bucket: string; prefix: string } | undefined {
@@ -17,6 +18,10 @@ export function checkModelDeploymentSpec(spec: ModelDeploymentSpec): string[] {
   }
   if (spec.rollout.shadow !== undefined && spec.rollout.trafficRouting.type !== 'GatewayAPI') {
     problems.push('spec.rollout.shadow: mirroring needs spec.rollout.trafficRouting.type GatewayAPI (the Replicas router cannot copy requests)');
+  }
+  const driftWindowMs = parseDuration(spec.server.driftWindow);
+  if (driftWindowMs < 10_000 || driftWindowMs > 7 * 86_400_000) {
+    problems.push(`spec.server.driftWindow: ${spec.server.driftWindow} is outside 10s–7d (the servers keep the window in memory, in 60 slots)`);
   }
   const url = spec.rollout.analysis.provider?.prometheusURL;
   if (url !== undefined) {
