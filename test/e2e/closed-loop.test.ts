@@ -133,6 +133,12 @@ describe('closed loop on the weather data (train → serve → drift → retrain
     // windows swing by ±0.05 with the days they cover); it is the drift (PSI 0.3–1.0) that fires the retrain.
     assert.ok(v1NyMean.windows >= 3, `v1 measured on New York: ${fmt(v1NyMean)}`);
     assert.ok(v2NyMean.accuracy > v1NyMean.accuracy, `live accuracy recovers: ${v2} ${fmt(v2NyMean)} vs v1 ${fmt(v1NyMean)}`);
+    // And the loop settles: New York traffic no longer drifts against the model retrained for it (its reference
+    // profile is the run's most recent data, the fed-back New York requests), so the trigger would not fire again.
+    const v1Drift = liveLog.drift('v1', nySwitch + 4000, retrainSeen);
+    const v2Drift = liveLog.drift(v2, promoted + 3000);
+    milestone(`max feature PSI on New York: ${v2} mean ${v2Drift.mean.toFixed(3)} (max ${v2Drift.max.toFixed(3)}, ${v2Drift.windows} windows), v1 mean ${v1Drift.mean.toFixed(3)}`);
+    assert.ok(v2Drift.windows >= 3 && v2Drift.mean < 0.25 && v2Drift.mean < v1Drift.mean / 2, `drift settles: ${JSON.stringify({ v1Drift, v2Drift })}`);
 
     // 4. A deliberately bad candidate: one epoch from scratch at a tiny learning rate, the gates relaxed so it is
     // blessed; the drift/performance triggers removed so this manual run is the only one.

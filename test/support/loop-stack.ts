@@ -183,6 +183,14 @@ export class LiveMetricsLog {
     await this.running;
   }
 
+  /** The largest feature PSI of a version's windows measured in (fromMs, toMs]: their mean and maximum. */
+  drift(version: string, fromMs: number, toMs = Infinity): { mean: number; max: number; windows: number } {
+    const psis = [...this.seen.values()]
+      .filter((m) => m.version === version && m.maxDriftPsi !== undefined && Date.parse(m.time ?? '') > fromMs && Date.parse(m.time ?? '') <= toMs)
+      .map((m) => m.maxDriftPsi ?? 0);
+    return { mean: psis.length > 0 ? psis.reduce((a, b) => a + b, 0) / psis.length : NaN, max: Math.max(...psis), windows: psis.length };
+  }
+
   /** Live accuracy of a version over the windows measured in (fromMs, toMs], weighted by their labelled samples. */
   accuracy(version: string, fromMs: number, toMs = Infinity): { accuracy: number; samples: number; windows: number } {
     let correct = 0;
