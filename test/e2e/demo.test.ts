@@ -3,10 +3,11 @@
 //   1. With --exit-after-scenario it plays the whole closed loop and exits 0: the milestones of the three acts in
 //      order, status lines, no failed request, no PROBLEM line; and it leaves nothing behind.
 //   2. Ctrl-C (SIGINT to the process group) while the first model trains stops everything: no process of its
-//      cluster, operator or pods, no network namespace, no cluster data.
+//      cluster, operator or pods, no network namespace, no cluster data, no pod folder.
 // The demo's own lines are echoed as `# demo | ...`.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createInterface } from 'node:readline';
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -78,6 +79,11 @@ function assertInOrder(lines: readonly string[], patterns: readonly RegExp[]): v
   }
 }
 
+/** The folders the node agent makes for pods (mkdtemp perennial-pod-* in the temp folder). */
+function podDirs(): Set<string> {
+  return new Set(readdirSync(tmpdir()).filter((n) => n.startsWith('perennial-pod-')));
+}
+
 function netns(): Set<string> {
   try {
     return new Set(execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).split('\n').map((l) => l.split(' ')[0] ?? '').filter((n) => n !== ''));
@@ -101,8 +107,18 @@ function processesWith(text: string, envEntry: string): string[] {
   return out;
 }
 
-/** Nothing of the demo's run is left: its cluster's data folder, any process of it, any new network namespace. */
-function assertNothingLeft(run: DemoRun, netnsBefore: ReadonlySet<string>): void {
+interface Before {
+  readonly netns: ReadonlySet<string>;
+  readonly podDirs: ReadonlySet<string>;
+}
+
+const before = (): Before => ({ netns: netns(), podDirs: podDirs() });
+
+/**
+ * Nothing of the demo's run is left: its cluster's data folder, any process of it, any new network namespace or
+ * pod folder (the e2e tier runs under the loop lock, so no other loop makes any meanwhile).
+ */
+function assertNothingLeft(run: DemoRun, was: Before): void {
   const text = run.lines.join('\n');
   const dataDir = /export KUBECONFIG=(\S+)\/kubeconfig/.exec(text)?.[1];
   const s3Port = /MinIO at http:\/\/127\.0\.0\.1:(\d+)/.exec(text)?.[1];
@@ -111,7 +127,8 @@ function assertNothingLeft(run: DemoRun, netnsBefore: ReadonlySet<string>): void
   // The cluster's servers name the data folder on their command line; the operator and every pod get the store's
   // port in their environment.
   assert.deepEqual(processesWith(dataDir, `PERENNIAL_S3_PORT=${s3Port}`), []);
-  assert.deepEqual([...netns()].filter((n) => !netnsBefore.has(n)), [], 'network namespaces left');
+  assert.deepEqual([...netns()].filter((n) => !was.netns.has(n)), [], 'network namespaces left');
+  assert.deepEqual([...podDirs()].filter((n) => !was.podDirs.has(n)), [], 'pod folders left');
 }
 
 describe('make demo (scripts/demo.ts)', () => {
@@ -125,7 +142,7 @@ describe('make demo (scripts/demo.ts)', () => {
   });
 
   it('plays the closed loop to the end and exits 0 with --exit-after-scenario', { timeout: 20 * 60_000 }, async () => {
-    const netnsBefore = netns();
+    const was = before();
     const run = startDemo(['--exit-after-scenario']);
     const { code } = await run.closed;
     assert.equal(code, 0, 'exit code');
@@ -161,16 +178,16 @@ describe('make demo (scripts/demo.ts)', () => {
     assert.ok(run.lines.some((l) => /switches the drift and performance triggers off/.test(l)), 'the triggers switched off after the retrain');
     assert.ok(run.lines.some((l) => /\] · pipeline .* \| deployment .* \| live .* \| \d+ requests, 0 failed/.test(l)), 'status lines');
     assert.deepEqual(run.lines.filter((l) => /PROBLEM|step failed/.test(l)), []);
-    assertNothingLeft(run, netnsBefore);
+    assertNothingLeft(run, was);
   });
 
   it('stops everything on Ctrl-C while the first model trains', { timeout: 10 * 60_000 }, async () => {
-    const netnsBefore = netns();
+    const was = before();
     const run = startDemo([]);
     await run.line(/Job weather-1 trains in pod/);
     interrupt(run.child);
     await run.closed;
     assert.ok(run.lines.some((l) => /\] stopped: no process/.test(l)), 'the demo said it stopped');
-    assertNothingLeft(run, netnsBefore);
+    assertNothingLeft(run, was);
   });
 });
