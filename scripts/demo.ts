@@ -550,6 +550,8 @@ try {
       await shutdown(1, 'the scenario failed');
     } else {
       say('the cluster stays up for inspection (commands above); Ctrl-C stops everything.');
+      // Whatever failed may have stopped the loops that keep the process alive (the operator, the watcher).
+      setInterval(() => undefined, 60_000);
     }
   }
 }
