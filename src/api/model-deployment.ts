@@ -133,7 +133,7 @@ const analysisRecord = s.object('One analysis of the candidate.', {
 }, ['time', 'version', 'verdict']);
 
 const liveMetrics = s.object('What the serving pods measured recently (read by TrainingPipeline triggers).', {
-  time: s.string('When these were measured.', { format: 'date-time' }),
+  time: s.string('When these values were first measured (an unchanged measurement is not written again).', { format: 'date-time' }),
   version: s.string('The version measured (the stable one).', { maxLength: 63 }),
   requestRate: s.number('Requests per second.'),
   errorRate: s.number('Share of failed requests.'),

@@ -5,6 +5,7 @@
 // The revisions a deployment keeps: the stable one; a candidate while a rollout runs; the previous stable one for
 // rollbackWindow after a promotion (dropped when a new rollout starts). Any other Deployment it owns is deleted.
 // The rollout itself is canary-steps.ts (state diagram there); the traffic split is the router's.
+import { isDeepStrictEqual } from 'node:util';
 import { ConditionType, Reason, Annotation } from '../../../api/conditions.js';
 import type { AnalysisRecord, DeploymentPhase, LiveMetrics, ModelDeployment, ModelDeploymentStatus } from '../../../api/model-deployment.js';
 import { type Condition, type ConditionInput, formatTime, setCondition } from '../../runtime/conditions.js';
@@ -436,7 +437,10 @@ export function planModelDeployment(o: Observed, router: TrafficRouter): ModelDe
   if (canary) status.canaryReadyReplicas = ready(canary);
   else delete status.canaryReadyReplicas;
   const live = liveMetricsOf(o, stable.version, intervalMs);
-  if (live) status.liveMetrics = live;
+  // A measurement equal to the last one but for its time is not written: an idle deployment (no traffic, a settled
+  // drift window) must cost no write per interval (at 1,000 deployments that was 2,000 writes a minute for nothing).
+  // liveMetrics.time is therefore when these values were first measured.
+  if (live) status.liveMetrics = sameMeasurement(prev.liveMetrics, live) ? prev.liveMetrics : live;
   // liveMetrics every interval while a stable pod serves; with none there is nothing to measure, and the first pod's
   // readiness (a status change of its Deployment) enqueues this deployment anyway.
   if (stable.name === status.stableRevision && ready(stable) > 0) requeues.push(intervalMs);
@@ -481,6 +485,14 @@ export function planModelDeployment(o: Observed, router: TrafficRouter): ModelDe
     route: routeToWrite,
     requeueAfterMs: requeues.length === 0 ? undefined : Math.max(1, Math.min(...requeues)),
   };
+}
+
+/** Whether two live measurements differ only in their time. */
+export function sameMeasurement(a: LiveMetrics | undefined, b: LiveMetrics): a is LiveMetrics {
+  if (a === undefined) return false;
+  const { time: _ta, ...restA } = a;
+  const { time: _tb, ...restB } = b;
+  return isDeepStrictEqual(restA, restB);
 }
 
 function liveMetricsOf(o: Observed, version: string, intervalMs: number): LiveMetrics | undefined {

@@ -195,6 +195,18 @@ describe('ModelDeploymentReconciler', () => {
     assert.deepEqual(h.provider.queries.map((q) => q.version), ['v1'], 'a ready pod: liveMetrics measured');
     assert.equal(h.requeue(), 30_000, 'and measured again every analysis interval');
     assert.equal(h.md().status?.liveMetrics?.requestRate, 16.667, '500 requests over the 30 s interval');
+
+    // The next interval measures the same values: nothing to write, and the time stays when they were first measured.
+    const first = h.md().status?.liveMetrics?.time;
+    h.clock.advance(30_000);
+    assert.deepEqual(await h.step(), [], 'an unchanged measurement is not written');
+    assert.deepEqual(h.provider.queries.map((q) => q.version), ['v1', 'v1'], 'but it was measured');
+    assert.equal(h.md().status?.liveMetrics?.time, first);
+    h.provider.table.set('v1', { ...healthy, requests: 800 });
+    h.clock.advance(30_000);
+    assert.deepEqual(await h.step(), ['patchStatus modeldeployments.perennial.dev ml/weather'], 'a changed one is');
+    assert.equal(h.md().status?.liveMetrics?.requestRate, 26.667);
+    assert.notEqual(h.md().status?.liveMetrics?.time, first);
   });
 
   it('waiting for the pipeline\'s first champion sets no timer: the champion\'s arrival is what starts it', async () => {
