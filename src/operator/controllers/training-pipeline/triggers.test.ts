@@ -52,6 +52,22 @@ describe('decideTriggers', () => {
       spec: (s) => { s.triggers.drift = { deployment: 'md', psiThreshold: 0.25, for: '10m' }; },
       deployments: { md: liveMetrics({ drift: { a: 0.1, b: 0.3 } }) }, status: { ...baseStatus, driftSince: '2026-11-21T09:00:00Z' },
     }, ['Drift']],
+    ['drift measured on the version the champion is canarying to replace is old news', {
+      spec: (s) => { s.triggers.drift = { deployment: 'md', psiThreshold: 0.25, for: '10m' }; },
+      deployments: { md: { ...liveMetrics({ version: 'v1', maxDriftPsi: 0.9 }), canaryVersion: 'v2' } }, status: { ...baseStatus, championVersion: 'v2', driftSince: '2026-11-21T09:00:00Z' },
+    }, []],
+    ['so is poor accuracy measured on it', {
+      spec: (s) => { s.triggers.performance = { deployment: 'md', metric: 'accuracy', threshold: 0.7, minSamples: 100, for: '10m' }; },
+      deployments: { md: { ...liveMetrics({ version: 'v1', accuracy: 0.5, labelledSamples: 500 }), canaryVersion: 'v2' } }, status: { ...baseStatus, championVersion: 'v2', performanceSince: '2026-11-21T09:00:00Z' },
+    }, []],
+    ['drift counts again once the champion\'s canary was aborted', {
+      spec: (s) => { s.triggers.drift = { deployment: 'md', psiThreshold: 0.25, for: '10m' }; },
+      deployments: { md: { ...liveMetrics({ version: 'v1', maxDriftPsi: 0.9 }), abortedVersion: 'v2' } }, status: { ...baseStatus, championVersion: 'v2', driftSince: '2026-11-21T09:00:00Z' },
+    }, ['Drift']],
+    ['a canary of some other version (not this champion) does not hide drift', {
+      spec: (s) => { s.triggers.drift = { deployment: 'md', psiThreshold: 0.25, for: '10m' }; },
+      deployments: { md: { ...liveMetrics({ version: 'v1', maxDriftPsi: 0.9 }), canaryVersion: 'other-v7' } }, status: { ...baseStatus, championVersion: 'v2', driftSince: '2026-11-21T09:00:00Z' },
+    }, ['Drift']],
     ['a missing deployment fires nothing', { spec: (s) => { s.triggers.drift = { deployment: 'md', psiThreshold: 0.25, for: '10m' }; } }, []],
     ['enough new objects fire NewData', {
       spec: (s) => { s.triggers.newData = { minObjects: 2 }; }, status: { ...baseStatus, dataWatermark: { objects: 3, digest: 'a', newestObjectTime: '2026-11-20T00:00:00Z' } },

@@ -161,12 +161,25 @@ function held(kind: TriggerKind, holds: boolean, what: string, since: string | u
   return { fired: undefined, since: sinceText, wakeAtMs: endMs };
 }
 
+/**
+ * Whether the deployment is canarying this pipeline's champion while its live metrics still measure the version being
+ * replaced. Then drift or poor accuracy is old news: the retrain it calls for has happened, and a second one would
+ * only replace the canary before it is judged (seen by bench/reliability when faults stretched a canary past
+ * minInterval). The signals count again once the rollout ends: promoted (they measure the champion) or aborted
+ * (the champion did not help, and another run may).
+ */
+function replacedByChampion(input: TriggerInput, deployment: string): boolean {
+  const champion = input.status.championVersion;
+  const st = input.deployments[deployment];
+  return champion !== undefined && st?.canaryVersion === champion && st.liveMetrics?.version !== champion;
+}
+
 function driftSignal(input: TriggerInput): Signal & { since: string | undefined } {
   const t = input.spec.triggers.drift;
   if (!t) return { fired: undefined, since: undefined };
   const live = input.deployments[t.deployment]?.liveMetrics;
   const psi = live?.maxDriftPsi ?? (live?.drift ? Math.max(...Object.values(live.drift)) : undefined);
-  const holds = psi !== undefined && Number.isFinite(psi) && psi > t.psiThreshold;
+  const holds = psi !== undefined && Number.isFinite(psi) && psi > t.psiThreshold && !replacedByChampion(input, t.deployment);
   return held('Drift', holds, `drift PSI ${psi?.toFixed(3) ?? '?'} > ${t.psiThreshold} on ModelDeployment ${t.deployment}`, input.status.driftSince, t.for, input.nowMs);
 }
 
@@ -176,7 +189,7 @@ function performanceSignal(input: TriggerInput): Signal & { since: string | unde
   const live = input.deployments[t.deployment]?.liveMetrics;
   const value = t.metric === 'accuracy' ? live?.accuracy : live?.rmse;
   const enough = (live?.labelledSamples ?? 0) >= t.minSamples;
-  const holds = enough && value !== undefined && (t.metric === 'accuracy' ? value < t.threshold : value > t.threshold);
+  const holds = enough && value !== undefined && (t.metric === 'accuracy' ? value < t.threshold : value > t.threshold) && !replacedByChampion(input, t.deployment);
   const side = t.metric === 'accuracy' ? '<' : '>';
   return held('Performance', holds, `live ${t.metric} ${value?.toFixed(4) ?? '?'} ${side} ${t.threshold} on ModelDeployment ${t.deployment}`, input.status.performanceSince, t.for, input.nowMs);
 }
