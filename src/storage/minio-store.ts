@@ -2,10 +2,10 @@
 // errors, and retries transient failures of whole-object calls a few times so that a blip of the store does
 // not end a training run; streams are not retried (the caller would see a partial read).
 import { readFileSync } from 'node:fs';
-import { Agent as HttpsAgent } from 'node:https';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, S3Error } from 'minio';
+import { defaultStoreIdleTimeoutMs, IdleTimeoutHttpAgent, IdleTimeoutHttpsAgent } from './idle-timeout-agent.js';
 import {
   normaliseEtag, ObjectNotFoundError, StoreRequestError, StoreUnavailableError,
   type ObjectInfo, type ObjectStore, type PutResult,
@@ -22,6 +22,8 @@ export interface MinioStoreOptions {
   readonly caFile?: string | undefined;
   /** Attempts for whole-object calls (default 3). */
   readonly attempts?: number;
+  /** A request fails after this long with no byte in either direction (default 60 s; see idle-timeout-agent.ts). */
+  readonly idleTimeoutMs?: number;
 }
 
 const notFoundCodes = new Set(['NoSuchKey', 'NotFound', 'NoSuchObject']);
@@ -53,6 +55,7 @@ export class MinioStore implements ObjectStore {
   private readonly attempts: number;
 
   constructor(opts: MinioStoreOptions) {
+    const idleMs = opts.idleTimeoutMs ?? defaultStoreIdleTimeoutMs;
     this.client = new Client({
       endPoint: opts.endPoint,
       useSSL: opts.useSSL,
@@ -60,7 +63,9 @@ export class MinioStore implements ObjectStore {
       secretKey: opts.secretKey,
       ...(opts.port !== undefined ? { port: opts.port } : {}),
       ...(opts.region !== undefined ? { region: opts.region } : {}),
-      ...(opts.caFile !== undefined ? { transportAgent: new HttpsAgent({ ca: readFileSync(opts.caFile), keepAlive: true }) } : {}),
+      transportAgent: opts.useSSL
+        ? new IdleTimeoutHttpsAgent(idleMs, opts.caFile !== undefined ? { ca: readFileSync(opts.caFile) } : {})
+        : new IdleTimeoutHttpAgent(idleMs),
     });
     this.attempts = opts.attempts ?? 3;
   }
