@@ -18,28 +18,34 @@ export class StoreSocketTimeoutError extends Error {
   }
 }
 
-function arm(socket: Duplex | null | undefined, idleMs: number): Duplex | null | undefined {
-  const s = socket as (Duplex & { setTimeout?: (ms: number, cb: () => void) => void }) | null | undefined;
-  s?.setTimeout?.(idleMs, () => s.destroy(new StoreSocketTimeoutError(idleMs)));
+// The timeout rides on the agent's own `timeout` option, which Node re-applies to a socket each time it is reused
+// from the keep-alive pool (a timeout set once on a new socket would be cleared the first time it went back to the
+// pool). Node destroys an idle pooled socket on that timeout itself; a socket serving a request only gets a
+// 'timeout' event, so that one is destroyed here with an error that fails the request.
+function arm(agent: HttpAgent, socket: Duplex | null | undefined, idleMs: number): Duplex | null | undefined {
+  socket?.on('timeout', () => {
+    const pooled = Object.values(agent.freeSockets).some((list) => list?.includes(socket as never) === true);
+    if (!pooled) socket.destroy(new StoreSocketTimeoutError(idleMs));
+  });
   return socket;
 }
 
 export class IdleTimeoutHttpAgent extends HttpAgent {
   constructor(private readonly idleMs: number, options: AgentOptions = {}) {
-    super({ keepAlive: true, ...options });
+    super({ keepAlive: true, ...options, timeout: idleMs });
   }
 
   override createConnection(options: ClientRequestArgs, callback?: (err: Error | null, stream: Duplex) => void): Duplex | null | undefined {
-    return arm(super.createConnection(options, callback), this.idleMs);
+    return arm(this, super.createConnection(options, callback), this.idleMs);
   }
 }
 
 export class IdleTimeoutHttpsAgent extends HttpsAgent {
   constructor(private readonly idleMs: number, options: HttpsAgentOptions = {}) {
-    super({ keepAlive: true, ...options });
+    super({ keepAlive: true, ...options, timeout: idleMs });
   }
 
   override createConnection(options: RequestOptions, callback?: (err: Error | null, stream: Duplex) => void): Duplex | null | undefined {
-    return arm(super.createConnection(options, callback), this.idleMs);
+    return arm(this, super.createConnection(options, callback), this.idleMs);
   }
 }

@@ -18,7 +18,13 @@ describe('MinioStore against a store that never answers', () => {
       sockets.add(s);
       s.on('error', () => undefined);
       s.on('close', () => sockets.delete(s));
-      s.resume(); // read the request, answer nothing
+      // Answers HEAD requests for keys starting with "ok" (keeping the connection open for the next request); reads
+      // and ignores everything else.
+      s.on('data', (chunk: Buffer) => {
+        if (/^HEAD \/models\/ok/.test(chunk.toString('latin1'))) {
+          s.write('HTTP/1.1 200 OK\r\nContent-Length: 0\r\nETag: "abc"\r\nLast-Modified: Sun, 22 Nov 2026 00:00:00 GMT\r\nConnection: keep-alive\r\n\r\n');
+        }
+      });
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const address = server.address();
@@ -37,6 +43,13 @@ describe('MinioStore against a store that never answers', () => {
     ['put', () => store.put('models', 'a/b', 'hello')],
     ['exists', () => store.exists('models', 'a/b')],
   ];
+  it('a connection reused from the keep-alive pool times out too', { timeout: 20_000 }, async () => {
+    assert.equal(await store.exists('models', 'ok-1'), true);
+    const before = accepted;
+    await assert.rejects(store.get('models', 'hang'), StoreUnavailableError);
+    assert.ok(accepted - before <= 1, 'the first attempt went over the pooled connection');
+  });
+
   for (const [name, call] of calls) {
     it(`${name} fails as unavailable after the idle timeout, retried once`, { timeout: 20_000 }, async () => {
       const before = accepted;
