@@ -462,10 +462,6 @@ Ctrl-C stops everything (processes, pod network, data); the logs stay.`);
   const v2 = v2Run.version ?? '';
   await describeTraining(stack, v2Run);
   await finished(v2, 240_000);
-  // v2's training profile mixes Seattle and New York, so New York traffic still drifts against it (PSI ~0.5): left
-  // on, the drift trigger would start another retrain once minInterval has passed, racing act 3's run.
-  await stack.http.request('PATCH', pipelinePath, { contentType: PatchType.merge, body: { spec: { triggers: { drift: null, performance: null } } } });
-  aside(`the demo switches the drift and performance triggers off now: New York traffic still drifts against ${v2}'s training profile (it mixes Seattle and New York), and they would retrain again every minInterval`);
   const lineage = await lineageOf(stack, v2).catch(() => undefined);
   const v2Report = await evaluationOf(stack, v2).catch(() => undefined);
   if (lineage) {
@@ -481,6 +477,12 @@ Ctrl-C stops everything (processes, pod network, data); the logs stay.`);
   const v2NewYork = await until(`5 live analysis windows of ${v2}`, () => { const m = live.accuracy(v2, promoted + 3000); return m.windows >= 5 ? m : undefined; }, 90_000);
   milestone(`live accuracy on New York: v1 ${fix(v1NewYork.accuracy)} (${v1NewYork.windows} windows before the retrain) → ${v2} ${fix(v2NewYork.accuracy)} (${v2NewYork.windows} windows after the promotion)`);
   if (!(v2NewYork.accuracy > v1NewYork.accuracy)) problems.push(`live accuracy on New York did not recover: v1 ${fix(v1NewYork.accuracy)}, ${v2} ${fix(v2NewYork.accuracy)}`);
+  // The loop settles: v2's drift reference is its run's most recent data (the fed-back New York requests), so New
+  // York traffic no longer drifts against it and the trigger stays quiet.
+  const v1Drift = live.drift('v1', nySwitch + 4000, promoted);
+  const v2Drift = live.drift(v2, promoted + 3000);
+  milestone(`drift on New York: max PSI v1 ${fix(v1Drift.mean)} → ${v2} ${fix(v2Drift.mean)} (mean over the same windows): under the trigger's 0.25, so no further retrain`);
+  if (!(v2Drift.mean < 0.25)) problems.push(`New York traffic still drifts against ${v2}: mean max PSI ${fix(v2Drift.mean)}`);
 
   // ---- Act 3
   act('Act 3: a deliberately bad candidate', [
