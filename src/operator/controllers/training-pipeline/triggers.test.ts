@@ -60,6 +60,14 @@ describe('decideTriggers', () => {
       spec: (s) => { s.triggers.performance = { deployment: 'md', metric: 'accuracy', threshold: 0.7, minSamples: 100, for: '10m' }; },
       deployments: { md: { ...liveMetrics({ version: 'v1', accuracy: 0.5, labelledSamples: 500 }), canaryVersion: 'v2' } }, status: { ...baseStatus, championVersion: 'v2', performanceSince: '2026-11-21T09:00:00Z' },
     }, []],
+    ['nor does the last measurement of the version just promoted away', {
+      spec: (s) => { s.triggers.drift = { deployment: 'md', psiThreshold: 0.25, for: '10m' }; },
+      deployments: { md: { ...liveMetrics({ version: 'v1', maxDriftPsi: 0.9 }), stableVersion: 'v2' } }, status: { ...baseStatus, championVersion: 'v2', driftSince: '2026-11-21T09:00:00Z' },
+    }, []],
+    ['the first measurement of the promoted champion counts', {
+      spec: (s) => { s.triggers.drift = { deployment: 'md', psiThreshold: 0.25, for: '10m' }; },
+      deployments: { md: { ...liveMetrics({ version: 'v2', maxDriftPsi: 0.9 }), stableVersion: 'v2' } }, status: { ...baseStatus, championVersion: 'v2', driftSince: '2026-11-21T09:00:00Z' },
+    }, ['Drift']],
     ['drift counts again once the champion\'s canary was aborted', {
       spec: (s) => { s.triggers.drift = { deployment: 'md', psiThreshold: 0.25, for: '10m' }; },
       deployments: { md: { ...liveMetrics({ version: 'v1', maxDriftPsi: 0.9 }), abortedVersion: 'v2' } }, status: { ...baseStatus, championVersion: 'v2', driftSince: '2026-11-21T09:00:00Z' },

@@ -165,12 +165,15 @@ function held(kind: TriggerKind, holds: boolean, what: string, since: string | u
  * Whether the deployment is canarying this pipeline's champion while its live metrics still measure the version being
  * replaced. Then drift or poor accuracy is old news: the retrain it calls for has happened, and a second one would
  * only replace the canary before it is judged (seen by bench/reliability when faults stretched a canary past
- * minInterval). The signals count again once the rollout ends: promoted (they measure the champion) or aborted
- * (the champion did not help, and another run may).
+ * minInterval). The signals count again once the rollout ends: promoted (they measure the champion, from the
+ * first measurement after the promotion) or aborted (the champion did not help, and another run may).
  */
 function replacedByChampion(input: TriggerInput, deployment: string): boolean {
   const champion = input.status.championVersion;
   const st = input.deployments[deployment];
+  if (st?.liveMetrics?.version !== undefined && st.stableVersion !== undefined && st.liveMetrics.version !== st.stableVersion) {
+    return true; // promoted since the last measurement: it describes the version just replaced, until the next one
+  }
   return champion !== undefined && st?.canaryVersion === champion && st.liveMetrics?.version !== champion;
 }
 
