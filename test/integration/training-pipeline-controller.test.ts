@@ -201,6 +201,45 @@ describe('TrainingPipeline controller (real API server and MinIO; the test plays
     assert.deepEqual((await jobs.list('perennial.dev/pipeline=restart')).map((j) => j.metadata.name), ['restart-1']);
   });
 
+  it('falling live accuracy of the ModelDeployment it watches starts a Performance run', async () => {
+    const md = 'perf-md';
+    await create(weatherPipeline('perf', (tp) => {
+      tp.spec.triggers.performance = { deployment: md, metric: 'accuracy', threshold: 0.7, minSamples: 50, for: '2s' };
+    }));
+    assert.equal((await jobs.run('perf-1')).code, exitCodes.success);
+    assert.equal((await runEnded('perf', 'perf-1')).status?.championVersion, 'v1');
+    await custom.createNamespacedCustomObject({ group: 'perennial.dev', version: 'v1alpha1', namespace, plural: 'modeldeployments', body: {
+      apiVersion: 'perennial.dev/v1alpha1', kind: 'ModelDeployment', metadata: { name: md },
+      spec: { model: { fromPipeline: 'perf' }, server: { image: 'perennial-server:test' } },
+    } });
+    const mdStatus = async (): Promise<Record<string, unknown> | undefined> =>
+      (await custom.getNamespacedCustomObject({ group: 'perennial.dev', version: 'v1alpha1', namespace, plural: 'modeldeployments', name: md }) as { status?: Record<string, unknown> }).status;
+    await eventually('the deployment serving v1 (its pods never get ready here)', async () => (await mdStatus())?.['stableVersion'] === 'v1');
+    // What its serving pods would report (this cluster runs no pods): healthy first, then accuracy falling.
+    const report = (accuracy: number) => http.request('PATCH', `/apis/perennial.dev/v1alpha1/namespaces/${namespace}/modeldeployments/${md}/status`, {
+      contentType: PatchType.merge,
+      body: { status: { liveMetrics: { time: new Date().toISOString(), version: 'v1', requestRate: 20, accuracy, labelledSamples: 400 } } },
+    });
+    await report(0.85);
+    await sleep(3000);
+    assert.equal((await get('perf')).status?.runs?.length, 1, 'accuracy above the threshold starts nothing');
+    await report(0.55);
+    let tp = await eventually('a Performance run', async () => {
+      const got = await get('perf');
+      return got.status?.runs?.find((r) => r.trigger === 'Performance') ? got : undefined;
+    }, 30_000);
+    const run = tp.status?.runs?.[0];
+    assert.equal(run?.name, 'perf-2');
+    assert.match(run?.reason ?? '', /live accuracy 0\.5500 < 0\.7 on ModelDeployment perf-md since .* \(for 2s\)/);
+    assert.equal((await jobs.run('perf-2')).code, exitCodes.success);
+    // The measurement that started perf-2 is still there when it ends, but it is of v1 and the deployment follows the
+    // pipeline to v2: no third run.
+    tp = await runEnded('perf', 'perf-2');
+    assert.equal(tp.status?.championVersion, 'v2');
+    await sleep(4000);
+    assert.deepEqual((await get('perf')).status?.runs?.map((r) => r.name), ['perf-2', 'perf-1']);
+  });
+
   it('a bad spec gets Accepted=False naming the field, no Job, and no hot loop', async () => {
     await create(weatherPipeline('feb30', (tp) => { tp.spec.triggers.schedule = { cron: '0 0 30 2 *', startingDeadline: '1h' }; }));
     const tp = await eventually('the pipeline rejected', async () => {

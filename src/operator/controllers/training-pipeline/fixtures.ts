@@ -43,7 +43,7 @@ export const store = {
 
 export function observed(tp: TrainingPipeline, edit: Partial<Observed> = {}): Observed {
   return {
-    pipeline: tp, nowMs: t0, jobs: [], deployments: {}, servedVersions: [], store, data: undefined, result: undefined,
+    pipeline: tp, nowMs: t0, jobs: [], deployments: {}, following: [], servedVersions: [], store, data: undefined, result: undefined,
     versions: undefined, cleanupKeys: undefined, dataPollMs: 60_000, jobTtlSeconds: 86_400, ...edit,
   };
 }

@@ -153,6 +153,13 @@ function deploymentStatuses(deps: ObserveDeps, tp: TrainingPipeline): Record<str
   return out;
 }
 
+function followingDeployments(deps: ObserveDeps, tp: TrainingPipeline): string[] {
+  const namespace = tp.metadata.namespace ?? '';
+  return [tp.spec.triggers.drift?.deployment, tp.spec.triggers.performance?.deployment]
+    .filter((name): name is string => name !== undefined)
+    .filter((name) => (deps.deployments.get(namespace, name) as ModelDeployment | undefined)?.spec?.model?.fromPipeline === tp.metadata.name);
+}
+
 function servedVersions(deps: ObserveDeps, tp: TrainingPipeline): string[] {
   const served = new Set<string>();
   for (const md of deps.deployments.list(tp.metadata.namespace ?? '') as unknown as ModelDeployment[]) {
@@ -169,7 +176,7 @@ export async function observe(deps: ObserveDeps, tp: TrainingPipeline, nowMs: nu
   const { store, storeSettings } = deps;
   const settings = storeSettings === undefined ? undefined : { ...storeSettings, bucket: tp.spec.storage?.bucket ?? storeSettings.bucket };
   const base = {
-    pipeline: tp, nowMs, jobs: ownedJobs(deps, tp), deployments: deploymentStatuses(deps, tp), servedVersions: servedVersions(deps, tp),
+    pipeline: tp, nowMs, jobs: ownedJobs(deps, tp), deployments: deploymentStatuses(deps, tp), following: followingDeployments(deps, tp), servedVersions: servedVersions(deps, tp),
     store: settings, data: undefined, result: undefined, versions: undefined, cleanupKeys: undefined,
     dataPollMs: deps.dataPollMs, jobTtlSeconds: deps.jobTtlSeconds,
   };

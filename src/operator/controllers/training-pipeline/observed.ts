@@ -39,6 +39,8 @@ export interface Observed {
   readonly jobs: readonly ObservedJob[];
   /** Status of the ModelDeployments the drift/performance triggers name (undefined: not found). */
   readonly deployments: Readonly<Record<string, ModelDeploymentStatus | undefined>>;
+  /** Which of those follow this pipeline (spec.model.fromPipeline): they move to each new champion on their own. */
+  readonly following: readonly string[];
   /** Versions served by the ModelDeployments following this pipeline: never deleted. */
   readonly servedVersions: readonly string[];
   /** Undefined when the operator runs without an object store. */

@@ -225,7 +225,7 @@ export function planTrainingPipeline(o: Observed): TrainingPipelinePlan {
     // Without a store no run can start: the triggers then behave as if suspended and absorb nothing.
     spec: o.store ? tp.spec : { ...tp.spec, suspend: true }, status: next, annotations: tp.metadata.annotations ?? {},
     createdMs: Date.parse(tp.metadata.creationTimestamp ?? '') || nowMs, nowMs, runActive,
-    deployments: o.deployments, data: o.data, dataPollMs: o.dataPollMs,
+    deployments: o.deployments, following: o.following, data: o.data, dataPollMs: o.dataPollMs,
   });
   next = {
     ...next,

@@ -68,6 +68,21 @@ describe('decideTriggers', () => {
       spec: (s) => { s.triggers.drift = { deployment: 'md', psiThreshold: 0.25, for: '10m' }; },
       deployments: { md: { ...liveMetrics({ version: 'v2', maxDriftPsi: 0.9 }), stableVersion: 'v2' } }, status: { ...baseStatus, championVersion: 'v2', driftSince: '2026-11-21T09:00:00Z' },
     }, ['Drift']],
+    ['a deployment following this pipeline, measured on the version before the champion (about to roll it out): stale', {
+      spec: (s) => { s.triggers.performance = { deployment: 'md', metric: 'accuracy', threshold: 0.7, minSamples: 100, for: '10m' }; },
+      deployments: { md: { ...liveMetrics({ version: 'v1', accuracy: 0.5, labelledSamples: 500 }), stableVersion: 'v1' } }, following: ['md'],
+      status: { ...baseStatus, championVersion: 'v2', performanceSince: '2026-11-21T09:00:00Z' },
+    }, []],
+    ['the same measurement of a deployment serving a fixed version counts', {
+      spec: (s) => { s.triggers.performance = { deployment: 'md', metric: 'accuracy', threshold: 0.7, minSamples: 100, for: '10m' }; },
+      deployments: { md: { ...liveMetrics({ version: 'v1', accuracy: 0.5, labelledSamples: 500 }), stableVersion: 'v1' } }, following: [],
+      status: { ...baseStatus, championVersion: 'v2', performanceSince: '2026-11-21T09:00:00Z' },
+    }, ['Performance']],
+    ['a following deployment that aborted the champion: its measurements count', {
+      spec: (s) => { s.triggers.performance = { deployment: 'md', metric: 'accuracy', threshold: 0.7, minSamples: 100, for: '10m' }; },
+      deployments: { md: { ...liveMetrics({ version: 'v1', accuracy: 0.5, labelledSamples: 500 }), stableVersion: 'v1', abortedVersion: 'v2' } }, following: ['md'],
+      status: { ...baseStatus, championVersion: 'v2', performanceSince: '2026-11-21T09:00:00Z' },
+    }, ['Performance']],
     ['drift counts again once the champion\'s canary was aborted', {
       spec: (s) => { s.triggers.drift = { deployment: 'md', psiThreshold: 0.25, for: '10m' }; },
       deployments: { md: { ...liveMetrics({ version: 'v1', maxDriftPsi: 0.9 }), abortedVersion: 'v2' } }, status: { ...baseStatus, championVersion: 'v2', driftSince: '2026-11-21T09:00:00Z' },

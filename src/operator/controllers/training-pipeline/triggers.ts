@@ -42,6 +42,8 @@ export interface TriggerInput {
   readonly runActive: boolean;
   /** Status of the ModelDeployments the drift/performance triggers name (absent: not found). */
   readonly deployments: Readonly<Record<string, ModelDeploymentStatus | undefined>>;
+  /** Which of them follow this pipeline (they roll each new champion out on their own); none when absent. */
+  readonly following?: readonly string[];
   readonly data: DataListing | undefined;
   /** How often the store is listed for new data (there is no watch on a bucket). */
   readonly dataPollMs: number;
@@ -162,19 +164,23 @@ function held(kind: TriggerKind, holds: boolean, what: string, since: string | u
 }
 
 /**
- * Whether the deployment is canarying this pipeline's champion while its live metrics still measure the version being
- * replaced. Then drift or poor accuracy is old news: the retrain it calls for has happened, and a second one would
- * only replace the canary before it is judged (seen by bench/reliability when faults stretched a canary past
- * minInterval). The signals count again once the rollout ends: promoted (they measure the champion, from the
- * first measurement after the promotion) or aborted (the champion did not help, and another run may).
+ * Whether the deployment's live metrics are stale for this pipeline: measured on a version the deployment is moving
+ * away from. Then drift or poor accuracy is old news — the retrain it calls for has happened — and a second run
+ * would only replace the new champion before it is judged. Stale means: measured on a version other than the stable
+ * one (promoted since; the next measurement counts), or on a version older than the champion while the deployment
+ * canaries the champion or, following this pipeline, is about to. Found twice: by bench/reliability (faults
+ * stretched a canary past minInterval and a further retrain replaced it) and by the controller's integration test
+ * (the measurement that started a run, still there when the run ended, started the next one at once). The signals
+ * count again once the champion is measured, or once the deployment aborted the champion (it did not help).
  */
-function replacedByChampion(input: TriggerInput, deployment: string): boolean {
-  const champion = input.status.championVersion;
+function staleForChampion(input: TriggerInput, deployment: string): boolean {
   const st = input.deployments[deployment];
-  if (st?.liveMetrics?.version !== undefined && st.stableVersion !== undefined && st.liveMetrics.version !== st.stableVersion) {
-    return true; // promoted since the last measurement: it describes the version just replaced, until the next one
-  }
-  return champion !== undefined && st?.canaryVersion === champion && st.liveMetrics?.version !== champion;
+  const measured = st?.liveMetrics?.version;
+  if (st === undefined || measured === undefined) return false;
+  if (st.stableVersion !== undefined && measured !== st.stableVersion) return true;
+  const champion = input.status.championVersion;
+  if (champion === undefined || measured === champion || st.abortedVersion === champion) return false;
+  return st.canaryVersion === champion || (input.following ?? []).includes(deployment);
 }
 
 function driftSignal(input: TriggerInput): Signal & { since: string | undefined } {
@@ -182,7 +188,7 @@ function driftSignal(input: TriggerInput): Signal & { since: string | undefined 
   if (!t) return { fired: undefined, since: undefined };
   const live = input.deployments[t.deployment]?.liveMetrics;
   const psi = live?.maxDriftPsi ?? (live?.drift ? Math.max(...Object.values(live.drift)) : undefined);
-  const holds = psi !== undefined && Number.isFinite(psi) && psi > t.psiThreshold && !replacedByChampion(input, t.deployment);
+  const holds = psi !== undefined && Number.isFinite(psi) && psi > t.psiThreshold && !staleForChampion(input, t.deployment);
   return held('Drift', holds, `drift PSI ${psi?.toFixed(3) ?? '?'} > ${t.psiThreshold} on ModelDeployment ${t.deployment}`, input.status.driftSince, t.for, input.nowMs);
 }
 
@@ -192,7 +198,7 @@ function performanceSignal(input: TriggerInput): Signal & { since: string | unde
   const live = input.deployments[t.deployment]?.liveMetrics;
   const value = t.metric === 'accuracy' ? live?.accuracy : live?.rmse;
   const enough = (live?.labelledSamples ?? 0) >= t.minSamples;
-  const holds = enough && value !== undefined && (t.metric === 'accuracy' ? value < t.threshold : value > t.threshold) && !replacedByChampion(input, t.deployment);
+  const holds = enough && value !== undefined && (t.metric === 'accuracy' ? value < t.threshold : value > t.threshold) && !staleForChampion(input, t.deployment);
   const side = t.metric === 'accuracy' ? '<' : '>';
   return held('Performance', holds, `live ${t.metric} ${value?.toFixed(4) ?? '?'} ${side} ${t.threshold} on ModelDeployment ${t.deployment}`, input.status.performanceSince, t.for, input.nowMs);
 }
