@@ -20,7 +20,7 @@
 //      what the loop costs over the irreducible part (direct run + waits + detection).
 // Run: npx tsx bench/loop-latency.ts   (through the shared lock: flock /tmp/perennial-loop.lock npx tsx ...)
 // Exits 1 if the loop does not complete.
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -34,6 +34,7 @@ import { PatchType } from '../src/operator/runtime/kube-http.js';
 import { podEnv } from '../src/shared/pod-contract.js';
 import { storeFor, trainerEnv } from '../test/integration/trainer-harness.js';
 import { eventually } from '../test/support/eventually.js';
+import { buildBundles } from '../test/support/bundles.js';
 import { LoopStack, loopBucket } from '../test/support/loop-stack.js';
 import { days, WeatherTraffic } from '../test/support/weather-traffic.js';
 import { loopDeployment, loopTriggers, weatherPipeline } from '../test/support/weather-loop.js';
@@ -51,8 +52,7 @@ const say = (what: string): void => console.log(`# ${((Date.now() - started) / 1
 /** The operator bundle built into a private folder (another engineer's build of dist/ never swaps it mid-run). */
 function operatorBundle(): { path: string; cleanup: () => void } {
   const out = join('.cache', 'bench-bundles', String(process.pid));
-  execFileSync(process.execPath, [join(repoRoot, 'scripts/bundle.mjs'), 'operator'], { cwd: repoRoot, env: { ...process.env, BUNDLE_OUT_DIR: out }, stdio: 'ignore' });
-  return { path: join(repoRoot, out, 'operator', 'main.js'), cleanup: () => rmSync(join(repoRoot, out), { recursive: true, force: true }) };
+  return { path: buildBundles(['operator'], out).operator, cleanup: () => rmSync(join(repoRoot, out), { recursive: true, force: true }) };
 }
 
 interface JobSpec {

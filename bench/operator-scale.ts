@@ -25,7 +25,6 @@
 //     the Gateway API CRDs are installed; half the deployments follow their pipeline (no champion yet: waiting).
 //   - Writes are counted in the kube-apiserver's audit log, for the operator's own user only.
 // Run: npx tsx bench/operator-scale.ts [--count 1000] [--window 60]
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -35,6 +34,7 @@ import { LocalCluster, kubeconfigYaml, repoRoot, type ClusterInfo } from '../loc
 import { freePort } from '../localcluster/net.js';
 import { ManagedProcess } from '../localcluster/process.js';
 import { kubeConfigFor } from '../localcluster/test-cluster.js';
+import { buildBundles } from '../test/support/bundles.js';
 import { installCrds } from '../test/support/crds.js';
 import { installGatewayApiCrds } from '../test/support/gateway-api-crds.js';
 import { credentialsSecret, localOperatorEnv, yearlyCsv } from '../test/support/weather-loop.js';
@@ -91,17 +91,16 @@ interface ScaleResult {
 }
 
 /** The operator and the bare-informer bundles, private to this benchmark (other work may rebuild dist/). */
-async function buildBundles(): Promise<{ operator: string; informer: string }> {
+async function benchBundles(): Promise<{ operator: string; informer: string }> {
   const out = join('.cache', 'bench-operator-scale', 'dist');
-  const r = spawnSync(process.execPath, ['scripts/bundle.mjs', 'operator'], { cwd: repoRoot, env: { ...process.env, BUNDLE_OUT_DIR: out }, encoding: 'utf8' });
-  if (r.status !== 0) throw new BenchError(`bundling the operator failed: ${r.stderr}`);
+  const { operator } = buildBundles(['operator'], out);
   const informer = join(repoRoot, out, 'bare-informer', 'main.js');
   await build({
     entryPoints: [join(repoRoot, 'bench', 'operator-scale-informer.ts')], outfile: informer, bundle: true, platform: 'node',
     format: 'esm', target: 'node20', logLevel: 'warning',
     banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
   });
-  return { operator: join(repoRoot, out, 'operator', 'main.js'), informer };
+  return { operator, informer };
 }
 
 async function inParallel<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
@@ -440,7 +439,7 @@ function printTable(base: ScaleResult, full: ScaleResult): void {
 
 mkdirSync(workDir, { recursive: true });
 console.log(`operator scale benchmark: ${count / 10}+${count / 10} (baseline) then ${count}+${count} objects, ${namespaceCount} namespaces, steady window ${windowSeconds} s; node ${process.version}`);
-const bundles = await buildBundles();
+const bundles = await benchBundles();
 const baseline = await runScale(Math.round(count / 10), bundles);
 const full = await runScale(count, bundles);
 printTable(baseline, full);

@@ -14,14 +14,13 @@
 //   flock /tmp/perennial-loop.lock npx tsx bench/reliability.ts [--seed N] [--only faulted]
 // Traffic reaches the servers through the EndpointSlices as kube-proxy would, keeping the last endpoints it read
 // while the API server is down (kube-proxy keeps its rules too).
-import { execFileSync } from 'node:child_process';
 import { setMaxListeners } from 'node:events';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { repoRoot } from '../localcluster/cluster.js';
 import { feedbackPrefix, predictionsPrefix, versionsPrefix } from '../src/shared/artifact-layout.js';
 import { parseLogRecord } from '../src/shared/inference-log.js';
 import { MinioStore } from '../src/storage/minio-store.js';
+import { mulberry32 as seeded } from '../src/trainer/random.js';
+import { buildBundles } from '../test/support/bundles.js';
 import { eventually } from '../test/support/eventually.js';
 import { LoopStack, loopBucket } from '../test/support/loop-stack.js';
 import { days, WeatherTraffic, type TrafficCounts } from '../test/support/weather-traffic.js';
@@ -53,18 +52,6 @@ interface Outcome {
   readonly selfExits: number;
   readonly faults: readonly string[];
   readonly failedTrainerPods: number;
-}
-
-/** mulberry32: a small seeded generator, so a run's fault points can be repeated with --seed. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function argValue(flag: string): string | undefined {
@@ -410,7 +397,7 @@ async function main(): Promise<void> {
   if (!Number.isInteger(seed)) throw new Error(`--seed must be an integer, got ${String(seedText)}`);
   const only = argValue('--only');
   console.log(`# reliability under faults: seed ${seed} (repeat with --seed ${seed})`);
-  execFileSync(process.execPath, [join(repoRoot, 'scripts/bundle.mjs'), 'operator'], { cwd: repoRoot, stdio: 'ignore' });
+  buildBundles(['operator']);
   const modes: Mode[] = only === 'faulted' || only === 'clean' ? [only] : ['clean', 'faulted'];
   const outcomes: Outcome[] = [];
   for (const mode of modes) outcomes.push(await scenario(mode, seed));

@@ -14,7 +14,6 @@
 //
 // Milestones print as `[  73 s] v2 canary at 50%`, status lines (when the state changes, at most every 3 s) as
 // `[  73 s] · pipeline ... | deployment ... | live ... | requests ...`.
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -26,6 +25,7 @@ import { parseDuration } from '../src/operator/controllers/training-pipeline/dur
 import { PatchType } from '../src/operator/runtime/kube-http.js';
 import { artifactKey } from '../src/shared/artifact-layout.js';
 import { parseEvaluationReport, type EvaluationReport } from '../src/shared/evaluation-report.js';
+import { buildBundles } from '../test/support/bundles.js';
 import { LiveMetricsLog, LoopStack, loopBucket } from '../test/support/loop-stack.js';
 import { days, WeatherTraffic, type TrafficCounts } from '../test/support/weather-traffic.js';
 import { badCandidatePatch, loopDeployment, loopTriggers, weatherPipeline } from '../test/support/weather-loop.js';
@@ -360,7 +360,7 @@ interface Outcome {
 async function play(): Promise<Outcome> {
   const problems: string[] = [];
   say('building the operator and kubectl-plugin bundles...');
-  execFileSync(process.execPath, [join(repoRoot, 'scripts/bundle.mjs'), 'operator', 'kubectl-perennial'], { cwd: repoRoot, stdio: 'ignore' });
+  const bundles = buildBundles(['operator', 'kubectl-perennial']);
   say('starting the local cluster (etcd, kube-apiserver, kube-controller-manager, MinIO) and the node agent...');
   const stack = await LoopStack.start({ name: 'demo', namespace, inProcessOperator: false });
   up.stack = stack;
@@ -372,7 +372,7 @@ async function play(): Promise<Outcome> {
   // The operator as its own process, as the chart runs it (a Deployment), with its log in a file.
   const operatorLog = join(logDir, 'operator.log');
   const operator = new ManagedProcess({
-    name: 'operator', command: process.execPath, args: [join(repoRoot, 'dist/operator/main.js')], cwd: repoRoot, logFile: operatorLog,
+    name: 'operator', command: process.execPath, args: [bundles.operator], cwd: repoRoot, logFile: operatorLog,
     env: { ...stack.operatorEnv(), KUBECONFIG: info.kubeconfigPath, PERENNIAL_LOG_LEVEL: 'info' },
   });
   operator.start();

@@ -2,8 +2,6 @@
 // loop benchmarks: the real control plane (etcd, kube-apiserver, kube-controller-manager, MinIO), the node agent
 // running the trainer and server bundles as pods, a namespace with the store credentials Secret, the bucket with
 // Seattle 2012–2015 in it, and (unless the caller runs its own) the operator in this process.
-import { execFileSync } from 'node:child_process';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CoreV1Api, CustomObjectsApi, DiscoveryV1Api, type KubeConfig } from '@kubernetes/client-node';
 import type { Client as MinioClient } from 'minio';
@@ -16,6 +14,7 @@ import { loadConfig } from '../../src/operator/config.js';
 import { buildManager } from '../../src/operator/operator.js';
 import { KubeHttpClient } from '../../src/operator/runtime/kube-http.js';
 import type { Manager } from '../../src/operator/runtime/manager.js';
+import { buildBundles } from './bundles.js';
 import { installCrds } from './crds.js';
 import { eventually } from './eventually.js';
 import { readyEndpoints } from './weather-traffic.js';
@@ -63,7 +62,7 @@ export class LoopStack {
 
   /** Builds the bundles, starts everything and uploads Seattle. Stops what it started if a step fails. */
   static async start(options: LoopStackOptions): Promise<LoopStack> {
-    execFileSync(process.execPath, [join(repoRoot, 'scripts/bundle.mjs'), 'trainer', 'server'], { cwd: repoRoot, stdio: 'ignore' });
+    buildBundles(['trainer', 'server']);
     const cluster = await LocalCluster.start({ name: options.name });
     const s3 = cluster.info.s3;
     if (!s3) {
