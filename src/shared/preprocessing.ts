@@ -34,7 +34,11 @@ export type FeatureTransform = NumericTransform | CategoricalTransform | DateTra
 
 export type LabelSpec =
   | { readonly task: 'classification'; readonly name: string; readonly classes: readonly string[] }
-  | { readonly task: 'regression'; readonly name: string; readonly mean: number; readonly std: number };
+  | {
+    readonly task: 'regression'; readonly name: string; readonly mean: number; readonly std: number;
+    /** The declared range of a label (TrainingPipeline data.schema.label.min/max); feedback outside it is refused. */
+    readonly min?: number; readonly max?: number;
+  };
 
 export interface PreprocessingSpec {
   readonly version: typeof preprocessingSpecVersion;
@@ -90,6 +94,8 @@ export interface FitInput {
   readonly task: 'classification' | 'regression';
   /** Fixed class order; otherwise the sorted distinct labels. */
   readonly classes?: readonly string[] | undefined;
+  /** The declared range of a regression label, recorded in the spec for the server's feedback check. */
+  readonly labelRange?: { readonly min: number | undefined; readonly max: number | undefined } | undefined;
   /** Categories seen fewer times are folded into "unknown" (default 1: keep all). */
   readonly minCategoryCount?: number;
   /** Most categories kept per column, most frequent first (default 100). */
@@ -140,7 +146,11 @@ export function fitPreprocessing(rows: readonly RawRow[], input: FitInput): Prep
     const ys = rows.map((r) => toNumber(r[input.label])).filter((y): y is number => y !== undefined);
     const mean = ys.length > 0 ? ys.reduce((a, b) => a + b, 0) / ys.length : 0;
     const variance = ys.length > 1 ? ys.reduce((a, y) => a + (y - mean) ** 2, 0) / (ys.length - 1) : 0;
-    label = { task: 'regression', name: input.label, mean, std: variance > 1e-24 ? Math.sqrt(variance) : 1 };
+    label = {
+      task: 'regression', name: input.label, mean, std: variance > 1e-24 ? Math.sqrt(variance) : 1,
+      ...(input.labelRange?.min !== undefined ? { min: input.labelRange.min } : {}),
+      ...(input.labelRange?.max !== undefined ? { max: input.labelRange.max } : {}),
+    };
   }
   const columns = features.flatMap(columnsOf);
   return { version: preprocessingSpecVersion, features, label, width: columns.length, columns };

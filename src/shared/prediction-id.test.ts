@@ -1,0 +1,51 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
+import { maxPredictionIdLength, newNonce, signPredictionId, verifyPredictionId, type PredictionClaim } from './prediction-id.js';
+
+const key = Buffer.from('k'.repeat(32));
+const dep = 'team-a/weather';
+const claim: PredictionClaim = { nonce: newNonce(), version: 'v3', track: 'canary', timeMs: 1_733_300_000_000, prediction: 'sun' };
+
+describe('prediction ids', () => {
+  it('round-trips a classification and a regression claim', () => {
+    for (const c of [claim, { ...claim, prediction: 12.5 }]) {
+      const v = verifyPredictionId(key, dep, signPredictionId(key, dep, c));
+      assert.deepEqual(v, { ok: true, claim: c });
+    }
+  });
+
+  it('two ids of the same claim fields differ by their nonce', () => {
+    assert.notEqual(signPredictionId(key, dep, { ...claim, nonce: newNonce() }), signPredictionId(key, dep, { ...claim, nonce: newNonce() }));
+  });
+
+  const id = signPredictionId(key, dep, claim);
+  const [v, payload = '', sig = ''] = id.split('.');
+  const edited = Buffer.from(JSON.stringify([claim.nonce, claim.version, claim.track, claim.timeMs, 'rain'])).toString('base64url');
+  const refusals: Array<[string, string, string, Buffer, RegExp]> = [
+    ['a uuid (what clients sent before)', '2b1f0c1e-5a7e-4c8e-9a55-3f1e2d4c5b6a', dep, key, /not a prediction id/],
+    ['an empty id', '', dep, key, /not a prediction id/],
+    ['another version prefix', `p2.${payload}.${sig}`, dep, key, /not a prediction id/],
+    ['an edited prediction', `${v}.${edited}.${sig}`, dep, key, /signature/],
+    ['a truncated signature', `${v}.${payload}.${sig.slice(0, 10)}`, dep, key, /signature/],
+    ['the same id presented to another deployment', id, 'team-b/weather', key, /signature/],
+    ['the same id checked with another key', id, dep, Buffer.from('x'.repeat(32)), /signature/],
+    ['a huge id', `p1.${'A'.repeat(maxPredictionIdLength)}.x`, dep, key, /longer than/],
+    ['extra dots', `${id}.x`, dep, key, /not a prediction id/],
+  ];
+  for (const [name, text, deployment, k, reason] of refusals) {
+    it(`refuses ${name}`, () => {
+      const r = verifyPredictionId(k, deployment, text);
+      assert.equal(r.ok, false);
+      if (!r.ok) assert.match(r.reason, reason);
+    });
+  }
+
+  it('refuses a well-signed payload that is not a claim', () => {
+    const bad = Buffer.from(JSON.stringify({ not: 'an array' })).toString('base64url');
+    // Sign it the way the server would, so only the payload check can refuse it.
+    const mac = createHmac('sha256', key).update(`${dep}\np1.${bad}`).digest().subarray(0, 16).toString('base64url');
+    const r = verifyPredictionId(key, dep, `p1.${bad}.${mac}`);
+    assert.equal(r.ok, false);
+  });
+});
