@@ -19,6 +19,7 @@ import type { FeedbackStore } from './feedback-store.js';
 import type { LogWriter } from './log-writer.js';
 import type { ServerMetrics } from './metrics.js';
 import { predictBatch, type Prediction, type ServedModel } from './model.js';
+import { HttpError, readJson, send } from './http-io.js';
 import { BadRequestError, datatypeOf, parseFeedback, parseV1Predict, parseV2Infer, signatureOf, type FeatureSignature } from './requests.js';
 import type { ShadowMirror } from './shadow.js';
 
@@ -37,13 +38,6 @@ export interface AppOptions {
   readonly shadow: ShadowMirror | undefined;
   readonly log: Logger;
   readonly now: () => Date;
-}
-
-class HttpError extends Error {
-  override readonly name = 'HttpError';
-  constructor(readonly status: number, message: string) {
-    super(message);
-  }
 }
 
 interface Loaded {
@@ -313,47 +307,4 @@ export function routeOf(method: string, path: string): ServerRoute {
   if (path === '/' || path.startsWith('/v2/health/') || path.endsWith('/ready')) return serverRoutes.health;
   if (path === '/v2' || path.startsWith('/v2/models/') || path.startsWith('/v1/models/')) return serverRoutes.metadata;
   return serverRoutes.other;
-}
-
-function send(res: ServerResponse, status: number, body: unknown, modelVersion?: string): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    'content-type': 'application/json',
-    'content-length': Buffer.byteLength(text),
-    ...(modelVersion !== undefined ? { 'x-model-version': modelVersion } : {}),
-  });
-  res.end(text);
-}
-
-/**
- * Reads a JSON body of at most `limit` bytes: 413 past it, 400 for bad JSON. An oversized body is not buffered:
- * the rest is discarded and the connection closed after the answer (the stream is not destroyed, or the client
- * would never see the 413).
- */
-export async function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
-  const declared = Number(req.headers['content-length'] ?? NaN);
-  const text = await new Promise<string>((resolve, reject) => {
-    const tooLarge = (what: string): void => {
-      req.removeAllListeners('data');
-      req.on('data', () => undefined);
-      reject(new HttpError(413, `body too large: ${what}, at most ${limit} bytes`));
-    };
-    if (Number.isFinite(declared) && declared > limit) return tooLarge(`${declared} bytes`);
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) return tooLarge(`more than ${limit} bytes`);
-      chunks.push(chunk);
-      return undefined;
-    });
-    req.once('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.once('error', reject);
-  });
-  if (text.trim() === '') throw new BadRequestError('empty body: expected JSON');
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (e: unknown) {
-    throw new BadRequestError(`malformed JSON: ${e instanceof Error ? e.message : String(e)}`);
-  }
 }
