@@ -34,7 +34,37 @@ export interface OperatorConfig {
   readonly dataPollMs: number;
   /** ttlSecondsAfterFinished of training Jobs: long enough for the operator to read a finished run. */
   readonly jobTtlSeconds: number;
+  /** What namespace tenants may make the operator do: store grants, images, Prometheus servers (set at install). */
+  readonly tenancy: TenancyConfig;
 }
+
+export type StoreAccess = 'Read' | 'ReadWrite';
+
+/** An install-time grant: a namespace (or every one, "*") may use keys under a prefix of a bucket. */
+export interface StoreGrant {
+  readonly namespace: string;
+  readonly bucket: string;
+  /** Ends in "/", or "" for the whole bucket. */
+  readonly prefix: string;
+  readonly access: StoreAccess;
+}
+
+export interface TenancyConfig {
+  /** Grants beyond a namespace's own prefixes in the default bucket (PERENNIAL_STORE_GRANTS, JSON). */
+  readonly storeGrants: readonly StoreGrant[];
+  /** Image prefixes spec.trainer.image must start with. */
+  readonly trainerImages: readonly string[];
+  /** Image prefixes spec.server.image must start with. */
+  readonly serverImages: readonly string[];
+  /** The Prometheus a provider of type Prometheus queries when its spec names none. */
+  readonly prometheusURL: string | undefined;
+  /** Further Prometheus base URLs a spec may name. */
+  readonly prometheusAllowedURLs: readonly string[];
+}
+
+/** The chart's defaults: Perennial's own trainer and server images. */
+export const defaultTrainerImages = ['ghcr.io/perennial-dev/perennial-trainer'] as const;
+export const defaultServerImages = ['ghcr.io/perennial-dev/perennial-server'] as const;
 
 export class ConfigError extends Error {
   constructor(readonly variable: string, message: string) {
@@ -59,6 +89,60 @@ function bool(env: Env, name: string, fallback: boolean): boolean {
   if (raw === 'true') return true;
   if (raw === 'false') return false;
   throw new ConfigError(name, `must be true or false, got "${raw}"`);
+}
+
+function list(env: Env, name: string, fallback: readonly string[]): string[] {
+  const raw = env[name];
+  if (raw === undefined) return [...fallback];
+  return raw.split(',').map((x) => x.trim()).filter((x) => x !== '');
+}
+
+function httpURL(name: string, raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(name, `"${raw}" is not a URL`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError(name, `"${raw}" is not an http(s) URL`);
+  if (url.username !== '' || url.password !== '' || url.search !== '' || url.hash !== '') {
+    throw new ConfigError(name, `"${raw}" must be a base URL without credentials, query or fragment`);
+  }
+  return raw;
+}
+
+const bucketName = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+const namespaceName = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+/** PERENNIAL_STORE_GRANTS: a JSON list of {namespace, bucket, prefix?, access?}; every field checked. */
+export function parseStoreGrants(raw: string | undefined): StoreGrant[] {
+  const name = 'PERENNIAL_STORE_GRANTS';
+  if (raw === undefined || raw.trim() === '') return [];
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw new ConfigError(name, 'must be a JSON list of {namespace, bucket, prefix, access}');
+  }
+  if (!Array.isArray(parsed)) throw new ConfigError(name, 'must be a JSON list of {namespace, bucket, prefix, access}');
+  return parsed.map((item: unknown, i): StoreGrant => {
+    const g = (typeof item === 'object' && item !== null ? item : {}) as Record<string, unknown>;
+    const at = `[${i}]`;
+    const namespace = g['namespace'];
+    if (typeof namespace !== 'string' || (namespace !== '*' && !namespaceName.test(namespace))) {
+      throw new ConfigError(name, `${at}.namespace must be a namespace name or "*"`);
+    }
+    const bucket = g['bucket'];
+    if (typeof bucket !== 'string' || !bucketName.test(bucket)) throw new ConfigError(name, `${at}.bucket must be a bucket name`);
+    const prefix = g['prefix'] ?? '';
+    // A prefix that does not end in "/" would also cover its longer namesakes (public → public-secret/).
+    if (typeof prefix !== 'string' || (prefix !== '' && (!prefix.endsWith('/') || prefix.startsWith('/')))) {
+      throw new ConfigError(name, `${at}.prefix must be "" (the whole bucket) or end in "/" and not start with it`);
+    }
+    const access = g['access'] ?? 'Read';
+    if (access !== 'Read' && access !== 'ReadWrite') throw new ConfigError(name, `${at}.access must be Read or ReadWrite`);
+    return { namespace, bucket, prefix, access };
+  });
 }
 
 export function loadConfig(env: Env = process.env): OperatorConfig {
@@ -99,5 +183,12 @@ export function loadConfig(env: Env = process.env): OperatorConfig {
     store,
     dataPollMs: int(env, 'PERENNIAL_DATA_POLL_SECONDS', 60, 1, 86_400) * 1000,
     jobTtlSeconds: int(env, 'PERENNIAL_JOB_TTL_SECONDS', 86_400, 60, 30 * 86_400),
+    tenancy: {
+      storeGrants: parseStoreGrants(env['PERENNIAL_STORE_GRANTS']),
+      trainerImages: list(env, 'PERENNIAL_TRAINER_IMAGES', defaultTrainerImages),
+      serverImages: list(env, 'PERENNIAL_SERVER_IMAGES', defaultServerImages),
+      prometheusURL: env['PERENNIAL_PROMETHEUS_URL'] ? httpURL('PERENNIAL_PROMETHEUS_URL', env['PERENNIAL_PROMETHEUS_URL']) : undefined,
+      prometheusAllowedURLs: list(env, 'PERENNIAL_PROMETHEUS_ALLOWED_URLS', []).map((u) => httpURL('PERENNIAL_PROMETHEUS_ALLOWED_URLS', u)),
+    },
   };
 }
