@@ -2,25 +2,24 @@
 //   GET  /v2/health/live | /v2/health/ready | /v2 | /v2/models/{name}[/versions/{v}][/ready]
 //   POST /v2/models/{name}[/versions/{v}]/infer          Open Inference Protocol v2, named tensors
 //   GET  /v1/models/{name}    POST /v1/models/{name}:predict   {"instances": [{feature: value}]}
-//   POST /v1/feedback         {"id","label"} or {"feedback": [...]}
 //   GET  /metrics             GET /  (V1 liveness: {"status":"alive"})
+// Feedback is not here: it has its own listener and Service (feedback-api.ts), which the HTTPRoute does not expose.
 // Both predict APIs run the same rows through the same batcher and answer the same predictions, each with a
-// prediction id and the model version. Errors are {"error": "..."} with a 4xx naming the field, 503 while the
+// signed prediction id (src/shared/prediction-id.ts: the only ids feedback accepts) and the model version. Errors are {"error": "..."} with a 4xx naming the field, 503 while the
 // model is not ready or the queue is full, 500 for a bug.
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'winston';
-import { inferenceLogVersion, type FeedbackRecord, type PredictionRecord } from '../shared/inference-log.js';
-import type { RawRow, RawValue } from '../shared/preprocessing.js';
+import { inferenceLogVersion, type PredictionRecord } from '../shared/inference-log.js';
+import { newNonce, signPredictionId } from '../shared/prediction-id.js';
+import type { LabelSpec, RawRow, RawValue } from '../shared/preprocessing.js';
 import { serverRoutes, type ServerRoute } from '../shared/server-metrics.js';
 import { MicroBatcher, QueueFullError } from './batcher.js';
 import type { DriftWindow } from './drift-window.js';
-import type { FeedbackStore } from './feedback-store.js';
 import type { LogWriter } from './log-writer.js';
 import type { ServerMetrics } from './metrics.js';
 import { predictBatch, type Prediction, type ServedModel } from './model.js';
 import { HttpError, readJson, send } from './http-io.js';
-import { BadRequestError, datatypeOf, parseFeedback, parseV1Predict, parseV2Infer, signatureOf, type FeatureSignature } from './requests.js';
+import { BadRequestError, datatypeOf, parseV1Predict, parseV2Infer, signatureOf, type FeatureSignature } from './requests.js';
 import type { ShadowMirror } from './shadow.js';
 
 export interface AppOptions {
@@ -33,8 +32,9 @@ export interface AppOptions {
   readonly batch: { readonly maxSize: number; readonly maxWaitMs: number; readonly maxQueueRows: number };
   readonly metrics: ServerMetrics;
   readonly predictionLog: LogWriter;
-  readonly feedbackLog: LogWriter;
-  readonly feedbackStore: FeedbackStore;
+  /** `<namespace>/<deployment>` and its signing key: every prediction id is signed with them. */
+  readonly deployment: string;
+  readonly signingKey: Buffer;
   readonly shadow: ShadowMirror | undefined;
   readonly log: Logger;
   readonly now: () => Date;
@@ -74,6 +74,11 @@ export class ServerApp {
 
   get task(): 'classification' | 'regression' | undefined {
     return this.loaded?.served.spec.label.task;
+  }
+
+  /** The served model's label (classes or range): what feedback is checked against. */
+  get label(): LabelSpec | undefined {
+    return this.loaded?.served.spec.label;
   }
 
   /** Called once the model is loaded and warmed up: from here on the server reports ready. */
@@ -148,10 +153,7 @@ export class ServerApp {
     if (path === '/v2/health/live' && get) return send(res, 200, { live: true });
     if (path === '/v2/health/ready' && get) return this.ready ? send(res, 200, { ready: true }) : send(res, 503, { ready: false, error: this.notReadyReason });
     if (path === '/v2' && get) return send(res, 200, { name: 'perennial-server', version: this.o.codeVersion, extensions: [] });
-    if (path === '/v1/feedback') {
-      if (method !== 'POST') throw new HttpError(405, `${method} not allowed on ${path}`);
-      return this.feedback(req, res);
-    }
+    if (path === '/v1/feedback') throw new HttpError(404, 'feedback is not taken on the inference port: send it to the deployment\'s feedback Service (port PERENNIAL_SERVER_FEEDBACK_PORT) with its token');
     const v2 = /^\/v2\/models\/([^/]+)(?:\/versions\/([^/]+))?(\/ready|\/infer)?$/.exec(path);
     if (v2) {
       const [, name = '', version, tail] = v2;
@@ -212,17 +214,17 @@ export class ServerApp {
     const predictions = await this.batcher.submit(rows);
     const now = this.o.now();
     const time = now.toISOString();
-    const ids = rows.map(() => randomUUID());
+    const ids: string[] = [];
     predictions.forEach((p, i) => {
-      const id = ids[i] as string;
       const out = 'label' in p ? p.label : p.value;
+      const id = signPredictionId(this.o.signingKey, this.o.deployment, { nonce: newNonce(), version: this.o.version, track: this.o.track, timeMs: now.getTime(), prediction: out });
+      ids.push(id);
       const record: PredictionRecord = {
         v: inferenceLogVersion, kind: 'prediction', id, time, modelVersion: this.o.version, track: this.o.track,
         features: rows[i] as Readonly<Record<string, RawValue>>, prediction: out,
         ...('label' in p ? { probabilities: p.probabilities } : {}),
       };
       this.o.predictionLog.append(record);
-      this.o.feedbackStore.remember(id, out, now.getTime());
       if ('label' in p) this.o.metrics.predictions.inc({ class: p.label });
       else this.o.metrics.predictionValue.observe(p.value);
     });
@@ -263,39 +265,6 @@ export class ServerApp {
       ...(id !== undefined ? { id } : {}),
       outputs: [...outputs, { name: 'prediction_id', datatype: 'BYTES', shape: [n], data: ids }],
     }, this.o.version);
-  }
-
-  private async feedback(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if (this.draining) throw new HttpError(503, 'shutting down');
-    const body = await readJson(req, this.o.maxBodyBytes);
-    const single = typeof body === 'object' && body !== null && !Array.isArray(body) && !('feedback' in body);
-    const { items, invalid } = parseFeedback(body, this.o.maxInstances);
-    if (single && invalid.length > 0) throw new BadRequestError(`feedback: ${invalid[0]?.reason ?? 'invalid'}`);
-    const now = this.o.now();
-    const accepted: string[] = [];
-    const unknown: string[] = [];
-    const duplicate: string[] = [];
-    for (const item of items) {
-      const outcome = this.o.feedbackStore.label(item.id, now.getTime());
-      if (outcome.kind === 'duplicate') {
-        duplicate.push(item.id);
-        this.o.metrics.feedback.inc({ outcome: 'duplicate' });
-        continue;
-      }
-      // Unknown ids (expired here, or predicted by another replica) are still logged: the trainer's join
-      // matches them against every replica's logged predictions.
-      const record: FeedbackRecord = { v: inferenceLogVersion, kind: 'feedback', id: item.id, label: item.label, time: now.toISOString() };
-      this.o.feedbackLog.append(record);
-      if (outcome.kind === 'unknown') {
-        unknown.push(item.id);
-        this.o.metrics.feedback.inc({ outcome: 'unknown' });
-      } else {
-        accepted.push(item.id);
-        this.o.metrics.scoreFeedback(outcome.prediction, item.label);
-      }
-    }
-    for (let i = 0; i < invalid.length; i++) this.o.metrics.feedback.inc({ outcome: 'invalid' });
-    send(res, 200, { accepted: accepted.length, unknown, duplicate, invalid });
   }
 }
 

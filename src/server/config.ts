@@ -1,5 +1,6 @@
 // The only reader of the environment in the server: turns the pod contract's variables into a typed value,
 // reporting every problem at once.
+import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { isBackendName, type BackendName } from '../ml/backend.js';
 import { isKeySegment, type DeploymentRef, type PipelineRef } from '../shared/artifact-layout.js';
@@ -29,7 +30,15 @@ export interface ServerConfig {
   readonly maxInstances: number;
   readonly maxBodyBytes: number;
   readonly driftWindowSeconds: number;
-  readonly feedback: { readonly ttlSeconds: number; readonly maxIds: number };
+  readonly feedback: {
+    /** The feedback listener's port; undefined when no token is configured (feedback off). */
+    readonly port: number | undefined;
+    readonly tokens: readonly string[];
+    readonly ttlSeconds: number;
+    readonly maxIds: number;
+  };
+  /** Signs prediction ids; `generated` when the pod contract gave none (a random key for this process). */
+  readonly signingKey: { readonly key: Buffer; readonly generated: boolean };
   readonly log: { readonly spillDir: string; readonly batchRecords: number; readonly flushMs: number; readonly maxMemoryRecords: number };
   readonly shadow: { readonly url: string; readonly sample: number; readonly timeoutMs: number } | undefined;
   readonly drainTimeoutMs: number;
@@ -92,6 +101,11 @@ export function readServerConfig(env: NodeJS.ProcessEnv): ServerConfig {
   }
   const backend = text(podEnv.tfBackend);
   if (backend !== undefined && !isBackendName(backend)) problems.push(`${podEnv.tfBackend} must be one of tensorflow-gpu, tensorflow, wasm, cpu`);
+  // Tokens and the key are secrets: problems name the variable, never the value.
+  const tokens = (env[podEnv.serverFeedbackToken] ?? '').split(/[,\n]/).map((t) => t.trim()).filter((t) => t !== '');
+  if (tokens.some((t) => t.length < 16 || /\s/.test(t))) problems.push(`${podEnv.serverFeedbackToken}: every token must be at least 16 characters without spaces`);
+  const signingKeyText = text(podEnv.serverSigningKey);
+  if (signingKeyText !== undefined && Buffer.byteLength(signingKeyText) < 16) problems.push(`${podEnv.serverSigningKey} must be at least 16 bytes`);
   const storePort = text(podEnv.storePort) === undefined ? undefined : num(podEnv.storePort, 0, 1, 65535);
   const bucket = need(podEnv.storeBucket);
   const store: MinioStoreOptions = {
@@ -123,7 +137,13 @@ export function readServerConfig(env: NodeJS.ProcessEnv): ServerConfig {
     maxInstances: num(podEnv.serverMaxInstances, 1000, 1, 100_000),
     maxBodyBytes: num(podEnv.serverMaxBodyBytes, 1 << 20, 1024, 1 << 30),
     driftWindowSeconds: num(podEnv.serverDriftWindowSeconds, 3600, 10, 7 * 86400),
-    feedback: { ttlSeconds: num(podEnv.serverFeedbackTtlSeconds, 86400, 1, 30 * 86400), maxIds: num(podEnv.serverFeedbackMaxIds, 200_000, 1, 10_000_000) },
+    feedback: {
+      port: tokens.length === 0 ? undefined : num(podEnv.serverFeedbackPort, 8081, 0, 65535),
+      tokens,
+      ttlSeconds: num(podEnv.serverFeedbackTtlSeconds, 86400, 1, 365 * 86400),
+      maxIds: num(podEnv.serverFeedbackMaxIds, 200_000, 1, 10_000_000),
+    },
+    signingKey: signingKeyText === undefined ? { key: randomBytes(32), generated: true } : { key: Buffer.from(signingKeyText), generated: false },
     log: {
       spillDir: text(podEnv.serverLogSpillDir) ?? '/tmp/perennial-spill',
       batchRecords: num(podEnv.serverLogBatchRecords, 1000, 1, 100_000),

@@ -1,5 +1,6 @@
 // Entry point of the model server's container.
-//   start: config → listen (live, not ready) → backend → load + verify the version → warm up → ready
+//   start: config → listen: inference port (live, not ready) and feedback port → backend → load + verify the
+//          version → warm up → ready
 //          (a missing or broken model keeps the server unready, the reason logged, and loading is retried)
 //   SIGTERM/SIGINT: not ready, stop accepting, drain in-flight requests, flush the inference logs, exit 0
 import { createServer } from 'node:http';
@@ -12,7 +13,8 @@ import { MinioStore } from '../storage/minio-store.js';
 import { ServerApp } from './app.js';
 import { readServerConfig, ServerConfigError, type ServerConfig } from './config.js';
 import { DriftWindow } from './drift-window.js';
-import { FeedbackStore } from './feedback-store.js';
+import { FeedbackApi } from './feedback-api.js';
+import { LabelledIds } from './labelled-ids.js';
 import { LogWriter } from './log-writer.js';
 import { ServerMetrics } from './metrics.js';
 import { loadServedModel, ModelLoadError, predictBatch, warmupRows } from './model.js';
@@ -59,13 +61,28 @@ async function main(): Promise<void> {
   const app: ServerApp = new ServerApp({
     modelName: config.modelName, version: config.version, track: config.track, codeVersion: config.codeVersion,
     maxInstances: config.maxInstances, maxBodyBytes: config.maxBodyBytes, batch: config.batch, metrics,
-    predictionLog, feedbackLog, feedbackStore: new FeedbackStore(config.feedback.ttlSeconds * 1000, config.feedback.maxIds),
+    predictionLog, deployment: `${config.deployment.namespace}/${config.deployment.name}`, signingKey: config.signingKey.key,
     shadow, log, now,
+  });
+  if (config.signingKey.generated) log.warn('no signing key configured: prediction ids are signed with a random key only this process can verify');
+  const feedbackApi = config.feedback.port === undefined ? undefined : new FeedbackApi({
+    deployment: `${config.deployment.namespace}/${config.deployment.name}`, signingKey: config.signingKey.key, tokens: config.feedback.tokens,
+    maxItems: config.maxInstances, maxBodyBytes: config.maxBodyBytes, maxLabelAgeMs: config.feedback.ttlSeconds * 1000,
+    label: () => app.label, labelled: new LabelledIds(config.feedback.ttlSeconds * 1000, config.feedback.maxIds),
+    feedbackLog, metrics, log, now,
   });
   const server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => app.handle(req, res));
   await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
   const address = server.address();
-  log.info('server listening', { port: typeof address === 'object' && address ? address.port : config.port, codeVersion: config.codeVersion });
+  const feedbackServer = feedbackApi && createServer({ keepAliveTimeout: 65_000 }, (req, res) => feedbackApi.handle(req, res));
+  if (feedbackServer) await new Promise<void>((resolve) => feedbackServer.listen(config.feedback.port, config.host, resolve));
+  const feedbackAddress = feedbackServer?.address();
+  log.info('server listening', {
+    port: typeof address === 'object' && address ? address.port : config.port,
+    feedbackPort: typeof feedbackAddress === 'object' && feedbackAddress ? feedbackAddress.port : null,
+    codeVersion: config.codeVersion,
+  });
+  if (!feedbackServer) log.warn('no feedback token configured: the feedback listener is off');
 
   let stopping = false;
   const stop = async (signal: string): Promise<void> => {
@@ -79,6 +96,9 @@ async function main(): Promise<void> {
     await sleep(Math.min(config.shutdownDelayMs, config.drainTimeoutMs));
     server.close();
     server.closeIdleConnections();
+    feedbackApi?.drain();
+    feedbackServer?.close();
+    feedbackServer?.closeIdleConnections();
     await Promise.race([app.drain(), sleep(Math.max(0, deadline - Date.now()))]);
     await app.batcher.idle();
     await Promise.race([shadow?.settle() ?? Promise.resolve(), sleep(Math.max(0, Math.min(2000, deadline - Date.now())))]);
@@ -86,6 +106,7 @@ async function main(): Promise<void> {
     const [p, f] = await Promise.all([predictionLog.close(flushBudget), feedbackLog.close(flushBudget)]);
     log.info('server stopped', { logsStored: p.stored && f.stored, pendingPredictions: p.pending, pendingFeedback: f.pending });
     server.closeAllConnections();
+    feedbackServer?.closeAllConnections();
     await new Promise<void>((resolve) => {
       logger.on('finish', () => resolve());
       logger.end();

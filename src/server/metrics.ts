@@ -19,10 +19,10 @@ export class ServerMetrics {
   readonly shadowLatency: Histogram<string>;
   readonly logRecords: Counter<string>;
   readonly modelReady: Gauge<string>;
-  /** Since start; the gauges derive from these at scrape time. */
-  private readonly live = { correct: 0, incorrect: 0, scored: 0, squaredSum: 0 };
+  /** Since start, per version of the labelled predictions; the gauges derive from these at scrape time. */
+  private readonly live = new Map<string, { correct: number; incorrect: number; scored: number; squaredSum: number }>();
 
-  constructor(modelVersion: string, drift: () => DriftSnapshot | undefined, logPending: () => Readonly<Record<string, number>>, task: () => 'classification' | 'regression' | undefined) {
+  constructor(private readonly modelVersion: string, drift: () => DriftSnapshot | undefined, logPending: () => Readonly<Record<string, number>>, task: () => 'classification' | 'regression' | undefined) {
     this.registry.setDefaultLabels({ [L.modelVersion]: modelVersion });
     const r = [this.registry];
     collectDefaultMetrics({ register: this.registry, prefix: 'perennial_server_' });
@@ -31,8 +31,10 @@ export class ServerMetrics {
     this.latency = new Histogram({ name: N.latency, help: 'Request latency in seconds.', labelNames: [L.route], buckets: [...latencyBuckets], registers: r });
     this.predictions = new Counter({ name: N.predictions, help: 'Predicted classes.', labelNames: [L.class], registers: r });
     this.predictionValue = new Histogram({ name: N.predictionValue, help: 'Predicted values (regression).', buckets: [-100, -10, -1, 0, 1, 10, 100, 1000], registers: r });
-    this.feedback = new Counter({ name: N.feedback, help: 'Feedback labels by outcome.', labelNames: [L.outcome], registers: r });
-    this.squaredError = new Counter({ name: N.feedbackSquaredError, help: 'Sum of squared errors of scored regression feedback.', registers: r });
+    // Labels are counted under the version that made the prediction (from its signed id), which need not be this
+    // pod's: labels sent through the feedback Service land on any replica of any revision.
+    this.feedback = new Counter({ name: N.feedback, help: 'Feedback labels by outcome and by the version that made the prediction.', labelNames: [L.outcome, L.modelVersion], registers: r });
+    this.squaredError = new Counter({ name: N.feedbackSquaredError, help: 'Sum of squared errors of scored regression feedback.', labelNames: [L.modelVersion], registers: r });
     this.batchSize = new Histogram({ name: N.batchSize, help: 'Rows per model call.', buckets: [...batchSizeBuckets], registers: r });
     this.shadowRequests = new Counter({ name: N.shadowRequests, help: 'Requests mirrored to the shadow by outcome.', labelNames: [L.outcome], registers: r });
     this.shadowLatency = new Histogram({ name: N.shadowLatency, help: 'Shadow answer latency in seconds.', buckets: [...latencyBuckets], registers: r });
@@ -40,15 +42,17 @@ export class ServerMetrics {
     this.modelReady = new Gauge({ name: N.modelReady, help: '1 once the model is loaded and warmed up.', registers: r });
     const live = this.live;
     new Gauge({
-      name: N.liveAccuracy, help: 'Accuracy of labelled predictions since start (classification).', registers: r,
+      name: N.liveAccuracy, help: 'Accuracy of the labelled predictions scored here since start, per version (classification).', labelNames: [L.modelVersion], registers: r,
       collect() {
-        if (task() === 'classification' && live.correct + live.incorrect > 0) this.set(live.correct / (live.correct + live.incorrect));
+        if (task() !== 'classification') return;
+        for (const [v, x] of live) if (x.correct + x.incorrect > 0) this.set({ [L.modelVersion]: v }, x.correct / (x.correct + x.incorrect));
       },
     });
     new Gauge({
-      name: N.liveRmse, help: 'RMSE of labelled predictions since start (regression).', registers: r,
+      name: N.liveRmse, help: 'RMSE of the labelled predictions scored here since start, per version (regression).', labelNames: [L.modelVersion], registers: r,
       collect() {
-        if (task() === 'regression' && live.scored > 0) this.set(Math.sqrt(live.squaredSum / live.scored));
+        if (task() !== 'regression') return;
+        for (const [v, x] of live) if (x.scored > 0) this.set({ [L.modelVersion]: v }, Math.sqrt(x.squaredSum / x.scored));
       },
     });
     new Gauge({
@@ -80,24 +84,33 @@ export class ServerMetrics {
     this.latency.observe({ [L.route]: route }, seconds);
   }
 
-  /** A label for a prediction: classification compares classes, regression adds the squared error. */
-  scoreFeedback(prediction: string | number, label: string | number): void {
+  /** Counts a feedback outcome that scores nothing (duplicate, rejected, unauthorized), under `version` or this pod's. */
+  feedbackOutcome(outcome: 'duplicate' | 'rejected' | 'unauthorized', n = 1, version = this.modelVersion): void {
+    if (n > 0) this.feedback.inc({ [L.outcome]: outcome, [L.modelVersion]: version }, n);
+  }
+
+  /**
+   * Scores a checked label against the prediction of `version` it was given for: classification compares classes,
+   * regression adds the squared error.
+   */
+  scoreFeedback(version: string, prediction: string | number, label: string | number): void {
+    let x = this.live.get(version);
+    if (!x) {
+      x = { correct: 0, incorrect: 0, scored: 0, squaredSum: 0 };
+      this.live.set(version, x);
+    }
+    const v = { [L.modelVersion]: version };
     if (typeof prediction === 'number') {
-      const y = typeof label === 'number' ? label : Number(label);
-      if (!Number.isFinite(y)) {
-        this.feedback.inc({ [L.outcome]: 'invalid' });
-        return;
-      }
-      const e2 = (prediction - y) ** 2;
-      this.live.scored += 1;
-      this.live.squaredSum += e2;
-      this.squaredError.inc(e2);
-      this.feedback.inc({ [L.outcome]: 'scored' });
+      const e2 = (prediction - Number(label)) ** 2;
+      x.scored += 1;
+      x.squaredSum += e2;
+      this.squaredError.inc(v, e2);
+      this.feedback.inc({ ...v, [L.outcome]: 'scored' });
       return;
     }
     const ok = String(label) === prediction;
-    if (ok) this.live.correct += 1;
-    else this.live.incorrect += 1;
-    this.feedback.inc({ [L.outcome]: ok ? 'correct' : 'incorrect' });
+    if (ok) x.correct += 1;
+    else x.incorrect += 1;
+    this.feedback.inc({ ...v, [L.outcome]: ok ? 'correct' : 'incorrect' });
   }
 }

@@ -140,8 +140,9 @@ export function parseV2Infer(body: unknown, features: readonly FeatureSignature[
   return { id, rows };
 }
 
-/** One label of a feedback item: a class name or a number. */
+/** One label of a feedback item: a class name or a number, with its place in the request. */
 export interface FeedbackItem {
+  readonly index: number;
   readonly id: string;
   readonly label: string | number;
 }
@@ -160,7 +161,7 @@ export function parseFeedback(body: unknown, maxItems: number): { items: Feedbac
     const label = x['label'];
     if (typeof id !== 'string' || id === '') return invalid.push({ index, reason: 'missing field "id"' });
     if (typeof label !== 'string' && !(typeof label === 'number' && Number.isFinite(label))) return invalid.push({ index, reason: '"label" must be a string or a number' });
-    return items.push({ id, label });
+    return items.push({ index, id, label });
   });
   return { items, invalid };
 }

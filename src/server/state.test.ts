@@ -1,11 +1,11 @@
-// The server's small stateful pieces: the drift window, the feedback store, the config reader, shadow agreement.
+// The server's small stateful pieces: the drift window, the labelled ids, the config reader, shadow agreement.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { profileFeature, type FeatureProfile } from '../shared/drift.js';
 import { podEnv } from '../shared/pod-contract.js';
 import { parseModelRef, readServerConfig, ServerConfigError } from './config.js';
 import { DriftWindow, minDriftRows } from './drift-window.js';
-import { FeedbackStore } from './feedback-store.js';
+import { LabelledIds } from './labelled-ids.js';
 import { agrees } from './shadow.js';
 import { routeOf } from './app.js';
 
@@ -52,23 +52,22 @@ describe('DriftWindow', () => {
   });
 });
 
-describe('FeedbackStore', () => {
-  it('accepts the first label, reports a second as duplicate and an unseen id as unknown', () => {
-    const f = new FeedbackStore(1000, 10);
-    f.remember('a', 'sun', 0);
-    assert.deepEqual(f.label('a', 10), { kind: 'accepted', prediction: 'sun' });
-    assert.deepEqual(f.label('a', 20), { kind: 'duplicate' });
-    assert.deepEqual(f.label('b', 20), { kind: 'unknown' });
+describe('LabelledIds', () => {
+  it('takes the first label of an id and reports a second as a duplicate', () => {
+    const f = new LabelledIds(1000, 10);
+    assert.equal(f.first('a', 0), true);
+    assert.equal(f.first('a', 10), false);
+    assert.equal(f.first('b', 20), true);
   });
   it('forgets by age and by count, oldest first', () => {
-    const f = new FeedbackStore(1000, 2);
-    f.remember('a', 1, 0);
-    f.remember('b', 2, 100);
-    f.remember('c', 3, 200);
+    const f = new LabelledIds(1000, 2);
+    f.first('a', 0);
+    f.first('b', 100);
+    f.first('c', 200);
     assert.equal(f.size, 2);
-    assert.equal(f.label('a', 300).kind, 'unknown');
-    assert.equal(f.label('b', 1150).kind, 'unknown', 'expired');
-    assert.equal(f.label('c', 1150).kind, 'accepted');
+    assert.equal(f.first('a', 300), true, 'evicted by count');
+    assert.equal(f.first('b', 1150), true, 'evicted by age');
+    assert.equal(f.first('c', 1150), false, 'still remembered');
   });
 });
 

@@ -65,9 +65,21 @@ export const podEnv = {
   serverMaxBodyBytes: 'PERENNIAL_SERVER_MAX_BODY_BYTES',
   /** Sliding window of the drift PSI, in seconds (default 3600). */
   serverDriftWindowSeconds: 'PERENNIAL_SERVER_DRIFT_WINDOW_SECONDS',
-  /** How long a prediction id accepts feedback in memory, in seconds (default 86400). */
+  /** Port of the feedback listener (POST /v1/feedback), apart from the inference port (default 8081). */
+  serverFeedbackPort: 'PERENNIAL_SERVER_FEEDBACK_PORT',
+  /**
+   * Bearer tokens the feedback listener accepts, separated by commas or newlines (several during a rotation); from
+   * the ModelDeployment's feedback Secret (key `token`). Unset: the feedback listener is not started.
+   */
+  serverFeedbackToken: 'PERENNIAL_SERVER_FEEDBACK_TOKEN',
+  /**
+   * Key (at least 16 bytes of text) that signs prediction ids, shared by every replica of a ModelDeployment; from its
+   * feedback Secret (key `signingKey`). Unset: a random key per process (only this process can verify its ids).
+   */
+  serverSigningKey: 'PERENNIAL_SERVER_SIGNING_KEY',
+  /** Labels are taken for predictions at most this old, in seconds (default 86400, at most 365 days). */
   serverFeedbackTtlSeconds: 'PERENNIAL_SERVER_FEEDBACK_TTL_SECONDS',
-  /** Most prediction ids kept for feedback (default 200000; the oldest go first). */
+  /** Most labelled prediction ids remembered to refuse second labels (default 200000; the oldest go first). */
   serverFeedbackMaxIds: 'PERENNIAL_SERVER_FEEDBACK_MAX_IDS',
   /** Local folder (an emptyDir) for log batches the object store could not take. Default /tmp/perennial-spill. */
   serverLogSpillDir: 'PERENNIAL_SERVER_LOG_SPILL_DIR',
