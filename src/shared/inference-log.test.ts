@@ -17,7 +17,8 @@ describe('feedback join', () => {
   });
 
   const cases: { name: string; preds: PredictionRecord[]; fb: FeedbackRecord[]; version?: string; want: string[]; dup?: [number, number] }[] = [
-    { name: 'latest label wins', preds: [p('1', '2024-01-01T00:00:00Z')], fb: [f('1', 'late', '2024-03-01T00:00:00Z'), f('1', 'early', '2024-02-01T00:00:00Z')], want: ['late'], dup: [1, 0] },
+    { name: 'first label wins, whatever order the logs are read in', preds: [p('1', '2024-01-01T00:00:00Z')], fb: [f('1', 'late', '2024-03-01T00:00:00Z'), f('1', 'early', '2024-02-01T00:00:00Z')], want: ['early'], dup: [1, 0] },
+    { name: 'first label wins on a tie of times: the first read', preds: [p('1', '2024-01-01T00:00:00Z')], fb: [f('1', 'a', '2024-02-01T00:00:00Z'), f('1', 'b', '2024-02-01T00:00:00Z')], want: ['a'], dup: [1, 0] },
     { name: 'a repeated prediction counts once', preds: [p('1', '2024-01-01T00:00:00Z'), p('1', '2024-01-01T00:00:00Z')], fb: [f('1', 'a', '2024-02-01T00:00:00Z')], want: ['a'], dup: [0, 1] },
     { name: 'other model versions are ignored', preds: [p('1', '2024-01-01T00:00:00Z', 'v1'), p('2', '2024-01-01T00:00:00Z', 'v2')], fb: [f('1', 'a', '2024-02-01T00:00:00Z'), f('2', 'b', '2024-02-01T00:00:00Z')], version: 'v2', want: ['b'] },
     { name: 'no labels, no rows', preds: [p('1', '2024-01-01T00:00:00Z')], fb: [], want: [] },

@@ -65,15 +65,15 @@ export interface JoinStats {
   readonly joined: number;
   /** Labels whose prediction id was never seen (late logs, other deployments). */
   readonly unmatchedFeedback: number;
-  /** Extra labels for an already-labelled id; the latest label wins. */
+  /** Extra labels for an already-labelled id; the first label wins. */
   readonly duplicateFeedback: number;
   /** Predictions logged twice with the same id (a retried batch upload); the first is kept. */
   readonly duplicatePredictions: number;
 }
 
 /**
- * Joins predictions and feedback on id. The latest label (by time, then by input order) wins, so a corrected
- * label replaces an earlier one. Rows come out in prediction-time order with the features, the label, and the
+ * Joins predictions and feedback on id. The first label (by time, then by input order) wins: a label sent again,
+ * to another replica or later, cannot replace it (the servers refuse second labels too, per replica). Rows come out in prediction-time order with the features, the label, and the
  * prediction time in the timestamp column.
  */
 export function joinFeedback(
@@ -102,7 +102,7 @@ export function joinFeedback(
     }
     const prev = labels.get(f.id);
     if (prev) dupFb++;
-    if (!prev || Date.parse(f.time) >= Date.parse(prev.time)) labels.set(f.id, f);
+    if (!prev || Date.parse(f.time) < Date.parse(prev.time)) labels.set(f.id, f);
   }
   const joined = [...labels.entries()]
     .map(([id, f]) => ({ p: byId.get(id), f }))

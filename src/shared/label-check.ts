@@ -2,7 +2,7 @@
 // and the trainer (fed-back rows it drops) apply, so a label that could never train the model never reaches it.
 //   classification: one of the model's classes. New classes enter only through uploaded data, never feedback.
 //   regression: a finite number (or numeric text), inside the declared range when the pipeline declares one.
-import type { LabelSpec, RawValue } from './preprocessing.js';
+import type { LabelSpec } from './preprocessing.js';
 
 /** Longest class name accepted in feedback (a class the model knows is never longer). */
 const maxLabelChars = 256;
@@ -16,7 +16,7 @@ function show(v: unknown): string {
   return text.length > 40 ? `${text.slice(0, 40)}…` : text;
 }
 
-export function checkLabel(spec: LabelSpec, v: RawValue | unknown): LabelCheck {
+export function checkLabel(spec: LabelSpec, v: unknown): LabelCheck {
   if (spec.task === 'classification') {
     const text = typeof v === 'string' ? v.trim() : typeof v === 'number' && Number.isFinite(v) ? String(v) : undefined;
     if (text === undefined || text === '') return { ok: false, reason: `label must be a class name (one of ${spec.classes.join(', ')}), got ${show(v)}` };

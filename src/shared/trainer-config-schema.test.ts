@@ -20,7 +20,7 @@ const everything = {
     where: { column: 'location', in: ['Seattle'] },
     window: { lastRows: 100000, lastDays: 730 },
     replayFraction: 0.1,
-    feedback: { bucket: 'logs', predictionsPrefix: 'p/', feedbackPrefix: 'f/', modelVersion: 'v6' },
+    feedback: { bucket: 'logs', predictionsPrefix: 'p/', feedbackPrefix: 'f/', modelVersion: 'v6', maxShare: 0.3 },
   },
   schema: {
     features: [{ name: 'temp_max', type: 'numeric' }, { name: 'location', type: 'categorical' }, { name: 'day', type: 'date' }],
@@ -89,6 +89,11 @@ describe('trainer config JSON Schema', () => {
     check(trainerConfigJsonSchema, everything, '$', seen);
     // The holdout is one of two shapes; the other one is exercised here.
     check(trainerConfigJsonSchema, { ...everything, evaluation: { holdout: { lastFraction: 0.2 } } }, '$', seen);
+    // So is the regression-only label range.
+    const { classes: _classes, ...schema } = everything.schema;
+    const regression = { ...everything, schema: { ...schema, task: 'regression', labelRange: { min: 0, max: 1 } } };
+    parseTrainerConfig(JSON.stringify({ ...regression, evaluation: { holdout: { lastFraction: 0.2 } } }));
+    check(trainerConfigJsonSchema, regression, '$', seen);
     const declared = [...declaredPaths(trainerConfigJsonSchema, '$', new Set())].filter((p) => !p.includes('.thresholds.') || p.endsWith('.accuracy'));
     assert.deepEqual(declared.filter((p) => !seen.has(p)), []);
   });

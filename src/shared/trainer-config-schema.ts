@@ -36,13 +36,14 @@ export const trainerConfigJsonSchema: Schema = {
       where: object({ column: str, in: { type: 'array', minItems: 1, items: str } }, ['column', 'in']),
       window: object({ lastRows: { type: 'integer', minimum: 1 }, lastDays: { type: 'number', minimum: 0 } }),
       replayFraction: fraction,
-      feedback: object({ bucket: str, predictionsPrefix: str, feedbackPrefix: str, modelVersion: str }, ['predictionsPrefix', 'feedbackPrefix']),
+      feedback: object({ bucket: str, predictionsPrefix: str, feedbackPrefix: str, modelVersion: str, maxShare: { ...fraction, default: 0.5 } }, ['predictionsPrefix', 'feedbackPrefix']),
     }, ['sources']),
     schema: object({
       features: { type: 'array', minItems: 1, items: object({ name: str, type: { enum: ['numeric', 'categorical', 'date'] } }, ['name', 'type']) },
       label: str,
       task: { enum: ['classification', 'regression'] },
       classes: { type: 'array', minItems: 2, uniqueItems: true, items: str },
+      labelRange: object({ min: { type: 'number' }, max: { type: 'number' } }),
       timestamp: str,
     }, ['features', 'label', 'task']),
     validation: object({

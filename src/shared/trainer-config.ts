@@ -30,8 +30,10 @@ export interface Schema {
   readonly features: readonly FeatureSpec[];
   readonly label: string;
   readonly task: Task;
-  /** Fixed class list for classification; when absent the classes are those seen in training data. */
+  /** Fixed class list for classification; when absent the classes are those seen in the uploaded (trusted) data. */
   readonly classes: readonly string[] | undefined;
+  /** Declared range of a regression label: fed-back labels outside it are dropped, and servers refuse them. */
+  readonly labelRange: NumericRange | undefined;
   /** Column holding an ISO-8601 date/time (or epoch milliseconds); needed for windows and time-based holdouts. */
   readonly timestamp: string | undefined;
 }
@@ -55,6 +57,11 @@ export interface FeedbackSource {
   readonly feedbackPrefix: string;
   /** Model version whose predictions count; all versions when absent. */
   readonly modelVersion: string | undefined;
+  /**
+   * Largest share (0-1) of the training rows that may be fed-back rows; beyond it the newest are kept. Fed-back
+   * rows come from clients, uploaded data from the pipeline's owner: the cap bounds what labels alone can teach.
+   */
+  readonly maxShare: number;
 }
 
 export interface NumericRange {
@@ -297,28 +304,33 @@ export function readTrainerConfig(doc: unknown): TrainerConfig {
     lastDays: r.optNum(win['lastDays'], '$.data.window.lastDays', { min: 0 }),
   };
   const replayFraction = r.num(d['replayFraction'], '$.data.replayFraction', { min: 0, max: 1, fallback: 0 });
-  const fb = r.optObj(d['feedback'], '$.data.feedback', ['bucket', 'predictionsPrefix', 'feedbackPrefix', 'modelVersion']);
+  const fb = r.optObj(d['feedback'], '$.data.feedback', ['bucket', 'predictionsPrefix', 'feedbackPrefix', 'modelVersion', 'maxShare']);
   const feedback = fb && {
     bucket: r.optStr(fb['bucket'], '$.data.feedback.bucket'),
     predictionsPrefix: r.str(fb['predictionsPrefix'], '$.data.feedback.predictionsPrefix'),
     feedbackPrefix: r.str(fb['feedbackPrefix'], '$.data.feedback.feedbackPrefix'),
     modelVersion: r.optStr(fb['modelVersion'], '$.data.feedback.modelVersion'),
+    maxShare: r.num(fb['maxShare'], '$.data.feedback.maxShare', { min: 0, max: 1, fallback: 0.5 }),
   };
 
-  const s = r.obj(top['schema'], '$.schema', ['features', 'label', 'task', 'classes', 'timestamp']);
+  const s = r.obj(top['schema'], '$.schema', ['features', 'label', 'task', 'classes', 'labelRange', 'timestamp']);
   const features = r.arr(s['features'], '$.schema.features', 1).map((f, i) => {
     const o = r.obj(f, `$.schema.features[${i}]`, ['name', 'type']);
     return { name: r.str(o['name'], `$.schema.features[${i}].name`), type: r.oneOf(o['type'], `$.schema.features[${i}].type`, ['numeric', 'categorical', 'date'] as const) };
   });
   const task = r.oneOf(s['task'], '$.schema.task', ['classification', 'regression'] as const);
   const classes = s['classes'] === undefined ? undefined : r.strArr(s['classes'], '$.schema.classes', 2);
-  const schema: Schema = { features, label: r.str(s['label'], '$.schema.label'), task, classes, timestamp: r.optStr(s['timestamp'], '$.schema.timestamp') };
+  const lr = r.optObj(s['labelRange'], '$.schema.labelRange', ['min', 'max']);
+  const labelRange = lr && { min: r.optNum(lr['min'], '$.schema.labelRange.min', {}), max: r.optNum(lr['max'], '$.schema.labelRange.max', {}) };
+  const schema: Schema = { features, label: r.str(s['label'], '$.schema.label'), task, classes, labelRange, timestamp: r.optStr(s['timestamp'], '$.schema.timestamp') };
   const names = features.map((f) => f.name);
   const dup = names.filter((n, i) => names.indexOf(n) !== i);
   if (dup.length > 0) r.problems.push(`$.schema.features: duplicate feature(s) ${[...new Set(dup)].join(', ')}`);
   if (names.includes(schema.label)) r.problems.push('$.schema.label: the label cannot also be a feature');
   if (classes && new Set(classes).size !== classes.length) r.problems.push('$.schema.classes: duplicate class');
   if (classes && task === 'regression') r.problems.push('$.schema.classes: only for classification');
+  if (labelRange && task === 'classification') r.problems.push('$.schema.labelRange: only for regression');
+  if (labelRange?.min !== undefined && labelRange.max !== undefined && labelRange.min > labelRange.max) r.problems.push('$.schema.labelRange: min is greater than max');
 
   const v = r.obj(top['validation'] ?? {}, '$.validation', [
     'minRows', 'maxMissingRate', 'maxMissingRateByColumn', 'ranges', 'allowedCategories', 'unseenCategories',

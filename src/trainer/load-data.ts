@@ -113,7 +113,7 @@ export async function loadData(store: ObjectStore, config: TrainerConfig, defaul
     const joined = joinFeedback(predictions, labels, { labelColumn: config.schema.label, timestampColumn: ts, modelVersion: fb.modelVersion });
     feedback = joined.stats;
     joined.rows.forEach((values, i) => {
-      rows.push({ values: project(values, columns), ref: { object: `feedback:${fb.feedbackPrefix}`, line: i + 1 }, time: ts !== undefined ? toTime(values[ts]) : undefined });
+      rows.push({ values: project(values, columns), ref: { object: `feedback:${fb.feedbackPrefix}`, line: i + 1 }, time: ts !== undefined ? toTime(values[ts]) : undefined, fedBack: true });
     });
   }
   return { rows, objects, badLines, sources, feedback, filteredOut };

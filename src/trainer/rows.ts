@@ -12,4 +12,9 @@ export interface Row {
   readonly ref: RowRef;
   /** Milliseconds since the epoch, when the schema has a readable timestamp. */
   readonly time: number | undefined;
+  /**
+   * A fed-back row (a logged prediction joined with a client's label) rather than uploaded data. Fed-back rows are
+   * capped in share, checked against the classes and range of the uploaded data, and never held out for evaluation.
+   */
+  readonly fedBack?: true;
 }

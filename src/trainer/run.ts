@@ -14,7 +14,7 @@ import {
   artifactKey, lastRunProfileKey, parseManifest, runValidationReportKey, versionPrefix, type PipelineRef,
 } from '../shared/artifact-layout.js';
 import { profileFeature, profileRows, referenceProfileVersion, defaultEpsilon, type ReferenceProfile } from '../shared/drift.js';
-import { fitPreprocessing, parsePreprocessingSpec, toCategory, type PreprocessingSpec } from '../shared/preprocessing.js';
+import { fitPreprocessing, parsePreprocessingSpec, type PreprocessingSpec } from '../shared/preprocessing.js';
 import { evaluationReportVersion, type EvaluationReport } from '../shared/evaluation-report.js';
 import { argmax } from '../shared/metrics-math.js';
 import type { TrainerConfig } from '../shared/trainer-config.js';
@@ -27,6 +27,7 @@ import { loadData, type SourceObject } from './load-data.js';
 import { publishVersion } from './publish.js';
 import type { Row } from './rows.js';
 import { driftReferenceRowsOf } from './drift-reference.js';
+import { admitFeedback, trustedClasses } from './feedback-rows.js';
 import { splitRows } from './split.js';
 import { trainModel } from './train.js';
 import { validateData, type DataProfile, type Issue, type ValidationReport } from './validate.js';
@@ -109,16 +110,6 @@ function championSpecFits(spec: PreprocessingSpec, config: TrainerConfig, classe
   return sameFeatures && sameLabel;
 }
 
-/**
- * The class list: the declared one, else every label seen in the validated data (holdout included: the label
- * vocabulary is not a feature statistic, and a class first seen in the holdout must still be scoreable).
- */
-function classesOf(config: TrainerConfig, rows: readonly Row[]): string[] | undefined {
-  if (config.schema.task !== 'classification') return undefined;
-  if (config.schema.classes !== undefined) return [...config.schema.classes];
-  return [...new Set(rows.map((r) => toCategory(r.values[config.schema.label])).filter((c): c is string => c !== undefined))].sort();
-}
-
 async function evaluateModel(model: tf.LayersModel, spec: PreprocessingSpec, config: TrainerConfig, holdout: readonly Row[], historical: readonly Row[]): Promise<{ evaluation: ModelEvaluation; predictions: Predictions }> {
   const names = config.evaluation.metrics;
   const predictions = await predictRows(model, spec, holdout.map((r) => r.values));
@@ -129,6 +120,13 @@ async function evaluateModel(model: tf.LayersModel, spec: PreprocessingSpec, con
     hist = { rows: historical.length, metrics: computeMetrics(spec, historical, hp, names) };
   }
   return { evaluation: { rows: holdout.length, metrics: computeMetrics(spec, holdout, predictions, names), slices, ...(hist ? { historical: hist } : {}) }, predictions };
+}
+
+/** The declared label range goes with the model (the servers refuse feedback outside it); a warm start takes today's. */
+function withLabelRange(spec: PreprocessingSpec, range: TrainerConfig['schema']['labelRange']): PreprocessingSpec {
+  if (spec.label.task !== 'regression') return spec;
+  const { min: _min, max: _max, ...label } = spec.label;
+  return { ...spec, label: { ...label, ...(range?.min !== undefined ? { min: range.min } : {}), ...(range?.max !== undefined ? { max: range.max } : {}) } };
 }
 
 export async function runTraining(config: TrainerConfig, deps: RunDeps): Promise<RunOutcome> {
@@ -149,8 +147,10 @@ export async function runTraining(config: TrainerConfig, deps: RunDeps): Promise
   const backend: BackendChoice = await selectBackend(deps.forcedBackend);
   log.info('tensorflow backend selected', { backend: backend.backend, attempts: backend.attempts });
 
-  const loaded = await loadData(store, config, deps.bucket);
-  log.info('data loaded', { rows: loaded.rows.length, objects: loaded.objects.length, badLines: loaded.badLines.length, filteredOut: loaded.filteredOut, feedback: loaded.feedback });
+  const read = await loadData(store, config, deps.bucket);
+  const admission = admitFeedback(read.rows, config);
+  const loaded = { ...read, rows: admission.rows };
+  log.info('data loaded', { rows: loaded.rows.length, objects: loaded.objects.length, badLines: loaded.badLines.length, filteredOut: loaded.filteredOut, feedback: loaded.feedback, admission: admission.stats });
   const previous = await readJson<DataProfile>(store, bucket, lastRunProfileKey(pipeline));
   const { report: baseReport, profile } = validateData({ schema: config.schema, rules: config.validation, objects: loaded.objects, badLines: loaded.badLines, rows: loaded.rows, previous });
   const split = splitRows(loaded.rows, config);
@@ -166,12 +166,12 @@ export async function runTraining(config: TrainerConfig, deps: RunDeps): Promise
   log.info('data split', { train: split.train.length, validation: split.validation.length, holdout: split.holdout.length, historical: split.historical.length, replayed: split.replayed, outsideWindow: split.outsideWindow });
 
   const champion = config.championVersion !== undefined ? await loadChampion(deps, pipeline, config.championVersion) : undefined;
-  const classes = classesOf(config, loaded.rows);
+  const classes = config.schema.task === 'classification' ? trustedClasses(config, loaded.rows) : undefined;
   const warm = config.warmStart === 'champion' && champion !== undefined && championSpecFits(champion.spec, config, classes);
   if (config.warmStart === 'champion' && !warm) log.warn('warm start not possible; training from scratch', { championVersion: config.championVersion, championLoaded: champion !== undefined });
-  const spec: PreprocessingSpec = warm && champion ? champion.spec : fitPreprocessing(split.train.map((r) => r.values), {
+  const spec: PreprocessingSpec = withLabelRange(warm && champion ? champion.spec : fitPreprocessing(split.train.map((r) => r.values), {
     features: config.schema.features, label: config.schema.label, task: config.schema.task, classes,
-  });
+  }), config.schema.labelRange);
 
   const shape = { inputWidth: spec.width, task: config.schema.task, classes: spec.label.task === 'classification' ? spec.label.classes.length : 1 };
   let model: tf.LayersModel;
@@ -244,7 +244,7 @@ export async function runTraining(config: TrainerConfig, deps: RunDeps): Promise
   const lineage = {
     version: 1,
     pipeline, runId: config.runId, modelVersion: config.version,
-    sources: loaded.sources, datasetDigest: digest, feedback: loaded.feedback,
+    sources: loaded.sources, datasetDigest: digest, feedback: loaded.feedback === undefined ? undefined : { ...loaded.feedback, admission: admission.stats },
     rows: { loaded: loaded.rows.length, filteredOut: loaded.filteredOut, train: split.train.length, validation: split.validation.length, holdout: split.holdout.length, replayed: split.replayed },
     codeVersion: deps.codeVersion,
     hyperparameters: config.hyperparameters, model: config.model, seed: config.seed, backend: backend.backend,

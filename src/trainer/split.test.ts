@@ -30,6 +30,15 @@ describe('splitting rows', () => {
     assert.deepEqual(days(s.train).slice(0, 3), [0, 1, 2], 'ordered by time');
   });
 
+  it('never holds out fed-back rows: the holdout is the newest uploaded rows, the fed-back rows train', () => {
+    const fedBack: Row[] = Array.from({ length: 50 }, (_, i) => ({ values: { i }, ref: { object: 'feedback:', line: i }, time: t0 + (100 + i) * day, fedBack: true }));
+    const s = splitRows([...rows, ...fedBack], cfg({ evaluation: { holdout: { lastFraction: 0.2 } }, hyperparameters: { validationFraction: 0 } }));
+    assert.deepEqual(days(s.holdout), Array.from({ length: 20 }, (_, i) => 80 + i), '20% of the 100 uploaded rows, not of all 150');
+    assert.ok(s.holdout.every((r) => r.fedBack !== true));
+    assert.equal(s.train.filter((r) => r.fedBack).length, 50);
+    assert.equal(s.train.length, 130);
+  });
+
   it('holds out everything from a date on', () => {
     const s = splitRows(rows, cfg({ evaluation: { holdout: { from: '2024-03-01' } } }));
     assert.equal(days(s.holdout)[0], 60);

@@ -1,7 +1,8 @@
 // How loaded rows become training, early-stopping validation, holdout and historical-slice sets. Pure.
 //   1. order by time (stable; reading order when there is no timestamp)
-//   2. holdout = rows from `from` on, or the newest `fraction`   (never trained on, never used to fit preprocessing)
-//   3. the rest is the pool; the window keeps its newest rows; of the older rows a seeded `replayFraction` is replayed
+//   2. holdout = uploaded rows from `from` on, or the newest `fraction` of them (never trained on, never used to fit
+//      preprocessing; never fed-back rows: the gate that blesses a model is judged on data its owner uploaded)
+//   3. the rest, with every fed-back row, is the pool; the window keeps its newest rows; of the older rows a seeded `replayFraction` is replayed
 //   4. the newest `validationFraction` of the training rows decides early stopping
 //   5. the historical slice is the pool's rows in [from, to), inside or outside the window
 import type { Evaluation, TrainerConfig } from '../shared/trainer-config.js';
@@ -52,7 +53,10 @@ export function applyWindow(pool: readonly Row[], config: Pick<TrainerConfig, 'd
 
 export function splitRows(rows: readonly Row[], config: Pick<TrainerConfig, 'data' | 'seed' | 'evaluation' | 'hyperparameters'>): Split {
   const ordered = orderByTime(rows);
-  const { pool, holdout } = splitHoldout(ordered, config.evaluation.holdout);
+  const held = splitHoldout(ordered.filter((r) => !r.fedBack), config.evaluation.holdout);
+  const holdout = held.holdout;
+  const heldOut = new Set(holdout);
+  const pool = ordered.filter((r) => !heldOut.has(r));
   const { kept, replayed, outside } = applyWindow(pool, config);
   const nVal = Math.floor(kept.length * config.hyperparameters.validationFraction);
   const hs = config.evaluation.historicalSlice;
