@@ -1,6 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { diffSamples, errorRate, featurePsi, latencyQuantile, liveAccuracy, liveRmse, parsePrometheusText, promql, serverMetricNames as N } from './server-metrics.js';
+import {
+  diffSamples, errorRate, featurePsi, latencyQuantile, liveAccuracy, liveRmse, parsePrometheusText, promql, requestClass, requestCounts, serverMetricNames as N,
+} from './server-metrics.js';
 
 const scrape = `
 # HELP perennial_server_requests_total Answered requests.
@@ -10,6 +12,7 @@ perennial_server_requests_total{route="v2_infer",code="503",model_version="v2"} 
 perennial_server_requests_total{route="v1_predict",code="400",model_version="v2"} 50
 perennial_server_requests_total{route="health",code="503",model_version="v2"} 1000
 perennial_server_requests_total{route="v1_predict",code="500",model_version="v1"} 5
+perennial_server_requests_total{route="v1_predict",code="502",model_version="v2"} 10
 perennial_server_request_duration_seconds_bucket{le="0.01",route="v1_predict",model_version="v2"} 50
 perennial_server_request_duration_seconds_bucket{le="0.1",route="v1_predict",model_version="v2"} 90
 perennial_server_request_duration_seconds_bucket{le="1",route="v1_predict",model_version="v2"} 100
@@ -27,16 +30,24 @@ describe('server metrics contract', () => {
   const s = parsePrometheusText(scrape);
 
   it('parses the exposition format, escapes included', () => {
-    assert.equal(s.length, 16);
+    assert.equal(s.length, 17);
     assert.deepEqual(s[0], { name: N.requests, labels: { route: 'v1_predict', code: '200', model_version: 'v2' }, value: 90 });
     assert.equal(s.find((x) => x.labels['le'] === '+Inf')?.value, 100);
     assert.ok(featurePsi(s, 'v2').has('a "quoted" name'));
   });
 
-  it('error rate counts 5xx of the predict routes of one version only (4xx are the caller\'s)', () => {
-    assert.equal(errorRate(s, 'v2'), 10 / 150);
+  it('sorts status codes into request classes: 503 is shedding, only other 5xx are faults', () => {
+    const table: [number, string][] = [[200, 'ok'], [304, 'ok'], [400, 'client'], [404, 'client'], [408, 'client'], [413, 'client'], [415, 'client'], [431, 'client'], [499, 'client'], [500, 'fault'], [502, 'fault'], [503, 'shed'], [504, 'fault']];
+    for (const [code, cls] of table) assert.equal(requestClass(code), cls, String(code));
+  });
+
+  it('error rate is faults over served predict requests of one version: client errors and shedding move it neither way', () => {
+    assert.deepEqual(requestCounts(s, 'v2'), { ok: 90, client: 50, shed: 10, fault: 10 });
+    assert.equal(errorRate(s, 'v2'), 10 / 100);
     assert.equal(errorRate(s, 'v1'), 1);
     assert.equal(errorRate(s, 'v9'), undefined);
+    const flooded = parsePrometheusText(`${scrape}perennial_server_requests_total{route="v1_predict",code="404",model_version="v2"} 100000\n`);
+    assert.equal(errorRate(flooded, 'v2'), 10 / 100, 'a client flooding 4xx neither raises nor dilutes it');
   });
 
   it('latency quantiles interpolate inside the bucket like histogram_quantile', () => {
@@ -66,6 +77,7 @@ describe('server metrics contract', () => {
   it('offers the same quantities as PromQL', () => {
     const q = promql('v2');
     assert.match(q.p99, /histogram_quantile\(0\.99, sum by \(le\) \(rate\(perennial_server_request_duration_seconds_bucket\{model_version="v2",route=~"v2_infer\|v1_predict"\}\[5m\]\)\)\)/);
-    assert.match(q.errorRate, /code=~"5\.\."/);
+    assert.match(q.errorRate, /code=~"5\.\.",code!="503"/);
+    assert.match(q.errorRate, /code!~"4\.\.",code!="503"/, 'the denominator is served requests');
   });
 });

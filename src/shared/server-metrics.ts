@@ -22,7 +22,10 @@ export const serverMetricNames = {
   requests: 'perennial_server_requests_total',
   /** Counter {model_version, route, code}: requests answered with a 4xx or 5xx (code ≥ 400). */
   errors: 'perennial_server_request_errors_total',
-  /** Histogram {model_version, route}: time from the request's arrival to the end of the response. */
+  /**
+   * Histogram {model_version, route}: time from the request's arrival to the end of the response, of served
+   * requests only (requestClass `ok` or `fault`): a flood of fast refusals must not pull the p99 down.
+   */
   latency: 'perennial_server_request_duration_seconds',
   /** Counter {model_version, class}: predicted classes (classification). */
   predictions: 'perennial_server_predictions_total',
@@ -46,7 +49,10 @@ export const serverMetricNames = {
   shadowRequests: 'perennial_server_shadow_requests_total',
   /** Histogram {model_version}: latency of the shadow target's answers. */
   shadowLatency: 'perennial_server_shadow_duration_seconds',
-  /** Counter {model_version, stream, outcome}: inference-log records; stream predictions|feedback, outcome stored|spilled. */
+  /**
+   * Counter {model_version, stream, outcome}: inference-log records; stream predictions|feedback, outcome
+   * stored|spilled|dropped (dropped: the memory and spill-folder byte limits were both reached).
+   */
   logRecords: 'perennial_server_inference_log_records_total',
   /** Gauge {model_version, stream}: records not yet in the object store (memory plus local spill). */
   logPending: 'perennial_server_inference_log_pending_records',
@@ -67,16 +73,40 @@ export const serverRoutes = {
 export type ServerRoute = (typeof serverRoutes)[keyof typeof serverRoutes];
 export const predictRoutes: readonly ServerRoute[] = [serverRoutes.v2Infer, serverRoutes.v1Predict];
 
+/**
+ * What an answer's status code says about the server, for canary gates a client cannot game:
+ *   ok      2xx/3xx
+ *   client  4xx: the request was malformed or refused (the caller's doing, counted but never a server fault)
+ *   shed    503: refused for load or while not ready / shutting down (counted apart)
+ *   fault   every other 5xx: the server failed a request it took on (what maxErrorRate judges)
+ */
+export type RequestClass = 'ok' | 'client' | 'shed' | 'fault';
+export function requestClass(code: number): RequestClass {
+  if (code === 503) return 'shed';
+  if (code >= 500) return 'fault';
+  if (code >= 400) return 'client';
+  return 'ok';
+}
+
 /** Latency buckets in seconds: fine below 50 ms where a healthy server lives, coarse above. */
 export const latencyBuckets = [0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] as const;
 export const batchSizeBuckets = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512] as const;
+
+/** PromQL label matchers on `code` for each request class (matchers on one label combine as AND). */
+export const codeMatchers: Readonly<Record<RequestClass, string>> = {
+  ok: `${serverMetricLabels.code}!~"[45].."`,
+  client: `${serverMetricLabels.code}=~"4.."`,
+  shed: `${serverMetricLabels.code}="503"`,
+  fault: `${serverMetricLabels.code}=~"5..",${serverMetricLabels.code}!="503"`,
+};
 
 /** PromQL for the same quantities (one version, over a range such as 5m). */
 export function promql(version: string, range = '5m'): { errorRate: string; p99: string; accuracy: string; psi: string } {
   const v = `${serverMetricLabels.modelVersion}="${version}"`;
   const routes = `${serverMetricLabels.route}=~"${predictRoutes.join('|')}"`;
+  const served = `${serverMetricLabels.code}!~"4..",${serverMetricLabels.code}!="503"`;
   return {
-    errorRate: `sum(rate(${serverMetricNames.requests}{${v},${routes},code=~"5.."}[${range}])) / sum(rate(${serverMetricNames.requests}{${v},${routes}}[${range}]))`,
+    errorRate: `sum(rate(${serverMetricNames.requests}{${v},${routes},${codeMatchers.fault}}[${range}])) / sum(rate(${serverMetricNames.requests}{${v},${routes},${served}}[${range}]))`,
     p99: `histogram_quantile(0.99, sum by (le) (rate(${serverMetricNames.latency}_bucket{${v},${routes}}[${range}])))`,
     accuracy: `sum(increase(${serverMetricNames.feedback}{${v},outcome="correct"}[${range}])) / sum(increase(${serverMetricNames.feedback}{${v},outcome=~"correct|incorrect"}[${range}]))`,
     psi: `max by (feature) (${serverMetricNames.featurePsi}{${v}})`,
@@ -115,15 +145,22 @@ export function parsePrometheusText(text: string): Sample[] {
   return out;
 }
 
-function key(s: Sample): string {
-  return `${s.name}${JSON.stringify(Object.entries(s.labels).sort())}`;
+/**
+ * One string per series (name and sorted labels): a compact form of a scrape is a map from these to values. One
+ * fresh string: a concatenation would keep slices of the whole scrape text alive in a kept key.
+ */
+export function seriesKey(s: Sample): string {
+  return JSON.stringify([s.name, Object.entries(s.labels).sort()]);
 }
 
-/** after − before for every series of `after` (a series absent before counts from 0; a reset counts from 0). */
-export function diffSamples(before: readonly Sample[], after: readonly Sample[]): Sample[] {
-  const prev = new Map(before.map((s) => [key(s), s.value]));
+/**
+ * after − before for every series of `after` (a series absent before counts from 0; a reset counts from 0).
+ * `before` may be a scrape or its compact form (seriesKey → value).
+ */
+export function diffSamples(before: readonly Sample[] | ReadonlyMap<string, number>, after: readonly Sample[]): Sample[] {
+  const prev = before instanceof Map ? before : new Map((before as readonly Sample[]).map((s) => [seriesKey(s), s.value]));
   return after.map((s) => {
-    const p = prev.get(key(s)) ?? 0;
+    const p = prev.get(seriesKey(s)) ?? 0;
     return { ...s, value: s.value >= p ? s.value - p : s.value };
   });
 }
@@ -138,12 +175,24 @@ function sum(samples: readonly Sample[], name: string, version: string, where?: 
 
 const isPredictRoute = (l: Readonly<Record<string, string>>): boolean => (predictRoutes as readonly string[]).includes(l[serverMetricLabels.route] ?? '');
 
-/** Share of predict requests answered with a 5xx; undefined without requests. 4xx are the caller's fault. */
+/** Predict requests of one version by request class (the window's counts when `samples` is a diff). */
+export function requestCounts(samples: readonly Sample[], version: string): Record<RequestClass, number> {
+  const out: Record<RequestClass, number> = { ok: 0, client: 0, shed: 0, fault: 0 };
+  for (const s of samples) {
+    if (!matches(s, serverMetricNames.requests, version, isPredictRoute)) continue;
+    out[requestClass(Number(s.labels[serverMetricLabels.code]))] += s.value;
+  }
+  return out;
+}
+
+/**
+ * Faults of the server (5xx other than 503) over the predict requests it served (neither refused as a client
+ * error nor shed); undefined without such requests. 4xx and 503 cannot move it either way.
+ */
 export function errorRate(samples: readonly Sample[], version: string): number | undefined {
-  const total = sum(samples, serverMetricNames.requests, version, isPredictRoute);
-  if (total === 0) return undefined;
-  const failed = sum(samples, serverMetricNames.requests, version, (l) => isPredictRoute(l) && (l[serverMetricLabels.code] ?? '').startsWith('5'));
-  return failed / total;
+  const c = requestCounts(samples, version);
+  const served = c.ok + c.fault;
+  return served === 0 ? undefined : c.fault / served;
 }
 
 /**

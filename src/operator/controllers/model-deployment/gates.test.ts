@@ -15,7 +15,12 @@ describe('judge', () => {
   const table: Array<[string, Partial<GateInput>, Verdict, RegExp]> = [
     ['healthy candidate passes the error-rate gate', {}, 'Passed', /error rate 0.50% within 1.00%/],
     ['too many errors fail', { candidate: m({ ...healthy, errors: 5 }) }, 'Failed', /error rate 2.50% above 1.00%/],
-    ['too little traffic is inconclusive, not failed', { candidate: m({ requests: 20, errors: 20 }) }, 'Inconclusive', /20 of 100 requests needed/],
+    ['too little traffic is inconclusive, not failed', { candidate: m({ requests: 20, errors: 20 }) }, 'Inconclusive', /20 of 100 served requests needed/],
+    ['client errors (4xx) never fail the error-rate gate', { candidate: m({ ...healthy, requests: 10_200, clientErrors: 10_000 }) }, 'Passed', /error rate 0.50% within/],
+    ['client errors are no samples: a 4xx flood cannot pass a gate', { candidate: m({ requests: 10_020, errors: 0, clientErrors: 10_000 }) }, 'Inconclusive', /20 of 100 served requests needed; not counted: 10000 client errors \(4xx\)/],
+    ['nor dilute faults: 5 faults in 200 served fail whatever the 4xx', { candidate: m({ ...healthy, requests: 100_200, errors: 5, clientErrors: 100_000 }) }, 'Failed', /error rate 2.50% above 1.00% \(5 server errors in 200 served requests; not counted: 100000 client errors/],
+    ['shed requests (503) are counted apart, not as faults', { candidate: m({ ...healthy, requests: 700, shed: 500 }) }, 'Passed', /error rate 0.50% within/],
+    ['latency needs served requests too', { gates: { maxLatencyP99Ms: 50 }, candidate: m({ ...healthy, requests: 1000, clientErrors: 950 }) }, 'Inconclusive', /50 of 100 served requests needed/],
     ['no values at all is inconclusive', { candidate: undefined, noValuesReason: 'no ready pods' }, 'Inconclusive', /no ready pods/],
     ['p99 above the bound fails', { gates: { maxLatencyP99Ms: 5 } }, 'Failed', /p99 8 ms above 5 ms/],
     ['p99 within passes', { gates: { maxLatencyP99Ms: 50 } }, 'Passed', /p99 8 ms within 50 ms/],
@@ -30,7 +35,7 @@ describe('judge', () => {
     ['shadow agreement within passes', { shadow: { minAgreement: 0.9 }, candidate: m({ ...healthy, predictedClasses: { sun: 110, rain: 90 } }), stable: m({ predictedClasses: { sun: 100, rain: 100 } }) }, 'Passed', /agreement 95.00% at least 90.00%/],
     ['shadow agreement with few predictions is inconclusive', { shadow: { minAgreement: 0.9 }, candidate: m({ ...healthy, predictedClasses: { sun: 150, rain: 50 } }), stable: m({ predictedClasses: { sun: 50 } }) }, 'Inconclusive', /50 of 100 predictions/],
     ['a failed gate wins over an inconclusive one', { gates: { maxErrorRate: 0.001, minAccuracy: 0.5 }, candidate: m({ ...healthy, labelled: 0, correct: 0 }) }, 'Failed', /^errorRate: error rate/],
-    ['no gates still need the minimum traffic', { gates: {}, candidate: m({ requests: 5 }) }, 'Inconclusive', /5 of 100 requests needed/],
+    ['no gates still need the minimum traffic', { gates: {}, candidate: m({ requests: 5 }) }, 'Inconclusive', /5 of 100 served requests needed/],
     ['no gates with traffic pass', { gates: {} }, 'Passed', /no gates configured/],
   ];
   for (const [name, over, verdict, message] of table) {
@@ -43,6 +48,11 @@ describe('judge', () => {
 
   it('records the measured values', () => {
     const v = judge(input({ stable: m({ labelled: 100, correct: 95 }) }));
-    assert.deepEqual(v.measurements, { samples: 200, errorRate: 0.005, latencyP99Ms: 8, labelledSamples: 150, accuracy: 0.9, maxDriftPsi: 0.05, stableAccuracy: 0.95 });
+    assert.deepEqual(v.measurements, { samples: 200, errorRate: 0.005, clientErrors: 0, shed: 0, latencyP99Ms: 8, labelledSamples: 150, accuracy: 0.9, maxDriftPsi: 0.05, stableAccuracy: 0.95 });
+  });
+
+  it('records client errors and shed requests apart from the served samples', () => {
+    const v = judge(input({ candidate: m({ ...healthy, requests: 260, clientErrors: 40, shed: 20 }) }));
+    assert.deepEqual([v.measurements['samples'], v.measurements['errorRate'], v.measurements['clientErrors'], v.measurements['shed']], [200, 0.005, 40, 20]);
   });
 });

@@ -1,15 +1,17 @@
 // The verdict on a candidate from live measurements: a chain of small named gate checks (cert-manager's policy
 // chains), each Passed, Failed or Inconclusive. Pure, table-tested.
 //
-// - A gate needs its own minimum sample count before it may speak: minSamples requests for error rate, latency
-//   and drift; minSamples labelled requests for accuracy (on the stable version too, for the relative gate);
+// - A gate needs its own minimum sample count before it may speak: minSamples served requests for error rate and
+//   latency (requests the server took on: client errors (4xx) and shed requests (503) are counted and recorded but
+//   are no samples, so a client can neither fail a rollout with bad requests nor pass one by flooding it), minSamples
+//   rows for drift; minSamples labelled requests for accuracy (on the stable version too, for the relative gate);
 //   minSamples compared requests for shadow agreement.
 // - A gate with enough data that fails decides the verdict: Failed (the rollout aborts and rolls back).
 // - Otherwise any gate short of data makes the whole verdict Inconclusive: the rollout waits (it neither fails
 //   nor passes on too little traffic).
 // - Only when every configured gate passed is the verdict Passed.
 import type { ModelDeploymentSpec, Verdict } from '../../../api/model-deployment.js';
-import type { Measurement } from './metrics/provider.js';
+import { servedRequests, type Measurement } from './metrics/provider.js';
 
 /** Every gate optional here: maxErrorRate has a default in the CRD, but the checks work with any subset. */
 type Gates = Partial<ModelDeploymentSpec['rollout']['analysis']['gates']>;
@@ -43,17 +45,25 @@ export interface AnalysisVerdict {
 const pct = (x: number): string => `${(x * 100).toFixed(2)}%`;
 const fix = (x: number): string => (Math.round(x * 10_000) / 10_000).toString();
 
+/** What was left out of the samples, for messages: ", not counted: 12 client errors, 3 shed". */
+function notCounted(m: Measurement): string {
+  const parts = [...(m.clientErrors > 0 ? [`${m.clientErrors} client errors (4xx)`] : []), ...(m.shed > 0 ? [`${m.shed} shed (503)`] : [])];
+  return parts.length === 0 ? '' : `; not counted: ${parts.join(', ')}`;
+}
+
 function errorRateGate(max: number, m: Measurement, minSamples: number): GateResult {
-  if (m.requests < minSamples) return { gate: 'errorRate', verdict: 'Inconclusive', message: `${m.requests} of ${minSamples} requests needed` };
-  const rate = m.errors / m.requests;
+  const served = servedRequests(m);
+  if (served < minSamples) return { gate: 'errorRate', verdict: 'Inconclusive', message: `${served} of ${minSamples} served requests needed${notCounted(m)}` };
+  const rate = m.errors / served;
   return rate > max
-    ? { gate: 'errorRate', verdict: 'Failed', message: `error rate ${pct(rate)} above ${pct(max)}` }
+    ? { gate: 'errorRate', verdict: 'Failed', message: `error rate ${pct(rate)} above ${pct(max)} (${m.errors} server errors in ${served} served requests${notCounted(m)})` }
     : { gate: 'errorRate', verdict: 'Passed', message: `error rate ${pct(rate)} within ${pct(max)}` };
 }
 
 function latencyGate(maxMs: number, m: Measurement, minSamples: number): GateResult {
-  if (m.requests < minSamples || m.latencyP99Ms === undefined) {
-    return { gate: 'latencyP99', verdict: 'Inconclusive', message: `${m.requests} of ${minSamples} requests needed` };
+  const served = servedRequests(m);
+  if (served < minSamples || m.latencyP99Ms === undefined) {
+    return { gate: 'latencyP99', verdict: 'Inconclusive', message: `${served} of ${minSamples} served requests needed` };
   }
   return m.latencyP99Ms > maxMs
     ? { gate: 'latencyP99', verdict: 'Failed', message: `p99 ${fix(m.latencyP99Ms)} ms above ${maxMs} ms` }
@@ -119,8 +129,11 @@ function agreementGate(min: number, m: Measurement, stable: Measurement | undefi
 export function measurementsOf(m: Measurement | undefined, stable: Measurement | undefined): Record<string, number> {
   const out: Record<string, number> = {};
   if (m) {
-    out['samples'] = m.requests;
-    if (m.requests > 0) out['errorRate'] = m.errors / m.requests;
+    const served = servedRequests(m);
+    out['samples'] = served;
+    if (served > 0) out['errorRate'] = m.errors / served;
+    out['clientErrors'] = m.clientErrors;
+    out['shed'] = m.shed;
     if (m.latencyP99Ms !== undefined) out['latencyP99Ms'] = m.latencyP99Ms;
     out['labelledSamples'] = m.labelled;
     if (m.labelled > 0) out['accuracy'] = m.correct / m.labelled;
@@ -149,8 +162,8 @@ export function judge(input: GateInput): AnalysisVerdict {
   if (gates.maxDriftPsi !== undefined) results.push(driftGate(gates.maxDriftPsi, m, minSamples));
   if (input.shadow) results.push(agreementGate(input.shadow.minAgreement, m, input.stable, minSamples));
   // Whatever the gates, a verdict needs the minimum traffic.
-  if (results.length === 0 && m.requests < minSamples) {
-    results.push({ gate: 'samples', verdict: 'Inconclusive', message: `${m.requests} of ${minSamples} requests needed` });
+  if (results.length === 0 && servedRequests(m) < minSamples) {
+    results.push({ gate: 'samples', verdict: 'Inconclusive', message: `${servedRequests(m)} of ${minSamples} served requests needed` });
   }
   const failed = results.filter((r) => r.verdict === 'Failed');
   const inconclusive = results.filter((r) => r.verdict === 'Inconclusive');

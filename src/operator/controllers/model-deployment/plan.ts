@@ -17,7 +17,7 @@ import type { PlannedEvent } from '../training-pipeline/plan.js';
 import { parseDuration } from '../training-pipeline/duration.js';
 import { analysisDue, decideStep, rolloutSteps, weightAt, windowOf, type Command, type RolloutStep } from './canary-steps.js';
 import { judge, type AnalysisVerdict } from './gates.js';
-import type { Measurement } from './metrics/provider.js';
+import { servedRequests, type Measurement } from './metrics/provider.js';
 import { parseVersionUri } from './desired-model.js';
 import { hashOfRevision, revisionHash, revisionName, serverTemplate, serviceNames } from './names.js';
 import type { Observed, MeasureResult } from './observed.js';
@@ -502,7 +502,8 @@ function liveMetricsOf(o: Observed, version: string, intervalMs: number): LiveMe
   const psis = Object.entries(m.drift);
   const seconds = intervalMs / 1000;
   const out: Writable<LiveMetrics> = { time: formatTime(o.nowMs), version, requestRate: Math.round((m.requests / seconds) * 1000) / 1000 };
-  if (m.requests > 0) out.errorRate = m.errors / m.requests;
+  const served = servedRequests(m);
+  if (served > 0) out.errorRate = m.errors / served;
   if (m.latencyP99Ms !== undefined) out.latencyP99Ms = m.latencyP99Ms;
   if (m.labelled > 0) out.accuracy = m.correct / m.labelled;
   out.labelledSamples = m.labelled;

@@ -285,7 +285,7 @@ describe('ModelDeploymentReconciler', () => {
     assert.equal(st?.stableVersion, 'v2');
     assert.equal(st?.previousVersion, 'v1');
     assert.equal(st?.analysis?.[0]?.verdict, 'Passed');
-    assert.deepEqual(st?.analysis?.[0]?.measurements, { samples: 500, errorRate: 0, latencyP99Ms: 4, labelledSamples: 0 });
+    assert.deepEqual(st?.analysis?.[0]?.measurements, { samples: 500, errorRate: 0, clientErrors: 0, shed: 0, latencyP99Ms: 4, labelledSamples: 0 });
     assert.equal(revisionOf(h, 'v1').spec.replicas, 2, 'the previous revision keeps its pods');
 
     // Pinning v1 again within the rollback window switches at once.
@@ -320,7 +320,7 @@ describe('ModelDeploymentReconciler', () => {
       'patch services ml/weather-canary',
       'patchStatus modeldeployments.perennial.dev ml/weather',
       `delete deployments.apps ml/${v2}`,
-      'event Warning RolloutAborted: Rollout of v2 aborted: step 2/2 (analysis) failed: errorRate: error rate 12.00% above 1.00%. All traffic is back on v1. (after 5 writes)',
+      'event Warning RolloutAborted: Rollout of v2 aborted: step 2/2 (analysis) failed: errorRate: error rate 12.00% above 1.00% (60 server errors in 500 served requests). All traffic is back on v1. (after 5 writes)',
     ]);
     const stableAfter = revisionOf(h, 'v1');
     assert.deepEqual(stableAfter.spec.template, stableBefore.spec.template, 'the stable pods are untouched');

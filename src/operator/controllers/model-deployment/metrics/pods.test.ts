@@ -1,7 +1,11 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import type { V1Pod } from '@kubernetes/client-node';
-import { PodsMetricProvider, type Fetch } from './pods.js';
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { latencyBuckets, parsePrometheusText, serverMetricNames as N, serverRoutes } from '../../../../shared/server-metrics.js';
+import { PodsMetricProvider, pinnedPerPod, recentPerPod, retainedForWindows, type Fetch } from './pods.js';
 import { NoValuesError, ProviderError } from './provider.js';
 
 const t0 = Date.UTC(2026, 10, 21, 10, 0, 0);
@@ -31,15 +35,16 @@ function metrics(requests: number, errors: number, correct: number, incorrect: n
 
 function setup(pods: V1Pod[]) {
   const served = new Map<string, string>();
+  const listed = pods;
   const fetchFn: Fetch = (url) => {
     const ip = new URL(url).hostname;
     const text = served.get(ip);
     if (text === undefined) return Promise.reject(new Error('connection refused'));
     return Promise.resolve({ ok: true, status: 200, text: () => Promise.resolve(text) });
   };
-  const provider = new PodsMetricProvider(() => Promise.resolve(pods), fetchFn);
+  const provider = new PodsMetricProvider(() => Promise.resolve(listed), fetchFn);
   const q = (windowStartMs: number, nowMs: number) => ({ namespace: 'ml', deployment: 'w', revisionHash: 'abc', version: 'v2', port: 8080, windowStartMs, nowMs });
-  return { served, provider, q };
+  return { served, provider, q, listed };
 }
 
 describe('PodsMetricProvider', () => {
@@ -47,7 +52,7 @@ describe('PodsMetricProvider', () => {
     const h = setup([pod('a', '10.0.0.1', t0 + 1000)]);
     h.served.set('10.0.0.1', metrics(120, 3, 80, 20));
     const m = await h.provider.measure(h.q(t0, t0 + 60_000));
-    assert.deepEqual([m.requests, m.errors, m.labelled, m.correct, m.driftRows], [120, 3, 100, 80, 50]);
+    assert.deepEqual([m.requests, m.errors, m.clientErrors, m.shed, m.labelled, m.correct, m.driftRows], [120, 3, 0, 0, 100, 80, 50]);
     assert.deepEqual(m.drift, { wind: 0.02 });
     assert.deepEqual(m.predictedClasses, { sun: 120 });
     assert.ok(Math.abs((m.latencyP99Ms ?? 0) - 9.9) < 1e-9, 'interpolated inside the 10 ms bucket');
@@ -72,4 +77,96 @@ describe('PodsMetricProvider', () => {
     await assert.rejects(setup([pod('c', '10.0.0.3', t0, false)]).provider.measure(h.q(t0, t0 + 1)), NoValuesError);
     await assert.rejects(setup([pod('d', '10.0.0.4', t0 + 1)]).provider.measure(h.q(t0, t0 + 1)), ProviderError);
   });
+
+  it('counts faults, client errors and shed requests apart', async () => {
+    const h = setup([pod('a', '10.0.0.1', t0 + 1000)]);
+    h.served.set('10.0.0.1', [
+      metrics(100, 2, 0, 0),
+      'perennial_server_requests_total{model_version="v2",route="v1_predict",code="400"} 40',
+      'perennial_server_requests_total{model_version="v2",route="v2_infer",code="415"} 7',
+      'perennial_server_requests_total{model_version="v2",route="v1_predict",code="503"} 9',
+      'perennial_server_requests_total{model_version="v2",route="other",code="400"} 1000',
+    ].join('\n'));
+    const m = await h.provider.measure(h.q(t0, t0 + 60_000));
+    assert.deepEqual([m.requests, m.errors, m.clientErrors, m.shed], [156, 2, 47, 9]);
+  });
+
+  it('forgets a pod that left its revision\'s listing', async () => {
+    const h = setup([pod('a', '10.0.0.1', t0 - 60_000), pod('b', '10.0.0.2', t0 - 60_000)]);
+    h.served.set('10.0.0.1', metrics(10, 0, 0, 0));
+    h.served.set('10.0.0.2', metrics(10, 0, 0, 0));
+    await assert.rejects(h.provider.measure(h.q(t0, t0)), NoValuesError);
+    assert.equal(h.provider.retained().pods, 2);
+    h.listed.splice(1, 1);
+    await h.provider.measure(h.q(t0, t0 + 30_000));
+    assert.equal(h.provider.retained().pods, 1);
+  });
+
+  it('keeps a bounded number of scrapes per pod, of the series windows read only, and still measures a long step from its start', async (t) => {
+    const text = await fullScrape();
+    const parsed = parsePrometheusText(text('0'));
+    const kept = parsed.filter(retainedForWindows).length;
+    assert.ok(kept < parsed.length / 3, `${kept} of ${parsed.length} series kept`);
+    const h = setup([pod('a', '10.0.0.1', t0 - 3_600_000)]);
+    const stepStart = t0;
+    const interval = 30_000;
+    let m = undefined as Awaited<ReturnType<typeof h.provider.measure>> | undefined;
+    // Two hours of a 30 s interval: every call measures the step window and the sliding liveMetrics window.
+    for (let i = 0; i <= 240; i++) {
+      const now = t0 + i * interval;
+      h.served.set('10.0.0.1', text(String(i * 10)));
+      m = await h.provider.measure(h.q(stepStart, now)).catch(() => undefined);
+      await h.provider.measure(h.q(now - interval, now + 1)).catch(() => undefined);
+      const r = h.provider.retained();
+      assert.ok(r.snapshots <= recentPerPod + pinnedPerPod, `${r.snapshots} scrapes kept`);
+      assert.ok(r.samples <= (recentPerPod + pinnedPerPod) * kept, `${r.samples} samples kept`);
+    }
+    assert.equal(m?.requests, 2400, 'the step window still counts from its first scrape, two hours back');
+    const perPod = await retainedHeapBytes(() => setup([pod('a', '10.0.0.1', t0 - 3_600_000)]), async (p) => {
+      for (let i = 0; i <= 60; i++) {
+        p.served.set('10.0.0.1', text(String(i * 10)));
+        await p.provider.measure(p.q(t0, t0 + i * interval)).catch(() => undefined);
+        await p.provider.measure(p.q(t0 + (i - 1) * interval, t0 + i * interval + 1)).catch(() => undefined);
+      }
+    });
+    const fullScrapeBytes = await retainedHeapBytes(() => [] as unknown[], (list) => {
+      for (let i = 0; i < 50; i++) list.push(parsePrometheusText(text(String(i))));
+      return Promise.resolve();
+    }) / 50;
+    t.diagnostic(`per pod: ${h.provider.retained().samples} samples in ${h.provider.retained().snapshots} scrapes (${kept} of ${parsed.length} series each); ` +
+      `heap ~${(perPod / 1024).toFixed(0)} KiB per pod, where 512 full scrapes took ~${((512 * fullScrapeBytes) / 1048576).toFixed(1)} MiB`);
+    assert.ok(perPod < 256 * 1024, `${perPod} bytes per pod`);
+  });
 });
+
+/** A /metrics text like a real server's (prom-client's process metrics, every route and a few codes), counters at `n`. */
+async function fullScrape(): Promise<(n: string) => string> {
+  const r = new Registry();
+  r.setDefaultLabels({ model_version: 'v2' });
+  collectDefaultMetrics({ register: r, prefix: 'perennial_server_' });
+  const requests = new Counter({ name: N.requests, help: 'h', labelNames: ['route', 'code'], registers: [r] });
+  const latency = new Histogram({ name: N.latency, help: 'h', labelNames: ['route'], buckets: [...latencyBuckets], registers: [r] });
+  const feedback = new Counter({ name: N.feedback, help: 'h', labelNames: ['outcome'], registers: [r] });
+  const predictions = new Counter({ name: N.predictions, help: 'h', labelNames: ['class'], registers: [r] });
+  for (const route of Object.values(serverRoutes)) {
+    for (const code of ['200', '400', '404', '413', '415', '500', '503']) requests.inc({ route, code });
+    latency.observe({ route }, 0.003);
+  }
+  for (const outcome of ['correct', 'incorrect', 'unknown', 'duplicate', 'invalid']) feedback.inc({ outcome });
+  for (const c of ['sun', 'rain', 'fog', 'drizzle', 'snow']) predictions.inc({ class: c });
+  const text = await r.metrics();
+  return (n) => text.replace(/^(perennial_server_requests_total\{[^}]*route="v1_predict"[^}]*code="200"[^}]*\}) \d+$/m, `$1 ${n}`);
+}
+
+/** Heap bytes held by `make()`'s value once `fill` ran: the heap with it minus the heap once it is dropped (full GCs). */
+async function retainedHeapBytes<T>(make: () => T, fill: (x: T) => Promise<void>): Promise<number> {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const holder: { x: T | undefined } = { x: make() };
+  await fill(holder.x as T);
+  gc();
+  const held = process.memoryUsage().heapUsed;
+  holder.x = undefined;
+  gc();
+  return Math.max(0, held - process.memoryUsage().heapUsed);
+}

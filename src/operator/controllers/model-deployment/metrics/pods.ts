@@ -4,16 +4,39 @@
 // every call keeps its scrape as a baseline for later windows. A pod that started inside the window counts from
 // zero. A pod with no baseline (the operator restarted mid-window) is left out; with no pod measurable the
 // answer is NoValuesError, read as Inconclusive.
+//
+// Memory per served pod is bounded, and small: a kept scrape holds only the counter series a window reads
+// (retainedForWindows: predict-route requests by code and latency buckets, feedback outcomes, predicted classes;
+// the gauges are read from the latest scrape and never kept), about 50 series for the weather model instead of
+// the ~225 of a full scrape with the process metrics, each kept as one seriesKey → value entry. Per pod at most
+// `recentPerPod` latest scrapes (the sliding liveMetrics window, and the fallback of a window that starts after the
+// last scrape) plus `pinnedPerPod` scrapes pinned as the baseline of a window start that was asked for, least
+// recently used first out (a pod sees two or three window starts per interval, and a step window asks every
+// interval, so its baseline stays). That is at most 4 + 8 = 12 scrapes per pod: pods.test.ts measures ~570 kept
+// values and ~120 KiB of heap per pod, where 512 full scrapes took ~37 MiB. Pods that
+// leave their revision's listing are forgotten at the next measurement of that revision, pods of revisions no
+// longer measured after `keepMs`.
 import type { V1Pod } from '@kubernetes/client-node';
 import {
-  diffSamples, featurePsi, latencyQuantile, parsePrometheusText, serverMetricLabels, serverMetricNames, predictRoutes, type Sample,
+  diffSamples, featurePsi, latencyQuantile, parsePrometheusText, requestCounts, seriesKey, serverMetricLabels, serverMetricNames, predictRoutes, type Sample,
 } from '../../../../shared/server-metrics.js';
 import { mdLabels } from '../names.js';
 import { NoValuesError, ProviderError, type Measurement, type MetricProvider, type MetricQuery } from './provider.js';
 
 interface Snapshot {
   readonly atMs: number;
-  readonly samples: readonly Sample[];
+  /** The retained series only, compact: seriesKey → value. */
+  readonly series: ReadonlyMap<string, number>;
+}
+
+interface PodMemory {
+  /** `<namespace>/<deployment>/<revision hash>`: the listing the pod was found in. */
+  readonly revision: string;
+  /** Latest scrapes, oldest first, at most recentPerPod. */
+  recent: Snapshot[];
+  /** Window start → the scrape chosen as its baseline; Map order is least recently used first. */
+  readonly pinned: Map<number, Snapshot>;
+  lastMs: number;
 }
 
 /** Lists pods of a namespace matching equality labels (the API server's labelSelector). */
@@ -21,12 +44,21 @@ export type ListPods = (namespace: string, labels: Readonly<Record<string, strin
 
 export type Fetch = (url: string, init: { signal: AbortSignal }) => Promise<{ ok: boolean; status: number; text(): Promise<string> }>;
 
-/** Scrapes older than this are dropped (longer than any sensible analysis window). */
+/** Pods not scraped for this long are forgotten (longer than any sensible analysis window). */
 const keepMs = 6 * 3_600_000;
-const maxSnapshotsPerPod = 512;
+export const recentPerPod = 4;
+export const pinnedPerPod = 8;
+
+const retainedNames = new Set<string>([serverMetricNames.requests, `${serverMetricNames.latency}_bucket`, serverMetricNames.feedback, serverMetricNames.predictions]);
+
+/** The series summarize() reads from a window (counters); everything else in a scrape is not kept. */
+export function retainedForWindows(s: Sample): boolean {
+  if (!retainedNames.has(s.name)) return false;
+  return s.name === serverMetricNames.requests || s.name.endsWith('_bucket') ? isPredict(s.labels) : true;
+}
 
 export class PodsMetricProvider implements MetricProvider {
-  private readonly snapshots = new Map<string, Snapshot[]>();
+  private readonly pods = new Map<string, PodMemory>();
 
   constructor(
     private readonly listPods: ListPods,
@@ -41,6 +73,8 @@ export class PodsMetricProvider implements MetricProvider {
     } catch (e: unknown) {
       throw new ProviderError(`listing pods: ${e instanceof Error ? e.message : String(e)}`);
     }
+    const revision = `${q.namespace}/${q.deployment}/${q.revisionHash}`;
+    this.forget(revision, new Set(listed.map(podKey)), q.nowMs);
     const pods = listed.filter((p) => p.status?.podIP && p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
     if (pods.length === 0) throw new NoValuesError('no ready pods of the revision');
     const windows: Sample[][] = [];
@@ -54,16 +88,34 @@ export class PodsMetricProvider implements MetricProvider {
         errors++;
         return;
       }
-      const uid = pod.metadata?.uid ?? pod.metadata?.name ?? '';
+      const key = podKey(pod);
       const started = Date.parse(pod.status?.startTime?.toString() ?? '');
-      const base = Number.isFinite(started) && started >= q.windowStartMs ? [] : this.baseline(uid, q.windowStartMs);
-      this.remember(uid, { atMs: q.nowMs, samples });
+      const fromZero = Number.isFinite(started) && started >= q.windowStartMs;
+      const memory = this.memoryOf(key, revision);
+      const base = fromZero ? [] : baseline(memory, q.windowStartMs);
+      const window = samples.filter(retainedForWindows);
+      const snap: Snapshot = { atMs: q.nowMs, series: new Map(window.map((s) => [seriesKey(s), s.value])) };
+      remember(memory, snap);
+      // No scrape at or after the window's start existed: this one is the first, and stays its baseline.
+      if (!fromZero && !memory.pinned.has(q.windowStartMs) && snap.atMs >= q.windowStartMs) pin(memory, q.windowStartMs, snap);
       latest.push(samples);
-      if (base !== undefined) windows.push(diffSamples(base, samples));
+      if (base !== undefined) windows.push(diffSamples(base, window));
     }));
     if (latest.length === 0) throw new ProviderError(`no pod answered /metrics (${errors} failed)`);
     if (windows.length === 0) throw new NoValuesError('no baseline scrape yet for this window (measuring from now on)');
     return summarize(windows.flat(), latest.flat(), q.version);
+  }
+
+  /** What is kept, for the bound's test: pods, scrapes and samples in all. */
+  retained(): { pods: number; snapshots: number; samples: number } {
+    let snapshots = 0;
+    let samples = 0;
+    for (const m of this.pods.values()) {
+      const all = new Set([...m.recent, ...m.pinned.values()]);
+      snapshots += all.size;
+      for (const s of all) samples += s.series.size;
+    }
+    return { pods: this.pods.size, snapshots, samples };
   }
 
   private async scrape(url: string): Promise<Sample[]> {
@@ -72,21 +124,56 @@ export class PodsMetricProvider implements MetricProvider {
     return parsePrometheusText(await res.text());
   }
 
-  /** The first scrape at or after the window's start, else the last one before it; undefined when none. */
-  private baseline(uid: string, startMs: number): readonly Sample[] | undefined {
-    const list = this.snapshots.get(uid) ?? [];
-    const after = list.find((s) => s.atMs >= startMs);
-    return (after ?? list[list.length - 1])?.samples;
+  private memoryOf(key: string, revision: string): PodMemory {
+    let m = this.pods.get(key);
+    if (m === undefined) {
+      m = { revision, recent: [], pinned: new Map(), lastMs: 0 };
+      this.pods.set(key, m);
+    }
+    return m;
   }
 
-  private remember(uid: string, snap: Snapshot): void {
-    const list = (this.snapshots.get(uid) ?? []).filter((s) => s.atMs >= snap.atMs - keepMs);
-    list.push(snap);
-    if (list.length > maxSnapshotsPerPod) list.splice(0, list.length - maxSnapshotsPerPod);
-    this.snapshots.set(uid, list);
-    // Forget pods not scraped for a long time (gone).
-    for (const [k, v] of this.snapshots) if ((v[v.length - 1]?.atMs ?? 0) < snap.atMs - keepMs) this.snapshots.delete(k);
+  /** Drops the revision's pods that are no longer listed, and every pod not scraped for keepMs. */
+  private forget(revision: string, listed: ReadonlySet<string>, nowMs: number): void {
+    for (const [k, m] of this.pods) {
+      if ((m.revision === revision && !listed.has(k)) || m.lastMs < nowMs - keepMs) this.pods.delete(k);
+    }
   }
+}
+
+function podKey(p: V1Pod): string {
+  return p.metadata?.uid ?? p.metadata?.name ?? '';
+}
+
+/**
+ * The baseline of a window: the scrape pinned for its start, else the first kept scrape at or after the start,
+ * else the last one before it; undefined when none. A baseline found at or after the start is pinned.
+ */
+function baseline(m: PodMemory, startMs: number): ReadonlyMap<string, number> | readonly Sample[] | undefined {
+  const pinned = m.pinned.get(startMs);
+  if (pinned !== undefined) {
+    pin(m, startMs, pinned);
+    return pinned.series;
+  }
+  const kept = [...m.pinned.values(), ...m.recent].sort((a, b) => a.atMs - b.atMs);
+  const after = kept.find((s) => s.atMs >= startMs);
+  if (after !== undefined) {
+    pin(m, startMs, after);
+    return after.series;
+  }
+  return kept[kept.length - 1]?.series;
+}
+
+function pin(m: PodMemory, startMs: number, snap: Snapshot): void {
+  m.pinned.delete(startMs);
+  m.pinned.set(startMs, snap);
+  while (m.pinned.size > pinnedPerPod) m.pinned.delete(m.pinned.keys().next().value as number);
+}
+
+function remember(m: PodMemory, snap: Snapshot): void {
+  m.recent.push(snap);
+  if (m.recent.length > recentPerPod) m.recent.splice(0, m.recent.length - recentPerPod);
+  m.lastMs = snap.atMs;
 }
 
 const isPredict = (l: Readonly<Record<string, string>>): boolean => (predictRoutes as readonly string[]).includes(l[serverMetricLabels.route] ?? '');
@@ -110,14 +197,15 @@ function classCounts(samples: readonly Sample[], version: string): Record<string
 /** Counts over the window (from `window`: differences) and gauges now (from `now`: the latest scrapes). */
 export function summarize(window: readonly Sample[], now: readonly Sample[], version: string): Measurement {
   const outcome = (o: string) => (l: Readonly<Record<string, string>>): boolean => l[serverMetricLabels.outcome] === o;
-  const requests = total(window, serverMetricNames.requests, version, isPredict);
-  const errors = total(window, serverMetricNames.requests, version, (l) => isPredict(l) && (l[serverMetricLabels.code] ?? '').startsWith('5'));
+  const counts = requestCounts(window, version);
   const correct = total(window, serverMetricNames.feedback, version, outcome('correct'));
   const incorrect = total(window, serverMetricNames.feedback, version, outcome('incorrect'));
   const p99 = latencyQuantile(window, version, 0.99);
   return {
-    requests,
-    errors,
+    requests: counts.ok + counts.client + counts.shed + counts.fault,
+    errors: counts.fault,
+    clientErrors: counts.client,
+    shed: counts.shed,
     latencyP99Ms: p99 === undefined ? undefined : p99 * 1000,
     labelled: correct + incorrect,
     correct,

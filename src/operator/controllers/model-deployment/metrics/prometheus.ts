@@ -1,7 +1,7 @@
 // The `prometheus` metric provider: PromQL against a Prometheus server that scrapes the server pods (any scrape
 // config that keeps the pods' own `model_version` label). Counts over the window come from increase() over a
 // range of the window's length; an empty answer is "no values" (absent is not zero), read as Inconclusive.
-import { serverMetricLabels, serverMetricNames, predictRoutes } from '../../../../shared/server-metrics.js';
+import { codeMatchers, serverMetricLabels, serverMetricNames, predictRoutes } from '../../../../shared/server-metrics.js';
 import type { Fetch } from './pods.js';
 import { NoValuesError, ProviderError, type Measurement, type MetricProvider, type MetricQuery } from './provider.js';
 
@@ -23,9 +23,12 @@ export class PrometheusMetricProvider implements MetricProvider {
     const v = `${serverMetricLabels.modelVersion}="${q.version}"`;
     const routes = `${serverMetricLabels.route}=~"${predictRoutes.join('|')}"`;
     const inc = (name: string, extra = ''): string => `sum(increase(${name}{${v}${extra}}[${range}]))`;
-    const [requests, errors, p99, correct, incorrect, classes, psi, rows] = await Promise.all([
+    // Faults, client errors and shed requests apart (requestClass): only faults count against maxErrorRate.
+    const [requests, errors, clientErrors, shed, p99, correct, incorrect, classes, psi, rows] = await Promise.all([
       this.query(inc(serverMetricNames.requests, `,${routes}`), at),
-      this.query(inc(serverMetricNames.requests, `,${routes},${serverMetricLabels.code}=~"5.."`), at),
+      this.query(inc(serverMetricNames.requests, `,${routes},${codeMatchers.fault}`), at),
+      this.query(inc(serverMetricNames.requests, `,${routes},${codeMatchers.client}`), at),
+      this.query(inc(serverMetricNames.requests, `,${routes},${codeMatchers.shed}`), at),
       this.query(`histogram_quantile(0.99, sum by (le) (increase(${serverMetricNames.latency}_bucket{${v},${routes}}[${range}])))`, at),
       this.query(inc(serverMetricNames.feedback, `,${serverMetricLabels.outcome}="correct"`), at),
       this.query(inc(serverMetricNames.feedback, `,${serverMetricLabels.outcome}="incorrect"`), at),
@@ -45,6 +48,8 @@ export class PrometheusMetricProvider implements MetricProvider {
     return {
       requests: Math.round(n),
       errors: Math.round(one(errors) ?? 0),
+      clientErrors: Math.round(one(clientErrors) ?? 0),
+      shed: Math.round(one(shed) ?? 0),
       latencyP99Ms: latency === undefined ? undefined : latency * 1000,
       labelled: c + i,
       correct: c,

@@ -5,11 +5,15 @@
 // throws NoValuesError, which the analysis reads as Inconclusive.
 
 export interface Measurement {
-  /** Predict requests answered in the window. */
+  /** Predict requests answered in the window, whatever the answer. */
   readonly requests: number;
-  /** Of those, answered with a 5xx. */
+  /** Of those, faults of the server: 5xx other than 503 (requestClass `fault`). The only ones maxErrorRate counts. */
   readonly errors: number;
-  /** p99 latency of the predict routes in the window; undefined without requests. */
+  /** Of those, refused as the client's mistake (4xx): counted and shown, never a fault, never a sample. */
+  readonly clientErrors: number;
+  /** Of those, shed (503: queue full, not ready, shutting down): counted and shown apart, never a sample. */
+  readonly shed: number;
+  /** p99 latency of the served predict requests in the window; undefined without any. */
   readonly latencyP99Ms: number | undefined;
   /** Feedback labels in the window that scored a classification (correct + incorrect). */
   readonly labelled: number;
@@ -52,6 +56,11 @@ export class ProviderError extends Error {
   override readonly name = 'ProviderError';
 }
 
+/** Requests the server took on (neither a client error nor shed): the samples of the error-rate and latency gates. */
+export function servedRequests(m: Measurement): number {
+  return Math.max(0, m.requests - m.clientErrors - m.shed);
+}
+
 export const emptyMeasurement: Measurement = {
-  requests: 0, errors: 0, latencyP99Ms: undefined, labelled: 0, correct: 0, drift: {}, driftRows: 0, predictedClasses: {},
+  requests: 0, errors: 0, clientErrors: 0, shed: 0, latencyP99Ms: undefined, labelled: 0, correct: 0, drift: {}, driftRows: 0, predictedClasses: {},
 };
