@@ -118,7 +118,7 @@ async function main(): Promise<void> {
     await stack.create('modeldeployments', loopDeployment(name));
     await stack.untilMd(name, 'v1 served', (x) => x.status?.stableVersion === 'v1' && x.status.stableReadyReplicas === 2 && x.status.phase === 'Healthy');
     say('v1 trained on Seattle, blessed and serving on 2 pods');
-    traffic = new WeatherTraffic({ endpoints: () => stack.endpoints(name), model: name, source: days('Seattle') });
+    traffic = new WeatherTraffic({ endpoints: () => stack.endpoints(name), feedback: stack.feedbackTarget(name), model: name, source: days('Seattle') });
     traffic.start();
     const trafficFrom = Date.now();
     let tp = await stack.getTp(name);

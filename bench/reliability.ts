@@ -246,7 +246,7 @@ async function scenario(mode: Mode, seed: number): Promise<Outcome> {
     logDir: stack.cluster.logDir, report: print,
   });
   const watch = new LoopWatch(stack.kc, stack.http, namespace, name);
-  const traffic = new WeatherTraffic({ endpoints: lastKnown(() => stack.endpoints(name)), model: name, source: days('Seattle') });
+  const traffic = new WeatherTraffic({ endpoints: lastKnown(() => stack.endpoints(name)), feedback: { ...stack.feedbackTarget(name), endpoints: lastKnown(() => stack.feedbackTarget(name).endpoints()) }, model: name, source: days('Seattle') });
   const store = new MinioStore({ endPoint: stack.s3.endPoint, port: stack.s3.port, useSSL: false, accessKey: stack.s3.accessKey, secretKey: stack.s3.secretKey, region: stack.s3.region });
   const faults = new FaultInjector(stack, operator, watch, seeded(seed + 2), print);
   const stopAgents = new AbortController();

@@ -434,7 +434,7 @@ Ctrl-C stops everything (processes, pod network, data); the logs stay.`);
     return s?.stableVersion === 'v1' && s.phase === 'Healthy' && s.stableReadyReplicas === 2;
   }, 180_000, describeNow);
 
-  const traffic = new WeatherTraffic({ endpoints: () => stack.endpoints(name), model: name, source: days('Seattle') });
+  const traffic = new WeatherTraffic({ endpoints: () => stack.endpoints(name), feedback: stack.feedbackTarget(name), model: name, source: days('Seattle') });
   up.traffic = traffic;
   traffic.start();
   const live = new LiveMetricsLog(stack, name);

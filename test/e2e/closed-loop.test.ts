@@ -62,7 +62,7 @@ describe('closed loop on the weather data (train → serve → drift → retrain
     assert.equal((await stack.endpoints(name)).length, 2, 'two ready endpoints in the stable Service');
 
     // 2. Seattle traffic with feedback: live accuracy of v1 where it was trained.
-    traffic = new WeatherTraffic({ endpoints: () => stack.endpoints(name), model: name, source: days('Seattle') });
+    traffic = new WeatherTraffic({ endpoints: () => stack.endpoints(name), feedback: stack.feedbackTarget(name), model: name, source: days('Seattle') });
     traffic.start();
     live = new LiveMetricsLog(stack, name);
     live.start();

@@ -42,7 +42,7 @@ const uri = (version: string): string => `s3://${bucket}/pipelines/${namespace}/
 function mdSpec(version: string, edit: (s: ModelDeploymentSpec) => void = () => undefined): ModelDeploymentSpec {
   const s: ModelDeploymentSpec = {
     model: { uri: uri(version) },
-    server: { image: 'perennial-server:test', replicas: 2, port: 8080, maxBatchSize: 32, maxBatchDelayMs: 2, logPredictions: true, driftWindow: '1h' },
+    server: { image: 'perennial-server:test', replicas: 2, port: 8080, maxBatchSize: 32, maxBatchDelayMs: 2, logPredictions: true, feedback: { port: 8081 }, driftWindow: '1h' },
     rollout: {
       strategy: 'Canary',
       canary: { steps: [{ setWeight: 50 }, { analysis: { duration: '15s' } }] },
@@ -66,7 +66,7 @@ describe('ModelDeployment controller (real cluster, node agent, real model serve
   let manager: Manager | undefined;
   let stopTraffic = false;
   let traffic: Promise<void> | undefined;
-  const sent = { requests: 0, failed: 0 };
+  const sent = { requests: 0, failed: 0, feedbackFailed: 0 };
 
   const startOperator = async (): Promise<Manager> => {
     const s3 = cluster.info.s3;
@@ -97,6 +97,16 @@ describe('ModelDeployment controller (real cluster, node agent, real model serve
       return ok(md) ? md : undefined;
     }, timeoutMs);
 
+  const tokens = new Map<string, string>();
+  /** The token a label sender reads from the deployment's feedback Secret (created by the operator). */
+  const feedbackToken = async (md: string): Promise<string> => {
+    const known = tokens.get(md);
+    if (known !== undefined) return known;
+    const secret = await core.readNamespacedSecret({ name: `${md}-feedback`, namespace });
+    const token = Buffer.from(secret.data?.['token'] ?? '', 'base64').toString('utf8');
+    tokens.set(md, token);
+    return token;
+  };
   /** Sends requests as a Service would (a random ready pod), and feeds back the true label of every prediction. */
   const sendTraffic = async (md: string): Promise<void> => {
     const { instances, labels } = weatherInstances('Seattle');
@@ -120,10 +130,13 @@ describe('ModelDeployment controller (real cluster, node agent, real model serve
           continue;
         }
         const body = await r.json() as { prediction_ids: string[] };
-        await fetch(`${base}/v1/feedback`, {
-          method: 'POST', headers: { 'content-type': 'application/json' },
+        // Labels go through the feedback Service: any ready pod of any revision, not the one that answered.
+        const to = pods[Math.floor(Math.random() * pods.length)];
+        const f = await fetch(`http://${to?.status?.podIP ?? ''}:8081/v1/feedback`, {
+          method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${await feedbackToken(md)}` },
           body: JSON.stringify({ feedback: body.prediction_ids.map((id, k) => ({ id, label: truth[k] })) }), signal: AbortSignal.timeout(5000),
         });
+        if (!f.ok) sent.feedbackFailed++;
       } catch {
         // a pod going away mid-request: the next one is picked from a fresh list
       }

@@ -16,7 +16,7 @@ import { featurePsi, liveAccuracy, parsePrometheusText, serverMetricNames, type 
 import type { MinioStore } from '../../src/storage/minio-store.js';
 import { storeFor } from './trainer-harness.js';
 import {
-  postJson, serverEnv, startServer, trainWeatherModel, waitReady, weatherInstances, weatherPipeline, type RunningServer,
+  postFeedback, postJson, serverEnv, startServer, trainWeatherModel, waitReady, weatherInstances, weatherPipeline, type RunningServer,
 } from '../support/served-model.js';
 
 async function scrape(s: RunningServer): Promise<Sample[]> {
@@ -159,39 +159,42 @@ describe('model server on a Seattle weather model', () => {
     assert.ok(errors.some((s) => s.labels['code'] === '400' && s.labels['route'] === 'v1_predict' && s.value >= 6));
   });
 
-  it('takes feedback (single and batch): live accuracy moves, unknown and duplicate ids are reported', async () => {
+  it('takes feedback on its own port with the token (single and batch): live accuracy moves, forged, duplicate and malformed items are reported', async () => {
     const r = await postJson(`${server.url}/v1/models/weather:predict`, { instances: rows2015.slice(0, 100) });
     const ids = r.body['prediction_ids'] as string[];
     const predicted = r.body['predictions'] as string[];
+    const classes = r.body['classes'] as string[];
     predictedIds.push(...ids);
     assert.equal(liveAccuracy(await scrape(server), 'v1'), undefined, 'no feedback yet');
+    assert.equal((await postJson(`${server.url}/v1/feedback`, { id: ids[0], label: 'sun' })).status, 404, 'not on the inference port');
+    assert.equal((await postFeedback(server, { id: ids[0], label: 'sun' }, 'wrong-token-0123456789')).status, 401);
 
-    // Every label wrong first (a class the model predicted for none of them would do; use "not-<prediction>").
-    const single = await postJson(`${server.url}/v1/feedback`, { id: ids[0], label: `not-${predicted[0] ?? ''}` });
-    assert.equal(single.status, 200);
+    // The first label wrong: another class of the model than the predicted one.
+    const single = await postFeedback(server, { id: ids[0], label: classes.find((c) => c !== predicted[0]) });
+    assert.equal(single.status, 200, JSON.stringify(single.body));
     assert.equal(single.body['accepted'], 1);
     assert.equal(liveAccuracy(await scrape(server), 'v1'), 0);
 
-    const batch = await postJson(`${server.url}/v1/feedback`, {
+    const batch = await postFeedback(server, {
       feedback: [
         ...ids.slice(1, 50).map((id, i) => ({ id, label: predicted[i + 1] })),
         { id: ids[0], label: 'rain' },
         { id: 'no-such-prediction', label: 'sun' },
         { label: 'sun' },
+        { id: ids[50], label: 'hail' },
       ],
     });
     assert.equal(batch.status, 200, JSON.stringify(batch.body));
     assert.equal(batch.body['accepted'], 49);
     assert.deepEqual(batch.body['duplicate'], [ids[0]]);
-    assert.deepEqual(batch.body['unknown'], ['no-such-prediction']);
-    assert.deepEqual((batch.body['invalid'] as { index: number }[]).map((x) => x.index), [51]);
+    assert.deepEqual((batch.body['rejected'] as { index: number }[]).map((x) => x.index), [50, 51, 52]);
     const samples = await scrape(server);
     assert.equal(liveAccuracy(samples, 'v1'), 49 / 50);
     const gauge = samples.find((s) => s.name === serverMetricNames.liveAccuracy);
     assert.equal(gauge?.value, 49 / 50);
     const fb = (o: string): number => samples.find((s) => s.name === serverMetricNames.feedback && s.labels['outcome'] === o)?.value ?? 0;
-    assert.deepEqual([fb('correct'), fb('incorrect'), fb('unknown'), fb('duplicate'), fb('invalid')], [49, 1, 1, 1, 1]);
-    assert.equal((await postJson(`${server.url}/v1/feedback`, { id: 'x' })).status, 400, 'a single item without a label');
+    assert.deepEqual([fb('correct'), fb('incorrect'), fb('duplicate'), fb('rejected'), fb('unauthorized')], [49, 1, 1, 3, 1]);
+    assert.equal((await postFeedback(server, { id: 'x' })).status, 400, 'a single item without a label');
   });
 
   it('raises the PSI when New York rows are sent to the Seattle model', async () => {
@@ -284,6 +287,6 @@ describe('model server on a Seattle weather model', () => {
     for (const id of predictedIds) assert.equal(seen.get(id), 1, `prediction ${id}`);
     assert.ok(predictions.every((p) => p.modelVersion === 'v1' && p.track === 'stable' && typeof p.features['temp_max'] === 'number'));
     const feedback = (await readRecords(store, bucket, feedbackPrefix({ namespace: 'ml', name: 'weather' }))).map(parseLogRecord);
-    assert.equal(feedback.filter((r) => r?.kind === 'feedback').length, 51, '50 accepted labels and the unknown one (duplicates are not logged)');
+    assert.equal(feedback.filter((r) => r?.kind === 'feedback').length, 50, 'the 50 accepted labels (refused and duplicate ones are not logged)');
   });
 });

@@ -40,6 +40,7 @@ function weatherPipeline(name: string, edit: (tp: TrainingPipeline) => void = ()
           timestampColumn: 'date',
         },
         replayFraction: 0,
+        maxFeedbackShare: 0.5,
       },
       validation: { minRows: 500, maxMissingRate: 0.05, allowUnseenCategories: false },
       triggers: { minInterval: '1s', concurrencyPolicy: 'Forbid' },

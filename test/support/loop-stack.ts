@@ -17,7 +17,7 @@ import type { Manager } from '../../src/operator/runtime/manager.js';
 import { buildBundles } from './bundles.js';
 import { installCrds } from './crds.js';
 import { eventually } from './eventually.js';
-import { readyEndpoints } from './weather-traffic.js';
+import { readyEndpoints, type FeedbackTarget } from './weather-traffic.js';
 import { credentialsSecret, localOperatorEnv, yearlyCsv } from './weather-loop.js';
 
 export const loopBucket = 'perennial-models';
@@ -139,6 +139,28 @@ export class LoopStack {
   /** The ready endpoints of a ModelDeployment's stable Service (named after it). */
   endpoints(service: string): Promise<string[]> {
     return readyEndpoints(this.discovery, this.namespace, service);
+  }
+
+  /**
+   * Where a label sender sends a ModelDeployment's labels: the ready endpoints of its feedback Service, with the
+   * token read from its feedback Secret (kept once read; the Secret's values never change).
+   */
+  feedbackTarget(deployment: string): FeedbackTarget {
+    let token: Promise<string> | undefined;
+    const read = async (): Promise<string> => {
+      const secret = await eventually(`the feedback Secret of ${deployment}`, () => this.core.readNamespacedSecret({ name: `${deployment}-feedback`, namespace: this.namespace }));
+      return Buffer.from(secret.data?.['token'] ?? '', 'base64').toString('utf8');
+    };
+    return {
+      endpoints: () => readyEndpoints(this.discovery, this.namespace, `${deployment}-feedback`),
+      token: () => {
+        token ??= read().catch((e: unknown) => {
+          token = undefined;
+          throw e;
+        });
+        return token;
+      },
+    };
   }
 
   /** Every server pod of a ModelDeployment that is not being deleted. */

@@ -69,6 +69,10 @@ export async function trainWeatherModel(info: ClusterInfo, store: ObjectStore, b
   if (r.code !== 0) throw new Error(`trainer exited ${String(r.code)}: ${r.stdout.slice(-3000)}${r.stderr.slice(-2000)}`);
 }
 
+/** The feedback token and signing key the test servers run with (a ModelDeployment's come from its feedback Secret). */
+export const testFeedbackToken = 'test-feedback-token-0123456789';
+export const testSigningKey = 'test-signing-key-0123456789';
+
 export interface ServerOptions {
   readonly bucket: string;
   readonly version: string;
@@ -94,6 +98,9 @@ export function serverEnv(info: ClusterInfo, o: ServerOptions): NodeJS.ProcessEn
     [podEnv.serverModel]: `${weatherPipeline.namespace}/${weatherPipeline.name}@${o.version}`,
     [podEnv.serverDeployment]: o.deployment ?? 'ml/weather',
     [podEnv.serverPort]: '0',
+    [podEnv.serverFeedbackPort]: '0',
+    [podEnv.serverFeedbackToken]: testFeedbackToken,
+    [podEnv.serverSigningKey]: testSigningKey,
     [podEnv.serverHost]: '127.0.0.1',
     [podEnv.serverPodName]: 'test-pod',
     [podEnv.serverLogSpillDir]: o.spillDir ?? mkdtempSync(join(tmpdir(), 'perennial-spill-')),
@@ -119,6 +126,8 @@ export interface RunningServer {
   readonly child: ChildProcess;
   /** Base URL once listening, e.g. http://127.0.0.1:41234 */
   readonly url: string;
+  /** Base URL of the feedback listener (POST /v1/feedback with the token), when it runs. */
+  readonly feedbackUrl: string | undefined;
   /** stdout so far (JSON log lines). */
   output(): string;
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
@@ -133,9 +142,10 @@ export async function startServer(env: NodeJS.ProcessEnv): Promise<RunningServer
   child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
   let port: number | undefined;
+  let feedbackPort: number | null = null;
   for (let i = 0; i < 300 && port === undefined; i++) {
     const line = out.split('\n').find((l) => l.includes('"message":"server listening"'));
-    if (line !== undefined) port = (JSON.parse(line) as { port: number }).port;
+    if (line !== undefined) ({ port, feedbackPort } = JSON.parse(line) as { port: number; feedbackPort: number | null });
     else if (child.exitCode !== null) throw new Error(`server exited: ${out}`);
     else await sleep(100);
   }
@@ -143,6 +153,7 @@ export async function startServer(env: NodeJS.ProcessEnv): Promise<RunningServer
   return {
     child,
     url: `http://127.0.0.1:${port}`,
+    feedbackUrl: feedbackPort === null ? undefined : `http://127.0.0.1:${feedbackPort}`,
     output: () => out,
     exited,
     stop: async (signal: NodeJS.Signals = 'SIGTERM') => {
@@ -163,7 +174,13 @@ export async function waitReady(s: RunningServer, timeoutMs = 60_000): Promise<v
   throw new Error(`server not ready after ${timeoutMs} ms: ${s.output().slice(-3000)}`);
 }
 
-export async function postJson(url: string, body: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
-  const r = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+export async function postJson(url: string, body: unknown, headers: Readonly<Record<string, string>> = {}): Promise<{ status: number; body: Record<string, unknown> }> {
+  const r = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
   return { status: r.status, body: (await r.json()) as Record<string, unknown> };
+}
+
+/** Posts labels to a test server's feedback listener with the test token. */
+export function postFeedback(s: RunningServer, body: unknown, token = testFeedbackToken): Promise<{ status: number; body: Record<string, unknown> }> {
+  if (s.feedbackUrl === undefined) throw new Error('the server runs no feedback listener');
+  return postJson(`${s.feedbackUrl}/v1/feedback`, body, { authorization: `Bearer ${token}` });
 }

@@ -1,5 +1,7 @@
 // Client traffic for the weather loop: days of one location sent to a ModelDeployment's ready endpoints (round robin
-// over the EndpointSlices, as kube-proxy spreads it), with the true label fed back for every answered prediction.
+// over the EndpointSlices, as kube-proxy spreads it), with the true label fed back for every answered prediction
+// through the deployment's feedback Service — to a ready endpoint picked at random, as kube-proxy would, never on
+// purpose the pod that answered — with the token from its feedback Secret, as a label sender holding it would.
 // Shared by the closed-loop e2e test, `make demo` and the loop benchmarks.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DiscoveryV1Api } from '@kubernetes/client-node';
@@ -47,9 +49,16 @@ export interface TrafficCounts {
   readonly errors: string[];
 }
 
+/** Where labels go: the feedback Service's ready endpoints and the bearer token. */
+export interface FeedbackTarget {
+  readonly endpoints: () => Promise<string[]>;
+  readonly token: () => Promise<string>;
+}
+
 export interface WeatherTrafficOptions {
   /** The endpoints to spread requests over, asked before every request (an empty list waits). */
   readonly endpoints: () => Promise<string[]>;
+  readonly feedback: FeedbackTarget;
   /** The model name in the URL (the ModelDeployment's name). */
   readonly model: string;
   readonly source: Day[];
@@ -119,15 +128,22 @@ export class WeatherTraffic {
       return;
     }
     try {
-      const f = await fetch(`${base}/v1/feedback`, {
-        method: 'POST', headers: { 'content-type': 'application/json' },
+      const eps = await this.options.feedback.endpoints();
+      const target = eps[Math.floor(Math.random() * eps.length)];
+      if (target === undefined) throw new Error('the feedback Service has no ready endpoint');
+      const f = await fetch(`http://${target}/v1/feedback`, {
+        method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${await this.options.feedback.token()}` },
         body: JSON.stringify({ feedback: ids.map((id, k) => ({ id, label: batch[k]?.label })) }), signal: AbortSignal.timeout(5000),
       });
       c.feedback++;
-      if (!f.ok) c.feedbackFailed++;
-    } catch {
+      if (!f.ok) {
+        c.feedbackFailed++;
+        c.errors.push(`feedback ${target}: HTTP ${f.status} ${(await f.text()).slice(0, 200)}`);
+      }
+    } catch (e: unknown) {
       c.feedback++;
       c.feedbackFailed++;
+      c.errors.push(`feedback: ${e instanceof Error ? e.message : String(e)}`);
     }
   }
 }

@@ -22,6 +22,17 @@ describe('buildTrainerConfig', () => {
       assert.equal(c.evaluation.primaryMetric, 'rmse');
       assert.deepEqual(c.evaluation.metrics, ['rmse', 'mae', 'r2']);
     }],
+    ['a declared class list and the feedback share go to the trainer', (tp) => {
+      tp.spec.data.schema.label.classes = ['rain', 'sun'];
+      tp.spec.data.feedbackFrom = 'weather';
+      tp.spec.data.maxFeedbackShare = 0.25;
+    }, (c) => {
+      assert.deepEqual(c.schema.classes, ['rain', 'sun']);
+      assert.equal(c.data.feedback?.maxShare, 0.25);
+    }],
+    ['a declared regression label range goes to the trainer (and on into the model for the servers)', (tp) => {
+      tp.spec.data.schema.label = { name: 'y', task: 'regression', min: 0, max: 500 };
+    }, (c) => assert.deepEqual(c.schema.labelRange, { min: 0, max: 500 })],
     ['a window duration becomes days', (tp) => { tp.spec.data.window = { duration: '36h' }; tp.spec.data.schema.timestampColumn = 't'; }, (c) => assert.equal(c.data.window?.lastDays, 1.5)],
     ['feature bounds and categories become validation rules', (tp) => {
       tp.spec.data.schema.features = [{ name: 'x', type: 'numeric', min: 0, max: 5 }, { name: 'city', type: 'categorical', categories: ['a', 'b'] }];

@@ -64,6 +64,7 @@ export function buildTrainerConfig(spec: TrainingPipelineSpec, run: RunIdentity)
     predictionsPrefix: predictionsPrefix({ namespace: run.namespace, name: data.feedbackFrom }),
     feedbackPrefix: feedbackPrefix({ namespace: run.namespace, name: data.feedbackFrom }),
     modelVersion: undefined,
+    maxShare: data.maxFeedbackShare,
   };
   const holdoutFrom = evaluation.holdout?.from;
   // model and hyperparameters have no default as a whole: an absent one means the CRD's documented field defaults.
@@ -86,7 +87,8 @@ export function buildTrainerConfig(spec: TrainingPipelineSpec, run: RunIdentity)
       features: data.schema.features.map((f) => ({ name: f.name, type: f.type })),
       label: data.schema.label.name,
       task: data.schema.label.task,
-      classes: undefined,
+      classes: data.schema.label.classes,
+      labelRange: data.schema.label.min === undefined && data.schema.label.max === undefined ? undefined : { min: data.schema.label.min, max: data.schema.label.max },
       timestamp: data.schema.timestampColumn,
     },
     validation: {
