@@ -67,6 +67,22 @@ describe('PodsMetricProvider', () => {
     assert.deepEqual([m.requests, m.errors, m.labelled, m.correct], [100, 10, 50, 30]);
   });
 
+  it('counts labels for the version wherever they landed: a pod of another revision adds its labels, nothing else', async () => {
+    const stablePod: V1Pod = { ...pod('s', '10.0.0.9', t0 + 1), metadata: { name: 's', uid: 'uid-s', labels: { 'perennial.dev/deployment': 'w', 'perennial.dev/revision': 'old' } } };
+    const h = setup([pod('a', '10.0.0.1', t0 + 1), stablePod]);
+    h.served.set('10.0.0.1', metrics(100, 0, 10, 5));
+    // The stable pod answered its own traffic (v1) and took 40 labels for v2's predictions through the feedback Service.
+    h.served.set('10.0.0.9', [
+      metrics(500, 50, 30, 10).replaceAll('model_version="v2"', 'model_version="v1"'),
+      'perennial_server_feedback_total{model_version="v2",outcome="correct"} 30',
+      'perennial_server_feedback_total{model_version="v2",outcome="incorrect"} 10',
+    ].join('\n'));
+    const m = await h.provider.measure(h.q(t0, t0 + 10_000));
+    assert.deepEqual([m.requests, m.errors, m.labelled, m.correct], [100, 0, 55, 40], 'traffic of v2\'s own pod; labels from both pods');
+    assert.equal(m.driftRows, 50, 'drift of the revision\'s own pods only');
+    await assert.rejects(setup([stablePod]).provider.measure(h.q(t0, t0 + 1)), NoValuesError, 'no pod of the revision: no values');
+  });
+
   it('sums pods; unready pods are not asked; no ready pod is no values; no answer at all is a provider error', async () => {
     const h = setup([pod('a', '10.0.0.1', t0 + 1), pod('b', '10.0.0.2', t0 + 1), pod('c', '10.0.0.3', t0 + 1, false)]);
     h.served.set('10.0.0.1', metrics(10, 0, 0, 0));

@@ -1,5 +1,7 @@
-// The `pods` metric provider (the default; no Prometheus needed): it lists the revision's ready pods by label
-// (one API call per measurement, instead of a cluster-wide pod cache) and scrapes each pod's /metrics at its IP. Counters are cumulative per process, so a
+// The `pods` metric provider (the default; no Prometheus needed): it lists the deployment's ready pods by label
+// (one API call per measurement, instead of a cluster-wide pod cache) and scrapes each pod's /metrics at its IP:
+// the revision's own pods for its traffic, latency, predictions and drift, and every pod for the feedback labels
+// of the revision's version (labels reach any pod through the feedback Service). Counters are cumulative per process, so a
 // window [start, now] is the difference between now and a scrape taken at (or just after) the window's start:
 // every call keeps its scrape as a baseline for later windows. A pod that started inside the window counts from
 // zero. A pod with no baseline (the operator restarted mid-window) is left out; with no pod measurable the
@@ -69,14 +71,17 @@ export class PodsMetricProvider implements MetricProvider {
   async measure(q: MetricQuery): Promise<Measurement> {
     let listed: V1Pod[];
     try {
-      listed = await this.listPods(q.namespace, { [mdLabels.deployment]: q.deployment, [mdLabels.revision]: q.revisionHash });
+      // Every pod of the deployment: labels come in through the feedback Service to any pod of any revision, and
+      // each pod counts them under the version that made the prediction.
+      listed = await this.listPods(q.namespace, { [mdLabels.deployment]: q.deployment });
     } catch (e: unknown) {
       throw new ProviderError(`listing pods: ${e instanceof Error ? e.message : String(e)}`);
     }
-    const revision = `${q.namespace}/${q.deployment}/${q.revisionHash}`;
+    const revision = `${q.namespace}/${q.deployment}`;
     this.forget(revision, new Set(listed.map(podKey)), q.nowMs);
     const pods = listed.filter((p) => p.status?.podIP && p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
-    if (pods.length === 0) throw new NoValuesError('no ready pods of the revision');
+    const own = (p: V1Pod): boolean => p.metadata?.labels?.[mdLabels.revision] === q.revisionHash;
+    if (!pods.some(own)) throw new NoValuesError('no ready pods of the revision');
     const windows: Sample[][] = [];
     const latest: Sample[][] = [];
     let errors = 0;
@@ -98,8 +103,11 @@ export class PodsMetricProvider implements MetricProvider {
       remember(memory, snap);
       // No scrape at or after the window's start existed: this one is the first, and stays its baseline.
       if (!fromZero && !memory.pinned.has(q.windowStartMs) && snap.atMs >= q.windowStartMs) pin(memory, q.windowStartMs, snap);
-      latest.push(samples);
-      if (base !== undefined) windows.push(diffSamples(base, window));
+      // Of another revision's pod only the labels count (its traffic, latency and drift are that revision's; it may
+      // even serve the same version with another server template).
+      const read = own(pod) ? window : window.filter((s) => s.name === serverMetricNames.feedback);
+      if (own(pod)) latest.push(samples);
+      if (base !== undefined) windows.push(diffSamples(base, read));
     }));
     if (latest.length === 0) throw new ProviderError(`no pod answered /metrics (${errors} failed)`);
     if (windows.length === 0) throw new NoValuesError('no baseline scrape yet for this window (measuring from now on)');
