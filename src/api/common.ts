@@ -8,9 +8,29 @@ export const apiVersion = `${group}/${version}`;
 /** Go-style durations as Kubernetes users write them (30s, 10m, 1h30m); parsed by parseDuration in the operator. */
 export const durationPattern = '^([0-9]+([.][0-9]+)?(ms|s|m|h))+$';
 
-export function duration(description: string) {
-  return s.string(description, { maxLength: 32 })
+/** A floor and/or a ceiling of a duration field, as durations. */
+export interface DurationBounds {
+  readonly min?: string;
+  readonly max?: string;
+}
+
+/** The words a user reads when a duration is out of its bounds (the API server's and the controllers' message). */
+export function boundsText(bounds: DurationBounds): string {
+  if (bounds.min !== undefined && bounds.max !== undefined) return `must be between ${bounds.min} and ${bounds.max}`;
+  return bounds.min !== undefined ? `must be at least ${bounds.min}` : `must be at most ${bounds.max ?? ''}`;
+}
+
+export function duration(description: string, bounds: DurationBounds = {}) {
+  const d = s.string(description, { maxLength: 32 })
     .rule(`self.matches('${durationPattern}')`, 'must be a duration such as 30s, 10m or 1h30m');
+  if (bounds.min === undefined && bounds.max === undefined) return d;
+  // CEL's duration() parses Go durations, the same language as the pattern; a string the pattern refuses is
+  // reported by the rule above only.
+  const checks = [
+    ...(bounds.min === undefined ? [] : [`duration(self) >= duration('${bounds.min}')`]),
+    ...(bounds.max === undefined ? [] : [`duration(self) <= duration('${bounds.max}')`]),
+  ];
+  return d.rule(`!self.matches('${durationPattern}') || (${checks.join(' && ')})`, boundsText(bounds));
 }
 
 /** A DNS-1123 label: the name of a Kubernetes object in the same namespace. */

@@ -2,7 +2,10 @@
 // the controllers share. Reasons are CamelCase constants; each controller pairs them with its message.
 
 export const ConditionType = {
-  /** The spec is valid and the controller acts on it (False + InvalidSpec: fix the spec). */
+  /**
+   * The spec is valid and the controller acts on it. False + InvalidSpec: fix the spec; False + NotPermitted: the
+   * spec asks for what the namespace may not (a bucket, prefix, image or Prometheus outside the install-time policy).
+   */
   Accepted: 'Accepted',
   /** TrainingPipeline: a champion exists and nothing is wrong. */
   Ready: 'Ready',
@@ -20,6 +23,7 @@ export type ConditionType = (typeof ConditionType)[keyof typeof ConditionType];
 export const Reason = {
   Accepted: 'Accepted',
   InvalidSpec: 'InvalidSpec',
+  NotPermitted: 'NotPermitted',
   // TrainingPipeline
   NoChampionYet: 'NoChampionYet',
   ChampionServing: 'ChampionServing',
@@ -36,6 +40,8 @@ export const Reason = {
   StoreUnavailable: 'StoreUnavailable',
   VersionsDeleted: 'VersionsDeleted',
   CleanupFailed: 'CleanupFailed',
+  /** spec.storage.credentialsSecret cannot be read or lacks its keys: nothing is done in the store until it can. */
+  CredentialsUnavailable: 'CredentialsUnavailable',
   // ModelDeployment
   WaitingForModel: 'WaitingForModel',
   RolloutProgressing: 'RolloutProgressing',
@@ -47,6 +53,8 @@ export const Reason = {
   InconclusiveAnalysis: 'InconclusiveAnalysis',
   ReplicasReady: 'ReplicasReady',
   ReplicasUnavailable: 'ReplicasUnavailable',
+  /** An HTTPRoute of the deployment's name exists that this deployment does not control: it is left alone. */
+  RouteNotOwned: 'RouteNotOwned',
 } as const;
 export type Reason = (typeof Reason)[keyof typeof Reason];
 

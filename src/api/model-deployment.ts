@@ -6,6 +6,17 @@ import { s, type Infer } from './schema.js';
 
 export const modelDeploymentKind = 'ModelDeployment';
 
+/**
+ * Bounds of the durations that set how often the operator measures and decides (the API server refuses values
+ * outside them; the controller checks them again for objects stored before the rule existed): at most one
+ * measurement of a deployment's pods every 2 s, and a drift window the servers can keep in memory (60 slots).
+ */
+export const mdDurationBounds = {
+  analysisInterval: { min: '2s' },
+  analysisWindow: { min: '2s' },
+  driftWindow: { min: '10s', max: '168h' },
+} as const;
+
 const model = s.object('The model to serve: a fixed artifact, or the champion of a TrainingPipeline.', {
   fromPipeline: objectName('A TrainingPipeline in this namespace: its champion is served, and each new champion is rolled out.'),
   version: s.string('With fromPipeline: serve this version instead of following the champion (a pin).', { minLength: 1, maxLength: 63 }),
@@ -24,7 +35,7 @@ const server = s.object('The model-server pods.', {
   maxBatchSize: s.integer('Most requests batched into one model call.', { minimum: 1, maximum: 4096 }).default(32),
   maxBatchDelayMs: s.integer('Longest a request waits for a batch to fill.', { minimum: 0, maximum: 1000 }).default(2),
   logPredictions: s.boolean('Log inputs and predictions to the object store (needed for feedback-driven retraining).').default(true),
-  driftWindow: duration('How much recent traffic each server compares with the model\'s reference profile for live drift (PSI per feature), between 10s and 7d. Shorter reacts sooner when traffic changes (what a drift trigger waits on), longer is steadier.').default('1h'),
+  driftWindow: duration('How much recent traffic each server compares with the model\'s reference profile for live drift (PSI per feature), between 10s and 168h (7 days). Shorter reacts sooner when traffic changes (what a drift trigger waits on), longer is steadier.', mdDurationBounds.driftWindow).default('1h'),
 }, ['image']);
 
 const step = s.object('One canary step: exactly one of setWeight, pause or analysis.', {
@@ -33,7 +44,7 @@ const step = s.object('One canary step: exactly one of setWeight, pause or analy
     duration: duration('How long to wait.'),
   }),
   analysis: s.object('Judge the candidate by the analysis gates before going on.', {
-    duration: duration('How long the measurement window lasts; default analysis.interval.'),
+    duration: duration('How long the measurement window lasts, at least 2s; default analysis.interval.', mdDurationBounds.analysisWindow),
   }),
 }).rule('(has(self.setWeight) ? 1 : 0) + (has(self.pause) ? 1 : 0) + (has(self.analysis) ? 1 : 0) == 1',
   'each step sets exactly one of setWeight, pause or analysis');
@@ -54,7 +65,7 @@ const blueGreen = s.object('Blue-green: the candidate runs at full size behind a
 
 const shadow = s.object('Shadow first (needs trafficRouting GatewayAPI, which mirrors requests): before any real traffic, the candidate gets a mirrored share; its answers are judged, never returned.', {
   percent: s.integer('Percent of requests mirrored to the candidate.', { minimum: 1, maximum: 100 }).default(100),
-  duration: duration('How long the shadow phase lasts at least.').default('5m'),
+  duration: duration('How long the shadow phase lasts at least (its measurement window), at least 2s.', mdDurationBounds.analysisWindow).default('5m'),
   minAgreement: s.number('Smallest agreement (0-1) of candidate and stable on the mirrored traffic: 1 minus the total variation distance between their predicted-class shares (per-request agreement is at most this, so a low value is a certain failure).', { minimum: 0, maximum: 1 }).default(0.9),
 });
 
@@ -82,14 +93,14 @@ const gates = s.object('Live gates; a failed gate aborts the rollout and rolls b
 });
 
 const analysis = s.object('How candidates are measured and judged.', {
-  interval: duration('Time between measurements, and the default length of an analysis step.').default('30s'),
+  interval: duration('Time between measurements, and the default length of an analysis step; at least 2s.', mdDurationBounds.analysisInterval).default('30s'),
   minSamples: s.integer('Requests (and, for accuracy gates, labelled requests) needed before any verdict; fewer is inconclusive.', { minimum: 1 }).default(100),
   inconclusiveLimit: s.integer('Inconclusive analyses in a row after which the rollout pauses for a person.', { minimum: 1 }).default(10),
   gates: gates.default({ maxErrorRate: 0.01 }),
   provider: s.object('Where live metrics come from.', {
-    type: s.enum('Pods: scrape the server pods\' /metrics directly (no Prometheus needed); Prometheus: PromQL against a Prometheus server.', ['Pods', 'Prometheus'] as const).default('Pods'),
-    prometheusURL: s.string('With type Prometheus: the server\'s base URL.', { maxLength: 1024 }),
-  }).rule('self.type != \'Prometheus\' || has(self.prometheusURL)', 'provider.prometheusURL is required with type Prometheus'),
+    type: s.enum('Pods: scrape the server pods\' /metrics directly (no Prometheus needed); Prometheus: PromQL against a Prometheus server the operator is configured with.', ['Pods', 'Prometheus'] as const).default('Pods'),
+    prometheusURL: s.string('With type Prometheus: the server\'s base URL, one of those the operator was installed with; default the operator\'s own.', { maxLength: 1024 }),
+  }),
 });
 
 const rollout = s.object('How a new version replaces the serving one.', {

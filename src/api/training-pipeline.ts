@@ -6,6 +6,15 @@ import { s, type Infer } from './schema.js';
 
 export const trainingPipelineKind = 'TrainingPipeline';
 
+/**
+ * Bounds of the durations that set how often the operator acts for a pipeline (the API server refuses values
+ * outside them; the controller checks them again for objects stored before the rule existed): at most one run
+ * start per second, whatever fires.
+ */
+export const tpDurationBounds = {
+  minInterval: { min: '1s' },
+} as const;
+
 // Cron fields as RE2 without backslashes (CEL string literals would need them doubled): value, range, step, list.
 function cronField(value: string): string {
   const item = `([*]|(${value})(-(${value}))?)(/[0-9]{1,2})?`;
@@ -49,7 +58,13 @@ const schema = s.object('The columns of the data: features, label and time.', {
   label: s.object('The column to predict.', {
     name: s.string('Column name of the label.', { minLength: 1, maxLength: 128 }),
     task: s.enum('classification: the label is a category; regression: a number.', ['classification', 'regression'] as const),
-  }, ['name', 'task']),
+    classes: s.array('Classification: the fixed class list, in output order. Uploaded rows with another label fail validation, and servers refuse other labels as feedback. Unset: the classes of the uploaded data (a new class enters only through uploaded data, never through feedback).',
+      s.string('A class.', { minLength: 1, maxLength: 256 }), { minItems: 2, maxItems: 1000 }),
+    min: s.number('Regression: the smallest valid label. Servers refuse feedback below it and the trainer drops such fed-back rows.'),
+    max: s.number('Regression: the largest valid label.'),
+  }, ['name', 'task']).rule('!has(self.classes) || self.task == \'classification\'', 'classes only apply to classification', { fieldPath: '.classes' })
+    .rule('!(has(self.min) || has(self.max)) || self.task == \'regression\'', 'min and max only apply to regression')
+    .rule('!(has(self.min) && has(self.max)) || self.min <= self.max', 'label min must not be greater than max'),
   timestampColumn: s.string('Column holding each row\'s time (ISO 8601 or epoch seconds); drives the window and the time-based holdout.', { maxLength: 128 }),
 }, ['features', 'label']).rule('self.features.all(f, f.name != self.label.name)', 'the label column must not also be a feature', { fieldPath: '.label.name' })
   .rule('!has(self.timestampColumn) || self.features.all(f, f.name != self.timestampColumn)', 'the timestamp column must not also be a feature', { fieldPath: '.timestampColumn' });
@@ -62,7 +77,8 @@ const data = s.object('Where the training data comes from and what it looks like
     duration: duration('Train on rows newer than this, relative to the newest row.'),
   }).rule('!(has(self.lastRows) && has(self.duration))', 'set either lastRows or duration, not both'),
   replayFraction: s.number('Share (0-1) of rows older than the window mixed back in, so the model does not forget.', { minimum: 0, maximum: 1 }).default(0),
-  feedbackFrom: objectName('A ModelDeployment in this namespace whose logged predictions, joined with their feedback labels, are added to the training data.'),
+  feedbackFrom: objectName('A ModelDeployment in this namespace whose logged predictions, joined with their feedback labels, are added to the training data (never to the evaluation holdout).'),
+  maxFeedbackShare: s.number('Largest share (0-1) of the training rows that may come from feedback; beyond it the newest fed-back rows are kept. Feedback comes from label senders, uploaded data from you: the cap bounds what labels alone can teach.', { minimum: 0, maximum: 1 }).default(0.5),
 }, ['sources', 'schema']).rule('!has(self.window) || !has(self.window.duration) || has(self.schema.timestampColumn)',
   'a window duration needs schema.timestampColumn', { fieldPath: '.window.duration' });
 
@@ -105,7 +121,7 @@ const triggers = s.object('What starts a training run. Any trigger may fire; a r
   newData,
   drift: driftTrigger,
   performance: performanceTrigger,
-  minInterval: duration('Least time between the starts of two runs, whatever fires.').default('10m'),
+  minInterval: duration('Least time between the starts of two runs, whatever fires; at least 1s.', tpDurationBounds.minInterval).default('10m'),
   concurrencyPolicy: s.enum('When a trigger fires during a run: Forbid waits for it to end; Replace stops it and starts anew.', ['Forbid', 'Replace'] as const).default('Forbid'),
 });
 

@@ -7,6 +7,8 @@ import type { TrainingPipeline } from '../api/training-pipeline.js';
 import { MinioStore } from '../storage/minio-store.js';
 import type { OperatorConfig } from './config.js';
 import { modelDeploymentController } from './controllers/model-deployment/wiring.js';
+import { CredentialsError, PipelineStores, secretReader, type StoreKeys } from './controllers/store-credentials.js';
+import type { TenancyPolicy } from './controllers/tenancy.js';
 import { TrainingPipelineReconciler } from './controllers/training-pipeline/reconciler.js';
 import { jobs, modelDeployments, trainingPipelines } from './resources.js';
 import { createLogger, type LogLevel } from './runtime/log.js';
@@ -28,10 +30,18 @@ export function buildManager(config: OperatorConfig, kubeConfig: KubeConfig): Ma
     healthHost: config.healthHost,
     logger,
   });
-  const store = config.store && new MinioStore({
+  const storeWith = (keys: StoreKeys): MinioStore | undefined => config.store && new MinioStore({
     endPoint: config.store.endPoint, port: config.store.port, useSSL: config.store.useSSL,
-    accessKey: config.store.accessKey, secretKey: config.store.secretKey, region: config.store.region,
+    accessKey: keys.accessKey, secretKey: keys.secretKey, region: config.store.region,
   });
+  const store = config.store && storeWith(config.store);
+  // A pipeline that names its own credentials is served by a client built from them, never by the operator's.
+  const pipelineStores = new PipelineStores(secretReader(manager.http), (keys) => {
+    const client = storeWith(keys);
+    if (!client) throw new CredentialsError('the operator has no object store configured');
+    return client;
+  });
+  const tenancy = tenancyPolicy(config);
   const runsTotal = new Counter({
     name: 'perennial_training_runs_total',
     help: 'Training runs that ended, by outcome (Blessed, Rejected, Failed, InvalidData).',
@@ -61,14 +71,21 @@ export function buildManager(config: OperatorConfig, kubeConfig: KubeConfig): Ma
         endPoint: config.store.endPoint, port: config.store.port, useSSL: config.store.useSSL, region: config.store.region,
         bucket: config.store.bucket, credentialsSecret: config.store.credentialsSecret,
       },
+      storeForSecret: (namespace, name) => pipelineStores.forSecret(namespace, name),
+      tenancy,
       onRunFinished: (outcome) => runsTotal.inc({ outcome }),
       dataPollMs: config.dataPollMs,
       jobTtlSeconds: config.jobTtlSeconds,
     }),
   });
-  manager.addController(modelDeploymentController(manager, config, controllerNames.modelDeployment,
+  manager.addController(modelDeploymentController(manager, config, tenancy, controllerNames.modelDeployment,
     logger.child({ controller: controllerNames.modelDeployment })));
   return manager;
+}
+
+/** The install-time tenancy configuration with the bucket a spec without one uses. */
+export function tenancyPolicy(config: OperatorConfig): TenancyPolicy {
+  return { ...config.tenancy, defaultBucket: config.store?.bucket ?? 'perennial' };
 }
 
 /** Keys of the pipelines (in the ModelDeployment's namespace) that read it in a trigger or that it serves. */

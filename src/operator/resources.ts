@@ -8,3 +8,8 @@ export const jobs: ResourceRef = { group: 'batch', version: 'v1', plural: 'jobs'
 export const deployments: ResourceRef = { group: 'apps', version: 'v1', plural: 'deployments', kind: 'Deployment', namespaced: true };
 export const services: ResourceRef = { group: '', version: 'v1', plural: 'services', kind: 'Service', namespaced: true };
 export const pods: ResourceRef = { group: '', version: 'v1', plural: 'pods', kind: 'Pod', namespaced: true };
+/**
+ * Read by name only: the credentials Secret a TrainingPipeline names (spec.storage.credentialsSecret). Created once,
+ * never read: a ModelDeployment's feedback Secret (token and id signing key).
+ */
+export const secrets: ResourceRef = { group: '', version: 'v1', plural: 'secrets', kind: 'Secret', namespaced: true };

@@ -102,13 +102,23 @@ export interface PipelineSpecView {
   readonly storage?: PipelineStorage | undefined;
 }
 
+/**
+ * Whether the operator may keep (and list, read and delete) a pipeline's models where its spec.storage says. A
+ * pipeline being deleted is cleaned up only when this holds for it.
+ */
+export function storageDenials(policy: TenancyPolicy, namespace: string, name: string, storage: PipelineStorage | undefined): string[] {
+  if (storage?.credentialsSecret !== undefined) return []; // the store enforces what those credentials may do
+  const bucket = storage?.bucket ?? policy.defaultBucket;
+  return bucket === policy.defaultBucket ? [] : storageDenial(policy, namespace, name, bucket, 'spec.storage.bucket');
+}
+
 /** What a TrainingPipeline spec asks for that its namespace is not permitted. */
 export function pipelineDenials(policy: TenancyPolicy, namespace: string, name: string, spec: PipelineSpecView): string[] {
   const denied = imageDenial('spec.trainer.image', spec.trainer.image, policy.trainerImages);
-  if (spec.storage?.credentialsSecret !== undefined) return denied; // the store enforces what those credentials may do
+  denied.push(...storageDenials(policy, namespace, name, spec.storage));
+  if (spec.storage?.credentialsSecret !== undefined) return denied;
   // The trainer and the operator read a source without a bucket from the pipeline's bucket.
   const bucket = spec.storage?.bucket ?? policy.defaultBucket;
-  if (bucket !== policy.defaultBucket) denied.push(...storageDenial(policy, namespace, name, bucket, 'spec.storage.bucket'));
   spec.data.sources.forEach((source, i) => {
     const from = source.bucket ?? bucket;
     if (permits(policy, namespace, from, source.prefix, 'Read')) return;

@@ -1,8 +1,11 @@
 // Which version the deployment should serve: a fixed artifact URI, a pinned version of a pipeline, or the
-// pipeline's champion (status.championVersion). Pure: the pipeline's status comes from the cache.
+// pipeline's champion (status.championVersion). Pure: the pipeline comes from the cache. A version of the followed
+// pipeline is served from that pipeline's own store (spec.storage): its bucket holds the model and takes the
+// servers' logs (where its feedbackFrom reads them), and its credentials Secret is the servers' too.
 import type { ModelDeployment } from '../../../api/model-deployment.js';
 import type { TrainingPipeline } from '../../../api/training-pipeline.js';
 import { isKeySegment, versionPrefix } from '../../../shared/artifact-layout.js';
+import type { PipelineStorage } from '../tenancy.js';
 import { parseS3Uri } from './spec-checks.js';
 import type { ModelRef } from './server-deployment.js';
 
@@ -20,7 +23,34 @@ export function parseVersionUri(uri: string): ModelRef | undefined {
 }
 
 export function versionUri(model: ModelRef, defaultBucket: string): string {
-  return `s3://${model.bucket ?? defaultBucket}/${versionPrefix({ namespace: model.namespace, name: model.pipeline }, model.version)}`;
+  return `s3://${model.bucket ?? model.storage?.bucket ?? defaultBucket}/${versionPrefix({ namespace: model.namespace, name: model.pipeline }, model.version)}`;
+}
+
+/** The pipeline a deployment follows, as the cache has it: its name and its own store settings. */
+export interface Followed {
+  readonly name: string;
+  readonly storage: PipelineStorage | undefined;
+}
+
+export function followedOf(md: ModelDeployment, pipeline: TrainingPipeline | undefined): Followed | undefined {
+  const name = md.spec.model.fromPipeline;
+  return name === undefined ? undefined : { name, storage: pipeline?.spec?.storage };
+}
+
+/**
+ * A version as its servers load it. `located.bucket` is the bucket the version is in; the servers' store is the
+ * followed pipeline's own (when the version is one of its and it names a bucket or a Secret) or the operator's.
+ */
+export function servedModelRef(located: ModelRef, namespace: string, followed: Followed | undefined, defaultBucket: string): ModelRef {
+  const own = followed !== undefined && located.namespace === namespace && located.pipeline === followed.name ? followed.storage : undefined;
+  const storage = own?.bucket !== undefined || own?.credentialsSecret !== undefined
+    ? { bucket: own.bucket, credentialsSecret: own.credentialsSecret } : undefined;
+  const modelBucket = located.bucket ?? defaultBucket;
+  return {
+    namespace: located.namespace, pipeline: located.pipeline, version: located.version,
+    bucket: modelBucket === (storage?.bucket ?? defaultBucket) ? undefined : modelBucket,
+    ...(storage ? { storage } : {}),
+  };
 }
 
 export function resolveDesiredModel(md: ModelDeployment, pipeline: TrainingPipeline | undefined, defaultBucket: string): DesiredModel {
@@ -29,7 +59,7 @@ export function resolveDesiredModel(md: ModelDeployment, pipeline: TrainingPipel
   if (spec.uri !== undefined) {
     const ref = parseVersionUri(spec.uri);
     if (!ref) return { kind: 'waiting', message: `model.uri ${spec.uri} is not a published version prefix` };
-    const model = { ...ref, bucket: ref.bucket === defaultBucket ? undefined : ref.bucket };
+    const model = servedModelRef(ref, namespace, undefined, defaultBucket);
     return { kind: 'ready', model, uri: versionUri(model, defaultBucket) };
   }
   const name = spec.fromPipeline ?? '';
@@ -39,6 +69,7 @@ export function resolveDesiredModel(md: ModelDeployment, pipeline: TrainingPipel
     version = pipeline.status?.championVersion;
     if (version === undefined) return { kind: 'waiting', message: `TrainingPipeline ${name} has no champion yet` };
   }
-  const model: ModelRef = { namespace, pipeline: name, version, bucket: undefined };
+  const located: ModelRef = { namespace, pipeline: name, version, bucket: followedOf(md, pipeline)?.storage?.bucket };
+  const model = servedModelRef(located, namespace, followedOf(md, pipeline), defaultBucket);
   return { kind: 'ready', model, uri: versionUri(model, defaultBucket) };
 }

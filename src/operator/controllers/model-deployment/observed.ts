@@ -1,6 +1,8 @@
 // What one reconcile observed, as one immutable value: the deployment, the model it should serve, its server
 // Deployments and Services from the caches, and the live measurements taken for this reconcile.
 import type { ModelDeployment } from '../../../api/model-deployment.js';
+import type { TrainingPipeline } from '../../../api/training-pipeline.js';
+import type { TenancyPolicy } from '../tenancy.js';
 import type { DesiredModel } from './desired-model.js';
 import type { Measurement } from './metrics/provider.js';
 import type { ServerStore } from './server-deployment.js';
@@ -26,6 +28,10 @@ export interface Observed {
   readonly nowMs: number;
   /** Undefined when the operator runs without an object store (server pods could not load a model). */
   readonly store: ServerStore | undefined;
+  /** The TrainingPipeline of spec.model.fromPipeline, when the cache has it. */
+  readonly pipeline: TrainingPipeline | undefined;
+  /** What the deployment's namespace may make the operator do (install-time). */
+  readonly tenancy: TenancyPolicy;
   readonly desired: DesiredModel;
   /** Server Deployments this md controls, by name. */
   readonly revisions: ReadonlyMap<string, ObservedRevision>;

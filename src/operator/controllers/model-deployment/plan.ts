@@ -12,19 +12,19 @@ import { type Condition, type ConditionInput, formatTime, setCondition } from '.
 import type { KubeObject, OwnerReference } from '../../runtime/resource.js';
 import { modelDeployments } from '../../resources.js';
 import { controllerRef } from '../../runtime/resource.js';
-import { acceptedCondition } from '../acceptance.js';
+import { acceptedCondition, isAccepted } from '../acceptance.js';
 import type { PlannedEvent } from '../training-pipeline/plan.js';
 import { parseDuration } from '../training-pipeline/duration.js';
 import { analysisDue, decideStep, rolloutSteps, weightAt, windowOf, type Command, type RolloutStep } from './canary-steps.js';
 import { judge, type AnalysisVerdict } from './gates.js';
 import { servedRequests, type Measurement } from './metrics/provider.js';
-import { parseVersionUri } from './desired-model.js';
+import { followedOf, parseVersionUri, servedModelRef, type Followed } from './desired-model.js';
 import { hashOfRevision, revisionHash, revisionName, serverTemplate, serviceNames } from './names.js';
 import type { Observed, MeasureResult } from './observed.js';
 import { routeHash } from './routers/gateway-api.js';
 import type { RoutePlan, TrafficPhase, TrafficRouter } from './routers/router.js';
-import { buildServerDeployment, buildService, modelRefText, type ModelRef, type ServerDeployment, type ServiceObject } from './server-deployment.js';
-import { checkModelDeploymentSpec } from './spec-checks.js';
+import { buildServerDeployment, buildService, modelRefText, storeText, type ModelRef, type ServerDeployment, type ServiceObject } from './server-deployment.js';
+import { reviewModelDeployment } from './spec-checks.js';
 
 export interface ModelDeploymentPlan {
   readonly status: ModelDeploymentStatus;
@@ -137,11 +137,12 @@ function commands(md: ModelDeployment): { promote: Command; retry: boolean; abor
   };
 }
 
-function revisionFromStatus(name: string, revision: string | undefined, version: string | undefined, uri: string | undefined, defaultBucket: string): Revision | undefined {
+function revisionFromStatus(md: ModelDeployment, revision: string | undefined, version: string | undefined, uri: string | undefined, followed: Followed | undefined, defaultBucket: string): Revision | undefined {
   if (revision === undefined || version === undefined || uri === undefined) return undefined;
   const ref = parseVersionUri(uri);
   if (!ref) return undefined;
-  return { name: revision, hash: hashOfRevision(name, revision), version, uri, model: { ...ref, bucket: ref.bucket === defaultBucket ? undefined : ref.bucket } };
+  const model = servedModelRef(ref, md.metadata.namespace ?? '', followed, defaultBucket);
+  return { name: revision, hash: hashOfRevision(md.metadata.name ?? '', revision), version, uri, model };
 }
 
 function measured(r: MeasureResult | undefined): { m: Measurement | undefined; reason: string | undefined } {
@@ -157,8 +158,8 @@ export function planModelDeployment(o: Observed, router: TrafficRouter): ModelDe
   const prev = md.status ?? {};
   const spec = md.spec;
   const events: PlannedEvent[] = [];
-  const problems = checkModelDeploymentSpec(spec);
-  const accepted = acceptedCondition(problems, generation);
+  const review = reviewModelDeployment(md, o.pipeline, o.tenancy);
+  const accepted = acceptedCondition(review, generation);
   let conditions: Condition[] = setCondition(prev.conditions as Condition[] | undefined, accepted, nowMs);
   const cond = (input: Omit<ConditionInput, 'observedGeneration'>): void => {
     conditions = setCondition(conditions, { ...input, observedGeneration: generation }, nowMs);
@@ -167,9 +168,9 @@ export function planModelDeployment(o: Observed, router: TrafficRouter): ModelDe
     status, events, deployments: [], scale: [], deleteDeployments: [], services: [], route: undefined, requeueAfterMs,
   });
 
-  if (problems.length > 0) {
+  if (!isAccepted(review)) {
     const wasRejected = prev.conditions?.find((c) => c.type === ConditionType.Accepted)?.status === 'False' && prev.observedGeneration === generation;
-    if (!wasRejected) events.push({ type: 'Warning', reason: Reason.InvalidSpec, note: accepted.message });
+    if (!wasRejected) events.push({ type: 'Warning', reason: accepted.reason, note: accepted.message });
     return keepAll({ ...prev, observedGeneration: generation, phase: 'Degraded', conditions, message: accepted.message });
   }
   const store = o.store;
@@ -188,15 +189,16 @@ export function planModelDeployment(o: Observed, router: TrafficRouter): ModelDe
   const status: Writable<ModelDeploymentStatus> = { ...prev, ...cmd.consumed, observedGeneration: generation };
   const template = serverTemplate(spec);
   const revisionOf = (model: ModelRef, uri: string): Revision => {
-    const hash = revisionHash(model.version, modelRefText(model) + (model.bucket ?? ''), template);
+    const hash = revisionHash(model.version, modelRefText(model) + storeText(model), template);
     return { name: revisionName(name, hash), hash, version: model.version, uri, model };
   };
   const ready = (r: Revision | undefined): number => (r ? o.revisions.get(r.name)?.readyReplicas ?? 0 : 0);
   const replicasOf = (r: Revision | undefined): number => (r ? o.revisions.get(r.name)?.replicas ?? 0 : 0);
   const requeues: number[] = [];
 
-  let stable = revisionFromStatus(name, prev.stableRevision, prev.stableVersion, prev.stableURI, store.bucket);
-  let canary = revisionFromStatus(name, prev.canaryRevision, prev.canaryVersion, prev.canaryURI, store.bucket);
+  const followed = followedOf(md, o.pipeline);
+  let stable = revisionFromStatus(md, prev.stableRevision, prev.stableVersion, prev.stableURI, followed, store.bucket);
+  let canary = revisionFromStatus(md, prev.canaryRevision, prev.canaryVersion, prev.canaryURI, followed, store.bucket);
   // The previous revision's Deployment exists already (it is never re-created): its name and version are enough.
   let previous: Pick<Revision, 'name' | 'version'> | undefined = prev.previousRevision !== undefined && prev.previousVersion !== undefined
     ? { name: prev.previousRevision, version: prev.previousVersion }

@@ -15,8 +15,9 @@ import { StatusWriter } from '../../runtime/status-writer.js';
 import { FakeClock } from '../../runtime/testing/fake-clock.js';
 import { FakeKube } from '../../runtime/testing/fake-kube.js';
 import { deployments, modelDeployments, services, trainingPipelines } from '../../resources.js';
-import { emptyMeasurement, NoValuesError, type Measurement, type MetricProvider, type MetricQuery } from './metrics/provider.js';
-import { httpRoutes, ModelDeploymentReconciler } from './reconciler.js';
+import { emptyMeasurement, NoValuesError, ProviderError, type Measurement, type MetricProvider, type MetricQuery } from './metrics/provider.js';
+import type { TenancyPolicy } from '../tenancy.js';
+import { httpRoutes, measurementProblem, ModelDeploymentReconciler } from './reconciler.js';
 import type { ServerDeployment } from './server-deployment.js';
 
 function cacheOf(kube: FakeKube, ref: ResourceRef): CacheReader<KubeObject> {
@@ -30,6 +31,10 @@ function cacheOf(kube: FakeKube, ref: ResourceRef): CacheReader<KubeObject> {
 
 const t0 = Date.UTC(2026, 10, 21, 10, 0, 0);
 const store = { endPoint: 'minio.perennial-system.svc', port: 9000, useSSL: false, region: 'us-east-1', bucket: 'perennial', credentialsSecret: 'perennial-s3' };
+const tenancy: TenancyPolicy = {
+  defaultBucket: 'perennial', storeGrants: [], trainerImages: [], serverImages: ['perennial-server'],
+  prometheusURL: 'http://prometheus.monitoring:9090', prometheusAllowedURLs: [],
+};
 
 function spec(edit: (s: ModelDeploymentSpec) => void = () => undefined): ModelDeploymentSpec {
   const s: ModelDeploymentSpec = {
@@ -71,6 +76,7 @@ function setup(s: ModelDeploymentSpec = spec()) {
     },
   };
   const provider = new TableProvider();
+  const providersAsked: Array<string | undefined> = [];
   const reconciler = (): ModelDeploymentReconciler => new ModelDeploymentReconciler({
     deployments: cacheOf(kube, modelDeployments),
     pipelines: cacheOf(kube, trainingPipelines),
@@ -82,7 +88,9 @@ function setup(s: ModelDeploymentSpec = spec()) {
     clock,
     logger: createLogger({ silent: true }),
     store,
-    metricProvider: () => provider,
+    metricProvider: (url) => { providersAsked.push(url); return provider; },
+    readRoute: (namespace, name) => Promise.resolve(kube.get(httpRoutes, { namespace, name })),
+    tenancy,
   });
   let r = reconciler();
   const key = { namespace: 'ml', name: 'weather' };
@@ -115,7 +123,7 @@ function setup(s: ModelDeploymentSpec = spec()) {
     kube.seed(modelDeployments, { ...cur, metadata: { ...cur.metadata, annotations: { ...cur.metadata.annotations, [k]: v } } });
   };
   return {
-    kube, clock, provider, key, md, step, revisions, allReady, setChampion, setSpec, annotate,
+    kube, clock, provider, providersAsked, key, md, step, revisions, allReady, setChampion, setSpec, annotate,
     requeue: () => lastRequeue, restart: () => { r = reconciler(); },
   };
 }
@@ -434,4 +442,76 @@ describe('ModelDeploymentReconciler', () => {
     assert.equal(h.md().status?.stableVersion, 'v2');
     assert.equal(h.md().status?.previousVersion, 'v1');
   });
+  it('gatewayAPI: an HTTPRoute of that name it does not control is left alone, said so once, and taken over only when gone', async () => {
+    const h = setup(spec((s) => { s.rollout.trafficRouting = { type: 'GatewayAPI', gatewayAPI: { parentRefs: [{ name: 'gw' }], pathPrefix: '/' } }; }));
+    const theirs = { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute', metadata: { name: 'weather', namespace: 'ml' }, spec: { rules: [{ backendRefs: [{ name: 'their-app', port: 80 }] }] } };
+    h.kube.seed(httpRoutes, theirs);
+    const writes = await h.step();
+    assert.ok(!writes.some((w) => /httproutes/.test(w)), writes.join('\n'));
+    assert.ok(writes.some((w) => /^event Warning RouteNotOwned: HTTPRoute weather exists and is not controlled by this ModelDeployment/.test(w)), writes.join('\n'));
+    const degraded = h.md().status?.conditions?.find((c) => c.type === 'Degraded');
+    assert.equal(degraded?.status, 'True');
+    assert.equal(degraded?.reason, 'RouteNotOwned');
+    assert.equal(h.md().status?.routeHash, undefined, 'not written, so not recorded');
+    assert.deepEqual((h.kube.get(httpRoutes, h.key) as unknown as typeof theirs).spec, theirs.spec, 'their route is untouched');
+    h.allReady();
+    assert.ok(!(await h.step()).some((w) => /RouteNotOwned|httproutes/.test(w)), 'said once; still left alone');
+    await h.kube.delete(httpRoutes, h.key);
+    const after = await h.step();
+    assert.ok(after.includes('create httproutes.gateway.networking.k8s.io ml/weather'), after.join('\n'));
+    assert.equal(h.md().status?.conditions?.find((c) => c.type === 'Degraded')?.status, 'False');
+  });
+
+  const refusals: Array<[string, (s: ModelDeploymentSpec) => void, RegExp]> = [
+    ['a server image outside the allowed prefixes', (s) => { s.server.image = 'docker.io/someone/server:1'; },
+      /spec\.server\.image: "docker\.io\/someone\/server:1" is not under the image prefixes this operator runs \(perennial-server; set at install time\)/],
+    ['another namespace\'s model', (s) => { s.model = { uri: 's3://perennial/pipelines/other/weather/versions/v1' }; },
+      /spec\.model\.uri: s3:\/\/perennial\/pipelines\/other\/weather\/versions\/v1 is outside what namespace "ml" may read/],
+    ['a Prometheus the operator was not given', (s) => { s.rollout.analysis.provider = { type: 'Prometheus', prometheusURL: 'http://169.254.169.254/' }; },
+      /spec\.rollout\.analysis\.provider\.prometheusURL: "http:\/\/169\.254\.169\.254\/" is not a Prometheus server this operator may query/],
+  ];
+  for (const [name, edit, want] of refusals) {
+    it(`NotPermitted: ${name}; nothing created, nothing measured`, async () => {
+      const h = setup(spec(edit));
+      assert.deepEqual((await h.step()).map((w) => w.replace(/: .*/s, '')), ['patchStatus modeldeployments.perennial.dev ml/weather', 'event Warning NotPermitted']);
+      const accepted = h.md().status?.conditions?.find((c) => c.type === 'Accepted');
+      assert.equal(accepted?.status, 'False');
+      assert.equal(accepted?.reason, 'NotPermitted');
+      assert.match(accepted?.message ?? '', want);
+      assert.deepEqual(h.providersAsked, [], 'no metric provider was even built');
+      assert.equal(h.revisions().length, 0);
+    });
+  }
+
+  it('Prometheus without a URL: the operator\'s own', async () => {
+    const h = setup(spec((s) => { s.rollout.analysis.provider = { type: 'Prometheus' }; }));
+    h.provider.table.set('v1', healthy);
+    await h.step();
+    h.allReady();
+    await h.step();
+    assert.deepEqual([...new Set(h.providersAsked)], ['http://prometheus.monitoring:9090']);
+  });
+
+  it('following a pipeline with its own bucket and Secret: the servers use them for the model and their logs', async () => {
+    const h = setup();
+    h.kube.seed(trainingPipelines, { apiVersion: 'perennial.dev/v1alpha1', kind: 'TrainingPipeline', metadata: { name: 'weather', namespace: 'ml' }, spec: { storage: { bucket: 'team-models', credentialsSecret: 'team-s3' } }, status: { championVersion: 'v1' } } as KubeObject);
+    await h.step();
+    const env = Object.fromEntries(((revisionOf(h, 'v1').spec.template.spec as { containers: Array<{ env: Array<{ name: string; value?: string; valueFrom?: unknown }> }> }).containers[0]?.env ?? [])
+      .map((e) => [e.name, e.value ?? e.valueFrom]));
+    assert.equal(env['PERENNIAL_S3_BUCKET'], 'team-models');
+    assert.equal(env['PERENNIAL_SERVER_MODEL_BUCKET'], undefined, 'the model is in the servers\' own bucket');
+    assert.deepEqual(env['AWS_ACCESS_KEY_ID'], { secretKeyRef: { name: 'team-s3', key: 'AWS_ACCESS_KEY_ID' } });
+    assert.equal(h.md().status?.stableURI, 's3://team-models/pipelines/ml/weather/versions/v1/');
+  });
+});
+
+describe('measurementProblem: what the analysis records may say about a failed measurement', () => {
+  const table: Array<[string, unknown, 'pods' | 'prometheus', string]> = [
+    ['no values, in the operator\'s words', new NoValuesError('no ready pods of the revision'), 'pods', 'NoValuesError: no ready pods of the revision'],
+    ['the pods provider about the deployment\'s own pods', new ProviderError('no pod answered /metrics (2 failed)'), 'pods', 'ProviderError: no pod answered /metrics (2 failed)'],
+    ['a Prometheus answer is never repeated', new ProviderError('Prometheus answered 500: {"secret":"of another tenant"}'), 'prometheus',
+      'ProviderError: the Prometheus metric provider could not be asked (details in the operator\'s log)'],
+    ['nor anything unexpected', new TypeError('Cannot read x of {"a":1}'), 'pods', 'TypeError: the pods metric provider could not be asked (details in the operator\'s log)'],
+  ];
+  for (const [name, e, source, want] of table) it(name, () => assert.equal(measurementProblem(e, source), want));
 });

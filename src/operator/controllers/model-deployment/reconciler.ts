@@ -2,6 +2,7 @@
 // apply: server Deployments (created when missing, else only replicas patched), Services (selector patched when
 // it differs), the HTTPRoute (written only when its hash changes) → ONE status write → Deployments no longer kept
 // are deleted (after the status that stops referring to them) → events.
+import { ConditionType, Reason } from '../../../api/conditions.js';
 import type { ModelDeployment } from '../../../api/model-deployment.js';
 import type { TrainingPipeline } from '../../../api/training-pipeline.js';
 import type { Clock } from '../../runtime/clock.js';
@@ -12,16 +13,20 @@ import type { Logger } from '../../runtime/log.js';
 import type { ObjectKey, ReconcileResult, Reconciler } from '../../runtime/manager.js';
 import type { KubeObject, ResourceRef } from '../../runtime/resource.js';
 import type { StatusWriter } from '../../runtime/status-writer.js';
+import { isAccepted } from '../acceptance.js';
+import { metricSource, type TenancyPolicy } from '../tenancy.js';
 import { deployments as deploymentRef, modelDeployments, services as serviceRef } from '../../resources.js';
 import { resolveDesiredModel, type DesiredModel } from './desired-model.js';
-import type { MetricProvider } from './metrics/provider.js';
+import { NoValuesError, ProviderError, type MetricProvider } from './metrics/provider.js';
 import { mdLabels } from './names.js';
 import type { MeasureResult, Observed, ObservedRevision, ObservedService } from './observed.js';
 import { measurementsWanted, planModelDeployment, type MeasurementRequest } from './plan.js';
+import { routeNotOwnedMessage, routeOwnership, withRouteNotOwned } from './route-ownership.js';
 import { GatewayAPIRouter } from './routers/gateway-api.js';
 import { ReplicasRouter } from './routers/replicas.js';
 import type { TrafficRouter } from './routers/router.js';
 import type { ServerStore } from './server-deployment.js';
+import { reviewModelDeployment } from './spec-checks.js';
 
 type Rollout = ModelDeployment['spec']['rollout'];
 
@@ -43,8 +48,11 @@ export interface ModelDeploymentReconcilerDeps extends ModelDeploymentDeps {
   readonly kube: KubeClient;
   /** How server pods reach the object store; undefined when the operator runs without one. */
   readonly store: ServerStore | undefined;
-  /** The metric provider for a deployment's analysis.provider (pods or prometheus). */
-  readonly metricProvider: (provider: Rollout['analysis']['provider']) => MetricProvider;
+  /** The metric provider: the pods, or the Prometheus at this URL (one the install-time policy allows). */
+  readonly metricProvider: (prometheusURL: string | undefined) => MetricProvider;
+  /** Reads the HTTPRoute of this name (get by name; undefined when there is none). */
+  readonly readRoute: (namespace: string, name: string) => Promise<KubeObject | undefined>;
+  readonly tenancy: TenancyPolicy;
   /** The traffic router for a deployment's trafficRouting; default replicas / gatewayAPI. */
   readonly router?: (routing: Rollout['trafficRouting']) => TrafficRouter;
 }
@@ -92,19 +100,29 @@ export class ModelDeploymentReconciler implements Reconciler {
         await kube.patch(serviceRef, { namespace, name: svc.metadata.name }, { spec: { selector } });
       }
     }
+    let status = plan.status;
+    const events = [...plan.events];
     if (plan.route) {
-      const created = await kube.create(httpRoutes, plan.route, { alreadyExistsOk: true });
-      if (!created.created) {
+      const routeName = plan.route.metadata?.name ?? '';
+      const ownership = routeOwnership(await this.deps.readRoute(namespace, routeName), md.metadata.uid);
+      if (ownership === 'foreign') {
+        status = withRouteNotOwned(plan.status, routeName, md.metadata.generation ?? 0, this.deps.clock.now());
+        const before = md.status?.conditions?.find((c) => c.type === ConditionType.Degraded)?.reason;
+        if (before !== Reason.RouteNotOwned) events.push({ type: 'Warning', reason: Reason.RouteNotOwned, note: routeNotOwnedMessage(routeName) });
+      } else if (ownership === 'absent') {
+        // Created by someone else since the read: AlreadyExists fails this reconcile, and the next one reads it again.
+        await kube.create(httpRoutes, plan.route);
+      } else {
         const r = plan.route as { metadata?: { labels?: unknown }; spec?: unknown };
-        await kube.patch(httpRoutes, { namespace, name: plan.route.metadata?.name ?? '' }, { metadata: { labels: r.metadata?.labels }, spec: r.spec });
+        await kube.patch(httpRoutes, { namespace, name: routeName }, { metadata: { labels: r.metadata?.labels }, spec: r.spec });
       }
     }
-    await this.deps.statusWriter.write(modelDeployments, md, plan.status);
+    await this.deps.statusWriter.write(modelDeployments, md, status);
     for (const d of plan.deleteDeployments) {
       await kube.delete(deploymentRef, { namespace, name: d.name }, { propagationPolicy: 'Background', uid: d.uid });
       logger.info('server deployment deleted', { namespace, name: key.name, revision: d.name });
     }
-    for (const e of plan.events) await this.deps.events.event(md, e.type, e.reason, e.note);
+    for (const e of events) await this.deps.events.event(md, e.type, e.reason, e.note);
     return plan.requeueAfterMs === undefined ? {} : { requeueAfterMs: plan.requeueAfterMs };
   }
 
@@ -129,10 +147,15 @@ export class ModelDeploymentReconciler implements Reconciler {
     const store = this.deps.store;
     const pipelineName = md.spec.model.fromPipeline;
     const pipeline = pipelineName === undefined ? undefined : this.deps.pipelines.get(namespace, pipelineName) as TrainingPipeline | undefined;
+    const tenancy = this.deps.tenancy;
     const desired: DesiredModel = store ? resolveDesiredModel(md, pipeline, store.bucket) : { kind: 'waiting', message: 'no object store' };
+    const base = { md, nowMs, store, pipeline, tenancy, desired, revisions, services, candidate: undefined, stableInWindow: undefined, stableLive: undefined };
+    // A deployment that is not accepted is not measured: nothing is fetched for a spec the plan will not act on.
+    const source = metricSource(tenancy, md.spec.rollout.analysis.provider);
+    if (source.kind === 'denied' || !isAccepted(reviewModelDeployment(md, pipeline, tenancy))) return base;
     const stableRevision = md.status?.stableRevision;
     const wanted = measurementsWanted(md, nowMs, stableRevision === undefined ? 0 : revisions.get(stableRevision)?.readyReplicas ?? 0);
-    const provider = this.deps.metricProvider(md.spec.rollout.analysis.provider);
+    const provider = this.deps.metricProvider(source.kind === 'prometheus' ? source.url : undefined);
     const measure = async (w: MeasurementRequest['candidate']): Promise<MeasureResult | undefined> => {
       if (!w) return undefined;
       try {
@@ -143,12 +166,23 @@ export class ModelDeploymentReconciler implements Reconciler {
       } catch (e: unknown) {
         const reason = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
         this.deps.logger.debug('no measurement', { namespace, name, revision: w.hash, reason });
-        return { ok: false, reason };
+        return { ok: false, reason: measurementProblem(e, source.kind) };
       }
     };
     const [candidate, stableInWindow, stableLive] = await Promise.all([measure(wanted.candidate), measure(wanted.stableWindow), measure(wanted.stableLive)]);
-    return { md, nowMs, store, desired, revisions, services, candidate, stableInWindow, stableLive };
+    return { ...base, candidate, stableInWindow, stableLive };
   }
+}
+
+/**
+ * Why there is no measurement, as the analysis records say it (status and Events). A Prometheus's own answer is
+ * never repeated there: its words stay in the operator's log. The pods provider's words are the operator's own
+ * about the deployment's own pods.
+ */
+export function measurementProblem(e: unknown, source: 'pods' | 'prometheus'): string {
+  if (e instanceof NoValuesError) return `${e.name}: ${e.message}`;
+  if (e instanceof ProviderError && source === 'pods') return `${e.name}: ${e.message}`;
+  return `${e instanceof Error ? e.name : 'Error'}: the ${source === 'pods' ? 'pods' : 'Prometheus'} metric provider could not be asked (details in the operator's log)`;
 }
 
 function sameLabels(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {

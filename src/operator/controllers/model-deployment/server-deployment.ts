@@ -33,12 +33,22 @@ export interface ModelRef {
   readonly namespace: string;
   readonly pipeline: string;
   readonly version: string;
-  /** Set when the artifacts are in another bucket than the store's default. */
+  /** Set when the artifacts are in another bucket than the one the servers use as their store. */
   readonly bucket: string | undefined;
+  /**
+   * The followed pipeline's own store (its spec.storage), when it names a bucket or a Secret: the servers use that
+   * bucket for their logs (and as the model's) and that Secret for their credentials, instead of the operator's.
+   */
+  readonly storage?: { readonly bucket: string | undefined; readonly credentialsSecret: string | undefined } | undefined;
 }
 
 export function modelRefText(m: ModelRef): string {
   return `${m.namespace}/${m.pipeline}@${m.version}`;
+}
+
+/** Where a revision's pods read and write, for its hash: '' with the operator's store (so such hashes never change). */
+export function storeText(m: ModelRef): string {
+  return `${m.bucket ?? ''}${m.storage ? `|${m.storage.bucket ?? ''}|${m.storage.credentialsSecret ?? ''}` : ''}`;
 }
 
 export interface RevisionInput {
@@ -81,7 +91,7 @@ export function serverEnv(input: RevisionInput): EnvVar[] {
     { name: podEnv.serverBatchMaxWaitMs, value: String(server.maxBatchDelayMs) },
     { name: podEnv.serverDriftWindowSeconds, value: String(Math.round(parseDuration(server.driftWindow) / 1000)) },
     { name: podEnv.serverLogSpillDir, value: spillDir },
-    ...storeEnv(store, store.credentialsSecret),
+    ...storeEnv({ ...store, bucket: model.storage?.bucket ?? store.bucket }, model.storage?.credentialsSecret ?? store.credentialsSecret),
     { name: podEnv.codeVersion, value: server.image },
     { name: 'TMPDIR', value: '/tmp' },
   ];

@@ -1,6 +1,12 @@
-// What the CRD schema cannot check about a ModelDeployment spec; each problem is a sentence naming the field.
-import type { ModelDeploymentSpec } from '../../../api/model-deployment.js';
-import { parseDuration } from '../training-pipeline/duration.js';
+// What the CRD schema cannot check about a ModelDeployment spec (and the duration bounds, for objects stored before
+// the schema had them); each problem is a sentence naming the field. reviewModelDeployment adds what the namespace
+// is not permitted (tenancy.ts).
+import { mdDurationBounds, type ModelDeployment, type ModelDeploymentSpec } from '../../../api/model-deployment.js';
+import type { TrainingPipeline } from '../../../api/training-pipeline.js';
+import type { Review } from '../acceptance.js';
+import { deploymentDenials, metricSource, modelUriDenial, type TenancyPolicy } from '../tenancy.js';
+import { followedOf } from './desired-model.js';
+import { durationBoundsProblem } from '../training-pipeline/duration.js';
 
 /** s3://bucket/prefix → its parts, or undefined when it is not one. */
 export function parseS3Uri(uri: string): { bucket: string; prefix: string } | undefined {
@@ -19,20 +25,31 @@ export function checkModelDeploymentSpec(spec: ModelDeploymentSpec): string[] {
   if (spec.rollout.shadow !== undefined && spec.rollout.trafficRouting.type !== 'GatewayAPI') {
     problems.push('spec.rollout.shadow: mirroring needs spec.rollout.trafficRouting.type GatewayAPI (the Replicas router cannot copy requests)');
   }
-  const driftWindowMs = parseDuration(spec.server.driftWindow);
-  if (driftWindowMs < 10_000 || driftWindowMs > 7 * 86_400_000) {
-    problems.push(`spec.server.driftWindow: ${spec.server.driftWindow} is outside 10s–7d (the servers keep the window in memory, in 60 slots)`);
-  }
-  const url = spec.rollout.analysis.provider?.prometheusURL;
-  if (url !== undefined) {
-    let ok = false;
-    try {
-      const parsed = new URL(url);
-      ok = parsed.protocol === 'http:' || parsed.protocol === 'https:';
-    } catch {
-      ok = false;
-    }
-    if (!ok) problems.push(`spec.rollout.analysis.provider.prometheusURL: "${url}" is not an http(s) URL`);
+  const durations: Array<[string, string | undefined, { readonly min?: string; readonly max?: string }]> = [
+    ['spec.server.driftWindow', spec.server.driftWindow, mdDurationBounds.driftWindow],
+    ['spec.rollout.analysis.interval', spec.rollout.analysis.interval, mdDurationBounds.analysisInterval],
+    ['spec.rollout.shadow.duration', spec.rollout.shadow?.duration, mdDurationBounds.analysisWindow],
+    ...spec.rollout.canary.steps.map((step, i): [string, string | undefined, { readonly min?: string }] =>
+      [`spec.rollout.canary.steps[${i}].analysis.duration`, step.analysis?.duration, mdDurationBounds.analysisWindow]),
+  ];
+  for (const [field, text, bounds] of durations) {
+    const problem = text === undefined ? undefined : durationBoundsProblem(field, text, bounds);
+    if (problem !== undefined) problems.push(problem);
   }
   return problems;
+}
+
+/**
+ * Everything that stops the controller acting on the deployment: problems with its spec, and what it may not have
+ * (its image, a model another namespace keeps, a followed pipeline's bucket, a Prometheus not configured).
+ */
+export function reviewModelDeployment(md: ModelDeployment, followed: TrainingPipeline | undefined, policy: TenancyPolicy): Review {
+  const namespace = md.metadata.namespace ?? '';
+  const spec = md.spec;
+  const denied = deploymentDenials(policy, namespace, spec, followedOf(md, followed));
+  const uri = spec.model.uri === undefined ? undefined : parseS3Uri(spec.model.uri);
+  if (spec.model.uri !== undefined && uri) denied.push(...modelUriDenial(policy, namespace, uri.bucket, `${uri.prefix}/`, spec.model.uri));
+  const source = metricSource(policy, spec.rollout.analysis.provider);
+  if (source.kind === 'denied') denied.push(source.problem);
+  return { problems: checkModelDeploymentSpec(spec), denied };
 }

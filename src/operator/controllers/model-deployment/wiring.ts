@@ -4,13 +4,15 @@ import type { V1Pod } from '@kubernetes/client-node';
 import type { ModelDeployment } from '../../../api/model-deployment.js';
 import type { OperatorConfig } from '../../config.js';
 import { deployments, modelDeployments, pods, services, trainingPipelines } from '../../resources.js';
+import { NotFoundError, toKubeError } from '../../runtime/errors.js';
 import type { Logger } from '../../runtime/log.js';
 import type { ControllerOptions, Manager } from '../../runtime/manager.js';
 import { type KubeObject, type ObjectKey, resourcePath } from '../../runtime/resource.js';
 import { PodsMetricProvider, type ListPods } from './metrics/pods.js';
 import { PrometheusMetricProvider } from './metrics/prometheus.js';
 import type { MetricProvider } from './metrics/provider.js';
-import { ModelDeploymentReconciler } from './reconciler.js';
+import type { TenancyPolicy } from '../tenancy.js';
+import { httpRoutes, ModelDeploymentReconciler } from './reconciler.js';
 
 /** Keys of the ModelDeployments (in the pipeline's namespace) that follow this pipeline's champion. */
 export function deploymentsFollowing(candidates: readonly KubeObject[], tp: KubeObject): ObjectKey[] {
@@ -19,7 +21,7 @@ export function deploymentsFollowing(candidates: readonly KubeObject[], tp: Kube
     .map((md) => ({ namespace: md.metadata.namespace ?? '', name: md.metadata.name ?? '' }));
 }
 
-export function modelDeploymentController(manager: Manager, config: OperatorConfig, name: string, logger: Logger): ControllerOptions {
+export function modelDeploymentController(manager: Manager, config: OperatorConfig, tenancy: TenancyPolicy, name: string, logger: Logger): ControllerOptions {
   const cache = manager.informer(modelDeployments);
   const listPods: ListPods = async (namespace, labels) => {
     const labelSelector = Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(',');
@@ -27,15 +29,25 @@ export function modelDeploymentController(manager: Manager, config: OperatorConf
     return list.items ?? [];
   };
   const podsProvider = new PodsMetricProvider(listPods);
+  // One provider per Prometheus the install-time policy allows (the reconciler asks only for those).
   const prometheus = new Map<string, MetricProvider>();
-  const metricProvider = (p: ModelDeployment['spec']['rollout']['analysis']['provider']): MetricProvider => {
-    if (p?.type !== 'Prometheus' || p.prometheusURL === undefined) return podsProvider;
-    let provider = prometheus.get(p.prometheusURL);
+  const metricProvider = (url: string | undefined): MetricProvider => {
+    if (url === undefined) return podsProvider;
+    let provider = prometheus.get(url);
     if (!provider) {
-      provider = new PrometheusMetricProvider(p.prometheusURL);
-      prometheus.set(p.prometheusURL, provider);
+      provider = new PrometheusMetricProvider(url);
+      prometheus.set(url, provider);
     }
     return provider;
+  };
+  const readRoute = async (namespace: string, routeName: string): Promise<KubeObject | undefined> => {
+    try {
+      return await manager.http.request<KubeObject>('GET', resourcePath(httpRoutes, namespace, routeName));
+    } catch (e: unknown) {
+      const err = toKubeError(e);
+      if (err instanceof NotFoundError) return undefined;
+      throw err;
+    }
   };
   return {
     name,
@@ -58,6 +70,8 @@ export function modelDeploymentController(manager: Manager, config: OperatorConf
         bucket: config.store.bucket, credentialsSecret: config.store.credentialsSecret,
       },
       metricProvider,
+      readRoute,
+      tenancy,
     }),
   };
 }

@@ -1,4 +1,6 @@
 // Go-style durations as users write them in a spec (30s, 10m, 1h30m, 1.5h); the CRD pattern admits only these.
+import { boundsText, type DurationBounds } from '../../../api/common.js';
+
 const unitMs: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
 export class InvalidDurationError extends Error {
@@ -19,4 +21,20 @@ export function parseDuration(text: string): number {
   }
   if (text.length === 0) throw new InvalidDurationError('empty duration');
   return total;
+}
+
+/**
+ * The problem with a duration outside its bounds (src/api: the API server enforces them on create and update; an
+ * object stored before a bound existed is caught here), or undefined.
+ */
+export function durationBoundsProblem(field: string, text: string, bounds: DurationBounds): string | undefined {
+  let ms: number;
+  try {
+    ms = parseDuration(text);
+  } catch (e: unknown) {
+    return `${field}: ${e instanceof Error ? e.message : String(e)}`;
+  }
+  const below = bounds.min !== undefined && ms < parseDuration(bounds.min);
+  const above = bounds.max !== undefined && ms > parseDuration(bounds.max);
+  return below || above ? `${field}: ${text} ${boundsText(bounds)}` : undefined;
 }

@@ -4,6 +4,7 @@ import type { ModelDeploymentStatus } from '../../../api/model-deployment.js';
 import type { TrainingPipeline, TrainingRun } from '../../../api/training-pipeline.js';
 import type { EvaluationReport } from '../../../shared/evaluation-report.js';
 import type { Manifest } from '../../../shared/artifact-layout.js';
+import type { TenancyPolicy } from '../tenancy.js';
 import type { JobState, Observed, ObservedJob } from './observed.js';
 
 export const t0 = Date.parse('2026-11-21T10:00:00Z');
@@ -15,9 +16,10 @@ export function pipeline(edit: (tp: TrainingPipeline) => void = () => undefined)
     metadata: { name: 'weather', namespace: 'ml', uid: 'uid-tp', generation: 3, resourceVersion: '10', creationTimestamp: '2026-11-20T00:00:00Z' },
     spec: {
       data: {
-        sources: [{ prefix: 'data/', format: 'csv' }],
+        sources: [{ prefix: 'data/ml/', format: 'csv' }],
         schema: { features: [{ name: 'x', type: 'numeric' }], label: { name: 'y', task: 'classification' } },
         replayFraction: 0,
+        maxFeedbackShare: 0.5,
       },
       validation: { minRows: 100, maxMissingRate: 0.1, allowUnseenCategories: false },
       triggers: { minInterval: '10m', concurrencyPolicy: 'Forbid' },
@@ -41,10 +43,15 @@ export const store = {
   endPoint: 'minio.perennial-system.svc', port: 9000, useSSL: false, region: 'us-east-1', bucket: 'models', credentialsSecret: 'perennial-s3',
 } as const;
 
+/** The install-time policy the fixtures live under: the fixture's bucket and trainer image, no grants. */
+export const tenancy: TenancyPolicy = {
+  defaultBucket: store.bucket, storeGrants: [], trainerImages: ['trainer'], serverImages: ['server'], prometheusURL: undefined, prometheusAllowedURLs: [],
+};
+
 export function observed(tp: TrainingPipeline, edit: Partial<Observed> = {}): Observed {
   return {
     pipeline: tp, nowMs: t0, jobs: [], deployments: {}, following: [], servedVersions: [], store, data: undefined, result: undefined,
-    versions: undefined, cleanupKeys: undefined, dataPollMs: 60_000, jobTtlSeconds: 86_400, ...edit,
+    versions: undefined, cleanupKeys: undefined, dataPollMs: 60_000, jobTtlSeconds: 86_400, tenancy, ...edit,
   };
 }
 

@@ -13,6 +13,7 @@ import { parseEvaluationReport } from '../../../shared/evaluation-report.js';
 import { ObjectNotFoundError, type ObjectStore } from '../../../storage/object-store.js';
 import type { CacheReader } from '../../runtime/informer.js';
 import type { KubeObject } from '../../runtime/resource.js';
+import type { TenancyPolicy } from '../tenancy.js';
 import { labels } from './names.js';
 import type { JobState, Observed, ObservedJob, RunResult, StoreSettings } from './observed.js';
 import type { DataListing } from './triggers.js';
@@ -20,10 +21,10 @@ import type { DataListing } from './triggers.js';
 export interface ObserveDeps {
   readonly jobs: CacheReader<KubeObject>;
   readonly deployments: CacheReader<KubeObject>;
-  readonly store: ObjectStore | undefined;
   readonly storeSettings: StoreSettings | undefined;
   readonly dataPollMs: number;
   readonly jobTtlSeconds: number;
+  readonly tenancy: TenancyPolicy;
 }
 
 interface JobObject extends KubeObject {
@@ -171,14 +172,18 @@ function servedVersions(deps: ObserveDeps, tp: TrainingPipeline): string[] {
   return [...served];
 }
 
-export async function observe(deps: ObserveDeps, tp: TrainingPipeline, nowMs: number): Promise<Observed> {
+/**
+ * `store` is the client the operator acts with for this pipeline (its own credentials when it names a Secret), or
+ * undefined when there is none or the pipeline is not accepted: then nothing is read from the store.
+ */
+export async function observe(deps: ObserveDeps, tp: TrainingPipeline, nowMs: number, store: ObjectStore | undefined): Promise<Observed> {
   const ref: PipelineRef = { namespace: tp.metadata.namespace ?? '', name: tp.metadata.name ?? '' };
-  const { store, storeSettings } = deps;
-  const settings = storeSettings === undefined ? undefined : { ...storeSettings, bucket: tp.spec.storage?.bucket ?? storeSettings.bucket };
+  const { storeSettings } = deps;
+  const settings = storeSettings === undefined || store === undefined ? undefined : { ...storeSettings, bucket: tp.spec.storage?.bucket ?? storeSettings.bucket };
   const base = {
     pipeline: tp, nowMs, jobs: ownedJobs(deps, tp), deployments: deploymentStatuses(deps, tp), following: followingDeployments(deps, tp), servedVersions: servedVersions(deps, tp),
     store: settings, data: undefined, result: undefined, versions: undefined, cleanupKeys: undefined,
-    dataPollMs: deps.dataPollMs, jobTtlSeconds: deps.jobTtlSeconds,
+    dataPollMs: deps.dataPollMs, jobTtlSeconds: deps.jobTtlSeconds, tenancy: deps.tenancy,
   };
   if (!store || !settings) return base;
   if (tp.metadata.deletionTimestamp !== undefined) {

@@ -4,6 +4,7 @@ import type { ModelDeploymentStatus } from '../../../api/model-deployment.js';
 import type { TrainingPipeline } from '../../../api/training-pipeline.js';
 import type { Manifest } from '../../../shared/artifact-layout.js';
 import type { EvaluationReport } from '../../../shared/evaluation-report.js';
+import type { TenancyPolicy } from '../tenancy.js';
 import type { StoreEndpoint } from './job.js';
 import type { DataListing } from './triggers.js';
 
@@ -43,7 +44,10 @@ export interface Observed {
   readonly following: readonly string[];
   /** Versions served by the ModelDeployments following this pipeline: never deleted. */
   readonly servedVersions: readonly string[];
-  /** Undefined when the operator runs without an object store. */
+  /**
+   * Undefined when the operator runs without an object store, or cannot use it for this pipeline (its spec is not
+   * accepted: nothing is read, listed or deleted for it).
+   */
   readonly store: StoreSettings | undefined;
   readonly data: DataListing | undefined;
   /** The store's verdict on the current run, once its Job has finished. */
@@ -55,4 +59,6 @@ export interface Observed {
   /** How often the store is polled for new data. */
   readonly dataPollMs: number;
   readonly jobTtlSeconds: number;
+  /** What the pipeline's namespace may make the operator do (install-time). */
+  readonly tenancy: TenancyPolicy;
 }

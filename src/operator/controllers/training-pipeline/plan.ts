@@ -21,13 +21,13 @@ import type { EvaluationReport, MetricValues } from '../../../shared/evaluation-
 import { type Condition, type ConditionInput, formatTime, setCondition } from '../../runtime/conditions.js';
 import { controllerRef } from '../../runtime/resource.js';
 import { trainingPipelines } from '../../resources.js';
-import { acceptedCondition } from '../acceptance.js';
+import { acceptedCondition, isAccepted } from '../acceptance.js';
 import { judgeCandidate } from './gates.js';
 import { buildTrainingJob, type TrainingJob } from './job.js';
 import { runName, versionName } from './names.js';
 import type { Observed, ObservedJob, RunResult } from './observed.js';
 import { versionsToDelete } from './retention.js';
-import { checkTrainingPipelineSpec } from './spec-checks.js';
+import { reviewTrainingPipeline } from './spec-checks.js';
 import { buildTrainerConfig } from './trainer-config.js';
 import { decideTriggers } from './triggers.js';
 
@@ -127,18 +127,18 @@ function finishRun(tp: TrainingPipeline, run: TrainingRun, job: ObservedJob, res
   };
 }
 
-function conditionsFor(previous: Status, next: Status, generation: number, accepted: ConditionInput, nowMs: number, problems: number, waiting: string | undefined, storeMissing: boolean): Condition[] {
+function conditionsFor(previous: Status, next: Status, generation: number, accepted: ConditionInput, nowMs: number, rejected: boolean, waiting: string | undefined, storeMissing: boolean): Condition[] {
   let conditions = setCondition(previous.conditions as Condition[] | undefined, accepted, nowMs);
   const champion = next.championVersion;
-  conditions = setCondition(conditions, problems > 0
-    ? { type: ConditionType.Ready, status: 'False', reason: Reason.InvalidSpec, message: accepted.message, observedGeneration: generation }
+  conditions = setCondition(conditions, rejected
+    ? { type: ConditionType.Ready, status: 'False', reason: accepted.reason, message: accepted.message, observedGeneration: generation }
     : champion !== undefined
       ? { type: ConditionType.Ready, status: 'True', reason: Reason.ChampionServing, message: `Champion ${champion} is blessed.`, observedGeneration: generation }
       : { type: ConditionType.Ready, status: 'False', reason: Reason.NoChampionYet, message: 'No version has been blessed yet.', observedGeneration: generation },
   nowMs);
   const current = next.currentRun;
-  const progressing: ConditionInput = problems > 0
-    ? { type: ConditionType.Progressing, status: 'False', reason: Reason.InvalidSpec, message: 'No run starts until the spec is fixed.', observedGeneration: generation }
+  const progressing: ConditionInput = rejected
+    ? { type: ConditionType.Progressing, status: 'False', reason: accepted.reason, message: 'No run starts until the spec is fixed.', observedGeneration: generation }
     : current !== undefined
       ? { type: ConditionType.Progressing, status: 'True', reason: Reason.RunRunning, message: `Run ${current} is training.`, observedGeneration: generation }
       : storeMissing
@@ -168,17 +168,17 @@ export function planTrainingPipeline(o: Observed): TrainingPipelinePlan {
   if (tp.metadata.deletionTimestamp !== undefined) return deletionPlan(o);
   const generation = tp.metadata.generation ?? 0;
   const previous: Status = tp.status ?? {};
-  const problems = checkTrainingPipelineSpec(tp.spec, tp.metadata.name ?? '');
-  const accepted = acceptedCondition(problems, generation);
+  const review = reviewTrainingPipeline(tp, o.tenancy);
+  const accepted = acceptedCondition(review, generation);
   const wantFinalizer = tp.spec.retention.onDelete === 'Delete';
   const hasFinalizer = (tp.metadata.finalizers ?? []).includes(cleanupFinalizer);
 
-  if (problems.length > 0) {
+  if (!isAccepted(review)) {
     const status: Status = { ...previous, observedGeneration: generation, phase: 'Failed', message: accepted.message };
     const wasRejected = previous.conditions?.find((c) => c.type === ConditionType.Accepted)?.status === 'False' && previous.observedGeneration === generation;
     return {
-      status: { ...status, conditions: conditionsFor(previous, status, generation, accepted, nowMs, problems.length, undefined, false) },
-      events: wasRejected ? [] : [{ type: 'Warning', reason: Reason.InvalidSpec, note: accepted.message }],
+      status: { ...status, conditions: conditionsFor(previous, status, generation, accepted, nowMs, true, undefined, false) },
+      events: wasRejected ? [] : [{ type: 'Warning', reason: accepted.reason, note: accepted.message }],
       deleteVersions: [],
       finishedRuns: [],
       requeueAfterMs: undefined, // an invalid spec waits for the next edit
@@ -278,7 +278,7 @@ export function planTrainingPipeline(o: Observed): TrainingPipelinePlan {
     ? `Run ${next.currentRun} is training.`
     : o.store === undefined ? 'The operator has no object store configured: runs cannot start.'
       : decision.waiting ?? (next.championVersion !== undefined ? `Champion ${next.championVersion}; waiting for a trigger.` : 'Waiting for a trigger.');
-  next.conditions = conditionsFor(previous, next, generation, accepted, nowMs, 0, decision.waiting, o.store === undefined);
+  next.conditions = conditionsFor(previous, next, generation, accepted, nowMs, false, decision.waiting, o.store === undefined);
   const requeueAfterMs = decision.wakeAtMs === undefined || o.store === undefined ? undefined : Math.max(0, decision.wakeAtMs - nowMs);
   return {
     status: next, events, deleteVersions, finishedRuns, requeueAfterMs,
@@ -293,18 +293,18 @@ export function planTrainingPipeline(o: Observed): TrainingPipelinePlan {
  * derives everything else (conditions, phase, message), so the next reconcile is a fixed point.
  */
 /**
- * The status while the object store cannot be read (unreachable, or it refuses: a missing bucket, wrong
- * credentials): the spec's acceptance is still reported, and Progressing=False/StoreUnavailable says why nothing
- * moves. The reconcile then fails and is retried with backoff: an outage delays work, it never decides a run.
+ * The status of an accepted pipeline while the object store cannot be used for it: StoreUnavailable (unreachable,
+ * or it refuses: a missing bucket, wrong credentials; the reconcile then fails and is retried with backoff: an
+ * outage delays work, it never decides a run) or CredentialsUnavailable (its credentials Secret cannot be read;
+ * looked at again after a while). Progressing=False says why nothing moves.
  */
-export function withStoreUnavailable(tp: TrainingPipeline, problem: string, nowMs: number): Status {
+export function withStoreProblem(tp: TrainingPipeline, reason: typeof Reason.StoreUnavailable | typeof Reason.CredentialsUnavailable, message: string, nowMs: number): Status {
   const generation = tp.metadata.generation ?? 0;
   const previous: Status = tp.status ?? {};
-  const accepted = acceptedCondition(checkTrainingPipelineSpec(tp.spec), generation);
+  const accepted = acceptedCondition({ problems: [], denied: [] }, generation);
   let conditions = setCondition(previous.conditions as Condition[] | undefined, accepted, nowMs);
   conditions = setCondition(conditions, {
-    type: ConditionType.Progressing, status: 'False', reason: Reason.StoreUnavailable,
-    message: `Waiting for the object store: ${problem}`.slice(0, 4096), observedGeneration: generation,
+    type: ConditionType.Progressing, status: 'False', reason, message: message.slice(0, 4096), observedGeneration: generation,
   }, nowMs);
   return { ...previous, observedGeneration: generation, phase: previous.phase ?? 'Idle', conditions };
 }

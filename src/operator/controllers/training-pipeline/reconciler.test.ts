@@ -18,7 +18,8 @@ import { StatusWriter } from '../../runtime/status-writer.js';
 import { FakeClock } from '../../runtime/testing/fake-clock.js';
 import { FakeKube } from '../../runtime/testing/fake-kube.js';
 import { jobs, modelDeployments, trainingPipelines } from '../../resources.js';
-import { manifest, pipeline, report, store as storeSettings, t0 } from './fixtures.js';
+import { CredentialsError } from '../store-credentials.js';
+import { manifest, pipeline, report, store as storeSettings, t0, tenancy } from './fixtures.js';
 import { TrainingPipelineReconciler } from './reconciler.js';
 
 /** A cache reading the fake's current objects (what a synced informer would hold). */
@@ -47,6 +48,13 @@ function setup(tp: TrainingPipeline) {
   };
   const outcomes: RunOutcome[] = [];
   const hiddenJobs = new Set<string>();
+  // The pipelines' own credentials: Secret "team-s3" gives a store of its own, any other name is missing.
+  const teamStore = new MemoryStore();
+  const secretReads: string[] = [];
+  const storeForSecret = (namespace: string, name: string): Promise<MemoryStore> => {
+    secretReads.push(`${namespace}/${name}`);
+    return name === 'team-s3' ? Promise.resolve(teamStore) : Promise.reject(new CredentialsError(`Secret "${name}" not found in namespace "${namespace}"`));
+  };
   const reconciler = new TrainingPipelineReconciler({
     pipelines: cacheOf(kube, trainingPipelines),
     jobs: cacheOf(kube, jobs, hiddenJobs),
@@ -58,6 +66,8 @@ function setup(tp: TrainingPipeline) {
     logger: createLogger({ silent: true }),
     store,
     storeSettings,
+    storeForSecret,
+    tenancy,
     onRunFinished: (o) => outcomes.push(o),
     dataPollMs: 60_000,
     jobTtlSeconds: 86_400,
@@ -70,7 +80,7 @@ function setup(tp: TrainingPipeline) {
     await reconciler.reconcile(key);
     return [...kube.summary().slice(before), ...log.slice(logBefore).map((e) => `${e.text} after ${e.at - before} write(s)`)];
   };
-  return { kube, clock, store, reconciler, key, current, writes, outcomes, hiddenJobs };
+  return { kube, clock, store, teamStore, secretReads, reconciler, key, current, writes, outcomes, hiddenJobs };
 }
 
 function complete(kube: FakeKube, name: string): void {
@@ -179,7 +189,7 @@ describe('TrainingPipelineReconciler', () => {
 
   it('newData: the first run records the data seen; new objects with enough rows start the next run', async () => {
     const { writes, kube, store, current, clock } = setup(pipeline((t) => { t.spec.triggers.newData = { minRows: 3 }; t.spec.triggers.minInterval = '1m'; }));
-    await store.put('models', 'data/a.csv', 'x,y\n1,a\n2,b\n');
+    await store.put('models', 'data/ml/a.csv', 'x,y\n1,a\n2,b\n');
     await writes(); // Initial run
     complete(kube, 'weather-1');
     await publish(store, 'v1', 0.8);
@@ -187,9 +197,9 @@ describe('TrainingPipelineReconciler', () => {
     assert.equal(current().status?.dataWatermark?.objects, 1);
     clock.advance(120_000);
     await new Promise((r) => setTimeout(r, 5)); // a later write than the one the watermark saw
-    await store.put('models', 'data/b.csv', 'x,y\n3,a\n');
+    await store.put('models', 'data/ml/b.csv', 'x,y\n3,a\n');
     assert.deepEqual(await writes(), [], 'one new row is not enough');
-    await store.put('models', 'data/c.csv', 'x,y\n4,a\n5,b\n\n');
+    await store.put('models', 'data/ml/c.csv', 'x,y\n4,a\n5,b\n\n');
     assert.deepEqual(await writes(), [
       'patchStatus trainingpipelines.perennial.dev ml/weather',
       'create jobs.batch ml/weather-2',
@@ -240,8 +250,68 @@ describe('TrainingPipelineReconciler', () => {
     const status = t.current().status;
     const progressing = status?.conditions?.find((c) => c.type === 'Progressing');
     assert.equal(progressing?.reason, 'StoreUnavailable');
-    assert.match(progressing?.message ?? '', /bucket does not exist/);
+    assert.equal(progressing?.message, 'Waiting for the object store: the object store refused a request (NoSuchBucket).', 'its code, not the store\'s text');
     assert.equal(status?.conditions?.find((c) => c.type === 'Accepted')?.status, 'True');
     assert.equal(t.kube.list(jobs, 'ml').length, 0, 'no Job without the store');
+  });
+
+  it('a spec outside its namespace\'s grants: Accepted=False/NotPermitted naming the field, and nothing read from the store', async () => {
+    const t = setup(pipeline((tp) => { tp.spec.data.sources = [{ prefix: 'data/other/', format: 'csv' }]; tp.spec.triggers.newData = { minObjects: 1 }; }));
+    t.store.list = () => Promise.reject(new Error('the store must not be listed'));
+    assert.deepEqual(await t.writes(), ['patchStatus trainingpipelines.perennial.dev ml/weather', 'event Warning NotPermitted after 1 write(s)']);
+    const accepted = t.current().status?.conditions?.find((c) => c.type === 'Accepted');
+    assert.equal(accepted?.status, 'False');
+    assert.equal(accepted?.reason, 'NotPermitted');
+    assert.match(accepted?.message ?? '', /spec\.data\.sources\[0\]: s3:\/\/models\/data\/other\/ is outside what namespace "ml" may read \(.*s3:\/\/models\/data\/ml\/; wider grants are set at install time\)/);
+    assert.equal(t.kube.list(jobs, 'ml').length, 0);
+  });
+
+  it('deleted while its bucket is not granted: the finalizer goes, nothing is deleted there', async () => {
+    const t = setup(pipeline((tp) => {
+      tp.spec.retention.onDelete = 'Delete'; tp.spec.storage = { bucket: 'victim' };
+      tp.metadata.finalizers = ['perennial.dev/cleanup']; tp.metadata.deletionTimestamp = '2026-11-21T11:00:00Z';
+    }));
+    await t.store.put('victim', 'pipelines/ml/weather/versions/v1/manifest.json', '{}');
+    assert.deepEqual(await t.writes(), ['patch trainingpipelines.perennial.dev ml/weather']);
+    assert.equal((await t.store.list('victim', '')).length, 1, 'the object is still there');
+    assert.deepEqual(t.kube.get<TrainingPipeline>(trainingPipelines, t.key)?.metadata.finalizers, []);
+  });
+
+  it('its own credentials: results, retention and cleanup go through the store built from its Secret', async () => {
+    const t = setup(pipeline((tp) => { tp.spec.storage = { credentialsSecret: 'team-s3' }; tp.spec.retention.keepVersions = 1; }));
+    await t.writes();
+    assert.deepEqual(t.secretReads, ['ml/team-s3']);
+    complete(t.kube, 'weather-1');
+    await publish(t.teamStore, 'v1', 0.8);
+    await t.writes();
+    assert.equal(t.current().status?.championVersion, 'v1', 'the result was read with the pipeline\'s credentials');
+    assert.deepEqual(await t.store.list('models', ''), [], 'the operator\'s own client was not used');
+  });
+
+  it('a credentials Secret that cannot be read: a condition, a slow requeue, no store and no Job; then it recovers', async () => {
+    const t = setup(pipeline((tp) => { tp.spec.storage = { credentialsSecret: 'missing' }; }));
+    t.store.list = () => Promise.reject(new Error('the store must not be used'));
+    const before = t.kube.writes.length;
+    assert.deepEqual(await t.reconciler.reconcile(t.key), { requeueAfterMs: 60_000 });
+    assert.deepEqual(t.kube.summary().slice(before), ['patchStatus trainingpipelines.perennial.dev ml/weather']);
+    const progressing = t.current().status?.conditions?.find((c) => c.type === 'Progressing');
+    assert.equal(progressing?.reason, 'CredentialsUnavailable');
+    assert.match(progressing?.message ?? '', /^spec\.storage\.credentialsSecret: Secret "missing" not found in namespace "ml"; nothing is done in the object store/);
+    assert.equal(t.current().status?.conditions?.find((c) => c.type === 'Accepted')?.status, 'True');
+    assert.deepEqual(await t.writes(), [], 'the same condition again is no write and no second event');
+    assert.equal(t.kube.list(jobs, 'ml').length, 0);
+    const tp = t.current();
+    t.kube.seed(trainingPipelines, { ...tp, spec: { ...tp.spec, storage: { credentialsSecret: 'team-s3' } } });
+    await t.writes();
+    assert.equal(t.current().status?.currentRun, 'weather-1', 'with a readable Secret the first run starts');
+  });
+
+  it('deleted while its credentials Secret is gone (a namespace being deleted): the finalizer goes, with a warning', async () => {
+    const t = setup(pipeline((tp) => {
+      tp.spec.retention.onDelete = 'Delete'; tp.spec.storage = { credentialsSecret: 'missing' };
+      tp.metadata.finalizers = ['perennial.dev/cleanup']; tp.metadata.deletionTimestamp = '2026-11-21T11:00:00Z';
+    }));
+    assert.deepEqual(await t.writes(), ['patch trainingpipelines.perennial.dev ml/weather', 'event Warning CleanupFailed after 0 write(s)']);
+    assert.deepEqual(t.kube.get<TrainingPipeline>(trainingPipelines, t.key)?.metadata.finalizers, []);
   });
 });

@@ -1,4 +1,6 @@
-// TrainingPipeline reconcile: observe (caches + store, observe.ts) → plan (pure, plan.ts) → apply:
+// TrainingPipeline reconcile: review (spec checks and tenancy, pure) → the store to act with (none for a pipeline
+// that is not accepted; a client built from its own credentials Secret when it names one) → observe (caches +
+// store, observe.ts) → plan (pure, plan.ts) → apply:
 //   finalizer patch (then stop: the watch event brings the next reconcile)
 //   | cleanup of the store on deletion, then the finalizer's removal (only after the cleanup succeeded)
 //   | stop a replaced run's Job → ONE status write (it claims a new run's number before its Job exists)
@@ -16,10 +18,23 @@ import type { KubeObject } from '../../runtime/resource.js';
 import type { StatusWriter } from '../../runtime/status-writer.js';
 import { InvalidError } from '../../runtime/errors.js';
 import { jobs, trainingPipelines } from '../../resources.js';
-import { Reason, finalizer as cleanupFinalizer } from '../../../api/conditions.js';
+import { ConditionType, Reason, finalizer as cleanupFinalizer } from '../../../api/conditions.js';
+import { isAccepted } from '../acceptance.js';
+import { CredentialsError } from '../store-credentials.js';
+import { storageDenials, type TenancyPolicy } from '../tenancy.js';
 import { observe } from './observe.js';
 import type { Observed, StoreSettings } from './observed.js';
-import { planTrainingPipeline, withJobRejected, withStoreUnavailable, type TrainingPipelinePlan } from './plan.js';
+import { planTrainingPipeline, withJobRejected, withStoreProblem, type TrainingPipelinePlan } from './plan.js';
+import { reviewTrainingPipeline } from './spec-checks.js';
+
+/** How long a pipeline whose credentials Secret cannot be read waits before it is looked at again (Secrets are not watched). */
+export const credentialsRetryMs = 60_000;
+
+/** What a status may say about a store failure: its kind and S3 code, never the store's own text (it goes to the log). */
+export function storeProblemText(e: StoreUnavailableError | StoreRequestError): string {
+  if (e instanceof StoreUnavailableError) return 'the object store did not answer; retrying';
+  return `the object store refused a request${e.code === undefined ? '' : ` (${e.code})`}`;
+}
 
 /** What every controller's reconciler gets (the ModelDeployment controller builds its deps from this). */
 export interface TrainingPipelineDeps {
@@ -37,6 +52,9 @@ export interface TrainingPipelineReconcilerDeps extends TrainingPipelineDeps {
   /** The object store and how trainer pods reach it; undefined when the operator runs without one. */
   readonly store: ObjectStore | undefined;
   readonly storeSettings: StoreSettings | undefined;
+  /** A client acting with the credentials in a pipeline's Secret; throws CredentialsError when it cannot. */
+  readonly storeForSecret: (namespace: string, name: string) => Promise<ObjectStore>;
+  readonly tenancy: TenancyPolicy;
   /** Counts each ended run (perennial_training_runs_total{outcome}). */
   readonly onRunFinished: (outcome: RunOutcome) => void;
   readonly dataPollMs: number;
@@ -49,19 +67,26 @@ export class TrainingPipelineReconciler implements Reconciler {
   async reconcile(key: ObjectKey): Promise<ReconcileResult> {
     const tp = this.deps.pipelines.get(key.namespace, key.name) as TrainingPipeline | undefined;
     if (!tp) return {}; // deleted; its Jobs go with it by garbage collection
+    let store: ObjectStore | undefined;
+    try {
+      store = this.usesStore(tp) ? await this.storeFor(tp) : undefined;
+    } catch (e: unknown) {
+      if (!(e instanceof CredentialsError)) throw e;
+      return this.credentialsUnavailable(tp, e);
+    }
     let observed: Observed;
     try {
-      observed = await observe(this.deps, tp, this.deps.clock.now());
+      observed = await observe(this.deps, tp, this.deps.clock.now(), store);
     } catch (e: unknown) {
       if (e instanceof StoreUnavailableError || e instanceof StoreRequestError) {
-        await this.deps.statusWriter.write(trainingPipelines, tp, withStoreUnavailable(tp, e.message, this.deps.clock.now()));
+        await this.deps.statusWriter.write(trainingPipelines, tp, withStoreProblem(tp, Reason.StoreUnavailable, `Waiting for the object store: ${storeProblemText(e)}.`, this.deps.clock.now()));
       }
       throw e; // retried with backoff
     }
     const plan = planTrainingPipeline(observed);
     const bucket = observed.store?.bucket;
-    if (plan.cleanup && this.deps.store && bucket !== undefined) {
-      for (const k of plan.cleanup.keys) await this.deps.store.delete(bucket, k);
+    if (plan.cleanup && store && bucket !== undefined) {
+      for (const k of plan.cleanup.keys) await store.delete(bucket, k);
       await this.setFinalizer(tp, false);
       this.deps.logger.info('store cleaned up', { namespace: key.namespace, name: key.name, objects: plan.cleanup.keys.length });
       return {};
@@ -70,11 +95,53 @@ export class TrainingPipelineReconciler implements Reconciler {
       await this.setFinalizer(tp, plan.finalizer === 'add');
       return {};
     }
-    return this.apply(tp, observed, plan, bucket);
+    return this.apply(tp, observed, plan, store, bucket);
   }
 
-  private async apply(tp: TrainingPipeline, observed: Observed, plan: TrainingPipelinePlan, bucket: string | undefined): Promise<ReconcileResult> {
-    const { kube, statusWriter, events, store, logger } = this.deps;
+  /**
+   * Whether the operator touches the store for this pipeline at all: only for an accepted spec, and while it is
+   * being deleted only where its storage is permitted (the cleanup deletes there, nothing else).
+   */
+  private usesStore(tp: TrainingPipeline): boolean {
+    if (!this.deps.store) return false;
+    if (tp.metadata.deletionTimestamp !== undefined) {
+      return storageDenials(this.deps.tenancy, tp.metadata.namespace ?? '', tp.metadata.name ?? '', tp.spec.storage).length === 0;
+    }
+    return isAccepted(reviewTrainingPipeline(tp, this.deps.tenancy));
+  }
+
+  /** The operator's own client, or one with the pipeline's own credentials. */
+  private storeFor(tp: TrainingPipeline): Promise<ObjectStore | undefined> {
+    const secret = tp.spec.storage?.credentialsSecret;
+    return secret === undefined ? Promise.resolve(this.deps.store) : this.deps.storeForSecret(tp.metadata.namespace ?? '', secret);
+  }
+
+  /**
+   * Without usable credentials nothing is done in the store: a condition says why, and the pipeline is looked at
+   * again after credentialsRetryMs (an invalid Secret is the user's to fix, not a failure to retry with backoff).
+   * A pipeline being deleted does not wait for them: deleting a namespace deletes its Secrets and pipelines
+   * together, and a finalizer waiting for a Secret that is gone would hold both forever. Its objects stay.
+   */
+  private async credentialsUnavailable(tp: TrainingPipeline, e: CredentialsError): Promise<ReconcileResult> {
+    const { statusWriter, events, clock, logger } = this.deps;
+    const ref = { namespace: tp.metadata.namespace ?? '', name: tp.metadata.name ?? '' };
+    if (tp.metadata.deletionTimestamp !== undefined) {
+      if ((tp.metadata.finalizers ?? []).includes(cleanupFinalizer)) {
+        await events.event(tp, 'Warning', Reason.CleanupFailed, `Its objects stay in the store: ${e.message}.`);
+        await this.setFinalizer(tp, false);
+      }
+      return {};
+    }
+    const message = `spec.storage.credentialsSecret: ${e.message}; nothing is done in the object store until it can be read (looked at again every ${credentialsRetryMs / 1000} s).`;
+    const before = tp.status?.conditions?.find((c) => c.type === ConditionType.Progressing)?.reason;
+    await statusWriter.write(trainingPipelines, tp, withStoreProblem(tp, Reason.CredentialsUnavailable, message, clock.now()));
+    if (before !== Reason.CredentialsUnavailable) await events.event(tp, 'Warning', Reason.CredentialsUnavailable, message);
+    logger.info('store credentials unavailable', { ...ref, reason: e.message });
+    return { requeueAfterMs: credentialsRetryMs };
+  }
+
+  private async apply(tp: TrainingPipeline, observed: Observed, plan: TrainingPipelinePlan, store: ObjectStore | undefined, bucket: string | undefined): Promise<ReconcileResult> {
+    const { kube, statusWriter, events, logger } = this.deps;
     const namespace = tp.metadata.namespace ?? '';
     const name = tp.metadata.name ?? '';
     if (plan.deleteJob) {

@@ -13,6 +13,7 @@ function spec(edit: (s: TrainingPipelineSpec) => void = () => undefined): Traini
         timestampColumn: 'date',
       },
       replayFraction: 0,
+      maxFeedbackShare: 0.5,
     },
     validation: { minRows: 100, maxMissingRate: 0.1, allowUnseenCategories: false },
     triggers: { minInterval: '10m', concurrencyPolicy: 'Forbid' },
@@ -45,6 +46,8 @@ describe('checkTrainingPipelineSpec', () => {
     ['a forgetting slice that ends before it starts', (s) => { s.evaluation.forgetting = { from: '2014-01-01', to: '2013-01-01', maxDrop: 0.05 }; }, /forgetting: from must be before to/],
     ['a regression metric ranking a classifier', (s) => { s.evaluation.primaryMetric = 'rmse'; }, /primaryMetric: rmse does not apply to a classification task/],
     ['a classification metric ranking a regressor', (s) => { s.data.schema.label.task = 'regression'; s.evaluation.primaryMetric = 'accuracy'; }, /primaryMetric: accuracy does not apply to a regression task/],
+    ['a minInterval of one second is fine', (s) => { s.triggers.minInterval = '1s'; }, undefined],
+    ['a minInterval below a second (stored before the CRD refused it)', (s) => { s.triggers.minInterval = '1ms'; }, /^spec\.triggers\.minInterval: 1ms must be at least 1s$/],
   ];
   for (const [name, edit, want] of table) {
     it(name, () => {

@@ -1,8 +1,13 @@
 // What the CRD schema cannot check about a TrainingPipeline spec: a cron that names an impossible date, a time
-// zone that does not exist, timestamps that do not parse. Each check returns a sentence naming the field, for the
-// Accepted=False/InvalidSpec condition; an invalid spec waits for the next edit instead of retrying.
+// zone that does not exist, timestamps that do not parse (and the duration bounds, for objects stored before the
+// schema had them). Each check returns a sentence naming the field, for the Accepted=False/InvalidSpec condition;
+// an invalid spec waits for the next edit instead of retrying. reviewTrainingPipeline adds what the namespace is
+// not permitted (tenancy.ts).
 import { CronExpressionParser } from 'cron-parser';
-import type { TrainingPipelineSpec } from '../../../api/training-pipeline.js';
+import { tpDurationBounds, type TrainingPipeline, type TrainingPipelineSpec } from '../../../api/training-pipeline.js';
+import type { Review } from '../acceptance.js';
+import { pipelineDenials, type TenancyPolicy } from '../tenancy.js';
+import { durationBoundsProblem } from './duration.js';
 import { maxPipelineNameLength } from './names.js';
 
 const classificationMetrics = new Set(['accuracy', 'macroF1', 'rocAuc', 'logLoss']);
@@ -52,6 +57,8 @@ export function checkTrainingPipelineSpec(spec: TrainingPipelineSpec, name = '')
   if (name.length > maxPipelineNameLength) {
     problems.push(`metadata.name: "${name}" is longer than ${maxPipelineNameLength} characters, leaving no room for the run number in its Jobs' names`);
   }
+  const minInterval = durationBoundsProblem('spec.triggers.minInterval', spec.triggers.minInterval, tpDurationBounds.minInterval);
+  if (minInterval !== undefined) problems.push(minInterval);
   const schedule = spec.triggers.schedule;
   if (schedule) {
     const tz = schedule.timeZone;
@@ -86,4 +93,13 @@ export function checkTrainingPipelineSpec(spec: TrainingPipelineSpec, name = '')
     }
   }
   return problems;
+}
+
+/** Everything that stops the controller acting on the pipeline: problems with its spec, and what it may not have. */
+export function reviewTrainingPipeline(tp: TrainingPipeline, policy: TenancyPolicy): Review {
+  const name = tp.metadata.name ?? '';
+  return {
+    problems: checkTrainingPipelineSpec(tp.spec, name),
+    denied: pipelineDenials(policy, tp.metadata.namespace ?? '', name, tp.spec),
+  };
 }
