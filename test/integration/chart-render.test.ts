@@ -11,6 +11,7 @@ import { before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { repoRoot } from '../../localcluster/cluster.js';
 import { sharedCluster } from '../../localcluster/test-cluster.js';
+import { loadConfig } from '../../src/operator/config.js';
 import {
   chartDir, type KubeDoc, kubeVersion, renderChart, runTool, schemaLocation, writeCrdSchemas, writeKubeSchemas, writeTemp,
 } from './chart-tools.js';
@@ -32,6 +33,11 @@ priorityClassName: system-cluster-critical
 nodeSelector: { kubernetes.io/os: linux }
 tolerations: [ { key: dedicated, operator: Equal, value: ops, effect: NoSchedule } ]
 extraEnv: [ { name: NODE_OPTIONS, value: "--max-old-space-size=384" } ]
+tenancy:
+  storeGrants: [ { namespace: ml-team, bucket: shared-datasets, prefix: weather/, access: Read }, { namespace: "*", bucket: open-data, prefix: "" } ]
+  trainerImages: [registry.example.com/ml/]
+  serverImages: [registry.example.com/ml/perennial-server, ghcr.io/perennial-dev/perennial-server]
+prometheus: { url: "http://prometheus-operated.monitoring:9090", allowedURLs: ["https://thanos.monitoring/"] }
 `;
 
 const find = (docs: readonly KubeDoc[], kind: string, name?: string): KubeDoc | undefined =>
@@ -86,6 +92,11 @@ describe('chart: render and validate', () => {
     assert.deepEqual(envOf(c, 'PERENNIAL_HEALTH_HOST')?.valueFrom, { fieldRef: { fieldPath: 'status.podIP' } });
     assert.deepEqual(envOf(c, 'POD_NAME')?.valueFrom, { fieldRef: { fieldPath: 'metadata.name' } });
     assert.equal(envOf(c, 'PERENNIAL_S3_ENDPOINT'), undefined, 'no object store unless configured');
+    // Tenancy: no grants beyond each namespace's own prefixes, Perennial's own images, no Prometheus.
+    assert.equal(envOf(c, 'PERENNIAL_STORE_GRANTS')?.value, '[]');
+    assert.equal(envOf(c, 'PERENNIAL_TRAINER_IMAGES')?.value, 'ghcr.io/perennial-dev/perennial-trainer');
+    assert.equal(envOf(c, 'PERENNIAL_SERVER_IMAGES')?.value, 'ghcr.io/perennial-dev/perennial-server');
+    assert.equal(envOf(c, 'PERENNIAL_PROMETHEUS_URL'), undefined);
     assert.deepEqual(c.securityContext, {
       allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532,
       privileged: false, capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' },
@@ -114,6 +125,19 @@ describe('chart: render and validate', () => {
     assert.equal(envOf(c, 'PERENNIAL_S3_CREDENTIALS_SECRET')?.value, 'perennial-s3');
     assert.deepEqual(envOf(c, 'AWS_SECRET_ACCESS_KEY')?.valueFrom, { secretKeyRef: { name: 'perennial-s3', key: 'AWS_SECRET_ACCESS_KEY' } });
     assert.equal(envOf(c, 'NODE_OPTIONS')?.value, '--max-old-space-size=384');
+    // The operator reads the tenancy values as the chart renders them (the store's variables need its Secret).
+    const plain = (c.env ?? []).filter((e) => e.value !== undefined && !e.name.startsWith('PERENNIAL_S3_'));
+    const tenancy = loadConfig(Object.fromEntries(plain.map((e) => [e.name, e.value]))).tenancy;
+    assert.deepEqual(tenancy, {
+      storeGrants: [
+        { namespace: 'ml-team', bucket: 'shared-datasets', prefix: 'weather/', access: 'Read' },
+        { namespace: '*', bucket: 'open-data', prefix: '', access: 'Read' },
+      ],
+      trainerImages: ['registry.example.com/ml/'],
+      serverImages: ['registry.example.com/ml/perennial-server', 'ghcr.io/perennial-dev/perennial-server'],
+      prometheusURL: 'http://prometheus-operated.monitoring:9090',
+      prometheusAllowedURLs: ['https://thanos.monitoring/'],
+    });
   });
 
   it('every variable the chart sets is one the operator reads (src/operator/config.ts, the pod contract)', () => {
@@ -211,6 +235,12 @@ describe('chart: values.schema.json rejects bad values with a clear message', ()
     ['a digest that is not sha256', ['--set', 'image.digest=latest'], /image\/digest.*does not match pattern/s],
     ['a privileged metrics port', ['--set', 'metrics.port=80'], /metrics\/port.*minimum: got 80, want 1,?024/s],
     ['a namespace that is not a DNS label', ['--set', 'watchNamespace=Team_A'], /watchNamespace/],
+    ['a grant prefix without its slash (it would cover its longer namesakes)', ['--set', 'tenancy.storeGrants[0].namespace=ml', '--set', 'tenancy.storeGrants[0].bucket=shared', '--set', 'tenancy.storeGrants[0].prefix=public'],
+      /tenancy\/storeGrants\/0\/prefix.*does not match pattern/s],
+    ['a grant without a bucket', ['--set', 'tenancy.storeGrants[0].namespace=ml'], /tenancy\/storeGrants\/0.*missing property 'bucket'/s],
+    ['a grant with an unknown access', ['--set', 'tenancy.storeGrants[0].namespace=ml', '--set', 'tenancy.storeGrants[0].bucket=shared', '--set', 'tenancy.storeGrants[0].access=Admin'],
+      /tenancy\/storeGrants\/0\/access.*value must be one of 'Read', 'ReadWrite'/s],
+    ['a Prometheus URL that is not http', ['--set', 'prometheus.url=prometheus:9090'], /prometheus\/url/],
   ];
   for (const [name, args, message] of cases) {
     it(name, async () => {
