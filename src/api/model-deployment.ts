@@ -35,8 +35,12 @@ const server = s.object('The model-server pods.', {
   maxBatchSize: s.integer('Most requests batched into one model call.', { minimum: 1, maximum: 4096 }).default(32),
   maxBatchDelayMs: s.integer('Longest a request waits for a batch to fill.', { minimum: 0, maximum: 1000 }).default(2),
   logPredictions: s.boolean('Log inputs and predictions to the object store (needed for feedback-driven retraining).').default(true),
+  feedback: s.object('Where the servers take feedback labels: their own port behind the `<name>-feedback` Service, which no HTTPRoute exposes, for clients holding the feedback token. Only ids the servers signed are labelled, with labels the model can take.', {
+    port: s.integer('Container and Service port of the feedback API (POST /v1/feedback); must differ from server.port.', { minimum: 1, maximum: 65535 }).default(8081),
+    secretName: objectName('A Secret in this namespace with `token` (the bearer token label senders present; several separated by commas during a rotation) and `signingKey` (at least 16 bytes; signs prediction ids). Unset: the operator creates `<name>-feedback` with random values once; read the token from it.'),
+  }).default({ port: 8081 }),
   driftWindow: duration('How much recent traffic each server compares with the model\'s reference profile for live drift (PSI per feature), between 10s and 168h (7 days). Shorter reacts sooner when traffic changes (what a drift trigger waits on), longer is steadier.', mdDurationBounds.driftWindow).default('1h'),
-}, ['image']);
+}, ['image']).rule('self.feedback.port != self.port', 'server.feedback.port must differ from server.port', { fieldPath: '.feedback.port' });
 
 const step = s.object('One canary step: exactly one of setWeight, pause or analysis.', {
   setWeight: s.integer('Percent (0-100) of traffic the candidate gets from this step on.', { minimum: 0, maximum: 100 }),
@@ -187,6 +191,7 @@ export const modelDeploymentStatusSchema = s.object('The observed state of the d
   lastRetry: s.string('The perennial.dev/retry annotation value last acted on.', { maxLength: 256 }),
   lastSpecPromote: s.string('The spec.rollout.promote value last acted on.', { maxLength: 256 }),
   lastSpecRetry: s.string('The spec.rollout.retry value last acted on.', { maxLength: 256 }),
+  feedbackSecret: s.string('The feedback Secret the operator created (it is created once, never read or overwritten).', { maxLength: 253 }),
   message: s.string('A sentence on the current state.', { maxLength: 4096 }),
 });
 

@@ -40,7 +40,17 @@ export const serviceNames = {
   stable: (md: string): string => md,
   canary: (md: string): string => `${md}-canary`,
   preview: (md: string): string => `${md}-preview`,
+  /** Every pod of the md, any revision, on the feedback port: labels reach any replica (signed ids say whose). */
+  feedback: (md: string): string => `${md}-feedback`,
 } as const;
+
+/** The Secret with the feedback token and the id signing key: spec.server.feedback.secretName or `<md>-feedback`. */
+export function feedbackSecretName(md: string, server: ModelDeploymentSpec['server']): string {
+  return server.feedback.secretName ?? `${md}-feedback`;
+}
+
+/** Keys of the feedback Secret. */
+export const feedbackSecretKeys = { token: 'token', signingKey: 'signingKey' } as const;
 
 export function selectorLabels(md: string): Record<string, string> {
   return { [mdLabels.deployment]: md };

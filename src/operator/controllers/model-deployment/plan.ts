@@ -19,7 +19,7 @@ import { analysisDue, decideStep, rolloutSteps, weightAt, windowOf, type Command
 import { judge, type AnalysisVerdict } from './gates.js';
 import { servedRequests, type Measurement } from './metrics/provider.js';
 import { followedOf, parseVersionUri, servedModelRef, type Followed } from './desired-model.js';
-import { hashOfRevision, revisionHash, revisionName, serverTemplate, serviceNames } from './names.js';
+import { feedbackSecretName, hashOfRevision, revisionHash, revisionName, serverTemplate, serviceNames } from './names.js';
 import type { Observed, MeasureResult } from './observed.js';
 import { routeHash } from './routers/gateway-api.js';
 import type { RoutePlan, TrafficPhase, TrafficRouter } from './routers/router.js';
@@ -38,6 +38,11 @@ export interface ModelDeploymentPlan {
   readonly services: readonly ServiceObject[];
   /** The HTTPRoute to write (only when its hash differs from status.routeHash). */
   readonly route: KubeObject | undefined;
+  /**
+   * The feedback Secret to create with fresh random values, once (status.feedbackSecret records it); never when the
+   * spec names its own Secret. AlreadyExists is success: an existing Secret is never read or overwritten.
+   */
+  readonly feedbackSecret?: { readonly name: string; readonly namespace: string; readonly owner: OwnerReference } | undefined;
   readonly requeueAfterMs: number | undefined;
 }
 
@@ -422,7 +427,11 @@ export function planModelDeployment(o: Observed, router: TrafficRouter): ModelDe
     ...(spec.rollout.strategy === 'BlueGreen'
       ? [buildService({ namespace, md: name, name: serviceNames.preview(name), owner, port: spec.server.port, revisionHash: canary?.hash ?? stable.hash })]
       : []),
+    buildService({ namespace, md: name, name: serviceNames.feedback(name), owner, port: spec.server.feedback.port, revisionHash: undefined, portName: 'feedback' }),
   ];
+  const secretName = feedbackSecretName(name, spec.server);
+  const feedbackSecret = spec.server.feedback.secretName === undefined && prev.feedbackSecret !== secretName ? { name: secretName, namespace, owner } : undefined;
+  if (feedbackSecret) status.feedbackSecret = secretName;
   let routeToWrite: KubeObject | undefined;
   if (route.route) {
     const hash = routeHash(route.route);
@@ -485,6 +494,7 @@ export function planModelDeployment(o: Observed, router: TrafficRouter): ModelDe
     deleteDeployments,
     services,
     route: routeToWrite,
+    feedbackSecret,
     requeueAfterMs: requeues.length === 0 ? undefined : Math.max(1, Math.min(...requeues)),
   };
 }

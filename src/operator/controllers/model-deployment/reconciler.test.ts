@@ -14,7 +14,7 @@ import type { KubeObject, ResourceRef } from '../../runtime/resource.js';
 import { StatusWriter } from '../../runtime/status-writer.js';
 import { FakeClock } from '../../runtime/testing/fake-clock.js';
 import { FakeKube } from '../../runtime/testing/fake-kube.js';
-import { deployments, modelDeployments, services, trainingPipelines } from '../../resources.js';
+import { deployments, modelDeployments, secrets, services, trainingPipelines } from '../../resources.js';
 import { emptyMeasurement, NoValuesError, ProviderError, type Measurement, type MetricProvider, type MetricQuery } from './metrics/provider.js';
 import type { TenancyPolicy } from '../tenancy.js';
 import { httpRoutes, measurementProblem, ModelDeploymentReconciler } from './reconciler.js';
@@ -39,7 +39,7 @@ const tenancy: TenancyPolicy = {
 function spec(edit: (s: ModelDeploymentSpec) => void = () => undefined): ModelDeploymentSpec {
   const s: ModelDeploymentSpec = {
     model: { fromPipeline: 'weather' },
-    server: { image: 'perennial-server:dev', replicas: 2, port: 8080, maxBatchSize: 32, maxBatchDelayMs: 2, logPredictions: true, driftWindow: '1h' },
+    server: { image: 'perennial-server:dev', replicas: 2, port: 8080, maxBatchSize: 32, maxBatchDelayMs: 2, logPredictions: true, feedback: { port: 8081 }, driftWindow: '1h' },
     rollout: {
       strategy: 'Canary',
       canary: { steps: [{ setWeight: 50 }, { analysis: { duration: '1m' } }] },
@@ -161,8 +161,10 @@ describe('ModelDeploymentReconciler', () => {
       `create deployments.apps ml/${v1.metadata.name}`,
       'create services ml/weather',
       'create services ml/weather-canary',
+      'create services ml/weather-feedback',
+      'create secrets ml/weather-feedback',
       'patchStatus modeldeployments.perennial.dev ml/weather',
-      `event Normal RolloutProgressing: Serving v1 (${v1.metadata.name}). (after 4 writes)`,
+      `event Normal RolloutProgressing: Serving v1 (${v1.metadata.name}). (after 6 writes)`,
     ]);
     assert.equal(v1.spec.replicas, 2);
     const pod = v1.spec.template.spec as { automountServiceAccountToken: boolean; containers: Array<Record<string, unknown>>; volumes: unknown[] };
@@ -173,6 +175,20 @@ describe('ModelDeploymentReconciler', () => {
     assert.equal(env['PERENNIAL_SERVER_DRIFT_WINDOW_SECONDS'], '3600', 'spec.server.driftWindow 1h');
     assert.deepEqual(env['PERENNIAL_SERVER_HOST'], { fieldRef: { fieldPath: 'status.podIP' } });
     assert.deepEqual(env['AWS_SECRET_ACCESS_KEY'], { secretKeyRef: { name: 'perennial-s3', key: 'AWS_SECRET_ACCESS_KEY' } });
+    // Feedback: its own port, the token and the id signing key only as references to the feedback Secret.
+    assert.equal(env['PERENNIAL_SERVER_FEEDBACK_PORT'], '8081');
+    assert.deepEqual(env['PERENNIAL_SERVER_FEEDBACK_TOKEN'], { secretKeyRef: { name: 'weather-feedback', key: 'token' } });
+    assert.deepEqual(env['PERENNIAL_SERVER_SIGNING_KEY'], { secretKeyRef: { name: 'weather-feedback', key: 'signingKey' } });
+    assert.deepEqual((c as unknown as { ports: unknown[] }).ports, [
+      { name: 'http', containerPort: 8080, protocol: 'TCP' }, { name: 'feedback', containerPort: 8081, protocol: 'TCP' },
+    ]);
+    const feedbackService = h.kube.get<KubeObject & { spec: { selector: unknown; ports: unknown[] } }>(services, { namespace: 'ml', name: 'weather-feedback' });
+    assert.deepEqual(feedbackService?.spec.selector, { 'perennial.dev/deployment': 'weather' }, 'every pod of every revision takes labels');
+    assert.deepEqual(feedbackService?.spec.ports, [{ name: 'feedback', port: 8081, targetPort: 'feedback', protocol: 'TCP' }]);
+    const secret = h.kube.get<KubeObject & { stringData: Record<string, string>; metadata: { ownerReferences: unknown[] } }>(secrets, { namespace: 'ml', name: 'weather-feedback' });
+    assert.ok((secret?.stringData['token'] ?? '').length >= 32 && (secret?.stringData['signingKey'] ?? '').length >= 32, 'random token and key');
+    assert.equal(secret?.metadata.ownerReferences.length, 1, 'goes with the ModelDeployment');
+    assert.equal(h.md().status?.feedbackSecret, 'weather-feedback', 'created once');
     assert.equal(c.readinessProbe.httpGet.path, '/v2/health/ready');
     assert.equal(c.livenessProbe.httpGet.path, '/v2/health/live');
     assert.deepEqual(c.securityContext, { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' } });

@@ -2,6 +2,7 @@
 // apply: server Deployments (created when missing, else only replicas patched), Services (selector patched when
 // it differs), the HTTPRoute (written only when its hash changes) → ONE status write → Deployments no longer kept
 // are deleted (after the status that stops referring to them) → events.
+import { randomBytes } from 'node:crypto';
 import { ConditionType, Reason } from '../../../api/conditions.js';
 import type { ModelDeployment } from '../../../api/model-deployment.js';
 import type { TrainingPipeline } from '../../../api/training-pipeline.js';
@@ -15,12 +16,12 @@ import type { KubeObject, ResourceRef } from '../../runtime/resource.js';
 import type { StatusWriter } from '../../runtime/status-writer.js';
 import { isAccepted } from '../acceptance.js';
 import { metricSource, type TenancyPolicy } from '../tenancy.js';
-import { deployments as deploymentRef, modelDeployments, services as serviceRef } from '../../resources.js';
+import { deployments as deploymentRef, modelDeployments, secrets as secretRef, services as serviceRef } from '../../resources.js';
 import { resolveDesiredModel, type DesiredModel } from './desired-model.js';
 import { NoValuesError, ProviderError, type MetricProvider } from './metrics/provider.js';
-import { mdLabels } from './names.js';
+import { feedbackSecretKeys, mdLabels } from './names.js';
 import type { MeasureResult, Observed, ObservedRevision, ObservedService } from './observed.js';
-import { measurementsWanted, planModelDeployment, type MeasurementRequest } from './plan.js';
+import { measurementsWanted, planModelDeployment, type MeasurementRequest, type ModelDeploymentPlan } from './plan.js';
 import { routeNotOwnedMessage, routeOwnership, withRouteNotOwned } from './route-ownership.js';
 import { GatewayAPIRouter } from './routers/gateway-api.js';
 import { ReplicasRouter } from './routers/replicas.js';
@@ -117,6 +118,10 @@ export class ModelDeploymentReconciler implements Reconciler {
         await kube.patch(httpRoutes, { namespace, name: routeName }, { metadata: { labels: r.metadata?.labels }, spec: r.spec });
       }
     }
+    if (plan.feedbackSecret) {
+      const created = await kube.create(secretRef, feedbackSecret(plan.feedbackSecret), { alreadyExistsOk: true });
+      if (created.created) logger.info('feedback secret created', { namespace, name: key.name, secret: plan.feedbackSecret.name });
+    }
     await this.deps.statusWriter.write(modelDeployments, md, status);
     for (const d of plan.deleteDeployments) {
       await kube.delete(deploymentRef, { namespace, name: d.name }, { propagationPolicy: 'Background', uid: d.uid });
@@ -172,6 +177,17 @@ export class ModelDeploymentReconciler implements Reconciler {
     const [candidate, stableInWindow, stableLive] = await Promise.all([measure(wanted.candidate), measure(wanted.stableWindow), measure(wanted.stableLive)]);
     return { ...base, candidate, stableInWindow, stableLive };
   }
+}
+
+/** A new feedback Secret: a random token for label senders and a random key that signs prediction ids. */
+function feedbackSecret(s: NonNullable<ModelDeploymentPlan['feedbackSecret']>): KubeObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: s.name, namespace: s.namespace, labels: { [mdLabels.managedBy]: 'perennial' }, ownerReferences: [s.owner] },
+    type: 'Opaque',
+    stringData: { [feedbackSecretKeys.token]: randomBytes(24).toString('base64url'), [feedbackSecretKeys.signingKey]: randomBytes(32).toString('base64url') },
+  } as KubeObject;
 }
 
 /**

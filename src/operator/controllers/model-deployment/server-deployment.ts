@@ -11,7 +11,7 @@ import { podEnv } from '../../../shared/pod-contract.js';
 import { parseDuration } from '../training-pipeline/duration.js';
 import type { OwnerReference } from '../../runtime/resource.js';
 import { storeEnv, type EnvVar } from '../pod-env.js';
-import { mdLabels, revisionLabels, revisionName, selectorLabels } from './names.js';
+import { feedbackSecretKeys, feedbackSecretName, mdLabels, revisionLabels, revisionName, selectorLabels } from './names.js';
 
 export const serverContainerName = 'server';
 export const spillDir = '/var/lib/perennial/spill';
@@ -87,6 +87,8 @@ export function serverEnv(input: RevisionInput): EnvVar[] {
     { name: podEnv.serverPodName, valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
     { name: podEnv.serverHost, valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
     { name: podEnv.serverPort, value: String(server.port) },
+    { name: podEnv.serverFeedbackPort, value: String(server.feedback.port) },
+    ...feedbackEnv(input.md, server),
     { name: podEnv.serverBatchMaxSize, value: String(server.maxBatchSize) },
     { name: podEnv.serverBatchMaxWaitMs, value: String(server.maxBatchDelayMs) },
     { name: podEnv.serverDriftWindowSeconds, value: String(Math.round(parseDuration(server.driftWindow) / 1000)) },
@@ -94,6 +96,15 @@ export function serverEnv(input: RevisionInput): EnvVar[] {
     ...storeEnv({ ...store, bucket: model.storage?.bucket ?? store.bucket }, model.storage?.credentialsSecret ?? store.credentialsSecret),
     { name: podEnv.codeVersion, value: server.image },
     { name: 'TMPDIR', value: '/tmp' },
+  ];
+}
+
+/** The feedback token and the id signing key, as references to the feedback Secret (never values). */
+function feedbackEnv(md: string, server: ModelDeploymentSpec['server']): EnvVar[] {
+  const secret = feedbackSecretName(md, server);
+  return [
+    { name: podEnv.serverFeedbackToken, valueFrom: { secretKeyRef: { name: secret, key: feedbackSecretKeys.token } } },
+    { name: podEnv.serverSigningKey, valueFrom: { secretKeyRef: { name: secret, key: feedbackSecretKeys.signingKey } } },
   ];
 }
 
@@ -127,7 +138,10 @@ export function buildServerDeployment(input: RevisionInput): ServerDeployment {
           containers: [{
             name: serverContainerName,
             image: server.image,
-            ports: [{ name: 'http', containerPort: server.port, protocol: 'TCP' }],
+            ports: [
+              { name: 'http', containerPort: server.port, protocol: 'TCP' },
+              { name: 'feedback', containerPort: server.feedback.port, protocol: 'TCP' },
+            ],
             env: serverEnv(input),
             resources,
             readinessProbe: probe('/v2/health/ready', 2, 3),
@@ -155,8 +169,14 @@ export interface ServiceObject {
   readonly spec: { readonly selector: Readonly<Record<string, string>>; readonly ports: ReadonlyArray<Record<string, unknown>>; readonly type: 'ClusterIP' };
 }
 
-/** A Service over the md's pods; `revisionHash` narrows it to one revision (canary, preview, or stable with exact routing). */
-export function buildService(input: { namespace: string; md: string; name: string; owner: OwnerReference; port: number; revisionHash: string | undefined }): ServiceObject {
+/**
+ * A Service over the md's pods; `revisionHash` narrows it to one revision (canary, preview, or stable with exact
+ * routing). `portName` picks the container port: the inference API (http) or the feedback API (feedback).
+ */
+export function buildService(input: {
+  namespace: string; md: string; name: string; owner: OwnerReference; port: number; revisionHash: string | undefined; portName?: 'http' | 'feedback';
+}): ServiceObject {
+  const portName = input.portName ?? 'http';
   return {
     apiVersion: 'v1',
     kind: 'Service',
@@ -169,7 +189,7 @@ export function buildService(input: { namespace: string; md: string; name: strin
     spec: {
       type: 'ClusterIP',
       selector: input.revisionHash === undefined ? selectorLabels(input.md) : { ...selectorLabels(input.md), [mdLabels.revision]: input.revisionHash },
-      ports: [{ name: 'http', port: input.port, targetPort: 'http', protocol: 'TCP' }],
+      ports: [{ name: portName, port: input.port, targetPort: portName, protocol: 'TCP' }],
     },
   };
 }
