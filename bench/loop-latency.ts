@@ -114,7 +114,7 @@ async function main(): Promise<void> {
   let traffic: WeatherTraffic | undefined;
   let timeline: LoopTimeline | undefined;
   try {
-    await stack.create('trainingpipelines', weatherPipeline(name, loopTriggers(name)));
+    await stack.create('trainingpipelines', weatherPipeline(name, loopTriggers(name), stack.namespace));
     await stack.create('modeldeployments', loopDeployment(name));
     await stack.untilMd(name, 'v1 served', (x) => x.status?.stableVersion === 'v1' && x.status.stableReadyReplicas === 2 && x.status.phase === 'Healthy');
     say('v1 trained on Seattle, blessed and serving on 2 pods');

@@ -1,7 +1,8 @@
 // The objects of the operator-scale benchmark: the shipped examples (examples/*.yaml), renamed and spread over a
 // few namespaces, so the operator carries what users would apply, not a minimal spec that skips most of its work.
-//   TrainingPipeline tp-<i>: the example unchanged but for its name and the ModelDeployment its drift,
-//     performance and feedback name (md-<i>). Its Initial run claims run 1 and creates the Job.
+//   TrainingPipeline tp-<i>: the example unchanged but for its name, the ModelDeployment its drift, performance and
+//     feedback name (md-<i>) and its data source (its namespace's own data/<namespace>/weather/). Its Initial run
+//     claims run 1 and creates the Job.
 //   ModelDeployment md-<i>: the example unchanged but for its name and model. Even i follow tp-<i> (no champion
 //     yet: Pending, "waiting for a model"); odd i serve a fixed model.uri, so the operator creates its server
 //     Deployment, its stable and canary Services and its HTTPRoute.
@@ -49,6 +50,7 @@ export function scaleObjects(count: number, namespaceCount: number, bucket: stri
       triggers: { drift: Record<string, unknown>; performance: Record<string, unknown> };
     };
     tpSpec.data['feedbackFrom'] = md;
+    tpSpec.data['sources'] = [{ prefix: `data/${namespace}/weather/`, format: 'csv' }];
     tpSpec.triggers.drift['deployment'] = md;
     tpSpec.triggers.performance['deployment'] = md;
     pipelines.push({ apiVersion: tpExample.apiVersion, kind: tpExample.kind, metadata: { name: `tp-${i}`, namespace }, spec: tpSpec });

@@ -37,7 +37,7 @@ import { kubeConfigFor } from '../localcluster/test-cluster.js';
 import { buildBundles } from '../test/support/bundles.js';
 import { installCrds } from '../test/support/crds.js';
 import { installGatewayApiCrds } from '../test/support/gateway-api-crds.js';
-import { credentialsSecret, localOperatorEnv, yearlyCsv } from '../test/support/weather-loop.js';
+import { credentialsSecret, localOperatorEnv, weatherDataPrefix, yearlyCsv } from '../test/support/weather-loop.js';
 import { putText, storeFor } from '../test/integration/trainer-harness.js';
 import { httpRoutes } from '../src/operator/controllers/model-deployment/reconciler.js';
 import { deployments, jobs, modelDeployments, services, trainingPipelines } from '../src/operator/resources.js';
@@ -248,10 +248,12 @@ async function prepare(info: ClusterInfo, http: KubeHttpClient, set: ScaleSet): 
       body: { apiVersion: 'v1', kind: 'Secret', metadata: { name: credentialsSecret }, stringData: { AWS_ACCESS_KEY_ID: s3.accessKey, AWS_SECRET_ACCESS_KEY: s3.secretKey } },
     });
   }
-  // The data every pipeline's source prefix holds: the weather rows as a data pipeline would drop them.
+  // The data every pipeline's source prefix holds (its namespace's own): the weather rows as a data pipeline would drop them.
   const store = storeFor(info);
   await store.ensureBucket(bucket);
-  for (const [year, csv] of yearlyCsv('Seattle')) await putText(store, bucket, `data/weather/seattle-${year}.csv`, csv);
+  for (const ns of set.namespaces) {
+    for (const [year, csv] of yearlyCsv('Seattle')) await putText(store, bucket, `${weatherDataPrefix(ns)}seattle-${year}.csv`, csv);
+  }
 }
 
 async function runScale(n: number, bundles: { operator: string; informer: string }): Promise<ScaleResult> {

@@ -261,7 +261,7 @@ async function scenario(mode: Mode, seed: number): Promise<Outcome> {
     print(`cluster, node agent and operator (child process ${operator.podName}, leader election on) up; logs in ${stack.cluster.logDir}`);
     const t0 = Date.now();
     if (mode === 'faulted') agents = startFaultAgents(faults, watch, rand, stopAgents.signal);
-    await stack.create('trainingpipelines', weatherPipeline(name, loopTriggers(name)));
+    await stack.create('trainingpipelines', weatherPipeline(name, loopTriggers(name), stack.namespace));
     await stack.create('modeldeployments', loopDeployment(name, `${analysisMs / 1000}s`));
     print('TrainingPipeline and ModelDeployment applied');
     await stack.untilTp(name, 'v1 blessed', (x) => x.status?.championVersion === 'v1', 300_000);

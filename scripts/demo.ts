@@ -28,7 +28,7 @@ import { parseEvaluationReport, type EvaluationReport } from '../src/shared/eval
 import { buildBundles } from '../test/support/bundles.js';
 import { LiveMetricsLog, LoopStack, loopBucket } from '../test/support/loop-stack.js';
 import { days, WeatherTraffic, type TrafficCounts } from '../test/support/weather-traffic.js';
-import { badCandidatePatch, loopDeployment, loopTriggers, weatherPipeline } from '../test/support/weather-loop.js';
+import { badCandidatePatch, loopDeployment, loopTriggers, weatherDataPrefix, weatherPipeline } from '../test/support/weather-loop.js';
 
 const namespace = 'demo';
 const name = 'weather';
@@ -366,7 +366,7 @@ async function play(): Promise<Outcome> {
   up.stack = stack;
   const { info } = stack.cluster;
   const logDir = stack.cluster.logDir;
-  milestone(`cluster up; node agent running pods ${stack.agent?.networkMode === 'netns' ? 'in their own network namespace' : 'on loopback addresses'}; Seattle 2012–2015 in s3://${loopBucket}/data/weather/`);
+  milestone(`cluster up; node agent running pods ${stack.agent?.networkMode === 'netns' ? 'in their own network namespace' : 'on loopback addresses'}; Seattle 2012–2015 in s3://${loopBucket}/${weatherDataPrefix(stack.namespace)}`);
   if (stack.agent?.networkMode !== 'netns') say('warning: not root, so pods get loopback addresses and Services no endpoints: the traffic will find no server');
 
   // The operator as its own process, as the chart runs it (a Deployment), with its log in a file.
@@ -416,7 +416,7 @@ Ctrl-C stops everything (processes, pod network, data); the logs stay.`);
     `kubectl -n ${namespace} get jobs,pods -o wide      # the training Job's pod on the node, with its GPU`,
     `kubectl perennial runs ${name} -n ${namespace}`,
   ]);
-  await stack.create('trainingpipelines', weatherPipeline(name, loopTriggers(name)));
+  await stack.create('trainingpipelines', weatherPipeline(name, loopTriggers(name), stack.namespace));
   await stack.create('modeldeployments', loopDeployment(name));
   milestone(`applied TrainingPipeline ${name} (retrains on drift or falling live accuracy) and ModelDeployment ${name} (2 pods; canary at 50%, 15 s of analysis, then promote)`);
   watcher.start();
@@ -455,7 +455,7 @@ Ctrl-C stops everything (processes, pod network, data); the logs stay.`);
   traffic.source = days('New York');
   await stack.uploadYears('New York');
   const nySwitch = Date.now();
-  milestone(`New York arrives: the traffic switches to New York days, and New York 2012–2015 CSVs land in s3://${loopBucket}/data/weather/`);
+  milestone(`New York arrives: the traffic switches to New York days, and New York 2012–2015 CSVs land in s3://${loopBucket}/${weatherDataPrefix(stack.namespace)}`);
   const v2Run = await until('a retrain fired by drift or by live accuracy', () =>
     latest().tp?.status?.runs?.find((r) => r.trigger === 'Drift' || r.trigger === 'Performance'), 240_000, describeNow);
   const v1NewYork = live.accuracy('v1', nySwitch + 4000, Date.now());
@@ -465,7 +465,7 @@ Ctrl-C stops everything (processes, pod network, data); the logs stay.`);
   const lineage = await lineageOf(stack, v2).catch(() => undefined);
   const v2Report = await evaluationOf(stack, v2).catch(() => undefined);
   if (lineage) {
-    const ny = (lineage.sources ?? []).filter((s) => s.key.startsWith('data/weather/new-york-')).length;
+    const ny = (lineage.sources ?? []).filter((s) => s.key.startsWith(`${weatherDataPrefix(stack.namespace)}new-york-`)).length;
     const rows = v2Report?.training['rows'];
     aside(`${v2} trained${typeof rows === 'number' ? ` on ${rows} rows` : ''}: ${ny} New York objects and ${lineage.feedback?.joined ?? 0} fed-back predictions joined with their labels`);
   }

@@ -20,7 +20,7 @@ import type { TrainingPipeline, TrainingRun } from '../../src/api/training-pipel
 import { eventually } from '../support/eventually.js';
 import { LiveMetricsLog, LoopStack, loopBucket } from '../support/loop-stack.js';
 import { days, WeatherTraffic } from '../support/weather-traffic.js';
-import { badCandidatePatch, loopDeployment, loopTriggers, weatherPipeline } from '../support/weather-loop.js';
+import { badCandidatePatch, loopDeployment, loopTriggers, weatherDataPrefix, weatherPipeline } from '../support/weather-loop.js';
 
 const namespace = 'loop';
 const name = 'weather';
@@ -47,7 +47,7 @@ describe('closed loop on the weather data (train → serve → drift → retrain
   });
 
   it('closes the loop with no failed request', async () => {
-    await stack.create('trainingpipelines', weatherPipeline(name, loopTriggers(name)));
+    await stack.create('trainingpipelines', weatherPipeline(name, loopTriggers(name), stack.namespace));
     await stack.create('modeldeployments', loopDeployment(name));
     milestone('TrainingPipeline and ModelDeployment applied');
 
@@ -108,7 +108,7 @@ describe('closed loop on the weather data (train → serve → drift → retrain
     };
     assert.ok((lineage.feedback?.joined ?? 0) > 0, `feedback rows joined: ${JSON.stringify(lineage.feedback)}`);
     assert.ok(lineage.sources.some((s) => s.key.includes('/feedback/')), 'the feedback log objects are in the lineage');
-    assert.ok(lineage.sources.some((s) => s.key.startsWith('data/weather/new-york-')), 'the New York objects are in the lineage');
+    assert.ok(lineage.sources.some((s) => s.key.startsWith(`${weatherDataPrefix(stack.namespace)}new-york-`)), 'the New York objects are in the lineage');
     milestone(`${v2} lineage: ${lineage.feedback?.joined ?? 0} fed-back rows joined`);
 
     md = await untilMd(`${v2} canary`, (x) => x.status?.canaryVersion === v2);

@@ -30,7 +30,7 @@ import type { Manager } from '../../src/operator/runtime/manager.js';
 import type { MinioStore } from '../../src/storage/minio-store.js';
 import { installCrds } from '../support/crds.js';
 import { installGatewayApiCrds } from '../support/gateway-api-crds.js';
-import { weatherInstances, weatherTrainerConfig } from '../support/served-model.js';
+import { weatherDataPrefix, weatherInstances, weatherTrainerConfig } from '../support/served-model.js';
 import { putText, runTrainer, storeFor, trainerEnv, weatherLines } from './trainer-harness.js';
 import { eventually } from '../support/eventually.js';
 
@@ -42,7 +42,7 @@ const uri = (version: string): string => `s3://${bucket}/pipelines/${namespace}/
 function mdSpec(version: string, edit: (s: ModelDeploymentSpec) => void = () => undefined): ModelDeploymentSpec {
   const s: ModelDeploymentSpec = {
     model: { uri: uri(version) },
-    server: { image: 'perennial-server:test', replicas: 2, port: 8080, maxBatchSize: 32, maxBatchDelayMs: 2, logPredictions: true, feedback: { port: 8081 }, driftWindow: '1h' },
+    server: { image: 'ghcr.io/perennial-dev/perennial-server:test', replicas: 2, port: 8080, maxBatchSize: 32, maxBatchDelayMs: 2, logPredictions: true, feedback: { port: 8081 }, driftWindow: '1h' },
     rollout: {
       strategy: 'Canary',
       canary: { steps: [{ setWeight: 50 }, { analysis: { duration: '15s' } }] },
@@ -164,7 +164,7 @@ describe('ModelDeployment controller (real cluster, node agent, real model serve
     store = storeFor(cluster.info);
     await store.ensureBucket(bucket);
     const { header, rows } = weatherLines();
-    await putText(store, bucket, 'data/weather/all.csv', [header, ...rows].join('\n') + '\n');
+    await putText(store, bucket, `${weatherDataPrefix}all.csv`, [header, ...rows].join('\n') + '\n');
     // v1: trained as the weather tests train it. v2: one epoch at a tiny learning rate (published: no gate).
     const noGate = { evaluation: { holdout: { from: '2015-01-01' }, sliceColumn: 'location', gates: { thresholds: { accuracy: 0 } } } };
     for (const [version, over] of [

@@ -49,6 +49,8 @@ describe('operator', () => {
   it('accepts the examples and writes each status exactly once while nothing changes', async () => {
     const tpManifest = yaml.load(readFileSync(join(repoRoot, 'examples', 'training-pipeline.yaml'), 'utf8')) as TrainingPipeline;
     const mdManifest = yaml.load(readFileSync(join(repoRoot, 'examples', 'model-deployment.yaml'), 'utf8')) as ModelDeployment;
+    // The example reads namespace ml's data; here it reads this namespace's own (all a namespace may read by default).
+    tpManifest.spec.data.sources = [{ prefix: `data/${namespace}/weather/`, format: 'csv' }];
     await apply('trainingpipelines', tpManifest);
     await apply('modeldeployments', mdManifest);
     const tp = await eventually('the pipeline accepted', async () => {
@@ -85,6 +87,7 @@ describe('operator', () => {
   it('rejects a spec the schema cannot catch with Accepted=False, one Warning event and no hot loop', async () => {
     const tpManifest = yaml.load(readFileSync(join(repoRoot, 'examples', 'training-pipeline.yaml'), 'utf8')) as TrainingPipeline;
     tpManifest.metadata.name = 'feb30';
+    tpManifest.spec.data.sources = [{ prefix: `data/${namespace}/weather/`, format: 'csv' }];
     tpManifest.spec.triggers.schedule = { cron: '0 0 30 2 *', startingDeadline: '1h' };
     await apply('trainingpipelines', tpManifest);
     const tp = await eventually('the pipeline rejected', async () => {

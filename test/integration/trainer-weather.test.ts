@@ -10,7 +10,7 @@ import { artifactKey, checkpointPointerKey, parseManifest, versionPrefix } from 
 import { exitCodes } from '../../src/shared/pod-contract.js';
 import type { MinioStore } from '../../src/storage/minio-store.js';
 import { putText, readJsonObject, runTrainer, startTrainer, storeFor, trainerEnv, weatherLines } from './trainer-harness.js';
-import { weatherPipeline, weatherTrainerConfig } from '../support/served-model.js';
+import { weatherDataPrefix, weatherPipeline, weatherTrainerConfig } from '../support/served-model.js';
 
 interface Metrics {
   candidate: { metrics: Record<string, number>; slices: { value: string; rows: number }[]; historical?: { rows: number; metrics: Record<string, number> } };
@@ -45,7 +45,7 @@ describe('trainer on Seattle weather', () => {
     const parts = 5;
     const size = Math.ceil(rows.length / parts);
     for (let p = 0; p < parts; p++) {
-      await putText(store, bucket, `data/weather/part-${p}.csv`, [header, ...rows.slice(p * size, (p + 1) * size)].join('\n') + '\n');
+      await putText(store, bucket, `${weatherDataPrefix}part-${p}.csv`, [header, ...rows.slice(p * size, (p + 1) * size)].join('\n') + '\n');
     }
   });
 

@@ -30,7 +30,7 @@ function weatherPipeline(name: string, edit: (tp: TrainingPipeline) => void = ()
     metadata: { name, namespace },
     spec: {
       data: {
-        sources: [{ prefix: 'data/seattle/', format: 'csv' }],
+        sources: [{ prefix: `data/${namespace}/seattle/`, format: 'csv' }],
         schema: {
           features: [
             { name: 'precipitation', type: 'numeric', min: 0 }, { name: 'temp_max', type: 'numeric' },
@@ -45,7 +45,7 @@ function weatherPipeline(name: string, edit: (tp: TrainingPipeline) => void = ()
       validation: { minRows: 500, maxMissingRate: 0.05, allowUnseenCategories: false },
       triggers: { minInterval: '1s', concurrencyPolicy: 'Forbid' },
       trainer: {
-        image: 'perennial-trainer:test',
+        image: 'ghcr.io/perennial-dev/perennial-trainer:test',
         gpu: { count: 1, resourceName: 'nvidia.com/gpu' },
         model: { type: 'MLP', hiddenUnits: [16, 8], activation: 'relu', dropout: 0 },
         hyperparameters: { epochs: 8, batchSize: 64, learningRate: 0.01, earlyStoppingPatience: 3, validationSplit: 0.1 },
@@ -113,9 +113,9 @@ describe('TrainingPipeline controller (real API server and MinIO; the test plays
     const { header, rows } = weatherLines();
     const seattle = rows.filter((r) => r.startsWith('Seattle,'));
     const half = Math.ceil(seattle.length / 2);
-    await putText(store, bucket, 'data/seattle/part-0.csv', [header, ...seattle.slice(0, half)].join('\n') + '\n');
-    await putText(store, bucket, 'data/seattle/part-1.csv', [header, ...seattle.slice(half)].join('\n') + '\n');
-    await putText(store, bucket, 'data/tiny/part-0.csv', [header, ...seattle.slice(0, 20)].join('\n') + '\n');
+    await putText(store, bucket, `data/${namespace}/seattle/part-0.csv`, [header, ...seattle.slice(0, half)].join('\n') + '\n');
+    await putText(store, bucket, `data/${namespace}/seattle/part-1.csv`, [header, ...seattle.slice(half)].join('\n') + '\n');
+    await putText(store, bucket, `data/${namespace}/tiny/part-0.csv`, [header, ...seattle.slice(0, 20)].join('\n') + '\n');
     jobs = new JobController(kc, namespace);
     manager = await startOperator();
   });
@@ -129,7 +129,7 @@ describe('TrainingPipeline controller (real API server and MinIO; the test plays
     await create(weatherPipeline('weather', (tp) => { tp.spec.retention.keepVersions = 1; }));
     // Run 1: the Initial run of a pipeline without a champion.
     const job1 = await jobs.waitFor('weather-1');
-    assert.equal(job1.spec.template.spec.containers[0]?.image, 'perennial-trainer:test');
+    assert.equal(job1.spec.template.spec.containers[0]?.image, 'ghcr.io/perennial-dev/perennial-trainer:test');
     assert.ok(job1.metadata.ownerReferences?.some((r) => r.controller === true));
     const exit1 = await jobs.run('weather-1');
     assert.equal(exit1.code, exitCodes.success, exit1.stderr.slice(-2000));
@@ -170,7 +170,7 @@ describe('TrainingPipeline controller (real API server and MinIO; the test plays
   });
 
   it('invalid data ends as InvalidData: the Job fails by its podFailurePolicy and is not retried', async () => {
-    await create(weatherPipeline('tiny', (tp) => { tp.spec.data.sources = [{ prefix: 'data/tiny/', format: 'csv' }]; }));
+    await create(weatherPipeline('tiny', (tp) => { tp.spec.data.sources = [{ prefix: `data/${namespace}/tiny/`, format: 'csv' }]; }));
     const job = await jobs.waitFor('tiny-1');
     assert.ok(job.spec.podFailurePolicy?.rules.some((r) => r.action === 'FailJob' && r.onExitCodes?.values.includes(exitCodes.invalidData)));
     const exit = await jobs.run('tiny-1');
@@ -211,7 +211,7 @@ describe('TrainingPipeline controller (real API server and MinIO; the test plays
     assert.equal((await runEnded('perf', 'perf-1')).status?.championVersion, 'v1');
     await custom.createNamespacedCustomObject({ group: 'perennial.dev', version: 'v1alpha1', namespace, plural: 'modeldeployments', body: {
       apiVersion: 'perennial.dev/v1alpha1', kind: 'ModelDeployment', metadata: { name: md },
-      spec: { model: { fromPipeline: 'perf' }, server: { image: 'perennial-server:test' } },
+      spec: { model: { fromPipeline: 'perf' }, server: { image: 'ghcr.io/perennial-dev/perennial-server:test' } },
     } });
     const mdStatus = async (): Promise<Record<string, unknown> | undefined> =>
       (await custom.getNamespacedCustomObject({ group: 'perennial.dev', version: 'v1alpha1', namespace, plural: 'modeldeployments', name: md }) as { status?: Record<string, unknown> }).status;

@@ -18,7 +18,7 @@ import { buildBundles } from './bundles.js';
 import { installCrds } from './crds.js';
 import { eventually } from './eventually.js';
 import { readyEndpoints, type FeedbackTarget } from './weather-traffic.js';
-import { credentialsSecret, localOperatorEnv, yearlyCsv } from './weather-loop.js';
+import { credentialsSecret, localOperatorEnv, weatherDataPrefix, yearlyCsv } from './weather-loop.js';
 
 export const loopBucket = 'perennial-models';
 
@@ -110,10 +110,10 @@ export class LoopStack {
     this.manager = undefined;
   }
 
-  /** One CSV object per year of a location under data/weather/, as a data pipeline would drop them. */
+  /** One CSV object per year of a location under data/<namespace>/weather/, as a data pipeline would drop them. */
   async uploadYears(location: string): Promise<void> {
     const slug = location.toLowerCase().replace(/\s+/g, '-');
-    for (const [year, csv] of yearlyCsv(location)) await this.minio.putObject(loopBucket, `data/weather/${slug}-${year}.csv`, Buffer.from(csv));
+    for (const [year, csv] of yearlyCsv(location)) await this.minio.putObject(loopBucket, `${weatherDataPrefix(this.namespace)}${slug}-${year}.csv`, Buffer.from(csv));
   }
 
   async create(plural: 'trainingpipelines' | 'modeldeployments', body: object): Promise<void> {

@@ -14,6 +14,8 @@ import type { RawRow } from '../../src/shared/preprocessing.js';
 import type { ObjectStore } from '../../src/storage/object-store.js';
 
 export const weatherPipeline: PipelineRef = { namespace: 'ml', name: 'weather' };
+/** Where the weather rows are: the pipeline namespace's own data prefix (a namespace reads data/<namespace>/). */
+export const weatherDataPrefix = `data/${weatherPipeline.namespace}/weather/`;
 
 export const weatherFeatures = ['precipitation', 'temp_max', 'temp_min', 'wind', 'date', 'location'] as const;
 
@@ -43,7 +45,7 @@ export function weatherTrainerConfig(version: string, over: Record<string, unkno
     pipeline: weatherPipeline,
     runId: `run-${version}`,
     version,
-    data: { sources: [{ prefix: 'data/weather/', format: 'csv' }], where: { column: 'location', in: ['Seattle'] } },
+    data: { sources: [{ prefix: weatherDataPrefix, format: 'csv' }], where: { column: 'location', in: ['Seattle'] } },
     schema: {
       features: [
         { name: 'precipitation', type: 'numeric' }, { name: 'temp_max', type: 'numeric' }, { name: 'temp_min', type: 'numeric' },
@@ -64,7 +66,7 @@ export function weatherTrainerConfig(version: string, over: Record<string, unkno
 export async function trainWeatherModel(info: ClusterInfo, store: ObjectStore, bucket: string, version: string): Promise<void> {
   await store.ensureBucket(bucket);
   const { header, rows } = weatherLines();
-  await putText(store, bucket, 'data/weather/all.csv', [header, ...rows].join('\n') + '\n');
+  await putText(store, bucket, `${weatherDataPrefix}all.csv`, [header, ...rows].join('\n') + '\n');
   const r = await runTrainer(trainerEnv(info, bucket, weatherTrainerConfig(version)));
   if (r.code !== 0) throw new Error(`trainer exited ${String(r.code)}: ${r.stdout.slice(-3000)}${r.stderr.slice(-2000)}`);
 }

@@ -29,13 +29,18 @@ export function localOperatorEnv(namespace: string, s3: S3Info, bucket: string):
   };
 }
 
+/** Where the weather CSVs land: the namespace's own data prefix (all a namespace may read without a grant). */
+export function weatherDataPrefix(namespace: string): string {
+  return `data/${namespace}/weather/`;
+}
+
 /** A TrainingPipeline classifying the kind of day from precipitation, temperatures and wind, fed back by `name`. */
-export function weatherPipeline(name: string, triggers: Partial<TrainingPipelineSpec['triggers']>): object {
+export function weatherPipeline(name: string, triggers: Partial<TrainingPipelineSpec['triggers']>, namespace: string): object {
   return {
     apiVersion: 'perennial.dev/v1alpha1', kind: 'TrainingPipeline', metadata: { name },
     spec: {
       data: {
-        sources: [{ prefix: 'data/weather/', format: 'csv' }],
+        sources: [{ prefix: weatherDataPrefix(namespace), format: 'csv' }],
         schema: {
           features: [
             { name: 'precipitation', type: 'numeric', min: 0 }, { name: 'temp_max', type: 'numeric' },
