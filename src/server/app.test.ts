@@ -13,6 +13,7 @@ import { ServerApp } from './app.js';
 import { DriftWindow } from './drift-window.js';
 import { LogWriter } from './log-writer.js';
 import { ServerMetrics } from './metrics.js';
+import { ShadowMirror } from './shadow.js';
 import { tinyModel } from './testing/tiny-model.js';
 
 describe('ServerApp shutdown', () => {
@@ -23,7 +24,7 @@ describe('ServerApp shutdown', () => {
   });
   const predictionLog = writer('predictions');
   const app = new ServerApp({
-    modelName: 'weather', version: 'v1', track: 'stable', codeVersion: 'test', maxInstances: 10, maxBodyBytes: 1 << 20,
+    modelName: 'weather', version: 'v1', track: 'stable', codeVersion: 'test', maxInstances: 10, maxBodyBytes: 1 << 20, bodyTimeoutMs: 10_000, maxStringBytes: 256,
     batch: { maxSize: 8, maxWaitMs: 0, maxQueueRows: 100 },
     metrics: new ServerMetrics('v1', () => undefined, () => ({}), () => undefined),
     predictionLog, deployment: 'ml/weather', signingKey: Buffer.from('0123456789abcdef'), shadow: undefined,
@@ -61,5 +62,118 @@ describe('ServerApp shutdown', () => {
 
     await app.drain();
     assert.equal((await predict()).status, 503, 'after the delay new requests are refused');
+  });
+});
+
+describe('ServerApp edge: nothing a client sends is a 5xx, and a mirror is never mirrored again', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'perennial-app-edge-'));
+  const store = new MemoryStore();
+  const log = createLogger({ silent: true, transports: [new transports.Console()] });
+  const apps: { app: ServerApp; metrics: ServerMetrics; hits: number; url: string; close: () => Promise<void> }[] = [];
+
+  /** A real app on a real listener; its shadow mirrors to `mirrorTo()` (read when a mirror is sent). */
+  async function start(track: string, mirrorTo?: () => string): Promise<(typeof apps)[number]> {
+    const metrics = new ServerMetrics('v1', () => undefined, () => ({}), () => 'classification');
+    const predictionLog = new LogWriter({ store, bucket: 'b', prefix: `p${apps.length}`, spillDir: join(dir, String(apps.length)), fileStem: 'p', batchRecords: 100, flushMs: 1000, maxMemoryRecords: 1000, now: () => new Date() });
+    const shadow = mirrorTo === undefined ? undefined : new ShadowMirror({ url: 'http://unused', sample: 1, timeoutMs: 2000, fetch: (_url, init) => fetch(mirrorTo(), init) }, {
+      outcome: (o, n = 1) => metrics.shadowRequests.inc({ outcome: o }, n), latency: () => undefined,
+    });
+    const app = new ServerApp({
+      modelName: 'weather', version: 'v1', track, codeVersion: 'test', maxInstances: 10, maxBodyBytes: 1 << 16, bodyTimeoutMs: 2000, maxStringBytes: 256,
+      batch: { maxSize: 8, maxWaitMs: 0, maxQueueRows: 100 }, metrics, predictionLog, deployment: 'ml/weather', signingKey: Buffer.from('0123456789abcdef'),
+      shadow, log, now: () => new Date(),
+    });
+    app.setModel(tinyModel('classification'), new DriftWindow([], 60_000));
+    const entry = { app, metrics, hits: 0, url: '', close: (): Promise<void> => Promise.resolve() };
+    const server = createServer((req, res) => {
+      if (req.url?.includes(':predict') === true) entry.hits++;
+      app.handle(req, res);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    entry.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    entry.close = async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await predictionLog.close(100);
+    };
+    apps.push(entry);
+    return entry;
+  }
+  after(async () => {
+    for (const a of apps) await a.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const predict = (base: string, body: unknown = { instances: [{ x: 1 }] }, headers: Record<string, string> = { 'content-type': 'application/json' }) =>
+    fetch(`${base}/v1/models/weather:predict`, { method: 'POST', headers, body: typeof body === 'string' ? body : JSON.stringify(body) });
+  const settle = () => new Promise((r) => setTimeout(r, 200));
+  const codes = async (m: ServerMetrics): Promise<Record<string, number>> => {
+    const out: Record<string, number> = {};
+    for (const line of (await m.registry.metrics()).split('\n')) {
+      const x = /^perennial_server_requests_total\{.*code="(\d+)".*\} (\d+)$/.exec(line);
+      if (x) out[x[1] ?? ''] = (out[x[1] ?? ''] ?? 0) + Number(x[2]);
+    }
+    return out;
+  };
+
+  it('answers malformed requests with a 4xx naming the problem, and counts no 5xx', async () => {
+    const a = await start('stable');
+    const cases: [Promise<Response>, number, RegExp][] = [
+      [fetch(`${a.url}/v1/models/weather:predict`, { method: 'POST', body: new TextEncoder().encode('{"instances":[{"x":1}]}') }), 415, /missing Content-Type/],
+      [predict(a.url, '{"instances":[{"x":1}]}', { 'content-type': 'text/plain' }), 415, /not supported/],
+      [fetch(`${a.url}/v2/models/%E0%A4%A/infer`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' }), 400, /malformed percent-escape in the model name/],
+      [fetch(`${a.url}/v1/models/%zz`), 400, /malformed percent-escape/],
+      [predict(a.url, { instances: [{ x: 1e300 }] }), 400, /instances\[0\]\.x: 1e\+300 is not a finite float32 number/],
+      [predict(a.url, { instances: [{ x: 'NaN' }] }), 400, /instances\[0\]\.x: expected a number or null, got string/],
+      [predict(a.url, '{"instances":[{"x":1e400}]}'), 400, /Infinity is not a finite float32 number/],
+      [predict(a.url, `{"instances":[${'['.repeat(5000)}]}`), 400, /malformed JSON/],
+    ];
+    for (const [request, status, message] of cases) {
+      const r = await request;
+      assert.equal(r.status, status);
+      assert.match(((await r.json()) as { error: string }).error, message);
+    }
+    assert.equal((await predict(a.url)).status, 200, 'still answers a good request');
+    const c = await codes(a.metrics);
+    assert.ok(Object.keys(c).every((code) => !code.startsWith('5')), JSON.stringify(c));
+    const latencyCount = /perennial_server_request_duration_seconds_count\{[^}]*route="v1_predict"[^}]*\} (\d+)/.exec(await a.metrics.registry.metrics())?.[1];
+    assert.equal(latencyCount, '1', 'refusals are no latency samples');
+  });
+
+  it('counts a client that goes away mid-request as 499, not as an answer', async () => {
+    const a = await start('stable');
+    const controller = new AbortController();
+    const sent = fetch(`${a.url}/v1/models/weather:predict`, {
+      method: 'POST', headers: { 'content-type': 'application/json', 'content-length': '100' }, duplex: 'half', signal: controller.signal,
+      body: new ReadableStream({ start: (c) => c.enqueue(new TextEncoder().encode('{"instances":')) }),
+    }).catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 100));
+    controller.abort();
+    await sent;
+    await settle();
+    assert.deepEqual(await codes(a.metrics), { 499: 1 });
+  });
+
+  it('mirrors a request once: never a mirror, whatever the mirror URLs point at', async () => {
+    let bUrl = '';
+    const a = await start('stable', () => `${bUrl}/v1/models/weather:predict`);
+    // b is a canary that mirrors back to a: a loop by configuration.
+    const b = await start('canary', () => `${a.url}/v1/models/weather:predict`);
+    bUrl = b.url;
+    for (let i = 0; i < 5; i++) assert.equal((await predict(a.url)).status, 200);
+    await settle();
+    assert.deepEqual([a.hits, b.hits], [5, 5], 'a mirrored each request to b once; b did not mirror the mirrors back');
+    // A server whose mirror points at itself.
+    const self: { url: string } = { url: '' };
+    const s = await start('stable', () => `${self.url}/v1/models/weather:predict`);
+    self.url = s.url;
+    for (let i = 0; i < 5; i++) await predict(s.url);
+    await settle();
+    assert.equal(s.hits, 10, 'each request and its one mirror');
+    // A shadow-track server never mirrors.
+    const shadowTrack = await start('shadow', () => `${a.url}/v1/models/weather:predict`);
+    const before = a.hits;
+    await predict(shadowTrack.url);
+    await settle();
+    assert.equal(a.hits, before);
   });
 });

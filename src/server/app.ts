@@ -6,7 +6,11 @@
 // Feedback is not here: it has its own listener and Service (feedback-api.ts), which the HTTPRoute does not expose.
 // Both predict APIs run the same rows through the same batcher and answer the same predictions, each with a
 // signed prediction id (src/shared/prediction-id.ts: the only ids feedback accepts) and the model version. Errors are {"error": "..."} with a 4xx naming the field, 503 while the
-// model is not ready or the queue is full, 500 for a bug.
+// model is not ready or the queue is full, 500 for a bug. No request reaches a 5xx through its own content: the
+// target, the headers, the body and every value are checked first (http-io.ts, requests.ts), and a prediction the
+// model cannot make finite (a value far outside its training data) is refused with a 422.
+// A request mirrored by a shadow (x-perennial-shadow) is never mirrored again, and a shadow-track server never
+// mirrors: one request costs at most one mirror, whatever the mirror URLs point at.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'winston';
 import { inferenceLogVersion, type PredictionRecord } from '../shared/inference-log.js';
@@ -17,10 +21,10 @@ import { MicroBatcher, QueueFullError } from './batcher.js';
 import type { DriftWindow } from './drift-window.js';
 import type { LogWriter } from './log-writer.js';
 import type { ServerMetrics } from './metrics.js';
-import { predictBatch, type Prediction, type ServedModel } from './model.js';
-import { HttpError, readJson, send } from './http-io.js';
-import { BadRequestError, datatypeOf, parseV1Predict, parseV2Infer, signatureOf, type FeatureSignature } from './requests.js';
-import type { ShadowMirror } from './shadow.js';
+import { isFinitePrediction, predictBatch, type Prediction, type ServedModel } from './model.js';
+import { answerOf, decodeSegment, HttpError, readJson, requestPath, send } from './http-io.js';
+import { BadRequestError, datatypeOf, parseV1Predict, parseV2Infer, shown, signatureOf, type FeatureSignature } from './requests.js';
+import { shouldMirror, type ShadowMirror } from './shadow.js';
 
 export interface AppOptions {
   readonly modelName: string;
@@ -29,6 +33,10 @@ export interface AppOptions {
   readonly codeVersion: string;
   readonly maxInstances: number;
   readonly maxBodyBytes: number;
+  /** Longest wait for a request body after its headers, in ms (0: none): 408 past it. */
+  readonly bodyTimeoutMs: number;
+  /** Most UTF-8 bytes of any string value (categorical and date features, the v2 id); 0: no cap. */
+  readonly maxStringBytes: number;
   readonly batch: { readonly maxSize: number; readonly maxWaitMs: number; readonly maxQueueRows: number };
   readonly metrics: ServerMetrics;
   readonly predictionLog: LogWriter;
@@ -112,13 +120,31 @@ export class ServerApp {
 
   handle(req: IncomingMessage, res: ServerResponse): void {
     const started = process.hrtime.bigint();
-    const url = new URL(req.url ?? '/', 'http://x');
-    const route = routeOf(req.method ?? 'GET', url.pathname);
+    const method = req.method ?? 'GET';
+    let path: string | undefined;
+    let malformed: Error | undefined;
+    try {
+      path = requestPath(req.url ?? '/');
+    } catch (e: unknown) {
+      malformed = e instanceof Error ? e : undefined;
+    }
+    const route = path === undefined ? serverRoutes.other : routeOf(method, path);
     if (this.draining || this.leaving) res.setHeader('connection', 'close');
-    res.once('finish', () => this.o.metrics.observeRequest(route, res.statusCode, Number(process.hrtime.bigint() - started) / 1e9));
+    let finished = false;
+    const seconds = (): number => Number(process.hrtime.bigint() - started) / 1e9;
+    res.once('finish', () => {
+      finished = true;
+      this.o.metrics.observeRequest(route, res.statusCode, seconds());
+    });
+    // The connection closed before the answer was written (the client went away mid-request): counted as
+    // nginx's 499, a client error, never as an answer the server gave.
+    res.once('close', () => {
+      if (!finished) this.o.metrics.observeRequest(route, 499, seconds());
+    });
     this.inFlight += 1;
-    this.dispatch(req, res, url.pathname)
+    (path === undefined ? Promise.reject(malformed ?? new BadRequestError('malformed request target')) : this.dispatch(req, res, method, path))
       .catch((e: unknown) => this.fail(res, e))
+      .catch((e: unknown) => this.o.log.error('answering a failed request failed', { error: e instanceof Error ? e.message : String(e) }))
       .finally(() => {
         this.inFlight -= 1;
         if (this.inFlight === 0 && this.draining) {
@@ -130,18 +156,20 @@ export class ServerApp {
   }
 
   private fail(res: ServerResponse, e: unknown): void {
-    if (e instanceof HttpError && e.status === 413) res.setHeader('connection', 'close');
-    if (e instanceof BadRequestError || e instanceof HttpError) return send(res, e.status, { error: e.message });
+    const answer = answerOf(e);
+    if (answer !== undefined) {
+      if (answer.close && !res.headersSent) res.setHeader('connection', 'close');
+      return send(res, answer.status, { error: answer.message });
+    }
     if (e instanceof QueueFullError) {
-      res.setHeader('retry-after', '1');
+      if (!res.headersSent) res.setHeader('retry-after', '1');
       return send(res, 503, { error: e.message });
     }
     this.o.log.error('request failed', { error: e instanceof Error ? e.message : String(e), stack: e instanceof Error ? e.stack : undefined });
     return send(res, 500, { error: 'internal error' });
   }
 
-  private async dispatch(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
-    const method = req.method ?? 'GET';
+  private async dispatch(req: IncomingMessage, res: ServerResponse, method: string, path: string): Promise<void> {
     const get = method === 'GET' || method === 'HEAD';
     if (path === '/metrics' && get) {
       const text = await this.o.metrics.registry.metrics();
@@ -157,10 +185,10 @@ export class ServerApp {
     const v2 = /^\/v2\/models\/([^/]+)(?:\/versions\/([^/]+))?(\/ready|\/infer)?$/.exec(path);
     if (v2) {
       const [, name = '', version, tail] = v2;
-      this.checkModel(decodeURIComponent(name), version === undefined ? undefined : decodeURIComponent(version));
+      this.checkModel(decodeSegment(name, 'model name'), version === undefined ? undefined : decodeSegment(version, 'model version'));
       if (tail === '/infer') {
         if (method !== 'POST') throw new HttpError(405, `${method} not allowed on ${path}`);
-        return this.inferV2(req, res);
+        return this.inferV2(req, res, shouldMirror(this.o.track, req.headers));
       }
       if (!get) throw new HttpError(405, `${method} not allowed on ${path}`);
       if (tail === '/ready') return this.ready ? send(res, 200, { name: this.o.modelName, ready: true }) : send(res, 503, { name: this.o.modelName, ready: false, error: this.notReadyReason });
@@ -169,19 +197,19 @@ export class ServerApp {
     const v1 = /^\/v1\/models\/([^/:]+)(:predict)?$/.exec(path);
     if (v1) {
       const [, name = '', predict] = v1;
-      this.checkModel(decodeURIComponent(name), undefined);
+      this.checkModel(decodeSegment(name, 'model name'), undefined);
       if (predict !== undefined) {
         if (method !== 'POST') throw new HttpError(405, `${method} not allowed on ${path}`);
-        return this.predictV1(req, res);
+        return this.predictV1(req, res, shouldMirror(this.o.track, req.headers));
       }
       return this.ready ? send(res, 200, { name: this.o.modelName, ready: true }) : send(res, 503, { name: this.o.modelName, ready: false, error: this.notReadyReason });
     }
-    throw new HttpError(404, `no route for ${method} ${path}`);
+    throw new HttpError(404, `no route for ${method} ${shown(path, 200)}`);
   }
 
   private checkModel(name: string, version: string | undefined): void {
-    if (name !== this.o.modelName) throw new HttpError(404, `model "${name}" is not served here (serving "${this.o.modelName}")`);
-    if (version !== undefined && version !== this.o.version) throw new HttpError(404, `model "${name}" version "${version}" is not served here (serving "${this.o.version}")`);
+    if (name !== this.o.modelName) throw new HttpError(404, `model ${shown(name)} is not served here (serving "${this.o.modelName}")`);
+    if (version !== undefined && version !== this.o.version) throw new HttpError(404, `model ${shown(name)} version ${shown(version)} is not served here (serving "${this.o.version}")`);
   }
 
   private need(): Loaded {
@@ -208,10 +236,17 @@ export class ServerApp {
     };
   }
 
-  /** Predicts rows and records them (log, feedback store, metrics, drift, shadow) before the answer goes out. */
-  private async predict(rows: RawRow[]): Promise<{ ids: string[]; predictions: Prediction[] }> {
+  /**
+   * Predicts rows and records them (log, metrics, drift, shadow) before the answer goes out; `mirror` false for a
+   * request that is itself a mirror (or on the shadow track).
+   */
+  private async predict(rows: RawRow[], mirror: boolean): Promise<{ ids: string[]; predictions: Prediction[] }> {
     const m = this.need();
     const predictions = await this.batcher.submit(rows);
+    // Checked values can still scale past float32 inside the model (a value far outside the training data):
+    // NaN is no prediction, and nothing of the request is recorded.
+    const bad = predictions.findIndex((p) => !isFinitePrediction(p));
+    if (bad >= 0) throw new BadRequestError(`row ${bad}: the model's output is not a finite number (feature values far outside what it was trained on?)`, 422);
     const now = this.o.now();
     const time = now.toISOString();
     const ids: string[] = [];
@@ -229,14 +264,14 @@ export class ServerApp {
       else this.o.metrics.predictionValue.observe(p.value);
     });
     m.drift.add(rows, now.getTime());
-    this.o.shadow?.mirror(rows, predictions);
+    if (mirror) this.o.shadow?.mirror(rows, predictions);
     return { ids, predictions };
   }
 
-  private async predictV1(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  private async predictV1(req: IncomingMessage, res: ServerResponse, mirror: boolean): Promise<void> {
     const m = this.need();
-    const rows = parseV1Predict(await readJson(req, this.o.maxBodyBytes), m.features, this.o.maxInstances);
-    const { ids, predictions } = await this.predict(rows);
+    const rows = parseV1Predict(await readJson(req, this.o.maxBodyBytes, this.o.bodyTimeoutMs), m.features, this.o.maxInstances, this.o.maxStringBytes);
+    const { ids, predictions } = await this.predict(rows, mirror);
     const label = m.served.spec.label;
     send(res, 200, {
       model_name: this.o.modelName,
@@ -247,10 +282,10 @@ export class ServerApp {
     }, this.o.version);
   }
 
-  private async inferV2(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  private async inferV2(req: IncomingMessage, res: ServerResponse, mirror: boolean): Promise<void> {
     const m = this.need();
-    const { id, rows } = parseV2Infer(await readJson(req, this.o.maxBodyBytes), m.features, this.o.maxInstances);
-    const { ids, predictions } = await this.predict(rows);
+    const { id, rows } = parseV2Infer(await readJson(req, this.o.maxBodyBytes, this.o.bodyTimeoutMs), m.features, this.o.maxInstances, this.o.maxStringBytes);
+    const { ids, predictions } = await this.predict(rows, mirror);
     const n = rows.length;
     const label = m.served.spec.label;
     const outputs = label.task === 'classification'

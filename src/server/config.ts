@@ -6,6 +6,7 @@ import { isBackendName, type BackendName } from '../ml/backend.js';
 import { isKeySegment, type DeploymentRef, type PipelineRef } from '../shared/artifact-layout.js';
 import { podEnv } from '../shared/pod-contract.js';
 import type { MinioStoreOptions } from '../storage/minio-store.js';
+import type { EdgeLimits } from './http-io.js';
 
 export class ServerConfigError extends Error {
   override readonly name = 'ServerConfigError';
@@ -29,6 +30,9 @@ export interface ServerConfig {
   readonly batch: { readonly maxSize: number; readonly maxWaitMs: number; readonly maxQueueRows: number };
   readonly maxInstances: number;
   readonly maxBodyBytes: number;
+  /** Both listeners' bounds: header and body timeouts, connections. */
+  readonly edge: EdgeLimits;
+  readonly maxStringBytes: number;
   readonly driftWindowSeconds: number;
   readonly feedback: {
     /** The feedback listener's port; undefined when no token is configured (feedback off). */
@@ -39,7 +43,17 @@ export interface ServerConfig {
   };
   /** Signs prediction ids; `generated` when the pod contract gave none (a random key for this process). */
   readonly signingKey: { readonly key: Buffer; readonly generated: boolean };
-  readonly log: { readonly spillDir: string; readonly batchRecords: number; readonly flushMs: number; readonly maxMemoryRecords: number };
+  readonly log: {
+    readonly spillDir: string;
+    readonly batchRecords: number;
+    readonly flushMs: number;
+    readonly maxMemoryRecords: number;
+    readonly batchBytes: number;
+    /** Per stream. */
+    readonly maxMemoryBytes: number;
+    /** Both streams together. */
+    readonly maxSpillBytes: number;
+  };
   readonly shadow: { readonly url: string; readonly sample: number; readonly timeoutMs: number } | undefined;
   readonly drainTimeoutMs: number;
   /** Of drainTimeoutMs: how long it keeps serving, unready, after SIGTERM before refusing new requests. */
@@ -136,6 +150,12 @@ export function readServerConfig(env: NodeJS.ProcessEnv): ServerConfig {
     },
     maxInstances: num(podEnv.serverMaxInstances, 1000, 1, 100_000),
     maxBodyBytes: num(podEnv.serverMaxBodyBytes, 1 << 20, 1024, 1 << 30),
+    edge: {
+      headersTimeoutMs: num(podEnv.serverHeadersTimeoutMs, 10_000, 0, 600_000),
+      bodyTimeoutMs: num(podEnv.serverBodyTimeoutMs, 10_000, 0, 600_000),
+      maxConnections: num(podEnv.serverMaxConnections, 1024, 0, 1_000_000),
+    },
+    maxStringBytes: num(podEnv.serverMaxStringBytes, 256, 0, 1 << 20),
     driftWindowSeconds: num(podEnv.serverDriftWindowSeconds, 3600, 10, 7 * 86400),
     feedback: {
       port: tokens.length === 0 ? undefined : num(podEnv.serverFeedbackPort, 8081, 0, 65535),
@@ -149,6 +169,9 @@ export function readServerConfig(env: NodeJS.ProcessEnv): ServerConfig {
       batchRecords: num(podEnv.serverLogBatchRecords, 1000, 1, 100_000),
       flushMs: num(podEnv.serverLogFlushMs, 5000, 10, 600_000),
       maxMemoryRecords: num(podEnv.serverLogMaxMemoryRecords, 20_000, 1, 10_000_000),
+      batchBytes: num(podEnv.serverLogBatchBytes, 1 << 20, 1024, 256 << 20),
+      maxMemoryBytes: num(podEnv.serverLogMaxMemoryBytes, 32 << 20, 2048, 2 ** 34),
+      maxSpillBytes: num(podEnv.serverLogMaxSpillBytes, 256 << 20, 0, 2 ** 40),
     },
     shadow: shadowUrl === undefined ? undefined : {
       url: shadowUrl,
@@ -161,6 +184,10 @@ export function readServerConfig(env: NodeJS.ProcessEnv): ServerConfig {
     codeVersion: text(podEnv.codeVersion) ?? 'dev',
     logLevel: text(podEnv.logLevel) ?? 'info',
   };
+  // A sealed batch must fit in memory beside the open one, or the memory bound could not hold.
+  if (config.log.maxMemoryBytes < 2 * config.log.batchBytes) {
+    problems.push(`${podEnv.serverLogMaxMemoryBytes} (${config.log.maxMemoryBytes}) must be at least twice ${podEnv.serverLogBatchBytes} (${config.log.batchBytes})`);
+  }
   if (problems.length > 0) throw new ServerConfigError(problems);
   return config;
 }

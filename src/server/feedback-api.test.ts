@@ -50,7 +50,7 @@ async function stack(version: string, task: 'classification' | 'regression', sto
   const s: { clock: number } = { clock: Date.parse('2026-12-04T10:00:00Z') };
   const now = (): Date => new Date(s.clock);
   const app = new ServerApp({
-    modelName: 'weather', version, track: 'stable', codeVersion: 'test', maxInstances: 100, maxBodyBytes: 1 << 20,
+    modelName: 'weather', version, track: 'stable', codeVersion: 'test', maxInstances: 100, maxBodyBytes: 1 << 20, bodyTimeoutMs: 10_000, maxStringBytes: 256,
     batch: { maxSize: 8, maxWaitMs: 0, maxQueueRows: 100 }, metrics, predictionLog, deployment, signingKey: key, shadow: undefined, log, now,
   });
   app.setModel(tinyModel(task, task === 'regression' ? { min: 0, max: 100 } : undefined), new DriftWindow([], 60_000));

@@ -1,6 +1,10 @@
 // The HTTP plumbing both of the server's listeners share (the inference API and the feedback API): JSON answers,
-// bounded JSON bodies, and the error an HTTP status stands for.
-import type { IncomingMessage, ServerResponse } from 'node:http';
+// bounded JSON bodies, and the error an HTTP status stands for; and the edge of each listener, where no request may
+// crash the process or hold it: a request target is parsed without throwing, a POST body must be JSON
+// (415 otherwise) and arrive within the body timeout (408), headers within the header timeout, a request the HTTP
+// parser refuses gets a 4xx in JSON (clientError), and connections are capped.
+import { STATUS_CODES, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { BadRequestError } from './requests.js';
 
 /** An answer other than 200 decided by the server (404, 405, 413, 503, ...): the message goes to the client. */
@@ -12,6 +16,8 @@ export class HttpError extends Error {
 }
 
 export function send(res: ServerResponse, status: number, body: unknown, modelVersion?: string): void {
+  // An answer already on its way (the body failed after it started) or a connection gone: nothing more to say.
+  if (res.headersSent || res.writableEnded || res.destroyed) return;
   const text = JSON.stringify(body);
   res.writeHead(status, {
     'content-type': 'application/json',
@@ -21,20 +27,149 @@ export function send(res: ServerResponse, status: number, body: unknown, modelVe
   res.end(text);
 }
 
+/** Bounds of a listener, from the pod contract (config.ts); 0 switches a bound off. */
+export interface EdgeLimits {
+  /** Longest wait for a request's headers, in ms (0: Node's 60 s). */
+  readonly headersTimeoutMs: number;
+  /** Longest wait for a request's whole body once its headers are in, in ms (0: none). */
+  readonly bodyTimeoutMs: number;
+  /** Most open connections per listener; later ones are closed at once (0: no cap). */
+  readonly maxConnections: number;
+}
+
+/** createServer options for a listener with these limits. */
+export function listenerOptions(l: EdgeLimits): ServerOptions {
+  const headersTimeout = l.headersTimeoutMs > 0 ? l.headersTimeoutMs : 60_000;
+  return {
+    keepAliveTimeout: 65_000,
+    headersTimeout,
+    // A backstop for bodies no handler reads (readJson enforces bodyTimeoutMs itself, answering 408).
+    requestTimeout: l.bodyTimeoutMs > 0 ? headersTimeout + l.bodyTimeoutMs + 5000 : 300_000,
+    // Node checks both timeouts on this period (default 30 s): a stalled request is closed within a second.
+    connectionsCheckingInterval: 1000,
+  };
+}
+
 /**
- * Reads a JSON body of at most `limit` bytes: 413 past it, 400 for bad JSON. An oversized body is not buffered:
- * the rest is discarded and the connection closed after the answer (the stream is not destroyed, or the client
- * would never see the 413).
+ * Puts a listener's bounds and its clientError handler in place. `counted` learns the status of every answer
+ * given here (requests the HTTP parser refused never reach a handler, but they are counted all the same).
  */
-export async function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
+export function guardListener(server: Server, l: EdgeLimits, counted: (status: number) => void): void {
+  if (l.maxConnections > 0) server.maxConnections = l.maxConnections;
+  server.on('clientError', (err: Error & { code?: string }, socket: Duplex) => answerClientError(err, socket, counted));
+}
+
+/** The answer to a request the HTTP parser refused (Node's clientError), by the parser's error code. */
+export function clientErrorAnswer(code: string | undefined): { status: number; message: string } {
+  switch (code) {
+    case 'HPE_HEADER_OVERFLOW':
+      return { status: 431, message: 'request headers too large' };
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+    case 'HPE_HEADER_TIMEOUT':
+      return { status: 408, message: 'request not received in time' };
+    case 'HPE_INVALID_URL':
+      return { status: 400, message: 'malformed request target' };
+    case 'HPE_INVALID_CONTENT_LENGTH':
+    case 'HPE_UNEXPECTED_CONTENT_LENGTH':
+      return { status: 400, message: 'malformed Content-Length' };
+    case 'HPE_INVALID_TRANSFER_ENCODING':
+      return { status: 400, message: 'malformed Transfer-Encoding' };
+    case 'HPE_INVALID_CHUNK_SIZE':
+    case 'HPE_STRICT':
+      return { status: 400, message: 'malformed chunked body' };
+    default:
+      return { status: 400, message: `malformed HTTP request${code === undefined ? '' : ` (${code})`}` };
+  }
+}
+
+/** Body readers by connection: a parser error in the middle of a body fails that request (answered by its handler). */
+const bodyReaders = new WeakMap<Duplex, (e: Error) => void>();
+
+function answerClientError(err: Error & { code?: string }, socket: Duplex, counted: (status: number) => void): void {
+  const answer = clientErrorAnswer(err.code);
+  const reader = bodyReaders.get(socket);
+  if (reader !== undefined) {
+    // The request's handler answers (and counts) it, then the connection closes.
+    bodyReaders.delete(socket);
+    reader(new HttpError(answer.status, answer.message));
+    return;
+  }
+  if (err.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const body = JSON.stringify({ error: answer.message });
+  socket.end(`HTTP/1.1 ${answer.status} ${STATUS_CODES[answer.status] ?? ''}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+  counted(answer.status);
+}
+
+/**
+ * The path of a request target (origin form `/a/b?q`, or absolute form `http://host/a/b`), normalised as the
+ * WHATWG URL parser does; a BadRequestError for anything else. Never throws anything but that.
+ */
+export function requestPath(target: string): string {
+  try {
+    if (target.startsWith('/')) return new URL(`http://x${target}`).pathname;
+    if (/^https?:\/\//i.test(target)) return new URL(target).pathname;
+  } catch {
+    // fall through: malformed
+  }
+  throw new BadRequestError(`malformed request target ${JSON.stringify(target.slice(0, 100))}`);
+}
+
+/** Decodes one percent-encoded path segment (a model name, a version); 400 for a malformed escape. */
+export function decodeSegment(segment: string, what: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new BadRequestError(`malformed percent-escape in the ${what} ${JSON.stringify(segment.slice(0, 100))}`);
+  }
+}
+
+/**
+ * Why a request body cannot be read as JSON from its headers, or undefined: the media type must be
+ * application/json (a charset parameter, if any, utf-8), the content coding identity.
+ */
+export function jsonBodyProblem(contentType: string | undefined, contentEncoding: string | undefined): string | undefined {
+  if (contentType === undefined || contentType.trim() === '') return 'missing Content-Type: send application/json';
+  const [type = '', ...params] = contentType.split(';').map((x) => x.trim().toLowerCase());
+  if (type !== 'application/json') return `Content-Type ${JSON.stringify(contentType.slice(0, 100))} is not supported: send application/json`;
+  for (const p of params) {
+    const [k, v = ''] = p.split('=').map((x) => x.trim());
+    if (k === 'charset' && !['utf-8', 'utf8', '"utf-8"'].includes(v)) return `charset ${JSON.stringify(v.slice(0, 40))} is not supported: JSON is UTF-8`;
+  }
+  const coding = (contentEncoding ?? '').trim().toLowerCase();
+  if (coding !== '' && coding !== 'identity') return `Content-Encoding ${JSON.stringify(coding.slice(0, 40))} is not supported: send the body uncompressed`;
+  return undefined;
+}
+
+/**
+ * Reads a JSON body of at most `limit` bytes: 415 for a body that is not declared application/json, 413 past the
+ * limit, 408 when it has not fully arrived `timeoutMs` after the headers (0: no limit), 400 for bad JSON or a body
+ * the HTTP parser refused midway. A body that is refused is not buffered: the rest is discarded and the connection
+ * closed after the answer (the stream is not destroyed, or the client would never see the answer).
+ */
+export async function readJson(req: IncomingMessage, limit: number, timeoutMs = 0): Promise<unknown> {
+  const problem = jsonBodyProblem(req.headers['content-type'], req.headers['content-encoding']);
+  if (problem !== undefined) {
+    req.resume();
+    throw new HttpError(415, problem);
+  }
   const declared = Number(req.headers['content-length'] ?? NaN);
   const text = await new Promise<string>((resolve, reject) => {
-    const tooLarge = (what: string): void => {
+    let timer: NodeJS.Timeout | undefined;
+    const refuse = (e: Error): void => {
+      if (timer !== undefined) clearTimeout(timer);
+      bodyReaders.delete(req.socket);
       req.removeAllListeners('data');
       req.on('data', () => undefined);
-      reject(new HttpError(413, `body too large: ${what}, at most ${limit} bytes`));
+      req.on('error', () => undefined);
+      reject(e);
     };
+    const tooLarge = (what: string): void => refuse(new HttpError(413, `body too large: ${what}, at most ${limit} bytes`));
     if (Number.isFinite(declared) && declared > limit) return tooLarge(`${declared} bytes`);
+    if (timeoutMs > 0) timer = setTimeout(() => refuse(new HttpError(408, `request body not received within ${timeoutMs / 1000} s`)), timeoutMs);
+    bodyReaders.set(req.socket, refuse);
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (chunk: Buffer) => {
@@ -43,13 +178,26 @@ export async function readJson(req: IncomingMessage, limit: number): Promise<unk
       chunks.push(chunk);
       return undefined;
     });
-    req.once('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.once('error', reject);
+    req.once('end', () => {
+      if (timer !== undefined) clearTimeout(timer);
+      bodyReaders.delete(req.socket);
+      resolve(Buffer.concat(chunks).toString('utf8'));
+    });
+    // The client went away or broke the stream: its mistake, never a fault of the server.
+    req.once('error', (e: Error) => refuse(new HttpError(400, `request body aborted: ${e.message}`)));
   });
   if (text.trim() === '') throw new BadRequestError('empty body: expected JSON');
   try {
     return JSON.parse(text) as unknown;
   } catch (e: unknown) {
-    throw new BadRequestError(`malformed JSON: ${e instanceof Error ? e.message : String(e)}`);
+    throw new BadRequestError(`malformed JSON: ${e instanceof Error ? e.message.slice(0, 200) : String(e)}`);
   }
+}
+
+/** Errors a request handler maps to an answer: the status and message, and whether the connection must close. */
+export function answerOf(e: unknown): { status: number; message: string; close: boolean } | undefined {
+  if (e instanceof BadRequestError) return { status: e.status, message: e.message, close: false };
+  // A refused body (413, 408, 415, a broken stream) may still be arriving: close the connection after the answer.
+  if (e instanceof HttpError) return { status: e.status, message: e.message, close: [400, 408, 413, 415].includes(e.status) };
+  return undefined;
 }

@@ -3,19 +3,26 @@
 //          version → warm up → ready
 //          (a missing or broken model keeps the server unready, the reason logged, and loading is retried)
 //   SIGTERM/SIGINT: not ready, stop accepting, drain in-flight requests, flush the inference logs, exit 0
+//   an error nothing handled: log it, spill the inference logs, exit 70 (fatal.ts)
+// Both listeners carry the edge bounds of the pod contract (http-io.ts: header and body timeouts, a connection cap,
+// JSON answers to requests the HTTP parser refuses, counted in the metrics).
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import winston from 'winston';
 import { selectBackend } from '../ml/backend.js';
 import { feedbackPrefix, predictionsPrefix } from '../shared/artifact-layout.js';
+import { podEnv } from '../shared/pod-contract.js';
+import { serverRoutes } from '../shared/server-metrics.js';
 import { MinioStore } from '../storage/minio-store.js';
 import { ServerApp } from './app.js';
 import { readServerConfig, ServerConfigError, type ServerConfig } from './config.js';
 import { DriftWindow } from './drift-window.js';
+import { fatalHandler } from './fatal.js';
 import { FeedbackApi } from './feedback-api.js';
+import { guardListener, listenerOptions } from './http-io.js';
 import { LabelledIds } from './labelled-ids.js';
-import { LogWriter } from './log-writer.js';
+import { ByteBudget, LogWriter } from './log-writer.js';
 import { ServerMetrics } from './metrics.js';
 import { loadServedModel, ModelLoadError, predictBatch, warmupRows } from './model.js';
 import { ShadowMirror } from './shadow.js';
@@ -44,23 +51,42 @@ async function main(): Promise<void> {
   const metrics: ServerMetrics = new ServerMetrics(config.version, () => app.driftWindow?.snapshot(Date.now()), () => ({
     predictions: predictionLog.pending, feedback: feedbackLog.pending,
   }), () => app.task);
+  // One byte budget for the spill volume: both streams spill into it.
+  const spillBudget = new ByteBudget(config.log.maxSpillBytes);
   const writer = (stream: 'predictions' | 'feedback', prefix: string): LogWriter => new LogWriter({
     store, bucket: config.bucket, prefix, spillDir: join(config.log.spillDir, stream), fileStem,
-    batchRecords: config.log.batchRecords, flushMs: config.log.flushMs, maxMemoryRecords: config.log.maxMemoryRecords, now,
+    batchRecords: config.log.batchRecords, flushMs: config.log.flushMs, maxMemoryRecords: config.log.maxMemoryRecords,
+    batchBytes: config.log.batchBytes, maxMemoryBytes: config.log.maxMemoryBytes, spillBudget, now,
     onStored: (n) => metrics.logRecords.inc({ stream, outcome: 'stored' }, n),
     onSpilled: (n) => metrics.logRecords.inc({ stream, outcome: 'spilled' }, n),
-    onError: (message, e) => log.warn(message, { stream, error: e instanceof Error ? e.message : String(e) }),
+    onDropped: (n) => metrics.logRecords.inc({ stream, outcome: 'dropped' }, n),
+    onError: (message, e) => log.warn(message, { stream, error: e instanceof Error ? e.message : e }),
   });
   const predictionLog = writer('predictions', predictionsPrefix(config.deployment));
   const feedbackLog = writer('feedback', feedbackPrefix(config.deployment));
-  const shadow = config.shadow === undefined ? undefined : new ShadowMirror(config.shadow, {
+  const fatal = fatalHandler({
+    log: (message, meta) => log.error(message, meta),
+    flush: (deadlineMs) => {
+      predictionLog.spillAll();
+      feedbackLog.spillAll();
+      return Promise.all([predictionLog.close(deadlineMs), feedbackLog.close(deadlineMs)]);
+    },
+    exit: (code) => process.exit(code),
+    deadlineMs: 3000,
+  });
+  process.on('uncaughtException', (e) => fatal('uncaughtException', e));
+  process.on('unhandledRejection', (e) => fatal('unhandledRejection', e));
+  // A shadow-track server never mirrors (the loop guard's second half; shadow.ts).
+  if (config.shadow !== undefined && config.track === 'shadow') log.warn(`${podEnv.serverShadowUrl} is ignored on the shadow track: a shadow never mirrors`);
+  const shadow = config.shadow === undefined || config.track === 'shadow' ? undefined : new ShadowMirror(config.shadow, {
     outcome: (o, n = 1) => metrics.shadowRequests.inc({ outcome: o }, n),
     latency: (s) => metrics.shadowLatency.observe(s),
   });
   // The metric callbacks above read `app` only at scrape time, after it exists.
   const app: ServerApp = new ServerApp({
     modelName: config.modelName, version: config.version, track: config.track, codeVersion: config.codeVersion,
-    maxInstances: config.maxInstances, maxBodyBytes: config.maxBodyBytes, batch: config.batch, metrics,
+    maxInstances: config.maxInstances, maxBodyBytes: config.maxBodyBytes, bodyTimeoutMs: config.edge.bodyTimeoutMs, maxStringBytes: config.maxStringBytes,
+    batch: config.batch, metrics,
     predictionLog, deployment: `${config.deployment.namespace}/${config.deployment.name}`, signingKey: config.signingKey.key,
     shadow, log, now,
   });
@@ -71,10 +97,12 @@ async function main(): Promise<void> {
     label: () => app.label, labelled: new LabelledIds(config.feedback.ttlSeconds * 1000, config.feedback.maxIds),
     feedbackLog, metrics, log, now,
   });
-  const server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => app.handle(req, res));
+  const server = createServer(listenerOptions(config.edge), (req, res) => app.handle(req, res));
+  guardListener(server, config.edge, (status) => metrics.observeRequest(serverRoutes.other, status, 0));
   await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
   const address = server.address();
-  const feedbackServer = feedbackApi && createServer({ keepAliveTimeout: 65_000 }, (req, res) => feedbackApi.handle(req, res));
+  const feedbackServer = feedbackApi && createServer(listenerOptions(config.edge), (req, res) => feedbackApi.handle(req, res));
+  if (feedbackServer) guardListener(feedbackServer, config.edge, (status) => metrics.observeRequest(serverRoutes.feedback, status, 0));
   if (feedbackServer) await new Promise<void>((resolve) => feedbackServer.listen(config.feedback.port, config.host, resolve));
   const feedbackAddress = feedbackServer?.address();
   log.info('server listening', {

@@ -2,7 +2,7 @@
 // src/shared/server-metrics.ts. Every series carries model_version (a default label), so one scrape of a
 // canary pod and one of a stable pod never mix. PSI and drift-window gauges are computed at scrape time.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { batchSizeBuckets, latencyBuckets, serverMetricLabels as L, serverMetricNames as N } from '../shared/server-metrics.js';
+import { batchSizeBuckets, latencyBuckets, requestClass, serverMetricLabels as L, serverMetricNames as N } from '../shared/server-metrics.js';
 import type { DriftSnapshot } from './drift-window.js';
 
 export class ServerMetrics {
@@ -28,7 +28,7 @@ export class ServerMetrics {
     collectDefaultMetrics({ register: this.registry, prefix: 'perennial_server_' });
     this.requests = new Counter({ name: N.requests, help: 'Answered requests by route and status code.', labelNames: [L.route, L.code], registers: r });
     this.errors = new Counter({ name: N.errors, help: 'Requests answered with a 4xx or 5xx.', labelNames: [L.route, L.code], registers: r });
-    this.latency = new Histogram({ name: N.latency, help: 'Request latency in seconds.', labelNames: [L.route], buckets: [...latencyBuckets], registers: r });
+    this.latency = new Histogram({ name: N.latency, help: 'Latency of served requests (no 4xx, no 503) in seconds.', labelNames: [L.route], buckets: [...latencyBuckets], registers: r });
     this.predictions = new Counter({ name: N.predictions, help: 'Predicted classes.', labelNames: [L.class], registers: r });
     this.predictionValue = new Histogram({ name: N.predictionValue, help: 'Predicted values (regression).', buckets: [-100, -10, -1, 0, 1, 10, 100, 1000], registers: r });
     // Labels are counted under the version that made the prediction (from its signed id), which need not be this
@@ -38,7 +38,7 @@ export class ServerMetrics {
     this.batchSize = new Histogram({ name: N.batchSize, help: 'Rows per model call.', buckets: [...batchSizeBuckets], registers: r });
     this.shadowRequests = new Counter({ name: N.shadowRequests, help: 'Requests mirrored to the shadow by outcome.', labelNames: [L.outcome], registers: r });
     this.shadowLatency = new Histogram({ name: N.shadowLatency, help: 'Shadow answer latency in seconds.', buckets: [...latencyBuckets], registers: r });
-    this.logRecords = new Counter({ name: N.logRecords, help: 'Inference-log records by stream and outcome.', labelNames: [L.stream, L.outcome], registers: r });
+    this.logRecords = new Counter({ name: N.logRecords, help: 'Inference-log records by stream and outcome (stored, spilled, dropped).', labelNames: [L.stream, L.outcome], registers: r });
     this.modelReady = new Gauge({ name: N.modelReady, help: '1 once the model is loaded and warmed up.', registers: r });
     const live = this.live;
     new Gauge({
@@ -76,12 +76,16 @@ export class ServerMetrics {
     });
   }
 
-  /** Counts a request once its response has finished. */
+  /**
+   * Counts a request once its response has finished. Latency only of served requests (requestClass ok or fault):
+   * fast refusals (4xx, 503) would pull the p99 a canary is judged on down.
+   */
   observeRequest(route: string, code: number, seconds: number): void {
     const labels = { [L.route]: route, [L.code]: String(code) };
     this.requests.inc(labels);
     if (code >= 400) this.errors.inc(labels);
-    this.latency.observe({ [L.route]: route }, seconds);
+    const cls = requestClass(code);
+    if (cls === 'ok' || cls === 'fault') this.latency.observe({ [L.route]: route }, seconds);
   }
 
   /** Counts a feedback outcome that scores nothing (duplicate, rejected, unauthorized), under `version` or this pod's. */

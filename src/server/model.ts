@@ -102,6 +102,11 @@ export function predictBatch(m: ServedModel, rows: readonly RawRow[]): Predictio
   });
 }
 
+/** Whether a prediction is made of finite numbers (a value far outside the training data can overflow float32). */
+export function isFinitePrediction(p: Prediction): boolean {
+  return 'label' in p ? p.probabilities.every(Number.isFinite) : Number.isFinite(p.value);
+}
+
 /** A row of every feature missing (the preprocessing maps missing values to defined inputs). */
 export function warmupRows(spec: PreprocessingSpec, n: number): RawRow[] {
   return Array.from({ length: n }, () => Object.fromEntries(spec.features.map((f) => [f.name, null])));

@@ -11,8 +11,22 @@ describe('checkValue', () => {
     ['boolean as number', 'numeric', true, false], ['string category', 'categorical', 'x', true], ['number category', 'categorical', 7, true],
     ['object category', 'categorical', {}, false], ['ISO date', 'date', '2015-01-01', true], ['epoch ms', 'date', 1.4e12, true],
     ['bad date', 'date', 'soon', false], ['array date', 'date', [], false],
+    ['largest float32', 'numeric', 3.4e38, true], ['1e300 is not float32', 'numeric', 1e300, false], ['-1e39', 'numeric', -1e39, false],
+    ['Infinity (JSON 1e400)', 'numeric', Infinity, false], ['NaN spelled as a string', 'numeric', 'NaN', false], ['"Infinity" string', 'numeric', 'Infinity', false],
+    ['Infinity as a category', 'categorical', Infinity, false], ['"NaN" is a category like any other', 'categorical', 'NaN', true],
+    ['epoch ms out of a Date\'s range', 'date', 1e300, false], ['NaN date string', 'date', 'NaN', false], ['month 13', 'date', '2015-13-01', false],
+    ['256-byte category', 'categorical', 'x'.repeat(256), true], ['257-byte category', 'categorical', 'x'.repeat(257), false],
+    ['128 two-byte characters (256 bytes)', 'categorical', 'é'.repeat(128), true], ['129 two-byte characters (258 bytes)', 'categorical', 'é'.repeat(129), false],
+    ['a 1 MB date string', 'date', '2015-01-01'.padEnd(1 << 20, ' '), false],
   ];
-  for (const [name, kind, v, ok] of table) it(name, () => assert.equal(checkValue(kind, v) === undefined, ok));
+  for (const [name, kind, v, ok] of table) it(name, () => assert.equal(checkValue(kind, v, 256) === undefined, ok));
+
+  it('names the problem: float32, length in bytes; 0 switches the string cap off', () => {
+    assert.match(checkValue('numeric', 1e300) ?? '', /1e\+300 is not a finite float32 number/);
+    assert.match(checkValue('categorical', 'é'.repeat(129), 256) ?? '', /a string of 258 bytes, longer than 256/);
+    assert.match(checkValue('categorical', 'x'.repeat(1 << 20), 256) ?? '', /a string longer than 256 bytes/);
+    assert.equal(checkValue('categorical', 'x'.repeat(1 << 20), 0), undefined);
+  });
 });
 
 describe('parseV1Predict', () => {
@@ -27,12 +41,19 @@ describe('parseV1Predict', () => {
     ['instance not an object', { instances: [1] }, /instances\[0\] must be an object/, 400],
     ['missing feature', { instances: [row, { temp: 1, day: '2015-01-01' }] }, /instances\[1\]: missing feature "city"/, 400],
     ['wrong type', { instances: [{ ...row, temp: '12' }] }, /instances\[0\]\.temp: expected a number or null, got string/, 400],
+    ['a string past the cap', { instances: [{ ...row, city: 'x'.repeat(300) }] }, /instances\[0\]\.city: a string longer than 256 bytes/, 400],
+    ['a number past float32', { instances: [{ ...row, temp: 1e300 }] }, /instances\[0\]\.temp: 1e\+300 is not a finite float32 number/, 400],
   ];
   for (const [name, body, reason, status] of bad) {
     it(`rejects: ${name}`, () => {
-      assert.throws(() => parseV1Predict(body, features, 2), (e: unknown) => e instanceof BadRequestError && reason.test(e.message) && e.status === status);
+      assert.throws(() => parseV1Predict(body, features, 2, 256), (e: unknown) => e instanceof BadRequestError && reason.test(e.message) && e.status === status);
     });
   }
+  it('reads own properties only: a feature named like an Object.prototype member is still missing', () => {
+    const proto: FeatureSignature[] = [{ name: 'toString', kind: 'numeric' }, { name: 'constructor', kind: 'categorical' }];
+    assert.throws(() => parseV1Predict({ instances: [{}] }, proto, 2), /instances\[0\]: missing feature "toString"/);
+    assert.deepEqual(parseV1Predict(JSON.parse('{"instances":[{"toString":1,"constructor":"a","__proto__":{"x":1}}]}'), proto, 2), [{ toString: 1, constructor: 'a' }]);
+  });
 });
 
 describe('parseV2Infer', () => {
@@ -55,14 +76,17 @@ describe('parseV2Infer', () => {
     ['missing input', body({ inputs: inputs.slice(0, 2) }), /missing input "day"/],
     ['unknown input', body({ inputs: [...inputs, { name: 'x', datatype: 'FP32', shape: [2], data: [1, 2] }] }), /unknown input "x"/],
     ['duplicate input', body({ inputs: [...inputs, inputs[0]] }), /given twice/],
-    ['wrong datatype', body({ inputs: [{ ...inputs[0], datatype: 'BYTES' }, inputs[1], inputs[2]] }), /\(temp\): datatype BYTES for a numeric feature/],
+    ['wrong datatype', body({ inputs: [{ ...inputs[0], datatype: 'BYTES' }, inputs[1], inputs[2]] }), /\(temp\): datatype "BYTES" for a numeric feature/],
+    ['an id past the cap', body({ id: 'r'.repeat(1000) }), /"id": a string longer than 256 bytes/],
+    ['a 1 MB input name is not echoed whole', body({ inputs: [...inputs, { name: 'n'.repeat(1 << 20), datatype: 'FP32', shape: [2], data: [1, 2] }] }), /unknown input "n{64}"…/],
+    ['a value past the cap', body({ inputs: [inputs[0], { ...inputs[1], data: ['a', 'b'.repeat(257)] }, inputs[2]] }), /\(city\)\.data\[1\]: a string longer than 256 bytes/],
     ['bad shape', body({ inputs: [{ ...inputs[0], shape: [2, 2] }, inputs[1], inputs[2]] }), /\(temp\)\.shape must be \[n\] or \[n, 1\]/],
     ['rows differ', body({ inputs: [inputs[0], { ...inputs[1], shape: [3], data: ['a', 'b', 'c'] }, inputs[2]] }), /\(city\): 3 rows, but other inputs have 2/],
     ['data length', body({ inputs: [{ ...inputs[0], data: [1] }, inputs[1], inputs[2]] }), /shape says 2 elements, data has 1/],
     ['element type', body({ inputs: [inputs[0], inputs[1], { ...inputs[2], data: ['2015-01-01', 'later'] }] }), /\(day\)\.data\[1\]: "later" is not a date/],
   ];
   for (const [name, b, reason] of bad) {
-    it(`rejects: ${name}`, () => assert.throws(() => parseV2Infer(b, features, 10), (e: unknown) => e instanceof BadRequestError && reason.test(e.message)));
+    it(`rejects: ${name}`, () => assert.throws(() => parseV2Infer(b, features, 10, 256), (e: unknown) => e instanceof BadRequestError && reason.test(e.message) && e.message.length < 500));
   }
 });
 

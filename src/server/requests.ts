@@ -25,18 +25,46 @@ function typeName(v: unknown): string {
   return typeof v;
 }
 
-/** Checks one value against its feature's kind; returns an error text or undefined. null means "missing". */
-export function checkValue(kind: FeatureKind, v: unknown): string | undefined {
+/** The largest finite float32: the model computes in float32, a larger number would reach it as Infinity. */
+export const float32Max = 3.4028234663852886e38;
+/** Epoch milliseconds a JavaScript Date can hold (±100,000,000 days). */
+const maxDateMs = 8.64e15;
+
+/** A value quoted for an error message, cut short: a 1 MB name must not come back in a 400. */
+export function shown(v: string, max = 64): string {
+  return v.length > max ? `${JSON.stringify(v.slice(0, max))}…` : JSON.stringify(v);
+}
+
+/** Why a string is too long for the cap (0: no cap), or undefined. UTF-8 bytes are at least UTF-16 units. */
+export function stringTooLong(v: string, maxBytes: number): string | undefined {
+  if (maxBytes <= 0) return undefined;
+  if (v.length > maxBytes) return `a string longer than ${maxBytes} bytes`;
+  const bytes = Buffer.byteLength(v);
+  return bytes > maxBytes ? `a string of ${bytes} bytes, longer than ${maxBytes}` : undefined;
+}
+
+/**
+ * Checks one value against its feature's kind; returns an error text or undefined. null means "missing". Numbers
+ * must be finite float32, dates must parse (or be epoch milliseconds a Date can hold), and every string at most
+ * `maxStringBytes` bytes of UTF-8 (0: no cap).
+ */
+export function checkValue(kind: FeatureKind, v: unknown, maxStringBytes = 0): string | undefined {
   if (v === null) return undefined;
+  if (typeof v === 'string') {
+    const long = stringTooLong(v, maxStringBytes);
+    if (long !== undefined) return long;
+  }
   switch (kind) {
     case 'numeric':
-      return typeof v === 'number' && Number.isFinite(v) ? undefined : `expected a number or null, got ${typeName(v)}`;
+      if (typeof v !== 'number') return `expected a number or null, got ${typeName(v)}`;
+      return Number.isFinite(v) && Math.abs(v) <= float32Max ? undefined : `${String(v)} is not a finite float32 number`;
     case 'categorical':
-      return typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? undefined : `expected a string or null, got ${typeName(v)}`;
+      if (typeof v === 'number') return Number.isFinite(v) ? undefined : `${String(v)} is not a finite number`;
+      return typeof v === 'string' || typeof v === 'boolean' ? undefined : `expected a string or null, got ${typeName(v)}`;
     case 'date':
-      if (typeof v === 'number') return Number.isFinite(v) ? undefined : 'expected a date';
+      if (typeof v === 'number') return Number.isFinite(v) && Math.abs(v) <= maxDateMs ? undefined : `${String(v)} is not a date (epoch milliseconds out of range)`;
       if (typeof v !== 'string') return `expected an ISO date string or epoch milliseconds, got ${typeName(v)}`;
-      return Number.isNaN(Date.parse(v)) ? `${JSON.stringify(v.slice(0, 40))} is not a date` : undefined;
+      return Number.isNaN(Date.parse(v)) ? `${shown(v, 40)} is not a date` : undefined;
   }
 }
 
@@ -50,7 +78,7 @@ function checkCount(n: number, maxInstances: number, what: string): void {
 }
 
 /** `{"instances": [{feature: value, ...}, ...]}` (the V1 / TF-Serving row format) → rows. */
-export function parseV1Predict(body: unknown, features: readonly FeatureSignature[], maxInstances: number): RawRow[] {
+export function parseV1Predict(body: unknown, features: readonly FeatureSignature[], maxInstances: number, maxStringBytes = 0): RawRow[] {
   if (!isObject(body)) throw new BadRequestError('body must be a JSON object with "instances"');
   const instances = body['instances'];
   if (instances === undefined) throw new BadRequestError('missing field "instances"');
@@ -60,9 +88,10 @@ export function parseV1Predict(body: unknown, features: readonly FeatureSignatur
     if (!isObject(inst)) throw new BadRequestError(`instances[${i}] must be an object of features, got ${typeName(inst)}`);
     const row: Record<string, RawValue> = {};
     for (const f of features) {
-      if (!(f.name in inst)) throw new BadRequestError(`instances[${i}]: missing feature "${f.name}"`);
+      // Own properties only: `"toString" in {}` is true.
+      if (!Object.hasOwn(inst, f.name)) throw new BadRequestError(`instances[${i}]: missing feature "${f.name}"`);
       const v = inst[f.name];
-      const problem = checkValue(f.kind, v);
+      const problem = checkValue(f.kind, v, maxStringBytes);
       if (problem !== undefined) throw new BadRequestError(`instances[${i}].${f.name}: ${problem}`);
       row[f.name] = v as RawValue;
     }
@@ -88,10 +117,12 @@ export interface V2Request {
 }
 
 /** OIP v2 infer body: one input tensor per feature, shape [n] or [n, 1], all with the same n → rows. */
-export function parseV2Infer(body: unknown, features: readonly FeatureSignature[], maxInstances: number): V2Request {
+export function parseV2Infer(body: unknown, features: readonly FeatureSignature[], maxInstances: number, maxStringBytes = 0): V2Request {
   if (!isObject(body)) throw new BadRequestError('body must be a JSON object with "inputs"');
   const id = body['id'];
   if (id !== undefined && typeof id !== 'string') throw new BadRequestError(`"id" must be a string, got ${typeName(id)}`);
+  const idTooLong = id === undefined ? undefined : stringTooLong(id, maxStringBytes);
+  if (idTooLong !== undefined) throw new BadRequestError(`"id": ${idTooLong}`);
   const inputs = body['inputs'];
   if (inputs === undefined) throw new BadRequestError('missing field "inputs"');
   if (!Array.isArray(inputs)) throw new BadRequestError(`"inputs" must be an array, got ${typeName(inputs)}`);
@@ -103,14 +134,14 @@ export function parseV2Infer(body: unknown, features: readonly FeatureSignature[
     const name = t['name'];
     if (typeof name !== 'string') throw new BadRequestError(`${at}.name must be a string`);
     const f = features.find((x) => x.name === name);
-    if (!f) throw new BadRequestError(`${at}: unknown input "${name}" (inputs: ${features.map((x) => x.name).join(', ')})`);
+    if (!f) throw new BadRequestError(`${at}: unknown input ${shown(name)} (inputs: ${features.map((x) => x.name).join(', ')})`);
     if (byName.has(name)) throw new BadRequestError(`${at}: input "${name}" given twice`);
     const datatype = t['datatype'];
     if (typeof datatype !== 'string') throw new BadRequestError(`${at} (${name}).datatype must be a string`);
     const numericType = numericTypes.has(datatype);
-    if (f.kind === 'numeric' && !numericType) throw new BadRequestError(`${at} (${name}): datatype ${datatype} for a numeric feature, expected FP32 or FP64`);
-    if (f.kind === 'categorical' && datatype !== 'BYTES') throw new BadRequestError(`${at} (${name}): datatype ${datatype} for a categorical feature, expected BYTES`);
-    if (f.kind === 'date' && datatype !== 'BYTES' && datatype !== 'INT64') throw new BadRequestError(`${at} (${name}): datatype ${datatype} for a date feature, expected BYTES or INT64`);
+    if (f.kind === 'numeric' && !numericType) throw new BadRequestError(`${at} (${name}): datatype ${shown(datatype, 16)} for a numeric feature, expected FP32 or FP64`);
+    if (f.kind === 'categorical' && datatype !== 'BYTES') throw new BadRequestError(`${at} (${name}): datatype ${shown(datatype, 16)} for a categorical feature, expected BYTES`);
+    if (f.kind === 'date' && datatype !== 'BYTES' && datatype !== 'INT64') throw new BadRequestError(`${at} (${name}): datatype ${shown(datatype, 16)} for a date feature, expected BYTES or INT64`);
     const shape = t['shape'];
     if (!Array.isArray(shape) || shape.length < 1 || shape.length > 2 || !shape.every((d) => Number.isInteger(d) && (d as number) >= 0)) {
       throw new BadRequestError(`${at} (${name}).shape must be [n] or [n, 1]`);
@@ -124,7 +155,7 @@ export function parseV2Infer(body: unknown, features: readonly FeatureSignature[
     const data = flatten(t['data'], `${at} (${name})`);
     if (data.length !== rows) throw new BadRequestError(`${at} (${name}): shape says ${rows} elements, data has ${data.length}`);
     data.forEach((v, r) => {
-      const problem = checkValue(f.kind, v);
+      const problem = checkValue(f.kind, v, maxStringBytes);
       if (problem !== undefined) throw new BadRequestError(`${at} (${name}).data[${r}]: ${problem}`);
     });
     byName.set(name, data);

@@ -2,6 +2,10 @@
 // answer is decided. The request path never awaits it (mirror() returns at once); the shadow's answers are
 // compared with ours and only counted: agreement per row, latency per request. Mirrors in flight are bounded, so
 // a slow shadow costs dropped mirrors, never memory or latency of the real traffic.
+// Loop guard: every mirror carries `x-perennial-shadow`, and a request carrying it is never mirrored again; nor does a
+// server on the shadow track mirror at all. So one request makes at most one mirror, even when a mirror URL points
+// back at a mirroring server (itself included).
+import type { IncomingHttpHeaders } from 'node:http';
 import type { RawRow } from '../shared/preprocessing.js';
 import type { Prediction } from './model.js';
 
@@ -19,6 +23,14 @@ export interface ShadowOptions {
 export interface ShadowRecorder {
   outcome(o: 'agree' | 'disagree' | 'error' | 'dropped', n?: number): void;
   latency(seconds: number): void;
+}
+
+/** The header that marks a mirrored request. */
+export const shadowHeader = 'x-perennial-shadow';
+
+/** Whether a request answered by a server on `track` may be mirrored: not on the shadow track, not a mirror itself. */
+export function shouldMirror(track: string, headers: IncomingHttpHeaders): boolean {
+  return track !== 'shadow' && headers[shadowHeader] === undefined;
 }
 
 /** Whether the shadow's answer agrees with ours for one row. */
@@ -59,7 +71,7 @@ export class ShadowMirror {
     try {
       const res = await (this.o.fetch ?? fetch)(this.o.url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-perennial-shadow': '1' },
+        headers: { 'content-type': 'application/json', [shadowHeader]: '1' },
         body: JSON.stringify({ instances: rows }),
         signal: AbortSignal.timeout(this.o.timeoutMs),
       });

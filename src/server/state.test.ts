@@ -6,7 +6,8 @@ import { podEnv } from '../shared/pod-contract.js';
 import { parseModelRef, readServerConfig, ServerConfigError } from './config.js';
 import { DriftWindow, minDriftRows } from './drift-window.js';
 import { LabelledIds } from './labelled-ids.js';
-import { agrees } from './shadow.js';
+import { isFinitePrediction } from './model.js';
+import { agrees, shouldMirror } from './shadow.js';
 import { routeOf } from './app.js';
 
 describe('DriftWindow', () => {
@@ -82,6 +83,26 @@ describe('server config', () => {
       { namespace: 'ml', name: 'weather' }, 'v3', 'weather', { namespace: 'ml', name: 'weather-prod' }, 8080, 'stable', undefined,
     ]);
     assert.deepEqual(c.batch, { maxSize: 64, maxWaitMs: 0, maxQueueRows: 4096 });
+    assert.deepEqual(c.edge, { headersTimeoutMs: 10_000, bodyTimeoutMs: 10_000, maxConnections: 1024 });
+    assert.equal(c.maxStringBytes, 256);
+    assert.deepEqual([c.log.batchBytes, c.log.maxMemoryBytes, c.log.maxSpillBytes], [1 << 20, 32 << 20, 256 << 20]);
+  });
+  it('reads the edge and log byte limits; 0 switches the edge bounds off', () => {
+    const c = readServerConfig({
+      ...base, [podEnv.serverHeadersTimeoutMs]: '0', [podEnv.serverBodyTimeoutMs]: '2500', [podEnv.serverMaxConnections]: '0', [podEnv.serverMaxStringBytes]: '0',
+      [podEnv.serverLogBatchBytes]: '65536', [podEnv.serverLogMaxMemoryBytes]: '131072', [podEnv.serverLogMaxSpillBytes]: '0',
+    });
+    assert.deepEqual(c.edge, { headersTimeoutMs: 0, bodyTimeoutMs: 2500, maxConnections: 0 });
+    assert.deepEqual([c.maxStringBytes, c.log.batchBytes, c.log.maxMemoryBytes, c.log.maxSpillBytes], [0, 65536, 131072, 0]);
+  });
+  it('refuses a memory bound below two batches, and limits out of range', () => {
+    assert.throws(() => readServerConfig({ ...base, [podEnv.serverLogBatchBytes]: '65536', [podEnv.serverLogMaxMemoryBytes]: '100000', [podEnv.serverBodyTimeoutMs]: '-1', [podEnv.serverMaxStringBytes]: 'lots' }), (e: unknown) => {
+      assert.ok(e instanceof ServerConfigError);
+      assert.equal(e.problems.length, 3, e.message);
+      assert.match(e.message, /PERENNIAL_SERVER_LOG_MAX_MEMORY_BYTES \(100000\) must be at least twice PERENNIAL_SERVER_LOG_BATCH_BYTES \(65536\)/);
+      assert.match(e.message, /PERENNIAL_SERVER_BODY_TIMEOUT_MS must be an integer in \[0, 600000\]/);
+      return true;
+    });
   });
   it('reports every problem at once', () => {
     assert.throws(() => readServerConfig({ ...base, [podEnv.serverModel]: 'weather', [podEnv.serverPort]: 'x', [podEnv.serverShadowUrl]: 'ftp://a', [podEnv.serverTrack]: 'blue' }), (e: unknown) => {
@@ -103,6 +124,25 @@ describe('shadow agreement', () => {
     assert.equal(agrees({ value: 100 }, 100.5, 0.01), true);
     assert.equal(agrees({ value: 100 }, 102, 0.01), false);
     assert.equal(agrees({ value: 100 }, '100', 0.01), false);
+  });
+});
+
+describe('shadow loop guard', () => {
+  it('mirrors only requests that are no mirror themselves, and never on the shadow track', () => {
+    const table: [string, Record<string, string>, boolean][] = [
+      ['stable', {}, true], ['canary', {}, true], ['stable', { 'x-perennial-shadow': '1' }, false], ['canary', { 'x-perennial-shadow': '' }, false],
+      ['shadow', {}, false], ['shadow', { 'x-perennial-shadow': '1' }, false],
+    ];
+    for (const [track, headers, want] of table) assert.equal(shouldMirror(track, headers), want, `${track} ${JSON.stringify(headers)}`);
+  });
+});
+
+describe('finite predictions', () => {
+  it('a NaN or infinite output is no prediction', () => {
+    assert.equal(isFinitePrediction({ label: 'sun', probabilities: [0.2, 0.8] }), true);
+    assert.equal(isFinitePrediction({ label: 'sun', probabilities: [NaN, NaN] }), false);
+    assert.equal(isFinitePrediction({ value: 3 }), true);
+    assert.equal(isFinitePrediction({ value: Infinity }), false);
   });
 });
 

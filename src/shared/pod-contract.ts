@@ -63,6 +63,14 @@ export const podEnv = {
   serverMaxInstances: 'PERENNIAL_SERVER_MAX_INSTANCES',
   /** Largest request body in bytes (default 1 MiB). */
   serverMaxBodyBytes: 'PERENNIAL_SERVER_MAX_BODY_BYTES',
+  /** Longest wait for a request's headers, in ms (default 10000; 0: Node's 60 s). Past it: 408, connection closed. */
+  serverHeadersTimeoutMs: 'PERENNIAL_SERVER_HEADERS_TIMEOUT_MS',
+  /** Longest wait for a request's whole body once its headers are in, in ms (default 10000; 0: none). Past it: 408. */
+  serverBodyTimeoutMs: 'PERENNIAL_SERVER_BODY_TIMEOUT_MS',
+  /** Most open connections per listener; more are closed at once (default 1024; 0: no cap). */
+  serverMaxConnections: 'PERENNIAL_SERVER_MAX_CONNECTIONS',
+  /** Most UTF-8 bytes of any string value in a request (categorical and date features, the v2 id); default 256, 0: no cap. */
+  serverMaxStringBytes: 'PERENNIAL_SERVER_MAX_STRING_BYTES',
   /** Sliding window of the drift PSI, in seconds (default 3600). */
   serverDriftWindowSeconds: 'PERENNIAL_SERVER_DRIFT_WINDOW_SECONDS',
   /** Port of the feedback listener (POST /v1/feedback), apart from the inference port (default 8081). */
@@ -89,6 +97,15 @@ export const podEnv = {
   serverLogFlushMs: 'PERENNIAL_SERVER_LOG_FLUSH_MS',
   /** Records held in memory at most; beyond it sealed batches go to the spill folder (default 20000). */
   serverLogMaxMemoryRecords: 'PERENNIAL_SERVER_LOG_MAX_MEMORY_RECORDS',
+  /** Bytes per log object at most: a batch is sealed at this size or at the record count (default 1 MiB). */
+  serverLogBatchBytes: 'PERENNIAL_SERVER_LOG_BATCH_BYTES',
+  /** Bytes of log records held in memory per stream at most; beyond it sealed batches go to the spill folder (default 32 MiB). */
+  serverLogMaxMemoryBytes: 'PERENNIAL_SERVER_LOG_MAX_MEMORY_BYTES',
+  /**
+   * Bytes in the spill folder at most, both streams together (default 256 MiB; keep it below the volume's size limit).
+   * A batch that fits neither memory nor the folder is dropped, counted (outcome `dropped`) and logged.
+   */
+  serverLogMaxSpillBytes: 'PERENNIAL_SERVER_LOG_MAX_SPILL_BYTES',
   /** URL of the shadow's `:predict` endpoint; mirroring is off when unset. */
   serverShadowUrl: 'PERENNIAL_SERVER_SHADOW_URL',
   /** Share of requests mirrored, 0..1 (default 1). */

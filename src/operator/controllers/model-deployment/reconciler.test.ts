@@ -192,6 +192,10 @@ describe('ModelDeploymentReconciler', () => {
     assert.equal(c.readinessProbe.httpGet.path, '/v2/health/ready');
     assert.equal(c.livenessProbe.httpGet.path, '/v2/health/live');
     assert.deepEqual(c.securityContext, { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' } });
+    // The spill folder has a size limit, and the server's own spill limit sits below it (drops, never an eviction).
+    assert.deepEqual(pod.volumes.find((v) => (v as { name: string }).name === 'spill'), { name: 'spill', emptyDir: { sizeLimit: '320Mi' } });
+    assert.equal(env['PERENNIAL_SERVER_LOG_MAX_SPILL_BYTES'], String(256 * 2 ** 20));
+    assert.ok(Number(env['PERENNIAL_SERVER_LOG_MAX_SPILL_BYTES']) < 320 * 2 ** 20);
     assert.equal(h.md().status?.phase, 'Pending', 'no pod of the first version is ready yet');
 
     h.allReady();

@@ -4,7 +4,8 @@
 //
 // The pods: the pod contract environment (src/shared/pod-contract.ts), store credentials only as secretKeyRefs,
 // the listen address from the downward API (status.podIP), readiness and liveness probes on the server's health
-// endpoints, the restricted Pod Security profile with emptyDirs for /tmp and the inference-log spill folder, and
+// endpoints, the restricted Pod Security profile with emptyDirs for /tmp and the inference-log spill folder (with a
+// size limit, and the server's own spill limit below it), and
 // no service account token (the server needs no cluster credentials).
 import type { ModelDeploymentSpec } from '../../../api/model-deployment.js';
 import { podEnv } from '../../../shared/pod-contract.js';
@@ -15,6 +16,14 @@ import { feedbackSecretKeys, feedbackSecretName, mdLabels, revisionLabels, revis
 
 export const serverContainerName = 'server';
 export const spillDir = '/var/lib/perennial/spill';
+/** The spill emptyDir's size limit: the kubelet evicts a pod whose emptyDir outgrows it. */
+export const spillSizeLimit = '320Mi';
+/**
+ * What the server may keep in the spill folder (PERENNIAL_SERVER_LOG_MAX_SPILL_BYTES), below the size limit with room
+ * for a batch being written (its .tmp) and the filesystem's own use: past it log batches are dropped and counted,
+ * never the pod evicted.
+ */
+export const spillMaxBytes = 256 * 1024 * 1024;
 
 export type { EnvVar };
 
@@ -93,6 +102,7 @@ export function serverEnv(input: RevisionInput): EnvVar[] {
     { name: podEnv.serverBatchMaxWaitMs, value: String(server.maxBatchDelayMs) },
     { name: podEnv.serverDriftWindowSeconds, value: String(Math.round(parseDuration(server.driftWindow) / 1000)) },
     { name: podEnv.serverLogSpillDir, value: spillDir },
+    { name: podEnv.serverLogMaxSpillBytes, value: String(spillMaxBytes) },
     ...storeEnv({ ...store, bucket: model.storage?.bucket ?? store.bucket }, model.storage?.credentialsSecret ?? store.credentialsSecret),
     { name: podEnv.codeVersion, value: server.image },
     { name: 'TMPDIR', value: '/tmp' },
@@ -155,7 +165,7 @@ export function buildServerDeployment(input: RevisionInput): ServerDeployment {
             },
             volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }, { name: 'spill', mountPath: spillDir }],
           }],
-          volumes: [{ name: 'tmp', emptyDir: {} }, { name: 'spill', emptyDir: {} }],
+          volumes: [{ name: 'tmp', emptyDir: {} }, { name: 'spill', emptyDir: { sizeLimit: spillSizeLimit } }],
         },
       },
     },
