@@ -89,8 +89,8 @@ const trafficRouting = s.object('How traffic is split between stable and candida
 }).rule('(self.type == \'GatewayAPI\') == has(self.gatewayAPI)', 'set trafficRouting.gatewayAPI exactly when type is GatewayAPI');
 
 const gates = s.object('Live gates; a failed gate aborts the rollout and rolls back. Unset gates are not checked.', {
-  maxErrorRate: s.number('Largest share (0-1) of failed requests on the candidate.', { minimum: 0, maximum: 1 }).default(0.01),
-  maxLatencyP99Ms: s.number('Largest p99 latency of the candidate, in milliseconds.', { minimum: 0 }),
+  maxErrorRate: s.number('Largest share (0-1) of the candidate\'s served predict requests that failed through a fault of the server: answers 5xx other than 503, over predict requests that were neither refused as malformed (4xx, the client\'s doing) nor shed (503: queue full, not ready, shutting down). Client errors and shed requests never count here, either way; the analysis record shows them apart (clientErrors, shed).', { minimum: 0, maximum: 1 }).default(0.01),
+  maxLatencyP99Ms: s.number('Largest p99 latency of the candidate\'s served predict requests (4xx and 503 answers are not timed), in milliseconds.', { minimum: 0 }),
   minAccuracy: s.number('Smallest live accuracy (from feedback labels) of the candidate.', { minimum: 0, maximum: 1 }),
   maxAccuracyDrop: s.number('Largest amount the candidate\'s live accuracy may trail the stable version\'s.', { minimum: 0, maximum: 1 }),
   maxDriftPsi: s.number('Largest PSI of any feature on the candidate\'s traffic versus its reference profile (the most recent data of the run that trained it).', { minimum: 0 }),
@@ -98,7 +98,7 @@ const gates = s.object('Live gates; a failed gate aborts the rollout and rolls b
 
 const analysis = s.object('How candidates are measured and judged.', {
   interval: duration('Time between measurements, and the default length of an analysis step; at least 2s.', mdDurationBounds.analysisInterval).default('30s'),
-  minSamples: s.integer('Requests (and, for accuracy gates, labelled requests) needed before any verdict; fewer is inconclusive.', { minimum: 1 }).default(100),
+  minSamples: s.integer('Served predict requests (neither 4xx nor 503; for accuracy gates, labelled requests; for drift, rows in the drift window) needed before any verdict; fewer is inconclusive.', { minimum: 1 }).default(100),
   inconclusiveLimit: s.integer('Inconclusive analyses in a row after which the rollout pauses for a person.', { minimum: 1 }).default(10),
   gates: gates.default({ maxErrorRate: 0.01 }),
   provider: s.object('Where live metrics come from.', {
@@ -143,7 +143,7 @@ const analysisRecord = s.object('One analysis of the candidate.', {
   version: s.string('The candidate version.', { maxLength: 63 }),
   step: s.integer('The canary step index (or -1 for shadow, -2 for blue-green preview).'),
   verdict: s.enum('Passed, Failed or Inconclusive (too little data).', verdicts),
-  measurements: s.map('The measured values (errorRate, latencyP99Ms, accuracy, samples, ...).', s.number('A value.')),
+  measurements: s.map('The measured values: samples (served predict requests), errorRate (server faults over samples), clientErrors (4xx answers) and shed (503 answers) in the window, latencyP99Ms, labelledSamples, accuracy, maxDriftPsi, stableAccuracy, agreement.', s.number('A value.')),
   message: s.string('Which gate decided, with the values and bounds.', { maxLength: 2048 }),
 }, ['time', 'version', 'verdict']);
 
@@ -151,7 +151,7 @@ const liveMetrics = s.object('What the serving pods measured recently (read by T
   time: s.string('When these values were first measured (an unchanged measurement is not written again).', { format: 'date-time' }),
   version: s.string('The version measured (the stable one).', { maxLength: 63 }),
   requestRate: s.number('Requests per second.'),
-  errorRate: s.number('Share of failed requests.'),
+  errorRate: s.number('Share of served predict requests that failed through a fault of the server (5xx other than 503; 4xx and 503 are not counted).'),
   latencyP99Ms: s.number('p99 latency in milliseconds.'),
   accuracy: s.number('Live accuracy from feedback labels.'),
   rmse: s.number('Live RMSE from feedback labels (regression).'),
