@@ -86,16 +86,18 @@ export function clientErrorAnswer(code: string | undefined): { status: number; m
 const bodyReaders = new WeakMap<Duplex, (e: Error) => void>();
 
 function answerClientError(err: Error & { code?: string }, socket: Duplex, counted: (status: number) => void): void {
+  // The client went away (a reset, or its end of the connection closed mid-request): nobody to answer; a request in
+  // progress is counted as 499 by its handler.
+  if (err.code === 'ECONNRESET' || err.code === 'HPE_INVALID_EOF_STATE' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
   const answer = clientErrorAnswer(err.code);
   const reader = bodyReaders.get(socket);
   if (reader !== undefined) {
     // The request's handler answers (and counts) it, then the connection closes.
     bodyReaders.delete(socket);
     reader(new HttpError(answer.status, answer.message));
-    return;
-  }
-  if (err.code === 'ECONNRESET' || !socket.writable) {
-    socket.destroy();
     return;
   }
   const body = JSON.stringify({ error: answer.message });
