@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger, transports } from 'winston';
@@ -55,7 +55,7 @@ async function stack(version: string, task: 'classification' | 'regression', sto
   });
   app.setModel(tinyModel(task, task === 'regression' ? { min: 0, max: 100 } : undefined), new DriftWindow([], 60_000));
   const api = new FeedbackApi({
-    deployment, signingKey: key, tokens: ['old-token-0123456789', token], maxItems: 100, maxBodyBytes: 1 << 20, maxLabelAgeMs: 3_600_000,
+    deployment, signingKey: key, tokens: ['old-token-0123456789', token], maxItems: 100, maxBodyBytes: 1 << 20, bodyTimeoutMs: 500, maxLabelAgeMs: 3_600_000,
     label: () => app.label, labelled: new LabelledIds(3_600_000, 1000), feedbackLog, metrics, log, now,
   });
   const inference = createServer((req, res) => app.handle(req, res));
@@ -191,6 +191,27 @@ describe('feedback API', () => {
     const samples = parsePrometheusText(await reg.metrics.registry.metrics());
     const sq = samples.find((x) => x.name === 'perennial_server_feedback_squared_error_sum' && x.labels['model_version'] === 'r1');
     assert.ok(sq && Math.abs(sq.value - 8) < 1e-3, `squared error ${String(sq?.value)} (predicted 5, labels 7 and 3)`);
+  });
+
+  it('answers sloppy and hostile requests with a 4xx: content type, target, slow body, method', async () => {
+    const [id = ''] = await predict(v1, 1);
+    const post = (headers: Record<string, string>, body: string) => fetch(v1.feedbackUrl, { method: 'POST', headers: { authorization: `Bearer ${token}`, ...headers }, body });
+    assert.equal((await post({ 'content-type': 'text/plain' }, JSON.stringify({ id, label: 'sun' }))).status, 415);
+    assert.equal((await post({ 'content-type': 'application/json' }, '{"id": ')).status, 400);
+    assert.equal((await fetch(v1.feedbackUrl, { headers: { authorization: `Bearer ${token}` } })).status, 405);
+    assert.equal((await fetch(v1.feedbackUrl.replace('/v1/feedback', '/v1/feedback%zz'), { method: 'POST' })).status, 404);
+    // Headers sent, the body never finished: 408 within the body timeout, and the connection is closed.
+    const { host, port } = new URL(v1.feedbackUrl);
+    const answer = await new Promise<string>((resolve) => {
+      const socket = connect(Number(port), host.split(':')[0] ?? '127.0.0.1', () => {
+        socket.write(`POST /v1/feedback HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${token}\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{"id"`);
+      });
+      let text = '';
+      socket.on('data', (d: Buffer) => (text += d.toString()));
+      socket.on('close', () => resolve(text));
+    });
+    assert.match(answer, /^HTTP\/1\.1 408/);
+    assert.equal((await label(v1, { id, label: 'sun' })).status, 200, 'still serving');
   });
 
   it('logs only the labels it took, and refuses feedback on the inference port', async () => {

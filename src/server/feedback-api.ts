@@ -20,7 +20,7 @@ import { checkLabel } from '../shared/label-check.js';
 import { verifyPredictionId } from '../shared/prediction-id.js';
 import type { LabelSpec } from '../shared/preprocessing.js';
 import { serverRoutes } from '../shared/server-metrics.js';
-import { HttpError, readJson, send } from './http-io.js';
+import { answerOf, HttpError, readJson, requestPath, send } from './http-io.js';
 import type { LabelledIds } from './labelled-ids.js';
 import type { LogWriter } from './log-writer.js';
 import type { ServerMetrics } from './metrics.js';
@@ -34,6 +34,8 @@ export interface FeedbackApiOptions {
   readonly tokens: readonly string[];
   readonly maxItems: number;
   readonly maxBodyBytes: number;
+  /** A body not fully arrived this long after the headers is answered 408 (0: no limit). */
+  readonly bodyTimeoutMs: number;
   /** Labels for predictions older than this are refused. */
   readonly maxLabelAgeMs: number;
   /** The served model's label (undefined until it is loaded: 503). */
@@ -75,16 +77,19 @@ export class FeedbackApi {
     const started = process.hrtime.bigint();
     res.once('finish', () => this.o.metrics.observeRequest(serverRoutes.feedback, res.statusCode, Number(process.hrtime.bigint() - started) / 1e9));
     this.dispatch(req, res).catch((e: unknown) => {
-      if (e instanceof HttpError && e.status === 413) res.setHeader('connection', 'close');
-      if (e instanceof BadRequestError || e instanceof HttpError) return send(res, e.status, { error: e.message });
+      const answer = answerOf(e);
+      if (answer !== undefined) {
+        if (answer.close && !res.headersSent) res.setHeader('connection', 'close');
+        return send(res, answer.status, { error: answer.message });
+      }
       this.o.log.error('feedback request failed', { error: e instanceof Error ? e.message : String(e), stack: e instanceof Error ? e.stack : undefined });
       return send(res, 500, { error: 'internal error' });
     });
   }
 
   private async dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const path = (req.url ?? '/').split('?')[0];
-    if (path !== '/v1/feedback') throw new HttpError(404, `no route for ${req.method ?? 'GET'} ${(path ?? '').slice(0, 200)} (this port serves POST /v1/feedback only)`);
+    const path = requestPath(req.url ?? '/');
+    if (path !== '/v1/feedback') throw new HttpError(404, `no route for ${req.method ?? 'GET'} ${path.slice(0, 200)} (this port serves POST /v1/feedback only)`);
     if (req.method !== 'POST') throw new HttpError(405, `${req.method ?? 'GET'} not allowed on /v1/feedback`);
     if (!this.authorized(req.headers.authorization)) {
       this.o.metrics.feedbackOutcome('unauthorized');
@@ -96,7 +101,7 @@ export class FeedbackApi {
     if (this.draining) throw new HttpError(503, 'shutting down');
     const label = this.o.label();
     if (label === undefined) throw new HttpError(503, 'model not loaded yet: labels cannot be checked');
-    const body = await readJson(req, this.o.maxBodyBytes);
+    const body = await readJson(req, this.o.maxBodyBytes, this.o.bodyTimeoutMs);
     if (this.draining) throw new HttpError(503, 'shutting down'); // the feedback log may be closed by now
     const single = typeof body === 'object' && body !== null && !Array.isArray(body) && !('feedback' in body);
     const parsed = parseFeedback(body, this.o.maxItems);

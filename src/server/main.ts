@@ -93,7 +93,7 @@ async function main(): Promise<void> {
   if (config.signingKey.generated) log.warn('no signing key configured: prediction ids are signed with a random key only this process can verify');
   const feedbackApi = config.feedback.port === undefined ? undefined : new FeedbackApi({
     deployment: `${config.deployment.namespace}/${config.deployment.name}`, signingKey: config.signingKey.key, tokens: config.feedback.tokens,
-    maxItems: config.maxInstances, maxBodyBytes: config.maxBodyBytes, maxLabelAgeMs: config.feedback.ttlSeconds * 1000,
+    maxItems: config.maxInstances, maxBodyBytes: config.maxBodyBytes, bodyTimeoutMs: config.edge.bodyTimeoutMs, maxLabelAgeMs: config.feedback.ttlSeconds * 1000,
     label: () => app.label, labelled: new LabelledIds(config.feedback.ttlSeconds * 1000, config.feedback.maxIds),
     feedbackLog, metrics, log, now,
   });
