@@ -253,6 +253,7 @@ describe('two tenants of one operator (real API server and MinIO)', () => {
     }, 60_000);
     assert.match(condition(half, 'Progressing')?.message ?? '', /^spec\.storage\.credentialsSecret: Secret "half-s3" has no AWS_SECRET_ACCESS_KEY \(it needs AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY\); nothing is done in the object store/);
     assert.equal(condition(half, 'Accepted')?.status, 'True');
+    assert.equal(condition(half, 'Degraded')?.reason, 'CredentialsUnavailable');
     assert.equal(half.status?.runCount, undefined);
   });
 

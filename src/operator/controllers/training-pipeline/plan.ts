@@ -296,7 +296,7 @@ export function planTrainingPipeline(o: Observed): TrainingPipelinePlan {
  * The status of an accepted pipeline while the object store cannot be used for it: StoreUnavailable (unreachable,
  * or it refuses: a missing bucket, wrong credentials; the reconcile then fails and is retried with backoff: an
  * outage delays work, it never decides a run) or CredentialsUnavailable (its credentials Secret cannot be read;
- * looked at again after a while). Progressing=False says why nothing moves.
+ * looked at again after a while; the user must act, so Degraded=True too). Progressing=False says why nothing moves.
  */
 export function withStoreProblem(tp: TrainingPipeline, reason: typeof Reason.StoreUnavailable | typeof Reason.CredentialsUnavailable, message: string, nowMs: number): Status {
   const generation = tp.metadata.generation ?? 0;
@@ -306,6 +306,11 @@ export function withStoreProblem(tp: TrainingPipeline, reason: typeof Reason.Sto
   conditions = setCondition(conditions, {
     type: ConditionType.Progressing, status: 'False', reason, message: message.slice(0, 4096), observedGeneration: generation,
   }, nowMs);
+  if (reason === Reason.CredentialsUnavailable) {
+    conditions = setCondition(conditions, {
+      type: ConditionType.Degraded, status: 'True', reason, message: message.slice(0, 4096), observedGeneration: generation,
+    }, nowMs);
+  }
   return { ...previous, observedGeneration: generation, phase: previous.phase ?? 'Idle', conditions };
 }
 

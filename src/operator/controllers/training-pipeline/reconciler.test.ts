@@ -298,12 +298,14 @@ describe('TrainingPipelineReconciler', () => {
     assert.equal(progressing?.reason, 'CredentialsUnavailable');
     assert.match(progressing?.message ?? '', /^spec\.storage\.credentialsSecret: Secret "missing" not found in namespace "ml"; nothing is done in the object store/);
     assert.equal(t.current().status?.conditions?.find((c) => c.type === 'Accepted')?.status, 'True');
+    assert.equal(t.current().status?.conditions?.find((c) => c.type === 'Degraded')?.reason, 'CredentialsUnavailable', 'the user must act');
     assert.deepEqual(await t.writes(), [], 'the same condition again is no write and no second event');
     assert.equal(t.kube.list(jobs, 'ml').length, 0);
     const tp = t.current();
     t.kube.seed(trainingPipelines, { ...tp, spec: { ...tp.spec, storage: { credentialsSecret: 'team-s3' } } });
     await t.writes();
     assert.equal(t.current().status?.currentRun, 'weather-1', 'with a readable Secret the first run starts');
+    assert.equal(t.current().status?.conditions?.find((c) => c.type === 'Degraded')?.status, 'False');
   });
 
   it('deleted while its credentials Secret is gone (a namespace being deleted): the finalizer goes, with a warning', async () => {
