@@ -92,9 +92,9 @@ describe('parseV2Infer', () => {
 
 describe('parseFeedback', () => {
   it('reads a single label and a batch, reporting malformed items by index', () => {
-    assert.deepEqual(parseFeedback({ id: 'a', label: 'sun' }, 10), { items: [{ id: 'a', label: 'sun' }], invalid: [] });
+    assert.deepEqual(parseFeedback({ id: 'a', label: 'sun' }, 10), { items: [{ index: 0, id: 'a', label: 'sun' }], invalid: [] });
     assert.deepEqual(parseFeedback({ feedback: [{ id: 'a', label: 2.5 }, { id: 'b' }, 'x'] }, 10), {
-      items: [{ id: 'a', label: 2.5 }],
+      items: [{ index: 0, id: 'a', label: 2.5 }],
       invalid: [{ index: 1, reason: '"label" must be a string or a number' }, { index: 2, reason: 'not an object' }],
     });
   });

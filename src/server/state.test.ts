@@ -65,10 +65,11 @@ describe('LabelledIds', () => {
     f.first('a', 0);
     f.first('b', 100);
     f.first('c', 200);
-    assert.equal(f.size, 2);
-    assert.equal(f.first('a', 300), true, 'evicted by count');
-    assert.equal(f.first('b', 1150), true, 'evicted by age');
-    assert.equal(f.first('c', 1150), false, 'still remembered');
+    assert.equal(f.size, 2, 'a went by count');
+    assert.equal(f.first('b', 300), false, 'b is remembered');
+    assert.equal(f.first('c', 1150), false, 'c is remembered (950 ms old)');
+    assert.equal(f.first('b', 1150), true, 'b went by age (1050 ms old)');
+    assert.equal(f.first('a', 1150), true, 'a went by count');
   });
 });
 
