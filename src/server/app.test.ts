@@ -26,7 +26,7 @@ describe('ServerApp shutdown', () => {
   const app = new ServerApp({
     modelName: 'weather', version: 'v1', track: 'stable', codeVersion: 'test', maxInstances: 10, maxBodyBytes: 1 << 20, bodyTimeoutMs: 10_000, maxStringBytes: 256,
     batch: { maxSize: 8, maxWaitMs: 0, maxQueueRows: 100 },
-    metrics: new ServerMetrics('v1', () => undefined, () => ({}), () => undefined),
+    metrics: new ServerMetrics({ namespace: 'ml', deployment: 'weather', version: 'v1' }, () => undefined, () => ({}), () => undefined),
     predictionLog, deployment: 'ml/weather', signingKey: Buffer.from('0123456789abcdef'), shadow: undefined,
     log: createLogger({ silent: true, transports: [new transports.Console()] }), now: () => new Date(),
   });
@@ -73,7 +73,7 @@ describe('ServerApp edge: nothing a client sends is a 5xx, and a mirror is never
 
   /** A real app on a real listener; its shadow mirrors to `mirrorTo()` (read when a mirror is sent). */
   async function start(track: string, mirrorTo?: () => string): Promise<(typeof apps)[number]> {
-    const metrics = new ServerMetrics('v1', () => undefined, () => ({}), () => 'classification');
+    const metrics = new ServerMetrics({ namespace: 'ml', deployment: 'weather', version: 'v1' }, () => undefined, () => ({}), () => 'classification');
     const predictionLog = new LogWriter({ store, bucket: 'b', prefix: `p${apps.length}`, spillDir: join(dir, String(apps.length)), fileStem: 'p', batchRecords: 100, flushMs: 1000, maxMemoryRecords: 1000, now: () => new Date() });
     const shadow = mirrorTo === undefined ? undefined : new ShadowMirror({ url: 'http://unused', sample: 1, timeoutMs: 2000, fetch: (_url, init) => fetch(mirrorTo(), init) }, {
       outcome: (o, n = 1) => metrics.shadowRequests.inc({ outcome: o }, n), latency: () => undefined,

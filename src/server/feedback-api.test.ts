@@ -41,7 +41,7 @@ async function listen(server: Server): Promise<string> {
 }
 
 async function stack(version: string, task: 'classification' | 'regression', store: MemoryStore, dir: string): Promise<Stack> {
-  const metrics = new ServerMetrics(version, () => undefined, () => ({}), () => task);
+  const metrics = new ServerMetrics({ namespace: 'ml', deployment: 'weather', version }, () => undefined, () => ({}), () => task);
   const writer = (prefix: string): LogWriter => new LogWriter({
     store, bucket: 'b', prefix: `${prefix}/${version}`, spillDir: join(dir, version, prefix), fileStem: version, batchRecords: 1000, flushMs: 60_000, maxMemoryRecords: 10_000, now: () => new Date(),
   });

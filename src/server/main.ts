@@ -48,7 +48,7 @@ async function main(): Promise<void> {
   const now = (): Date => new Date();
   const fileStem = `${config.podName.replace(/[^A-Za-z0-9._-]/g, '_')}-${Date.now().toString(36)}`;
 
-  const metrics: ServerMetrics = new ServerMetrics(config.version, () => app.driftWindow?.snapshot(Date.now()), () => ({
+  const metrics: ServerMetrics = new ServerMetrics({ namespace: config.deployment.namespace, deployment: config.deployment.name, version: config.version }, () => app.driftWindow?.snapshot(Date.now()), () => ({
     predictions: predictionLog.pending, feedback: feedbackLog.pending,
   }), () => app.task);
   // One byte budget for the spill volume: both streams spill into it.

@@ -2,7 +2,7 @@
 // src/shared/server-metrics.ts. Every series carries model_version (a default label), so one scrape of a
 // canary pod and one of a stable pod never mix. PSI and drift-window gauges are computed at scrape time.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { batchSizeBuckets, latencyBuckets, requestClass, serverMetricLabels as L, serverMetricNames as N } from '../shared/server-metrics.js';
+import { batchSizeBuckets, latencyBuckets, requestClass, serverMetricLabels as L, serverMetricNames as N, type SeriesOf } from '../shared/server-metrics.js';
 import type { DriftSnapshot } from './drift-window.js';
 
 export class ServerMetrics {
@@ -22,8 +22,12 @@ export class ServerMetrics {
   /** Since start, per version of the labelled predictions; the gauges derive from these at scrape time. */
   private readonly live = new Map<string, { correct: number; incorrect: number; scored: number; squaredSum: number }>();
 
-  constructor(private readonly modelVersion: string, drift: () => DriftSnapshot | undefined, logPending: () => Readonly<Record<string, number>>, task: () => 'classification' | 'regression' | undefined) {
-    this.registry.setDefaultLabels({ [L.modelVersion]: modelVersion });
+  private readonly modelVersion: string;
+
+  /** `of`: the version served here and the ModelDeployment it belongs to, on every series. */
+  constructor(of: SeriesOf, drift: () => DriftSnapshot | undefined, logPending: () => Readonly<Record<string, number>>, task: () => 'classification' | 'regression' | undefined) {
+    this.modelVersion = of.version;
+    this.registry.setDefaultLabels({ [L.modelVersion]: of.version, [L.namespace]: of.namespace, [L.deployment]: of.deployment });
     const r = [this.registry];
     collectDefaultMetrics({ register: this.registry, prefix: 'perennial_server_' });
     this.requests = new Counter({ name: N.requests, help: 'Answered requests by route and status code.', labelNames: [L.route, L.code], registers: r });

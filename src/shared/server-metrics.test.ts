@@ -75,8 +75,8 @@ describe('server metrics contract', () => {
   });
 
   it('offers the same quantities as PromQL', () => {
-    const q = promql('v2');
-    assert.match(q.p99, /histogram_quantile\(0\.99, sum by \(le\) \(rate\(perennial_server_request_duration_seconds_bucket\{model_version="v2",route=~"v2_infer\|v1_predict"\}\[5m\]\)\)\)/);
+    const q = promql({ namespace: 'ml', deployment: 'weather', version: 'v2' });
+    assert.match(q.p99, /histogram_quantile\(0\.99, sum by \(le\) \(rate\(perennial_server_request_duration_seconds_bucket\{namespace="ml",model_deployment="weather",model_version="v2",route=~"v2_infer\|v1_predict"\}\[5m\]\)\)\)/);
     assert.match(q.errorRate, /code=~"5\.\.",code!="503"/);
     assert.match(q.errorRate, /code!~"4\.\.",code!="503"/, 'the denominator is served requests');
   });

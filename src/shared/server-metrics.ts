@@ -1,7 +1,10 @@
 // The model server's /metrics contract: metric names, label keys, histogram buckets, and the pure arithmetic a
 // reader (the ModelDeployment controller's canary analysis, or a PromQL query) uses to turn a scrape into error
 // rate, p99 latency, live accuracy / RMSE and PSI. Version 1. Every series carries `model_version`, so the stable
-// and the canary track stay apart even when one Prometheus scrapes both.
+// and the canary track stay apart even when one Prometheus scrapes both, and `namespace` and `model_deployment`, so
+// deployments (and tenants) that reuse version names (v1, v2, ...) stay apart too. Where Prometheus attaches its
+// own `namespace` target label (a PodMonitor, kubernetes_sd relabelling) that one wins over the pod's (the pod's is
+// kept as exported_namespace), so a query by namespace cannot be fed by another namespace's pods.
 // Counters are cumulative since the process started: a reader judging a window takes the difference of two
 // scrapes of the same pod (diffSamples), or PromQL's rate()/increase().
 
@@ -9,6 +12,8 @@ export const serverMetricsVersion = 1;
 
 export const serverMetricLabels = {
   modelVersion: 'model_version',
+  namespace: 'namespace',
+  deployment: 'model_deployment',
   route: 'route',
   code: 'code',
   feature: 'feature',
@@ -35,13 +40,18 @@ export const serverMetricNames = {
   featurePsi: 'perennial_server_feature_psi',
   /** Gauge {model_version}: rows in the drift window (PSI below ~10 rows per bin says little). */
   driftWindowRows: 'perennial_server_drift_window_rows',
-  /** Counter {model_version, outcome}: feedback labels; outcome correct|incorrect|scored|unknown|duplicate|invalid. */
+  /**
+   * Counter {model_version, outcome}: feedback labels under the version that made the prediction (read from its
+   * signed id, so any replica counts labels for any version); outcome correct|incorrect (classification), scored
+   * (regression), duplicate (a second label for an id), rejected (a malformed item, a forged or expired id, a label the
+   * model cannot take), unauthorized (a request without the feedback token; counted per request).
+   */
   feedback: 'perennial_server_feedback_total',
-  /** Gauge {model_version}: correct / (correct + incorrect) since start (classification). */
+  /** Gauge {model_version}: correct / (correct + incorrect) of the labels scored by this pod since start (classification). */
   liveAccuracy: 'perennial_server_live_accuracy',
   /** Counter {model_version}: Σ (prediction − label)² over scored feedback (regression). */
   feedbackSquaredError: 'perennial_server_feedback_squared_error_sum',
-  /** Gauge {model_version}: √(Σ squared error / scored) since start (regression). */
+  /** Gauge {model_version}: √(Σ squared error / scored) of the labels scored by this pod since start (regression). */
   liveRmse: 'perennial_server_live_rmse',
   /** Histogram {model_version}: rows per model call (the micro-batcher at work). */
   batchSize: 'perennial_server_batch_size',
@@ -100,9 +110,21 @@ export const codeMatchers: Readonly<Record<RequestClass, string>> = {
   fault: `${serverMetricLabels.code}=~"5..",${serverMetricLabels.code}!="503"`,
 };
 
-/** PromQL for the same quantities (one version, over a range such as 5m). */
-export function promql(version: string, range = '5m'): { errorRate: string; p99: string; accuracy: string; psi: string } {
-  const v = `${serverMetricLabels.modelVersion}="${version}"`;
+/** Which series belong to one version of one ModelDeployment: PromQL label matchers. */
+export interface SeriesOf {
+  readonly namespace: string;
+  readonly deployment: string;
+  readonly version: string;
+}
+
+export function seriesMatchers(of: SeriesOf): string {
+  const quote = (x: string): string => JSON.stringify(x);
+  return `${serverMetricLabels.namespace}=${quote(of.namespace)},${serverMetricLabels.deployment}=${quote(of.deployment)},${serverMetricLabels.modelVersion}=${quote(of.version)}`;
+}
+
+/** PromQL for the same quantities (one version of one deployment, over a range such as 5m). */
+export function promql(of: SeriesOf, range = '5m'): { errorRate: string; p99: string; accuracy: string; psi: string } {
+  const v = seriesMatchers(of);
   const routes = `${serverMetricLabels.route}=~"${predictRoutes.join('|')}"`;
   const served = `${serverMetricLabels.code}!~"4..",${serverMetricLabels.code}!="503"`;
   return {
@@ -158,7 +180,7 @@ export function seriesKey(s: Sample): string {
  * `before` may be a scrape or its compact form (seriesKey → value).
  */
 export function diffSamples(before: readonly Sample[] | ReadonlyMap<string, number>, after: readonly Sample[]): Sample[] {
-  const prev = before instanceof Map ? before : new Map((before as readonly Sample[]).map((s) => [seriesKey(s), s.value]));
+  const prev: ReadonlyMap<string, number> = 'get' in before ? before : new Map(before.map((s) => [seriesKey(s), s.value]));
   return after.map((s) => {
     const p = prev.get(seriesKey(s)) ?? 0;
     return { ...s, value: s.value >= p ? s.value - p : s.value };

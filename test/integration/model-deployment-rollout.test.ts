@@ -251,20 +251,46 @@ describe('ModelDeployment controller (real cluster, node agent, real model serve
       `--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`,
     ], { stdio: 'ignore' });
     try {
+      // Client errors: counted apart by both providers, never as faults of the server. One first, so that the series
+      // exists in Prometheus before the five that increase() is to see.
+      const refused = async (n: number): Promise<void> => {
+        for (const p of pods) {
+          for (let i = 0; i < n; i++) {
+            const r = await fetch(`http://${p.status?.podIP ?? ''}:8080/v1/models/weather:predict`, { method: 'POST', body: new TextEncoder().encode('{"instances": [') });
+            assert.equal(r.status, 415);
+          }
+        }
+      };
+      await refused(1);
+      await eventually('Prometheus to have scraped the 415 series of every pod', async () => {
+        const r = await fetch(`http://127.0.0.1:${port}/api/v1/query?query=${encodeURIComponent('perennial_server_requests_total{code="415"}')}`).catch(() => undefined);
+        const body = r?.ok === true ? (await r.json()) as { data?: { result?: unknown[] } } : undefined;
+        return (body?.data?.result?.length ?? 0) >= pods.length ? true : undefined;
+      }, 60_000);
+      await refused(5);
       const provider = new PrometheusMetricProvider(`http://127.0.0.1:${port}`);
       const query = (version: string) => {
         const now = Date.now();
         return provider.measure({ namespace, deployment: 'weather', revisionHash: '', version, port: 8080, windowStartMs: now - 20_000, nowMs: now });
       };
+      let last: unknown;
       const m = await eventually('Prometheus to have 20s of v1 traffic', async () => {
-        const r = await query('v1').catch(() => undefined);
-        return r && r.requests >= 30 && r.labelled >= 30 ? r : undefined;
-      }, 90_000);
-      assert.equal(m.errors, 0);
+        const r = await query('v1').catch((e: unknown) => (e instanceof Error ? e.message : String(e)));
+        last = r;
+        if (typeof r === 'string') return undefined;
+        return r.requests >= 30 && r.labelled >= 30 && r.clientErrors >= 4 * pods.length ? r : undefined;
+      }, 90_000).catch((e: unknown) => {
+        throw new Error(`${e instanceof Error ? e.message : String(e)}; last answer: ${JSON.stringify(last)}`);
+      });
+      assert.equal(m.errors, 0, 'client errors are no faults (PromQL: code=~"5..",code!="503")');
+      assert.equal(m.shed, 0);
       assert.ok(m.latencyP99Ms !== undefined && m.latencyP99Ms > 0);
       assert.ok(m.correct / m.labelled > 0.6, `accuracy from Prometheus ${m.correct / m.labelled}`);
       assert.ok(Object.keys(m.drift).includes('precipitation'));
       await assert.rejects(query('v9'), NoValuesError, 'absent is not zero');
+      const now = Date.now();
+      await assert.rejects(provider.measure({ namespace, deployment: 'weather-elsewhere', revisionHash: '', version: 'v1', port: 8080, windowStartMs: now - 20_000, nowMs: now }),
+        NoValuesError, 'v1 of another deployment (or namespace) is not this one: series carry namespace and model_deployment');
       // The pods provider measures the same servers directly.
       const pp = new PodsMetricProvider(async (ns, labels) => (await core.listNamespacedPod({ namespace: ns, labelSelector: Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(',') })).items);
       const stableRevision = (await get('weather')).status?.stableRevision ?? '';

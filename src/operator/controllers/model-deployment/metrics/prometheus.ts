@@ -1,7 +1,7 @@
 // The `prometheus` metric provider: PromQL against a Prometheus server that scrapes the server pods (any scrape
 // config that keeps the pods' own `model_version` label). Counts over the window come from increase() over a
 // range of the window's length; an empty answer is "no values" (absent is not zero), read as Inconclusive.
-import { codeMatchers, serverMetricLabels, serverMetricNames, predictRoutes } from '../../../../shared/server-metrics.js';
+import { codeMatchers, serverMetricLabels, serverMetricNames, predictRoutes, seriesMatchers } from '../../../../shared/server-metrics.js';
 import type { Fetch } from './pods.js';
 import { NoValuesError, ProviderError, type Measurement, type MetricProvider, type MetricQuery } from './provider.js';
 
@@ -20,7 +20,8 @@ export class PrometheusMetricProvider implements MetricProvider {
   async measure(q: MetricQuery): Promise<Measurement> {
     const range = `${Math.max(1, Math.round((q.nowMs - q.windowStartMs) / 1000))}s`;
     const at = q.nowMs / 1000;
-    const v = `${serverMetricLabels.modelVersion}="${q.version}"`;
+    // This deployment's series only: version names repeat across deployments and namespaces.
+    const v = seriesMatchers({ namespace: q.namespace, deployment: q.deployment, version: q.version });
     const routes = `${serverMetricLabels.route}=~"${predictRoutes.join('|')}"`;
     const inc = (name: string, extra = ''): string => `sum(increase(${name}{${v}${extra}}[${range}]))`;
     // Faults, client errors and shed requests apart (requestClass): only faults count against maxErrorRate.
