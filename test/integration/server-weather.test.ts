@@ -142,7 +142,7 @@ describe('model server on a Seattle weather model', () => {
       { name: 'too many instances', path: 'v1', body: { instances: Array.from({ length: 1001 }, () => good) }, status: 413, reason: /1001 instances, at most 1000/ },
       { name: 'body too large', path: 'v1', body: { instances: [good], pad: 'x'.repeat(1_100_000) }, status: 413, reason: /body too large/ },
       { name: 'v2 missing input', path: 'v2', body: { inputs: (v2Body([good]) as { inputs: { name: string }[] }).inputs.filter((i) => i.name !== 'wind') }, status: 400, reason: /missing input "wind"/ },
-      { name: 'v2 wrong datatype', path: 'v2', body: { inputs: (v2Body([good]) as { inputs: { name: string; datatype: string }[] }).inputs.map((i) => (i.name === 'location' ? { ...i, datatype: 'FP32' } : i)) }, status: 400, reason: /\(location\): datatype FP32/ },
+      { name: 'v2 wrong datatype', path: 'v2', body: { inputs: (v2Body([good]) as { inputs: { name: string; datatype: string }[] }).inputs.map((i) => (i.name === 'location' ? { ...i, datatype: 'FP32' } : i)) }, status: 400, reason: /\(location\): datatype "FP32"/ },
       { name: 'v2 shape mismatch', path: 'v2', body: { inputs: (v2Body([good]) as { inputs: { name: string; shape: number[] }[] }).inputs.map((i) => (i.name === 'wind' ? { ...i, shape: [2] } : i)) }, status: 400, reason: /\(wind\): 2 rows, but other inputs have 1/ },
       { name: 'v2 unknown input', path: 'v2', body: { inputs: [...(v2Body([good]) as { inputs: unknown[] }).inputs, { name: 'humidity', datatype: 'FP64', shape: [1], data: [1] }] }, status: 400, reason: /unknown input "humidity"/ },
       { name: 'v2 wrong element type', path: 'v2', body: v2Body([{ ...good, temp_min: 'cold' }]), status: 400, reason: /\(temp_min\)\.data\[0\]: expected a number/ },
