@@ -15,7 +15,6 @@
 // Installs wrk, python3-flask, python3-sklearn and gunicorn with apt-get when missing (needs root).
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -26,6 +25,7 @@ import { loadServedModel, predictBatch } from '../src/server/model.js';
 import { podEnv } from '../src/shared/pod-contract.js';
 import { storeFor, weatherCsvPath } from '../test/integration/trainer-harness.js';
 import { serverEnv, startServer, trainWeatherModel, waitReady, weatherInstances, weatherPipeline } from '../test/support/served-model.js';
+import { freePort } from '../localcluster/net.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const seconds = Number(process.env['BENCH_SECONDS'] ?? 5);
@@ -46,17 +46,6 @@ function ensureTools(): void {
     if (install() !== 0) throw new Error('apt-get install of wrk python3-flask python3-sklearn gunicorn failed');
   }
   if (!ok()) throw new Error('wrk, gunicorn or the Python packages are still missing');
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
-    });
-  });
 }
 
 interface Point {
