@@ -16,7 +16,7 @@ import { newNonce, signPredictionId } from '../../src/shared/prediction-id.js';
 import { liveAccuracy, parsePrometheusText, serverMetricNames, type Sample } from '../../src/shared/server-metrics.js';
 import type { MinioStore } from '../../src/storage/minio-store.js';
 import {
-  postFeedback, postJson, serverEnv, startServer, testSigningKey, trainWeatherModel, waitReady, weatherInstances, weatherPipeline, weatherTrainerConfig,
+  postFeedback, postJson, serverEnv, startServer, testSigningKey, trainWeatherModel, waitReady, weatherDataPrefix, weatherInstances, weatherPipeline, weatherTrainerConfig,
   type RunningServer,
 } from '../support/served-model.js';
 import { readJsonObject, runTrainer, storeFor, trainerEnv } from './trainer-harness.js';
@@ -103,7 +103,7 @@ describe('feedback poisoning (real trainer, real server, MinIO)', () => {
     const config = weatherTrainerConfig('v2', {
       runId: 'run-v2',
       data: {
-        sources: [{ prefix: 'data/weather/', format: 'csv' }], where: { column: 'location', in: ['Seattle'] },
+        sources: [{ prefix: weatherDataPrefix, format: 'csv' }], where: { column: 'location', in: ['Seattle'] },
         feedback: { predictionsPrefix: predictionsPrefix(deployment), feedbackPrefix: feedbackPrefix(deployment), maxShare: 0.5 },
       },
     });
