@@ -3,7 +3,7 @@
 // printed timeline, segments and table. No I/O but console output.
 import type { ModelDeployment } from '../src/api/model-deployment.js';
 import type { TrainingPipeline, TrainingRun } from '../src/api/training-pipeline.js';
-import { parseDuration } from '../src/operator/controllers/training-pipeline/duration.js';
+import { parseDuration } from '../src/api/duration.js';
 import { jobNameLabel, versionLabel, type Fact, type LoopTimeline } from './loop-latency-timeline.js';
 import { categories, categoryNames, splitLoop, type Category, type Point, type Split } from './loop-latency-split.js';
 

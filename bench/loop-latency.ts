@@ -28,7 +28,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ManagedProcess } from '../localcluster/process.js';
 import { repoRoot } from '../localcluster/cluster.js';
 import type { TrainingRun } from '../src/api/training-pipeline.js';
-import { parseDuration } from '../src/operator/controllers/training-pipeline/duration.js';
+import { parseDuration } from '../src/api/duration.js';
 import { artifactKey, lastRunProfileKey, versionPrefix } from '../src/shared/artifact-layout.js';
 import { PatchType } from '../src/operator/runtime/kube-http.js';
 import { podEnv } from '../src/shared/pod-contract.js';

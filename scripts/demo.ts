@@ -21,7 +21,7 @@ import { repoRoot } from '../localcluster/cluster.js';
 import { ManagedProcess } from '../localcluster/process.js';
 import type { ModelDeployment } from '../src/api/model-deployment.js';
 import type { TrainingPipeline, TrainingRun } from '../src/api/training-pipeline.js';
-import { parseDuration } from '../src/operator/controllers/training-pipeline/duration.js';
+import { parseDuration } from '../src/api/duration.js';
 import { PatchType } from '../src/operator/runtime/kube-http.js';
 import { artifactKey } from '../src/shared/artifact-layout.js';
 import { parseEvaluationReport, type EvaluationReport } from '../src/shared/evaluation-report.js';

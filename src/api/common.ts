@@ -5,7 +5,7 @@ export const group = 'perennial.dev';
 export const version = 'v1alpha1';
 export const apiVersion = `${group}/${version}`;
 
-/** Go-style durations as Kubernetes users write them (30s, 10m, 1h30m); parsed by parseDuration in the operator. */
+/** Go-style durations as Kubernetes users write them (30s, 10m, 1h30m); read by parseDuration (duration.ts). */
 export const durationPattern = '^([0-9]+([.][0-9]+)?(ms|s|m|h))+$';
 
 /** A floor and/or a ceiling of a duration field, as durations. */

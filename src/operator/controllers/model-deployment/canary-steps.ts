@@ -18,7 +18,7 @@
 // After inconclusiveLimit of them in a row the rollout pauses for a person (promote, retry or abort).
 // spec.rollout.paused holds any step where it is.
 import type { ModelDeploymentSpec, Verdict } from '../../../api/model-deployment.js';
-import { parseDuration } from '../training-pipeline/duration.js';
+import { parseDuration } from '../../../api/duration.js';
 
 type Rollout = ModelDeploymentSpec['rollout'];
 

@@ -14,7 +14,7 @@ import { modelDeployments } from '../../resources.js';
 import { controllerRef } from '../../runtime/resource.js';
 import { acceptedCondition, isAccepted } from '../acceptance.js';
 import type { PlannedEvent } from '../training-pipeline/plan.js';
-import { parseDuration } from '../training-pipeline/duration.js';
+import { parseDuration } from '../../../api/duration.js';
 import { analysisDue, decideStep, rolloutSteps, weightAt, windowOf, type Command, type RolloutStep } from './canary-steps.js';
 import { judge, type AnalysisVerdict } from './gates.js';
 import { servedRequests, type Measurement } from './metrics/provider.js';

@@ -9,7 +9,7 @@
 // no service account token (the server needs no cluster credentials).
 import type { ModelDeploymentSpec } from '../../../api/model-deployment.js';
 import { podEnv } from '../../../shared/pod-contract.js';
-import { parseDuration } from '../training-pipeline/duration.js';
+import { parseDuration } from '../../../api/duration.js';
 import type { OwnerReference } from '../../runtime/resource.js';
 import { storeEnv, type EnvVar } from '../pod-env.js';
 import { feedbackSecretKeys, feedbackSecretName, mdLabels, revisionLabels, revisionName, selectorLabels } from './names.js';

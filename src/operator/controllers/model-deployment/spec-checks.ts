@@ -6,7 +6,7 @@ import type { TrainingPipeline } from '../../../api/training-pipeline.js';
 import type { Review } from '../acceptance.js';
 import { deploymentDenials, metricSource, modelUriDenial, type TenancyPolicy } from '../tenancy.js';
 import { followedOf } from './desired-model.js';
-import { durationBoundsProblem } from '../training-pipeline/duration.js';
+import { durationBoundsProblem } from '../../../api/duration.js';
 
 /** s3://bucket/prefix → its parts, or undefined when it is not one. */
 export function parseS3Uri(uri: string): { bucket: string; prefix: string } | undefined {

@@ -7,7 +7,7 @@ import { CronExpressionParser } from 'cron-parser';
 import { tpDurationBounds, type TrainingPipeline, type TrainingPipelineSpec } from '../../../api/training-pipeline.js';
 import type { Review } from '../acceptance.js';
 import { pipelineDenials, type TenancyPolicy } from '../tenancy.js';
-import { durationBoundsProblem } from './duration.js';
+import { durationBoundsProblem } from '../../../api/duration.js';
 import { maxPipelineNameLength } from './names.js';
 
 const classificationMetrics = new Set(['accuracy', 'macroF1', 'rocAuc', 'logLoss']);

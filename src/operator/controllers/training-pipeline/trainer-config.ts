@@ -7,7 +7,7 @@ import { feedbackPrefix, predictionsPrefix } from '../../../shared/artifact-layo
 import {
   lowerIsBetter, trainerConfigApiVersion, type Evaluation, type MetricName, type NumericRange, type TrainerConfig,
 } from '../../../shared/trainer-config.js';
-import { parseDuration } from './duration.js';
+import { parseDuration } from '../../../api/duration.js';
 
 /** Slices with fewer holdout rows are reported but not gated (the same number for trainer and operator). */
 export const minSliceRows = 30;

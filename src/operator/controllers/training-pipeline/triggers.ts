@@ -19,7 +19,7 @@ import { Annotation } from '../../../api/conditions.js';
 import type { ModelDeploymentStatus } from '../../../api/model-deployment.js';
 import type { TrainingPipelineSpec, TrainingPipelineStatus, TriggerKind } from '../../../api/training-pipeline.js';
 import { formatTime } from '../../runtime/conditions.js';
-import { parseDuration } from './duration.js';
+import { parseDuration } from '../../../api/duration.js';
 
 /** What observe saw of the data sources (only when a newData trigger is set and a store is configured). */
 export interface DataListing {

@@ -1,5 +1,7 @@
-// Go-style durations as users write them in a spec (30s, 10m, 1h30m, 1.5h); the CRD pattern admits only these.
-import { boundsText, type DurationBounds } from '../../../api/common.js';
+// Go-style durations as users write them in a spec (30s, 10m, 1h30m, 1.5h): the parser of the language that
+// common.ts's durationPattern and bounds admit, kept beside them so the grammar and its reader cannot drift apart.
+// Both controllers, the demo script and the benchmarks read spec durations with it.
+import { boundsText, type DurationBounds } from './common.js';
 
 const unitMs: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
@@ -24,8 +26,8 @@ export function parseDuration(text: string): number {
 }
 
 /**
- * The problem with a duration outside its bounds (src/api: the API server enforces them on create and update; an
- * object stored before a bound existed is caught here), or undefined.
+ * The problem with a duration outside its bounds (the API server enforces them on create and update; an object
+ * stored before a bound existed is caught here), or undefined.
  */
 export function durationBoundsProblem(field: string, text: string, bounds: DurationBounds): string | undefined {
   let ms: number;
