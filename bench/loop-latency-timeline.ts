@@ -4,6 +4,7 @@
 // them). Facts are recorded for every object, not only the retrain's: which Job, pod or Deployment is the
 // retrain's is decided afterwards, so the order in which the separate watches deliver never loses a fact.
 import { Watch, type KubeConfig } from '@kubernetes/client-node';
+import { Label } from '../src/api/labels.js';
 import type { ModelDeployment } from '../src/api/model-deployment.js';
 import type { TrainingPipeline } from '../src/api/training-pipeline.js';
 
@@ -58,7 +59,7 @@ interface SliceObject {
   readonly endpoints?: ReadonlyArray<{ readonly conditions?: { readonly ready?: boolean }; readonly targetRef?: { readonly name?: string } }>;
 }
 
-export const versionLabel = 'perennial.dev/version';
+export const versionLabel = Label.version;
 export const jobNameLabel = 'job-name';
 
 export class LoopTimeline {

@@ -2,6 +2,7 @@
 // restart): the pipeline and the deployment (to time the faults and print the loop's state), the trainer pods, and
 // every training Job ever created, kept by uid even after it is deleted, so a second Job for one run shows.
 import type { KubeConfig } from '@kubernetes/client-node';
+import { Label } from '../src/api/labels.js';
 import type { ModelDeployment } from '../src/api/model-deployment.js';
 import type { TrainingPipeline } from '../src/api/training-pipeline.js';
 import { systemClock } from '../src/operator/runtime/clock.js';
@@ -12,7 +13,7 @@ import type { KubeObject } from '../src/operator/runtime/resource.js';
 import { jobs, modelDeployments, pods, trainingPipelines } from '../src/operator/resources.js';
 import type { SeenJob } from './reliability-tally.js';
 
-const runLabel = 'perennial.dev/run';
+const runLabel = Label.run;
 
 export interface JobObject extends KubeObject {
   readonly status?: { readonly active?: number; readonly failed?: number; readonly succeeded?: number; readonly conditions?: ReadonlyArray<{ readonly type: string; readonly status: string }> };

@@ -16,6 +16,7 @@
 // while the API server is down (kube-proxy keeps its rules too).
 import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Label } from '../src/api/labels.js';
 import { feedbackPrefix, predictionsPrefix, versionsPrefix } from '../src/shared/artifact-layout.js';
 import { parseLogRecord } from '../src/shared/inference-log.js';
 import { MinioStore } from '../src/storage/minio-store.js';
@@ -175,7 +176,7 @@ function startFaultAgents(faults: FaultInjector, watch: LoopWatch, rand: () => n
     const c = v.tp?.status?.currentRun;
     return c !== undefined && c !== `${name}-1` ? c : undefined;
   };
-  const running = (v: LoopView, run: string): boolean => v.pods.some((p) => p.metadata?.labels?.['perennial.dev/run'] === run && p.status?.phase === 'Running');
+  const running = (v: LoopView, run: string): boolean => v.pods.some((p) => p.metadata?.labels?.[Label.run] === run && p.status?.phase === 'Running');
   const jobDone = (v: LoopView, run: string): boolean => jobFinished(v.jobs.find((j) => j.metadata?.name === run));
   // Delays are drawn up front (and the injector and the Seattle outage draw from generators of their own), so one
   // seed gives the same fault points whatever order the agents wake in.

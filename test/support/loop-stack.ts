@@ -8,6 +8,7 @@ import type { Client as MinioClient } from 'minio';
 import { LocalCluster, repoRoot, type S3Info } from '../../localcluster/cluster.js';
 import { NodeAgent } from '../../localcluster/node-agent/agent.js';
 import { kubeConfigFor, minioClientFor } from '../../localcluster/test-cluster.js';
+import { Label } from '../../src/api/labels.js';
 import type { ModelDeployment } from '../../src/api/model-deployment.js';
 import type { TrainingPipeline } from '../../src/api/training-pipeline.js';
 import { loadConfig } from '../../src/operator/config.js';
@@ -165,9 +166,9 @@ export class LoopStack {
 
   /** Every server pod of a ModelDeployment that is not being deleted. */
   async serverPods(deployment: string): Promise<{ name: string; version: string }[]> {
-    const pods = await this.core.listNamespacedPod({ namespace: this.namespace, labelSelector: `perennial.dev/deployment=${deployment}` });
+    const pods = await this.core.listNamespacedPod({ namespace: this.namespace, labelSelector: `${Label.deployment}=${deployment}` });
     return pods.items.filter((p) => !p.metadata?.deletionTimestamp)
-      .map((p) => ({ name: p.metadata?.name ?? '', version: p.metadata?.labels?.['perennial.dev/version'] ?? '' }));
+      .map((p) => ({ name: p.metadata?.name ?? '', version: p.metadata?.labels?.[Label.version] ?? '' }));
   }
 
   async stop(): Promise<void> {

@@ -1,18 +1,11 @@
-// How the children of a ModelDeployment are named and labelled. A revision is one model version served with one
-// server template: its Deployment is `<md>-<hash>`, where the hash covers the version, its artifact location and
-// the server template. The same revision always gets the same name, so a restarted operator finds (or harmlessly
-// re-creates) what it made, and a template edit is rolled out like a new version.
+// How the children of a ModelDeployment are named and labelled (the label keys are src/api/labels.ts). A revision
+// is one model version served with one server template: its Deployment is `<md>-<hash>`, where the hash covers the
+// version, its artifact location and the server template. The same revision always gets the same name, so a
+// restarted operator finds (or harmlessly re-creates) what it made, and a template edit is rolled out like a new
+// version.
 import { createHash } from 'node:crypto';
+import { Label, managedBy, workloadLabels } from '../../../api/labels.js';
 import type { ModelDeploymentSpec } from '../../../api/model-deployment.js';
-
-export const mdLabels = {
-  deployment: 'perennial.dev/deployment',
-  revision: 'perennial.dev/revision',
-  version: 'perennial.dev/version',
-  component: 'app.kubernetes.io/component',
-  managedBy: 'app.kubernetes.io/managed-by',
-  name: 'app.kubernetes.io/name',
-} as const;
 
 /** ModelDeployment names longer than this leave no room for "-<hash>" (and "-canary") in a Service name. */
 export const maxDeploymentNameLength = 49;
@@ -52,17 +45,21 @@ export function feedbackSecretName(md: string, server: ModelDeploymentSpec['serv
 /** Keys of the feedback Secret. */
 export const feedbackSecretKeys = { token: 'token', signingKey: 'signingKey' } as const;
 
+/** Every pod of the md, of any revision. */
 export function selectorLabels(md: string): Record<string, string> {
-  return { [mdLabels.deployment]: md };
+  return { [Label.deployment]: md };
+}
+
+/** The pods of one revision. */
+export function revisionSelector(md: string, hash: string): Record<string, string> {
+  return { [Label.deployment]: md, [Label.revision]: hash };
+}
+
+/** The labels of what the md owns besides its pods: Services, the HTTPRoute, the feedback Secret. */
+export function ownedLabels(md: string): Record<string, string> {
+  return { [Label.managedBy]: managedBy, [Label.deployment]: md };
 }
 
 export function revisionLabels(md: string, hash: string, version: string): Record<string, string> {
-  return {
-    [mdLabels.name]: 'perennial-server',
-    [mdLabels.component]: 'serving',
-    [mdLabels.managedBy]: 'perennial',
-    [mdLabels.deployment]: md,
-    [mdLabels.revision]: hash,
-    [mdLabels.version]: version,
-  };
+  return { ...workloadLabels('perennial-server', 'serving'), ...revisionSelector(md, hash), [Label.version]: version };
 }

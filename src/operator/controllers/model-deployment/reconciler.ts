@@ -4,6 +4,7 @@
 // are deleted (after the status that stops referring to them) → events.
 import { randomBytes } from 'node:crypto';
 import { ConditionType, Reason } from '../../../api/conditions.js';
+import { Label, managedBy } from '../../../api/labels.js';
 import type { ModelDeployment } from '../../../api/model-deployment.js';
 import type { TrainingPipeline } from '../../../api/training-pipeline.js';
 import type { Clock } from '../../runtime/clock.js';
@@ -19,7 +20,7 @@ import { metricSource, type TenancyPolicy } from '../tenancy.js';
 import { deployments as deploymentRef, modelDeployments, secrets as secretRef, services as serviceRef } from '../../resources.js';
 import { resolveDesiredModel, type DesiredModel } from './desired-model.js';
 import { NoValuesError, ProviderError, type MetricProvider } from './metrics/provider.js';
-import { feedbackSecretKeys, mdLabels } from './names.js';
+import { feedbackSecretKeys, selectorLabels } from './names.js';
 import type { MeasureResult, Observed, ObservedRevision, ObservedService } from './observed.js';
 import { measurementsWanted, planModelDeployment, type MeasurementRequest, type ModelDeploymentPlan } from './plan.js';
 import { routeNotOwnedMessage, routeOwnership, withRouteNotOwned } from './route-ownership.js';
@@ -136,7 +137,7 @@ export class ModelDeploymentReconciler implements Reconciler {
     const name = md.metadata.name ?? '';
     const nowMs = this.deps.clock.now();
     const owned = (o: KubeObject): boolean => o.metadata?.ownerReferences?.some((r) => r.controller === true && r.uid === md.metadata.uid) ?? false;
-    const selector = { [mdLabels.deployment]: name };
+    const selector = selectorLabels(name);
     const revisions = new Map<string, ObservedRevision>();
     for (const d of this.deps.serverDeployments.list(namespace, selector) as DeploymentObject[]) {
       if (!owned(d)) continue;
@@ -184,7 +185,7 @@ function feedbackSecret(s: NonNullable<ModelDeploymentPlan['feedbackSecret']>): 
   return {
     apiVersion: 'v1',
     kind: 'Secret',
-    metadata: { name: s.name, namespace: s.namespace, labels: { [mdLabels.managedBy]: 'perennial' }, ownerReferences: [s.owner] },
+    metadata: { name: s.name, namespace: s.namespace, labels: { [Label.managedBy]: managedBy }, ownerReferences: [s.owner] },
     type: 'Opaque',
     stringData: { [feedbackSecretKeys.token]: randomBytes(24).toString('base64url'), [feedbackSecretKeys.signingKey]: randomBytes(32).toString('base64url') },
   } as KubeObject;

@@ -12,7 +12,7 @@ import { podEnv } from '../../../shared/pod-contract.js';
 import { parseDuration } from '../../../api/duration.js';
 import type { OwnerReference } from '../../runtime/resource.js';
 import { storeEnv, type EnvVar } from '../pod-env.js';
-import { feedbackSecretKeys, feedbackSecretName, mdLabels, revisionLabels, revisionName, selectorLabels } from './names.js';
+import { feedbackSecretKeys, feedbackSecretName, ownedLabels, revisionLabels, revisionName, revisionSelector, selectorLabels } from './names.js';
 
 export const serverContainerName = 'server';
 export const spillDir = '/var/lib/perennial/spill';
@@ -133,7 +133,7 @@ export function buildServerDeployment(input: RevisionInput): ServerDeployment {
     metadata: { name: revisionName(input.md, input.hash), namespace: input.namespace, labels, ownerReferences: [input.owner] },
     spec: {
       replicas: input.replicas,
-      selector: { matchLabels: { [mdLabels.deployment]: input.md, [mdLabels.revision]: input.hash } },
+      selector: { matchLabels: revisionSelector(input.md, input.hash) },
       // A revision's pods never change; a new template is a new revision. Surge so capacity never dips.
       strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: '25%', maxUnavailable: 0 } },
       template: {
@@ -193,12 +193,12 @@ export function buildService(input: {
     metadata: {
       name: input.name,
       namespace: input.namespace,
-      labels: { [mdLabels.managedBy]: 'perennial', [mdLabels.deployment]: input.md },
+      labels: ownedLabels(input.md),
       ownerReferences: [input.owner],
     },
     spec: {
       type: 'ClusterIP',
-      selector: input.revisionHash === undefined ? selectorLabels(input.md) : { ...selectorLabels(input.md), [mdLabels.revision]: input.revisionHash },
+      selector: input.revisionHash === undefined ? selectorLabels(input.md) : revisionSelector(input.md, input.revisionHash),
       ports: [{ name: portName, port: input.port, targetPort: portName, protocol: 'TCP' }],
     },
   };

@@ -11,11 +11,11 @@
 // - podFailurePolicy: invalid data / invalid config exit codes fail the Job at once (retrying cannot help), pod
 //   disruptions (preemption, eviction, node drain) do not count against backoffLimit;
 // - the restricted Pod Security profile with a writable emptyDir at /tmp, and no service account token.
+import { Label, workloadLabels } from '../../../api/labels.js';
 import type { TrainingPipelineSpec } from '../../../api/training-pipeline.js';
 import { nonRetryableExitCodes, podEnv } from '../../../shared/pod-contract.js';
 import type { OwnerReference } from '../../runtime/resource.js';
 import { storeEnv, type EnvVar } from '../pod-env.js';
-import { labels } from './names.js';
 import type { TrainerConfigDocument } from './trainer-config.js';
 
 export const trainerContainerName = 'trainer';
@@ -60,14 +60,7 @@ export interface TrainingJob {
 }
 
 export function jobLabels(pipeline: string, runName: string, version: string): Record<string, string> {
-  return {
-    [labels.name]: 'perennial-trainer',
-    [labels.component]: 'training',
-    [labels.managedBy]: 'perennial',
-    [labels.pipeline]: pipeline,
-    [labels.run]: runName,
-    [labels.version]: version,
-  };
+  return { ...workloadLabels('perennial-trainer', 'training'), [Label.pipeline]: pipeline, [Label.run]: runName, [Label.version]: version };
 }
 
 export function trainerEnv(input: Pick<TrainingJobInput, 'config' | 'store' | 'credentialsSecret' | 'trainer'>): EnvVar[] {
@@ -93,7 +86,7 @@ function containerResources(trainer: TrainingPipelineSpec['trainer']): Record<st
 export function buildTrainingJob(input: TrainingJobInput): TrainingJob {
   const { trainer } = input;
   const podLabels = jobLabels(input.pipeline, input.runName, input.version);
-  const jobMetaLabels = trainer.queueName !== undefined ? { ...podLabels, [labels.kueueQueue]: trainer.queueName } : podLabels;
+  const jobMetaLabels = trainer.queueName !== undefined ? { ...podLabels, [Label.kueueQueue]: trainer.queueName } : podLabels;
   const podSpec: Record<string, unknown> = {
     restartPolicy: 'Never',
     automountServiceAccountToken: false,

@@ -1,16 +1,6 @@
-// How runs, versions and their Jobs are named and labelled. Names are deterministic in the run number (persisted
-// in status.runCount before the Job is created), so a restarted operator finds, or re-creates under the same
-// name, the Job of a run it had started: never a second Job for one run.
-
-export const labels = {
-  pipeline: 'perennial.dev/pipeline',
-  run: 'perennial.dev/run',
-  version: 'perennial.dev/version',
-  component: 'app.kubernetes.io/component',
-  managedBy: 'app.kubernetes.io/managed-by',
-  name: 'app.kubernetes.io/name',
-  kueueQueue: 'kueue.x-k8s.io/queue-name',
-} as const;
+// How runs, versions and their Jobs are named (their labels are src/api/labels.ts). Names are deterministic in the
+// run number (persisted in status.runCount before the Job is created), so a restarted operator finds, or
+// re-creates under the same name, the Job of a run it had started: never a second Job for one run.
 
 /** Pipeline names longer than this leave no room for "-<run number>" in a 63-character Job name (and label). */
 export const maxPipelineNameLength = 52;

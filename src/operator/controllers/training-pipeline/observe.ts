@@ -4,6 +4,7 @@
 // versions present for retention, and the keys to clean up on deletion. A store that cannot answer throws, so
 // the reconcile is retried with backoff and no verdict is ever drawn from an outage.
 import { createHash } from 'node:crypto';
+import { Label } from '../../../api/labels.js';
 import type { ModelDeployment, ModelDeploymentStatus } from '../../../api/model-deployment.js';
 import type { TrainingPipeline } from '../../../api/training-pipeline.js';
 import {
@@ -14,7 +15,6 @@ import { ObjectNotFoundError, type ObjectStore } from '../../../storage/object-s
 import type { CacheReader } from '../../runtime/informer.js';
 import type { KubeObject } from '../../runtime/resource.js';
 import type { TenancyPolicy } from '../tenancy.js';
-import { labels } from './names.js';
 import type { JobState, Observed, ObservedJob, RunResult, StoreSettings } from './observed.js';
 import type { DataListing } from './triggers.js';
 
@@ -45,12 +45,12 @@ export function jobState(job: JobObject): JobState {
 
 function ownedJobs(deps: ObserveDeps, tp: TrainingPipeline): ObservedJob[] {
   const { namespace = '', name = '', uid } = tp.metadata;
-  return deps.jobs.list(namespace, { [labels.pipeline]: name })
+  return deps.jobs.list(namespace, { [Label.pipeline]: name })
     .filter((j) => j.metadata?.ownerReferences?.some((r) => r.controller === true && r.uid === uid))
     .map((j) => ({
       name: j.metadata?.name ?? '',
       uid: j.metadata?.uid ?? '',
-      run: j.metadata?.labels?.[labels.run],
+      run: j.metadata?.labels?.[Label.run],
       state: jobState(j as JobObject),
     }));
 }

@@ -22,7 +22,8 @@ import type { V1Pod } from '@kubernetes/client-node';
 import {
   diffSamples, featurePsi, latencyQuantile, parsePrometheusText, requestCounts, seriesKey, serverMetricLabels, serverMetricNames, predictRoutes, type Sample,
 } from '../../../../shared/server-metrics.js';
-import { mdLabels } from '../names.js';
+import { Label } from '../../../../api/labels.js';
+import { selectorLabels } from '../names.js';
 import { NoValuesError, ProviderError, type Measurement, type MetricProvider, type MetricQuery } from './provider.js';
 
 interface Snapshot {
@@ -73,14 +74,14 @@ export class PodsMetricProvider implements MetricProvider {
     try {
       // Every pod of the deployment: labels come in through the feedback Service to any pod of any revision, and
       // each pod counts them under the version that made the prediction.
-      listed = await this.listPods(q.namespace, { [mdLabels.deployment]: q.deployment });
+      listed = await this.listPods(q.namespace, selectorLabels(q.deployment));
     } catch (e: unknown) {
       throw new ProviderError(`listing pods: ${e instanceof Error ? e.message : String(e)}`);
     }
     const revision = `${q.namespace}/${q.deployment}`;
     this.forget(revision, new Set(listed.map(podKey)), q.nowMs);
     const pods = listed.filter((p) => p.status?.podIP && p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
-    const own = (p: V1Pod): boolean => p.metadata?.labels?.[mdLabels.revision] === q.revisionHash;
+    const own = (p: V1Pod): boolean => p.metadata?.labels?.[Label.revision] === q.revisionHash;
     if (!pods.some(own)) throw new NoValuesError('no ready pods of the revision');
     const windows: Sample[][] = [];
     const latest: Sample[][] = [];

@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import type { KubeObject } from '../../../runtime/resource.js';
 import { canaryReplicas } from '../replica-split.js';
-import { mdLabels, serviceNames } from '../names.js';
+import { ownedLabels, serviceNames } from '../names.js';
 import type { GatewayAPISettings, RouteInput, RoutePlan, TrafficRouter } from './router.js';
 
 export const httpRouteApiVersion = 'gateway.networking.k8s.io/v1';
@@ -63,7 +63,7 @@ export class GatewayAPIRouter implements TrafficRouter {
       metadata: {
         name: input.md,
         namespace: input.namespace,
-        labels: { [mdLabels.managedBy]: 'perennial', [mdLabels.deployment]: input.md },
+        labels: ownedLabels(input.md),
         ownerReferences: [input.owner],
       },
       spec: {
