@@ -1,18 +1,7 @@
 // The operator's configuration. This is the only module that reads process.env (STYLE.md §10), and only when
 // loadConfig is called, never at import time. Every value has a safe default or a clear error.
 import { podEnv } from '../shared/pod-contract.js';
-
-export interface StoreConfig {
-  readonly endPoint: string;
-  readonly port: number | undefined;
-  readonly useSSL: boolean;
-  readonly region: string;
-  readonly bucket: string;
-  /** The Secret (in each workload's namespace, or referenced per pipeline) with AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY for trainer and server pods. */
-  readonly credentialsSecret: string;
-  readonly accessKey: string;
-  readonly secretKey: string;
-}
+import type { StoreConfig } from './store-settings.js';
 
 export interface OperatorConfig {
   /** Namespace to watch; '' watches all. */

@@ -12,6 +12,7 @@ import type { TenancyPolicy } from './controllers/tenancy.js';
 import { TrainingPipelineReconciler } from './controllers/training-pipeline/reconciler.js';
 import { jobs, modelDeployments, trainingPipelines } from './resources.js';
 import { createLogger, type LogLevel } from './runtime/log.js';
+import { storeSettings } from './store-settings.js';
 import { Manager } from './runtime/manager.js';
 import type { KubeObject, ObjectKey } from './runtime/resource.js';
 
@@ -67,10 +68,7 @@ export function buildManager(config: OperatorConfig, kubeConfig: KubeConfig): Ma
       clock: manager.clock,
       logger: logger.child({ controller: controllerNames.trainingPipeline }),
       store,
-      storeSettings: config.store && {
-        endPoint: config.store.endPoint, port: config.store.port, useSSL: config.store.useSSL, region: config.store.region,
-        bucket: config.store.bucket, credentialsSecret: config.store.credentialsSecret,
-      },
+      storeSettings: config.store && storeSettings(config.store),
       storeForSecret: (namespace, name) => pipelineStores.forSecret(namespace, name),
       tenancy,
       onRunFinished: (outcome) => runsTotal.inc({ outcome }),

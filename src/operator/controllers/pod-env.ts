@@ -1,6 +1,7 @@
 // Environment both workloads get from the operator (the pod contract of src/shared/pod-contract.ts): where the
 // object store is, and its credentials, only ever as references to a Secret, never as values.
 import { podEnv } from '../../shared/pod-contract.js';
+import type { StoreLocation } from '../store-settings.js';
 
 export interface EnvVar {
   readonly name: string;
@@ -10,16 +11,8 @@ export interface EnvVar {
     | { readonly fieldRef: { readonly fieldPath: string } };
 }
 
-export interface PodStore {
-  readonly endPoint: string;
-  readonly port: number | undefined;
-  readonly useSSL: boolean;
-  readonly bucket: string;
-  readonly region: string;
-}
-
 /** The store's address and the Secret-referenced credentials (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY). */
-export function storeEnv(store: PodStore, credentialsSecret: string): EnvVar[] {
+export function storeEnv(store: StoreLocation, credentialsSecret: string): EnvVar[] {
   return [
     { name: podEnv.storeEndpoint, value: store.endPoint },
     ...(store.port === undefined ? [] : [{ name: podEnv.storePort, value: String(store.port) }]),

@@ -5,7 +5,7 @@ import type { TrainingPipeline } from '../../../api/training-pipeline.js';
 import type { TenancyPolicy } from '../tenancy.js';
 import type { DesiredModel } from './desired-model.js';
 import type { Measurement } from './metrics/provider.js';
-import type { ServerStore } from './server-deployment.js';
+import type { StoreSettings } from '../../store-settings.js';
 
 export interface ObservedRevision {
   readonly name: string;
@@ -27,7 +27,7 @@ export interface Observed {
   readonly md: ModelDeployment;
   readonly nowMs: number;
   /** Undefined when the operator runs without an object store (server pods could not load a model). */
-  readonly store: ServerStore | undefined;
+  readonly store: StoreSettings | undefined;
   /** The TrainingPipeline of spec.model.fromPipeline, when the cache has it. */
   readonly pipeline: TrainingPipeline | undefined;
   /** What the deployment's namespace may make the operator do (install-time). */

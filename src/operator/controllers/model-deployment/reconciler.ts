@@ -27,7 +27,7 @@ import { routeNotOwnedMessage, routeOwnership, withRouteNotOwned } from './route
 import { GatewayAPIRouter } from './routers/gateway-api.js';
 import { ReplicasRouter } from './routers/replicas.js';
 import type { TrafficRouter } from './routers/router.js';
-import type { ServerStore } from './server-deployment.js';
+import type { StoreSettings } from '../../store-settings.js';
 import { reviewModelDeployment } from './spec-checks.js';
 
 type Rollout = ModelDeployment['spec']['rollout'];
@@ -49,7 +49,7 @@ export interface ModelDeploymentReconcilerDeps extends ModelDeploymentDeps {
   readonly services: CacheReader<KubeObject>;
   readonly kube: KubeClient;
   /** How server pods reach the object store; undefined when the operator runs without one. */
-  readonly store: ServerStore | undefined;
+  readonly store: StoreSettings | undefined;
   /** The metric provider: the pods, or the Prometheus at this URL (one the install-time policy allows). */
   readonly metricProvider: (prometheusURL: string | undefined) => MetricProvider;
   /** Reads the HTTPRoute of this name (get by name; undefined when there is none). */

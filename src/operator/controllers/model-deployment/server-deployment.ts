@@ -11,6 +11,7 @@ import type { ModelDeploymentSpec } from '../../../api/model-deployment.js';
 import { podEnv } from '../../../shared/pod-contract.js';
 import { parseDuration } from '../../../api/duration.js';
 import type { OwnerReference } from '../../runtime/resource.js';
+import type { StoreSettings } from '../../store-settings.js';
 import { storeEnv, type EnvVar } from '../pod-env.js';
 import { feedbackSecretKeys, feedbackSecretName, ownedLabels, revisionLabels, revisionName, revisionSelector, selectorLabels } from './names.js';
 
@@ -26,16 +27,6 @@ export const spillSizeLimit = '320Mi';
 export const spillMaxBytes = 256 * 1024 * 1024;
 
 export type { EnvVar };
-
-export interface ServerStore {
-  readonly endPoint: string;
-  readonly port: number | undefined;
-  readonly useSSL: boolean;
-  readonly region: string;
-  readonly bucket: string;
-  /** Secret in the deployment's namespace with AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY. */
-  readonly credentialsSecret: string;
-}
 
 /** Where a version's artifacts are: `<namespace>/<pipeline>@<version>` in a bucket. */
 export interface ModelRef {
@@ -67,7 +58,7 @@ export interface RevisionInput {
   readonly hash: string;
   readonly model: ModelRef;
   readonly server: ModelDeploymentSpec['server'];
-  readonly store: ServerStore;
+  readonly store: StoreSettings;
   readonly replicas: number;
 }
 

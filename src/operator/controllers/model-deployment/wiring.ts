@@ -11,6 +11,7 @@ import { type KubeObject, type ObjectKey, resourcePath } from '../../runtime/res
 import { PodsMetricProvider, type ListPods } from './metrics/pods.js';
 import { PrometheusMetricProvider } from './metrics/prometheus.js';
 import type { MetricProvider } from './metrics/provider.js';
+import { storeSettings } from '../../store-settings.js';
 import type { TenancyPolicy } from '../tenancy.js';
 import { httpRoutes, ModelDeploymentReconciler } from './reconciler.js';
 
@@ -65,10 +66,7 @@ export function modelDeploymentController(manager: Manager, config: OperatorConf
       events: manager.events,
       clock: manager.clock,
       logger,
-      store: config.store && {
-        endPoint: config.store.endPoint, port: config.store.port, useSSL: config.store.useSSL, region: config.store.region,
-        bucket: config.store.bucket, credentialsSecret: config.store.credentialsSecret,
-      },
+      store: config.store && storeSettings(config.store),
       metricProvider,
       readRoute,
       tenancy,

@@ -15,18 +15,11 @@ import { Label, workloadLabels } from '../../../api/labels.js';
 import type { TrainingPipelineSpec } from '../../../api/training-pipeline.js';
 import { nonRetryableExitCodes, podEnv } from '../../../shared/pod-contract.js';
 import type { OwnerReference } from '../../runtime/resource.js';
+import type { StoreLocation } from '../../store-settings.js';
 import { storeEnv, type EnvVar } from '../pod-env.js';
 import type { TrainerConfigDocument } from './trainer-config.js';
 
 export const trainerContainerName = 'trainer';
-
-export interface StoreEndpoint {
-  readonly endPoint: string;
-  readonly port: number | undefined;
-  readonly useSSL: boolean;
-  readonly region: string;
-  readonly bucket: string;
-}
 
 export interface TrainingJobInput {
   readonly namespace: string;
@@ -36,7 +29,8 @@ export interface TrainingJobInput {
   readonly version: string;
   readonly trainer: TrainingPipelineSpec['trainer'];
   readonly config: TrainerConfigDocument;
-  readonly store: StoreEndpoint;
+  /** The store with the pipeline's bucket. */
+  readonly store: StoreLocation;
   /** Secret (in the pipeline's namespace) holding AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY. */
   readonly credentialsSecret: string;
   readonly ttlSecondsAfterFinished: number;

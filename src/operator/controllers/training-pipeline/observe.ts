@@ -15,7 +15,8 @@ import { ObjectNotFoundError, type ObjectStore } from '../../../storage/object-s
 import type { CacheReader } from '../../runtime/informer.js';
 import type { KubeObject } from '../../runtime/resource.js';
 import type { TenancyPolicy } from '../tenancy.js';
-import type { JobState, Observed, ObservedJob, RunResult, StoreSettings } from './observed.js';
+import type { StoreSettings } from '../../store-settings.js';
+import type { JobState, Observed, ObservedJob, RunResult } from './observed.js';
 import type { DataListing } from './triggers.js';
 
 export interface ObserveDeps {

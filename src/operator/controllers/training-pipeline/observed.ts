@@ -5,7 +5,7 @@ import type { TrainingPipeline } from '../../../api/training-pipeline.js';
 import type { Manifest } from '../../../shared/artifact-layout.js';
 import type { EvaluationReport } from '../../../shared/evaluation-report.js';
 import type { TenancyPolicy } from '../tenancy.js';
-import type { StoreEndpoint } from './job.js';
+import type { StoreSettings } from '../../store-settings.js';
 import type { DataListing } from './triggers.js';
 
 export type JobState =
@@ -27,11 +27,6 @@ export type RunResult =
   | { readonly kind: 'noManifest'; readonly key: string }
   | { readonly kind: 'invalidData'; readonly issues: readonly string[] }
   | { readonly kind: 'noValidationReport' };
-
-export interface StoreSettings extends StoreEndpoint {
-  /** The Secret trainer pods read store credentials from. */
-  readonly credentialsSecret: string;
-}
 
 export interface Observed {
   readonly pipeline: TrainingPipeline;

@@ -23,7 +23,8 @@ import { isAccepted } from '../acceptance.js';
 import { CredentialsError } from '../store-credentials.js';
 import { storageDenials, type TenancyPolicy } from '../tenancy.js';
 import { observe } from './observe.js';
-import type { Observed, StoreSettings } from './observed.js';
+import type { StoreSettings } from '../../store-settings.js';
+import type { Observed } from './observed.js';
 import { planTrainingPipeline, withJobRejected, withStoreProblem, type TrainingPipelinePlan } from './plan.js';
 import { reviewTrainingPipeline } from './spec-checks.js';
 
