@@ -3,6 +3,8 @@
 import type { apiVersion } from './common.js';
 import { conditions, type ObjectMeta, duration, nodeSelector, objectName, resources, tolerations } from './common.js';
 import { s, type Infer } from './schema.js';
+import { classificationMetrics, liveMetricNames, metricNames, regressionMetrics } from '../shared/metric-names.js';
+import { trainerDefaults as d } from '../shared/trainer-config.js';
 
 export const trainingPipelineKind = 'TrainingPipeline';
 
@@ -30,10 +32,11 @@ export const cronPattern = '^(@(yearly|annually|monthly|weekly|daily|hourly)|' +
   cronField(`[0-7]|${days}|[?]`),
 ].join('[ ]+') + ')$';
 
-export const metricNames = ['accuracy', 'macroF1', 'rocAuc', 'logLoss', 'rmse', 'mae', 'r2'] as const;
-export type MetricName = (typeof metricNames)[number];
-
 const metric = (description: string) => s.enum(description, metricNames);
+/** A CEL list literal of names, e.g. ['rmse', 'mae', 'r2']. */
+const celList = (names: readonly string[]): string => `[${names.map((n) => `'${n}'`).join(', ')}]`;
+/** Names for a message, e.g. "rmse, mae or r2". */
+const wordList = (names: readonly string[]): string => `${names.slice(0, -1).join(', ')} or ${names.at(-1) ?? ''}`;
 
 const source = s.object('Objects in the store that hold training rows.', {
   bucket: s.string('Bucket holding the data; defaults to the operator\'s bucket.', { minLength: 3, maxLength: 63 }),
@@ -76,15 +79,15 @@ const data = s.object('Where the training data comes from and what it looks like
     lastRows: s.integer('Train on at most the newest N rows.', { minimum: 1 }),
     duration: duration('Train on rows newer than this, relative to the newest row.'),
   }).rule('!(has(self.lastRows) && has(self.duration))', 'set either lastRows or duration, not both'),
-  replayFraction: s.number('Share (0-1) of rows older than the window mixed back in, so the model does not forget.', { minimum: 0, maximum: 1 }).default(0),
+  replayFraction: s.number('Share (0-1) of rows older than the window mixed back in, so the model does not forget.', { minimum: 0, maximum: 1 }).default(d.replayFraction),
   feedbackFrom: objectName('A ModelDeployment in this namespace whose logged predictions, joined with their feedback labels, are added to the training data (never to the evaluation holdout).'),
-  maxFeedbackShare: s.number('Largest share (0-1) of the training rows that may come from feedback; beyond it the newest fed-back rows are kept. Feedback comes from label senders, uploaded data from you: the cap bounds what labels alone can teach.', { minimum: 0, maximum: 1 }).default(0.5),
+  maxFeedbackShare: s.number('Largest share (0-1) of the training rows that may come from feedback; beyond it the newest fed-back rows are kept. Feedback comes from label senders, uploaded data from you: the cap bounds what labels alone can teach.', { minimum: 0, maximum: 1 }).default(d.maxFeedbackShare),
 }, ['sources', 'schema']).rule('!has(self.window) || !has(self.window.duration) || has(self.schema.timestampColumn)',
   'a window duration needs schema.timestampColumn', { fieldPath: '.window.duration' });
 
 const validation = s.object('Checks the data must pass before training; a failing run publishes nothing.', {
-  minRows: s.integer('Fewest rows to train on.', { minimum: 1 }).default(100),
-  maxMissingRate: s.number('Largest share (0-1) of missing values in any column.', { minimum: 0, maximum: 1 }).default(0.1),
+  minRows: s.integer('Fewest rows to train on.', { minimum: 1 }).default(d.minRows),
+  maxMissingRate: s.number('Largest share (0-1) of missing values in any column.', { minimum: 0, maximum: 1 }).default(d.maxMissingRate),
   allowUnseenCategories: s.boolean('Accept categorical values outside a feature\'s categories (they map to "unknown").').default(false),
   minClassShare: s.number('Smallest share (0-1) of rows any label class may have (classification).', { minimum: 0, maximum: 1 }),
   maxSchemaDriftPsi: s.number('Largest PSI of any feature against the previous run\'s profile; above it the data is rejected as a schema or pipeline break.', { minimum: 0 }),
@@ -110,7 +113,7 @@ const driftTrigger = s.object('Run when a ModelDeployment reports feature drift 
 
 const performanceTrigger = s.object('Run when a ModelDeployment\'s live quality from feedback labels falls below a threshold.', {
   deployment: objectName('The ModelDeployment (same namespace) whose live metrics are watched.'),
-  metric: s.enum('The live metric to watch.', ['accuracy', 'rmse'] as const).default('accuracy'),
+  metric: s.enum('The live metric to watch.', liveMetricNames).default('accuracy'),
   threshold: s.number('For accuracy: run when below it; for rmse: run when above it.'),
   minSamples: s.integer('Labelled predictions needed before the metric is trusted.', { minimum: 1 }).default(100),
   for: duration('How long the metric must stay on the wrong side before a run starts.').default('10m'),
@@ -132,17 +135,17 @@ const gpu = s.object('GPUs for the training pod.', {
 
 const model = s.object('The model to train.', {
   type: s.enum('Model family. MLP: a multi-layer perceptron for tabular data.', ['MLP'] as const).default('MLP'),
-  hiddenUnits: s.array('Units per hidden layer.', s.integer('Units in this layer.', { minimum: 1, maximum: 4096 }), { maxItems: 8 }).default([64, 32]),
-  activation: s.enum('Activation of the hidden layers.', ['relu', 'tanh', 'sigmoid', 'elu'] as const).default('relu'),
-  dropout: s.number('Dropout rate after each hidden layer (0 disables).', { minimum: 0, maximum: 0.9 }).default(0),
+  hiddenUnits: s.array('Units per hidden layer.', s.integer('Units in this layer.', { minimum: 1, maximum: 4096 }), { maxItems: 8 }).default([...d.hiddenUnits]),
+  activation: s.enum('Activation of the hidden layers.', ['relu', 'tanh', 'sigmoid', 'elu'] as const).default(d.activation),
+  dropout: s.number('Dropout rate after each hidden layer (0 disables).', { minimum: 0, maximum: 0.9 }).default(d.dropout),
 });
 
 const hyperparameters = s.object('Training hyperparameters.', {
-  epochs: s.integer('Most passes over the training data.', { minimum: 1, maximum: 10000 }).default(50),
-  batchSize: s.integer('Rows per gradient step.', { minimum: 1, maximum: 65536 }).default(64),
-  learningRate: s.number('Adam learning rate.', { minimum: 0 }).rule('self > 0.0', 'learningRate must be greater than 0').default(0.001),
-  earlyStoppingPatience: s.integer('Stop after this many epochs without improvement on the validation split (0 disables).', { minimum: 0 }).default(5),
-  validationSplit: s.number('Share of the training rows held back for early stopping.', { minimum: 0, maximum: 0.5 }).default(0.1),
+  epochs: s.integer('Most passes over the training data.', { minimum: 1, maximum: 10000 }).default(d.epochs),
+  batchSize: s.integer('Rows per gradient step.', { minimum: 1, maximum: 65536 }).default(d.batchSize),
+  learningRate: s.number('Adam learning rate.', { minimum: 0 }).rule('self > 0.0', 'learningRate must be greater than 0').default(d.learningRate),
+  earlyStoppingPatience: s.integer('Stop after this many epochs without improvement on the validation split (0 disables).', { minimum: 0 }).default(d.patience),
+  validationSplit: s.number('Share of the training rows held back for early stopping.', { minimum: 0, maximum: 0.5 }).default(d.validationFraction),
 });
 
 const trainer = s.object('The training Job: image, resources, placement and the model to train.', {
@@ -155,7 +158,7 @@ const trainer = s.object('The training Job: image, resources, placement and the 
   queueName: s.string('Kueue LocalQueue to submit the Job to; the Job is created suspended and Kueue admits it.', { maxLength: 63 }),
   model,
   hyperparameters,
-  seed: s.integer('Random seed: the same seed, data and backend give the same model.', { minimum: 0 }).default(42),
+  seed: s.integer('Random seed: the same seed, data and backend give the same model.', { minimum: 0 }).default(d.seed),
   warmStart: s.enum('Champion: start from the champion\'s weights (incremental); Scratch: start from random weights.', ['Champion', 'Scratch'] as const).default('Scratch'),
   activeDeadlineSeconds: s.integer('Longest a run may take before it is stopped.', { minimum: 1 }).default(3600),
   backoffLimit: s.integer('Retries of a failed training pod (invalid data is never retried).', { minimum: 0, maximum: 20 }).default(2),
@@ -169,7 +172,7 @@ const threshold = s.object('An absolute bound on a holdout metric.', {
 
 const evaluation = s.object('How a candidate is judged before it may become the champion.', {
   holdout: s.object('The rows held out for evaluation: the newest by timestampColumn (or the last rows read).', {
-    fraction: s.number('Share of the newest rows held out.', { minimum: 0.01, maximum: 0.9 }).default(0.2),
+    fraction: s.number('Share of the newest rows held out.', { minimum: 0.01, maximum: 0.9 }).default(d.holdoutFraction),
     from: s.string('Instead of a fraction: every row at or after this time (ISO 8601) is held out.', { maxLength: 64 }),
   }),
   primaryMetric: metric('The metric that ranks candidates; default accuracy for classification, rmse for regression.'),
@@ -198,7 +201,7 @@ const storage = s.object('Where this pipeline keeps models (under pipelines/<nam
 
 export const trainingPipelineSpecSchema = s.object('What to train, when, and how to judge it.', {
   data,
-  validation: validation.default({ minRows: 100, maxMissingRate: 0.1, allowUnseenCategories: false }),
+  validation: validation.default({ minRows: d.minRows, maxMissingRate: d.maxMissingRate, allowUnseenCategories: false }),
   triggers: triggers.default({ minInterval: '10m', concurrencyPolicy: 'Forbid' }),
   trainer,
   evaluation: evaluation.default({ maxRegression: 0.01 }),
@@ -210,11 +213,11 @@ export const trainingPipelineSpecSchema = s.object('What to train, when, and how
   '!has(self.evaluation.slices) || self.data.schema.features.exists(f, f.name == self.evaluation.slices.column && f.type == \'categorical\')',
   'evaluation.slices.column must name a categorical feature', { fieldPath: '.evaluation.slices.column' },
 ).rule(
-  '!has(self.evaluation.thresholds) || self.data.schema.label.task == \'regression\' || self.evaluation.thresholds.all(t, t.metric in [\'accuracy\', \'macroF1\', \'rocAuc\', \'logLoss\'])',
-  'classification pipelines can gate on accuracy, macroF1, rocAuc or logLoss only', { fieldPath: '.evaluation.thresholds' },
+  `!has(self.evaluation.thresholds) || self.data.schema.label.task == 'regression' || self.evaluation.thresholds.all(t, t.metric in ${celList(classificationMetrics)})`,
+  `classification pipelines can gate on ${wordList(classificationMetrics)} only`, { fieldPath: '.evaluation.thresholds' },
 ).rule(
-  '!has(self.evaluation.thresholds) || self.data.schema.label.task == \'classification\' || self.evaluation.thresholds.all(t, t.metric in [\'rmse\', \'mae\', \'r2\'])',
-  'regression pipelines can gate on rmse, mae or r2 only', { fieldPath: '.evaluation.thresholds' },
+  `!has(self.evaluation.thresholds) || self.data.schema.label.task == 'classification' || self.evaluation.thresholds.all(t, t.metric in ${celList(regressionMetrics)})`,
+  `regression pipelines can gate on ${wordList(regressionMetrics)} only`, { fieldPath: '.evaluation.thresholds' },
 );
 
 export const runOutcomes = ['Running', 'Blessed', 'Rejected', 'Failed', 'InvalidData'] as const;

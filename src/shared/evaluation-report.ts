@@ -4,8 +4,9 @@
 // version, applying the pipeline's gates to these numbers. A trainer in another language writes the same JSON.
 //
 // JSON has no NaN: a metric that is undefined on the data (rocAuc of a multi-class model) is written as null and
-// read back as absent, so a reader only ever sees finite numbers.
-import type { MetricName, Task } from './trainer-config.js';
+// read back as absent, so a reader only ever sees finite numbers. Metric names are those of metric-names.ts; a
+// value under another name is not read (a typed MetricValues never holds a name the gates do not know).
+import { isMetricName, type MetricName, type Task } from './metric-names.js';
 
 export const evaluationReportVersion = 1;
 
@@ -62,8 +63,8 @@ function isObj(v: unknown): v is Obj {
 
 function metricValues(v: unknown, path: string): MetricValues {
   if (!isObj(v)) throw new InvalidEvaluationReportError(`${path}: must be an object of metric values`);
-  const out: Record<string, number> = {};
-  for (const [k, x] of Object.entries(v)) if (typeof x === 'number' && Number.isFinite(x)) out[k] = x;
+  const out: Partial<Record<MetricName, number>> = {};
+  for (const [k, x] of Object.entries(v)) if (isMetricName(k) && typeof x === 'number' && Number.isFinite(x)) out[k] = x;
   return out;
 }
 
@@ -100,7 +101,9 @@ export function parseEvaluationReport(text: string): EvaluationReport {
   if (doc['version'] !== evaluationReportVersion) throw new InvalidEvaluationReportError(`unsupported version ${String(doc['version'])}`);
   const task = doc['task'];
   if (task !== 'classification' && task !== 'regression') throw new InvalidEvaluationReportError('task must be classification or regression');
-  if (typeof doc['primaryMetric'] !== 'string') throw new InvalidEvaluationReportError('primaryMetric is missing');
+  const primaryMetric = doc['primaryMetric'];
+  if (primaryMetric === undefined) throw new InvalidEvaluationReportError('primaryMetric is missing');
+  if (!isMetricName(primaryMetric)) throw new InvalidEvaluationReportError(`primaryMetric ${JSON.stringify(primaryMetric)} is not a metric name`);
   const holdout = isObj(doc['holdout']) ? doc['holdout'] : {};
   const champ = doc['champion'];
   const champion = isObj(champ) && typeof champ['version'] === 'string'
@@ -112,7 +115,7 @@ export function parseEvaluationReport(text: string): EvaluationReport {
       gate: String(g['gate']),
       status: gateStatus(g['status']),
       message: typeof g['message'] === 'string' ? g['message'] : '',
-      ...(typeof g['metric'] === 'string' ? { metric: g['metric'] as MetricName } : {}),
+      ...(isMetricName(g['metric']) ? { metric: g['metric'] } : {}),
       ...(typeof g['observed'] === 'number' ? { observed: g['observed'] } : {}),
       ...(typeof g['limit'] === 'number' ? { limit: g['limit'] } : {}),
     }))
@@ -120,7 +123,7 @@ export function parseEvaluationReport(text: string): EvaluationReport {
   return {
     version: evaluationReportVersion,
     task,
-    primaryMetric: doc['primaryMetric'] as MetricName,
+    primaryMetric,
     holdout: {
       kind: typeof holdout['kind'] === 'string' ? holdout['kind'] : '',
       rows: typeof holdout['rows'] === 'number' ? holdout['rows'] : 0,

@@ -9,8 +9,7 @@ import type { Review } from '../acceptance.js';
 import { pipelineDenials, type TenancyPolicy } from '../tenancy.js';
 import { durationBoundsProblem } from '../../../api/duration.js';
 import { maxPipelineNameLength } from './names.js';
-
-const classificationMetrics = new Set(['accuracy', 'macroF1', 'rocAuc', 'logLoss']);
+import { metricsOf } from '../../../shared/metric-names.js';
 
 /** Answers per zone name: the zones a process knows do not change, and building a DateTimeFormat is slow. */
 const timeZones = new Map<string, boolean>();
@@ -87,8 +86,7 @@ export function checkTrainingPipelineSpec(spec: TrainingPipelineSpec, name = '')
   }
   const primary = spec.evaluation.primaryMetric;
   if (primary !== undefined) {
-    const classification = spec.data.schema.label.task === 'classification';
-    if (classification !== classificationMetrics.has(primary)) {
+    if (!metricsOf(spec.data.schema.label.task).includes(primary)) {
       problems.push(`spec.evaluation.primaryMetric: ${primary} does not apply to a ${spec.data.schema.label.task} task`);
     }
   }

@@ -1,16 +1,17 @@
 // The trainer config (src/shared/trainer-config.ts) the operator hands a run's Job, built from the pipeline spec.
-// Pure. Every default that differs between the CRD and the trainer is made explicit here (the primary metric:
-// accuracy / rmse as the CRD documents, not the trainer's macroF1), so the trainer never guesses. The operator
+// Pure. Every value is written out, defaults included (the CRD and the trainer share them: trainerDefaults in
+// src/shared/trainer-config.ts), so the trainer never guesses. The operator
 // re-applies the gates itself (gates.ts); passing them on makes the trainer's own verdicts in metrics.json agree.
 import type { TrainingPipelineSpec } from '../../../api/training-pipeline.js';
 import { feedbackPrefix, predictionsPrefix } from '../../../shared/artifact-layout.js';
+import { defaultPrimaryMetric, lowerIsBetter, metricsOf, type MetricName } from '../../../shared/metric-names.js';
 import {
-  lowerIsBetter, trainerConfigApiVersion, type Evaluation, type MetricName, type NumericRange, type TrainerConfig,
+  trainerConfigApiVersion, trainerDefaults, type Evaluation, type NumericRange, type TrainerConfig,
 } from '../../../shared/trainer-config.js';
 import { parseDuration } from '../../../api/duration.js';
 
 /** Slices with fewer holdout rows are reported but not gated (the same number for trainer and operator). */
-export const minSliceRows = 30;
+export const minSliceRows = trainerDefaults.minSliceRows;
 
 const dayMs = 86_400_000;
 
@@ -32,7 +33,7 @@ export type TrainerConfigDocument = Omit<TrainerConfig, 'evaluation'> & {
 };
 
 export function primaryMetricOf(spec: TrainingPipelineSpec): MetricName {
-  return spec.evaluation.primaryMetric ?? (spec.data.schema.label.task === 'classification' ? 'accuracy' : 'rmse');
+  return spec.evaluation.primaryMetric ?? defaultPrimaryMetric[spec.data.schema.label.task];
 }
 
 /**
@@ -68,8 +69,11 @@ export function buildTrainerConfig(spec: TrainingPipelineSpec, run: RunIdentity)
   };
   const holdoutFrom = evaluation.holdout?.from;
   // model and hyperparameters have no default as a whole: an absent one means the CRD's documented field defaults.
-  const model = trainer.model ?? { type: 'MLP', hiddenUnits: [64, 32], activation: 'relu', dropout: 0 };
-  const hp = trainer.hyperparameters ?? { epochs: 50, batchSize: 64, learningRate: 0.001, earlyStoppingPatience: 5, validationSplit: 0.1 };
+  const d = trainerDefaults;
+  const model = trainer.model ?? { type: 'MLP', hiddenUnits: d.hiddenUnits, activation: d.activation, dropout: d.dropout };
+  const hp = trainer.hyperparameters ?? {
+    epochs: d.epochs, batchSize: d.batchSize, learningRate: d.learningRate, earlyStoppingPatience: d.patience, validationSplit: d.validationFraction,
+  };
   return {
     apiVersion: trainerConfigApiVersion,
     pipeline: { namespace: run.namespace, name: run.pipeline },
@@ -101,8 +105,8 @@ export function buildTrainerConfig(spec: TrainingPipelineSpec, run: RunIdentity)
       // The trainer caps the share at one half (a larger floor cannot hold for two classes).
       minClassShare: Math.min(validation.minClassShare ?? 0, 0.5),
       schemaDrift: 'error',
-      maxLineBytes: 1024 * 1024,
-      maxExampleRows: 20,
+      maxLineBytes: trainerDefaults.maxLineBytes,
+      maxExampleRows: trainerDefaults.maxExampleRows,
     },
     model: {
       type: 'mlp',
@@ -122,8 +126,8 @@ export function buildTrainerConfig(spec: TrainingPipelineSpec, run: RunIdentity)
     warmStart: trainer.warmStart === 'Champion' ? 'champion' : 'scratch',
     championVersion: run.championVersion,
     evaluation: {
-      holdout: holdoutFrom !== undefined ? { from: holdoutFrom } : { lastFraction: evaluation.holdout?.fraction ?? 0.2 },
-      metrics: data.schema.label.task === 'classification' ? ['accuracy', 'macroF1', 'rocAuc', 'logLoss'] : ['rmse', 'mae', 'r2'],
+      holdout: holdoutFrom !== undefined ? { from: holdoutFrom } : { lastFraction: evaluation.holdout?.fraction ?? trainerDefaults.holdoutFraction },
+      metrics: metricsOf(data.schema.label.task),
       primaryMetric: primaryMetricOf(spec),
       sliceColumn: evaluation.slices?.column,
       minSliceRows,
