@@ -12,8 +12,6 @@ import {
   defaultPrimaryMetric, isMetricName, metricNames, metricsOf, tasks, type MetricName, type Task,
 } from './metric-names.js';
 
-export { lowerIsBetter, type MetricName, type Task } from './metric-names.js';
-
 export const trainerConfigApiVersion = 'perennial.dev/trainer-config/v1';
 
 /** Defaults shared with the TrainingPipeline CRD (and the ones the operator fills in from them). */

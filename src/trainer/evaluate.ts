@@ -3,7 +3,8 @@
 // bless a version. Pure (the predictions are computed by the caller).
 import { accuracy, argmax, logLoss, macroF1, mae, r2, rmse, rocAuc } from '../shared/metrics-math.js';
 import { encodeLabel, toCategory, type PreprocessingSpec } from '../shared/preprocessing.js';
-import { lowerIsBetter, type Evaluation, type MetricName } from '../shared/trainer-config.js';
+import { lowerIsBetter, type MetricName } from '../shared/metric-names.js';
+import type { Evaluation } from '../shared/trainer-config.js';
 import type { Predictions } from '../ml/tensors.js';
 import type { Row } from './rows.js';
 

@@ -10,7 +10,7 @@
 // other than the current one fails: the comparison would be meaningless.
 import type { TrainingPipelineSpec } from '../../../api/training-pipeline.js';
 import type { EvaluationReport, MetricValues } from '../../../shared/evaluation-report.js';
-import { lowerIsBetter, type MetricName } from '../../../shared/trainer-config.js';
+import { lowerIsBetter, type MetricName } from '../../../shared/metric-names.js';
 import { minSliceRows, primaryMetricOf } from './trainer-config.js';
 
 export interface GateResult {
