@@ -47,6 +47,8 @@ recipes=(
   "kubelet|node|k8s.io/kubernetes/cmd/kubelet|-tags=selinux,notest -ldflags=$kube_ldflags"
   "kube-proxy|node|k8s.io/kubernetes/cmd/kube-proxy|-tags=selinux,notest -ldflags=$kube_ldflags"
   "kube-scheduler|node|k8s.io/kubernetes/cmd/kube-scheduler|-tags=selinux,notest -ldflags=$kube_ldflags"
+  "coredns|coredns|github.com/coredns/coredns|-ldflags=-s -w"
+  "pause|pause|.|-ldflags=-s -w"
   "helm|helm|helm.sh/helm/v3/cmd/helm|-ldflags=$helm_ldflags"
   "kubeconform|kubeconform|github.com/yannh/kubeconform/cmd/kubeconform|-ldflags=-s -w"
   "kube-score|kube-score|github.com/zegl/kube-score/cmd/kube-score|-ldflags=-s -w"
@@ -55,7 +57,12 @@ cluster_servers=(etcd minio kube-apiserver kube-controller-manager kubectl)
 
 wanted=("$@")
 [ ${#wanted[@]} -gt 0 ] || wanted=(etcd minio kube-apiserver kube-controller-manager kubectl helm kubeconform kube-score)
-[ "${wanted[*]}" = "cluster" ] && wanted=("${cluster_servers[@]}")
+# "cluster" stands for the control plane's servers, alone or among other names.
+expanded=()
+for w in "${wanted[@]}"; do
+  if [ "$w" = "cluster" ]; then expanded+=("${cluster_servers[@]}"); else expanded+=("$w"); fi
+done
+wanted=("${expanded[@]}")
 
 module_digest() { # the files of one wrapper module, in a stable order
   (cd "$servers/$1" && find . -type f | LC_ALL=C sort | xargs sha256sum)

@@ -3,6 +3,7 @@
 // (a kubeconfig, tokens, the S3 endpoint and credentials) and tears everything down on stop(), on Ctrl-C and
 // when the process exits, leaving only the component logs (under .cache/logs/, the newest runs kept).
 import { execFile } from 'node:child_process';
+import { request as httpsRequest } from 'node:https';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,6 +13,8 @@ import { promisify } from 'node:util';
 import { onExit } from './cleanup.js';
 import { freePorts, waitHealthy } from './net.js';
 import { ManagedProcess } from './process.js';
+import { pauseImageArchive } from './node/images.js';
+import { LocalNode, nodeName } from './node/node.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const repoRoot = resolve(here, '..');
@@ -34,6 +37,22 @@ export interface ClusterOptions {
   readonly users?: readonly string[];
   /** ClusterIP range of Services. Default 10.0.0.0/24 (254 Services); a benchmark with thousands asks for more. */
   readonly serviceClusterIpRange?: string;
+  /**
+   * Run a real node (node/node.ts: containerd, kubelet, kube-proxy, kube-scheduler, CoreDNS in a network namespace
+   * of its own). The API server and MinIO then listen on the node's host address instead of 127.0.0.1, where pods
+   * reach them, and Services get the node's range. Needs root. Default false.
+   */
+  readonly node?: boolean;
+}
+
+/** Where a cluster's node is, when it runs one. */
+export interface NodeInfo {
+  readonly name: string;
+  /** The host's address on the node network: API server, MinIO and DNS for pods. */
+  readonly hostIP: string;
+  readonly nodeIP: string;
+  readonly podCIDR: string;
+  readonly serviceCIDR: string;
 }
 
 export interface S3Info {
@@ -65,12 +84,14 @@ export interface ClusterInfo {
   readonly auditLogPath?: string | undefined;
   /** Bearer token of each user asked for in options.users. */
   readonly userTokens: Readonly<Record<string, string>>;
+  /** Present when the cluster runs a node. */
+  readonly node?: NodeInfo | undefined;
 }
 
 /** Builds (or finds in the cache) the server binaries; returns their folder. */
-export async function ensureServers(): Promise<string> {
+export async function ensureServers(names: readonly string[] = ['cluster']): Promise<string> {
   const script = join(here, 'build-servers.sh');
-  const { stdout } = await promisify(execFile)(script, ['cluster'], {
+  const { stdout } = await promisify(execFile)(script, [...names], {
     maxBuffer: 16 * 1024 * 1024,
     timeout: 80 * 60 * 1000,
   }).catch((e: unknown) => {
@@ -95,6 +116,8 @@ export class LocalCluster {
     private readonly apiServer: ManagedProcess,
     private readonly apiServerHealthUrl: string,
     private readonly minio: ManagedProcess | undefined,
+    /** The node, when the cluster runs one. */
+    readonly node: LocalNode | undefined,
   ) {
     this.unregisterCleanup = onExit(() => rmSync(this.dataDir, { recursive: true, force: true }));
   }
@@ -106,13 +129,18 @@ export class LocalCluster {
   static async start(options: ClusterOptions = {}): Promise<LocalCluster> {
     const withCm = options.controllerManager ?? true;
     const withMinio = options.minio ?? true;
-    const bin = await ensureServers();
+    const withNode = options.node ?? false;
+    const bin = await ensureServers(withNode ? nodeServers : ['cluster']);
     const logDir = newLogDir(options.name ?? 'cluster');
     const dataDir = mkdtempSync(join(tmpdir(), 'perennial-cluster-'));
     // Registered before anything starts, so a failure half-way still removes the folder.
     const removeData = onExit(() => rmSync(dataDir, { recursive: true, force: true }));
     const started: ManagedProcess[] = [];
+    let node: LocalNode | undefined;
     try {
+      node = withNode ? LocalNode.prepare(dataDir) : undefined;
+      // Where the API server and MinIO listen: loopback, or with a node the host's address on the node network.
+      const host = node?.addresses.hostIP ?? '127.0.0.1';
       const [etcdClient = 0, etcdPeer = 0, apiPort = 0, cmPort = 0, minioPort = 0] = await freePorts(5);
 
       const etcd = new ManagedProcess({
@@ -151,17 +179,21 @@ export class LocalCluster {
       writeFileSync(join(pki, 'sa.key'), privateKey.export({ type: 'pkcs1', format: 'pem' }), { mode: 0o600 });
       writeFileSync(join(pki, 'sa.pub'), publicKey.export({ type: 'spki', format: 'pem' }));
 
-      const server = `https://127.0.0.1:${apiPort}`;
+      const server = `https://${host}:${apiPort}`;
       const apiServer = new ManagedProcess({
         name: 'kube-apiserver',
         command: join(bin, 'kube-apiserver'),
         args: [
           `--etcd-servers=http://127.0.0.1:${etcdClient}`,
-          '--bind-address=127.0.0.1',
-          '--advertise-address=127.0.0.1',
+          `--bind-address=${host}`,
+          `--advertise-address=${host}`,
           `--secure-port=${apiPort}`,
           `--cert-dir=${join(pki, 'serving')}`,
-          `--service-cluster-ip-range=${options.serviceClusterIpRange ?? '10.0.0.0/24'}`,
+          `--service-cluster-ip-range=${node?.addresses.serviceCIDR ?? options.serviceClusterIpRange ?? '10.0.0.0/24'}`,
+          ...(node === undefined ? [] : [
+            `--kubelet-client-certificate=${node.pki.apiserverClientCert}`, `--kubelet-client-key=${node.pki.apiserverClientKey}`,
+            `--kubelet-certificate-authority=${node.pki.caFile}`, '--kubelet-preferred-address-types=InternalIP',
+          ]),
           '--allow-privileged=true',
           '--authorization-mode=RBAC',
           `--service-account-issuer=${server}`,
@@ -180,7 +212,7 @@ export class LocalCluster {
       const minio = withMinio ? new ManagedProcess({
         name: 'minio',
         command: join(bin, 'minio'),
-        args: ['server', join(dataDir, 'minio'), '--address', `127.0.0.1:${minioPort}`, '--quiet'],
+        args: ['server', join(dataDir, 'minio'), '--address', `${host}:${minioPort}`, '--quiet'],
         env: {
           MINIO_ROOT_USER: minioCreds.accessKey,
           MINIO_ROOT_PASSWORD: minioCreds.secretKey,
@@ -234,25 +266,34 @@ export class LocalCluster {
 
       let s3: S3Info | undefined;
       if (minio) {
-        await waitHealthy(minio, `http://127.0.0.1:${minioPort}/minio/health/ready`, 60_000);
+        await waitHealthy(minio, `http://${host}:${minioPort}/minio/health/ready`, 60_000);
         s3 = {
-          endPoint: '127.0.0.1',
+          endPoint: host,
           port: minioPort,
           useSSL: false,
           ...minioCreds,
           region: 'us-east-1',
-          url: `http://127.0.0.1:${minioPort}`,
+          url: `http://${host}:${minioPort}`,
         };
+      }
+      let nodeInfo: NodeInfo | undefined;
+      if (node) {
+        const name = nodeName(node.addresses);
+        await node.start({ server, kubeconfigPath, binDir: bin, logDir }, () => nodeReady(server, caData, adminToken, name));
+        node.importImage(pauseImageArchive(join(bin, 'pause')));
+        const a = node.addresses;
+        nodeInfo = { name: node.name, hostIP: a.hostIP, nodeIP: a.nodeIP, podCIDR: a.podCIDR, serviceCIDR: a.serviceCIDR };
       }
       const info: ClusterInfo = {
         server, kubeconfigPath, caData, adminToken, unprivilegedToken, s3, logDir, binDir: bin,
-        controllerManager: withCm, auditLogPath, userTokens,
+        controllerManager: withCm, auditLogPath, userTokens, node: nodeInfo,
       };
       writeFileSync(join(logDir, 'README'), `Logs of a local cluster started at ${new Date().toISOString()}.\n` +
         `API server ${server}; MinIO ${s3?.url ?? 'not started'}.\n`);
       removeData();
-      return new LocalCluster(info, dataDir, started, apiServer, healthUrl, minio);
+      return new LocalCluster(info, dataDir, started, apiServer, healthUrl, minio, node);
     } catch (e: unknown) {
+      await node?.stop();
       for (const p of started.reverse()) await p.stop(2000);
       rmSync(dataDir, { recursive: true, force: true });
       removeData();
@@ -288,10 +329,35 @@ export class LocalCluster {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    await this.node?.stop();
     for (const p of [...this.procs].reverse()) await p.stop();
     rmSync(this.dataDir, { recursive: true, force: true });
     this.unregisterCleanup();
   }
+}
+
+/** The servers a cluster with a node needs besides the control plane's. */
+const nodeServers = ['cluster', 'kubelet', 'kube-proxy', 'kube-scheduler', 'coredns', 'pause'];
+
+/** Whether the Node has registered and reports Ready (asked over TLS checked against the API server's own CA). */
+function nodeReady(server: string, ca: string, token: string, name: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = httpsRequest(`${server}/api/v1/nodes/${name}`, { ca, headers: { Authorization: `Bearer ${token}` }, timeout: 5000 }, (res) => {
+      let body = '';
+      res.on('data', (d: Buffer) => (body += d.toString()));
+      res.on('end', () => {
+        try {
+          const node = JSON.parse(body) as { status?: { conditions?: Array<{ type: string; status: string }> } };
+          resolve(res.statusCode === 200 && (node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false));
+        } catch {
+          resolve(false);
+        }
+      });
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(false));
+    req.end();
+  });
 }
 
 export function kubeconfigYaml(server: string, caData: string, token: string, user: string): string {
