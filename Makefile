@@ -6,13 +6,16 @@ NPM_STAMP := node_modules/.perennial-installed
 .PHONY: test demo deps system-deps servers typecheck lint unit integration e2e build cluster
 
 # Debian packages the tests use: lua5.1 runs the Argo CD health scripts; prometheus answers the ModelDeployment
-# controller's `prometheus` metric provider in its integration test.
-DEBIAN_PACKAGES := lua5.1:lua5.1 prometheus:prometheus
+# controller's `prometheus` metric provider in its integration test; the local node runs containerd with runc, CNI
+# bridge networking (containernetworking-plugins), iptables and conntrack for kube-proxy, and images are built with
+# buildah on a Debian rootfs made by debootstrap.
+DEBIAN_PACKAGES := lua5.1:lua5.1 prometheus:prometheus containerd:containerd runc:runc /usr/lib/cni/bridge:containernetworking-plugins \
+	iptables:iptables conntrack:conntrack buildah:buildah debootstrap:debootstrap openssl:openssl nsenter:util-linux
 
 test: deps system-deps servers typecheck lint
 	npx tsx scripts/run-tests.ts all
 
-demo: deps servers
+demo: deps system-deps servers
 	npx tsx scripts/demo.ts
 
 deps: $(NPM_STAMP)

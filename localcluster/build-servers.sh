@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Builds the real cluster servers (etcd, kube-apiserver, kube-controller-manager, kubectl, MinIO) and the chart
-# tools (helm, kubeconform, kube-score) from the pinned Go wrapper modules under localcluster/servers/, into a user
+# Builds the real cluster servers (etcd, kube-apiserver, kube-controller-manager, kubectl, MinIO), the node's
+# (kubelet, kube-proxy, kube-scheduler, CoreDNS, pause) and the chart tools (helm, kubeconform, kube-score) from the
+# pinned Go wrapper modules under localcluster/servers/, into a user
 # cache folder, so a fresh clone on the same machine finds them again.
 #
 # Each binary is cached under a key made of exactly what builds it: its wrapper module's files, the Go version and
@@ -56,7 +57,7 @@ recipes=(
 cluster_servers=(etcd minio kube-apiserver kube-controller-manager kubectl)
 
 wanted=("$@")
-[ ${#wanted[@]} -gt 0 ] || wanted=(etcd minio kube-apiserver kube-controller-manager kubectl helm kubeconform kube-score)
+[ ${#wanted[@]} -gt 0 ] || wanted=(etcd minio kube-apiserver kube-controller-manager kubectl helm kubeconform kube-score kubelet kube-proxy kube-scheduler coredns pause)
 # "cluster" stands for the control plane's servers, alone or among other names.
 expanded=()
 for w in "${wanted[@]}"; do
