@@ -115,6 +115,11 @@ describe('ServerApp edge: nothing a client sends is a 5xx, and a mirror is never
     return out;
   };
 
+  const routeCount = async (m: ServerMetrics, route: string, code: number): Promise<number> => {
+    const line = (await m.registry.metrics()).split('\n').find((l) => l.startsWith('perennial_server_requests_total{') && l.includes(`route="${route}"`) && l.includes(`code="${code}"`));
+    return line === undefined ? 0 : Number(line.slice(line.lastIndexOf(' ') + 1));
+  };
+
   it('answers malformed requests with a 4xx naming the problem, and counts no 5xx', async () => {
     const a = await start('stable');
     const cases: [Promise<Response>, number, RegExp][] = [
@@ -137,6 +142,27 @@ describe('ServerApp edge: nothing a client sends is a 5xx, and a mirror is never
     assert.ok(Object.keys(c).every((code) => !code.startsWith('5')), JSON.stringify(c));
     const latencyCount = /perennial_server_request_duration_seconds_count\{[^}]*route="v1_predict"[^}]*\} (\d+)/.exec(await a.metrics.registry.metrics())?.[1];
     assert.equal(latencyCount, '1', 'refusals are no latency samples');
+  });
+
+  it('answers every route of the table, and counts each request under its route label', async () => {
+    const a = await start('stable');
+    const table: [string, string, number, string][] = [
+      ['GET', '/metrics', 200, 'metrics'], ['POST', '/metrics', 405, 'metrics'],
+      ['GET', '/', 200, 'health'], ['HEAD', '/v2/health/live', 200, 'health'], ['GET', '/v2/health/ready', 200, 'health'],
+      ['GET', '/v2', 200, 'metadata'], ['POST', '/v1/feedback', 404, 'feedback'],
+      ['GET', '/v2/models/weather', 200, 'metadata'], ['GET', '/v2/models/weather/versions/v1', 200, 'metadata'],
+      ['GET', '/v2/models/weather/versions/v9', 404, 'metadata'], ['GET', '/v2/models/other/ready', 404, 'health'],
+      ['GET', '/v2/models/weather/ready', 200, 'health'], ['GET', '/v2/models/weather/infer', 405, 'metadata'],
+      ['GET', '/v1/models/weather', 200, 'metadata'], ['POST', '/v1/models/weather', 405, 'metadata'],
+      ['GET', '/v1/models/weather:predict', 405, 'metadata'], ['GET', '/nope', 404, 'other'],
+    ];
+    for (const [method, path, status, route] of table) {
+      const before = await routeCount(a.metrics, route, status);
+      const r = await fetch(`${a.url}${path}`, { method });
+      await r.arrayBuffer();
+      assert.equal(r.status, status, `${method} ${path}`);
+      assert.equal(await routeCount(a.metrics, route, status), before + 1, `${method} ${path} counted under ${route}`);
+    }
   });
 
   it('counts a client that goes away mid-request as 499, not as an answer', async () => {

@@ -1,14 +1,17 @@
-// The HTTP surface of the model server on Node's http module (a dozen fixed routes need no framework):
+// The HTTP surface of the model server on Node's http module (a dozen fixed routes need no framework; the table
+// of paths, methods and route labels is routes.ts, the actions are here):
 //   GET  /v2/health/live | /v2/health/ready | /v2 | /v2/models/{name}[/versions/{v}][/ready]
 //   POST /v2/models/{name}[/versions/{v}]/infer          Open Inference Protocol v2, named tensors
 //   GET  /v1/models/{name}    POST /v1/models/{name}:predict   {"instances": [{feature: value}]}
 //   GET  /metrics             GET /  (V1 liveness: {"status":"alive"})
-// Feedback is not here: it has its own listener and Service (feedback-api.ts), which the HTTPRoute does not expose.
+// A known path asked with another method is a 405, any other path a 404. Feedback is not here: it has its own
+// listener and Service (feedback-api.ts), which the HTTPRoute does not expose.
 // Both predict APIs run the same rows through the same batcher and answer the same predictions, each with a
-// signed prediction id (src/shared/prediction-id.ts: the only ids feedback accepts) and the model version. Errors are {"error": "..."} with a 4xx naming the field, 503 while the
-// model is not ready or the queue is full, 500 for a bug. No request reaches a 5xx through its own content: the
-// target, the headers, the body and every value are checked first (http-io.ts, requests.ts), and a prediction the
-// model cannot make finite (a value far outside its training data) is refused with a 422.
+// signed prediction id (src/shared/prediction-id.ts: the only ids feedback accepts) and the model version.
+// Errors are {"error": "..."} with a 4xx naming the field, 503 while the model is not ready or the queue is
+// full, 500 for a bug. No request reaches a 5xx through its own content: the target, the headers, the body and
+// every value are checked first (http-io.ts, requests.ts), and a prediction the model cannot make finite (a
+// value far outside its training data) is refused with a 422.
 // A request mirrored by a shadow (x-perennial-shadow) is never mirrored again, and a shadow-track server never
 // mirrors: one request costs at most one mirror, whatever the mirror URLs point at.
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -16,7 +19,7 @@ import type { Logger } from 'winston';
 import { inferenceLogVersion, type PredictionRecord } from '../shared/inference-log.js';
 import { newNonce, signPredictionId } from '../shared/prediction-id.js';
 import type { LabelSpec, RawRow, RawValue } from '../shared/preprocessing.js';
-import { serverRoutes, type ServerRoute } from '../shared/server-metrics.js';
+import { serverRoutes } from '../shared/server-metrics.js';
 import { MicroBatcher, QueueFullError } from './batcher.js';
 import type { DriftWindow } from './drift-window.js';
 import type { LogWriter } from './log-writer.js';
@@ -24,6 +27,7 @@ import type { ServerMetrics } from './metrics.js';
 import { isFinitePrediction, predictBatch, type Prediction, type ServedModel } from './model.js';
 import { answerOf, decodeSegment, HttpError, readJson, requestPath, send } from './http-io.js';
 import { BadRequestError, datatypeOf, parseV1Predict, parseV2Infer, shown, signatureOf, type FeatureSignature } from './requests.js';
+import { matchRoute, type RouteMatch } from './routes.js';
 import { shouldMirror, type ShadowMirror } from './shadow.js';
 
 export interface AppOptions {
@@ -46,6 +50,15 @@ export interface AppOptions {
   readonly shadow: ShadowMirror | undefined;
   readonly log: Logger;
   readonly now: () => Date;
+}
+
+/** One request on its way to a route's action. */
+interface Call {
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  readonly method: string;
+  readonly path: string;
+  readonly params: RouteMatch['params'];
 }
 
 interface Loaded {
@@ -128,7 +141,8 @@ export class ServerApp {
     } catch (e: unknown) {
       malformed = e instanceof Error ? e : undefined;
     }
-    const route = path === undefined ? serverRoutes.other : routeOf(method, path);
+    const matched = path === undefined ? undefined : matchRoute(method, path);
+    const route = matched?.label ?? serverRoutes.other;
     if (this.draining || this.leaving) res.setHeader('connection', 'close');
     let finished = false;
     const seconds = (): number => Number(process.hrtime.bigint() - started) / 1e9;
@@ -142,7 +156,9 @@ export class ServerApp {
       if (!finished) this.o.metrics.observeRequest(route, 499, seconds());
     });
     this.inFlight += 1;
-    (path === undefined ? Promise.reject(malformed ?? new BadRequestError('malformed request target')) : this.dispatch(req, res, method, path))
+    (path === undefined || matched === undefined
+      ? Promise.reject(malformed ?? new BadRequestError('malformed request target'))
+      : Promise.resolve().then(() => this.actions[matched.action]({ req, res, method, path, params: matched.params })))
       .catch((e: unknown) => this.fail(res, e))
       .catch((e: unknown) => this.o.log.error('answering a failed request failed', { error: e instanceof Error ? e.message : String(e) }))
       .finally(() => {
@@ -169,45 +185,57 @@ export class ServerApp {
     return send(res, 500, { error: 'internal error' });
   }
 
-  private async dispatch(req: IncomingMessage, res: ServerResponse, method: string, path: string): Promise<void> {
-    const get = method === 'GET' || method === 'HEAD';
-    if (path === '/metrics' && get) {
+  /** What each route of the table in routes.ts does. */
+  private readonly actions: Readonly<Record<RouteMatch['action'], (c: Call) => Promise<void> | void>> = {
+    metrics: async ({ res }) => {
       const text = await this.o.metrics.registry.metrics();
       res.writeHead(200, { 'content-type': this.o.metrics.registry.contentType });
       res.end(text);
-      return;
-    }
-    if (path === '/' && get) return send(res, 200, { status: 'alive' });
-    if (path === '/v2/health/live' && get) return send(res, 200, { live: true });
-    if (path === '/v2/health/ready' && get) return this.ready ? send(res, 200, { ready: true }) : send(res, 503, { ready: false, error: this.notReadyReason });
-    if (path === '/v2' && get) return send(res, 200, { name: 'perennial-server', version: this.o.codeVersion, extensions: [] });
-    if (path === '/v1/feedback') throw new HttpError(404, 'feedback is not taken on the inference port: send it to the deployment\'s feedback Service (port PERENNIAL_SERVER_FEEDBACK_PORT) with its token');
-    const v2 = /^\/v2\/models\/([^/]+)(?:\/versions\/([^/]+))?(\/ready|\/infer)?$/.exec(path);
-    if (v2) {
-      const [, name = '', version, tail] = v2;
-      this.checkModel(decodeSegment(name, 'model name'), version === undefined ? undefined : decodeSegment(version, 'model version'));
-      if (tail === '/infer') {
-        if (method !== 'POST') throw new HttpError(405, `${method} not allowed on ${path}`);
-        return this.inferV2(req, res, shouldMirror(this.o.track, req.headers));
-      }
-      if (!get) throw new HttpError(405, `${method} not allowed on ${path}`);
-      if (tail === '/ready') return this.ready ? send(res, 200, { name: this.o.modelName, ready: true }) : send(res, 503, { name: this.o.modelName, ready: false, error: this.notReadyReason });
-      return send(res, 200, this.metadata());
-    }
-    const v1 = /^\/v1\/models\/([^/:]+)(:predict)?$/.exec(path);
-    if (v1) {
-      const [, name = '', predict] = v1;
-      this.checkModel(decodeSegment(name, 'model name'), undefined);
-      if (predict !== undefined) {
-        if (method !== 'POST') throw new HttpError(405, `${method} not allowed on ${path}`);
-        return this.predictV1(req, res, shouldMirror(this.o.track, req.headers));
-      }
-      return this.ready ? send(res, 200, { name: this.o.modelName, ready: true }) : send(res, 503, { name: this.o.modelName, ready: false, error: this.notReadyReason });
-    }
-    throw new HttpError(404, `no route for ${method} ${shown(path, 200)}`);
+    },
+    alive: ({ res }) => send(res, 200, { status: 'alive' }),
+    live: ({ res }) => send(res, 200, { live: true }),
+    ready: ({ res }) => (this.ready ? send(res, 200, { ready: true }) : send(res, 503, { ready: false, error: this.notReadyReason })),
+    server: ({ res }) => send(res, 200, { name: 'perennial-server', version: this.o.codeVersion, extensions: [] }),
+    feedbackElsewhere: () => {
+      throw new HttpError(404, 'feedback is not taken on the inference port: send it to the deployment\'s feedback Service (port PERENNIAL_SERVER_FEEDBACK_PORT) with its token');
+    },
+    v2Infer: (c) => {
+      this.checkModel(c.params);
+      return this.inferV2(c.req, c.res, shouldMirror(this.o.track, c.req.headers));
+    },
+    v2ModelReady: (c) => {
+      this.checkModel(c.params);
+      this.sendModelReady(c.res);
+    },
+    v2ModelMetadata: (c) => {
+      this.checkModel(c.params);
+      send(c.res, 200, this.metadata());
+    },
+    v1Predict: (c) => {
+      this.checkModel(c.params);
+      return this.predictV1(c.req, c.res, shouldMirror(this.o.track, c.req.headers));
+    },
+    v1Model: (c) => {
+      this.checkModel(c.params);
+      this.sendModelReady(c.res);
+    },
+    notAllowed: ({ method, path }) => {
+      throw new HttpError(405, `${method} not allowed on ${path}`);
+    },
+    notFound: ({ method, path }) => {
+      throw new HttpError(404, `no route for ${method} ${shown(path, 200)}`);
+    },
+  };
+
+  private sendModelReady(res: ServerResponse): void {
+    if (this.ready) send(res, 200, { name: this.o.modelName, ready: true });
+    else send(res, 503, { name: this.o.modelName, ready: false, error: this.notReadyReason });
   }
 
-  private checkModel(name: string, version: string | undefined): void {
+  /** params: the model name and version of the path, percent-encoded as they came. */
+  private checkModel([encodedName = '', encodedVersion]: readonly (string | undefined)[]): void {
+    const name = decodeSegment(encodedName, 'model name');
+    const version = encodedVersion === undefined ? undefined : decodeSegment(encodedVersion, 'model version');
     if (name !== this.o.modelName) throw new HttpError(404, `model ${shown(name)} is not served here (serving "${this.o.modelName}")`);
     if (version !== undefined && version !== this.o.version) throw new HttpError(404, `model ${shown(name)} version ${shown(version)} is not served here (serving "${this.o.version}")`);
   }
@@ -301,14 +329,4 @@ export class ServerApp {
       outputs: [...outputs, { name: 'prediction_id', datatype: 'BYTES', shape: [n], data: ids }],
     }, this.o.version);
   }
-}
-
-export function routeOf(method: string, path: string): ServerRoute {
-  if (path === '/metrics') return serverRoutes.metrics;
-  if (path === '/v1/feedback') return serverRoutes.feedback;
-  if (/^\/v2\/models\/[^/]+(\/versions\/[^/]+)?\/infer$/.test(path) && method === 'POST') return serverRoutes.v2Infer;
-  if (/^\/v1\/models\/[^/:]+:predict$/.test(path) && method === 'POST') return serverRoutes.v1Predict;
-  if (path === '/' || path.startsWith('/v2/health/') || path.endsWith('/ready')) return serverRoutes.health;
-  if (path === '/v2' || path.startsWith('/v2/models/') || path.startsWith('/v1/models/')) return serverRoutes.metadata;
-  return serverRoutes.other;
 }

@@ -8,7 +8,7 @@ import { DriftWindow, minDriftRows } from './drift-window.js';
 import { LabelledIds } from './labelled-ids.js';
 import { isFinitePrediction } from './model.js';
 import { agrees, shouldMirror } from './shadow.js';
-import { routeOf } from './app.js';
+import { routeOf } from './routes.js';
 
 describe('DriftWindow', () => {
   const ref = Array.from({ length: 1000 }, (_, i) => ({ x: i % 100, c: i % 2 === 0 ? 'a' : 'b' }));
