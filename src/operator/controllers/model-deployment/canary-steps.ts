@@ -1,22 +1,14 @@
-// The rollout state machine of one candidate. Pure, table-tested; time is data (the caller passes now and gets
-// back how long to wait), so a restarted operator resumes at the step recorded in status.
+// The steps of one candidate's rollout: the ROLLING part of the state machine drawn whole in rollout-state.ts.
+// Pure, table-tested; time is data (the caller passes now and gets back how long to wait), so a restarted operator
+// resumes at the step recorded in status. decideStep says what the current step does now:
 //
-//                      new candidate (or retry)
-//                               │
-//                               ▼  step 0, window starts
-//   ┌──────────────────►  step i  ──── abort (spec, annotation) or a Failed analysis ───►  ABORTED
-//   │                  (shadow | setWeight | pause | analysis | preview)                  all traffic to stable,
-//   │                           │                                                         stable untouched
-//   │      done: weight reached │ time up │ Passed │ promote (one step)
-//   │                           ▼
-//   └──────────────────────  i + 1
-//                               │ i == steps.length, or promote "full"
-//                               ▼
-//                           PROMOTED: the candidate becomes stable; the old stable stays for rollbackWindow
-//
-// An Inconclusive analysis (too little traffic) neither passes nor fails: the same step starts a new window.
-// After inconclusiveLimit of them in a row the rollout pauses for a person (promote, retry or abort).
-// spec.rollout.paused holds any step where it is.
+//   wait           the step is not done (weight not reached, time not up, window still measuring), or held:
+//                  spec.rollout.paused, a pause without a duration, a preview without autoPromoteAfter, or
+//                  inconclusiveLimit Inconclusive analyses in a row (a person promotes, retries or aborts)
+//   advance        done: weight reached, time up, window Passed, or promote (one step)
+//   restartWindow  the window was Inconclusive (too little traffic): the same step measures again
+//   abort          the window Failed (→ ABORTED)
+//   promote        every step done, or promote "full" (→ PROMOTING)
 import type { ModelDeploymentSpec, Verdict } from '../../../api/model-deployment.js';
 import { parseDuration } from '../../../api/duration.js';
 

@@ -9,15 +9,16 @@ import type { EventRecorder } from '../../runtime/events.js';
 import { WriteExpectations } from '../../runtime/expectations.js';
 import type { CacheReader } from '../../runtime/informer.js';
 import { matches, parseSelector } from '../../runtime/label-selector.js';
+import { TransientError } from '../../runtime/errors.js';
 import { createLogger } from '../../runtime/log.js';
 import type { KubeObject, ResourceRef } from '../../runtime/resource.js';
 import { StatusWriter } from '../../runtime/status-writer.js';
 import { FakeClock } from '../../runtime/testing/fake-clock.js';
 import { FakeKube } from '../../runtime/testing/fake-kube.js';
-import { deployments, modelDeployments, secrets, services, trainingPipelines } from '../../resources.js';
-import { emptyMeasurement, NoValuesError, ProviderError, type Measurement, type MetricProvider, type MetricQuery } from './metrics/provider.js';
+import { deployments, httpRoutes, modelDeployments, secrets, services, trainingPipelines } from '../../resources.js';
+import { emptyMeasurement, NoValuesError, type Measurement, type MetricProvider, type MetricQuery } from './metrics/provider.js';
 import type { TenancyPolicy } from '../tenancy.js';
-import { httpRoutes, measurementProblem, ModelDeploymentReconciler } from './reconciler.js';
+import { ModelDeploymentReconciler } from './reconciler.js';
 import type { ServerDeployment } from './server-deployment.js';
 
 function cacheOf(kube: FakeKube, ref: ResourceRef): CacheReader<KubeObject> {
@@ -124,7 +125,7 @@ function setup(s: ModelDeploymentSpec = spec()) {
   };
   return {
     kube, clock, provider, providersAsked, key, md, step, revisions, allReady, setChampion, setSpec, annotate,
-    requeue: () => lastRequeue, restart: () => { r = reconciler(); },
+    requeue: () => lastRequeue, restart: () => { r = reconciler(); }, events: () => log.map((e) => e.text),
   };
 }
 
@@ -348,8 +349,8 @@ describe('ModelDeploymentReconciler', () => {
       'patch services ml/weather-canary',
       'patchStatus modeldeployments.perennial.dev ml/weather',
       `delete deployments.apps ml/${v2}`,
-      'event Warning RolloutAborted: Rollout of v2 aborted: step 2/2 (analysis) failed: errorRate: error rate 12.00% above 1.00% (60 server errors in 500 served requests). All traffic is back on v1. (after 5 writes)',
-    ]);
+      'event Warning RolloutAborted: Rollout of v2 aborted: step 2/2 (analysis) failed: errorRate: error rate 12.00% above 1.00% (60 server errors in 500 served requests). All traffic is back on v1. (after 4 writes)',
+    ], 'the event right after the status write that records the abort, before the candidate\'s Deployment goes');
     const stableAfter = revisionOf(h, 'v1');
     assert.deepEqual(stableAfter.spec.template, stableBefore.spec.template, 'the stable pods are untouched');
     assert.equal(stableAfter.spec.replicas, 2);
@@ -371,6 +372,23 @@ describe('ModelDeploymentReconciler', () => {
     assert.ok(retried.some((w) => /create deployments.apps/.test(w)), retried.join('\n'));
     assert.equal(h.md().status?.canaryVersion, 'v2');
     assert.equal(h.md().status?.abortedVersion, undefined);
+  });
+
+  it('a delete that fails after the status write loses no event: the abort is told, and the retried reconcile deletes', async () => {
+    const h = setup();
+    await toAnalysis(h);
+    h.provider.table.set('v2', failing);
+    h.clock.advance(60_000);
+    const v2 = revisionOf(h, 'v2').metadata.name;
+    const told = h.events().length;
+    h.kube.failNext('delete', new TransientError('the API server did not answer', 503, 'ServiceUnavailable', undefined));
+    await assert.rejects(h.step(), TransientError);
+    assert.deepEqual(h.kube.summary().slice(-2), ['patchStatus modeldeployments.perennial.dev ml/weather', `delete deployments.apps ml/${v2} !TransientError`]);
+    assert.deepEqual(h.events().slice(told).map((e) => e.replace(/:.*/s, '')), ['event Warning RolloutAborted'], 'told once, before the failed delete');
+    assert.equal(h.md().status?.abortedVersion, 'v2');
+    const retried = await h.step();
+    assert.ok(retried.includes(`delete deployments.apps ml/${v2}`), retried.join('\n'));
+    assert.deepEqual(retried.filter((w) => w.startsWith('event')), [], 'the retry deletes it, and tells nothing twice');
   });
 
   it('too little traffic is inconclusive: the window starts again, then the rollout pauses for a person', async () => {
@@ -523,15 +541,4 @@ describe('ModelDeploymentReconciler', () => {
     assert.deepEqual(env['AWS_ACCESS_KEY_ID'], { secretKeyRef: { name: 'team-s3', key: 'AWS_ACCESS_KEY_ID' } });
     assert.equal(h.md().status?.stableURI, 's3://team-models/pipelines/ml/weather/versions/v1/');
   });
-});
-
-describe('measurementProblem: what the analysis records may say about a failed measurement', () => {
-  const table: Array<[string, unknown, 'pods' | 'prometheus', string]> = [
-    ['no values, in the operator\'s words', new NoValuesError('no ready pods of the revision'), 'pods', 'NoValuesError: no ready pods of the revision'],
-    ['the pods provider about the deployment\'s own pods', new ProviderError('no pod answered /metrics (2 failed)'), 'pods', 'ProviderError: no pod answered /metrics (2 failed)'],
-    ['a Prometheus answer is never repeated', new ProviderError('Prometheus answered 500: {"secret":"of another tenant"}'), 'prometheus',
-      'ProviderError: the Prometheus metric provider could not be asked (details in the operator\'s log)'],
-    ['nor anything unexpected', new TypeError('Cannot read x of {"a":1}'), 'pods', 'TypeError: the pods metric provider could not be asked (details in the operator\'s log)'],
-  ];
-  for (const [name, e, source, want] of table) it(name, () => assert.equal(measurementProblem(e, source), want));
 });

@@ -3,7 +3,7 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import type { ModelDeployment } from '../../../api/model-deployment.js';
 import type { OperatorConfig } from '../../config.js';
-import { deployments, modelDeployments, pods, services, trainingPipelines } from '../../resources.js';
+import { deployments, httpRoutes, modelDeployments, pods, services, trainingPipelines } from '../../resources.js';
 import { NotFoundError, toKubeError } from '../../runtime/errors.js';
 import type { Logger } from '../../runtime/log.js';
 import type { ControllerOptions, Manager } from '../../runtime/manager.js';
@@ -13,7 +13,7 @@ import { PrometheusMetricProvider } from './metrics/prometheus.js';
 import type { MetricProvider } from './metrics/provider.js';
 import { storeSettings } from '../../store-settings.js';
 import type { TenancyPolicy } from '../tenancy.js';
-import { httpRoutes, ModelDeploymentReconciler } from './reconciler.js';
+import { ModelDeploymentReconciler } from './reconciler.js';
 
 /** Keys of the ModelDeployments (in the pipeline's namespace) that follow this pipeline's champion. */
 export function deploymentsFollowing(candidates: readonly KubeObject[], tp: KubeObject): ObjectKey[] {

@@ -22,6 +22,7 @@ import { type Condition, type ConditionInput, formatTime, setCondition } from '.
 import { controllerRef } from '../../runtime/resource.js';
 import { trainingPipelines } from '../../resources.js';
 import { acceptedCondition, isAccepted } from '../acceptance.js';
+import type { PlannedEvent } from '../planned-event.js';
 import { judgeCandidate } from './gates.js';
 import { buildTrainingJob, type TrainingJob } from './job.js';
 import { runName, versionName } from './names.js';
@@ -30,12 +31,6 @@ import { versionsToDelete } from './retention.js';
 import { reviewTrainingPipeline } from './spec-checks.js';
 import { buildTrainerConfig } from './trainer-config.js';
 import { decideTriggers } from './triggers.js';
-
-export interface PlannedEvent {
-  readonly type: 'Normal' | 'Warning';
-  readonly reason: string;
-  readonly note: string;
-}
 
 export interface TrainingPipelinePlan {
   readonly status: TrainingPipelineStatus;

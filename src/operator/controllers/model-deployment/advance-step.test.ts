@@ -1,0 +1,77 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { Annotation } from '../../../api/conditions.js';
+import type { ModelDeployment } from '../../../api/model-deployment.js';
+import { advanceStep, type Stepped } from './advance-step.js';
+import { at, contextOf, deployment, draftOf, healthy, observedOf, revisionName, revisions, rolling, serving, t0 } from './fixtures.js';
+import type { Observed } from './observed.js';
+
+const v1 = revisionName('v1');
+const v2 = revisionName('v2');
+const measured = (m: typeof healthy) => ({ ok: true as const, m });
+
+function stepped(md: ModelDeployment, edit: Partial<Observed>): Stepped {
+  const ctx = contextOf(observedOf(md, md.status?.canaryVersion ?? md.status?.stableVersion, edit));
+  return advanceStep(ctx, draftOf(ctx));
+}
+
+/** What a row looks at. */
+function summary(s: Stepped): Record<string, unknown> {
+  const d = s.draft;
+  return {
+    stable: d.stable.version, canary: d.canary?.version, step: d.status.currentStep, events: d.events.map((e) => e.reason),
+    requeues: d.requeues, paused: d.pausedReason, analysis: (d.status.analysis ?? []).map((a) => a.verdict), replicas: s.route.replicas,
+  };
+}
+
+describe('advanceStep', () => {
+  const ready = revisions({ [v1]: [1, 1], [v2]: [1, 1] });
+  const table: Array<[string, ModelDeployment, Partial<Observed>, Record<string, unknown>]> = [
+    ['no rollout: all traffic to stable', deployment().withStatus(serving('v1')).build(), { revisions: revisions({ [v1]: [2, 2] }) },
+      { stable: 'v1', canary: undefined, step: undefined, replicas: { stable: 2, canary: 0 } }],
+    ['setWeight, the candidate not ready: wait an interval', deployment().withStatus(rolling('v1', 'v2', 0)).build(), { revisions: revisions({ [v1]: [2, 2], [v2]: [1, 0] }) },
+      { step: 0, requeues: [30_000], replicas: { stable: 2, canary: 1 } }],
+    ['setWeight reached: the next step, looked at again soon', deployment().withStatus(rolling('v1', 'v2', 0)).build(), { revisions: ready },
+      { step: 1, events: ['RolloutProgressing'], requeues: [1000], replicas: { stable: 1, canary: 1 } }],
+    ['analysis window not over: measuring, nothing judged', deployment().withStatus(rolling('v1', 'v2', 1, { stepStartTime: at(t0 - 10_000) })).build(), { revisions: ready, candidate: measured(healthy) },
+      { step: 1, requeues: [30_000] }],
+    ['analysis passed past the last step: the verdict recorded, promoting', deployment().withStatus(rolling('v1', 'v2', 1)).build(), { revisions: ready, candidate: measured(healthy), stableInWindow: measured(healthy) },
+      { step: 2, events: ['RolloutProgressing'], requeues: [1000, 30_000], analysis: ['Passed'], replicas: { stable: 1, canary: 2 } }],
+    ['analysis failed: aborted, all traffic to stable', deployment().withStatus(rolling('v1', 'v2', 1)).build(), { revisions: ready, candidate: measured({ ...healthy, errors: 60 }) },
+      { canary: undefined, step: undefined, events: ['RolloutAborted'], analysis: ['Failed'], replicas: { stable: 2, canary: 0 } }],
+    ['no values: inconclusive, the window starts again', deployment().withStatus(rolling('v1', 'v2', 1)).build(), { revisions: ready },
+      { step: 1, events: ['InconclusiveAnalysis'], requeues: [30_000], analysis: ['Inconclusive'] }],
+    ['inconclusiveLimit reached: paused for a person, said once, nothing recorded', deployment().withStatus(rolling('v1', 'v2', 1, { inconclusiveCount: 3 })).build(), { revisions: ready },
+      { step: 1, events: ['InconclusiveAnalysis'], paused: 'InconclusiveAnalysis' }],
+    ['...and not said again while paused', deployment().withStatus(rolling('v1', 'v2', 1, { inconclusiveCount: 3, phase: 'Paused' })).build(), { revisions: ready },
+      { step: 1, paused: 'InconclusiveAnalysis' }],
+    ['paused by spec: held, nothing judged', deployment().withRollout({ paused: true }).withStatus(rolling('v1', 'v2', 1)).build(), { revisions: ready, candidate: measured(healthy) },
+      { step: 1, paused: 'PausedBySpec' }],
+    ['a pause step without a duration waits for a promote', deployment().withCanarySteps({ setWeight: 50 }, { pause: {} }).withStatus(rolling('v1', 'v2', 1)).build(), { revisions: ready },
+      { step: 1, events: ['PausedAtStep'], paused: 'PausedAtStep' }],
+    ['promote full: the candidate first gets every pod', deployment().withAnnotations({ [Annotation.promote]: 'full' }).withStatus(rolling('v1', 'v2', 0)).build(), { revisions: ready },
+      { step: 2, requeues: [30_000], replicas: { stable: 1, canary: 2 } }],
+    ['all its pods ready: promoted, the old stable kept as previous', deployment().withStatus(rolling('v1', 'v2', 2)).build(), { revisions: revisions({ [v1]: [2, 2], [v2]: [2, 2] }) },
+      { stable: 'v2', canary: undefined, step: undefined, events: ['RolloutComplete'], replicas: { stable: 2, canary: 0 } }],
+  ];
+  for (const [name, md, observed, want] of table) {
+    it(name, () => {
+      const { replicas, ...got } = summary(stepped(md, observed));
+      const base = { stable: 'v1', canary: 'v2', events: [], requeues: [], paused: undefined, analysis: [] };
+      // The replicas the route wants, where the row says.
+      assert.deepEqual('replicas' in want ? { ...got, replicas } : got, { ...base, ...want });
+    });
+  }
+
+  it('says why a promotion waits', () => {
+    const s = stepped(deployment().withStatus(rolling('v1', 'v2', 2)).build(), { revisions: ready });
+    assert.equal(s.draft.message, 'Promoting v2: waiting for all 2 of its pods (1 ready).');
+  });
+
+  it('keeps at most 20 analyses, newest first', () => {
+    const old = Array.from({ length: 20 }, (_, i) => ({ time: at(t0 - i), version: 'v2', verdict: 'Inconclusive' as const }));
+    const s = stepped(deployment().withStatus(rolling('v1', 'v2', 1, { analysis: old })).build(), { revisions: ready, candidate: measured(healthy), stableInWindow: measured(healthy) });
+    assert.equal(s.draft.status.analysis?.length, 20);
+    assert.equal(s.draft.status.analysis?.[0]?.verdict, 'Passed');
+  });
+});

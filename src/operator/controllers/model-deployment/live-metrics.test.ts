@@ -1,0 +1,56 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { LiveMetrics } from '../../../api/model-deployment.js';
+import { at, contextOf, deployment, draftOf, healthy, observedOf, revisionName, revisions, serving, t0 } from './fixtures.js';
+import { liveMetricsOf, sameMeasurement, withLiveMetrics } from './live-metrics.js';
+import type { Measurement } from './metrics/provider.js';
+
+describe('liveMetricsOf (interval 30s)', () => {
+  const table: Array<[string, Partial<Measurement>, Partial<LiveMetrics>]> = [
+    ['traffic, no labels, no drift', {}, { requestRate: 16.667, errorRate: 0, latencyP99Ms: 4, labelledSamples: 0, driftSamples: 0 }],
+    ['only client errors and shed: no error rate', { requests: 30, clientErrors: 20, shed: 10, latencyP99Ms: undefined }, { requestRate: 1, labelledSamples: 0, driftSamples: 0 }],
+    ['labels give accuracy', { labelled: 40, correct: 30 }, { requestRate: 16.667, errorRate: 0, latencyP99Ms: 4, accuracy: 0.75, labelledSamples: 40, driftSamples: 0 }],
+    ['drift per feature and its largest', { drift: { wind: 0.3, temp_max: 0.1 }, driftRows: 200 },
+      { requestRate: 16.667, errorRate: 0, latencyP99Ms: 4, labelledSamples: 0, drift: { wind: 0.3, temp_max: 0.1 }, maxDriftPsi: 0.3, driftSamples: 200 }],
+  ];
+  for (const [name, m, want] of table) {
+    it(name, () => assert.deepEqual(liveMetricsOf({ ok: true, m: { ...healthy, ...m } }, 'v1', 30_000, t0), { time: at(t0), version: 'v1', ...want }));
+  }
+  it('nothing measured: nothing to write', () => {
+    assert.equal(liveMetricsOf(undefined, 'v1', 30_000, t0), undefined);
+    assert.equal(liveMetricsOf({ ok: false, reason: 'NoValuesError: no pods' }, 'v1', 30_000, t0), undefined);
+  });
+});
+
+describe('sameMeasurement', () => {
+  const a: LiveMetrics = { time: at(t0), version: 'v1', requestRate: 1 };
+  const table: Array<[string, LiveMetrics | undefined, LiveMetrics, boolean]> = [
+    ['none before', undefined, a, false],
+    ['only the time differs', a, { ...a, time: at(t0 + 30_000) }, true],
+    ['a value differs', a, { ...a, requestRate: 2 }, false],
+    ['another version', a, { ...a, version: 'v2' }, false],
+  ];
+  for (const [name, before, now, want] of table) it(name, () => assert.equal(sameMeasurement(before, now), want));
+});
+
+describe('withLiveMetrics', () => {
+  const v1 = revisionName('v1');
+  it('a stable pod ready: measured, and looked at again every interval', () => {
+    const ctx = contextOf(observedOf(deployment().withStatus(serving('v1')).build(), 'v1', { revisions: revisions({ [v1]: [2, 1] }), stableLive: { ok: true, m: healthy } }));
+    const d = withLiveMetrics(ctx, draftOf(ctx));
+    assert.equal(d.status.liveMetrics?.time, at(t0));
+    assert.deepEqual(d.requeues, [30_000]);
+  });
+  it('the same values again keep the time they were first measured (no write for nothing)', () => {
+    const first = liveMetricsOf({ ok: true, m: healthy }, 'v1', 30_000, t0 - 30_000);
+    const md = deployment().withStatus(serving('v1', first ? { liveMetrics: first } : {})).build();
+    const ctx = contextOf(observedOf(md, 'v1', { revisions: revisions({ [v1]: [2, 2] }), stableLive: { ok: true, m: healthy } }));
+    assert.equal(withLiveMetrics(ctx, draftOf(ctx)).status.liveMetrics?.time, at(t0 - 30_000));
+  });
+  it('no ready pod: no timer (its readiness brings the next reconcile)', () => {
+    const ctx = contextOf(observedOf(deployment().withStatus(serving('v1')).build(), 'v1', { revisions: revisions({ [v1]: [2, 0] }) }));
+    const d = withLiveMetrics(ctx, draftOf(ctx));
+    assert.equal(d.status.liveMetrics, undefined);
+    assert.deepEqual(d.requeues, []);
+  });
+});
