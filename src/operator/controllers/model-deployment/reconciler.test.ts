@@ -5,6 +5,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Annotation } from '../../../api/conditions.js';
 import type { ModelDeployment, ModelDeploymentSpec } from '../../../api/model-deployment.js';
+import { aDeployment, aPipeline } from '../../../api/testing/builders.js';
 import type { EventRecorder } from '../../runtime/events.js';
 import { WriteExpectations } from '../../runtime/expectations.js';
 import type { CacheReader } from '../../runtime/informer.js';
@@ -38,19 +39,7 @@ const tenancy: TenancyPolicy = {
 };
 
 function spec(edit: (s: ModelDeploymentSpec) => void = () => undefined): ModelDeploymentSpec {
-  const s: ModelDeploymentSpec = {
-    model: { fromPipeline: 'weather' },
-    server: { image: 'perennial-server:dev', replicas: 2, port: 8080, maxBatchSize: 32, maxBatchDelayMs: 2, logPredictions: true, feedback: { port: 8081 }, driftWindow: '1h' },
-    rollout: {
-      strategy: 'Canary',
-      canary: { steps: [{ setWeight: 50 }, { analysis: { duration: '1m' } }] },
-      trafficRouting: { type: 'Replicas' },
-      analysis: { interval: '30s', minSamples: 100, inconclusiveLimit: 3, gates: { maxErrorRate: 0.01 } },
-      rollbackWindow: '10m', paused: false, abort: false,
-    },
-  };
-  edit(s);
-  return s;
+  return aDeployment('weather').edit((md) => edit(md.spec)).buildSpec();
 }
 
 /** Measurements per model version; a version absent from the table has no values. */
@@ -66,8 +55,8 @@ class TableProvider implements MetricProvider {
 
 function setup(s: ModelDeploymentSpec = spec()) {
   const kube = new FakeKube();
-  kube.seed(trainingPipelines, { apiVersion: 'perennial.dev/v1alpha1', kind: 'TrainingPipeline', metadata: { name: 'weather', namespace: 'ml' }, status: { championVersion: 'v1' } } as KubeObject);
-  kube.seed(modelDeployments, { apiVersion: 'perennial.dev/v1alpha1', kind: 'ModelDeployment', metadata: { name: 'weather', namespace: 'ml', uid: 'md-uid' }, spec: s } as KubeObject);
+  kube.seed(trainingPipelines, aPipeline('weather').withStatus({ championVersion: 'v1' }).build());
+  kube.seed(modelDeployments, aDeployment('weather').withMetadata({ uid: 'md-uid' }).edit((md) => { md.spec = s; }).build());
   const clock = new FakeClock(t0);
   const log: Array<{ text: string; at: number }> = [];
   const events: EventRecorder = {
@@ -240,7 +229,7 @@ describe('ModelDeploymentReconciler', () => {
 
   it('waiting for the pipeline\'s first champion sets no timer: the champion\'s arrival is what starts it', async () => {
     const h = setup();
-    h.kube.seed(trainingPipelines, { apiVersion: 'perennial.dev/v1alpha1', kind: 'TrainingPipeline', metadata: { name: 'weather', namespace: 'ml' }, status: {} } as KubeObject);
+    h.kube.seed(trainingPipelines, aPipeline('weather').withStatus({}).build());
     assert.deepEqual(await h.step(), ['patchStatus modeldeployments.perennial.dev ml/weather']);
     assert.equal(h.md().status?.phase, 'Pending');
     assert.match(h.md().status?.message ?? '', /no champion yet/);
@@ -532,7 +521,7 @@ describe('ModelDeploymentReconciler', () => {
 
   it('following a pipeline with its own bucket and Secret: the servers use them for the model and their logs', async () => {
     const h = setup();
-    h.kube.seed(trainingPipelines, { apiVersion: 'perennial.dev/v1alpha1', kind: 'TrainingPipeline', metadata: { name: 'weather', namespace: 'ml' }, spec: { storage: { bucket: 'team-models', credentialsSecret: 'team-s3' } }, status: { championVersion: 'v1' } } as KubeObject);
+    h.kube.seed(trainingPipelines, aPipeline('weather').withStorage({ bucket: 'team-models', credentialsSecret: 'team-s3' }).withStatus({ championVersion: 'v1' }).build());
     await h.step();
     const env = Object.fromEntries(((revisionOf(h, 'v1').spec.template.spec as { containers: Array<{ env: Array<{ name: string; value?: string; valueFrom?: unknown }> }> }).containers[0]?.env ?? [])
       .map((e) => [e.name, e.value ?? e.valueFrom]));

@@ -1,22 +1,13 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ModelDeploymentSpec } from '../../../api/model-deployment.js';
+import { aDeployment } from '../../../api/testing/builders.js';
 import { checkModelDeploymentSpec, parseS3Uri } from './spec-checks.js';
 
+/** The shared builder's deployment with a one-step canary and a 1h rollback window. */
 function spec(edit: (s: ModelDeploymentSpec) => void = () => undefined): ModelDeploymentSpec {
-  const s: ModelDeploymentSpec = {
-    model: { fromPipeline: 'weather' },
-    server: { image: 'server:dev', replicas: 2, port: 8080, maxBatchSize: 32, maxBatchDelayMs: 2, logPredictions: true, feedback: { port: 8081 }, driftWindow: '1h' },
-    rollout: {
-      strategy: 'Canary',
-      canary: { steps: [{ setWeight: 50 }] },
-      trafficRouting: { type: 'Replicas' },
-      analysis: { interval: '30s', minSamples: 100, inconclusiveLimit: 10, gates: { maxErrorRate: 0.01 } },
-      rollbackWindow: '1h',
-      paused: false,
-      abort: false,
-    },
-  };
+  const s = aDeployment('weather').withImage('server:dev').withCanarySteps({ setWeight: 50 })
+    .withAnalysis({ inconclusiveLimit: 10 }).withRollout({ rollbackWindow: '1h' }).buildSpec();
   edit(s);
   return s;
 }

@@ -1,5 +1,7 @@
-// Builders for the controller's tests (plan, triggers, reconciler): a valid pipeline, an observation of it, the
-// Jobs and ModelDeployments around it. Kept beside the tests that use them; nothing in the operator imports this.
+// Builders for the controller's tests (plan, triggers, reconciler): a valid pipeline (the shared builders of
+// src/api/testing), an observation of it, the Jobs and ModelDeployments around it. Kept beside the tests that use
+// them; nothing in the operator imports this.
+import { aPipeline } from '../../../api/testing/builders.js';
 import type { ModelDeploymentStatus } from '../../../api/model-deployment.js';
 import type { TrainingPipeline, TrainingRun } from '../../../api/training-pipeline.js';
 import type { EvaluationReport } from '../../../shared/evaluation-report.js';
@@ -9,34 +11,12 @@ import type { JobState, Observed, ObservedJob } from './observed.js';
 
 export const t0 = Date.parse('2026-11-21T10:00:00Z');
 
+/** The shared builder's pipeline `weather` in `ml`, as the API server returns it (uid, generation, creation time). */
 export function pipeline(edit: (tp: TrainingPipeline) => void = () => undefined): TrainingPipeline {
-  const tp: TrainingPipeline = {
-    apiVersion: 'perennial.dev/v1alpha1',
-    kind: 'TrainingPipeline',
-    metadata: { name: 'weather', namespace: 'ml', uid: 'uid-tp', generation: 3, resourceVersion: '10', creationTimestamp: '2026-11-20T00:00:00Z' },
-    spec: {
-      data: {
-        sources: [{ prefix: 'data/ml/', format: 'csv' }],
-        schema: { features: [{ name: 'x', type: 'numeric' }], label: { name: 'y', task: 'classification' } },
-        replayFraction: 0,
-        maxFeedbackShare: 0.5,
-      },
-      validation: { minRows: 100, maxMissingRate: 0.1, allowUnseenCategories: false },
-      triggers: { minInterval: '10m', concurrencyPolicy: 'Forbid' },
-      trainer: {
-        image: 'trainer:dev',
-        model: { type: 'MLP', hiddenUnits: [8], activation: 'relu', dropout: 0 },
-        hyperparameters: { epochs: 5, batchSize: 32, learningRate: 0.01, earlyStoppingPatience: 2, validationSplit: 0.1 },
-        seed: 1, warmStart: 'Scratch', activeDeadlineSeconds: 600, backoffLimit: 1,
-      },
-      evaluation: { maxRegression: 0.01 },
-      retention: { keepVersions: 3, onDelete: 'Retain' },
-      suspend: false,
-      historyLimit: 5,
-    },
-  };
-  edit(tp);
-  return tp;
+  return aPipeline('weather')
+    .withMetadata({ uid: 'uid-tp', generation: 3, resourceVersion: '10', creationTimestamp: '2026-11-20T00:00:00Z' })
+    .edit(edit)
+    .build();
 }
 
 export const store = {

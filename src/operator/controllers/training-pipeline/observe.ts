@@ -107,32 +107,43 @@ async function listData(store: ObjectStore, settings: StoreSettings, tp: Trainin
   return { objects, digest: digest.digest('hex'), newestMs, newObjects, newRows };
 }
 
-/** The store's verdict on a finished run. */
+/** A parsed document, or why it cannot be read (a content problem: a verdict, never a store outage). */
+function parsed<T>(parse: () => T): { ok: true; value: T } | { ok: false; message: string } {
+  try {
+    return { ok: true, value: parse() };
+  } catch (e: unknown) {
+    return { ok: false, message: e instanceof Error ? e.message : String(e) };
+  }
+}
+
+/** What the validation report of a failed run says: invalid data (with its issues), or nothing about this failure. */
+async function failedRunResult(store: ObjectStore, bucket: string, ref: PipelineRef, runId: string): Promise<RunResult> {
+  const text = await readText(store, bucket, runValidationReportKey(ref, runId));
+  if (text === undefined) return { kind: 'noValidationReport' };
+  const report = parsed(() => JSON.parse(text) as { ok?: unknown; issues?: Array<{ severity?: unknown; message?: unknown }> });
+  if (!report.ok) return { kind: 'invalidData', issues: ['the validation report is not JSON'] };
+  if (report.value.ok === true) return { kind: 'noValidationReport' }; // validation passed; the failure came later
+  const issues = (report.value.issues ?? []).filter((i) => i.severity === 'error' && typeof i.message === 'string').map((i) => String(i.message));
+  return { kind: 'invalidData', issues };
+}
+
+/**
+ * The store's verdict on a finished run. Only what the store holds decides it (a missing or unparsable manifest or
+ * metrics document); a store that cannot answer throws, and the reconcile is retried.
+ */
 async function runResult(store: ObjectStore, bucket: string, ref: PipelineRef, runId: string, version: string, state: JobState): Promise<RunResult | undefined> {
   if (state.phase === 'Active') return undefined;
-  if (state.phase === 'Failed') {
-    const text = await readText(store, bucket, runValidationReportKey(ref, runId));
-    if (text === undefined) return { kind: 'noValidationReport' };
-    try {
-      const report = JSON.parse(text) as { ok?: unknown; issues?: Array<{ severity?: unknown; message?: unknown }> };
-      if (report.ok === true) return { kind: 'noValidationReport' }; // validation passed; the failure came later
-      const issues = (report.issues ?? []).filter((i) => i.severity === 'error' && typeof i.message === 'string').map((i) => String(i.message));
-      return { kind: 'invalidData', issues };
-    } catch {
-      return { kind: 'invalidData', issues: ['the validation report is not JSON'] };
-    }
-  }
+  if (state.phase === 'Failed') return failedRunResult(store, bucket, ref, runId);
   const manifestKey = artifactKey(ref, version, 'manifest');
   const manifestText = await readText(store, bucket, manifestKey);
   if (manifestText === undefined) return { kind: 'noManifest', key: manifestKey };
-  try {
-    const manifest = parseManifest(manifestText);
-    const metricsText = await readText(store, bucket, artifactKey(ref, version, 'metrics'));
-    if (metricsText === undefined) return { kind: 'unreadable', message: `${artifactKey(ref, version, 'metrics')} is missing` };
-    return { kind: 'published', manifest, report: parseEvaluationReport(metricsText) };
-  } catch (e: unknown) {
-    return { kind: 'unreadable', message: e instanceof Error ? e.message : String(e) };
-  }
+  const manifest = parsed(() => parseManifest(manifestText));
+  if (!manifest.ok) return { kind: 'unreadable', message: manifest.message };
+  const metricsKey = artifactKey(ref, version, 'metrics');
+  const metricsText = await readText(store, bucket, metricsKey);
+  if (metricsText === undefined) return { kind: 'unreadable', message: `${metricsKey} is missing` };
+  const report = parsed(() => parseEvaluationReport(metricsText));
+  return report.ok ? { kind: 'published', manifest: manifest.value, report: report.value } : { kind: 'unreadable', message: report.message };
 }
 
 async function listVersions(store: ObjectStore, bucket: string, ref: PipelineRef): Promise<string[]> {

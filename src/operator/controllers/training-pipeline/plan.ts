@@ -264,7 +264,7 @@ export function planTrainingPipeline(o: Observed): TrainingPipelinePlan {
     const running = (next.runs ?? []).find((r) => r.name === next.currentRun)?.version;
     if (running !== undefined) keep.add(running);
     deleteVersions = versionsToDelete(o.versions, tp.spec.retention.keepVersions, keep);
-    if (deleteVersions.length > 0) events.push({ type: 'Normal', reason: Reason.VersionsDeleted, note: `Deleted ${deleteVersions.join(', ')} (retention keeps ${tp.spec.retention.keepVersions}).` });
+    if (deleteVersions.length > 0) events.push({ type: 'Normal', reason: Reason.VersionsDeleted, note: `Deleting ${deleteVersions.join(', ')} (retention keeps ${tp.spec.retention.keepVersions}).` });
   }
 
   const phase: Status['phase'] = next.currentRun !== undefined ? 'Running' : tp.spec.suspend ? 'Suspended' : 'Idle';

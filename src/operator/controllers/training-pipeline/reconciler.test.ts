@@ -6,8 +6,8 @@ import assert from 'node:assert/strict';
 import type { RunOutcome, TrainingPipeline } from '../../../api/training-pipeline.js';
 import { artifactKey, runValidationReportKey } from '../../../shared/artifact-layout.js';
 import { MemoryStore } from '../../../storage/memory-store.js';
-import { StoreRequestError } from '../../../storage/object-store.js';
-import { ConflictError, InvalidError } from '../../runtime/errors.js';
+import { StoreRequestError, StoreUnavailableError } from '../../../storage/object-store.js';
+import { ConflictError, InvalidError, TransientError } from '../../runtime/errors.js';
 import type { EventRecorder } from '../../runtime/events.js';
 import { WriteExpectations } from '../../runtime/expectations.js';
 import type { CacheReader } from '../../runtime/informer.js';
@@ -80,7 +80,8 @@ function setup(tp: TrainingPipeline) {
     await reconciler.reconcile(key);
     return [...kube.summary().slice(before), ...log.slice(logBefore).map((e) => `${e.text} after ${e.at - before} write(s)`)];
   };
-  return { kube, clock, store, teamStore, secretReads, reconciler, key, current, writes, outcomes, hiddenJobs };
+  const told = (): string[] => log.map((e) => e.text);
+  return { kube, clock, store, teamStore, secretReads, reconciler, key, current, writes, outcomes, hiddenJobs, told };
 }
 
 function complete(kube: FakeKube, name: string): void {
@@ -96,12 +97,12 @@ async function publish(s: MemoryStore, version: string, accuracy: number, champi
 }
 
 describe('TrainingPipelineReconciler', () => {
-  it('a new pipeline: one status write claiming run 1, then its Job, then the event', async () => {
+  it('a new pipeline: one status write claiming run 1, the event right after it, then its Job', async () => {
     const { writes, current, kube } = setup(pipeline());
     assert.deepEqual(await writes(), [
       'patchStatus trainingpipelines.perennial.dev ml/weather',
       'create jobs.batch ml/weather-1',
-      'event Normal RunStarted after 2 write(s)',
+      'event Normal RunStarted after 1 write(s)',
     ]);
     assert.equal(current().status?.currentRun, 'weather-1');
     assert.equal(kube.list(jobs, 'ml').length, 1);
@@ -155,6 +156,51 @@ describe('TrainingPipelineReconciler', () => {
     assert.equal(kube.summary('patchStatus').length, 1, 'only the first reconcile wrote');
   });
 
+  it('a store outage while reading a published run\'s metrics is no verdict: the reconcile fails, the run still runs', async () => {
+    const { writes, kube, store, current, outcomes } = setup(pipeline());
+    await writes();
+    complete(kube, 'weather-1');
+    await publish(store, 'v1', 0.8);
+    const read = store.getBuffer.bind(store);
+    store.getBuffer = (bucket, key) => (key.endsWith('metrics.json') ? Promise.reject(new StoreUnavailableError('object store unavailable (ECONNRESET)')) : read(bucket, key));
+    await assert.rejects(writes(), StoreUnavailableError);
+    assert.equal(current().status?.runs?.[0]?.outcome, 'Running', 'not Failed: an outage decides nothing');
+    assert.equal(current().status?.conditions?.find((c) => c.type === 'Progressing')?.reason, 'StoreUnavailable');
+    assert.deepEqual(outcomes, []);
+    store.getBuffer = read;
+    await writes();
+    assert.equal(current().status?.runs?.[0]?.outcome, 'Blessed', 'judged once the store answers');
+  });
+
+  it('a Job create that fails after the status write loses neither the event nor the count, and repeats neither', async () => {
+    const { writes, kube, store, current, outcomes, told } = setup(pipeline((t) => { t.spec.retention.keepVersions = 1; t.spec.triggers.minInterval = '1s'; }));
+    await writes();
+    complete(kube, 'weather-1');
+    await publish(store, 'v1', 0.8);
+    await writes();
+    const tp = current();
+    kube.seed(trainingPipelines, { ...tp, metadata: { ...tp.metadata, annotations: { 'perennial.dev/trigger': 'again' } }, status: { ...tp.status, lastTriggerTime: '2026-11-21T09:00:00Z' } });
+    kube.failNext('create', new TransientError('the API server did not answer', 503, 'ServiceUnavailable', undefined));
+    const before = kube.writes.length;
+    const toldBefore = told().length;
+    await assert.rejects(writes(), TransientError);
+    assert.deepEqual(told().slice(toldBefore), ['event Normal RunStarted'], 'told right after the status write that started run 2');
+    assert.deepEqual(kube.summary().slice(before), ['patchStatus trainingpipelines.perennial.dev ml/weather', 'create jobs.batch ml/weather-2 !TransientError']);
+    assert.equal(current().status?.currentRun, 'weather-2');
+    assert.deepEqual(await writes(), ['create jobs.batch ml/weather-2'], 'the retry creates the Job and tells nothing twice');
+
+    complete(kube, 'weather-2');
+    await publish(store, 'v2', 0.85, { version: 'v1', accuracy: 0.8 });
+    const deleteObject = store.delete.bind(store);
+    store.delete = () => Promise.reject(new StoreUnavailableError('object store unavailable (ECONNRESET)'));
+    await assert.rejects(writes(), StoreUnavailableError, 'retention cannot delete v1');
+    assert.deepEqual(outcomes, ['Blessed', 'Blessed'], 'the second blessing is counted although a later write failed');
+    assert.equal(current().status?.championVersion, 'v2');
+    store.delete = deleteObject;
+    await writes();
+    assert.deepEqual(outcomes, ['Blessed', 'Blessed'], 'and counted once');
+  });
+
   it('a failed Job with a validation report is InvalidData', async () => {
     const { writes, kube, store, current } = setup(pipeline());
     await writes();
@@ -203,7 +249,7 @@ describe('TrainingPipelineReconciler', () => {
     assert.deepEqual(await writes(), [
       'patchStatus trainingpipelines.perennial.dev ml/weather',
       'create jobs.batch ml/weather-2',
-      'event Normal RunStarted after 2 write(s)',
+      'event Normal RunStarted after 1 write(s)',
     ]);
     const run = current().status?.runs?.[0];
     assert.equal(run?.trigger, 'NewData');
@@ -219,8 +265,8 @@ describe('TrainingPipelineReconciler', () => {
       'delete jobs.batch ml/weather-1',
       'patchStatus trainingpipelines.perennial.dev ml/weather',
       'create jobs.batch ml/weather-2',
-      'event Normal RunReplaced after 3 write(s)',
-      'event Normal RunStarted after 3 write(s)',
+      'event Normal RunReplaced after 2 write(s)',
+      'event Normal RunStarted after 2 write(s)',
     ]);
     assert.deepEqual(current().status?.runs?.map((r) => [r.name, r.outcome]), [['weather-2', 'Running'], ['weather-1', 'Failed']]);
   });
@@ -232,6 +278,7 @@ describe('TrainingPipelineReconciler', () => {
       'patchStatus trainingpipelines.perennial.dev ml/weather',
       'create jobs.batch ml/weather-1 !InvalidError',
       'patchStatus trainingpipelines.perennial.dev ml/weather',
+      'event Normal RunStarted after 1 write(s)',
       'event Warning RunFailed after 3 write(s)',
     ]);
     const status = current().status;

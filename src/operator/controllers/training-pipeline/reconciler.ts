@@ -4,27 +4,27 @@
 //   finalizer patch (then stop: the watch event brings the next reconcile)
 //   | cleanup of the store on deletion, then the finalizer's removal (only after the cleanup succeeded)
 //   | stop a replaced run's Job → ONE status write (it claims a new run's number before its Job exists)
-//     → create the run's Job (AlreadyExists is success) → delete versions beyond retention → events, metrics.
+//     → the plan's events and run-outcome metrics, right after it (jobset's order: a later write that fails
+//       cannot lose them) → create the run's Job (AlreadyExists is success) → delete versions beyond retention.
 import type { TrainingPipeline, RunOutcome } from '../../../api/training-pipeline.js';
 import { artifactFiles, versionPrefix } from '../../../shared/artifact-layout.js';
 import { StoreRequestError, StoreUnavailableError, type ObjectStore } from '../../../storage/object-store.js';
-import type { Clock } from '../../runtime/clock.js';
-import type { EventRecorder } from '../../runtime/events.js';
 import type { CacheReader } from '../../runtime/informer.js';
 import type { KubeClient } from '../../runtime/kube.js';
-import type { Logger } from '../../runtime/log.js';
 import type { ObjectKey, ReconcileResult, Reconciler } from '../../runtime/manager.js';
 import type { KubeObject } from '../../runtime/resource.js';
-import type { StatusWriter } from '../../runtime/status-writer.js';
+import type { StatusWriteResult } from '../../runtime/status-writer.js';
 import { InvalidError } from '../../runtime/errors.js';
 import { jobs, trainingPipelines } from '../../resources.js';
 import { ConditionType, Reason, finalizer as cleanupFinalizer } from '../../../api/conditions.js';
 import { isAccepted } from '../acceptance.js';
+import type { ReconcilerDeps } from '../reconciler-deps.js';
 import { CredentialsError } from '../store-credentials.js';
 import { storageDenials, type TenancyPolicy } from '../tenancy.js';
 import { observe } from './observe.js';
 import type { StoreSettings } from '../../store-settings.js';
 import type { Observed } from './observed.js';
+import type { TrainingJob } from './job.js';
 import { planTrainingPipeline, withJobRejected, withStoreProblem, type TrainingPipelinePlan } from './plan.js';
 import { reviewTrainingPipeline } from './spec-checks.js';
 
@@ -37,16 +37,8 @@ export function storeProblemText(e: StoreUnavailableError | StoreRequestError): 
   return `the object store refused a request${e.code === undefined ? '' : ` (${e.code})`}`;
 }
 
-/** What every controller's reconciler gets (the ModelDeployment controller builds its deps from this). */
-export interface TrainingPipelineDeps {
+export interface TrainingPipelineReconcilerDeps extends ReconcilerDeps {
   readonly pipelines: CacheReader<KubeObject>;
-  readonly statusWriter: StatusWriter;
-  readonly events: EventRecorder;
-  readonly clock: Clock;
-  readonly logger: Logger;
-}
-
-export interface TrainingPipelineReconcilerDeps extends TrainingPipelineDeps {
   readonly jobs: CacheReader<KubeObject>;
   readonly deployments: CacheReader<KubeObject>;
   readonly kube: KubeClient;
@@ -142,7 +134,7 @@ export class TrainingPipelineReconciler implements Reconciler {
   }
 
   private async apply(tp: TrainingPipeline, observed: Observed, plan: TrainingPipelinePlan, store: ObjectStore | undefined, bucket: string | undefined): Promise<ReconcileResult> {
-    const { kube, statusWriter, events, logger } = this.deps;
+    const { kube, statusWriter, logger } = this.deps;
     const namespace = tp.metadata.namespace ?? '';
     const name = tp.metadata.name ?? '';
     if (plan.deleteJob) {
@@ -150,31 +142,44 @@ export class TrainingPipelineReconciler implements Reconciler {
     }
     const written = await statusWriter.write(trainingPipelines, tp, plan.status);
     if (written.written) logger.debug('status written', { namespace, name, generation: tp.metadata.generation });
-    if (plan.createJob) {
-      try {
-        const created = await kube.create(jobs, plan.createJob, { alreadyExistsOk: true });
-        if (created.created) logger.info('training job created', { namespace, name, job: plan.createJob.metadata.name });
-      } catch (e: unknown) {
-        if (!(e instanceof InvalidError)) throw e;
-        // Retrying cannot help: end the run with the server's reason (a second write, on this error path only).
-        const runName = plan.createJob.metadata.name;
-        const afterWrite = written.written && written.resourceVersion !== undefined
-          ? { ...tp, metadata: { ...tp.metadata, resourceVersion: written.resourceVersion }, status: plan.status }
-          : tp;
-        const ended = withJobRejected(plan.status, runName, e.message, observed.nowMs);
-        const replanned = planTrainingPipeline({ ...observed, pipeline: { ...tp, status: ended } });
-        await statusWriter.write(trainingPipelines, afterWrite, replanned.status);
-        this.deps.onRunFinished('Failed');
-        await events.event(tp, 'Warning', Reason.RunFailed, `Run ${runName}: the API server refused its Job: ${e.message}`);
-        return {};
-      }
-    }
+    await this.tell(tp, plan);
+    if (plan.createJob && !(await this.createJob(tp, observed, plan, plan.createJob, written))) return {};
     if (store && bucket !== undefined) {
       for (const version of plan.deleteVersions) await deleteVersion(store, bucket, { namespace, name }, version);
     }
-    for (const outcome of plan.finishedRuns) this.deps.onRunFinished(outcome);
-    for (const e of plan.events) await events.event(tp, e.type, e.reason, e.note);
     return plan.requeueAfterMs === undefined ? {} : { requeueAfterMs: plan.requeueAfterMs };
+  }
+
+  /** What the status write recorded, told at once: the runs that ended (counted) and the plan's events. */
+  private async tell(tp: TrainingPipeline, plan: TrainingPipelinePlan): Promise<void> {
+    for (const outcome of plan.finishedRuns) this.deps.onRunFinished(outcome);
+    for (const e of plan.events) await this.deps.events.event(tp, e.type, e.reason, e.note);
+  }
+
+  /**
+   * Creates the run's Job (AlreadyExists is success). When the API server refuses it (422: the spec yields a Job that
+   * cannot exist), retrying cannot help: the run ends Failed with the server's reason, in a second status write on
+   * this error path only, and false is returned (nothing else is done in this reconcile).
+   */
+  private async createJob(tp: TrainingPipeline, observed: Observed, plan: TrainingPipelinePlan, job: TrainingJob, written: StatusWriteResult): Promise<boolean> {
+    const { kube, statusWriter, events, logger } = this.deps;
+    try {
+      const created = await kube.create(jobs, job, { alreadyExistsOk: true });
+      if (created.created) logger.info('training job created', { namespace: tp.metadata.namespace, name: tp.metadata.name, job: job.metadata.name });
+      return true;
+    } catch (e: unknown) {
+      if (!(e instanceof InvalidError)) throw e;
+      const runName = job.metadata.name;
+      const afterWrite = written.written && written.resourceVersion !== undefined
+        ? { ...tp, metadata: { ...tp.metadata, resourceVersion: written.resourceVersion }, status: plan.status }
+        : tp;
+      const ended = withJobRejected(plan.status, runName, e.message, observed.nowMs);
+      const replanned = planTrainingPipeline({ ...observed, pipeline: { ...tp, status: ended } });
+      await statusWriter.write(trainingPipelines, afterWrite, replanned.status);
+      this.deps.onRunFinished('Failed');
+      await events.event(tp, 'Warning', Reason.RunFailed, `Run ${runName}: the API server refused its Job: ${e.message}`);
+      return false;
+    }
   }
 
   /** Adds or removes our finalizer with a merge patch guarded by the resourceVersion we read. */

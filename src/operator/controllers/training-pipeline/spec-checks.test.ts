@@ -1,38 +1,17 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { aPipeline } from '../../../api/testing/builders.js';
 import type { TrainingPipelineSpec } from '../../../api/training-pipeline.js';
 import { checkTrainingPipelineSpec } from './spec-checks.js';
 
+/** The shared builder's pipeline with a categorical feature and a time column (rules about both). */
 function spec(edit: (s: TrainingPipelineSpec) => void = () => undefined): TrainingPipelineSpec {
-  const s: TrainingPipelineSpec = {
-    data: {
-      sources: [{ prefix: 'data/', format: 'csv' }],
-      schema: {
-        features: [{ name: 'x', type: 'numeric' }, { name: 'city', type: 'categorical' }],
-        label: { name: 'y', task: 'classification' },
-        timestampColumn: 'date',
-      },
-      replayFraction: 0,
-      maxFeedbackShare: 0.5,
-    },
-    validation: { minRows: 100, maxMissingRate: 0.1, allowUnseenCategories: false },
-    triggers: { minInterval: '10m', concurrencyPolicy: 'Forbid' },
-    trainer: {
-      image: 'trainer:dev',
-      model: { type: 'MLP', hiddenUnits: [8], activation: 'relu', dropout: 0 },
-      hyperparameters: { epochs: 5, batchSize: 32, learningRate: 0.01, earlyStoppingPatience: 2, validationSplit: 0.1 },
-      seed: 1,
-      warmStart: 'Scratch',
-      activeDeadlineSeconds: 600,
-      backoffLimit: 1,
-    },
-    evaluation: { maxRegression: 0.01 },
-    retention: { keepVersions: 3, onDelete: 'Retain' },
-    suspend: false,
-    historyLimit: 5,
-  };
-  edit(s);
-  return s;
+  const tp = aPipeline('weather')
+    .readingFrom({ prefix: 'data/', format: 'csv' })
+    .withSchema({ features: [{ name: 'x', type: 'numeric' }, { name: 'city', type: 'categorical' }], label: { name: 'y', task: 'classification' }, timestampColumn: 'date' })
+    .build();
+  edit(tp.spec);
+  return tp.spec;
 }
 
 describe('checkTrainingPipelineSpec', () => {

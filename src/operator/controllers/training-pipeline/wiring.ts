@@ -1,0 +1,73 @@
+// The TrainingPipeline controller as the manager runs it: its informers (the Jobs it owns, the ModelDeployments its
+// triggers read or that serve its versions), the store clients it acts with, the run-outcome counter and its
+// reconciler. The same shape as model-deployment/wiring.ts; operator.ts registers both.
+import { Counter } from 'prom-client';
+import type { ModelDeployment } from '../../../api/model-deployment.js';
+import type { TrainingPipeline } from '../../../api/training-pipeline.js';
+import { MinioStore } from '../../../storage/minio-store.js';
+import type { OperatorConfig } from '../../config.js';
+import { jobs, modelDeployments, trainingPipelines } from '../../resources.js';
+import type { Logger } from '../../runtime/log.js';
+import type { ControllerOptions, Manager } from '../../runtime/manager.js';
+import type { KubeObject, ObjectKey } from '../../runtime/resource.js';
+import { storeSettings, type StoreConfig } from '../../store-settings.js';
+import { CredentialsError, PipelineStores, secretReader, type StoreKeys } from '../store-credentials.js';
+import type { TenancyPolicy } from '../tenancy.js';
+import { TrainingPipelineReconciler } from './reconciler.js';
+
+/** Keys of the pipelines (in the ModelDeployment's namespace) that read it in a trigger or that it serves. */
+export function pipelinesReading(candidates: readonly KubeObject[], md: KubeObject): ObjectKey[] {
+  const deployment = md as ModelDeployment;
+  const name = deployment.metadata.name;
+  return (candidates as readonly TrainingPipeline[])
+    .filter((tp) => tp.spec.triggers.drift?.deployment === name || tp.spec.triggers.performance?.deployment === name ||
+      deployment.spec?.model?.fromPipeline === tp.metadata.name)
+    .map((tp) => ({ namespace: tp.metadata.namespace ?? '', name: tp.metadata.name ?? '' }));
+}
+
+/** A client of the configured store acting with these keys. */
+function minioStore(store: StoreConfig, keys: StoreKeys): MinioStore {
+  return new MinioStore({ endPoint: store.endPoint, port: store.port, useSSL: store.useSSL, accessKey: keys.accessKey, secretKey: keys.secretKey, region: store.region });
+}
+
+export function trainingPipelineController(manager: Manager, config: OperatorConfig, tenancy: TenancyPolicy, name: string, logger: Logger): ControllerOptions {
+  const pipelines = manager.informer(trainingPipelines);
+  const deploymentCache = manager.informer(modelDeployments);
+  const configured = config.store;
+  // A pipeline that names its own credentials is served by a client built from them, never by the operator's.
+  const pipelineStores = new PipelineStores(secretReader(manager.http), (keys) => {
+    if (!configured) throw new CredentialsError('the operator has no object store configured');
+    return minioStore(configured, keys);
+  });
+  const runsTotal = new Counter({
+    name: 'perennial_training_runs_total',
+    help: 'Training runs that ended, by outcome (Blessed, Rejected, Failed, InvalidData).',
+    labelNames: ['outcome'],
+    registers: [manager.metrics.registry],
+  });
+  return {
+    name,
+    primary: trainingPipelines,
+    owns: [jobs],
+    // A ModelDeployment matters to the pipelines whose triggers watch it and to the one it serves (retention).
+    watches: [{ ref: modelDeployments, map: (md) => pipelinesReading(pipelines.list(md.metadata?.namespace ?? ''), md) }],
+    workers: config.workers,
+    reconciler: new TrainingPipelineReconciler({
+      pipelines,
+      jobs: manager.informer(jobs),
+      deployments: deploymentCache,
+      kube: manager.kube,
+      statusWriter: manager.statusWriter(name),
+      events: manager.events,
+      clock: manager.clock,
+      logger,
+      store: configured && minioStore(configured, configured),
+      storeSettings: configured && storeSettings(configured),
+      storeForSecret: (namespace, secret) => pipelineStores.forSecret(namespace, secret),
+      tenancy,
+      onRunFinished: (outcome) => runsTotal.inc({ outcome }),
+      dataPollMs: config.dataPollMs,
+      jobTtlSeconds: config.jobTtlSeconds,
+    }),
+  };
+}
