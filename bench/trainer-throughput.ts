@@ -5,16 +5,14 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
+import { parse } from 'csv-parse/sync';
 import { selectBackend, type BackendName } from '../src/ml/backend.js';
 import { buildMlp, compileMlp } from '../src/ml/mlp.js';
 import { featuresTensor, labelsTensor } from '../src/ml/tensors.js';
 import { fitPreprocessing, type RawRow } from '../src/shared/preprocessing.js';
-import { parseCsvLine } from '../src/shared/record-stream.js';
 
 const weatherCsv = join(dirname(fileURLToPath(import.meta.url)), '..', 'node_modules/vega-datasets/data/weather.csv');
-const [headerLine = '', ...lines] = readFileSync(weatherCsv, 'utf8').split('\n').filter((l) => l.trim() !== '');
-const header = parseCsvLine(headerLine);
-const rows: RawRow[] = lines.map((l) => Object.fromEntries(parseCsvLine(l).map((v, i) => [header[i] ?? `c${i}`, v])));
+const rows: RawRow[] = parse<Record<string, string>>(readFileSync(weatherCsv, 'utf8'), { columns: true, skip_empty_lines: true });
 const features = [
   { name: 'precipitation', type: 'numeric' as const }, { name: 'temp_max', type: 'numeric' as const }, { name: 'temp_min', type: 'numeric' as const },
   { name: 'wind', type: 'numeric' as const }, { name: 'date', type: 'date' as const }, { name: 'location', type: 'categorical' as const },

@@ -16,7 +16,7 @@ const everything = {
   pipeline: { namespace: 'ml', name: 'weather' },
   runId: 'r1', version: 'v7', outputBucket: 'models',
   data: {
-    sources: [{ bucket: 'raw', prefix: 'weather/', format: 'csv' }],
+    sources: [{ bucket: 'raw', prefix: 'weather/', format: 'csv', delimiter: ';' }],
     where: { column: 'location', in: ['Seattle'] },
     window: { lastRows: 100000, lastDays: 730 },
     replayFraction: 0.1,

@@ -23,6 +23,7 @@ export const trainerDefaults = {
   minClassShare: 0,
   maxLineBytes: 1024 * 1024,
   maxExampleRows: 20,
+  csvDelimiter: ',',
   hiddenUnits: [64, 32],
   activation: 'relu',
   dropout: 0,
@@ -47,6 +48,8 @@ const dataSource = c.object({
   /** Every object under the prefix is read (sorted by key). */
   prefix: c.string(),
   format: c.enum(['csv', 'jsonl']),
+  /** The field separator of CSV objects (JSON Lines ignore it). */
+  delimiter: c.enum([',', ';', '\t', '|']).default(trainerDefaults.csvDelimiter),
 });
 
 const feedbackSource = c.object({

@@ -4,7 +4,8 @@
 import type { Readable } from 'node:stream';
 import { joinFeedback, parseLogRecord, type FeedbackRecord, type PredictionRecord } from '../shared/inference-log.js';
 import { toCategory, toTime, type RawRow, type RawValue } from '../shared/preprocessing.js';
-import { readCsv, readJsonl, readLines, type RecordItem } from '../shared/record-stream.js';
+import { readCsv } from './csv-records.js';
+import { readJsonl, readLines, type RecordItem } from './record-stream.js';
 import type { TrainerConfig } from '../shared/trainer-config.js';
 import type { ObjectInfo, ObjectStore } from '../storage/object-store.js';
 import type { Row } from './rows.js';
@@ -68,7 +69,9 @@ export async function loadData(store: ObjectStore, config: TrainerConfig, defaul
       let parsed = 0;
       const body: Readable = await store.get(bucket, info.key);
       const lines = readLines(body, config.validation.maxLineBytes);
-      const records: AsyncGenerator<RecordItem> = source.format === 'csv' ? readCsv(lines, (h) => (header = h)) : readJsonl(lines);
+      const records: AsyncGenerator<RecordItem> = source.format === 'csv'
+        ? readCsv(lines, (h) => (header = h), { delimiter: source.delimiter, maxRecordBytes: config.validation.maxLineBytes })
+        : readJsonl(lines);
       for await (const item of records) {
         if (item.kind === 'bad-line') {
           badLines.push({ object: info.key, line: item.line, reason: item.reason });

@@ -81,7 +81,7 @@ export function buildTrainerConfig(spec: TrainingPipelineSpec, run: RunIdentity)
     version: run.version,
     outputBucket: spec.storage?.bucket,
     data: {
-      sources: data.sources.map((s) => ({ bucket: s.bucket, prefix: s.prefix, format: s.format })),
+      sources: data.sources.map((s) => ({ bucket: s.bucket, prefix: s.prefix, format: s.format, delimiter: trainerDefaults.csvDelimiter })),
       where: undefined,
       window,
       replayFraction: data.replayFraction,

@@ -1,7 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
-import { parseCsvLine, readCsv, readJsonl, readLines, type LineItem, type RecordItem } from './record-stream.js';
+import { readCsv } from './csv-records.js';
+import { readJsonl, readLines, type LineItem, type RecordItem } from './record-stream.js';
 
 async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];
@@ -55,10 +56,17 @@ describe('record streams', () => {
     { line: 'a"b', want: /quote inside/ },
     { line: '"a"b', want: /after quoted field/ },
   ];
+  /** The fields of one CSV line (read as the header), or why it could not be read. */
+  async function parseCsvLine(line: string): Promise<string[] | string> {
+    let fields: string[] | undefined;
+    const items = await collect(readCsv(readLines(chunks(line), 100), (h) => (fields = [...h])));
+    const bad = items.find((i) => i.kind === 'bad-line');
+    return bad?.kind === 'bad-line' ? bad.reason : fields ?? [];
+  }
   for (const c of csv) {
-    it(`parses CSV ${JSON.stringify(c.line)}`, () => {
-      if (c.want instanceof RegExp) assert.throws(() => parseCsvLine(c.line), c.want);
-      else assert.deepEqual(parseCsvLine(c.line), c.want);
+    it(`parses CSV ${JSON.stringify(c.line)}`, async () => {
+      if (c.want instanceof RegExp) assert.match(String(await parseCsvLine(c.line)), c.want);
+      else assert.deepEqual(await parseCsvLine(c.line), c.want);
     });
   }
 
