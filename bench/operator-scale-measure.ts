@@ -132,7 +132,7 @@ export function countRequests(auditLogPath: string, user: string, fromMs: number
 export interface OperatorCounters {
   /** Reconciles that ran to the end (success or requeue), by controller. */
   readonly reconciled: Readonly<Record<string, number>>;
-  /** Failed reconciles (error or dropped), by controller. */
+  /** Failed reconciles, by controller. */
   readonly failed: Readonly<Record<string, number>>;
   /** Reconcile attempts of any result (stale-cache waits included), by controller. */
   readonly attempts: Readonly<Record<string, number>>;
@@ -159,7 +159,7 @@ export async function scrapeOperator(metricsUrl: string): Promise<OperatorCounte
       const result = s.labels['result'];
       attempts[controller] = (attempts[controller] ?? 0) + s.value;
       if (result === 'success' || result === 'requeue') reconciled[controller] = (reconciled[controller] ?? 0) + s.value;
-      else if (result === 'error' || result === 'dropped') failed[controller] = (failed[controller] ?? 0) + s.value;
+      else if (result === 'error') failed[controller] = (failed[controller] ?? 0) + s.value;
     } else if (s.name === 'perennial_workqueue_depth') {
       queueDepth += s.value;
     }

@@ -1,4 +1,4 @@
-// The operator's configuration. This is the only module that reads process.env (STYLE.md §10), and only when
+// The operator's configuration. This is the only module that reads process.env, and only when
 // loadConfig is called, never at import time. Every value has a safe default or a clear error.
 import { podEnv } from '../shared/pod-contract.js';
 import type { StoreConfig } from './store-settings.js';

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { podEnv } from '../../shared/pod-contract.js';
 import type { ObjectStore } from '../../storage/object-store.js';
 import { secrets } from '../resources.js';
-import { ForbiddenError, NotFoundError, toKubeError } from '../runtime/errors.js';
+import { ForbiddenError, NotFoundError } from '../runtime/errors.js';
 import type { KubeHttp } from '../runtime/kube-http.js';
 import { resourcePath } from '../runtime/resource.js';
 
@@ -28,10 +28,9 @@ export function secretReader(http: KubeHttp): ReadSecret {
     try {
       return await http.request<SecretObject>('GET', resourcePath(secrets, namespace, name));
     } catch (e: unknown) {
-      const err = toKubeError(e);
-      if (err instanceof NotFoundError) return undefined;
-      if (err instanceof ForbiddenError) throw new CredentialsError(`the operator may not read Secret "${name}" in namespace "${namespace}"`);
-      throw err;
+      if (e instanceof NotFoundError) return undefined;
+      if (e instanceof ForbiddenError) throw new CredentialsError(`the operator may not read Secret "${name}" in namespace "${namespace}"`);
+      throw e;
     }
   };
 }

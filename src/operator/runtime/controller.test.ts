@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { setImmediate as tick } from 'node:timers/promises';
 import { ApiException } from '@kubernetes/client-node';
 import { Controller, type ReconcileResult } from './controller.js';
-import { ConflictError, InvalidSpecError } from './errors.js';
+import { ConflictError } from './errors.js';
 import { WriteExpectations } from './expectations.js';
 import type { CacheReader } from './informer.js';
 import { createLogger } from './log.js';
@@ -75,14 +75,6 @@ describe('Controller.processKey', () => {
     assert.equal(c.queue.len(), 1, 'second retry after 20 ms');
     assert.equal(await metrics.value('perennial_reconcile_errors_total', { controller: 'test', error: 'conflict' }), 2);
     assert.equal(await metrics.value('perennial_workqueue_retries_total', { controller: 'test' }), 2);
-  });
-
-  it('drops an invalid spec: no retry, no hot loop', async () => {
-    const { c, clock, metrics } = setup(() => Promise.reject(new InvalidSpecError('spec.trainer.image is empty')));
-    assert.equal(await c.processKey('ns/a'), 'dropped');
-    clock.advance(3_600_000);
-    assert.equal(c.queue.len() + c.queue.delayedLen(), 0);
-    assert.equal(await metrics.value('perennial_reconcile_total', { controller: 'test', result: 'dropped' }), 1);
   });
 
   it("requeues after the server's retry hint", async () => {

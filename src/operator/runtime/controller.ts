@@ -41,7 +41,7 @@ export interface ControllerDeps {
   readonly backoff?: { readonly baseMs: number; readonly capMs: number };
 }
 
-export type ReconcileOutcome = 'success' | 'requeue' | 'error' | 'dropped' | 'stale';
+export type ReconcileOutcome = 'success' | 'requeue' | 'error' | 'stale';
 
 export class Controller {
   readonly name: string;
@@ -149,13 +149,9 @@ export class Controller {
           this.queue.addAfter(key, disposition.ms);
           outcome = 'error';
           break;
-        case 'drop':
-          this.queue.forget(key);
-          outcome = 'dropped';
-          break;
       }
-      // Conflicts and stale caches are the normal price of optimistic concurrency, not failures to alert on.
-      log.log(label === 'conflict' || label === 'stale_cache' ? 'info' : 'error', 'reconcile failed', {
+      // Conflicts are the normal price of optimistic concurrency, not failures to alert on.
+      log.log(label === 'conflict' ? 'info' : 'error', 'reconcile failed', {
         ...errorFields(err), errorClass: label, action: disposition.action, retries: this.queue.numRequeues(key),
       });
     }

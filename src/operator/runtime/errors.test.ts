@@ -3,8 +3,7 @@ import assert from 'node:assert/strict';
 import { ApiException } from '@kubernetes/client-node';
 import type { KubeApiError} from './errors.js';
 import {
-  AlreadyExistsError, ConflictError, ForbiddenError, InvalidError, InvalidSpecError, NotFoundError,
-  StaleCacheError, TerminalError, TransientError, classify, toKubeError,
+  AlreadyExistsError, ConflictError, ForbiddenError, InvalidError, NotFoundError, TransientError, classify, errorForResponse, toKubeError,
 } from './errors.js';
 
 function status(code: number, reason: string, extra: Record<string, unknown> = {}): string {
@@ -40,7 +39,7 @@ describe('toKubeError', () => {
     { name: 'node-fetch system error', input: Object.assign(new Error('request failed'), { type: 'system' }), type: TransientError },
     { name: 'watch statusCode 500', input: Object.assign(new Error('Internal Server Error'), { statusCode: 500 }), type: TransientError },
     { name: 'watch statusCode 403', input: Object.assign(new Error('Forbidden'), { statusCode: 403 }), type: ForbiddenError },
-    { name: 'typed error passes through', input: new InvalidSpecError('bad'), type: InvalidSpecError },
+    { name: 'typed error passes through', input: new NotFoundError('gone', 404, 'NotFound'), type: NotFoundError },
   ];
   for (const row of table) {
     it(`maps ${row.name}`, () => {
@@ -73,12 +72,27 @@ describe('toKubeError', () => {
   });
 });
 
+describe('errorForResponse: what the HTTP client throws for a response that is not 2xx', () => {
+  const table: Array<[string, number, string, Record<string, string>, new (...a: never[]) => Error, number | undefined]> = [
+    ['404 NotFound', 404, status(404, 'NotFound'), {}, NotFoundError, undefined],
+    ['409 AlreadyExists', 409, status(409, 'AlreadyExists'), {}, AlreadyExistsError, undefined],
+    ['409 Conflict', 409, status(409, 'Conflict'), {}, ConflictError, undefined],
+    ['422 Invalid', 422, status(422, 'Invalid'), {}, InvalidError, undefined],
+    ['503 with a Retry-After header', 503, 'upstream gone', { 'retry-after': '2' }, TransientError, 2000],
+  ];
+  for (const [name, code, body, headers, type, retryAfterMs] of table) {
+    it(name, () => {
+      const e = errorForResponse(code, body, headers);
+      assert.ok(e instanceof type, e.name);
+      if (retryAfterMs !== undefined) assert.equal((e as TransientError).retryAfterMs, retryAfterMs);
+      assert.equal(toKubeError(e), e, 'mapped once: mapping again changes nothing');
+    });
+  }
+});
+
 describe('classify', () => {
   const table: Array<{ name: string; input: unknown; action: string; label: string; ms?: number }> = [
-    { name: 'invalid spec is dropped (no hot loop)', input: new InvalidSpecError('bad'), action: 'drop', label: 'invalid_spec' },
-    { name: 'terminal is dropped', input: new TerminalError('done for'), action: 'drop', label: 'terminal' },
     { name: 'conflict retries with backoff', input: new ApiException(409, 'x', status(409, 'Conflict'), {}), action: 'retry', label: 'conflict' },
-    { name: 'stale cache retries', input: new StaleCacheError('ns/a', '12'), action: 'retry', label: 'stale_cache' },
     { name: 'network error retries', input: netError('ECONNREFUSED'), action: 'retry', label: 'transient' },
     {
       name: '429 with a hint requeues after it',

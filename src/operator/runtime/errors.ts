@@ -1,7 +1,10 @@
-// Typed errors for everything a controller can meet, mapped ONCE from API responses and network failures
-// (toKubeError), and classified ONCE for the worker (classify): retry with backoff, requeue after a delay, or drop.
-// Mapping uses the HTTP status code and the Status object's `reason`, never the message text, which is neither
-// stable nor localised-proof. The shape follows kueue's errors.go: a few sentinel types, checked by instanceof.
+// Typed errors for everything a controller can meet from the Kubernetes API, mapped ONCE where they enter: the
+// operator's HTTP client (kube-http.ts) throws them for every response and network failure (errorForResponse), and
+// toKubeError maps what client-node's watch throws. Classified ONCE for the worker (classify): retry with backoff,
+// or requeue after the server's hint. Mapping uses the HTTP status code and the Status object's `reason`, never the
+// message text, which is neither stable nor localised-proof. The shape follows kueue's errors.go: a few sentinel
+// types, checked by instanceof. A spec the controller cannot act on is no error: it is a condition (acceptance.ts),
+// and the reconcile ends normally; nothing is dropped without one.
 import { ApiException } from '@kubernetes/client-node';
 
 /** Base of every error the runtime maps from the Kubernetes API. */
@@ -41,33 +44,6 @@ export class TransientError extends KubeApiError {
   }
 }
 
-/**
- * The user's spec cannot be acted on. The controller records it in a condition; the worker does not retry,
- * because only a new spec (which brings a new watch event) can change the outcome.
- */
-export class InvalidSpecError extends Error {
-  constructor(message: string, readonly reason = 'InvalidSpec', options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'InvalidSpecError';
-  }
-}
-
-/** A failure that retrying cannot fix (e.g. a training run that failed for good). Not retried. */
-export class TerminalError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'TerminalError';
-  }
-}
-
-/** The cache has not yet seen our own last write; reconciling now would act on old state. */
-export class StaleCacheError extends Error {
-  constructor(readonly key: string, readonly expectedResourceVersion: string) {
-    super(`cache of ${key} is older than our write at resourceVersion ${expectedResourceVersion}`);
-    this.name = 'StaleCacheError';
-  }
-}
-
 /** Error codes of Node's net/tls/dns layers and undici/node-fetch that mean "the server was not reachable". */
 const networkCodes = new Set([
   'ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'EHOSTDOWN', 'ENETUNREACH',
@@ -102,6 +78,7 @@ export function parseStatusBody(body: unknown): StatusBody {
   };
 }
 
+/** Seconds of a Retry-After header (given as a record of header names to values), or undefined. */
 function retryAfterHeader(headers: unknown): number | undefined {
   if (typeof headers !== 'object' || headers === null) return undefined;
   const raw = (headers as Record<string, unknown>)['retry-after'];
@@ -145,18 +122,18 @@ export function errorForStatus(
   return new KubeApiError(message, code, reason, opts);
 }
 
+/** The typed error of a response that is not 2xx: its status code, body (a metav1.Status, as text) and headers. */
+export function errorForResponse(code: number, body: unknown, headers: Readonly<Record<string, string>>): Error {
+  return errorForStatus(code, parseStatusBody(body), retryAfterHeader(headers), undefined);
+}
+
 /**
- * The one mapping from whatever the client library threw to a typed error. Typed errors pass through; an
- * ApiException maps by code and body.reason; a network failure becomes a TransientError; anything else is
- * returned as an Error, which the worker retries with backoff.
+ * The mapping from whatever a client threw to a typed error. Typed errors pass through; an ApiException (client-node)
+ * maps by code and body.reason; a network failure becomes a TransientError; anything else is returned as an Error,
+ * which the worker retries with backoff.
  */
 export function toKubeError(e: unknown): Error {
-  if (
-    e instanceof KubeApiError || e instanceof InvalidSpecError || e instanceof TerminalError ||
-    e instanceof StaleCacheError
-  ) {
-    return e;
-  }
+  if (e instanceof KubeApiError) return e;
   if (e instanceof ApiException) {
     return errorForStatus(e.code, parseStatusBody(e.body), retryAfterHeader(e.headers), e);
   }
@@ -177,8 +154,7 @@ export function toKubeError(e: unknown): Error {
 
 export type Disposition =
   | { readonly action: 'retry' }
-  | { readonly action: 'requeueAfter'; readonly ms: number }
-  | { readonly action: 'drop' };
+  | { readonly action: 'requeueAfter'; readonly ms: number };
 
 export interface Classified {
   readonly disposition: Disposition;
@@ -187,15 +163,12 @@ export interface Classified {
 }
 
 /**
- * What the worker does with a failed reconcile. Drop only what waiting cannot fix (an invalid spec: the
- * controller has set a condition and the next spec change brings a new event; a terminal failure). Everything
- * else retries with the per-key backoff, so a broken dependency never becomes a hot loop either.
+ * What the worker does with a failed reconcile: retry with the per-key backoff (so a broken dependency never becomes
+ * a hot loop), or requeue after the server's hint. What only a new spec can fix never gets here: the controllers
+ * say it in a condition and end the reconcile, and the spec's next edit brings a new event.
  */
 export function classify(e: unknown): Classified {
   const err = toKubeError(e);
-  if (err instanceof InvalidSpecError) return { disposition: { action: 'drop' }, label: 'invalid_spec' };
-  if (err instanceof TerminalError) return { disposition: { action: 'drop' }, label: 'terminal' };
-  if (err instanceof StaleCacheError) return { disposition: { action: 'retry' }, label: 'stale_cache' };
   if (err instanceof ConflictError) return { disposition: { action: 'retry' }, label: 'conflict' };
   if (err instanceof TransientError) {
     return err.retryAfterMs !== undefined && err.retryAfterMs > 0

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { ApiException } from '@kubernetes/client-node';
+import { errorForResponse } from './errors.js';
 import { KubeEventRecorder } from './events.js';
 import type { HttpMethod, KubeHttp, RequestOptions } from './kube-http.js';
 import { createLogger } from './log.js';
@@ -47,10 +47,10 @@ describe('KubeEventRecorder', () => {
     const http = new RecordingHttp();
     const rec = new KubeEventRecorder(http, new FakeClock(), createLogger({ silent: true }), 'pod-1');
     await rec.event(obj, 'Normal', 'R', 'n');
-    http.failWith = new ApiException(404, 'x', JSON.stringify({ reason: 'NotFound' }), {});
+    http.failWith = errorForResponse(404, JSON.stringify({ reason: 'NotFound' }), {});
     await rec.event(obj, 'Normal', 'R', 'n');
     assert.deepEqual(http.calls.map((c) => c.method), ['POST', 'PATCH', 'POST']);
-    http.failWith = new ApiException(403, 'x', JSON.stringify({ reason: 'Forbidden' }), {});
+    http.failWith = errorForResponse(403, JSON.stringify({ reason: 'Forbidden' }), {});
     await rec.event(obj, 'Warning', 'Other', 'n'); // logged, not thrown
   });
 });

@@ -5,7 +5,7 @@
 // reconcile: failures are logged and swallowed.
 import { randomBytes } from 'node:crypto';
 import type { Clock } from './clock.js';
-import { NotFoundError, toKubeError } from './errors.js';
+import { NotFoundError } from './errors.js';
 import { type KubeHttp, PatchType } from './kube-http.js';
 import { formatMicroTime } from './leader-election.js';
 import { type Logger, errorFields } from './log.js';
@@ -62,7 +62,7 @@ export class KubeEventRecorder implements EventRecorder {
           existing.lastMs = now;
           return;
         } catch (e: unknown) {
-          if (!(toKubeError(e) instanceof NotFoundError)) throw e;
+          if (!(e instanceof NotFoundError)) throw e;
           this.series.delete(key); // the Event expired: start a new one
         }
       }
@@ -91,7 +91,7 @@ export class KubeEventRecorder implements EventRecorder {
       if (this.series.size >= maxTracked) this.series.clear();
       this.series.set(key, { name, namespace, count: 1, lastMs: now });
     } catch (e: unknown) {
-      this.logger.warn('event not recorded', { reason, ...errorFields(toKubeError(e)) });
+      this.logger.warn('event not recorded', { reason, ...errorFields(e) });
     }
   }
 }

@@ -1,4 +1,4 @@
-// "Don't act on a cache older than your own last write" (STYLE.md practice 9). After a status write the manager
+// "Don't act on a cache older than your own last write". After a status write the manager
 // records the resourceVersion the server returned; until the informer delivers that version of the object, the
 // cache is stale for that key and the worker waits instead of reconciling old state (which would compute the same
 // status again and write it with a stale resourceVersion: a 409 and a retry, every time). resourceVersions are

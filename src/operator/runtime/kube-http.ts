@@ -2,11 +2,12 @@
 // generated API classes: they turn objects into model classes (Date for timestamps, which re-serialise with 3
 // fractional digits where a Lease needs 6), they cannot reach arbitrary subresources of custom resources, and
 // 1.x builds a new https.Agent per request (a socket leak on reconnects, client-node #2893). Here objects stay
-// plain JSON, one keep-alive agent is reused, every request has a timeout, and failures are thrown as client-node
-// ApiException (or the network error), so errors.ts maps them in one place.
+// plain JSON, one keep-alive agent is reused, every request has a timeout, and every failure is thrown as the typed
+// error of errors.ts, mapped here where it enters: callers match NotFoundError, ConflictError, ... never a status code.
 import https from 'node:https';
 import http from 'node:http';
-import { ApiException, type KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { errorForResponse, toKubeError } from './errors.js';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -25,6 +26,7 @@ export interface RequestOptions {
 }
 
 export interface KubeHttp {
+  /** Rejects with the typed errors of errors.ts (NotFoundError, ConflictError, TransientError, ...). */
   request<T = unknown>(method: HttpMethod, path: string, options?: RequestOptions): Promise<T>;
 }
 
@@ -61,14 +63,14 @@ export class KubeHttpClient implements KubeHttp {
       const req = (isHttp ? http : https).request(url, requestOptions, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('error', reject);
+        res.on('error', (e) => reject(toKubeError(e)));
         res.on('end', () => {
           const text = Buffer.concat(chunks).toString('utf8');
           const code = res.statusCode ?? 0;
           if (code < 200 || code > 299) {
             const hdrs: Record<string, string> = {};
             for (const [k, v] of Object.entries(res.headers)) if (typeof v === 'string') hdrs[k] = v;
-            reject(new ApiException(code, res.statusMessage ?? 'request failed', text, hdrs));
+            reject(errorForResponse(code, text, hdrs));
             return;
           }
           if (text === '') {
@@ -83,7 +85,7 @@ export class KubeHttpClient implements KubeHttp {
         });
       });
       req.on('timeout', () => req.destroy(Object.assign(new Error(`request timed out: ${method} ${path}`), { code: 'ETIMEDOUT' })));
-      req.on('error', reject);
+      req.on('error', (e) => reject(toKubeError(e)));
       if (body) req.write(body);
       req.end();
     });

@@ -1,8 +1,8 @@
-// The writes controllers make, behind one narrow interface (STYLE.md practice 8): create (AlreadyExists may count
+// The writes controllers make, behind one narrow interface: create (AlreadyExists may count
 // as success, for deterministic child names), merge / strategic-merge / JSON patch, delete with a propagation
-// policy, and a patch of the /status subresource. Every error comes out mapped by errors.ts. Controllers are
-// tested against testing/fake-kube.ts, which implements the same interface and records each write.
-import { AlreadyExistsError, NotFoundError, toKubeError } from './errors.js';
+// policy, and a patch of the /status subresource. Every error comes out typed (errors.ts), as KubeHttp throws it.
+// Controllers are tested against testing/fake-kube.ts, which implements the same interface and records each write.
+import { AlreadyExistsError, NotFoundError } from './errors.js';
 import { type KubeHttp, PatchType } from './kube-http.js';
 import { type KubeObject, type ObjectKey, type ResourceRef, apiVersionOf, resourcePath } from './resource.js';
 
@@ -44,22 +44,17 @@ export class HttpKubeClient implements KubeClient {
       });
       return { object: created, created: true };
     } catch (e: unknown) {
-      const err = toKubeError(e);
-      if (options.alreadyExistsOk && err instanceof AlreadyExistsError) return { object: undefined, created: false };
-      throw err;
+      if (options.alreadyExistsOk && e instanceof AlreadyExistsError) return { object: undefined, created: false };
+      throw e;
     }
   }
 
-  async patch<T extends KubeObject>(ref: ResourceRef, key: ObjectKey, patch: unknown, type: PatchType = 'merge'): Promise<T> {
-    try {
-      return await this.http.request<T>('PATCH', resourcePath(ref, key.namespace, key.name), {
-        body: patch,
-        contentType: PatchType[type],
-        query: { fieldManager },
-      });
-    } catch (e: unknown) {
-      throw toKubeError(e);
-    }
+  patch<T extends KubeObject>(ref: ResourceRef, key: ObjectKey, patch: unknown, type: PatchType = 'merge'): Promise<T> {
+    return this.http.request<T>('PATCH', resourcePath(ref, key.namespace, key.name), {
+      body: patch,
+      contentType: PatchType[type],
+      query: { fieldManager },
+    });
   }
 
   async delete(ref: ResourceRef, key: ObjectKey, options: DeleteOptions = {}): Promise<boolean> {
@@ -74,21 +69,16 @@ export class HttpKubeClient implements KubeClient {
       });
       return true;
     } catch (e: unknown) {
-      const err = toKubeError(e);
-      if (err instanceof NotFoundError) return false;
-      throw err;
+      if (e instanceof NotFoundError) return false;
+      throw e;
     }
   }
 
-  async patchStatus<T extends KubeObject>(ref: ResourceRef, key: ObjectKey, patch: unknown, type: PatchType = 'merge'): Promise<T> {
-    try {
-      return await this.http.request<T>('PATCH', resourcePath(ref, key.namespace, key.name, 'status'), {
-        body: patch,
-        contentType: PatchType[type],
-        query: { fieldManager },
-      });
-    } catch (e: unknown) {
-      throw toKubeError(e);
-    }
+  patchStatus<T extends KubeObject>(ref: ResourceRef, key: ObjectKey, patch: unknown, type: PatchType = 'merge'): Promise<T> {
+    return this.http.request<T>('PATCH', resourcePath(ref, key.namespace, key.name, 'status'), {
+      body: patch,
+      contentType: PatchType[type],
+      query: { fieldManager },
+    });
   }
 }

@@ -12,7 +12,7 @@
 //   - on a graceful stop the holder releases (empty holder, leaseDurationSeconds 1) so a successor starts at once.
 import { hostname } from 'node:os';
 import type { Clock, TimerHandle } from './clock.js';
-import { AlreadyExistsError, ConflictError, NotFoundError, toKubeError } from './errors.js';
+import { AlreadyExistsError, ConflictError, NotFoundError } from './errors.js';
 import type { KubeHttp } from './kube-http.js';
 import { type Logger, errorFields } from './log.js';
 import { resourcePath, type ResourceRef } from './resource.js';
@@ -269,7 +269,7 @@ export class LeaderElector {
             await this.put(d.spec, timeoutMs);
             return true;
           } catch (e: unknown) {
-            this.log.warn('lease renew failed', errorFields(toKubeError(e)));
+            this.log.warn('lease renew failed', errorFields(e));
             // fall through to a read
           }
         }
@@ -278,8 +278,7 @@ export class LeaderElector {
       try {
         current = await http.request<Lease>('GET', this.path(), { timeoutMs });
       } catch (e: unknown) {
-        const err = toKubeError(e);
-        if (!(err instanceof NotFoundError)) throw err;
+        if (!(e instanceof NotFoundError)) throw e;
       }
       this.lastContactMs = clock.now();
       if (current === undefined) {
@@ -301,11 +300,10 @@ export class LeaderElector {
       if (d.why !== 'renew') this.log.info('lease taken', { why: d.why, previousHolder: current.spec?.holderIdentity ?? '' });
       return true;
     } catch (e: unknown) {
-      const err = toKubeError(e);
-      if (err instanceof ConflictError || err instanceof AlreadyExistsError) {
-        this.log.debug('lease write lost a race', errorFields(err));
+      if (e instanceof ConflictError || e instanceof AlreadyExistsError) {
+        this.log.debug('lease write lost a race', errorFields(e));
       } else {
-        this.log.warn('lease attempt failed', errorFields(err));
+        this.log.warn('lease attempt failed', errorFields(e));
       }
       return false;
     }
@@ -341,7 +339,7 @@ export class LeaderElector {
         leaseTransitions: spec.leaseTransitions ?? 0 }, this.config.renewDeadlineMs);
       this.log.info('lease released');
     } catch (e: unknown) {
-      this.log.warn('lease release failed', errorFields(toKubeError(e)));
+      this.log.warn('lease release failed', errorFields(e));
     }
   }
 }

@@ -18,7 +18,7 @@ export class RuntimeMetrics {
     const registers = [this.registry];
     this.reconcileTotal = new Counter({
       name: 'perennial_reconcile_total',
-      help: 'Reconciles by controller and result (success, requeue, error, dropped, stale).',
+      help: 'Reconciles by controller and result (success, requeue, error, stale).',
       labelNames: ['controller', 'result'],
       registers,
     });

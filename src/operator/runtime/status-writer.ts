@@ -1,4 +1,4 @@
-// Persist status once, only if it changed (STYLE.md practice 3). The desired status is compared with the cached
+// Persist status once, only if it changed. The desired status is compared with the cached
 // object's status as JSON (deep, key order and undefined members ignored); when equal, nothing is written. When
 // different, a JSON merge patch of the /status subresource carries exactly the difference (removed fields as null)
 // plus metadata.resourceVersion, so the API server rejects the write with 409 if the object changed since we read

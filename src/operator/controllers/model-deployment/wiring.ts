@@ -4,7 +4,7 @@ import type { V1Pod } from '@kubernetes/client-node';
 import type { ModelDeployment } from '../../../api/model-deployment.js';
 import type { OperatorConfig } from '../../config.js';
 import { deployments, httpRoutes, modelDeployments, pods, services, trainingPipelines } from '../../resources.js';
-import { NotFoundError, toKubeError } from '../../runtime/errors.js';
+import { NotFoundError } from '../../runtime/errors.js';
 import type { Logger } from '../../runtime/log.js';
 import type { ControllerOptions, Manager } from '../../runtime/manager.js';
 import { type KubeObject, type ObjectKey, resourcePath } from '../../runtime/resource.js';
@@ -45,9 +45,8 @@ export function modelDeploymentController(manager: Manager, config: OperatorConf
     try {
       return await manager.http.request<KubeObject>('GET', resourcePath(httpRoutes, namespace, routeName));
     } catch (e: unknown) {
-      const err = toKubeError(e);
-      if (err instanceof NotFoundError) return undefined;
-      throw err;
+      if (e instanceof NotFoundError) return undefined;
+      throw e;
     }
   };
   return {

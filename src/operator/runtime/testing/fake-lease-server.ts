@@ -1,14 +1,15 @@
 // An in-memory stand-in for the Lease endpoints of the API server (GET, POST, PUT with resourceVersion
 // preconditions), for unit tests of the leader elector. It validates MicroTime fields the way the API server does
-// (exactly six fractional digits) and can be told to fail every request, to simulate an outage.
-import { ApiException } from '@kubernetes/client-node';
+// (exactly six fractional digits) and can be told to fail every request, to simulate an outage. It fails as the real
+// client does: with the typed errors of errors.ts.
+import { errorForResponse, toKubeError } from '../errors.js';
 import type { HttpMethod, KubeHttp, RequestOptions } from '../kube-http.js';
 import type { Lease } from '../leader-election.js';
 
 const microTime = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
 
-function status(code: number, reason: string): ApiException<string> {
-  return new ApiException(code, reason, JSON.stringify({ kind: 'Status', code, reason }), {});
+function status(code: number, reason: string): Error {
+  return errorForResponse(code, JSON.stringify({ kind: 'Status', code, reason }), {});
 }
 
 export class FakeLeaseServer implements KubeHttp {
@@ -19,7 +20,7 @@ export class FakeLeaseServer implements KubeHttp {
 
   request<T>(method: HttpMethod, path: string, options: RequestOptions = {}): Promise<T> {
     this.requests++;
-    if (this.down) return Promise.reject(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }));
+    if (this.down) return Promise.reject(toKubeError(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })));
     try {
       return Promise.resolve(this.handle(method, path, options.body as Lease | undefined) as T);
     } catch (e: unknown) {
