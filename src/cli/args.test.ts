@@ -16,6 +16,9 @@ describe('parseArgs', () => {
     ['promote all the way', ['promote', 'web', '--full'], { kind: 'promote', name: 'web', namespace: undefined, full: true }],
     ['abort', ['abort', 'web', '-n', 'ml'], { kind: 'abort', name: 'web', namespace: 'ml' }],
     ['retry', ['retry', 'web'], { kind: 'retry', name: 'web', namespace: undefined }],
+    ['-n joined to its value', ['-nml', 'status'], { kind: 'status', namespace: 'ml', allNamespaces: false }],
+    ['--all-namespaces', ['status', '--all-namespaces'], { kind: 'status', namespace: undefined, allNamespaces: true }],
+    ['-- ends the flags', ['runs', '-n', 'ml', '--', 'churn'], { kind: 'runs', name: 'churn', namespace: 'ml' }],
   ];
   for (const [name, argv, want] of ok) {
     it(name, () => assert.deepEqual(parseArgs(argv).command, want));
@@ -38,6 +41,9 @@ describe('parseArgs', () => {
     ['-n and -A together', ['status', '-A', '-n', 'x'], /not both/],
     ['extra arguments', ['abort', 'a', 'b'], /unexpected arguments: b/],
     ['a name after status', ['status', 'x'], /status takes no name/],
+    ['an empty --namespace=', ['status', '--namespace='], /--namespace needs a value/],
+    ['a value given to a switch', ['promote', 'web', '--full=yes'], /--full takes no value/],
+    ['an unknown short flag', ['status', '-x'], /unknown flag -x/],
   ];
   for (const [name, argv, message] of bad) {
     it(`rejects ${name}`, () => assert.throws(() => parseArgs(argv), (e: unknown) => e instanceof UsageError && message.test(e.message)));

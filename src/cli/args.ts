@@ -1,5 +1,7 @@
 // The command line of `kubectl perennial` (kubectl runs a `kubectl-perennial` executable found on PATH as a
-// plugin). Pure: argv in, a Command or a UsageError out, so every form is a table test.
+// plugin). Pure: argv in, a Command or a UsageError out, so every form is a table test. Flags are split by
+// node:util parseArgs (-n ml, -nml, --namespace=ml, --, flags anywhere); the checks and messages are ours.
+import { parseArgs as nodeParseArgs, type ParseArgsConfig } from 'node:util';
 
 export const usage = `kubectl perennial: Perennial's models from the command line
 
@@ -43,37 +45,41 @@ const named = ['runs', 'versions', 'trigger', 'promote', 'abort', 'retry'] as co
 type Named = (typeof named)[number];
 const isNamed = (verb: string): verb is Named => (named as readonly string[]).includes(verb);
 
-export function parseArgs(argv: readonly string[]): Invocation {
-  const positional: string[] = [];
-  let namespace: string | undefined;
-  let kubeconfig: string | undefined;
-  let context: string | undefined;
-  let allNamespaces = false;
-  let full = false;
-  let help = false;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] ?? '';
-    const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
-    const value = (): string => {
-      const v = inline ?? argv[++i];
-      if (v === undefined || v === '') throw new UsageError(`${flag} needs a value`);
-      return v;
-    };
-    switch (flag) {
-      case '-n': case '--namespace': namespace = value(); break;
-      case '--kubeconfig': kubeconfig = value(); break;
-      case '--context': context = value(); break;
-      case '-A': case '--all-namespaces': allNamespaces = true; break;
-      case '--full': full = true; break;
-      case '-h': case '--help': help = true; break;
-      default:
-        if (flag.startsWith('-')) throw new UsageError(`unknown flag ${flag}`);
-        positional.push(arg);
-    }
+/** The flags, in node:util parseArgs' terms. */
+const flags = {
+  namespace: { type: 'string', short: 'n' },
+  'all-namespaces': { type: 'boolean', short: 'A' },
+  kubeconfig: { type: 'string' },
+  context: { type: 'string' },
+  full: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies ParseArgsConfig['options'];
+
+/**
+ * Splits argv with node:util's parseArgs, in its lenient mode so that every mistake gets this plugin's own words
+ * (strict mode throws its own messages): an unknown flag, a flag without its value, a value given to a switch.
+ */
+function readFlags(argv: readonly string[]): { values: Record<string, string | boolean | undefined>; positionals: string[] } {
+  const { values, positionals, tokens } = nodeParseArgs({ args: [...argv], options: flags, strict: false, allowPositionals: true, tokens: true });
+  for (const t of tokens) {
+    if (t.kind !== 'option') continue;
+    if (!Object.hasOwn(flags, t.name)) throw new UsageError(`unknown flag ${t.rawName}`);
+    const type = flags[t.name as keyof typeof flags].type;
+    if (type === 'string' && (t.value === undefined || t.value === '')) throw new UsageError(`${t.rawName} needs a value`);
+    if (type === 'boolean' && t.value !== undefined) throw new UsageError(`${t.rawName} takes no value`);
   }
-  const invocation = (command: Command): Invocation => ({ command, kubeconfig, context });
-  const [verb, name, ...rest] = positional;
-  if (help || verb === undefined || verb === 'help') return invocation({ kind: 'help' });
+  return { values, positionals };
+}
+
+export function parseArgs(argv: readonly string[]): Invocation {
+  const { values, positionals } = readFlags(argv);
+  const text = (v: string | boolean | undefined): string | undefined => (typeof v === 'string' ? v : undefined);
+  const namespace = text(values['namespace']);
+  const allNamespaces = values['all-namespaces'] === true;
+  const full = values['full'] === true;
+  const invocation = (command: Command): Invocation => ({ command, kubeconfig: text(values['kubeconfig']), context: text(values['context']) });
+  const [verb, name, ...rest] = positionals;
+  if (values['help'] === true || verb === undefined || verb === 'help') return invocation({ kind: 'help' });
   if (full && verb !== 'promote') throw new UsageError('--full goes with promote only');
   if (allNamespaces && verb !== 'status') throw new UsageError('-A goes with status only');
   if (allNamespaces && namespace !== undefined) throw new UsageError('use -n or -A, not both');
