@@ -10,6 +10,20 @@ interface VectorResult {
   readonly value: readonly [number, string];
 }
 
+interface Answer {
+  readonly status?: string;
+  readonly data?: { readonly resultType?: string; readonly result?: VectorResult[] };
+}
+
+/** The answer's JSON, or undefined when it is none (a proxy's HTML page, a cut-off body): the provider's problem. */
+function parseAnswer(text: string): Answer | undefined {
+  try {
+    return JSON.parse(text) as Answer;
+  } catch {
+    return undefined;
+  }
+}
+
 export class PrometheusMetricProvider implements MetricProvider {
   constructor(
     private readonly baseURL: string,
@@ -63,15 +77,16 @@ export class PrometheusMetricProvider implements MetricProvider {
   private async query(promql: string, at: number): Promise<VectorResult[]> {
     const url = `${this.baseURL.replace(/\/+$/, '')}/api/v1/query?query=${encodeURIComponent(promql)}&time=${at}`;
     let res: Awaited<ReturnType<Fetch>>;
+    let text: string;
     try {
       res = await this.fetchFn(url, { signal: AbortSignal.timeout(this.timeoutMs) });
+      text = await res.text();
     } catch (e: unknown) {
       throw new ProviderError(`Prometheus unreachable: ${e instanceof Error ? e.message : String(e)}`);
     }
-    const text = await res.text();
     if (!res.ok) throw new ProviderError(`Prometheus answered ${res.status}: ${text.slice(0, 200)}`);
-    const body = JSON.parse(text) as { status?: string; data?: { resultType?: string; result?: VectorResult[] } };
-    if (body.status !== 'success' || body.data?.resultType !== 'vector') throw new ProviderError(`unexpected Prometheus answer: ${text.slice(0, 200)}`);
+    const body = parseAnswer(text);
+    if (body?.status !== 'success' || body.data?.resultType !== 'vector') throw new ProviderError(`unexpected Prometheus answer: ${text.slice(0, 200)}`);
     // NaN (0/0) results count as absent.
     return (body.data.result ?? []).filter((r) => r.value[1] !== 'NaN');
   }

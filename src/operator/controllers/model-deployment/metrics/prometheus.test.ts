@@ -1,0 +1,32 @@
+// The prometheus provider's failures, classified where they enter (an in-memory fetch; the real Prometheus answers
+// in test/integration/model-deployment-rollout.test.ts): no series is NoValuesError (Inconclusive, quietly), a
+// Prometheus that cannot be asked or answers nonsense is ProviderError (Inconclusive, logged at warn).
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { NoValuesError, ProviderError } from './provider.js';
+import type { Fetch } from './pods.js';
+import { PrometheusMetricProvider } from './prometheus.js';
+
+const query = { namespace: 'ml', deployment: 'weather', revisionHash: 'abc', version: 'v2', port: 8080, windowStartMs: 0, nowMs: 60_000 };
+const answer = (status: number, text: string): Fetch => () => Promise.resolve({ ok: status < 300, status, text: () => Promise.resolve(text) });
+const empty = JSON.stringify({ status: 'success', data: { resultType: 'vector', result: [] } });
+
+describe('PrometheusMetricProvider failures', () => {
+  const table: Array<[string, Fetch, new (m: string) => Error, RegExp]> = [
+    ['no series for the version: no values', answer(200, empty), NoValuesError, /no perennial_server_requests_total series for version v2/],
+    ['unreachable', () => Promise.reject(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })), ProviderError, /Prometheus unreachable: connect ECONNREFUSED/],
+    ['an error status', answer(503, 'overloaded'), ProviderError, /Prometheus answered 503: overloaded/],
+    ['an answer that is not JSON (a proxy\'s page)', answer(200, '<html>login</html>'), ProviderError, /unexpected Prometheus answer: <html>/],
+    ['JSON of another shape', answer(200, JSON.stringify({ status: 'success', data: { resultType: 'matrix', result: [] } })), ProviderError, /unexpected Prometheus answer/],
+    ['a body cut off mid-read', () => Promise.resolve({ ok: true, status: 200, text: () => Promise.reject(new Error('terminated')) }), ProviderError, /Prometheus unreachable: terminated/],
+  ];
+  for (const [name, fetchFn, type, message] of table) {
+    it(name, async () => {
+      await assert.rejects(new PrometheusMetricProvider('http://prometheus:9090', fetchFn).measure(query), (e: unknown) => {
+        assert.ok(e instanceof type, String(e));
+        assert.match(e.message, message);
+        return true;
+      });
+    });
+  }
+});
