@@ -1,6 +1,8 @@
-// The import rules of DESIGN.md, enforced: the three programs never import each other, shared code depends on
-// nothing but Node, the operator never loads TensorFlow.js, and the pure planning modules of the controllers do
-// no I/O (only their observe/apply edges may). Type-only imports are free: they vanish at build time.
+// The import rules, enforced: the three programs never import each other, shared code depends on nothing but Node,
+// the operator never loads TensorFlow.js, and the pure planning modules of the controllers do no I/O, neither by an
+// import nor by a global (fetch, the process, timers, the clock, randomness): only their edges may (observe, the
+// reconciler that applies, the wiring, the metric providers). Type-only imports are free: they vanish at build time.
+// Each rule first shows it finds what it checks, so a pattern that stops matching fails instead of passing on nothing.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -40,7 +42,8 @@ export function importsOf(file: string, text: string): Import[] {
   return out;
 }
 
-const all: Import[] = sourceFiles(src).flatMap((path) => importsOf(relative(src, path), readFileSync(path, 'utf8')));
+const sources = new Map(sourceFiles(src).map((path) => [relative(src, path), readFileSync(path, 'utf8')]));
+const all: Import[] = [...sources].flatMap(([file, text]) => importsOf(file, text));
 
 const area = (path: string): string => path.split('/')[0] ?? '';
 const isRelative = (i: Import): boolean => i.spec.startsWith('.');
@@ -55,8 +58,28 @@ function isIo(i: Import): boolean {
   return isRelative(i) && (area(i.target) === 'storage' || /^operator\/runtime\/(kube|kube-http|informer|manager|events|leader-election|health-server)\.js$/.test(i.target));
 }
 
-/** Controller files allowed to touch the outside world: the edges of observe → plan → apply. */
-const controllerEdge = /^operator\/controllers\/[^/]+\/(reconciler|observe|apply)\.ts$/;
+/**
+ * Controller files allowed to touch the outside world: the edges of observe → plan → apply (observe reads caches and
+ * outside systems, the reconciler applies the plan, the wiring builds clients) and the metric providers observe asks.
+ */
+const controllerEdge = /^operator\/controllers\/([^/]+\/(reconciler|observe|wiring)|model-deployment\/metrics\/(pods|prometheus))\.ts$/;
+
+/**
+ * I/O a module can do without importing anything: the network (fetch), the process, timers, the clock, randomness.
+ * A plan is a function of what was observed: it gets `nowMs`, never reads the time.
+ */
+const ambientIo = /\bfetch\s*\(|\bprocess\.(env|argv|exit|stdout|stderr|stdin|cwd|kill)\b|\bset(Timeout|Interval|Immediate)\s*\(|\bDate\.now\s*\(|\bnew Date\(\s*\)|\bMath\.random\s*\(|\bperformance\.now\s*\(|\brandom(Bytes|UUID|Int)\s*\(|\bgetRandomValues\s*\(|\brequire\s*\(|=\s*fetch\b/g;
+
+/** The ambient I/O a file's code does (comments and string contents left out), as "file: what" lines. */
+export function ambientIoOf(file: string, text: string): string[] {
+  const code = text
+    .replace(/\/\*[\s\S]*?\*\//g, '')
+    .replace(/(^|[^:])\/\/.*$/gm, '$1')
+    .replace(/'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*"/g, "''");
+  return [...code.matchAll(ambientIo)].map((m) => `${file}: ${m[0].trim()}`);
+}
+
+const controllerFiles = [...sources.keys()].filter((f) => f.startsWith('operator/controllers/'));
 
 describe('importsOf', () => {
   it('reads static, re-exported, type-only and dynamic imports, resolving relative ones', () => {
@@ -79,10 +102,38 @@ describe('importsOf', () => {
   });
 });
 
+describe('ambientIoOf', () => {
+  it('finds fetch, the process, timers, the clock and randomness in code, not in comments or strings', () => {
+    const text = [
+      "const r = await fetch(url); // fetch( in a comment",
+      "const t = Date.now(); const d = new Date(); const ok = new Date(0);",
+      "setTimeout(f, 1); const k = randomBytes(8); const e = process.env['X'];",
+      "const f: Fetch = fetch;",
+      "const s = 'fetch(it) and Date.now()';",
+      "/* setInterval(f) */",
+    ].join('\n');
+    assert.deepEqual(ambientIoOf('x.ts', text).map((l) => l.slice('x.ts: '.length)),
+      ['fetch(', 'Date.now(', 'new Date()', 'setTimeout(', 'randomBytes(', 'process.env', '= fetch']);
+  });
+});
+
 describe('import boundaries', () => {
   it('finds the imports it checks', () => {
     assert.ok(all.length > 50, `only ${all.length} imports found: is the pattern broken?`);
     assert.ok(all.some((i) => i.from === 'operator/operator.ts' && i.target === 'operator/runtime/manager.js'));
+    assert.ok(all.some((i) => i.from.startsWith('shared/') && i.spec.startsWith('node:')), 'shared imports of node: modules');
+  });
+
+  it('finds the controllers\' edges, and the I/O they do', () => {
+    const edges = controllerFiles.filter((f) => controllerEdge.test(f));
+    for (const edge of ['training-pipeline/observe.ts', 'training-pipeline/reconciler.ts', 'training-pipeline/wiring.ts',
+      'model-deployment/observe.ts', 'model-deployment/reconciler.ts', 'model-deployment/wiring.ts', 'model-deployment/metrics/pods.ts']) {
+      assert.ok(edges.includes(`operator/controllers/${edge}`), `${edge} is an edge`);
+    }
+    assert.ok(edges.length < controllerFiles.length / 3, `${edges.length} of ${controllerFiles.length} controller files are edges`);
+    const io = edges.flatMap((f) => ambientIoOf(f, sources.get(f) ?? ''));
+    assert.ok(io.some((l) => l.startsWith('operator/controllers/model-deployment/metrics/pods.ts: = fetch')), io.join('\n'));
+    assert.ok(io.some((l) => l.startsWith('operator/controllers/model-deployment/reconciler.ts: randomBytes(')), io.join('\n'));
   });
 
   const programs = ['operator', 'trainer', 'server'] as const;
@@ -109,7 +160,11 @@ describe('import boundaries', () => {
     assert.deepEqual(violations((i) => ['storage', 'ml'].includes(area(i.from)) && isRelative(i) && ['operator', 'trainer', 'server'].includes(area(i.target))), []);
   });
 
-  it('the planning modules of the controllers do no I/O (only reconciler/observe/apply may)', () => {
+  it('the planning modules of the controllers import no I/O (only their edges may)', () => {
     assert.deepEqual(violations((i) => i.from.startsWith('operator/controllers/') && !controllerEdge.test(i.from) && isIo(i)), []);
+  });
+
+  it('the planning modules of the controllers do no I/O without an import either: no fetch, process, timers, clock or randomness', () => {
+    assert.deepEqual(controllerFiles.filter((f) => !controllerEdge.test(f)).flatMap((f) => ambientIoOf(f, sources.get(f) ?? '')), []);
   });
 });
