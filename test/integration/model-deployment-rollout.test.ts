@@ -20,6 +20,7 @@ import { NodeAgent } from '../../localcluster/node-agent/agent.js';
 import { kubeConfigFor } from '../../localcluster/test-cluster.js';
 import { Annotation } from '../../src/api/conditions.js';
 import type { ModelDeployment, ModelDeploymentSpec } from '../../src/api/model-deployment.js';
+import { aDeployment } from '../../src/api/testing/builders.js';
 import { loadConfig } from '../../src/operator/config.js';
 import { PrometheusMetricProvider } from '../../src/operator/controllers/model-deployment/metrics/prometheus.js';
 import { NoValuesError } from '../../src/operator/controllers/model-deployment/metrics/provider.js';
@@ -39,20 +40,15 @@ const bucket = 'perennial-models';
 
 const uri = (version: string): string => `s3://${bucket}/pipelines/${namespace}/weather/versions/${version}`;
 
+/** Two pods of the test server image serving `version`: 50% then a 15 s analysis, judged every 3 s. */
 function mdSpec(version: string, edit: (s: ModelDeploymentSpec) => void = () => undefined): ModelDeploymentSpec {
-  const s: ModelDeploymentSpec = {
-    model: { uri: uri(version) },
-    server: { image: 'ghcr.io/perennial-dev/perennial-server:test', replicas: 2, port: 8080, maxBatchSize: 32, maxBatchDelayMs: 2, logPredictions: true, feedback: { port: 8081 }, driftWindow: '1h' },
-    rollout: {
-      strategy: 'Canary',
-      canary: { steps: [{ setWeight: 50 }, { analysis: { duration: '15s' } }] },
-      trafficRouting: { type: 'Replicas' },
-      analysis: { interval: '3s', minSamples: 30, inconclusiveLimit: 20, gates: { maxErrorRate: 0.05, minAccuracy: 0.6 } },
-      rollbackWindow: '10m', paused: false, abort: false,
-    },
-  };
-  edit(s);
-  return s;
+  return aDeployment('weather')
+    .servingUri(uri(version))
+    .withImage('ghcr.io/perennial-dev/perennial-server:test')
+    .withCanarySteps({ setWeight: 50 }, { analysis: { duration: '15s' } })
+    .withAnalysis({ interval: '3s', minSamples: 30, inconclusiveLimit: 20, gates: { maxErrorRate: 0.05, minAccuracy: 0.6 } })
+    .edit((md) => edit(md.spec))
+    .buildSpec();
 }
 
 describe('ModelDeployment controller (real cluster, node agent, real model servers)', () => {
@@ -83,7 +79,7 @@ describe('ModelDeployment controller (real cluster, node agent, real model serve
     await custom.getNamespacedCustomObject({ group: 'perennial.dev', version: 'v1alpha1', namespace, plural: 'modeldeployments', name }) as ModelDeployment;
   const create = (name: string, spec: ModelDeploymentSpec) => custom.createNamespacedCustomObject({
     group: 'perennial.dev', version: 'v1alpha1', namespace, plural: 'modeldeployments',
-    body: { apiVersion: 'perennial.dev/v1alpha1', kind: 'ModelDeployment', metadata: { name, namespace }, spec },
+    body: aDeployment(name).inNamespace(namespace).edit((md) => { md.spec = spec; }).build(),
   });
   const patch = (name: string, body: unknown) =>
     http.request('PATCH', `/apis/perennial.dev/v1alpha1/namespaces/${namespace}/modeldeployments/${name}`, { body, contentType: PatchType.merge });

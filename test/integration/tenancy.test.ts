@@ -12,6 +12,7 @@ import { LocalCluster } from '../../localcluster/cluster.js';
 import { kubeConfigFor } from '../../localcluster/test-cluster.js';
 import type { Condition } from '../../src/api/common.js';
 import type { ModelDeployment } from '../../src/api/model-deployment.js';
+import { aDeployment, aPipeline, seattleWeatherSchema, type DeploymentBuilder } from '../../src/api/testing/builders.js';
 import type { TrainingPipeline } from '../../src/api/training-pipeline.js';
 import { loadConfig } from '../../src/operator/config.js';
 import { buildManager } from '../../src/operator/operator.js';
@@ -35,47 +36,24 @@ const sentinel = 'SENTINEL-7f3a';
 const trainerImage = 'ghcr.io/perennial-dev/perennial-trainer:test';
 const serverImage = 'ghcr.io/perennial-dev/perennial-server:test';
 
+/** A small Seattle weather classifier reading its namespace's own data prefix, from the shared builders. */
 function pipeline(name: string, namespace: string, edit: (tp: TrainingPipeline) => void = () => undefined): TrainingPipeline {
-  const tp: TrainingPipeline = {
-    apiVersion: 'perennial.dev/v1alpha1',
-    kind: 'TrainingPipeline',
-    metadata: { name, namespace },
-    spec: {
-      data: {
-        sources: [{ prefix: `data/${namespace}/`, format: 'csv' }],
-        schema: {
-          features: [{ name: 'precipitation', type: 'numeric' }, { name: 'temp_max', type: 'numeric' }, { name: 'temp_min', type: 'numeric' }, { name: 'wind', type: 'numeric' }],
-          label: { name: 'weather', task: 'classification' },
-          timestampColumn: 'date',
-        },
-        replayFraction: 0,
-        maxFeedbackShare: 0.3,
-      },
-      validation: { minRows: 200, maxMissingRate: 0.05, allowUnseenCategories: false },
-      triggers: { minInterval: '10m', concurrencyPolicy: 'Forbid', newData: { minObjects: 1 } },
-      trainer: {
-        image: trainerImage,
-        model: { type: 'MLP', hiddenUnits: [8], activation: 'relu', dropout: 0 },
-        hyperparameters: { epochs: 4, batchSize: 64, learningRate: 0.01, earlyStoppingPatience: 2, validationSplit: 0.1 },
-        seed: 7, warmStart: 'Scratch', activeDeadlineSeconds: 600, backoffLimit: 0,
-      },
-      evaluation: { holdout: { fraction: 0.2 }, maxRegression: 0.01 },
-      retention: { keepVersions: 10, onDelete: 'Retain' },
-      suspend: false,
-      historyLimit: 10,
-    },
-  };
-  edit(tp);
-  return tp;
+  return aPipeline(name).inNamespace(namespace)
+    .withSchema(seattleWeatherSchema)
+    .withData({ maxFeedbackShare: 0.3 })
+    .withValidation({ minRows: 200, maxMissingRate: 0.05 })
+    .withTriggers({ newData: { minObjects: 1 } })
+    .withTrainer({ image: trainerImage, hyperparameters: { epochs: 4, batchSize: 64 }, seed: 7, backoffLimit: 0 })
+    .withEvaluation({ holdout: { fraction: 0.2 } })
+    .withRetention({ keepVersions: 10 })
+    .withHistoryLimit(10)
+    .edit(edit)
+    .build();
 }
 
-function deployment(name: string, namespace: string, model: ModelDeployment['spec']['model'], edit: (md: ModelDeployment) => void = () => undefined): ModelDeployment {
-  const md = {
-    apiVersion: 'perennial.dev/v1alpha1', kind: 'ModelDeployment', metadata: { name, namespace },
-    spec: { model, server: { image: serverImage, replicas: 1 } },
-  } as unknown as ModelDeployment;
-  edit(md);
-  return md;
+/** A one-pod deployment of the server image the operator may run, serving `model`. */
+function deployment(name: string, namespace: string, model: ModelDeployment['spec']['model'], edit: (md: DeploymentBuilder) => DeploymentBuilder = (b) => b): ModelDeployment {
+  return edit(aDeployment(name).inNamespace(namespace).withImage(serverImage).withReplicas(1).edit((md) => { md.spec.model = model; })).build();
 }
 
 describe('two tenants of one operator (real API server and MinIO)', () => {
@@ -166,10 +144,9 @@ describe('two tenants of one operator (real API server and MinIO)', () => {
       /spec\.trainer\.image: "docker\.io\/someone\/miner:1" is not under the image prefixes this operator runs \(ghcr\.io\/perennial-dev\/perennial-trainer; set at install time\)/);
     await notPermitted('md', deployment('their-model', teamB, { uri: `s3://${bucket}/pipelines/${teamA}/weather/versions/v1` }),
       /spec\.model\.uri: s3:\/\/perennial-tenancy\/pipelines\/team-a\/weather\/versions\/v1 is outside what namespace "team-b" may read/);
-    await notPermitted('md', deployment('metadata-service', teamB, { uri: `s3://${bucket}/pipelines/${teamB}/weather/versions/v1` }, (md) => {
-      md.spec.rollout = { analysis: { provider: { type: 'Prometheus', prometheusURL: 'http://169.254.169.254/latest/meta-data' } } } as ModelDeployment['spec']['rollout'];
-    }), /spec\.rollout\.analysis\.provider\.prometheusURL: "http:\/\/169\.254\.169\.254\/latest\/meta-data" is not a Prometheus server this operator may query \(http:\/\/prometheus\.monitoring:9090; set at install time\)/);
-    await notPermitted('md', deployment('their-server', teamB, { uri: `s3://${bucket}/pipelines/${teamB}/weather/versions/v1` }, (md) => { md.spec.server.image = 'docker.io/someone/server:1'; }),
+    await notPermitted('md', deployment('metadata-service', teamB, { uri: `s3://${bucket}/pipelines/${teamB}/weather/versions/v1` },
+      (md) => md.withAnalysis({ provider: { type: 'Prometheus', prometheusURL: 'http://169.254.169.254/latest/meta-data' } })), /spec\.rollout\.analysis\.provider\.prometheusURL: "http:\/\/169\.254\.169\.254\/latest\/meta-data" is not a Prometheus server this operator may query \(http:\/\/prometheus\.monitoring:9090; set at install time\)/);
+    await notPermitted('md', deployment('their-server', teamB, { uri: `s3://${bucket}/pipelines/${teamB}/weather/versions/v1` }, (md) => md.withImage('docker.io/someone/server:1')),
       /spec\.server\.image: "docker\.io\/someone\/server:1" is not under the image prefixes/);
     // Nothing was done for them: no listing recorded, no run, no Job, no server Deployment.
     const tp = await get<TrainingPipeline>('tp', teamB, 'other-data');
@@ -275,9 +252,8 @@ describe('two tenants of one operator (real API server and MinIO)', () => {
     const routes = { group: 'gateway.networking.k8s.io', version: 'v1', namespace: teamB, plural: 'httproutes' };
     const theirs = { parentRefs: [{ name: 'public' }], rules: [{ backendRefs: [{ name: 'their-app', port: 80 }] }] };
     await custom.createNamespacedCustomObject({ ...routes, body: { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute', metadata: { name: 'web' }, spec: theirs } });
-    await create('md', deployment('web', teamB, { uri: `s3://${bucket}/pipelines/${teamB}/weather/versions/v1` }, (md) => {
-      md.spec.rollout = { trafficRouting: { type: 'GatewayAPI', gatewayAPI: { parentRefs: [{ name: 'gateway', namespace: 'infra' }] } } } as ModelDeployment['spec']['rollout'];
-    }));
+    await create('md', deployment('web', teamB, { uri: `s3://${bucket}/pipelines/${teamB}/weather/versions/v1` },
+      (md) => md.throughGateway({ parentRefs: [{ name: 'gateway', namespace: 'infra' }], pathPrefix: '/' })));
     const md = await eventually('RouteNotOwned', async () => {
       const o = await get<ModelDeployment>('md', teamB, 'web');
       return condition(o, 'Degraded')?.reason === 'RouteNotOwned' ? o : undefined;

@@ -7,6 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import { LocalCluster } from '../../localcluster/cluster.js';
 import { kubeConfigFor } from '../../localcluster/test-cluster.js';
+import { aDeployment, aPipeline, seattleWeatherSchema } from '../../src/api/testing/builders.js';
 import type { TrainingPipeline } from '../../src/api/training-pipeline.js';
 import { loadConfig } from '../../src/operator/config.js';
 import { buildManager, controllerNames } from '../../src/operator/operator.js';
@@ -23,42 +24,23 @@ import { eventually } from '../support/eventually.js';
 const namespace = 'ml';
 const bucket = 'perennial-models';
 
+/** A classifier of the Seattle weather in this namespace's seattle/ prefix, from the shared builders. */
 function weatherPipeline(name: string, edit: (tp: TrainingPipeline) => void = () => undefined): TrainingPipeline {
-  const tp: TrainingPipeline = {
-    apiVersion: 'perennial.dev/v1alpha1',
-    kind: 'TrainingPipeline',
-    metadata: { name, namespace },
-    spec: {
-      data: {
-        sources: [{ prefix: `data/${namespace}/seattle/`, format: 'csv' }],
-        schema: {
-          features: [
-            { name: 'precipitation', type: 'numeric', min: 0 }, { name: 'temp_max', type: 'numeric' },
-            { name: 'temp_min', type: 'numeric' }, { name: 'wind', type: 'numeric', min: 0 },
-          ],
-          label: { name: 'weather', task: 'classification' },
-          timestampColumn: 'date',
-        },
-        replayFraction: 0,
-        maxFeedbackShare: 0.5,
-      },
-      validation: { minRows: 500, maxMissingRate: 0.05, allowUnseenCategories: false },
-      triggers: { minInterval: '1s', concurrencyPolicy: 'Forbid' },
-      trainer: {
-        image: 'ghcr.io/perennial-dev/perennial-trainer:test',
-        gpu: { count: 1, resourceName: 'nvidia.com/gpu' },
-        model: { type: 'MLP', hiddenUnits: [16, 8], activation: 'relu', dropout: 0 },
-        hyperparameters: { epochs: 8, batchSize: 64, learningRate: 0.01, earlyStoppingPatience: 3, validationSplit: 0.1 },
-        seed: 7, warmStart: 'Scratch', activeDeadlineSeconds: 900, backoffLimit: 2,
-      },
-      evaluation: { holdout: { fraction: 0.2 }, maxRegression: 0.01 },
-      retention: { keepVersions: 10, onDelete: 'Retain' },
-      suspend: false,
-      historyLimit: 10,
-    },
-  };
-  edit(tp);
-  return tp;
+  return aPipeline(name).inNamespace(namespace)
+    .readingFrom({ prefix: `data/${namespace}/seattle/`, format: 'csv' })
+    .withSchema(seattleWeatherSchema)
+    .withValidation({ minRows: 500, maxMissingRate: 0.05 })
+    .withTriggers({ minInterval: '1s' })
+    .withTrainer({
+      image: 'ghcr.io/perennial-dev/perennial-trainer:test', gpu: { count: 1, resourceName: 'nvidia.com/gpu' },
+      model: { hiddenUnits: [16, 8] }, hyperparameters: { epochs: 8, batchSize: 64, earlyStoppingPatience: 3 },
+      seed: 7, activeDeadlineSeconds: 900, backoffLimit: 2,
+    })
+    .withEvaluation({ holdout: { fraction: 0.2 } })
+    .withRetention({ keepVersions: 10 })
+    .withHistoryLimit(10)
+    .edit(edit)
+    .build();
 }
 
 describe('TrainingPipeline controller (real API server and MinIO; the test plays the Job controller)', () => {
@@ -209,10 +191,8 @@ describe('TrainingPipeline controller (real API server and MinIO; the test plays
     }));
     assert.equal((await jobs.run('perf-1')).code, exitCodes.success);
     assert.equal((await runEnded('perf', 'perf-1')).status?.championVersion, 'v1');
-    await custom.createNamespacedCustomObject({ group: 'perennial.dev', version: 'v1alpha1', namespace, plural: 'modeldeployments', body: {
-      apiVersion: 'perennial.dev/v1alpha1', kind: 'ModelDeployment', metadata: { name: md },
-      spec: { model: { fromPipeline: 'perf' }, server: { image: 'ghcr.io/perennial-dev/perennial-server:test' } },
-    } });
+    await custom.createNamespacedCustomObject({ group: 'perennial.dev', version: 'v1alpha1', namespace, plural: 'modeldeployments',
+      body: aDeployment(md).inNamespace(namespace).following('perf').withImage('ghcr.io/perennial-dev/perennial-server:test').build() });
     const mdStatus = async (): Promise<Record<string, unknown> | undefined> =>
       (await custom.getNamespacedCustomObject({ group: 'perennial.dev', version: 'v1alpha1', namespace, plural: 'modeldeployments', name: md }) as { status?: Record<string, unknown> }).status;
     await eventually('the deployment serving v1 (its pods never get ready here)', async () => (await mdStatus())?.['stableVersion'] === 'v1');
