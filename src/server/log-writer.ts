@@ -2,7 +2,7 @@
 //   append() ──► open batch ──(batchRecords or batchBytes reached, or flushMs passed)──► sealed batch: key fixed once
 //   sealed batches ──► one writer at a time puts them to the store, oldest first
 //   put fails ──► every sealed batch in memory goes to the spill folder (one file each, named after its key),
-//                 retried from disk with backoff until the store takes it; then the file is removed
+//                 retried from disk with jittered backoff until the store takes it; then the file is removed
 //   memory over maxMemoryRecords or maxMemoryBytes ──► oldest sealed batches go to the spill folder at once
 //   spill folder over its byte budget (shared by the writers of one process) ──► a batch that fits neither memory
 //                 nor the folder is dropped: counted (onDropped) and reported (onError), never silently lost
@@ -16,6 +16,7 @@ import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, wri
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { logBatchKey } from '../shared/artifact-layout.js';
+import { backoffDelayMs, type Backoff } from '../shared/backoff.js';
 import type { ObjectStore } from '../storage/object-store.js';
 
 /** Bytes a folder may hold, shared by the writers that spill into it (the spill volume has one size limit). */
@@ -68,7 +69,7 @@ export interface LogWriterOptions {
   /** Records given up: memory and spill folder were both full. */
   readonly onDropped?: (records: number) => void;
   readonly onError?: (message: string, error: unknown) => void;
-  /** Backoff of spill retries (default 250 ms doubling to 15 s). */
+  /** Backoff of spill retries: jittered waits below 250 ms, doubling up to 15 s (the defaults). */
   readonly retryMinMs?: number;
   readonly retryMaxMs?: number;
 }
@@ -95,14 +96,16 @@ export class LogWriter {
   private seq = 0;
   private writing: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
-  private retryDelay: number;
+  /** Failed puts of spilled batches in a row: how far the retry backoff has grown. */
+  private spillFailures = 0;
+  private readonly retryBackoff: Backoff;
   private closed = false;
   private readonly batchBytes: number;
   private readonly maxMemoryBytes: number;
   private readonly budget: ByteBudget;
 
   constructor(private readonly o: LogWriterOptions) {
-    this.retryDelay = o.retryMinMs ?? 250;
+    this.retryBackoff = { baseMs: o.retryMinMs ?? 250, capMs: o.retryMaxMs ?? 15_000 };
     this.batchBytes = o.batchBytes ?? 1 << 20;
     this.maxMemoryBytes = o.maxMemoryBytes ?? 32 << 20;
     this.budget = o.spillBudget ?? new ByteBudget(Infinity);
@@ -252,10 +255,7 @@ export class LogWriter {
         await this.o.store.put(this.o.bucket, key, readFileSync(path), { contentType: 'application/x-ndjson' });
       } catch (e: unknown) {
         this.o.onError?.('object store still refuses spilled log batches; will retry', e);
-        if (!this.closed) {
-          await sleep(this.retryDelay);
-          this.retryDelay = Math.min(this.retryDelay * 2, this.o.retryMaxMs ?? 15_000);
-        }
+        if (!this.closed) await sleep(backoffDelayMs(this.retryBackoff, this.spillFailures++));
         return;
       }
       rmSync(path, { force: true });
@@ -263,7 +263,7 @@ export class LogWriter {
       this.spilled.delete(name);
       this.budget.release(f?.bytes ?? 0);
       this.o.onStored?.(f?.records ?? 0);
-      this.retryDelay = this.o.retryMinMs ?? 250;
+      this.spillFailures = 0;
     }
   }
 

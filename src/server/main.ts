@@ -12,6 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import winston from 'winston';
 import { selectBackend } from '../ml/backend.js';
 import { feedbackPrefix, predictionsPrefix } from '../shared/artifact-layout.js';
+import { backoffDelayMs, type Backoff } from '../shared/backoff.js';
 import { podEnv } from '../shared/pod-contract.js';
 import { serverRoutes } from '../shared/server-metrics.js';
 import { MinioStore } from '../storage/minio-store.js';
@@ -26,6 +27,9 @@ import { ByteBudget, LogWriter } from './log-writer.js';
 import { ServerMetrics } from './metrics.js';
 import { loadServedModel, ModelLoadError, predictBatch, warmupRows } from './model.js';
 import { ShadowMirror } from './shadow.js';
+
+/** Retries of a model that cannot be loaded (not published yet, the store away): waits below 2 s, 4 s, ... 30 s. */
+const modelLoadBackoff: Backoff = { baseMs: 2000, capMs: 30_000 };
 
 async function main(): Promise<void> {
   const logger = winston.createLogger({
@@ -160,7 +164,7 @@ async function main(): Promise<void> {
       const reason = e instanceof Error ? e.message : String(e);
       app.setNotReady(reason);
       log.error('model not loaded; server stays unready', { reason, attempt, broken: e instanceof ModelLoadError });
-      await sleep(Math.min(30_000, 1000 * 2 ** Math.min(attempt, 5)));
+      await sleep(backoffDelayMs(modelLoadBackoff, attempt - 1));
     }
   }
 }

@@ -1,10 +1,12 @@
 // ObjectStore on the `minio` client (any S3-compatible store). Classifies every failure into the port's typed
-// errors, and retries transient failures of whole-object calls a few times so that a blip of the store does
-// not end a training run; streams are not retried (the caller would see a partial read).
+// errors, and retries transient failures of whole-object calls a few times (with jittered backoff, see
+// src/shared/backoff.ts) so that a blip of the store does not end a training run; streams are not retried (the
+// caller would see a partial read).
 import { readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, S3Error } from 'minio';
+import { retry, type Backoff } from '../shared/backoff.js';
 import { defaultStoreIdleTimeoutMs, IdleTimeoutHttpAgent, IdleTimeoutHttpsAgent } from './idle-timeout-agent.js';
 import {
   normaliseEtag, ObjectNotFoundError, StoreRequestError, StoreUnavailableError,
@@ -22,9 +24,14 @@ export interface MinioStoreOptions {
   readonly caFile?: string | undefined;
   /** Attempts for whole-object calls (default 3). */
   readonly attempts?: number;
+  /** Waits between them (default storeRetryBackoff). */
+  readonly backoff?: Backoff;
   /** A request fails after this long with no byte in either direction (default 60 s; see idle-timeout-agent.ts). */
   readonly idleTimeoutMs?: number;
 }
+
+/** Waits below 400 ms, then 800 ms, ...: a blip of the store is over within a few seconds, an outage is not. */
+export const storeRetryBackoff: Backoff = { baseMs: 400, capMs: 5_000 };
 
 const notFoundCodes = new Set(['NoSuchKey', 'NotFound', 'NoSuchObject']);
 const transientCodes = new Set(['SlowDown', 'InternalError', 'ServiceUnavailable', 'RequestTimeout', 'XMinioServerNotInitialized']);
@@ -41,6 +48,9 @@ export function classifyStoreError(e: unknown, bucket: string, key: string): Err
     return new StoreUnavailableError(`object store unavailable (${codeText}): ${message}`, { cause: e });
   }
   if (e instanceof S3Error) return new StoreRequestError(`object store refused ${bucket}/${key}: ${message}`, codeText, { cause: e });
+  // The client reports the statuses it counts as retryable (408, 429, 5xx) without reading the answer's error code.
+  const retryable = /Retryable HTTP status: (\d+)/.exec(message);
+  if (retryable) return new StoreUnavailableError(`object store answered ${retryable[1] ?? ''}`, { cause: e });
   const status = (e as { amzCode?: unknown; statusCode?: unknown }).statusCode;
   if (typeof status === 'number' && status >= 500) return new StoreUnavailableError(`object store answered ${status}: ${message}`, { cause: e });
   // Socket-level failures surface as plain Errors with a `code` (or an AggregateError from happy eyeballs).
@@ -53,6 +63,7 @@ export function classifyStoreError(e: unknown, bucket: string, key: string): Err
 export class MinioStore implements ObjectStore {
   private readonly client: Client;
   private readonly attempts: number;
+  private readonly backoff: Backoff;
 
   constructor(opts: MinioStoreOptions) {
     const idleMs = opts.idleTimeoutMs ?? defaultStoreIdleTimeoutMs;
@@ -63,23 +74,25 @@ export class MinioStore implements ObjectStore {
       secretKey: opts.secretKey,
       ...(opts.port !== undefined ? { port: opts.port } : {}),
       ...(opts.region !== undefined ? { region: opts.region } : {}),
+      // One retry loop, ours (call below): the client's own would retry again inside each attempt, and log to stdout.
+      retryOptions: { disableRetry: true },
       transportAgent: opts.useSSL
         ? new IdleTimeoutHttpsAgent(idleMs, opts.caFile !== undefined ? { ca: readFileSync(opts.caFile) } : {})
         : new IdleTimeoutHttpAgent(idleMs),
     });
     this.attempts = opts.attempts ?? 3;
+    this.backoff = opts.backoff ?? storeRetryBackoff;
   }
 
-  private async call<T>(bucket: string, key: string, fn: () => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
+  private call<T>(bucket: string, key: string, fn: () => Promise<T>): Promise<T> {
+    const classified = async (): Promise<T> => {
       try {
         return await fn();
       } catch (e: unknown) {
-        const err = classifyStoreError(e, bucket, key);
-        if (!(err instanceof StoreUnavailableError) || attempt >= this.attempts) throw err;
-        await sleep(200 * 2 ** attempt);
+        throw classifyStoreError(e, bucket, key);
       }
-    }
+    };
+    return retry(classified, { attempts: this.attempts, backoff: this.backoff, retryable: (e) => e instanceof StoreUnavailableError, sleep: (ms) => sleep(ms) });
   }
 
   async get(bucket: string, key: string): Promise<Readable> {
