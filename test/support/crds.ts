@@ -5,9 +5,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ApiException, type KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import yaml from 'js-yaml';
 import { repoRoot } from '../../localcluster/cluster.js';
+import { AlreadyExistsError } from '../../src/operator/runtime/errors.js';
 import { KubeHttpClient } from '../../src/operator/runtime/kube-http.js';
 
 interface Crd {
@@ -30,7 +31,7 @@ export async function installCrds(kc: KubeConfig): Promise<void> {
     try {
       await http.request('POST', path, { body: crd });
     } catch (e: unknown) {
-      if (!(e instanceof ApiException && e.code === 409)) throw e;
+      if (!(e instanceof AlreadyExistsError)) throw e;
       const current = await http.request<Crd>('GET', `${path}/${name}`);
       await http.request('PUT', `${path}/${name}`, {
         body: { ...crd, metadata: { ...crd.metadata, resourceVersion: current.metadata.resourceVersion } },

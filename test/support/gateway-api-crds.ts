@@ -5,9 +5,10 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ApiException, type KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import yaml from 'js-yaml';
 import { repoRoot } from '../../localcluster/cluster.js';
+import { AlreadyExistsError } from '../../src/operator/runtime/errors.js';
 import { KubeHttpClient } from '../../src/operator/runtime/kube-http.js';
 
 const path = '/apis/apiextensions.k8s.io/v1/customresourcedefinitions';
@@ -40,7 +41,7 @@ export async function installGatewayApiCrds(kc: KubeConfig): Promise<string[]> {
       try {
         await http.request('POST', path, { body: crd });
       } catch (e: unknown) {
-        if (!(e instanceof ApiException && e.code === 409)) throw e;
+        if (!(e instanceof AlreadyExistsError)) throw e;
       }
       names.push(crd.metadata.name);
     }
