@@ -119,7 +119,12 @@ export class LocalCluster {
     /** The node, when the cluster runs one. */
     readonly node: LocalNode | undefined,
   ) {
-    this.unregisterCleanup = onExit(() => rmSync(this.dataDir, { recursive: true, force: true }));
+    // The node first: its container mounts live under the data folder, and removing a folder with a container's
+    // mounts (a hostPath volume) in it would reach through them. (Exit hooks run newest first.)
+    this.unregisterCleanup = onExit(() => {
+      this.node?.teardown();
+      rmSync(this.dataDir, { recursive: true, force: true });
+    });
   }
 
   get logDir(): string {
@@ -281,6 +286,11 @@ export class LocalCluster {
         const name = nodeName(node.addresses);
         await node.start({ server, kubeconfigPath, binDir: bin, logDir }, () => nodeReady(server, caData, adminToken, name));
         node.importImage(pauseImageArchive(join(bin, 'pause')));
+        // The node has no GPU, but Perennial's training Jobs ask for one (spec.trainer.gpu): advertise the extended
+        // resource, as a device plugin would, so they schedule; the trainer then finds no CUDA and runs on the CPU.
+        await patchJson(server, caData, adminToken, `/api/v1/nodes/${name}/status`, [
+          { op: 'add', path: '/status/capacity/nvidia.com~1gpu', value: '4' },
+        ]);
         const a = node.addresses;
         nodeInfo = { name: node.name, hostIP: a.hostIP, nodeIP: a.nodeIP, podCIDR: a.podCIDR, serviceCIDR: a.serviceCIDR };
       }
@@ -357,6 +367,24 @@ function nodeReady(server: string, ca: string, token: string, name: string): Pro
     req.on('timeout', () => req.destroy());
     req.on('error', () => resolve(false));
     req.end();
+  });
+}
+
+/** A JSON patch to the API server (TLS checked against its own CA); throws unless it answers 2xx. */
+function patchJson(server: string, ca: string, token: string, path: string, patch: unknown): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const body = JSON.stringify(patch);
+    const req = httpsRequest(`${server}${path}`, {
+      method: 'PATCH', ca, timeout: 10_000,
+      headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json-patch+json', 'Content-Length': Buffer.byteLength(body) },
+    }, (res) => {
+      let text = '';
+      res.on('data', (d: Buffer) => (text += d.toString()));
+      res.on('end', () => ((res.statusCode ?? 500) < 300 ? resolve() : reject(new Error(`PATCH ${path}: ${res.statusCode ?? '?'} ${text.slice(0, 300)}`))));
+    });
+    req.on('timeout', () => req.destroy(new Error(`PATCH ${path}: timed out`)));
+    req.on('error', reject);
+    req.end(body);
   });
 }
 

@@ -1,12 +1,14 @@
 // A server process of the local cluster: started in its own process group with its output in a log file,
 // stopped with SIGTERM then SIGKILL, and killed synchronously if the harness process exits first, so no
-// test run leaves processes behind.
+// test run leaves processes behind. A harness killed outright (SIGKILL, a CI timeout) runs no exit hook: on Linux
+// the process is started through util-linux's setpriv with a parent-death signal, so the kernel kills it then.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { createWriteStream, existsSync, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
 
 import { onExit } from './cleanup.js';
 
+const setpriv = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p));
 
 export interface ProcessSpec {
   readonly name: string;
@@ -56,7 +58,11 @@ export class ManagedProcess {
     this.exitInfo = undefined;
     this.log = createWriteStream(this.spec.logFile, { flags: 'a' });
     this.log.write(`--- ${new Date().toISOString()} starting ${this.spec.command} ${this.spec.args.join(' ')}\n`);
-    const child = spawn(this.spec.command, [...this.spec.args], {
+    // setpriv execs the command: the server keeps its pid, and SIGKILL reaches it when this process dies.
+    const [command, args] = setpriv === undefined
+      ? [this.spec.command, [...this.spec.args]]
+      : [setpriv, ['--pdeathsig', 'KILL', '--', this.spec.command, ...this.spec.args]];
+    const child = spawn(command, args, {
       cwd: this.spec.cwd,
       env: { ...minimalEnv(), ...this.spec.env },
       detached: true, // own process group: one signal reaches any children it forks

@@ -72,8 +72,11 @@ function pidAlive(pid: number): boolean {
   }
 }
 
-/** Claims the first free index: a folder only one process can create; a dead owner's claim is taken over. */
-export function claimIndex(onStale: (a: NodeAddresses) => void): NodeAddresses {
+/**
+ * Claims the first free index: a folder only one process can create, holding the owner's pid and the folder its
+ * node keeps its state in. A dead owner's claim is taken over after onStale removed what it left behind.
+ */
+export function claimIndex(stateDir: string, onStale: (a: NodeAddresses, staleStateDir: string | undefined) => void): NodeAddresses {
   mkdirSync(claimRoot, { recursive: true });
   for (let index = 1; index <= maxIndex; index++) {
     const dir = join(claimRoot, String(index));
@@ -82,8 +85,10 @@ export function claimIndex(onStale: (a: NodeAddresses) => void): NodeAddresses {
     } catch {
       const owner = Number(readFileSync(join(dir, 'pid'), { encoding: 'utf8', flag: 'a+' }) || 'NaN');
       if (Number.isFinite(owner) && pidAlive(owner)) continue;
-      onStale(addressesOf(index)); // a crashed run's node: remove what it left before reusing its addresses
+      const staleDir = readFileSync(join(dir, 'state-dir'), { encoding: 'utf8', flag: 'a+' }).trim();
+      onStale(addressesOf(index), staleDir === '' ? undefined : staleDir); // a crashed run's node
     }
+    writeFileSync(join(dir, 'state-dir'), stateDir);
     writeFileSync(join(dir, 'pid'), String(process.pid));
     return addressesOf(index);
   }

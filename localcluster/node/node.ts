@@ -10,7 +10,7 @@
 //
 // Needs root (namespaces, mounts, cgroups). One node per cluster; nodes of concurrent runs get other addresses.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { onExit } from '../cleanup.js';
@@ -24,6 +24,8 @@ import { makeNodePki, type NodePki } from './pki.js';
 const globalSysctls = ['vm/overcommit_memory', 'kernel/panic', 'kernel/panic_on_oops'] as const;
 
 export const nodeName = (a: NodeAddresses): string => `perennial-node-${a.index}`;
+
+const nodeDirs = (root: string): NodeDirs => ({ containerd: join(root, 'containerd'), kubelet: join(root, 'kubelet'), cni: join(root, 'cni') });
 
 export interface NodeControlPlane {
   readonly server: string;
@@ -50,9 +52,13 @@ export class LocalNode {
   /** Claims addresses and creates the network and the PKI; the control plane starts after this. */
   static prepare(dataDir: string): LocalNode {
     if (process.getuid?.() !== 0) throw new Error('a local node needs root (network namespaces, mounts, cgroups)');
-    const addresses = claimIndex((stale) => removeLeftovers(stale));
     const root = join(dataDir, 'node');
-    const dirs: NodeDirs = { containerd: join(root, 'containerd'), kubelet: join(root, 'kubelet'), cni: join(root, 'cni') };
+    const addresses = claimIndex(root, (stale, staleRoot) => {
+      // A crashed run's node (its process was killed before it could tear down): remove what it left.
+      removeLeftovers(stale, staleRoot === undefined ? undefined : nodeDirs(staleRoot));
+      if (staleRoot !== undefined) rmSync(staleRoot, { recursive: true, force: true });
+    });
+    const dirs = nodeDirs(root);
     for (const d of [dirs.containerd, dirs.kubelet, join(dirs.cni, 'net.d')]) mkdirSync(d, { recursive: true });
     try {
       createNetwork(addresses);
@@ -117,8 +123,8 @@ export class LocalNode {
     return p;
   }
 
-  /** Synchronous, so it can run at exit: processes, containers, shims, mounts, cgroups, network, sysctls. */
-  private teardown(): void {
+  /** Synchronous, so it can run at exit: processes, containers, shims, mounts, cgroups, network, sysctls. Idempotent. */
+  teardown(): void {
     if (this.stopped) return;
     this.stopped = true;
     for (const p of [...this.procs].reverse()) p.killNow();

@@ -4,8 +4,11 @@
 // and `logs` through the API server — and stopping the cluster leaves nothing of the node on the host.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BatchV1Api, CoreV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { LocalCluster, repoRoot } from '../../localcluster/cluster.js';
@@ -145,8 +148,46 @@ describe('the real node (kubelet, containerd, kube-proxy, CoreDNS) with the imag
     assert.ok(!execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).includes(node.name), 'the namespace is gone');
     assert.ok(!execFileSync('ip', ['route'], { encoding: 'utf8' }).includes(node.podCIDR), 'the pod route is gone');
     assert.ok(!existsSync(`/sys/fs/cgroup/memory/perennial-node-${index}`), 'the cgroups are gone');
-    assert.ok(!readFileSync('/proc/self/mountinfo', 'utf8').includes(`/node/containerd/`), 'no mount is left');
-    const shims = execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).split('\n').filter((l) => l.includes('containerd-shim') && l.includes('/node/containerd/'));
-    assert.deepEqual(shims, []);
+    const nodeRoot = dirname(cluster.node?.dirs.containerd ?? '/nowhere');
+    assert.deepEqual(mountsUnder(nodeRoot), [], 'no mount is left');
+    assert.deepEqual(processesMentioning(nodeRoot), [], 'no process is left');
+  });
+
+  it('removes what a killed run left when the next node starts', async () => {
+    // The child starts a cluster with a node and a pod, then is killed outright: no exit hook runs.
+    const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'test/support/node-crash-child.ts')], {
+      cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const [line] = (await once(createInterface({ input: child.stdout }), 'line')) as [string];
+    const { containerdRoot, node } = JSON.parse(line) as { containerdRoot: string; node: string };
+    const nodeRoot = dirname(containerdRoot);
+    const dataDir = dirname(nodeRoot);
+    assert.ok(mountsUnder(nodeRoot).length > 0, 'the pod has mounts on the node');
+    child.kill('SIGKILL');
+    await once(child, 'exit');
+    // The control plane and the node's servers die with it (a parent-death signal); the pod's shim, container and
+    // mounts outlive it, as they would a crashed kubelet.
+    await eventually('the servers dead', () => processesMentioning(dataDir).every((l) => l.includes('containerd-shim')) || undefined, 10_000, 100);
+    assert.ok(mountsUnder(nodeRoot).length > 0, 'the killed run left mounts');
+
+    const next = await LocalCluster.start({ name: 'node-reclaim', node: true, minio: false });
+    try {
+      assert.equal(next.info.node?.name, node, 'the dead run\'s node index is taken over');
+      assert.deepEqual(mountsUnder(nodeRoot), [], 'its mounts are gone');
+      assert.deepEqual(processesMentioning(nodeRoot), [], 'its shims are gone');
+      assert.ok(!existsSync(nodeRoot), 'its node folder is gone');
+    } finally {
+      await next.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });
+
+function mountsUnder(root: string): string[] {
+  return readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4] ?? '').filter((m) => m.startsWith(`${root}/`));
+}
+
+/** Command lines of the processes that name a path. */
+function processesMentioning(path: string): string[] {
+  return execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).split('\n').filter((l) => l.includes(path));
+}
