@@ -181,6 +181,7 @@ describe('ModelDeploymentReconciler', () => {
     assert.equal(h.md().status?.feedbackSecret, 'weather-feedback', 'created once');
     assert.equal(c.readinessProbe.httpGet.path, '/v2/health/ready');
     assert.equal(c.livenessProbe.httpGet.path, '/v2/health/live');
+    assert.deepEqual((pod as { securityContext?: unknown }).securityContext, { runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, fsGroup: 65532, seccompProfile: { type: 'RuntimeDefault' } });
     assert.deepEqual(c.securityContext, { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' } });
     // The spill folder has a size limit, and the server's own spill limit sits below it (drops, never an eviction).
     assert.deepEqual(pod.volumes.find((v) => (v as { name: string }).name === 'spill'), { name: 'spill', emptyDir: { sizeLimit: '320Mi' } });

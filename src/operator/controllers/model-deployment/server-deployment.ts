@@ -14,6 +14,7 @@ import type { OwnerReference } from '../../runtime/resource.js';
 import type { StoreSettings } from '../../store-settings.js';
 import { storeEnv, type EnvVar } from '../pod-env.js';
 import { feedbackSecretKeys, feedbackSecretName, ownedLabels, revisionLabels, revisionName, revisionSelector, selectorLabels } from './names.js';
+import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../pod-security.js';
 
 export const serverContainerName = 'server';
 export const spillDir = '/var/lib/perennial/spill';
@@ -133,7 +134,7 @@ export function buildServerDeployment(input: RevisionInput): ServerDeployment {
           automountServiceAccountToken: false,
           enableServiceLinks: false,
           terminationGracePeriodSeconds: 30,
-          securityContext: { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } },
+          securityContext: restrictedPodSecurityContext(),
           ...(server.nodeSelector && Object.keys(server.nodeSelector).length > 0 ? { nodeSelector: { ...server.nodeSelector } } : {}),
           ...(server.tolerations && server.tolerations.length > 0 ? { tolerations: server.tolerations.map((t) => ({ ...t })) } : {}),
           containers: [{
@@ -147,13 +148,7 @@ export function buildServerDeployment(input: RevisionInput): ServerDeployment {
             resources,
             readinessProbe: probe('/v2/health/ready', 2, 3),
             livenessProbe: { ...probe('/v2/health/live', 10, 3), initialDelaySeconds: 10 },
-            securityContext: {
-              allowPrivilegeEscalation: false,
-              readOnlyRootFilesystem: true,
-              runAsNonRoot: true,
-              capabilities: { drop: ['ALL'] },
-              seccompProfile: { type: 'RuntimeDefault' },
-            },
+            securityContext: restrictedContainerSecurityContext(),
             volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }, { name: 'spill', mountPath: spillDir }],
           }],
           volumes: [{ name: 'tmp', emptyDir: {} }, { name: 'spill', emptyDir: { sizeLimit: spillSizeLimit } }],

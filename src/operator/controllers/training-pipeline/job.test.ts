@@ -86,7 +86,8 @@ describe('buildTrainingJob', () => {
     }],
     ['meets the restricted pod security profile with a writable /tmp and no token', () => undefined, (j) => {
       assert.equal(podSpec(j)['automountServiceAccountToken'], false);
-      assert.deepEqual(podSpec(j)['securityContext'], { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
+      // The images' uid and gid on the pod too: no runtime falls back to gid 0, and volumes belong to that group.
+      assert.deepEqual(podSpec(j)['securityContext'], { runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, fsGroup: 65532, seccompProfile: { type: 'RuntimeDefault' } });
       const sc = container(j)['securityContext'] as Json;
       assert.equal(sc['allowPrivilegeEscalation'], false);
       assert.equal(sc['readOnlyRootFilesystem'], true);

@@ -18,6 +18,7 @@ import type { OwnerReference } from '../../runtime/resource.js';
 import type { StoreLocation } from '../../store-settings.js';
 import { storeEnv, type EnvVar } from '../pod-env.js';
 import type { TrainerConfigDocument } from './trainer-config.js';
+import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../pod-security.js';
 
 export const trainerContainerName = 'trainer';
 
@@ -84,7 +85,7 @@ export function buildTrainingJob(input: TrainingJobInput): TrainingJob {
   const podSpec: Record<string, unknown> = {
     restartPolicy: 'Never',
     automountServiceAccountToken: false,
-    securityContext: { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } },
+    securityContext: restrictedPodSecurityContext(),
     ...(trainer.nodeSelector && Object.keys(trainer.nodeSelector).length > 0 ? { nodeSelector: { ...trainer.nodeSelector } } : {}),
     ...(trainer.tolerations && trainer.tolerations.length > 0 ? { tolerations: trainer.tolerations.map((t) => ({ ...t })) } : {}),
     ...(trainer.priorityClassName !== undefined ? { priorityClassName: trainer.priorityClassName } : {}),
@@ -94,13 +95,7 @@ export function buildTrainingJob(input: TrainingJobInput): TrainingJob {
       env: trainerEnv(input),
       resources: containerResources(trainer),
       terminationMessagePolicy: 'FallbackToLogsOnError',
-      securityContext: {
-        allowPrivilegeEscalation: false,
-        readOnlyRootFilesystem: true,
-        runAsNonRoot: true,
-        capabilities: { drop: ['ALL'] },
-        seccompProfile: { type: 'RuntimeDefault' },
-      },
+      securityContext: restrictedContainerSecurityContext(),
       volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
     }],
     volumes: [{ name: 'tmp', emptyDir: {} }],
