@@ -100,7 +100,7 @@ async function runBaseline(stack: LoopStack, run: TrainingRun, baselineBucket: s
 
 async function main(): Promise<void> {
   const bundle = operatorBundle();
-  const stack = await LoopStack.start({ name: 'bench-loop-latency', namespace, inProcessOperator: false }).catch((e: unknown) => {
+  const stack = await LoopStack.start({ name: 'bench-loop-latency', namespace, operator: 'none' }).catch((e: unknown) => {
     bundle.cleanup();
     throw e;
   });

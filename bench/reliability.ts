@@ -239,7 +239,7 @@ async function scenario(mode: Mode, seed: number): Promise<Outcome> {
   const rand = seeded(seed);
   const randSeattle = seeded(seed + 1);
   const stack = await LoopStack.start({
-    name: `bench-reliability-${mode}`, namespace, inProcessOperator: false,
+    name: `bench-reliability-${mode}`, namespace, operator: 'none',
     operatorEnv: { PERENNIAL_LEADER_ELECT: 'true', PERENNIAL_LEASE_NAMESPACE: namespace, PERENNIAL_LOG_LEVEL: 'info' },
   });
   const operator = new SupervisedOperator({

@@ -14,7 +14,7 @@
 //
 // Milestones print as `[  73 s] v2 canary at 50%`, status lines (when the state changes, at most every 3 s) as
 // `[  73 s] · pipeline ... | deployment ... | live ... | requests ...`.
-import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { repoRoot } from '../localcluster/cluster.js';
@@ -327,14 +327,6 @@ async function lineageOf(stack: LoopStack, version: string): Promise<Lineage> {
   return JSON.parse(await readObject(stack, artifactKey({ namespace, name }, version, 'lineage'))) as Lineage;
 }
 
-/** The node agent's log file of a pod's container (logDir/pods/<namespace>_<pod>-<uid>.<container>.log). */
-function podLog(logDir: string, pod: string, container: string): string | undefined {
-  const dir = join(logDir, 'pods');
-  if (!existsSync(dir)) return undefined;
-  const file = readdirSync(dir).find((f) => f.startsWith(`${namespace}_${pod}-`) && f.endsWith(`.${container}.log`));
-  return file === undefined ? undefined : join(dir, file);
-}
-
 /** Says where a run's Job is training (its pod, node and GPU) and where to follow its log. Never fails the demo. */
 async function describeTraining(stack: LoopStack, run: TrainingRun): Promise<void> {
   try {
@@ -342,9 +334,8 @@ async function describeTraining(stack: LoopStack, run: TrainingRun): Promise<voi
       .items.find((p) => p.status?.phase === 'Running' || p.status?.phase === 'Succeeded'), 60_000);
     const podName = pod.metadata?.name ?? '?';
     const gpus = pod.spec?.containers[0]?.resources?.limits?.['nvidia.com/gpu'];
-    const log = podLog(stack.cluster.logDir, podName, 'trainer');
     aside(`Job ${run.name} trains in pod ${podName} on node ${pod.spec?.nodeName ?? '?'}${gpus ? ` (nvidia.com/gpu: ${String(gpus)})` : ''}`);
-    if (log) aside(`follow the trainer: tail -f ${log}`);
+    aside(`follow the trainer: kubectl -n ${namespace} logs -f ${podName}`);
   } catch (e: unknown) {
     if (e instanceof Interrupted) throw e;
   }
@@ -361,13 +352,12 @@ async function play(): Promise<Outcome> {
   const problems: string[] = [];
   say('building the operator and kubectl-plugin bundles...');
   const bundles = buildBundles(['operator', 'kubectl-perennial']);
-  say('starting the local cluster (etcd, kube-apiserver, kube-controller-manager, MinIO) and the node agent...');
-  const stack = await LoopStack.start({ name: 'demo', namespace, inProcessOperator: false });
+  say('building the images (cached after the first time) and starting the local cluster: etcd, kube-apiserver, kube-controller-manager, MinIO and a node (kubelet, containerd, kube-proxy, CoreDNS)...');
+  const stack = await LoopStack.start({ name: 'demo', namespace, operator: 'none', log: (line) => say(line) });
   up.stack = stack;
   const { info } = stack.cluster;
   const logDir = stack.cluster.logDir;
-  milestone(`cluster up; node agent running pods ${stack.agent?.networkMode === 'netns' ? 'in their own network namespace' : 'on loopback addresses'}; Seattle 2012–2015 in s3://${loopBucket}/${weatherDataPrefix(stack.namespace)}`);
-  if (stack.agent?.networkMode !== 'netns') say('warning: not root, so pods get loopback addresses and Services no endpoints: the traffic will find no server');
+  milestone(`cluster up; node ${info.node?.name ?? '?'} runs pods in containers (pod network ${info.node?.podCIDR ?? '?'}); Seattle 2012–2015 in s3://${loopBucket}/${weatherDataPrefix(stack.namespace)}`);
 
   // The operator as its own process, as the chart runs it (a Deployment), with its log in a file.
   const operatorLog = join(logDir, 'operator.log');

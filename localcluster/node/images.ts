@@ -3,7 +3,7 @@
 // containerd. buildah runs with a private storage folder and the vfs driver: it mounts nothing on the host.
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pauseImage } from './configs.js';
@@ -107,12 +107,31 @@ export function nodeBaseArchive(log: (line: string) => void = () => undefined): 
 }
 
 /** Perennial's three images, as the chart names them (its default repositories), with the tag `dev`. */
+/** The tags the local builds get (the chart and the resources name them; the node pulls from no registry). */
+export const imageTags = {
+  operator: 'ghcr.io/perennial-dev/perennial-operator:dev',
+  server: 'ghcr.io/perennial-dev/perennial-server:dev',
+  trainer: 'ghcr.io/perennial-dev/perennial-trainer:dev',
+} as const;
+
 export const perennialImages = [
-  { name: 'ghcr.io/perennial-dev/perennial-operator:dev', dockerfile: 'Dockerfile', target: undefined },
-  { name: 'ghcr.io/perennial-dev/perennial-server:dev', dockerfile: 'server-image/Dockerfile', target: undefined },
+  { name: imageTags.operator, dockerfile: 'Dockerfile', target: undefined },
+  { name: imageTags.server, dockerfile: 'server-image/Dockerfile', target: undefined },
   // The trainer's default target is CUDA's base, which cannot be pulled here: its CPU target.
-  { name: 'ghcr.io/perennial-dev/perennial-trainer:dev', dockerfile: 'trainer-image/Dockerfile', target: 'cpu' },
+  { name: imageTags.trainer, dockerfile: 'trainer-image/Dockerfile', target: 'cpu' },
 ] as const;
+
+/** Archives of an image kept besides the newest: other checkouts on the machine may still want them. */
+const olderArchivesKept = 2;
+
+/** Removes all but the newest archives of one image (named <prefix>-<digest>.tar). */
+function pruneArchives(prefix: string): void {
+  const archives = readdirSync(imageCache)
+    .filter((f) => f.startsWith(`${prefix}-`) && f.endsWith('.tar') && /^[0-9a-f]{16}$/.test(f.slice(prefix.length + 1, -4)))
+    .map((f) => ({ path: join(imageCache, f), mtime: statSync(join(imageCache, f)).mtimeMs }))
+    .sort((a, b) => b.mtime - a.mtime);
+  for (const old of archives.slice(1 + olderArchivesKept)) rmSync(old.path, { force: true });
+}
 
 /** What an image build reads of the repository (the .dockerignore'd context the Dockerfiles COPY from). */
 function contextDigest(repoRoot: string, dockerfile: string, target: string | undefined): string {
@@ -138,7 +157,10 @@ function contextDigest(repoRoot: string, dockerfile: string, target: string | un
  */
 export function perennialImageArchives(repoRoot: string, log: (line: string) => void = () => undefined): Map<string, string> {
   const out = new Map<string, string>();
-  const wanted = perennialImages.map((i) => ({ ...i, archive: join(imageCache, `${i.name.split('/').pop()?.replace(':', '-') ?? 'image'}-${contextDigest(repoRoot, i.dockerfile, i.target)}.tar`) }));
+  const wanted = perennialImages.map((i) => {
+    const prefix = i.name.split('/').pop()?.replace(':', '-') ?? 'image';
+    return { ...i, prefix, archive: join(imageCache, `${prefix}-${contextDigest(repoRoot, i.dockerfile, i.target)}.tar`) };
+  });
   const missing = wanted.filter((i) => !existsSync(i.archive));
   if (missing.length > 0) {
     const base = nodeBaseArchive(log);
@@ -158,6 +180,7 @@ export function perennialImageArchives(repoRoot: string, log: (line: string) => 
             ...(i.target ? ['--target', i.target] : []), '-f', join(repoRoot, i.dockerfile), '-t', i.name, repoRoot);
           buildah('push', '-q', i.name, `oci-archive:${i.archive}.tmp:${i.name}`);
           renameSync(`${i.archive}.tmp`, i.archive);
+          pruneArchives(i.prefix);
           log(`built ${i.name} in ${((Date.now() - started) / 1000).toFixed(0)} s`);
         }
       });

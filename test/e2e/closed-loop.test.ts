@@ -1,6 +1,6 @@
 // The whole loop on the real weather data (issue 9, part 2), with real processes and HTTP only:
-//   the local cluster (kube-apiserver, kube-controller-manager, MinIO) + the node agent running the trainer and
-//   server bundles as pods + the operator in this process.
+//   the local cluster (kube-apiserver, kube-controller-manager, MinIO) + a real node (kubelet, containerd) running
+//   the trainer and server images built from their Dockerfiles as pods + the operator in this process.
 //   1. A TrainingPipeline trains v1 on Seattle; a ModelDeployment following it serves v1.
 //   2. Traffic, balanced over the ready endpoints of the stable Service's EndpointSlices (as kube-proxy would),
 //      with the true label fed back for every answered prediction.
@@ -12,13 +12,16 @@
 //      blessed) is canaried and rolled back automatically, the stable revision untouched.
 //   Not one request fails during any of it.
 // The milestones print as `# <seconds since start> <what>` lines.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { PatchType } from '../../src/operator/runtime/kube-http.js';
 import type { ModelDeployment } from '../../src/api/model-deployment.js';
 import type { TrainingPipeline, TrainingRun } from '../../src/api/training-pipeline.js';
 import { eventually } from '../support/eventually.js';
-import { LiveMetricsLog, LoopStack, loopBucket } from '../support/loop-stack.js';
+import { LiveMetricsLog, LoopStack, loopBucket, PodStartLog } from '../support/loop-stack.js';
+import { operatorLogs } from '../support/operator-chart.js';
 import { days, WeatherTraffic } from '../support/weather-traffic.js';
 import { badCandidatePatch, loopDeployment, loopTriggers, weatherDataPrefix, weatherPipeline } from '../support/weather-loop.js';
 
@@ -31,18 +34,33 @@ describe('closed loop on the weather data (train → serve → drift → retrain
   let stack: LoopStack;
   let traffic: WeatherTraffic | undefined;
   let live: LiveMetricsLog | undefined;
+  let podStarts: PodStartLog | undefined;
   const untilTp = (what: string, ok: (tp: TrainingPipeline) => boolean) => stack.untilTp(name, what, ok);
   const untilMd = (what: string, ok: (md: ModelDeployment) => boolean) => stack.untilMd(name, what, ok);
   const runOf = (tp: TrainingPipeline, version: string): TrainingRun | undefined => tp.status?.runs?.find((r) => r.version === version);
 
   before(async () => {
-    stack = await LoopStack.start({ name: 'e2e-closed-loop', namespace });
-    milestone('cluster, node agent and operator up; Seattle 2012–2015 in the store');
+    // The operator as users run it: installed by helm, two replicas of its image on the node, one leading.
+    stack = await LoopStack.start({ name: 'e2e-closed-loop', namespace, operator: 'helm', log: (l) => milestone(l) });
+    milestone('cluster, node and the helm-installed operator up; Seattle 2012–2015 in the store');
+    podStarts = new PodStartLog(stack);
+    podStarts.start();
   });
 
   after(async () => {
     await traffic?.stop();
     await live?.stop();
+    await podStarts?.stop();
+    if (stack !== undefined && podStarts !== undefined) {
+      const f = (k: 'trainer' | 'server'): string => { const p = podStarts?.percentiles(k); return `${k} p50 ${String(p?.p50)} s, p99 ${String(p?.p99)} s over ${String(p?.pods)} pods`; };
+      milestone(`pod start (creation to container running): ${f('trainer')}; ${f('server')}`);
+    }
+    // The operator's log goes with the cluster: keep it with the others.
+    if (stack !== undefined) {
+      const logs = await operatorLogs(stack.cluster).catch((e: unknown) => `no operator logs: ${String(e)}`);
+      writeFileSync(join(stack.cluster.logDir, 'operator.log'), logs);
+      milestone(`operator log: ${join(stack.cluster.logDir, 'operator.log')}`);
+    }
     await stack?.stop();
   });
 

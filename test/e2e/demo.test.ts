@@ -7,7 +7,6 @@
 // The demo's own lines are echoed as `# demo | ...`.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { createInterface } from 'node:readline';
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -79,9 +78,11 @@ function assertInOrder(lines: readonly string[], patterns: readonly RegExp[]): v
   }
 }
 
-/** The folders the node agent makes for pods (mkdtemp perennial-pod-* in the temp folder). */
-function podDirs(): Set<string> {
-  return new Set(readdirSync(tmpdir()).filter((n) => n.startsWith('perennial-pod-')));
+/** What a local node leaves if it is not torn down: its cgroups, its address claim, containerd shims. */
+function nodeLeftovers(): Set<string> {
+  const cgroups = existsSync('/sys/fs/cgroup/memory') ? readdirSync('/sys/fs/cgroup/memory').filter((n) => n.startsWith('perennial-node-')) : [];
+  const claims = existsSync('/run/perennial-nodes') ? readdirSync('/run/perennial-nodes').map((n) => `claim ${n}`) : [];
+  return new Set([...cgroups, ...claims, ...processesWith('containerd-shim', '\0').filter((p) => p.includes('/node/containerd/'))]);
 }
 
 function netns(): Set<string> {
@@ -109,10 +110,10 @@ function processesWith(text: string, envEntry: string): string[] {
 
 interface Before {
   readonly netns: ReadonlySet<string>;
-  readonly podDirs: ReadonlySet<string>;
+  readonly node: ReadonlySet<string>;
 }
 
-const before = (): Before => ({ netns: netns(), podDirs: podDirs() });
+const before = (): Before => ({ netns: netns(), node: nodeLeftovers() });
 
 /**
  * Nothing of the demo's run is left: its cluster's data folder, any process of it, any new network namespace or
@@ -128,7 +129,7 @@ function assertNothingLeft(run: DemoRun, was: Before): void {
   // port in their environment.
   assert.deepEqual(processesWith(dataDir, `PERENNIAL_S3_PORT=${s3Port}`), []);
   assert.deepEqual([...netns()].filter((n) => !was.netns.has(n)), [], 'network namespaces left');
-  assert.deepEqual([...podDirs()].filter((n) => !was.podDirs.has(n)), [], 'pod folders left');
+  assert.deepEqual([...nodeLeftovers()].filter((n) => !was.node.has(n)), [], 'node cgroups, claims or containerd shims left');
 }
 
 describe('make demo (scripts/demo.ts)', () => {

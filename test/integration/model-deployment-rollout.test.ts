@@ -1,6 +1,6 @@
 // The ModelDeployment controller end to end on a real local cluster: kube-apiserver, kube-controller-manager and
-// MinIO, with the node agent running the operator's server Deployments as real model-server processes (the
-// server bundle) on their own pod IPs. Models are made by the real trainer on the Seattle weather data: v1 trained
+// MinIO, with a real node (kubelet, containerd) running the operator's server Deployments as containers of the
+// server image built from its Dockerfile. Models are made by the real trainer on the Seattle weather data: v1 trained
 // properly, v2 barely trained (its live accuracy from fed-back labels is poor). The test sends traffic the way
 // kube-proxy would (to ready pods, weighted by replicas) and feeds back the true labels.
 // Also: the Gateway API standard CRDs installed from the sigs.k8s.io/gateway-api Go module at test time and the
@@ -8,15 +8,14 @@
 // processes and answering the `prometheus` metric provider.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AppsV1Api, CoreV1Api, CustomObjectsApi, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
-import { LocalCluster, repoRoot } from '../../localcluster/cluster.js';
+import type { LocalCluster } from '../../localcluster/cluster.js';
 import { freePort } from '../../localcluster/net.js';
-import { NodeAgent } from '../../localcluster/node-agent/agent.js';
 import { kubeConfigFor } from '../../localcluster/test-cluster.js';
 import { Annotation } from '../../src/api/conditions.js';
 import type { ModelDeployment, ModelDeploymentSpec } from '../../src/api/model-deployment.js';
@@ -34,6 +33,7 @@ import { installGatewayApiCrds } from '../support/gateway-api-crds.js';
 import { weatherDataPrefix, weatherInstances, weatherTrainerConfig } from '../support/served-model.js';
 import { putText, runTrainer, storeFor, trainerEnv, weatherLines } from './trainer-harness.js';
 import { eventually } from '../support/eventually.js';
+import { imageTags, startClusterWithNode } from '../support/node-cluster.js';
 
 const namespace = 'ml';
 const bucket = 'perennial-models';
@@ -44,16 +44,15 @@ const uri = (version: string): string => `s3://${bucket}/pipelines/${namespace}/
 function mdSpec(version: string, edit: (s: ModelDeploymentSpec) => void = () => undefined): ModelDeploymentSpec {
   return aDeployment('weather')
     .servingUri(uri(version))
-    .withImage('ghcr.io/perennial-dev/perennial-server:test')
+    .withImage(imageTags.server)
     .withCanarySteps({ setWeight: 50 }, { analysis: { duration: '15s' } })
     .withAnalysis({ interval: '3s', minSamples: 30, inconclusiveLimit: 20, gates: { maxErrorRate: 0.05, minAccuracy: 0.6 } })
     .edit((md) => edit(md.spec))
     .buildSpec();
 }
 
-describe('ModelDeployment controller (real cluster, node agent, real model servers)', () => {
+describe('ModelDeployment controller (real cluster, real node, real model servers)', () => {
   let cluster: LocalCluster;
-  let agent: NodeAgent;
   let kc: KubeConfig;
   let core: CoreV1Api;
   let custom: CustomObjectsApi;
@@ -141,13 +140,8 @@ describe('ModelDeployment controller (real cluster, node agent, real model serve
   };
 
   before(async () => {
-    execFileSync(process.execPath, [join(repoRoot, 'scripts/bundle.mjs'), 'server'], { cwd: repoRoot, stdio: 'ignore' });
-    cluster = await LocalCluster.start({ name: 'md-rollout' });
+    cluster = await startClusterWithNode('md-rollout', (l) => console.log(`# ${l}`));
     kc = kubeConfigFor(cluster.info);
-    agent = await NodeAgent.start({
-      kubeConfig: kc, server: cluster.info.server, caData: cluster.info.caData, repoRoot, logDir: cluster.logDir,
-      capacity: { cpu: '8', memory: '24Gi', pods: 50, gpus: 0 },
-    });
     await installCrds(kc);
     core = kc.makeApiClient(CoreV1Api);
     custom = kc.makeApiClient(CustomObjectsApi);
@@ -177,7 +171,6 @@ describe('ModelDeployment controller (real cluster, node agent, real model serve
     stopTraffic = true;
     await traffic;
     await manager?.stop();
-    await agent?.stop();
     await cluster?.stop();
   });
 

@@ -12,12 +12,12 @@ import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BatchV1Api, CoreV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { LocalCluster, repoRoot } from '../../localcluster/cluster.js';
-import { perennialImageArchives } from '../../localcluster/node/images.js';
 import { kubeConfigFor } from '../../localcluster/test-cluster.js';
 import { eventually } from '../support/eventually.js';
+import { imageTags, startClusterWithNode } from '../support/node-cluster.js';
 
 const ns = 'node-test';
-const serverImage = 'ghcr.io/perennial-dev/perennial-server:dev';
+const serverImage = imageTags.server;
 const restricted = {
   runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false,
   capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' },
@@ -32,9 +32,7 @@ describe('the real node (kubelet, containerd, kube-proxy, CoreDNS) with the imag
 
   before(async () => {
     assert.equal(process.getuid?.(), 0, 'the local node needs root: run the tests as root');
-    const archives = perennialImageArchives(repoRoot, (l) => console.log(`# ${l}`));
-    cluster = await LocalCluster.start({ name: 'real-node', node: true });
-    for (const archive of archives.values()) cluster.node?.importImage(archive);
+    cluster = await startClusterWithNode('real-node', (l) => console.log(`# ${l}`));
     kc = kubeConfigFor(cluster.info);
     core = kc.makeApiClient(CoreV1Api);
     batch = kc.makeApiClient(BatchV1Api);

@@ -1,12 +1,13 @@
 // The whole weather loop on the local cluster, started the same way for the closed-loop e2e test, `make demo` and the
-// loop benchmarks: the real control plane (etcd, kube-apiserver, kube-controller-manager, MinIO), the node agent
-// running the trainer and server bundles as pods, a namespace with the store credentials Secret, the bucket with
-// Seattle 2012–2015 in it, and (unless the caller runs its own) the operator in this process.
+// loop benchmarks: the real control plane (etcd, kube-apiserver, kube-controller-manager, MinIO), a real node
+// (kubelet, containerd, kube-proxy, CoreDNS) running the trainer and server images built from their Dockerfiles, a
+// namespace with the store credentials Secret, the bucket with Seattle 2012–2015 in it, and (unless the caller runs
+// its own) the operator in this process.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CoreV1Api, CustomObjectsApi, DiscoveryV1Api, type KubeConfig } from '@kubernetes/client-node';
 import type { Client as MinioClient } from 'minio';
-import { LocalCluster, repoRoot, type S3Info } from '../../localcluster/cluster.js';
-import { NodeAgent } from '../../localcluster/node-agent/agent.js';
+import type { LocalCluster} from '../../localcluster/cluster.js';
+import { type S3Info } from '../../localcluster/cluster.js';
 import { kubeConfigFor, minioClientFor } from '../../localcluster/test-cluster.js';
 import { Label } from '../../src/api/labels.js';
 import type { ModelDeployment } from '../../src/api/model-deployment.js';
@@ -15,8 +16,9 @@ import { loadConfig } from '../../src/operator/config.js';
 import { buildManager } from '../../src/operator/operator.js';
 import { KubeHttpClient } from '../../src/operator/runtime/kube-http.js';
 import type { Manager } from '../../src/operator/runtime/manager.js';
-import { buildBundles } from './bundles.js';
 import { installCrds } from './crds.js';
+import { startClusterWithNode } from './node-cluster.js';
+import { installOperatorChart } from './operator-chart.js';
 import { eventually } from './eventually.js';
 import { readyEndpoints, type FeedbackTarget } from './weather-traffic.js';
 import { credentialsSecret, localOperatorEnv, weatherDataPrefix, yearlyCsv } from './weather-loop.js';
@@ -27,10 +29,18 @@ export interface LoopStackOptions {
   /** Names the cluster's log folder. */
   readonly name: string;
   readonly namespace: string;
-  /** Start the operator in this process (default true); false when the caller runs it, e.g. as a child process. */
-  readonly inProcessOperator?: boolean;
+  /**
+   * How the operator runs: 'in-process' (the default: in this process, for tests that stop and restart it),
+   * 'helm' (installed by `helm install charts/perennial`, its image on the node, as users run it) or 'none' (the
+   * caller runs it, e.g. a benchmark's child process with operatorEnv()).
+   */
+  readonly operator?: 'in-process' | 'helm' | 'none';
   /** Extra operator environment (merged over localOperatorEnv). */
   readonly operatorEnv?: Readonly<Record<string, string>>;
+  /** Values for the chart when operator is 'helm'. */
+  readonly chartValues?: Record<string, unknown>;
+  /** Progress lines of slow steps (image builds on a cold cache). */
+  readonly log?: (line: string) => void;
 }
 
 type LiveMetrics = NonNullable<NonNullable<ModelDeployment['status']>['liveMetrics']>;
@@ -42,7 +52,6 @@ export class LoopStack {
   readonly http: KubeHttpClient;
   readonly minio: MinioClient;
   manager: Manager | undefined;
-  agent: NodeAgent | undefined;
 
   private constructor(
     readonly cluster: LocalCluster,
@@ -61,10 +70,9 @@ export class LoopStack {
     return this.options.namespace;
   }
 
-  /** Builds the bundles, starts everything and uploads Seattle. Stops what it started if a step fails. */
+  /** Builds the images (or finds them cached), starts everything and uploads Seattle. Stops what it started if a step fails. */
   static async start(options: LoopStackOptions): Promise<LoopStack> {
-    buildBundles(['trainer', 'server']);
-    const cluster = await LocalCluster.start({ name: options.name });
+    const cluster = await startClusterWithNode(options.name, options.log);
     const s3 = cluster.info.s3;
     if (!s3) {
       await cluster.stop();
@@ -82,10 +90,9 @@ export class LoopStack {
 
   private async setUp(): Promise<void> {
     const { namespace } = this.options;
-    await installCrds(this.kc);
-    this.agent = await NodeAgent.start({
-      kubeConfig: this.kc, server: this.cluster.info.server, caData: this.cluster.info.caData, repoRoot, logDir: this.cluster.logDir,
-    });
+    const operator = this.options.operator ?? 'in-process';
+    // The chart brings its own CRDs.
+    if (operator !== 'helm') await installCrds(this.kc);
     await this.core.createNamespace({ body: { metadata: { name: namespace } } });
     await this.core.createNamespacedSecret({ namespace, body: {
       metadata: { name: credentialsSecret }, stringData: { AWS_ACCESS_KEY_ID: this.s3.accessKey, AWS_SECRET_ACCESS_KEY: this.s3.secretKey },
@@ -93,7 +100,12 @@ export class LoopStack {
     await eventually('the default ServiceAccount', () => this.core.readNamespacedServiceAccount({ name: 'default', namespace }));
     await this.minio.makeBucket(loopBucket);
     await this.uploadYears('Seattle');
-    if (this.options.inProcessOperator ?? true) await this.startOperator();
+    if (operator === 'in-process') await this.startOperator();
+    if (operator === 'helm') {
+      await installOperatorChart(this.cluster, this.kc, {
+        bucket: loopBucket, credentialsSecret, ...(this.options.chartValues ? { values: this.options.chartValues } : {}),
+      });
+    }
   }
 
   /** The operator's environment on this cluster (what the chart sets in a real one). */
@@ -173,7 +185,6 @@ export class LoopStack {
 
   async stop(): Promise<void> {
     await this.stopOperator().catch(() => undefined);
-    await this.agent?.stop().catch(() => undefined);
     await this.cluster.stop();
   }
 }
@@ -226,5 +237,48 @@ export class LiveMetricsLog {
       windows++;
     }
     return { accuracy: samples > 0 ? correct / samples : NaN, samples, windows };
+  }
+}
+
+/**
+ * How long the node takes to start pods: creation to the first container running (image present, sandbox, CNI,
+ * volumes), for every pod of the namespace seen while it runs, polled each second (whole seconds: the API's
+ * timestamps have no more).
+ */
+export class PodStartLog {
+  private readonly seconds = new Map<string, { kind: string; seconds: number }>();
+  private stopped = false;
+  private running: Promise<void> | undefined;
+
+  constructor(private readonly stack: LoopStack) {}
+
+  start(): void {
+    this.running ??= (async () => {
+      while (!this.stopped) {
+        const pods = await this.stack.core.listNamespacedPod({ namespace: this.stack.namespace }).catch(() => undefined);
+        for (const p of pods?.items ?? []) {
+          const uid = p.metadata?.uid;
+          const created = p.metadata?.creationTimestamp;
+          const state = p.status?.containerStatuses?.[0]?.state;
+          const started = state?.running?.startedAt ?? state?.terminated?.startedAt;
+          if (uid === undefined || created === undefined || started === undefined || this.seconds.has(uid)) continue;
+          const kind = p.metadata?.labels?.['job-name'] !== undefined ? 'trainer' : 'server';
+          this.seconds.set(uid, { kind, seconds: (new Date(started).getTime() - new Date(created).getTime()) / 1000 });
+        }
+        await sleep(1000);
+      }
+    })();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.running;
+  }
+
+  /** p50 and p99 (nearest rank) of one kind of pod, in seconds. */
+  percentiles(kind: 'trainer' | 'server'): { p50: number; p99: number; pods: number } {
+    const s = [...this.seconds.values()].filter((x) => x.kind === kind).map((x) => x.seconds).sort((a, b) => a - b);
+    const rank = (q: number): number => s[Math.max(0, Math.ceil(q * s.length) - 1)] ?? NaN;
+    return { p50: rank(0.5), p99: rank(0.99), pods: s.length };
   }
 }

@@ -4,6 +4,7 @@ import { Annotation } from '../../src/api/conditions.js';
 import type { S3Info } from '../../localcluster/cluster.js';
 import type { TrainingPipelineSpec } from '../../src/api/training-pipeline.js';
 import { weatherLines } from '../integration/trainer-harness.js';
+import { imageTags } from '../../localcluster/node/images.js';
 
 /** The Secret (in the workload namespace) the operator references for store credentials in the pods it creates. */
 export const credentialsSecret = 'perennial-s3';
@@ -54,7 +55,7 @@ export function weatherPipeline(name: string, triggers: Partial<TrainingPipeline
       validation: { minRows: 200, maxMissingRate: 0.05 },
       triggers,
       trainer: {
-        image: 'ghcr.io/perennial-dev/perennial-trainer:0.1.0',
+        image: imageTags.trainer, // built by `make images` (localcluster/node/images.ts)
         gpu: { count: 1 },
         hyperparameters: { epochs: 20, batchSize: 64, learningRate: 0.01, earlyStoppingPatience: 4 },
         seed: 7,
@@ -84,7 +85,7 @@ export function loopDeployment(name: string, analysisDuration = '15s'): object {
     apiVersion: 'perennial.dev/v1alpha1', kind: 'ModelDeployment', metadata: { name },
     spec: {
       model: { fromPipeline: name },
-      server: { image: 'ghcr.io/perennial-dev/perennial-server:0.1.0', replicas: 2 },
+      server: { image: imageTags.server, replicas: 2 },
       rollout: {
         strategy: 'Canary',
         canary: { steps: [{ setWeight: 50 }, { analysis: { duration: analysisDuration } }] },

@@ -12,16 +12,40 @@ export interface Day {
   readonly label: string;
 }
 
-/** Every day of one location in the weather data, as a request instance and its true label. */
+/**
+ * Every day of one location in the weather data, as a request instance and its true label, in a fixed shuffled
+ * order: any stretch of the traffic is then a sample of all seasons, so live accuracies measured over different
+ * stretches (v1's windows before a retrain, v2's after) compare like with like. In date order, a minute of traffic
+ * covers part of a year, and the comparison would measure the seasons as much as the models.
+ */
 export function days(location: string): Day[] {
   const { header, rows } = weatherLines();
   const cols = header.split(',');
-  return rows.map((line) => Object.fromEntries(line.split(',').map((v, i) => [cols[i] ?? '', v])))
+  const inDateOrder = rows.map((line) => Object.fromEntries(line.split(',').map((v, i) => [cols[i] ?? '', v])))
     .filter((r) => r['location'] === location)
     .map((r) => ({
       instance: { precipitation: Number(r['precipitation']), temp_max: Number(r['temp_max']), temp_min: Number(r['temp_min']), wind: Number(r['wind']), date: r['date'] ?? '' },
       label: r['weather'] ?? '',
     }));
+  return shuffled(inDateOrder, location.length * 7919 + 17);
+}
+
+/** Fisher–Yates with a seeded generator (mulberry32): the same order in every run. */
+function shuffled<T>(items: readonly T[], seed: number): T[] {
+  let state = seed >>> 0;
+  const random = (): number => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [out[i], out[j]] = [out[j] as T, out[i] as T];
+  }
+  return out;
 }
 
 /** The ready endpoints (`address:port`) of a Service, read from its EndpointSlices as kube-proxy reads them. */
