@@ -1,6 +1,7 @@
 // `make demo`: the closed loop of issue 9 played for a person on the local cluster, nothing faked: the real control
-// plane (etcd, kube-apiserver, kube-controller-manager, MinIO), the node agent running the trainer and server
-// bundles as pods, the operator as its own process, and client traffic with feedback labels. Three acts:
+// plane (etcd, kube-apiserver, kube-controller-manager, MinIO), a real node (kubelet, containerd, kube-proxy, CoreDNS)
+// running the images built from the Dockerfiles, the operator installed with `helm install charts/perennial` (two
+// replicas, one leading), and client traffic with feedback labels. Three acts:
 //   1. v1 is trained on Seattle in a GPU Job, blessed and served on 2 pods; Seattle traffic with feedback.
 //   2. New York arrives (traffic and CSV objects): drift and falling live accuracy fire a retrain on the fed-back
 //      data; v2 is evaluated against v1 on the same holdout, blessed, canaried through the live gates, promoted,
@@ -14,11 +15,10 @@
 //
 // Milestones print as `[  73 s] v2 canary at 50%`, status lines (when the state changes, at most every 3 s) as
 // `[  73 s] · pipeline ... | deployment ... | live ... | requests ...`.
-import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { repoRoot } from '../localcluster/cluster.js';
-import { ManagedProcess } from '../localcluster/process.js';
 import type { ModelDeployment } from '../src/api/model-deployment.js';
 import type { TrainingPipeline, TrainingRun } from '../src/api/training-pipeline.js';
 import { parseDuration } from '../src/api/duration.js';
@@ -26,6 +26,7 @@ import { PatchType } from '../src/operator/runtime/kube-http.js';
 import { artifactKey } from '../src/shared/artifact-layout.js';
 import { parseEvaluationReport, type EvaluationReport } from '../src/shared/evaluation-report.js';
 import { buildBundles } from '../test/support/bundles.js';
+import { operatorLogs, operatorRelease } from '../test/support/operator-chart.js';
 import { LiveMetricsLog, LoopStack, loopBucket } from '../test/support/loop-stack.js';
 import { days, WeatherTraffic, type TrafficCounts } from '../test/support/weather-traffic.js';
 import { badCandidatePatch, loopDeployment, loopTriggers, weatherDataPrefix, weatherPipeline } from '../test/support/weather-loop.js';
@@ -75,7 +76,7 @@ class StepFailed extends Error {
 
 const interrupted = new AbortController();
 /** What is running, filled in as it starts; the stop order is the reverse. */
-const up: { stack?: LoopStack; operator?: ManagedProcess; traffic?: WeatherTraffic; live?: LiveMetricsLog; watcher?: Watcher } = {};
+const up: { stack?: LoopStack; traffic?: WeatherTraffic; live?: LiveMetricsLog; watcher?: Watcher } = {};
 let shuttingDown = false;
 
 function onSignal(): void {
@@ -106,7 +107,7 @@ async function shutdown(code: number, why: string): Promise<void> {
   await up.live?.stop();
   await up.watcher?.stop();
   if (up.traffic) say(`requests: ${requestSummary(up.traffic.counts)}`);
-  await up.operator?.stop();
+  if (up.stack) await saveOperatorLog(up.stack);
   await up.stack?.stop();
   say(`stopped: no process, network namespace or cluster data left${up.stack ? `; the logs stay in ${up.stack.cluster.logDir}` : ''}`);
   process.exit(code);
@@ -129,7 +130,6 @@ async function until<T>(expected: string, probe: () => T | undefined | false | P
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (interrupted.signal.aborted) throw new Interrupted();
-    if (up.operator?.exit) throw new StepFailed(expected, `the operator exited (code ${String(up.operator.exit.code)})`);
     try {
       const value = await probe();
       if (value !== undefined && value !== false) return value;
@@ -350,25 +350,17 @@ interface Outcome {
 
 async function play(): Promise<Outcome> {
   const problems: string[] = [];
-  say('building the operator and kubectl-plugin bundles...');
-  const bundles = buildBundles(['operator', 'kubectl-perennial']);
+  say('building the kubectl-plugin bundle...');
+  buildBundles(['kubectl-perennial']);
   say('building the images (cached after the first time) and starting the local cluster: etcd, kube-apiserver, kube-controller-manager, MinIO and a node (kubelet, containerd, kube-proxy, CoreDNS)...');
-  const stack = await LoopStack.start({ name: 'demo', namespace, operator: 'none', log: (line) => say(line) });
+  const stack = await LoopStack.start({ name: 'demo', namespace, operator: 'helm', log: (line) => say(line) });
   up.stack = stack;
   const { info } = stack.cluster;
   const logDir = stack.cluster.logDir;
   milestone(`cluster up; node ${info.node?.name ?? '?'} runs pods in containers (pod network ${info.node?.podCIDR ?? '?'}); Seattle 2012–2015 in s3://${loopBucket}/${weatherDataPrefix(stack.namespace)}`);
 
-  // The operator as its own process, as the chart runs it (a Deployment), with its log in a file.
-  const operatorLog = join(logDir, 'operator.log');
-  const operator = new ManagedProcess({
-    name: 'operator', command: process.execPath, args: [bundles.operator], cwd: repoRoot, logFile: operatorLog,
-    env: { ...stack.operatorEnv(), KUBECONFIG: info.kubeconfigPath, PERENNIAL_LOG_LEVEL: 'info' },
-  });
-  operator.start();
-  up.operator = operator;
-  await until('the operator to start', () => existsSync(operatorLog) && readFileSync(operatorLog, 'utf8').includes('operator started'), 60_000);
-  milestone(`operator running (pid ${String(operator.pid)}; log ${operatorLog})`);
+  const leader = await until('the operator to lead', async () => (await stack.operatorLeader()) ?? false, 60_000);
+  milestone(`operator installed by helm in ${operatorRelease.namespace}: 2 replicas, ${leader} leading`);
 
   // kubectl and the kubectl perennial plugin on one PATH entry, in the run's log folder (it stays with the logs).
   const binDir = join(logDir, 'bin');
@@ -384,7 +376,8 @@ Look around in another terminal while it runs (kubectl v1.34 from ${info.binDir}
   kubectl -n ${namespace} describe tp ${name}                      # triggers, runs, conditions, events
   kubectl -n ${namespace} describe md ${name}                      # the rollout: weights, every analysis verdict, live metrics
   kubectl -n ${namespace} get events --sort-by=.lastTimestamp
-Logs: the operator ${operatorLog}; trainer and server pods ${join(logDir, 'pods')}/; the cluster's servers ${logDir}/
+  kubectl -n ${operatorRelease.namespace} logs -l app.kubernetes.io/component=operator -f --prefix   # the operator
+Logs: pods with kubectl logs (the operator's are also saved to ${join(logDir, 'operator.log')} at the end); the cluster's servers ${logDir}/
 The store: MinIO at ${info.s3?.url ?? '?'}, bucket ${loopBucket} (credentials in Secret ${namespace}/perennial-s3)
 Ctrl-C stops everything (processes, pod network, data); the logs stay.`);
 
@@ -522,8 +515,8 @@ Ctrl-C stops everything (processes, pod network, data); the logs stay.`);
 function whereToLook(): void {
   const stack = up.stack;
   if (!stack) return;
-  aside(`operator log: ${join(stack.cluster.logDir, 'operator.log')}`);
-  aside(`pod logs: ${join(stack.cluster.logDir, 'pods')}/   cluster servers: ${stack.cluster.logDir}/`);
+  aside(`operator: kubectl -n ${operatorRelease.namespace} logs -l app.kubernetes.io/component=operator --prefix   (saved to ${join(stack.cluster.logDir, 'operator.log')} on exit)`);
+  aside(`pods: kubectl -n ${namespace} logs <pod>   cluster servers: ${stack.cluster.logDir}/`);
 }
 
 try {
@@ -546,4 +539,10 @@ try {
       setInterval(() => undefined, 60_000);
     }
   }
+}
+
+/** Keeps the operator pods' logs with the cluster's (the pods go with the cluster). Never fails the shutdown. */
+async function saveOperatorLog(stack: LoopStack): Promise<void> {
+  const logs = await operatorLogs(stack.cluster).catch((e: unknown) => `could not read the operator's logs: ${String(e)}\n`);
+  writeFileSync(join(stack.cluster.logDir, 'operator.log'), logs);
 }

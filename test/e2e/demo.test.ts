@@ -3,7 +3,7 @@
 //   1. With --exit-after-scenario it plays the whole closed loop and exits 0: the milestones of the three acts in
 //      order, status lines, no failed request, no PROBLEM line; and it leaves nothing behind.
 //   2. Ctrl-C (SIGINT to the process group) while the first model trains stops everything: no process of its
-//      cluster, operator or pods, no network namespace, no cluster data, no pod folder.
+//      cluster, operator or pods, no network namespace, no cluster data, no node cgroup, claim or containerd shim.
 // The demo's own lines are echoed as `# demo | ...`.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -122,7 +122,7 @@ const before = (): Before => ({ netns: netns(), node: nodeLeftovers() });
 function assertNothingLeft(run: DemoRun, was: Before): void {
   const text = run.lines.join('\n');
   const dataDir = /export KUBECONFIG=(\S+)\/kubeconfig/.exec(text)?.[1];
-  const s3Port = /MinIO at http:\/\/127\.0\.0\.1:(\d+)/.exec(text)?.[1];
+  const s3Port = /MinIO at http:\/\/[\d.]+:(\d+)/.exec(text)?.[1];
   assert.ok(dataDir !== undefined && s3Port !== undefined, 'the demo printed its KUBECONFIG and its store');
   assert.equal(existsSync(dataDir), false, `cluster data left in ${dataDir}`);
   // The cluster's servers name the data folder on their command line; the operator and every pod get the store's
@@ -149,7 +149,7 @@ describe('make demo (scripts/demo.ts)', () => {
     assert.equal(code, 0, 'exit code');
     assertInOrder(run.lines, [
       /\] cluster up/,
-      /\] operator running/,
+      /\] operator installed by helm in perennial-system: 2 replicas, \S+ leading/,
       /export KUBECONFIG=/,
       /\] applied TrainingPipeline weather/,
       /\] run weather-1 started for v1 by Initial/,

@@ -18,7 +18,7 @@ import { KubeHttpClient } from '../../src/operator/runtime/kube-http.js';
 import type { Manager } from '../../src/operator/runtime/manager.js';
 import { installCrds } from './crds.js';
 import { startClusterWithNode } from './node-cluster.js';
-import { installOperatorChart } from './operator-chart.js';
+import { installOperatorChart, operatorLeader } from './operator-chart.js';
 import { eventually } from './eventually.js';
 import { readyEndpoints, type FeedbackTarget } from './weather-traffic.js';
 import { credentialsSecret, localOperatorEnv, weatherDataPrefix, yearlyCsv } from './weather-loop.js';
@@ -116,6 +116,11 @@ export class LoopStack {
   async startOperator(): Promise<void> {
     this.manager = buildManager(loadConfig(this.operatorEnv()), this.kc);
     await this.manager.start();
+  }
+
+  /** The operator pod leading, when the operator was installed by helm. */
+  operatorLeader(): Promise<string | undefined> {
+    return operatorLeader(this.kc);
   }
 
   async stopOperator(): Promise<void> {

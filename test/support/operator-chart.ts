@@ -55,11 +55,13 @@ export async function installOperatorChart(cluster: LocalCluster, kc: KubeConfig
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  const coordination = kc.makeApiClient(CoordinationV1Api);
-  await eventually('an operator replica holding the Lease', async () => {
-    const lease = await coordination.readNamespacedLease({ name: 'perennial-operator', namespace: operatorRelease.namespace }).catch(() => undefined);
-    return lease?.spec?.holderIdentity || undefined;
-  }, 180_000, 500);
+  await eventually('an operator replica holding the Lease', () => operatorLeader(kc), 180_000, 500);
+}
+
+/** The operator pod holding the leader Lease, if one does. */
+export async function operatorLeader(kc: KubeConfig): Promise<string | undefined> {
+  const lease = await kc.makeApiClient(CoordinationV1Api).readNamespacedLease({ name: 'perennial-operator', namespace: operatorRelease.namespace }).catch(() => undefined);
+  return lease?.spec?.holderIdentity || undefined;
 }
 
 /** The operator pods' logs (both replicas), for a failing test's message or the demo's log folder. */
