@@ -53,15 +53,15 @@ describe('chart: installed into a local cluster', () => {
       `  credentials: { create: true, accessKeyId: ${s3.accessKey}, secretAccessKey: ${s3.secretKey} } }`,
       'logLevel: debug',
     ].join('\n'));
-    const { yaml } = await renderChart(['--values', values], { namespace: releaseNamespace, includeCrds: true });
+    const { yaml } = await renderChart(['--values', values], { namespace: releaseNamespace });
     await kubectl(['create', 'namespace', releaseNamespace]);
     // Pod Security Admission enforces the restricted profile there: a pod the chart renders that breaks it is
     // refused by the API server, and the replicas never start.
     await kubectl(['label', 'namespace', releaseNamespace, 'pod-security.kubernetes.io/enforce=restricted', 'pod-security.kubernetes.io/enforce-version=v1.34']);
     await kubectl(['create', 'namespace', appNamespace]);
     const manifests = writeTemp('perennial.yaml', yaml);
-    // CRDs first (as helm does with crds/), established before anything uses them.
-    await installCrds(join(info.binDir, 'kubectl'), info.kubeconfigPath, join(repoRoot, 'charts', 'perennial', 'crds'));
+    // CRDs first, established before anything uses them (the rendered chart carries them too).
+    await installCrds(join(info.binDir, 'kubectl'), info.kubeconfigPath, join(repoRoot, 'charts', 'perennial', 'files', 'crds'));
     await kubectl(['apply', '--server-side', '-f', manifests]);
   });
 

@@ -1,7 +1,8 @@
 // The Helm chart, rendered by the real (pinned) helm: lint, default and non-default values, every object
 // validated by kubeconform against strict schemas made from the local API server's OpenAPI document and from our
 // CRDs, kube-score with each exception justified, values.schema.json rejecting bad values with a clear message,
-// the CRD copy checked for drift, and RBAC compared with what the operator's code really calls.
+// the CRD copy checked for drift and rendered as templates (so `helm upgrade` updates it) with the keep policy, and
+// RBAC compared with what the operator's code really calls.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
@@ -11,6 +12,7 @@ import { before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { repoRoot } from '../../localcluster/cluster.js';
 import { sharedCluster } from '../../localcluster/test-cluster.js';
+import { load } from 'js-yaml';
 import { loadConfig } from '../../src/operator/config.js';
 import {
   chartDir, type KubeDoc, kubeVersion, renderChart, runTool, schemaLocation, writeCrdSchemas, writeKubeSchemas, writeTemp,
@@ -59,18 +61,44 @@ describe('chart: render and validate', () => {
 
   before(async () => {
     valuesFile = writeTemp('values.yaml', nonDefaultValues);
-    defaults = await renderChart([], { includeCrds: true });
-    custom = await renderChart(['--values', valuesFile], { includeCrds: true });
+    defaults = await renderChart([]);
+    custom = await renderChart(['--values', valuesFile]);
   });
 
-  it('the chart carries an exact copy of crds/ (no drift)', () => {
+  it('the chart carries an exact copy of crds/ in files/crds/ (no drift)', () => {
     const source = join(repoRoot, 'crds');
-    const copy = join(chartDir, 'crds');
+    const copy = join(chartDir, 'files', 'crds');
     assert.deepEqual(readdirSync(copy).sort(), readdirSync(source).sort(), 'the same CRD files');
     for (const f of readdirSync(source)) {
       assert.equal(readFileSync(join(copy, f), 'utf8'), readFileSync(join(source, f), 'utf8'),
-        `charts/perennial/crds/${f} differs from crds/${f}: copy it again (cp crds/*.yaml charts/perennial/crds/)`);
+        `charts/perennial/files/crds/${f} differs from crds/${f}: copy it again (cp crds/*.yaml charts/perennial/files/crds/)`);
     }
+  });
+
+  it('the CRDs are templates (Helm upgrades them), rendered as in crds/ plus the keep policy', () => {
+    // A crds/ folder is installed once and never upgraded by Helm: the chart must have none.
+    assert.throws(() => readdirSync(join(chartDir, 'crds')), /ENOENT/, 'charts/perennial/crds/ must not exist');
+    const rendered = defaults.docs.filter((d) => d.kind === 'CustomResourceDefinition');
+    const files = readdirSync(join(repoRoot, 'crds')).sort();
+    assert.equal(rendered.length, files.length, 'one rendered CRD per file');
+    for (const f of files) {
+      const source = load(readFileSync(join(repoRoot, 'crds', f), 'utf8')) as KubeDoc;
+      const crd = find(rendered, 'CustomResourceDefinition', source.metadata.name) as { metadata: { annotations?: Record<string, string> } } | undefined;
+      assert.ok(crd, `${source.metadata.name} is rendered`);
+      assert.deepEqual(crd.metadata.annotations, { 'helm.sh/resource-policy': 'keep' }, 'helm uninstall leaves it');
+      // The same object as the source file, value for value, apart from that annotation.
+      const { annotations: _, ...metadata } = crd.metadata;
+      assert.deepEqual({ ...crd, metadata }, source, `${f} renders unchanged`);
+    }
+  });
+
+  it('crds.keep=false renders the CRDs without the keep policy; crds.install=false renders none', async () => {
+    const notKept = (await renderChart(['--set', 'crds.keep=false'])).docs.filter((d) => d.kind === 'CustomResourceDefinition');
+    assert.equal(notKept.length, 2);
+    for (const crd of notKept) assert.equal((crd.metadata as { annotations?: unknown }).annotations, undefined, crd.metadata.name);
+    const none = (await renderChart(['--set', 'crds.install=false'])).docs;
+    assert.deepEqual(none.filter((d) => d.kind === 'CustomResourceDefinition'), []);
+    assert.ok(find(none, 'Deployment', 'perennial'), 'the rest of the chart is rendered');
   });
 
   it('helm lint --strict passes for default and non-default values', async () => {
@@ -241,6 +269,7 @@ describe('chart: values.schema.json rejects bad values with a clear message', ()
     ['a grant with an unknown access', ['--set', 'tenancy.storeGrants[0].namespace=ml', '--set', 'tenancy.storeGrants[0].bucket=shared', '--set', 'tenancy.storeGrants[0].access=Admin'],
       /tenancy\/storeGrants\/0\/access.*value must be one of 'Read', 'ReadWrite'/s],
     ['a Prometheus URL that is not http', ['--set', 'prometheus.url=prometheus:9090'], /prometheus\/url/],
+    ['crds.install that is not a boolean', ['--set', 'crds.install=yes'], /crds\/install.*got string, want boolean/s],
   ];
   for (const [name, args, message] of cases) {
     it(name, async () => {

@@ -56,10 +56,13 @@ export interface KubeDoc {
   readonly [field: string]: unknown;
 }
 
-/** `helm template` with the given --set/--values arguments; throws with helm's stderr when it fails. */
-export async function renderChart(args: readonly string[], options: { namespace?: string; release?: string; includeCrds?: boolean } = {}): Promise<{ yaml: string; docs: KubeDoc[] }> {
+/**
+ * `helm template` with the given --set/--values arguments; throws with helm's stderr when it fails. The CRDs are
+ * templates of the chart (templates/crds.yaml), so they are rendered without --include-crds.
+ */
+export async function renderChart(args: readonly string[], options: { namespace?: string; release?: string } = {}): Promise<{ yaml: string; docs: KubeDoc[] }> {
   const r = await runTool('helm', ['template', options.release ?? 'perennial', chartDir, '--namespace', options.namespace ?? 'perennial-system',
-    '--kube-version', kubeVersion, ...(options.includeCrds ? ['--include-crds'] : []), ...args]);
+    '--kube-version', kubeVersion, ...args]);
   if (r.code !== 0) throw new Error(`helm template failed (${r.code}): ${r.stderr}`);
   return { yaml: r.stdout, docs: parseDocs(r.stdout) };
 }
