@@ -1,6 +1,5 @@
-// Live PSI per feature over a sliding time window (shared/notes/health-and-drift.md §2, "cheap sliding-window
-// PSI"): a ring of time slots, each holding bin counts per feature, binned with the reference profile's frozen
-// edges (never recomputed from live data). Adding a row is O(features · log bins); a scrape sums the live slots.
+// Live PSI per feature over a sliding time window, cheap enough for every request: a ring of time slots, each
+// holding bin counts per feature, binned with the reference profile's frozen edges (never recomputed from live data). Adding a row is O(features · log bins); a scrape sums the live slots.
 import { binCount, binIndex, psiFromCounts, type FeatureProfile, type ReferenceProfile } from '../shared/drift.js';
 import type { RawRow } from '../shared/preprocessing.js';
 

@@ -1,4 +1,4 @@
-// Reference profiles and the Population Stability Index (shared/notes/health-and-drift.md §2).
+// Reference profiles and the Population Stability Index (PSI), the drift measure of Evidently and NannyML.
 // At training time the trainer freezes, per feature, the bin edges at reference quantiles (numeric) or the
 // category vocabulary (categorical) plus a "missing" bin, and the reference share of each bin. The server bins
 // live values with the same edges (never recomputed from live data) and compares shares with psi().

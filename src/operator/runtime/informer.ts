@@ -1,5 +1,5 @@
 // A supervised informer: client-node's makeInformer/ListWatch does the list and the watch, and this class makes
-// it survive what it does not (shared/notes/local-cluster.md, client-node #364 #596 #958 #1933 #1598 #2893):
+// it survive what it does not (client-node issues #364 #596 #958 #1933 #1598 #2893):
 //   - ListWatch stops for good on any watch or list error other than 410: restart it, with exponential backoff,
 //     one restart at a time (errors arriving while a restart is pending are ignored);
 //   - silent stalls: a watchdog forces a relist when nothing (event, connect, list) happened for watchdogMs;

@@ -1,5 +1,4 @@
-// Leader election on a coordination.k8s.io/v1 Lease, following client-go's tools/leaderelection
-// (shared/notes/protocols.md §5):
+// Leader election on a coordination.k8s.io/v1 Lease, following client-go's tools/leaderelection:
 //   - the decision is a pure function of the record we read, when WE last saw it change (local clock, the
 //     record's timestamps are never trusted), and now: decide() below, table-tested;
 //   - a challenger waits a full leaseDuration after it last saw the record change, then takes over with a new
