@@ -5,7 +5,7 @@
 // on how much old traffic the window held at onset (here about a minute of Seattle): it is the statistic's
 // inertia, reported apart so it neither hides nor inflates the operator's part.
 //
-//   1. The shared loop harness (LoopStack): cluster, node agent, the operator as its own process (as the chart runs
+//   1. The shared loop harness (LoopStack): cluster, the real node, the operator as its own process (as the chart runs
 //      it; its CPU is not shared with this process's watches and traffic), v1 trained on Seattle and served, Seattle
 //      traffic with feedback. Onset waits until the pipeline's minInterval since v1's run has passed, so the
 //      measured interval is the loop reacting, not a rate limit still holding from the first run.
@@ -110,7 +110,7 @@ async function main(): Promise<void> {
     logFile: join(stack.cluster.logDir, 'operator.log'),
   });
   operator.start();
-  say(`cluster, node agent and operator (pid ${operator.pid ?? '?'}) up; logs in ${stack.cluster.logDir}`);
+  say(`cluster, node and operator (pid ${operator.pid ?? '?'}) up; logs in ${stack.cluster.logDir}`);
   let traffic: WeatherTraffic | undefined;
   let timeline: LoopTimeline | undefined;
   try {

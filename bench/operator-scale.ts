@@ -12,7 +12,7 @@
 //
 // Choices, and why:
 //   - No kube-controller-manager. With it, the 500 server Deployments would become ReplicaSets and Pending pods
-//     and the 1,000 Jobs Pending pods (nothing binds them without the node agent): thousands of objects and
+//     and the 1,000 Jobs Pending pods (the cluster has no node to run them): thousands of objects and
 //     writes that are not the operator's, competing for the 2 shared cores, and no more work for the operator
 //     (its pods never get ready). Without it Jobs stay active and Deployments have no ready replicas, which are
 //     steady states the operator must keep quiet in: "Run 1 is training" and "no ready pod yet".

@@ -7,7 +7,7 @@
 //     promotion, plus at random moments; half the restarts as a new pod (it waits for the old Lease to expire);
 //   - MinIO stopped for seconds while traffic flows (servers spill their inference logs, then flush them) and
 //     while the retrain's trainer runs (exit 75, the Job retries the pod);
-//   - the API server stopped and restarted mid-canary (operator, node agent, kube-controller-manager recover).
+//   - the API server stopped and restarted mid-canary (operator, node, kube-controller-manager recover).
 // Then it counts, side by side for both runs: lost runs, runs failed, duplicate training Jobs, lost and duplicated
 // inference-log records (predictions and feedback), failed requests, and the loop's duration (faulted / clean is
 // the cost of the faults). Exits 1 when any count is not zero.
@@ -259,7 +259,7 @@ async function scenario(mode: Mode, seed: number): Promise<Outcome> {
   try {
     operator.start();
     await watch.start();
-    print(`cluster, node agent and operator (child process ${operator.podName}, leader election on) up; logs in ${stack.cluster.logDir}`);
+    print(`cluster, node and operator (child process ${operator.podName}, leader election on) up; logs in ${stack.cluster.logDir}`);
     const t0 = Date.now();
     if (mode === 'faulted') agents = startFaultAgents(faults, watch, rand, stopAgents.signal);
     await stack.create('trainingpipelines', weatherPipeline(name, loopTriggers(name), stack.namespace));

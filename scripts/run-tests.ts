@@ -55,7 +55,7 @@ async function runTier(tier: Tier, filters: readonly string[]): Promise<number> 
     return 0;
   }
   console.log(`\n=== ${tier} tests (${files.length} files)`);
-  // Each e2e file runs a whole loop (cluster, node agent, trainer and server pods): one at a time, or they starve
+  // Each e2e file runs a whole loop (cluster, node, trainer and server pods): one at a time, or they starve
   // each other of CPU (node --test runs files concurrently on a machine with more than 2 cores).
   if (tier !== 'integration') return runNodeTest(files, process.env, tier === 'e2e');
   const started = Date.now();
