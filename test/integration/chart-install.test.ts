@@ -1,72 +1,101 @@
-// Installs the rendered chart into a real local cluster (kube-apiserver, kube-controller-manager, MinIO, and the
-// node agent running the perennial-operator image as its bundle) and watches it work as in a cluster: both
-// replicas start, one holds the Lease, the other stands by, and both resources get reconciled, all with the
-// chart's RBAC (each pod talks to the API server with a token of the chart's ServiceAccount), in a namespace that
-// enforces the restricted Pod Security profile. Then the leader is deleted and the standby takes the Lease.
+// Installs the chart with the real `helm install` into a local cluster with a real node (kubelet, containerd,
+// kube-proxy, CoreDNS: localcluster/node) that runs the perennial-operator image built from the Dockerfile, and
+// watches it work as in a cluster: both replicas start, one holds the Lease, the other stands by, and both resources
+// get reconciled, all with the chart's RBAC (each pod reaches the API server through the `kubernetes` Service with
+// a token of the chart's ServiceAccount), in a namespace that enforces the restricted Pod Security profile. Then the
+// leader is deleted and the standby takes the Lease. Last, the release's lifecycle as users meet it: `helm upgrade`
+// with a changed CRD changes it on the API server (the CRDs are templates, not crds/, which Helm never upgrades),
+// `helm uninstall` leaves the CRDs and users' objects (helm.sh/resource-policy: keep), and installing again under
+// the same name takes the kept CRDs back.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { CoordinationV1Api, CoreV1Api, CustomObjectsApi, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
-import { load } from 'js-yaml';
-import { LocalCluster, repoRoot } from '../../localcluster/cluster.js';
-import { NodeAgent } from '../../localcluster/node-agent/agent.js';
+import {
+  ApiextensionsV1Api, CoordinationV1Api, CoreV1Api, CustomObjectsApi, type KubeConfig, type V1CustomResourceDefinition, type V1Pod,
+} from '@kubernetes/client-node';
+import { dump, load } from 'js-yaml';
+import { type LocalCluster, repoRoot } from '../../localcluster/cluster.js';
 import { kubeConfigFor, minioClientFor } from '../../localcluster/test-cluster.js';
-import { installCrds, renderChart, writeTemp } from './chart-tools.js';
+import { chartDir, runTool, writeTemp } from './chart-tools.js';
 import { eventually } from '../support/eventually.js';
+import { imageTags, startClusterWithNode } from '../support/node-cluster.js';
 
 const run = promisify(execFile);
+const release = 'perennial';
 const releaseNamespace = 'perennial-system';
 const appNamespace = 'ml';
+const pipelineCrd = 'trainingpipelines.perennial.dev';
+const crdNames = [pipelineCrd, 'modeldeployments.perennial.dev'];
+/** The printer column the upgraded copy of the chart adds to the TrainingPipeline CRD. */
+const upgradeColumn = 'Chart-Upgrade';
 
 interface Conditioned { metadata: { generation?: number }; status?: { observedGeneration?: number; conditions?: { type: string; status: string; reason?: string; message?: string; observedGeneration?: number }[] } }
 
-describe('chart: installed into a local cluster', () => {
+/** A copy of the chart whose TrainingPipeline CRD has one more printer column: what a new chart version brings. */
+function chartWithChangedCrd(): string {
+  const copy = join(mkdtempSync(join(tmpdir(), 'perennial-chart-upgrade-')), 'perennial');
+  cpSync(chartDir, copy, { recursive: true });
+  const file = join(copy, 'files', 'crds', 'trainingpipelines.yaml');
+  const crd = load(readFileSync(file, 'utf8')) as V1CustomResourceDefinition;
+  for (const v of crd.spec.versions) {
+    v.additionalPrinterColumns = [...(v.additionalPrinterColumns ?? []), { name: upgradeColumn, type: 'string', jsonPath: '.metadata.uid', priority: 1 }];
+  }
+  writeFileSync(file, dump(crd, { lineWidth: -1 }));
+  return copy;
+}
+
+describe('chart: installed with helm into a local cluster with a real node', () => {
   let cluster: LocalCluster;
-  let agent: NodeAgent;
   let kc: KubeConfig;
   let core: CoreV1Api;
+  let custom: CustomObjectsApi;
+  let extensions: ApiextensionsV1Api;
   let kubectl: (args: readonly string[]) => Promise<string>;
+  let helm: (args: readonly string[]) => Promise<string>;
+  let valuesFile: string;
 
   before(async () => {
-    // The node agent runs the operator image as dist/operator/main.js.
-    await run(process.execPath, [join(repoRoot, 'scripts', 'bundle.mjs'), 'operator'], { cwd: repoRoot });
-    cluster = await LocalCluster.start({ name: 'chart-install' });
+    assert.equal(process.getuid?.(), 0, 'the local node needs root: run the tests as root');
+    // Builds the images from their Dockerfiles (or takes them from the cache) and imports them into the node.
+    cluster = await startClusterWithNode('chart-install', (l) => console.log(`# ${l}`));
     const info = cluster.info;
     kc = kubeConfigFor(info);
     core = kc.makeApiClient(CoreV1Api);
+    custom = kc.makeApiClient(CustomObjectsApi);
+    extensions = kc.makeApiClient(ApiextensionsV1Api);
     kubectl = async (args) => (await run(join(info.binDir, 'kubectl'), ['--kubeconfig', info.kubeconfigPath, ...args], { maxBuffer: 64 * 1024 * 1024 })).stdout;
-    agent = await NodeAgent.start({
-      kubeConfig: kc, server: info.server, caData: info.caData, repoRoot, logDir: cluster.logDir,
-      capacity: { cpu: '2', memory: '24Gi', pods: 50, gpus: 1 },
-    });
+    helm = async (args) => {
+      const r = await runTool('helm', [...args, '--kubeconfig', info.kubeconfigPath]);
+      if (r.code !== 0) throw new Error(`helm ${args.join(' ')} failed (${r.code}): ${r.stderr}`);
+      return r.stdout;
+    };
     const s3 = info.s3;
     assert.ok(s3, 'the cluster runs MinIO');
     // The bucket is the user's to create, as with any S3 store.
     await minioClientFor(info).makeBucket('perennial', s3.region);
-    // The chart as a user installs it, pointed at the cluster's MinIO (plain HTTP on loopback).
-    const values = writeTemp('values.yaml', [
-      'image: { repository: perennial-operator, tag: dev }',
+    const colon = imageTags.operator.lastIndexOf(':');
+    // The chart as a user installs it. The image is the one imported into the node, which pulls from no registry
+    // (Never: a missing image fails at once instead of trying one). MinIO runs on the host, plain HTTP, at the host's
+    // address on the node network, which pods reach.
+    valuesFile = writeTemp('values.yaml', [
+      `image: { repository: ${imageTags.operator.slice(0, colon)}, tag: ${imageTags.operator.slice(colon + 1)}, pullPolicy: Never }`,
       `objectStore: { endpoint: ${s3.endPoint}, port: ${String(s3.port)}, tls: false, region: ${s3.region}, bucket: perennial,`,
       `  credentials: { create: true, accessKeyId: ${s3.accessKey}, secretAccessKey: ${s3.secretKey} } }`,
       'logLevel: debug',
     ].join('\n'));
-    const { yaml } = await renderChart(['--values', values], { namespace: releaseNamespace });
+    // The namespace is made first (not by --create-namespace), so Pod Security Admission enforces the restricted
+    // profile before any pod exists: a pod the chart renders that breaks it is refused, and the replicas never start.
     await kubectl(['create', 'namespace', releaseNamespace]);
-    // Pod Security Admission enforces the restricted profile there: a pod the chart renders that breaks it is
-    // refused by the API server, and the replicas never start.
     await kubectl(['label', 'namespace', releaseNamespace, 'pod-security.kubernetes.io/enforce=restricted', 'pod-security.kubernetes.io/enforce-version=v1.34']);
     await kubectl(['create', 'namespace', appNamespace]);
-    const manifests = writeTemp('perennial.yaml', yaml);
-    // CRDs first, established before anything uses them (the rendered chart carries them too).
-    await installCrds(join(info.binDir, 'kubectl'), info.kubeconfigPath, join(repoRoot, 'charts', 'perennial', 'files', 'crds'));
-    await kubectl(['apply', '--server-side', '-f', manifests]);
+    await helm(['install', release, chartDir, '--namespace', releaseNamespace, '--values', valuesFile]);
   });
 
   after(async () => {
-    await agent?.stop();
     await cluster?.stop();
   });
 
@@ -78,12 +107,18 @@ describe('chart: installed into a local cluster', () => {
     return lease.spec?.holderIdentity || undefined;
   };
 
+  const printerColumns = async (name: string): Promise<string[]> =>
+    (await extensions.readCustomResourceDefinition({ name })).spec.versions.flatMap((v) => (v.additionalPrinterColumns ?? []).map((c) => c.name));
+
   it('runs two operator replicas as the chart\'s ServiceAccount', async () => {
     const pods = await eventually('two running operator pods', async () => {
       const running = (await operatorPods()).filter((p) => p.status?.phase === 'Running');
       return running.length === 2 ? running : undefined;
-    });
-    for (const p of pods) assert.equal(p.spec?.serviceAccountName, 'perennial');
+    }, 180_000, 500);
+    for (const p of pods) {
+      assert.equal(p.spec?.serviceAccountName, 'perennial');
+      assert.equal(p.spec?.containers[0]?.image, imageTags.operator);
+    }
   });
 
   it('the namespace really enforces the restricted profile (a root pod is refused)', async () => {
@@ -103,7 +138,6 @@ describe('chart: installed into a local cluster', () => {
   });
 
   it('reconciles a TrainingPipeline and a ModelDeployment (Accepted) with the chart\'s RBAC', async () => {
-    const custom = kc.makeApiClient(CustomObjectsApi);
     for (const [file, plural] of [['training-pipeline.yaml', 'trainingpipelines'], ['model-deployment.yaml', 'modeldeployments']] as const) {
       const body = load(readFileSync(join(repoRoot, 'examples', file), 'utf8')) as { spec: { rollout?: { shadow?: unknown } } };
       // The example's shadow phase needs GatewayAPI routing (the ModelDeployment controller rejects it with the
@@ -130,5 +164,45 @@ describe('chart: installed into a local cluster', () => {
     });
     const names = (await operatorPods()).map((p) => p.metadata?.name);
     assert.ok(names.includes(after), `the new holder ${after} is an operator pod`);
+  });
+
+  it('helm upgrade with a changed CRD changes it on the API server', async () => {
+    assert.ok(!(await printerColumns(pipelineCrd)).includes(upgradeColumn), 'the installed CRD has no such column yet');
+    await helm(['upgrade', release, chartWithChangedCrd(), '--namespace', releaseNamespace, '--values', valuesFile]);
+    assert.ok((await printerColumns(pipelineCrd)).includes(upgradeColumn), 'the upgrade added the printer column');
+    // The API server serves the new column: kubectl shows it for the existing pipeline.
+    const table = await kubectl(['get', 'trainingpipelines', '--namespace', appNamespace, '--output', 'wide']);
+    assert.match(table.split('\n')[0] ?? '', new RegExp(upgradeColumn.toUpperCase()), table);
+    assert.match(table, /^weather\s/m);
+  });
+
+  it('helm uninstall leaves the CRDs and users\' TrainingPipelines and ModelDeployments', async () => {
+    const out = await helm(['uninstall', release, '--namespace', releaseNamespace]);
+    assert.match(out, /These resources were kept due to the resource policy/, out);
+    for (const name of crdNames) assert.match(out, new RegExp(`\\[CustomResourceDefinition\\] ${name.replaceAll('.', '\\.')}`), out);
+    // The release is gone: its operator Deployment too.
+    assert.equal((await kubectl(['get', 'deployments', '--namespace', releaseNamespace, '--output', 'name'])).trim(), '');
+    for (const name of crdNames) {
+      const crd = await extensions.readCustomResourceDefinition({ name });
+      assert.equal(crd.metadata?.deletionTimestamp, undefined, `${name} is not being deleted`);
+      assert.equal(crd.metadata?.annotations?.['helm.sh/resource-policy'], 'keep');
+    }
+    assert.ok((await printerColumns(pipelineCrd)).includes(upgradeColumn), 'the CRD is the upgraded one, untouched');
+    for (const plural of ['trainingpipelines', 'modeldeployments']) {
+      const obj = (await custom.getNamespacedCustomObject({ group: 'perennial.dev', version: 'v1alpha1', namespace: appNamespace, plural, name: 'weather' })) as { metadata: { deletionTimestamp?: string } };
+      assert.equal(obj.metadata.deletionTimestamp, undefined, `${plural}/weather is still there`);
+    }
+  });
+
+  it('installing again under the same name takes the kept CRDs back', async () => {
+    await helm(['install', release, chartDir, '--namespace', releaseNamespace, '--values', valuesFile]);
+    const manifest = await helm(['get', 'manifest', release, '--namespace', releaseNamespace]);
+    for (const name of crdNames) {
+      assert.match(manifest, new RegExp(`^  name: ${name.replaceAll('.', '\\.')}$`, 'm'), `${name} is in the release again`);
+      const crd = await extensions.readCustomResourceDefinition({ name });
+      assert.equal(crd.metadata?.annotations?.['meta.helm.sh/release-name'], release);
+    }
+    // This chart's CRD again, without the column the upgraded copy added.
+    assert.ok(!(await printerColumns(pipelineCrd)).includes(upgradeColumn), 'the CRD is the installed chart\'s');
   });
 });
