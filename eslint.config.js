@@ -34,9 +34,9 @@ export default tseslint.config(
     },
   },
   {
-    // The three functions above the limits, to be split into steps as the ModelDeployment plan was: the
-    // TrainingPipeline plan (complexity 58), the server's environment reader (48) and the trainer's run (39).
-    files: ['src/operator/controllers/training-pipeline/plan.ts', 'src/server/config.ts', 'src/trainer/run.ts'],
+    // The two functions above the limits, to be split into steps as the ModelDeployment plan was: the
+    // TrainingPipeline plan (complexity 58) and the trainer's run (39).
+    files: ['src/operator/controllers/training-pipeline/plan.ts', 'src/trainer/run.ts'],
     rules: { complexity: ['error', 60] },
   },
   {

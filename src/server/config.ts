@@ -4,8 +4,10 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { isBackendName, type BackendName } from '../ml/backend.js';
 import { isKeySegment, type DeploymentRef, type PipelineRef } from '../shared/artifact-layout.js';
+import { EnvReader } from '../shared/env-reader.js';
 import { podEnv } from '../shared/pod-contract.js';
 import type { MinioStoreOptions } from '../storage/minio-store.js';
+import { storeFromEnv } from '../storage/store-env.js';
 import type { EdgeLimits } from './http-io.js';
 
 export class ServerConfigError extends Error {
@@ -73,121 +75,118 @@ export function parseModelRef(text: string): { pipeline: PipelineRef; version: s
 }
 
 export function readServerConfig(env: NodeJS.ProcessEnv): ServerConfig {
-  const problems: string[] = [];
-  const text = (name: string): string | undefined => {
-    const v = env[name];
-    return v === undefined || v.trim() === '' ? undefined : v.trim();
-  };
-  const need = (name: string): string => {
-    const v = text(name);
-    if (v === undefined) problems.push(`environment variable ${name} is not set`);
-    return v ?? '';
-  };
-  const num = (name: string, dflt: number, min: number, max: number, integer = true): number => {
-    const v = text(name);
-    if (v === undefined) return dflt;
-    const n = Number(v);
-    if (!Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n))) {
-      problems.push(`${name} must be ${integer ? 'an integer' : 'a number'} in [${min}, ${max}], got ${JSON.stringify(v)}`);
-      return dflt;
-    }
-    return n;
-  };
-
-  const modelText = need(podEnv.serverModel);
-  const model = modelText === '' ? undefined : parseModelRef(modelText);
-  if (modelText !== '' && model === undefined) problems.push(`${podEnv.serverModel} must look like <namespace>/<pipeline>@<version>, got ${JSON.stringify(modelText)}`);
-  const depText = need(podEnv.serverDeployment);
-  const dep = /^([^/]+)\/([^/]+)$/.exec(depText);
-  if (depText !== '' && (!dep || !isKeySegment(dep[1] ?? '') || !isKeySegment(dep[2] ?? ''))) {
-    problems.push(`${podEnv.serverDeployment} must look like <namespace>/<deployment>, got ${JSON.stringify(depText)}`);
-  }
-  const track = text(podEnv.serverTrack) ?? 'stable';
-  if (!['stable', 'canary', 'shadow'].includes(track)) problems.push(`${podEnv.serverTrack} must be stable, canary or shadow`);
-  const shadowUrl = text(podEnv.serverShadowUrl);
-  if (shadowUrl !== undefined) {
-    try {
-      const u = new URL(shadowUrl);
-      if (u.protocol !== 'http:' && u.protocol !== 'https:') problems.push(`${podEnv.serverShadowUrl} must be an http(s) URL`);
-    } catch {
-      problems.push(`${podEnv.serverShadowUrl} is not a URL: ${JSON.stringify(shadowUrl)}`);
-    }
-  }
-  const backend = text(podEnv.tfBackend);
-  if (backend !== undefined && !isBackendName(backend)) problems.push(`${podEnv.tfBackend} must be one of tensorflow-gpu, tensorflow, wasm, cpu`);
-  // Tokens and the key are secrets: problems name the variable, never the value.
-  const tokens = (env[podEnv.serverFeedbackToken] ?? '').split(/[,\n]/).map((t) => t.trim()).filter((t) => t !== '');
-  if (tokens.some((t) => t.length < 16 || /\s/.test(t))) problems.push(`${podEnv.serverFeedbackToken}: every token must be at least 16 characters without spaces`);
-  const signingKeyText = text(podEnv.serverSigningKey);
-  if (signingKeyText !== undefined && Buffer.byteLength(signingKeyText) < 16) problems.push(`${podEnv.serverSigningKey} must be at least 16 bytes`);
-  const storePort = text(podEnv.storePort) === undefined ? undefined : num(podEnv.storePort, 0, 1, 65535);
-  const bucket = need(podEnv.storeBucket);
-  const store: MinioStoreOptions = {
-    endPoint: need(podEnv.storeEndpoint),
-    port: storePort,
-    useSSL: (text(podEnv.storeUseTls) ?? 'true').toLowerCase() !== 'false',
-    accessKey: need(podEnv.accessKeyId),
-    secretKey: need(podEnv.secretAccessKey),
-    region: text(podEnv.storeRegion),
-    caFile: text(podEnv.storeCaFile),
-  };
+  const r = new EnvReader(env);
+  const { store, bucket } = storeFromEnv(r);
+  const { model, deployment } = readServing(r);
+  const backend = r.text(podEnv.tfBackend);
+  if (backend !== undefined && !isBackendName(backend)) r.problems.push(`${podEnv.tfBackend} must be one of tensorflow-gpu, tensorflow, wasm, cpu`);
   const config: ServerConfig = {
     store,
     bucket,
-    modelBucket: text(podEnv.serverModelBucket) ?? bucket,
+    modelBucket: r.text(podEnv.serverModelBucket) ?? bucket,
     pipeline: model?.pipeline ?? { namespace: '', name: '' },
     version: model?.version ?? '',
-    modelName: text(podEnv.serverModelName) ?? model?.pipeline.name ?? '',
-    deployment: { namespace: dep?.[1] ?? '', name: dep?.[2] ?? '' },
-    track,
-    podName: text(podEnv.serverPodName) ?? hostname(),
-    host: text(podEnv.serverHost) ?? '0.0.0.0',
-    port: num(podEnv.serverPort, 8080, 0, 65535),
-    batch: {
-      maxSize: num(podEnv.serverBatchMaxSize, 64, 1, 4096),
-      maxWaitMs: num(podEnv.serverBatchMaxWaitMs, 0, 0, 1000, false),
-      maxQueueRows: num(podEnv.serverQueueMaxRows, 4096, 1, 1_000_000),
-    },
-    maxInstances: num(podEnv.serverMaxInstances, 1000, 1, 100_000),
-    maxBodyBytes: num(podEnv.serverMaxBodyBytes, 1 << 20, 1024, 1 << 30),
-    edge: {
-      headersTimeoutMs: num(podEnv.serverHeadersTimeoutMs, 10_000, 0, 600_000),
-      bodyTimeoutMs: num(podEnv.serverBodyTimeoutMs, 10_000, 0, 600_000),
-      maxConnections: num(podEnv.serverMaxConnections, 1024, 0, 1_000_000),
-    },
-    maxStringBytes: num(podEnv.serverMaxStringBytes, 256, 0, 1 << 20),
-    driftWindowSeconds: num(podEnv.serverDriftWindowSeconds, 3600, 10, 7 * 86400),
-    feedback: {
-      port: tokens.length === 0 ? undefined : num(podEnv.serverFeedbackPort, 8081, 0, 65535),
-      tokens,
-      ttlSeconds: num(podEnv.serverFeedbackTtlSeconds, 86400, 1, 365 * 86400),
-      maxIds: num(podEnv.serverFeedbackMaxIds, 200_000, 1, 10_000_000),
-    },
-    signingKey: signingKeyText === undefined ? { key: randomBytes(32), generated: true } : { key: Buffer.from(signingKeyText), generated: false },
-    log: {
-      spillDir: text(podEnv.serverLogSpillDir) ?? '/tmp/perennial-spill',
-      batchRecords: num(podEnv.serverLogBatchRecords, 1000, 1, 100_000),
-      flushMs: num(podEnv.serverLogFlushMs, 5000, 10, 600_000),
-      maxMemoryRecords: num(podEnv.serverLogMaxMemoryRecords, 20_000, 1, 10_000_000),
-      batchBytes: num(podEnv.serverLogBatchBytes, 1 << 20, 1024, 256 << 20),
-      maxMemoryBytes: num(podEnv.serverLogMaxMemoryBytes, 32 << 20, 2048, 2 ** 34),
-      maxSpillBytes: num(podEnv.serverLogMaxSpillBytes, 256 << 20, 0, 2 ** 40),
-    },
-    shadow: shadowUrl === undefined ? undefined : {
-      url: shadowUrl,
-      sample: num(podEnv.serverShadowSample, 1, 0, 1, false),
-      timeoutMs: num(podEnv.serverShadowTimeoutMs, 2000, 1, 60_000),
-    },
-    drainTimeoutMs: num(podEnv.serverDrainTimeoutMs, 25_000, 0, 600_000),
-    shutdownDelayMs: num(podEnv.serverShutdownDelayMs, 5000, 0, 600_000),
+    modelName: r.text(podEnv.serverModelName) ?? model?.pipeline.name ?? '',
+    deployment,
+    track: r.oneOf(podEnv.serverTrack, ['stable', 'canary', 'shadow'], 'stable'),
+    podName: r.text(podEnv.serverPodName) ?? hostname(),
+    host: r.text(podEnv.serverHost) ?? '0.0.0.0',
+    port: r.int(podEnv.serverPort, 8080, 0, 65535),
+    ...readLimits(r),
+    ...readFeedback(r),
+    log: readLog(r),
+    shadow: readShadow(r),
+    drainTimeoutMs: r.int(podEnv.serverDrainTimeoutMs, 25_000, 0, 600_000),
+    shutdownDelayMs: r.int(podEnv.serverShutdownDelayMs, 5000, 0, 600_000),
     forcedBackend: backend !== undefined && isBackendName(backend) ? backend : undefined,
-    codeVersion: text(podEnv.codeVersion) ?? 'dev',
-    logLevel: text(podEnv.logLevel) ?? 'info',
+    codeVersion: r.text(podEnv.codeVersion) ?? 'dev',
+    logLevel: r.text(podEnv.logLevel) ?? 'info',
+  };
+  if (r.problems.length > 0) throw new ServerConfigError(r.problems);
+  return config;
+}
+
+/** Which model this pod serves and for which deployment. */
+function readServing(r: EnvReader): { model: ReturnType<typeof parseModelRef>; deployment: DeploymentRef } {
+  const modelText = r.need(podEnv.serverModel);
+  const model = modelText === '' ? undefined : parseModelRef(modelText);
+  if (modelText !== '' && model === undefined) r.problems.push(`${podEnv.serverModel} must look like <namespace>/<pipeline>@<version>, got ${JSON.stringify(modelText)}`);
+  const depText = r.need(podEnv.serverDeployment);
+  const dep = /^([^/]+)\/([^/]+)$/.exec(depText);
+  if (depText !== '' && (!dep || !isKeySegment(dep[1] ?? '') || !isKeySegment(dep[2] ?? ''))) {
+    r.problems.push(`${podEnv.serverDeployment} must look like <namespace>/<deployment>, got ${JSON.stringify(depText)}`);
+  }
+  return { model, deployment: { namespace: dep?.[1] ?? '', name: dep?.[2] ?? '' } };
+}
+
+/** What bounds a request: batching, sizes, the listeners' timeouts and connections, the drift window. */
+function readLimits(r: EnvReader): Pick<ServerConfig, 'batch' | 'maxInstances' | 'maxBodyBytes' | 'edge' | 'maxStringBytes' | 'driftWindowSeconds'> {
+  return {
+    batch: {
+      maxSize: r.int(podEnv.serverBatchMaxSize, 64, 1, 4096),
+      maxWaitMs: r.number(podEnv.serverBatchMaxWaitMs, 0, 0, 1000),
+      maxQueueRows: r.int(podEnv.serverQueueMaxRows, 4096, 1, 1_000_000),
+    },
+    maxInstances: r.int(podEnv.serverMaxInstances, 1000, 1, 100_000),
+    maxBodyBytes: r.int(podEnv.serverMaxBodyBytes, 1 << 20, 1024, 1 << 30),
+    edge: {
+      headersTimeoutMs: r.int(podEnv.serverHeadersTimeoutMs, 10_000, 0, 600_000),
+      bodyTimeoutMs: r.int(podEnv.serverBodyTimeoutMs, 10_000, 0, 600_000),
+      maxConnections: r.int(podEnv.serverMaxConnections, 1024, 0, 1_000_000),
+    },
+    maxStringBytes: r.int(podEnv.serverMaxStringBytes, 256, 0, 1 << 20),
+    driftWindowSeconds: r.int(podEnv.serverDriftWindowSeconds, 3600, 10, 7 * 86400),
+  };
+}
+
+/** The feedback listener and the prediction-id key. Tokens and the key are secrets: problems never quote them. */
+function readFeedback(r: EnvReader): Pick<ServerConfig, 'feedback' | 'signingKey'> {
+  const tokens = (r.raw(podEnv.serverFeedbackToken) ?? '').split(/[,\n]/).map((t) => t.trim()).filter((t) => t !== '');
+  if (tokens.some((t) => t.length < 16 || /\s/.test(t))) r.problems.push(`${podEnv.serverFeedbackToken}: every token must be at least 16 characters without spaces`);
+  const keyText = r.text(podEnv.serverSigningKey);
+  if (keyText !== undefined && Buffer.byteLength(keyText) < 16) r.problems.push(`${podEnv.serverSigningKey} must be at least 16 bytes`);
+  return {
+    feedback: {
+      port: tokens.length === 0 ? undefined : r.int(podEnv.serverFeedbackPort, 8081, 0, 65535),
+      tokens,
+      ttlSeconds: r.int(podEnv.serverFeedbackTtlSeconds, 86400, 1, 365 * 86400),
+      maxIds: r.int(podEnv.serverFeedbackMaxIds, 200_000, 1, 10_000_000),
+    },
+    signingKey: keyText === undefined ? { key: randomBytes(32), generated: true } : { key: Buffer.from(keyText), generated: false },
+  };
+}
+
+/** The inference log's batches, memory and spill bounds. */
+function readLog(r: EnvReader): ServerConfig['log'] {
+  const log = {
+    spillDir: r.text(podEnv.serverLogSpillDir) ?? '/tmp/perennial-spill',
+    batchRecords: r.int(podEnv.serverLogBatchRecords, 1000, 1, 100_000),
+    flushMs: r.int(podEnv.serverLogFlushMs, 5000, 10, 600_000),
+    maxMemoryRecords: r.int(podEnv.serverLogMaxMemoryRecords, 20_000, 1, 10_000_000),
+    batchBytes: r.int(podEnv.serverLogBatchBytes, 1 << 20, 1024, 256 << 20),
+    maxMemoryBytes: r.int(podEnv.serverLogMaxMemoryBytes, 32 << 20, 2048, 2 ** 34),
+    maxSpillBytes: r.int(podEnv.serverLogMaxSpillBytes, 256 << 20, 0, 2 ** 40),
   };
   // A sealed batch must fit in memory beside the open one, or the memory bound could not hold.
-  if (config.log.maxMemoryBytes < 2 * config.log.batchBytes) {
-    problems.push(`${podEnv.serverLogMaxMemoryBytes} (${config.log.maxMemoryBytes}) must be at least twice ${podEnv.serverLogBatchBytes} (${config.log.batchBytes})`);
+  if (log.maxMemoryBytes < 2 * log.batchBytes) {
+    r.problems.push(`${podEnv.serverLogMaxMemoryBytes} (${log.maxMemoryBytes}) must be at least twice ${podEnv.serverLogBatchBytes} (${log.batchBytes})`);
   }
-  if (problems.length > 0) throw new ServerConfigError(problems);
-  return config;
+  return log;
+}
+
+/** Where a shadow pod mirrors its requests, if it does. */
+function readShadow(r: EnvReader): ServerConfig['shadow'] {
+  const url = r.text(podEnv.serverShadowUrl);
+  if (url === undefined) return undefined;
+  try {
+    const u = new URL(url);
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') r.problems.push(`${podEnv.serverShadowUrl} must be an http(s) URL`);
+  } catch {
+    r.problems.push(`${podEnv.serverShadowUrl} is not a URL: ${JSON.stringify(url)}`);
+  }
+  return {
+    url,
+    sample: r.number(podEnv.serverShadowSample, 1, 0, 1),
+    timeoutMs: r.int(podEnv.serverShadowTimeoutMs, 2000, 1, 60_000),
+  };
 }
