@@ -34,9 +34,9 @@ export default tseslint.config(
     },
   },
   {
-    // The two functions above the limits, to be split into steps as the ModelDeployment plan was: the
-    // TrainingPipeline plan (complexity 58) and the trainer's run (39).
-    files: ['src/operator/controllers/training-pipeline/plan.ts', 'src/trainer/run.ts'],
+    // The one function above the limits, to be split into steps as the ModelDeployment plan was: the
+    // TrainingPipeline plan (complexity 58).
+    files: ['src/operator/controllers/training-pipeline/plan.ts'],
     rules: { complexity: ['error', 60] },
   },
   {

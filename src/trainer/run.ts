@@ -129,24 +129,69 @@ function withLabelRange(spec: PreprocessingSpec, range: TrainerConfig['schema'][
   return { ...spec, label: { ...label, ...(range?.min !== undefined ? { min: range.min } : {}), ...(range?.max !== undefined ? { max: range.max } : {}) } };
 }
 
+// A run is a sequence of steps, each below: the version not yet taken → the data read, admitted, validated and
+// split (a bad dataset stops here with its report) → the model prepared (warm from the champion or fresh) → trained →
+// evaluated against the champion and the baseline → published with its reference profile and lineage.
 export async function runTraining(config: TrainerConfig, deps: RunDeps): Promise<RunOutcome> {
   const { store, log } = deps;
   const bucket = config.outputBucket ?? deps.bucket;
-  const pipeline = config.pipeline;
   const startedAt = deps.now();
-
-  const existing = await readJson<{ runId?: string }>(store, bucket, artifactKey(pipeline, config.version, 'manifest'));
-  if (existing !== undefined) {
-    if (existing.runId === config.runId) {
-      log.info('version already published by this run', { version: config.version });
-      return { manifestKey: artifactKey(pipeline, config.version, 'manifest'), alreadyPublished: true, startEpoch: -1 };
-    }
-    throw new VersionTakenError(`version ${config.version} was already published by run ${String(existing.runId)}`);
-  }
+  const published = await alreadyPublished(config, deps, bucket);
+  if (published) return published;
 
   const backend: BackendChoice = await selectBackend(deps.forcedBackend);
   log.info('tensorflow backend selected', { backend: backend.backend, attempts: backend.attempts });
+  const data = await readValidatedData(config, deps, bucket);
+  const prepared = await prepareModel(config, deps, bucket, data);
+  const fingerprint = createHash('sha256').update(JSON.stringify({
+    digest: data.digest, spec: prepared.spec, model: config.model, hp: config.hyperparameters, seed: config.seed,
+    warm: prepared.warm, champion: prepared.champion?.version, backend: backend.backend,
+  })).digest('hex');
+  const result = await fitModel(config, deps, bucket, data.split, prepared, fingerprint);
 
+  const evaluation = await evaluateRun(config, deps, data.split, prepared, backend, result);
+  const lineage = {
+    version: 1,
+    pipeline: config.pipeline, runId: config.runId, modelVersion: config.version,
+    sources: data.loaded.sources, datasetDigest: data.digest,
+    feedback: data.loaded.feedback === undefined ? undefined : { ...data.loaded.feedback, admission: data.admission },
+    rows: { loaded: data.loaded.rows.length, filteredOut: data.loaded.filteredOut, train: data.split.train.length, validation: data.split.validation.length, holdout: data.split.holdout.length, replayed: data.split.replayed },
+    codeVersion: deps.codeVersion,
+    hyperparameters: config.hyperparameters, model: config.model, seed: config.seed, backend: backend.backend,
+    warmStart: { requested: config.warmStart, used: prepared.warm, championVersion: config.championVersion },
+    resumedFromEpoch: result.startEpoch,
+    startedAt: startedAt.toISOString(), finishedAt: deps.now().toISOString(),
+  };
+  const { manifestKey } = await publishVersion({
+    store, bucket, pipeline: config.pipeline, version: config.version, runId: config.runId, task: config.schema.task, model: prepared.model, now: deps.now,
+    documents: { preprocessing: prepared.spec, referenceProfile: evaluation.reference, metrics: evaluation.report, validationReport: data.report, lineage },
+  });
+  log.info('published', { version: config.version, manifest: manifestKey });
+  return { manifestKey, alreadyPublished: false, startEpoch: result.startEpoch };
+}
+
+/** A version published by this run (a retried pod) is done; one published by another run is an error. */
+async function alreadyPublished(config: TrainerConfig, deps: RunDeps, bucket: string): Promise<RunOutcome | undefined> {
+  const manifestKey = artifactKey(config.pipeline, config.version, 'manifest');
+  const existing = await readJson<{ runId?: string }>(deps.store, bucket, manifestKey);
+  if (existing === undefined) return undefined;
+  if (existing.runId !== config.runId) throw new VersionTakenError(`version ${config.version} was already published by run ${String(existing.runId)}`);
+  deps.log.info('version already published by this run', { version: config.version });
+  return { manifestKey, alreadyPublished: true, startEpoch: -1 };
+}
+
+interface ValidatedData {
+  readonly loaded: Awaited<ReturnType<typeof loadData>>;
+  readonly admission: ReturnType<typeof admitFeedback>['stats'];
+  readonly report: ValidationReport;
+  readonly split: ReturnType<typeof splitRows>;
+  readonly digest: string;
+}
+
+/** Reads the data, admits fed-back rows, validates and splits; a dataset that fails stops the run with its report. */
+async function readValidatedData(config: TrainerConfig, deps: RunDeps, bucket: string): Promise<ValidatedData> {
+  const { store, log } = deps;
+  const pipeline = config.pipeline;
   const read = await loadData(store, config, deps.bucket);
   const admission = admitFeedback(read.rows, config);
   const loaded = { ...read, rows: admission.rows };
@@ -164,51 +209,71 @@ export async function runTraining(config: TrainerConfig, deps: RunDeps): Promise
   for (const w of report.issues) log.warn('validation warning', { check: w.check, column: w.column, message: w.message });
   await store.put(bucket, lastRunProfileKey(pipeline), JSON.stringify(profile, null, 2), { contentType: 'application/json' });
   log.info('data split', { train: split.train.length, validation: split.validation.length, holdout: split.holdout.length, historical: split.historical.length, replayed: split.replayed, outsideWindow: split.outsideWindow });
+  return { loaded, admission: admission.stats, report, split, digest: datasetDigest(loaded.sources) };
+}
 
-  const champion = config.championVersion !== undefined ? await loadChampion(deps, pipeline, config.championVersion) : undefined;
-  const classes = config.schema.task === 'classification' ? trustedClasses(config, loaded.rows) : undefined;
+interface PreparedModel {
+  readonly spec: PreprocessingSpec;
+  readonly model: tf.LayersModel;
+  readonly warm: boolean;
+  readonly champion: Awaited<ReturnType<typeof loadChampion>> | undefined;
+}
+
+/** The preprocessing and the compiled model: the champion's when a warm start fits, else fitted and built fresh. */
+async function prepareModel(config: TrainerConfig, deps: RunDeps, bucket: string, data: ValidatedData): Promise<PreparedModel> {
+  const champion = config.championVersion !== undefined ? await loadChampion(deps, config.pipeline, config.championVersion) : undefined;
+  const classes = config.schema.task === 'classification' ? trustedClasses(config, data.loaded.rows) : undefined;
   const warm = config.warmStart === 'champion' && champion !== undefined && championSpecFits(champion.spec, config, classes);
-  if (config.warmStart === 'champion' && !warm) log.warn('warm start not possible; training from scratch', { championVersion: config.championVersion, championLoaded: champion !== undefined });
-  const spec: PreprocessingSpec = withLabelRange(warm && champion ? champion.spec : fitPreprocessing(split.train.map((r) => r.values), {
+  if (config.warmStart === 'champion' && !warm) deps.log.warn('warm start not possible; training from scratch', { championVersion: config.championVersion, championLoaded: champion !== undefined });
+  const spec: PreprocessingSpec = withLabelRange(warm && champion ? champion.spec : fitPreprocessing(data.split.train.map((r) => r.values), {
     features: config.schema.features, label: config.schema.label, task: config.schema.task, classes,
   }), config.schema.labelRange);
-
-  const shape = { inputWidth: spec.width, task: config.schema.task, classes: spec.label.task === 'classification' ? spec.label.classes.length : 1 };
   let model: tf.LayersModel;
   if (warm && champion) {
-    model = await loadModelFromStore(store, bucket, versionPrefix(pipeline, champion.version) + 'model/');
+    model = await loadModelFromStore(deps.store, bucket, versionPrefix(config.pipeline, champion.version) + 'model/');
     const s = modelShape(model);
     if (s.inputWidth !== spec.width) throw new Error(`champion model takes ${s.inputWidth} inputs, its spec produces ${spec.width}`);
   } else {
+    const shape = { inputWidth: spec.width, task: config.schema.task, classes: spec.label.task === 'classification' ? spec.label.classes.length : 1 };
     model = buildMlp(shape, config.model, config.seed);
   }
   compileMlp(model, config.schema.task, config.hyperparameters.learningRate);
+  return { spec, model, warm, champion };
+}
 
-  const digest = datasetDigest(loaded.sources);
-  const fingerprint = createHash('sha256').update(JSON.stringify({
-    digest, spec, model: config.model, hp: config.hyperparameters, seed: config.seed, warm, champion: champion?.version, backend: backend.backend,
-  })).digest('hex');
-  const x = featuresTensor(spec, split.train.map((r) => r.values));
-  const y = labelsTensor(spec, split.train.map((r) => r.values));
+/** Trains on the training rows (early stopping on the validation rows), resuming from a checkpoint of this run. */
+async function fitModel(config: TrainerConfig, deps: RunDeps, bucket: string, split: ValidatedData['split'], m: PreparedModel, fingerprint: string): Promise<Awaited<ReturnType<typeof trainModel>>> {
+  const x = featuresTensor(m.spec, split.train.map((r) => r.values));
+  const y = labelsTensor(m.spec, split.train.map((r) => r.values));
   const hasVal = split.validation.length > 0;
-  const valX = hasVal ? featuresTensor(spec, split.validation.map((r) => r.values)) : undefined;
-  const valY = hasVal ? labelsTensor(spec, split.validation.map((r) => r.values)) : undefined;
-  const result = await trainModel({
-    model, x, y, valX, valY, hyperparameters: config.hyperparameters, seed: config.seed, fingerprint,
-    checkpoints: new ObjectStoreCheckpoints(store, bucket, pipeline, config.runId),
-    onEpoch: (r) => log.info('epoch done', { epoch: r.epoch, loss: r.loss, valLoss: r.valLoss }),
-  });
-  x.dispose();
-  y.dispose();
-  valX?.dispose();
-  valY?.dispose();
-  log.info('training done', { startEpoch: result.startEpoch, epochsDone: result.epochsDone, bestEpoch: result.bestEpoch, stoppedEarly: result.stoppedEarly, resumed: result.startEpoch > 0 });
+  const valX = hasVal ? featuresTensor(m.spec, split.validation.map((r) => r.values)) : undefined;
+  const valY = hasVal ? labelsTensor(m.spec, split.validation.map((r) => r.values)) : undefined;
+  try {
+    const result = await trainModel({
+      model: m.model, x, y, valX, valY, hyperparameters: config.hyperparameters, seed: config.seed, fingerprint,
+      checkpoints: new ObjectStoreCheckpoints(deps.store, bucket, config.pipeline, config.runId),
+      onEpoch: (r) => deps.log.info('epoch done', { epoch: r.epoch, loss: r.loss, valLoss: r.valLoss }),
+    });
+    deps.log.info('training done', { startEpoch: result.startEpoch, epochsDone: result.epochsDone, bestEpoch: result.bestEpoch, stoppedEarly: result.stoppedEarly, resumed: result.startEpoch > 0 });
+    return result;
+  } finally {
+    x.dispose();
+    y.dispose();
+    valX?.dispose();
+    valY?.dispose();
+  }
+}
 
-  const cand = await evaluateModel(model, spec, config, split.holdout, split.historical);
+/** The evaluation report (candidate, champion and baseline on the same holdout, the gates) and the drift reference. */
+async function evaluateRun(
+  config: TrainerConfig, deps: RunDeps, split: ValidatedData['split'], m: PreparedModel, backend: BackendChoice, result: Awaited<ReturnType<typeof trainModel>>,
+): Promise<{ report: EvaluationReport; reference: ReferenceProfile }> {
+  const { spec, champion } = m;
+  const cand = await evaluateModel(m.model, spec, config, split.holdout, split.historical);
   const champ = champion ? await evaluateModel(champion.model, champion.spec, config, split.holdout, split.historical) : undefined;
   const baseline = computeMetrics(spec, split.holdout, baselinePredictions(spec, split.train, split.holdout.length), config.evaluation.metrics);
   const gates = gateVerdicts(config.evaluation, cand.evaluation, champ?.evaluation);
-  log.info('evaluated', { candidate: cand.evaluation.metrics, champion: champ?.evaluation.metrics, baseline, gates: gates.map((g) => `${g.gate}:${g.status}`) });
+  deps.log.info('evaluated', { candidate: cand.evaluation.metrics, champion: champ?.evaluation.metrics, baseline, gates: gates.map((g) => `${g.gate}:${g.status}`) });
 
   const predictionValues = cand.predictions.task === 'classification'
     ? cand.predictions.probabilities.map((p) => (spec.label.task === 'classification' ? spec.label.classes[argmax(p)] ?? null : null))
@@ -222,7 +287,7 @@ export async function runTraining(config: TrainerConfig, deps: RunDeps): Promise
     epsilon: defaultEpsilon,
   };
   const times = split.holdout.map((r) => r.time).filter((t): t is number => t !== undefined);
-  const metrics: EvaluationReport = {
+  const report: EvaluationReport = {
     version: metricsReportVersion,
     task: config.schema.task,
     primaryMetric: config.evaluation.primaryMetric,
@@ -236,26 +301,10 @@ export async function runTraining(config: TrainerConfig, deps: RunDeps): Promise
     gates,
     gatesPassed: gates.every((g) => g.status !== 'fail'),
     training: {
-      backend: backend.backend, warmStart: warm, startEpoch: result.startEpoch, epochsDone: result.epochsDone, bestEpoch: result.bestEpoch,
+      backend: backend.backend, warmStart: m.warm, startEpoch: result.startEpoch, epochsDone: result.epochsDone, bestEpoch: result.bestEpoch,
       stoppedEarly: result.stoppedEarly, history: result.history, rows: split.train.length, validationRows: split.validation.length,
       rowsPerSecond: result.trainSeconds > 0 ? result.rowsTrained / result.trainSeconds : undefined,
     },
   };
-  const lineage = {
-    version: 1,
-    pipeline, runId: config.runId, modelVersion: config.version,
-    sources: loaded.sources, datasetDigest: digest, feedback: loaded.feedback === undefined ? undefined : { ...loaded.feedback, admission: admission.stats },
-    rows: { loaded: loaded.rows.length, filteredOut: loaded.filteredOut, train: split.train.length, validation: split.validation.length, holdout: split.holdout.length, replayed: split.replayed },
-    codeVersion: deps.codeVersion,
-    hyperparameters: config.hyperparameters, model: config.model, seed: config.seed, backend: backend.backend,
-    warmStart: { requested: config.warmStart, used: warm, championVersion: config.championVersion },
-    resumedFromEpoch: result.startEpoch,
-    startedAt: startedAt.toISOString(), finishedAt: deps.now().toISOString(),
-  };
-  const { manifestKey } = await publishVersion({
-    store, bucket, pipeline, version: config.version, runId: config.runId, task: config.schema.task, model, now: deps.now,
-    documents: { preprocessing: spec, referenceProfile: reference, metrics, validationReport: report, lineage },
-  });
-  log.info('published', { version: config.version, manifest: manifestKey });
-  return { manifestKey, alreadyPublished: false, startEpoch: result.startEpoch };
+  return { report, reference };
 }
