@@ -3,8 +3,12 @@
 # The operator is one esbuild bundle with every dependency inside (it never loads TensorFlow.js), so the runtime
 # stage holds Node and that file only: no node_modules, no npm.
 
+# The base, pinned by digest (the multi-arch index of node:24.11.1-bookworm-slim). A build that cannot pull it
+# (make images on a machine without Docker Hub) passes --build-arg NODE_BASE=<a local image of that tag>.
+ARG NODE_BASE=node:24.11.1-bookworm-slim@sha256:48abc13a19400ca3985071e287bd405a1d99306770eb81d61202fb6b65cf0b57
+
 # 1. Bundle (dev dependencies are needed only here). Same pinned base as trainer-image/ and server-image/.
-FROM node:24.11.1-bookworm-slim AS build
+FROM ${NODE_BASE} AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund --ignore-scripts
@@ -14,7 +18,7 @@ COPY src/ src/
 RUN node scripts/bundle.mjs operator
 
 # 2. Runtime: the same exact Node tag, without npm/npx/corepack (nothing installs packages at run time).
-FROM node:24.11.1-bookworm-slim
+FROM ${NODE_BASE}
 RUN rm -rf /usr/local/lib/node_modules /usr/local/bin/npm /usr/local/bin/npx /usr/local/bin/corepack /opt/yarn-* \
       /usr/local/bin/yarn /usr/local/bin/yarnpkg
 WORKDIR /app

@@ -177,6 +177,8 @@ export function perennialImageArchives(repoRoot: string, log: (line: string) => 
           log(`building ${i.name} from ${i.dockerfile}${i.target ? ` (target ${i.target})` : ''}`);
           buildah('bud', '--pull=never', '--isolation', 'chroot', '--network', 'host', '--layers=false',
             '-v', `${npmrc}:/usr/local/etc/npmrc:ro`, ...(ca ? ['-v', `${ca}:/run/perennial-build/ca.pem:ro`] : []),
+            // The Dockerfiles pin their base by digest; the stand-in has the tag, not that digest.
+            '--build-arg', `NODE_BASE=${nodeBase.tag}`,
             ...(i.target ? ['--target', i.target] : []), '-f', join(repoRoot, i.dockerfile), '-t', i.name, repoRoot);
           buildah('push', '-q', i.name, `oci-archive:${i.archive}.tmp:${i.name}`);
           renameSync(`${i.archive}.tmp`, i.archive);
