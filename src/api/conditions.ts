@@ -40,6 +40,12 @@ export const Reason = {
   StoreUnavailable: 'StoreUnavailable',
   VersionsDeleted: 'VersionsDeleted',
   CleanupFailed: 'CleanupFailed',
+  /** The run's training pod cannot get its image; the run ends Failed after spec.trainer.imagePullTimeout. */
+  ImagePullFailed: 'ImagePullFailed',
+  /** The trainer was killed for exceeding its memory limit: the run ends Failed (raise spec.trainer.resources). */
+  OOMKilled: 'OOMKilled',
+  /** The run's training pod cannot be scheduled (the scheduler's message says why). */
+  Unschedulable: 'Unschedulable',
   /** spec.storage.credentialsSecret cannot be read or lacks its keys: nothing is done in the store until it can. */
   CredentialsUnavailable: 'CredentialsUnavailable',
   // ModelDeployment
@@ -53,6 +59,11 @@ export const Reason = {
   InconclusiveAnalysis: 'InconclusiveAnalysis',
   ReplicasReady: 'ReplicasReady',
   ReplicasUnavailable: 'ReplicasUnavailable',
+  /**
+   * A revision's server pods did not become ready within spec.rollout.progressDeadline (its Deployment's own
+   * condition): a candidate is aborted, a stable version is Degraded; the message names what holds the pods.
+   */
+  ProgressDeadlineExceeded: 'ProgressDeadlineExceeded',
   /** An HTTPRoute of the deployment's name exists that this deployment does not control: it is left alone. */
   RouteNotOwned: 'RouteNotOwned',
 } as const;

@@ -15,6 +15,7 @@ export const mdDurationBounds = {
   analysisInterval: { min: '2s' },
   analysisWindow: { min: '2s' },
   driftWindow: { min: '10s', max: '168h' },
+  progressDeadline: { min: '10s' },
 } as const;
 
 const model = s.object('The model to serve: a fixed artifact, or the champion of a TrainingPipeline.', {
@@ -115,6 +116,7 @@ const rollout = s.object('How a new version replaces the serving one.', {
   trafficRouting: trafficRouting.default({ type: 'Replicas' }),
   analysis: analysis.default({ interval: '30s', minSamples: 100, inconclusiveLimit: 10, gates: { maxErrorRate: 0.01 } }),
   rollbackWindow: duration('How long the previous version stays ready after a promotion, for an instant rollback.').default('1h'),
+  progressDeadline: duration('How long a new revision\'s server pods may take to become ready (its Deployment\'s progressDeadlineSeconds), at least 10s. Past it a candidate is aborted (the stable version untouched) and a stable version that never became ready is Degraded, naming what holds its pods (an image that cannot be pulled, a crashing container, a failing readiness probe).', mdDurationBounds.progressDeadline).default('10m'),
   paused: s.boolean('Hold the rollout where it is.').default(false),
   abort: s.boolean('While true, any candidate is aborted and all traffic stays on the stable version (GitOps form of the abort annotation).').default(false),
   promote: s.string('A new value promotes the candidate past its current step, or all the way when the value starts with "full" (GitOps form of the promote annotation).', { maxLength: 256 }),
@@ -130,6 +132,7 @@ export const modelDeploymentSpecSchema = s.object('Which model to serve and how 
     trafficRouting: { type: 'Replicas' },
     analysis: { interval: '30s', minSamples: 100, inconclusiveLimit: 10, gates: { maxErrorRate: 0.01 } },
     rollbackWindow: '1h',
+    progressDeadline: '10m',
     paused: false,
     abort: false,
   }),
@@ -178,6 +181,7 @@ export const modelDeploymentStatusSchema = s.object('The observed state of the d
   stableReadyReplicas: s.integer('Ready pods of the stable version.', { minimum: 0 }),
   canaryReadyReplicas: s.integer('Ready pods of the candidate.', { minimum: 0 }),
   abortedVersion: s.string('A candidate that failed its gates; it is not retried until a retry or a newer version.', { maxLength: 63 }),
+  abortedMessage: s.string('Why abortedVersion was aborted (the failed gate, the progress deadline with what held its pods, or the request).', { maxLength: 2048 }),
   currentStep: s.integer('Index of the rollout step in progress: a shadow phase is step 0 before the canary steps (or before the blue-green preview).', { minimum: 0 }),
   routeHash: s.string('Hash of the HTTPRoute last written (GatewayAPI routing): the route is written again only when it changes.', { maxLength: 64 }),
   stepStartTime: s.string('When the current step began.', { format: 'date-time' }),

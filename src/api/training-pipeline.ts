@@ -15,6 +15,7 @@ export const trainingPipelineKind = 'TrainingPipeline';
  */
 export const tpDurationBounds = {
   minInterval: { min: '1s' },
+  imagePullTimeout: { min: '10s' },
 } as const;
 
 // Cron fields as RE2 without backslashes (CEL string literals would need them doubled): value, range, step, list.
@@ -161,6 +162,7 @@ const trainer = s.object('The training Job: image, resources, placement and the 
   seed: s.integer('Random seed: the same seed, data and backend give the same model.', { minimum: 0 }).default(d.seed),
   warmStart: s.enum('Champion: start from the champion\'s weights (incremental); Scratch: start from random weights.', ['Champion', 'Scratch'] as const).default('Scratch'),
   activeDeadlineSeconds: s.integer('Longest a run may take before it is stopped.', { minimum: 1 }).default(3600),
+  imagePullTimeout: duration('How long the training pod may fail to get its image (ErrImagePull, ImagePullBackOff, ErrImageNeverPull) before the run ends Failed, at least 10s; the champion keeps serving and the next trigger starts a new run. An invalid image name ends the run at once.', tpDurationBounds.imagePullTimeout).default('5m'),
   backoffLimit: s.integer('Retries of a failed training pod (invalid data is never retried).', { minimum: 0, maximum: 20 }).default(2),
 }, ['image']);
 

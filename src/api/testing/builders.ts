@@ -34,7 +34,7 @@ function defaultPipelineSpec(namespace: string): PipelineSpec {
       image: 'trainer:dev',
       model: { type: 'MLP', hiddenUnits: [8], activation: 'relu', dropout: 0 },
       hyperparameters: { epochs: 5, batchSize: 32, learningRate: 0.01, earlyStoppingPatience: 2, validationSplit: 0.1 },
-      seed: 1, warmStart: 'Scratch', activeDeadlineSeconds: 600, backoffLimit: 1,
+      seed: 1, warmStart: 'Scratch', activeDeadlineSeconds: 600, imagePullTimeout: '5m', backoffLimit: 1,
     },
     evaluation: { maxRegression: 0.01 },
     retention: { keepVersions: 3, onDelete: 'Retain' },
@@ -165,7 +165,7 @@ function defaultDeploymentSpec(pipeline: string): DeploymentSpec {
       canary: { steps: [{ setWeight: 50 }, { analysis: { duration: '1m' } }] },
       trafficRouting: { type: 'Replicas' },
       analysis: { interval: '30s', minSamples: 100, inconclusiveLimit: 3, gates: { maxErrorRate: 0.01 } },
-      rollbackWindow: '10m', paused: false, abort: false,
+      rollbackWindow: '10m', progressDeadline: '10m', paused: false, abort: false,
     },
   };
 }

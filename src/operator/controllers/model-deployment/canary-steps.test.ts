@@ -8,7 +8,7 @@ const rollout = (over: Partial<ModelDeploymentSpec['rollout']> = {}): ModelDeplo
   canary: { steps: [{ setWeight: 20 }, { analysis: {} }, { pause: { duration: '1m' } }, { setWeight: 50 }, { pause: {} }, { analysis: { duration: '2m' } }] },
   trafficRouting: { type: 'Replicas' },
   analysis: { interval: '30s', minSamples: 100, inconclusiveLimit: 3, gates: { maxErrorRate: 0.01 } },
-  rollbackWindow: '1h', paused: false, abort: false,
+  rollbackWindow: '1h', progressDeadline: '10m', paused: false, abort: false,
   ...over,
 });
 

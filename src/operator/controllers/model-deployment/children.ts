@@ -12,7 +12,10 @@ import type { RoutePlan } from './routers/router.js';
 import { buildServerDeployment, buildService, type ServerDeployment, type ServiceObject } from './server-deployment.js';
 
 export interface Children {
-  /** Deployments to have: created when missing, else only spec.replicas is patched (a revision's pods never change). */
+  /**
+   * Deployments to have: created when missing, else only spec.replicas and spec.progressDeadlineSeconds are patched
+   * (a revision's pods never change).
+   */
   readonly deployments: readonly ServerDeployment[];
   /** Existing Deployments whose replicas change (the previous revision, kept for rollbackWindow). */
   readonly scale: ReadonlyArray<{ readonly name: string; readonly replicas: number }>;
@@ -33,6 +36,7 @@ export interface Children {
 function deploymentsOf(ctx: PlanContext, d: Draft, route: RoutePlan): ServerDeployment[] {
   const revision = (r: Revision, replicas: number): ServerDeployment => buildServerDeployment({
     namespace: ctx.namespace, md: ctx.name, owner: ctx.owner, hash: r.hash, model: r.model, server: ctx.spec.server, store: ctx.store, replicas,
+    progressDeadlineSeconds: Math.round(ctx.progressDeadlineMs / 1000),
   });
   return [revision(d.stable, route.replicas.stable), ...(d.canary ? [revision(d.canary, route.replicas.canary)] : [])];
 }

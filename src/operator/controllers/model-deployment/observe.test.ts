@@ -62,7 +62,7 @@ describe('observe', () => {
     return {
       pipelines: cacheOf([{ metadata: { name: 'weather', namespace: 'ml' }, status: { championVersion: 'v1' } } as KubeObject]),
       serverDeployments: cacheOf([serverDeployment(v1, 'md-uid'), serverDeployment('weather-someone-elses', 'other-uid')]),
-      services: cacheOf([]), store, metricProvider: () => provider, tenancy, logger, lines, ...extra,
+      services: cacheOf([]), readPods: () => Promise.resolve([]), store, metricProvider: () => provider, tenancy, logger, lines, ...extra,
     };
   }
 

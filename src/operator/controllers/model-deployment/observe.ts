@@ -15,7 +15,8 @@ import { metricSource, type TenancyPolicy } from '../tenancy.js';
 import { resolveDesiredModel, type DesiredModel } from './desired-model.js';
 import { measurementsWanted, type MeasurementWindow } from './measurements-wanted.js';
 import { NoValuesError, ProviderError, type MetricProvider } from './metrics/provider.js';
-import { selectorLabels } from './names.js';
+import { worstFault, type ReadPods } from '../pod-faults.js';
+import { hashOfRevision, revisionSelector, selectorLabels } from './names.js';
 import type { MeasureResult, Observed, ObservedRevision, ObservedService } from './observed.js';
 import { reviewModelDeployment } from './spec-checks.js';
 
@@ -23,6 +24,8 @@ export interface ObserveDeps {
   readonly pipelines: CacheReader<KubeObject>;
   /** apps/v1 Deployments (the server revisions). */
   readonly serverDeployments: CacheReader<KubeObject>;
+  /** Lists pods by label (a revision's server pods, read when its Deployment is stuck). */
+  readonly readPods: ReadPods;
   readonly services: CacheReader<KubeObject>;
   /** How server pods reach the object store; undefined when the operator runs without one. */
   readonly store: StoreSettings | undefined;
@@ -33,8 +36,11 @@ export interface ObserveDeps {
 }
 
 interface DeploymentObject extends KubeObject {
-  readonly spec?: { readonly replicas?: number };
-  readonly status?: { readonly readyReplicas?: number };
+  readonly spec?: { readonly replicas?: number; readonly progressDeadlineSeconds?: number };
+  readonly status?: {
+    readonly readyReplicas?: number;
+    readonly conditions?: ReadonlyArray<{ readonly type: string; readonly status: string; readonly reason?: string }>;
+  };
 }
 
 interface ServiceLike extends KubeObject {
@@ -50,8 +56,34 @@ function ownedRevisions(deps: ObserveDeps, md: ModelDeployment): Map<string, Obs
   const list = deps.serverDeployments.list(md.metadata.namespace ?? '', selectorLabels(md.metadata.name ?? '')) as DeploymentObject[];
   return new Map(list.filter(controlledBy(md)).map((d): [string, ObservedRevision] => {
     const name = d.metadata?.name ?? '';
-    return [name, { name, uid: d.metadata?.uid ?? '', replicas: d.spec?.replicas ?? 0, readyReplicas: d.status?.readyReplicas ?? 0 }];
+    const progressing = d.status?.conditions?.find((c) => c.type === 'Progressing');
+    return [name, {
+      name, uid: d.metadata?.uid ?? '', replicas: d.spec?.replicas ?? 0, readyReplicas: d.status?.readyReplicas ?? 0,
+      progressDeadlineSeconds: d.spec?.progressDeadlineSeconds,
+      deadlineExceeded: progressing?.status === 'False' && progressing.reason === 'ProgressDeadlineExceeded',
+    }];
   }));
+}
+
+/**
+ * What holds the pods of the revisions that need a cause named: those whose Deployment gave up, and those with
+ * pods wanted and none ready. Listed by the revision's labels on demand, not cached: memory stays bounded by one
+ * revision's pods for one reconcile, and listing needs only the `list` the pods metric provider already uses.
+ * A list that fails names no cause (the Deployment's own condition still decides); it is logged.
+ */
+async function withPodFaults(deps: ObserveDeps, md: ModelDeployment, revisions: Map<string, ObservedRevision>): Promise<Map<string, ObservedRevision>> {
+  const namespace = md.metadata.namespace ?? '';
+  const out = new Map(revisions);
+  for (const r of revisions.values()) {
+    if (!r.deadlineExceeded && !(r.replicas > 0 && r.readyReplicas === 0)) continue;
+    try {
+      const pods = await deps.readPods(namespace, revisionSelector(md.metadata.name ?? '', hashOfRevision(md.metadata.name ?? '', r.name)));
+      out.set(r.name, { ...r, podFault: worstFault(pods) });
+    } catch (e: unknown) {
+      deps.logger.warn('server pods not listed', { namespace, name: md.metadata.name, revision: r.name, reason: e instanceof Error ? e.message : String(e) });
+    }
+  }
+  return out;
 }
 
 function ownedServices(deps: ObserveDeps, md: ModelDeployment): Map<string, ObservedService> {
@@ -114,5 +146,5 @@ export async function observe(deps: ObserveDeps, md: ModelDeployment, nowMs: num
   const source = { kind: metrics.kind, url: metrics.kind === 'prometheus' ? metrics.url : undefined };
   const [candidate, stableInWindow, stableLive] = await Promise.all(
     [wanted.candidate, wanted.stableWindow, wanted.stableLive].map((w) => measure(deps, md, nowMs, source, w)));
-  return { ...base, candidate, stableInWindow, stableLive };
+  return { ...base, revisions: await withPodFaults(deps, md, revisions), candidate, stableInWindow, stableLive };
 }

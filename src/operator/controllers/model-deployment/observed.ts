@@ -2,6 +2,7 @@
 // Deployments and Services from the caches, and the live measurements taken for this reconcile.
 import type { ModelDeployment } from '../../../api/model-deployment.js';
 import type { TrainingPipeline } from '../../../api/training-pipeline.js';
+import type { PodFault } from '../pod-faults.js';
 import type { TenancyPolicy } from '../tenancy.js';
 import type { DesiredModel } from './desired-model.js';
 import type { Measurement } from './metrics/provider.js';
@@ -13,6 +14,12 @@ export interface ObservedRevision {
   /** spec.replicas as last written. */
   readonly replicas: number;
   readonly readyReplicas: number;
+  /** spec.progressDeadlineSeconds as last written (the API server defaults it to 600). */
+  readonly progressDeadlineSeconds?: number | undefined;
+  /** The Deployment gave up on its pods becoming ready: Progressing=False/ProgressDeadlineExceeded. */
+  readonly deadlineExceeded?: boolean;
+  /** What holds its pods, read when it gave up or has none ready (pod-faults.ts). */
+  readonly podFault?: PodFault | undefined;
 }
 
 export interface ObservedService {

@@ -33,6 +33,8 @@ export interface PlanContext {
   readonly total: number;
   readonly intervalMs: number;
   readonly rollbackWindowMs: number;
+  /** spec.rollout.progressDeadline: how long a revision's pods may take to become ready. */
+  readonly progressDeadlineMs: number;
   readonly steps: readonly RolloutStep[];
   readonly commands: Commands;
   /** The revision of the model the deployment should serve, when it is known. */
@@ -63,6 +65,7 @@ export function planContext(o: Observed, store: StoreSettings, router: TrafficRo
     total: spec.server.replicas,
     intervalMs: parseDuration(spec.rollout.analysis.interval),
     rollbackWindowMs: parseDuration(spec.rollout.rollbackWindow),
+    progressDeadlineMs: parseDuration(spec.rollout.progressDeadline),
     steps: rolloutSteps(spec.rollout),
     commands: readCommands(md),
     desired: o.desired.kind === 'ready' ? revisionOf(o.desired.model, o.desired.uri) : undefined,

@@ -11,6 +11,7 @@
 //   first      candidate.ts firstStable: the first version is served directly; none yet: wait
 //   candidate  candidate.ts chooseCandidate: drop, roll back, hold an aborted one, start (or supersede), retry
 //   commands   commands.ts abortOnRequest
+//   deadline   progress-deadline.ts: abort a candidate whose pods did not become ready in time; tell a stuck stable
 //   step       advance-step.ts: the current step's decision, its analysis, promotion once every pod is ready
 //   window     rollback-window.ts: keep or let go the previous revision
 //   children   children.ts: Deployments, scale, deletions, Services, route, feedback Secret
@@ -29,6 +30,7 @@ import { withLiveMetrics } from './live-metrics.js';
 import type { Observed } from './observed.js';
 import { planContext, startOf, type PlanContext } from './plan-context.js';
 import { rollbackWindow } from './rollback-window.js';
+import { abortStuckCandidate, tellStuckStable } from './progress-deadline.js';
 import { rolloutStatus } from './rollout-status.js';
 import type { Start } from './rollout-state.js';
 import type { TrafficRouter } from './routers/router.js';
@@ -91,7 +93,8 @@ export function planModelDeployment(o: Observed, router: TrafficRouter): ModelDe
   const start = startOf(ctx);
   const first = firstStable(ctx, start);
   if (!first) return waitingForModel(ctx, start);
-  const { draft: stepped, route } = advanceStep(ctx, abortOnRequest(ctx, chooseCandidate(ctx, first)));
+  const chosen = abortStuckCandidate(ctx, abortOnRequest(ctx, chooseCandidate(ctx, first)));
+  const { draft: stepped, route } = advanceStep(ctx, tellStuckStable(ctx, chosen));
   const kept = rollbackWindow(ctx, stepped);
   const children = childrenOf(ctx, kept, route);
   const done = withLiveMetrics(ctx, withChildren(kept, children));

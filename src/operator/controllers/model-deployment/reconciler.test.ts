@@ -16,7 +16,8 @@ import type { KubeObject, ResourceRef } from '../../runtime/resource.js';
 import { StatusWriter } from '../../runtime/status-writer.js';
 import { FakeClock } from '../../runtime/testing/fake-clock.js';
 import { FakeKube } from '../../runtime/testing/fake-kube.js';
-import { deployments, httpRoutes, modelDeployments, secrets, services, trainingPipelines } from '../../resources.js';
+import { deployments, httpRoutes, modelDeployments, pods, secrets, services, trainingPipelines } from '../../resources.js';
+import type { PodObject } from '../pod-faults.js';
 import { emptyMeasurement, NoValuesError, type Measurement, type MetricProvider, type MetricQuery } from './metrics/provider.js';
 import type { TenancyPolicy } from '../tenancy.js';
 import { ModelDeploymentReconciler } from './reconciler.js';
@@ -72,6 +73,7 @@ function setup(s: ModelDeploymentSpec = spec()) {
     pipelines: cacheOf(kube, trainingPipelines),
     serverDeployments: cacheOf(kube, deployments),
     services: cacheOf(kube, services),
+    readPods: (namespace, labels) => Promise.resolve(kube.list<PodObject & KubeObject>(pods, namespace).filter((p) => matches(parseSelector(labels), p.metadata?.labels))),
     kube,
     statusWriter: new StatusWriter(kube, new WriteExpectations(clock)),
     events,
@@ -530,5 +532,47 @@ describe('ModelDeploymentReconciler', () => {
     assert.equal(env['PERENNIAL_SERVER_MODEL_BUCKET'], undefined, 'the model is in the servers\' own bucket');
     assert.deepEqual(env['AWS_ACCESS_KEY_ID'], { secretKeyRef: { name: 'team-s3', key: 'AWS_ACCESS_KEY_ID' } });
     assert.equal(h.md().status?.stableURI, 's3://team-models/pipelines/ml/weather/versions/v1/');
+  });
+
+  it('a candidate whose Deployment gave up on its pods is aborted, naming the cause; the stable revision is untouched', async () => {
+    const h = setup(spec((s) => { s.rollout.progressDeadline = '30s'; }));
+    await h.step();
+    assert.equal(revisionOf(h, 'v1').spec.progressDeadlineSeconds, 30, 'the Deployment carries the deadline');
+    h.allReady();
+    await h.step();
+    const v1 = revisionOf(h, 'v1');
+    h.setChampion('v2');
+    await h.step();
+    const v2 = revisionOf(h, 'v2');
+    // The Deployment controller gives up on v2; its pod says why.
+    h.kube.seed(deployments, { ...v2, status: { replicas: 1, readyReplicas: 0, conditions: [{ type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded', message: `ReplicaSet "${v2.metadata.name}-x" has timed out progressing.` }] } } as KubeObject);
+    h.kube.seed(pods, {
+      apiVersion: 'v1', kind: 'Pod', metadata: { name: `${v2.metadata.name}-x-y`, namespace: 'ml', labels: v2.spec.template.metadata.labels },
+      spec: { containers: [{ name: 'server', image: 'perennial-server:nope' }] },
+      status: { phase: 'Pending', containerStatuses: [{ name: 'server', ready: false, state: { waiting: { reason: 'ImagePullBackOff', message: 'Back-off pulling image "perennial-server:nope"' } } }] },
+    } as KubeObject);
+    const writes = await h.step();
+    assert.ok(writes.includes(`delete deployments.apps ml/${v2.metadata.name}`), writes.join('\n'));
+    const event = writes.find((w) => w.startsWith('event Warning RolloutAborted'));
+    assert.match(event ?? '', /ProgressDeadlineExceeded: its pods did not become ready within spec\.rollout\.progressDeadline \(30s\): image "perennial-server:nope" cannot be pulled \(ImagePullBackOff/);
+    const st = h.md().status;
+    assert.equal(st?.phase, 'Degraded');
+    assert.equal(st?.abortedRevision, v2.metadata.name);
+    assert.equal(st?.stableRevision, v1.metadata.name);
+    assert.match(st?.conditions?.find((c) => c.type === 'Degraded')?.message ?? '', /^v2 was aborted \(ProgressDeadlineExceeded: .*ImagePullBackOff.*\) and rolled back; v1 serves/);
+    assert.deepEqual(revisionOf(h, 'v1').spec.template, v1.spec.template, 'the stable pod template is untouched');
+    assert.equal(revisionOf(h, 'v1').spec.replicas, 2);
+  });
+
+  it('a changed progressDeadline is patched onto the existing Deployments (no pod restarts: not the template)', async () => {
+    const h = setup();
+    await h.step();
+    h.allReady();
+    await h.step();
+    h.setSpec((s) => { s.rollout.progressDeadline = '3m'; });
+    const v1 = revisionOf(h, 'v1').metadata.name;
+    assert.deepEqual(await h.step(), [`patch deployments.apps ml/${v1}`, 'patchStatus modeldeployments.perennial.dev ml/weather'], 'and the new generation observed');
+    assert.equal(revisionOf(h, 'v1').spec.progressDeadlineSeconds, 180);
+    assert.deepEqual(await h.step(), []);
   });
 });

@@ -1,5 +1,5 @@
 // ModelDeployment reconcile: observe (observe.ts) → plan (pure, plan.ts) → apply: server Deployments (created when
-// missing, else only replicas patched), Services (selector patched when it differs), the HTTPRoute (written only
+// missing, else only replicas and progressDeadlineSeconds patched), Services (selector patched when it differs), the HTTPRoute (written only
 // when its hash changes, and only when it is this deployment's), the feedback Secret once → ONE status write →
 // the plan's events, right after it (jobset's order: a later write that fails cannot lose them) → Deployments no
 // longer kept are deleted (after the status that stops referring to them).
@@ -71,8 +71,8 @@ export class ModelDeploymentReconciler implements Reconciler {
       if (!existing) {
         const created = await kube.create(deploymentRef, d, { alreadyExistsOk: true });
         if (created.created) logger.info('server deployment created', { namespace, name: md.metadata.name, revision: d.metadata.name, replicas: d.spec.replicas });
-      } else if (existing.replicas !== d.spec.replicas) {
-        await kube.patch(deploymentRef, { namespace, name: d.metadata.name }, { spec: { replicas: d.spec.replicas } });
+      } else if (existing.replicas !== d.spec.replicas || existing.progressDeadlineSeconds !== d.spec.progressDeadlineSeconds) {
+        await kube.patch(deploymentRef, { namespace, name: d.metadata.name }, { spec: { replicas: d.spec.replicas, progressDeadlineSeconds: d.spec.progressDeadlineSeconds } });
       }
     }
     for (const s of plan.scale) await kube.patch(deploymentRef, { namespace, name: s.name }, { spec: { replicas: s.replicas } });

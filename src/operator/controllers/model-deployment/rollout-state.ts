@@ -12,8 +12,9 @@
 //      ├──every step done, or promote "full"──► PROMOTING: the candidate gets every pod
 //      │                                          └──all ready──► PROMOTED → SERVING the candidate, the old
 //      │                                                          stable kept as previous for rollbackWindow
-//      ├──abort (spec, annotation) or a Failed analysis──► ABORTED → SERVING stable (untouched); the version is
-//      │                                                   not rolled out again until a retry or a newer version
+//      ├──abort (spec, annotation), a Failed analysis, or its pods not ready within progressDeadline
+//      │     ──► ABORTED → SERVING stable (untouched); the version is not rolled out again until a retry or a
+//      │                   newer version
 //      ├──the stable version wanted again──► DROPPED → SERVING
 //      └──a newer desired version──► SUPERSEDED → ROLLING the newer one at step 0
 //
@@ -100,12 +101,13 @@ export function rollBack(d: Draft, to: Revision, nowMs: number): Draft {
 /** The wanted version was aborted and nobody asked for a retry: no rollout of it. */
 export function holdAborted(d: Draft, desired: Revision): Draft {
   const held = d.canary ? clearCandidate(d) : d;
-  return { ...held, message: `${desired.version} was aborted and is not retried until a newer version or a retry.` };
+  const why = d.status.abortedMessage === undefined ? '' : ` (${d.status.abortedMessage})`;
+  return { ...held, message: `${desired.version} was aborted${why} and is not retried until a newer version or a retry.` };
 }
 
 /** The aborted version is forgotten (a retry, or a rollout of it starting). */
 export function forgetAborted(d: Draft): Draft {
-  return { ...d, status: omit(d.status, 'abortedRevision', 'abortedVersion') };
+  return { ...d, status: omit(d.status, 'abortedRevision', 'abortedVersion', 'abortedMessage') };
 }
 
 /** SERVING → ROLLING step 0 (or ROLLING → SUPERSEDED → ROLLING the newer one). A new rollout ends the rollback window. */
@@ -123,13 +125,13 @@ export function startRollout(d: Draft, desired: Revision, nowMs: number): Draft 
   return withEvent(started, 'Normal', Reason.RolloutProgressing, `Rollout of ${desired.version} started (stable ${d.stable.version}).`);
 }
 
-/** ROLLING → ABORTED: all traffic back on stable, which is untouched. */
+/** ROLLING → ABORTED: all traffic back on stable, which is untouched. Why is kept in status (abortedMessage). */
 export function abortCandidate(d: Draft, why: string): Draft {
   const canary = d.canary;
   if (!canary) return d;
   const marked: Draft = {
     ...d,
-    status: { ...d.status, abortedVersion: canary.version, abortedRevision: canary.name },
+    status: { ...d.status, abortedVersion: canary.version, abortedRevision: canary.name, abortedMessage: why.slice(0, 2048) },
     message: `Rollout of ${canary.version} aborted: ${why}.`,
   };
   const note = `Rollout of ${canary.version} aborted: ${why}. All traffic is back on ${d.stable.version}.`;

@@ -44,6 +44,31 @@ describe('rolloutStatus', () => {
     });
   }
 
+  const pull = { kind: 'imagePull', pod: 'p', container: 'server', image: 'server:nope', reason: 'ErrImagePull', message: 'not found', sinceMs: 0 } as const;
+  const stuck = (ready: number, deadlineExceeded: boolean): Map<string, ObservedRevision> =>
+    new Map([[v1, { name: v1, uid: 'u', replicas: 2, readyReplicas: ready, deadlineExceeded, podFault: pull }]]);
+
+  it('a first version whose Deployment gave up: Degraded/ProgressDeadlineExceeded and Available=False, both naming the cause', () => {
+    const s = statusOf(serving('v1', { phase: 'Pending' }), 'v1', stuck(0, true));
+    assert.equal(s.phase, 'Degraded');
+    assert.deepEqual(conditions(s).slice(1), ['Available=False/ReplicasUnavailable', 'Progressing=False/RolloutComplete', 'Degraded=True/ProgressDeadlineExceeded', 'Paused=False/RolloutComplete']);
+    const degraded = s.conditions?.find((c) => c.type === 'Degraded')?.message;
+    assert.equal(degraded, 'The pods of v1 did not become ready within spec.rollout.progressDeadline (10m): image "server:nope" cannot be pulled (ErrImagePull: not found).');
+    assert.equal(s.conditions?.find((c) => c.type === 'Available')?.message, 'No ready pod of v1: image "server:nope" cannot be pulled (ErrImagePull: not found).');
+  });
+
+  it('before the deadline the first version is Pending, Available=False already naming what holds its pods', () => {
+    const s = statusOf(serving('v1', { phase: 'Pending' }), 'v1', stuck(0, false));
+    assert.equal(s.phase, 'Pending');
+    assert.equal(s.conditions?.find((c) => c.type === 'Degraded')?.status, 'False');
+    assert.match(s.conditions?.find((c) => c.type === 'Available')?.message ?? '', /^No ready pod of v1: image "server:nope" cannot be pulled/);
+  });
+
+  it('an aborted version still wanted: Degraded says why it was aborted', () => {
+    const s = statusOf(serving('v1', { abortedRevision: v2, abortedVersion: 'v2', abortedMessage: 'ProgressDeadlineExceeded: its pods did not become ready' }), 'v2', revisions({ [v1]: [2, 2] }));
+    assert.match(s.conditions?.find((c) => c.type === 'Degraded')?.message ?? '', /^v2 was aborted \(ProgressDeadlineExceeded: its pods did not become ready\) and rolled back; v1 serves/);
+  });
+
   it('weights and readiness as they are: no weight to a candidate without ready pods', () => {
     const s = statusOf(rolling('v1', 'v2', 0), 'v2', revisions({ [v1]: [2, 2], [v2]: [1, 0] }));
     assert.deepEqual([s.canaryWeight, s.stableWeight, s.stableReadyReplicas, s.canaryReadyReplicas], [0, 100, 2, 0]);

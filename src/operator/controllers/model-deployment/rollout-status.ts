@@ -4,6 +4,7 @@ import { Annotation, ConditionType, Reason } from '../../../api/conditions.js';
 import type { DeploymentPhase, ModelDeploymentStatus } from '../../../api/model-deployment.js';
 import { type Condition, type ConditionInput, setCondition } from '../../runtime/conditions.js';
 import { readyOf, type PlanContext } from './plan-context.js';
+import { podCause, stuckStableMessage } from './progress-deadline.js';
 import { omit, type Draft } from './rollout-state.js';
 import type { RoutePlan } from './routers/router.js';
 
@@ -17,9 +18,10 @@ function abortedWanted(ctx: PlanContext, d: Draft): boolean {
 
 function availableCondition(ctx: PlanContext, d: Draft): ConditionOf {
   const ready = readyOf(ctx, d.stable);
+  const cause = podCause(ctx, d.stable);
   return ready >= 1
     ? { type: ConditionType.Available, status: 'True', reason: Reason.ReplicasReady, message: `${ready}/${ctx.total} pods of ${d.stable.version} ready.` }
-    : { type: ConditionType.Available, status: 'False', reason: Reason.ReplicasUnavailable, message: `No ready pod of ${d.stable.version} yet.` };
+    : { type: ConditionType.Available, status: 'False', reason: Reason.ReplicasUnavailable, message: cause === undefined ? `No ready pod of ${d.stable.version} yet.` : `No ready pod of ${d.stable.version}: ${cause}.` };
 }
 
 function progressingCondition(d: Draft): ConditionOf {
@@ -29,11 +31,14 @@ function progressingCondition(d: Draft): ConditionOf {
 }
 
 function degradedCondition(ctx: PlanContext, d: Draft): ConditionOf {
+  const stuck = stuckStableMessage(ctx, d);
+  if (stuck !== undefined) return { type: ConditionType.Degraded, status: 'True', reason: Reason.ProgressDeadlineExceeded, message: stuck };
   if (!abortedWanted(ctx, d)) {
     return { type: ConditionType.Degraded, status: 'False', reason: d.canary ? Reason.RolloutProgressing : Reason.RolloutComplete, message: 'Nothing needs attention.' };
   }
-  const message = `${d.status.abortedVersion ?? ''} was aborted and rolled back; ${d.stable.version} serves. Retry with the ${Annotation.retry} annotation or spec.rollout.retry.`;
-  return { type: ConditionType.Degraded, status: 'True', reason: Reason.RolloutAborted, message };
+  const why = d.status.abortedMessage === undefined ? '' : ` (${d.status.abortedMessage})`;
+  const message = `${d.status.abortedVersion ?? ''} was aborted${why} and rolled back; ${d.stable.version} serves. Retry with the ${Annotation.retry} annotation or spec.rollout.retry.`;
+  return { type: ConditionType.Degraded, status: 'True', reason: Reason.RolloutAborted, message: message.slice(0, 4096) };
 }
 
 function pausedCondition(d: Draft): ConditionOf {
@@ -49,7 +54,7 @@ export function conditionsOf(ctx: PlanContext, d: Draft): Condition[] {
 
 export function phaseOf(ctx: PlanContext, d: Draft): DeploymentPhase {
   const ready = readyOf(ctx, d.stable);
-  if (abortedWanted(ctx, d)) return 'Degraded';
+  if (abortedWanted(ctx, d) || stuckStableMessage(ctx, d) !== undefined) return 'Degraded';
   if (d.pausedReason) return 'Paused';
   // Pending until a pod of the first stable version is ready; read from the previous phase as well as from the
   // previous stable revision, so the status written by the reconcile that chose the first version is a fixed point.

@@ -61,6 +61,8 @@ export interface RevisionInput {
   readonly server: ModelDeploymentSpec['server'];
   readonly store: StoreSettings;
   readonly replicas: number;
+  /** How long the Deployment waits for its pods to become ready before it says ProgressDeadlineExceeded. */
+  readonly progressDeadlineSeconds: number;
 }
 
 export interface ServerDeployment {
@@ -74,6 +76,7 @@ export interface ServerDeployment {
   };
   readonly spec: {
     readonly replicas: number;
+    readonly progressDeadlineSeconds: number;
     readonly selector: { readonly matchLabels: Readonly<Record<string, string>> };
     readonly template: { readonly metadata: { readonly labels: Readonly<Record<string, string>> }; readonly spec: Readonly<Record<string, unknown>> };
   } & Readonly<Record<string, unknown>>;
@@ -125,6 +128,9 @@ export function buildServerDeployment(input: RevisionInput): ServerDeployment {
     metadata: { name: revisionName(input.md, input.hash), namespace: input.namespace, labels, ownerReferences: [input.owner] },
     spec: {
       replicas: input.replicas,
+      // The Deployment's own Progressing condition is the deadline: past it a candidate is aborted and a stable
+      // version is Degraded (progress-deadline.ts). Not part of the pod template: changing it restarts nothing.
+      progressDeadlineSeconds: input.progressDeadlineSeconds,
       selector: { matchLabels: revisionSelector(input.md, input.hash) },
       // A revision's pods never change; a new template is a new revision. Surge so capacity never dips.
       strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: '25%', maxUnavailable: 0 } },

@@ -33,6 +33,8 @@ describe('checkModelDeploymentSpec', () => {
     // Objects stored before the CRD refused these (the API server checks the same bounds on create and update).
     ['an analysis interval of 1ms', (s) => { s.rollout.analysis.interval = '1ms'; }, /^spec\.rollout\.analysis\.interval: 1ms must be at least 2s$/],
     ['an analysis interval of 2s is fine', (s) => { s.rollout.analysis.interval = '2s'; }, undefined],
+    ['a progress deadline of 30s is fine', (s) => { s.rollout.progressDeadline = '30s'; }, undefined],
+    ['a progress deadline of 1s', (s) => { s.rollout.progressDeadline = '1s'; }, /^spec\.rollout\.progressDeadline: 1s must be at least 10s$/],
     ['an analysis step of 100ms', (s) => { s.rollout.canary.steps = [{ setWeight: 10 }, { analysis: { duration: '100ms' } }]; }, /^spec\.rollout\.canary\.steps\[1\]\.analysis\.duration: 100ms must be at least 2s$/],
     ['a shadow phase of 1s', (s) => { s.rollout.trafficRouting = { type: 'GatewayAPI', gatewayAPI: { parentRefs: [{ name: 'gw' }], pathPrefix: '/' } }; s.rollout.shadow = { percent: 100, duration: '1s', minAgreement: 0.9 }; }, /^spec\.rollout\.shadow\.duration: 1s must be at least 2s$/],
     ['a fixed model URI is fine', (s) => { s.model = { uri: 's3://models/pipelines/ml/weather/versions/v3' }; }, undefined],

@@ -28,6 +28,7 @@ export function checkModelDeploymentSpec(spec: ModelDeploymentSpec): string[] {
   const durations: Array<[string, string | undefined, { readonly min?: string; readonly max?: string }]> = [
     ['spec.server.driftWindow', spec.server.driftWindow, mdDurationBounds.driftWindow],
     ['spec.rollout.analysis.interval', spec.rollout.analysis.interval, mdDurationBounds.analysisInterval],
+    ['spec.rollout.progressDeadline', spec.rollout.progressDeadline, mdDurationBounds.progressDeadline],
     ['spec.rollout.shadow.duration', spec.rollout.shadow?.duration, mdDurationBounds.analysisWindow],
     ...spec.rollout.canary.steps.map((step, i): [string, string | undefined, { readonly min?: string }] =>
       [`spec.rollout.canary.steps[${i}].analysis.duration`, step.analysis?.duration, mdDurationBounds.analysisWindow]),

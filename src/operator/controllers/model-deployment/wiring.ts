@@ -8,7 +8,8 @@ import { NotFoundError } from '../../runtime/errors.js';
 import type { Logger } from '../../runtime/log.js';
 import type { ControllerOptions, Manager } from '../../runtime/manager.js';
 import { type KubeObject, type ObjectKey, resourcePath } from '../../runtime/resource.js';
-import { PodsMetricProvider, type ListPods } from './metrics/pods.js';
+import { PodsMetricProvider } from './metrics/pods.js';
+import type { PodObject } from '../pod-faults.js';
 import { PrometheusMetricProvider } from './metrics/prometheus.js';
 import type { MetricProvider } from './metrics/provider.js';
 import { storeSettings } from '../../store-settings.js';
@@ -24,12 +25,14 @@ export function deploymentsFollowing(candidates: readonly KubeObject[], tp: Kube
 
 export function modelDeploymentController(manager: Manager, config: OperatorConfig, tenancy: TenancyPolicy, name: string, logger: Logger): ControllerOptions {
   const cache = manager.informer(modelDeployments);
-  const listPods: ListPods = async (namespace, labels) => {
+  // Pods are listed by label when needed (the metrics of a revision, what holds a stuck revision's pods), never
+  // watched: no pod cache, and RBAC `list` only.
+  const listPods = async <T>(namespace: string, labels: Readonly<Record<string, string>>): Promise<T[]> => {
     const labelSelector = Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(',');
-    const list = await manager.http.request<{ items?: V1Pod[] }>('GET', resourcePath(pods, namespace), { query: { labelSelector } });
+    const list = await manager.http.request<{ items?: T[] }>('GET', resourcePath(pods, namespace), { query: { labelSelector } });
     return list.items ?? [];
   };
-  const podsProvider = new PodsMetricProvider(listPods);
+  const podsProvider = new PodsMetricProvider((namespace, labels) => listPods<V1Pod>(namespace, labels));
   // One provider per Prometheus the install-time policy allows (the reconciler asks only for those).
   const prometheus = new Map<string, MetricProvider>();
   const metricProvider = (url: string | undefined): MetricProvider => {
@@ -60,6 +63,7 @@ export function modelDeploymentController(manager: Manager, config: OperatorConf
       pipelines: manager.informer(trainingPipelines),
       serverDeployments: manager.informer(deployments),
       services: manager.informer(services),
+      readPods: (namespace, labels) => listPods<PodObject>(namespace, labels),
       kube: manager.kube,
       statusWriter: manager.statusWriter(name),
       events: manager.events,

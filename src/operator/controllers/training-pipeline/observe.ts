@@ -14,6 +14,7 @@ import { parseEvaluationReport } from '../../../shared/evaluation-report.js';
 import { ObjectNotFoundError, type ObjectStore } from '../../../storage/object-store.js';
 import type { CacheReader } from '../../runtime/informer.js';
 import type { KubeObject } from '../../runtime/resource.js';
+import type { PodObject, ReadPods } from '../pod-faults.js';
 import type { TenancyPolicy } from '../tenancy.js';
 import type { StoreSettings } from '../../store-settings.js';
 import type { JobState, Observed, ObservedJob, RunResult } from './observed.js';
@@ -21,6 +22,8 @@ import type { DataListing } from './triggers.js';
 
 export interface ObserveDeps {
   readonly jobs: CacheReader<KubeObject>;
+  /** Lists pods by label in a namespace (the current run's Job pods, read on demand). */
+  readonly readPods: ReadPods;
   readonly deployments: CacheReader<KubeObject>;
   readonly storeSettings: StoreSettings | undefined;
   readonly dataPollMs: number;
@@ -185,6 +188,19 @@ function servedVersions(deps: ObserveDeps, tp: TrainingPipeline): string[] {
 }
 
 /**
+ * The pods of a run's Job, listed by the run's labels in the pipeline's namespace when a reconcile needs them, not
+ * kept in an informer: memory stays bounded by one Job's pods for one reconcile (a pod cache would hold every pod
+ * carrying these labels in every watched namespace, for the operator's lifetime), and listing needs only the
+ * `list` the server pods' metrics already use, no watch. What changes a waiting pod does not change its Job, so
+ * the plan looks again while the pod has not started (run-faults.ts). A pod of an earlier Job of the same name
+ * (replaced) is not this Job's.
+ */
+async function jobPods(deps: ObserveDeps, tp: TrainingPipeline, job: ObservedJob): Promise<PodObject[]> {
+  const pods = await deps.readPods(tp.metadata.namespace ?? '', { [Label.pipeline]: tp.metadata.name ?? '', [Label.run]: job.name });
+  return pods.filter((p) => p.metadata?.ownerReferences?.some((r) => r.controller === true && r.uid === job.uid));
+}
+
+/**
  * `store` is the client the operator acts with for this pipeline (its own credentials when it names a Secret), or
  * undefined when there is none or the pipeline is not accepted: then nothing is read from the store.
  */
@@ -194,7 +210,7 @@ export async function observe(deps: ObserveDeps, tp: TrainingPipeline, nowMs: nu
   const settings = storeSettings === undefined || store === undefined ? undefined : { ...storeSettings, bucket: tp.spec.storage?.bucket ?? storeSettings.bucket };
   const base = {
     pipeline: tp, nowMs, jobs: ownedJobs(deps, tp), deployments: deploymentStatuses(deps, tp), following: followingDeployments(deps, tp), servedVersions: servedVersions(deps, tp),
-    store: settings, data: undefined, result: undefined, versions: undefined, cleanupKeys: undefined,
+    store: settings, data: undefined, result: undefined, runPods: undefined, versions: undefined, cleanupKeys: undefined,
     dataPollMs: deps.dataPollMs, jobTtlSeconds: deps.jobTtlSeconds, tenancy: deps.tenancy,
   };
   if (!store || !settings) return base;
@@ -207,7 +223,8 @@ export async function observe(deps: ObserveDeps, tp: TrainingPipeline, nowMs: nu
   const run = current === undefined ? undefined : tp.status?.runs?.find((r) => r.name === current);
   const job = current === undefined ? undefined : base.jobs.find((j) => j.name === current);
   const result = run && job ? await runResult(store, settings.bucket, ref, run.name, run.version ?? '', job.state) : undefined;
+  const runPods = run && job && job.state.phase !== 'Succeeded' ? await jobPods(deps, tp, job) : undefined;
   const published = result?.kind === 'published';
   const versions = tp.status?.championVersion !== undefined || published ? await listVersions(store, settings.bucket, ref) : undefined;
-  return { ...base, data, result, versions };
+  return { ...base, data, result, runPods, versions };
 }

@@ -4,6 +4,7 @@ import type { ModelDeploymentStatus } from '../../../api/model-deployment.js';
 import type { TrainingPipeline } from '../../../api/training-pipeline.js';
 import type { Manifest } from '../../../shared/artifact-layout.js';
 import type { EvaluationReport } from '../../../shared/evaluation-report.js';
+import type { PodObject } from '../pod-faults.js';
 import type { TenancyPolicy } from '../tenancy.js';
 import type { StoreSettings } from '../../store-settings.js';
 import type { DataListing } from './triggers.js';
@@ -47,6 +48,8 @@ export interface Observed {
   readonly data: DataListing | undefined;
   /** The store's verdict on the current run, once its Job has finished. */
   readonly result: RunResult | undefined;
+  /** The pods of the current run's Job, read while the Job has not succeeded (what they say: run-faults.ts). */
+  readonly runPods: readonly PodObject[] | undefined;
   /** Version names present under the pipeline's versions/ prefix (listed when there is a champion). */
   readonly versions: readonly string[] | undefined;
   /** Objects under the pipeline's prefix, listed while it is being deleted with onDelete: Delete. */

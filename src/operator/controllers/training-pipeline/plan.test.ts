@@ -2,6 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { TrainingPipeline } from '../../../api/training-pipeline.js';
 import { job, liveMetrics, manifest, observed, pipeline, report, running, succeeded, t0 } from './fixtures.js';
+import type { PodObject } from '../pod-faults.js';
 import type { Observed } from './observed.js';
 import { planTrainingPipeline, type TrainingPipelinePlan } from './plan.js';
 
@@ -219,5 +220,48 @@ describe('planTrainingPipeline: drift', () => {
     const later = plan({ ...idle(withDrift), status: first.status }, { deployments, nowMs: t0 + 600_000 });
     assert.equal(later.status.runs?.[0]?.trigger, 'Drift');
     assert.equal(later.status.driftSince, undefined);
+  });
+});
+
+describe('planTrainingPipeline: what the run\'s pods say', () => {
+  const unschedulable: PodObject = {
+    metadata: { name: 'weather-2-abcde' },
+    status: { phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: '0/1 nodes are available: 1 Insufficient nvidia.com/gpu.' }] },
+  };
+  const active = job('weather-2', { phase: 'Active' });
+
+  it('an unschedulable pod: the run and the pipeline say so with the scheduler\'s message, once; looked at again; still Running', () => {
+    const first = plan(running(2, 'v1'), { jobs: [active], runPods: [unschedulable] });
+    assert.equal(first.status.phase, 'Running');
+    assert.equal(cond(first, 'Progressing')?.reason, 'Unschedulable');
+    assert.equal(cond(first, 'Progressing')?.status, 'True');
+    assert.match(first.status.message ?? '', /^Run weather-2: The training pod weather-2-abcde cannot be scheduled: 0\/1 nodes are available: 1 Insufficient nvidia\.com\/gpu\.$/);
+    assert.match(first.status.runs?.[0]?.message ?? '', /Insufficient nvidia\.com\/gpu/);
+    assert.deepEqual(first.events.map((e) => [e.type, e.reason]), [['Warning', 'Unschedulable']]);
+    assert.equal(first.requeueAfterMs, 10_000);
+    const second = plan(running(2, 'v1', (tp) => { tp.status = first.status; }), { jobs: [active], runPods: [unschedulable], nowMs: t0 + 10_000 });
+    assert.deepEqual(second.status, first.status, 'a fixed point');
+    assert.deepEqual(second.events, [], 'said once');
+  });
+
+  it('once the pod runs, the run\'s message and the condition go back to training', () => {
+    const reported = plan(running(2, 'v1'), { jobs: [active], runPods: [unschedulable] });
+    const runningPod: PodObject = { metadata: { name: 'weather-2-abcde' }, status: { phase: 'Running', containerStatuses: [{ name: 'trainer', state: { running: {} } }] } };
+    const p = plan(running(2, 'v1', (tp) => { tp.status = reported.status; }), { jobs: [active], runPods: [runningPod] });
+    assert.equal(cond(p, 'Progressing')?.reason, 'RunRunning');
+    assert.equal(p.status.message, 'Run weather-2 is training.');
+    assert.equal(p.status.runs?.[0]?.message, undefined);
+    assert.equal(p.requeueAfterMs, undefined);
+  });
+
+  it('a Job still active for a run that has ended is stopped; the current run\'s is not', () => {
+    const p = plan(running(2, 'v1'), { jobs: [job('weather-1', { phase: 'Active' }), active, job('weather-0', succeeded)] });
+    assert.deepEqual(p.stopJobs, [{ name: 'weather-1', uid: 'uid-weather-1' }]);
+  });
+
+  it('a succeeded Job is judged by the store, whatever an earlier pod said', () => {
+    const oomEarlier: PodObject = { metadata: { name: 'weather-2-old' }, status: { phase: 'Failed', containerStatuses: [{ name: 'trainer', state: { terminated: { reason: 'OOMKilled', exitCode: 137 } } }] } };
+    const p = plan(running(2, 'v1'), { jobs: [job('weather-2', succeeded)], runPods: [oomEarlier], result: { kind: 'published', manifest: manifest('v2'), report: report({ accuracy: 0.85 }, { version: 'v1', metrics: { accuracy: 0.8 } }) } });
+    assert.equal(p.status.runs?.[0]?.outcome, 'Blessed');
   });
 });

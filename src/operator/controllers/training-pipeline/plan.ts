@@ -9,7 +9,12 @@
 //                                  ├──Job Complete, no manifest──► Failed
 //                                  ├──Job Failed + validation report──► InvalidData (not retried)
 //                                  ├──Job Failed──► Failed (the Job's reason)
+//                                  ├──its pod OOMKilled, or its image missing past imagePullTimeout──► Failed
+//                                  │     (run-faults.ts; the Job is stopped); while the image is missing or the
+//                                  │     pod unschedulable, the run and the pipeline say so
 //                                  └──Replace: a trigger fires──► Failed ("replaced"), the new run starts
+//
+// A Job runs only for the current run: an active Job of any other run is stopped after the status write.
 //
 // The run number is claimed in status (runCount, currentRun, the run's entry) by the same status write that
 // precedes the Job's creation, and the Job's name is derived from it. So after a crash at any point the next
@@ -23,11 +28,13 @@ import { controllerRef } from '../../runtime/resource.js';
 import { trainingPipelines } from '../../resources.js';
 import { acceptedCondition, isAccepted } from '../acceptance.js';
 import type { PlannedEvent } from '../planned-event.js';
+import { parseDuration } from '../../../api/duration.js';
 import { judgeCandidate } from './gates.js';
 import { buildTrainingJob, type TrainingJob } from './job.js';
 import { runName, versionName } from './names.js';
 import type { Observed, ObservedJob, RunResult } from './observed.js';
 import { versionsToDelete } from './retention.js';
+import { judgeRunPods, type RunFault } from './run-faults.js';
 import { reviewTrainingPipeline } from './spec-checks.js';
 import { buildTrainerConfig } from './trainer-config.js';
 import { decideTriggers } from './triggers.js';
@@ -41,6 +48,11 @@ export interface TrainingPipelinePlan {
   readonly cleanup?: { readonly keys: readonly string[] };
   /** Stop a run's Job (concurrencyPolicy Replace). */
   readonly deleteJob?: { readonly name: string; readonly uid: string };
+  /**
+   * Active Jobs of runs that have ended (a run ended by what its pods say): deleted after the status write that
+   * ends their run, so a failed write never leaves the current run without its Job.
+   */
+  readonly stopJobs: ReadonlyArray<{ readonly name: string; readonly uid: string }>;
   /** Create this Job after the status write (AlreadyExists is success). */
   readonly createJob?: TrainingJob;
   /** Versions to delete from the store after the status write (retention). */
@@ -122,7 +134,72 @@ function finishRun(tp: TrainingPipeline, run: TrainingRun, job: ObservedJob, res
   };
 }
 
-function conditionsFor(previous: Status, next: Status, generation: number, accepted: ConditionInput, nowMs: number, rejected: boolean, waiting: string | undefined, storeMissing: boolean): Condition[] {
+/** The run ended by what its pods say (run-faults.ts), whatever its Job says yet. */
+function faultFinish(run: TrainingRun, job: ObservedJob, fault: Extract<RunFault, { action: 'fail' }>, nowMs: number): Finish {
+  const completionTime = job.state.phase === 'Active' ? formatTime(nowMs) : job.state.completionTime ?? formatTime(nowMs);
+  return {
+    run: { ...run, outcome: 'Failed', message: fault.message.slice(0, 4096), completionTime },
+    status: {},
+    event: { type: 'Warning', reason: fault.reason, note: `Run ${run.name}: ${fault.message}`.slice(0, 1024) },
+  };
+}
+
+/** What a running run says about its pods: the problem while there is one, nothing once it has gone. */
+function runningEntry(run: TrainingRun, problem: RunProblem | undefined): TrainingRun {
+  if (problem) return { ...run, message: problem.message.slice(0, 4096) };
+  const { message: _none, ...rest } = run;
+  return rest;
+}
+
+type RunProblem = Extract<RunFault, { action: 'report' }>;
+
+interface RunStep {
+  readonly next: Status;
+  readonly active: boolean;
+  readonly problem: RunProblem | undefined;
+  readonly recheckMs: number | undefined;
+  readonly events: readonly PlannedEvent[];
+  readonly finished: readonly RunOutcome[];
+}
+
+/** The current run, its Job in the cache: what its pods say, and once the Job has ended (or its pods end it), the verdict. */
+function runWithJob(o: Observed, previous: Status, next: Status, run: TrainingRun, job: ObservedJob): RunStep {
+  const tp = o.pipeline;
+  const fault: RunFault = job.state.phase === 'Succeeded' || o.runPods === undefined
+    ? { action: 'none' }
+    : judgeRunPods({ pods: o.runPods, nowMs: o.nowMs, imagePullTimeoutMs: parseDuration(tp.spec.trainer.imagePullTimeout) });
+  const finish = fault.action === 'fail' ? faultFinish(run, job, fault, o.nowMs) : finishRun(tp, run, job, o.result, o.nowMs);
+  if (finish !== undefined) {
+    const { currentRun: _ended, ...rest } = next;
+    return {
+      next: { ...rest, ...finish.status, runs: withRun(previous.runs, finish.run, tp.spec.historyLimit) },
+      active: false, problem: undefined, recheckMs: undefined, events: [finish.event], finished: [finish.run.outcome],
+    };
+  }
+  const problem = fault.action === 'report' ? fault : undefined;
+  // Said once as it begins (Progressing carries it meanwhile); a new reason is a new problem.
+  const before = previous.conditions?.find((c) => c.type === ConditionType.Progressing)?.reason;
+  return {
+    next: { ...next, runs: withRun(previous.runs, runningEntry(run, problem), tp.spec.historyLimit) },
+    active: true, problem,
+    recheckMs: fault.action === 'report' || fault.action === 'wait' ? fault.recheckMs : undefined,
+    events: problem && before !== problem.reason ? [{ type: 'Warning', reason: problem.reason, note: `Run ${run.name}: ${problem.message}`.slice(0, 1024) }] : [],
+    finished: [],
+  };
+}
+
+/** Active Jobs of any run but the current one (and the one a Replace deletes already). */
+function jobsToStop(jobs: readonly ObservedJob[], current: string | undefined, replaced: string | undefined): Array<{ name: string; uid: string }> {
+  return jobs.filter((j) => j.state.phase === 'Active' && j.name !== current && j.name !== replaced).map((j) => ({ name: j.name, uid: j.uid }));
+}
+
+/** The delay until the soonest of these wake-ups (absolute time, or a delay), or undefined when there is none. */
+function soonest(nowMs: number, wakeAtMs: number | undefined, afterMs: number | undefined): number | undefined {
+  const delays = [wakeAtMs === undefined ? undefined : wakeAtMs - nowMs, afterMs].filter((ms): ms is number => ms !== undefined);
+  return delays.length === 0 ? undefined : Math.max(0, Math.min(...delays));
+}
+
+function conditionsFor(previous: Status, next: Status, generation: number, accepted: ConditionInput, nowMs: number, rejected: boolean, waiting: string | undefined, storeMissing: boolean, runProblem?: RunProblem): Condition[] {
   let conditions = setCondition(previous.conditions as Condition[] | undefined, accepted, nowMs);
   const champion = next.championVersion;
   conditions = setCondition(conditions, rejected
@@ -134,6 +211,8 @@ function conditionsFor(previous: Status, next: Status, generation: number, accep
   const current = next.currentRun;
   const progressing: ConditionInput = rejected
     ? { type: ConditionType.Progressing, status: 'False', reason: accepted.reason, message: 'No run starts until the spec is fixed.', observedGeneration: generation }
+    : current !== undefined && runProblem !== undefined
+      ? { type: ConditionType.Progressing, status: 'True', reason: runProblem.reason, message: `Run ${current}: ${runProblem.message}`.slice(0, 4096), observedGeneration: generation }
     : current !== undefined
       ? { type: ConditionType.Progressing, status: 'True', reason: Reason.RunRunning, message: `Run ${current} is training.`, observedGeneration: generation }
       : storeMissing
@@ -151,7 +230,7 @@ function conditionsFor(previous: Status, next: Status, generation: number, accep
 
 function deletionPlan(o: Observed): TrainingPipelinePlan {
   const tp = o.pipeline;
-  const none = { status: tp.status ?? {}, events: [], deleteVersions: [], finishedRuns: [], requeueAfterMs: undefined };
+  const none = { status: tp.status ?? {}, events: [], stopJobs: [], deleteVersions: [], finishedRuns: [], requeueAfterMs: undefined };
   if (!(tp.metadata.finalizers ?? []).includes(cleanupFinalizer)) return none;
   if (tp.spec.retention.onDelete === 'Delete' && o.store !== undefined) return { ...none, cleanup: { keys: o.cleanupKeys ?? [] } };
   return { ...none, finalizer: 'remove' };
@@ -174,13 +253,14 @@ export function planTrainingPipeline(o: Observed): TrainingPipelinePlan {
     return {
       status: { ...status, conditions: conditionsFor(previous, status, generation, accepted, nowMs, true, undefined, false) },
       events: wasRejected ? [] : [{ type: 'Warning', reason: accepted.reason, note: accepted.message }],
+      stopJobs: [],
       deleteVersions: [],
       finishedRuns: [],
       requeueAfterMs: undefined, // an invalid spec waits for the next edit
     };
   }
   if (wantFinalizer !== hasFinalizer && o.store !== undefined) {
-    return { status: previous, events: [], finalizer: wantFinalizer ? 'add' : 'remove', deleteVersions: [], finishedRuns: [], requeueAfterMs: undefined };
+    return { status: previous, events: [], finalizer: wantFinalizer ? 'add' : 'remove', stopJobs: [], deleteVersions: [], finishedRuns: [], requeueAfterMs: undefined };
   }
 
   const events: PlannedEvent[] = [];
@@ -190,25 +270,26 @@ export function planTrainingPipeline(o: Observed): TrainingPipelinePlan {
   let createJob: TrainingJob | undefined;
   let deleteJob: { name: string; uid: string } | undefined;
 
-  // 1. The run in progress: its Job, and when the Job has ended, the verdict.
+  // 1. The run in progress: its Job, what its pods say, and when the Job has ended (or its pods end it), the verdict.
   const current = previous.currentRun;
   const currentEntry = current === undefined ? undefined : (previous.runs ?? []).find((r) => r.name === current);
   const currentJob = current === undefined ? undefined : o.jobs.find((j) => j.name === current);
   let runActive = false;
+  let runProblem: RunProblem | undefined;
+  let podRecheckMs: number | undefined;
   if (current !== undefined && currentEntry !== undefined) {
     if (currentJob === undefined) {
       // Claimed in status but not (yet, or no longer in the cache) a Job: create it; AlreadyExists is success.
       if (o.store) createJob = jobFor(o, currentEntry);
       runActive = true;
     } else {
-      const finish = finishRun(tp, currentEntry, currentJob, o.result, nowMs);
-      if (finish === undefined) runActive = true;
-      else {
-        const { currentRun: _ended, ...rest } = next;
-        next = { ...rest, ...finish.status, runs: withRun(previous.runs, finish.run, tp.spec.historyLimit) };
-        events.push(finish.event);
-        finishedRuns.push(finish.run.outcome);
-      }
+      const step = runWithJob(o, previous, next, currentEntry, currentJob);
+      next = step.next;
+      runActive = step.active;
+      runProblem = step.problem;
+      podRecheckMs = step.recheckMs;
+      events.push(...step.events);
+      finishedRuns.push(...step.finished);
     }
   } else if (current !== undefined) {
     const { currentRun: _lost, ...rest } = next; // the run's entry fell out of history: nothing to wait for
@@ -267,16 +348,21 @@ export function planTrainingPipeline(o: Observed): TrainingPipelinePlan {
     if (deleteVersions.length > 0) events.push({ type: 'Normal', reason: Reason.VersionsDeleted, note: `Deleting ${deleteVersions.join(', ')} (retention keeps ${tp.spec.retention.keepVersions}).` });
   }
 
+  // 4. A Job runs only for the current run: stop any other that still runs (after the status write).
+  const stopJobs = jobsToStop(o.jobs, next.currentRun, deleteJob?.name);
+
+  // What the pods of the current run say, unless a Replace has just made another run current.
+  const problem = next.currentRun === current ? runProblem : undefined;
   const phase: Status['phase'] = next.currentRun !== undefined ? 'Running' : tp.spec.suspend ? 'Suspended' : 'Idle';
   next = { ...next, phase };
   next.message = next.currentRun !== undefined
-    ? `Run ${next.currentRun} is training.`
+    ? problem ? `Run ${next.currentRun}: ${problem.message}`.slice(0, 4096) : `Run ${next.currentRun} is training.`
     : o.store === undefined ? 'The operator has no object store configured: runs cannot start.'
       : decision.waiting ?? (next.championVersion !== undefined ? `Champion ${next.championVersion}; waiting for a trigger.` : 'Waiting for a trigger.');
-  next.conditions = conditionsFor(previous, next, generation, accepted, nowMs, false, decision.waiting, o.store === undefined);
-  const requeueAfterMs = decision.wakeAtMs === undefined || o.store === undefined ? undefined : Math.max(0, decision.wakeAtMs - nowMs);
+  next.conditions = conditionsFor(previous, next, generation, accepted, nowMs, false, decision.waiting, o.store === undefined, problem);
+  const requeueAfterMs = o.store === undefined ? undefined : soonest(nowMs, decision.wakeAtMs, next.currentRun === current ? podRecheckMs : undefined);
   return {
-    status: next, events, deleteVersions, finishedRuns, requeueAfterMs,
+    status: next, events, stopJobs, deleteVersions, finishedRuns, requeueAfterMs,
     ...(createJob ? { createJob } : {}),
     ...(deleteJob ? { deleteJob } : {}),
   };

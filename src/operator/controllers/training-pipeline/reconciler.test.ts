@@ -17,7 +17,8 @@ import type { KubeObject, ResourceRef } from '../../runtime/resource.js';
 import { StatusWriter } from '../../runtime/status-writer.js';
 import { FakeClock } from '../../runtime/testing/fake-clock.js';
 import { FakeKube } from '../../runtime/testing/fake-kube.js';
-import { jobs, modelDeployments, trainingPipelines } from '../../resources.js';
+import { jobs, modelDeployments, pods, trainingPipelines } from '../../resources.js';
+import type { PodObject } from '../pod-faults.js';
 import { CredentialsError } from '../store-credentials.js';
 import { manifest, pipeline, report, store as storeSettings, t0, tenancy } from './fixtures.js';
 import { TrainingPipelineReconciler } from './reconciler.js';
@@ -59,6 +60,7 @@ function setup(tp: TrainingPipeline) {
     pipelines: cacheOf(kube, trainingPipelines),
     jobs: cacheOf(kube, jobs, hiddenJobs),
     deployments: cacheOf(kube, modelDeployments),
+    readPods: (namespace, labels) => Promise.resolve(kube.list<PodObject & KubeObject>(pods, namespace).filter((p) => matches(parseSelector(labels), p.metadata?.labels))),
     kube,
     statusWriter: new StatusWriter(kube, new WriteExpectations(clock)),
     events,
@@ -88,6 +90,18 @@ function complete(kube: FakeKube, name: string): void {
   const job = kube.get<KubeObject & { status?: unknown }>(jobs, { namespace: 'ml', name });
   assert.ok(job, `job ${name} exists`);
   kube.seed(jobs, { ...job, status: { conditions: [{ type: 'SuccessCriteriaMet', status: 'True' }, { type: 'Complete', status: 'True' }], completionTime: '2026-11-21T10:30:00Z', succeeded: 1 } });
+}
+
+/** The pod the Job controller would have made for a Job, with the kubelet's view of its trainer container. */
+function seedPod(kube: FakeKube, jobName: string, status: PodObject['status'], limits?: Record<string, string>): void {
+  const job = kube.get<KubeObject>(jobs, { namespace: 'ml', name: jobName });
+  assert.ok(job, `job ${jobName} exists`);
+  kube.seed(pods, {
+    apiVersion: 'v1', kind: 'Pod',
+    metadata: { name: `${jobName}-abcde`, namespace: 'ml', labels: { 'perennial.dev/pipeline': 'weather', 'perennial.dev/run': jobName }, ownerReferences: [{ apiVersion: 'batch/v1', kind: 'Job', name: jobName, uid: job.metadata?.uid ?? '', controller: true }] },
+    spec: { containers: [{ name: 'trainer', image: 'trainer:missing', ...(limits ? { resources: { limits } } : {}) }] },
+    status,
+  } as KubeObject);
 }
 
 async function publish(s: MemoryStore, version: string, accuracy: number, champion?: { version: string; accuracy: number }): Promise<void> {
@@ -288,6 +302,54 @@ describe('TrainingPipelineReconciler', () => {
     assert.equal(status?.conditions?.find((c) => c.type === 'Degraded')?.status, 'True');
     assert.deepEqual(outcomes, ['Failed']);
     assert.deepEqual(await writes(), [], 'and then it waits: no Initial run again, no retry');
+  });
+
+  it('a trainer killed for memory ends the run Failed naming the limit to raise; its Job is stopped after the status write', async () => {
+    const { writes, kube, current, outcomes, reconciler, key } = setup(pipeline());
+    await writes();
+    seedPod(kube, 'weather-1', {
+      phase: 'Failed', startTime: '2026-11-21T09:59:00Z',
+      containerStatuses: [{ name: 'trainer', state: { terminated: { reason: 'OOMKilled', exitCode: 137 } } }],
+    }, { memory: '40Mi' });
+    assert.deepEqual(await writes(), [
+      'patchStatus trainingpipelines.perennial.dev ml/weather',
+      'delete jobs.batch ml/weather-1',
+      'event Warning OOMKilled after 1 write(s)',
+    ]);
+    const run = current().status?.runs?.[0];
+    assert.equal(run?.outcome, 'Failed');
+    assert.match(run?.message ?? '', /killed for using more memory than its limit of 40Mi \(OOMKilled, exit code 137\)\. Raise spec\.trainer\.resources\.limits\.memory/);
+    assert.equal(current().status?.currentRun, undefined, 'the next trigger may start a run');
+    assert.equal(current().status?.conditions?.find((c) => c.type === 'Degraded')?.reason, 'RunFailed');
+    assert.deepEqual(outcomes, ['Failed']);
+    assert.deepEqual(await reconciler.reconcile(key), {}, 'nothing to look at again');
+  });
+
+  it('a missing image is reported once on the run and the pipeline, then ends the run Failed after imagePullTimeout', async () => {
+    const { writes, kube, current, clock, outcomes, reconciler, key } = setup(pipeline((t) => { t.spec.trainer.imagePullTimeout = '30s'; }));
+    await writes();
+    seedPod(kube, 'weather-1', {
+      phase: 'Pending', startTime: '2026-11-21T10:00:00Z',
+      containerStatuses: [{ name: 'trainer', state: { waiting: { reason: 'ErrImageNeverPull', message: 'Container image "trainer:missing" is not present with pull policy of Never' } } }],
+    });
+    assert.deepEqual(await writes(), ['patchStatus trainingpipelines.perennial.dev ml/weather', 'event Warning ImagePullFailed after 1 write(s)']);
+    const progressing = current().status?.conditions?.find((c) => c.type === 'Progressing');
+    assert.equal(progressing?.reason, 'ImagePullFailed');
+    assert.match(progressing?.message ?? '', /^Run weather-1: The trainer image "trainer:missing" cannot be pulled \(ErrImageNeverPull: Container image .* is not present.*\); the run ends Failed at 2026-11-21T10:00:30Z/);
+    assert.match(current().status?.runs?.[0]?.message ?? '', /cannot be pulled/);
+    assert.equal(current().status?.runs?.[0]?.outcome, 'Running');
+    assert.deepEqual(await reconciler.reconcile(key), { requeueAfterMs: 10_000 }, 'looked at again while the pod waits');
+    assert.deepEqual(await writes(), [], 'said once');
+    clock.advance(30_000);
+    assert.deepEqual(await writes(), [
+      'patchStatus trainingpipelines.perennial.dev ml/weather',
+      'delete jobs.batch ml/weather-1',
+      'event Warning ImagePullFailed after 1 write(s)',
+    ]);
+    const run = current().status?.runs?.[0];
+    assert.equal(run?.outcome, 'Failed');
+    assert.match(run?.message ?? '', /cannot be pulled .*, for 30s \(spec\.trainer\.imagePullTimeout\)/);
+    assert.deepEqual(outcomes, ['Failed']);
   });
 
   it('an object store that refuses (a missing bucket) writes why the pipeline waits, then fails the reconcile for a retry', async () => {

@@ -5,7 +5,8 @@
 //   | cleanup of the store on deletion, then the finalizer's removal (only after the cleanup succeeded)
 //   | stop a replaced run's Job → ONE status write (it claims a new run's number before its Job exists)
 //     → the plan's events and run-outcome metrics, right after it (jobset's order: a later write that fails
-//       cannot lose them) → create the run's Job (AlreadyExists is success) → delete versions beyond retention.
+//       cannot lose them) → stop the Jobs of runs that have ended (a run its pods ended) → create the run's Job
+//       (AlreadyExists is success) → delete versions beyond retention.
 import type { TrainingPipeline, RunOutcome } from '../../../api/training-pipeline.js';
 import { artifactFiles, versionPrefix } from '../../../shared/artifact-layout.js';
 import { StoreRequestError, StoreUnavailableError, type ObjectStore } from '../../../storage/object-store.js';
@@ -18,6 +19,7 @@ import { InvalidError } from '../../runtime/errors.js';
 import { jobs, trainingPipelines } from '../../resources.js';
 import { ConditionType, Reason, finalizer as cleanupFinalizer } from '../../../api/conditions.js';
 import { isAccepted } from '../acceptance.js';
+import type { ReadPods } from '../pod-faults.js';
 import type { ReconcilerDeps } from '../reconciler-deps.js';
 import { CredentialsError } from '../store-credentials.js';
 import { storageDenials, type TenancyPolicy } from '../tenancy.js';
@@ -41,6 +43,8 @@ export interface TrainingPipelineReconcilerDeps extends ReconcilerDeps {
   readonly pipelines: CacheReader<KubeObject>;
   readonly jobs: CacheReader<KubeObject>;
   readonly deployments: CacheReader<KubeObject>;
+  /** Lists pods by label (the current run's Job pods, read on demand by observe). */
+  readonly readPods: ReadPods;
   readonly kube: KubeClient;
   /** The object store and how trainer pods reach it; undefined when the operator runs without one. */
   readonly store: ObjectStore | undefined;
@@ -143,6 +147,11 @@ export class TrainingPipelineReconciler implements Reconciler {
     const written = await statusWriter.write(trainingPipelines, tp, plan.status);
     if (written.written) logger.debug('status written', { namespace, name, generation: tp.metadata.generation });
     await this.tell(tp, plan);
+    for (const job of plan.stopJobs) {
+      if (await kube.delete(jobs, { namespace, name: job.name }, { propagationPolicy: 'Background', uid: job.uid })) {
+        logger.info('training job stopped', { namespace, name, job: job.name });
+      }
+    }
     if (plan.createJob && !(await this.createJob(tp, observed, plan, plan.createJob, written))) return {};
     if (store && bucket !== undefined) {
       for (const version of plan.deleteVersions) await deleteVersion(store, bucket, { namespace, name }, version);

@@ -27,6 +27,8 @@ describe('checkTrainingPipelineSpec', () => {
     ['a classification metric ranking a regressor', (s) => { s.data.schema.label.task = 'regression'; s.evaluation.primaryMetric = 'accuracy'; }, /primaryMetric: accuracy does not apply to a regression task/],
     ['a minInterval of one second is fine', (s) => { s.triggers.minInterval = '1s'; }, undefined],
     ['a minInterval below a second (stored before the CRD refused it)', (s) => { s.triggers.minInterval = '1ms'; }, /^spec\.triggers\.minInterval: 1ms must be at least 1s$/],
+    ['an image pull timeout of 20s is fine', (s) => { s.trainer.imagePullTimeout = '20s'; }, undefined],
+    ['an image pull timeout below 10s', (s) => { s.trainer.imagePullTimeout = '1s'; }, /^spec\.trainer\.imagePullTimeout: 1s must be at least 10s$/],
   ];
   for (const [name, edit, want] of table) {
     it(name, () => {

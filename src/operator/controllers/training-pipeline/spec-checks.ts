@@ -58,6 +58,8 @@ export function checkTrainingPipelineSpec(spec: TrainingPipelineSpec, name = '')
   }
   const minInterval = durationBoundsProblem('spec.triggers.minInterval', spec.triggers.minInterval, tpDurationBounds.minInterval);
   if (minInterval !== undefined) problems.push(minInterval);
+  const imagePull = durationBoundsProblem('spec.trainer.imagePullTimeout', spec.trainer.imagePullTimeout, tpDurationBounds.imagePullTimeout);
+  if (imagePull !== undefined) problems.push(imagePull);
   const schedule = spec.triggers.schedule;
   if (schedule) {
     const tz = schedule.timeZone;

@@ -6,10 +6,11 @@ import type { ModelDeployment } from '../../../api/model-deployment.js';
 import type { TrainingPipeline } from '../../../api/training-pipeline.js';
 import { MinioStore } from '../../../storage/minio-store.js';
 import type { OperatorConfig } from '../../config.js';
-import { jobs, modelDeployments, trainingPipelines } from '../../resources.js';
+import { jobs, modelDeployments, pods, trainingPipelines } from '../../resources.js';
 import type { Logger } from '../../runtime/log.js';
 import type { ControllerOptions, Manager } from '../../runtime/manager.js';
-import type { KubeObject, ObjectKey } from '../../runtime/resource.js';
+import { type KubeObject, type ObjectKey, resourcePath } from '../../runtime/resource.js';
+import type { PodObject, ReadPods } from '../pod-faults.js';
 import { storeSettings, type StoreConfig } from '../../store-settings.js';
 import { CredentialsError, PipelineStores, secretReader, type StoreKeys } from '../store-credentials.js';
 import type { TenancyPolicy } from '../tenancy.js';
@@ -45,6 +46,12 @@ export function trainingPipelineController(manager: Manager, config: OperatorCon
     labelNames: ['outcome'],
     registers: [manager.metrics.registry],
   });
+  // The current run's Job pods, listed when a reconcile needs them (observe.ts says why no informer).
+  const readPods: ReadPods = async (namespace, labels) => {
+    const labelSelector = Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(',');
+    const list = await manager.http.request<{ items?: PodObject[] }>('GET', resourcePath(pods, namespace), { query: { labelSelector } });
+    return list.items ?? [];
+  };
   return {
     name,
     primary: trainingPipelines,
@@ -56,6 +63,7 @@ export function trainingPipelineController(manager: Manager, config: OperatorCon
       pipelines,
       jobs: manager.informer(jobs),
       deployments: deploymentCache,
+      readPods,
       kube: manager.kube,
       statusWriter: manager.statusWriter(name),
       events: manager.events,

@@ -1,0 +1,52 @@
+// A revision whose server pods do not become ready (an image that cannot be pulled, a container that keeps
+// crashing, a readiness probe that keeps failing): the Deployment's own Progressing condition says when to give up
+// (ProgressDeadlineExceeded after spec.rollout.progressDeadline, set as its progressDeadlineSeconds), and its pods
+// say why (pod-faults.ts). As Argo Rollouts does with progressDeadlineAbort:
+//
+//   the candidate's Deployment gave up → ABORTED: all traffic stays on the stable version, untouched; the
+//                                        message names the cause (rollout-state.ts abortCandidate)
+//   the stable Deployment gave up      → Degraded=True/ProgressDeadlineExceeded naming the cause, one Warning event;
+//                                        what serves keeps serving (nothing to roll back to)
+//   no pod of the stable version ready → Available=False names the cause (rollout-status.ts)
+//
+// A Deployment reports the deadline only while it rolls its pods out, never after they were once all available
+// (scaling is not progress): a stable version whose pods crash later is told by Available and its pods. When the
+// pods become ready after all, the Deployment's condition turns back and so does Degraded. Pure, table-tested.
+import { Reason } from '../../../api/conditions.js';
+import { describeFault } from '../pod-faults.js';
+import type { PlanContext } from './plan-context.js';
+import { abortCandidate, withEvent, type Draft } from './rollout-state.js';
+
+/** What holds a revision's pods, in words, or undefined when its pods say nothing. */
+export function podCause(ctx: PlanContext, r: { readonly name: string } | undefined): string | undefined {
+  const fault = r === undefined ? undefined : ctx.observed.revisions.get(r.name)?.podFault;
+  return fault === undefined ? undefined : describeFault(fault);
+}
+
+/** Why the revision's Deployment gave up, when it did: "did not become ready within ...", with what its pods say. */
+export function deadlineExceeded(ctx: PlanContext, r: { readonly name: string } | undefined): string | undefined {
+  if (r === undefined || ctx.observed.revisions.get(r.name)?.deadlineExceeded !== true) return undefined;
+  const cause = podCause(ctx, r);
+  return `did not become ready within spec.rollout.progressDeadline (${ctx.spec.rollout.progressDeadline})${cause === undefined ? '' : `: ${cause}`}`;
+}
+
+/** ROLLING → ABORTED when the candidate's Deployment gave up on its pods. */
+export function abortStuckCandidate(ctx: PlanContext, d: Draft): Draft {
+  const why = deadlineExceeded(ctx, d.canary);
+  return why === undefined ? d : abortCandidate(d, `${Reason.ProgressDeadlineExceeded}: its pods ${why}`);
+}
+
+/** The Degraded message of a stable version whose Deployment gave up, or undefined. */
+export function stuckStableMessage(ctx: PlanContext, d: Draft): string | undefined {
+  const why = deadlineExceeded(ctx, d.stable);
+  return why === undefined ? undefined : `The pods of ${d.stable.version} ${why}.`;
+}
+
+/** The stable version's Deployment gave up: said once, as Degraded turns to it (rollout-status.ts keeps it said). */
+export function tellStuckStable(ctx: PlanContext, d: Draft): Draft {
+  const message = stuckStableMessage(ctx, d);
+  if (message === undefined) return d;
+  const told = ctx.prev.conditions?.find((c) => c.type === 'Degraded')?.reason === Reason.ProgressDeadlineExceeded;
+  const said: Draft = { ...d, message: d.message || message };
+  return told ? said : withEvent(said, 'Warning', Reason.ProgressDeadlineExceeded, message);
+}
