@@ -23,8 +23,8 @@ export default tseslint.config(
     },
   },
   {
-    // Size limits for product code, set just above today's largest functions so they only ratchet down: a new
-    // decision belongs in a small named step with its own table test, not in a bigger function.
+    // Size limits for product code, met by every function and set just above today's largest so they only ratchet
+    // down: a new decision belongs in a small named step with its own table test, not in a bigger function.
     files: ['src/**/*.ts'],
     ignores: ['**/*.test.ts', '**/testing/**'],
     rules: {
@@ -32,12 +32,6 @@ export default tseslint.config(
       'max-lines-per-function': ['error', { max: 130, skipBlankLines: true, skipComments: true }],
       'max-depth': ['error', 5],
     },
-  },
-  {
-    // The one function above the limits, to be split into steps as the ModelDeployment plan was: the
-    // TrainingPipeline plan (complexity 58).
-    files: ['src/operator/controllers/training-pipeline/plan.ts'],
-    rules: { complexity: ['error', 60] },
   },
   {
     // node:test's describe/it return promises that the runner awaits itself.

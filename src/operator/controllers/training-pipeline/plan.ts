@@ -236,75 +236,108 @@ function deletionPlan(o: Observed): TrainingPipelinePlan {
   return { ...none, finalizer: 'remove' };
 }
 
+// The plan is a short chain of named steps over one draft: the run in progress (its Job, its pods, its verdict) →
+// the triggers (a new run, replacing the current one under concurrencyPolicy Replace) → retention → the Jobs to
+// stop → phase, message and conditions. Each step is a function below.
 export function planTrainingPipeline(o: Observed): TrainingPipelinePlan {
   const tp = o.pipeline;
-  const { nowMs } = o;
   if (tp.metadata.deletionTimestamp !== undefined) return deletionPlan(o);
   const generation = tp.metadata.generation ?? 0;
   const previous: Status = tp.status ?? {};
   const review = reviewTrainingPipeline(tp, o.tenancy);
   const accepted = acceptedCondition(review, generation);
+  if (!isAccepted(review)) return rejectedPlan(o, previous, generation, accepted);
   const wantFinalizer = tp.spec.retention.onDelete === 'Delete';
   const hasFinalizer = (tp.metadata.finalizers ?? []).includes(cleanupFinalizer);
-
-  if (!isAccepted(review)) {
-    const status: Status = { ...previous, observedGeneration: generation, phase: 'Failed', message: accepted.message };
-    const wasRejected = previous.conditions?.find((c) => c.type === ConditionType.Accepted)?.status === 'False' && previous.observedGeneration === generation;
-    return {
-      status: { ...status, conditions: conditionsFor(previous, status, generation, accepted, nowMs, true, undefined, false) },
-      events: wasRejected ? [] : [{ type: 'Warning', reason: accepted.reason, note: accepted.message }],
-      stopJobs: [],
-      deleteVersions: [],
-      finishedRuns: [],
-      requeueAfterMs: undefined, // an invalid spec waits for the next edit
-    };
-  }
   if (wantFinalizer !== hasFinalizer && o.store !== undefined) {
     return { status: previous, events: [], finalizer: wantFinalizer ? 'add' : 'remove', stopJobs: [], deleteVersions: [], finishedRuns: [], requeueAfterMs: undefined };
   }
 
-  const events: PlannedEvent[] = [];
-  const finishedRuns: RunOutcome[] = [];
-  let next: Status = { ...previous, observedGeneration: generation };
-  if (o.store) next.modelPrefix = `s3://${o.store.bucket}/${pipelinePrefix({ namespace: tp.metadata.namespace ?? '', name: tp.metadata.name ?? '' })}`;
-  let createJob: TrainingJob | undefined;
-  let deleteJob: { name: string; uid: string } | undefined;
+  const draft: Draft = { next: { ...previous, observedGeneration: generation }, events: [], finishedRuns: [] };
+  if (o.store) draft.next.modelPrefix = `s3://${o.store.bucket}/${pipelinePrefix({ namespace: tp.metadata.namespace ?? '', name: tp.metadata.name ?? '' })}`;
+  const current = followCurrentRun(o, previous, draft);
+  const decision = applyTriggers(o, draft, current);
+  const deleteVersions = retention(o, draft);
+  const stopJobs = jobsToStop(o.jobs, draft.next.currentRun, draft.deleteJob?.name); // step 4: one Job per current run
+  summarise(o, previous, draft, current, decision.waiting, accepted, generation);
+  const requeueAfterMs = o.store === undefined
+    ? undefined
+    : soonest(o.nowMs, decision.wakeAtMs, draft.next.currentRun === current.name ? current.recheckMs : undefined);
+  return {
+    status: draft.next, events: draft.events, stopJobs, deleteVersions, finishedRuns: draft.finishedRuns, requeueAfterMs,
+    ...(draft.createJob ? { createJob: draft.createJob } : {}),
+    ...(draft.deleteJob ? { deleteJob: draft.deleteJob } : {}),
+  };
+}
 
-  // 1. The run in progress: its Job, what its pods say, and when the Job has ended (or its pods end it), the verdict.
-  const current = previous.currentRun;
-  const currentEntry = current === undefined ? undefined : (previous.runs ?? []).find((r) => r.name === current);
-  const currentJob = current === undefined ? undefined : o.jobs.find((j) => j.name === current);
-  let runActive = false;
-  let runProblem: RunProblem | undefined;
-  let podRecheckMs: number | undefined;
-  if (current !== undefined && currentEntry !== undefined) {
-    if (currentJob === undefined) {
-      // Claimed in status but not (yet, or no longer in the cache) a Job: create it; AlreadyExists is success.
-      if (o.store) createJob = jobFor(o, currentEntry);
-      runActive = true;
-    } else {
-      const step = runWithJob(o, previous, next, currentEntry, currentJob);
-      next = step.next;
-      runActive = step.active;
-      runProblem = step.problem;
-      podRecheckMs = step.recheckMs;
-      events.push(...step.events);
-      finishedRuns.push(...step.finished);
-    }
-  } else if (current !== undefined) {
-    const { currentRun: _lost, ...rest } = next; // the run's entry fell out of history: nothing to wait for
-    next = rest;
+/** What the steps of one plan build up. */
+interface Draft {
+  next: Status;
+  readonly events: PlannedEvent[];
+  readonly finishedRuns: RunOutcome[];
+  createJob?: TrainingJob | undefined;
+  deleteJob?: { readonly name: string; readonly uid: string } | undefined;
+}
+
+/** The run in progress when the reconcile began, and what following it found. */
+interface CurrentRun {
+  readonly name: string | undefined;
+  readonly entry: TrainingRun | undefined;
+  readonly job: ObservedJob | undefined;
+  /** Its Job runs (or is about to be created): no other run may start unless it replaces this one. */
+  readonly active: boolean;
+  readonly problem: RunProblem | undefined;
+  readonly recheckMs: number | undefined;
+}
+
+/** A spec the operator cannot act on: Failed with the reason, one Warning per generation, no requeue. */
+function rejectedPlan(o: Observed, previous: Status, generation: number, accepted: ConditionInput): TrainingPipelinePlan {
+  const status: Status = { ...previous, observedGeneration: generation, phase: 'Failed', message: accepted.message };
+  const wasRejected = previous.conditions?.find((c) => c.type === ConditionType.Accepted)?.status === 'False' && previous.observedGeneration === generation;
+  return {
+    status: { ...status, conditions: conditionsFor(previous, status, generation, accepted, o.nowMs, true, undefined, false) },
+    events: wasRejected ? [] : [{ type: 'Warning', reason: accepted.reason, note: accepted.message }],
+    stopJobs: [],
+    deleteVersions: [],
+    finishedRuns: [],
+    requeueAfterMs: undefined, // an invalid spec waits for the next edit
+  };
+}
+
+/** Step 1. The run in progress: its Job, what its pods say, and when the Job has ended (or its pods end it), the verdict. */
+function followCurrentRun(o: Observed, previous: Status, draft: Draft): CurrentRun {
+  const name = previous.currentRun;
+  const entry = name === undefined ? undefined : (previous.runs ?? []).find((r) => r.name === name);
+  const job = name === undefined ? undefined : o.jobs.find((j) => j.name === name);
+  if (name === undefined) return { name, entry, job, active: false, problem: undefined, recheckMs: undefined };
+  if (entry === undefined) {
+    const { currentRun: _lost, ...rest } = draft.next; // the run's entry fell out of history: nothing to wait for
+    draft.next = rest;
+    return { name, entry, job, active: false, problem: undefined, recheckMs: undefined };
   }
+  if (job === undefined) {
+    // Claimed in status but not (yet, or no longer in the cache) a Job: create it; AlreadyExists is success.
+    if (o.store) draft.createJob = jobFor(o, entry);
+    return { name, entry, job, active: true, problem: undefined, recheckMs: undefined };
+  }
+  const step = runWithJob(o, previous, draft.next, entry, job);
+  draft.next = step.next;
+  draft.events.push(...step.events);
+  draft.finishedRuns.push(...step.finished);
+  return { name, entry, job, active: step.active, problem: step.problem, recheckMs: step.recheckMs };
+}
 
-  // 2. Triggers: whether a new run starts now.
+/** Step 2. The triggers: their bookkeeping in status, and whether a new run starts now (replacing the current one). */
+function applyTriggers(o: Observed, draft: Draft, current: CurrentRun): ReturnType<typeof decideTriggers> {
+  const tp = o.pipeline;
   const decision = decideTriggers({
     // Without a store no run can start: the triggers then behave as if suspended and absorb nothing.
-    spec: o.store ? tp.spec : { ...tp.spec, suspend: true }, status: next, annotations: tp.metadata.annotations ?? {},
-    createdMs: Date.parse(tp.metadata.creationTimestamp ?? '') || nowMs, nowMs, runActive,
+    spec: o.store ? tp.spec : { ...tp.spec, suspend: true }, status: draft.next, annotations: tp.metadata.annotations ?? {},
+    createdMs: Date.parse(tp.metadata.creationTimestamp ?? '') || o.nowMs, nowMs: o.nowMs, runActive: current.active,
     deployments: o.deployments, following: o.following, data: o.data, dataPollMs: o.dataPollMs,
   });
-  next = {
-    ...next,
+  draft.next = {
+    ...draft.next,
     ...optional('driftSince', decision.driftSince),
     ...optional('performanceSince', decision.performanceSince),
     ...optional('lastScheduleTime', decision.lastScheduleTime),
@@ -312,60 +345,60 @@ export function planTrainingPipeline(o: Observed): TrainingPipelinePlan {
     ...optional('dataWatermark', decision.dataWatermark),
     ...optional('nextScheduleTime', decision.nextScheduleTime),
   };
-  if (decision.driftSince === undefined) delete next.driftSince;
-  if (decision.performanceSince === undefined) delete next.performanceSince;
-  if (decision.nextScheduleTime === undefined) delete next.nextScheduleTime;
+  if (decision.driftSince === undefined) delete draft.next.driftSince;
+  if (decision.performanceSince === undefined) delete draft.next.performanceSince;
+  if (decision.nextScheduleTime === undefined) delete draft.next.nextScheduleTime;
   const first = decision.start[0];
-  if (first !== undefined && o.store !== undefined) {
-    if (decision.replace && current !== undefined) {
-      if (currentJob) deleteJob = { name: currentJob.name, uid: currentJob.uid };
-      createJob = undefined;
-      if (currentEntry) {
-        const replaced: TrainingRun = { ...currentEntry, outcome: 'Failed', message: `Replaced by run ${runName(tp.metadata.name ?? '', (next.runCount ?? 0) + 1)} (concurrencyPolicy Replace).`, completionTime: formatTime(nowMs) };
-        next = { ...next, runs: withRun(next.runs, replaced, tp.spec.historyLimit) };
-        events.push({ type: 'Normal', reason: Reason.RunReplaced, note: `Run ${currentEntry.name} stopped: replaced by a new run.` });
-        finishedRuns.push('Failed');
-      }
-    }
-    const n = (next.runCount ?? 0) + 1;
-    const name = runName(tp.metadata.name ?? '', n);
-    const run: TrainingRun = {
-      name, version: versionName(n), trigger: first.kind, reason: decision.start.map((f) => f.reason).join('; ').slice(0, 1024),
-      startTime: formatTime(nowMs), outcome: 'Running',
-    };
-    next = { ...next, runCount: n, currentRun: name, lastTriggerTime: formatTime(nowMs), runs: withRun(next.runs, run, tp.spec.historyLimit) };
-    createJob = jobFor({ ...o, pipeline: { ...tp, status: next } }, run);
-    events.push({ type: 'Normal', reason: Reason.RunStarted, note: `Run ${name} started (${first.kind}): ${run.reason}`.slice(0, 1024) });
-  }
+  if (first === undefined || o.store === undefined) return decision;
+  if (decision.replace && current.name !== undefined) replaceCurrentRun(o, draft, current);
+  const n = (draft.next.runCount ?? 0) + 1;
+  const name = runName(tp.metadata.name ?? '', n);
+  const run: TrainingRun = {
+    name, version: versionName(n), trigger: first.kind, reason: decision.start.map((f) => f.reason).join('; ').slice(0, 1024),
+    startTime: formatTime(o.nowMs), outcome: 'Running',
+  };
+  draft.next = { ...draft.next, runCount: n, currentRun: name, lastTriggerTime: formatTime(o.nowMs), runs: withRun(draft.next.runs, run, tp.spec.historyLimit) };
+  draft.createJob = jobFor({ ...o, pipeline: { ...tp, status: draft.next } }, run);
+  draft.events.push({ type: 'Normal', reason: Reason.RunStarted, note: `Run ${name} started (${first.kind}): ${run.reason}`.slice(0, 1024) });
+  return decision;
+}
 
-  // 3. Retention, once the champion is recorded: never the champion, a served version or the running one.
-  let deleteVersions: string[] = [];
-  if (o.versions !== undefined && next.championVersion !== undefined) {
-    const keep = new Set<string>([next.championVersion, ...o.servedVersions]);
-    const running = (next.runs ?? []).find((r) => r.name === next.currentRun)?.version;
-    if (running !== undefined) keep.add(running);
-    deleteVersions = versionsToDelete(o.versions, tp.spec.retention.keepVersions, keep);
-    if (deleteVersions.length > 0) events.push({ type: 'Normal', reason: Reason.VersionsDeleted, note: `Deleting ${deleteVersions.join(', ')} (retention keeps ${tp.spec.retention.keepVersions}).` });
-  }
+/** concurrencyPolicy Replace: the current run ends Failed ("replaced") and its Job is deleted after the status write. */
+function replaceCurrentRun(o: Observed, draft: Draft, current: CurrentRun): void {
+  const tp = o.pipeline;
+  if (current.job) draft.deleteJob = { name: current.job.name, uid: current.job.uid };
+  draft.createJob = undefined;
+  if (current.entry === undefined) return;
+  const replaced: TrainingRun = { ...current.entry, outcome: 'Failed', message: `Replaced by run ${runName(tp.metadata.name ?? '', (draft.next.runCount ?? 0) + 1)} (concurrencyPolicy Replace).`, completionTime: formatTime(o.nowMs) };
+  draft.next = { ...draft.next, runs: withRun(draft.next.runs, replaced, tp.spec.historyLimit) };
+  draft.events.push({ type: 'Normal', reason: Reason.RunReplaced, note: `Run ${current.entry.name} stopped: replaced by a new run.` });
+  draft.finishedRuns.push('Failed');
+}
 
-  // 4. A Job runs only for the current run: stop any other that still runs (after the status write).
-  const stopJobs = jobsToStop(o.jobs, next.currentRun, deleteJob?.name);
+/** Step 3. Retention, once the champion is recorded: never the champion, a served version or the running one. */
+function retention(o: Observed, draft: Draft): string[] {
+  const next = draft.next;
+  if (o.versions === undefined || next.championVersion === undefined) return [];
+  const keep = new Set<string>([next.championVersion, ...o.servedVersions]);
+  const running = (next.runs ?? []).find((r) => r.name === next.currentRun)?.version;
+  if (running !== undefined) keep.add(running);
+  const keepVersions = o.pipeline.spec.retention.keepVersions;
+  const deleteVersions = versionsToDelete(o.versions, keepVersions, keep);
+  if (deleteVersions.length > 0) draft.events.push({ type: 'Normal', reason: Reason.VersionsDeleted, note: `Deleting ${deleteVersions.join(', ')} (retention keeps ${keepVersions}).` });
+  return deleteVersions;
+}
 
-  // What the pods of the current run say, unless a Replace has just made another run current.
-  const problem = next.currentRun === current ? runProblem : undefined;
-  const phase: Status['phase'] = next.currentRun !== undefined ? 'Running' : tp.spec.suspend ? 'Suspended' : 'Idle';
-  next = { ...next, phase };
-  next.message = next.currentRun !== undefined
+/** Step 5. Phase, message and conditions; what the current run's pods say, unless a Replace made another run current. */
+function summarise(o: Observed, previous: Status, draft: Draft, current: CurrentRun, waiting: string | undefined, accepted: ConditionInput, generation: number): void {
+  const next = draft.next;
+  const problem = next.currentRun === current.name ? current.problem : undefined;
+  const phase: Status['phase'] = next.currentRun !== undefined ? 'Running' : o.pipeline.spec.suspend ? 'Suspended' : 'Idle';
+  const message = next.currentRun !== undefined
     ? problem ? `Run ${next.currentRun}: ${problem.message}`.slice(0, 4096) : `Run ${next.currentRun} is training.`
     : o.store === undefined ? 'The operator has no object store configured: runs cannot start.'
-      : decision.waiting ?? (next.championVersion !== undefined ? `Champion ${next.championVersion}; waiting for a trigger.` : 'Waiting for a trigger.');
-  next.conditions = conditionsFor(previous, next, generation, accepted, nowMs, false, decision.waiting, o.store === undefined, problem);
-  const requeueAfterMs = o.store === undefined ? undefined : soonest(nowMs, decision.wakeAtMs, next.currentRun === current ? podRecheckMs : undefined);
-  return {
-    status: next, events, stopJobs, deleteVersions, finishedRuns, requeueAfterMs,
-    ...(createJob ? { createJob } : {}),
-    ...(deleteJob ? { deleteJob } : {}),
-  };
+      : waiting ?? (next.championVersion !== undefined ? `Champion ${next.championVersion}; waiting for a trigger.` : 'Waiting for a trigger.');
+  const summarised: Status = { ...next, phase, message };
+  draft.next = { ...summarised, conditions: conditionsFor(previous, summarised, generation, accepted, o.nowMs, false, waiting, o.store === undefined, problem) };
 }
 
 /**
