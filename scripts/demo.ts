@@ -78,8 +78,13 @@ const interrupted = new AbortController();
 /** What is running, filled in as it starts; the stop order is the reverse. */
 const up: { stack?: LoopStack; traffic?: WeatherTraffic; live?: LiveMetricsLog; watcher?: Watcher } = {};
 let shuttingDown = false;
+let firstSignalAt = 0;
 
 function onSignal(): void {
+  // One Ctrl-C can arrive more than once: the terminal signals the whole process group, and npx and tsx each relay
+  // it to their child too (tsx re-sends it when the child's event loop did not acknowledge it within 30 ms, as
+  // happens while the machine is busy). A person's second Ctrl-C comes later than a second.
+  if (shuttingDown && Date.now() - firstSignalAt < 1000) return;
   if (shuttingDown) {
     // A second Ctrl-C: the cleanup hooks of the harness (localcluster/cleanup.ts) kill what is left at exit.
     console.log('\nstopping at once');
@@ -91,6 +96,7 @@ function onSignal(): void {
     console.log('\nCtrl-C while starting: stopping what has started');
     process.exit(130);
   }
+  firstSignalAt = Date.now();
   void shutdown(exitAfterScenario ? 130 : 0, 'Ctrl-C');
 }
 process.on('SIGINT', onSignal);
