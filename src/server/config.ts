@@ -133,6 +133,7 @@ function readLimits(r: EnvReader): Pick<ServerConfig, 'batch' | 'maxInstances' |
       headersTimeoutMs: r.int(podEnv.serverHeadersTimeoutMs, 10_000, 0, 600_000),
       bodyTimeoutMs: r.int(podEnv.serverBodyTimeoutMs, 10_000, 0, 600_000),
       maxConnections: r.int(podEnv.serverMaxConnections, 1024, 0, 1_000_000),
+      maxRequestsPerConnection: r.int(podEnv.serverMaxRequestsPerConnection, 100, 0, 1_000_000),
     },
     maxStringBytes: r.int(podEnv.serverMaxStringBytes, 256, 0, 1 << 20),
     driftWindowSeconds: r.int(podEnv.serverDriftWindowSeconds, 3600, 10, 7 * 86400),

@@ -75,10 +75,10 @@ describe('clientErrorAnswer and answerOf', () => {
     assert.equal(answerOf(new Error('bug')), undefined);
   });
   it('sets Node\'s timeouts from the limits; 0 falls back to Node\'s own', () => {
-    assert.deepEqual(listenerOptions({ headersTimeoutMs: 10_000, bodyTimeoutMs: 10_000, maxConnections: 5 }), {
+    assert.deepEqual(listenerOptions({ headersTimeoutMs: 10_000, bodyTimeoutMs: 10_000, maxConnections: 5, maxRequestsPerConnection: 0 }), {
       keepAliveTimeout: 65_000, headersTimeout: 10_000, requestTimeout: 25_000, connectionsCheckingInterval: 1000,
     });
-    const off = listenerOptions({ headersTimeoutMs: 0, bodyTimeoutMs: 0, maxConnections: 0 });
+    const off = listenerOptions({ headersTimeoutMs: 0, bodyTimeoutMs: 0, maxConnections: 0, maxRequestsPerConnection: 0 });
     assert.deepEqual([off.headersTimeout, off.requestTimeout], [60_000, 300_000]);
   });
 });
@@ -88,7 +88,7 @@ describe('a guarded listener over raw sockets', () => {
   let port = 0;
   const counted: number[] = [];
   before(async () => {
-    const limits = { headersTimeoutMs: 1000, bodyTimeoutMs: 500, maxConnections: 8 };
+    const limits = { headersTimeoutMs: 1000, bodyTimeoutMs: 500, maxConnections: 8, maxRequestsPerConnection: 3 };
     server = createServer(listenerOptions(limits), (req, res) => {
       readJson(req, 1000, limits.bodyTimeoutMs).then((body) => send(res, 200, { body }), (e: unknown) => {
         const a = answerOf(e);
@@ -133,6 +133,15 @@ describe('a guarded listener over raw sockets', () => {
     assert.equal(status(await raw([post('x'.repeat(2000))])), 413);
     assert.match(await raw([post('{"a":')]), /^HTTP\/1\.1 400[^]*malformed JSON/);
     assert.equal(status(await raw([post('['.repeat(900))])), 400, 'deep nesting is malformed JSON, not a crash');
+  });
+
+  it('closes a kept-alive connection after maxRequestsPerConnection answers, so a Service can rebalance it', async () => {
+    const keep = (body: string): string => `POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+    const out = await raw([keep('{"n":1}'), 100, keep('{"n":2}'), 100, keep('{"n":3}'), 100], 3000);
+    const answers = out.split(/(?=HTTP\/1\.1 )/);
+    assert.deepEqual(answers.map(status), [200, 200, 200]);
+    assert.doesNotMatch(answers[1] ?? '', /connection: close/i);
+    assert.match(answers[2] ?? '', /connection: close/i, 'the third answer closes the connection');
   });
 
   it('answers a stalled body 408 within the body timeout and closes the connection', async () => {

@@ -35,6 +35,12 @@ export interface EdgeLimits {
   readonly bodyTimeoutMs: number;
   /** Most open connections per listener; later ones are closed at once (0: no cap). */
   readonly maxConnections: number;
+  /**
+   * Requests answered on one kept-alive connection before the answer says `Connection: close` (0: no cap). A
+   * Service balances connections, not requests: without a cap, clients that keep their connections never reach a
+   * pod started after they connected — a canary would get no traffic from them.
+   */
+  readonly maxRequestsPerConnection: number;
 }
 
 /** createServer options for a listener with these limits. */
@@ -56,6 +62,7 @@ export function listenerOptions(l: EdgeLimits): ServerOptions {
  */
 export function guardListener(server: Server, l: EdgeLimits, counted: (status: number) => void): void {
   if (l.maxConnections > 0) server.maxConnections = l.maxConnections;
+  if (l.maxRequestsPerConnection > 0) server.maxRequestsPerSocket = l.maxRequestsPerConnection;
   server.on('clientError', (err: Error & { code?: string }, socket: Duplex) => answerClientError(err, socket, counted));
 }
 

@@ -69,6 +69,7 @@ export const podEnv = {
   serverBodyTimeoutMs: 'PERENNIAL_SERVER_BODY_TIMEOUT_MS',
   /** Most open connections per listener; more are closed at once (default 1024; 0: no cap). */
   serverMaxConnections: 'PERENNIAL_SERVER_MAX_CONNECTIONS',
+  serverMaxRequestsPerConnection: 'PERENNIAL_SERVER_MAX_REQUESTS_PER_CONNECTION',
   /** Most UTF-8 bytes of any string value in a request (categorical and date features, the v2 id); default 256, 0: no cap. */
   serverMaxStringBytes: 'PERENNIAL_SERVER_MAX_STRING_BYTES',
   /** Sliding window of the drift PSI, in seconds (default 3600). */
