@@ -7,11 +7,14 @@
 //   start():   containerd → pause image → kubelet (registers the Node) → kube-proxy → kube-scheduler → CoreDNS
 //   stop():    the same in reverse, then every container process, shim, mount, cgroup and the namespace go, and
 //              the kernel settings the kubelet changes are put back. Also run synchronously at exit (Ctrl-C).
+//   restart(): the node's services (kubelet, kube-proxy, containerd) stopped and started again, as a node upgrade
+//              or `systemctl restart` does; the containers run on, their shims outliving containerd.
 //
 // Needs root (namespaces, mounts, cgroups). One node per cluster; nodes of concurrent runs get other addresses.
 import { execFileSync } from 'node:child_process';
+import { request as httpsRequest } from 'node:https';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { onExit } from '../cleanup.js';
 import { freePorts } from '../net.js';
@@ -39,6 +42,9 @@ export class LocalNode {
   private readonly sysctls = new Map<string, string>();
   private stopped = false;
   private readonly unregister: () => void;
+  /** Set by start(): whether the Node is Ready, and where the kubelet serves. */
+  private readyCheck: (() => Promise<boolean>) | undefined;
+  private kubeletPort = 0;
 
   private constructor(readonly addresses: NodeAddresses, readonly dirs: NodeDirs, readonly pki: NodePki) {
     for (const key of globalSysctls) this.sysctls.set(key, readFileSync(`/proc/sys/${key}`, 'utf8').trim());
@@ -75,6 +81,8 @@ export class LocalNode {
     const a = this.addresses;
     const d = this.dirs;
     const [kubeletPort = 0, kubeletHealthz = 0, proxyHealthz = 0, proxyMetrics = 0] = await freePorts(4);
+    this.readyCheck = ready;
+    this.kubeletPort = kubeletPort;
     writeFileSync(join(d.containerd, 'config.toml'), containerdConfig(d));
     writeFileSync(join(d.cni, 'net.d', '10-perennial.conflist'), cniConfig(a, d));
     writeFileSync(join(d.kubelet, 'config.yaml'), kubeletConfig(a, d, { port: kubeletPort, healthz: kubeletHealthz }, this.pki));
@@ -95,10 +103,44 @@ export class LocalNode {
       '--leader-elect=false', '--bind-address=127.0.0.1', '--secure-port=0', '--v=1',
     ] }, log('kube-scheduler'));
     this.process('coredns', { command: bin('coredns'), args: ['-conf', join(d.kubelet, 'Corefile')] }, log('coredns'));
+    await this.untilReady(ready, cp.logDir);
+  }
+
+  /**
+   * Restarts the node's services: the kubelet and kube-proxy stop gracefully, then containerd; containerd starts
+   * again (the containers' shims outlive it and it finds them again), then the kubelet and kube-proxy, with the
+   * same configuration and logs. Resolves once the kubelet answers again and the Node is Ready. The same processes
+   * are started again, so stop() and the exit hook still remove everything.
+   */
+  async restart(): Promise<void> {
+    const ready = this.readyCheck;
+    if (this.stopped || ready === undefined) throw new Error(`node ${this.name} is not running`);
+    const named = (name: string): ManagedProcess => {
+      const p = this.procs.find((x) => x.spec.name === name);
+      if (!p) throw new Error(`node ${this.name} has no ${name}`);
+      return p;
+    };
+    for (const name of ['kubelet', 'kube-proxy', 'containerd']) await named(name).stop(10_000);
+    rmSync(containerdSocket(this.dirs), { force: true }); // so its return is seen, not the old socket file
+    const containerd = named('containerd');
+    containerd.start();
+    await waitFor('containerd', containerd, () => existsSync(containerdSocket(this.dirs)), 30_000);
+    named('kubelet').start();
+    named('kube-proxy').start();
+    // Until the new kubelet serves, Ready is the old kubelet's last word (the Node goes NotReady only after the
+    // grace period): wait for its port first.
+    let kubeletUp = false;
+    await this.untilReady(async () => {
+      kubeletUp ||= await answers(this.addresses.nodeIP, this.kubeletPort);
+      return kubeletUp && ready();
+    }, dirname(named('kubelet').spec.logFile));
+  }
+
+  private async untilReady(ready: () => Promise<boolean>, logDir: string): Promise<void> {
     const deadline = Date.now() + 120_000;
     while (!(await ready().catch(() => false))) {
       for (const p of this.procs) p.assertRunning();
-      if (Date.now() > deadline) throw new Error(`node ${this.name} not Ready after 120 s; see ${cp.logDir}`);
+      if (Date.now() > deadline) throw new Error(`node ${this.name} not Ready after 120 s; see ${logDir}`);
       await sleep(250);
     }
   }
@@ -139,6 +181,19 @@ export class LocalNode {
     }
     this.unregister();
   }
+}
+
+/** True when something answers HTTPS at the address (any status: the kubelet refuses anonymous requests). */
+function answers(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = httpsRequest({ host, port, path: '/healthz', rejectUnauthorized: false, timeout: 2000 }, (res) => {
+      res.resume();
+      resolve(true);
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(false));
+    req.end();
+  });
 }
 
 async function waitFor(what: string, p: ManagedProcess, ok: () => boolean, timeoutMs: number): Promise<void> {

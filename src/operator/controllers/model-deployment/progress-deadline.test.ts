@@ -70,6 +70,11 @@ describe('tellStuckStable', () => {
     assert.deepEqual(tell(told, stuck).events, []);
   });
 
+  it('pods that say nothing yet: looked at again each analysis interval, so the cause gets named', () => {
+    assert.deepEqual(tell(serving('v1'), [rev(v1, 2, 0, true)]).requeues, [30_000]);
+    assert.deepEqual(tell(serving('v1'), stuck).requeues, [], 'the cause is known');
+  });
+
   it('nothing to tell while the Deployment still waits, or once its pods are ready', () => {
     assert.deepEqual(tell(serving('v1'), [rev(v1, 2, 0, false, pull)]).events, []);
     assert.deepEqual(tell(serving('v1'), [rev(v1, 2, 2)]).events, []);

@@ -42,11 +42,16 @@ export function stuckStableMessage(ctx: PlanContext, d: Draft): string | undefin
   return why === undefined ? undefined : `The pods of ${d.stable.version} ${why}.`;
 }
 
-/** The stable version's Deployment gave up: said once, as Degraded turns to it (rollout-status.ts keeps it said). */
+/**
+ * The stable version's Deployment gave up: said once, as Degraded turns to it (rollout-status.ts keeps it said).
+ * While its pods say nothing yet (an image pull still under way), it is looked at again each analysis interval:
+ * the Deployment, having given up, changes no more, and the cause would otherwise never be named.
+ */
 export function tellStuckStable(ctx: PlanContext, d: Draft): Draft {
   const message = stuckStableMessage(ctx, d);
   if (message === undefined) return d;
   const told = ctx.prev.conditions?.find((c) => c.type === 'Degraded')?.reason === Reason.ProgressDeadlineExceeded;
-  const said: Draft = { ...d, message: d.message || message };
+  const requeues = podCause(ctx, d.stable) === undefined ? [...d.requeues, ctx.intervalMs] : d.requeues;
+  const said: Draft = { ...d, message: d.message || message, requeues };
   return told ? said : withEvent(said, 'Warning', Reason.ProgressDeadlineExceeded, message);
 }
