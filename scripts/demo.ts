@@ -423,14 +423,17 @@ Ctrl-C stops everything (processes, pod network, data); the logs stay.`);
     return s?.stableVersion === 'v1' && s.phase === 'Healthy' && s.stableReadyReplicas === 2;
   }, 180_000, describeNow);
 
-  const traffic = new WeatherTraffic({ endpoints: () => stack.endpoints(name), feedback: stack.feedbackTarget(name), model: name, source: days('Seattle') });
+  // Requests and labels go to the Services' ClusterIPs (kube-proxy on the node balances them), as a client in the
+  // cluster sends them.
+  const services = await stack.viaServices(name);
+  const traffic = new WeatherTraffic({ endpoints: services.endpoints, feedback: services.feedback, model: name, source: days('Seattle') });
   up.traffic = traffic;
   traffic.start();
   const live = new LiveMetricsLog(stack, name);
   up.live = live;
   live.start();
   const seattleFrom = Date.now();
-  milestone(`Seattle traffic: days sent round robin to the ready endpoints of Service ${name}, each answer's true label fed back`);
+  milestone(`Seattle traffic: days sent to Service ${name} (its ClusterIP), each answer's true label to Service ${name}-feedback with the Secret's token`);
   await pause(seattleMs);
   const v1Seattle = live.accuracy('v1', seattleFrom + 3000);
   milestone(`v1 live on Seattle: accuracy ${fix(v1Seattle.accuracy)} over ${v1Seattle.windows} analysis windows (${v1Seattle.samples} labels), max PSI ${fix(latest().md?.status?.liveMetrics?.maxDriftPsi)}`);

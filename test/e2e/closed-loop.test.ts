@@ -1,9 +1,10 @@
 // The whole loop on the real weather data (issue 9, part 2), with real processes and HTTP only:
-//   the local cluster (kube-apiserver, kube-controller-manager, MinIO) + a real node (kubelet, containerd) running
-//   the trainer and server images built from their Dockerfiles as pods + the operator in this process.
+//   the local cluster (kube-apiserver, kube-controller-manager, MinIO) + a real node (kubelet, containerd,
+//   kube-proxy, CoreDNS) running the trainer and server images built from their Dockerfiles as pods + the operator
+//   installed by helm (two replicas of its image, one leading).
 //   1. A TrainingPipeline trains v1 on Seattle; a ModelDeployment following it serves v1.
-//   2. Traffic, balanced over the ready endpoints of the stable Service's EndpointSlices (as kube-proxy would),
-//      with the true label fed back for every answered prediction.
+//   2. Traffic to the ModelDeployment's Service ClusterIP (kube-proxy balances it over the ready pods), with the
+//      true label of every answered prediction sent to its feedback Service's ClusterIP with the Secret's token.
 //   3. New York arrives: traffic switches to New York days and New York CSV objects land under the data prefix.
 //      Drift and/or falling live accuracy fire the pipeline's trigger; the run trains on the fed-back data too;
 //      v2 is evaluated against v1 on the same holdout, blessed, canaried through the live gates and promoted;
@@ -80,7 +81,9 @@ describe('closed loop on the weather data (train → serve → drift → retrain
     assert.equal((await stack.endpoints(name)).length, 2, 'two ready endpoints in the stable Service');
 
     // 2. Seattle traffic with feedback: live accuracy of v1 where it was trained.
-    traffic = new WeatherTraffic({ endpoints: () => stack.endpoints(name), feedback: stack.feedbackTarget(name), model: name, source: days('Seattle') });
+    // Requests and labels go to the Services' ClusterIPs, balanced by kube-proxy, as an in-cluster client sends them.
+    const services = await stack.viaServices(name);
+    traffic = new WeatherTraffic({ endpoints: services.endpoints, feedback: services.feedback, model: name, source: days('Seattle') });
     traffic.start();
     live = new LiveMetricsLog(stack, name);
     live.start();

@@ -181,6 +181,24 @@ export class LoopStack {
     };
   }
 
+  /**
+   * A ModelDeployment's Services as a client in the cluster reaches them: `clusterIP:port` of the serving Service
+   * and of the feedback Service, balanced by kube-proxy on the node (the host routes the Service range to it), with
+   * the feedback token from its Secret. Nothing here picks a pod.
+   */
+  async viaServices(deployment: string): Promise<{ endpoints: () => Promise<string[]>; feedback: FeedbackTarget }> {
+    const address = async (service: string): Promise<string> => {
+      const svc = await eventually(`the Service ${service}`, () => this.core.readNamespacedService({ name: service, namespace: this.namespace }));
+      const port = svc.spec?.ports?.[0]?.port;
+      if (svc.spec?.clusterIP === undefined || port === undefined) throw new Error(`the Service ${service} has no ClusterIP or port`);
+      return `${svc.spec.clusterIP}:${port}`;
+    };
+    const serving = await address(deployment);
+    const feedback = await address(`${deployment}-feedback`);
+    const withToken = this.feedbackTarget(deployment);
+    return { endpoints: () => Promise.resolve([serving]), feedback: { endpoints: () => Promise.resolve([feedback]), token: withToken.token } };
+  }
+
   /** Every server pod of a ModelDeployment that is not being deleted. */
   async serverPods(deployment: string): Promise<{ name: string; version: string }[]> {
     const pods = await this.core.listNamespacedPod({ namespace: this.namespace, labelSelector: `${Label.deployment}=${deployment}` });
