@@ -132,11 +132,6 @@ export function worstFault(pods: readonly PodObject[]): PodFault | undefined {
   return pods.flatMap(podFaults).sort((a, b) => order[a.kind] - order[b.kind])[0];
 }
 
-/** True once a container of the pod has started (running or ended): the pod got past scheduling and its image. */
-export function podStarted(pod: PodObject): boolean {
-  return (pod.status?.containerStatuses ?? []).some((c) => c.state?.running !== undefined || c.state?.terminated !== undefined);
-}
-
 /** The fault in words, for a status message or an Event ("image ... cannot be pulled (ErrImagePull: ...)"). */
 export function describeFault(f: PodFault): string {
   switch (f.kind) {
