@@ -16,8 +16,8 @@ export interface DriftSnapshot {
 }
 
 /**
- * Rows a window needs before its PSI for a feature means anything: 10 per bin (the notes' "insufficient data" rule;
- * with fewer, sampling noise alone reads as drift — a pod that had answered 5 rows reported PSI 3.4 and could start a
+ * Rows a window needs before its PSI for a feature means anything: 10 per bin (the usual rule of thumb for PSI; with
+ * fewer, sampling noise alone reads as drift — a pod that had answered 5 rows reported PSI 3.4 and could start a
  * drift retrain). Below it the server publishes no PSI for the feature, only the window's row count.
  */
 export function minDriftRows(feature: FeatureProfile): number {
