@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import {
-  ApiextensionsV1Api, CoordinationV1Api, CoreV1Api, CustomObjectsApi, type KubeConfig, type V1CustomResourceDefinition, type V1Pod,
+  ApiextensionsV1Api, CoreV1Api, CustomObjectsApi, type KubeConfig, type V1CustomResourceDefinition, type V1Pod,
 } from '@kubernetes/client-node';
 import { dump, load } from 'js-yaml';
 import { type LocalCluster, repoRoot } from '../../localcluster/cluster.js';
@@ -23,10 +23,11 @@ import { kubeConfigFor, minioClientFor } from '../../localcluster/test-cluster.j
 import { chartDir, runTool, writeTemp } from './chart-tools.js';
 import { eventually } from '../support/eventually.js';
 import { imageTags, startClusterWithNode } from '../support/node-cluster.js';
+import { operatorImageValues, operatorLeader, operatorRelease } from '../support/operator-chart.js';
 
 const run = promisify(execFile);
 const release = 'perennial';
-const releaseNamespace = 'perennial-system';
+const releaseNamespace = operatorRelease.namespace; // where operatorLeader looks for the Lease
 const appNamespace = 'ml';
 const pipelineCrd = 'trainingpipelines.perennial.dev';
 const crdNames = [pipelineCrd, 'modeldeployments.perennial.dev'];
@@ -77,12 +78,10 @@ describe('chart: installed with helm into a local cluster with a real node', () 
     assert.ok(s3, 'the cluster runs MinIO');
     // The bucket is the user's to create, as with any S3 store.
     await minioClientFor(info).makeBucket('perennial', s3.region);
-    const colon = imageTags.operator.lastIndexOf(':');
-    // The chart as a user installs it. The image is the one imported into the node, which pulls from no registry
-    // (Never: a missing image fails at once instead of trying one). MinIO runs on the host, plain HTTP, at the host's
-    // address on the node network, which pods reach.
+    // The chart as a user installs it, with the operator image imported into the node (operatorImageValues). MinIO
+    // runs on the host, plain HTTP, at the host's address on the node network, which pods reach.
     valuesFile = writeTemp('values.yaml', [
-      `image: { repository: ${imageTags.operator.slice(0, colon)}, tag: ${imageTags.operator.slice(colon + 1)}, pullPolicy: Never }`,
+      `image: ${JSON.stringify(operatorImageValues())}`,
       `objectStore: { endpoint: ${s3.endPoint}, port: ${String(s3.port)}, tls: false, region: ${s3.region}, bucket: perennial,`,
       `  credentials: { create: true, accessKeyId: ${s3.accessKey}, secretAccessKey: ${s3.secretKey} } }`,
       'logLevel: debug',
@@ -102,10 +101,7 @@ describe('chart: installed with helm into a local cluster with a real node', () 
   const operatorPods = async (): Promise<V1Pod[]> =>
     (await core.listNamespacedPod({ namespace: releaseNamespace, labelSelector: 'app.kubernetes.io/component=operator' })).items;
 
-  const leaseHolder = async (): Promise<string | undefined> => {
-    const lease = await kc.makeApiClient(CoordinationV1Api).readNamespacedLease({ name: 'perennial-operator', namespace: releaseNamespace });
-    return lease.spec?.holderIdentity || undefined;
-  };
+  const leaseHolder = (): Promise<string | undefined> => operatorLeader(kc);
 
   const printerColumns = async (name: string): Promise<string[]> =>
     (await extensions.readCustomResourceDefinition({ name })).spec.versions.flatMap((v) => (v.additionalPrinterColumns ?? []).map((c) => c.name));

@@ -26,7 +26,6 @@ export interface OperatorChartOptions {
 export async function installOperatorChart(cluster: LocalCluster, kc: KubeConfig, o: OperatorChartOptions): Promise<void> {
   const { s3, kubeconfigPath } = cluster.info;
   if (!s3) throw new Error('the chart needs the cluster\'s MinIO');
-  const [repository, tag] = imageTags.operator.split(/:(?=[^:]+$)/);
   const core = kc.makeApiClient(CoreV1Api);
   // The credentials as a Secret made beforehand (objectStore.credentials.existingSecret): no keys in values.
   await core.createNamespace({ body: { metadata: { name: operatorRelease.namespace, labels: {
@@ -36,8 +35,7 @@ export async function installOperatorChart(cluster: LocalCluster, kc: KubeConfig
     metadata: { name: o.credentialsSecret }, stringData: { AWS_ACCESS_KEY_ID: s3.accessKey, AWS_SECRET_ACCESS_KEY: s3.secretKey },
   } });
   const values = {
-    // The node pulls from no registry: the image was imported into its containerd.
-    image: { repository, tag, pullPolicy: 'Never' },
+    image: operatorImageValues(),
     replicaCount: 2,
     logLevel: 'info',
     objectStore: {
@@ -56,6 +54,15 @@ export async function installOperatorChart(cluster: LocalCluster, kc: KubeConfig
     rmSync(dir, { recursive: true, force: true });
   }
   await eventually('an operator replica holding the Lease', () => operatorLeader(kc), 180_000, 500);
+}
+
+/**
+ * The chart's image values for the operator image imported into the node, which pulls from no registry: Never, so
+ * a missing image fails at once instead of trying one.
+ */
+export function operatorImageValues(): { repository: string; tag: string; pullPolicy: 'Never' } {
+  const colon = imageTags.operator.lastIndexOf(':');
+  return { repository: imageTags.operator.slice(0, colon), tag: imageTags.operator.slice(colon + 1), pullPolicy: 'Never' };
 }
 
 /** The operator pod holding the leader Lease, if one does. */
