@@ -64,7 +64,7 @@ const canary = s.object('Canary: the candidate takes a growing share of traffic,
 }, ['steps']);
 
 const blueGreen = s.object('Blue-green: the candidate runs at full size behind a preview Service; promotion switches all traffic at once.', {
-  autoPromoteAfter: duration('Promote on its own this long after the preview is ready and its analysis passed; unset: wait for a promote.'),
+  autoPromoteAfter: duration('Promote on its own this long after the preview is ready (as Argo Rollouts\' autoPromotionSeconds); unset: wait for a promote. Requests sent to the `<name>-preview` Service meanwhile are judged by the analysis gates at the end: a failed gate aborts, too few to judge measures again (pausing after analysis.inconclusiveLimit windows); a preview nobody sent a request to is promoted, its readiness being the check.'),
   previewReplicas: s.integer('Pods of the preview; default server.replicas.', { minimum: 1, maximum: 1000 }),
 });
 

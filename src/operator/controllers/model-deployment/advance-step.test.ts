@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { Annotation } from '../../../api/conditions.js';
 import type { ModelDeployment } from '../../../api/model-deployment.js';
 import { advanceStep, type Stepped } from './advance-step.js';
+import { emptyMeasurement } from './metrics/provider.js';
 import { at, contextOf, deployment, draftOf, healthy, observedOf, revisionName, revisions, rolling, serving, t0 } from './fixtures.js';
 import type { Observed } from './observed.js';
 
@@ -54,6 +55,22 @@ describe('advanceStep', () => {
     ['all its pods ready: promoted, the old stable kept as previous', deployment().withStatus(rolling('v1', 'v2', 2)).build(), { revisions: revisions({ [v1]: [2, 2], [v2]: [2, 2] }) },
       { stable: 'v2', canary: undefined, step: undefined, events: ['RolloutComplete'], replicas: { stable: 2, canary: 0 } }],
   ];
+  const green = (): ReturnType<typeof deployment> => deployment().blueGreen({ autoPromoteAfter: '30s' });
+  const allReady = revisions({ [v1]: [2, 2], [v2]: [2, 2] });
+  table.push(
+    ['blue-green preview ready for autoPromoteAfter, nobody sent it traffic: promoted', green().withStatus(rolling('v1', 'v2', 0)).build(),
+      { revisions: allReady, candidate: measured(emptyMeasurement) },
+      { stable: 'v2', canary: undefined, step: undefined, events: ['RolloutProgressing', 'RolloutComplete'], requeues: [1000], analysis: ['Inconclusive'], replicas: { stable: 2, canary: 0 } }],
+    ['...and so when the provider has no values of it at all (no series: no request)', green().withStatus(rolling('v1', 'v2', 0)).build(),
+      { revisions: allReady, candidate: { ok: false, reason: 'NoValuesError: no series for v2' } },
+      { stable: 'v2', canary: undefined, step: undefined, events: ['RolloutProgressing', 'RolloutComplete'], requeues: [1000], analysis: ['Inconclusive'], replicas: { stable: 2, canary: 0 } }],
+    ['blue-green preview the provider could not be asked about: measured again', green().withStatus(rolling('v1', 'v2', 0)).build(),
+      { revisions: allReady, candidate: { ok: false, reason: 'ProviderError: the Prometheus metric provider could not be asked' } },
+      { step: 0, events: ['InconclusiveAnalysis'], requeues: [30_000], analysis: ['Inconclusive'] }],
+    ['blue-green preview failing a gate on the traffic it got: aborted', green().withStatus(rolling('v1', 'v2', 0)).build(),
+      { revisions: allReady, candidate: measured({ ...healthy, errors: 60 }) },
+      { canary: undefined, step: undefined, events: ['RolloutAborted'], analysis: ['Failed'], replicas: { stable: 2, canary: 0 } }],
+  );
   for (const [name, md, observed, want] of table) {
     it(name, () => {
       const { replicas, ...got } = summary(stepped(md, observed));
@@ -62,6 +79,12 @@ describe('advanceStep', () => {
       assert.deepEqual('replicas' in want ? { ...got, replicas } : got, { ...base, ...want });
     });
   }
+
+  it('a preview not ready yet: its autoPromoteAfter counts from when it is (the step starts again now)', () => {
+    const s = stepped(deployment().blueGreen({ autoPromoteAfter: '30s' }).withStatus(rolling('v1', 'v2', 0)).build(), { revisions: revisions({ [v1]: [2, 2], [v2]: [2, 1] }) });
+    assert.equal(s.draft.status.stepStartTime, at(t0));
+    assert.equal(s.draft.canary?.version, 'v2');
+  });
 
   it('says why a promotion waits', () => {
     const s = stepped(deployment().withStatus(rolling('v1', 'v2', 2)).build(), { revisions: ready });

@@ -11,7 +11,7 @@ import { readyOf, timeMs, type PlanContext } from './plan-context.js';
 import { abortCandidate, promoteCandidate, withEvent, type Draft } from './rollout-state.js';
 import type { RoutePlan } from './routers/router.js';
 import { trafficFor } from './traffic.js';
-import type { Measurement } from './metrics/provider.js';
+import { NoValuesError, servedRequests, type Measurement } from './metrics/provider.js';
 
 export const maxAnalysisRecords = 20;
 /** How soon a step that moved on is looked at again (its traffic changes now). */
@@ -26,6 +26,16 @@ export interface Stepped {
 function measured(r: MeasureResult | undefined): { m: Measurement | undefined; reason: string | undefined } {
   if (!r) return { m: undefined, reason: 'not measured' };
   return r.ok ? { m: r.m, reason: undefined } : { m: undefined, reason: r.reason };
+}
+
+/**
+ * Served predict requests of the candidate in the step's window: 0 when it served none (no series at all is none
+ * too), undefined when the provider could not be asked.
+ */
+export function servedInWindow(r: MeasureResult | undefined): number | undefined {
+  if (!r) return undefined;
+  if (r.ok) return servedRequests(r.m);
+  return r.reason.startsWith(`${NoValuesError.name}:`) ? 0 : undefined;
 }
 
 /** The verdict on the step's window, when it has ended now and nothing holds the step; undefined otherwise. */
@@ -51,9 +61,11 @@ function recorded(ctx: PlanContext, d: Draft, v: AnalysisVerdict | undefined, in
   return { ...d, status: { ...d.status, analysis: [rec, ...(d.status.analysis ?? [])].slice(0, maxAnalysisRecords) } };
 }
 
-function waited(ctx: PlanContext, d: Draft, decision: Extract<StepDecision, { action: 'wait' }>): Draft {
+function waited(ctx: PlanContext, d: Draft, decision: Extract<StepDecision, { action: 'wait' }>, notReadyPreview: boolean): Draft {
   const requeued: Draft = {
     ...d, pausedReason: decision.paused, requeues: decision.requeueMs === undefined ? d.requeues : [...d.requeues, decision.requeueMs],
+    // A blue-green preview's autoPromoteAfter counts from when it is ready: until then its step starts again now.
+    ...(notReadyPreview ? { status: { ...d.status, stepStartTime: formatTime(ctx.nowMs) } } : {}),
   };
   // A pause a person must end is said once, when the rollout enters it.
   const tell = (decision.paused === 'PausedAtStep' || decision.paused === 'InconclusiveAnalysis') && ctx.prev.phase !== 'Paused';
@@ -83,7 +95,7 @@ function decided(ctx: PlanContext, at: Stepped, decision: StepDecision, index: n
   const d: Draft = { ...at.draft, message: decision.message };
   const why = `${decision.message}: ${verdict?.message ?? ''}`;
   switch (decision.action) {
-    case 'wait': return { ...at, draft: waited(ctx, d, decision) };
+    case 'wait': return { ...at, draft: waited(ctx, d, decision, ctx.steps[index]?.kind === 'preview' && !at.route.reached) };
     case 'advance': return advanced(ctx, d, index, decision.message);
     case 'restartWindow': return { ...at, draft: windowRestarted(ctx, d, why) };
     case 'abort': return { ...at, draft: abortCandidate(d, why) };
@@ -112,7 +124,7 @@ export function advanceStep(ctx: PlanContext, d: Draft): Stepped {
   const verdict = verdictNow(ctx, index, stepStartMs);
   const decision = decideStep({
     steps: ctx.steps, index, stepStartMs, nowMs: ctx.nowMs, intervalMs: ctx.intervalMs, reached: route.reached,
-    command: ctx.commands.promote, paused: ctx.commands.paused, verdict: verdict?.verdict,
+    command: ctx.commands.promote, paused: ctx.commands.paused, verdict: verdict?.verdict, served: servedInWindow(ctx.observed.candidate),
     inconclusiveCount: d.status.inconclusiveCount ?? 0, inconclusiveLimit: ctx.spec.rollout.analysis.inconclusiveLimit,
   });
   const at = promotedWhenReady(ctx, decided(ctx, { draft: recorded(ctx, d, verdict, index, canary.version), route }, decision, index, verdict));

@@ -52,7 +52,7 @@ describe('decideStep', () => {
   const steps = rolloutSteps(rollout());
   const base: StepState = {
     steps, index: 0, stepStartMs: 1_000_000, nowMs: 1_000_000, intervalMs: 30_000, reached: false, command: 'none', paused: false,
-    verdict: undefined, inconclusiveCount: 0, inconclusiveLimit: 3,
+    verdict: undefined, served: undefined, inconclusiveCount: 0, inconclusiveLimit: 3,
   };
   type Want = Pick<StepDecision, 'action'> & { requeueMs?: number | undefined; paused?: string | undefined };
   const table: Array<[string, Partial<StepState>, Want]> = [
@@ -91,6 +91,15 @@ describe('decideStep', () => {
     ['blue-green preview without autoPromote waits for a person', { steps: manualGreen, reached: true }, 'wait', 'PausedAtStep'],
     ['blue-green preview passed: switch (the next step is the end)', { steps: green, reached: true, nowMs: 1_060_000, verdict: 'Passed' }, 'advance', undefined],
     ['blue-green promote switches at once', { steps: manualGreen, command: 'promoteFull' }, 'promote', undefined],
+    ['blue-green preview nobody sent traffic to: promoted after autoPromoteAfter (readiness was the check)',
+      { steps: green, reached: true, nowMs: 1_060_000, verdict: 'Inconclusive', served: 0 }, 'advance', undefined],
+    ['...even after inconclusive windows with traffic before', { steps: green, reached: true, nowMs: 1_060_000, verdict: 'Inconclusive', served: 0, inconclusiveCount: 2 }, 'advance', undefined],
+    ['blue-green preview with some traffic, too little to judge: measured again', { steps: green, reached: true, nowMs: 1_060_000, verdict: 'Inconclusive', served: 12 }, 'restartWindow', undefined],
+    ['blue-green preview the provider could not measure: measured again', { steps: green, reached: true, nowMs: 1_060_000, verdict: 'Inconclusive', served: undefined }, 'restartWindow', undefined],
+    ['blue-green preview failing its gates on the traffic it got: aborted', { steps: green, reached: true, nowMs: 1_060_000, verdict: 'Failed', served: 500 }, 'abort', undefined],
+    ['blue-green preview before its window ends: measuring', { steps: green, reached: true, nowMs: 1_030_000, served: 0 }, 'wait', undefined],
+    ['an analysis step without traffic is not passed: measured again', { index: 1, nowMs: 1_030_000, verdict: 'Inconclusive', served: 0 }, 'restartWindow', undefined],
+    ['a shadow step without traffic is not passed: measured again', { steps: shadowSteps, reached: true, nowMs: 1_060_000, verdict: 'Inconclusive', served: 0 }, 'restartWindow', undefined],
   ];
   for (const [name, over, action, paused] of more) {
     it(name, () => {

@@ -7,6 +7,7 @@
 //                  inconclusiveLimit Inconclusive analyses in a row (a person promotes, retries or aborts)
 //   advance        done: weight reached, time up, window Passed, or promote (one step)
 //   restartWindow  the window was Inconclusive (too little traffic): the same step measures again
+//                  (except a blue-green preview nobody sent any traffic to: see decideStep)
 //   abort          the window Failed (→ ABORTED)
 //   promote        every step done, or promote "full" (→ PROMOTING)
 import type { ModelDeploymentSpec, Verdict } from '../../../api/model-deployment.js';
@@ -80,6 +81,11 @@ export interface StepState {
   readonly paused: boolean;
   /** The verdict on the window that ended now (only when analysisDue). */
   readonly verdict: Verdict | undefined;
+  /**
+   * Served predict requests of the candidate in that window: 0 when nobody sent it any, undefined when it could not
+   * be measured (the provider could not be asked).
+   */
+  readonly served: number | undefined;
   readonly inconclusiveCount: number;
   readonly inconclusiveLimit: number;
 }
@@ -123,13 +129,26 @@ export function decideStep(s: StepState): StepDecision {
     case 'preview':
       if (!s.reached) return { action: 'wait', requeueMs: s.intervalMs, paused: undefined, message: `${label}: waiting for the preview's pods` };
       if (step.autoPromoteAfterMs === undefined) return { action: 'wait', requeueMs: undefined, paused: 'PausedAtStep', message: `${label}: ready, waiting for a promote` };
-      return judged(s, step.autoPromoteAfterMs, label);
+      return untestedPreview(s, step.autoPromoteAfterMs)
+        ? { action: 'advance', message: `${label}: ready for ${step.autoPromoteAfterMs / 1000}s and no traffic sent to the preview, promoted` }
+        : judged(s, step.autoPromoteAfterMs, label);
     case 'shadow':
       if (!s.reached) return { action: 'wait', requeueMs: s.intervalMs, paused: undefined, message: `${label}: waiting for the candidate's pods` };
       return judged(s, step.durationMs, label);
     case 'analysis':
       return judged(s, step.durationMs, label);
   }
+}
+
+/**
+ * A preview nobody sent traffic to, at the end of autoPromoteAfter: as Argo Rollouts' autoPromotionSeconds, its
+ * readiness is the check and it is promoted. The gates judge the preview only when it got traffic (someone testing
+ * it through the preview Service): a failed gate aborts, too few requests to judge measures again (and pauses after
+ * inconclusiveLimit windows). A canary analysis or a shadow step gets real or mirrored traffic, so there no traffic
+ * is never a pass.
+ */
+function untestedPreview(s: StepState, windowMs: number): boolean {
+  return s.verdict === 'Inconclusive' && s.served === 0 && s.inconclusiveCount < s.inconclusiveLimit && s.nowMs >= s.stepStartMs + windowMs;
 }
 
 function judged(s: StepState, windowMs: number, label: string): StepDecision {
