@@ -19,6 +19,7 @@ import type { TenancyPolicy } from '../tenancy.js';
 import type { StoreSettings } from '../../store-settings.js';
 import type { JobState, Observed, ObservedJob, RunResult } from './observed.js';
 import type { DataListing } from './triggers.js';
+import { versionsInUse } from './versions-in-use.js';
 
 export interface ObserveDeps {
   readonly jobs: CacheReader<KubeObject>;
@@ -176,17 +177,6 @@ function followingDeployments(deps: ObserveDeps, tp: TrainingPipeline): string[]
     .filter((name) => (deps.deployments.get(namespace, name) as ModelDeployment | undefined)?.spec?.model?.fromPipeline === tp.metadata.name);
 }
 
-function servedVersions(deps: ObserveDeps, tp: TrainingPipeline): string[] {
-  const served = new Set<string>();
-  for (const md of deps.deployments.list(tp.metadata.namespace ?? '') as unknown as ModelDeployment[]) {
-    if (md.spec?.model?.fromPipeline !== tp.metadata.name) continue;
-    for (const v of [md.spec.model.version, md.status?.stableVersion, md.status?.canaryVersion, md.status?.previousVersion]) {
-      if (v !== undefined) served.add(v);
-    }
-  }
-  return [...served];
-}
-
 /**
  * The pods of a run's Job, listed by the run's labels in the pipeline's namespace when a reconcile needs them, not
  * kept in an informer: memory stays bounded by one Job's pods for one reconcile (a pod cache would hold every pod
@@ -200,6 +190,16 @@ async function jobPods(deps: ObserveDeps, tp: TrainingPipeline, job: ObservedJob
   return pods.filter((p) => p.metadata?.ownerReferences?.some((r) => r.controller === true && r.uid === job.uid));
 }
 
+/** What the caches say: the pipeline's Jobs and the ModelDeployments around it. */
+function fromCaches(deps: ObserveDeps, tp: TrainingPipeline, ref: PipelineRef): Pick<Observed, 'pipeline' | 'jobs' | 'deployments' | 'following' | 'servedVersions'> {
+  const namespaceDeployments = deps.deployments.list(ref.namespace) as unknown as ModelDeployment[];
+  const bucket = tp.spec.storage?.bucket ?? deps.storeSettings?.bucket ?? '';
+  return {
+    pipeline: tp, jobs: ownedJobs(deps, tp), deployments: deploymentStatuses(deps, tp), following: followingDeployments(deps, tp),
+    servedVersions: versionsInUse(namespaceDeployments, ref, bucket),
+  };
+}
+
 /**
  * `store` is the client the operator acts with for this pipeline (its own credentials when it names a Secret), or
  * undefined when there is none or the pipeline is not accepted: then nothing is read from the store.
@@ -209,7 +209,7 @@ export async function observe(deps: ObserveDeps, tp: TrainingPipeline, nowMs: nu
   const { storeSettings } = deps;
   const settings = storeSettings === undefined || store === undefined ? undefined : { ...storeSettings, bucket: tp.spec.storage?.bucket ?? storeSettings.bucket };
   const base = {
-    pipeline: tp, nowMs, jobs: ownedJobs(deps, tp), deployments: deploymentStatuses(deps, tp), following: followingDeployments(deps, tp), servedVersions: servedVersions(deps, tp),
+    ...fromCaches(deps, tp, ref), nowMs,
     store: settings, data: undefined, result: undefined, runPods: undefined, versions: undefined, cleanupKeys: undefined,
     dataPollMs: deps.dataPollMs, jobTtlSeconds: deps.jobTtlSeconds, tenancy: deps.tenancy,
   };

@@ -38,7 +38,7 @@ export interface Observed {
   readonly deployments: Readonly<Record<string, ModelDeploymentStatus | undefined>>;
   /** Which of those follow this pipeline (spec.model.fromPipeline): they move to each new champion on their own. */
   readonly following: readonly string[];
-  /** Versions served by the ModelDeployments following this pipeline: never deleted. */
+  /** Versions the ModelDeployments of the namespace serve or name (versions-in-use.ts): never deleted. */
   readonly servedVersions: readonly string[];
   /**
    * Undefined when the operator runs without an object store, or cannot use it for this pipeline (its spec is not

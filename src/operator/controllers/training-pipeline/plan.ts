@@ -375,7 +375,7 @@ function replaceCurrentRun(o: Observed, draft: Draft, current: CurrentRun): void
   draft.finishedRuns.push('Failed');
 }
 
-/** Step 3. Retention, once the champion is recorded: never the champion, a served version or the running one. */
+/** Step 3. Retention, once the champion is recorded: never the champion, a version a ModelDeployment uses, or the running one. */
 function retention(o: Observed, draft: Draft): string[] {
   const next = draft.next;
   if (o.versions === undefined || next.championVersion === undefined) return [];

@@ -20,6 +20,7 @@ import { FakeKube } from '../../runtime/testing/fake-kube.js';
 import { jobs, modelDeployments, pods, trainingPipelines } from '../../resources.js';
 import type { PodObject } from '../pod-faults.js';
 import { CredentialsError } from '../store-credentials.js';
+import { aDeployment } from '../../../api/testing/builders.js';
 import { manifest, pipeline, report, store as storeSettings, t0, tenancy } from './fixtures.js';
 import { TrainingPipelineReconciler } from './reconciler.js';
 
@@ -384,6 +385,23 @@ describe('TrainingPipelineReconciler', () => {
     assert.deepEqual(await t.writes(), ['patch trainingpipelines.perennial.dev ml/weather']);
     assert.equal((await t.store.list('victim', '')).length, 1, 'the object is still there');
     assert.deepEqual(t.kube.get<TrainingPipeline>(trainingPipelines, t.key)?.metadata.finalizers, []);
+  });
+
+  it('retention keeps every version a ModelDeployment in the namespace serves or references: model.uri, stable and canary URIs', async () => {
+    const t = setup(pipeline((tp) => {
+      tp.spec.retention.keepVersions = 1;
+      tp.status = { observedGeneration: 3, runCount: 6, championVersion: 'v6', lastTriggerTime: '2026-11-21T09:00:00Z' };
+    }));
+    for (const v of ['v1', 'v2', 'v3', 'v4', 'v5', 'v6']) await publish(t.store, v, 0.8);
+    const uri = (v: string): string => `s3://models/pipelines/ml/weather/versions/${v}`;
+    // A fixed model by URI (no fromPipeline), one serving an older URI as stable while it canaries another, and one
+    // referencing a version of another pipeline of the same name in another bucket (not this pipeline's).
+    t.kube.seed(modelDeployments, aDeployment('fixed').servingUri(uri('v1')).build());
+    t.kube.seed(modelDeployments, aDeployment('moving').servingUri(uri('v5')).withStatus({ stableVersion: 'v2', stableURI: uri('v2'), canaryVersion: 'v3', canaryURI: `${uri('v3')}/` }).build());
+    t.kube.seed(modelDeployments, aDeployment('elsewhere').servingUri('s3://other/pipelines/ml/weather/versions/v4').build());
+    await t.writes();
+    const left = new Set((await t.store.list('models', 'pipelines/ml/weather/versions/')).map((o) => o.key.split('/')[4]));
+    assert.deepEqual([...left].sort(), ['v1', 'v2', 'v3', 'v5', 'v6']);
   });
 
   it('its own credentials: results, retention and cleanup go through the store built from its Secret', async () => {

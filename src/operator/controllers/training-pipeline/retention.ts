@@ -1,6 +1,6 @@
 // Which model versions to delete from the store. Pure. Keeps the newest keepVersions versions (by run number),
-// and always keeps the protected ones: the champion, every version a ModelDeployment serves (stable, canary,
-// previous, a pinned version) and the version of the run in progress. Names this controller did not make
+// and always keeps the protected ones: the champion, every version a ModelDeployment of the namespace serves or
+// names (versions-in-use.ts: following the pipeline, or by model.uri) and the version of the run in progress. Names this controller did not make
 // (not v<n>) are never touched. Oldest first, so an interrupted pruning always leaves the newest versions.
 import { versionNumber } from './names.js';
 
