@@ -48,6 +48,8 @@ export interface AppOptions {
   readonly deployment: string;
   readonly signingKey: Buffer;
   readonly shadow: ShadowMirror | undefined;
+  /** On the shadow track: every answered row is held for pairing with the serving version's (shadow-scoring.ts). */
+  readonly shadowScoring?: { hold(rows: readonly RawRow[], predictions: readonly Prediction[], atMs: number): void } | undefined;
   readonly log: Logger;
   readonly now: () => Date;
 }
@@ -280,7 +282,9 @@ export class ServerApp {
     const ids: string[] = [];
     predictions.forEach((p, i) => {
       const out = 'label' in p ? p.label : p.value;
-      const id = signPredictionId(this.o.signingKey, this.o.deployment, { nonce: newNonce(), version: this.o.version, track: this.o.track, timeMs: now.getTime(), prediction: out });
+      const id = signPredictionId(this.o.signingKey, this.o.deployment, {
+        nonce: newNonce(), version: this.o.version, track: this.o.track, timeMs: now.getTime(), prediction: out, ...('label' in p ? { probabilities: p.probabilities } : {}),
+      });
       ids.push(id);
       const record: PredictionRecord = {
         v: inferenceLogVersion, kind: 'prediction', id, time, modelVersion: this.o.version, track: this.o.track,
@@ -293,6 +297,7 @@ export class ServerApp {
     });
     m.drift.add(rows, now.getTime());
     if (mirror) this.o.shadow?.mirror(rows, predictions);
+    this.o.shadowScoring?.hold(rows, predictions, now.getTime());
     return { ids, predictions };
   }
 

@@ -57,6 +57,8 @@ export interface ServerConfig {
     readonly maxSpillBytes: number;
   };
   readonly shadow: { readonly url: string; readonly sample: number; readonly timeoutMs: number } | undefined;
+  /** On the shadow track: reading the inference log back to score mirrored rows (shadow-scoring.ts). */
+  readonly shadowScoring: { readonly pollMs: number; readonly tolerance: number };
   readonly drainTimeoutMs: number;
   /** Of drainTimeoutMs: how long it keeps serving, unready, after SIGTERM before refusing new requests. */
   readonly shutdownDelayMs: number;
@@ -96,6 +98,7 @@ export function readServerConfig(env: NodeJS.ProcessEnv): ServerConfig {
     ...readFeedback(r),
     log: readLog(r),
     shadow: readShadow(r),
+    shadowScoring: { pollMs: r.int(podEnv.serverShadowPollMs, 5000, 100, 600_000), tolerance: r.number(podEnv.serverShadowTolerance, 0.01, 0, 1) },
     drainTimeoutMs: r.int(podEnv.serverDrainTimeoutMs, 25_000, 0, 600_000),
     shutdownDelayMs: r.int(podEnv.serverShutdownDelayMs, 5000, 0, 600_000),
     forcedBackend: backend !== undefined && isBackendName(backend) ? backend : undefined,

@@ -148,7 +148,7 @@ export class FeedbackApi {
     }
     const record: FeedbackRecord = { v: inferenceLogVersion, kind: 'feedback', id, label: checked.value, time: now.toISOString() };
     this.o.feedbackLog.append(record);
-    this.o.metrics.scoreFeedback(claim.version, claim.prediction, checked.value);
+    this.o.metrics.scoreFeedback(claim.version, claim, checked.value, spec.task === 'classification' ? spec.classes : []);
     return 'accepted';
   }
 

@@ -9,13 +9,16 @@
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import winston from 'winston';
+import winston, { type Logger } from 'winston';
 import { selectBackend } from '../ml/backend.js';
 import { feedbackPrefix, predictionsPrefix } from '../shared/artifact-layout.js';
 import { backoffDelayMs, type Backoff } from '../shared/backoff.js';
+import { checkLabel } from '../shared/label-check.js';
+import type { LabelSpec } from '../shared/preprocessing.js';
 import { podEnv } from '../shared/pod-contract.js';
 import { serverRoutes } from '../shared/server-metrics.js';
 import { MinioStore } from '../storage/minio-store.js';
+import type { ObjectStore } from '../storage/object-store.js';
 import { ServerApp } from './app.js';
 import { readServerConfig, ServerConfigError, type ServerConfig } from './config.js';
 import { DriftWindow } from './drift-window.js';
@@ -27,6 +30,8 @@ import { ByteBudget, LogWriter } from './log-writer.js';
 import { ServerMetrics } from './metrics.js';
 import { loadServedModel, ModelLoadError, predictBatch, warmupRows } from './model.js';
 import { ShadowMirror } from './shadow.js';
+import { defaultShadowBookOptions, ShadowBook } from './shadow-book.js';
+import { ShadowScoring } from './shadow-scoring.js';
 
 /** Retries of a model that cannot be loaded (not published yet, the store away): waits below 2 s, 4 s, ... 30 s. */
 const modelLoadBackoff: Backoff = { baseMs: 2000, capMs: 30_000 };
@@ -86,13 +91,15 @@ async function main(): Promise<void> {
     outcome: (o, n = 1) => metrics.shadowRequests.inc({ outcome: o }, n),
     latency: (s) => metrics.shadowLatency.observe(s),
   });
+  // A shadow pod scores itself from the inference log the serving pods write (shadow-scoring.ts).
+  const shadowScoring = config.track === 'shadow' ? startShadowScoring(config, store, metrics, () => app.label, log, now) : undefined;
   // The metric callbacks above read `app` only at scrape time, after it exists.
   const app: ServerApp = new ServerApp({
     modelName: config.modelName, version: config.version, track: config.track, codeVersion: config.codeVersion,
     maxInstances: config.maxInstances, maxBodyBytes: config.maxBodyBytes, bodyTimeoutMs: config.edge.bodyTimeoutMs, maxStringBytes: config.maxStringBytes,
     batch: config.batch, metrics,
     predictionLog, deployment: `${config.deployment.namespace}/${config.deployment.name}`, signingKey: config.signingKey.key,
-    shadow, log, now,
+    shadow, shadowScoring, log, now,
   });
   if (config.signingKey.generated) log.warn('no signing key configured: prediction ids are signed with a random key only this process can verify');
   const feedbackApi = config.feedback.port === undefined ? undefined : new FeedbackApi({
@@ -134,6 +141,7 @@ async function main(): Promise<void> {
     await Promise.race([app.drain(), sleep(Math.max(0, deadline - Date.now()))]);
     await app.batcher.idle();
     await Promise.race([shadow?.settle() ?? Promise.resolve(), sleep(Math.max(0, Math.min(2000, deadline - Date.now())))]);
+    await Promise.race([shadowScoring?.stop() ?? Promise.resolve(), sleep(Math.max(0, Math.min(2000, deadline - Date.now())))]);
     const flushBudget = Math.max(1000, deadline - Date.now());
     const [p, f] = await Promise.all([predictionLog.close(flushBudget), feedbackLog.close(flushBudget)]);
     log.info('server stopped', { logsStored: p.stored && f.stored, pendingPredictions: p.pending, pendingFeedback: f.pending });
@@ -167,6 +175,20 @@ async function main(): Promise<void> {
       await sleep(backoffDelayMs(modelLoadBackoff, attempt - 1));
     }
   }
+}
+
+function startShadowScoring(config: ServerConfig, store: ObjectStore, metrics: ServerMetrics, label: () => LabelSpec | undefined, log: Logger, now: () => Date): ShadowScoring {
+  const scoring = new ShadowScoring({
+    store, bucket: config.bucket, predictionsPrefix: predictionsPrefix(config.deployment), feedbackPrefix: feedbackPrefix(config.deployment),
+    version: config.version, pollMs: config.shadowScoring.pollMs, holdMs: defaultShadowBookOptions.holdMs, label, log, now,
+    record: (e, spec) => {
+      if (e.kind === 'compared') return metrics.shadowComparisons.inc({ outcome: e.agree ? 'agree' : 'disagree' });
+      const checked = checkLabel(spec, e.label);
+      if (checked.ok) metrics.scoreFeedback(config.version, e.scored, checked.value, spec.task === 'classification' ? spec.classes : []);
+    },
+  }, new ShadowBook({ ...defaultShadowBookOptions, version: config.version, tolerance: config.shadowScoring.tolerance }));
+  scoring.start();
+  return scoring;
 }
 
 main().catch((e: unknown) => {

@@ -14,13 +14,16 @@ export class ServerMetrics {
   readonly predictionValue: Histogram<string>;
   readonly feedback: Counter<string>;
   readonly squaredError: Counter<string>;
+  readonly logLossSum: Counter<string>;
+  readonly logLossCount: Counter<string>;
+  readonly shadowComparisons: Counter<string>;
   readonly batchSize: Histogram<string>;
   readonly shadowRequests: Counter<string>;
   readonly shadowLatency: Histogram<string>;
   readonly logRecords: Counter<string>;
   readonly modelReady: Gauge<string>;
   /** Since start, per version of the labelled predictions; the gauges derive from these at scrape time. */
-  private readonly live = new Map<string, { correct: number; incorrect: number; scored: number; squaredSum: number }>();
+  private readonly live = new Map<string, { correct: number; incorrect: number; scored: number; squaredSum: number; logLossSum: number; logLossCount: number }>();
 
   private readonly modelVersion: string;
 
@@ -39,6 +42,9 @@ export class ServerMetrics {
     // pod's: labels sent through the feedback Service land on any replica of any revision.
     this.feedback = new Counter({ name: N.feedback, help: 'Feedback labels by outcome and by the version that made the prediction.', labelNames: [L.outcome, L.modelVersion], registers: r });
     this.squaredError = new Counter({ name: N.feedbackSquaredError, help: 'Sum of squared errors of scored regression feedback.', labelNames: [L.modelVersion], registers: r });
+    this.logLossSum = new Counter({ name: N.feedbackLogLossSum, help: 'Sum of -ln(probability given to the true class) over labels whose prediction id carries probabilities (classification).', labelNames: [L.modelVersion], registers: r });
+    this.logLossCount = new Counter({ name: N.feedbackLogLossCount, help: 'Labels scored for log loss (their prediction id carries probabilities).', labelNames: [L.modelVersion], registers: r });
+    this.shadowComparisons = new Counter({ name: N.shadowComparisons, help: 'On a shadow pod: mirrored rows compared with the answer the stable version gave the same request, by outcome (agree|disagree).', labelNames: [L.outcome], registers: r });
     this.batchSize = new Histogram({ name: N.batchSize, help: 'Rows per model call.', buckets: [...batchSizeBuckets], registers: r });
     this.shadowRequests = new Counter({ name: N.shadowRequests, help: 'Requests mirrored to the shadow by outcome.', labelNames: [L.outcome], registers: r });
     this.shadowLatency = new Histogram({ name: N.shadowLatency, help: 'Shadow answer latency in seconds.', buckets: [...latencyBuckets], registers: r });
@@ -50,6 +56,13 @@ export class ServerMetrics {
       collect() {
         if (task() !== 'classification') return;
         for (const [v, x] of live) if (x.correct + x.incorrect > 0) this.set({ [L.modelVersion]: v }, x.correct / (x.correct + x.incorrect));
+      },
+    });
+    new Gauge({
+      name: N.liveLogLoss, help: 'Log loss of the labelled predictions scored here since start, per version (classification, ids with probabilities).', labelNames: [L.modelVersion], registers: r,
+      collect() {
+        if (task() !== 'classification') return;
+        for (const [v, x] of live) if (x.logLossCount > 0) this.set({ [L.modelVersion]: v }, x.logLossSum / x.logLossCount);
       },
     });
     new Gauge({
@@ -98,13 +111,15 @@ export class ServerMetrics {
   }
 
   /**
-   * Scores a checked label against the prediction of `version` it was given for: classification compares classes,
-   * regression adds the squared error.
+   * Scores a checked label against the prediction of `version` it was given for: classification compares classes
+   * (and adds the log loss when the probabilities are known, in the order of `classes`), regression adds the
+   * squared error.
    */
-  scoreFeedback(version: string, prediction: string | number, label: string | number): void {
+  scoreFeedback(version: string, scored: ScoredPrediction, label: string | number, classes: readonly string[] = []): void {
+    const { prediction, probabilities } = scored;
     let x = this.live.get(version);
     if (!x) {
-      x = { correct: 0, incorrect: 0, scored: 0, squaredSum: 0 };
+      x = { correct: 0, incorrect: 0, scored: 0, squaredSum: 0, logLossSum: 0, logLossCount: 0 };
       this.live.set(version, x);
     }
     const v = { [L.modelVersion]: version };
@@ -120,5 +135,29 @@ export class ServerMetrics {
     if (ok) x.correct += 1;
     else x.incorrect += 1;
     this.feedback.inc({ ...v, [L.outcome]: ok ? 'correct' : 'incorrect' });
+    const loss = logLossOf(probabilities, classes, String(label));
+    if (loss !== undefined) {
+      x.logLossSum += loss;
+      x.logLossCount += 1;
+      this.logLossSum.inc(v, loss);
+      this.logLossCount.inc(v);
+    }
   }
+}
+
+/** What a label is scored against: the prediction and, for classification, the class probabilities if known. */
+export interface ScoredPrediction {
+  readonly prediction: string | number;
+  readonly probabilities?: readonly number[] | undefined;
+}
+
+/** Probabilities are clipped here before the log: an id carries millionths, so 0 means "below one in a million". */
+export const logLossFloor = 1e-6;
+
+/** −ln p(true class), or undefined when the probabilities do not cover the classes (or the label is not one). */
+export function logLossOf(probabilities: readonly number[] | undefined, classes: readonly string[], label: string): number | undefined {
+  if (probabilities === undefined || probabilities.length !== classes.length) return undefined;
+  const i = classes.indexOf(label);
+  if (i < 0) return undefined;
+  return 0 - Math.log(Math.max(logLossFloor, probabilities[i] ?? 0)); // 0 − x: a certain right answer is 0, not −0
 }

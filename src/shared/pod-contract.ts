@@ -113,6 +113,10 @@ export const podEnv = {
   serverShadowSample: 'PERENNIAL_SERVER_SHADOW_SAMPLE',
   /** Shadow request timeout in ms (default 2000). */
   serverShadowTimeoutMs: 'PERENNIAL_SERVER_SHADOW_TIMEOUT_MS',
+  /** On the shadow track: how often the inference log is read back to pair mirrored rows (ms, default 5000). */
+  serverShadowPollMs: 'PERENNIAL_SERVER_SHADOW_POLL_MS',
+  /** Relative tolerance under which a shadow's regression value agrees with the serving version's (default 0.01). */
+  serverShadowTolerance: 'PERENNIAL_SERVER_SHADOW_TOLERANCE',
   /** Longest the server drains on SIGTERM before it flushes and exits, in ms (default 25000). */
   serverDrainTimeoutMs: 'PERENNIAL_SERVER_DRAIN_TIMEOUT_MS',
   /**

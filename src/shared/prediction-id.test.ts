@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
-import { maxPredictionIdLength, newNonce, signPredictionId, verifyPredictionId, type PredictionClaim } from './prediction-id.js';
+import { maxIdClasses, maxPredictionIdLength, newNonce, signPredictionId, verifyPredictionId, type PredictionClaim } from './prediction-id.js';
 
 const key = Buffer.from('k'.repeat(32));
 const dep = 'team-a/weather';
@@ -12,6 +12,23 @@ describe('prediction ids', () => {
     for (const c of [claim, { ...claim, prediction: 12.5 }]) {
       const v = verifyPredictionId(key, dep, signPredictionId(key, dep, c));
       assert.deepEqual(v, { ok: true, claim: c });
+    }
+  });
+
+  it('carries class probabilities in millionths, so any replica can score the live log loss', () => {
+    const v = verifyPredictionId(key, dep, signPredictionId(key, dep, { ...claim, probabilities: [0.7123456789, 0.2, 0.0876543211] }));
+    assert.deepEqual(v, { ok: true, claim: { ...claim, probabilities: [0.712346, 0.2, 0.087654] } });
+    const many = Array.from({ length: maxIdClasses + 1 }, () => 1 / (maxIdClasses + 1));
+    const w = verifyPredictionId(key, dep, signPredictionId(key, dep, { ...claim, probabilities: many }));
+    assert.deepEqual(w, { ok: true, claim }, 'more classes than an id carries: no probabilities, accuracy only');
+    assert.ok(signPredictionId(key, dep, { ...claim, probabilities: Array.from({ length: maxIdClasses }, () => 0.999999) }).length < maxPredictionIdLength);
+  });
+
+  it('refuses well-signed probabilities that are not millionths', () => {
+    for (const probs of [[1.5, 0], [-1], [], 'x', [2_000_000]]) {
+      const bad = Buffer.from(JSON.stringify([claim.nonce, claim.version, claim.track, claim.timeMs, 'sun', probs])).toString('base64url');
+      const mac = createHmac('sha256', key).update(`${dep}\np1.${bad}`).digest().subarray(0, 16).toString('base64url');
+      assert.equal(verifyPredictionId(key, dep, `p1.${bad}.${mac}`).ok, false, JSON.stringify(probs));
     }
   });
 

@@ -4,7 +4,11 @@
 // version it serves — can verify an id and score its label without having seen the prediction; an id made up by a
 // client, edited, or minted by another deployment fails verification. Version 1:
 //
-//   p1.<base64url(JSON [nonce, version, track, timeMs, prediction])>.<base64url(first 16 bytes of HMAC-SHA256)>
+//   p1.<base64url(JSON [nonce, version, track, timeMs, prediction(, probabilities)])>.<base64url(first 16 bytes of HMAC-SHA256)>
+//
+// probabilities (classification, at most maxIdClasses classes): the class probabilities in the model's class
+// order as integers in millionths, so a label scores the live log loss wherever it lands. An id without them (more
+// classes, or a regression) scores accuracy or squared error only.
 //
 // The HMAC input is `<namespace>/<deployment>\n` followed by the id up to the last dot. Language-neutral: another
 // server implementation signs and verifies the same way.
@@ -24,7 +28,13 @@ export interface PredictionClaim {
   readonly timeMs: number;
   /** The predicted class (classification) or value (regression). */
   readonly prediction: string | number;
+  /** Class probabilities in the model's class order, rounded to millionths (classification only). */
+  readonly probabilities?: readonly number[];
 }
+
+/** Ids carry probabilities only up to this many classes (an id stays well under maxPredictionIdLength). */
+export const maxIdClasses = 32;
+const millionths = 1_000_000;
 
 export type VerifyResult =
   | { readonly ok: true; readonly claim: PredictionClaim }
@@ -40,7 +50,10 @@ export function newNonce(): string {
 
 /** The id of one prediction; `deployment` is `<namespace>/<name>`. */
 export function signPredictionId(key: Buffer, deployment: string, claim: PredictionClaim): string {
-  const payload = Buffer.from(JSON.stringify([claim.nonce, claim.version, claim.track, claim.timeMs, claim.prediction])).toString('base64url');
+  const fields: unknown[] = [claim.nonce, claim.version, claim.track, claim.timeMs, claim.prediction];
+  const p = claim.probabilities;
+  if (p !== undefined && p.length > 0 && p.length <= maxIdClasses) fields.push(p.map((x) => Math.round(Math.min(1, Math.max(0, x)) * millionths)));
+  const payload = Buffer.from(JSON.stringify(fields)).toString('base64url');
   const signed = `${predictionIdVersion}.${payload}`;
   return `${signed}.${mac(key, deployment, signed).toString('base64url')}`;
 }
@@ -60,11 +73,15 @@ export function verifyPredictionId(key: Buffer, deployment: string, id: string):
   } catch {
     return { ok: false, reason: 'prediction id payload is not readable' };
   }
-  if (!Array.isArray(fields) || fields.length !== 5) return { ok: false, reason: 'prediction id payload is not readable' };
-  const [nonce, version, track, timeMs, prediction] = fields as unknown[];
+  if (!Array.isArray(fields) || (fields.length !== 5 && fields.length !== 6)) return { ok: false, reason: 'prediction id payload is not readable' };
+  const [nonce, version, track, timeMs, prediction, probs] = fields as unknown[];
   if (typeof nonce !== 'string' || typeof version !== 'string' || typeof track !== 'string' || typeof timeMs !== 'number' ||
     (typeof prediction !== 'string' && typeof prediction !== 'number')) {
     return { ok: false, reason: 'prediction id payload is not readable' };
   }
-  return { ok: true, claim: { nonce, version, track, timeMs, prediction } };
+  if (probs === undefined) return { ok: true, claim: { nonce, version, track, timeMs, prediction } };
+  if (!Array.isArray(probs) || probs.length === 0 || probs.length > maxIdClasses || !probs.every((x) => Number.isInteger(x) && x >= 0 && x <= millionths)) {
+    return { ok: false, reason: 'prediction id payload is not readable' };
+  }
+  return { ok: true, claim: { nonce, version, track, timeMs, prediction, probabilities: (probs as number[]).map((x) => x / millionths) } };
 }

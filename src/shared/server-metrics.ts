@@ -51,12 +51,27 @@ export const serverMetricNames = {
   liveAccuracy: 'perennial_server_live_accuracy',
   /** Counter {model_version}: Σ (prediction − label)² over scored feedback (regression). */
   feedbackSquaredError: 'perennial_server_feedback_squared_error_sum',
+  /**
+   * Counter {model_version}: Σ −ln p(true class) over classification labels whose prediction id carries the class
+   * probabilities (src/shared/prediction-id.ts), and how many such labels: live log loss = sum / count.
+   */
+  feedbackLogLossSum: 'perennial_server_feedback_log_loss_sum',
+  feedbackLogLossCount: 'perennial_server_feedback_log_loss_count',
+  /** Gauge {model_version}: log loss of the labels scored by this pod since start (classification). */
+  liveLogLoss: 'perennial_server_live_log_loss',
   /** Gauge {model_version}: √(Σ squared error / scored) of the labels scored by this pod since start (regression). */
   liveRmse: 'perennial_server_live_rmse',
   /** Histogram {model_version}: rows per model call (the micro-batcher at work). */
   batchSize: 'perennial_server_batch_size',
   /** Counter {model_version, outcome}: mirrored requests; outcome agree|disagree|error|dropped. */
   shadowRequests: 'perennial_server_shadow_requests_total',
+  /**
+   * Counter {model_version, outcome}: on a shadow-track pod, each mirrored row it answered that was paired with the
+   * answer the serving version gave the same request (read back from the inference log: shadow-scoring.ts),
+   * outcome agree|disagree (classification: the same class; regression: within the tolerance). Per request, so
+   * agreement = agree / (agree + disagree).
+   */
+  shadowComparisons: 'perennial_server_shadow_comparisons_total',
   /** Histogram {model_version}: latency of the shadow target's answers. */
   shadowLatency: 'perennial_server_shadow_duration_seconds',
   /**
@@ -253,6 +268,12 @@ export function liveAccuracy(samples: readonly Sample[], version: string, minLab
   const correct = sum(samples, serverMetricNames.feedback, version, outcome('correct'));
   const incorrect = sum(samples, serverMetricNames.feedback, version, outcome('incorrect'));
   return correct + incorrect >= Math.max(1, minLabels) ? correct / (correct + incorrect) : undefined;
+}
+
+/** Σ −ln p(true class) / labels with probabilities, or undefined below `minLabels` of them (classification). */
+export function liveLogLoss(samples: readonly Sample[], version: string, minLabels = 1): number | undefined {
+  const n = sum(samples, serverMetricNames.feedbackLogLossCount, version);
+  return n >= Math.max(1, minLabels) ? sum(samples, serverMetricNames.feedbackLogLossSum, version) / n : undefined;
 }
 
 /** √(Σ squared error / scored labels), or undefined below `minLabels` scored labels (regression). */
