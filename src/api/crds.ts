@@ -2,6 +2,7 @@
 // here by `npm run gen:crds` and checked for drift by crds.test.ts.
 import { group, version } from './common.js';
 import { modelDeploymentSpecSchema, modelDeploymentStatusSchema } from './model-deployment.js';
+import { nameCelRules, nameRules, type NameRule } from './object-names.js';
 import type { JsonSchema, Schema } from './schema.js';
 import { trainingPipelineSpecSchema, trainingPipelineStatusSchema } from './training-pipeline.js';
 
@@ -22,6 +23,8 @@ interface CrdInput {
   spec: Schema<unknown, boolean>;
   status: Schema<unknown, boolean>;
   columns: PrinterColumn[];
+  /** Which names the resource may have (object-names.ts: what the operator derives from them must be valid). */
+  names: NameRule;
 }
 
 function crd(input: CrdInput): Record<string, unknown> {
@@ -36,6 +39,7 @@ function crd(input: CrdInput): Record<string, unknown> {
       status: input.status.json,
     },
     required: ['spec'],
+    'x-kubernetes-validations': nameCelRules(input.names),
   };
   return {
     apiVersion: 'apiextensions.k8s.io/v1',
@@ -79,6 +83,7 @@ export const trainingPipelineCrd = crd({
     + 'current champion, and records it as the new champion or rejects it.',
   spec: trainingPipelineSpecSchema,
   status: trainingPipelineStatusSchema,
+  names: nameRules.TrainingPipeline,
   columns: [
     { name: 'Phase', type: 'string', jsonPath: '.status.phase', description: 'Idle, Running, Suspended or Failed.' },
     { name: 'Champion', type: 'string', jsonPath: '.status.championVersion', description: 'The latest blessed version.' },
@@ -100,6 +105,7 @@ export const modelDeploymentCrd = crd({
     + 'on its own when a gate fails.',
   spec: modelDeploymentSpecSchema,
   status: modelDeploymentStatusSchema,
+  names: nameRules.ModelDeployment,
   columns: [
     { name: 'Phase', type: 'string', jsonPath: '.status.phase', description: 'Pending, Progressing, Paused, Healthy or Degraded.' },
     { name: 'Stable', type: 'string', jsonPath: '.status.stableVersion', description: 'The version serving most traffic.' },

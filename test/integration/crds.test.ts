@@ -121,6 +121,15 @@ const bad: readonly BadCase[] = [
     expect: ['spec.rollout.analysis.gates.maxErrorRate', 'less than or equal to 1'] },
 ];
 
+/** Names the operator could not derive valid children's names from (src/api/object-names.ts), with the words of the refusal. */
+const badNames: ReadonlyArray<{ kind: keyof typeof plural; name: string; expect: readonly string[] }> = [
+  { kind: 'ModelDeployment', name: 'weather.prod', expect: ['metadata.name must be a DNS-1035 label', 'no dots'] },
+  { kind: 'ModelDeployment', name: '2weather', expect: ['metadata.name must be a DNS-1035 label', 'starting with a letter'] },
+  { kind: 'ModelDeployment', name: `w${'x'.repeat(54)}`, expect: ['metadata.name must be at most 54 characters', '<name>-feedback'] },
+  { kind: 'TrainingPipeline', name: 'weather.daily', expect: ['metadata.name must be a DNS-1123 label', 'no dots'] },
+  { kind: 'TrainingPipeline', name: `w${'x'.repeat(52)}`, expect: ['metadata.name must be at most 52 characters', '<name>-<run number>'] },
+];
+
 describe('CRDs on the API server', () => {
   let info: ClusterInfo;
   let custom: CustomObjectsApi;
@@ -174,6 +183,29 @@ describe('CRDs on the API server', () => {
       });
     });
   }
+
+  for (const c of badNames) {
+    it(`refuses a ${c.kind} named ${c.name.length > 20 ? `with ${c.name.length} characters` : c.name}`, async () => {
+      const manifest = example(c.kind === 'TrainingPipeline' ? 'training-pipeline.yaml' : 'model-deployment.yaml');
+      manifest.metadata.name = c.name;
+      await assert.rejects(create(c.kind, manifest), (e: unknown) => {
+        assert.ok(e instanceof ApiException, `expected an ApiException, got ${String(e)}`);
+        assert.equal(e.code, 422, `expected 422 Invalid, got ${e.code}`);
+        const body = (typeof e.body === 'string' ? JSON.parse(e.body) : e.body) as { message: string };
+        for (const want of c.expect) assert.ok(body.message.includes(want), `message lacks "${want}": ${body.message}`);
+        return true;
+      });
+    });
+  }
+
+  it('takes the longest names whose derived names fit', async () => {
+    const md = example('model-deployment.yaml');
+    md.metadata.name = `w${'x'.repeat(53)}`;
+    await create('ModelDeployment', md);
+    const tp = example('training-pipeline.yaml');
+    tp.metadata.name = `w${'x'.repeat(51)}`;
+    await create('TrainingPipeline', tp);
+  });
 
   it('teaches the API through kubectl explain', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'perennial-kubectl-'));

@@ -6,9 +6,7 @@
 import { createHash } from 'node:crypto';
 import { Label, managedBy, workloadLabels } from '../../../api/labels.js';
 import type { ModelDeploymentSpec } from '../../../api/model-deployment.js';
-
-/** ModelDeployment names longer than this leave no room for "-<hash>" (and "-canary") in a Service name. */
-export const maxDeploymentNameLength = 49;
+import { deploymentNameSuffixes, revisionHashLength } from '../../../api/object-names.js';
 
 /** The parts of the spec that shape the server pods (not the rollout settings: editing those restarts nothing). */
 export function serverTemplate(spec: ModelDeploymentSpec): unknown {
@@ -17,7 +15,7 @@ export function serverTemplate(spec: ModelDeploymentSpec): unknown {
 }
 
 export function revisionHash(version: string, modelRef: string, template: unknown): string {
-  return createHash('sha256').update(JSON.stringify([version, modelRef, template])).digest('hex').slice(0, 10);
+  return createHash('sha256').update(JSON.stringify([version, modelRef, template])).digest('hex').slice(0, revisionHashLength);
 }
 
 export function revisionName(md: string, hash: string): string {
@@ -31,15 +29,15 @@ export function hashOfRevision(md: string, revision: string): string {
 
 export const serviceNames = {
   stable: (md: string): string => md,
-  canary: (md: string): string => `${md}-canary`,
-  preview: (md: string): string => `${md}-preview`,
+  canary: (md: string): string => `${md}${deploymentNameSuffixes.canaryService}`,
+  preview: (md: string): string => `${md}${deploymentNameSuffixes.previewService}`,
   /** Every pod of the md, any revision, on the feedback port: labels reach any replica (signed ids say whose). */
-  feedback: (md: string): string => `${md}-feedback`,
+  feedback: (md: string): string => `${md}${deploymentNameSuffixes.feedbackService}`,
 } as const;
 
 /** The Secret with the feedback token and the id signing key: spec.server.feedback.secretName or `<md>-feedback`. */
 export function feedbackSecretName(md: string, server: ModelDeploymentSpec['server']): string {
-  return server.feedback.secretName ?? `${md}-feedback`;
+  return server.feedback.secretName ?? `${md}${deploymentNameSuffixes.feedbackService}`;
 }
 
 /** Keys of the feedback Secret. */

@@ -2,7 +2,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ModelDeploymentSpec } from '../../../api/model-deployment.js';
 import { aDeployment } from '../../../api/testing/builders.js';
-import { checkModelDeploymentSpec, parseS3Uri } from './spec-checks.js';
+import { tenancy } from './fixtures.js';
+import { checkModelDeploymentSpec, parseS3Uri, reviewModelDeployment } from './spec-checks.js';
 
 /** The shared builder's deployment with a one-step canary and a 1h rollback window. */
 function spec(edit: (s: ModelDeploymentSpec) => void = () => undefined): ModelDeploymentSpec {
@@ -45,6 +46,23 @@ describe('checkModelDeploymentSpec', () => {
   for (const [name, edit, want] of table) {
     it(name, () => {
       const problems = checkModelDeploymentSpec(spec(edit));
+      if (want === undefined) assert.deepEqual(problems, []);
+      else assert.ok(problems.some((p) => want.test(p)), problems.join('; '));
+    });
+  }
+});
+
+describe('reviewModelDeployment: the name', () => {
+  // Stored before the API server refused such names: not accepted, naming the limit, instead of Services that fail.
+  const table: Array<[string, string, RegExp | undefined]> = [
+    ['a plain name', 'weather', undefined],
+    ['a dot', 'weather.prod', /^metadata\.name must be a DNS-1035 label/],
+    ['55 characters', 'w'.repeat(55), /^metadata\.name must be at most 54 characters/],
+  ];
+  for (const [name, mdName, want] of table) {
+    it(name, () => {
+      const md = aDeployment(mdName).withImage('perennial-server:dev').build();
+      const { problems } = reviewModelDeployment(md, undefined, tenancy);
       if (want === undefined) assert.deepEqual(problems, []);
       else assert.ok(problems.some((p) => want.test(p)), problems.join('; '));
     });

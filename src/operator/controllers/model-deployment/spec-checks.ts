@@ -7,6 +7,7 @@ import type { Review } from '../acceptance.js';
 import { deploymentDenials, metricSource, modelUriDenial, type TenancyPolicy } from '../tenancy.js';
 import { followedOf } from './desired-model.js';
 import { durationBoundsProblem } from '../../../api/duration.js';
+import { nameProblems, nameRules } from '../../../api/object-names.js';
 
 /** s3://bucket/prefix → its parts, or undefined when it is not one. */
 export function parseS3Uri(uri: string): { bucket: string; prefix: string } | undefined {
@@ -52,5 +53,6 @@ export function reviewModelDeployment(md: ModelDeployment, followed: TrainingPip
   if (spec.model.uri !== undefined && uri) denied.push(...modelUriDenial(policy, namespace, uri.bucket, `${uri.prefix}/`, spec.model.uri));
   const source = metricSource(policy, spec.rollout.analysis.provider);
   if (source.kind === 'denied') denied.push(source.problem);
-  return { problems: checkModelDeploymentSpec(spec), denied };
+  // The API server refuses such names; one stored before the rule would make Services that cannot be created.
+  return { problems: [...nameProblems(nameRules.ModelDeployment, md.metadata.name ?? ''), ...checkModelDeploymentSpec(spec)], denied };
 }

@@ -2,8 +2,10 @@
 // run number (persisted in status.runCount before the Job is created), so a restarted operator finds, or
 // re-creates under the same name, the Job of a run it had started: never a second Job for one run.
 
+import { maxTrainingPipelineNameLength } from '../../../api/object-names.js';
+
 /** Pipeline names longer than this leave no room for "-<run number>" in a 63-character Job name (and label). */
-export const maxPipelineNameLength = 52;
+export const maxPipelineNameLength = maxTrainingPipelineNameLength;
 
 export function runName(pipeline: string, runNumber: number): string {
   return `${pipeline}-${runNumber}`;
