@@ -71,7 +71,7 @@ const blueGreen = s.object('Blue-green: the candidate runs at full size behind a
 const shadow = s.object('Shadow first (needs trafficRouting GatewayAPI, which mirrors requests): before any real traffic, the candidate gets a mirrored share; its answers are judged, never returned.', {
   percent: s.integer('Percent of requests mirrored to the candidate.', { minimum: 1, maximum: 100 }).default(100),
   duration: duration('How long the shadow phase lasts at least (its measurement window), at least 2s.', mdDurationBounds.analysisWindow).default('5m'),
-  minAgreement: s.number('Smallest agreement (0-1) of candidate and stable on the mirrored traffic: 1 minus the total variation distance between their predicted-class shares (per-request agreement is at most this, so a low value is a certain failure).', { minimum: 0, maximum: 1 }).default(0.9),
+  minAgreement: s.number('Smallest agreement (0-1) of candidate and stable per mirrored request: of the mirrored requests the candidate\'s pods paired with the stable version\'s answer to the same request (read back from the inference log, so needs server.logPredictions), the share where both give the same class (regression: values within 1% of each other). The candidate\'s accuracy, log loss and RMSE gates in this phase are judged on the labels of the mirrored requests.', { minimum: 0, maximum: 1 }).default(0.9),
 });
 
 const gatewayAPI = s.object('Traffic split by a Gateway API HTTPRoute that the operator owns.', {
@@ -94,6 +94,9 @@ const gates = s.object('Live gates; a failed gate aborts the rollout and rolls b
   maxLatencyP99Ms: s.number('Largest p99 latency of the candidate\'s served predict requests (4xx and 503 answers are not timed), in milliseconds.', { minimum: 0 }),
   minAccuracy: s.number('Smallest live accuracy (from feedback labels) of the candidate.', { minimum: 0, maximum: 1 }),
   maxAccuracyDrop: s.number('Largest amount the candidate\'s live accuracy may trail the stable version\'s.', { minimum: 0, maximum: 1 }),
+  maxLogLoss: s.number('Largest live log loss (classification: the mean of -ln of the probability the candidate gave the true class, over labelled requests).', { minimum: 0 }),
+  maxRmse: s.number('Largest live RMSE of the candidate (regression: from feedback labels).', { minimum: 0 }),
+  maxRmseIncrease: s.number('Largest amount the candidate\'s live RMSE may exceed the stable version\'s over the same window (regression).', { minimum: 0 }),
   maxDriftPsi: s.number('Largest PSI of any feature on the candidate\'s traffic versus its reference profile (the most recent data of the run that trained it).', { minimum: 0 }),
 });
 
@@ -146,19 +149,20 @@ const analysisRecord = s.object('One analysis of the candidate.', {
   version: s.string('The candidate version.', { maxLength: 63 }),
   step: s.integer('The canary step index (or -1 for shadow, -2 for blue-green preview).'),
   verdict: s.enum('Passed, Failed or Inconclusive (too little data).', verdicts),
-  measurements: s.map('The measured values: samples (served predict requests), errorRate (server faults over samples), clientErrors (4xx answers) and shed (503 answers) in the window, latencyP99Ms, labelledSamples, accuracy, maxDriftPsi, stableAccuracy, agreement.', s.number('A value.')),
+  measurements: s.map('The measured values: samples (served predict requests), errorRate (server faults over samples), clientErrors (4xx answers) and shed (503 answers) in the window, latencyP99Ms, labelledSamples, accuracy, logLoss, rmse, maxDriftPsi, stableAccuracy, stableLogLoss, stableRmse, compared (shadow: mirrored requests paired with the stable answer) and agreement.', s.number('A value.')),
   message: s.string('Which gate decided, with the values and bounds.', { maxLength: 2048 }),
 }, ['time', 'version', 'verdict']);
 
 const liveMetrics = s.object('What the serving pods measured recently (read by TrainingPipeline triggers).', {
   time: s.string('When these values were first measured (an unchanged measurement is not written again).', { format: 'date-time' }),
-  version: s.string('The version measured (the stable one).', { maxLength: 63 }),
+  version: s.string('The version measured (the stable one): every figure is of this version\'s own predictions.', { maxLength: 63 }),
   requestRate: s.number('Requests per second.'),
   errorRate: s.number('Share of served predict requests that failed through a fault of the server (5xx other than 503; 4xx and 503 are not counted).'),
   latencyP99Ms: s.number('p99 latency in milliseconds.'),
-  accuracy: s.number('Live accuracy from feedback labels.'),
+  accuracy: s.number('Live accuracy from feedback labels (classification).'),
+  logLoss: s.number('Live log loss from feedback labels (classification).'),
   rmse: s.number('Live RMSE from feedback labels (regression).'),
-  labelledSamples: s.integer('Labelled predictions behind accuracy/rmse.', { minimum: 0 }),
+  labelledSamples: s.integer('Labels behind accuracy, logLoss or rmse: every label for this version\'s predictions that arrived in the interval, whichever pod took it.', { minimum: 0 }),
   drift: s.map('PSI per feature against the version\'s reference profile (the most recent data of the run that trained it).', s.number('PSI.')),
   maxDriftPsi: s.number('The largest PSI of any feature.'),
   driftSamples: s.integer('Requests behind the drift figures.', { minimum: 0 }),

@@ -4,14 +4,19 @@
 // - A gate needs its own minimum sample count before it may speak: minSamples served requests for error rate and
 //   latency (requests the server took on: client errors (4xx) and shed requests (503) are counted and recorded but
 //   are no samples, so a client can neither fail a rollout with bad requests nor pass one by flooding it), minSamples
-//   rows for drift; minSamples labelled requests for accuracy (on the stable version too, for the relative gate);
-//   minSamples compared requests for shadow agreement.
+//   rows for drift; minSamples labelled requests for accuracy, log loss and RMSE (on the stable version too, for
+//   the relative gates); minSamples compared requests for shadow agreement.
+// - Labels count for the version whose prediction they label, whichever pod took them; in the shadow phase the
+//   candidate's labels are those of the mirrored requests (its pods pair them from the inference log).
+// - Shadow agreement is per request: of the mirrored requests paired with the stable version's answer to the same
+//   request, the share where both agree (classification: the same class; regression: within the servers'
+//   relative tolerance, PERENNIAL_SERVER_SHADOW_TOLERANCE, 1% by default).
 // - A gate with enough data that fails decides the verdict: Failed (the rollout aborts and rolls back).
 // - Otherwise any gate short of data makes the whole verdict Inconclusive: the rollout waits (it neither fails
 //   nor passes on too little traffic).
 // - Only when every configured gate passed is the verdict Passed.
 import type { ModelDeploymentSpec, Verdict } from '../../../api/model-deployment.js';
-import { servedRequests, type Measurement } from './metrics/provider.js';
+import { accuracyOf, logLossOf, rmseOf, servedRequests, type Measurement } from './metrics/provider.js';
 
 /** Every gate optional here: maxErrorRate has a default in the CRD, but the checks work with any subset. */
 type Gates = Partial<ModelDeploymentSpec['rollout']['analysis']['gates']>;
@@ -70,8 +75,12 @@ function latencyGate(maxMs: number, m: Measurement, minSamples: number): GateRes
     : { gate: 'latencyP99', verdict: 'Passed', message: `p99 ${fix(m.latencyP99Ms)} ms within ${maxMs} ms` };
 }
 
+/** Why a classification gate has no labels when the labels are regression ones. */
+const regressionHint = (m: Measurement): string => (m.labelled === 0 && m.scored > 0 ? ' (the labels are regression values: use maxRmse or maxRmseIncrease)' : '');
+const classificationHint = (m: Measurement): string => (m.scored === 0 && m.labelled > 0 ? ' (the labels are classes: use minAccuracy, maxAccuracyDrop or maxLogLoss)' : '');
+
 function accuracyGate(min: number, m: Measurement, minSamples: number): GateResult {
-  if (m.labelled < minSamples) return { gate: 'accuracy', verdict: 'Inconclusive', message: `${m.labelled} of ${minSamples} labelled requests needed` };
+  if (m.labelled < minSamples) return { gate: 'accuracy', verdict: 'Inconclusive', message: `${m.labelled} of ${minSamples} labelled requests needed${regressionHint(m)}` };
   const acc = m.correct / m.labelled;
   return acc < min
     ? { gate: 'accuracy', verdict: 'Failed', message: `live accuracy ${fix(acc)} below ${min}` }
@@ -79,7 +88,7 @@ function accuracyGate(min: number, m: Measurement, minSamples: number): GateResu
 }
 
 function accuracyDropGate(maxDrop: number, m: Measurement, stable: Measurement | undefined, minSamples: number): GateResult {
-  if (m.labelled < minSamples) return { gate: 'accuracyDrop', verdict: 'Inconclusive', message: `${m.labelled} of ${minSamples} labelled requests needed` };
+  if (m.labelled < minSamples) return { gate: 'accuracyDrop', verdict: 'Inconclusive', message: `${m.labelled} of ${minSamples} labelled requests needed${regressionHint(m)}` };
   if (!stable || stable.labelled < minSamples) {
     return { gate: 'accuracyDrop', verdict: 'Inconclusive', message: `${stable?.labelled ?? 0} of ${minSamples} labelled requests needed on the stable version` };
   }
@@ -100,30 +109,49 @@ function driftGate(maxPsi: number, m: Measurement, minSamples: number): GateResu
     : { gate: 'drift', verdict: 'Passed', message: `largest PSI ${fix(psi)} (${feature}) within ${maxPsi}` };
 }
 
-/**
- * Shadow agreement: 1 − total variation distance between the predicted-class shares of candidate and stable on
- * the same (mirrored) requests. Per-request agreement can be at most this, so a low value is a certain failure.
- */
-export function classAgreement(a: Readonly<Record<string, number>>, b: Readonly<Record<string, number>>): number | undefined {
-  const na = Object.values(a).reduce((x, y) => x + y, 0);
-  const nb = Object.values(b).reduce((x, y) => x + y, 0);
-  if (na === 0 || nb === 0) return undefined;
-  const classes = new Set([...Object.keys(a), ...Object.keys(b)]);
-  let overlap = 0;
-  for (const c of classes) overlap += Math.min((a[c] ?? 0) / na, (b[c] ?? 0) / nb);
-  return overlap;
+function logLossGate(max: number, m: Measurement, minSamples: number): GateResult {
+  const loss = logLossOf(m);
+  if (m.logLossLabels < minSamples || loss === undefined) {
+    return { gate: 'logLoss', verdict: 'Inconclusive', message: `${m.logLossLabels} of ${minSamples} labelled requests with probabilities needed${regressionHint(m)}` };
+  }
+  return loss > max
+    ? { gate: 'logLoss', verdict: 'Failed', message: `live log loss ${fix(loss)} above ${max}` }
+    : { gate: 'logLoss', verdict: 'Passed', message: `live log loss ${fix(loss)} within ${max}` };
 }
 
-function agreementGate(min: number, m: Measurement, stable: Measurement | undefined, minSamples: number): GateResult {
-  const n = Object.values(m.predictedClasses).reduce((x, y) => x + y, 0);
-  const ns = Object.values(stable?.predictedClasses ?? {}).reduce((x, y) => x + y, 0);
-  if (n < minSamples || ns < minSamples) {
-    return { gate: 'agreement', verdict: 'Inconclusive', message: `${Math.min(n, ns)} of ${minSamples} predictions on each version needed` };
+function rmseGate(max: number, m: Measurement, minSamples: number): GateResult {
+  const rmse = rmseOf(m);
+  if (m.scored < minSamples || rmse === undefined) return { gate: 'rmse', verdict: 'Inconclusive', message: `${m.scored} of ${minSamples} labelled requests needed${classificationHint(m)}` };
+  return rmse > max
+    ? { gate: 'rmse', verdict: 'Failed', message: `live RMSE ${fix(rmse)} above ${max}` }
+    : { gate: 'rmse', verdict: 'Passed', message: `live RMSE ${fix(rmse)} within ${max}` };
+}
+
+function rmseIncreaseGate(maxIncrease: number, m: Measurement, stable: Measurement | undefined, minSamples: number): GateResult {
+  const rmse = rmseOf(m);
+  if (m.scored < minSamples || rmse === undefined) return { gate: 'rmseIncrease', verdict: 'Inconclusive', message: `${m.scored} of ${minSamples} labelled requests needed${classificationHint(m)}` };
+  const base = stable === undefined ? undefined : rmseOf(stable);
+  if (!stable || stable.scored < minSamples || base === undefined) {
+    return { gate: 'rmseIncrease', verdict: 'Inconclusive', message: `${stable?.scored ?? 0} of ${minSamples} labelled requests needed on the stable version` };
   }
-  const agreement = classAgreement(m.predictedClasses, stable?.predictedClasses ?? {}) ?? 0;
+  return rmse - base > maxIncrease
+    ? { gate: 'rmseIncrease', verdict: 'Failed', message: `live RMSE ${fix(rmse)} above the stable version's ${fix(base)} by more than ${maxIncrease}` }
+    : { gate: 'rmseIncrease', verdict: 'Passed', message: `live RMSE ${fix(rmse)} within ${maxIncrease} of the stable version's ${fix(base)}` };
+}
+
+/** Per-request shadow agreement: the share of paired mirrored requests where candidate and stable agree. */
+export function agreementOf(m: Measurement): number | undefined {
+  return m.compared > 0 ? m.agreed / m.compared : undefined;
+}
+
+function agreementGate(min: number, m: Measurement, minSamples: number): GateResult {
+  const agreement = agreementOf(m);
+  if (m.compared < minSamples || agreement === undefined) {
+    return { gate: 'agreement', verdict: 'Inconclusive', message: `${m.compared} of ${minSamples} mirrored requests compared with the stable version's answers` };
+  }
   return agreement < min
-    ? { gate: 'agreement', verdict: 'Failed', message: `shadow agreement ${pct(agreement)} below ${pct(min)}` }
-    : { gate: 'agreement', verdict: 'Passed', message: `shadow agreement ${pct(agreement)} at least ${pct(min)}` };
+    ? { gate: 'agreement', verdict: 'Failed', message: `shadow agreement ${pct(agreement)} below ${pct(min)} (${m.agreed} of ${m.compared} requests)` }
+    : { gate: 'agreement', verdict: 'Passed', message: `shadow agreement ${pct(agreement)} at least ${pct(min)} (${m.agreed} of ${m.compared} requests)` };
 }
 
 export function measurementsOf(m: Measurement | undefined, stable: Measurement | undefined): Record<string, number> {
@@ -135,15 +163,16 @@ export function measurementsOf(m: Measurement | undefined, stable: Measurement |
     out['clientErrors'] = m.clientErrors;
     out['shed'] = m.shed;
     if (m.latencyP99Ms !== undefined) out['latencyP99Ms'] = m.latencyP99Ms;
-    out['labelledSamples'] = m.labelled;
-    if (m.labelled > 0) out['accuracy'] = m.correct / m.labelled;
+    out['labelledSamples'] = m.labelled + m.scored;
+    const quality = { accuracy: accuracyOf(m), logLoss: logLossOf(m), rmse: rmseOf(m), agreement: agreementOf(m) };
+    for (const [k, v] of Object.entries(quality)) if (v !== undefined) out[k] = v;
+    if (m.compared > 0) out['compared'] = m.compared;
     const psis = Object.values(m.drift);
     if (psis.length > 0) out['maxDriftPsi'] = Math.max(...psis);
   }
   if (stable) {
-    if (stable.labelled > 0) out['stableAccuracy'] = stable.correct / stable.labelled;
-    const agreement = m ? classAgreement(m.predictedClasses, stable.predictedClasses) : undefined;
-    if (agreement !== undefined) out['agreement'] = agreement;
+    const quality = { stableAccuracy: accuracyOf(stable), stableLogLoss: logLossOf(stable), stableRmse: rmseOf(stable) };
+    for (const [k, v] of Object.entries(quality)) if (v !== undefined) out[k] = v;
   }
   return out;
 }
@@ -159,8 +188,11 @@ export function judge(input: GateInput): AnalysisVerdict {
   if (gates.maxLatencyP99Ms !== undefined) results.push(latencyGate(gates.maxLatencyP99Ms, m, minSamples));
   if (gates.minAccuracy !== undefined) results.push(accuracyGate(gates.minAccuracy, m, minSamples));
   if (gates.maxAccuracyDrop !== undefined) results.push(accuracyDropGate(gates.maxAccuracyDrop, m, input.stable, minSamples));
+  if (gates.maxLogLoss !== undefined) results.push(logLossGate(gates.maxLogLoss, m, minSamples));
+  if (gates.maxRmse !== undefined) results.push(rmseGate(gates.maxRmse, m, minSamples));
+  if (gates.maxRmseIncrease !== undefined) results.push(rmseIncreaseGate(gates.maxRmseIncrease, m, input.stable, minSamples));
   if (gates.maxDriftPsi !== undefined) results.push(driftGate(gates.maxDriftPsi, m, minSamples));
-  if (input.shadow) results.push(agreementGate(input.shadow.minAgreement, m, input.stable, minSamples));
+  if (input.shadow) results.push(agreementGate(input.shadow.minAgreement, m, minSamples));
   // Whatever the gates, a verdict needs the minimum traffic.
   if (results.length === 0 && servedRequests(m) < minSamples) {
     results.push({ gate: 'samples', verdict: 'Inconclusive', message: `${servedRequests(m)} of ${minSamples} served requests needed` });

@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { LiveMetrics } from '../../../api/model-deployment.js';
 import { at, contextOf, deployment, draftOf, healthy, observedOf, revisionName, revisions, serving, t0 } from './fixtures.js';
-import { liveMetricsOf, sameMeasurement, withLiveMetrics } from './live-metrics.js';
+import { liveMetricsOf, nextLiveMetrics, sameMeasurement, withLiveMetrics } from './live-metrics.js';
 import type { Measurement } from './metrics/provider.js';
 
 describe('liveMetricsOf (interval 30s)', () => {
@@ -10,6 +10,9 @@ describe('liveMetricsOf (interval 30s)', () => {
     ['traffic, no labels, no drift', {}, { requestRate: 16.667, errorRate: 0, latencyP99Ms: 4, labelledSamples: 0, driftSamples: 0 }],
     ['only client errors and shed: no error rate', { requests: 30, clientErrors: 20, shed: 10, latencyP99Ms: undefined }, { requestRate: 1, labelledSamples: 0, driftSamples: 0 }],
     ['labels give accuracy', { labelled: 40, correct: 30 }, { requestRate: 16.667, errorRate: 0, latencyP99Ms: 4, accuracy: 0.75, labelledSamples: 40, driftSamples: 0 }],
+    ['labels with probabilities give the log loss too', { labelled: 40, correct: 30, logLossLabels: 40, logLossSum: 20 },
+      { requestRate: 16.667, errorRate: 0, latencyP99Ms: 4, accuracy: 0.75, logLoss: 0.5, labelledSamples: 40, driftSamples: 0 }],
+    ['regression labels give the RMSE', { scored: 25, squaredError: 100 }, { requestRate: 16.667, errorRate: 0, latencyP99Ms: 4, rmse: 2, labelledSamples: 25, driftSamples: 0 }],
     ['drift per feature and its largest', { drift: { wind: 0.3, temp_max: 0.1 }, driftRows: 200 },
       { requestRate: 16.667, errorRate: 0, latencyP99Ms: 4, labelledSamples: 0, drift: { wind: 0.3, temp_max: 0.1 }, maxDriftPsi: 0.3, driftSamples: 200 }],
   ];
@@ -31,6 +34,19 @@ describe('sameMeasurement', () => {
     ['another version', a, { ...a, version: 'v2' }, false],
   ];
   for (const [name, before, now, want] of table) it(name, () => assert.equal(sameMeasurement(before, now), want));
+});
+
+describe('nextLiveMetrics: figures of one version only', () => {
+  const of = (version: string, accuracy: number): LiveMetrics => ({ time: at(t0), version, requestRate: 1, accuracy });
+  const table: Array<[string, LiveMetrics | undefined, LiveMetrics | undefined, string, LiveMetrics | undefined]> = [
+    ['a new measurement of the stable version', of('v1', 0.8), of('v1', 0.7), 'v1', of('v1', 0.7)],
+    ['nothing measured: the figures stay', of('v1', 0.8), undefined, 'v1', of('v1', 0.8)],
+    ['promoted in this reconcile: the old version\'s fresh figures are not the new one\'s', of('v1', 0.8), of('v1', 0.7), 'v2', undefined],
+    ['promoted earlier, nothing measured yet: the old figures go', of('v1', 0.8), undefined, 'v2', undefined],
+    ['rolled back to v1: v2\'s figures go', of('v2', 0.6), undefined, 'v1', undefined],
+    ['the new version measured', of('v1', 0.8), of('v2', 0.9), 'v2', of('v2', 0.9)],
+  ];
+  for (const [name, prev, measured, stable, want] of table) it(name, () => assert.deepEqual(nextLiveMetrics(prev, measured, stable), want));
 });
 
 describe('withLiveMetrics', () => {

@@ -1,10 +1,14 @@
-// status.liveMetrics: what the stable version's pods measured over the last analysis interval (the
-// TrainingPipeline's drift and performance triggers read it). Measured every interval while a stable pod is ready;
-// a measurement equal to the last one but for its time is not written. Pure, table-tested.
+// status.liveMetrics: what the stable version measured over the last analysis interval (the TrainingPipeline's drift
+// and performance triggers read it): its traffic, latency and drift from its own pods, and its quality (accuracy and
+// log loss, or RMSE) from every label for its own predictions that arrived in the interval, whichever pod took it.
+// Measured every interval while a stable pod is ready; a measurement equal to the last one but for its time is not
+// written. Figures belong to one version only: when the stable version changes (a promotion, a rollback) the old
+// version's figures are dropped at once, and the next interval measures the new version afresh — never the old
+// version's numbers under the new name. Pure, table-tested.
 import { isDeepStrictEqual } from 'node:util';
 import type { LiveMetrics } from '../../../api/model-deployment.js';
 import { formatTime } from '../../runtime/conditions.js';
-import { servedRequests } from './metrics/provider.js';
+import { accuracyOf, labelsOf, logLossOf, rmseOf, servedRequests } from './metrics/provider.js';
 import type { MeasureResult } from './observed.js';
 import { readyOf, type PlanContext } from './plan-context.js';
 import type { Draft } from './rollout-state.js';
@@ -29,8 +33,9 @@ export function liveMetricsOf(r: MeasureResult | undefined, version: string, int
   const served = servedRequests(m);
   if (served > 0) out.errorRate = m.errors / served;
   if (m.latencyP99Ms !== undefined) out.latencyP99Ms = m.latencyP99Ms;
-  if (m.labelled > 0) out.accuracy = m.correct / m.labelled;
-  out.labelledSamples = m.labelled;
+  const quality = { accuracy: accuracyOf(m), logLoss: logLossOf(m), rmse: rmseOf(m) };
+  for (const [k, v] of Object.entries(quality) as Array<[keyof typeof quality, number | undefined]>) if (v !== undefined) out[k] = v;
+  out.labelledSamples = labelsOf(m);
   if (psis.length > 0) {
     out.drift = Object.fromEntries(psis);
     out.maxDriftPsi = Math.max(...psis.map((e) => e[1]));
@@ -39,12 +44,24 @@ export function liveMetricsOf(r: MeasureResult | undefined, version: string, int
   return out;
 }
 
+/**
+ * What liveMetrics says after this reconcile: the new measurement when it is of the version that is stable now,
+ * the previous figures when nothing new was measured and they are of that version, and nothing otherwise.
+ */
+export function nextLiveMetrics(previous: LiveMetrics | undefined, measured: LiveMetrics | undefined, stableVersion: string): LiveMetrics | undefined {
+  if (measured !== undefined && measured.version === stableVersion) return sameMeasurement(previous, measured) ? previous : measured;
+  return previous?.version === stableVersion ? previous : undefined;
+}
+
 export function withLiveMetrics(ctx: PlanContext, d: Draft): Draft {
-  const live = liveMetricsOf(ctx.observed.stableLive, d.stable.version, ctx.intervalMs, ctx.nowMs);
+  // The measurement was taken of the version stable when this reconcile began (measurements-wanted.ts).
+  const measuredVersion = ctx.prev.stableVersion;
+  const live = measuredVersion === undefined ? undefined : liveMetricsOf(ctx.observed.stableLive, measuredVersion, ctx.intervalMs, ctx.nowMs);
   // An idle deployment (no traffic, a settled drift window) must cost no write per interval (at 1,000 deployments
   // that was 2,000 writes a minute for nothing): liveMetrics.time is when these values were first measured.
-  const previous = ctx.prev.liveMetrics;
-  const status = live ? { ...d.status, liveMetrics: sameMeasurement(previous, live) ? previous : live } : d.status;
+  const liveMetrics = nextLiveMetrics(ctx.prev.liveMetrics, live, d.stable.version);
+  const { liveMetrics: _dropped, ...rest } = d.status;
+  const status = liveMetrics === undefined ? rest : { ...rest, liveMetrics };
   // Measured again every interval while a stable pod serves; with none there is nothing to measure, and the first
   // pod's readiness (a status change of its Deployment) enqueues this deployment anyway.
   const serving = d.stable.name === status.stableRevision && readyOf(ctx, d.stable) > 0;

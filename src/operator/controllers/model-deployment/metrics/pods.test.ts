@@ -54,7 +54,7 @@ describe('PodsMetricProvider', () => {
     const m = await h.provider.measure(h.q(t0, t0 + 60_000));
     assert.deepEqual([m.requests, m.errors, m.clientErrors, m.shed, m.labelled, m.correct, m.driftRows], [120, 3, 0, 0, 100, 80, 50]);
     assert.deepEqual(m.drift, { wind: 0.02 });
-    assert.deepEqual(m.predictedClasses, { sun: 120 });
+    assert.deepEqual([m.compared, m.agreed, m.scored, m.logLossLabels], [0, 0, 0, 0]);
     assert.ok(Math.abs((m.latencyP99Ms ?? 0) - 9.9) < 1e-9, 'interpolated inside the 10 ms bucket');
   });
 
@@ -81,6 +81,31 @@ describe('PodsMetricProvider', () => {
     assert.deepEqual([m.requests, m.errors, m.labelled, m.correct], [100, 0, 55, 40], 'traffic of v2\'s own pod; labels from both pods');
     assert.equal(m.driftRows, 50, 'drift of the revision\'s own pods only');
     await assert.rejects(setup([stablePod]).provider.measure(h.q(t0, t0 + 1)), NoValuesError, 'no pod of the revision: no values');
+  });
+
+  it('reads the log loss and squared error of labels from every pod, and shadow comparisons from the revision\'s own', async () => {
+    const stablePod: V1Pod = { ...pod('s', '10.0.0.9', t0 + 1), metadata: { name: 's', uid: 'uid-s', labels: { 'perennial.dev/deployment': 'w', 'perennial.dev/revision': 'old' } } };
+    const h = setup([pod('a', '10.0.0.1', t0 + 1), stablePod]);
+    h.served.set('10.0.0.1', [
+      metrics(100, 0, 0, 0),
+      'perennial_server_feedback_total{model_version="v2",outcome="scored"} 4',
+      'perennial_server_feedback_squared_error_sum{model_version="v2"} 16',
+      'perennial_server_feedback_log_loss_sum{model_version="v2"} 2.5',
+      'perennial_server_feedback_log_loss_count{model_version="v2"} 5',
+      'perennial_server_shadow_comparisons_total{model_version="v2",outcome="agree"} 90',
+      'perennial_server_shadow_comparisons_total{model_version="v2",outcome="disagree"} 10',
+    ].join('\n'));
+    h.served.set('10.0.0.9', [
+      metrics(500, 0, 0, 0).replaceAll('model_version="v2"', 'model_version="v1"'),
+      'perennial_server_feedback_total{model_version="v2",outcome="scored"} 6',
+      'perennial_server_feedback_squared_error_sum{model_version="v2"} 34',
+      'perennial_server_feedback_log_loss_sum{model_version="v2"} 1.5',
+      'perennial_server_feedback_log_loss_count{model_version="v2"} 3',
+      'perennial_server_shadow_comparisons_total{model_version="v2",outcome="agree"} 1000',
+    ].join('\n'));
+    const m = await h.provider.measure(h.q(t0, t0 + 10_000));
+    assert.deepEqual([m.scored, m.squaredError, m.logLossLabels, m.logLossSum], [10, 50, 8, 4]);
+    assert.deepEqual([m.compared, m.agreed], [100, 90], 'comparisons are counted by the candidate\'s own pods');
   });
 
   it('sums pods; unready pods are not asked; no ready pod is no values; no answer at all is a provider error', async () => {

@@ -1,14 +1,15 @@
 // The `pods` metric provider (the default; no Prometheus needed): it lists the deployment's ready pods by label
 // (one API call per measurement, instead of a cluster-wide pod cache) and scrapes each pod's /metrics at its IP:
-// the revision's own pods for its traffic, latency, predictions and drift, and every pod for the feedback labels
-// of the revision's version (labels reach any pod through the feedback Service). Counters are cumulative per process, so a
+// the revision's own pods for its traffic, latency, shadow comparisons and drift, and every pod for the feedback
+// labels of the revision's version (outcomes, log loss, squared error) (labels reach any pod through the feedback Service). Counters are cumulative per process, so a
 // window [start, now] is the difference between now and a scrape taken at (or just after) the window's start:
 // every call keeps its scrape as a baseline for later windows. A pod that started inside the window counts from
 // zero. A pod with no baseline (the operator restarted mid-window) is left out; with no pod measurable the
 // answer is NoValuesError, read as Inconclusive.
 //
 // Memory per served pod is bounded, and small: a kept scrape holds only the counter series a window reads
-// (retainedForWindows: predict-route requests by code and latency buckets, feedback outcomes, predicted classes;
+// (retainedForWindows: predict-route requests by code and latency buckets, feedback outcomes, log-loss and
+// squared-error sums, shadow comparisons;
 // the gauges are read from the latest scrape and never kept), about 50 series for the weather model instead of
 // the ~225 of a full scrape with the process metrics, each kept as one seriesKey → value entry. Per pod at most
 // `recentPerPod` latest scrapes (the sliding liveMetrics window, and the fallback of a window that starts after the
@@ -52,7 +53,13 @@ const keepMs = 6 * 3_600_000;
 export const recentPerPod = 4;
 export const pinnedPerPod = 8;
 
-const retainedNames = new Set<string>([serverMetricNames.requests, `${serverMetricNames.latency}_bucket`, serverMetricNames.feedback, serverMetricNames.predictions]);
+const retainedNames = new Set<string>([
+  serverMetricNames.requests, `${serverMetricNames.latency}_bucket`, serverMetricNames.feedback, serverMetricNames.feedbackLogLossSum,
+  serverMetricNames.feedbackLogLossCount, serverMetricNames.feedbackSquaredError, serverMetricNames.shadowComparisons,
+]);
+
+/** Series that count labels: read from every pod of the deployment, not only the revision's own. */
+const labelNames = new Set<string>([serverMetricNames.feedback, serverMetricNames.feedbackLogLossSum, serverMetricNames.feedbackLogLossCount, serverMetricNames.feedbackSquaredError]);
 
 /** The series summarize() reads from a window (counters); everything else in a scrape is not kept. */
 export function retainedForWindows(s: Sample): boolean {
@@ -106,7 +113,7 @@ export class PodsMetricProvider implements MetricProvider {
       if (!fromZero && !memory.pinned.has(q.windowStartMs) && snap.atMs >= q.windowStartMs) pin(memory, q.windowStartMs, snap);
       // Of another revision's pod only the labels count (its traffic, latency and drift are that revision's; it may
       // even serve the same version with another server template).
-      const read = own(pod) ? window : window.filter((s) => s.name === serverMetricNames.feedback);
+      const read = own(pod) ? window : window.filter((s) => labelNames.has(s.name));
       if (own(pod)) latest.push(samples);
       if (base !== undefined) windows.push(diffSamples(base, read));
     }));
@@ -193,16 +200,6 @@ function total(samples: readonly Sample[], name: string, version: string, where:
     .reduce((a, s) => a + s.value, 0);
 }
 
-function classCounts(samples: readonly Sample[], version: string): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const s of samples) {
-    if (s.name !== serverMetricNames.predictions || s.labels[serverMetricLabels.modelVersion] !== version) continue;
-    const c = s.labels[serverMetricLabels.class] ?? '';
-    out[c] = (out[c] ?? 0) + s.value;
-  }
-  return out;
-}
-
 /** Counts over the window (from `window`: differences) and gauges now (from `now`: the latest scrapes). */
 export function summarize(window: readonly Sample[], now: readonly Sample[], version: string): Measurement {
   const outcome = (o: string) => (l: Readonly<Record<string, string>>): boolean => l[serverMetricLabels.outcome] === o;
@@ -210,6 +207,7 @@ export function summarize(window: readonly Sample[], now: readonly Sample[], ver
   const correct = total(window, serverMetricNames.feedback, version, outcome('correct'));
   const incorrect = total(window, serverMetricNames.feedback, version, outcome('incorrect'));
   const p99 = latencyQuantile(window, version, 0.99);
+  const compared = total(window, serverMetricNames.shadowComparisons, version);
   return {
     requests: counts.ok + counts.client + counts.shed + counts.fault,
     errors: counts.fault,
@@ -218,8 +216,13 @@ export function summarize(window: readonly Sample[], now: readonly Sample[], ver
     latencyP99Ms: p99 === undefined ? undefined : p99 * 1000,
     labelled: correct + incorrect,
     correct,
+    logLossLabels: total(window, serverMetricNames.feedbackLogLossCount, version),
+    logLossSum: total(window, serverMetricNames.feedbackLogLossSum, version),
+    scored: total(window, serverMetricNames.feedback, version, outcome('scored')),
+    squaredError: total(window, serverMetricNames.feedbackSquaredError, version),
     drift: Object.fromEntries(featurePsi(now, version)),
     driftRows: total(now, serverMetricNames.driftWindowRows, version),
-    predictedClasses: classCounts(window, version),
+    compared,
+    agreed: total(window, serverMetricNames.shadowComparisons, version, outcome('agree')),
   };
 }

@@ -39,7 +39,7 @@ export class PrometheusMetricProvider implements MetricProvider {
     const routes = `${serverMetricLabels.route}=~"${predictRoutes.join('|')}"`;
     const inc = (name: string, extra = ''): string => `sum(increase(${name}{${v}${extra}}[${range}]))`;
     // Faults, client errors and shed requests apart (requestClass): only faults count against maxErrorRate.
-    const [requests, errors, clientErrors, shed, p99, correct, incorrect, classes, psi, rows] = await Promise.all([
+    const [requests, errors, clientErrors, shed, p99, correct, incorrect, psi, rows, lossN, lossSum, scored, squared, compared, agreed] = await Promise.all([
       this.query(inc(serverMetricNames.requests, `,${routes}`), at),
       this.query(inc(serverMetricNames.requests, `,${routes},${codeMatchers.fault}`), at),
       this.query(inc(serverMetricNames.requests, `,${routes},${codeMatchers.client}`), at),
@@ -47,9 +47,14 @@ export class PrometheusMetricProvider implements MetricProvider {
       this.query(`histogram_quantile(0.99, sum by (le) (increase(${serverMetricNames.latency}_bucket{${v},${routes}}[${range}])))`, at),
       this.query(inc(serverMetricNames.feedback, `,${serverMetricLabels.outcome}="correct"`), at),
       this.query(inc(serverMetricNames.feedback, `,${serverMetricLabels.outcome}="incorrect"`), at),
-      this.query(`sum by (${serverMetricLabels.class}) (increase(${serverMetricNames.predictions}{${v}}[${range}]))`, at),
       this.query(`max by (${serverMetricLabels.feature}) (${serverMetricNames.featurePsi}{${v}})`, at),
       this.query(`sum(${serverMetricNames.driftWindowRows}{${v}})`, at),
+      this.query(inc(serverMetricNames.feedbackLogLossCount), at),
+      this.query(inc(serverMetricNames.feedbackLogLossSum), at),
+      this.query(inc(serverMetricNames.feedback, `,${serverMetricLabels.outcome}="scored"`), at),
+      this.query(inc(serverMetricNames.feedbackSquaredError), at),
+      this.query(inc(serverMetricNames.shadowComparisons), at),
+      this.query(inc(serverMetricNames.shadowComparisons, `,${serverMetricLabels.outcome}="agree"`), at),
     ]);
     const one = (r: readonly VectorResult[]): number | undefined => {
       const x = Number(r[0]?.value[1]);
@@ -68,9 +73,14 @@ export class PrometheusMetricProvider implements MetricProvider {
       latencyP99Ms: latency === undefined ? undefined : latency * 1000,
       labelled: c + i,
       correct: c,
+      logLossLabels: Math.round(one(lossN) ?? 0),
+      logLossSum: one(lossSum) ?? 0,
+      scored: Math.round(one(scored) ?? 0),
+      squaredError: one(squared) ?? 0,
       drift: Object.fromEntries(psi.map((r): [string, number] => [r.metric[serverMetricLabels.feature] ?? '', Number(r.value[1])]).filter((e) => Number.isFinite(e[1]))),
       driftRows: Math.round(one(rows) ?? 0),
-      predictedClasses: Object.fromEntries(classes.map((r) => [r.metric[serverMetricLabels.class] ?? '', Math.round(Number(r.value[1]))])),
+      compared: Math.round(one(compared) ?? 0),
+      agreed: Math.round(one(agreed) ?? 0),
     };
   }
 

@@ -15,15 +15,29 @@ export interface Measurement {
   readonly shed: number;
   /** p99 latency of the served predict requests in the window; undefined without any. */
   readonly latencyP99Ms: number | undefined;
-  /** Feedback labels in the window that scored a classification (correct + incorrect). */
+  /**
+   * Feedback labels in the window for this version's predictions, from every pod of the deployment (a label is
+   * counted by whichever pod takes it, under the version in its signed id): classification (correct + incorrect).
+   */
   readonly labelled: number;
   readonly correct: number;
+  /** Of the classification labels, those whose id carried probabilities, and their Σ −ln p(true class). */
+  readonly logLossLabels: number;
+  readonly logLossSum: number;
+  /** Regression labels in the window and their Σ (prediction − label)². */
+  readonly scored: number;
+  readonly squaredError: number;
   /** PSI per feature of the servers' sliding drift window (the largest over pods). */
   readonly drift: Readonly<Record<string, number>>;
   /** Rows in the drift window (summed over pods). */
   readonly driftRows: number;
-  /** Predicted classes in the window (classification): shadow agreement compares these between revisions. */
-  readonly predictedClasses: Readonly<Record<string, number>>;
+  /**
+   * Shadow phase: mirrored requests the candidate's pods paired with the serving version's answer to the same
+   * request (per row), and how many of them agreed (classification: the same class; regression: within the
+   * servers' tolerance).
+   */
+  readonly compared: number;
+  readonly agreed: number;
 }
 
 export interface MetricQuery {
@@ -61,6 +75,27 @@ export function servedRequests(m: Measurement): number {
   return Math.max(0, m.requests - m.clientErrors - m.shed);
 }
 
+/** Live accuracy, or undefined without labels. */
+export function accuracyOf(m: Measurement): number | undefined {
+  return m.labelled > 0 ? m.correct / m.labelled : undefined;
+}
+
+/** Live log loss (classification), or undefined without labels whose id carried probabilities. */
+export function logLossOf(m: Measurement): number | undefined {
+  return m.logLossLabels > 0 ? m.logLossSum / m.logLossLabels : undefined;
+}
+
+/** Live RMSE (regression), or undefined without scored labels. */
+export function rmseOf(m: Measurement): number | undefined {
+  return m.scored > 0 ? Math.sqrt(m.squaredError / m.scored) : undefined;
+}
+
+/** Labels behind the quality figures, whatever the task. */
+export function labelsOf(m: Measurement): number {
+  return m.labelled + m.scored;
+}
+
 export const emptyMeasurement: Measurement = {
-  requests: 0, errors: 0, clientErrors: 0, shed: 0, latencyP99Ms: undefined, labelled: 0, correct: 0, drift: {}, driftRows: 0, predictedClasses: {},
+  requests: 0, errors: 0, clientErrors: 0, shed: 0, latencyP99Ms: undefined, labelled: 0, correct: 0, logLossLabels: 0, logLossSum: 0,
+  scored: 0, squaredError: 0, drift: {}, driftRows: 0, compared: 0, agreed: 0,
 };
