@@ -48,6 +48,12 @@ export const Reason = {
   Unschedulable: 'Unschedulable',
   /** spec.storage.credentialsSecret cannot be read or lacks its keys: nothing is done in the store until it can. */
   CredentialsUnavailable: 'CredentialsUnavailable',
+  /** A ModelDeployment following the pipeline rolled the champion back: the champion is what it serves as stable. */
+  ChampionDemoted: 'ChampionDemoted',
+  /** The perennial.dev/champion annotation set the champion. */
+  ChampionPinned: 'ChampionPinned',
+  /** The perennial.dev/champion annotation names a version that was never published (or not yet): ignored. */
+  ChampionPinRefused: 'ChampionPinRefused',
   // ModelDeployment
   WaitingForModel: 'WaitingForModel',
   RolloutProgressing: 'RolloutProgressing',
@@ -73,6 +79,11 @@ export type Reason = (typeof Reason)[keyof typeof Reason];
 export const Annotation = {
   /** TrainingPipeline: a new value starts a run now (subject to concurrencyPolicy). */
   trigger: 'perennial.dev/trigger',
+  /**
+   * TrainingPipeline: pins the champion to this published version while set (a rollback does not demote it, a
+   * blessing does not move it); removed, the champion stays until the next blessing or rollback.
+   */
+  champion: 'perennial.dev/champion',
   /** ModelDeployment: a new value promotes the candidate past the current step (or all the way with "full"). */
   promote: 'perennial.dev/promote',
   /** ModelDeployment: a new value aborts the rollout and returns all traffic to stable. */

@@ -245,6 +245,22 @@ const run = s.object('One training run.', {
   gates: s.array('Verdicts of the evaluation gates.', gateVerdict, { maxItems: 32 }),
 }, ['name', 'trigger', 'startTime', 'outcome']);
 
+function dataWatermark(description: string) {
+  return s.object(description, {
+    objects: s.integer('Objects under the sources then.', { minimum: 0 }),
+    digest: s.string('Digest of the object keys and ETags then.', { maxLength: 128 }),
+    newestObjectTime: s.string('Last-modified time of the newest object then; objects written later are new data.', { format: 'date-time' }),
+  });
+}
+
+const demotion = s.object('A champion production rolled back, and what became champion instead.', {
+  version: s.string('The demoted version.', { maxLength: 63 }),
+  to: s.string('The version that became champion: the one the deployment serves as stable (or an earlier blessed one).', { maxLength: 63 }),
+  deployment: s.string('The ModelDeployment that rolled it back.', { maxLength: 253 }),
+  time: s.string('When the pipeline demoted it.', { format: 'date-time' }),
+  reason: s.string('Why the deployment aborted it (its status.abortedMessage).', { maxLength: 2048 }),
+}, ['version', 'to', 'deployment', 'time']);
+
 export const trainingPipelineStatusSchema = s.object('The observed state of the pipeline.', {
   observedGeneration: s.integer('The metadata.generation this status describes.', { minimum: 0 }),
   phase: s.enum('Summary: Idle (waiting for a trigger), Running, Suspended or Failed (the spec cannot be acted on).', ['Idle', 'Running', 'Suspended', 'Failed'] as const),
@@ -255,16 +271,16 @@ export const trainingPipelineStatusSchema = s.object('The observed state of the 
   latestVersion: s.string('The newest version a run published (blessed or not).', { maxLength: 63 }),
   championVersion: s.string('The latest blessed version: what a ModelDeployment following this pipeline serves.', { maxLength: 63 }),
   championMetrics: s.map('Holdout metrics of the champion when it was blessed.', s.number('A metric value.')),
+  demotions: s.array('Champions demoted because a ModelDeployment following this pipeline rolled them back (aborted them), newest first: the champion went back to what production serves as stable.', demotion, { maxItems: 10 }),
+  lastChampionPin: s.string('The perennial.dev/champion annotation value in force or last refused (an annotation naming a version that was never published is refused once, with a Warning event).', { maxLength: 63 }),
+  storedVersions: s.array('The versions (v<n>) in the store after the last retention pass, oldest first: those that exist (what kubectl perennial versions lists).', s.string('A version.', { maxLength: 63 }), { maxItems: 2000 }),
   modelPrefix: s.string('Where this pipeline\'s versions live: s3://bucket/prefix.', { maxLength: 1100 }),
   lastScheduleTime: s.string('The last scheduled time a run was started for.', { format: 'date-time' }),
   nextScheduleTime: s.string('The next scheduled run.', { format: 'date-time' }),
   lastTriggerTime: s.string('When the last run was started, whatever started it.', { format: 'date-time' }),
   lastManualTrigger: s.string('The value of the perennial.dev/trigger annotation last acted on.', { maxLength: 256 }),
-  dataWatermark: s.object('What the newData trigger has seen of the sources.', {
-    objects: s.integer('Objects under the sources at the last run.', { minimum: 0 }),
-    digest: s.string('Digest of the object keys and ETags at the last run.', { maxLength: 128 }),
-    newestObjectTime: s.string('Last-modified time of the newest object at the last run; objects written later are new data.', { format: 'date-time' }),
-  }),
+  dataWatermark: dataWatermark('The data under the sources when the run in progress, or the last run that trained, started (a baseline before the first run): the newData trigger counts objects written later as new data.'),
+  trainedDataWatermark: dataWatermark('dataWatermark as it was when the last run that trained on its data started (it published a version, or refused the data as invalid). A run that ends without training (Failed, replaced) sets dataWatermark back to it, so its rows count again as new data.'),
   driftSince: s.string('When the watched deployment\'s drift was first seen above the threshold (cleared when it falls below or a run starts).', { format: 'date-time' }),
   performanceSince: s.string('When the watched deployment\'s live metric was first seen on the wrong side of the threshold (cleared when it recovers or a run starts).', { format: 'date-time' }),
   message: s.string('A sentence on the current state.', { maxLength: 4096 }),
@@ -273,6 +289,7 @@ export const trainingPipelineStatusSchema = s.object('The observed state of the 
 export type TrainingPipelineSpec = Infer<typeof trainingPipelineSpecSchema>;
 export type TrainingPipelineStatus = Infer<typeof trainingPipelineStatusSchema>;
 export type TrainingRun = Infer<typeof run>;
+export type Demotion = Infer<typeof demotion>;
 export type RunOutcome = (typeof runOutcomes)[number];
 export type TriggerKind = (typeof triggerKinds)[number];
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { annotationFor, mergePatch } from './annotate.js';
+import { annotationFor, championPin, mergePatch } from './annotate.js';
 
 describe('annotationFor', () => {
   const now = new Date('2026-01-02T03:04:05.000Z');
@@ -21,5 +21,16 @@ describe('annotationFor', () => {
 
   it('patches only that annotation', () => {
     assert.deepEqual(mergePatch(annotationFor('abort', now)), { metadata: { annotations: { 'perennial.dev/abort': '2026-01-02T03:04:05.000Z' } } });
+  });
+});
+
+describe('championPin', () => {
+  it('sets perennial.dev/champion to the version on the pipeline', () => {
+    assert.deepEqual(championPin('v3'), { kind: 'TrainingPipeline', key: 'perennial.dev/champion', value: 'v3' });
+  });
+  it('unpinning removes the annotation (null in a merge patch)', () => {
+    const unpin = championPin(undefined);
+    assert.deepEqual(unpin, { kind: 'TrainingPipeline', key: 'perennial.dev/champion', value: null });
+    assert.deepEqual(mergePatch(unpin), { metadata: { annotations: { 'perennial.dev/champion': null } } });
   });
 });

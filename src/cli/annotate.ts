@@ -8,7 +8,8 @@ export type Action = 'trigger' | 'promote' | 'abort' | 'retry';
 export interface AnnotationPatch {
   readonly kind: 'TrainingPipeline' | 'ModelDeployment';
   readonly key: string;
-  readonly value: string;
+  /** null removes the annotation. */
+  readonly value: string | null;
 }
 
 /** The annotation a command sets; the value is the time of the request (unique per call, and tells a reader when), prefixed with "full-" for a full promote. */
@@ -22,7 +23,15 @@ export function annotationFor(action: Action, now: Date, full = false): Annotati
   }
 }
 
-/** The JSON merge patch that sets it (nothing else of the object is touched). */
-export function mergePatch(a: AnnotationPatch): { metadata: { annotations: Record<string, string> } } {
+/**
+ * The champion pin: unlike the commands above, a state and not an event. While perennial.dev/champion names a
+ * published version the pipeline's champion is that version; removing the annotation (null) ends the pin.
+ */
+export function championPin(version: string | undefined): AnnotationPatch {
+  return { kind: 'TrainingPipeline', key: Annotation.champion, value: version ?? null };
+}
+
+/** The JSON merge patch that sets it, or removes it (nothing else of the object is touched). */
+export function mergePatch(a: AnnotationPatch): { metadata: { annotations: Record<string, string | null> } } {
   return { metadata: { annotations: { [a.key]: a.value } } };
 }

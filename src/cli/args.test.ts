@@ -19,6 +19,8 @@ describe('parseArgs', () => {
     ['-n joined to its value', ['-nml', 'status'], { kind: 'status', namespace: 'ml', allNamespaces: false }],
     ['--all-namespaces', ['status', '--all-namespaces'], { kind: 'status', namespace: undefined, allNamespaces: true }],
     ['-- ends the flags', ['runs', '-n', 'ml', '--', 'churn'], { kind: 'runs', name: 'churn', namespace: 'ml' }],
+    ['champion pins a version', ['champion', 'churn', 'v3', '-n', 'ml'], { kind: 'champion', name: 'churn', namespace: 'ml', version: 'v3' }],
+    ['champion --unpin removes the pin', ['champion', 'churn', '--unpin'], { kind: 'champion', name: 'churn', namespace: undefined, version: undefined }],
   ];
   for (const [name, argv, want] of ok) {
     it(name, () => assert.deepEqual(parseArgs(argv).command, want));
@@ -44,6 +46,10 @@ describe('parseArgs', () => {
     ['an empty --namespace=', ['status', '--namespace='], /--namespace needs a value/],
     ['a value given to a switch', ['promote', 'web', '--full=yes'], /--full takes no value/],
     ['an unknown short flag', ['status', '-x'], /unknown flag -x/],
+    ['champion without a version or --unpin', ['champion', 'churn'], /champion needs a VERSION or --unpin/],
+    ['champion with a version and --unpin', ['champion', 'churn', 'v3', '--unpin'], /a VERSION or --unpin, not both/],
+    ['--unpin on another command', ['runs', 'churn', '--unpin'], /--unpin goes with champion only/],
+    ['champion without a pipeline', ['champion'], /champion needs the name of a TrainingPipeline/],
   ];
   for (const [name, argv, message] of bad) {
     it(`rejects ${name}`, () => assert.throws(() => parseArgs(argv), (e: unknown) => e instanceof UsageError && message.test(e.message)));

@@ -10,6 +10,10 @@ Usage:
   kubectl perennial runs PIPELINE [-n NAMESPACE]          a pipeline's latest runs
   kubectl perennial versions PIPELINE [-n NAMESPACE]      the model versions a pipeline published
   kubectl perennial trigger PIPELINE [-n NAMESPACE]       start a training run now
+  kubectl perennial champion PIPELINE VERSION [-n NS]     pin the champion to a published version (a rollback
+                                                         does not demote it, a blessing does not move it)
+  kubectl perennial champion PIPELINE --unpin [-n NS]     remove the pin; the champion stays until the next
+                                                         blessing or rollback
   kubectl perennial promote DEPLOYMENT [--full] [-n NS]   move the canary past its step (--full: all the way)
   kubectl perennial abort DEPLOYMENT [-n NAMESPACE]       abort the rollout; all traffic back to stable
   kubectl perennial retry DEPLOYMENT [-n NAMESPACE]       retry the aborted candidate
@@ -26,7 +30,9 @@ export type Command =
   | { readonly kind: 'help' }
   | { readonly kind: 'status'; readonly namespace: string | undefined; readonly allNamespaces: boolean }
   | { readonly kind: 'runs' | 'versions' | 'trigger' | 'abort' | 'retry'; readonly name: string; readonly namespace: string | undefined }
-  | { readonly kind: 'promote'; readonly name: string; readonly namespace: string | undefined; readonly full: boolean };
+  | { readonly kind: 'promote'; readonly name: string; readonly namespace: string | undefined; readonly full: boolean }
+  /** version undefined: --unpin. */
+  | { readonly kind: 'champion'; readonly name: string; readonly namespace: string | undefined; readonly version: string | undefined };
 
 export interface Invocation {
   readonly command: Command;
@@ -41,7 +47,7 @@ export class UsageError extends Error {
   }
 }
 
-const named = ['runs', 'versions', 'trigger', 'promote', 'abort', 'retry'] as const;
+const named = ['runs', 'versions', 'trigger', 'champion', 'promote', 'abort', 'retry'] as const;
 type Named = (typeof named)[number];
 const isNamed = (verb: string): verb is Named => (named as readonly string[]).includes(verb);
 
@@ -52,6 +58,7 @@ const flags = {
   kubeconfig: { type: 'string' },
   context: { type: 'string' },
   full: { type: 'boolean' },
+  unpin: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsConfig['options'];
 
@@ -71,6 +78,15 @@ function readFlags(argv: readonly string[]): { values: Record<string, string | b
   return { values, positionals };
 }
 
+/** champion PIPELINE VERSION, or champion PIPELINE --unpin. */
+function championCommand(name: string, rest: readonly string[], unpin: boolean, namespace: string | undefined): Command {
+  const [version, ...extra] = rest;
+  if (extra.length > 0) throw new UsageError(`unexpected arguments: ${extra.join(' ')}`);
+  if (version !== undefined && unpin) throw new UsageError('champion takes a VERSION or --unpin, not both');
+  if (version === undefined && !unpin) throw new UsageError('champion needs a VERSION or --unpin');
+  return { kind: 'champion', name, namespace, version };
+}
+
 export function parseArgs(argv: readonly string[]): Invocation {
   const { values, positionals } = readFlags(argv);
   const text = (v: string | boolean | undefined): string | undefined => (typeof v === 'string' ? v : undefined);
@@ -80,7 +96,9 @@ export function parseArgs(argv: readonly string[]): Invocation {
   const invocation = (command: Command): Invocation => ({ command, kubeconfig: text(values['kubeconfig']), context: text(values['context']) });
   const [verb, name, ...rest] = positionals;
   if (values['help'] === true || verb === undefined || verb === 'help') return invocation({ kind: 'help' });
+  const unpin = values['unpin'] === true;
   if (full && verb !== 'promote') throw new UsageError('--full goes with promote only');
+  if (unpin && verb !== 'champion') throw new UsageError('--unpin goes with champion only');
   if (allNamespaces && verb !== 'status') throw new UsageError('-A goes with status only');
   if (allNamespaces && namespace !== undefined) throw new UsageError('use -n or -A, not both');
   if (verb === 'status') {
@@ -88,7 +106,8 @@ export function parseArgs(argv: readonly string[]): Invocation {
     return invocation({ kind: 'status', namespace, allNamespaces });
   }
   if (!isNamed(verb)) throw new UsageError(`unknown command "${verb}"`);
-  if (name === undefined) throw new UsageError(`${verb} needs the name of a ${verb === 'runs' || verb === 'versions' || verb === 'trigger' ? 'TrainingPipeline' : 'ModelDeployment'}`);
+  if (name === undefined) throw new UsageError(`${verb} needs the name of a ${['runs', 'versions', 'trigger', 'champion'].includes(verb) ? 'TrainingPipeline' : 'ModelDeployment'}`);
+  if (verb === 'champion') return invocation(championCommand(name, rest, unpin, namespace));
   if (rest.length > 0) throw new UsageError(`unexpected arguments: ${rest.join(' ')}`);
   if (verb === 'promote') return invocation({ kind: 'promote', name, namespace, full });
   return invocation({ kind: verb, name, namespace });

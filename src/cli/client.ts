@@ -13,7 +13,8 @@ export interface PerennialClient {
   /** namespace undefined = all namespaces. */
   list<K extends Kind>(kind: K, namespace: string | undefined): Promise<ObjectOf<K>[]>;
   get<K extends Kind>(kind: K, namespace: string, name: string): Promise<ObjectOf<K>>;
-  annotate(kind: Kind, namespace: string, name: string, key: string, value: string): Promise<void>;
+  /** Sets the annotation, or removes it when value is null. */
+  annotate(kind: Kind, namespace: string, name: string, key: string, value: string | null): Promise<void>;
 }
 
 export class NotFoundError extends Error {
@@ -74,7 +75,7 @@ export class KubePerennialClient implements PerennialClient {
     }
   }
 
-  async annotate(kind: Kind, namespace: string, name: string, key: string, value: string): Promise<void> {
+  async annotate(kind: Kind, namespace: string, name: string, key: string, value: string | null): Promise<void> {
     try {
       await this.api.patchNamespacedCustomObject(
         { group, version, namespace, plural: plurals[kind], name, body: { metadata: { annotations: { [key]: value } } } },

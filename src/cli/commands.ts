@@ -1,6 +1,6 @@
 // Runs one parsed command against a PerennialClient and returns what to print. The clock is injected (the
 // annotation value is a timestamp).
-import { type AnnotationPatch, annotationFor } from './annotate.js';
+import { type AnnotationPatch, annotationFor, championPin } from './annotate.js';
 import type { Command } from './args.js';
 import { usage } from './args.js';
 import type { PerennialClient } from './client.js';
@@ -29,6 +29,15 @@ export async function runCommand(command: Command, ctx: CommandContext): Promise
     case 'versions': {
       const tp = await ctx.client.get('TrainingPipeline', command.namespace ?? ctx.defaultNamespace, command.name);
       return command.kind === 'runs' ? runsTable(tp) : versionsTable(tp);
+    }
+    case 'champion': {
+      const namespace = command.namespace ?? ctx.defaultNamespace;
+      const patch = championPin(command.version);
+      await ctx.client.get(patch.kind, namespace, command.name);
+      await ctx.client.annotate(patch.kind, namespace, command.name, patch.key, patch.value);
+      return patch.value === null
+        ? `${patch.kind} ${namespace}/${command.name}: removed ${patch.key}; the champion stays where it is until the next blessing or rollback.\n`
+        : `${patch.kind} ${namespace}/${command.name}: set ${patch.key}=${patch.value}; the champion is ${patch.value} while it is set (see kubectl perennial status).\n`;
     }
     case 'trigger':
     case 'abort':

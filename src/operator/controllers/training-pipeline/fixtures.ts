@@ -30,7 +30,7 @@ export const tenancy: TenancyPolicy = {
 
 export function observed(tp: TrainingPipeline, edit: Partial<Observed> = {}): Observed {
   return {
-    pipeline: tp, nowMs: t0, jobs: [], deployments: {}, following: [], servedVersions: [], store, data: undefined, result: undefined, runPods: undefined,
+    pipeline: tp, nowMs: t0, jobs: [], deployments: {}, following: [], followers: [], servedVersions: [], store, data: undefined, result: undefined, runPods: undefined,
     versions: undefined, cleanupKeys: undefined, dataPollMs: 60_000, jobTtlSeconds: 86_400, tenancy, ...edit,
   };
 }

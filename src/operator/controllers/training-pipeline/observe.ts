@@ -4,6 +4,7 @@
 // versions present for retention, and the keys to clean up on deletion. A store that cannot answer throws, so
 // the reconcile is retried with backoff and no verdict is ever drawn from an outage.
 import { createHash } from 'node:crypto';
+import { Annotation } from '../../../api/conditions.js';
 import { Label } from '../../../api/labels.js';
 import type { ModelDeployment, ModelDeploymentStatus } from '../../../api/model-deployment.js';
 import type { TrainingPipeline } from '../../../api/training-pipeline.js';
@@ -191,11 +192,14 @@ async function jobPods(deps: ObserveDeps, tp: TrainingPipeline, job: ObservedJob
 }
 
 /** What the caches say: the pipeline's Jobs and the ModelDeployments around it. */
-function fromCaches(deps: ObserveDeps, tp: TrainingPipeline, ref: PipelineRef): Pick<Observed, 'pipeline' | 'jobs' | 'deployments' | 'following' | 'servedVersions'> {
+function fromCaches(deps: ObserveDeps, tp: TrainingPipeline, ref: PipelineRef): Pick<Observed, 'pipeline' | 'jobs' | 'deployments' | 'following' | 'followers' | 'servedVersions'> {
   const namespaceDeployments = deps.deployments.list(ref.namespace) as unknown as ModelDeployment[];
   const bucket = tp.spec.storage?.bucket ?? deps.storeSettings?.bucket ?? '';
   return {
     pipeline: tp, jobs: ownedJobs(deps, tp), deployments: deploymentStatuses(deps, tp), following: followingDeployments(deps, tp),
+    followers: namespaceDeployments.filter((md) => md.spec?.model?.fromPipeline === ref.name).map((md) => ({
+      name: md.metadata.name ?? '', stableVersion: md.status?.stableVersion, abortedVersion: md.status?.abortedVersion, abortedMessage: md.status?.abortedMessage,
+    })),
     servedVersions: versionsInUse(namespaceDeployments, ref, bucket),
   };
 }
@@ -225,6 +229,8 @@ export async function observe(deps: ObserveDeps, tp: TrainingPipeline, nowMs: nu
   const result = run && job ? await runResult(store, settings.bucket, ref, run.name, run.version ?? '', job.state) : undefined;
   const runPods = run && job && job.state.phase !== 'Succeeded' ? await jobPods(deps, tp, job) : undefined;
   const published = result?.kind === 'published';
-  const versions = tp.status?.championVersion !== undefined || published ? await listVersions(store, settings.bucket, ref) : undefined;
+  // Listed for retention (once there is a champion), for a pin to check, and for status.storedVersions.
+  const pinned = tp.metadata.annotations?.[Annotation.champion] !== undefined;
+  const versions = tp.status?.championVersion !== undefined || published || pinned ? await listVersions(store, settings.bucket, ref) : undefined;
   return { ...base, data, result, runPods, versions };
 }

@@ -7,6 +7,7 @@ import type { EvaluationReport } from '../../../shared/evaluation-report.js';
 import type { PodObject } from '../pod-faults.js';
 import type { TenancyPolicy } from '../tenancy.js';
 import type { StoreSettings } from '../../store-settings.js';
+import type { Follower } from './champion.js';
 import type { DataListing } from './triggers.js';
 
 export type JobState =
@@ -38,6 +39,8 @@ export interface Observed {
   readonly deployments: Readonly<Record<string, ModelDeploymentStatus | undefined>>;
   /** Which of those follow this pipeline (spec.model.fromPipeline): they move to each new champion on their own. */
   readonly following: readonly string[];
+  /** The ModelDeployments of the namespace following this pipeline: what they serve as stable and what they aborted. */
+  readonly followers: readonly Follower[];
   /** Versions the ModelDeployments of the namespace serve or name (versions-in-use.ts): never deleted. */
   readonly servedVersions: readonly string[];
   /**

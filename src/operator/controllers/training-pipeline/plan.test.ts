@@ -122,6 +122,16 @@ describe('planTrainingPipeline: starting runs', () => {
 describe('planTrainingPipeline: results', () => {
   const thresholds = (t: TrainingPipeline): void => { t.spec.evaluation.thresholds = [{ metric: 'accuracy', min: 0.7 }]; };
 
+  it('while the champion is pinned by annotation a candidate that passes every gate ends Blessed and the champion stays', () => {
+    const tp = running(4, 'v3', (t) => { t.metadata.annotations = { 'perennial.dev/champion': 'v3' }; });
+    const p = plan(tp, { versions: ['v3', 'v4'], jobs: [job('weather-4', succeeded)], result: { kind: 'published', manifest: manifest('v4'), report: report({ accuracy: 0.85 }, { version: 'v3', metrics: { accuracy: 0.84 } }) } });
+    assert.equal(p.status.championVersion, 'v3');
+    assert.equal(p.status.latestVersion, 'v4');
+    assert.equal(p.status.runs?.[0]?.outcome, 'Blessed');
+    assert.match(p.status.runs?.[0]?.message ?? '', /the champion stays v3, pinned by the perennial\.dev\/champion annotation/);
+    assert.match(cond(p, 'Ready')?.message ?? '', /Champion v3, pinned/);
+  });
+
   it('a candidate that passes every gate is blessed: champion moves, run Blessed, Ready, one event, counted', () => {
     const tp = running(4, 'v3', thresholds);
     const p = plan(tp, { jobs: [job('weather-4', succeeded)], result: { kind: 'published', manifest: manifest('v4'), report: report({ accuracy: 0.85 }, { version: 'v3', metrics: { accuracy: 0.84 } }) } });

@@ -19,7 +19,7 @@
 // The run number is claimed in status (runCount, currentRun, the run's entry) by the same status write that
 // precedes the Job's creation, and the Job's name is derived from it. So after a crash at any point the next
 // reconcile either re-creates the same Job (AlreadyExists is success) or finds it: never a second Job per run.
-import { ConditionType, Reason, finalizer as cleanupFinalizer } from '../../../api/conditions.js';
+import { Annotation, ConditionType, Reason, finalizer as cleanupFinalizer } from '../../../api/conditions.js';
 import type { RunOutcome, TrainingPipeline, TrainingPipelineStatus, TrainingRun } from '../../../api/training-pipeline.js';
 import { pipelinePrefix } from '../../../shared/artifact-layout.js';
 import type { EvaluationReport, MetricValues } from '../../../shared/evaluation-report.js';
@@ -29,6 +29,7 @@ import { trainingPipelines } from '../../resources.js';
 import { acceptedCondition, isAccepted } from '../acceptance.js';
 import type { PlannedEvent } from '../planned-event.js';
 import { parseDuration } from '../../../api/duration.js';
+import { championNote, followProduction } from './champion.js';
 import { judgeCandidate } from './gates.js';
 import { buildTrainingJob, type TrainingJob } from './job.js';
 import { runName, versionName } from './names.js';
@@ -81,8 +82,14 @@ interface Finish {
   readonly event: PlannedEvent;
 }
 
+/** Who the champion is while a run ends: a candidate is judged against it; a pinned one does not move. */
+interface ChampionNow {
+  readonly version: string | undefined;
+  readonly pinned: string | undefined;
+}
+
 /** The ended run: what its Job and the store say, judged by the gates. */
-function finishRun(tp: TrainingPipeline, run: TrainingRun, job: ObservedJob, result: RunResult | undefined, nowMs: number): Finish | undefined {
+function finishRun(tp: TrainingPipeline, run: TrainingRun, job: ObservedJob, result: RunResult | undefined, nowMs: number, now: ChampionNow): Finish | undefined {
   const state = job.state;
   if (state.phase === 'Active' || result === undefined) return undefined; // the store has not answered yet
   const completionTime = state.completionTime ?? formatTime(nowMs);
@@ -110,13 +117,17 @@ function finishRun(tp: TrainingPipeline, run: TrainingRun, job: ObservedJob, res
     return { run: ended('Failed', message), status: {}, event: { type: 'Warning', reason: Reason.RunFailed, note: `Run ${run.name}: ${message}` } };
   }
   const report: EvaluationReport = result.report;
-  const champion = tp.status?.championVersion;
+  const champion = now.version;
   const judgement = judgeCandidate(tp.spec, report, champion);
   const extra: Partial<TrainingRun> = {
     metrics: finiteMetrics(report.candidate.metrics),
     ...(report.champion ? { championMetrics: finiteMetrics(report.champion.metrics) } : {}),
     gates: judgement.gates.map((g) => ({ name: g.name, passed: g.passed, message: g.message.slice(0, 1024) })),
   };
+  if (judgement.blessed && now.pinned !== undefined) {
+    const message = `${version} passed every gate; the champion stays ${now.pinned}, pinned by the ${Annotation.champion} annotation.`;
+    return { run: ended('Blessed', message, extra), status: { latestVersion: version }, event: { type: 'Normal', reason: Reason.Blessed, note: `Run ${run.name}: ${message}` } };
+  }
   if (judgement.blessed) {
     const message = `${version} is the new champion${champion ? ` (was ${champion})` : ''}.`;
     return {
@@ -163,12 +174,14 @@ interface RunStep {
 }
 
 /** The current run, its Job in the cache: what its pods say, and once the Job has ended (or its pods end it), the verdict. */
-function runWithJob(o: Observed, previous: Status, next: Status, run: TrainingRun, job: ObservedJob): RunStep {
+function runWithJob(o: Observed, previous: Status, next: Status, run: TrainingRun, job: ObservedJob, pinned: string | undefined): RunStep {
   const tp = o.pipeline;
   const fault: RunFault = job.state.phase === 'Succeeded' || o.runPods === undefined
     ? { action: 'none' }
     : judgeRunPods({ pods: o.runPods, nowMs: o.nowMs, imagePullTimeoutMs: parseDuration(tp.spec.trainer.imagePullTimeout) });
-  const finish = fault.action === 'fail' ? faultFinish(run, job, fault, o.nowMs) : finishRun(tp, run, job, o.result, o.nowMs);
+  const finish = fault.action === 'fail'
+    ? faultFinish(run, job, fault, o.nowMs)
+    : finishRun(tp, run, job, o.result, o.nowMs, { version: next.championVersion, pinned });
   if (finish !== undefined) {
     const { currentRun: _ended, ...rest } = next;
     return {
@@ -199,13 +212,13 @@ function soonest(nowMs: number, wakeAtMs: number | undefined, afterMs: number | 
   return delays.length === 0 ? undefined : Math.max(0, Math.min(...delays));
 }
 
-function conditionsFor(previous: Status, next: Status, generation: number, accepted: ConditionInput, nowMs: number, rejected: boolean, waiting: string | undefined, storeMissing: boolean, runProblem?: RunProblem): Condition[] {
+function conditionsFor(previous: Status, next: Status, generation: number, accepted: ConditionInput, nowMs: number, rejected: boolean, waiting: string | undefined, storeMissing: boolean, runProblem?: RunProblem, pinned?: string): Condition[] {
   let conditions = setCondition(previous.conditions as Condition[] | undefined, accepted, nowMs);
   const champion = next.championVersion;
   conditions = setCondition(conditions, rejected
     ? { type: ConditionType.Ready, status: 'False', reason: accepted.reason, message: accepted.message, observedGeneration: generation }
     : champion !== undefined
-      ? { type: ConditionType.Ready, status: 'True', reason: Reason.ChampionServing, message: `Champion ${champion} is blessed.`, observedGeneration: generation }
+      ? { type: ConditionType.Ready, status: 'True', reason: Reason.ChampionServing, message: `${championNote(next, pinned) ?? ''}.`.slice(0, 4096), observedGeneration: generation }
       : { type: ConditionType.Ready, status: 'False', reason: Reason.NoChampionYet, message: 'No version has been blessed yet.', observedGeneration: generation },
   nowMs);
   const current = next.currentRun;
@@ -236,7 +249,7 @@ function deletionPlan(o: Observed): TrainingPipelinePlan {
   return { ...none, finalizer: 'remove' };
 }
 
-// The plan is a short chain of named steps over one draft: the run in progress (its Job, its pods, its verdict) →
+// The plan is a short chain of named steps over one draft: the champion production accepted (or a pin) → the run in progress (its Job, its pods, its verdict) →
 // the triggers (a new run, replacing the current one under concurrencyPolicy Replace) → retention → the Jobs to
 // stop → phase, message and conditions. Each step is a function below.
 export function planTrainingPipeline(o: Observed): TrainingPipelinePlan {
@@ -255,11 +268,12 @@ export function planTrainingPipeline(o: Observed): TrainingPipelinePlan {
 
   const draft: Draft = { next: { ...previous, observedGeneration: generation }, events: [], finishedRuns: [] };
   if (o.store) draft.next.modelPrefix = `s3://${o.store.bucket}/${pipelinePrefix({ namespace: tp.metadata.namespace ?? '', name: tp.metadata.name ?? '' })}`;
-  const current = followCurrentRun(o, previous, draft);
+  const pinned = followChampion(o, draft);
+  const current = followCurrentRun(o, previous, draft, pinned);
   const decision = applyTriggers(o, draft, current);
   const deleteVersions = retention(o, draft);
   const stopJobs = jobsToStop(o.jobs, draft.next.currentRun, draft.deleteJob?.name); // step 4: one Job per current run
-  summarise(o, previous, draft, current, decision.waiting, accepted, generation);
+  summarise(o, previous, draft, current, decision.waiting, accepted, generation, pinned);
   const requeueAfterMs = o.store === undefined
     ? undefined
     : soonest(o.nowMs, decision.wakeAtMs, draft.next.currentRun === current.name ? current.recheckMs : undefined);
@@ -304,8 +318,22 @@ function rejectedPlan(o: Observed, previous: Status, generation: number, accepte
   };
 }
 
+/**
+ * Step 0. The champion follows what production accepted (champion.ts): a version a following ModelDeployment rolled
+ * back is demoted, the perennial.dev/champion annotation pins one. First, so that a run ending now is judged against,
+ * and a run starting now warm-starts from, the champion as it is after this step. Returns the pinned version.
+ */
+function followChampion(o: Observed, draft: Draft): string | undefined {
+  const step = followProduction({
+    status: draft.next, pin: o.pipeline.metadata.annotations?.[Annotation.champion], followers: o.followers, versions: o.versions, nowMs: o.nowMs,
+  });
+  draft.next = step.status;
+  draft.events.push(...step.events);
+  return step.pinned;
+}
+
 /** Step 1. The run in progress: its Job, what its pods say, and when the Job has ended (or its pods end it), the verdict. */
-function followCurrentRun(o: Observed, previous: Status, draft: Draft): CurrentRun {
+function followCurrentRun(o: Observed, previous: Status, draft: Draft, pinned: string | undefined): CurrentRun {
   const name = previous.currentRun;
   const entry = name === undefined ? undefined : (previous.runs ?? []).find((r) => r.name === name);
   const job = name === undefined ? undefined : o.jobs.find((j) => j.name === name);
@@ -317,10 +345,10 @@ function followCurrentRun(o: Observed, previous: Status, draft: Draft): CurrentR
   }
   if (job === undefined) {
     // Claimed in status but not (yet, or no longer in the cache) a Job: create it; AlreadyExists is success.
-    if (o.store) draft.createJob = jobFor(o, entry);
+    if (o.store) draft.createJob = jobFor({ ...o, pipeline: { ...o.pipeline, status: draft.next } }, entry);
     return { name, entry, job, active: true, problem: undefined, recheckMs: undefined };
   }
-  const step = runWithJob(o, previous, draft.next, entry, job);
+  const step = runWithJob(o, previous, draft.next, entry, job, pinned);
   draft.next = step.next;
   draft.events.push(...step.events);
   draft.finishedRuns.push(...step.finished);
@@ -389,16 +417,16 @@ function retention(o: Observed, draft: Draft): string[] {
 }
 
 /** Step 5. Phase, message and conditions; what the current run's pods say, unless a Replace made another run current. */
-function summarise(o: Observed, previous: Status, draft: Draft, current: CurrentRun, waiting: string | undefined, accepted: ConditionInput, generation: number): void {
+function summarise(o: Observed, previous: Status, draft: Draft, current: CurrentRun, waiting: string | undefined, accepted: ConditionInput, generation: number, pinned: string | undefined): void {
   const next = draft.next;
   const problem = next.currentRun === current.name ? current.problem : undefined;
   const phase: Status['phase'] = next.currentRun !== undefined ? 'Running' : o.pipeline.spec.suspend ? 'Suspended' : 'Idle';
   const message = next.currentRun !== undefined
     ? problem ? `Run ${next.currentRun}: ${problem.message}`.slice(0, 4096) : `Run ${next.currentRun} is training.`
     : o.store === undefined ? 'The operator has no object store configured: runs cannot start.'
-      : waiting ?? (next.championVersion !== undefined ? `Champion ${next.championVersion}; waiting for a trigger.` : 'Waiting for a trigger.');
+      : waiting ?? (next.championVersion !== undefined ? `${championNote(next, pinned) ?? ''}; waiting for a trigger.`.slice(0, 4096) : 'Waiting for a trigger.');
   const summarised: Status = { ...next, phase, message };
-  draft.next = { ...summarised, conditions: conditionsFor(previous, summarised, generation, accepted, o.nowMs, false, waiting, o.store === undefined, problem) };
+  draft.next = { ...summarised, conditions: conditionsFor(previous, summarised, generation, accepted, o.nowMs, false, waiting, o.store === undefined, problem, pinned) };
 }
 
 /**

@@ -404,6 +404,59 @@ describe('TrainingPipelineReconciler', () => {
     assert.deepEqual([...left].sort(), ['v1', 'v2', 'v3', 'v5', 'v6']);
   });
 
+  it('a champion a following ModelDeployment rolled back is demoted to what it serves as stable; the next run starts from and is judged against that', async () => {
+    const t = setup(pipeline((tp) => {
+      tp.spec.trainer.warmStart = 'Champion';
+      tp.status = {
+        observedGeneration: 3, runCount: 3, championVersion: 'v3', championMetrics: { accuracy: 0.9 }, lastTriggerTime: '2026-11-21T08:00:00Z',
+        runs: [
+          { name: 'weather-3', version: 'v3', trigger: 'Drift', startTime: '2026-11-21T08:00:00Z', outcome: 'Blessed', metrics: { accuracy: 0.9 } },
+          { name: 'weather-2', version: 'v2', trigger: 'Drift', startTime: '2026-11-21T07:00:00Z', outcome: 'Blessed', metrics: { accuracy: 0.85 } },
+        ],
+      };
+    }));
+    for (const v of ['v1', 'v2', 'v3']) await publish(t.store, v, 0.8);
+    t.kube.seed(modelDeployments, aDeployment('weather').following('weather').withStatus({
+      stableVersion: 'v2', abortedVersion: 'v3', abortedMessage: 'gate minAccuracy: live accuracy 0.61 < 0.8',
+    }).build());
+    const writes = await t.writes();
+    assert.ok(writes.includes('event Warning ChampionDemoted after 1 write(s)'), writes.join('\n'));
+    const st = t.current().status;
+    assert.equal(st?.championVersion, 'v2');
+    assert.deepEqual(st?.championMetrics, { accuracy: 0.85 }, 'the metrics of v2 when it was blessed, not those of v3');
+    assert.match(st?.message ?? '', /Champion v2: v3 was demoted, ModelDeployment weather rolled it back .*live accuracy 0\.61/);
+    assert.deepEqual(await t.writes(), [], 'demoted once');
+    // The next run warm-starts from v2 and is compared with it.
+    t.kube.seed(trainingPipelines, { ...t.current(), metadata: { ...t.current().metadata, annotations: { 'perennial.dev/trigger': 'now' } } });
+    await t.writes();
+    const job = t.kube.get<KubeObject & { spec: { template: { spec: { containers: Array<{ env: Array<{ name: string; value?: string }> }> } } } }>(jobs, { namespace: 'ml', name: 'weather-4' });
+    const config = JSON.parse(job?.spec.template.spec.containers[0]?.env.find((e) => e.name === 'PERENNIAL_TRAINER_CONFIG')?.value ?? '{}') as { championVersion?: string; warmStart?: string };
+    assert.deepEqual([config.championVersion, config.warmStart], ['v2', 'champion']);
+  });
+
+  it('the perennial.dev/champion annotation pins the champion (a rollback does not demote it); a version never published is refused once', async () => {
+    const annotate = (value: string | undefined): void => {
+      const tp = t.current();
+      t.kube.seed(trainingPipelines, { ...tp, metadata: { ...tp.metadata, annotations: value === undefined ? {} : { 'perennial.dev/champion': value } } });
+    };
+    const t = setup(pipeline((tp) => {
+      tp.status = { observedGeneration: 3, runCount: 3, championVersion: 'v2', lastTriggerTime: '2026-11-21T08:00:00Z' };
+    }));
+    for (const v of ['v1', 'v2', 'v3']) await publish(t.store, v, 0.8);
+    t.kube.seed(modelDeployments, aDeployment('weather').following('weather').withStatus({ stableVersion: 'v2', abortedVersion: 'v3', abortedMessage: 'the perennial.dev/abort annotation' }).build());
+    annotate('v3');
+    assert.ok((await t.writes()).includes('event Normal ChampionPinned after 1 write(s)'));
+    assert.equal(t.current().status?.championVersion, 'v3', 'pinned, although the deployment aborted it');
+    assert.match(t.current().status?.message ?? '', /pinned by the perennial\.dev\/champion annotation/);
+    assert.deepEqual(await t.writes(), [], 'the pin holds');
+    annotate('v9');
+    const refused = await t.writes();
+    assert.ok(refused.includes('event Warning ChampionPinRefused after 1 write(s)'), refused.join('\n'));
+    assert.ok(refused.includes('event Warning ChampionDemoted after 1 write(s)'), 'not pinned any more: the rollback demotes v3');
+    assert.equal(t.current().status?.championVersion, 'v2');
+    assert.deepEqual(await t.writes(), [], 'refused once');
+  });
+
   it('its own credentials: results, retention and cleanup go through the store built from its Secret', async () => {
     const t = setup(pipeline((tp) => { tp.spec.storage = { credentialsSecret: 'team-s3' }; tp.spec.retention.keepVersions = 1; }));
     await t.writes();
