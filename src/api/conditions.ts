@@ -46,6 +46,11 @@ export const Reason = {
   OOMKilled: 'OOMKilled',
   /** The run's training pod cannot be scheduled (the scheduler's message says why). */
   Unschedulable: 'Unschedulable',
+  /**
+   * A pod's container cannot be configured (CreateContainerConfigError), most often a Secret it refers to is missing
+   * from the namespace or lacks a key: the message names it. Training runs and ModelDeployments.
+   */
+  ConfigMissing: 'ConfigMissing',
   /** spec.storage.credentialsSecret cannot be read or lacks its keys: nothing is done in the store until it can. */
   CredentialsUnavailable: 'CredentialsUnavailable',
   /** A ModelDeployment following the pipeline rolled the champion back: the champion is what it serves as stable. */

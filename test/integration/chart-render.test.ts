@@ -132,6 +132,17 @@ describe('chart: render and validate', () => {
     assert.equal(find(defaults.docs, 'Role')?.metadata.namespace, 'perennial-system', 'the leader-election Role is in the release namespace');
   });
 
+  it('the NetworkPolicy lets the operator reach the server pods on whatever ports their ModelDeployments set, and no fixed server port', () => {
+    interface Egress { to?: Array<{ namespaceSelector?: unknown; podSelector?: { matchLabels?: Record<string, string> } }>; ports?: Array<{ port: number | string }> }
+    const policy = find(defaults.docs, 'NetworkPolicy') as unknown as { spec: { egress: Egress[] } };
+    const toServers = policy.spec.egress.find((e) => e.to?.some((p) => p.podSelector?.matchLabels?.['app.kubernetes.io/name'] === 'perennial-server'));
+    assert.ok(toServers, 'an egress rule to the server pods by label');
+    assert.deepEqual(toServers.to?.[0]?.namespaceSelector, {}, 'in any namespace');
+    assert.equal(toServers.ports, undefined, 'on any port: spec.server.port and spec.server.feedback.port are per deployment');
+    const byPort = policy.spec.egress.flatMap((e) => (e.to === undefined ? (e.ports ?? []).map((p) => p.port) : []));
+    assert.ok(!byPort.includes(8080), `8080 is no longer open to any peer: ${byPort.join(', ')}`);
+  });
+
   it('non-default values: namespaced RBAC, MinIO, ServiceMonitor, image by digest, credentials by Secret reference', () => {
     const docs = custom.docs;
     assert.equal(find(docs, 'ClusterRole'), undefined, 'watching one namespace needs no ClusterRole');

@@ -47,6 +47,12 @@ describe('podFaults', () => {
       [{ kind: 'unschedulable', pod: 'p', message: '0/1 nodes are available: 1 Insufficient nvidia.com/gpu.' }]],
     ['scheduling under way is no fault', pod([], { scheduled: { status: 'False', reason: 'SchedulerError' } }), []],
     ['a pod being deleted says nothing', pod([waiting('ErrImagePull')], { deleting: true }), []],
+    ['CreateContainerConfigError for a missing Secret names it', pod([waiting('CreateContainerConfigError', 'secret "perennial-s3" not found')]),
+      [{ kind: 'configMissing', pod: 'p', container: 'c', secret: 'perennial-s3', key: undefined, message: 'secret "perennial-s3" not found' }]],
+    ['...for a Secret that lacks a key names both', pod([waiting('CreateContainerConfigError', 'couldn\'t find key AWS_ACCESS_KEY_ID in Secret ml/perennial-s3')]),
+      [{ kind: 'configMissing', pod: 'p', container: 'c', secret: 'perennial-s3', key: 'AWS_ACCESS_KEY_ID', message: 'couldn\'t find key AWS_ACCESS_KEY_ID in Secret ml/perennial-s3' }]],
+    ['...for anything else keeps the kubelet\'s words', pod([waiting('CreateContainerConfigError', 'configmap "settings" not found')]),
+      [{ kind: 'configMissing', pod: 'p', container: 'c', secret: undefined, key: undefined, message: 'configmap "settings" not found' }]],
   ];
   for (const [name, p, want] of table) it(name, () => assert.deepEqual(podFaults(p), want));
 
@@ -69,6 +75,12 @@ describe('describeFault', () => {
     [{ kind: 'crashLoop', pod: 'p', container: 'server', lastExit: 'exit code 1 (Error)' }, 'container server keeps crashing (CrashLoopBackOff, last exit code 1 (Error))'],
     [{ kind: 'notReady', pod: 'p', container: 'server' }, 'container server runs but is not ready (its readiness probe fails)'],
     [{ kind: 'unschedulable', pod: 'p', message: '0/1 nodes are available' }, 'pod p cannot be scheduled: 0/1 nodes are available'],
+    [{ kind: 'configMissing', pod: 'p', container: 'server', secret: 'perennial-s3', key: undefined, message: 'secret "perennial-s3" not found' },
+      'container server cannot start: Secret "perennial-s3" does not exist in the namespace (CreateContainerConfigError: secret "perennial-s3" not found)'],
+    [{ kind: 'configMissing', pod: 'p', container: 'server', secret: 'perennial-s3', key: 'token', message: 'couldn\'t find key token in Secret ml/perennial-s3' },
+      'container server cannot start: Secret "perennial-s3" has no key "token" (CreateContainerConfigError: couldn\'t find key token in Secret ml/perennial-s3)'],
+    [{ kind: 'configMissing', pod: 'p', container: 'server', secret: undefined, key: undefined, message: 'configmap "x" not found' },
+      'container server cannot start: its configuration cannot be made (CreateContainerConfigError: configmap "x" not found)'],
   ];
   for (const [fault, want] of table) it(fault.kind, () => assert.equal(describeFault(fault), want));
 });

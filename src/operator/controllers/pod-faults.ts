@@ -1,4 +1,5 @@
-// What a pod's status says about why its containers do not run or are not ready: the kubelet's waiting and
+// What a pod's status says about why its containers do not run or are not ready (an image it cannot get, a Secret
+// missing from the namespace, an OOM kill, a crash loop, a failing readiness probe): the kubelet's waiting and
 // terminated reasons and the scheduler's PodScheduled condition. Both controllers read their own pods on demand
 // (observe.ts, listed by label in one namespace) and decide what a fault means for their resource (run-faults.ts,
 // progress-deadline.ts); this module only names the fault, in words a status or an Event can carry. Pure,
@@ -55,6 +56,11 @@ export type PodFault =
   | { readonly kind: 'oomKilled'; readonly pod: string; readonly container: string; readonly memoryLimit: string | undefined }
   /** A container's image cannot be had; since when the kubelet has been trying (the pod's start). */
   | { readonly kind: 'imagePull'; readonly pod: string; readonly container: string; readonly image: string; readonly reason: ImagePullReason; readonly message: string; readonly sinceMs: number | undefined }
+  /**
+   * The kubelet cannot make a container's configuration (CreateContainerConfigError): most often a Secret an env var
+   * refers to is missing from the namespace, or lacks the key; both named when the kubelet's message says them.
+   */
+  | { readonly kind: 'configMissing'; readonly pod: string; readonly container: string; readonly secret: string | undefined; readonly key: string | undefined; readonly message: string }
   /** A container keeps exiting and the kubelet waits before starting it again. */
   | { readonly kind: 'crashLoop'; readonly pod: string; readonly container: string; readonly lastExit: string | undefined }
   /** A container runs but is not ready: its readiness probe fails. */
@@ -62,7 +68,7 @@ export type PodFault =
   /** The scheduler cannot place the pod; its message says why (resources, selectors, taints). */
   | { readonly kind: 'unschedulable'; readonly pod: string; readonly message: string };
 
-const order: Readonly<Record<PodFault['kind'], number>> = { oomKilled: 0, imagePull: 1, crashLoop: 2, notReady: 3, unschedulable: 4 };
+const order: Readonly<Record<PodFault['kind'], number>> = { oomKilled: 0, imagePull: 1, configMissing: 2, crashLoop: 3, notReady: 4, unschedulable: 5 };
 
 /** Kubelet messages can be long (a registry's whole answer): status and Events carry the start of them. */
 const maxMessage = 300;
@@ -98,6 +104,22 @@ function imagePull(pod: PodObject, c: ContainerStatusObject, spec: ContainerSpec
   };
 }
 
+/** The Secret (and key) a CreateContainerConfigError names: `secret "x" not found`, `couldn't find key k in Secret ns/x`. */
+export function missingSecretOf(message: string): { secret: string | undefined; key: string | undefined } {
+  const gone = /secret "([^"]+)" not found/i.exec(message);
+  if (gone?.[1]) return { secret: gone[1], key: undefined };
+  const noKey = /couldn't find key (\S+) in Secret (?:[^/\s]+\/)?(\S+)/i.exec(message);
+  if (noKey?.[1] && noKey[2]) return { secret: noKey[2], key: noKey[1] };
+  return { secret: undefined, key: undefined };
+}
+
+function configMissing(pod: string, c: ContainerStatusObject): PodFault | undefined {
+  const waiting = c.state?.waiting;
+  if (waiting?.reason !== 'CreateContainerConfigError') return undefined;
+  const message = clip(waiting.message ?? '');
+  return { kind: 'configMissing', pod, container: c.name, ...missingSecretOf(message), message };
+}
+
 function crashLoop(pod: string, c: ContainerStatusObject): PodFault | undefined {
   if (c.state?.waiting?.reason !== 'CrashLoopBackOff') return undefined;
   const last = c.lastState?.terminated;
@@ -109,7 +131,7 @@ function containerFault(pod: PodObject, c: ContainerStatusObject): PodFault | un
   const name = pod.metadata?.name ?? '';
   const spec = pod.spec?.containers?.find((x) => x.name === c.name);
   const notReady: PodFault | undefined = c.state?.running && c.ready === false ? { kind: 'notReady', pod: name, container: c.name } : undefined;
-  return oomKilled(name, c, spec) ?? imagePull(pod, c, spec) ?? crashLoop(name, c) ?? notReady;
+  return oomKilled(name, c, spec) ?? imagePull(pod, c, spec) ?? configMissing(name, c) ?? crashLoop(name, c) ?? notReady;
 }
 
 /** The faults of one pod, most telling first (a pod being deleted has none worth telling). */
@@ -127,7 +149,7 @@ export function podFaults(pod: PodObject): PodFault[] {
   return faults.sort((a, b) => order[a.kind] - order[b.kind]);
 }
 
-/** The most telling fault among pods (oomKilled before imagePull before crashLoop before notReady before unschedulable). */
+/** The most telling fault among pods (oomKilled, imagePull, configMissing, crashLoop, notReady, unschedulable). */
 export function worstFault(pods: readonly PodObject[]): PodFault | undefined {
   return pods.flatMap(podFaults).sort((a, b) => order[a.kind] - order[b.kind])[0];
 }
@@ -139,6 +161,11 @@ export function describeFault(f: PodFault): string {
       return `container ${f.container} was killed for using more memory than its limit${f.memoryLimit === undefined ? ' (no limit set: the node ran out)' : ` of ${f.memoryLimit}`} (OOMKilled, exit code 137)`;
     case 'imagePull':
       return `image "${f.image}" cannot be pulled (${f.reason}${f.message === '' ? '' : `: ${f.message}`})`;
+    case 'configMissing': {
+      const what = f.secret === undefined ? 'its configuration cannot be made'
+        : f.key === undefined ? `Secret "${f.secret}" does not exist in the namespace` : `Secret "${f.secret}" has no key "${f.key}"`;
+      return `container ${f.container} cannot start: ${what} (CreateContainerConfigError${f.message === '' ? '' : `: ${f.message}`})`;
+    }
     case 'crashLoop':
       return `container ${f.container} keeps crashing (CrashLoopBackOff${f.lastExit === undefined ? '' : `, last ${f.lastExit}`})`;
     case 'notReady':

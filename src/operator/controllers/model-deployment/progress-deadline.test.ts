@@ -9,6 +9,7 @@ import type { Draft } from './rollout-state.js';
 
 const [v1, v2] = [revisionName('v1'), revisionName('v2')];
 const pull: PodFault = { kind: 'imagePull', pod: 'p', container: 'server', image: 'server:nope', reason: 'ImagePullBackOff', message: 'Back-off pulling image "server:nope"', sinceMs: 0 };
+const secret: PodFault = { kind: 'configMissing', pod: 'p', container: 'server', secret: 'perennial-s3', key: undefined, message: 'secret "perennial-s3" not found' };
 const crash: PodFault = { kind: 'crashLoop', pod: 'p', container: 'server', lastExit: 'exit code 1 (Error)' };
 
 /** A cached revision: [replicas, ready], whether its Deployment gave up, and what its pods say. */
@@ -73,6 +74,12 @@ describe('tellStuckStable', () => {
   it('pods that say nothing yet: looked at again each analysis interval, so the cause gets named', () => {
     assert.deepEqual(tell(serving('v1'), [rev(v1, 2, 0, true)]).requeues, [30_000]);
     assert.deepEqual(tell(serving('v1'), stuck).requeues, [], 'the cause is known');
+  });
+
+  it('no pod ready and none says why yet (a missing Secret is told only once the kubelet tried): looked at again each interval', () => {
+    assert.deepEqual(tell(serving('v1'), [rev(v1, 2, 0)]).requeues, [30_000]);
+    assert.deepEqual(tell(serving('v1'), [rev(v1, 2, 0, false, secret)]).requeues, [], 'the cause is known (Available says it)');
+    assert.deepEqual(tell(serving('v1'), [rev(v1, 2, 1)]).requeues, [], 'a pod is ready');
   });
 
   it('nothing to tell while the Deployment still waits, or once its pods are ready', () => {

@@ -7,14 +7,15 @@
 //                                        message names the cause (rollout-state.ts abortCandidate)
 //   the stable Deployment gave up      → Degraded=True/ProgressDeadlineExceeded naming the cause, one Warning event;
 //                                        what serves keeps serving (nothing to roll back to)
-//   no pod of the stable version ready → Available=False names the cause (rollout-status.ts)
+//   no pod of the stable version ready → Available=False names the cause (rollout-status.ts; a missing Secret with
+//                                        reason ConfigMissing); looked at again each interval until a pod says why
 //
 // A Deployment reports the deadline only while it rolls its pods out, never after they were once all available
 // (scaling is not progress): a stable version whose pods crash later is told by Available and its pods. When the
 // pods become ready after all, the Deployment's condition turns back and so does Degraded. Pure, table-tested.
 import { Reason } from '../../../api/conditions.js';
 import { describeFault } from '../pod-faults.js';
-import type { PlanContext } from './plan-context.js';
+import { readyOf, replicasOf, type PlanContext } from './plan-context.js';
 import { abortCandidate, withEvent, type Draft } from './rollout-state.js';
 
 /** What holds a revision's pods, in words, or undefined when its pods say nothing. */
@@ -36,6 +37,16 @@ export function abortStuckCandidate(ctx: PlanContext, d: Draft): Draft {
   return why === undefined ? d : abortCandidate(d, `${Reason.ProgressDeadlineExceeded}: its pods ${why}`);
 }
 
+/**
+ * No pod of the stable version ready and none says why yet (a pod the kubelet has not tried to start, e.g. before it
+ * finds a Secret missing): looked at again each analysis interval, since a waiting pod changes nothing the operator
+ * watches, so Available names the cause well before the progress deadline.
+ */
+function lookAgainWhileUnexplained(ctx: PlanContext, d: Draft): Draft {
+  const unexplained = replicasOf(ctx, d.stable) > 0 && readyOf(ctx, d.stable) === 0 && podCause(ctx, d.stable) === undefined;
+  return unexplained ? { ...d, requeues: [...d.requeues, ctx.intervalMs] } : d;
+}
+
 /** The Degraded message of a stable version whose Deployment gave up, or undefined. */
 export function stuckStableMessage(ctx: PlanContext, d: Draft): string | undefined {
   const why = deadlineExceeded(ctx, d.stable);
@@ -49,7 +60,7 @@ export function stuckStableMessage(ctx: PlanContext, d: Draft): string | undefin
  */
 export function tellStuckStable(ctx: PlanContext, d: Draft): Draft {
   const message = stuckStableMessage(ctx, d);
-  if (message === undefined) return d;
+  if (message === undefined) return lookAgainWhileUnexplained(ctx, d);
   const told = ctx.prev.conditions?.find((c) => c.type === 'Degraded')?.reason === Reason.ProgressDeadlineExceeded;
   const requeues = podCause(ctx, d.stable) === undefined ? [...d.requeues, ctx.intervalMs] : d.requeues;
   const said: Draft = { ...d, message: d.message || message, requeues };

@@ -64,6 +64,14 @@ describe('rolloutStatus', () => {
     assert.match(s.conditions?.find((c) => c.type === 'Available')?.message ?? '', /^No ready pod of v1: image "server:nope" cannot be pulled/);
   });
 
+  it('a Secret missing from the namespace: Available=False/ConfigMissing naming the Secret', () => {
+    const secret = { kind: 'configMissing', pod: 'p', container: 'server', secret: 'perennial-s3', key: undefined, message: 'secret "perennial-s3" not found' } as const;
+    const s = statusOf(serving('v1', { phase: 'Pending' }), 'v1', new Map([[v1, { name: v1, uid: 'u', replicas: 2, readyReplicas: 0, podFault: secret }]]));
+    const available = s.conditions?.find((c) => c.type === 'Available');
+    assert.equal(`${available?.status}/${available?.reason}`, 'False/ConfigMissing');
+    assert.equal(available?.message, 'No ready pod of v1: container server cannot start: Secret "perennial-s3" does not exist in the namespace (CreateContainerConfigError: secret "perennial-s3" not found).');
+  });
+
   it('an aborted version still wanted: Degraded says why it was aborted', () => {
     const s = statusOf(serving('v1', { abortedRevision: v2, abortedVersion: 'v2', abortedMessage: 'ProgressDeadlineExceeded: its pods did not become ready' }), 'v2', revisions({ [v1]: [2, 2] }));
     assert.match(s.conditions?.find((c) => c.type === 'Degraded')?.message ?? '', /^v2 was aborted \(ProgressDeadlineExceeded: its pods did not become ready\) and rolled back; v1 serves/);

@@ -19,9 +19,12 @@ function abortedWanted(ctx: PlanContext, d: Draft): boolean {
 function availableCondition(ctx: PlanContext, d: Draft): ConditionOf {
   const ready = readyOf(ctx, d.stable);
   const cause = podCause(ctx, d.stable);
+  // A Secret missing from the namespace (the store credentials, the feedback Secret) is the user's to create: said
+  // by its own reason, naming the Secret.
+  const reason = ctx.observed.revisions.get(d.stable.name)?.podFault?.kind === 'configMissing' ? Reason.ConfigMissing : Reason.ReplicasUnavailable;
   return ready >= 1
     ? { type: ConditionType.Available, status: 'True', reason: Reason.ReplicasReady, message: `${ready}/${ctx.total} pods of ${d.stable.version} ready.` }
-    : { type: ConditionType.Available, status: 'False', reason: Reason.ReplicasUnavailable, message: cause === undefined ? `No ready pod of ${d.stable.version} yet.` : `No ready pod of ${d.stable.version}: ${cause}.` };
+    : { type: ConditionType.Available, status: 'False', reason, message: cause === undefined ? `No ready pod of ${d.stable.version} yet.` : `No ready pod of ${d.stable.version}: ${cause}.` };
 }
 
 function progressingCondition(d: Draft): ConditionOf {

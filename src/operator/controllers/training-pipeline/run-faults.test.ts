@@ -39,6 +39,9 @@ describe('judgeRunPods', () => {
     ['InvalidImageName: failed at once (a pod\'s image never changes)', [pull('InvalidImageName')], 1_000, 'fail', /InvalidImageName.*Fix spec\.trainer\.image/, undefined],
     ['Unschedulable: reported with the scheduler\'s message, never failed here', [pod('Pending', undefined, { reason: 'Unschedulable', message: '0/1 nodes are available: 1 Insufficient memory.' })], 3_600_000, 'report',
       /^The training pod weather-1-abcde cannot be scheduled: 0\/1 nodes are available: 1 Insufficient memory\.$/, podRecheckMs],
+    ['a store Secret missing from the namespace: reported naming it, never failed here (it may be created)',
+      [pod('Pending', { waiting: { reason: 'CreateContainerConfigError', message: 'secret "perennial-s3" not found' } })], 3_600_000, 'report',
+      /^The trainer container trainer cannot start: Secret "perennial-s3" does not exist in the namespace \(CreateContainerConfigError: secret "perennial-s3" not found\)\.$/, podRecheckMs],
   ];
   for (const [name, pods, after, action, message, recheck] of table) {
     it(name, () => {

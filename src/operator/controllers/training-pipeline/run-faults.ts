@@ -8,6 +8,9 @@
 //                                         → report, then fail once spec.trainer.imagePullTimeout has passed since
 //                                           the pod started (a registry outage or a late image import may end first)
 //   InvalidImageName                      → fail now: a pod's image never changes
+//   a Secret missing (CreateContainerConfigError: the store credentials Secret not in the namespace, or lacking a key)
+//                                         → report naming the Secret (it may be created; activeDeadlineSeconds bounds
+//                                           the wait)
 //   Unschedulable                         → report with the scheduler's message (the cluster may scale up or a
 //                                           queue admit it; activeDeadlineSeconds bounds the wait)
 //   a pod that has not started yet        → look again soon: nothing about a pod waiting changes the Job
@@ -18,7 +21,7 @@ import { describeFault, podFaults, type PodFault, type PodObject } from '../pod-
 /** How soon a run whose pod has not started is looked at again (a waiting pod changes nothing the operator watches). */
 export const podRecheckMs = 10_000;
 
-export type RunFaultReason = typeof Reason.ImagePullFailed | typeof Reason.OOMKilled | typeof Reason.Unschedulable;
+export type RunFaultReason = typeof Reason.ImagePullFailed | typeof Reason.OOMKilled | typeof Reason.ConfigMissing | typeof Reason.Unschedulable;
 
 export type RunFault =
   /** Nothing to say: the pod runs (or none exists yet: its creation changes the Job, which is watched). */
@@ -60,6 +63,8 @@ export function judgeRunPods({ pods, nowMs, imagePullTimeoutMs }: RunPods): RunF
       message: `${what}; the run ends Failed at ${formatTime(deadlineMs)} if the image is still missing (spec.trainer.imagePullTimeout).`,
     };
   }
+  const config = first('configMissing');
+  if (config) return { action: 'report', reason: Reason.ConfigMissing, recheckMs: podRecheckMs, message: `The trainer ${describeFault(config)}.` };
   const unschedulable = first('unschedulable');
   if (unschedulable) {
     return { action: 'report', reason: Reason.Unschedulable, recheckMs: podRecheckMs, message: `The training ${describeFault(unschedulable)}` };
