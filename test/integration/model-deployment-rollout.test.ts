@@ -5,7 +5,12 @@
 // kube-proxy would (to ready pods, weighted by replicas) and feeds back the true labels.
 // Also: the Gateway API standard CRDs installed from the sigs.k8s.io/gateway-api Go module at test time and the
 // operator's HTTPRoute (exact weights, RequestMirror); a real Prometheus (Debian's package) scraping the server
-// processes and answering the `prometheus` metric provider.
+// processes and answering the `prometheus` metric provider, for two deployments that serve different models under
+// the same version name. And the loop's semantics on real pods: labels sent to any pod (the feedback Service's way)
+// count for the version that made the prediction; a shadow phase with accuracy gates is judged per mirrored request
+// and on the mirrored requests' labels, then promoted (the test plays the Gateway that mirrors); a regression model's
+// live RMSE reaches status.liveMetrics, fires a TrainingPipeline's performance trigger and rolls a worse candidate
+// back through a maxRmse gate.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -38,7 +43,34 @@ import { imageTags, startClusterWithNode } from '../support/node-cluster.js';
 const namespace = 'ml';
 const bucket = 'perennial-models';
 
-const uri = (version: string): string => `s3://${bucket}/pipelines/${namespace}/weather/versions/${version}`;
+const uri = (version: string, pipeline = 'weather'): string => `s3://${bucket}/pipelines/${namespace}/${pipeline}/versions/${version}`;
+
+/** The weather rows as requests for a regression of temp_max (the label) on the other columns. */
+function temperatureInstances(): { instances: Record<string, unknown>[]; labels: number[] } {
+  const { instances } = weatherInstances('Seattle');
+  return {
+    instances: instances.map(({ temp_max: _label, ...rest }) => rest),
+    labels: instances.map((r) => Number(r['temp_max'])),
+  };
+}
+
+/** The trainer config of a regression of temp_max on the Seattle rows, pipeline ml/temp. */
+function temperatureTrainerConfig(version: string, over: Record<string, unknown> = {}): Record<string, unknown> {
+  const base = weatherTrainerConfig(version);
+  return {
+    ...base,
+    pipeline: { namespace, name: 'temp' },
+    schema: {
+      features: [
+        { name: 'precipitation', type: 'numeric' }, { name: 'temp_min', type: 'numeric' }, { name: 'wind', type: 'numeric' },
+        { name: 'date', type: 'date' }, { name: 'location', type: 'categorical' },
+      ],
+      label: 'temp_max', task: 'regression', timestamp: 'date',
+    },
+    evaluation: { holdout: { from: '2015-01-01' }, sliceColumn: 'location', gates: { thresholds: { rmse: 1000 } } },
+    ...over,
+  };
+}
 
 /** Two pods of the test server image serving `version`: 50% then a 15 s analysis, judged every 3 s. */
 function mdSpec(version: string, edit: (s: ModelDeploymentSpec) => void = () => undefined): ModelDeploymentSpec {
@@ -60,7 +92,7 @@ describe('ModelDeployment controller (real cluster, real node, real model server
   let store: MinioStore;
   let manager: Manager | undefined;
   let stopTraffic = false;
-  let traffic: Promise<void> | undefined;
+  const traffics = new Set<{ stop: () => Promise<void> }>();
   const sent = { requests: 0, failed: 0, feedbackFailed: 0 };
 
   const startOperator = async (): Promise<Manager> => {
@@ -102,34 +134,54 @@ describe('ModelDeployment controller (real cluster, real node, real model server
     tokens.set(md, token);
     return token;
   };
-  /** Sends requests as a Service would (a random ready pod), and feeds back the true label of every prediction. */
-  const sendTraffic = async (md: string): Promise<void> => {
-    const { instances, labels } = weatherInstances('Seattle');
+  interface TrafficOptions {
+    /** Requests and their true labels (the weather kinds by default). */
+    readonly data?: { instances: readonly unknown[]; labels: readonly (string | number)[] };
+    /** Play a Gateway's RequestMirror: every request is also sent to a pod of this version, whose answer is dropped. */
+    readonly mirrorToVersion?: string;
+    /** Only pods of this version answer (the stable one, as a route with a mirror would send them). */
+    readonly onlyVersion?: string;
+  }
+  /**
+   * Sends requests as a Service would (a random ready pod), and feeds back the true label of every prediction
+   * through any ready pod of the deployment (the feedback Service's way), never to the pod that answered.
+   */
+  const sendTraffic = async (md: string, o: TrafficOptions = {}, stopped: () => boolean = () => false): Promise<void> => {
+    const { instances, labels } = o.data ?? weatherInstances('Seattle');
+    const n = Math.min(1400, instances.length);
+    const versionOf = (p: V1Pod): string | undefined => p.metadata?.labels?.['perennial.dev/version'];
     let i = 0;
-    while (!stopTraffic) {
+    while (!stopTraffic && !stopped()) {
       const pods = await readyPods(md).catch(() => []);
-      const pod = pods[Math.floor(Math.random() * pods.length)];
+      const answering = o.onlyVersion === undefined ? pods : pods.filter((p) => versionOf(p) === o.onlyVersion);
+      const pod = answering[Math.floor(Math.random() * answering.length)];
       if (!pod) {
         await sleep(200);
         continue;
       }
-      const batch = instances.slice(i % 1400, (i % 1400) + 4);
-      const truth = labels.slice(i % 1400, (i % 1400) + 4);
+      const batch = instances.slice(i % n, (i % n) + 4);
+      const truth = labels.slice(i % n, (i % n) + 4);
       i += 4;
-      const base = `http://${pod.status?.podIP ?? ''}:8080`;
+      const body = JSON.stringify({ instances: batch });
+      const predict = (p: V1Pod): Promise<Response> => fetch(`http://${p.status?.podIP ?? ''}:8080/v1/models/weather:predict`, {
+        method: 'POST', headers: { 'content-type': 'application/json' }, body, signal: AbortSignal.timeout(5000),
+      });
       try {
-        const r = await fetch(`${base}/v1/models/weather:predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ instances: batch }), signal: AbortSignal.timeout(5000) });
+        const mirrors = o.mirrorToVersion === undefined ? [] : pods.filter((p) => versionOf(p) === o.mirrorToVersion);
+        const mirror = mirrors[Math.floor(Math.random() * mirrors.length)];
+        if (mirror) void predict(mirror).then((r) => r.arrayBuffer()).catch(() => undefined);
+        const r = await predict(pod);
         sent.requests++;
         if (!r.ok) {
           sent.failed++;
           continue;
         }
-        const body = await r.json() as { prediction_ids: string[] };
-        // Labels go through the feedback Service: any ready pod of any revision, not the one that answered.
-        const to = pods[Math.floor(Math.random() * pods.length)];
+        const answer = await r.json() as { prediction_ids: string[] };
+        const others = pods.filter((p) => p !== pod);
+        const to = (others.length > 0 ? others : pods)[Math.floor(Math.random() * (others.length > 0 ? others.length : pods.length))];
         const f = await fetch(`http://${to?.status?.podIP ?? ''}:8081/v1/feedback`, {
           method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${await feedbackToken(md)}` },
-          body: JSON.stringify({ feedback: body.prediction_ids.map((id, k) => ({ id, label: truth[k] })) }), signal: AbortSignal.timeout(5000),
+          body: JSON.stringify({ feedback: answer.prediction_ids.map((id, k) => ({ id, label: truth[k] })) }), signal: AbortSignal.timeout(5000),
         });
         if (!f.ok) sent.feedbackFailed++;
       } catch {
@@ -137,6 +189,15 @@ describe('ModelDeployment controller (real cluster, real node, real model server
       }
       await sleep(20);
     }
+  };
+
+  /** Traffic to one deployment until stopped (or the suite ends). */
+  const startTraffic = (md: string, o: TrafficOptions = {}): { stop: () => Promise<void> } => {
+    let stop = false;
+    const running = sendTraffic(md, o, () => stop);
+    const handle = { stop: async (): Promise<void> => { stop = true; await running; traffics.delete(handle); } };
+    traffics.add(handle);
+    return handle;
   };
 
   before(async () => {
@@ -157,19 +218,27 @@ describe('ModelDeployment controller (real cluster, real node, real model server
     await putText(store, bucket, `${weatherDataPrefix}all.csv`, [header, ...rows].join('\n') + '\n');
     // v1: trained as the weather tests train it. v2: one epoch at a tiny learning rate (published: no gate).
     const noGate = { evaluation: { holdout: { from: '2015-01-01' }, sliceColumn: 'location', gates: { thresholds: { accuracy: 0 } } } };
-    for (const [version, over] of [
-      ['v1', noGate],
-      ['v2', { ...noGate, hyperparameters: { epochs: 1, batchSize: 512, learningRate: 0.00001, patience: 1, validationFraction: 0.15 } }],
-    ] as const) {
-      const r = await runTrainer(trainerEnv(cluster.info, bucket, weatherTrainerConfig(version, over)));
-      if (r.code !== 0) throw new Error(`trainer ${version} exited ${String(r.code)}: ${r.stdout.slice(-2000)}${r.stderr.slice(-2000)}`);
+    const poor = { epochs: 1, batchSize: 512, learningRate: 0.00001, patience: 1, validationFraction: 0.15 };
+    // v3: trained as v1 is (the good candidate of the shadow test); other/v1: the poor model under v1's name, in
+    // another pipeline; temp/v1 and temp/v2: a good and a poor regression of temp_max.
+    const runs: Array<[string, Record<string, unknown>]> = [
+      ['weather v1', weatherTrainerConfig('v1', noGate)],
+      ['weather v2', weatherTrainerConfig('v2', { ...noGate, hyperparameters: poor })],
+      ['weather v3', weatherTrainerConfig('v3', { ...noGate, seed: 11 })],
+      ['other v1', { ...weatherTrainerConfig('v1', { ...noGate, hyperparameters: poor }), pipeline: { namespace, name: 'other' } }],
+      ['temp v1', temperatureTrainerConfig('v1')],
+      ['temp v2', temperatureTrainerConfig('v2', { hyperparameters: poor })],
+    ];
+    for (const [name, config] of runs) {
+      const r = await runTrainer(trainerEnv(cluster.info, bucket, config));
+      if (r.code !== 0) throw new Error(`trainer ${name} exited ${String(r.code)}: ${r.stdout.slice(-2000)}${r.stderr.slice(-2000)}`);
     }
     manager = await startOperator();
   });
 
   after(async () => {
     stopTraffic = true;
-    await traffic;
+    await Promise.all([...traffics].map((t) => t.stop()));
     await manager?.stop();
     await cluster?.stop();
   });
@@ -182,7 +251,7 @@ describe('ModelDeployment controller (real cluster, real node, real model server
     const v1Template = (await apps.readNamespacedDeployment({ namespace, name: v1Revision })).spec?.template;
     const v1Pods = (await readyPods('weather')).map((p) => p.metadata?.uid).sort();
     assert.equal(v1Pods.length, 2);
-    traffic = sendTraffic('weather');
+    startTraffic('weather');
 
     // Live metrics for the TrainingPipeline triggers, refreshed at the analysis interval with no rollout running.
     md = await until('weather', 'live metrics', (x) => (x.status?.liveMetrics?.labelledSamples ?? 0) > 0 && x.status?.liveMetrics?.accuracy !== undefined);
@@ -229,9 +298,16 @@ describe('ModelDeployment controller (real cluster, real node, real model server
     assert.ok(sent.requests > 0);
   });
 
-  it('a real Prometheus scraping the server processes answers the prometheus provider', async () => {
-    const pods = await readyPods('weather');
-    assert.ok(pods.length > 0);
+  it('a real Prometheus scraping the server processes answers the prometheus provider, keeping two deployments\' v1 apart', async () => {
+    // A second deployment serving another pipeline's (poor) model under the same version name, v1.
+    await create('other', mdSpec('v1', (sp) => {
+      sp.model.uri = uri('v1', 'other');
+      sp.server.replicas = 1;
+    }));
+    await until('other', 'other/v1 to serve', (x) => x.status?.phase === 'Healthy');
+    const otherTraffic = startTraffic('other');
+    const pods = [...await readyPods('weather'), ...await readyPods('other')];
+    assert.ok(pods.length >= 3);
     const port = await freePort();
     const dir = mkdtempSync(join(tmpdir(), 'perennial-prometheus-'));
     const targets = pods.map((p) => `'${p.status?.podIP ?? ''}:8080'`).join(', ');
@@ -276,6 +352,17 @@ describe('ModelDeployment controller (real cluster, real node, real model server
       assert.ok(m.latencyP99Ms !== undefined && m.latencyP99Ms > 0);
       assert.ok(m.correct / m.labelled > 0.6, `accuracy from Prometheus ${m.correct / m.labelled}`);
       assert.ok(Object.keys(m.drift).includes('precipitation'));
+      // The same version name in another deployment is another model: judged on its own series only.
+      const other = await eventually('Prometheus to have 20s of other/v1 traffic', async () => {
+        const now = Date.now();
+        const r = await provider.measure({ namespace, deployment: 'other', revisionHash: '', version: 'v1', port: 8080, windowStartMs: now - 20_000, nowMs: now }).catch(() => undefined);
+        return r !== undefined && r.labelled >= 30 ? r : undefined;
+      }, 90_000);
+      const again = await query('v1');
+      console.log(`# Prometheus: weather/v1 accuracy ${(again.correct / again.labelled).toFixed(3)} on ${again.labelled} labels, other/v1 ${(other.correct / other.labelled).toFixed(3)} on ${other.labelled}`);
+      assert.ok(other.correct / other.labelled < again.correct / again.labelled - 0.1, 'the poor model\'s accuracy is not mixed with the good one\'s');
+      assert.ok(again.logLossLabels > 0 && other.logLossLabels > 0, 'labels carry the log loss (ids with probabilities)');
+      assert.ok(again.logLossSum / again.logLossLabels < other.logLossSum / other.logLossLabels, 'the good model\'s log loss is the lower');
       await assert.rejects(query('v9'), NoValuesError, 'absent is not zero');
       const now = Date.now();
       await assert.rejects(provider.measure({ namespace, deployment: 'weather-elsewhere', revisionHash: '', version: 'v1', port: 8080, windowStartMs: now - 20_000, nowMs: now }),
@@ -290,6 +377,7 @@ describe('ModelDeployment controller (real cluster, real node, real model server
       const direct = await pp.measure({ ...q, nowMs: Date.now() });
       assert.ok(direct.requests > 0 && direct.labelled > 0, JSON.stringify(direct));
     } finally {
+      await otherTraffic.stop();
       prom.kill('SIGTERM');
       await new Promise((r) => prom.once('exit', r));
       rmSync(dir, { recursive: true, force: true });
@@ -338,5 +426,57 @@ describe('ModelDeployment controller (real cluster, real node, real model server
     });
     const md = await until('weather-gw', 'aborted', (x) => x.status?.abortedVersion === 'v2');
     assert.equal(md.status?.stableVersion, 'v1');
+  });
+
+  it('shadow with accuracy gates: judged per mirrored request and on the mirrored requests\' labels, then promoted', async () => {
+    await create('weather-sh', mdSpec('v1', (sp) => {
+      sp.server.replicas = 1;
+      sp.rollout.trafficRouting = { type: 'GatewayAPI', gatewayAPI: { parentRefs: [{ name: 'gateway', namespace: 'infra' }], pathPrefix: '/' } };
+      sp.rollout.shadow = { percent: 100, duration: '20s', minAgreement: 0.6 };
+      sp.rollout.canary.steps = [{ setWeight: 50 }, { pause: {} }];
+    }));
+    await until('weather-sh', 'v1 to serve', (x) => x.status?.phase === 'Healthy');
+    // The test plays the Gateway: every request goes to v1 and is mirrored to v3 once its pod is up; labels go to
+    // any pod through the feedback port, for v1's prediction ids (the only ids a client ever sees).
+    const t = startTraffic('weather-sh', { onlyVersion: 'v1', mirrorToVersion: 'v3' });
+    try {
+      await patch('weather-sh', { spec: { model: { uri: uri('v3') } } });
+      const md = await until('weather-sh', 'v3 past its shadow phase', (x) => x.status?.canaryVersion === 'v3' && (x.status.currentStep ?? 0) >= 1, 240_000);
+      const passed = md.status?.analysis?.find((a) => a.version === 'v3' && a.verdict === 'Passed');
+      assert.ok(passed, JSON.stringify(md.status?.analysis));
+      const m = passed.measurements ?? {};
+      console.log(`# shadow analysis of v3: ${JSON.stringify(m)}`);
+      assert.ok((m['compared'] ?? 0) >= 30, 'mirrored requests paired with v1\'s answers');
+      assert.ok((m['agreement'] ?? 0) >= 0.6 && (m['agreement'] ?? 0) <= 1);
+      assert.ok((m['labelledSamples'] ?? 0) >= 30 && (m['accuracy'] ?? 0) >= 0.6, 'the shadow\'s accuracy from the labels of the mirrored requests');
+      assert.match(passed.message ?? '', /agreement/);
+    } finally {
+      await t.stop();
+    }
+  });
+
+  it('regression: live RMSE reaches liveMetrics from labels sent to any pod, and a maxRmse gate rolls a worse candidate back', async () => {
+    await create('temp', mdSpec('v1', (sp) => {
+      sp.model.uri = uri('v1', 'temp');
+      sp.rollout.analysis.gates = { maxErrorRate: 0.05, maxRmse: 8 };
+    }));
+    await until('temp', 'temp/v1 to serve', (x) => x.status?.phase === 'Healthy' && x.status.stableReadyReplicas === 2);
+    const t = startTraffic('temp', { data: temperatureInstances() });
+    try {
+      let md = await until('temp', 'live RMSE of v1', (x) => x.status?.liveMetrics?.rmse !== undefined && (x.status.liveMetrics.labelledSamples ?? 0) >= 20, 120_000);
+      const live = md.status?.liveMetrics;
+      console.log(`# temp/v1 live: ${JSON.stringify(live)}`);
+      assert.equal(live?.version, 'v1');
+      assert.ok((live?.rmse ?? Infinity) < 8, `v1 live RMSE ${String(live?.rmse)}`);
+      assert.equal(live?.accuracy, undefined, 'no accuracy for a regression');
+      await patch('temp', { spec: { model: { uri: uri('v2', 'temp') } } });
+      md = await until('temp', 'temp/v2 to be aborted', (x) => x.status?.abortedVersion === 'v2', 240_000);
+      const failed = md.status?.analysis?.find((a) => a.verdict === 'Failed');
+      assert.ok(failed, JSON.stringify(md.status?.analysis));
+      assert.match(failed.message ?? '', /rmse: live RMSE [0-9.]+ above 8/);
+      assert.equal(md.status?.stableVersion, 'v1');
+    } finally {
+      await t.stop();
+    }
   });
 });
