@@ -501,6 +501,10 @@ Ctrl-C stops everything (processes, pod network, data); the logs stay.`);
     return pods.length === 2 && pods.every((p) => p.version === v2) && (await stack.endpoints(name)).length === 2;
   }, 120_000);
   milestone(`back to ${v2} on 2 pods; stable Deployment ${stableRevision} untouched`);
+  // The pipeline's champion follows what production accepted: the rolled-back version is demoted.
+  await until(`the pipeline's champion back to ${v2}`, () => latest().tp?.status?.championVersion === v2, 120_000, describeNow);
+  const demotion = latest().tp?.status?.demotions?.find((d) => d.version === v3);
+  milestone(`champion back to ${v2}: ${v3} demoted${demotion?.deployment ? ` (rolled back by ModelDeployment ${demotion.deployment})` : ''}; the next run warm-starts from ${v2} and is judged against it`);
 
   // ---- Summary
   const counts = traffic.counts;

@@ -187,6 +187,13 @@ describe('closed loop on the weather data (train → serve → drift → retrain
       return eps.length === 2 && pods.length === 2 && pods.every((p) => p.version === v2);
     });
     milestone(`back to ${v2} on 2 pods`);
+    // The champion follows production: the rolled-back v3 is demoted, the next run starts from v2.
+    tp = await untilTp(`champion back to ${v2}`, (x) => x.status?.championVersion === v2);
+    const demotion = tp.status?.demotions?.find((d) => d.version === v3);
+    assert.ok(demotion, JSON.stringify(tp.status?.demotions));
+    assert.equal(demotion.to, v2);
+    assert.equal(demotion.deployment, name);
+    milestone(`champion back to ${v2}: ${v3} demoted`);
 
     await traffic.stop();
     milestone(`traffic: ${counts.requests} requests, ${counts.failed} failed; ${counts.feedback} feedback posts, ${counts.feedbackFailed} failed`);

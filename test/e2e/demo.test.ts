@@ -172,6 +172,7 @@ describe('make demo (scripts/demo.ts)', () => {
       /\] v3 canary at [1-9]\d*%/,
       /\] v3 rolled back: .*accuracy/,
       /\] back to v2 on 2 pods/,
+      /\] champion back to v2: v3 demoted \(rolled back by ModelDeployment weather\)/,
       /\] scenario complete/,
       /^Timeline/,
       /^Requests: \d+ sent, 0 failed; \d+ feedback posts, 0 failed/,
