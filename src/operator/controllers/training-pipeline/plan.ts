@@ -30,6 +30,7 @@ import { acceptedCondition, isAccepted } from '../acceptance.js';
 import type { PlannedEvent } from '../planned-event.js';
 import { parseDuration } from '../../../api/duration.js';
 import { championNote, followProduction } from './champion.js';
+import { giveBackData, settleData } from './data-watermark.js';
 import { judgeCandidate } from './gates.js';
 import { buildTrainingJob, type TrainingJob } from './job.js';
 import { runName, versionName } from './names.js';
@@ -184,8 +185,9 @@ function runWithJob(o: Observed, previous: Status, next: Status, run: TrainingRu
     : finishRun(tp, run, job, o.result, o.nowMs, { version: next.championVersion, pinned });
   if (finish !== undefined) {
     const { currentRun: _ended, ...rest } = next;
+    const ended: Status = { ...rest, ...finish.status, runs: withRun(previous.runs, finish.run, tp.spec.historyLimit) };
     return {
-      next: { ...rest, ...finish.status, runs: withRun(previous.runs, finish.run, tp.spec.historyLimit) },
+      next: finish.run.outcome === 'Failed' ? giveBackData(ended) : ended,
       active: false, problem: undefined, recheckMs: undefined, events: [finish.event], finished: [finish.run.outcome],
     };
   }
@@ -271,6 +273,7 @@ export function planTrainingPipeline(o: Observed): TrainingPipelinePlan {
   const pinned = followChampion(o, draft);
   const current = followCurrentRun(o, previous, draft, pinned);
   const decision = applyTriggers(o, draft, current);
+  draft.next = settleData(draft.next);
   const deleteVersions = retention(o, draft);
   const stopJobs = jobsToStop(o.jobs, draft.next.currentRun, draft.deleteJob?.name); // step 4: one Job per current run
   summarise(o, previous, draft, current, decision.waiting, accepted, generation, pinned);
@@ -461,7 +464,7 @@ export function withJobRejected(status: Status, runName: string, message: string
   if (!run) return status;
   const failed: TrainingRun = { ...run, outcome: 'Failed', message: `The API server refused the training Job: ${message}`.slice(0, 4096), completionTime: formatTime(nowMs) };
   const { currentRun: _gone, ...rest } = status;
-  return { ...rest, runs: withRun(status.runs, failed, status.runs?.length ?? 1) };
+  return giveBackData({ ...rest, runs: withRun(status.runs, failed, status.runs?.length ?? 1) });
 }
 
 function optional<K extends string, V>(key: K, value: V | undefined): Partial<Record<K, V>> {

@@ -271,6 +271,43 @@ describe('TrainingPipelineReconciler', () => {
     assert.match(run?.reason ?? '', /2 new object\(s\) with 3 row\(s\)/);
   });
 
+  it('newData: rows taken by a run of another trigger that failed count again; a run that trained takes them', async () => {
+    const { writes, kube, store, current, clock } = setup(pipeline((t) => { t.spec.triggers.newData = { minRows: 3 }; t.spec.triggers.minInterval = '1m'; }));
+    const later = async (): Promise<void> => {
+      clock.advance(120_000);
+      await new Promise((r) => setTimeout(r, 5)); // a later write than the one the watermark saw
+    };
+    await store.put('models', 'data/ml/a.csv', 'x,y\n1,a\n2,b\n');
+    await writes(); // Initial run
+    complete(kube, 'weather-1');
+    await publish(store, 'v1', 0.8);
+    await writes();
+    await later();
+    await store.put('models', 'data/ml/b.csv', 'x,y\n3,a\n4,b\n');
+    assert.deepEqual(await writes(), [], 'two new rows are not enough');
+    // Another trigger starts run 2, which takes b.csv's rows, and fails without training on them.
+    kube.seed(trainingPipelines, { ...current(), metadata: { ...current().metadata, annotations: { 'perennial.dev/trigger': 'now' } } });
+    await writes();
+    assert.equal(current().status?.currentRun, 'weather-2');
+    const job = kube.get<KubeObject>(jobs, { namespace: 'ml', name: 'weather-2' });
+    kube.seed(jobs, { ...job, status: { conditions: [{ type: 'Failed', status: 'True', reason: 'BackoffLimitExceeded', message: 'the pod failed' }] } });
+    await writes();
+    assert.equal(current().status?.runs?.[0]?.outcome, 'Failed');
+    await later();
+    await store.put('models', 'data/ml/c.csv', 'x,y\n5,a\n');
+    await writes();
+    const run = current().status?.runs?.[0];
+    assert.equal(run?.trigger, 'NewData', 'b.csv and c.csv: 3 rows the last run that trained has not seen');
+    assert.match(run?.reason ?? '', /2 new object\(s\) with 3 row\(s\)/);
+    // Run 3 trains (published, blessed): its rows are taken.
+    complete(kube, 'weather-3');
+    await publish(store, 'v3', 0.8);
+    await writes();
+    await later();
+    await store.put('models', 'data/ml/d.csv', 'x,y\n6,a\n');
+    assert.deepEqual(await writes(), [], 'one new row since the data run 3 trained on');
+  });
+
   it('Replace: the running Job is deleted (uid precondition) before the status write, then the new Job', async () => {
     const { writes, kube, current } = setup(pipeline((t) => { t.spec.triggers.concurrencyPolicy = 'Replace'; t.spec.triggers.minInterval = '1s'; }));
     await writes();

@@ -9,7 +9,9 @@
 //   a run is active, Replace     → stop it and start anew
 //   otherwise                    → start a run
 // When a run starts it absorbs every trigger that fired (the newest due schedule, the annotation value, the data
-// seen, the drift/performance timers), so one cause never starts two runs back to back.
+// seen, the drift/performance timers), so one cause never starts two runs back to back. The data it takes is
+// given back if it ends without training on it (data-watermark.ts): new data is counted from the data the last run
+// that trained took, so a run of another trigger that failed loses no rows.
 //
 // Schedule: only the latest scheduled time at or before now is considered, and only within startingDeadline, so
 // after downtime one missed time gives one catch-up run, never a storm. The first run of a pipeline without a
