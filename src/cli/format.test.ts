@@ -84,6 +84,31 @@ describe('runsTable and versionsTable', () => {
     assert.match(versionsTable(tp('churn', { championVersion: 'v0', championMetrics: { accuracy: 0.7 }, runs: [] })), /^v0 +yes +Blessed +- +- +accuracy=0\.7$/m);
   });
 
+  describe('versions that exist', () => {
+    const run = (n: number, outcome: 'Blessed' | 'Rejected' | 'Failed' | 'InvalidData') => ({ name: `churn-${n}`, version: `v${n}`, trigger: 'Drift' as const, startTime: t, completionTime: t, outcome });
+    const runs = [run(6, 'Failed'), run(5, 'InvalidData'), run(4, 'Blessed'), run(3, 'Rejected'), run(2, 'Rejected'), run(1, 'Blessed')];
+
+    it('only what the store holds (status.storedVersions): no failed, refused or deleted version', () => {
+      const out = versionsTable(tp('churn', { championVersion: 'v1', runs, storedVersions: ['v1', 'v3', 'v4'], modelPrefix: 's3://b/ml/churn' }));
+      assert.deepEqual(out.split('\n').slice(1, -2).map((l) => l.split(/ +/)[0]), ['v4', 'v3', 'v1']);
+      assert.match(out, /^v1 +yes +Blessed +churn-1/m);
+    });
+
+    it('a champion rolled back by a deployment is marked so', () => {
+      const out = versionsTable(tp('churn', {
+        championVersion: 'v1', runs, storedVersions: ['v1', 'v4'],
+        demotions: [{ version: 'v4', to: 'v1', deployment: 'web', time: t, reason: 'gate minAccuracy' }],
+      }));
+      assert.match(out, /^v4 +Blessed, rolled back by web +churn-4/m);
+    });
+
+    it('without storedVersions (not listed yet): only versions a run published, and it says the store was not checked', () => {
+      const out = versionsTable(tp('churn', { championVersion: 'v1', runs }));
+      assert.deepEqual(out.split('\n').slice(1, -2).map((l) => l.split(/ +/)[0]), ['v4', 'v3', 'v2', 'v1']);
+      assert.match(out, /not checked against the store/);
+    });
+  });
+
   it('says so when nothing ran yet', () => {
     assert.equal(runsTable(tp('churn')), 'TrainingPipeline churn has no runs yet.\n');
     assert.equal(versionsTable(tp('churn')), 'TrainingPipeline churn has published no versions yet.\n');

@@ -78,16 +78,43 @@ export function runsTable(tp: TrainingPipeline): string {
     runs.map((r) => [r.name, r.version ?? none, r.trigger, r.outcome, r.startTime, r.completionTime ?? none, gatesText(r), metricsText(r.metrics)]));
 }
 
-/** `versions`: every version the kept runs published, marking the champion (served by deployments that follow the pipeline). */
+/** The number of a v<n> version name, for newest-first order (other names last). */
+function versionNumber(v: string): number {
+  const m = /^v(\d+)$/.exec(v);
+  return m ? Number(m[1]) : -1;
+}
+
+/** What became of a version: its run's outcome, and whether production rolled it back as champion. */
+function outcomeText(tp: TrainingPipeline, version: string, run: TrainingRun | undefined): string {
+  const s = tp.status;
+  const outcome = run?.outcome ?? (version === s?.championVersion ? 'Blessed' : none);
+  const demoted = s?.demotions?.find((d) => d.version === version);
+  return demoted ? `${outcome}, rolled back by ${demoted.deployment}` : outcome;
+}
+
+/**
+ * `versions`: the versions that exist, newest first, marking the champion. The operator lists the store and writes
+ * what is there after retention (status.storedVersions): a version whose run failed or refused its data published
+ * nothing, and one retention deleted is gone. Until it has listed (an operator from before it did), the versions
+ * the kept runs published (Blessed or Rejected) are shown, saying the store was not checked.
+ */
 export function versionsTable(tp: TrainingPipeline): string {
   const s = tp.status;
-  const published = (s?.runs ?? []).filter((r) => r.version !== undefined && r.outcome !== 'Running');
-  const rows = published.map((r) => [r.version ?? '', r.version === s?.championVersion ? 'yes' : '', r.outcome, r.name, r.completionTime ?? none, metricsText(r.metrics)]);
+  const runs = s?.runs ?? [];
+  const stored = s?.storedVersions;
+  const names = stored !== undefined
+    ? [...stored]
+    : runs.filter((r) => r.version !== undefined && (r.outcome === 'Blessed' || r.outcome === 'Rejected')).map((r) => r.version ?? '');
   // The champion may be older than the runs status still lists.
-  if (s?.championVersion && !published.some((r) => r.version === s.championVersion)) {
-    rows.push([s.championVersion, 'yes', 'Blessed', none, none, metricsText(s.championMetrics)]);
-  }
+  if (stored === undefined && s?.championVersion && !names.includes(s.championVersion)) names.push(s.championVersion);
+  names.sort((a, b) => versionNumber(b) - versionNumber(a));
+  const rows = names.map((v) => {
+    const run = runs.find((r) => r.version === v);
+    const metrics = run?.metrics ?? (v === s?.championVersion ? s.championMetrics : undefined);
+    return [v, v === s?.championVersion ? 'yes' : '', outcomeText(tp, v, run), run?.name ?? none, run?.completionTime ?? none, metricsText(metrics)];
+  });
   if (rows.length === 0) return `TrainingPipeline ${tp.metadata.name ?? ''} has published no versions yet.\n`;
-  const header = table(['VERSION', 'CHAMPION', 'OUTCOME', 'RUN', 'PUBLISHED', 'METRICS'], rows);
-  return s?.modelPrefix ? `${header}Stored under ${s.modelPrefix}\n` : header;
+  const unchecked = stored === undefined ? '(not checked against the store yet: retention may have deleted some)\n' : '';
+  const out = table(['VERSION', 'CHAMPION', 'OUTCOME', 'RUN', 'PUBLISHED', 'METRICS'], rows) + unchecked;
+  return s?.modelPrefix ? `${out}Stored under ${s.modelPrefix}\n` : out;
 }

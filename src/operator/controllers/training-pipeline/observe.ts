@@ -205,6 +205,15 @@ function fromCaches(deps: ObserveDeps, tp: TrainingPipeline, ref: PipelineRef): 
 }
 
 /**
+ * Whether to list the versions: for retention (once there is a champion), for status.storedVersions (once a run
+ * published a version), and for a pin to check.
+ */
+function versionsListed(tp: TrainingPipeline, result: RunResult | undefined): boolean {
+  const st = tp.status;
+  return st?.championVersion !== undefined || st?.latestVersion !== undefined || result?.kind === 'published' || tp.metadata.annotations?.[Annotation.champion] !== undefined;
+}
+
+/**
  * `store` is the client the operator acts with for this pipeline (its own credentials when it names a Secret), or
  * undefined when there is none or the pipeline is not accepted: then nothing is read from the store.
  */
@@ -228,9 +237,6 @@ export async function observe(deps: ObserveDeps, tp: TrainingPipeline, nowMs: nu
   const job = current === undefined ? undefined : base.jobs.find((j) => j.name === current);
   const result = run && job ? await runResult(store, settings.bucket, ref, run.name, run.version ?? '', job.state) : undefined;
   const runPods = run && job && job.state.phase !== 'Succeeded' ? await jobPods(deps, tp, job) : undefined;
-  const published = result?.kind === 'published';
-  // Listed for retention (once there is a champion), for a pin to check, and for status.storedVersions.
-  const pinned = tp.metadata.annotations?.[Annotation.champion] !== undefined;
-  const versions = tp.status?.championVersion !== undefined || published || pinned ? await listVersions(store, settings.bucket, ref) : undefined;
+  const versions = versionsListed(tp, result) ? await listVersions(store, settings.bucket, ref) : undefined;
   return { ...base, data, result, runPods, versions };
 }

@@ -119,6 +119,20 @@ describe('planTrainingPipeline: starting runs', () => {
   });
 });
 
+describe('planTrainingPipeline: the versions that exist', () => {
+  it('status.storedVersions is what the store holds after retention, without the running version', () => {
+    const tp = running(5, 'v3', (t) => { t.spec.retention.keepVersions = 2; });
+    const p = plan(tp, { versions: ['v1', 'v2', 'v3', 'v4', 'v5'], jobs: [job('weather-5', { phase: 'Active' })] });
+    assert.deepEqual(p.deleteVersions, ['v1', 'v2']);
+    assert.deepEqual(p.status.storedVersions, ['v3', 'v4']);
+  });
+
+  it('not listed (no store, or nothing published yet): the last list stays', () => {
+    const p = plan(idle((t) => { t.status!.storedVersions = ['v1']; }), { versions: undefined });
+    assert.deepEqual(p.status.storedVersions, ['v1']);
+  });
+});
+
 describe('planTrainingPipeline: results', () => {
   const thresholds = (t: TrainingPipeline): void => { t.spec.evaluation.thresholds = [{ metric: 'accuracy', min: 0.7 }]; };
 

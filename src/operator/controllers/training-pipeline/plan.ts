@@ -35,7 +35,7 @@ import { judgeCandidate } from './gates.js';
 import { buildTrainingJob, type TrainingJob } from './job.js';
 import { runName, versionName } from './names.js';
 import type { Observed, ObservedJob, RunResult } from './observed.js';
-import { versionsToDelete } from './retention.js';
+import { storedVersions, versionsToDelete } from './retention.js';
 import { judgeRunPods, type RunFault } from './run-faults.js';
 import { reviewTrainingPipeline } from './spec-checks.js';
 import { buildTrainerConfig } from './trainer-config.js';
@@ -406,17 +406,25 @@ function replaceCurrentRun(o: Observed, draft: Draft, current: CurrentRun): void
   draft.finishedRuns.push('Failed');
 }
 
-/** Step 3. Retention, once the champion is recorded: never the champion, a version a ModelDeployment uses, or the running one. */
+/**
+ * Step 3. Retention, once the champion is recorded: never the champion, a version a ModelDeployment uses, or the
+ * running one. Then status.storedVersions says which versions exist (whenever the store was listed).
+ */
 function retention(o: Observed, draft: Draft): string[] {
   const next = draft.next;
-  if (o.versions === undefined || next.championVersion === undefined) return [];
-  const keep = new Set<string>([next.championVersion, ...o.servedVersions]);
   const running = (next.runs ?? []).find((r) => r.name === next.currentRun)?.version;
-  if (running !== undefined) keep.add(running);
+  const deleteVersions = versionsToPrune(o, next, running);
+  if (o.versions !== undefined) draft.next = { ...next, storedVersions: storedVersions(o.versions, deleteVersions, running).slice(-2000) };
   const keepVersions = o.pipeline.spec.retention.keepVersions;
-  const deleteVersions = versionsToDelete(o.versions, keepVersions, keep);
   if (deleteVersions.length > 0) draft.events.push({ type: 'Normal', reason: Reason.VersionsDeleted, note: `Deleting ${deleteVersions.join(', ')} (retention keeps ${keepVersions}).` });
   return deleteVersions;
+}
+
+function versionsToPrune(o: Observed, next: Status, running: string | undefined): string[] {
+  if (o.versions === undefined || next.championVersion === undefined) return [];
+  const keep = new Set<string>([next.championVersion, ...o.servedVersions]);
+  if (running !== undefined) keep.add(running);
+  return versionsToDelete(o.versions, o.pipeline.spec.retention.keepVersions, keep);
 }
 
 /** Step 5. Phase, message and conditions; what the current run's pods say, unless a Replace made another run current. */

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { versionsToDelete } from './retention.js';
+import { storedVersions, versionsToDelete } from './retention.js';
 
 describe('versionsToDelete', () => {
   const table: Array<[string, string[], number, string[], string[]]> = [
@@ -11,4 +11,14 @@ describe('versionsToDelete', () => {
     ['never a name it did not make', ['v1', 'v2', 'old-model'], 1, [], ['v1']],
   ];
   for (const [name, versions, keep, protect, want] of table) it(name, () => assert.deepEqual(versionsToDelete(versions, keep, new Set(protect)), want));
+});
+
+describe('storedVersions', () => {
+  const table: Array<[string, string[], string[], string | undefined, string[]]> = [
+    ['what is left, oldest first by number', ['v10', 'v2', 'v9'], [], undefined, ['v2', 'v9', 'v10']],
+    ['not what retention deletes', ['v1', 'v2', 'v3'], ['v1'], undefined, ['v2', 'v3']],
+    ['not the version a run is still writing', ['v1', 'v2'], [], 'v2', ['v1']],
+    ['not a name the pipeline did not make', ['v1', 'old-model'], [], undefined, ['v1']],
+  ];
+  for (const [name, versions, deleted, running, want] of table) it(name, () => assert.deepEqual(storedVersions(versions, deleted, running), want));
 });

@@ -11,3 +11,15 @@ export function versionsToDelete(versions: readonly string[], keepVersions: numb
     .sort((a, b) => b.n - a.n);
   return numbered.slice(keepVersions).filter((x) => !protectedVersions.has(x.v)).map((x) => x.v).reverse();
 }
+
+/**
+ * The versions that exist once these are deleted, oldest first (status.storedVersions, what `kubectl perennial
+ * versions` lists): not one a run is still writing (it exists once its run has published it), and only v<n> names.
+ */
+export function storedVersions(versions: readonly string[], deleted: readonly string[], running: string | undefined): string[] {
+  return versions
+    .map((v) => ({ v, n: versionNumber(v) }))
+    .filter((x): x is { v: string; n: number } => x.n !== undefined && !deleted.includes(x.v) && x.v !== running)
+    .sort((a, b) => a.n - b.n)
+    .map((x) => x.v);
+}
