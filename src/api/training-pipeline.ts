@@ -91,7 +91,7 @@ const validation = s.object('Checks the data must pass before training; a failin
   maxMissingRate: s.number('Largest share (0-1) of missing values in any column.', { minimum: 0, maximum: 1 }).default(d.maxMissingRate),
   allowUnseenCategories: s.boolean('Accept categorical values outside a feature\'s categories (they map to "unknown").').default(false),
   minClassShare: s.number('Smallest share (0-1) of rows any label class may have (classification).', { minimum: 0, maximum: 1 }),
-  maxSchemaDriftPsi: s.number('Largest PSI of any feature against the previous run\'s profile; above it the data is rejected as a schema or pipeline break.', { minimum: 0 }),
+  maxSchemaDriftPsi: s.number('Largest PSI of any feature of the run\'s most recent rows against the champion\'s reference profile (the most recent rows of the run that trained it); above it the data is rejected as a schema or pipeline break: the run ends InvalidData, its validation report names each feature and its PSI, nothing is published and the champion keeps serving. Unset: not checked.', { minimum: 0 }),
 });
 
 const schedule = s.object('Run on a cron schedule.', {

@@ -28,7 +28,7 @@ const everything = {
   },
   validation: {
     minRows: 50, maxMissingRate: 0.2, maxMissingRateByColumn: { temp_max: 0.5 }, ranges: { temp_max: { min: -50, max: 60 } },
-    allowedCategories: { location: ['Seattle'] }, unseenCategories: 'error', minClassShare: 0.01, schemaDrift: 'warning',
+    allowedCategories: { location: ['Seattle'] }, unseenCategories: 'error', minClassShare: 0.01, schemaDrift: 'warning', maxSchemaDriftPsi: 2,
     maxLineBytes: 1048576, maxExampleRows: 20,
   },
   model: { type: 'mlp', hiddenUnits: [32, 16], activation: 'relu', dropout: 0.1, l2: 0.0001 },

@@ -101,6 +101,11 @@ const validation = c.object({
   minClassShare: c.number({ minimum: 0, maximum: 0.5 }).default(trainerDefaults.minClassShare),
   /** Schema drift against the previous run's profile (columns or types changed). */
   schemaDrift: severity.default('error'),
+  /**
+   * Largest PSI of any feature of the run's most recent rows against the champion's reference profile; above it the
+   * data is rejected as a break upstream (the run publishes nothing). Absent: not checked.
+   */
+  maxSchemaDriftPsi: c.number({ minimum: 0 }).optional(),
   /** A line longer than this (bytes) is an invalid row; it is never held in memory whole. */
   maxLineBytes: c.integer({ minimum: 64 }).default(trainerDefaults.maxLineBytes),
   /** How many offending rows a report lists per issue. */

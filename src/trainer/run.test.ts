@@ -90,4 +90,20 @@ describe('a training run (in memory)', () => {
     assert.equal((await store.list(bucket, 'pipelines/ns/reg/versions/')).length, 0);
     assert.ok(await store.exists(bucket, err.reportKey));
   });
+
+  it('rejects data whose feature PSI against the champion\'s profile exceeds validation.maxSchemaDriftPsi, publishing nothing', async () => {
+    const store = await seeded();
+    await runTraining(config({ hyperparameters: { epochs: 2 } }), deps(store));
+    // The next run's x arrives in other units (x 100): a pipeline break, not a change of the world.
+    await store.put(bucket, 'data/a.jsonl', Array.from({ length: 150 }, (_, i) => line(i)).map((l) => { const r = JSON.parse(l) as { x: number }; return JSON.stringify({ ...r, x: r.x * 100 }); }).join('\n'));
+    await store.put(bucket, 'data/b.jsonl', Array.from({ length: 150 }, (_, i) => line(i + 150)).map((l) => { const r = JSON.parse(l) as { x: number }; return JSON.stringify({ ...r, x: r.x * 100 }); }).join('\n'));
+    const next = config({ runId: 'r2', version: 'v2', championVersion: 'v1', hyperparameters: { epochs: 2 }, validation: { minRows: 100, maxSchemaDriftPsi: 1 } });
+    const err = await runTraining(next, deps(store)).then(() => undefined, (e: unknown) => e);
+    assert.ok(err instanceof InvalidDataError, String(err));
+    const issue = err.report.issues.find((i) => i.check === 'feature-drift');
+    assert.equal(issue?.column, 'x');
+    assert.match(issue?.message ?? '', /against the profile of v1/);
+    assert.equal((await store.list(bucket, 'pipelines/ns/reg/versions/v2/')).length, 0);
+    assert.ok(await store.exists(bucket, err.reportKey));
+  });
 });

@@ -13,7 +13,7 @@ import { featuresTensor, labelsTensor, predictRows, type Predictions } from '../
 import {
   artifactKey, lastRunProfileKey, parseManifest, runValidationReportKey, versionPrefix, type PipelineRef,
 } from '../shared/artifact-layout.js';
-import { profileFeature, profileRows, referenceProfileVersion, defaultEpsilon, type ReferenceProfile } from '../shared/drift.js';
+import { parseReferenceProfile, profileFeature, profileRows, referenceProfileVersion, defaultEpsilon, type ReferenceProfile } from '../shared/drift.js';
 import { fitPreprocessing, parsePreprocessingSpec, type PreprocessingSpec } from '../shared/preprocessing.js';
 import { evaluationReportVersion, type EvaluationReport } from '../shared/evaluation-report.js';
 import { argmax } from '../shared/metrics-math.js';
@@ -180,6 +180,28 @@ async function alreadyPublished(config: TrainerConfig, deps: RunDeps, bucket: st
   return { manifestKey, alreadyPublished: true, startEpoch: -1 };
 }
 
+/**
+ * The champion's reference profile, for validation.maxSchemaDriftPsi: read only when the rule is set and there is a
+ * champion; a champion without one (or with one this trainer cannot read) is not compared, and the log says so.
+ */
+async function championProfile(config: TrainerConfig, deps: RunDeps, bucket: string): Promise<{ version: string; profile: ReferenceProfile } | undefined> {
+  const version = config.championVersion;
+  if (config.validation.maxSchemaDriftPsi === undefined || version === undefined) return undefined;
+  const key = artifactKey(config.pipeline, version, 'referenceProfile');
+  const text = await deps.store.getBuffer(bucket, key).catch((e: unknown) => {
+    if (e instanceof ObjectNotFoundError) return undefined;
+    throw e;
+  });
+  try {
+    if (text !== undefined) return { version, profile: parseReferenceProfile(text.toString('utf8')) };
+  } catch (e: unknown) {
+    deps.log.warn('the champion\'s reference profile cannot be read; feature drift is not checked', { championVersion: version, error: e instanceof Error ? e.message : String(e) });
+    return undefined;
+  }
+  deps.log.warn('the champion has no reference profile; feature drift is not checked', { championVersion: version, key });
+  return undefined;
+}
+
 interface ValidatedData {
   readonly loaded: Awaited<ReturnType<typeof loadData>>;
   readonly admission: ReturnType<typeof admitFeedback>['stats'];
@@ -197,7 +219,8 @@ async function readValidatedData(config: TrainerConfig, deps: RunDeps, bucket: s
   const loaded = { ...read, rows: admission.rows };
   log.info('data loaded', { rows: loaded.rows.length, objects: loaded.objects.length, badLines: loaded.badLines.length, filteredOut: loaded.filteredOut, feedback: loaded.feedback, admission: admission.stats });
   const previous = await readJson<DataProfile>(store, bucket, lastRunProfileKey(pipeline));
-  const { report: baseReport, profile } = validateData({ schema: config.schema, rules: config.validation, objects: loaded.objects, badLines: loaded.badLines, rows: loaded.rows, previous });
+  const reference = await championProfile(config, deps, bucket);
+  const { report: baseReport, profile } = validateData({ schema: config.schema, rules: config.validation, objects: loaded.objects, badLines: loaded.badLines, rows: loaded.rows, previous, reference });
   const split = splitRows(loaded.rows, config);
   const splitIssues: Issue[] = [];
   if (baseReport.ok && split.train.length === 0) splitIssues.push({ check: 'min-rows', severity: 'error', message: 'no training rows left after the holdout split and the window' });

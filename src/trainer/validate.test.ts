@@ -2,6 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseTrainerConfig, trainerConfigApiVersion, type TrainerConfig } from '../shared/trainer-config.js';
 import type { Row } from './rows.js';
+import { profileRows, referenceProfileVersion, defaultEpsilon, type ReferenceProfile } from '../shared/drift.js';
 import { validateData, type DataProfile, type IssueCheck, type ObjectSummary, type ValidationInput } from './validate.js';
 
 function config(validation: Record<string, unknown> = {}, classes?: string[]): TrainerConfig {
@@ -69,5 +70,36 @@ describe('data validation', () => {
     const issue = validateData(input({}, cfg)).report.issues.find((i) => i.check === 'out-of-range');
     assert.equal(issue?.rows?.length, 2);
     assert.equal(issue?.count, 9);
+  });
+
+  describe('feature drift against the champion\'s profile (validation.maxSchemaDriftPsi)', () => {
+    const numbers = (n: number, scale: number): Row[] => Array.from({ length: n }, (_, i) => good(i, { x: String((i % 50) * scale), c: i % 3 ? 'a' : 'b' }));
+    const profile = (rows: readonly Row[]): ReferenceProfile => ({
+      version: referenceProfileVersion, rows: rows.length, epsilon: defaultEpsilon,
+      features: profileRows(rows.map((r) => r.values), [{ name: 'x', type: 'numeric' }, { name: 'c', type: 'categorical' }]),
+    });
+    const champion = { version: 'v3', profile: profile(numbers(1000, 1)) };
+
+    it('rejects data whose feature PSI exceeds it, naming the feature, its PSI and the champion', () => {
+      const { report } = validateData(input({ rows: numbers(1000, 10), reference: champion }, config({ maxSchemaDriftPsi: 1 })));
+      assert.equal(report.ok, false);
+      const issue = report.issues.find((i) => i.check === 'feature-drift');
+      assert.equal(issue?.column, 'x');
+      assert.match(issue?.message ?? '', /"x" PSI \d+\.\d+ against the profile of v3 exceeds validation\.maxSchemaDriftPsi 1/);
+      assert.ok(!report.issues.some((i) => i.check === 'feature-drift' && i.column === 'c'), 'c did not move');
+      assert.ok((report.featureDrift?.psi['x'] ?? 0) > 1);
+      assert.equal(report.featureDrift?.against, 'v3');
+    });
+
+    it('passes data like the champion\'s, and records the PSIs', () => {
+      const { report } = validateData(input({ rows: numbers(1000, 1), reference: champion }, config({ maxSchemaDriftPsi: 1 })));
+      assert.equal(report.ok, true, JSON.stringify(report.issues));
+      assert.ok((report.featureDrift?.psi['x'] ?? 1) < 0.1);
+    });
+
+    it('does not check without the setting or without a champion profile', () => {
+      assert.equal(validateData(input({ rows: numbers(1000, 10), reference: champion })).report.ok, true);
+      assert.equal(validateData(input({ rows: numbers(1000, 10) }, config({ maxSchemaDriftPsi: 1 }))).report.ok, true);
+    });
   });
 });

@@ -1,15 +1,18 @@
 // Data validation: pure checks over what the loader saw, producing the validation report. Each check is a
 // small named function returning issues; the run is invalid when any issue has severity "error". Issues name
 // the column, the objects, and example rows (object key + line number) with the offending value.
+import type { ReferenceProfile } from '../shared/drift.js';
 import { toCategory, toNumber, toTime, type RawValue } from '../shared/preprocessing.js';
 import type { Schema, ValidationRules } from '../shared/trainer-config.js';
+import { featureDrift, recentRows, type FeatureDrift } from './feature-drift.js';
 import type { Row, RowRef } from './rows.js';
 
 export const validationReportVersion = 1;
 
 export type IssueCheck =
   | 'empty-object' | 'malformed-line' | 'missing-column' | 'wrong-type' | 'missing-label' | 'unknown-label'
-  | 'missing-rate' | 'out-of-range' | 'unseen-category' | 'label-balance' | 'min-rows' | 'schema-drift' | 'no-data';
+  | 'missing-rate' | 'out-of-range' | 'unseen-category' | 'label-balance' | 'min-rows' | 'schema-drift' | 'no-data'
+  | 'feature-drift';
 
 export interface IssueRow extends RowRef {
   readonly value?: string;
@@ -70,6 +73,8 @@ export interface ValidationReport {
   readonly columns: Readonly<Record<string, ColumnSummary>>;
   readonly labelDistribution: Readonly<Record<string, number>>;
   readonly issues: readonly Issue[];
+  /** PSI per feature against the champion's profile, when validation.maxSchemaDriftPsi is set and it has one. */
+  readonly featureDrift?: FeatureDrift;
 }
 
 export interface ValidationInput {
@@ -79,6 +84,8 @@ export interface ValidationInput {
   readonly badLines: readonly BadLine[];
   readonly rows: readonly Row[];
   readonly previous: DataProfile | undefined;
+  /** The champion's reference profile (feature drift), when there is a champion that has one. */
+  readonly reference?: { readonly version: string; readonly profile: ReferenceProfile } | undefined;
 }
 
 /** Texts that mean "no value" in a label cell, besides empty and null. */
@@ -267,6 +274,23 @@ export function checkSchemaDrift(input: ValidationInput, current: DataProfile): 
   return issues;
 }
 
+/** The PSI of each feature against the champion's profile (feature-drift.ts), when the rule is set and there is one. */
+export function measureFeatureDrift(input: ValidationInput): FeatureDrift | undefined {
+  const maxPsi = input.rules.maxSchemaDriftPsi;
+  const reference = input.reference;
+  if (maxPsi === undefined || reference === undefined || input.rows.length === 0) return undefined;
+  const psi = featureDrift(input.rows, reference.profile, input.schema.features.map((f) => f.name));
+  return { against: reference.version, maxPsi, referenceRows: reference.profile.rows, rows: recentRows(input.rows).length, psi };
+}
+
+export function checkFeatureDrift(drift: FeatureDrift | undefined): Issue[] {
+  if (drift === undefined) return [];
+  return Object.entries(drift.psi).filter(([, psi]) => psi > drift.maxPsi).map(([name, psi]) => ({
+    check: 'feature-drift', severity: 'error', column: name,
+    message: `"${name}" PSI ${psi.toFixed(3)} against the profile of ${drift.against} exceeds validation.maxSchemaDriftPsi ${drift.maxPsi} (${drift.rows} recent rows vs ${drift.referenceRows}): a break in the data, not a change of the world?`,
+  }));
+}
+
 export function dataProfile(input: ValidationInput): DataProfile {
   const categories: Record<string, string[]> = {};
   for (const f of input.schema.features.filter((x) => x.type === 'categorical')) {
@@ -305,9 +329,11 @@ function columnSummaries(input: ValidationInput): Record<string, ColumnSummary> 
 /** Runs every check; `ok` is false when any issue is an error. */
 export function validateData(input: ValidationInput): { report: ValidationReport; profile: DataProfile } {
   const profile = dataProfile(input);
+  const drift = measureFeatureDrift(input);
   const issues = [
     ...checkObjects(input), ...checkColumns(input), ...checkTypes(input), ...checkLabels(input), ...checkMissingRates(input),
     ...checkRanges(input), ...checkCategories(input), ...checkBalanceAndSize(input), ...checkSchemaDrift(input, profile),
+    ...checkFeatureDrift(drift),
   ];
   return {
     report: {
@@ -318,6 +344,7 @@ export function validateData(input: ValidationInput): { report: ValidationReport
       columns: columnSummaries(input),
       labelDistribution: labelDistribution(input),
       issues,
+      ...(drift ? { featureDrift: drift } : {}),
     },
     profile,
   };

@@ -33,6 +33,7 @@ describe('buildTrainerConfig', () => {
     ['a declared regression label range goes to the trainer (and on into the model for the servers)', (tp) => {
       tp.spec.data.schema.label = { name: 'y', task: 'regression', min: 0, max: 500 };
     }, (c) => assert.deepEqual(c.schema.labelRange, { min: 0, max: 500 })],
+    ['validation.maxSchemaDriftPsi goes to the trainer (unset: no check)', (tp) => { tp.spec.validation.maxSchemaDriftPsi = 2; }, (c) => assert.equal(c.validation.maxSchemaDriftPsi, 2)],
     ['a window duration becomes days', (tp) => { tp.spec.data.window = { duration: '36h' }; tp.spec.data.schema.timestampColumn = 't'; }, (c) => assert.equal(c.data.window?.lastDays, 1.5)],
     ['feature bounds and categories become validation rules', (tp) => {
       tp.spec.data.schema.features = [{ name: 'x', type: 'numeric', min: 0, max: 5 }, { name: 'city', type: 'categorical', categories: ['a', 'b'] }];

@@ -105,6 +105,7 @@ export function buildTrainerConfig(spec: TrainingPipelineSpec, run: RunIdentity)
       // The trainer caps the share at one half (a larger floor cannot hold for two classes).
       minClassShare: Math.min(validation.minClassShare ?? 0, 0.5),
       schemaDrift: 'error',
+      maxSchemaDriftPsi: validation.maxSchemaDriftPsi,
       maxLineBytes: trainerDefaults.maxLineBytes,
       maxExampleRows: trainerDefaults.maxExampleRows,
     },
