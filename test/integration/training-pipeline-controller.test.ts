@@ -221,6 +221,53 @@ describe('TrainingPipeline controller (real API server and MinIO; the test plays
     assert.deepEqual((await get('perf')).status?.runs?.map((r) => r.name), ['perf-2', 'perf-1']);
   });
 
+  it('a rollback demotes the champion: the deployment following it aborts v2, the champion goes back to v1, the next run starts from v1; a pin restores v2', async () => {
+    const md = 'rollback-md';
+    await create(weatherPipeline('rollback', (tp) => { tp.spec.trainer.warmStart = 'Champion'; }));
+    assert.equal((await jobs.run('rollback-1')).code, exitCodes.success);
+    assert.equal((await runEnded('rollback', 'rollback-1')).status?.championVersion, 'v1');
+    await custom.createNamespacedCustomObject({ group: 'perennial.dev', version: 'v1alpha1', namespace, plural: 'modeldeployments',
+      body: aDeployment(md).inNamespace(namespace).following('rollback').withImage('ghcr.io/perennial-dev/perennial-server:test').build() });
+    const mdStatus = async (): Promise<Record<string, unknown> | undefined> =>
+      (await custom.getNamespacedCustomObject({ group: 'perennial.dev', version: 'v1alpha1', namespace, plural: 'modeldeployments', name: md }) as { status?: Record<string, unknown> }).status;
+    await eventually('the deployment serving v1', async () => (await mdStatus())?.['stableVersion'] === 'v1');
+    // Run 2: same data and seed, blessed; the deployment starts rolling v2 out.
+    await patch('rollback', { metadata: { annotations: { 'perennial.dev/trigger': 'v2' } } });
+    assert.equal((await jobs.run('rollback-2')).code, exitCodes.success);
+    assert.equal((await runEnded('rollback', 'rollback-2')).status?.championVersion, 'v2');
+    await eventually('v2 canaried', async () => (await mdStatus())?.['canaryVersion'] === 'v2');
+    // Production refuses it (an abort by request stands for a failed gate: the operator cannot tell them apart here).
+    await http.request('PATCH', `/apis/perennial.dev/v1alpha1/namespaces/${namespace}/modeldeployments/${md}`, {
+      contentType: PatchType.merge, body: { metadata: { annotations: { 'perennial.dev/abort': 'bad-v2' } } },
+    });
+    let tp = await eventually('the champion back to v1', async () => {
+      const got = await get('rollback');
+      return got.status?.championVersion === 'v1' ? got : undefined;
+    }, 30_000);
+    assert.deepEqual(tp.status?.demotions?.map((d) => [d.version, d.to, d.deployment]), [['v2', 'v1', md]]);
+    assert.match(tp.status?.demotions?.[0]?.reason ?? '', /perennial\.dev\/abort/);
+    assert.match(tp.status?.conditions?.find((c) => c.type === 'Ready')?.message ?? '', /Champion v1: v2 was demoted, ModelDeployment rollback-md rolled it back/);
+    assert.equal((await mdStatus())?.['stableVersion'], 'v1');
+    // The next run warm-starts from v1 and is judged against it.
+    await patch('rollback', { metadata: { annotations: { 'perennial.dev/trigger': 'v3' } } });
+    const job3 = await jobs.waitFor('rollback-3');
+    const config = JSON.parse(String((await jobs.podEnv(job3))['PERENNIAL_TRAINER_CONFIG'])) as { championVersion?: string; warmStart?: string };
+    assert.deepEqual([config.championVersion, config.warmStart], ['v1', 'champion']);
+    assert.equal((await jobs.run('rollback-3')).code, exitCodes.success);
+    tp = await runEnded('rollback', 'rollback-3');
+    assert.equal(tp.status?.runs?.[0]?.outcome, 'Blessed', tp.status?.runs?.[0]?.message);
+    assert.equal(tp.status?.runs?.[0]?.gates?.find((g) => g.name === 'champion')?.passed, true, 'compared with v1');
+    // A person restores v2 by annotation: pinned, although the deployment aborted it.
+    await patch('rollback', { metadata: { annotations: { 'perennial.dev/champion': 'v2' } } });
+    tp = await eventually('v2 pinned', async () => {
+      const got = await get('rollback');
+      return got.status?.championVersion === 'v2' ? got : undefined;
+    }, 30_000);
+    assert.equal(tp.status?.lastChampionPin, 'v2');
+    await sleep(1500);
+    assert.equal((await get('rollback')).status?.championVersion, 'v2', 'the pin holds');
+  });
+
   it('a bad spec gets Accepted=False naming the field, no Job, and no hot loop', async () => {
     await create(weatherPipeline('feb30', (tp) => { tp.spec.triggers.schedule = { cron: '0 0 30 2 *', startingDeadline: '1h' }; }));
     const tp = await eventually('the pipeline rejected', async () => {
