@@ -1,11 +1,13 @@
 // Which version the deployment should serve: a fixed artifact URI, a pinned version of a pipeline, or the
 // pipeline's champion (status.championVersion). Pure: the pipeline comes from the cache. A version of the followed
 // pipeline is served from that pipeline's own store (spec.storage): its bucket holds the model and takes the
-// servers' logs (where its feedbackFrom reads them), and its credentials Secret is the servers' too.
+// servers' logs (where its feedbackFrom reads them), and its credentials Secret is the servers' too. A model.uri of
+// a pipeline of the deployment's own namespace is served likewise from the uri's bucket, logs included, when the
+// namespace may write its logs there (withLogBucket); otherwise the logs go to the operator's bucket.
 import type { ModelDeployment } from '../../../api/model-deployment.js';
 import type { TrainingPipeline } from '../../../api/training-pipeline.js';
 import { isKeySegment, versionPrefix } from '../../../shared/artifact-layout.js';
-import type { PipelineStorage } from '../tenancy.js';
+import { permits, type PipelineStorage, type TenancyPolicy } from '../tenancy.js';
 import { parseS3Uri } from './spec-checks.js';
 import type { ModelRef } from './server-deployment.js';
 
@@ -51,6 +53,18 @@ export function servedModelRef(located: ModelRef, namespace: string, followed: F
     bucket: modelBucket === (storage?.bucket ?? defaultBucket) ? undefined : modelBucket,
     ...(storage ? { storage } : {}),
   };
+}
+
+/**
+ * The servers of a version that lives outside their store (a model.uri in another bucket): when it is a version of a
+ * pipeline of this namespace and the namespace may write its logs (deployments/<ns>/) in that bucket, the servers
+ * use that bucket as their store, so their logs land where that pipeline's trainer reads feedback
+ * (data.feedbackFrom); else (another namespace's model, a bucket it may only read) they log to the operator's.
+ */
+export function withLogBucket(model: ModelRef, namespace: string, policy: TenancyPolicy): ModelRef {
+  if (model.bucket === undefined || model.storage !== undefined || model.namespace !== namespace) return model;
+  if (!permits(policy, namespace, model.bucket, `deployments/${namespace}/`, 'ReadWrite')) return model;
+  return { ...model, bucket: undefined, storage: { bucket: model.bucket, credentialsSecret: undefined } };
 }
 
 export function resolveDesiredModel(md: ModelDeployment, pipeline: TrainingPipeline | undefined, defaultBucket: string): DesiredModel {

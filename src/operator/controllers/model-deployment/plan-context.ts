@@ -9,7 +9,7 @@ import { modelDeployments } from '../../resources.js';
 import type { StoreSettings } from '../../store-settings.js';
 import { rolloutSteps, type RolloutStep } from './canary-steps.js';
 import { readCommands, type Commands } from './commands.js';
-import { followedOf, parseVersionUri, servedModelRef, type Followed } from './desired-model.js';
+import { followedOf, parseVersionUri, servedModelRef, withLogBucket, type Followed } from './desired-model.js';
 import { hashOfRevision, revisionHash, revisionName, serverTemplate } from './names.js';
 import type { Observed } from './observed.js';
 import type { Revision, Start } from './rollout-state.js';
@@ -55,7 +55,8 @@ export function planContext(o: Observed, store: StoreSettings, router: TrafficRo
   const prev = md.status ?? {};
   const name = md.metadata.name ?? '';
   const template = serverTemplate(spec);
-  const revisionOf = (model: ModelRef, uri: string): Revision => {
+  const revisionOf = (resolved: ModelRef, uri: string): Revision => {
+    const model = withLogBucket(resolved, md.metadata.namespace ?? '', o.tenancy);
     const hash = revisionHash(model.version, modelRefText(model) + storeText(model), template);
     return { name: revisionName(name, hash), hash, version: model.version, uri, model };
   };
@@ -87,7 +88,7 @@ function revisionFromStatus(ctx: PlanContext, revision: string | undefined, vers
   if (revision === undefined || version === undefined || uri === undefined) return undefined;
   const ref = parseVersionUri(uri);
   if (!ref) return undefined;
-  const model = servedModelRef(ref, ctx.namespace, followed, ctx.store.bucket);
+  const model = withLogBucket(servedModelRef(ref, ctx.namespace, followed, ctx.store.bucket), ctx.namespace, ctx.observed.tenancy);
   return { name: revision, hash: hashOfRevision(ctx.name, revision), version, uri, model };
 }
 
