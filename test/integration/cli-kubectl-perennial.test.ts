@@ -118,6 +118,28 @@ describe('kubectl-perennial against the API server', () => {
     assert.ok((await annotations('modeldeployments', 'weather'))['perennial.dev/promote']);
   });
 
+  it('champion pins a version with perennial.dev/champion and --unpin removes it, other annotations untouched', async () => {
+    const pin = await cli(['champion', 'weather', 'v1']);
+    assert.equal(pin.code, 0, pin.stderr);
+    assert.match(pin.stdout, /TrainingPipeline .*\/weather: set perennial\.dev\/champion=v1/);
+    assert.equal((await annotations('trainingpipelines', 'weather'))['perennial.dev/champion'], 'v1');
+    const unpin = await cli(['champion', 'weather', '--unpin']);
+    assert.equal(unpin.code, 0, unpin.stderr);
+    const after = await annotations('trainingpipelines', 'weather');
+    assert.equal(after['perennial.dev/champion'], undefined);
+    assert.ok(after['perennial.dev/trigger'], 'the trigger annotation stays');
+    assert.equal((await cli(['champion', 'weather'])).code, 2, 'a version or --unpin');
+  });
+
+  it('versions lists what the operator found in the store (status.storedVersions), not what runs once published', async () => {
+    await custom.patchNamespacedCustomObjectStatus({ group, version, namespace, plural: 'trainingpipelines', name: 'weather', body: { status: { storedVersions: ['v2'] } } },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+    const versions = await cli(['versions', 'weather']);
+    assert.equal(versions.code, 0, versions.stderr);
+    assert.match(versions.stdout, /^v2 +yes +Blessed +weather-2/m);
+    assert.doesNotMatch(versions.stdout, /^v1/m, 'deleted by retention');
+  });
+
   it('a second trigger writes a new value, so the operator acts again', async () => {
     const first = (await annotations('trainingpipelines', 'weather'))['perennial.dev/trigger'];
     await new Promise((r) => setTimeout(r, 5));
