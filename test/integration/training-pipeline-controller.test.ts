@@ -221,6 +221,45 @@ describe('TrainingPipeline controller (real API server and MinIO; the test plays
     assert.deepEqual((await get('perf')).status?.runs?.map((r) => r.name), ['perf-2', 'perf-1']);
   });
 
+  it('a regression pipeline: live RMSE above its threshold on the deployment it watches starts a Performance run', async () => {
+    const md = 'temp-md';
+    await create(weatherPipeline('temp', (tp) => {
+      tp.spec.data.schema = {
+        features: seattleWeatherSchema.features.filter((f) => f.name !== 'temp_max'),
+        label: { name: 'temp_max', task: 'regression', min: -50, max: 60 },
+        timestampColumn: 'date',
+      };
+      tp.spec.triggers.performance = { deployment: md, metric: 'rmse', threshold: 3, minSamples: 50, for: '2s' };
+    }));
+    assert.equal((await jobs.run('temp-1')).code, exitCodes.success);
+    const first = await runEnded('temp', 'temp-1');
+    assert.equal(first.status?.championVersion, 'v1', first.status?.runs?.[0]?.message);
+    assert.ok((first.status?.runs?.[0]?.metrics?.['rmse'] ?? Infinity) < 10, JSON.stringify(first.status?.runs?.[0]?.metrics));
+    await custom.createNamespacedCustomObject({ group: 'perennial.dev', version: 'v1alpha1', namespace, plural: 'modeldeployments',
+      body: aDeployment(md).inNamespace(namespace).following('temp').withImage('ghcr.io/perennial-dev/perennial-server:test').build() });
+    const mdStatus = async (): Promise<Record<string, unknown> | undefined> =>
+      (await custom.getNamespacedCustomObject({ group: 'perennial.dev', version: 'v1alpha1', namespace, plural: 'modeldeployments', name: md }) as { status?: Record<string, unknown> }).status;
+    await eventually('the deployment serving v1', async () => (await mdStatus())?.['stableVersion'] === 'v1');
+    // What its pods report (the rollout integration test shows real pods producing liveMetrics.rmse from labels).
+    const report = (rmse: number) => http.request('PATCH', `/apis/perennial.dev/v1alpha1/namespaces/${namespace}/modeldeployments/${md}/status`, {
+      contentType: PatchType.merge,
+      body: { status: { liveMetrics: { time: new Date().toISOString(), version: 'v1', requestRate: 20, rmse, labelledSamples: 400 } } },
+    });
+    await report(2.1);
+    await sleep(3000);
+    assert.equal((await get('temp')).status?.runs?.length, 1, 'RMSE below the threshold starts nothing');
+    await report(4.5);
+    const tp = await eventually('a Performance run', async () => {
+      const got = await get('temp');
+      return got.status?.runs?.find((r) => r.trigger === 'Performance') ? got : undefined;
+    }, 30_000);
+    assert.match(tp.status?.runs?.[0]?.reason ?? '', /live rmse 4\.5000 > 3 on ModelDeployment temp-md/);
+    assert.equal((await jobs.run('temp-2')).code, exitCodes.success);
+    const second = await runEnded('temp', 'temp-2');
+    assert.ok(['Blessed', 'Rejected'].includes(second.status?.runs?.[0]?.outcome ?? ''), second.status?.runs?.[0]?.message);
+    assert.ok(second.status?.runs?.[0]?.championMetrics?.['rmse'] !== undefined, 'judged against the regression champion on the same holdout');
+  });
+
   it('a rollback demotes the champion: the deployment following it aborts v2, the champion goes back to v1, the next run starts from v1; a pin restores v2', async () => {
     const md = 'rollback-md';
     await create(weatherPipeline('rollback', (tp) => { tp.spec.trainer.warmStart = 'Champion'; }));
