@@ -6,6 +6,7 @@ import { isBackendName, type BackendName } from '../ml/backend.js';
 import { isKeySegment, type DeploymentRef, type PipelineRef } from '../shared/artifact-layout.js';
 import { EnvReader } from '../shared/env-reader.js';
 import { podEnv } from '../shared/pod-contract.js';
+import { serverTracks, type ServerTrack } from '../shared/server-settings.js';
 import type { MinioStoreOptions } from '../storage/minio-store.js';
 import { storeFromEnv } from '../storage/store-env.js';
 import type { EdgeLimits } from './http-io.js';
@@ -25,7 +26,12 @@ export interface ServerConfig {
   readonly version: string;
   readonly modelName: string;
   readonly deployment: DeploymentRef;
-  readonly track: string;
+  /** The track and logPredictions from the environment: what holds until (and unless) the settings file says otherwise. */
+  readonly track: ServerTrack;
+  readonly logPredictions: boolean;
+  /** This pod's revision hash and the operator's settings file (live-settings.ts). */
+  readonly revision: string | undefined;
+  readonly settingsFile: string | undefined;
   readonly podName: string;
   readonly host: string;
   readonly port: number;
@@ -90,7 +96,10 @@ export function readServerConfig(env: NodeJS.ProcessEnv): ServerConfig {
     version: model?.version ?? '',
     modelName: r.text(podEnv.serverModelName) ?? model?.pipeline.name ?? '',
     deployment,
-    track: r.oneOf(podEnv.serverTrack, ['stable', 'canary', 'shadow'], 'stable'),
+    track: r.oneOf(podEnv.serverTrack, serverTracks, 'stable'),
+    logPredictions: r.flagDefaultOn(podEnv.serverLogPredictions),
+    revision: r.text(podEnv.serverRevision),
+    settingsFile: r.text(podEnv.serverSettingsFile),
     podName: r.text(podEnv.serverPodName) ?? hostname(),
     host: r.text(podEnv.serverHost) ?? '0.0.0.0',
     port: r.int(podEnv.serverPort, 8080, 0, 65535),

@@ -37,6 +37,17 @@ async function ids(store: MemoryStore): Promise<string[]> {
 const range = (from: number, n: number): string[] => Array.from({ length: n }, (_, i) => `r${String(from + i).padStart(4, '0')}`);
 
 describe('LogWriter', () => {
+  it('writes nothing while switched off (spec.server.logPredictions false), and takes records again once on', async () => {
+    const store = new FlakyStore();
+    let on = false;
+    const w = writer(store, { enabled: () => on });
+    for (const id of range(0, 25)) w.append({ id });
+    on = true;
+    for (const id of range(100, 3)) w.append({ id });
+    await w.close(1000);
+    assert.deepEqual(await ids(store), range(100, 3));
+  });
+
   it('writes full batches as JSONL objects under the day folder, and the rest on close', async () => {
     const store = new FlakyStore();
     const w = writer(store);

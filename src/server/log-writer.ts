@@ -69,6 +69,8 @@ export interface LogWriterOptions {
   /** Records given up: memory and spill folder were both full. */
   readonly onDropped?: (records: number) => void;
   readonly onError?: (message: string, error: unknown) => void;
+  /** Whether records are taken now (default always): false, append() drops them unwritten and uncounted (logging off). */
+  readonly enabled?: () => boolean;
   /** Backoff of spill retries: jittered waits below 250 ms, doubling up to 15 s (the defaults). */
   readonly retryMinMs?: number;
   readonly retryMaxMs?: number;
@@ -138,6 +140,7 @@ export class LogWriter {
 
   append(record: object): void {
     if (this.closed) throw new Error('log writer is closed');
+    if (this.o.enabled?.() === false) return;
     if (this.open.length === 0) this.openSince = this.o.now().getTime();
     const line = JSON.stringify(record);
     this.open.push(line);

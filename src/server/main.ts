@@ -26,6 +26,7 @@ import { fatalHandler } from './fatal.js';
 import { FeedbackApi } from './feedback-api.js';
 import { guardListener, listenerOptions } from './http-io.js';
 import { LabelledIds } from './labelled-ids.js';
+import { LiveSettings } from './live-settings.js';
 import { ByteBudget, LogWriter } from './log-writer.js';
 import { ServerMetrics } from './metrics.js';
 import { loadServedModel, ModelLoadError, predictBatch, warmupRows } from './model.js';
@@ -35,6 +36,8 @@ import { ShadowScoring } from './shadow-scoring.js';
 
 /** Retries of a model that cannot be loaded (not published yet, the store away): waits below 2 s, 4 s, ... 30 s. */
 const modelLoadBackoff: Backoff = { baseMs: 2000, capMs: 30_000 };
+/** How often the settings file is read again (the kubelet itself updates it within about a minute). */
+const settingsPollMs = 5000;
 
 async function main(): Promise<void> {
   const logger = winston.createLogger({
@@ -52,27 +55,21 @@ async function main(): Promise<void> {
     return;
   }
   logger.level = config.logLevel;
-  const log = logger.child({ model: `${config.pipeline.namespace}/${config.pipeline.name}@${config.version}`, deployment: `${config.deployment.namespace}/${config.deployment.name}`, track: config.track });
+  const log = logger.child({ model: `${config.pipeline.namespace}/${config.pipeline.name}@${config.version}`, deployment: `${config.deployment.namespace}/${config.deployment.name}`, revision: config.revision });
+  // logPredictions and the track, as the operator says them now (live-settings.ts): they change without a restart.
+  const live = new LiveSettings({
+    file: config.settingsFile, revision: config.revision, fallback: { track: config.track, logPredictions: config.logPredictions },
+    onChange: (settings, before) => log.info('settings changed', { ...settings, before }),
+  });
+  live.start(settingsPollMs);
+  const startTrack = live.current().track;
   const store = new MinioStore(config.store);
   const now = (): Date => new Date();
-  const fileStem = `${config.podName.replace(/[^A-Za-z0-9._-]/g, '_')}-${Date.now().toString(36)}`;
-
   const metrics: ServerMetrics = new ServerMetrics({ namespace: config.deployment.namespace, deployment: config.deployment.name, version: config.version }, () => app.driftWindow?.snapshot(Date.now()), () => ({
     predictions: predictionLog.pending, feedback: feedbackLog.pending,
   }), () => app.task);
-  // One byte budget for the spill volume: both streams spill into it.
-  const spillBudget = new ByteBudget(config.log.maxSpillBytes);
-  const writer = (stream: 'predictions' | 'feedback', prefix: string): LogWriter => new LogWriter({
-    store, bucket: config.bucket, prefix, spillDir: join(config.log.spillDir, stream), fileStem,
-    batchRecords: config.log.batchRecords, flushMs: config.log.flushMs, maxMemoryRecords: config.log.maxMemoryRecords,
-    batchBytes: config.log.batchBytes, maxMemoryBytes: config.log.maxMemoryBytes, spillBudget, now,
-    onStored: (n) => metrics.logRecords.inc({ stream, outcome: 'stored' }, n),
-    onSpilled: (n) => metrics.logRecords.inc({ stream, outcome: 'spilled' }, n),
-    onDropped: (n) => metrics.logRecords.inc({ stream, outcome: 'dropped' }, n),
-    onError: (message, e) => log.warn(message, { stream, error: e instanceof Error ? e.message : e }),
-  });
-  const predictionLog = writer('predictions', predictionsPrefix(config.deployment));
-  const feedbackLog = writer('feedback', feedbackPrefix(config.deployment));
+  // spec.server.logPredictions false: neither stream is written (labels are still scored live by the feedback API).
+  const { predictionLog, feedbackLog } = inferenceLogs(config, store, metrics, log, now, () => live.current().logPredictions);
   const fatal = fatalHandler({
     log: (message, meta) => log.error(message, meta),
     flush: (deadlineMs) => {
@@ -86,16 +83,16 @@ async function main(): Promise<void> {
   process.on('uncaughtException', (e) => fatal('uncaughtException', e));
   process.on('unhandledRejection', (e) => fatal('unhandledRejection', e));
   // A shadow-track server never mirrors (the loop guard's second half; shadow.ts).
-  if (config.shadow !== undefined && config.track === 'shadow') log.warn(`${podEnv.serverShadowUrl} is ignored on the shadow track: a shadow never mirrors`);
-  const shadow = config.shadow === undefined || config.track === 'shadow' ? undefined : new ShadowMirror(config.shadow, {
+  if (config.shadow !== undefined && startTrack === 'shadow') log.warn(`${podEnv.serverShadowUrl} is ignored on the shadow track: a shadow never mirrors`);
+  const shadow = config.shadow === undefined || startTrack === 'shadow' ? undefined : new ShadowMirror(config.shadow, {
     outcome: (o, n = 1) => metrics.shadowRequests.inc({ outcome: o }, n),
     latency: (s) => metrics.shadowLatency.observe(s),
   });
   // A shadow pod scores itself from the inference log the serving pods write (shadow-scoring.ts).
-  const shadowScoring = config.track === 'shadow' ? startShadowScoring(config, store, metrics, () => app.label, log, now) : undefined;
+  const shadowScoring = startTrack === 'shadow' ? startShadowScoring(config, store, metrics, () => app.label, log, now) : undefined;
   // The metric callbacks above read `app` only at scrape time, after it exists.
   const app: ServerApp = new ServerApp({
-    modelName: config.modelName, version: config.version, track: config.track, codeVersion: config.codeVersion,
+    modelName: config.modelName, version: config.version, get track(): string { return live.current().track; }, codeVersion: config.codeVersion,
     maxInstances: config.maxInstances, maxBodyBytes: config.maxBodyBytes, bodyTimeoutMs: config.edge.bodyTimeoutMs, maxStringBytes: config.maxStringBytes,
     batch: config.batch, metrics,
     predictionLog, deployment: `${config.deployment.namespace}/${config.deployment.name}`, signingKey: config.signingKey.key,
@@ -175,6 +172,23 @@ async function main(): Promise<void> {
       await sleep(backoffDelayMs(modelLoadBackoff, attempt - 1));
     }
   }
+}
+
+/** The two inference-log streams, one spill budget for both (the spill volume); records are taken while `enabled`. */
+function inferenceLogs(config: ServerConfig, store: ObjectStore, metrics: ServerMetrics, log: Logger, now: () => Date, enabled: () => boolean): { predictionLog: LogWriter; feedbackLog: LogWriter } {
+  const fileStem = `${config.podName.replace(/[^A-Za-z0-9._-]/g, '_')}-${Date.now().toString(36)}`;
+  const spillBudget = new ByteBudget(config.log.maxSpillBytes);
+  const writer = (stream: 'predictions' | 'feedback', prefix: string): LogWriter => new LogWriter({
+    store, bucket: config.bucket, prefix, spillDir: join(config.log.spillDir, stream), fileStem,
+    batchRecords: config.log.batchRecords, flushMs: config.log.flushMs, maxMemoryRecords: config.log.maxMemoryRecords,
+    batchBytes: config.log.batchBytes, maxMemoryBytes: config.log.maxMemoryBytes, spillBudget, now,
+    onStored: (n) => metrics.logRecords.inc({ stream, outcome: 'stored' }, n),
+    onSpilled: (n) => metrics.logRecords.inc({ stream, outcome: 'spilled' }, n),
+    onDropped: (n) => metrics.logRecords.inc({ stream, outcome: 'dropped' }, n),
+    onError: (message, e) => log.warn(message, { stream, error: e instanceof Error ? e.message : e }),
+    enabled,
+  });
+  return { predictionLog: writer('predictions', predictionsPrefix(config.deployment)), feedbackLog: writer('feedback', feedbackPrefix(config.deployment)) };
 }
 
 function startShadowScoring(config: ServerConfig, store: ObjectStore, metrics: ServerMetrics, label: () => LabelSpec | undefined, log: Logger, now: () => Date): ShadowScoring {

@@ -42,8 +42,18 @@ export const podEnv = {
   serverModelName: 'PERENNIAL_SERVER_MODEL_NAME',
   /** `<namespace>/<deployment>`: inference logs go under deployments/<namespace>/<deployment>/. */
   serverDeployment: 'PERENNIAL_SERVER_DEPLOYMENT',
-  /** stable | canary | shadow: recorded in every prediction record. */
+  /**
+   * stable | canary | shadow: recorded in every prediction record. The operator does not set it: a pod's track
+   * changes while it runs (a canary promoted), so the operator says it in the settings file (server-settings.ts),
+   * which wins over this when present.
+   */
   serverTrack: 'PERENNIAL_SERVER_TRACK',
+  /** "false": write no inference log (neither predictions nor labels); default true. The settings file wins when present. */
+  serverLogPredictions: 'PERENNIAL_SERVER_LOG_PREDICTIONS',
+  /** The pod's revision (its Deployment's hash): which entry of the settings file's tracks is this pod's. */
+  serverRevision: 'PERENNIAL_SERVER_REVISION',
+  /** Path of the settings file the operator keeps current (server-settings.ts); read again every few seconds. */
+  serverSettingsFile: 'PERENNIAL_SERVER_SETTINGS_FILE',
   /** Pod name (downward API): makes log object names unique per replica. Default: the host name. */
   serverPodName: 'PERENNIAL_SERVER_POD_NAME',
   /** HTTP port (default 8080). */
