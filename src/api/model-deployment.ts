@@ -35,7 +35,7 @@ const server = s.object('The model-server pods.', {
   tolerations,
   maxBatchSize: s.integer('Most requests batched into one model call.', { minimum: 1, maximum: 4096 }).default(32),
   maxBatchDelayMs: s.integer('Longest a request waits for a batch to fill.', { minimum: 0, maximum: 1000 }).default(2),
-  logPredictions: s.boolean('Log inputs and predictions to the object store (needed for feedback-driven retraining).').default(true),
+  logPredictions: s.boolean('Log inputs and predictions, and feedback labels, to the object store under deployments/<namespace>/<name>/ (what data.feedbackFrom retrains on, and what shadow agreement pairs). false: neither is logged; labels are still taken and scored live (live accuracy, log loss, RMSE, the gates), but without logged predictions they cannot be joined into training data. Applied in place, like replicas: no new revision, no pod restarted; the servers read it from the `<name>-server` ConfigMap within about a minute (pods of revisions created before this operator version keep logging until the next rollout).').default(true),
   feedback: s.object('Where the servers take feedback labels: their own port behind the `<name>-feedback` Service, which no HTTPRoute exposes, for clients holding the feedback token. Only ids the servers signed are labelled, with labels the model can take.', {
     port: s.integer('Container and Service port of the feedback API (POST /v1/feedback); must differ from server.port.', { minimum: 1, maximum: 65535 }).default(8081),
     secretName: objectName('A Secret in this namespace with `token` (the bearer token label senders present; several separated by commas during a rotation) and `signingKey` (at least 16 bytes; signs prediction ids). Unset: the operator creates `<name>-feedback` with random values once; read the token from it.'),
@@ -188,6 +188,7 @@ export const modelDeploymentStatusSchema = s.object('The observed state of the d
   abortedMessage: s.string('Why abortedVersion was aborted (the failed gate, the progress deadline with what held its pods, or the request).', { maxLength: 2048 }),
   currentStep: s.integer('Index of the rollout step in progress: a shadow phase is step 0 before the canary steps (or before the blue-green preview).', { minimum: 0 }),
   routeHash: s.string('Hash of the HTTPRoute last written (GatewayAPI routing): the route is written again only when it changes.', { maxLength: 64 }),
+  settingsHash: s.string('Hash of the server settings last written to the `<name>-server` ConfigMap (logPredictions and the candidate\'s track, read live by the servers): written again only when they change.', { maxLength: 64 }),
   stepStartTime: s.string('When the current step began.', { format: 'date-time' }),
   canaryWeight: s.integer('Percent of traffic to the candidate (actual, after rounding to replicas).', { minimum: 0, maximum: 100 }),
   stableWeight: s.integer('Percent of traffic to the stable version.', { minimum: 0, maximum: 100 }),

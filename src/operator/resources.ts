@@ -13,6 +13,8 @@ export const pods: ResourceRef = { group: '', version: 'v1', plural: 'pods', kin
  * never read: a ModelDeployment's feedback Secret (token and id signing key).
  */
 export const secrets: ResourceRef = { group: '', version: 'v1', plural: 'secrets', kind: 'Secret', namespaced: true };
+/** Written only (created, then patched when its hash changes): a ModelDeployment's server settings `<md>-server`. */
+export const configMaps: ResourceRef = { group: '', version: 'v1', plural: 'configmaps', kind: 'ConfigMap', namespaced: true };
 /**
  * Written (get by name first, to check whose it is), never watched: the operator runs in clusters without the Gateway
  * API CRDs, and a route is written only when its hash changes.

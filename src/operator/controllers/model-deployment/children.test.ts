@@ -53,6 +53,37 @@ describe('childrenOf', () => {
     assert.equal(childrenFor(deployment().withStatus(serving('v1', { feedbackSecret: 'weather-feedback' })).build(), revisions({})).feedbackSecret, undefined);
   });
 
+  it('the server settings ConfigMap: logPredictions and the candidate\'s track, written when they change, recorded in status', () => {
+    const settingsOf = (c: Children): unknown => JSON.parse(c.settings?.data['settings.json'] ?? 'null');
+    const hashOf = (h: string): string => h.slice('weather-'.length);
+    const stable = childrenFor(deployment().withStatus(serving('v1')).build(), revisions({ [v1]: [2, 2] }));
+    assert.equal(stable.settings?.metadata.name, 'weather-server');
+    assert.deepEqual(settingsOf(stable), { logPredictions: true, tracks: {} });
+    const canary = childrenFor(deployment().withStatus(rolling('v1', 'v2', 0)).build(), revisions({ [v1]: [2, 2], [v2]: [1, 0] }));
+    assert.deepEqual(settingsOf(canary), { logPredictions: true, tracks: { [hashOf(v2)]: 'canary' } });
+    const shadowed = deployment().throughGateway().withRollout({ shadow: { percent: 100, duration: '5m', minAgreement: 0.9 } });
+    const shadow = childrenFor(shadowed.withStatus(rolling('v1', 'v2', 0)).build(), revisions({ [v1]: [2, 2], [v2]: [2, 0] }), true);
+    assert.deepEqual(settingsOf(shadow), { logPredictions: true, tracks: { [hashOf(v2)]: 'shadow' } });
+    const off = childrenFor(deployment().withServer({ logPredictions: false }).withStatus(serving('v1')).build(), revisions({ [v1]: [2, 2] }));
+    assert.deepEqual(settingsOf(off), { logPredictions: false, tracks: {} });
+    // Written only when it differs from what status says was written.
+    const again = childrenFor(deployment().withStatus(serving('v1', { settingsHash: stable.settingsHash ?? '' })).build(), revisions({ [v1]: [2, 2] }));
+    assert.equal(again.settings, undefined);
+    const ctx = contextOf(observedOf(deployment().withStatus(serving('v1')).build(), 'v1'));
+    assert.equal(withChildren(draftOf(ctx), stable).status.settingsHash, stable.settingsHash);
+  });
+
+  it('the pods mount the settings ConfigMap and know their revision; no track or logPredictions in the template', () => {
+    const c = childrenFor(deployment().withStatus(rolling('v1', 'v2', 0)).build(), revisions({ [v1]: [2, 2], [v2]: [1, 0] }));
+    const pod = c.deployments[1]?.spec.template.spec as { containers: Array<{ env: Array<{ name: string; value?: string }>; volumeMounts: unknown[] }>; volumes: unknown[] };
+    const env = Object.fromEntries(pod.containers[0]?.env.map((e) => [e.name, e.value]) ?? []);
+    assert.equal(env['PERENNIAL_SERVER_REVISION'], v2.slice('weather-'.length));
+    assert.equal(env['PERENNIAL_SERVER_SETTINGS_FILE'], '/etc/perennial/server/settings.json');
+    assert.ok(!('PERENNIAL_SERVER_TRACK' in env) && !('PERENNIAL_SERVER_LOG_PREDICTIONS' in env));
+    assert.deepEqual(pod.volumes.at(-1), { name: 'settings', configMap: { name: 'weather-server', optional: true } });
+    assert.deepEqual(pod.containers[0]?.volumeMounts.at(-1), { name: 'settings', mountPath: '/etc/perennial/server', readOnly: true });
+  });
+
   it('the HTTPRoute is written when its hash changed, and recorded in status', () => {
     const md = deployment().throughGateway().withStatus(serving('v1')).build();
     const first = childrenFor(md, revisions({ [v1]: [2, 2] }), true);

@@ -1,8 +1,8 @@
 // The children to have: the server Deployments of the revisions kept (stable; the candidate while a rollout runs;
 // the previous stable one for the rollback window, at full size and never re-created), with the replicas the
 // traffic wants; every other Deployment the md controls is deleted. The Services `<md>`, `<md>-canary`,
-// `<md>-preview` (blue-green) and `<md>-feedback`; the HTTPRoute when its hash changed; the feedback Secret
-// once. Pure, table-tested.
+// `<md>-preview` (blue-green) and `<md>-feedback`; the HTTPRoute when its hash changed; the server settings
+// ConfigMap `<md>-server` when it changed (server-settings.ts); the feedback Secret once. Pure, table-tested.
 import type { KubeObject, OwnerReference } from '../../runtime/resource.js';
 import { feedbackSecretName, serviceNames } from './names.js';
 import type { PlanContext } from './plan-context.js';
@@ -10,6 +10,7 @@ import { omit, type Draft, type Revision } from './rollout-state.js';
 import { routeHash } from './routers/gateway-api.js';
 import type { RoutePlan } from './routers/router.js';
 import { buildServerDeployment, buildService, type ServerDeployment, type ServiceObject } from './server-deployment.js';
+import { settingsConfigMap, type ConfigMapObject } from './server-settings.js';
 
 export interface Children {
   /**
@@ -31,6 +32,10 @@ export interface Children {
    * spec names its own Secret. AlreadyExists is success: an existing Secret is never read or overwritten.
    */
   readonly feedbackSecret: { readonly name: string; readonly namespace: string; readonly owner: OwnerReference } | undefined;
+  /** The server settings ConfigMap to write (only when its hash differs from status.settingsHash), before the Deployments. */
+  readonly settings: ConfigMapObject | undefined;
+  /** The hash of the settings the servers should read now. */
+  readonly settingsHash: string;
 }
 
 function deploymentsOf(ctx: PlanContext, d: Draft, route: RoutePlan): ServerDeployment[] {
@@ -61,6 +66,7 @@ export function childrenOf(ctx: PlanContext, d: Draft, route: RoutePlan): Childr
   const previous = d.previous === undefined ? undefined : observed.revisions.get(d.previous.name);
   const secretName = feedbackSecretName(ctx.name, ctx.spec.server);
   const hash = route.route ? routeHash(route.route) : undefined;
+  const settings = settingsConfigMap(ctx, d);
   return {
     deployments: deploymentsOf(ctx, d, route),
     scale: previous && previous.replicas !== total ? [{ name: previous.name, replicas: total }] : [],
@@ -70,11 +76,16 @@ export function childrenOf(ctx: PlanContext, d: Draft, route: RoutePlan): Childr
     routeHash: hash,
     feedbackSecret: ctx.spec.server.feedback.secretName === undefined && ctx.prev.feedbackSecret !== secretName
       ? { name: secretName, namespace: ctx.namespace, owner: ctx.owner } : undefined,
+    settings: settings.hash === ctx.prev.settingsHash ? undefined : settings.configMap,
+    settingsHash: settings.hash,
   };
 }
 
-/** Status records the route written (status.routeHash) and the feedback Secret created (status.feedbackSecret). */
+/**
+ * Status records the route written (status.routeHash), the server settings written (status.settingsHash) and the
+ * feedback Secret created (status.feedbackSecret).
+ */
 export function withChildren(d: Draft, c: Children): Draft {
-  const routed = c.routeHash === undefined ? omit(d.status, 'routeHash') : { ...d.status, routeHash: c.routeHash };
+  const routed = { ...(c.routeHash === undefined ? omit(d.status, 'routeHash') : { ...d.status, routeHash: c.routeHash }), settingsHash: c.settingsHash };
   return { ...d, status: c.feedbackSecret ? { ...routed, feedbackSecret: c.feedbackSecret.name } : routed };
 }

@@ -2,7 +2,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { maxModelDeploymentNameLength, maxTrainingPipelineNameLength, nameProblems, nameRules } from '../../../api/object-names.js';
 import { runName } from '../training-pipeline/names.js';
-import { feedbackSecretName, revisionHash, revisionName, serviceNames } from './names.js';
+import { aDeployment } from '../../../api/testing/builders.js';
+import { feedbackSecretName, revisionHash, revisionName, serverTemplate, serviceNames } from './names.js';
 
 const dns1035 = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 const dns1123Label = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -63,4 +64,17 @@ describe('TrainingPipeline names', () => {
     ['a dot (fromPipeline and triggers could not name it)', 'weather.daily', 1],
   ];
   for (const [name, tp, problems] of table) it(name, () => assert.equal(nameProblems(nameRules.TrainingPipeline, tp).length, problems));
+});
+
+describe('the revision hash', () => {
+  const hashOf = (edit: Parameters<ReturnType<typeof aDeployment>['withServer']>[0]): string =>
+    revisionHash('v1', 'ml/weather@v1', serverTemplate(aDeployment('weather').withServer(edit).buildSpec()));
+  it('changes with what the pods are made of (image, port, batching)', () => {
+    assert.notEqual(hashOf({ image: 'server:2' }), hashOf({}));
+    assert.notEqual(hashOf({ maxBatchSize: 8 }), hashOf({}));
+  });
+  it('not with replicas or logPredictions: those apply in place, no new revision, no canary of the same version', () => {
+    assert.equal(hashOf({ replicas: 7 }), hashOf({}));
+    assert.equal(hashOf({ logPredictions: false }), hashOf({}));
+  });
 });

@@ -8,10 +8,15 @@ import { Label, managedBy, workloadLabels } from '../../../api/labels.js';
 import type { ModelDeploymentSpec } from '../../../api/model-deployment.js';
 import { deploymentNameSuffixes, revisionHashLength } from '../../../api/object-names.js';
 
-/** The parts of the spec that shape the server pods (not the rollout settings: editing those restarts nothing). */
+/**
+ * The parts of the spec that shape the server pods (not the rollout settings: editing those restarts nothing). Not
+ * `replicas` (patched on the Deployment) nor `logPredictions` (in the server settings ConfigMap, read live): both
+ * apply in place. logPredictions stays in the hashed value as a constant, so the hashes of revisions made before it
+ * left are unchanged.
+ */
 export function serverTemplate(spec: ModelDeploymentSpec): unknown {
   const { replicas: _replicas, ...template } = spec.server;
-  return template;
+  return { ...template, logPredictions: true };
 }
 
 export function revisionHash(version: string, modelRef: string, template: unknown): string {
@@ -38,6 +43,11 @@ export const serviceNames = {
 /** The Secret with the feedback token and the id signing key: spec.server.feedback.secretName or `<md>-feedback`. */
 export function feedbackSecretName(md: string, server: ModelDeploymentSpec['server']): string {
   return server.feedback.secretName ?? `${md}${deploymentNameSuffixes.feedbackService}`;
+}
+
+/** The ConfigMap of settings the servers read live (src/shared/server-settings.ts): `<md>-server`. */
+export function settingsConfigMapName(md: string): string {
+  return `${md}-server`;
 }
 
 /** Keys of the feedback Secret. */

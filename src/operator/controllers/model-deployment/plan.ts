@@ -36,13 +36,13 @@ import type { Start } from './rollout-state.js';
 import type { TrafficRouter } from './routers/router.js';
 import { reviewModelDeployment } from './spec-checks.js';
 
-export interface ModelDeploymentPlan extends Omit<Children, 'routeHash'> {
+export interface ModelDeploymentPlan extends Omit<Children, 'routeHash' | 'settingsHash'> {
   readonly status: ModelDeploymentStatus;
   readonly events: readonly PlannedEvent[];
   readonly requeueAfterMs: number | undefined;
 }
 
-const noChildren: Omit<Children, 'routeHash'> = { deployments: [], scale: [], deleteDeployments: [], services: [], route: undefined, feedbackSecret: undefined };
+const noChildren: Omit<Children, 'routeHash' | 'settingsHash'> = { deployments: [], scale: [], deleteDeployments: [], services: [], route: undefined, feedbackSecret: undefined, settings: undefined };
 
 /** Not accepted: Degraded with Accepted=False naming every problem, said once per generation; nothing else is done. */
 function notAccepted(o: Observed, review: Review): ModelDeploymentPlan {
@@ -98,7 +98,7 @@ export function planModelDeployment(o: Observed, router: TrafficRouter): ModelDe
   const kept = rollbackWindow(ctx, stepped);
   const children = childrenOf(ctx, kept, route);
   const done = withLiveMetrics(ctx, withChildren(kept, children));
-  const { routeHash: _inStatus, ...writes } = children;
+  const { routeHash: _inStatus, settingsHash: _alsoInStatus, ...writes } = children;
   return {
     ...writes,
     status: rolloutStatus(ctx, done, route),

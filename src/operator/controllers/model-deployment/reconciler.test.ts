@@ -150,13 +150,14 @@ describe('ModelDeploymentReconciler', () => {
     const v1 = revisionOf(h, 'v1');
     assert.match(v1.metadata.name, /^weather-[0-9a-f]{10}$/);
     assert.deepEqual(writes, [
+      'create configmaps ml/weather-server',
       `create deployments.apps ml/${v1.metadata.name}`,
       'create services ml/weather',
       'create services ml/weather-canary',
       'create services ml/weather-feedback',
       'create secrets ml/weather-feedback',
       'patchStatus modeldeployments.perennial.dev ml/weather',
-      `event Normal RolloutProgressing: Serving v1 (${v1.metadata.name}). (after 6 writes)`,
+      `event Normal RolloutProgressing: Serving v1 (${v1.metadata.name}). (after 7 writes)`,
     ]);
     assert.equal(v1.spec.replicas, 2);
     const pod = v1.spec.template.spec as { automountServiceAccountToken: boolean; containers: Array<Record<string, unknown>>; volumes: unknown[] };
@@ -241,7 +242,7 @@ describe('ModelDeploymentReconciler', () => {
 
     h.setChampion('v1');
     const writes = await h.step();
-    assert.equal(writes[0], `create deployments.apps ml/${revisionOf(h, 'v1').metadata.name}`);
+    assert.deepEqual(writes.slice(0, 2), ['create configmaps ml/weather-server', `create deployments.apps ml/${revisionOf(h, 'v1').metadata.name}`]);
   });
 
   it('rolls a new champion out step by step and promotes it, keeping the old one for the rollback window', async () => {
@@ -254,12 +255,13 @@ describe('ModelDeploymentReconciler', () => {
     let writes = await h.step();
     const v2 = revisionOf(h, 'v2').metadata.name;
     assert.deepEqual(writes, [
+      'patch configmaps ml/weather-server',
       `create deployments.apps ml/${v2}`,
       'patch services ml/weather',
       'patch services ml/weather-canary',
       'patchStatus modeldeployments.perennial.dev ml/weather',
-      'event Normal RolloutProgressing: Rollout of v2 started (stable v1). (after 4 writes)',
-    ]);
+      'event Normal RolloutProgressing: Rollout of v2 started (stable v1). (after 5 writes)',
+    ], 'the candidate\'s track is written before its pods start');
     assert.equal(revisionOf(h, 'v2').spec.replicas, 1, '50% of 2 replicas');
     assert.equal(revisionOf(h, 'v1').spec.replicas, 2, 'stable keeps its pods until the candidate is ready');
     assert.equal(h.md().status?.canaryWeight, 0, 'no weight to a candidate without ready pods');
@@ -297,11 +299,12 @@ describe('ModelDeploymentReconciler', () => {
     h.allReady();
     writes = await h.step();
     assert.deepEqual(writes, [
+      'patch configmaps ml/weather-server',
       `patch deployments.apps ml/${v1}`,
       'patch services ml/weather',
       'patchStatus modeldeployments.perennial.dev ml/weather',
-      'event Normal RolloutComplete: v2 promoted to stable (was v1). (after 3 writes)',
-    ], 'the previous revision is scaled back up for the rollback window; the Service selects v2 only');
+      'event Normal RolloutComplete: v2 promoted to stable (was v1). (after 4 writes)',
+    ], 'v2\'s track becomes stable in the settings (its pods untouched); the previous revision is scaled back up for the rollback window; the Service selects v2 only');
     const st = h.md().status;
     assert.equal(st?.stableVersion, 'v2');
     assert.equal(st?.previousVersion, 'v1');
@@ -327,6 +330,20 @@ describe('ModelDeploymentReconciler', () => {
     assert.deepEqual(writes, ['patchStatus modeldeployments.perennial.dev ml/weather', `delete deployments.apps ml/${v2}`]);
   });
 
+  it('server.logPredictions applies in place: the settings ConfigMap changes, no new revision, no rollout, no pod restarted', async () => {
+    const h = setup();
+    await h.step();
+    h.allReady();
+    await h.step();
+    const stable = revisionOf(h, 'v1');
+    h.setSpec((s) => { s.server.logPredictions = false; });
+    const writes = await h.step();
+    assert.deepEqual(writes, ['patch configmaps ml/weather-server', 'patchStatus modeldeployments.perennial.dev ml/weather']);
+    assert.equal(h.md().status?.canaryRevision, undefined, 'no canary of the same version');
+    assert.deepEqual(revisionOf(h, 'v1'), stable, 'the stable Deployment untouched');
+    assert.deepEqual(await h.step(), [], 'written once');
+  });
+
   it('aborts a failing candidate: all traffic back to stable, stable untouched, the version not retried until asked', async () => {
     const h = setup();
     await toAnalysis(h);
@@ -336,12 +353,13 @@ describe('ModelDeploymentReconciler', () => {
     const v2 = revisionOf(h, 'v2').metadata.name;
     const writes = await h.step();
     assert.deepEqual(writes, [
+      'patch configmaps ml/weather-server',
       `patch deployments.apps ml/${stableBefore.metadata.name}`,
       'patch services ml/weather',
       'patch services ml/weather-canary',
       'patchStatus modeldeployments.perennial.dev ml/weather',
       `delete deployments.apps ml/${v2}`,
-      'event Warning RolloutAborted: Rollout of v2 aborted: step 2/2 (analysis) failed: errorRate: error rate 12.00% above 1.00% (60 server errors in 500 served requests). All traffic is back on v1. (after 4 writes)',
+      'event Warning RolloutAborted: Rollout of v2 aborted: step 2/2 (analysis) failed: errorRate: error rate 12.00% above 1.00% (60 server errors in 500 served requests). All traffic is back on v1. (after 5 writes)',
     ], 'the event right after the status write that records the abort, before the candidate\'s Deployment goes');
     const stableAfter = revisionOf(h, 'v1');
     assert.deepEqual(stableAfter.spec.template, stableBefore.spec.template, 'the stable pods are untouched');

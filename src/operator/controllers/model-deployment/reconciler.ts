@@ -1,4 +1,5 @@
-// ModelDeployment reconcile: observe (observe.ts) → plan (pure, plan.ts) → apply: server Deployments (created when
+// ModelDeployment reconcile: observe (observe.ts) → plan (pure, plan.ts) → apply: the server settings ConfigMap
+// (created, else patched, when its hash changed) → server Deployments (created when
 // missing, else only replicas and progressDeadlineSeconds patched), Services (selector patched when it differs), the HTTPRoute (written only
 // when its hash changes, and only when it is this deployment's), the feedback Secret once → ONE status write →
 // the plan's events, right after it (jobset's order: a later write that fails cannot lose them) → Deployments no
@@ -7,11 +8,12 @@ import { randomBytes } from 'node:crypto';
 import { ConditionType, Reason } from '../../../api/conditions.js';
 import { Label, managedBy } from '../../../api/labels.js';
 import type { ModelDeployment, ModelDeploymentStatus } from '../../../api/model-deployment.js';
+import { NotFoundError } from '../../runtime/errors.js';
 import type { CacheReader } from '../../runtime/informer.js';
 import type { KubeClient } from '../../runtime/kube.js';
 import type { ObjectKey, ReconcileResult, Reconciler } from '../../runtime/manager.js';
 import type { KubeObject } from '../../runtime/resource.js';
-import { deployments as deploymentRef, httpRoutes, modelDeployments, secrets as secretRef, services as serviceRef } from '../../resources.js';
+import { configMaps, deployments as deploymentRef, httpRoutes, modelDeployments, secrets as secretRef, services as serviceRef } from '../../resources.js';
 import type { PlannedEvent } from '../planned-event.js';
 import type { ReconcilerDeps } from '../reconciler-deps.js';
 import { feedbackSecretKeys } from './names.js';
@@ -53,6 +55,7 @@ export class ModelDeploymentReconciler implements Reconciler {
     if (!md || md.metadata.deletionTimestamp) return {}; // children go with it by garbage collection
     const observed = await observe(this.deps, md, this.deps.clock.now());
     const plan = planModelDeployment(observed, (this.deps.router ?? defaultRouter)(md.spec.rollout.trafficRouting));
+    await this.applySettings(md, plan);
     await this.applyDeployments(md, observed, plan);
     await this.applyServices(md, observed, plan);
     const outcome = await this.applyRoute(md, plan);
@@ -76,6 +79,26 @@ export class ModelDeploymentReconciler implements Reconciler {
       }
     }
     for (const s of plan.scale) await kube.patch(deploymentRef, { namespace, name: s.name }, { spec: { replicas: s.replicas } });
+  }
+
+  /**
+   * The server settings ConfigMap, before the Deployments (a new revision's pods read it at start): patched when
+   * status says it was written before (created if it is gone), else created (patched if it already exists).
+   */
+  private async applySettings(md: ModelDeployment, plan: ModelDeploymentPlan): Promise<void> {
+    const settings = plan.settings;
+    if (!settings) return;
+    const { kube } = this.deps;
+    const patch = (): Promise<unknown> => kube.patch(configMaps, { namespace: md.metadata.namespace ?? '', name: settings.metadata.name }, { data: settings.data });
+    if (md.status?.settingsHash !== undefined) {
+      try {
+        await patch();
+        return;
+      } catch (e: unknown) {
+        if (!(e instanceof NotFoundError)) throw e;
+      }
+    }
+    if (!(await kube.create(configMaps, settings, { alreadyExistsOk: true })).created) await patch();
   }
 
   private async applyServices(md: ModelDeployment, observed: Observed, plan: ModelDeploymentPlan): Promise<void> {

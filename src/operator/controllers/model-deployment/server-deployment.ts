@@ -3,17 +3,19 @@
 // restarts pods; only `replicas` changes as traffic moves.
 //
 // The pods: the pod contract environment (src/shared/pod-contract.ts), store credentials only as secretKeyRefs,
-// the listen address from the downward API (status.podIP), readiness and liveness probes on the server's health
+// the listen address from the downward API (status.podIP), the server settings ConfigMap mounted as a folder (the
+// track and logPredictions, which change without a restart: server-settings.ts), readiness and liveness probes on the server's health
 // endpoints, the restricted Pod Security profile with emptyDirs for /tmp and the inference-log spill folder (with a
 // size limit, and the server's own spill limit below it), and
 // no service account token (the server needs no cluster credentials).
 import type { ModelDeploymentSpec } from '../../../api/model-deployment.js';
 import { podEnv } from '../../../shared/pod-contract.js';
+import { serverSettingsDir, serverSettingsKey } from '../../../shared/server-settings.js';
 import { parseDuration } from '../../../api/duration.js';
 import type { OwnerReference } from '../../runtime/resource.js';
 import type { StoreSettings } from '../../store-settings.js';
 import { storeEnv, type EnvVar } from '../pod-env.js';
-import { feedbackSecretKeys, feedbackSecretName, ownedLabels, revisionLabels, revisionName, revisionSelector, selectorLabels } from './names.js';
+import { feedbackSecretKeys, feedbackSecretName, ownedLabels, revisionLabels, revisionName, revisionSelector, selectorLabels, settingsConfigMapName } from './names.js';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../pod-security.js';
 
 export const serverContainerName = 'server';
@@ -88,6 +90,9 @@ export function serverEnv(input: RevisionInput): EnvVar[] {
     { name: podEnv.serverModel, value: modelRefText(model) },
     ...(model.bucket === undefined ? [] : [{ name: podEnv.serverModelBucket, value: model.bucket }]),
     { name: podEnv.serverDeployment, value: `${input.namespace}/${input.md}` },
+    // The track and logPredictions are not here: they change while the pod runs (settings file, server-settings.ts).
+    { name: podEnv.serverRevision, value: input.hash },
+    { name: podEnv.serverSettingsFile, value: `${serverSettingsDir}/${serverSettingsKey}` },
     { name: podEnv.serverPodName, valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
     { name: podEnv.serverHost, valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
     { name: podEnv.serverPort, value: String(server.port) },
@@ -155,9 +160,14 @@ export function buildServerDeployment(input: RevisionInput): ServerDeployment {
             readinessProbe: probe('/v2/health/ready', 2, 3),
             livenessProbe: { ...probe('/v2/health/live', 10, 3), initialDelaySeconds: 10 },
             securityContext: restrictedContainerSecurityContext(),
-            volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }, { name: 'spill', mountPath: spillDir }],
+            volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }, { name: 'spill', mountPath: spillDir }, { name: 'settings', mountPath: serverSettingsDir, readOnly: true }],
           }],
-          volumes: [{ name: 'tmp', emptyDir: {} }, { name: 'spill', emptyDir: { sizeLimit: spillSizeLimit } }],
+          // The settings ConfigMap as a whole folder (a subPath mount would never see an update); optional, so a pod
+          // whose ConfigMap is not there yet starts with the environment's values.
+          volumes: [
+            { name: 'tmp', emptyDir: {} }, { name: 'spill', emptyDir: { sizeLimit: spillSizeLimit } },
+            { name: 'settings', configMap: { name: settingsConfigMapName(input.md), optional: true } },
+          ],
         },
       },
     },
