@@ -7,6 +7,8 @@
 //   - a first server version whose image is not there: Degraded=True/ProgressDeadlineExceeded and Available=False
 //     naming the image, a Warning event;
 //   - a canary whose image is not there: aborted at the progress deadline, the stable revision untouched;
+//   - a Secret the server pods refer to missing from the namespace (CreateContainerConfigError): Available=False/
+//     ConfigMissing naming the Secret, long before the progress deadline;
 //   - a node restart (kubelet, kube-proxy, containerd stopped and started): the served deployment is Healthy again
 //     with its pods ready, and a new pod starts on the restarted node; stopping the cluster still leaves nothing.
 // Everything is created up front, so the waits (image pulls, deadlines) overlap; each test then checks its own.
@@ -108,6 +110,9 @@ describe('node faults on the real node end in the conditions a user expects', ()
     // A first version that can never start (its image is not on the node).
     await create('modeldeployments', aDeployment('broken').inNamespace(namespace).servingUri(`s3://${bucket}/pipelines/${namespace}/weather/versions/v1`)
       .withImage(missingServer).withReplicas(1).withRollout({ progressDeadline: '20s' }).build());
+    // Server pods that refer to a Secret the namespace does not have: the kubelet cannot make their environment.
+    await create('modeldeployments', aDeployment('no-secret').inNamespace(namespace).servingUri(`s3://${bucket}/pipelines/${namespace}/weather/versions/v1`)
+      .withServer({ image: imageTags.server, replicas: 1, feedback: { port: 8081, secretName: 'absent-feedback' } }).build());
     // A model to serve: the real trainer, briefly (its quality does not matter here).
     const { header, rows } = weatherLines();
     await putText(store, bucket, `${weatherDataPrefix}all.csv`, [header, ...rows].join('\n') + '\n');
@@ -166,6 +171,13 @@ describe('node faults on the real node end in the conditions a user expects', ()
     assert.match(condition(md, 'Available')?.message ?? '', new RegExp(`^No ready pod of v1: ${pulled.source}`));
     const told = await warnings('broken', 'ProgressDeadlineExceeded');
     assert.equal(told.length, 1, told.join(' | '));
+  });
+
+  it('a Secret missing from the namespace: Available=False/ConfigMissing naming it, well before the progress deadline', async () => {
+    const md = await untilMd('no-secret', 'Available naming the missing Secret', (x) => condition(x, 'Available')?.reason === 'ConfigMissing', 120_000);
+    console.log(`# Available: ${condition(md, 'Available')?.message ?? ''}`);
+    assert.equal(condition(md, 'Available')?.status, 'False');
+    assert.match(condition(md, 'Available')?.message ?? '', /^No ready pod of v1: container server cannot start: Secret "absent-feedback" does not exist in the namespace \(CreateContainerConfigError: /);
   });
 
   it('a canary whose image is not there is aborted at the progress deadline, naming it; the stable revision is untouched', async () => {
