@@ -88,8 +88,9 @@ async function main(): Promise<void> {
     outcome: (o, n = 1) => metrics.shadowRequests.inc({ outcome: o }, n),
     latency: (s) => metrics.shadowLatency.observe(s),
   });
-  // A shadow pod scores itself from the inference log the serving pods write (shadow-scoring.ts).
-  const shadowScoring = startTrack === 'shadow' ? startShadowScoring(config, store, metrics, () => app.label, log, now) : undefined;
+  // A pod on the shadow track scores itself from the inference log the serving pods write (shadow-scoring.ts); the
+  // track is live, so a candidate leaving its shadow phase stops holding answers and goes idle.
+  const shadowScoring = startShadowScoring(config, store, metrics, () => app.label, () => live.current().track === 'shadow', log, now);
   // The metric callbacks above read `app` only at scrape time, after it exists.
   const app: ServerApp = new ServerApp({
     modelName: config.modelName, version: config.version, get track(): string { return live.current().track; }, codeVersion: config.codeVersion,
@@ -191,10 +192,12 @@ function inferenceLogs(config: ServerConfig, store: ObjectStore, metrics: Server
   return { predictionLog: writer('predictions', predictionsPrefix(config.deployment)), feedbackLog: writer('feedback', feedbackPrefix(config.deployment)) };
 }
 
-function startShadowScoring(config: ServerConfig, store: ObjectStore, metrics: ServerMetrics, label: () => LabelSpec | undefined, log: Logger, now: () => Date): ShadowScoring {
+function startShadowScoring(
+  config: ServerConfig, store: ObjectStore, metrics: ServerMetrics, label: () => LabelSpec | undefined, active: () => boolean, log: Logger, now: () => Date,
+): ShadowScoring {
   const scoring = new ShadowScoring({
     store, bucket: config.bucket, predictionsPrefix: predictionsPrefix(config.deployment), feedbackPrefix: feedbackPrefix(config.deployment),
-    version: config.version, pollMs: config.shadowScoring.pollMs, holdMs: defaultShadowBookOptions.holdMs, label, log, now,
+    version: config.version, pollMs: config.shadowScoring.pollMs, holdMs: defaultShadowBookOptions.holdMs, label, active, log, now,
     record: (e, spec) => {
       if (e.kind === 'compared') return metrics.shadowComparisons.inc({ outcome: e.agree ? 'agree' : 'disagree' });
       const checked = checkLabel(spec, e.label);

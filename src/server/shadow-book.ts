@@ -70,6 +70,11 @@ export class ShadowBook {
     return { held: this.heldCount, paired: this.paired.size, pending: this.pending.size };
   }
 
+  /** Nothing held, paired or waiting. */
+  idle(): boolean {
+    return this.heldCount === 0 && this.paired.size === 0 && this.pending.size === 0;
+  }
+
   /** The shadow answered these mirrored rows at atMs. */
   hold(rows: readonly Readonly<RawRow>[], predictions: readonly Prediction[], atMs: number): void {
     rows.forEach((row, i) => {

@@ -17,13 +17,27 @@ describe('ShadowScoring: reading the inference log back on a shadow pod', () => 
     assert.deepEqual(dayFolders('p/', Date.parse('2026-12-04T01:00:00Z'), Date.parse('2026-12-04T02:00:00Z')), ['p/2026-12-04/']);
   });
 
+  it('off the shadow track it holds nothing and never reads the store', async () => {
+    let listed = 0;
+    const store = new MemoryStore();
+    const list = store.list.bind(store);
+    store.list = (b, p) => { listed++; return list(b, p); };
+    const s = new ShadowScoring({
+      store, bucket: 'b', predictionsPrefix: predictionsPrefix(d), feedbackPrefix: feedbackPrefix(d), version: 'v2', pollMs: 1000, holdMs: 600_000,
+      label: () => spec, active: () => false, record: () => undefined, log, now: () => new Date(),
+    }, new ShadowBook({ ...defaultShadowBookOptions, version: 'v2' }));
+    s.hold([{ temp: 1 }], [{ label: 'rain', probabilities: [0.9, 0.1] }], Date.now());
+    await s.poll();
+    assert.equal(listed, 0);
+  });
+
   it('pairs logged predictions and labels of the serving pods with the rows it answered, reading each object once', async () => {
     const store = new MemoryStore();
     let now = Date.now();
     const events: BookEvent[] = [];
     const s = new ShadowScoring({
       store, bucket: 'b', predictionsPrefix: predictionsPrefix(d), feedbackPrefix: feedbackPrefix(d), version: 'v2', pollMs: 1000, holdMs: 600_000,
-      label: () => spec, record: (e) => events.push(e), log, now: () => new Date(now),
+      label: () => spec, active: () => true, record: (e) => events.push(e), log, now: () => new Date(now),
     }, new ShadowBook({ ...defaultShadowBookOptions, version: 'v2' }));
     s.hold([{ temp: 1 }, { temp: 2 }], [{ label: 'rain', probabilities: [0.9, 0.1] }, { label: 'rain', probabilities: [0.6, 0.4] }], now);
     const rec = (id: string, temp: number, prediction: string) => JSON.stringify({ v: 1, kind: 'prediction', id, time: new Date(now).toISOString(), modelVersion: 'v1', track: 'stable', features: { temp }, prediction });

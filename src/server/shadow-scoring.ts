@@ -1,4 +1,4 @@
-// On a shadow-track pod: reads the deployment's inference log back (the records every serving replica writes within
+// On a shadow-track pod (the track is live: see active): reads the deployment's inference log back (the records every serving replica writes within
 // its flush interval) and feeds it to the ShadowBook, which pairs the mirrored rows this pod answered with the
 // serving version's answers and labels (shadow-book.ts). Its verdicts are counted on this pod under its own
 // version, like any other: perennial_server_shadow_comparisons_total{outcome=agree|disagree} and the feedback
@@ -27,6 +27,8 @@ export interface ShadowScoringOptions {
   readonly holdMs: number;
   /** The served model's label (undefined until loaded): labels are checked against it before they score. */
   readonly label: () => LabelSpec | undefined;
+  /** Whether the pod is on the shadow track now: answers are held only then, and the log is read only then or while answers are held. */
+  readonly active: () => boolean;
   readonly record: (e: BookEvent, label: LabelSpec) => void;
   readonly log: Logger;
   readonly now: () => Date;
@@ -52,7 +54,7 @@ export class ShadowScoring {
   }
 
   hold(rows: readonly Readonly<RawRow>[], predictions: readonly Prediction[], atMs: number): void {
-    this.book.hold(rows, predictions, atMs);
+    if (this.o.active()) this.book.hold(rows, predictions, atMs);
   }
 
   start(): void {
@@ -81,6 +83,8 @@ export class ShadowScoring {
     if (spec === undefined) return;
     const nowMs = this.o.now().getTime();
     this.book.expire(nowMs);
+    // Off the shadow track with nothing held (a stable or canary pod, or a shadow phase long past): no store calls.
+    if (!this.o.active() && this.book.idle()) return;
     const from = Math.max(this.startedMs, nowMs - this.o.holdMs);
     for (const prefix of [this.o.predictionsPrefix, this.o.feedbackPrefix]) {
       const listed = (await Promise.all(dayFolders(prefix, from, nowMs).map((d) => this.o.store.list(this.o.bucket, d)))).flat();
