@@ -141,6 +141,8 @@ describe('ModelDeployment controller (real cluster, real node, real model server
     readonly mirrorToVersion?: string;
     /** Only pods of this version answer (the stable one, as a route with a mirror would send them). */
     readonly onlyVersion?: string;
+    /** The served model's name: its pipeline's (weather by default). */
+    readonly model?: string;
   }
   /**
    * Sends requests as a Service would (a random ready pod), and feeds back the true label of every prediction
@@ -163,7 +165,7 @@ describe('ModelDeployment controller (real cluster, real node, real model server
       const truth = labels.slice(i % n, (i % n) + 4);
       i += 4;
       const body = JSON.stringify({ instances: batch });
-      const predict = (p: V1Pod): Promise<Response> => fetch(`http://${p.status?.podIP ?? ''}:8080/v1/models/weather:predict`, {
+      const predict = (p: V1Pod): Promise<Response> => fetch(`http://${p.status?.podIP ?? ''}:8080/v1/models/${o.model ?? 'weather'}:predict`, {
         method: 'POST', headers: { 'content-type': 'application/json' }, body, signal: AbortSignal.timeout(5000),
       });
       try {
@@ -305,8 +307,9 @@ describe('ModelDeployment controller (real cluster, real node, real model server
       sp.server.replicas = 1;
     }));
     await until('other', 'other/v1 to serve', (x) => x.status?.phase === 'Healthy');
-    const otherTraffic = startTraffic('other');
-    const pods = [...await readyPods('weather'), ...await readyPods('other')];
+    const otherTraffic = startTraffic('other', { model: 'other' });
+    const weatherPods = await readyPods('weather');
+    const pods = [...weatherPods, ...await readyPods('other')];
     assert.ok(pods.length >= 3);
     const port = await freePort();
     const dir = mkdtempSync(join(tmpdir(), 'perennial-prometheus-'));
@@ -319,7 +322,7 @@ describe('ModelDeployment controller (real cluster, real node, real model server
       // Client errors: counted apart by both providers, never as faults of the server. One first, so that the series
       // exists in Prometheus before the five that increase() is to see.
       const refused = async (n: number): Promise<void> => {
-        for (const p of pods) {
+        for (const p of weatherPods) {
           for (let i = 0; i < n; i++) {
             const r = await fetch(`http://${p.status?.podIP ?? ''}:8080/v1/models/weather:predict`, { method: 'POST', body: new TextEncoder().encode('{"instances": [') });
             assert.equal(r.status, 415);
@@ -330,7 +333,7 @@ describe('ModelDeployment controller (real cluster, real node, real model server
       await eventually('Prometheus to have scraped the 415 series of every pod', async () => {
         const r = await fetch(`http://127.0.0.1:${port}/api/v1/query?query=${encodeURIComponent('perennial_server_requests_total{code="415"}')}`).catch(() => undefined);
         const body = r?.ok === true ? (await r.json()) as { data?: { result?: unknown[] } } : undefined;
-        return (body?.data?.result?.length ?? 0) >= pods.length ? true : undefined;
+        return (body?.data?.result?.length ?? 0) >= weatherPods.length ? true : undefined;
       }, 60_000);
       await refused(5);
       const provider = new PrometheusMetricProvider(`http://127.0.0.1:${port}`);
@@ -343,7 +346,7 @@ describe('ModelDeployment controller (real cluster, real node, real model server
         const r = await query('v1').catch((e: unknown) => (e instanceof Error ? e.message : String(e)));
         last = r;
         if (typeof r === 'string') return undefined;
-        return r.requests >= 30 && r.labelled >= 30 && r.clientErrors >= 4 * pods.length ? r : undefined;
+        return r.requests >= 30 && r.labelled >= 30 && r.clientErrors >= 4 * weatherPods.length ? r : undefined;
       }, 90_000).catch((e: unknown) => {
         throw new Error(`${e instanceof Error ? e.message : String(e)}; last answer: ${JSON.stringify(last)}`);
       });
@@ -461,7 +464,7 @@ describe('ModelDeployment controller (real cluster, real node, real model server
       sp.rollout.analysis.gates = { maxErrorRate: 0.05, maxRmse: 8 };
     }));
     await until('temp', 'temp/v1 to serve', (x) => x.status?.phase === 'Healthy' && x.status.stableReadyReplicas === 2);
-    const t = startTraffic('temp', { data: temperatureInstances() });
+    const t = startTraffic('temp', { data: temperatureInstances(), model: 'temp' });
     try {
       let md = await until('temp', 'live RMSE of v1', (x) => x.status?.liveMetrics?.rmse !== undefined && (x.status.liveMetrics.labelledSamples ?? 0) >= 20, 120_000);
       const live = md.status?.liveMetrics;
