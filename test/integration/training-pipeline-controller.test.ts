@@ -184,6 +184,26 @@ describe('TrainingPipeline controller (real API server and MinIO; the test plays
     assert.deepEqual((await jobs.list('perennial.dev/pipeline=restart')).map((j) => j.metadata.name), ['restart-1']);
   });
 
+  /** A ModelDeployment following `pipeline`, once it names the champion v1 as stable (its pods never get ready here). */
+  const followingDeployment = async (md: string, pipeline: string): Promise<void> => {
+    await custom.createNamespacedCustomObject({ group: 'perennial.dev', version: 'v1alpha1', namespace, plural: 'modeldeployments',
+      body: aDeployment(md).inNamespace(namespace).following(pipeline).withImage('ghcr.io/perennial-dev/perennial-server:test').build() });
+    await eventually(`${md} serving v1`, async () => {
+      const got = await custom.getNamespacedCustomObject({ group: 'perennial.dev', version: 'v1alpha1', namespace, plural: 'modeldeployments', name: md }) as { status?: { stableVersion?: string } };
+      return got.status?.stableVersion === 'v1';
+    });
+  };
+  /** What a deployment's serving pods would report as v1's live metrics (this cluster runs no pods). */
+  const reportLive = (md: string, figures: Record<string, number>) => http.request('PATCH', `/apis/perennial.dev/v1alpha1/namespaces/${namespace}/modeldeployments/${md}/status`, {
+    contentType: PatchType.merge,
+    body: { status: { liveMetrics: { time: new Date().toISOString(), version: 'v1', requestRate: 20, labelledSamples: 400, ...figures } } },
+  });
+  /** The pipeline once a run started by `trigger` is in its status. */
+  const runBy = (pipeline: string, trigger: string) => eventually(`a ${trigger} run`, async () => {
+    const got = await get(pipeline);
+    return got.status?.runs?.find((r) => r.trigger === trigger) ? got : undefined;
+  }, 30_000);
+
   it('falling live accuracy of the ModelDeployment it watches starts a Performance run', async () => {
     const md = 'perf-md';
     await create(weatherPipeline('perf', (tp) => {
@@ -191,24 +211,13 @@ describe('TrainingPipeline controller (real API server and MinIO; the test plays
     }));
     assert.equal((await jobs.run('perf-1')).code, exitCodes.success);
     assert.equal((await runEnded('perf', 'perf-1')).status?.championVersion, 'v1');
-    await custom.createNamespacedCustomObject({ group: 'perennial.dev', version: 'v1alpha1', namespace, plural: 'modeldeployments',
-      body: aDeployment(md).inNamespace(namespace).following('perf').withImage('ghcr.io/perennial-dev/perennial-server:test').build() });
-    const mdStatus = async (): Promise<Record<string, unknown> | undefined> =>
-      (await custom.getNamespacedCustomObject({ group: 'perennial.dev', version: 'v1alpha1', namespace, plural: 'modeldeployments', name: md }) as { status?: Record<string, unknown> }).status;
-    await eventually('the deployment serving v1 (its pods never get ready here)', async () => (await mdStatus())?.['stableVersion'] === 'v1');
-    // What its serving pods would report (this cluster runs no pods): healthy first, then accuracy falling.
-    const report = (accuracy: number) => http.request('PATCH', `/apis/perennial.dev/v1alpha1/namespaces/${namespace}/modeldeployments/${md}/status`, {
-      contentType: PatchType.merge,
-      body: { status: { liveMetrics: { time: new Date().toISOString(), version: 'v1', requestRate: 20, accuracy, labelledSamples: 400 } } },
-    });
-    await report(0.85);
+    await followingDeployment(md, 'perf');
+    // Healthy first, then accuracy falling.
+    await reportLive(md, { accuracy: 0.85 });
     await sleep(3000);
     assert.equal((await get('perf')).status?.runs?.length, 1, 'accuracy above the threshold starts nothing');
-    await report(0.55);
-    let tp = await eventually('a Performance run', async () => {
-      const got = await get('perf');
-      return got.status?.runs?.find((r) => r.trigger === 'Performance') ? got : undefined;
-    }, 30_000);
+    await reportLive(md, { accuracy: 0.55 });
+    let tp = await runBy('perf', 'Performance');
     const run = tp.status?.runs?.[0];
     assert.equal(run?.name, 'perf-2');
     assert.match(run?.reason ?? '', /live accuracy 0\.5500 < 0\.7 on ModelDeployment perf-md since .* \(for 2s\)/);
@@ -235,24 +244,13 @@ describe('TrainingPipeline controller (real API server and MinIO; the test plays
     const first = await runEnded('temp', 'temp-1');
     assert.equal(first.status?.championVersion, 'v1', first.status?.runs?.[0]?.message);
     assert.ok((first.status?.runs?.[0]?.metrics?.['rmse'] ?? Infinity) < 10, JSON.stringify(first.status?.runs?.[0]?.metrics));
-    await custom.createNamespacedCustomObject({ group: 'perennial.dev', version: 'v1alpha1', namespace, plural: 'modeldeployments',
-      body: aDeployment(md).inNamespace(namespace).following('temp').withImage('ghcr.io/perennial-dev/perennial-server:test').build() });
-    const mdStatus = async (): Promise<Record<string, unknown> | undefined> =>
-      (await custom.getNamespacedCustomObject({ group: 'perennial.dev', version: 'v1alpha1', namespace, plural: 'modeldeployments', name: md }) as { status?: Record<string, unknown> }).status;
-    await eventually('the deployment serving v1', async () => (await mdStatus())?.['stableVersion'] === 'v1');
-    // What its pods report (the rollout integration test shows real pods producing liveMetrics.rmse from labels).
-    const report = (rmse: number) => http.request('PATCH', `/apis/perennial.dev/v1alpha1/namespaces/${namespace}/modeldeployments/${md}/status`, {
-      contentType: PatchType.merge,
-      body: { status: { liveMetrics: { time: new Date().toISOString(), version: 'v1', requestRate: 20, rmse, labelledSamples: 400 } } },
-    });
-    await report(2.1);
+    await followingDeployment(md, 'temp');
+    // The rollout integration test shows real pods producing liveMetrics.rmse from labels.
+    await reportLive(md, { rmse: 2.1 });
     await sleep(3000);
     assert.equal((await get('temp')).status?.runs?.length, 1, 'RMSE below the threshold starts nothing');
-    await report(4.5);
-    const tp = await eventually('a Performance run', async () => {
-      const got = await get('temp');
-      return got.status?.runs?.find((r) => r.trigger === 'Performance') ? got : undefined;
-    }, 30_000);
+    await reportLive(md, { rmse: 4.5 });
+    const tp = await runBy('temp', 'Performance');
     assert.match(tp.status?.runs?.[0]?.reason ?? '', /live rmse 4\.5000 > 3 on ModelDeployment temp-md/);
     assert.equal((await jobs.run('temp-2')).code, exitCodes.success);
     const second = await runEnded('temp', 'temp-2');
