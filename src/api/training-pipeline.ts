@@ -115,7 +115,7 @@ const driftTrigger = s.object('Run when a ModelDeployment reports feature drift 
 const performanceTrigger = s.object('Run when a ModelDeployment\'s live quality from feedback labels falls below a threshold.', {
   deployment: objectName('The ModelDeployment (same namespace) whose live metrics are watched.'),
   metric: s.enum('The live metric to watch.', liveMetricNames).default('accuracy'),
-  threshold: s.number('For accuracy: run when below it; for rmse: run when above it.'),
+  threshold: s.number('For accuracy: run when below it; for logLoss and rmse: run when above it.'),
   minSamples: s.integer('Labelled predictions needed before the metric is trusted.', { minimum: 1 }).default(100),
   for: duration('How long the metric must stay on the wrong side before a run starts.').default('10m'),
 }, ['deployment', 'threshold']);

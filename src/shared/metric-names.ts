@@ -26,10 +26,10 @@ export const defaultPrimaryMetric: Readonly<Record<Task, MetricName>> = { classi
 export const lowerIsBetter: ReadonlySet<MetricName> = new Set<MetricName>(['logLoss', 'rmse', 'mae']);
 
 /**
- * The metrics a model server measures live from feedback labels (perennial_server_live_accuracy and
- * perennial_server_live_rmse, see server-metrics.ts): the ones a performance trigger can watch.
+ * The metrics a model server measures live from feedback labels (perennial_server_live_accuracy, _live_log_loss and
+ * _live_rmse, see server-metrics.ts; status.liveMetrics): the ones a performance trigger can watch.
  */
-export const liveMetricNames = ['accuracy', 'rmse'] as const satisfies readonly MetricName[];
+export const liveMetricNames = ['accuracy', 'logLoss', 'rmse'] as const satisfies readonly MetricName[];
 
 export function isMetricName(v: unknown): v is MetricName {
   return typeof v === 'string' && (metricNames as readonly string[]).includes(v);

@@ -48,6 +48,14 @@ describe('decideTriggers', () => {
       spec: (s) => { s.triggers.performance = { deployment: 'md', metric: 'rmse', threshold: 2, minSamples: 1, for: '1m' }; },
       deployments: { md: liveMetrics({ rmse: 3, labelledSamples: 5 }) }, status: { ...baseStatus, performanceSince: '2026-11-21T09:00:00Z' },
     }, ['Performance']],
+    ['log loss above the threshold is bad performance', {
+      spec: (s) => { s.triggers.performance = { deployment: 'md', metric: 'logLoss', threshold: 0.6, minSamples: 1, for: '1m' }; },
+      deployments: { md: liveMetrics({ logLoss: 0.9, labelledSamples: 5 }) }, status: { ...baseStatus, performanceSince: '2026-11-21T09:00:00Z' },
+    }, ['Performance']],
+    ['log loss below the threshold is fine', {
+      spec: (s) => { s.triggers.performance = { deployment: 'md', metric: 'logLoss', threshold: 0.6, minSamples: 1, for: '1m' }; },
+      deployments: { md: liveMetrics({ logLoss: 0.4, labelledSamples: 5 }) }, status: { ...baseStatus, performanceSince: '2026-11-21T09:00:00Z' },
+    }, []],
     ['drift from the per-feature map when maxDriftPsi is absent', {
       spec: (s) => { s.triggers.drift = { deployment: 'md', psiThreshold: 0.25, for: '10m' }; },
       deployments: { md: liveMetrics({ drift: { a: 0.1, b: 0.3 } }) }, status: { ...baseStatus, driftSince: '2026-11-21T09:00:00Z' },

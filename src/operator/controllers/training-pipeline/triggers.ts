@@ -22,6 +22,7 @@ import type { ModelDeploymentStatus } from '../../../api/model-deployment.js';
 import type { TrainingPipelineSpec, TrainingPipelineStatus, TriggerKind } from '../../../api/training-pipeline.js';
 import { formatTime } from '../../runtime/conditions.js';
 import { parseDuration } from '../../../api/duration.js';
+import { lowerIsBetter } from '../../../shared/metric-names.js';
 
 /** What observe saw of the data sources (only when a newData trigger is set and a store is configured). */
 export interface DataListing {
@@ -198,10 +199,12 @@ function performanceSignal(input: TriggerInput): Signal & { since: string | unde
   const t = input.spec.triggers.performance;
   if (!t) return { fired: undefined, since: undefined };
   const live = input.deployments[t.deployment]?.liveMetrics;
-  const value = t.metric === 'accuracy' ? live?.accuracy : live?.rmse;
+  const value = live?.[t.metric];
   const enough = (live?.labelledSamples ?? 0) >= t.minSamples;
-  const holds = enough && value !== undefined && (t.metric === 'accuracy' ? value < t.threshold : value > t.threshold) && !staleForChampion(input, t.deployment);
-  const side = t.metric === 'accuracy' ? '<' : '>';
+  // Lower is better for log loss and RMSE: they are bad above the threshold, accuracy below it.
+  const worse = lowerIsBetter.has(t.metric) ? (x: number): boolean => x > t.threshold : (x: number): boolean => x < t.threshold;
+  const holds = enough && value !== undefined && worse(value) && !staleForChampion(input, t.deployment);
+  const side = lowerIsBetter.has(t.metric) ? '>' : '<';
   return held('Performance', holds, `live ${t.metric} ${value?.toFixed(4) ?? '?'} ${side} ${t.threshold} on ModelDeployment ${t.deployment}`, input.status.performanceSince, t.for, input.nowMs);
 }
 
