@@ -18,27 +18,21 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { AppsV1Api, CoreV1Api, CustomObjectsApi, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
-import type { LocalCluster } from '../../localcluster/cluster.js';
+import { AppsV1Api, type V1Pod } from '@kubernetes/client-node';
 import { freePort } from '../../localcluster/net.js';
-import { kubeConfigFor } from '../../localcluster/test-cluster.js';
 import { Annotation } from '../../src/api/conditions.js';
-import type { ModelDeployment, ModelDeploymentSpec } from '../../src/api/model-deployment.js';
+import type { ModelDeploymentSpec } from '../../src/api/model-deployment.js';
 import { aDeployment } from '../../src/api/testing/builders.js';
-import { loadConfig } from '../../src/operator/config.js';
 import { PrometheusMetricProvider } from '../../src/operator/controllers/model-deployment/metrics/prometheus.js';
 import { NoValuesError } from '../../src/operator/controllers/model-deployment/metrics/provider.js';
 import { PodsMetricProvider } from '../../src/operator/controllers/model-deployment/metrics/pods.js';
-import { buildManager } from '../../src/operator/operator.js';
-import { KubeHttpClient, PatchType } from '../../src/operator/runtime/kube-http.js';
-import type { Manager } from '../../src/operator/runtime/manager.js';
 import type { MinioStore } from '../../src/storage/minio-store.js';
-import { installCrds } from '../support/crds.js';
 import { installGatewayApiCrds } from '../support/gateway-api-crds.js';
 import { weatherDataPrefix, weatherInstances, weatherTrainerConfig } from '../support/served-model.js';
 import { putText, runTrainer, storeFor, trainerEnv, weatherLines } from './trainer-harness.js';
 import { eventually } from '../support/eventually.js';
-import { imageTags, startClusterWithNode } from '../support/node-cluster.js';
+import { LoopStack } from '../support/loop-stack.js';
+import { imageTags } from '../support/node-cluster.js';
 
 const namespace = 'ml';
 const bucket = 'perennial-models';
@@ -84,52 +78,24 @@ function mdSpec(version: string, edit: (s: ModelDeploymentSpec) => void = () => 
 }
 
 describe('ModelDeployment controller (real cluster, real node, real model servers)', () => {
-  let cluster: LocalCluster;
-  let kc: KubeConfig;
-  let core: CoreV1Api;
-  let custom: CustomObjectsApi;
-  let http: KubeHttpClient;
+  let stack: LoopStack;
   let store: MinioStore;
-  let manager: Manager | undefined;
   let stopTraffic = false;
   const traffics = new Set<{ stop: () => Promise<void> }>();
   const sent = { requests: 0, failed: 0, feedbackFailed: 0 };
 
-  const startOperator = async (): Promise<Manager> => {
-    const s3 = cluster.info.s3;
-    if (!s3) throw new Error('no MinIO');
-    const m = buildManager(loadConfig({
-      PERENNIAL_WATCH_NAMESPACE: namespace, PERENNIAL_LEADER_ELECT: 'false', PERENNIAL_LOG_LEVEL: 'warn', PERENNIAL_HEALTH_PORT: '0',
-      PERENNIAL_S3_ENDPOINT: s3.endPoint, PERENNIAL_S3_PORT: String(s3.port), PERENNIAL_S3_TLS: 'false', PERENNIAL_S3_REGION: s3.region,
-      PERENNIAL_S3_BUCKET: bucket, AWS_ACCESS_KEY_ID: s3.accessKey, AWS_SECRET_ACCESS_KEY: s3.secretKey,
-    }), kc);
-    await m.start();
-    return m;
-  };
-  const get = async (name: string): Promise<ModelDeployment> =>
-    await custom.getNamespacedCustomObject({ group: 'perennial.dev', version: 'v1alpha1', namespace, plural: 'modeldeployments', name }) as ModelDeployment;
-  const create = (name: string, spec: ModelDeploymentSpec) => custom.createNamespacedCustomObject({
-    group: 'perennial.dev', version: 'v1alpha1', namespace, plural: 'modeldeployments',
-    body: aDeployment(name).inNamespace(namespace).edit((md) => { md.spec = spec; }).build(),
-  });
-  const patch = (name: string, body: unknown) =>
-    http.request('PATCH', `/apis/perennial.dev/v1alpha1/namespaces/${namespace}/modeldeployments/${name}`, { body, contentType: PatchType.merge });
+  const create = (name: string, spec: ModelDeploymentSpec) =>
+    stack.create('modeldeployments', aDeployment(name).inNamespace(namespace).edit((md) => { md.spec = spec; }).build());
   const readyPods = async (md: string): Promise<V1Pod[]> => {
-    const list = await core.listNamespacedPod({ namespace, labelSelector: `perennial.dev/deployment=${md}` });
+    const list = await stack.core.listNamespacedPod({ namespace, labelSelector: `perennial.dev/deployment=${md}` });
     return list.items.filter((p) => p.status?.podIP && !p.metadata?.deletionTimestamp && p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
   };
-  const until = (name: string, what: string, ok: (md: ModelDeployment) => boolean, timeoutMs?: number) =>
-    eventually(what, async () => {
-      const md = await get(name);
-      return ok(md) ? md : undefined;
-    }, timeoutMs);
-
   const tokens = new Map<string, string>();
   /** The token a label sender reads from the deployment's feedback Secret (created by the operator). */
   const feedbackToken = async (md: string): Promise<string> => {
     const known = tokens.get(md);
     if (known !== undefined) return known;
-    const secret = await core.readNamespacedSecret({ name: `${md}-feedback`, namespace });
+    const secret = await stack.core.readNamespacedSecret({ name: `${md}-feedback`, namespace });
     const token = Buffer.from(secret.data?.['token'] ?? '', 'base64').toString('utf8');
     tokens.set(md, token);
     return token;
@@ -203,18 +169,8 @@ describe('ModelDeployment controller (real cluster, real node, real model server
   };
 
   before(async () => {
-    cluster = await startClusterWithNode('md-rollout', (l) => console.log(`# ${l}`));
-    kc = kubeConfigFor(cluster.info);
-    await installCrds(kc);
-    core = kc.makeApiClient(CoreV1Api);
-    custom = kc.makeApiClient(CustomObjectsApi);
-    http = new KubeHttpClient(kc);
-    await core.createNamespace({ body: { metadata: { name: namespace } } });
-    const s3 = cluster.info.s3;
-    if (!s3) throw new Error('no MinIO');
-    await core.createNamespacedSecret({ namespace, body: { metadata: { name: 'perennial-s3' }, stringData: { AWS_ACCESS_KEY_ID: s3.accessKey, AWS_SECRET_ACCESS_KEY: s3.secretKey } } });
-    await eventually('the default ServiceAccount', () => core.readNamespacedServiceAccount({ name: 'default', namespace }));
-    store = storeFor(cluster.info);
+    stack = await LoopStack.start({ name: 'md-rollout', namespace, bucket, weatherData: 'none', operator: 'none', log: (l) => console.log(`# ${l}`) });
+    store = storeFor(stack.cluster.info);
     await store.ensureBucket(bucket);
     const { header, rows } = weatherLines();
     await putText(store, bucket, `${weatherDataPrefix}all.csv`, [header, ...rows].join('\n') + '\n');
@@ -232,54 +188,52 @@ describe('ModelDeployment controller (real cluster, real node, real model server
       ['temp v2', temperatureTrainerConfig('v2', { hyperparameters: poor })],
     ];
     for (const [name, config] of runs) {
-      const r = await runTrainer(trainerEnv(cluster.info, bucket, config));
+      const r = await runTrainer(trainerEnv(stack.cluster.info, bucket, config));
       if (r.code !== 0) throw new Error(`trainer ${name} exited ${String(r.code)}: ${r.stdout.slice(-2000)}${r.stderr.slice(-2000)}`);
     }
-    manager = await startOperator();
+    await stack.startOperator();
   });
 
   after(async () => {
     stopTraffic = true;
     await Promise.all([...traffics].map((t) => t.stop()));
-    await manager?.stop();
-    await cluster?.stop();
+    await stack?.stop();
   });
 
   it('serves v1, rolls v2 out to 50%, resumes at the same step after an operator restart, and rolls the failing v2 back with v1 untouched', async () => {
     await create('weather', mdSpec('v1'));
-    let md = await until('weather', 'v1 to serve', (x) => x.status?.phase === 'Healthy' && x.status.stableReadyReplicas === 2);
+    let md = await stack.untilMd('weather', 'v1 to serve', (x) => x.status?.phase === 'Healthy' && x.status.stableReadyReplicas === 2);
     const v1Revision = md.status?.stableRevision ?? '';
-    const apps = kc.makeApiClient(AppsV1Api);
+    const apps = stack.kc.makeApiClient(AppsV1Api);
     const v1Template = (await apps.readNamespacedDeployment({ namespace, name: v1Revision })).spec?.template;
     const v1Pods = (await readyPods('weather')).map((p) => p.metadata?.uid).sort();
     assert.equal(v1Pods.length, 2);
     startTraffic('weather');
 
     // Live metrics for the TrainingPipeline triggers, refreshed at the analysis interval with no rollout running.
-    md = await until('weather', 'live metrics', (x) => (x.status?.liveMetrics?.labelledSamples ?? 0) > 0 && x.status?.liveMetrics?.accuracy !== undefined);
+    md = await stack.untilMd('weather', 'live metrics', (x) => (x.status?.liveMetrics?.labelledSamples ?? 0) > 0 && x.status?.liveMetrics?.accuracy !== undefined);
     const live = md.status?.liveMetrics;
     assert.equal(live?.version, 'v1');
     assert.ok((live?.requestRate ?? 0) > 0, JSON.stringify(live));
     assert.ok((live?.accuracy ?? 0) > 0.6, `v1 live accuracy ${String(live?.accuracy)}`);
     assert.ok(Object.keys(live?.drift ?? {}).includes('precipitation'), JSON.stringify(live?.drift));
 
-    await patch('weather', { spec: { model: { uri: uri('v2') } } });
-    md = await until('weather', 'v2 at 50% with ready pods', (x) => x.status?.canaryVersion === 'v2' && x.status.currentStep === 1 && (x.status.canaryWeight ?? 0) > 0);
+    await stack.patchMd('weather', { spec: { model: { uri: uri('v2') } } });
+    md = await stack.untilMd('weather', 'v2 at 50% with ready pods', (x) => x.status?.canaryVersion === 'v2' && x.status.currentStep === 1 && (x.status.canaryWeight ?? 0) > 0);
     assert.equal(md.status?.canaryWeight, 50, 'one of two pods each');
     const stepStart = md.status?.stepStartTime;
 
     // Operator restart in the middle of the analysis step.
-    await manager?.stop();
-    manager = undefined;
+    await stack.stopOperator();
     await sleep(2000);
-    manager = await startOperator();
+    await stack.startOperator();
     await sleep(1500);
-    md = await get('weather');
+    md = await stack.getMd('weather');
     assert.equal(md.status?.canaryVersion, 'v2', 'the 15 s analysis window is still open');
     assert.equal(md.status?.currentStep, 1, 'the same step after the restart');
     assert.equal(md.status?.stepStartTime, stepStart, 'the same window');
 
-    md = await until('weather', 'v2 to be aborted', (x) => x.status?.abortedVersion === 'v2', 180_000);
+    md = await stack.untilMd('weather', 'v2 to be aborted', (x) => x.status?.abortedVersion === 'v2', 180_000);
     assert.equal(md.status?.stableVersion, 'v1');
     assert.equal(md.status?.stableRevision, v1Revision);
     assert.equal(md.status?.canaryVersion, undefined);
@@ -306,7 +260,7 @@ describe('ModelDeployment controller (real cluster, real node, real model server
       sp.model.uri = uri('v1', 'other');
       sp.server.replicas = 1;
     }));
-    await until('other', 'other/v1 to serve', (x) => x.status?.phase === 'Healthy');
+    await stack.untilMd('other', 'other/v1 to serve', (x) => x.status?.phase === 'Healthy');
     const otherTraffic = startTraffic('other', { model: 'other' });
     const weatherPods = await readyPods('weather');
     const pods = [...weatherPods, ...await readyPods('other')];
@@ -371,8 +325,8 @@ describe('ModelDeployment controller (real cluster, real node, real model server
       await assert.rejects(provider.measure({ namespace, deployment: 'weather-elsewhere', revisionHash: '', version: 'v1', port: 8080, windowStartMs: now - 20_000, nowMs: now }),
         NoValuesError, 'v1 of another deployment (or namespace) is not this one: series carry namespace and model_deployment');
       // The pods provider measures the same servers directly.
-      const pp = new PodsMetricProvider(async (ns, labels) => (await core.listNamespacedPod({ namespace: ns, labelSelector: Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(',') })).items);
-      const stableRevision = (await get('weather')).status?.stableRevision ?? '';
+      const pp = new PodsMetricProvider(async (ns, labels) => (await stack.core.listNamespacedPod({ namespace: ns, labelSelector: Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(',') })).items);
+      const stableRevision = (await stack.getMd('weather')).status?.stableRevision ?? '';
       const hash = stableRevision.slice('weather-'.length);
       const q = { namespace, deployment: 'weather', revisionHash: hash, version: 'v1', port: 8080, windowStartMs: Date.now() - 1, nowMs: Date.now() };
       await assert.rejects(pp.measure(q), NoValuesError, 'no baseline before the first scrape');
@@ -388,10 +342,10 @@ describe('ModelDeployment controller (real cluster, real node, real model server
   });
 
   it('gatewayAPI: the operator owns an HTTPRoute with exact weights and RequestMirror in the shadow phase (CRDs from the Go module)', async () => {
-    const crds = await installGatewayApiCrds(kc);
+    const crds = await installGatewayApiCrds(stack.kc);
     assert.ok(crds.includes('httproutes.gateway.networking.k8s.io'));
     const route = async (): Promise<{ backendRefs: Array<{ name: string; weight: number }>; filters?: Array<{ type: string; requestMirror: { percent: number; backendRef: { name: string } } }> } | undefined> => {
-      const r = await custom.getNamespacedCustomObject({ group: 'gateway.networking.k8s.io', version: 'v1', namespace, plural: 'httproutes', name: 'weather-gw' }).catch(() => undefined) as
+      const r = await stack.custom.getNamespacedCustomObject({ group: 'gateway.networking.k8s.io', version: 'v1', namespace, plural: 'httproutes', name: 'weather-gw' }).catch(() => undefined) as
         { spec: { rules: Array<{ backendRefs: Array<{ name: string; weight: number }> }> } } | undefined;
       return r?.spec.rules[0];
     };
@@ -401,10 +355,10 @@ describe('ModelDeployment controller (real cluster, real node, real model server
       s.rollout.shadow = { percent: 40, duration: '1h', minAgreement: 0.9 };
       s.rollout.canary.steps = [{ setWeight: 30 }, { pause: {} }];
     }));
-    await until('weather-gw', 'v1 to serve', (x) => x.status?.phase === 'Healthy');
+    await stack.untilMd('weather-gw', 'v1 to serve', (x) => x.status?.phase === 'Healthy');
     assert.deepEqual((await route())?.backendRefs.map((b) => [b.name, b.weight]), [['weather-gw', 100]]);
 
-    await patch('weather-gw', { spec: { model: { uri: uri('v2') } } });
+    await stack.patchMd('weather-gw', { spec: { model: { uri: uri('v2') } } });
     await eventually('the mirror to the ready candidate', async () => {
       const r = await route();
       return r?.filters?.[0]?.requestMirror.percent === 40 ? r : undefined;
@@ -415,19 +369,19 @@ describe('ModelDeployment controller (real cluster, real node, real model server
     assert.deepEqual(shadowRoute?.backendRefs.map((b) => [b.name, b.weight]), [['weather-gw', 100], ['weather-gw-canary', 0]]);
 
     // Promote past the shadow phase (GitOps-style, by annotation): exact 70/30 once the candidate is ready.
-    await patch('weather-gw', { metadata: { annotations: { [Annotation.promote]: 'shadow-done' } } });
+    await stack.patchMd('weather-gw', { metadata: { annotations: { [Annotation.promote]: 'shadow-done' } } });
     await eventually('70/30 weights', async () => {
       const r = await route();
       return JSON.stringify(r?.backendRefs.map((b) => [b.name, b.weight])) === JSON.stringify([['weather-gw', 70], ['weather-gw-canary', 30]]) && r?.filters === undefined ? r : undefined;
     });
-    await until('weather-gw', 'paused at the untimed pause', (x) => x.status?.phase === 'Paused' && x.status.canaryWeight === 30);
+    await stack.untilMd('weather-gw', 'paused at the untimed pause', (x) => x.status?.phase === 'Paused' && x.status.canaryWeight === 30);
 
-    await patch('weather-gw', { metadata: { annotations: { [Annotation.abort]: 'stop' } } });
+    await stack.patchMd('weather-gw', { metadata: { annotations: { [Annotation.abort]: 'stop' } } });
     await eventually('all traffic back to stable', async () => {
       const r = await route();
       return JSON.stringify(r?.backendRefs.map((b) => [b.name, b.weight])) === JSON.stringify([['weather-gw', 100]]) ? r : undefined;
     });
-    const md = await until('weather-gw', 'aborted', (x) => x.status?.abortedVersion === 'v2');
+    const md = await stack.untilMd('weather-gw', 'aborted', (x) => x.status?.abortedVersion === 'v2');
     assert.equal(md.status?.stableVersion, 'v1');
   });
 
@@ -438,13 +392,13 @@ describe('ModelDeployment controller (real cluster, real node, real model server
       sp.rollout.shadow = { percent: 100, duration: '20s', minAgreement: 0.6 };
       sp.rollout.canary.steps = [{ setWeight: 50 }, { pause: {} }];
     }));
-    await until('weather-sh', 'v1 to serve', (x) => x.status?.phase === 'Healthy');
+    await stack.untilMd('weather-sh', 'v1 to serve', (x) => x.status?.phase === 'Healthy');
     // The test plays the Gateway: every request goes to v1 and is mirrored to v3 once its pod is up; labels go to
     // any pod through the feedback port, for v1's prediction ids (the only ids a client ever sees).
     const t = startTraffic('weather-sh', { onlyVersion: 'v1', mirrorToVersion: 'v3' });
     try {
-      await patch('weather-sh', { spec: { model: { uri: uri('v3') } } });
-      const md = await until('weather-sh', 'v3 past its shadow phase', (x) => x.status?.canaryVersion === 'v3' && (x.status.currentStep ?? 0) >= 1, 240_000);
+      await stack.patchMd('weather-sh', { spec: { model: { uri: uri('v3') } } });
+      const md = await stack.untilMd('weather-sh', 'v3 past its shadow phase', (x) => x.status?.canaryVersion === 'v3' && (x.status.currentStep ?? 0) >= 1, 240_000);
       const passed = md.status?.analysis?.find((a) => a.version === 'v3' && a.verdict === 'Passed');
       assert.ok(passed, JSON.stringify(md.status?.analysis));
       const m = passed.measurements ?? {};
@@ -463,17 +417,17 @@ describe('ModelDeployment controller (real cluster, real node, real model server
       sp.model.uri = uri('v1', 'temp');
       sp.rollout.analysis.gates = { maxErrorRate: 0.05, maxRmse: 8 };
     }));
-    await until('temp', 'temp/v1 to serve', (x) => x.status?.phase === 'Healthy' && x.status.stableReadyReplicas === 2);
+    await stack.untilMd('temp', 'temp/v1 to serve', (x) => x.status?.phase === 'Healthy' && x.status.stableReadyReplicas === 2);
     const t = startTraffic('temp', { data: temperatureInstances(), model: 'temp' });
     try {
-      let md = await until('temp', 'live RMSE of v1', (x) => x.status?.liveMetrics?.rmse !== undefined && (x.status.liveMetrics.labelledSamples ?? 0) >= 20, 120_000);
+      let md = await stack.untilMd('temp', 'live RMSE of v1', (x) => x.status?.liveMetrics?.rmse !== undefined && (x.status.liveMetrics.labelledSamples ?? 0) >= 20, 120_000);
       const live = md.status?.liveMetrics;
       console.log(`# temp/v1 live: ${JSON.stringify(live)}`);
       assert.equal(live?.version, 'v1');
       assert.ok((live?.rmse ?? Infinity) < 8, `v1 live RMSE ${String(live?.rmse)}`);
       assert.equal(live?.accuracy, undefined, 'no accuracy for a regression');
-      await patch('temp', { spec: { model: { uri: uri('v2', 'temp') } } });
-      md = await until('temp', 'temp/v2 to be aborted', (x) => x.status?.abortedVersion === 'v2', 240_000);
+      await stack.patchMd('temp', { spec: { model: { uri: uri('v2', 'temp') } } });
+      md = await stack.untilMd('temp', 'temp/v2 to be aborted', (x) => x.status?.abortedVersion === 'v2', 240_000);
       const failed = md.status?.analysis?.find((a) => a.verdict === 'Failed');
       assert.ok(failed, JSON.stringify(md.status?.analysis));
       assert.match(failed.message ?? '', /rmse: live RMSE [0-9.]+ above 8/);

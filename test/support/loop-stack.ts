@@ -2,7 +2,8 @@
 // loop benchmarks: the real control plane (etcd, kube-apiserver, kube-controller-manager, MinIO), a real node
 // (kubelet, containerd, kube-proxy, CoreDNS) running the trainer and server images built from their Dockerfiles, a
 // namespace with the store credentials Secret, the bucket with Seattle 2012–2015 in it, and (unless the caller runs
-// its own) the operator in this process.
+// its own) the operator in this process. The real-node integration tests start the same way (their own bucket, their
+// own data) and reach their ModelDeployments through it: create, get, patch, wait for a status.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CoreV1Api, CustomObjectsApi, DiscoveryV1Api, type KubeConfig } from '@kubernetes/client-node';
 import type { Client as MinioClient } from 'minio';
@@ -14,7 +15,7 @@ import type { ModelDeployment } from '../../src/api/model-deployment.js';
 import type { TrainingPipeline } from '../../src/api/training-pipeline.js';
 import { loadConfig } from '../../src/operator/config.js';
 import { buildManager } from '../../src/operator/operator.js';
-import { KubeHttpClient } from '../../src/operator/runtime/kube-http.js';
+import { KubeHttpClient, PatchType } from '../../src/operator/runtime/kube-http.js';
 import type { Manager } from '../../src/operator/runtime/manager.js';
 import { installCrds } from './crds.js';
 import { startClusterWithNode } from './node-cluster.js';
@@ -29,6 +30,10 @@ export interface LoopStackOptions {
   /** Names the cluster's log folder. */
   readonly name: string;
   readonly namespace: string;
+  /** The bucket the operator and the models use (loopBucket by default). */
+  readonly bucket?: string;
+  /** Seattle 2012–2015 as one CSV a year under the namespace's data prefix ('yearly', the default), or no data ('none'). */
+  readonly weatherData?: 'yearly' | 'none';
   /**
    * How the operator runs: 'in-process' (the default: in this process, for tests that stop and restart it),
    * 'helm' (installed by `helm install charts/perennial`, its image on the node, as users run it) or 'none' (the
@@ -70,7 +75,11 @@ export class LoopStack {
     return this.options.namespace;
   }
 
-  /** Builds the images (or finds them cached), starts everything and uploads Seattle. Stops what it started if a step fails. */
+  get bucket(): string {
+    return this.options.bucket ?? loopBucket;
+  }
+
+  /** Builds the images (or finds them cached), starts everything and uploads Seattle (unless weatherData is 'none'). Stops what it started if a step fails. */
   static async start(options: LoopStackOptions): Promise<LoopStack> {
     const cluster = await startClusterWithNode(options.name, options.log);
     const s3 = cluster.info.s3;
@@ -98,19 +107,19 @@ export class LoopStack {
       metadata: { name: credentialsSecret }, stringData: { AWS_ACCESS_KEY_ID: this.s3.accessKey, AWS_SECRET_ACCESS_KEY: this.s3.secretKey },
     } });
     await eventually('the default ServiceAccount', () => this.core.readNamespacedServiceAccount({ name: 'default', namespace }));
-    await this.minio.makeBucket(loopBucket);
-    await this.uploadYears('Seattle');
+    await this.minio.makeBucket(this.bucket);
+    if ((this.options.weatherData ?? 'yearly') === 'yearly') await this.uploadYears('Seattle');
     if (operator === 'in-process') await this.startOperator();
     if (operator === 'helm') {
       await installOperatorChart(this.cluster, this.kc, {
-        bucket: loopBucket, credentialsSecret, ...(this.options.chartValues ? { values: this.options.chartValues } : {}),
+        bucket: this.bucket, credentialsSecret, ...(this.options.chartValues ? { values: this.options.chartValues } : {}),
       });
     }
   }
 
   /** The operator's environment on this cluster (what the chart sets in a real one). */
   operatorEnv(): Record<string, string> {
-    return { ...localOperatorEnv(this.options.namespace, this.s3, loopBucket), ...this.options.operatorEnv };
+    return { ...localOperatorEnv(this.options.namespace, this.s3, this.bucket), ...this.options.operatorEnv };
   }
 
   async startOperator(): Promise<void> {
@@ -131,7 +140,7 @@ export class LoopStack {
   /** One CSV object per year of a location under data/<namespace>/weather/, as a data pipeline would drop them. */
   async uploadYears(location: string): Promise<void> {
     const slug = location.toLowerCase().replace(/\s+/g, '-');
-    for (const [year, csv] of yearlyCsv(location)) await this.minio.putObject(loopBucket, `${weatherDataPrefix(this.namespace)}${slug}-${year}.csv`, Buffer.from(csv));
+    for (const [year, csv] of yearlyCsv(location)) await this.minio.putObject(this.bucket, `${weatherDataPrefix(this.namespace)}${slug}-${year}.csv`, Buffer.from(csv));
   }
 
   async create(plural: 'trainingpipelines' | 'modeldeployments', body: object): Promise<void> {
@@ -152,6 +161,11 @@ export class LoopStack {
 
   untilMd(name: string, what: string, ok: (md: ModelDeployment) => boolean, timeoutMs = 180_000): Promise<ModelDeployment> {
     return eventually(what, async () => { const md = await this.getMd(name); return ok(md) ? md : undefined; }, timeoutMs, 500);
+  }
+
+  /** A JSON merge patch of a ModelDeployment (spec edits, promote/abort annotations). */
+  async patchMd(name: string, body: unknown): Promise<void> {
+    await this.http.request('PATCH', `/apis/perennial.dev/v1alpha1/namespaces/${this.namespace}/modeldeployments/${name}`, { body, contentType: PatchType.merge });
   }
 
   /** The ready endpoints of a ModelDeployment's stable Service (named after it). */
