@@ -78,7 +78,8 @@ describe('closed loop on the weather data (train → serve → drift → retrain
     milestone(`v1 blessed (holdout accuracy ${v1Run?.metrics?.['accuracy']?.toFixed(3) ?? '?'})`);
     let md = await untilMd('v1 served', (x) => x.status?.stableVersion === 'v1' && x.status.stableReadyReplicas === 2 && x.status.phase === 'Healthy');
     milestone('v1 serving on 2 pods');
-    assert.equal((await stack.endpoints(name)).length, 2, 'two ready endpoints in the stable Service');
+    // The EndpointSlice controller follows pod readiness on its own schedule: a moment after the Deployment's status.
+    await eventually('two ready endpoints in the stable Service', async () => ((await stack.endpoints(name)).length === 2 ? true : undefined), 30_000);
 
     // 2. Seattle traffic with feedback: live accuracy of v1 where it was trained.
     // Requests and labels go to the Services' ClusterIPs, balanced by kube-proxy, as an in-cluster client sends them.
