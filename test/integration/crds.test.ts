@@ -168,19 +168,22 @@ describe('CRDs on the API server', () => {
     assert.deepEqual((rollout['canary'] as { steps: unknown[] }).steps.length, 4);
   });
 
+  /** The API server's 422 Invalid, its message naming every expected phrase. */
+  const invalidSaying = (expect: readonly string[]) => (e: unknown): boolean => {
+    assert.ok(e instanceof ApiException, `expected an ApiException, got ${String(e)}`);
+    assert.equal(e.code, 422, `expected 422 Invalid, got ${e.code}`);
+    const body = (typeof e.body === 'string' ? JSON.parse(e.body) : e.body) as { message: string };
+    for (const want of expect) assert.ok(body.message.includes(want), `message lacks "${want}": ${body.message}`);
+    return true;
+  };
+
   for (const c of bad) {
     it(`rejects ${c.name}`, async () => {
       const file = c.kind === 'TrainingPipeline' ? 'training-pipeline.yaml' : 'model-deployment.yaml';
       const manifest = example(file);
       manifest.metadata.name = uniqueName('bad');
       c.mutate(manifest.spec);
-      await assert.rejects(create(c.kind, manifest), (e: unknown) => {
-        assert.ok(e instanceof ApiException, `expected an ApiException, got ${String(e)}`);
-        assert.equal(e.code, 422, `expected 422 Invalid, got ${e.code}`);
-        const body = (typeof e.body === 'string' ? JSON.parse(e.body) : e.body) as { message: string };
-        for (const want of c.expect) assert.ok(body.message.includes(want), `message lacks "${want}": ${body.message}`);
-        return true;
-      });
+      await assert.rejects(create(c.kind, manifest), invalidSaying(c.expect));
     });
   }
 
@@ -188,13 +191,7 @@ describe('CRDs on the API server', () => {
     it(`refuses a ${c.kind} named ${c.name.length > 20 ? `with ${c.name.length} characters` : c.name}`, async () => {
       const manifest = example(c.kind === 'TrainingPipeline' ? 'training-pipeline.yaml' : 'model-deployment.yaml');
       manifest.metadata.name = c.name;
-      await assert.rejects(create(c.kind, manifest), (e: unknown) => {
-        assert.ok(e instanceof ApiException, `expected an ApiException, got ${String(e)}`);
-        assert.equal(e.code, 422, `expected 422 Invalid, got ${e.code}`);
-        const body = (typeof e.body === 'string' ? JSON.parse(e.body) : e.body) as { message: string };
-        for (const want of c.expect) assert.ok(body.message.includes(want), `message lacks "${want}": ${body.message}`);
-        return true;
-      });
+      await assert.rejects(create(c.kind, manifest), invalidSaying(c.expect));
     });
   }
 
