@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { liveLogLoss, parsePrometheusText } from '../shared/server-metrics.js';
-import { logLossOf, ServerMetrics } from './metrics.js';
+import { labelLogLoss, ServerMetrics } from './metrics.js';
 
 describe('server metrics: live log loss', () => {
   const classes = ['rain', 'sun', 'fog'];
@@ -14,7 +14,7 @@ describe('server metrics: live log loss', () => {
     ['a label that is no class', [0.5, 0.25, 0.25], 'hail', undefined],
   ];
   for (const [name, p, label, want] of table) {
-    it(name, () => assert.equal(logLossOf(p, classes, label), want));
+    it(name, () => assert.equal(labelLogLoss(p, classes, label), want));
   }
 
   it('labels are scored under the version of their prediction, and the scrape gives the log loss of each', async () => {

@@ -135,7 +135,7 @@ export class ServerMetrics {
     if (ok) x.correct += 1;
     else x.incorrect += 1;
     this.feedback.inc({ ...v, [L.outcome]: ok ? 'correct' : 'incorrect' });
-    const loss = logLossOf(probabilities, classes, String(label));
+    const loss = labelLogLoss(probabilities, classes, String(label));
     if (loss !== undefined) {
       x.logLossSum += loss;
       x.logLossCount += 1;
@@ -155,7 +155,7 @@ export interface ScoredPrediction {
 export const logLossFloor = 1e-6;
 
 /** −ln p(true class), or undefined when the probabilities do not cover the classes (or the label is not one). */
-export function logLossOf(probabilities: readonly number[] | undefined, classes: readonly string[], label: string): number | undefined {
+export function labelLogLoss(probabilities: readonly number[] | undefined, classes: readonly string[], label: string): number | undefined {
   if (probabilities === undefined || probabilities.length !== classes.length) return undefined;
   const i = classes.indexOf(label);
   if (i < 0) return undefined;
