@@ -10,8 +10,15 @@ export interface PredictionRecord {
   readonly kind: 'prediction';
   /** Returned to the caller with the prediction; the caller sends it back with the label. */
   readonly id: string;
-  /** ISO-8601 time of the prediction. */
+  /** ISO-8601 time of the prediction (wall clock of the server). */
   readonly time: string;
+  /**
+   * The row's event time as the request carried it in the spec's timestampColumn (ISO-8601 or epoch milliseconds,
+   * as sent); absent when the request had none or the model declares no timestamp column.
+   */
+  readonly eventTime?: string | number;
+  /** The row's id as the request carried it in the spec's rowIdColumn; absent when none. */
+  readonly rowId?: string;
   readonly modelVersion: string;
   /** "stable" | "canary" | "shadow": lets live metrics keep the tracks apart. */
   readonly track?: string;

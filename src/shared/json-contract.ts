@@ -144,6 +144,13 @@ export const c = {
     return number('number', opts);
   },
 
+  boolean(): Field<boolean> {
+    return new Field<boolean>({ type: 'boolean' }, (v, path, problems) => {
+      if (typeof v !== 'boolean') problems.push(`${path}: must be true or false`);
+      return v === true;
+    });
+  },
+
   integer(opts: NumberOpts = {}): Field<number> {
     return number('integer', opts);
   },

@@ -48,6 +48,14 @@ export interface PreprocessingSpec {
   readonly width: number;
   /** Names of the produced columns, for debugging and explanations. */
   readonly columns: readonly string[];
+  /**
+   * Columns a request may carry besides the features, which the server logs with the prediction but never feeds the
+   * model (docs/loop-semantics.md, "Event time"): the row's event time (the pipeline's timestamp column) and the
+   * row's id (its row-id column). Fed-back rows keep both: the trainer orders them by event time and matches them
+   * with uploaded rows by id. Absent in specs written before they existed.
+   */
+  readonly timestampColumn?: string;
+  readonly rowIdColumn?: string;
 }
 
 export type FeatureKind = FeatureTransform['kind'];

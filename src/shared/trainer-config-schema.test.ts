@@ -20,11 +20,12 @@ const everything = {
     where: { column: 'location', in: ['Seattle'] },
     window: { lastRows: 100000, lastDays: 730 },
     replayFraction: 0.1,
-    feedback: { bucket: 'logs', predictionsPrefix: 'p/', feedbackPrefix: 'f/', modelVersion: 'v6', maxShare: 0.3 },
+    feedback: { bucket: 'logs', predictionsPrefix: 'p/', feedbackPrefix: 'f/', modelVersion: 'v6', maxShare: 0.3, duplicates: 'keep-both' },
+    driftReference: { lastRows: 5000, lastDays: 365 },
   },
   schema: {
     features: [{ name: 'temp_max', type: 'numeric' }, { name: 'location', type: 'categorical' }, { name: 'day', type: 'date' }],
-    label: 'weather', task: 'classification', classes: ['rain', 'sun'], timestamp: 'date',
+    label: 'weather', task: 'classification', classes: ['rain', 'sun'], timestamp: 'date', rowId: 'id',
   },
   validation: {
     minRows: 50, maxMissingRate: 0.2, maxMissingRateByColumn: { temp_max: 0.5 }, ranges: { temp_max: { min: -50, max: 60 } },
@@ -36,8 +37,8 @@ const everything = {
   seed: 42, warmStart: 'champion', championVersion: 'v6',
   evaluation: {
     holdout: { from: '2015-01-01' }, metrics: ['accuracy', 'macroF1'], primaryMetric: 'macroF1', sliceColumn: 'location', minSliceRows: 30,
-    historicalSlice: { from: '2012-01-01', to: '2013-01-01' },
-    gates: { thresholds: { accuracy: 0.7 }, maxDegradationVsChampion: 0.02, maxForgetting: 0.05, maxSliceGap: 0.2 },
+    historicalSlice: { from: '2012-01-01', to: '2013-01-01' }, refit: true,
+    gates: { thresholds: { accuracy: 0.7 }, maxDegradationVsChampion: 0.02, maxForgetting: 0.05, maxSliceGap: 0.2, minImprovementOverBaseline: 0.05 },
   },
 };
 

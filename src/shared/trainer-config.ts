@@ -63,6 +63,12 @@ const feedbackSource = c.object({
    * rows come from clients, uploaded data from the pipeline's owner: the cap bounds what labels alone can teach.
    */
   maxShare: fraction().default(trainerDefaults.maxFeedbackShare),
+  /**
+   * Rows that arrive both as feedback and as uploaded data: 'prefer-uploaded' drops the fed-back copy (matched by
+   * schema.rowId when declared, else by event time plus every feature value) and counts it in lineage; 'keep-both'
+   * trains on both.
+   */
+  duplicates: c.enum(['prefer-uploaded', 'keep-both']).default('prefer-uploaded'),
 });
 
 const data = c.object({
@@ -74,6 +80,12 @@ const data = c.object({
   /** Share of rows older than the window kept as replay against forgetting. */
   replayFraction: fraction().default(trainerDefaults.replayFraction),
   feedback: feedbackSource.optional(),
+  /**
+   * The rows the drift reference profile is built from, by event time: the newest `lastRows` rows and/or the rows of
+   * the newest `lastDays` days of the run (uploaded and fed back). Absent: the newest year (a year holds the daily,
+   * weekly and yearly cycles), and at least driftReferenceMinRows rows when the year holds fewer.
+   */
+  driftReference: c.object({ lastRows: c.integer({ minimum: 10 }).optional(), lastDays: c.number({ exclusiveMinimum: 0 }).optional() }).optional(),
 });
 
 const schema = c.object({
@@ -84,8 +96,13 @@ const schema = c.object({
   classes: c.array(c.string(), { minItems: 2, unique: 'class' }).optional(),
   /** Declared range of a regression label: fed-back labels outside it are dropped, and servers refuse them. */
   labelRange: range.optional(),
-  /** Column holding an ISO-8601 date/time (or epoch milliseconds); needed for windows and time-based holdouts. */
+  /**
+   * Column holding each row's event time, ISO-8601 (or epoch milliseconds); needed for windows and time-based
+   * holdouts. Requests may carry it too: the server logs it, and fed-back rows keep it.
+   */
   timestamp: c.string().optional(),
+  /** Column holding a row's id, in uploaded rows and in requests: how a fed-back row and its uploaded copy are matched. */
+  rowId: c.string().optional(),
 });
 
 const validation = c.object({
@@ -151,6 +168,11 @@ const evaluation = c.object({
   /** Slices with fewer rows are reported but not gated. */
   minSliceRows: c.integer({ minimum: 1 }).default(trainerDefaults.minSliceRows),
   historicalSlice: c.object({ from: c.time().optional(), to: c.time() }).optional(),
+  /**
+   * After the gates pass, train the served model again on every row (the holdout too), for the epochs the gated model
+   * needed; lineage names the gated model's metrics and the refit. A failing gate publishes the gated model unrefit.
+   */
+  refit: c.boolean().default(false),
   /** Each gate is checked only when set. */
   gates: c.object({
     /** Absolute floors (for loss-like metrics: ceilings) on the candidate's holdout metrics. */
@@ -161,6 +183,11 @@ const evaluation = c.object({
     maxForgetting: c.number({ minimum: 0 }).optional(),
     /** Largest gap of the primary metric between the best and worst slice. */
     maxSliceGap: c.number({ minimum: 0 }).optional(),
+    /**
+     * The candidate must beat the baseline (majority class for classification, the training mean for regression) on
+     * the primary metric by at least this much (accuracy 0.05: five points above the majority class's accuracy).
+     */
+    minImprovementOverBaseline: c.number({ minimum: 0 }).optional(),
   }).orEmpty(),
 }).orEmpty();
 
@@ -205,6 +232,8 @@ const crossFieldRules: readonly ((d: Document) => readonly string[])[] = [
     return dup.length > 0 ? [`$.schema.features: duplicate feature(s) ${[...new Set(dup)].join(', ')}`] : [];
   },
   ({ schema: s }) => (s.features.some((f) => f.name === s.label) ? ['$.schema.label: the label cannot also be a feature'] : []),
+  ({ schema: s }) => (s.rowId !== undefined && (s.rowId === s.label || s.rowId === s.timestamp || s.features.some((f) => f.name === s.rowId)) ? ['$.schema.rowId: must be a column of its own (not a feature, the label or the timestamp)'] : []),
+  ({ schema: s, data: d }) => (d.driftReference?.lastDays !== undefined && s.timestamp === undefined ? ['$.data.driftReference.lastDays: needs $.schema.timestamp'] : []),
   ({ schema: s }) => (s.classes && s.task === 'regression' ? ['$.schema.classes: only for classification'] : []),
   ({ schema: s }) => (s.labelRange && s.task === 'classification' ? ['$.schema.labelRange: only for regression'] : []),
   ({ schema: { labelRange: r } }) => (r?.min !== undefined && r.max !== undefined && r.min > r.max ? ['$.schema.labelRange: min is greater than max'] : []),

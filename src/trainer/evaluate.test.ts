@@ -10,8 +10,8 @@ const rows = [row('a', 'x'), row('a', 'x'), row('b', 'y'), row('b', 'y')];
 const spec = fitPreprocessing(rows.map((r) => r.values), { features: [], label: 'y', task: 'classification' });
 
 const evaluation = (gates: Partial<Evaluation['gates']>): Evaluation => ({
-  holdout: { kind: 'lastFraction', fraction: 0.2 }, metrics: ['accuracy', 'macroF1'], primaryMetric: 'macroF1', sliceColumn: 's', minSliceRows: 1, historicalSlice: undefined,
-  gates: { thresholds: {}, maxDegradationVsChampion: undefined, maxForgetting: undefined, maxSliceGap: undefined, ...gates },
+  holdout: { kind: 'lastFraction', fraction: 0.2 }, metrics: ['accuracy', 'macroF1'], primaryMetric: 'macroF1', sliceColumn: 's', minSliceRows: 1, historicalSlice: undefined, refit: false,
+  gates: { thresholds: {}, maxDegradationVsChampion: undefined, maxForgetting: undefined, maxSliceGap: undefined, minImprovementOverBaseline: undefined, ...gates },
 });
 const ev = (macroF1: number, hist?: number, slices: number[] = []): ModelEvaluation => ({
   rows: 10, metrics: { macroF1, accuracy: macroF1 }, slices: slices.map((v, i) => ({ value: String(i), rows: 10, metrics: { macroF1: v } })),

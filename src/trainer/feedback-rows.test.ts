@@ -9,8 +9,8 @@ const fed = (label: string | number, time: number): Row => ({ values: { x: 1, y:
 
 function config(task: 'classification' | 'regression', over: Partial<TrainerConfig['schema']> = {}, maxShare = 0.5): Pick<TrainerConfig, 'schema' | 'data'> {
   return {
-    schema: { features: [{ name: 'x', type: 'numeric' }], label: 'y', task, classes: undefined, labelRange: undefined, timestamp: 't', ...over },
-    data: { sources: [], where: undefined, window: undefined, replayFraction: 0, feedback: { bucket: undefined, predictionsPrefix: 'p/', feedbackPrefix: 'f/', modelVersion: undefined, maxShare } },
+    schema: { features: [{ name: 'x', type: 'numeric' }], label: 'y', task, classes: undefined, labelRange: undefined, timestamp: 't', rowId: undefined, ...over },
+    data: { sources: [], where: undefined, window: undefined, replayFraction: 0, feedback: { bucket: undefined, predictionsPrefix: 'p/', feedbackPrefix: 'f/', modelVersion: undefined, maxShare, duplicates: 'prefer-uploaded' }, driftReference: undefined },
   };
 }
 

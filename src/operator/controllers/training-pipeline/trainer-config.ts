@@ -66,6 +66,7 @@ export function buildTrainerConfig(spec: TrainingPipelineSpec, run: RunIdentity)
     feedbackPrefix: feedbackPrefix({ namespace: run.namespace, name: data.feedbackFrom }),
     modelVersion: undefined,
     maxShare: data.maxFeedbackShare,
+    duplicates: 'prefer-uploaded' as const,
   };
   const holdoutFrom = evaluation.holdout?.from;
   // model and hyperparameters have no default as a whole: an absent one means the CRD's documented field defaults.
@@ -86,6 +87,7 @@ export function buildTrainerConfig(spec: TrainingPipelineSpec, run: RunIdentity)
       window,
       replayFraction: data.replayFraction,
       feedback,
+      driftReference: undefined,
     },
     schema: {
       features: data.schema.features.map((f) => ({ name: f.name, type: f.type })),
@@ -94,6 +96,7 @@ export function buildTrainerConfig(spec: TrainingPipelineSpec, run: RunIdentity)
       classes: data.schema.label.classes,
       labelRange: data.schema.label.min === undefined && data.schema.label.max === undefined ? undefined : { min: data.schema.label.min, max: data.schema.label.max },
       timestamp: data.schema.timestampColumn,
+      rowId: undefined,
     },
     validation: {
       minRows: validation.minRows,
@@ -133,11 +136,13 @@ export function buildTrainerConfig(spec: TrainingPipelineSpec, run: RunIdentity)
       sliceColumn: evaluation.slices?.column,
       minSliceRows,
       historicalSlice: evaluation.forgetting && { from: evaluation.forgetting.from, to: evaluation.forgetting.to },
+      refit: false,
       gates: {
         thresholds: trainerThresholds(spec),
         maxDegradationVsChampion: evaluation.maxRegression,
         maxForgetting: evaluation.forgetting?.maxDrop,
         maxSliceGap: evaluation.slices?.maxGap,
+        minImprovementOverBaseline: undefined,
       },
     },
   };
