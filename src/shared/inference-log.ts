@@ -60,8 +60,14 @@ export function parseLogRecord(v: unknown): PredictionRecord | FeedbackRecord | 
 
 export interface JoinOptions {
   readonly labelColumn: string;
-  /** Column to hold the prediction time (the schema's timestamp column), if any. */
+  /**
+   * The schema's timestamp column, if any: it receives the row's event time (the record's eventTime, else the
+   * column's value among the logged features when the timestamp is also a feature), or, when the request carried no
+   * readable event time, the prediction time (counted in the stats).
+   */
   readonly timestampColumn?: string | undefined;
+  /** The schema's row-id column, if any: it receives the record's rowId when the request carried one. */
+  readonly rowIdColumn?: string | undefined;
   /** Only predictions of this model version. */
   readonly modelVersion?: string | undefined;
 }
@@ -76,18 +82,61 @@ export interface JoinStats {
   readonly duplicateFeedback: number;
   /** Predictions logged twice with the same id (a retried batch upload); the first is kept. */
   readonly duplicatePredictions: number;
+  /** Joined rows whose timestamp column holds the event time the request carried. */
+  readonly eventTimeFromRequest: number;
+  /** Joined rows without a readable event time: their timestamp column holds the prediction time instead. */
+  readonly eventTimeFromPredictionTime: number;
+  /** Joined rows that carry the request's row id (0 when the schema declares no row-id column). */
+  readonly withRowId: number;
+}
+
+/** A joined row: the values a training row gets, and the prediction it came from (for lineage). */
+export interface JoinedRow {
+  readonly values: RawRow;
+  readonly predictionId: string;
+  /** Milliseconds since the epoch of the prediction (NaN when the record's time is unreadable). */
+  readonly predictionTime: number;
+  /** Whether the timestamp column holds the request's event time (false: the prediction time stood in). */
+  readonly eventTimeFromRequest: boolean;
+}
+
+/** A readable time (ISO-8601 text or finite epoch milliseconds), as the trainer reads its timestamp column. */
+function readableTime(v: RawValue | undefined): boolean {
+  if (typeof v === 'number') return Number.isFinite(v);
+  return typeof v === 'string' && v.trim() !== '' && !Number.isNaN(Date.parse(v.trim()));
+}
+
+/** The event time a request carried: its eventTime, else the timestamp column among its features; undefined when neither reads as a time. */
+export function requestEventTime(p: PredictionRecord, timestampColumn: string): string | number | undefined {
+  if (p.eventTime !== undefined && readableTime(p.eventTime)) return p.eventTime;
+  const f = p.features[timestampColumn];
+  return typeof f === 'string' || typeof f === 'number' ? (readableTime(f) ? f : undefined) : undefined;
+}
+
+function joinedRow(p: PredictionRecord, f: FeedbackRecord, opts: JoinOptions): JoinedRow {
+  const values: Record<string, RawValue> = { ...p.features, [opts.labelColumn]: f.label };
+  let fromRequest = false;
+  if (opts.timestampColumn !== undefined) {
+    const event = requestEventTime(p, opts.timestampColumn);
+    fromRequest = event !== undefined;
+    values[opts.timestampColumn] = event ?? p.time;
+  }
+  if (opts.rowIdColumn !== undefined && typeof p.rowId === 'string' && p.rowId.trim() !== '') values[opts.rowIdColumn] = p.rowId;
+  return { values, predictionId: p.id, predictionTime: Date.parse(p.time), eventTimeFromRequest: fromRequest };
 }
 
 /**
  * Joins predictions and feedback on id. The first label (by time, then by input order) wins: a label sent again,
- * to another replica or later, cannot replace it (the servers refuse second labels too, per replica). Rows come out in prediction-time order with the features, the label, and the
- * prediction time in the timestamp column.
+ * to another replica or later, cannot replace it (the servers refuse second labels too, per replica). Rows come out in
+ * prediction-time order with the features, the label, the row's event time in the timestamp column (docs/loop-semantics.md,
+ * "Event time, duplicates, holdout and refit": the prediction time only when the request carried no readable event
+ * time, counted) and the request's row id in the row-id column.
  */
 export function joinFeedback(
   predictions: Iterable<PredictionRecord>,
   feedback: Iterable<FeedbackRecord>,
   opts: JoinOptions,
-): { rows: RawRow[]; stats: JoinStats } {
+): { rows: RawRow[]; joined: JoinedRow[]; stats: JoinStats } {
   const byId = new Map<string, PredictionRecord>();
   let nPred = 0;
   let dupPred = 0;
@@ -114,14 +163,17 @@ export function joinFeedback(
   const joined = [...labels.entries()]
     .map(([id, f]) => ({ p: byId.get(id), f }))
     .filter((x): x is { p: PredictionRecord; f: FeedbackRecord } => x.p !== undefined)
-    .sort((a, b) => Date.parse(a.p.time) - Date.parse(b.p.time) || (a.p.id < b.p.id ? -1 : 1));
-  const rows = joined.map(({ p, f }): RawRow => ({
-    ...p.features,
-    [opts.labelColumn]: f.label,
-    ...(opts.timestampColumn !== undefined ? { [opts.timestampColumn]: p.time } : {}),
-  }));
+    .sort((a, b) => Date.parse(a.p.time) - Date.parse(b.p.time) || (a.p.id < b.p.id ? -1 : 1))
+    .map(({ p, f }) => joinedRow(p, f, opts));
+  const fromRequest = joined.filter((j) => j.eventTimeFromRequest).length;
   return {
-    rows,
-    stats: { predictions: nPred, feedback: nFb, joined: rows.length, unmatchedFeedback: unmatched, duplicateFeedback: dupFb, duplicatePredictions: dupPred },
+    rows: joined.map((j) => j.values),
+    joined,
+    stats: {
+      predictions: nPred, feedback: nFb, joined: joined.length, unmatchedFeedback: unmatched, duplicateFeedback: dupFb, duplicatePredictions: dupPred,
+      eventTimeFromRequest: fromRequest,
+      eventTimeFromPredictionTime: opts.timestampColumn === undefined ? 0 : joined.length - fromRequest,
+      withRowId: opts.rowIdColumn === undefined ? 0 : joined.filter((j) => (opts.rowIdColumn !== undefined && j.values[opts.rowIdColumn] !== undefined)).length,
+    },
   };
 }

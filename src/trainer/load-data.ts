@@ -29,11 +29,12 @@ export interface LoadedData {
   readonly filteredOut: number;
 }
 
-function neededColumns(config: TrainerConfig): string[] {
+export function neededColumns(config: TrainerConfig): string[] {
   const s = config.schema;
   return [...new Set([
     ...s.features.map((f) => f.name), s.label,
     ...(s.timestamp !== undefined ? [s.timestamp] : []),
+    ...(s.rowId !== undefined ? [s.rowId] : []),
     ...(config.data.where ? [config.data.where.column] : []),
   ])];
 }
@@ -113,10 +114,15 @@ export async function loadData(store: ObjectStore, config: TrainerConfig, defaul
         }
       }
     }
-    const joined = joinFeedback(predictions, labels, { labelColumn: config.schema.label, timestampColumn: ts, modelVersion: fb.modelVersion });
+    // The timestamp column of a fed-back row holds its event time (the prediction time only when the request carried
+    // none, counted in the stats), so windows, the holdout and the drift reference see it where its uploaded copy is.
+    const joined = joinFeedback(predictions, labels, { labelColumn: config.schema.label, timestampColumn: ts, rowIdColumn: config.schema.rowId, modelVersion: fb.modelVersion });
     feedback = joined.stats;
-    joined.rows.forEach((values, i) => {
-      rows.push({ values: project(values, columns), ref: { object: `feedback:${fb.feedbackPrefix}`, line: i + 1 }, time: ts !== undefined ? toTime(values[ts]) : undefined, fedBack: true });
+    joined.joined.forEach(({ values, predictionTime }, i) => {
+      rows.push({
+        values: project(values, columns), ref: { object: `feedback:${fb.feedbackPrefix}`, line: i + 1 }, time: ts !== undefined ? toTime(values[ts]) : undefined, fedBack: true,
+        ...(Number.isFinite(predictionTime) ? { predictionTime } : {}),
+      });
     });
   }
   return { rows, objects, badLines, sources, feedback, filteredOut };
