@@ -36,8 +36,9 @@ import { storeFor, trainerEnv } from '../test/integration/trainer-harness.js';
 import { eventually } from '../test/support/eventually.js';
 import { buildBundles } from '../test/support/bundles.js';
 import { LoopStack, loopBucket } from '../test/support/loop-stack.js';
-import { days, WeatherTraffic } from '../test/support/weather-traffic.js';
-import { loopDeployment, loopTriggers, weatherPipeline } from '../test/support/weather-loop.js';
+import { Traffic } from '../test/support/traffic.js';
+import { days } from '../test/support/weather-traffic.js';
+import { loopDeployment, loopTriggers, weather, weatherPeriods, weatherPipeline } from '../test/support/weather-loop.js';
 import { LoopTimeline } from './loop-latency-timeline.js';
 import { LoopIncompleteError, measure, printSplit, printTimeline, sec, type BaselineRun } from './loop-latency-report.js';
 
@@ -100,7 +101,7 @@ async function runBaseline(stack: LoopStack, run: TrainingRun, baselineBucket: s
 
 async function main(): Promise<void> {
   const bundle = operatorBundle();
-  const stack = await LoopStack.start({ name: 'bench-loop-latency', namespace, operator: 'none' }).catch((e: unknown) => {
+  const stack = await LoopStack.start({ name: 'bench-loop-latency', namespace, operator: 'none', data: { dataset: weather, periods: weatherPeriods('Seattle') } }).catch((e: unknown) => {
     bundle.cleanup();
     throw e;
   });
@@ -111,14 +112,14 @@ async function main(): Promise<void> {
   });
   operator.start();
   say(`cluster, node and operator (pid ${operator.pid ?? '?'}) up; logs in ${stack.cluster.logDir}`);
-  let traffic: WeatherTraffic | undefined;
+  let traffic: Traffic | undefined;
   let timeline: LoopTimeline | undefined;
   try {
     await stack.create('trainingpipelines', weatherPipeline(name, loopTriggers(name), stack.namespace));
     await stack.create('modeldeployments', loopDeployment(name));
     await stack.untilMd(name, 'v1 served', (x) => x.status?.stableVersion === 'v1' && x.status.stableReadyReplicas === 2 && x.status.phase === 'Healthy');
     say('v1 trained on Seattle, blessed and serving on 2 pods');
-    traffic = new WeatherTraffic({ endpoints: () => stack.endpoints(name), feedback: stack.feedbackTarget(name), model: name, source: days('Seattle') });
+    traffic = new Traffic({ endpoints: () => stack.endpoints(name), feedback: stack.feedbackTarget(name), model: name, source: days('Seattle') });
     traffic.start();
     const trafficFrom = Date.now();
     let tp = await stack.getTp(name);
@@ -140,7 +141,7 @@ async function main(): Promise<void> {
     // Drift onset.
     const onsetMs = Date.now();
     traffic.source = days('New York');
-    await stack.uploadYears('New York');
+    await stack.upload(weather, weatherPeriods('New York'));
     say(`drift onset: New York traffic, New York CSV objects landed (after ${sec(onsetMs - trafficFrom)} s of Seattle traffic)`);
     tp = await stack.untilTp(name, 'a drift or performance run', (x) => (x.status?.runs ?? []).some((r) => r.trigger === 'Drift' || r.trigger === 'Performance'), 240_000);
     const retrainName = tp.status?.runs?.[0]?.name ?? '';

@@ -24,8 +24,9 @@ import { mulberry32 as seeded } from '../src/trainer/random.js';
 import { buildBundles } from '../test/support/bundles.js';
 import { eventually } from '../test/support/eventually.js';
 import { LoopStack, loopBucket } from '../test/support/loop-stack.js';
-import { days, WeatherTraffic, type TrafficCounts } from '../test/support/weather-traffic.js';
-import { loopDeployment, loopTriggers, weatherPipeline } from '../test/support/weather-loop.js';
+import { Traffic, type TrafficCounts } from '../test/support/traffic.js';
+import { days } from '../test/support/weather-traffic.js';
+import { loopDeployment, loopTriggers, weather, weatherPeriods, weatherPipeline } from '../test/support/weather-loop.js';
 import { SupervisedOperator } from './reliability-operator.js';
 import { tallyLog, tallyRuns, type LogTally, type RunTally } from './reliability-tally.js';
 import { jobFinished, LoopWatch, type LoopView } from './reliability-watch.js';
@@ -239,7 +240,7 @@ async function scenario(mode: Mode, seed: number): Promise<Outcome> {
   const rand = seeded(seed);
   const randSeattle = seeded(seed + 1);
   const stack = await LoopStack.start({
-    name: `bench-reliability-${mode}`, namespace, operator: 'none',
+    name: `bench-reliability-${mode}`, namespace, operator: 'none', data: { dataset: weather, periods: weatherPeriods('Seattle') },
     operatorEnv: { PERENNIAL_LEADER_ELECT: 'true', PERENNIAL_LEASE_NAMESPACE: namespace, PERENNIAL_LOG_LEVEL: 'info' },
   });
   const operator = new SupervisedOperator({
@@ -247,7 +248,7 @@ async function scenario(mode: Mode, seed: number): Promise<Outcome> {
     logDir: stack.cluster.logDir, report: print,
   });
   const watch = new LoopWatch(stack.kc, stack.http, namespace, name);
-  const traffic = new WeatherTraffic({ endpoints: lastKnown(() => stack.endpoints(name)), feedback: { ...stack.feedbackTarget(name), endpoints: lastKnown(() => stack.feedbackTarget(name).endpoints()) }, model: name, source: days('Seattle') });
+  const traffic = new Traffic({ endpoints: lastKnown(() => stack.endpoints(name)), feedback: { ...stack.feedbackTarget(name), endpoints: lastKnown(() => stack.feedbackTarget(name).endpoints()) }, model: name, source: days('Seattle') });
   const store = new MinioStore({ endPoint: stack.s3.endPoint, port: stack.s3.port, useSSL: false, accessKey: stack.s3.accessKey, secretKey: stack.s3.secretKey, region: stack.s3.region });
   const faults = new FaultInjector(stack, operator, watch, seeded(seed + 2), print);
   const stopAgents = new AbortController();
@@ -280,7 +281,7 @@ async function scenario(mode: Mode, seed: number): Promise<Outcome> {
       await sleep(seattleHoldMs);
     }
     traffic.source = days('New York');
-    await eventually('New York uploaded', async () => { await stack.uploadYears('New York'); return true; }, 60_000, 1000);
+    await eventually('New York uploaded', async () => { await stack.upload(weather, weatherPeriods('New York')); return true; }, 60_000, 1000);
     print('New York traffic and New York CSV objects start flowing');
     const tp = await stack.untilTp(name, 'a retrain', (x) => (x.status?.runs ?? []).some((r) => r.trigger === 'Drift' || r.trigger === 'Performance'), 300_000);
     const retrain = tp.status?.runs?.[0];
@@ -312,7 +313,7 @@ async function scenario(mode: Mode, seed: number): Promise<Outcome> {
 }
 
 /** Everything counted once the loop is at rest: runs and Jobs, the inference logs in the store, the traffic. */
-async function tally(mode: Mode, stack: LoopStack, watch: LoopWatch, traffic: WeatherTraffic, store: MinioStore, print: (line: string) => void,
+async function tally(mode: Mode, stack: LoopStack, watch: LoopWatch, traffic: Traffic, store: MinioStore, print: (line: string) => void,
   loop: Pick<Outcome, 'completed' | 'error' | 'loopMs' | 'kills' | 'selfExits' | 'faults'>): Promise<Outcome> {
   await traffic.stop();
   const c = traffic.counts;

@@ -28,8 +28,9 @@ import { parseEvaluationReport, type EvaluationReport } from '../src/shared/eval
 import { buildBundles } from '../test/support/bundles.js';
 import { operatorLogs, operatorRelease } from '../test/support/operator-chart.js';
 import { LiveMetricsLog, LoopStack, loopBucket } from '../test/support/loop-stack.js';
-import { days, WeatherTraffic, type TrafficCounts } from '../test/support/weather-traffic.js';
-import { badCandidatePatch, loopDeployment, loopTriggers, weatherDataPrefix, weatherPipeline } from '../test/support/weather-loop.js';
+import { Traffic, type TrafficCounts } from '../test/support/traffic.js';
+import { days } from '../test/support/weather-traffic.js';
+import { badCandidatePatch, loopDeployment, loopTriggers, weather, weatherDataPrefix, weatherPeriods, weatherPipeline } from '../test/support/weather-loop.js';
 
 const namespace = 'demo';
 const name = 'weather';
@@ -76,7 +77,7 @@ class StepFailed extends Error {
 
 const interrupted = new AbortController();
 /** What is running, filled in as it starts; the stop order is the reverse. */
-const up: { stack?: LoopStack; traffic?: WeatherTraffic; live?: LiveMetricsLog; watcher?: Watcher } = {};
+const up: { stack?: LoopStack; traffic?: Traffic; live?: LiveMetricsLog; watcher?: Watcher } = {};
 let shuttingDown = false;
 let firstSignalAt = 0;
 
@@ -359,7 +360,7 @@ async function play(): Promise<Outcome> {
   say('building the kubectl-plugin bundle...');
   buildBundles(['kubectl-perennial']);
   say('building the images (cached after the first time) and starting the local cluster: etcd, kube-apiserver, kube-controller-manager, MinIO and a node (kubelet, containerd, kube-proxy, CoreDNS)...');
-  const stack = await LoopStack.start({ name: 'demo', namespace, operator: 'helm', log: (line) => say(line) });
+  const stack = await LoopStack.start({ name: 'demo', namespace, operator: 'helm', data: { dataset: weather, periods: weatherPeriods('Seattle') }, log: (line) => say(line) });
   up.stack = stack;
   const { info } = stack.cluster;
   const logDir = stack.cluster.logDir;
@@ -426,7 +427,7 @@ Ctrl-C stops everything (processes, pod network, data); the logs stay.`);
   // Requests and labels go to the Services' ClusterIPs (kube-proxy on the node balances them), as a client in the
   // cluster sends them.
   const services = await stack.viaServices(name);
-  const traffic = new WeatherTraffic({ endpoints: services.endpoints, feedback: services.feedback, model: name, source: days('Seattle') });
+  const traffic = new Traffic({ endpoints: services.endpoints, feedback: services.feedback, model: name, source: days('Seattle') });
   up.traffic = traffic;
   traffic.start();
   const live = new LiveMetricsLog(stack, name);
@@ -445,7 +446,7 @@ Ctrl-C stops everything (processes, pod network, data); the logs stay.`);
     `kubectl -n ${namespace} get pods -L perennial.dev/version`,
   ]);
   traffic.source = days('New York');
-  await stack.uploadYears('New York');
+  await stack.upload(weather, weatherPeriods('New York'));
   const nySwitch = Date.now();
   milestone(`New York arrives: the traffic switches to New York days, and New York 2012–2015 CSVs land in s3://${loopBucket}/${weatherDataPrefix(stack.namespace)}`);
   const v2Run = await until('a retrain fired by drift or by live accuracy', () =>

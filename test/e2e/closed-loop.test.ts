@@ -23,8 +23,9 @@ import type { TrainingPipeline, TrainingRun } from '../../src/api/training-pipel
 import { eventually } from '../support/eventually.js';
 import { LiveMetricsLog, LoopStack, loopBucket, PodStartLog } from '../support/loop-stack.js';
 import { operatorLogs } from '../support/operator-chart.js';
-import { days, WeatherTraffic } from '../support/weather-traffic.js';
-import { badCandidatePatch, loopDeployment, loopTriggers, weatherDataPrefix, weatherPipeline } from '../support/weather-loop.js';
+import { Traffic } from '../support/traffic.js';
+import { days } from '../support/weather-traffic.js';
+import { badCandidatePatch, loopDeployment, loopTriggers, weather, weatherDataPrefix, weatherPeriods, weatherPipeline } from '../support/weather-loop.js';
 
 const namespace = 'loop';
 const name = 'weather';
@@ -33,7 +34,7 @@ const milestone = (what: string): void => console.log(`# ${((Date.now() - starte
 
 describe('closed loop on the weather data (train → serve → drift → retrain → canary → promote → bad candidate rolled back)', () => {
   let stack: LoopStack;
-  let traffic: WeatherTraffic | undefined;
+  let traffic: Traffic | undefined;
   let live: LiveMetricsLog | undefined;
   let podStarts: PodStartLog | undefined;
   const untilTp = (what: string, ok: (tp: TrainingPipeline) => boolean) => stack.untilTp(name, what, ok);
@@ -42,7 +43,7 @@ describe('closed loop on the weather data (train → serve → drift → retrain
 
   before(async () => {
     // The operator as users run it: installed by helm, two replicas of its image on the node, one leading.
-    stack = await LoopStack.start({ name: 'e2e-closed-loop', namespace, operator: 'helm', log: (l) => milestone(l) });
+    stack = await LoopStack.start({ name: 'e2e-closed-loop', namespace, operator: 'helm', data: { dataset: weather, periods: weatherPeriods('Seattle') }, log: (l) => milestone(l) });
     milestone('cluster, node and the helm-installed operator up; Seattle 2012–2015 in the store');
     podStarts = new PodStartLog(stack);
     podStarts.start();
@@ -84,7 +85,7 @@ describe('closed loop on the weather data (train → serve → drift → retrain
     // 2. Seattle traffic with feedback: live accuracy of v1 where it was trained.
     // Requests and labels go to the Services' ClusterIPs, balanced by kube-proxy, as an in-cluster client sends them.
     const services = await stack.viaServices(name);
-    traffic = new WeatherTraffic({ endpoints: services.endpoints, feedback: services.feedback, model: name, source: days('Seattle') });
+    traffic = new Traffic({ endpoints: services.endpoints, feedback: services.feedback, model: name, source: days('Seattle') });
     traffic.start();
     live = new LiveMetricsLog(stack, name);
     live.start();
@@ -102,7 +103,7 @@ describe('closed loop on the weather data (train → serve → drift → retrain
 
     // 3. New York arrives: the days sent switch, and New York objects land under the data prefix.
     traffic.source = days('New York');
-    await stack.uploadYears('New York');
+    await stack.upload(weather, weatherPeriods('New York'));
     const nySwitch = Date.now();
     milestone('New York traffic and New York CSV objects start flowing');
     md = await liveSince('v1', nySwitch + 4000, 30);

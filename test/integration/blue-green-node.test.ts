@@ -22,7 +22,7 @@ describe('blue-green on the real node: a preview without traffic is promoted aft
 
   before(async () => {
     assert.equal(process.getuid?.(), 0, 'the local node needs root: run the tests as root');
-    stack = await LoopStack.start({ name: 'blue-green', namespace, bucket, weatherData: 'none', log: (l) => console.log(`# ${l}`) });
+    stack = await LoopStack.start({ name: 'blue-green', namespace, bucket, log: (l) => console.log(`# ${l}`) });
     await trainWeatherModel(stack.cluster.info, storeFor(stack.cluster.info), bucket, 'v1', quickTraining);
     await stack.create('modeldeployments', aDeployment(md).inNamespace(namespace)
       .servingUri(`s3://${bucket}/pipelines/${namespace}/weather/versions/v1`).withServer({ image: imageTags.server, replicas: 1 })

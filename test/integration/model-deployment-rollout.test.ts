@@ -169,7 +169,7 @@ describe('ModelDeployment controller (real cluster, real node, real model server
   };
 
   before(async () => {
-    stack = await LoopStack.start({ name: 'md-rollout', namespace, bucket, weatherData: 'none', operator: 'none', log: (l) => console.log(`# ${l}`) });
+    stack = await LoopStack.start({ name: 'md-rollout', namespace, bucket, operator: 'none', log: (l) => console.log(`# ${l}`) });
     store = storeFor(stack.cluster.info);
     await store.ensureBucket(bucket);
     const { header, rows } = weatherLines();

@@ -50,7 +50,7 @@ describe('node faults on the real node end in the conditions a user expects', ()
 
   before(async () => {
     assert.equal(process.getuid?.(), 0, 'the local node needs root: run the tests as root');
-    stack = await LoopStack.start({ name: 'node-faults', namespace, bucket, weatherData: 'none', log: (l) => console.log(`# ${l}`) });
+    stack = await LoopStack.start({ name: 'node-faults', namespace, bucket, log: (l) => console.log(`# ${l}`) });
 
     // The pipelines first: their first run starts at once (Initial), and their waits overlap everything below.
     await stack.create('trainingpipelines', aPipeline('missing-image').inNamespace(namespace)

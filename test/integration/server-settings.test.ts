@@ -62,7 +62,7 @@ describe('server settings applied in place on the real node: logPredictions and 
 
   before(async () => {
     assert.equal(process.getuid?.(), 0, 'the local node needs root: run the tests as root');
-    stack = await LoopStack.start({ name: 'server-settings', namespace, bucket, weatherData: 'none', log: (l) => console.log(`# ${l}`) });
+    stack = await LoopStack.start({ name: 'server-settings', namespace, bucket, log: (l) => console.log(`# ${l}`) });
     store = storeFor(stack.cluster.info);
     await trainWeatherModel(stack.cluster.info, store, bucket, 'v1', quickTraining);
     await stack.create('modeldeployments', aDeployment(md).inNamespace(namespace)

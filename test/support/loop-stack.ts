@@ -1,9 +1,10 @@
-// The whole weather loop on the local cluster, started the same way for the closed-loop e2e test, `make demo` and the
-// loop benchmarks: the real control plane (etcd, kube-apiserver, kube-controller-manager, MinIO), a real node
-// (kubelet, containerd, kube-proxy, CoreDNS) running the trainer and server images built from their Dockerfiles, a
-// namespace with the store credentials Secret, the bucket with Seattle 2012–2015 in it, and (unless the caller runs
-// its own) the operator in this process. The real-node integration tests start the same way (their own bucket, their
-// own data) and reach their ModelDeployments through it: create, get, patch, wait for a status.
+// The whole loop on the local cluster, for any dataset, started the same way for the e2e tests, `make demo`, `make
+// dev` and the loop benchmarks: the real control plane (etcd, kube-apiserver, kube-controller-manager, MinIO), a real
+// node (kubelet, containerd, kube-proxy, CoreDNS) running the trainer and server images built from their Dockerfiles,
+// a namespace with the store credentials Secret, the bucket (with the first periods of a dataset in it when the
+// caller names them: options.data) and (unless the caller runs its own) the operator, in this process or installed
+// with the chart. The real-node integration tests start the same way (their own bucket, their own data) and reach
+// their ModelDeployments through it: create, get, patch, wait for a status.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CoreV1Api, CustomObjectsApi, DiscoveryV1Api, type KubeConfig } from '@kubernetes/client-node';
 import type { Client as MinioClient } from 'minio';
@@ -21,10 +22,29 @@ import { installCrds } from './crds.js';
 import { startClusterWithNode } from './node-cluster.js';
 import { installOperatorChart, operatorLeader } from './operator-chart.js';
 import { eventually } from './eventually.js';
-import { readyEndpoints, type FeedbackTarget } from './weather-traffic.js';
-import { credentialsSecret, localOperatorEnv, weatherDataPrefix, yearlyCsv } from './weather-loop.js';
+import { periodCsv, periodKey, type Dataset } from './dataset.js';
+import { readyEndpoints, type FeedbackTarget, type TrafficTarget } from './traffic.js';
 
 export const loopBucket = 'perennial-models';
+
+/** The Secret (in the workload namespace) the operator references for store credentials in the pods it creates. */
+export const credentialsSecret = 'perennial-s3';
+
+/** The environment an in-process operator gets on the local cluster (what the chart sets in a real one). */
+export function localOperatorEnv(namespace: string, s3: S3Info, bucket: string): Record<string, string> {
+  return {
+    PERENNIAL_WATCH_NAMESPACE: namespace, PERENNIAL_LEADER_ELECT: 'false', PERENNIAL_LOG_LEVEL: 'warn', PERENNIAL_HEALTH_PORT: '0',
+    PERENNIAL_S3_ENDPOINT: s3.endPoint, PERENNIAL_S3_PORT: String(s3.port), PERENNIAL_S3_TLS: 'false', PERENNIAL_S3_REGION: s3.region,
+    PERENNIAL_S3_BUCKET: bucket, AWS_ACCESS_KEY_ID: s3.accessKey, AWS_SECRET_ACCESS_KEY: s3.secretKey,
+    PERENNIAL_S3_CREDENTIALS_SECRET: credentialsSecret,
+  };
+}
+
+/** Periods of a dataset, uploaded one CSV object each under the namespace's data prefix. */
+export interface LoopData {
+  readonly dataset: Dataset;
+  readonly periods: readonly string[];
+}
 
 export interface LoopStackOptions {
   /** Names the cluster's log folder. */
@@ -32,8 +52,8 @@ export interface LoopStackOptions {
   readonly namespace: string;
   /** The bucket the operator and the models use (loopBucket by default). */
   readonly bucket?: string;
-  /** Seattle 2012–2015 as one CSV a year under the namespace's data prefix ('yearly', the default), or no data ('none'). */
-  readonly weatherData?: 'yearly' | 'none';
+  /** Periods of a dataset uploaded before the operator starts (none by default). */
+  readonly data?: LoopData;
   /**
    * How the operator runs: 'in-process' (the default: in this process, for tests that stop and restart it),
    * 'helm' (installed by `helm install charts/perennial`, its image on the node, as users run it) or 'none' (the
@@ -79,13 +99,13 @@ export class LoopStack {
     return this.options.bucket ?? loopBucket;
   }
 
-  /** Builds the images (or finds them cached), starts everything and uploads Seattle (unless weatherData is 'none'). Stops what it started if a step fails. */
+  /** Builds the images (or finds them cached), starts everything and uploads options.data. Stops what it started if a step fails. */
   static async start(options: LoopStackOptions): Promise<LoopStack> {
     const cluster = await startClusterWithNode(options.name, options.log);
     const s3 = cluster.info.s3;
     if (!s3) {
       await cluster.stop();
-      throw new Error('the weather loop needs MinIO');
+      throw new Error('the loop needs MinIO');
     }
     const stack = new LoopStack(cluster, kubeConfigFor(cluster.info), s3, options);
     try {
@@ -108,7 +128,7 @@ export class LoopStack {
     } });
     await eventually('the default ServiceAccount', () => this.core.readNamespacedServiceAccount({ name: 'default', namespace }));
     await this.minio.makeBucket(this.bucket);
-    if ((this.options.weatherData ?? 'yearly') === 'yearly') await this.uploadYears('Seattle');
+    if (this.options.data) await this.upload(this.options.data.dataset, this.options.data.periods);
     if (operator === 'in-process') await this.startOperator();
     if (operator === 'helm') {
       await installOperatorChart(this.cluster, this.kc, {
@@ -137,10 +157,29 @@ export class LoopStack {
     this.manager = undefined;
   }
 
-  /** One CSV object per year of a location under data/<namespace>/weather/, as a data pipeline would drop them. */
-  async uploadYears(location: string): Promise<void> {
-    const slug = location.toLowerCase().replace(/\s+/g, '-');
-    for (const [year, csv] of yearlyCsv(location)) await this.minio.putObject(this.bucket, `${weatherDataPrefix(this.namespace)}${slug}-${year}.csv`, Buffer.from(csv));
+  /**
+   * One CSV object per period under data/<namespace>/<dataset>/ (<period>.csv), as a data pipeline would drop them,
+   * in order; the keys written.
+   */
+  async upload(dataset: Dataset, periods: readonly string[]): Promise<string[]> {
+    const keys: string[] = [];
+    for (const period of periods) {
+      const key = periodKey(this.namespace, dataset, period);
+      await this.minio.putObject(this.bucket, key, Buffer.from(periodCsv(dataset, period)));
+      keys.push(key);
+    }
+    return keys;
+  }
+
+  /** An object of the loop's bucket as text (what the trainer wrote: lineage.json, metrics.json, ...). */
+  async readText(key: string): Promise<string> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of await this.minio.getObject(this.bucket, key)) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks).toString('utf8');
+  }
+
+  async readJson<T>(key: string): Promise<T> {
+    return JSON.parse(await this.readText(key)) as T;
   }
 
   async create(plural: 'trainingpipelines' | 'modeldeployments', body: object): Promise<void> {
@@ -213,6 +252,11 @@ export class LoopStack {
     return { endpoints: () => Promise.resolve([serving]), feedback: { endpoints: () => Promise.resolve([feedback]), token: withToken.token } };
   }
 
+  /** viaServices as a traffic target (traffic.ts): the model name is the deployment's. */
+  async target(deployment: string): Promise<TrafficTarget> {
+    return { ...await this.viaServices(deployment), model: deployment };
+  }
+
   /** Every server pod of a ModelDeployment that is not being deleted. */
   async serverPods(deployment: string): Promise<{ name: string; version: string }[]> {
     const pods = await this.core.listNamespacedPod({ namespace: this.namespace, labelSelector: `${Label.deployment}=${deployment}` });
@@ -274,6 +318,21 @@ export class LiveMetricsLog {
       windows++;
     }
     return { accuracy: samples > 0 ? correct / samples : NaN, samples, windows };
+  }
+
+  /** Live RMSE of a version over the windows measured in (fromMs, toMs], pooled over their labelled samples. */
+  rmse(version: string, fromMs: number, toMs = Infinity): { rmse: number; samples: number; windows: number } {
+    let squared = 0;
+    let samples = 0;
+    let windows = 0;
+    for (const m of this.seen.values()) {
+      const t = Date.parse(m.time ?? '');
+      if (m.version !== version || !(t > fromMs && t <= toMs) || m.rmse === undefined || !m.labelledSamples) continue;
+      squared += m.rmse * m.rmse * m.labelledSamples;
+      samples += m.labelledSamples;
+      windows++;
+    }
+    return { rmse: samples > 0 ? Math.sqrt(squared / samples) : NaN, samples, windows };
   }
 }
 

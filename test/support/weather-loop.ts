@@ -1,38 +1,61 @@
-// The weather loop that both `make demo` and the closed-loop e2e test run on the local cluster: the data as a
-// pipeline would drop it, the operator's local configuration, and the TrainingPipeline that keeps the model fresh.
+// The weather loop that both `make demo` and the closed-loop e2e test run on the local cluster: the weather data as a
+// Dataset (dataset.ts) cut into one CSV object per location and year, as a data pipeline would drop them, and the
+// TrainingPipeline and ModelDeployment that keep the model fresh.
+import { join } from 'node:path';
+import { repoRoot } from '../../localcluster/cluster.js';
 import { Annotation } from '../../src/api/conditions.js';
-import type { S3Info } from '../../localcluster/cluster.js';
 import type { TrainingPipelineSpec } from '../../src/api/training-pipeline.js';
-import { weatherLines } from '../integration/trainer-harness.js';
 import { imageTags } from '../../localcluster/node/images.js';
+import { dataPrefix, periodCsv, periods, pipelineSchema, readCsvFile, type Dataset, type Row } from './dataset.js';
 
-/** The Secret (in the workload namespace) the operator references for store credentials in the pods it creates. */
-export const credentialsSecret = 'perennial-s3';
+const slug = (location: string): string => location.toLowerCase().replace(/\s+/g, '-');
+
+let weatherRows: { columns: string[]; rows: Row[] } | undefined;
+const weatherCsv = (): { columns: string[]; rows: Row[] } => (weatherRows ??= readCsvFile(join(repoRoot, 'node_modules/vega-datasets/data/weather.csv')));
+
+/**
+ * Daily weather of Seattle and New York, 2012–2015 (vega-datasets): classify the kind of day from precipitation,
+ * temperatures and wind. One period per location and year ("seattle-2012", ..., "new-york-2015").
+ */
+export const weather: Dataset = {
+  name: 'weather',
+  get columns() { return weatherCsv().columns; },
+  get rows() { return weatherCsv().rows; },
+  features: [
+    { name: 'precipitation', type: 'numeric', min: 0 }, { name: 'temp_max', type: 'numeric' },
+    { name: 'temp_min', type: 'numeric' }, { name: 'wind', type: 'numeric', min: 0 },
+  ],
+  label: { name: 'weather', task: 'classification' },
+  timestampColumn: 'date',
+  periodOf: (r) => `${slug(r['location'] ?? '')}-${(r['date'] ?? '').slice(0, 4)}`,
+  /**
+   * A request carries the day's features and its event time (`date`), which the server logs and a fed-back row
+   * keeps. New York days are sent 4 years on (2016–2019): in the story the loop plays, New York traffic is what
+   * arrives after the Seattle history (as live traffic is always newer than the data a model was trained on), and
+   * with event time kept, the retrain's newest rows (its drift reference, a time window) are then the New York
+   * traffic, as they would be live. With their own dates (2012–2015) the fed-back New York days would sit among the
+   * Seattle years they never followed.
+   */
+  instance: (r) => {
+    const date = r['date'] ?? '';
+    const shifted = r['location'] === 'New York' ? `${Number(date.slice(0, 4)) + 4}${date.slice(4)}` : date;
+    return { precipitation: Number(r['precipitation']), temp_max: Number(r['temp_max']), temp_min: Number(r['temp_min']), wind: Number(r['wind']), date: shifted };
+  },
+};
+
+/** The periods of one location ("seattle-2012" ... "seattle-2015"), for LoopStack's data and upload(). */
+export function weatherPeriods(location: string): string[] {
+  return periods(weather).filter((p) => p.startsWith(`${slug(location)}-`));
+}
 
 /** One CSV object per year (2012–2015) of one location's rows, as a data pipeline would drop them. */
 export function yearlyCsv(location: string): Map<string, string> {
-  const { header, rows } = weatherLines();
-  const out = new Map<string, string>();
-  for (const year of ['2012', '2013', '2014', '2015']) {
-    const lines = rows.filter((r) => r.startsWith(`${location},${year}`));
-    out.set(year, [header, ...lines].join('\n') + '\n');
-  }
-  return out;
-}
-
-/** The environment an in-process operator gets on the local cluster (what the chart sets in a real one). */
-export function localOperatorEnv(namespace: string, s3: S3Info, bucket: string): Record<string, string> {
-  return {
-    PERENNIAL_WATCH_NAMESPACE: namespace, PERENNIAL_LEADER_ELECT: 'false', PERENNIAL_LOG_LEVEL: 'warn', PERENNIAL_HEALTH_PORT: '0',
-    PERENNIAL_S3_ENDPOINT: s3.endPoint, PERENNIAL_S3_PORT: String(s3.port), PERENNIAL_S3_TLS: 'false', PERENNIAL_S3_REGION: s3.region,
-    PERENNIAL_S3_BUCKET: bucket, AWS_ACCESS_KEY_ID: s3.accessKey, AWS_SECRET_ACCESS_KEY: s3.secretKey,
-    PERENNIAL_S3_CREDENTIALS_SECRET: credentialsSecret,
-  };
+  return new Map(weatherPeriods(location).map((p) => [p.slice(-4), periodCsv(weather, p)]));
 }
 
 /** Where the weather CSVs land: the namespace's own data prefix (all a namespace may read without a grant). */
 export function weatherDataPrefix(namespace: string): string {
-  return `data/${namespace}/weather/`;
+  return dataPrefix(namespace, weather);
 }
 
 /** A TrainingPipeline classifying the kind of day from precipitation, temperatures and wind, fed back by `name`. */
@@ -42,14 +65,7 @@ export function weatherPipeline(name: string, triggers: Partial<TrainingPipeline
     spec: {
       data: {
         sources: [{ prefix: weatherDataPrefix(namespace), format: 'csv' }],
-        schema: {
-          features: [
-            { name: 'precipitation', type: 'numeric', min: 0 }, { name: 'temp_max', type: 'numeric' },
-            { name: 'temp_min', type: 'numeric' }, { name: 'wind', type: 'numeric', min: 0 },
-          ],
-          label: { name: 'weather', task: 'classification' },
-          timestampColumn: 'date',
-        },
+        schema: pipelineSchema(weather),
         feedbackFrom: name,
       },
       validation: { minRows: 200, maxMissingRate: 0.05 },
