@@ -203,3 +203,69 @@ describe('ServerApp edge: nothing a client sends is a 5xx, and a mirror is never
     assert.equal(a.hits, before);
   });
 });
+
+describe('ServerApp: the event time and row id a request carries are logged, never fed to the model', () => {
+  const log = createLogger({ silent: true, transports: [new transports.Console()] });
+  const records: Record<string, unknown>[] = [];
+  const mirrored: unknown[] = [];
+  const metrics = new ServerMetrics({ namespace: 'ml', deployment: 'weather', version: 'v1' }, () => undefined, () => ({}), () => 'classification');
+  const app = new ServerApp({
+    modelName: 'weather', version: 'v1', track: 'stable', codeVersion: 'test', maxInstances: 10, maxBodyBytes: 1 << 16, bodyTimeoutMs: 2000, maxStringBytes: 256,
+    batch: { maxSize: 8, maxWaitMs: 0, maxQueueRows: 100 }, metrics,
+    predictionLog: { append: (r: object) => records.push(r as Record<string, unknown>) } as unknown as LogWriter,
+    deployment: 'ml/weather', signingKey: Buffer.from('0123456789abcdef'), log, now: () => new Date(),
+    shadow: new ShadowMirror({ url: 'http://unused', sample: 1, timeoutMs: 2000, fetch: (_url, init) => {
+      mirrored.push(JSON.parse(init?.body as string));
+      return Promise.resolve(new Response(JSON.stringify({ predictions: ['sun'] })));
+    } }, { outcome: () => undefined, latency: () => undefined }),
+  });
+  const served = tinyModel('classification');
+  const server = createServer((req, res) => app.handle(req, res));
+  let base = '';
+  after(async () => {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+  const post = async (path: string, body: unknown): Promise<{ status: number; body: Record<string, unknown> }> => {
+    const r = await fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    return { status: r.status, body: (await r.json()) as Record<string, unknown> };
+  };
+
+  it('logs eventTime and rowId on both APIs, refuses unreadable ones with a 400, and logs nothing extra for a model without them', async () => {
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    app.setModel({ ...served, spec: { ...served.spec, timestampColumn: 'ts', rowIdColumn: 'rid' } }, new DriftWindow([], 60_000));
+
+    const v1 = await post('/v1/models/weather:predict', { instances: [{ x: 1, ts: '2020-02-03T04:05:06Z', rid: 'r-1' }, { x: 2, ts: 1.6e12, rid: 9 }, { x: 3 }] });
+    assert.equal(v1.status, 200);
+    assert.deepEqual(records.map((r) => [r['features'], r['eventTime'], r['rowId']]), [
+      [{ x: 1 }, '2020-02-03T04:05:06Z', 'r-1'], [{ x: 2 }, 1.6e12, '9'], [{ x: 3 }, undefined, undefined],
+    ]);
+    assert.ok(!('eventTime' in (records[2] ?? {})), 'an absent event time is no field, not undefined');
+    assert.deepEqual(records.map((r) => r['id']), v1.body['prediction_ids']);
+    await new Promise((r) => setTimeout(r, 50));
+    assert.deepEqual(mirrored[0], { instances: [{ x: 1, ts: '2020-02-03T04:05:06Z', rid: 'r-1' }, { x: 2, ts: 1.6e12, rid: '9' }, { x: 3 }] }, 'a mirror carries them too');
+
+    records.length = 0;
+    const v2 = await post('/v2/models/weather/infer', { inputs: [
+      { name: 'x', datatype: 'FP64', shape: [2], data: [1, 2] },
+      { name: 'ts', datatype: 'BYTES', shape: [2], data: ['2020-02-03', null] },
+      { name: 'rid', datatype: 'INT64', shape: [2], data: [7, 8] },
+    ] });
+    assert.equal(v2.status, 200, JSON.stringify(v2.body));
+    assert.deepEqual(records.map((r) => [r['eventTime'], r['rowId']]), [['2020-02-03', '7'], [undefined, '8']]);
+
+    records.length = 0;
+    const bad = await post('/v1/models/weather:predict', { instances: [{ x: 1, ts: '2020-01-01' }, { x: 1, ts: 'last tuesday' }] });
+    assert.equal(bad.status, 400);
+    assert.match(String(bad.body['error']), /^instances\[1\]\.ts: "last tuesday" is not an event time/);
+    const badV2 = await post('/v2/models/weather/infer', { inputs: [{ name: 'x', datatype: 'FP64', shape: [1], data: [1] }, { name: 'rid', datatype: 'BYTES', shape: [1], data: [{ a: 1 }] }] });
+    assert.equal(badV2.status, 400);
+    assert.match(String(badV2.body['error']), /^row 0: rid: expected a row id/);
+    assert.equal(records.length, 0, 'a refused request logs nothing');
+
+    app.setModel(served, new DriftWindow([], 60_000));
+    assert.equal((await post('/v1/models/weather:predict', { instances: [{ x: 1, ts: 'junk', rid: {} }] })).status, 200, 'a model without the columns ignores such fields');
+    assert.deepEqual(Object.keys(records[0] ?? {}).filter((k) => k === 'eventTime' || k === 'rowId'), []);
+  });
+});

@@ -26,7 +26,8 @@ import type { LogWriter } from './log-writer.js';
 import type { ServerMetrics } from './metrics.js';
 import { isFinitePrediction, predictBatch, type Prediction, type ServedModel } from './model.js';
 import { answerOf, decodeSegment, HttpError, readJson, requestPath, send } from './http-io.js';
-import { BadRequestError, datatypeOf, parseV1Predict, parseV2Infer, shown, signatureOf, type FeatureSignature } from './requests.js';
+import { BadRequestError, datatypeOf, parseV1Predict, parseV2Infer, shown, signatureOf, type FeatureSignature, type ParsedRows } from './requests.js';
+import { extrasOf, withMeta, type RowExtras } from './row-extras.js';
 import { matchRoute, type RouteMatch } from './routes.js';
 import { shouldMirror, type ShadowMirror } from './shadow.js';
 
@@ -66,6 +67,8 @@ interface Call {
 interface Loaded {
   readonly served: ServedModel;
   readonly features: readonly FeatureSignature[];
+  /** The timestamp and row-id columns requests may carry for the log; undefined when the spec declares neither. */
+  readonly extras: RowExtras | undefined;
   readonly drift: DriftWindow;
 }
 
@@ -106,7 +109,7 @@ export class ServerApp {
 
   /** Called once the model is loaded and warmed up: from here on the server reports ready. */
   setModel(served: ServedModel, drift: DriftWindow): void {
-    this.loaded = { served, features: signatureOf(served.spec), drift };
+    this.loaded = { served, features: signatureOf(served.spec), extras: extrasOf(served.spec), drift };
     this.o.metrics.modelReady.set(1);
   }
 
@@ -268,9 +271,10 @@ export class ServerApp {
 
   /**
    * Predicts rows and records them (log, metrics, drift, shadow) before the answer goes out; `mirror` false for a
-   * request that is itself a mirror (or on the shadow track).
+   * request that is itself a mirror (or on the shadow track). `meta`: per row, the event time and row id its record
+   * carries (only when the model declares those columns).
    */
-  private async predict(rows: RawRow[], mirror: boolean): Promise<{ ids: string[]; predictions: Prediction[] }> {
+  private async predict({ rows, meta }: ParsedRows, mirror: boolean): Promise<{ ids: string[]; predictions: Prediction[] }> {
     const m = this.need();
     const predictions = await this.batcher.submit(rows);
     // Checked values can still scale past float32 inside the model (a value far outside the training data):
@@ -290,21 +294,24 @@ export class ServerApp {
         v: inferenceLogVersion, kind: 'prediction', id, time, modelVersion: this.o.version, track: this.o.track,
         features: rows[i] as Readonly<Record<string, RawValue>>, prediction: out,
         ...('label' in p ? { probabilities: p.probabilities } : {}),
+        ...(meta === undefined ? {} : meta[i]),
       };
       this.o.predictionLog.append(record);
       if ('label' in p) this.o.metrics.predictions.inc({ class: p.label });
       else this.o.metrics.predictionValue.observe(p.value);
     });
     m.drift.add(rows, now.getTime());
-    if (mirror) this.o.shadow?.mirror(rows, predictions);
+    // A mirror carries the extras too, so a shadow that declares them logs them alike.
+    const extras = m.extras;
+    if (mirror) this.o.shadow?.mirror(meta === undefined || extras === undefined ? rows : rows.map((r, i) => withMeta(r, extras, meta[i])), predictions);
     this.o.shadowScoring?.hold(rows, predictions, now.getTime());
     return { ids, predictions };
   }
 
   private async predictV1(req: IncomingMessage, res: ServerResponse, mirror: boolean): Promise<void> {
     const m = this.need();
-    const rows = parseV1Predict(await readJson(req, this.o.maxBodyBytes, this.o.bodyTimeoutMs), m.features, this.o.maxInstances, this.o.maxStringBytes);
-    const { ids, predictions } = await this.predict(rows, mirror);
+    const parsed = parseV1Predict(await readJson(req, this.o.maxBodyBytes, this.o.bodyTimeoutMs), m.features, this.o.maxInstances, this.o.maxStringBytes, m.extras);
+    const { ids, predictions } = await this.predict(parsed, mirror);
     const label = m.served.spec.label;
     send(res, 200, {
       model_name: this.o.modelName,
@@ -317,9 +324,10 @@ export class ServerApp {
 
   private async inferV2(req: IncomingMessage, res: ServerResponse, mirror: boolean): Promise<void> {
     const m = this.need();
-    const { id, rows } = parseV2Infer(await readJson(req, this.o.maxBodyBytes, this.o.bodyTimeoutMs), m.features, this.o.maxInstances, this.o.maxStringBytes);
-    const { ids, predictions } = await this.predict(rows, mirror);
-    const n = rows.length;
+    const parsed = parseV2Infer(await readJson(req, this.o.maxBodyBytes, this.o.bodyTimeoutMs), m.features, this.o.maxInstances, this.o.maxStringBytes, m.extras);
+    const { ids, predictions } = await this.predict(parsed, mirror);
+    const { id } = parsed;
+    const n = parsed.rows.length;
     const label = m.served.spec.label;
     const outputs = label.task === 'classification'
       ? [

@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { BadRequestError, checkValue, parseFeedback, parseV1Predict, parseV2Infer, type FeatureSignature } from './requests.js';
+import type { RowExtras } from './row-extras.js';
 
 const features: FeatureSignature[] = [{ name: 'temp', kind: 'numeric' }, { name: 'city', kind: 'categorical' }, { name: 'day', kind: 'date' }];
 const row = { temp: 12.5, city: 'Seattle', day: '2015-03-01' };
@@ -31,7 +32,7 @@ describe('checkValue', () => {
 
 describe('parseV1Predict', () => {
   it('keeps only the model\'s features, as received', () => {
-    assert.deepEqual(parseV1Predict({ instances: [{ ...row, weather: 'sun' }] }, features, 10), [row]);
+    assert.deepEqual(parseV1Predict({ instances: [{ ...row, weather: 'sun' }] }, features, 10), { rows: [row], meta: undefined });
   });
   const bad: [string, unknown, RegExp, number][] = [
     ['not an object', [], /JSON object/, 400],
@@ -52,7 +53,7 @@ describe('parseV1Predict', () => {
   it('reads own properties only: a feature named like an Object.prototype member is still missing', () => {
     const proto: FeatureSignature[] = [{ name: 'toString', kind: 'numeric' }, { name: 'constructor', kind: 'categorical' }];
     assert.throws(() => parseV1Predict({ instances: [{}] }, proto, 2), /instances\[0\]: missing feature "toString"/);
-    assert.deepEqual(parseV1Predict(JSON.parse('{"instances":[{"toString":1,"constructor":"a","__proto__":{"x":1}}]}'), proto, 2), [{ toString: 1, constructor: 'a' }]);
+    assert.deepEqual(parseV1Predict(JSON.parse('{"instances":[{"toString":1,"constructor":"a","__proto__":{"x":1}}]}'), proto, 2).rows, [{ toString: 1, constructor: 'a' }]);
   });
 });
 
@@ -67,7 +68,7 @@ describe('parseV2Infer', () => {
     ...over,
   });
   it('turns named column tensors (flat or nested) into rows and echoes the id', () => {
-    assert.deepEqual(parseV2Infer(body(), features, 10), { id: 'r1', rows: [{ temp: 1, city: 'a', day: '2015-01-01' }, { temp: 2, city: 'b', day: null }] });
+    assert.deepEqual(parseV2Infer(body(), features, 10), { id: 'r1', rows: [{ temp: 1, city: 'a', day: '2015-01-01' }, { temp: 2, city: 'b', day: null }], meta: undefined });
   });
   const inputs = (body()['inputs'] as Record<string, unknown>[]);
   const bad: [string, unknown, RegExp][] = [
@@ -88,6 +89,81 @@ describe('parseV2Infer', () => {
   for (const [name, b, reason] of bad) {
     it(`rejects: ${name}`, () => assert.throws(() => parseV2Infer(b, features, 10, 256), (e: unknown) => e instanceof BadRequestError && reason.test(e.message) && e.message.length < 500));
   }
+});
+
+describe('event time and row id besides the features', () => {
+  const extras: RowExtras = { timestampColumn: 'ts', rowIdColumn: 'rid' };
+  it('v1: logs them per instance, never as features; numbers as ids become strings; absent, null or "" is no value', () => {
+    const body = { instances: [{ ...row, ts: '2021-05-01T10:00:00Z', rid: 'a-1' }, { ...row, ts: 1.6e12, rid: 42 }, row, { ...row, ts: null, rid: '' }] };
+    assert.deepEqual(parseV1Predict(body, features, 10, 256, extras), {
+      rows: [row, row, row, row],
+      meta: [{ eventTime: '2021-05-01T10:00:00Z', rowId: 'a-1' }, { eventTime: 1.6e12, rowId: '42' }, {}, {}],
+    });
+  });
+  it('v1: a timestamp column that is also a feature is fed to the model and logged', () => {
+    const p = parseV1Predict({ instances: [row] }, features, 10, 256, { timestampColumn: 'day', rowIdColumn: undefined });
+    assert.deepEqual(p, { rows: [row], meta: [{ eventTime: '2015-03-01' }] });
+  });
+  it('v1: an own property only (a column named like an Object.prototype member)', () => {
+    const p = parseV1Predict({ instances: [row] }, features, 10, 256, { timestampColumn: 'constructor', rowIdColumn: 'toString' });
+    assert.deepEqual(p.meta, [{}]);
+  });
+  const v1Bad: [string, Record<string, unknown>, RegExp][] = [
+    ['unreadable time', { ts: 'yesterday-ish' }, /^instances\[1\]\.ts: "yesterday-ish" is not an event time/],
+    ['time as a boolean', { ts: true }, /^instances\[1\]\.ts: expected an event time .*got boolean/],
+    ['time out of a Date\'s range', { ts: 1e300 }, /^instances\[1\]\.ts: 1e\+300 is not an event time/],
+    ['a 1 MB time string', { ts: '2021-01-01'.padEnd(1 << 20, ' ') }, /^instances\[1\]\.ts: a string longer than 256 bytes/],
+    ['id as an object', { rid: { a: 1 } }, /^instances\[1\]\.rid: expected a row id \(a string or a number\), got object/],
+    ['id as an array', { rid: ['a'] }, /^instances\[1\]\.rid: .*got array/],
+    ['id past 256 bytes', { rid: 'é'.repeat(129) }, /^instances\[1\]\.rid: a string of 258 bytes, longer than 256/],
+    ['id a million characters', { rid: 'x'.repeat(1 << 20) }, /^instances\[1\]\.rid: a string longer than 256 bytes/],
+  ];
+  for (const [name, over, reason] of v1Bad) {
+    it(`v1 rejects with a 400 naming the instance and the column: ${name}`, () => {
+      assert.throws(() => parseV1Predict({ instances: [row, { ...row, ...over }] }, features, 10, 256, extras),
+        (e: unknown) => e instanceof BadRequestError && e.status === 400 && reason.test(e.message) && e.message.length < 300);
+    });
+  }
+  it('v1 without extras: the same fields are ignored, as any unknown field', () => {
+    assert.deepEqual(parseV1Predict({ instances: [{ ...row, ts: 'junk', rid: {} }] }, features, 10, 256), { rows: [row], meta: undefined });
+  });
+
+  const inputs = [
+    { name: 'temp', datatype: 'FP64', shape: [2], data: [1, 2] },
+    { name: 'city', datatype: 'BYTES', shape: [2], data: ['a', 'b'] },
+    { name: 'day', datatype: 'BYTES', shape: [2], data: ['2015-01-01', null] },
+  ];
+  const v2 = (...more: Record<string, unknown>[]): unknown => ({ inputs: [...inputs, ...more] });
+  const rows2 = [{ temp: 1, city: 'a', day: '2015-01-01' }, { temp: 2, city: 'b', day: null }];
+  it('v2: inputs named like the columns, BYTES or numeric, give each row\'s meta', () => {
+    assert.deepEqual(parseV2Infer(v2({ name: 'ts', datatype: 'BYTES', shape: [2], data: ['2021-05-01', null] }, { name: 'rid', datatype: 'INT64', shape: [2, 1], data: [[7], [8]] }), features, 10, 256, extras), {
+      id: undefined, rows: rows2, meta: [{ eventTime: '2021-05-01', rowId: '7' }, { rowId: '8' }],
+    });
+    assert.deepEqual(parseV2Infer(v2({ name: 'ts', datatype: 'INT64', shape: [2], data: [1.6e12, 1.7e12] }), features, 10, 256, extras).meta, [{ eventTime: 1.6e12 }, { eventTime: 1.7e12 }]);
+    assert.deepEqual(parseV2Infer(v2(), features, 10, 256, extras).meta, [{}, {}], 'absent inputs: rows logged without');
+    assert.deepEqual(parseV2Infer(v2(), features, 10, 256, { timestampColumn: 'day', rowIdColumn: undefined }).meta, [{ eventTime: '2015-01-01' }, {}], 'a feature as the timestamp column');
+  });
+  const v2Bad: [string, Record<string, unknown>, RegExp][] = [
+    ['unreadable time', { name: 'ts', datatype: 'BYTES', shape: [2], data: ['2021-05-01', 'soon'] }, /^row 1: ts: "soon" is not an event time/],
+    ['time as a nested object', { name: 'ts', datatype: 'BYTES', shape: [2], data: ['2021-05-01', { t: 1 }] }, /^row 1: ts: expected an event time/],
+    ['id too long', { name: 'rid', datatype: 'BYTES', shape: [2], data: ['a', 'b'.repeat(300)] }, /^row 1: rid: a string longer than 256 bytes/],
+    ['id a boolean', { name: 'rid', datatype: 'BOOL', shape: [2], data: [true, false] }, /\(rid\): datatype "BOOL" for this column, expected BYTES or a numeric type/],
+    ['another batch size', { name: 'rid', datatype: 'BYTES', shape: [3], data: ['a', 'b', 'c'] }, /\(rid\): 3 rows, but other inputs have 2/],
+    ['bad shape', { name: 'ts', datatype: 'BYTES', shape: [2, 2], data: ['a', 'b', 'c', 'd'] }, /\(ts\)\.shape must be \[n\] or \[n, 1\]/],
+    ['data length', { name: 'ts', datatype: 'BYTES', shape: [2], data: ['2021-05-01'] }, /\(ts\): shape says 2 elements, data has 1/],
+  ];
+  for (const [name, input, reason] of v2Bad) {
+    it(`v2 rejects with a 400 naming the row and the column: ${name}`, () => {
+      assert.throws(() => parseV2Infer(v2(input), features, 10, 256, extras),
+        (e: unknown) => e instanceof BadRequestError && e.status === 400 && reason.test(e.message) && e.message.length < 300);
+    });
+  }
+  it('v2 rejects the same column given twice, and an extra input when the model declares none', () => {
+    const ts = { name: 'ts', datatype: 'BYTES', shape: [2], data: ['2021-05-01', '2021-05-02'] };
+    assert.throws(() => parseV2Infer(v2(ts, ts), features, 10, 256, extras), /input "ts" given twice/);
+    assert.throws(() => parseV2Infer(v2(ts), features, 10, 256), /unknown input "ts" \(inputs: temp, city, day\)/);
+    assert.throws(() => parseV2Infer(v2({ ...ts, name: 'x' }), features, 10, 256, extras), /unknown input "x" \(inputs: temp, city, day, ts, rid\)/);
+  });
 });
 
 describe('parseFeedback', () => {

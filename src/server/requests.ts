@@ -2,6 +2,7 @@
 // cannot take. Pure: the HTTP layer parses JSON and calls these. Rows keep only the model's features, exactly
 // as received (preprocessing happens later, with the shared code).
 import type { FeatureKind, PreprocessingSpec, RawRow, RawValue } from '../shared/preprocessing.js';
+import { rowMetaOf, type RowExtras, type RowMeta } from './row-extras.js';
 
 export class BadRequestError extends Error {
   override readonly name = 'BadRequestError';
@@ -77,14 +78,27 @@ function checkCount(n: number, maxInstances: number, what: string): void {
   if (n > maxInstances) throw new BadRequestError(`${what}: ${n} instances, at most ${maxInstances} per request`, 413);
 }
 
-/** `{"instances": [{feature: value, ...}, ...]}` (the V1 / TF-Serving row format) → rows. */
-export function parseV1Predict(body: unknown, features: readonly FeatureSignature[], maxInstances: number, maxStringBytes = 0): RawRow[] {
+/** Rows for the model, and with them what each row's prediction record gains (only when the model declares extras). */
+export interface ParsedRows {
+  readonly rows: RawRow[];
+  /** Per row, when the model declares a timestamp or row-id column (row-extras.ts); undefined otherwise. */
+  readonly meta: RowMeta[] | undefined;
+}
+
+/** The value of an instance's own property, or undefined (`"toString" in {}` is true). */
+function own(inst: Record<string, unknown>, name: string | undefined): unknown {
+  return name !== undefined && Object.hasOwn(inst, name) ? inst[name] : undefined;
+}
+
+/** `{"instances": [{feature: value, ...}, ...]}` (the V1 / TF-Serving row format) → rows (and their extras' meta). */
+export function parseV1Predict(body: unknown, features: readonly FeatureSignature[], maxInstances: number, maxStringBytes = 0, extras?: RowExtras): ParsedRows {
   if (!isObject(body)) throw new BadRequestError('body must be a JSON object with "instances"');
   const instances = body['instances'];
   if (instances === undefined) throw new BadRequestError('missing field "instances"');
   if (!Array.isArray(instances)) throw new BadRequestError(`"instances" must be an array, got ${typeName(instances)}`);
   checkCount(instances.length, maxInstances, '"instances"');
-  return instances.map((inst: unknown, i): RawRow => {
+  const meta: RowMeta[] | undefined = extras === undefined ? undefined : [];
+  const rows = instances.map((inst: unknown, i): RawRow => {
     if (!isObject(inst)) throw new BadRequestError(`instances[${i}] must be an object of features, got ${typeName(inst)}`);
     const row: Record<string, RawValue> = {};
     for (const f of features) {
@@ -95,8 +109,14 @@ export function parseV1Predict(body: unknown, features: readonly FeatureSignatur
       if (problem !== undefined) throw new BadRequestError(`instances[${i}].${f.name}: ${problem}`);
       row[f.name] = v as RawValue;
     }
+    if (extras !== undefined && meta !== undefined) {
+      const m = rowMetaOf(extras, own(inst, extras.timestampColumn), own(inst, extras.rowIdColumn));
+      if ('problem' in m) throw new BadRequestError(`instances[${i}].${m.problem}`);
+      meta.push(m.meta);
+    }
     return row;
   });
+  return { rows, meta };
 }
 
 const numericTypes = new Set(['FP16', 'FP32', 'FP64', 'INT8', 'INT16', 'INT32', 'INT64', 'UINT8', 'UINT16', 'UINT32', 'UINT64']);
@@ -111,13 +131,76 @@ function flatten(data: unknown, path: string): unknown[] {
   return data.flat(8);
 }
 
-export interface V2Request {
+export interface V2Request extends ParsedRows {
   readonly id: string | undefined;
-  readonly rows: RawRow[];
 }
 
-/** OIP v2 infer body: one input tensor per feature, shape [n] or [n, 1], all with the same n → rows. */
-export function parseV2Infer(body: unknown, features: readonly FeatureSignature[], maxInstances: number, maxStringBytes = 0): V2Request {
+/** One input tensor after its name, datatype and shape were checked: a feature's (f) or an extra column's. */
+interface TensorHead {
+  readonly at: string;
+  readonly name: string;
+  readonly f: FeatureSignature | undefined;
+  readonly rows: number;
+  readonly t: Record<string, unknown>;
+}
+
+/** Checks an input's shape: [n] or [n, 1]; returns n. */
+function rowsOf(t: Record<string, unknown>, at: string, name: string): number {
+  const shape = t['shape'];
+  if (!Array.isArray(shape) || shape.length < 1 || shape.length > 2 || !shape.every((d) => Number.isInteger(d) && (d as number) >= 0)) {
+    throw new BadRequestError(`${at} (${name}).shape must be [n] or [n, 1]`);
+  }
+  if (shape.length === 2 && shape[1] !== 1) throw new BadRequestError(`${at} (${name}).shape must be [n] or [n, 1], got [${shape.join(', ')}]`);
+  return shape[0] as number;
+}
+
+/** An input's data, flattened to its n elements, a feature's values checked against its kind. */
+function dataOf({ at, name, f, rows, t }: TensorHead, maxStringBytes: number): unknown[] {
+  const data = flatten(t['data'], `${at} (${name})`);
+  if (data.length !== rows) throw new BadRequestError(`${at} (${name}): shape says ${rows} elements, data has ${data.length}`);
+  if (f) {
+    data.forEach((v, r) => {
+      const problem = checkValue(f.kind, v, maxStringBytes);
+      if (problem !== undefined) throw new BadRequestError(`${at} (${name}).data[${r}]: ${problem}`);
+    });
+  }
+  return data;
+}
+
+/** Why a feature's input cannot have this datatype, or undefined. */
+function datatypeProblem(kind: FeatureKind, datatype: string): string | undefined {
+  if (kind === 'numeric' && !numericTypes.has(datatype)) return 'for a numeric feature, expected FP32 or FP64';
+  if (kind === 'categorical' && datatype !== 'BYTES') return 'for a categorical feature, expected BYTES';
+  if (kind === 'date' && datatype !== 'BYTES' && datatype !== 'INT64') return 'for a date feature, expected BYTES or INT64';
+  return undefined;
+}
+
+/**
+ * One input tensor's head: a feature's or, when the model declares it, the event-time or row-id column's (BYTES or
+ * numeric; its values are checked per row by rowMetaOf).
+ */
+function headOf(t: unknown, i: number, features: readonly FeatureSignature[], extras: RowExtras | undefined): TensorHead {
+  const at = `inputs[${i}]`;
+  if (!isObject(t)) throw new BadRequestError(`${at} must be an object`);
+  const name = t['name'];
+  if (typeof name !== 'string') throw new BadRequestError(`${at}.name must be a string`);
+  const f = features.find((x) => x.name === name);
+  if (!f && (extras === undefined || (name !== extras.timestampColumn && name !== extras.rowIdColumn))) {
+    const names = [...features.map((x) => x.name), ...(extras ? [extras.timestampColumn, extras.rowIdColumn].filter((x) => x !== undefined) : [])];
+    throw new BadRequestError(`${at}: unknown input ${shown(name)} (inputs: ${names.join(', ')})`);
+  }
+  const datatype = t['datatype'];
+  if (typeof datatype !== 'string') throw new BadRequestError(`${at} (${name}).datatype must be a string`);
+  const problem = f ? datatypeProblem(f.kind, datatype) : (datatype === 'BYTES' || numericTypes.has(datatype) ? undefined : 'for this column, expected BYTES or a numeric type');
+  if (problem !== undefined) throw new BadRequestError(`${at} (${name}): datatype ${shown(datatype, 16)} ${problem}`);
+  return { at, name, f, rows: rowsOf(t, at, name), t };
+}
+
+/**
+ * OIP v2 infer body: one input tensor per feature, shape [n] or [n, 1], all with the same n → rows. With extras, an
+ * input named like the timestamp or row-id column (same n) gives each row's meta; never fed to the model.
+ */
+export function parseV2Infer(body: unknown, features: readonly FeatureSignature[], maxInstances: number, maxStringBytes = 0, extras?: RowExtras): V2Request {
   if (!isObject(body)) throw new BadRequestError('body must be a JSON object with "inputs"');
   const id = body['id'];
   if (id !== undefined && typeof id !== 'string') throw new BadRequestError(`"id" must be a string, got ${typeName(id)}`);
@@ -129,36 +212,14 @@ export function parseV2Infer(body: unknown, features: readonly FeatureSignature[
   const byName = new Map<string, unknown[]>();
   let n: number | undefined;
   inputs.forEach((t: unknown, i) => {
-    const at = `inputs[${i}]`;
-    if (!isObject(t)) throw new BadRequestError(`${at} must be an object`);
-    const name = t['name'];
-    if (typeof name !== 'string') throw new BadRequestError(`${at}.name must be a string`);
-    const f = features.find((x) => x.name === name);
-    if (!f) throw new BadRequestError(`${at}: unknown input ${shown(name)} (inputs: ${features.map((x) => x.name).join(', ')})`);
+    const head = headOf(t, i, features, extras);
+    const { at, name, rows } = head;
     if (byName.has(name)) throw new BadRequestError(`${at}: input "${name}" given twice`);
-    const datatype = t['datatype'];
-    if (typeof datatype !== 'string') throw new BadRequestError(`${at} (${name}).datatype must be a string`);
-    const numericType = numericTypes.has(datatype);
-    if (f.kind === 'numeric' && !numericType) throw new BadRequestError(`${at} (${name}): datatype ${shown(datatype, 16)} for a numeric feature, expected FP32 or FP64`);
-    if (f.kind === 'categorical' && datatype !== 'BYTES') throw new BadRequestError(`${at} (${name}): datatype ${shown(datatype, 16)} for a categorical feature, expected BYTES`);
-    if (f.kind === 'date' && datatype !== 'BYTES' && datatype !== 'INT64') throw new BadRequestError(`${at} (${name}): datatype ${shown(datatype, 16)} for a date feature, expected BYTES or INT64`);
-    const shape = t['shape'];
-    if (!Array.isArray(shape) || shape.length < 1 || shape.length > 2 || !shape.every((d) => Number.isInteger(d) && (d as number) >= 0)) {
-      throw new BadRequestError(`${at} (${name}).shape must be [n] or [n, 1]`);
-    }
-    if (shape.length === 2 && shape[1] !== 1) throw new BadRequestError(`${at} (${name}).shape must be [n] or [n, 1], got [${shape.join(', ')}]`);
-    const rows = shape[0] as number;
     if (n === undefined) {
       checkCount(rows, maxInstances, `${at} (${name})`);
       n = rows;
     } else if (rows !== n) throw new BadRequestError(`${at} (${name}): ${rows} rows, but other inputs have ${n}`);
-    const data = flatten(t['data'], `${at} (${name})`);
-    if (data.length !== rows) throw new BadRequestError(`${at} (${name}): shape says ${rows} elements, data has ${data.length}`);
-    data.forEach((v, r) => {
-      const problem = checkValue(f.kind, v, maxStringBytes);
-      if (problem !== undefined) throw new BadRequestError(`${at} (${name}).data[${r}]: ${problem}`);
-    });
-    byName.set(name, data);
+    byName.set(name, dataOf(head, maxStringBytes));
   });
   for (const f of features) if (!byName.has(f.name)) throw new BadRequestError(`missing input "${f.name}"`);
   const count = n ?? 0;
@@ -168,7 +229,20 @@ export function parseV2Infer(body: unknown, features: readonly FeatureSignature[
     for (const f of features) row[f.name] = (byName.get(f.name)?.[r] ?? null) as RawValue;
     rows.push(row);
   }
-  return { id, rows };
+  return { id, rows, meta: extras === undefined ? undefined : v2Meta(extras, byName, count) };
+}
+
+/** Each row's meta from the extras' tensors (or from the feature's, when the timestamp column is a feature). */
+function v2Meta(extras: RowExtras, byName: ReadonlyMap<string, unknown[]>, count: number): RowMeta[] {
+  const times = extras.timestampColumn === undefined ? undefined : byName.get(extras.timestampColumn);
+  const ids = extras.rowIdColumn === undefined ? undefined : byName.get(extras.rowIdColumn);
+  const meta: RowMeta[] = [];
+  for (let r = 0; r < count; r++) {
+    const m = rowMetaOf(extras, times?.[r], ids?.[r]);
+    if ('problem' in m) throw new BadRequestError(`row ${r}: ${m.problem}`);
+    meta.push(m.meta);
+  }
+  return meta;
 }
 
 /** One label of a feedback item: a class name or a number, with its place in the request. */
