@@ -16,6 +16,8 @@ export const trainingPipelineKind = 'TrainingPipeline';
 export const tpDurationBounds = {
   minInterval: { min: '1s' },
   imagePullTimeout: { min: '10s' },
+  pollInterval: { min: '10s' },
+  driftReference: { min: '1h' },
 } as const;
 
 // Cron fields as RE2 without backslashes (CEL string literals would need them doubled): value, range, step, list.
@@ -38,6 +40,9 @@ const metric = (description: string) => s.enum(description, metricNames);
 const celList = (names: readonly string[]): string => `[${names.map((n) => `'${n}'`).join(', ')}]`;
 /** Names for a message, e.g. "rmse, mae or r2". */
 const wordList = (names: readonly string[]): string => `${names.slice(0, -1).join(', ')} or ${names.at(-1) ?? ''}`;
+
+/** data.feedbackDuplicates, as the trainer config names them (trainer-config.ts maps them). */
+export const feedbackDuplicatesPolicies = ['DropFeedbackCopy', 'KeepBoth'] as const;
 
 const source = s.object('Objects in the store that hold training rows.', {
   bucket: s.string('Bucket holding the data; defaults to the operator\'s bucket.', { minLength: 3, maxLength: 63 }),
@@ -69,9 +74,17 @@ const schema = s.object('The columns of the data: features, label and time.', {
   }, ['name', 'task']).rule('!has(self.classes) || self.task == \'classification\'', 'classes only apply to classification', { fieldPath: '.classes' })
     .rule('!(has(self.min) || has(self.max)) || self.task == \'regression\'', 'min and max only apply to regression')
     .rule('!(has(self.min) && has(self.max)) || self.min <= self.max', 'label min must not be greater than max'),
-  timestampColumn: s.string('Column holding each row\'s time (ISO 8601 or epoch seconds); drives the window and the time-based holdout.', { maxLength: 128 }),
+  timestampColumn: s.string('Column holding each row\'s event time (ISO 8601 or epoch seconds); drives the window, the time-based holdout and the drift reference. Requests may carry it too: the server logs it and fed-back rows keep it.', { maxLength: 128 }),
+  rowIdColumn: s.string('Column holding each row\'s id, in uploaded rows and in requests (the server logs it with the prediction, never feeds it to the model): how a fed-back row and the same row uploaded later are matched (data.feedbackDuplicates). A column of its own: not a feature, the label or the timestamp column.', { minLength: 1, maxLength: 128 }),
 }, ['features', 'label']).rule('self.features.all(f, f.name != self.label.name)', 'the label column must not also be a feature', { fieldPath: '.label.name' })
-  .rule('!has(self.timestampColumn) || self.features.all(f, f.name != self.timestampColumn)', 'the timestamp column must not also be a feature', { fieldPath: '.timestampColumn' });
+  .rule('!has(self.timestampColumn) || self.features.all(f, f.name != self.timestampColumn)', 'the timestamp column must not also be a feature', { fieldPath: '.timestampColumn' })
+  .rule('!has(self.rowIdColumn) || (self.rowIdColumn != self.label.name && (!has(self.timestampColumn) || self.rowIdColumn != self.timestampColumn) && self.features.all(f, f.name != self.rowIdColumn))',
+    'the row id column must be a column of its own: not a feature, the label or the timestamp column', { fieldPath: '.rowIdColumn' });
+
+const driftReference = s.object('Which rows the drift reference profile is built from (what live traffic is compared with), by event time, from every row of the run (uploaded and fed back). Unset: the newest year of event time (a year holds the daily, weekly and yearly cycles, so seasonal data does not drift against its own reference), extended to at least the newest 1000 rows when the year holds fewer and capped at the newest 100000; without a timestampColumn, the training rows.', {
+  lastRows: s.integer('At most the newest N rows by event time, at least 10 (without a timestampColumn: the last N training rows).', { minimum: 10 }),
+  duration: duration('The rows within this span of event time back from the newest row, at least 1h; needs schema.timestampColumn. With lastRows as well, both apply: at most the newest lastRows rows of the span.', tpDurationBounds.driftReference),
+}).rule('has(self.lastRows) || has(self.duration)', 'set lastRows, duration or both');
 
 const data = s.object('Where the training data comes from and what it looks like.', {
   sources: s.array('Object-store prefixes to read rows from.', source, { minItems: 1, maxItems: 16 }),
@@ -83,11 +96,15 @@ const data = s.object('Where the training data comes from and what it looks like
   replayFraction: s.number('Share (0-1) of rows older than the window mixed back in, so the model does not forget.', { minimum: 0, maximum: 1 }).default(d.replayFraction),
   feedbackFrom: objectName('A ModelDeployment in this namespace whose logged predictions, joined with their feedback labels, are added to the training data (never to the evaluation holdout).'),
   maxFeedbackShare: s.number('Largest share (0-1) of the training rows that may come from feedback; beyond it the newest fed-back rows are kept. Feedback comes from label senders, uploaded data from you: the cap bounds what labels alone can teach.', { minimum: 0, maximum: 1 }).default(d.maxFeedbackShare),
+  feedbackDuplicates: s.enum('Rows that arrive both as feedback (feedbackFrom) and as uploaded data, such as a batch you scored and later upload with its labels. A fed-back row is the same as an uploaded one when their schema.rowIdColumn values are equal, or, without a rowIdColumn, when their event time (timestampColumn) and every feature value are equal. DropFeedbackCopy: train on the uploaded row only; KeepBoth: train on both (the row weighs twice). Either way a fed-back copy of a holdout row never trains (it would flatter the gates), uploaded rows repeating a row id count once (the last read), and the run\'s lineage counts what was dropped.', feedbackDuplicatesPolicies).default('DropFeedbackCopy'),
+  driftReference,
 }, ['sources', 'schema']).rule('!has(self.window) || !has(self.window.duration) || has(self.schema.timestampColumn)',
-  'a window duration needs schema.timestampColumn', { fieldPath: '.window.duration' });
+  'a window duration needs schema.timestampColumn', { fieldPath: '.window.duration' })
+  .rule('!has(self.driftReference) || !has(self.driftReference.duration) || has(self.schema.timestampColumn)',
+    'a driftReference duration needs schema.timestampColumn (event time); without one, set driftReference.lastRows', { fieldPath: '.driftReference.duration' });
 
 const validation = s.object('Checks the data must pass before training; a failing run publishes nothing.', {
-  minRows: s.integer('Fewest rows to train on.', { minimum: 1 }).default(d.minRows),
+  minRows: s.integer(`Fewest rows a run must have to train (after the window; uploaded and fed back), default ${d.minRows}. Fewer: the run ends InvalidData saying how many rows there were and nothing is published. A small first period (the first upload of a new dataset) is refused this way: lower minRows or wait for more data; the newData trigger starts a run once more has arrived.`, { minimum: 1 }).default(d.minRows),
   maxMissingRate: s.number('Largest share (0-1) of missing values in any column.', { minimum: 0, maximum: 1 }).default(d.maxMissingRate),
   allowUnseenCategories: s.boolean('Accept categorical values outside a feature\'s categories (they map to "unknown").').default(false),
   minClassShare: s.number('Smallest share (0-1) of rows any label class may have (classification).', { minimum: 0, maximum: 1 }),
@@ -104,6 +121,7 @@ const schedule = s.object('Run on a cron schedule.', {
 const newData = s.object('Run when enough new data has arrived under the sources since the last run.', {
   minObjects: s.integer('New or changed objects needed.', { minimum: 1 }),
   minRows: s.integer('New rows needed (counted from the new objects).', { minimum: 1 }),
+  pollInterval: duration('How often the sources are listed for new data (a bucket cannot be watched), at least 10s. Unset: the operator\'s setting (PERENNIAL_DATA_POLL_SECONDS, chart value dataPollSeconds, default 60s). A short interval costs a listing of the sources (and a read of each new object with minRows) per poll.', tpDurationBounds.pollInterval),
 }).rule('has(self.minObjects) || has(self.minRows)', 'set minObjects or minRows');
 
 const driftTrigger = s.object('Run when a ModelDeployment reports feature drift above a threshold for long enough.', {
@@ -116,8 +134,8 @@ const performanceTrigger = s.object('Run when a ModelDeployment\'s live quality 
   deployment: objectName('The ModelDeployment (same namespace) whose live metrics are watched.'),
   metric: s.enum('The live metric to watch.', liveMetricNames).default('accuracy'),
   threshold: s.number('For accuracy: run when below it; for logLoss and rmse: run when above it.'),
-  minSamples: s.integer('Labelled predictions needed before the metric is trusted.', { minimum: 1 }).default(100),
-  for: duration('How long the metric must stay on the wrong side before a run starts.').default('10m'),
+  minSamples: s.integer('Labels the live metric must rest on (the deployment\'s status.liveMetrics.labelledSamples) before it counts. A measurement on fewer labels (batch traffic between batches, a quiet night) neither starts nor stops the `for` timer. Keep it at most the labels the ModelDeployment accumulates its live metrics over, or the trigger never sees enough (docs/training-pipeline-controller.md, "Batch traffic and the performance trigger").', { minimum: 1 }).default(100),
+  for: duration('How long the metric must stay on the wrong side before a run starts: from the first measurement with at least minSamples labels on the wrong side, as long as no such measurement was on the right side since. It does not depend on the ModelDeployment\'s analysis interval: measurements with too few labels in between do not reset it, so batches hours apart can fire it.').default('10m'),
 }, ['deployment', 'threshold']);
 
 const triggers = s.object('What starts a training run. Any trigger may fire; a run can also be started by the annotation perennial.dev/trigger.', {
@@ -189,6 +207,8 @@ const evaluation = s.object('How a candidate is judged before it may become the 
     column: s.string('The column to slice by.', { minLength: 1, maxLength: 128 }),
     maxGap: s.number('Largest gap of the primary metric between the best and the worst slice.', { minimum: 0 }),
   }, ['column']),
+  minImprovementOverBaseline: s.number('Beat the baseline by at least this much on the primary metric: the majority class for classification, the mean of the training labels for regression, measured by the trainer on the same holdout (accuracy 0.05: five points above always predicting the most frequent class; rmse 0.5: an RMSE at least 0.5 below the mean predictor\'s). A floor that follows the dataset, instead of guessing an absolute threshold. Unset: not checked.', { minimum: 0 }),
+  refit: s.boolean('After the gates pass, train the served model again on every row, the holdout included, for as many epochs as the gated model needed: the newest rows, held out for judging, are then learnt too. The gates judge the model trained without the holdout; the run\'s lineage names both. Off: the gated model is served.').default(false),
 });
 
 const retention = s.object('How long model versions are kept in the store.', {
@@ -206,7 +226,7 @@ export const trainingPipelineSpecSchema = s.object('What to train, when, and how
   validation: validation.default({ minRows: d.minRows, maxMissingRate: d.maxMissingRate, allowUnseenCategories: false }),
   triggers: triggers.default({ minInterval: '10m', concurrencyPolicy: 'Forbid' }),
   trainer,
-  evaluation: evaluation.default({ maxRegression: 0.01 }),
+  evaluation: evaluation.default({ maxRegression: 0.01, refit: false }),
   retention: retention.default({ keepVersions: 10, onDelete: 'Retain' }),
   storage,
   suspend: s.boolean('Stop starting new runs (a running one finishes).').default(false),

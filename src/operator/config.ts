@@ -19,7 +19,10 @@ export interface OperatorConfig {
   readonly workers: number;
   /** Absent when the operator runs without an object store (it then starts no runs: it could not read their results). */
   readonly store: StoreConfig | undefined;
-  /** How often a pipeline with a newData trigger lists its sources (a bucket cannot be watched). */
+  /**
+   * How often a pipeline with a newData trigger lists its sources (a bucket cannot be watched), unless its
+   * spec.triggers.newData.pollInterval says otherwise (training-pipeline/triggers.ts dataPollIntervalMs).
+   */
   readonly dataPollMs: number;
   /** ttlSecondsAfterFinished of training Jobs: long enough for the operator to read a finished run. */
   readonly jobTtlSeconds: number;

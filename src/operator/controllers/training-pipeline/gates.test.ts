@@ -21,6 +21,10 @@ const withHistory = (cand: number, champ: number): EvaluationReport => {
   return { ...r, candidate: { ...r.candidate, historical: { rows: 50, metrics: { accuracy: cand } } }, champion: r.champion && { ...r.champion, historical: { rows: 50, metrics: { accuracy: champ } } } };
 };
 
+const baselineBy = (margin: number) => (s: TrainingPipelineSpec): void => { s.evaluation.minImprovementOverBaseline = margin; };
+const regression = (rmse: number, baselineRmse: number): EvaluationReport =>
+  ({ ...report({ rmse }), task: 'regression', primaryMetric: 'rmse', baseline: { kind: 'training-mean', metrics: { rmse: baselineRmse } } });
+
 describe('judgeCandidate', () => {
   const none = (): void => undefined;
   const table: Array<[string, (s: TrainingPipelineSpec) => void, EvaluationReport, string | undefined, [boolean, string | undefined]]> = [
@@ -36,6 +40,16 @@ describe('judgeCandidate', () => {
     ['forgetting within maxDrop passes', (s) => { s.evaluation.forgetting = { from: '2012-01-01', to: '2013-01-01', maxDrop: 0.05 }; }, withHistory(0.76, 0.8), 'v1', [true, undefined]],
     ['forgetting beyond maxDrop rejects', (s) => { s.evaluation.forgetting = { from: '2012-01-01', to: '2013-01-01', maxDrop: 0.05 }; }, withHistory(0.7, 0.8), 'v1', [false, 'forgetting']],
     ['a slice gap beyond maxGap rejects', (s) => { s.evaluation.slices = { column: 'city', maxGap: 0.1 }; }, withSlices(0.8, [['a', 100, 0.9], ['b', 100, 0.7]]), undefined, [false, 'slices']],
+    ['beating the majority class by the margin passes', baselineBy(0.05), report({ accuracy: 0.45 }), undefined, [true, undefined]],
+    ['beating it by less than the margin rejects', baselineBy(0.05), report({ accuracy: 0.44 }), undefined, [false, 'baseline']],
+    ['no better than the majority class rejects even with a margin of 0', baselineBy(0), report({ accuracy: 0.39 }), undefined, [false, 'baseline']],
+    ['equal to the baseline passes a margin of 0', baselineBy(0), report({ accuracy: 0.4 }), undefined, [true, undefined]],
+    ['for a loss the baseline is beaten downwards (rmse below the mean predictor\'s)', (s) => { baselineBy(0.5)(s); s.data.schema.label.task = 'regression'; },
+      regression(2.4, 3), undefined, [true, undefined]],
+    ['and an rmse too close to the mean predictor\'s rejects', (s) => { baselineBy(0.5)(s); s.data.schema.label.task = 'regression'; },
+      regression(2.6, 3), undefined, [false, 'baseline']],
+    ['a report without the baseline\'s primary metric fails the gate', baselineBy(0.05), report({ accuracy: 0.9 }, undefined, { baseline: { kind: 'majority-class', metrics: {} } }), undefined, [false, 'baseline']],
+    ['without minImprovementOverBaseline there is no baseline gate', none, report({ accuracy: 0.1 }), undefined, [true, undefined]],
     ['small slices are not gated', (s) => { s.evaluation.slices = { column: 'city', maxGap: 0.1 }; }, withSlices(0.8, [['a', 100, 0.9], ['b', 5, 0.1]]), undefined, [true, undefined]],
   ];
   for (const [name, edit, r, champion, want] of table) it(name, () => assert.deepEqual(judge(edit, r, champion), want));
@@ -45,5 +59,14 @@ describe('judgeCandidate', () => {
     const j = judgeCandidate(tp.spec, report({ accuracy: 0.75 }, { version: 'v1', metrics: { accuracy: 0.8 } }), 'v1');
     assert.deepEqual(j.gates.map((g) => [g.name, g.passed]), [['threshold:accuracy', true], ['champion', false]]);
     assert.match(j.failed?.message ?? '', /0\.7500 vs champion v1 0\.8000: worse by 0\.0500, more than maxRegression 0\.01/);
+  });
+
+  it('the baseline gate says the baseline, both values and the margin', () => {
+    const tp = pipeline((t) => { t.spec.evaluation.minImprovementOverBaseline = 0.1; });
+    const j = judgeCandidate(tp.spec, report({ accuracy: 0.45 }), undefined);
+    assert.deepEqual(j.gates.map((g) => [g.name, g.passed]), [['champion', true], ['baseline', false]]);
+    assert.equal(j.failed?.message, 'accuracy 0.4500 vs majority-class baseline 0.4000: better by 0.0500, less than minImprovementOverBaseline 0.1');
+    const worse = judgeCandidate(tp.spec, report({ accuracy: 0.3 }), undefined);
+    assert.equal(worse.failed?.message, 'accuracy 0.3000 vs majority-class baseline 0.4000: worse by 0.1000, less than minImprovementOverBaseline 0.1');
   });
 });

@@ -5,9 +5,12 @@
 //   champion            not worse than the current champion on the same holdout by more than maxRegression
 //   forgetting          not worse than the champion on the historical slice by more than forgetting.maxDrop
 //   slices              gap of the primary metric between the best and the worst slice at most slices.maxGap
+//   baseline            better than the trainer's baseline (majority class / training mean) on the same holdout by at
+//                       least minImprovementOverBaseline on the primary metric
 // A gate that cannot be measured for a reason that is not the candidate's fault (no champion yet, no historical
 // rows, fewer than two large slices) passes with "skipped" in its message. A champion gate against a champion
-// other than the current one fails: the comparison would be meaningless.
+// other than the current one fails: the comparison would be meaningless. A baseline gate whose numbers the report
+// lacks fails (like a threshold on a metric that was not measured): the spec asked for it, and nothing was judged.
 import type { TrainingPipelineSpec } from '../../../api/training-pipeline.js';
 import type { EvaluationReport, MetricValues } from '../../../shared/evaluation-report.js';
 import { lowerIsBetter, type MetricName } from '../../../shared/metric-names.js';
@@ -95,12 +98,30 @@ function sliceGate(spec: TrainingPipelineSpec, report: EvaluationReport): GateRe
   return { name, passed, message: `${primary} gap ${fmt(gap)} between ${hi.value} and ${lo.value}${passed ? '' : `, more than maxGap ${maxGap}`}` };
 }
 
+function baselineGate(spec: TrainingPipelineSpec, report: EvaluationReport): GateResult | undefined {
+  const margin = spec.evaluation.minImprovementOverBaseline;
+  if (margin === undefined) return undefined;
+  const name = 'baseline';
+  const primary = primaryMetricOf(spec);
+  const c = report.candidate.metrics[primary];
+  const b = report.baseline.metrics[primary];
+  const kind = report.baseline.kind || 'baseline';
+  if (c === undefined) return { name, passed: false, message: `${primary} was not measured for the candidate` };
+  if (b === undefined) return { name, passed: false, message: `the report has no ${kind} baseline ${primary} to compare with` };
+  const gain = -degradation(primary, c, b);
+  // Metrics are floats: 0.45 − 0.40 is 0.0499…, which must meet a margin of 0.05.
+  const passed = gain >= margin - 1e-9;
+  const by = gain >= 0 ? `better by ${fmt(gain)}` : `worse by ${fmt(-gain)}`;
+  return { name, passed, message: `${primary} ${fmt(c)} vs ${kind} baseline ${fmt(b)}: ${by}${passed ? '' : `, less than minImprovementOverBaseline ${margin}`}` };
+}
+
 export function judgeCandidate(spec: TrainingPipelineSpec, report: EvaluationReport, champion: string | undefined): Judgement {
   const gates = [
     ...thresholdGates(spec, report.candidate.metrics),
     championGate(spec, report, champion),
     forgettingGate(spec, report, champion),
     sliceGate(spec, report),
+    baselineGate(spec, report),
   ].filter((g): g is GateResult => g !== undefined);
   const failed = gates.find((g) => !g.passed);
   return { blessed: failed === undefined, gates, failed };

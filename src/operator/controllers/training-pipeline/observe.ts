@@ -125,10 +125,14 @@ function parsed<T>(parse: () => T): { ok: true; value: T } | { ok: false; messag
 async function failedRunResult(store: ObjectStore, bucket: string, ref: PipelineRef, runId: string): Promise<RunResult> {
   const text = await readText(store, bucket, runValidationReportKey(ref, runId));
   if (text === undefined) return { kind: 'noValidationReport' };
-  const report = parsed(() => JSON.parse(text) as { ok?: unknown; issues?: Array<{ severity?: unknown; message?: unknown }> });
-  if (!report.ok) return { kind: 'invalidData', issues: ['the validation report is not JSON'] };
+  const report = parsed(() => JSON.parse(text) as { ok?: unknown; issues?: Array<{ severity?: unknown; check?: unknown; message?: unknown; count?: unknown }> });
+  if (!report.ok) return { kind: 'invalidData', issues: [{ check: undefined, message: 'the validation report is not JSON' }] };
   if (report.value.ok === true) return { kind: 'noValidationReport' }; // validation passed; the failure came later
-  const issues = (report.value.issues ?? []).filter((i) => i.severity === 'error' && typeof i.message === 'string').map((i) => String(i.message));
+  const issues = (report.value.issues ?? []).filter((i) => i.severity === 'error' && typeof i.message === 'string').map((i) => ({
+    check: typeof i.check === 'string' ? i.check : undefined,
+    message: String(i.message),
+    count: typeof i.count === 'number' ? i.count : undefined,
+  }));
   return { kind: 'invalidData', issues };
 }
 

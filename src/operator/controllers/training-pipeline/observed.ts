@@ -9,6 +9,7 @@ import type { TenancyPolicy } from '../tenancy.js';
 import type { StoreSettings } from '../../store-settings.js';
 import type { Follower } from './champion.js';
 import type { DataListing } from './triggers.js';
+import type { ValidationIssue } from './invalid-data.js';
 
 export type JobState =
   | { readonly phase: 'Active' }
@@ -27,7 +28,7 @@ export type RunResult =
   | { readonly kind: 'published'; readonly manifest: Manifest; readonly report: EvaluationReport }
   | { readonly kind: 'unreadable'; readonly message: string }
   | { readonly kind: 'noManifest'; readonly key: string }
-  | { readonly kind: 'invalidData'; readonly issues: readonly string[] }
+  | { readonly kind: 'invalidData'; readonly issues: readonly ValidationIssue[] }
   | { readonly kind: 'noValidationReport' };
 
 export interface Observed {

@@ -185,7 +185,7 @@ describe('planTrainingPipeline: results', () => {
   it('a failed Job with a validation report is InvalidData, naming the issues', () => {
     const p = plan(running(4, 'v3'), {
       jobs: [job('weather-4', { phase: 'Failed', reason: 'PodFailurePolicy', message: 'exit 65', completionTime: undefined })],
-      result: { kind: 'invalidData', issues: ['column wind: 12% missing'] },
+      result: { kind: 'invalidData', issues: [{ check: 'missing-rate', message: 'column wind: 12% missing' }] },
     });
     assert.equal(p.status.runs?.[0]?.outcome, 'InvalidData');
     assert.match(p.status.runs?.[0]?.message ?? '', /column wind: 12% missing/);

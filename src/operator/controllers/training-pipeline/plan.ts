@@ -37,6 +37,7 @@ import { runName, versionName } from './names.js';
 import type { Observed, ObservedJob, RunResult } from './observed.js';
 import { storedVersions, versionsToDelete } from './retention.js';
 import { judgeRunPods, type RunFault } from './run-faults.js';
+import { invalidDataMessage } from './invalid-data.js';
 import { reviewTrainingPipeline } from './spec-checks.js';
 import { buildTrainerConfig } from './trainer-config.js';
 import { decideTriggers } from './triggers.js';
@@ -99,7 +100,7 @@ function finishRun(tp: TrainingPipeline, run: TrainingRun, job: ObservedJob, res
   const version = run.version ?? '';
   if (state.phase === 'Failed') {
     if (result.kind === 'invalidData') {
-      const message = `The data failed validation: ${result.issues.join('; ') || 'see the validation report'}. Not retried.`;
+      const message = invalidDataMessage(result.issues, tp.metadata.name ?? '', tp.spec.validation.minRows);
       return { run: ended('InvalidData', message), status: {}, event: { type: 'Warning', reason: Reason.InvalidData, note: `Run ${run.name}: ${message}` } };
     }
     const message = `The training Job failed (${state.reason}): ${state.message}`;

@@ -29,6 +29,10 @@ describe('checkTrainingPipelineSpec', () => {
     ['a minInterval below a second (stored before the CRD refused it)', (s) => { s.triggers.minInterval = '1ms'; }, /^spec\.triggers\.minInterval: 1ms must be at least 1s$/],
     ['an image pull timeout of 20s is fine', (s) => { s.trainer.imagePullTimeout = '20s'; }, undefined],
     ['an image pull timeout below 10s', (s) => { s.trainer.imagePullTimeout = '1s'; }, /^spec\.trainer\.imagePullTimeout: 1s must be at least 10s$/],
+    ['a data poll interval of 10s is fine', (s) => { s.triggers.newData = { minObjects: 1, pollInterval: '10s' }; }, undefined],
+    ['a data poll interval below 10s', (s) => { s.triggers.newData = { minObjects: 1, pollInterval: '2s' }; }, /^spec\.triggers\.newData\.pollInterval: 2s must be at least 10s$/],
+    ['a drift reference of a week is fine', (s) => { s.data.driftReference = { duration: '168h' }; }, undefined],
+    ['a drift reference span below an hour', (s) => { s.data.driftReference = { duration: '10m' }; }, /^spec\.data\.driftReference\.duration: 10m must be at least 1h$/],
   ];
   for (const [name, edit, want] of table) {
     it(name, () => {

@@ -60,6 +60,12 @@ export function checkTrainingPipelineSpec(spec: TrainingPipelineSpec, name = '')
   if (minInterval !== undefined) problems.push(minInterval);
   const imagePull = durationBoundsProblem('spec.trainer.imagePullTimeout', spec.trainer.imagePullTimeout, tpDurationBounds.imagePullTimeout);
   if (imagePull !== undefined) problems.push(imagePull);
+  const poll = spec.triggers.newData?.pollInterval;
+  const pollProblem = poll === undefined ? undefined : durationBoundsProblem('spec.triggers.newData.pollInterval', poll, tpDurationBounds.pollInterval);
+  if (pollProblem !== undefined) problems.push(pollProblem);
+  const reference = spec.data.driftReference?.duration;
+  const referenceProblem = reference === undefined ? undefined : durationBoundsProblem('spec.data.driftReference.duration', reference, tpDurationBounds.driftReference);
+  if (referenceProblem !== undefined) problems.push(referenceProblem);
   const schedule = spec.triggers.schedule;
   if (schedule) {
     const tz = schedule.timeZone;

@@ -61,6 +61,21 @@ describe('buildTrainerConfig', () => {
       assert.equal(c.data.feedback?.predictionsPrefix, 'deployments/ml/weather-md/predictions/');
       assert.equal(c.data.feedback?.feedbackPrefix, 'deployments/ml/weather-md/feedback/');
     }],
+    ['without the new fields: no row id, fed-back copies dropped, the default drift reference, no refit, no baseline gate', (tp) => { tp.spec.data.feedbackFrom = 'md'; }, (c) => {
+      assert.deepEqual([c.schema.rowId, c.data.feedback?.duplicates, c.data.driftReference, c.evaluation.refit, c.evaluation.gates.minImprovementOverBaseline],
+        [undefined, 'prefer-uploaded', undefined, false, undefined]);
+    }],
+    ['rowIdColumn becomes schema.rowId', (tp) => { tp.spec.data.schema.rowIdColumn = 'id'; }, (c) => assert.equal(c.schema.rowId, 'id')],
+    ['feedbackDuplicates DropFeedbackCopy: prefer-uploaded', (tp) => { tp.spec.data.feedbackFrom = 'md'; tp.spec.data.feedbackDuplicates = 'DropFeedbackCopy'; }, (c) => assert.equal(c.data.feedback?.duplicates, 'prefer-uploaded')],
+    ['feedbackDuplicates KeepBoth: keep-both', (tp) => { tp.spec.data.feedbackFrom = 'md'; tp.spec.data.feedbackDuplicates = 'KeepBoth'; }, (c) => assert.equal(c.data.feedback?.duplicates, 'keep-both')],
+    ['without feedbackFrom there is no feedback, whatever feedbackDuplicates says', (tp) => { tp.spec.data.feedbackDuplicates = 'KeepBoth'; }, (c) => assert.equal(c.data.feedback, undefined)],
+    ['driftReference lastRows goes as it is', (tp) => { tp.spec.data.driftReference = { lastRows: 5000 }; }, (c) => assert.deepEqual(c.data.driftReference, { lastRows: 5000, lastDays: undefined })],
+    ['driftReference duration becomes days', (tp) => { tp.spec.data.schema.timestampColumn = 't'; tp.spec.data.driftReference = { duration: '168h' }; }, (c) => assert.deepEqual(c.data.driftReference, { lastRows: undefined, lastDays: 7 })],
+    ['driftReference with both', (tp) => { tp.spec.data.schema.timestampColumn = 't'; tp.spec.data.driftReference = { lastRows: 2000, duration: '8760h' }; }, (c) => assert.deepEqual(c.data.driftReference, { lastRows: 2000, lastDays: 365 })],
+    ['an empty driftReference (stored before its rule) is the default', (tp) => { tp.spec.data.driftReference = {}; }, (c) => assert.equal(c.data.driftReference, undefined)],
+    ['evaluation.refit goes to the trainer', (tp) => { tp.spec.evaluation.refit = true; }, (c) => assert.equal(c.evaluation.refit, true)],
+    ['minImprovementOverBaseline becomes the trainer\'s baseline gate', (tp) => { tp.spec.evaluation.minImprovementOverBaseline = 0.05; }, (c) => assert.equal(c.evaluation.gates.minImprovementOverBaseline, 0.05)],
+    ['a baseline margin of 0 is a gate too (beat the baseline at all)', (tp) => { tp.spec.evaluation.minImprovementOverBaseline = 0; }, (c) => assert.equal(c.evaluation.gates.minImprovementOverBaseline, 0)],
     ['warm start from the champion', (tp) => { tp.spec.trainer.warmStart = 'Champion'; }, (c) => assert.equal(c.warmStart, 'champion')],
     ['absent model and hyperparameters take the CRD\'s documented defaults', (tp) => { delete tp.spec.trainer.model; delete tp.spec.trainer.hyperparameters; }, (c) => {
       assert.deepEqual(c.model.hiddenUnits, [64, 32]);

@@ -49,6 +49,21 @@ function trainerThresholds(spec: TrainingPipelineSpec): Partial<Record<MetricNam
   return out;
 }
 
+type FeedbackDuplicates = NonNullable<TrainerConfig['data']['feedback']>['duplicates'];
+
+/** data.feedbackDuplicates in the trainer's words. */
+export const duplicatesPolicy: Readonly<Record<TrainingPipelineSpec['data']['feedbackDuplicates'], FeedbackDuplicates>> = {
+  DropFeedbackCopy: 'prefer-uploaded',
+  KeepBoth: 'keep-both',
+};
+
+/** data.driftReference with its duration in days; absent (the trainer's default: the newest year) when unset or empty. */
+export function driftReferenceOf(spec: TrainingPipelineSpec): TrainerConfig['data']['driftReference'] {
+  const r = spec.data.driftReference;
+  if (!r || (r.lastRows === undefined && r.duration === undefined)) return undefined;
+  return { lastRows: r.lastRows, lastDays: r.duration === undefined ? undefined : parseDuration(r.duration) / dayMs };
+}
+
 export function buildTrainerConfig(spec: TrainingPipelineSpec, run: RunIdentity): TrainerConfigDocument {
   const { data, validation, trainer, evaluation } = spec;
   const ranges: Record<string, NumericRange> = {};
@@ -66,7 +81,7 @@ export function buildTrainerConfig(spec: TrainingPipelineSpec, run: RunIdentity)
     feedbackPrefix: feedbackPrefix({ namespace: run.namespace, name: data.feedbackFrom }),
     modelVersion: undefined,
     maxShare: data.maxFeedbackShare,
-    duplicates: 'prefer-uploaded' as const,
+    duplicates: duplicatesPolicy[data.feedbackDuplicates],
   };
   const holdoutFrom = evaluation.holdout?.from;
   // model and hyperparameters have no default as a whole: an absent one means the CRD's documented field defaults.
@@ -87,7 +102,7 @@ export function buildTrainerConfig(spec: TrainingPipelineSpec, run: RunIdentity)
       window,
       replayFraction: data.replayFraction,
       feedback,
-      driftReference: undefined,
+      driftReference: driftReferenceOf(spec),
     },
     schema: {
       features: data.schema.features.map((f) => ({ name: f.name, type: f.type })),
@@ -96,7 +111,7 @@ export function buildTrainerConfig(spec: TrainingPipelineSpec, run: RunIdentity)
       classes: data.schema.label.classes,
       labelRange: data.schema.label.min === undefined && data.schema.label.max === undefined ? undefined : { min: data.schema.label.min, max: data.schema.label.max },
       timestamp: data.schema.timestampColumn,
-      rowId: undefined,
+      rowId: data.schema.rowIdColumn,
     },
     validation: {
       minRows: validation.minRows,
@@ -136,13 +151,13 @@ export function buildTrainerConfig(spec: TrainingPipelineSpec, run: RunIdentity)
       sliceColumn: evaluation.slices?.column,
       minSliceRows,
       historicalSlice: evaluation.forgetting && { from: evaluation.forgetting.from, to: evaluation.forgetting.to },
-      refit: false,
+      refit: evaluation.refit,
       gates: {
         thresholds: trainerThresholds(spec),
         maxDegradationVsChampion: evaluation.maxRegression,
         maxForgetting: evaluation.forgetting?.maxDrop,
         maxSliceGap: evaluation.slices?.maxGap,
-        minImprovementOverBaseline: undefined,
+        minImprovementOverBaseline: evaluation.minImprovementOverBaseline,
       },
     },
   };

@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { TrainingPipelineSpec, TrainingPipelineStatus } from '../../../api/training-pipeline.js';
 import { liveMetrics, pipeline } from './fixtures.js';
-import { computeScheduleTimes, decideTriggers, scheduleTimes, type TriggerDecision, type TriggerInput } from './triggers.js';
+import { computeScheduleTimes, dataPollIntervalMs, decideTriggers, performanceReading, scheduleTimes, type TriggerDecision, type TriggerInput } from './triggers.js';
 
 const at = (iso: string): number => Date.parse(iso);
 /** An established pipeline (one run so far, a champion), its last run long ago. */
@@ -154,6 +154,60 @@ describe('decideTriggers', () => {
     const gone = decide({ spec, deployments: { md: liveMetrics({ maxDriftPsi: 0.1 }) }, status: { ...baseStatus, driftSince: '2026-11-21T09:59:00Z' } });
     assert.equal(gone.driftSince, undefined);
   });
+});
+
+describe('the data poll interval', () => {
+  const newData = (pollInterval?: string) => (s: TrainingPipelineSpec): void => { s.triggers.newData = { minObjects: 1, ...(pollInterval ? { pollInterval } : {}) }; };
+  const listing = { objects: 1, digest: 'a', newestMs: undefined, newObjects: 0, newRows: 0 };
+  const watermark = { objects: 1, digest: 'a' };
+  const table: Array<[string, string | undefined, number, number]> = [
+    ['no pollInterval: the operator\'s setting', undefined, 60_000, 60_000],
+    ['no pollInterval, another operator setting', undefined, 5_000, 5_000],
+    ['the pipeline\'s own, shorter than the operator\'s', '10s', 60_000, 10_000],
+    ['the pipeline\'s own, longer', '15m', 60_000, 900_000],
+    ['compound durations', '1h30m', 60_000, 5_400_000],
+    ['below the 10s minimum (stored before the rule): the operator\'s', '1s', 60_000, 60_000],
+  ];
+  for (const [name, poll, operatorMs, want] of table) {
+    it(name, () => {
+      const tp = pipeline();
+      newData(poll)(tp.spec);
+      assert.equal(dataPollIntervalMs(tp.spec, operatorMs), want);
+      // Idle, waiting for data, and after a run started: the next look is one interval on.
+      const idle = decide({ spec: newData(poll), dataPollMs: operatorMs, data: listing, status: { ...baseStatus, dataWatermark: watermark } });
+      assert.equal(idle.wakeAtMs, at('2026-11-21T10:00:00Z') + want);
+      const started = decide({ spec: newData(poll), dataPollMs: operatorMs, data: { ...listing, newObjects: 1 }, status: { ...baseStatus, dataWatermark: watermark } });
+      assert.deepEqual(kinds(started), ['NewData']);
+      assert.equal(started.wakeAtMs, at('2026-11-21T10:00:00Z') + want);
+    });
+  }
+  it('without a newData trigger nothing is polled', () => assert.equal(decide({ dataPollMs: 10_000 }).wakeAtMs, undefined));
+});
+
+describe('the performance trigger across batches', () => {
+  const perf = (s: TrainingPipelineSpec): void => { s.triggers.performance = { deployment: 'md', metric: 'accuracy', threshold: 0.7, minSamples: 100, for: '2h' }; };
+  const since = '2026-11-21T07:00:00Z'; // three hours before now: longer than `for`
+  const table: Array<[string, TriggerInput['deployments'], string | undefined, string, string | undefined, string[]]> = [
+    ['enough labels on the wrong side, held for `for`: fires', { md: liveMetrics({ accuracy: 0.5, labelledSamples: 100 }) }, since, 'wrong', undefined, ['Performance']],
+    ['exactly minSamples labels count', { md: liveMetrics({ accuracy: 0.5, labelledSamples: 100 }) }, undefined, 'wrong', '2026-11-21T10:00:00Z', []],
+    ['between batches, too few labels: the timer stays, nothing fires', { md: liveMetrics({ accuracy: 0.5, labelledSamples: 99 }) }, since, 'unknown', since, []],
+    ['between batches, no quality figure at all: the timer stays', { md: liveMetrics({ requestRate: 0 }) }, since, 'unknown', since, []],
+    ['too few labels do not start a timer either', { md: liveMetrics({ accuracy: 0.1, labelledSamples: 3 }) }, undefined, 'unknown', undefined, []],
+    ['a batch on the right side with enough labels stops it', { md: liveMetrics({ accuracy: 0.9, labelledSamples: 150 }) }, since, 'right', undefined, []],
+    ['no live metrics (a new stable version, figures dropped) stop it', { md: {} }, since, 'right', undefined, []],
+    ['a deployment that is gone stops it', {}, since, 'right', undefined, []],
+  ];
+  for (const [name, deployments, performanceSince, reading, wantSince, want] of table) {
+    it(name, () => {
+      const input = { spec: perf, deployments, status: { ...baseStatus, ...(performanceSince ? { performanceSince } : {}) } };
+      const tp = pipeline();
+      perf(tp.spec);
+      assert.equal(performanceReading({ spec: tp.spec, status: input.status, annotations: {}, createdMs: 0, nowMs: at('2026-11-21T10:00:00Z'), runActive: false, deployments, data: undefined, dataPollMs: 60_000 }).reading, reading);
+      const d = decide(input);
+      assert.deepEqual(kinds(d), want);
+      if (want.length === 0) assert.equal(d.performanceSince, wantSince);
+    });
+  }
 });
 
 describe('scheduleTimes', () => {

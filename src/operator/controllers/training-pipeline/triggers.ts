@@ -19,7 +19,7 @@
 import { CronExpressionParser } from 'cron-parser';
 import { Annotation } from '../../../api/conditions.js';
 import type { ModelDeploymentStatus } from '../../../api/model-deployment.js';
-import type { TrainingPipelineSpec, TrainingPipelineStatus, TriggerKind } from '../../../api/training-pipeline.js';
+import { tpDurationBounds, type TrainingPipelineSpec, type TrainingPipelineStatus, type TriggerKind } from '../../../api/training-pipeline.js';
 import { formatTime } from '../../runtime/conditions.js';
 import { parseDuration } from '../../../api/duration.js';
 import { lowerIsBetter } from '../../../shared/metric-names.js';
@@ -48,9 +48,29 @@ export interface TriggerInput {
   /** Which of them follow this pipeline (they roll each new champion out on their own); none when absent. */
   readonly following?: readonly string[];
   readonly data: DataListing | undefined;
-  /** How often the store is listed for new data (there is no watch on a bucket). */
+  /**
+   * How often the operator lists the store for new data (there is no watch on a bucket): its setting
+   * (PERENNIAL_DATA_POLL_SECONDS), for pipelines whose newData trigger sets no pollInterval.
+   */
   readonly dataPollMs: number;
 }
+
+/** How often this pipeline's sources are listed for new data: its newData.pollInterval, else the operator's setting. */
+export function dataPollIntervalMs(spec: TrainingPipelineSpec, operatorPollMs: number): number {
+  const own = spec.triggers.newData?.pollInterval;
+  if (own === undefined) return operatorPollMs;
+  // The CRD refuses less than 10s and what is no duration; spec-checks refuses objects stored before the rule. Never
+  // polled faster either way.
+  let parsed: number;
+  try {
+    parsed = parseDuration(own);
+  } catch {
+    return operatorPollMs;
+  }
+  return parsed >= minPollMs ? parsed : operatorPollMs;
+}
+
+const minPollMs = parseDuration(tpDurationBounds.pollInterval.min);
 
 export interface Fired {
   readonly kind: TriggerKind;
@@ -195,23 +215,40 @@ function driftSignal(input: TriggerInput): Signal & { since: string | undefined 
   return held('Drift', holds, `drift PSI ${psi?.toFixed(3) ?? '?'} > ${t.psiThreshold} on ModelDeployment ${t.deployment}`, input.status.driftSince, t.for, input.nowMs);
 }
 
+/**
+ * What the watched deployment's live metric says of the performance trigger's condition:
+ *   wrong    at least minSamples labels, the metric on the wrong side of the threshold
+ *   right    at least minSamples labels, the metric on the right side; or no live metrics at all (the deployment is
+ *            gone, or its stable version changed and the previous version's figures were dropped), or stale ones
+ *            (staleForChampion)
+ *   unknown  live metrics of the version, but no quality figure or fewer than minSamples labels behind it: batch
+ *            traffic between batches, a quiet night. It says nothing either way, so it neither starts nor stops the
+ *            `for` timer; otherwise `for` could never outlast the gap between two batches.
+ */
+export function performanceReading(input: TriggerInput): { reading: 'wrong' | 'right' | 'unknown'; value: number | undefined } {
+  const t = input.spec.triggers.performance;
+  const live = t && input.deployments[t.deployment]?.liveMetrics;
+  if (!t || !live || staleForChampion(input, t.deployment)) return { reading: 'right', value: undefined };
+  const value = live[t.metric];
+  if (value === undefined || !Number.isFinite(value) || (live.labelledSamples ?? 0) < t.minSamples) return { reading: 'unknown', value };
+  // Lower is better for log loss and RMSE: they are bad above the threshold, accuracy below it.
+  const worse = lowerIsBetter.has(t.metric) ? value > t.threshold : value < t.threshold;
+  return { reading: worse ? 'wrong' : 'right', value };
+}
+
 function performanceSignal(input: TriggerInput): Signal & { since: string | undefined } {
   const t = input.spec.triggers.performance;
   if (!t) return { fired: undefined, since: undefined };
-  const live = input.deployments[t.deployment]?.liveMetrics;
-  const value = live?.[t.metric];
-  const enough = (live?.labelledSamples ?? 0) >= t.minSamples;
-  // Lower is better for log loss and RMSE: they are bad above the threshold, accuracy below it.
-  const worse = lowerIsBetter.has(t.metric) ? (x: number): boolean => x > t.threshold : (x: number): boolean => x < t.threshold;
-  const holds = enough && value !== undefined && worse(value) && !staleForChampion(input, t.deployment);
+  const { reading, value } = performanceReading(input);
+  if (reading === 'unknown') return { fired: undefined, since: input.status.performanceSince };
   const side = lowerIsBetter.has(t.metric) ? '>' : '<';
-  return held('Performance', holds, `live ${t.metric} ${value?.toFixed(4) ?? '?'} ${side} ${t.threshold} on ModelDeployment ${t.deployment}`, input.status.performanceSince, t.for, input.nowMs);
+  return held('Performance', reading === 'wrong', `live ${t.metric} ${value?.toFixed(4) ?? '?'} ${side} ${t.threshold} on ModelDeployment ${t.deployment}`, input.status.performanceSince, t.for, input.nowMs);
 }
 
 function newDataSignal(input: TriggerInput): Signal {
   const t = input.spec.triggers.newData;
   if (!t || !input.data) return { fired: undefined };
-  const wakeAtMs = input.nowMs + input.dataPollMs;
+  const wakeAtMs = input.nowMs + dataPollIntervalMs(input.spec, input.dataPollMs);
   if (input.status.dataWatermark === undefined) return { fired: undefined, wakeAtMs }; // a baseline is recorded first
   const d = input.data;
   const byObjects = t.minObjects !== undefined && d.newObjects >= t.minObjects;
@@ -273,6 +310,6 @@ export function decideTriggers(input: TriggerInput): TriggerDecision {
     lastManualTrigger: manual !== undefined && manual !== '' ? manual : status.lastManualTrigger,
     dataWatermark: input.data ? watermarkOf(input.data) : status.dataWatermark,
     nextScheduleTime,
-    wakeAtMs: earliest(schedule.next, input.data ? nowMs + input.dataPollMs : undefined),
+    wakeAtMs: earliest(schedule.next, input.data ? nowMs + dataPollIntervalMs(spec, input.dataPollMs) : undefined),
   };
 }
