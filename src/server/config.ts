@@ -42,6 +42,8 @@ export interface ServerConfig {
   readonly edge: EdgeLimits;
   readonly maxStringBytes: number;
   readonly driftWindowSeconds: number;
+  /** The newest rows the drift window keeps at most; 0: no row bound. */
+  readonly driftWindowRows: number;
   readonly feedback: {
     /** The feedback listener's port; undefined when no token is configured (feedback off). */
     readonly port: number | undefined;
@@ -81,6 +83,9 @@ export function parseModelRef(text: string): { pipeline: PipelineRef; version: s
   if (![namespace, name, version].every(isKeySegment)) return undefined;
   return { pipeline: { namespace, name }, version };
 }
+
+/** Largest row bound of the drift window (its ring holds 2 bytes per row and feature). */
+export const maxDriftWindowRows = 1_000_000;
 
 export function readServerConfig(env: NodeJS.ProcessEnv): ServerConfig {
   const r = new EnvReader(env);
@@ -132,7 +137,7 @@ function readServing(r: EnvReader): { model: ReturnType<typeof parseModelRef>; d
 }
 
 /** What bounds a request: batching, sizes, the listeners' timeouts and connections, the drift window. */
-function readLimits(r: EnvReader): Pick<ServerConfig, 'batch' | 'maxInstances' | 'maxBodyBytes' | 'edge' | 'maxStringBytes' | 'driftWindowSeconds'> {
+function readLimits(r: EnvReader): Pick<ServerConfig, 'batch' | 'maxInstances' | 'maxBodyBytes' | 'edge' | 'maxStringBytes' | 'driftWindowSeconds' | 'driftWindowRows'> {
   return {
     batch: {
       maxSize: r.int(podEnv.serverBatchMaxSize, 64, 1, 4096),
@@ -149,6 +154,7 @@ function readLimits(r: EnvReader): Pick<ServerConfig, 'batch' | 'maxInstances' |
     },
     maxStringBytes: r.int(podEnv.serverMaxStringBytes, 256, 0, 1 << 20),
     driftWindowSeconds: r.int(podEnv.serverDriftWindowSeconds, 3600, 10, 7 * 86400),
+    driftWindowRows: r.int(podEnv.serverDriftWindowRows, 0, 0, maxDriftWindowRows),
   };
 }
 

@@ -163,7 +163,7 @@ async function main(): Promise<void> {
       // Warm-up: the first calls compile kernels and allocate; do them before any request pays for it.
       const rows = warmupRows(model.spec, config.batch.maxSize);
       for (const n of [1, config.batch.maxSize]) predictBatch(model, rows.slice(0, n));
-      app.setModel(model, DriftWindow.fromProfile(model.profile, config.driftWindowSeconds * 1000));
+      app.setModel(model, DriftWindow.fromProfile(model.profile, config.driftWindowSeconds * 1000, config.driftWindowRows));
       log.info('model ready', { task: model.manifest.task, runId: model.manifest.runId, width: model.spec.width });
       return;
     } catch (e: unknown) {

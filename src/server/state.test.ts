@@ -43,7 +43,7 @@ describe('DriftWindow', () => {
   });
 
   it('forgets rows older than the window', () => {
-    const w = new DriftWindow(profiles, 60_000, 60);
+    const w = new DriftWindow(profiles, 60_000, { slots: 60 });
     w.add(ref.slice(0, 10), 0);
     w.add(ref.slice(0, 5), 30_000);
     assert.equal(w.snapshot(59_000).rows, 15);
@@ -86,6 +86,7 @@ describe('server config', () => {
     assert.deepEqual(c.batch, { maxSize: 64, maxWaitMs: 0, maxQueueRows: 4096 });
     assert.deepEqual(c.edge, { headersTimeoutMs: 10_000, bodyTimeoutMs: 10_000, maxConnections: 1024, maxRequestsPerConnection: 100 });
     assert.equal(c.maxStringBytes, 256);
+    assert.deepEqual([c.driftWindowSeconds, c.driftWindowRows], [3600, 0], 'no row bound unless asked');
     assert.deepEqual([c.log.batchBytes, c.log.maxMemoryBytes, c.log.maxSpillBytes], [1 << 20, 32 << 20, 256 << 20]);
   });
   it('reads the edge and log byte limits; 0 switches the edge bounds off', () => {
@@ -104,6 +105,14 @@ describe('server config', () => {
       assert.match(e.message, /PERENNIAL_SERVER_BODY_TIMEOUT_MS must be an integer in \[0, 600000\]/);
       return true;
     });
+  });
+  it('reads the drift window\'s row bound: 0 is none, negative or past a million is refused', () => {
+    const table: [string, number | RegExp][] = [['0', 0], ['2000', 2000], ['1000000', 1_000_000], ['-1', /PERENNIAL_SERVER_DRIFT_WINDOW_ROWS must be an integer in \[0, 1000000\]/], ['1000001', /PERENNIAL_SERVER_DRIFT_WINDOW_ROWS/], ['lots', /PERENNIAL_SERVER_DRIFT_WINDOW_ROWS/]];
+    for (const [text, want] of table) {
+      const read = (): number => readServerConfig({ ...base, [podEnv.serverDriftWindowRows]: text }).driftWindowRows;
+      if (typeof want === 'number') assert.equal(read(), want, text);
+      else assert.throws(read, want, text);
+    }
   });
   it('reports every problem at once', () => {
     assert.throws(() => readServerConfig({ ...base, [podEnv.serverModel]: 'weather', [podEnv.serverPort]: 'x', [podEnv.serverShadowUrl]: 'ftp://a', [podEnv.serverTrack]: 'blue' }), (e: unknown) => {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { exitCodes, formatTerminationMessage, nonRetryableExitCodes, terminationMessageMaxBytes, writeTerminationMessage } from './pod-contract.js';
+import { exitCodes, formatTerminationMessage, nonRetryableExitCodes, podEnv, terminationMessageMaxBytes, writeTerminationMessage } from './pod-contract.js';
 
 describe('pod contract', () => {
   it('has distinct exit codes, none of them Node\'s own 1 or a signal code', () => {
@@ -11,6 +11,13 @@ describe('pod contract', () => {
     assert.equal(new Set(codes).size, codes.length);
     for (const c of codes) assert.ok(c === 0 || (c > 1 && c < 128), String(c));
     assert.deepEqual([...nonRetryableExitCodes].sort(), [exitCodes.invalidData, exitCodes.invalidConfig].sort());
+  });
+
+  it('names every variable once, and the drift window by seconds and by rows', () => {
+    const names = Object.values(podEnv);
+    assert.equal(new Set(names).size, names.length);
+    assert.equal(podEnv.serverDriftWindowSeconds, 'PERENNIAL_SERVER_DRIFT_WINDOW_SECONDS');
+    assert.equal(podEnv.serverDriftWindowRows, 'PERENNIAL_SERVER_DRIFT_WINDOW_ROWS');
   });
 
   it('shortens a long message to fit the kubelet limit', () => {

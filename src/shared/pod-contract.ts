@@ -84,6 +84,11 @@ export const podEnv = {
   serverMaxStringBytes: 'PERENNIAL_SERVER_MAX_STRING_BYTES',
   /** Sliding window of the drift PSI, in seconds (default 3600). */
   serverDriftWindowSeconds: 'PERENNIAL_SERVER_DRIFT_WINDOW_SECONDS',
+  /**
+   * Most rows in the drift window: the newest N rows that are also within the seconds above (default 0: no row bound,
+   * the whole duration). Memory about 2 bytes × N × features.
+   */
+  serverDriftWindowRows: 'PERENNIAL_SERVER_DRIFT_WINDOW_ROWS',
   /** Port of the feedback listener (POST /v1/feedback), apart from the inference port (default 8081). */
   serverFeedbackPort: 'PERENNIAL_SERVER_FEEDBACK_PORT',
   /**
