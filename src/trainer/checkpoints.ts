@@ -5,7 +5,7 @@
 // preprocessing, model and hyperparameters) differs from the current run's is ignored: resuming is only sound
 // on the same inputs.
 import type { PipelineRef } from '../shared/artifact-layout.js';
-import { checkpointKeys, checkpointPointerKey } from '../shared/artifact-layout.js';
+import { checkpointKeys, checkpointPointerKey, checkpointPrefix } from '../shared/artifact-layout.js';
 import { ObjectNotFoundError, type ObjectStore } from '../storage/object-store.js';
 
 export interface TensorManifest {
@@ -46,31 +46,50 @@ export interface CheckpointStore {
   save(cp: Checkpoint): Promise<void>;
 }
 
+/**
+ * Checkpoints of one training of a run. `stage` keeps a second training of the same run (the refit, run.ts) in a
+ * folder of its own under the run's checkpoints (`checkpoints/<stage>/`), so neither resumes from the other's.
+ */
 export class ObjectStoreCheckpoints implements CheckpointStore {
-  constructor(private readonly store: ObjectStore, private readonly bucket: string, private readonly pipeline: PipelineRef, private readonly runId: string) {}
+  constructor(private readonly store: ObjectStore, private readonly bucket: string, private readonly pipeline: PipelineRef, private readonly runId: string, private readonly stage?: string) {}
+
+  private pointerKey(): string {
+    const key = checkpointPointerKey(this.pipeline, this.runId);
+    return this.stage === undefined ? key : this.staged(key);
+  }
+
+  private keys(epoch: number): { meta: string; weights: string } {
+    const k = checkpointKeys(this.pipeline, this.runId, epoch);
+    return this.stage === undefined ? k : { meta: this.staged(k.meta), weights: this.staged(k.weights) };
+  }
+
+  private staged(key: string): string {
+    const base = checkpointPrefix(this.pipeline, this.runId);
+    return `${base}${this.stage ?? ''}/${key.slice(base.length)}`;
+  }
 
   async latest(): Promise<Checkpoint | undefined> {
     let pointer: { epoch: number };
     try {
-      pointer = JSON.parse((await this.store.getBuffer(this.bucket, checkpointPointerKey(this.pipeline, this.runId))).toString('utf8')) as { epoch: number };
+      pointer = JSON.parse((await this.store.getBuffer(this.bucket, this.pointerKey())).toString('utf8')) as { epoch: number };
     } catch (e: unknown) {
       if (e instanceof ObjectNotFoundError) return undefined;
       throw e;
     }
-    const keys = checkpointKeys(this.pipeline, this.runId, pointer.epoch);
+    const keys = this.keys(pointer.epoch);
     const state = JSON.parse((await this.store.getBuffer(this.bucket, keys.meta)).toString('utf8')) as CheckpointState;
     const data = await this.store.getBuffer(this.bucket, keys.weights);
     return { state, data };
   }
 
   async save(cp: Checkpoint): Promise<void> {
-    const keys = checkpointKeys(this.pipeline, this.runId, cp.state.epochsDone);
+    const keys = this.keys(cp.state.epochsDone);
     await this.store.put(this.bucket, keys.weights, cp.data);
     await this.store.put(this.bucket, keys.meta, JSON.stringify(cp.state), { contentType: 'application/json' });
-    await this.store.put(this.bucket, checkpointPointerKey(this.pipeline, this.runId), JSON.stringify({ epoch: cp.state.epochsDone }), { contentType: 'application/json' });
+    await this.store.put(this.bucket, this.pointerKey(), JSON.stringify({ epoch: cp.state.epochsDone }), { contentType: 'application/json' });
     // Older checkpoints are superseded; keeping them would grow the run prefix by one model per epoch.
     if (cp.state.epochsDone > 1) {
-      const old = checkpointKeys(this.pipeline, this.runId, cp.state.epochsDone - 1);
+      const old = this.keys(cp.state.epochsDone - 1);
       await this.store.delete(this.bucket, old.weights);
       await this.store.delete(this.bucket, old.meta);
     }

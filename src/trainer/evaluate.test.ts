@@ -53,4 +53,28 @@ describe('evaluation', () => {
       assert.deepEqual(gateVerdicts(evaluation(c.gates), c.cand, c.champ).map((g) => `${g.gate}:${g.status}`), c.want);
     });
   }
+
+  // gates.minImprovementOverBaseline, in the primary metric's good direction.
+  const primary = (metric: Evaluation['primaryMetric'], gates: Partial<Evaluation['gates']>): Evaluation => ({ ...evaluation(gates), primaryMetric: metric });
+  const baselineCases: { name: string; ev: Evaluation; cand: ModelEvaluation['metrics']; base: ModelEvaluation['metrics'] | undefined; want: string; observed?: number; message?: RegExp }[] = [
+    { name: 'not set: no verdict', ev: evaluation({}), cand: { macroF1: 0.5 }, base: { macroF1: 0.4 }, want: '' },
+    { name: 'accuracy five points above the majority class passes 0.05', ev: primary('accuracy', { minImprovementOverBaseline: 0.05 }), cand: { accuracy: 0.7 }, base: { accuracy: 0.65 }, want: 'baseline:pass', observed: 0.05, message: /^accuracy 0\.7000 vs baseline 0\.6500: 0\.0500 above it, at least the required 0\.05$/ },
+    { name: 'accuracy three points above fails 0.05', ev: primary('accuracy', { minImprovementOverBaseline: 0.05 }), cand: { accuracy: 0.68 }, base: { accuracy: 0.65 }, want: 'baseline:fail', observed: 0.03, message: /0\.6800 vs baseline 0\.6500: 0\.0300 above it, short of the required 0\.05/ },
+    { name: 'worse than the baseline fails even a limit of 0', ev: primary('macroF1', { minImprovementOverBaseline: 0 }), cand: { macroF1: 0.3 }, base: { macroF1: 0.4 }, want: 'baseline:fail', observed: -0.1, message: /0\.1000 below it, short of/ },
+    { name: 'rmse: lower is better, 1.5 below the mean predictor passes 1', ev: primary('rmse', { minImprovementOverBaseline: 1 }), cand: { rmse: 2.5 }, base: { rmse: 4 }, want: 'baseline:pass', observed: 1.5, message: /rmse 2\.5000 vs baseline 4\.0000: 1\.5000 below it/ },
+    { name: 'rmse above the mean predictor fails', ev: primary('rmse', { minImprovementOverBaseline: 0 }), cand: { rmse: 4.2 }, base: { rmse: 4 }, want: 'baseline:fail' },
+    { name: 'log loss: lower is better', ev: primary('logLoss', { minImprovementOverBaseline: 0.1 }), cand: { logLoss: 0.5 }, base: { logLoss: 0.69 }, want: 'baseline:pass' },
+    { name: 'a NaN candidate metric fails', ev: primary('accuracy', { minImprovementOverBaseline: 0 }), cand: { accuracy: Number.NaN }, base: { accuracy: 0.5 }, want: 'baseline:fail' },
+    { name: 'no baseline metric: skipped', ev: primary('r2', { minImprovementOverBaseline: 0.1 }), cand: { r2: 0.5 }, base: { r2: Number.NaN }, want: 'baseline:skipped' },
+    { name: 'no baseline at all: skipped', ev: primary('accuracy', { minImprovementOverBaseline: 0.1 }), cand: { accuracy: 0.5 }, base: undefined, want: 'baseline:skipped' },
+  ];
+  for (const c of baselineCases) {
+    it(`gate verdicts vs the baseline: ${c.name}`, () => {
+      const verdicts = gateVerdicts(c.ev, { rows: 10, metrics: c.cand, slices: [] }, undefined, c.base);
+      assert.deepEqual(verdicts.map((g) => `${g.gate}:${g.status}`).join(), c.want);
+      const v = verdicts[0];
+      if (c.observed !== undefined) assert.ok(Math.abs((v?.observed ?? Number.NaN) - c.observed) < 1e-9, String(v?.observed));
+      if (c.message) assert.match(v?.message ?? '', c.message);
+    });
+  }
 });

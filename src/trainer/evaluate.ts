@@ -90,7 +90,28 @@ export function degradation(metric: MetricName, a: number, b: number): number {
 
 const fmt = (x: number): string => (Number.isFinite(x) ? x.toFixed(4) : String(x));
 
-export function gateVerdicts(evaluation: Evaluation, candidate: ModelEvaluation, champion: ModelEvaluation | undefined): GateVerdict[] {
+/**
+ * gates.minImprovementOverBaseline: the candidate's primary metric must beat the baseline's (the majority class with
+ * training class shares, or the training mean, on the same holdout) by at least the limit in the metric's good
+ * direction. `observed` is the improvement (negative: worse than the baseline).
+ */
+export function baselineVerdict(evaluation: Evaluation, candidate: ModelEvaluation, baseline: MetricValues | undefined): GateVerdict | undefined {
+  const limit = evaluation.gates.minImprovementOverBaseline;
+  if (limit === undefined) return undefined;
+  const primary = evaluation.primaryMetric;
+  const c = candidate.metrics[primary] ?? Number.NaN;
+  const b = baseline?.[primary] ?? Number.NaN;
+  if (!Number.isFinite(b)) return { gate: 'baseline', metric: primary, limit, status: 'skipped', message: `the baseline's ${primary} is undefined on this holdout` };
+  const improvement = lowerIsBetter.has(primary) ? b - c : c - b;
+  const ok = Number.isFinite(c) && improvement >= limit - 1e-12;
+  const direction = lowerIsBetter.has(primary) ? 'below' : 'above';
+  return {
+    gate: 'baseline', metric: primary, observed: improvement, limit, status: ok ? 'pass' : 'fail',
+    message: `${primary} ${fmt(c)} vs baseline ${fmt(b)}: ${fmt(Math.abs(improvement))} ${improvement >= 0 ? direction : (direction === 'above' ? 'below' : 'above')} it, ${ok ? 'at least' : 'short of'} the required ${limit}`,
+  };
+}
+
+export function gateVerdicts(evaluation: Evaluation, candidate: ModelEvaluation, champion: ModelEvaluation | undefined, baseline?: MetricValues): GateVerdict[] {
   const out: GateVerdict[] = [];
   const g = evaluation.gates;
   const primary = evaluation.primaryMetric;
@@ -131,5 +152,7 @@ export function gateVerdicts(evaluation: Evaluation, candidate: ModelEvaluation,
       out.push({ gate: 'sliceGap', metric: primary, observed: gap, limit: g.maxSliceGap, status: ok ? 'pass' : 'fail', message: `gap of ${fmt(gap)} between best and worst slice` });
     }
   }
+  const vsBaseline = baselineVerdict(evaluation, candidate, baseline);
+  if (vsBaseline) out.push(vsBaseline);
   return out;
 }

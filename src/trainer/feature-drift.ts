@@ -6,11 +6,12 @@
 // champion has a reference profile (reference-profile.json, drift.ts: per feature its bins and their shares over
 // the most recent rows of the run that trained it), the run's data is binned the same way and compared with PSI:
 // a feature whose PSI exceeds the rule is an error, the run publishes nothing and the champion keeps serving.
-// Like with like: the profile is of the champion run's most recent rows by time (its training split when the data
-// has no time), so the rows compared are this run's most recent ones by time (all of them without time).
+// Like with like: the profile is of the champion run's most recent rows by event time, selected by
+// drift-reference.ts (its training split when the data has no time), so the rows compared are this run's rows
+// selected by the same rule (all of them without time).
 // The PSI of every profiled feature goes into the report (featureDrift), also when none exceeds the rule.
 import { histogram, psiFromCounts, type ReferenceProfile } from '../shared/drift.js';
-import { driftReferenceRows } from './drift-reference.js';
+import { selectDriftReference, type DriftReferenceSetting } from './drift-reference.js';
 import type { Row } from './rows.js';
 
 export interface FeatureDrift {
@@ -25,15 +26,14 @@ export interface FeatureDrift {
   readonly psi: Readonly<Record<string, number>>;
 }
 
-/** The rows compared with the profile: the most recent by time, or all when a row has no time. */
-export function recentRows(rows: readonly Row[], size = driftReferenceRows): readonly Row[] {
-  if (rows.length === 0 || rows.some((r) => r.time === undefined)) return rows;
-  return [...rows].sort((a, b) => (a.time ?? 0) - (b.time ?? 0)).slice(-size);
+/** The rows compared with the profile: the most recent by event time as the reference profile picks them, or all when a row has no time. */
+export function recentRows(rows: readonly Row[], setting: DriftReferenceSetting = undefined): readonly Row[] {
+  return selectDriftReference(rows, rows, setting).rows;
 }
 
 /** PSI per feature of these rows against the profile, for the features named. */
-export function featureDrift(rows: readonly Row[], profile: ReferenceProfile, features: readonly string[]): Record<string, number> {
-  const recent = recentRows(rows);
+export function featureDrift(rows: readonly Row[], profile: ReferenceProfile, features: readonly string[], setting: DriftReferenceSetting = undefined): Record<string, number> {
+  const recent = recentRows(rows, setting);
   const out: Record<string, number> = {};
   for (const f of profile.features) {
     if (!features.includes(f.name)) continue;

@@ -73,6 +73,87 @@ describe('a training run (in memory)', () => {
     assert.equal(lineage.sources.length, 4);
   });
 
+  // Bring your own data (docs/loop-semantics.md, "Event time, duplicates, holdout and refit"): 300 hourly rows with ids,
+  // and fed-back rows that carry their event time: copies of the 10 newest uploaded rows (holdout rows), copies of 5
+  // training rows and 6 new rows after the data. (Rows whose requests carried no event time take their prediction
+  // time, months later here: the window would count back from them; inference-log.test.ts covers the count.)
+  it('keeps event time, drops fed-back copies, refits on every row and writes the request columns into the spec', async () => {
+    const store = new MemoryStore();
+    const withId = (i: number): string => JSON.stringify({ ...(JSON.parse(line(i)) as object), id: `r${i}` });
+    await store.put(bucket, 'data/a.jsonl', Array.from({ length: 300 }, (_, i) => withId(i)).join('\n'));
+    const uploaded = (i: number) => JSON.parse(line(i)) as { x: number; c: string; y: number; t: string };
+    const predictedAt = (k: number): string => new Date(Date.UTC(2024, 5, 1) + k * 60_000).toISOString();
+    const pred = (k: number, features: { x: number; c: string }, extra: Record<string, unknown>) => JSON.stringify({ v: 1, kind: 'prediction', id: `q${k}`, time: predictedAt(k), modelVersion: 'v0', features, prediction: 0, ...extra });
+    const preds: string[] = [];
+    const labels: string[] = [];
+    const add = (features: { x: number; c: string }, label: number, extra: Record<string, unknown>): void => {
+      const k = preds.length;
+      preds.push(pred(k, features, extra));
+      labels.push(JSON.stringify({ v: 1, kind: 'feedback', id: `q${k}`, label, time: predictedAt(k + 1) }));
+    };
+    for (let i = 290; i < 300; i++) add({ x: uploaded(i).x, c: uploaded(i).c }, uploaded(i).y, { eventTime: uploaded(i).t, rowId: `r${i}` });
+    for (let i = 100; i < 105; i++) add({ x: uploaded(i).x, c: uploaded(i).c }, uploaded(i).y + 1, { eventTime: uploaded(i).t }); // by content
+    for (let i = 300; i < 306; i++) add({ x: uploaded(i).x, c: uploaded(i).c }, uploaded(i).y, { eventTime: uploaded(i).t, rowId: `n${i}` });
+    await store.put(bucket, 'deployments/ns/reg/predictions/2024-06-01/x.jsonl', preds.join('\n'));
+    await store.put(bucket, 'deployments/ns/reg/feedback/2024-06-01/y.jsonl', labels.join('\n'));
+    const cfg = config({
+      data: {
+        sources: [{ prefix: 'data/', format: 'jsonl' }], window: { lastDays: 5 },
+        feedback: { predictionsPrefix: 'deployments/ns/reg/predictions/', feedbackPrefix: 'deployments/ns/reg/feedback/' },
+      },
+      schema: { features: [{ name: 'x', type: 'numeric' }, { name: 'c', type: 'categorical' }], label: 'y', task: 'regression', timestamp: 't', rowId: 'id' },
+      hyperparameters: { epochs: 15, batchSize: 16, learningRate: 0.02, patience: 5 },
+      evaluation: { holdout: { lastFraction: 0.2 }, refit: true, gates: { minImprovementOverBaseline: 0.5 } },
+    });
+    await runTraining(cfg, deps(store));
+    const read = async <T>(name: 'lineage' | 'metrics' | 'preprocessing' | 'referenceProfile'): Promise<T> => JSON.parse((await store.getBuffer(bucket, artifactKey(pipeline, 'v1', name))).toString()) as T;
+    interface Lineage {
+      feedback: { joined: number; eventTimeFromRequest: number; eventTimeFromPredictionTime: number; withRowId: number; admission: { admitted: number }; fedBackRows: { rows: number; eventTime: { to: string } } };
+      duplicates: Record<string, unknown>;
+      rows: { train: number; validation: number; holdout: number; outsideWindow?: number };
+      driftReference: { rule: string; rows: number; to: string };
+      refit: { requested: boolean; gatedModel: { epochs: number; trainRows: number }; refitRows: number; epochs: number; preprocessing: string };
+    }
+    const lineage = await read<Lineage>('lineage');
+    assert.deepEqual(
+      [lineage.feedback.joined, lineage.feedback.eventTimeFromRequest, lineage.feedback.eventTimeFromPredictionTime, lineage.feedback.withRowId],
+      [21, 21, 0, 16],
+    );
+    assert.deepEqual(lineage.duplicates, {
+      policy: 'prefer-uploaded', matchedBy: 'rowId', uploadedReplaced: 0, uploadedWithoutRowId: 0,
+      fedBackMatchingHoldout: 10, fedBackMatchingUploaded: 5, fedBackRepeated: 0, fedBackKept: 6,
+    });
+    assert.equal(lineage.rows.holdout, 60, 'the newest 20% of the 300 uploaded rows');
+    // The window counts 5 days back from the newest row by event time (the newest fed-back row, hour 305): the uploaded
+    // rows of hours 185–239 (240–299 are the holdout) and the 6 new fed-back rows. With fed-back rows stamped with
+    // their prediction time (June) the window kept those 6 rows and no uploaded row at all.
+    const trained = lineage.rows.train + lineage.rows.validation;
+    assert.equal(trained, 55 + 6);
+    assert.equal(lineage.feedback.fedBackRows.rows, 6);
+    assert.equal(lineage.feedback.fedBackRows.eventTime.to, uploaded(305).t);
+    assert.equal(lineage.refit.requested, true);
+    assert.equal(lineage.refit.refitRows, trained + lineage.rows.holdout);
+    assert.equal(lineage.refit.gatedModel.trainRows, lineage.rows.train);
+    assert.equal(lineage.refit.epochs, Math.max(1, lineage.refit.gatedModel.epochs));
+    assert.equal(lineage.refit.preprocessing, 'fitted on every row');
+    assert.equal(lineage.driftReference.rule, 'default');
+    const metrics = parseEvaluationReport((await store.getBuffer(bucket, artifactKey(pipeline, 'v1', 'metrics'))).toString());
+    const baseline = metrics.gates.find((g) => g.gate === 'baseline');
+    assert.equal(baseline?.status, 'pass', baseline?.message);
+    assert.match(baseline?.message ?? '', /^rmse \d+\.\d+ vs baseline \d+\.\d+/);
+    const spec = await read<{ timestampColumn?: string; rowIdColumn?: string }>('preprocessing');
+    assert.deepEqual([spec.timestampColumn, spec.rowIdColumn], ['t', 'id']);
+  });
+
+  it('publishes the gated model and says the refit was skipped when a gate fails', async () => {
+    const store = await seeded();
+    await runTraining(config({ hyperparameters: { epochs: 2 }, evaluation: { holdout: { lastFraction: 0.2 }, refit: true, gates: { thresholds: { r2: 0.9999 } } } }), deps(store));
+    const lineage = JSON.parse((await store.getBuffer(bucket, artifactKey(pipeline, 'v1', 'lineage'))).toString()) as { refit: { requested: boolean; skipped?: string } };
+    assert.equal(lineage.refit.requested, true);
+    assert.match(lineage.refit.skipped ?? '', /gates failed \(threshold\)/);
+    assert.equal(await store.exists(bucket, 'pipelines/ns/reg/runs/r1/checkpoints/refit/latest.json'), false);
+  });
+
   it('is idempotent for the same run id and refuses to overwrite another run\'s version', async () => {
     const store = await seeded();
     await runTraining(config({ hyperparameters: { epochs: 2 } }), deps(store));

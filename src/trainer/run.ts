@@ -1,8 +1,9 @@
 // One training run, start to finish (the state of a run is only ever in the store, so any step may be
 // retried by a new pod):
-//   config → backend → already published? → load → validate (report; invalid → stop, nothing published)
-//   → split → champion → preprocessing (fit, or the champion's for a warm start) → train with checkpoints
-//   → evaluate candidate, champion, baseline, slices, historical slice → gates → publish, manifest last
+//   config → backend → already published? → load → duplicates → admit feedback → validate (report; invalid → stop,
+//   nothing published) → split → champion → preprocessing (fit, or the champion's for a warm start) → train with
+//   checkpoints → evaluate candidate, champion, baseline, slices, historical slice → gates → refit on every row when
+//   asked and the gates passed → publish, manifest last
 import { createHash } from 'node:crypto';
 import type * as tf from '@tensorflow/tfjs';
 import type { Logger } from 'winston';
@@ -26,9 +27,10 @@ import {
 import { loadData, type SourceObject } from './load-data.js';
 import { publishVersion } from './publish.js';
 import type { Row } from './rows.js';
-import { driftReferenceRowsOf } from './drift-reference.js';
+import { driftReferenceRowsOf, type DriftReferenceSelection } from './drift-reference.js';
+import { resolveDuplicates, type DuplicateStats } from './duplicates.js';
 import { admitFeedback, trustedClasses } from './feedback-rows.js';
-import { splitRows } from './split.js';
+import { orderByTime, splitRows } from './split.js';
 import { trainModel } from './train.js';
 import { validateData, type DataProfile, type Issue, type ValidationReport } from './validate.js';
 
@@ -122,6 +124,15 @@ async function evaluateModel(model: tf.LayersModel, spec: PreprocessingSpec, con
   return { evaluation: { rows: holdout.length, metrics: computeMetrics(spec, holdout, predictions, names), slices, ...(hist ? { historical: hist } : {}) }, predictions };
 }
 
+/**
+ * The request columns the server logs besides the features (the event time and the row id, docs/loop-semantics.md)
+ * go with the model; a warm start takes today's.
+ */
+function withRequestColumns(spec: PreprocessingSpec, schema: TrainerConfig['schema']): PreprocessingSpec {
+  const { timestampColumn: _t, rowIdColumn: _r, ...rest } = spec;
+  return { ...rest, ...(schema.timestamp !== undefined ? { timestampColumn: schema.timestamp } : {}), ...(schema.rowId !== undefined ? { rowIdColumn: schema.rowId } : {}) };
+}
+
 /** The declared label range goes with the model (the servers refuse feedback outside it); a warm start takes today's. */
 function withLabelRange(spec: PreprocessingSpec, range: TrainerConfig['schema']['labelRange']): PreprocessingSpec {
   if (spec.label.task !== 'regression') return spec;
@@ -150,12 +161,17 @@ export async function runTraining(config: TrainerConfig, deps: RunDeps): Promise
   const result = await fitModel(config, deps, bucket, data.split, prepared, fingerprint);
 
   const evaluation = await evaluateRun(config, deps, data.split, prepared, backend, result);
+  const served = await refitIfAsked(config, deps, bucket, data.split, prepared, result, evaluation.report, fingerprint);
+  const reference = served.refitted ? { ...evaluation.reference, prediction: await predictionProfile(served.model, served.spec, config, data.split.holdout) } : evaluation.reference;
   const lineage = {
     version: 1,
     pipeline: config.pipeline, runId: config.runId, modelVersion: config.version,
     sources: data.loaded.sources, datasetDigest: data.digest,
-    feedback: data.loaded.feedback === undefined ? undefined : { ...data.loaded.feedback, admission: data.admission },
+    feedback: data.loaded.feedback === undefined ? undefined : { ...data.loaded.feedback, admission: data.admission, fedBackRows: fedBackTimes(data.split) },
+    duplicates: data.duplicates,
     rows: { loaded: data.loaded.rows.length, filteredOut: data.loaded.filteredOut, train: data.split.train.length, validation: data.split.validation.length, holdout: data.split.holdout.length, replayed: data.split.replayed },
+    driftReference: evaluation.referenceSelection,
+    refit: served.lineage,
     codeVersion: deps.codeVersion,
     hyperparameters: config.hyperparameters, model: config.model, seed: config.seed, backend: backend.backend,
     warmStart: { requested: config.warmStart, used: prepared.warm, championVersion: config.championVersion },
@@ -163,8 +179,8 @@ export async function runTraining(config: TrainerConfig, deps: RunDeps): Promise
     startedAt: startedAt.toISOString(), finishedAt: deps.now().toISOString(),
   };
   const { manifestKey } = await publishVersion({
-    store, bucket, pipeline: config.pipeline, version: config.version, runId: config.runId, task: config.schema.task, model: prepared.model, now: deps.now,
-    documents: { preprocessing: prepared.spec, referenceProfile: evaluation.reference, metrics: evaluation.report, validationReport: data.report, lineage },
+    store, bucket, pipeline: config.pipeline, version: config.version, runId: config.runId, task: config.schema.task, model: served.model, now: deps.now,
+    documents: { preprocessing: served.spec, referenceProfile: reference, metrics: evaluation.report, validationReport: data.report, lineage },
   });
   log.info('published', { version: config.version, manifest: manifestKey });
   return { manifestKey, alreadyPublished: false, startEpoch: result.startEpoch };
@@ -204,6 +220,7 @@ async function championProfile(config: TrainerConfig, deps: RunDeps, bucket: str
 
 interface ValidatedData {
   readonly loaded: Awaited<ReturnType<typeof loadData>>;
+  readonly duplicates: DuplicateStats;
   readonly admission: ReturnType<typeof admitFeedback>['stats'];
   readonly report: ValidationReport;
   readonly split: ReturnType<typeof splitRows>;
@@ -215,12 +232,20 @@ async function readValidatedData(config: TrainerConfig, deps: RunDeps, bucket: s
   const { store, log } = deps;
   const pipeline = config.pipeline;
   const read = await loadData(store, config, deps.bucket);
-  const admission = admitFeedback(read.rows, config);
+  const stampedNow = read.feedback?.eventTimeFromPredictionTime ?? 0;
+  if (stampedNow > 0) {
+    log.warn('fed-back rows without an event time are placed at their prediction time; windows and the holdout count back from the newest row, so send the timestamp column with requests', { rows: stampedNow, timestampColumn: config.schema.timestamp });
+  }
+  // Duplicates first (duplicates.ts): a dropped copy must not use up the feedback share the admission grants.
+  const deduplicated = resolveDuplicates(read.rows, config);
+  const admission = admitFeedback(deduplicated.rows, config);
   const loaded = { ...read, rows: admission.rows };
-  log.info('data loaded', { rows: loaded.rows.length, objects: loaded.objects.length, badLines: loaded.badLines.length, filteredOut: loaded.filteredOut, feedback: loaded.feedback, admission: admission.stats });
+  log.info('data loaded', { rows: loaded.rows.length, objects: loaded.objects.length, badLines: loaded.badLines.length, filteredOut: loaded.filteredOut, feedback: loaded.feedback, duplicates: deduplicated.stats, admission: admission.stats });
   const previous = await readJson<DataProfile>(store, bucket, lastRunProfileKey(pipeline));
   const reference = await championProfile(config, deps, bucket);
-  const { report: baseReport, profile } = validateData({ schema: config.schema, rules: config.validation, objects: loaded.objects, badLines: loaded.badLines, rows: loaded.rows, previous, reference });
+  const { report: baseReport, profile } = validateData({
+    schema: config.schema, rules: config.validation, objects: loaded.objects, badLines: loaded.badLines, rows: loaded.rows, previous, reference, driftReference: config.data.driftReference,
+  });
   const split = splitRows(loaded.rows, config);
   const splitIssues: Issue[] = [];
   if (baseReport.ok && split.train.length === 0) splitIssues.push({ check: 'min-rows', severity: 'error', message: 'no training rows left after the holdout split and the window' });
@@ -232,7 +257,7 @@ async function readValidatedData(config: TrainerConfig, deps: RunDeps, bucket: s
   for (const w of report.issues) log.warn('validation warning', { check: w.check, column: w.column, message: w.message });
   await store.put(bucket, lastRunProfileKey(pipeline), JSON.stringify(profile, null, 2), { contentType: 'application/json' });
   log.info('data split', { train: split.train.length, validation: split.validation.length, holdout: split.holdout.length, historical: split.historical.length, replayed: split.replayed, outsideWindow: split.outsideWindow });
-  return { loaded, admission: admission.stats, report, split, digest: datasetDigest(loaded.sources) };
+  return { loaded, duplicates: deduplicated.stats, admission: admission.stats, report, split, digest: datasetDigest(loaded.sources) };
 }
 
 interface PreparedModel {
@@ -248,9 +273,9 @@ async function prepareModel(config: TrainerConfig, deps: RunDeps, bucket: string
   const classes = config.schema.task === 'classification' ? trustedClasses(config, data.loaded.rows) : undefined;
   const warm = config.warmStart === 'champion' && champion !== undefined && championSpecFits(champion.spec, config, classes);
   if (config.warmStart === 'champion' && !warm) deps.log.warn('warm start not possible; training from scratch', { championVersion: config.championVersion, championLoaded: champion !== undefined });
-  const spec: PreprocessingSpec = withLabelRange(warm && champion ? champion.spec : fitPreprocessing(data.split.train.map((r) => r.values), {
+  const spec: PreprocessingSpec = withRequestColumns(withLabelRange(warm && champion ? champion.spec : fitPreprocessing(data.split.train.map((r) => r.values), {
     features: config.schema.features, label: config.schema.label, task: config.schema.task, classes,
-  }), config.schema.labelRange);
+  }), config.schema.labelRange), config.schema);
   let model: tf.LayersModel;
   if (warm && champion) {
     model = await loadModelFromStore(deps.store, bucket, versionPrefix(config.pipeline, champion.version) + 'model/');
@@ -290,23 +315,21 @@ async function fitModel(config: TrainerConfig, deps: RunDeps, bucket: string, sp
 /** The evaluation report (candidate, champion and baseline on the same holdout, the gates) and the drift reference. */
 async function evaluateRun(
   config: TrainerConfig, deps: RunDeps, split: ValidatedData['split'], m: PreparedModel, backend: BackendChoice, result: Awaited<ReturnType<typeof trainModel>>,
-): Promise<{ report: EvaluationReport; reference: ReferenceProfile }> {
+): Promise<{ report: EvaluationReport; reference: ReferenceProfile; referenceSelection: DriftReferenceSelection }> {
   const { spec, champion } = m;
   const cand = await evaluateModel(m.model, spec, config, split.holdout, split.historical);
   const champ = champion ? await evaluateModel(champion.model, champion.spec, config, split.holdout, split.historical) : undefined;
   const baseline = computeMetrics(spec, split.holdout, baselinePredictions(spec, split.train, split.holdout.length), config.evaluation.metrics);
-  const gates = gateVerdicts(config.evaluation, cand.evaluation, champ?.evaluation);
+  const gates = gateVerdicts(config.evaluation, cand.evaluation, champ?.evaluation, baseline);
   deps.log.info('evaluated', { candidate: cand.evaluation.metrics, champion: champ?.evaluation.metrics, baseline, gates: gates.map((g) => `${g.gate}:${g.status}`) });
 
-  const predictionValues = cand.predictions.task === 'classification'
-    ? cand.predictions.probabilities.map((p) => (spec.label.task === 'classification' ? spec.label.classes[argmax(p)] ?? null : null))
-    : cand.predictions.values;
-  const referenceRows = driftReferenceRowsOf(split);
+  const drift = driftReferenceRowsOf(split, config.data.driftReference);
+  deps.log.info('drift reference', drift.selection);
   const reference: ReferenceProfile = {
     version: referenceProfileVersion,
-    rows: referenceRows.length,
-    features: profileRows(referenceRows.map((r) => r.values), config.schema.features),
-    prediction: profileFeature('prediction', config.schema.task === 'classification' ? 'categorical' : 'numeric', predictionValues),
+    rows: drift.rows.length,
+    features: profileRows(drift.rows.map((r) => r.values), config.schema.features),
+    prediction: profileOfPredictions(spec, config, cand.predictions),
     epsilon: defaultEpsilon,
   };
   const times = split.holdout.map((r) => r.time).filter((t): t is number => t !== undefined);
@@ -329,5 +352,98 @@ async function evaluateRun(
       rowsPerSecond: result.trainSeconds > 0 ? result.rowsTrained / result.trainSeconds : undefined,
     },
   };
-  return { report, reference };
+  return { report, reference, referenceSelection: drift.selection };
+}
+
+/** The reference profile's `prediction`: the served model's predicted classes (or values) on the holdout. */
+function profileOfPredictions(spec: PreprocessingSpec, config: TrainerConfig, predictions: Predictions): NonNullable<ReferenceProfile['prediction']> {
+  const values = predictions.task === 'classification'
+    ? predictions.probabilities.map((p) => (spec.label.task === 'classification' ? spec.label.classes[argmax(p)] ?? null : null))
+    : predictions.values;
+  return profileFeature('prediction', config.schema.task === 'classification' ? 'categorical' : 'numeric', values);
+}
+
+async function predictionProfile(model: tf.LayersModel, spec: PreprocessingSpec, config: TrainerConfig, holdout: readonly Row[]): Promise<NonNullable<ReferenceProfile['prediction']>> {
+  return profileOfPredictions(spec, config, await predictRows(model, spec, holdout.map((r) => r.values)));
+}
+
+/** Event-time and prediction-time ranges of the fed-back rows the run trains on, for lineage. */
+function fedBackTimes(split: ValidatedData['split']): { rows: number; eventTime?: { from: string; to: string }; predictionTime?: { from: string; to: string } } {
+  const fed = [...split.train, ...split.validation].filter((r) => r.fedBack);
+  const range = (xs: readonly (number | undefined)[]): { from: string; to: string } | undefined => {
+    const t = xs.filter((x): x is number => x !== undefined && Number.isFinite(x));
+    return t.length === 0 ? undefined : { from: new Date(t.reduce((a, b) => (b < a ? b : a))).toISOString(), to: new Date(t.reduce((a, b) => (b > a ? b : a))).toISOString() };
+  };
+  const eventTime = range(fed.map((r) => r.time));
+  const predictionTime = range(fed.map((r) => r.predictionTime));
+  return { rows: fed.length, ...(eventTime ? { eventTime } : {}), ...(predictionTime ? { predictionTime } : {}) };
+}
+
+/** What lineage says of the refit (evaluation.refit). */
+export type RefitLineage =
+  | { readonly requested: false }
+  | { readonly requested: true; readonly skipped: string }
+  | {
+    readonly requested: true;
+    /** The model the gates judged (metrics.json): the epochs it kept (its best epoch) and the rows it trained on. */
+    readonly gatedModel: { readonly epochs: number; readonly epochsDone: number; readonly trainRows: number; readonly validationRows: number };
+    /** Rows the published model trained on: train, validation and holdout. */
+    readonly refitRows: number;
+    readonly epochs: number;
+    readonly preprocessing: 'fitted on every row' | 'the champion\'s (warm start)';
+    readonly warmStart: boolean;
+  };
+
+/**
+ * evaluation.refit: once the gates pass, the model that is published is trained again by the same recipe as the gated
+ * one (the same seed and architecture, from the champion's weights when the gated model warm-started) on every row,
+ * the holdout included, for the epochs the gated model kept (its best epoch, at least 1), keeping the last epoch's
+ * weights: nothing is left to validate on. Its preprocessing is fitted on every row, so categories and scales first
+ * seen in the newest rows reach the served model (a warm start keeps the champion's spec, which the champion's
+ * weights need). metrics.json keeps the gated model's holdout metrics, the only honest ones; lineage says which model
+ * was gated. A failing gate publishes the gated model.
+ */
+async function refitIfAsked(
+  config: TrainerConfig, deps: RunDeps, bucket: string, split: ValidatedData['split'], m: PreparedModel, result: Awaited<ReturnType<typeof trainModel>>,
+  report: EvaluationReport, fingerprint: string,
+): Promise<{ model: tf.LayersModel; spec: PreprocessingSpec; refitted: boolean; lineage: RefitLineage }> {
+  const gated = { model: m.model, spec: m.spec, refitted: false };
+  if (!config.evaluation.refit) return { ...gated, lineage: { requested: false } };
+  if (!report.gatesPassed) {
+    const failed = report.gates.filter((g) => g.status === 'fail').map((g) => g.gate);
+    deps.log.info('refit skipped: a gate failed; the gated model is published', { failed });
+    return { ...gated, lineage: { requested: true, skipped: `gates failed (${failed.join(', ')}): the gated model is published` } };
+  }
+  const rows = orderByTime([...split.train, ...split.validation, ...split.holdout]);
+  const epochs = Math.max(1, result.bestEpoch);
+  const warm = m.warm && m.champion !== undefined;
+  const spec = warm ? m.spec : withRequestColumns(withLabelRange(fitPreprocessing(rows.map((r) => r.values), {
+    features: config.schema.features, label: config.schema.label, task: config.schema.task, classes: m.spec.label.task === 'classification' ? m.spec.label.classes : undefined,
+  }), config.schema.labelRange), config.schema);
+  const model = warm && m.champion
+    ? await loadModelFromStore(deps.store, bucket, versionPrefix(config.pipeline, m.champion.version) + 'model/')
+    : buildMlp({ inputWidth: spec.width, task: config.schema.task, classes: spec.label.task === 'classification' ? spec.label.classes.length : 1 }, config.model, config.seed);
+  compileMlp(model, config.schema.task, config.hyperparameters.learningRate);
+  const x = featuresTensor(spec, rows.map((r) => r.values));
+  const y = labelsTensor(spec, rows.map((r) => r.values));
+  try {
+    const refit = await trainModel({
+      model, x, y, valX: undefined, valY: undefined, hyperparameters: { ...config.hyperparameters, epochs, patience: 0 }, seed: config.seed, restoreBest: false,
+      fingerprint: createHash('sha256').update(JSON.stringify({ gated: fingerprint, refit: { spec, epochs, rows: rows.length } })).digest('hex'),
+      checkpoints: new ObjectStoreCheckpoints(deps.store, bucket, config.pipeline, config.runId, 'refit'),
+      onEpoch: (r) => deps.log.info('refit epoch done', { epoch: r.epoch, loss: r.loss }),
+    });
+    deps.log.info('refit done: the published model trained on every row', { rows: rows.length, epochs: refit.epochsDone, gatedEpochs: result.bestEpoch, gatedTrainRows: split.train.length });
+  } finally {
+    x.dispose();
+    y.dispose();
+  }
+  return {
+    model, spec, refitted: true,
+    lineage: {
+      requested: true,
+      gatedModel: { epochs: result.bestEpoch, epochsDone: result.epochsDone, trainRows: split.train.length, validationRows: split.validation.length },
+      refitRows: rows.length, epochs, preprocessing: warm ? 'the champion\'s (warm start)' : 'fitted on every row', warmStart: warm,
+    },
+  };
 }

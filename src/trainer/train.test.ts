@@ -32,11 +32,11 @@ function data(): { x: tf.Tensor2D; y: tf.Tensor2D } {
   return { x: tf.tensor2d(xs), y: tf.tensor2d(ys) };
 }
 
-async function run(checkpoints: CheckpointStore, fingerprint = 'f'): Promise<{ weights: number[][]; result: Awaited<ReturnType<typeof trainModel>> }> {
+async function run(checkpoints: CheckpointStore, fingerprint = 'f', over: Partial<TrainInput> = {}): Promise<{ weights: number[][]; result: Awaited<ReturnType<typeof trainModel>> }> {
   const model = buildMlp({ inputWidth: 2, task: 'classification', classes: 2 }, spec, 5);
   compileMlp(model, 'classification', hp.learningRate);
   const { x, y } = data();
-  const input: TrainInput = { model, x, y, valX: undefined, valY: undefined, hyperparameters: hp, seed: 9, fingerprint, checkpoints };
+  const input: TrainInput = { model, x, y, valX: undefined, valY: undefined, hyperparameters: hp, seed: 9, fingerprint, checkpoints, ...over };
   const result = await trainModel(input);
   const weights = model.getWeights().map((w) => Array.from(w.dataSync()));
   return { weights, result };
@@ -62,6 +62,27 @@ describe('training checkpoints', () => {
     assert.equal(resumed.result.epochsDone, 4);
     assert.deepEqual(resumed.result.history.map((h) => h.epoch), [1, 2, 3, 4]);
     assert.deepEqual(resumed.weights, straight.weights);
+  });
+
+  it('keeps a staged training (the refit) apart from the run\'s own checkpoints', async () => {
+    const p = { namespace: 'n', name: 'p' };
+    const store = new MemoryStore();
+    await run(new ObjectStoreCheckpoints(store, 'b', p, 'r'));
+    const refit = new ObjectStoreCheckpoints(store, 'b', p, 'r', 'refit');
+    assert.equal(await refit.latest(), undefined, 'the gated training\'s checkpoint is not the refit\'s');
+    await run(refit, 'refit fingerprint');
+    const keys = (await store.list('b', '')).map((o) => o.key.replace('pipelines/n/p/runs/r/checkpoints/', '')).sort();
+    assert.deepEqual(keys, ['epoch-000004.bin', 'epoch-000004.json', 'latest.json', 'refit/epoch-000004.bin', 'refit/epoch-000004.json', 'refit/latest.json']);
+    assert.equal((await refit.latest())?.state.fingerprint, 'refit fingerprint');
+  });
+
+  it('keeps the last epoch\'s weights when asked to (a refit of a fixed number of epochs)', async () => {
+    const p = { namespace: 'n', name: 'p' };
+    const best = await run(new ObjectStoreCheckpoints(new MemoryStore(), 'b', p, 'a'), 'f', { hyperparameters: { ...hp, epochs: 6 } });
+    const last = await run(new ObjectStoreCheckpoints(new MemoryStore(), 'b', p, 'a'), 'f', { hyperparameters: { ...hp, epochs: 6 }, restoreBest: false });
+    assert.equal(last.result.epochsDone, 6);
+    if (best.result.bestEpoch === 6) assert.deepEqual(last.weights, best.weights);
+    else assert.notDeepEqual(last.weights, best.weights);
   });
 
   it('ignores a checkpoint made from other inputs', async () => {

@@ -18,6 +18,11 @@ export interface TrainInput {
   readonly fingerprint: string;
   readonly checkpoints: CheckpointStore;
   readonly onEpoch?: (r: EpochRecord & { resumed: boolean }) => void;
+  /**
+   * Early stopping's rule: end with the weights of the best epoch (default). A refit (run.ts) trains a fixed number of
+   * epochs with nothing to validate on and keeps the last epoch's weights instead.
+   */
+  readonly restoreBest?: boolean;
 }
 
 export interface TrainResult {
@@ -119,7 +124,7 @@ export async function trainModel(input: TrainInput): Promise<TrainResult> {
     input.onEpoch?.({ ...record, resumed: startEpoch > 0 });
   }
   // Early stopping restores the weights of the best epoch (also after a resume).
-  model.setWeights(best);
+  if (input.restoreBest !== false) model.setWeights(best);
   best.forEach((t) => t.dispose());
   const trainSeconds = Number(process.hrtime.bigint() - started) / 1e9;
   return { history, startEpoch, epochsDone, bestEpoch, stoppedEarly: stopped, rowsTrained, trainSeconds };

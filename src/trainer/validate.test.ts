@@ -72,6 +72,42 @@ describe('data validation', () => {
     assert.equal(issue?.count, 9);
   });
 
+  describe('the row-id column (schema.rowId)', () => {
+    const withId = (rowId = 'id'): TrainerConfig => {
+      const c = config();
+      return { ...c, schema: { ...c.schema, rowId } };
+    };
+    const idRows = (n: number): Row[] => rows(n).map((r, i) => ({ ...r, values: { ...r.values, id: `r${i}` } }));
+    const cases: { name: string; objects: ObjectSummary[]; rows: Row[]; check?: IssueCheck; severity?: 'error' | 'warning'; count?: number; ok: boolean }[] = [
+      { name: 'present everywhere: no issue', objects: [obj({ columns: ['x', 'c', 'y', 't', 'id'] })], rows: idRows(10), ok: true },
+      { name: 'absent from an object: an error naming the column and the object', objects: [obj()], rows: rows(10), check: 'missing-column', severity: 'error', ok: false },
+      {
+        name: 'a row without a value: a warning, counted', objects: [obj({ columns: ['x', 'c', 'y', 't', 'id'] })],
+        rows: [...idRows(8), good(8, { id: '' }), good(9, { id: null })], check: 'missing-row-id', severity: 'warning', count: 2, ok: true,
+      },
+      {
+        name: 'fed-back rows without a value are not counted (requests may lack the column)', objects: [obj({ columns: ['x', 'c', 'y', 't', 'id'] })],
+        rows: [...idRows(10), { ...good(10), fedBack: true }], ok: true,
+      },
+    ];
+    for (const c of cases) {
+      it(c.name, () => {
+        const { report } = validateData(input({ objects: c.objects, rows: c.rows }, withId()));
+        assert.equal(report.ok, c.ok, JSON.stringify(report.issues));
+        const issues = report.issues.filter((i) => i.column === 'id');
+        if (c.check === undefined) return assert.deepEqual(issues, []);
+        const issue = issues.find((i) => i.check === c.check);
+        assert.equal(issue?.severity, c.severity);
+        if (c.check === 'missing-column') {
+          assert.match(issue?.message ?? '', /row-id column "id" \(schema\.rowId\) is absent from 1 object\(s\)/);
+          assert.deepEqual(issue?.objects, ['d/1.csv']);
+          assert.equal(issues.filter((i) => i.check === 'missing-row-id').length, 0, 'the rows of an object without the column are not counted again');
+        }
+        if (c.count !== undefined) assert.equal(issue?.count, c.count);
+      });
+    }
+  });
+
   describe('feature drift against the champion\'s profile (validation.maxSchemaDriftPsi)', () => {
     const numbers = (n: number, scale: number): Row[] => Array.from({ length: n }, (_, i) => good(i, { x: String((i % 50) * scale), c: i % 3 ? 'a' : 'b' }));
     const profile = (rows: readonly Row[]): ReferenceProfile => ({

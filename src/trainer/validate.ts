@@ -4,6 +4,7 @@
 import type { ReferenceProfile } from '../shared/drift.js';
 import { toCategory, toNumber, toTime, type RawValue } from '../shared/preprocessing.js';
 import type { Schema, ValidationRules } from '../shared/trainer-config.js';
+import type { DriftReferenceSetting } from './drift-reference.js';
 import { featureDrift, recentRows, type FeatureDrift } from './feature-drift.js';
 import type { Row, RowRef } from './rows.js';
 
@@ -12,7 +13,7 @@ export const validationReportVersion = 1;
 export type IssueCheck =
   | 'empty-object' | 'malformed-line' | 'missing-column' | 'wrong-type' | 'missing-label' | 'unknown-label'
   | 'missing-rate' | 'out-of-range' | 'unseen-category' | 'label-balance' | 'min-rows' | 'schema-drift' | 'no-data'
-  | 'feature-drift';
+  | 'feature-drift' | 'missing-row-id';
 
 export interface IssueRow extends RowRef {
   readonly value?: string;
@@ -86,6 +87,8 @@ export interface ValidationInput {
   readonly previous: DataProfile | undefined;
   /** The champion's reference profile (feature drift), when there is a champion that has one. */
   readonly reference?: { readonly version: string; readonly profile: ReferenceProfile } | undefined;
+  /** data.driftReference: the feature-drift check compares the rows the reference profile would be built from. */
+  readonly driftReference?: DriftReferenceSetting;
 }
 
 /** Texts that mean "no value" in a label cell, besides empty and null. */
@@ -126,6 +129,29 @@ export function checkColumns(input: ValidationInput): Issue[] {
   for (const col of requiredColumns(input.schema)) {
     const lacking = input.objects.filter((o) => o.records > 0 && !o.columns.includes(col)).map((o) => o.key);
     if (lacking.length > 0) issues.push({ check: 'missing-column', severity: 'error', column: col, message: `required column "${col}" is absent from ${lacking.length} object(s)`, objects: lacking });
+  }
+  return [...issues, ...checkRowIds(input)];
+}
+
+/**
+ * schema.rowId: every data object has the column (else its rows could never be matched with their fed-back copies,
+ * an error), and a row without a value in it is matched by content instead (a warning, counted).
+ */
+export function checkRowIds(input: ValidationInput): Issue[] {
+  const col = input.schema.rowId;
+  if (col === undefined) return [];
+  const issues: Issue[] = [];
+  const lacking = input.objects.filter((o) => o.records > 0 && !o.columns.includes(col)).map((o) => o.key);
+  if (lacking.length > 0) {
+    issues.push({
+      check: 'missing-column', severity: 'error', column: col, objects: lacking,
+      message: `row-id column "${col}" (schema.rowId) is absent from ${lacking.length} object(s): add the column, or remove schema.rowId to match fed-back rows by content`,
+    });
+  }
+  const lackingObjects = new Set(lacking);
+  const missing = input.rows.filter((r) => !r.fedBack && !lackingObjects.has(r.ref.object) && toCategory(r.values[col]) === undefined).map((r) => ({ ...r.ref, reason: 'row id missing' }));
+  if (missing.length > 0) {
+    issues.push({ check: 'missing-row-id', severity: 'warning', column: col, message: `${missing.length} uploaded row(s) have no "${col}" (schema.rowId); they are matched with fed-back rows by event time and features instead`, ...examples(input.rules, missing) });
   }
   return issues;
 }
@@ -279,8 +305,8 @@ export function measureFeatureDrift(input: ValidationInput): FeatureDrift | unde
   const maxPsi = input.rules.maxSchemaDriftPsi;
   const reference = input.reference;
   if (maxPsi === undefined || reference === undefined || input.rows.length === 0) return undefined;
-  const psi = featureDrift(input.rows, reference.profile, input.schema.features.map((f) => f.name));
-  return { against: reference.version, maxPsi, referenceRows: reference.profile.rows, rows: recentRows(input.rows).length, psi };
+  const psi = featureDrift(input.rows, reference.profile, input.schema.features.map((f) => f.name), input.driftReference);
+  return { against: reference.version, maxPsi, referenceRows: reference.profile.rows, rows: recentRows(input.rows, input.driftReference).length, psi };
 }
 
 export function checkFeatureDrift(drift: FeatureDrift | undefined): Issue[] {
