@@ -1,7 +1,7 @@
 // ModelDeployment: like an Argo Rollout that knows about models. Serves a model version with the model server and
 // moves a new version from canary (or shadow, or blue-green preview) to stable, judged by live gates.
 import type { apiVersion } from './common.js';
-import { conditions, duration, nodeSelector, objectName, resources, tolerations, type ObjectMeta } from './common.js';
+import { conditions, duration, durationPattern, nodeSelector, objectName, resources, tolerations, type ObjectMeta } from './common.js';
 import { s, type Infer } from './schema.js';
 
 export const modelDeploymentKind = 'ModelDeployment';
@@ -41,6 +41,7 @@ const server = s.object('The model-server pods.', {
     secretName: objectName('A Secret in this namespace with `token` (the bearer token label senders present; several separated by commas during a rotation) and `signingKey` (at least 16 bytes; signs prediction ids). Unset: the operator creates `<name>-feedback` with random values once; read the token from it.'),
   }).default({ port: 8081 }),
   driftWindow: duration('How much recent traffic each server compares with the model\'s reference profile for live drift (PSI per feature), between 10s and 168h (7 days). Shorter reacts sooner when traffic changes (what a drift trigger waits on), longer is steadier.', mdDurationBounds.driftWindow).default('1h'),
+  driftWindowRows: s.integer('At most this many rows in each server\'s drift window: the newest N rows within driftWindow (older ones drop out even inside driftWindow). Unset: every row of driftWindow. With batch traffic set driftWindow long (up to 168h) and driftWindowRows to the rows of a batch or two, so the drift figures describe the latest batches, not the hour after each. Drift needs about ten rows per bin to say much.', { minimum: 10, maximum: 1_000_000 }),
 }, ['image']).rule('self.feedback.port != self.port', 'server.feedback.port must differ from server.port', { fieldPath: '.feedback.port' });
 
 const step = s.object('One canary step: exactly one of setWeight, pause or analysis.', {
@@ -103,12 +104,23 @@ const gates = s.object('Live gates; a failed gate aborts the rollout and rolls b
 const analysis = s.object('How candidates are measured and judged.', {
   interval: duration('Time between measurements, and the default length of an analysis step; at least 2s.', mdDurationBounds.analysisInterval).default('30s'),
   minSamples: s.integer('Served predict requests (neither 4xx nor 503; for accuracy gates, labelled requests; for drift, rows in the drift window) needed before any verdict; fewer is inconclusive.', { minimum: 1 }).default(100),
-  inconclusiveLimit: s.integer('Inconclusive analyses in a row after which the rollout pauses for a person.', { minimum: 1 }).default(10),
+  maxWindow: duration('How long a step\'s measurement window may grow while it is short of minSamples. A window (a shadow phase, an analysis step, an auto-promoting preview) starts at the step\'s start (or its last inconclusive verdict) and lasts at least the step\'s duration; then, as long as a gate lacks samples, it keeps growing and is measured again every interval, not counted against inconclusiveLimit, so a batch of predictions and the labels that come later are judged together. Past maxWindow with too few samples the analysis is Inconclusive and counted, and a new window starts. Unset: 10 x interval (5m at the default 30s), and never shorter than the step\'s own duration. At least interval, every analysis step\'s duration, shadow.duration and blueGreen.autoPromoteAfter.', mdDurationBounds.analysisWindow),
+  inconclusiveLimit: s.integer('Inconclusive analyses in a row after which the rollout pauses for a person (a window still growing below maxWindow is not counted).', { minimum: 1 }).default(10),
   gates: gates.default({ maxErrorRate: 0.01 }),
   provider: s.object('Where live metrics come from.', {
     type: s.enum('Pods: scrape the server pods\' /metrics directly (no Prometheus needed); Prometheus: PromQL against a Prometheus server the operator is configured with.', ['Pods', 'Prometheus'] as const).default('Pods'),
     prometheusURL: s.string('With type Prometheus: the server\'s base URL, one of those the operator was installed with; default the operator\'s own.', { maxLength: 1024 }),
   }),
+}).rule(`!has(self.maxWindow) || !self.maxWindow.matches('${durationPattern}') || !self.interval.matches('${durationPattern}') || duration(self.maxWindow) >= duration(self.interval)`,
+  'analysis.maxWindow must be at least analysis.interval (a window is measured once per interval)', { fieldPath: '.maxWindow' });
+
+/** CEL: the duration at `field` (a path under the rollout) is at most analysis.maxWindow, when both are set and valid. */
+const withinMaxWindow = (has: string, field: string): string => `!has(self.analysis) || !has(self.analysis.maxWindow) || !self.analysis.maxWindow.matches('${durationPattern}') || `
+  + `${has} || !${field}.matches('${durationPattern}') || duration(${field}) <= duration(self.analysis.maxWindow)`;
+
+const liveMetricsSettings = s.object('How status.liveMetrics gathers labels (what a TrainingPipeline performance trigger reads). Traffic, latency and drift figures are of the last analysis interval; the quality figures (accuracy, logLoss, rmse, labelledSamples) are of a label window that grows from the end of the previous one until it holds minSamples labels or lasts maxWindow, and stay in status until the next such window closes, so a batch\'s labels stay visible after the batch (for up to maxWindow).', {
+  minSamples: s.integer('Labels a label window gathers before its figures replace the previous ones. Keep a performance trigger\'s minSamples at most this.', { minimum: 1 }).default(100),
+  maxWindow: duration('Longest a label window grows: past it the window closes with whatever labels it holds (none: the quality figures are dropped) and a new one starts. At least rollout.analysis.interval. A performance trigger\'s `for` longer than this cannot be held by one batch.', mdDurationBounds.analysisWindow).default('1h'),
 });
 
 const rollout = s.object('How a new version replaces the serving one.', {
@@ -124,11 +136,17 @@ const rollout = s.object('How a new version replaces the serving one.', {
   abort: s.boolean('While true, any candidate is aborted and all traffic stays on the stable version (GitOps form of the abort annotation).').default(false),
   promote: s.string('A new value promotes the candidate past its current step, or all the way when the value starts with "full" (GitOps form of the promote annotation).', { maxLength: 256 }),
   retry: s.string('A new value retries the aborted candidate (GitOps form of the retry annotation).', { maxLength: 256 }),
-});
+}).rule(`!has(self.canary) || self.canary.steps.all(x, ${withinMaxWindow('!has(x.analysis) || !has(x.analysis.duration)', 'x.analysis.duration')})`,
+  'analysis.maxWindow must be at least the duration of every analysis step (a window lasts at least its step)', { fieldPath: '.analysis.maxWindow' })
+  .rule(withinMaxWindow('!has(self.shadow)', 'self.shadow.duration'),
+    'analysis.maxWindow must be at least shadow.duration (a window lasts at least its step)', { fieldPath: '.analysis.maxWindow' })
+  .rule(withinMaxWindow('!has(self.blueGreen) || !has(self.blueGreen.autoPromoteAfter)', 'self.blueGreen.autoPromoteAfter'),
+    'analysis.maxWindow must be at least blueGreen.autoPromoteAfter (a window lasts at least its step)', { fieldPath: '.analysis.maxWindow' });
 
 export const modelDeploymentSpecSchema = s.object('Which model to serve and how to roll out new versions.', {
   model,
   server,
+  liveMetrics: liveMetricsSettings,
   rollout: rollout.default({
     strategy: 'Canary',
     canary: { steps: defaultSteps },
@@ -139,7 +157,8 @@ export const modelDeploymentSpecSchema = s.object('Which model to serve and how 
     paused: false,
     abort: false,
   }),
-}, ['model', 'server']);
+}, ['model', 'server']).rule(`!has(self.liveMetrics) || !self.liveMetrics.maxWindow.matches('${durationPattern}') || !has(self.rollout) || !self.rollout.analysis.interval.matches('${durationPattern}') || duration(self.liveMetrics.maxWindow) >= duration(self.rollout.analysis.interval)`,
+  'liveMetrics.maxWindow must be at least rollout.analysis.interval (live metrics are measured once per interval)', { fieldPath: '.liveMetrics.maxWindow' });
 
 export const deploymentPhases = ['Pending', 'Progressing', 'Paused', 'Healthy', 'Degraded'] as const;
 export const verdicts = ['Passed', 'Failed', 'Inconclusive'] as const;
@@ -156,13 +175,16 @@ const analysisRecord = s.object('One analysis of the candidate.', {
 const liveMetrics = s.object('What the serving pods measured recently (read by TrainingPipeline triggers).', {
   time: s.string('When these values were first measured (an unchanged measurement is not written again).', { format: 'date-time' }),
   version: s.string('The version measured (the stable one): every figure is of this version\'s own predictions.', { maxLength: 63 }),
+  windowSeconds: s.number('The window of requestRate, errorRate and latencyP99Ms: the last analysis interval, in seconds.', { minimum: 0 }),
   requestRate: s.number('Requests per second.'),
   errorRate: s.number('Share of served predict requests that failed through a fault of the server (5xx other than 503; 4xx and 503 are not counted).'),
   latencyP99Ms: s.number('p99 latency in milliseconds.'),
   accuracy: s.number('Live accuracy from feedback labels (classification).'),
   logLoss: s.number('Live log loss from feedback labels (classification).'),
   rmse: s.number('Live RMSE from feedback labels (regression).'),
-  labelledSamples: s.integer('Labels behind accuracy, logLoss or rmse: every label for this version\'s predictions that arrived in the interval, whichever pod took it.', { minimum: 0 }),
+  labelledSamples: s.integer('Labels behind accuracy, logLoss or rmse: every label for this version\'s predictions that arrived in [labelledSince, labelledUntil], whichever pod took it.', { minimum: 0 }),
+  labelledSince: s.string('Start of the label window behind accuracy, logLoss, rmse and labelledSamples (spec.liveMetrics: it grew until it held liveMetrics.minSamples labels or lasted liveMetrics.maxWindow).', { format: 'date-time' }),
+  labelledUntil: s.string('End of that label window; the next one is gathering labels since then, and replaces these figures when it closes.', { format: 'date-time' }),
   drift: s.map('PSI per feature against the version\'s reference profile (the most recent data of the run that trained it).', s.number('PSI.')),
   maxDriftPsi: s.number('The largest PSI of any feature.'),
   driftSamples: s.integer('Requests behind the drift figures.', { minimum: 0 }),

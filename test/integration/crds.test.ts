@@ -77,6 +77,28 @@ const bad: readonly BadCase[] = [
     expect: ['spec.trainer.hyperparameters.learningRate', 'learningRate must be greater than 0'] },
   { name: 'an unknown concurrency policy', kind: 'TrainingPipeline', mutate: (s) => { s.triggers.concurrencyPolicy = 'Allow'; },
     expect: ['spec.triggers.concurrencyPolicy', 'Unsupported value: "Allow"'] },
+  // Bringing your own data (issue 16): the row id column, the drift reference, the data poll interval, the gates.
+  { name: 'a row id column that is a feature', kind: 'TrainingPipeline', mutate: (s) => { s.data.schema.rowIdColumn = 'wind'; },
+    expect: ['spec.data.schema.rowIdColumn', 'the row id column must be a column of its own: not a feature, the label or the timestamp column'] },
+  { name: 'a row id column that is the label', kind: 'TrainingPipeline', mutate: (s) => { s.data.schema.rowIdColumn = 'weather'; },
+    expect: ['spec.data.schema.rowIdColumn', 'the row id column must be a column of its own'] },
+  { name: 'a row id column that is the timestamp column', kind: 'TrainingPipeline', mutate: (s) => { s.data.schema.rowIdColumn = 'date'; },
+    expect: ['spec.data.schema.rowIdColumn', 'the row id column must be a column of its own'] },
+  { name: 'a drift reference span without a timestamp column', kind: 'TrainingPipeline',
+    mutate: (s) => { delete s.data.schema.timestampColumn; delete s.data.window; s.data.driftReference = { duration: '8760h' }; },
+    expect: ['spec.data.driftReference.duration', 'a driftReference duration needs schema.timestampColumn (event time); without one, set driftReference.lastRows'] },
+  { name: 'an empty drift reference', kind: 'TrainingPipeline', mutate: (s) => { s.data.driftReference = {}; },
+    expect: ['spec.data.driftReference', 'set lastRows, duration or both'] },
+  { name: 'a drift reference span under an hour', kind: 'TrainingPipeline', mutate: (s) => { s.data.driftReference = { duration: '30m' }; },
+    expect: ['spec.data.driftReference.duration', 'must be at least 1h'] },
+  { name: 'a drift reference of 5 rows', kind: 'TrainingPipeline', mutate: (s) => { s.data.driftReference = { lastRows: 5 }; },
+    expect: ['spec.data.driftReference.lastRows', 'greater than or equal to 10'] },
+  { name: 'an unknown duplicates policy', kind: 'TrainingPipeline', mutate: (s) => { s.data.feedbackDuplicates = 'Dedupe'; },
+    expect: ['spec.data.feedbackDuplicates', 'Unsupported value: "Dedupe"'] },
+  { name: 'a data poll every 5s', kind: 'TrainingPipeline', mutate: (s) => { s.triggers.newData.pollInterval = '5s'; },
+    expect: ['spec.triggers.newData.pollInterval', 'must be at least 10s'] },
+  { name: 'a negative margin over the baseline', kind: 'TrainingPipeline', mutate: (s) => { s.evaluation.minImprovementOverBaseline = -0.1; },
+    expect: ['spec.evaluation.minImprovementOverBaseline', 'greater than or equal to 0'] },
   { name: 'both a URI and a pipeline', kind: 'ModelDeployment', mutate: (s) => { s.model.uri = 's3://models/weather/v1'; },
     expect: ['spec.model', 'set exactly one of model.uri and model.fromPipeline'] },
   { name: 'neither a URI nor a pipeline', kind: 'ModelDeployment', mutate: (s) => { s.model = {}; },
@@ -113,6 +135,17 @@ const bad: readonly BadCase[] = [
     expect: ['spec.server.driftWindow', 'must be between 10s and 168h'] },
   { name: 'an interval in words (the pattern speaks, not the bound)', kind: 'ModelDeployment', mutate: (s) => { s.rollout.analysis.interval = '1 minute'; },
     expect: ['spec.rollout.analysis.interval', 'must be a duration such as 30s, 10m or 1h30m'] },
+  // Batch traffic (issue 16): windows that grow while short of samples, and their bounds.
+  { name: 'an analysis window bounded below its interval', kind: 'ModelDeployment', mutate: (s) => { s.rollout.analysis.maxWindow = '10s'; },
+    expect: ['spec.rollout.analysis.maxWindow', 'analysis.maxWindow must be at least analysis.interval'] },
+  { name: 'an analysis window bounded below an analysis step', kind: 'ModelDeployment', mutate: (s) => { s.rollout.analysis.maxWindow = '1m'; },
+    expect: ['spec.rollout.analysis.maxWindow', 'analysis.maxWindow must be at least the duration of every analysis step'] },
+  { name: 'an analysis window bounded below the shadow phase', kind: 'ModelDeployment', mutate: (s) => { s.rollout.analysis.maxWindow = '3m'; },
+    expect: ['spec.rollout.analysis.maxWindow', 'analysis.maxWindow must be at least shadow.duration'] },
+  { name: 'a live label window bounded below the interval', kind: 'ModelDeployment', mutate: (s) => { s.liveMetrics = { maxWindow: '10s' }; },
+    expect: ['spec.liveMetrics.maxWindow', 'liveMetrics.maxWindow must be at least rollout.analysis.interval'] },
+  { name: 'a drift window of 5 rows', kind: 'ModelDeployment', mutate: (s) => { s.server.driftWindowRows = 5; },
+    expect: ['spec.server.driftWindowRows', 'greater than or equal to 10'] },
   { name: 'runs less than a second apart', kind: 'TrainingPipeline', mutate: (s) => { s.triggers.minInterval = '500ms'; },
     expect: ['spec.triggers.minInterval', 'must be at least 1s'] },
   { name: 'zero replicas', kind: 'ModelDeployment', mutate: (s) => { s.server.replicas = 0; },
@@ -156,6 +189,40 @@ describe('CRDs on the API server', () => {
     const rollout = md.spec['rollout'] as Record<string, Record<string, unknown>>;
     assert.equal(rollout['analysis']?.['minSamples'], 200);
     assert.equal(rollout['paused'], false, 'paused defaulted');
+  });
+
+  it('takes a pipeline with every bring-your-own-data field, and defaults the duplicates policy and refit', async () => {
+    const manifest = example('training-pipeline.yaml');
+    manifest.metadata.name = uniqueName('byod');
+    const spec = manifest.spec as any;
+    spec.data.schema.rowIdColumn = 'id';
+    spec.data.driftReference = { lastRows: 5000, duration: '8760h' };
+    spec.triggers.newData.pollInterval = '10s';
+    spec.evaluation.minImprovementOverBaseline = 0.05;
+    const tp = await create('TrainingPipeline', manifest);
+    const data = tp.spec['data'] as Record<string, unknown>;
+    assert.equal(data['feedbackDuplicates'], 'DropFeedbackCopy');
+    assert.deepEqual(data['driftReference'], { lastRows: 5000, duration: '8760h' });
+    assert.equal((tp.spec['evaluation'] as Record<string, unknown>)['refit'], false);
+    const bare = example('training-pipeline.yaml');
+    bare.metadata.name = uniqueName('noeval');
+    delete (bare.spec as any).evaluation;
+    const defaulted = await create('TrainingPipeline', bare);
+    assert.deepEqual(defaulted.spec['evaluation'], { maxRegression: 0.01, refit: false });
+  });
+
+  it('takes a deployment with batch-friendly windows, and defaults the live label window\'s minSamples', async () => {
+    const manifest = example('model-deployment.yaml');
+    manifest.metadata.name = uniqueName('batch');
+    const spec = manifest.spec as any;
+    spec.rollout.analysis.maxWindow = '6h';
+    spec.liveMetrics = { maxWindow: '24h' };
+    spec.server.driftWindow = '168h';
+    spec.server.driftWindowRows = 2000;
+    const md = await create('ModelDeployment', manifest);
+    assert.deepEqual(md.spec['liveMetrics'], { minSamples: 100, maxWindow: '24h' });
+    assert.equal((md.spec['rollout'] as any).analysis.maxWindow, '6h');
+    assert.equal((md.spec['server'] as any).driftWindowRows, 2000);
   });
 
   it('fills in a whole rollout for a minimal ModelDeployment', async () => {

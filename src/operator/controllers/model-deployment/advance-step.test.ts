@@ -40,8 +40,12 @@ describe('advanceStep', () => {
       { step: 2, events: ['RolloutProgressing'], requeues: [1000, 30_000], analysis: ['Passed'], replicas: { stable: 1, canary: 2 } }],
     ['analysis failed: aborted, all traffic to stable', deployment().withStatus(rolling('v1', 'v2', 1)).build(), { revisions: ready, candidate: measured({ ...healthy, errors: 60 }) },
       { canary: undefined, step: undefined, events: ['RolloutAborted'], analysis: ['Failed'], replicas: { stable: 2, canary: 0 } }],
-    ['no values: inconclusive, the window starts again', deployment().withStatus(rolling('v1', 'v2', 1)).build(), { revisions: ready },
+    ['no values at the end of the step: inconclusive, the window grows (default maxWindow 10 intervals), uncounted', deployment().withStatus(rolling('v1', 'v2', 1)).build(), { revisions: ready },
+      { step: 1, requeues: [30_000], analysis: ['Inconclusive'] }],
+    ['no values at maxWindow: inconclusive, the window starts again (counted)', deployment().withStatus(rolling('v1', 'v2', 1, { stepStartTime: at(t0 - 300_000) })).build(), { revisions: ready },
       { step: 1, events: ['InconclusiveAnalysis'], requeues: [30_000], analysis: ['Inconclusive'] }],
+    ['analysis.maxWindow set: grows until then', deployment().withAnalysis({ maxWindow: '1h' }).withStatus(rolling('v1', 'v2', 1, { stepStartTime: at(t0 - 3_590_000) })).build(), { revisions: ready },
+      { step: 1, requeues: [10_000], analysis: ['Inconclusive'] }],
     ['inconclusiveLimit reached: paused for a person, said once, nothing recorded', deployment().withStatus(rolling('v1', 'v2', 1, { inconclusiveCount: 3 })).build(), { revisions: ready },
       { step: 1, events: ['InconclusiveAnalysis'], paused: 'InconclusiveAnalysis' }],
     ['...and not said again while paused', deployment().withStatus(rolling('v1', 'v2', 1, { inconclusiveCount: 3, phase: 'Paused' })).build(), { revisions: ready },
@@ -64,9 +68,9 @@ describe('advanceStep', () => {
     ['...and so when the provider has no values of it at all (no series: no request)', green().withStatus(rolling('v1', 'v2', 0)).build(),
       { revisions: allReady, candidate: { ok: false, reason: 'NoValuesError: no series for v2' } },
       { stable: 'v2', canary: undefined, step: undefined, events: ['RolloutProgressing', 'RolloutComplete'], requeues: [1000], analysis: ['Inconclusive'], replicas: { stable: 2, canary: 0 } }],
-    ['blue-green preview the provider could not be asked about: measured again', green().withStatus(rolling('v1', 'v2', 0)).build(),
+    ['blue-green preview the provider could not be asked about: measured again (its window grows)', green().withStatus(rolling('v1', 'v2', 0)).build(),
       { revisions: allReady, candidate: { ok: false, reason: 'ProviderError: the Prometheus metric provider could not be asked' } },
-      { step: 0, events: ['InconclusiveAnalysis'], requeues: [30_000], analysis: ['Inconclusive'] }],
+      { step: 0, requeues: [30_000], analysis: ['Inconclusive'] }],
     ['blue-green preview failing a gate on the traffic it got: aborted', green().withStatus(rolling('v1', 'v2', 0)).build(),
       { revisions: allReady, candidate: measured({ ...healthy, errors: 60 }) },
       { canary: undefined, step: undefined, events: ['RolloutAborted'], analysis: ['Failed'], replicas: { stable: 2, canary: 0 } }],
@@ -89,6 +93,18 @@ describe('advanceStep', () => {
   it('says why a promotion waits', () => {
     const s = stepped(deployment().withStatus(rolling('v1', 'v2', 2)).build(), { revisions: ready });
     assert.equal(s.draft.message, 'Promoting v2: waiting for all 2 of its pods (1 ready).');
+  });
+
+  it('a growing window is one record, replaced at each interval, and not counted', () => {
+    const few = measured({ ...healthy, requests: 40 });
+    const first = stepped(deployment().withStatus(rolling('v1', 'v2', 1)).build(), { revisions: ready, candidate: few });
+    assert.equal(first.draft.status.inconclusiveCount, 0);
+    const [rec] = first.draft.status.analysis ?? [];
+    assert.match(rec?.message ?? '', /^window growing, not counted: step 2\/2 \(analysis\): too few samples yet, window growing \(60s of at most 300s\); errorRate: 40 of 100 served requests needed$/);
+    const older = { time: at(t0 - 90_000), version: 'v2', step: 1, verdict: 'Passed' as const, message: 'an earlier window' };
+    const again = stepped(deployment().withStatus(rolling('v1', 'v2', 1, { analysis: [{ ...rec!, time: at(t0 - 30_000) }, older] })).build(), { revisions: ready, candidate: few });
+    assert.deepEqual(again.draft.status.analysis?.map((a) => a.time), [at(t0), at(t0 - 90_000)]);
+    assert.equal(again.draft.status.inconclusiveCount, 0);
   });
 
   it('keeps at most 20 analyses, newest first', () => {

@@ -4,7 +4,7 @@
 import { formatTime } from '../../runtime/conditions.js';
 import type { AnalysisRecord } from '../../../api/model-deployment.js';
 import { Reason } from '../../../api/conditions.js';
-import { analysisDue, decideStep, type StepDecision } from './canary-steps.js';
+import { analysisDue, decideStep, maxWindowOf, type StepDecision } from './canary-steps.js';
 import { judge, type AnalysisVerdict } from './gates.js';
 import type { MeasureResult } from './observed.js';
 import { readyOf, timeMs, type PlanContext } from './plan-context.js';
@@ -52,13 +52,24 @@ export function verdictNow(ctx: PlanContext, index: number, stepStartMs: number)
   });
 }
 
-/** The verdict goes into status.analysis, newest first, while the rollout is not paused by inconclusive ones. */
-function recorded(ctx: PlanContext, d: Draft, v: AnalysisVerdict | undefined, index: number, version: string): Draft {
+/** How the record of a window still growing begins (it replaces the previous such record of the same window). */
+export const growingPrefix = 'window growing, not counted: ';
+
+/**
+ * The verdict goes into status.analysis, newest first, while the rollout is not paused by inconclusive ones. An
+ * Inconclusive verdict on a window that keeps growing (below analysis.maxWindow) is recorded as such and replaces
+ * the previous record of the same growing window, so a long window leaves one record, not one per interval.
+ */
+export function recorded(ctx: PlanContext, d: Draft, v: AnalysisVerdict | undefined, index: number, version: string, growing: string | undefined): Draft {
   if (!v || (d.status.inconclusiveCount ?? 0) >= ctx.spec.rollout.analysis.inconclusiveLimit) return d;
+  const message = growing === undefined ? v.message : `${growingPrefix}${growing}; ${v.message}`;
   const rec: AnalysisRecord = {
-    time: formatTime(ctx.nowMs), version, step: index, verdict: v.verdict, measurements: { ...v.measurements }, message: v.message.slice(0, 2048),
+    time: formatTime(ctx.nowMs), version, step: index, verdict: v.verdict, measurements: { ...v.measurements }, message: message.slice(0, 2048),
   };
-  return { ...d, status: { ...d.status, analysis: [rec, ...(d.status.analysis ?? [])].slice(0, maxAnalysisRecords) } };
+  const [last, ...older] = d.status.analysis ?? [];
+  const sameWindow = last !== undefined && last.version === version && last.step === index && (last.message ?? '').startsWith(growingPrefix);
+  const kept = sameWindow ? older : d.status.analysis ?? [];
+  return { ...d, status: { ...d.status, analysis: [rec, ...kept].slice(0, maxAnalysisRecords) } };
 }
 
 function waited(ctx: PlanContext, d: Draft, decision: Extract<StepDecision, { action: 'wait' }>, notReadyPreview: boolean): Draft {
@@ -126,8 +137,10 @@ export function advanceStep(ctx: PlanContext, d: Draft): Stepped {
     steps: ctx.steps, index, stepStartMs, nowMs: ctx.nowMs, intervalMs: ctx.intervalMs, reached: route.reached,
     command: ctx.commands.promote, paused: ctx.commands.paused, verdict: verdict?.verdict, served: servedInWindow(ctx.observed.candidate),
     inconclusiveCount: d.status.inconclusiveCount ?? 0, inconclusiveLimit: ctx.spec.rollout.analysis.inconclusiveLimit,
+    maxWindowMs: maxWindowOf(ctx.steps[index], ctx.intervalMs, ctx.analysisMaxWindowMs),
   });
-  const at = promotedWhenReady(ctx, decided(ctx, { draft: recorded(ctx, d, verdict, index, canary.version), route }, decision, index, verdict));
+  const growing = decision.action === 'wait' && decision.growing === true ? decision.message : undefined;
+  const at = promotedWhenReady(ctx, decided(ctx, { draft: recorded(ctx, d, verdict, index, canary.version, growing), route }, decision, index, verdict));
   // A rollout that ended here (aborted, promoted) leaves all traffic to the stable version.
   return at.draft.canary ? at : { draft: at.draft, route: trafficFor(ctx, at.draft, 0, false) };
 }

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ModelDeploymentSpec } from '../../../api/model-deployment.js';
-import { analysisDue, decideStep, rolloutSteps, weightAt, type RolloutStep, type StepDecision, type StepState } from './canary-steps.js';
+import { analysisDue, decideStep, maxWindowOf, rolloutSteps, weightAt, type RolloutStep, type StepDecision, type StepState } from './canary-steps.js';
 
 const rollout = (over: Partial<ModelDeploymentSpec['rollout']> = {}): ModelDeploymentSpec['rollout'] => ({
   strategy: 'Canary',
@@ -52,7 +52,7 @@ describe('decideStep', () => {
   const steps = rolloutSteps(rollout());
   const base: StepState = {
     steps, index: 0, stepStartMs: 1_000_000, nowMs: 1_000_000, intervalMs: 30_000, reached: false, command: 'none', paused: false,
-    verdict: undefined, served: undefined, inconclusiveCount: 0, inconclusiveLimit: 3,
+    verdict: undefined, served: undefined, inconclusiveCount: 0, inconclusiveLimit: 3, maxWindowMs: 0,
   };
   type Want = Pick<StepDecision, 'action'> & { requeueMs?: number | undefined; paused?: string | undefined };
   const table: Array<[string, Partial<StepState>, Want]> = [
@@ -106,6 +106,48 @@ describe('decideStep', () => {
       const d = decideStep({ ...base, ...over });
       assert.equal(d.action, action, d.message);
       if (d.action === 'wait') assert.equal(d.paused, paused);
+    });
+  }
+});
+
+describe('maxWindowOf: how long a step\'s window may grow while short of samples', () => {
+  const table: Array<[string, RolloutStep, number | undefined, number]> = [
+    ['unset: 10 intervals', { kind: 'analysis', durationMs: 30_000 }, undefined, 300_000],
+    ['unset, a step longer than 10 intervals: the step (no growth)', { kind: 'shadow', durationMs: 600_000, percent: 100, minAgreement: 0.9 }, undefined, 600_000],
+    ['set', { kind: 'analysis', durationMs: 30_000 }, 3_600_000, 3_600_000],
+    ['set shorter than the step (stored before the rule): the step', { kind: 'analysis', durationMs: 120_000 }, 60_000, 120_000],
+    ['an auto-promoting preview', { kind: 'preview', autoPromoteAfterMs: 60_000 }, 600_000, 600_000],
+    ['a step that judges nothing', { kind: 'setWeight', weight: 10 }, 600_000, 0],
+  ];
+  for (const [name, step, maxWindow, want] of table) it(name, () => assert.equal(maxWindowOf(step, 30_000, maxWindow), want));
+});
+
+describe('decideStep: a window short of samples grows until analysis.maxWindow (5m here), uncounted', () => {
+  const steps = rolloutSteps(rollout());
+  const green = rolloutSteps(rollout({ strategy: 'BlueGreen', blueGreen: { autoPromoteAfter: '1m' } }));
+  const base: StepState = {
+    steps, index: 1, stepStartMs: 1_000_000, nowMs: 1_030_000, intervalMs: 30_000, reached: true, command: 'none', paused: false,
+    verdict: 'Inconclusive', served: 10, inconclusiveCount: 0, inconclusiveLimit: 3, maxWindowMs: 300_000,
+  };
+  type Want = { action: StepDecision['action']; requeueMs?: number | undefined; growing?: boolean };
+  const table: Array<[string, Partial<StepState>, Want]> = [
+    ['inconclusive at the end of the step\'s duration: the window keeps growing', {}, { action: 'wait', requeueMs: 30_000, growing: true }],
+    ['...a batch of predictions and no label yet, 4m in', { nowMs: 1_240_000, served: 500 }, { action: 'wait', requeueMs: 30_000, growing: true }],
+    ['...wakes exactly at maxWindow', { nowMs: 1_290_000 }, { action: 'wait', requeueMs: 10_000, growing: true }],
+    ['...the labels came: passed in the grown window', { nowMs: 1_270_000, verdict: 'Passed' }, { action: 'advance' }],
+    ['...or failed in it', { nowMs: 1_270_000, verdict: 'Failed' }, { action: 'abort' }],
+    ['at maxWindow still too few: inconclusive as before, a new window (counted)', { nowMs: 1_300_000 }, { action: 'restartWindow' }],
+    ['inconclusiveLimit reached still pauses', { inconclusiveCount: 3 }, { action: 'wait', requeueMs: undefined, growing: false }],
+    ['the provider could not be asked: the window grows too', { served: undefined }, { action: 'wait', requeueMs: 30_000, growing: true }],
+    ['a preview nobody sent traffic to is still promoted at autoPromoteAfter', { steps: green, index: 0, nowMs: 1_060_000, served: 0 }, { action: 'advance' }],
+    ['a preview with some traffic, too little: grows', { steps: green, index: 0, nowMs: 1_060_000, served: 12 }, { action: 'wait', requeueMs: 30_000, growing: true }],
+    ['no growth (maxWindow = the step): restarted at once, as before', { maxWindowMs: 30_000 }, { action: 'restartWindow' }],
+  ];
+  for (const [name, over, want] of table) {
+    it(name, () => {
+      const d = decideStep({ ...base, ...over });
+      const got: Want = { action: d.action, ...(d.action === 'wait' ? { requeueMs: d.requeueMs, growing: d.growing === true } : {}) };
+      assert.deepEqual(got, want, d.message);
     });
   }
 });

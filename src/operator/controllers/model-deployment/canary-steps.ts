@@ -6,8 +6,11 @@
 //                  spec.rollout.paused, a pause without a duration, a preview without autoPromoteAfter, or
 //                  inconclusiveLimit Inconclusive analyses in a row (a person promotes, retries or aborts)
 //   advance        done: weight reached, time up, window Passed, or promote (one step)
-//   restartWindow  the window was Inconclusive (too little traffic): the same step measures again
-//                  (except a blue-green preview nobody sent any traffic to: see decideStep)
+//   restartWindow  the window was Inconclusive (too little traffic) and has grown to analysis.maxWindow: the same
+//                  step measures again over a new window, and the inconclusive analysis is counted (except a
+//                  blue-green preview nobody sent any traffic to: see decideStep). Before maxWindow an Inconclusive
+//                  window is not restarted but keeps growing (a wait with `growing`), uncounted: samples
+//                  accumulate, so a batch of predictions and its labels later are judged in one window.
 //   abort          the window Failed (→ ABORTED)
 //   promote        every step done, or promote "full" (→ PROMOTING)
 import type { ModelDeploymentSpec, Verdict } from '../../../api/model-deployment.js';
@@ -61,6 +64,19 @@ export function windowOf(step: RolloutStep | undefined): number | undefined {
   return undefined;
 }
 
+/** analysis.maxWindow unset: this many intervals. */
+export const defaultMaxWindowIntervals = 10;
+
+/**
+ * The longest a step's window grows while short of samples: analysis.maxWindow, by default 10 intervals, never
+ * shorter than the step's own window (a window lasts at least its step). 0 for steps that judge nothing.
+ */
+export function maxWindowOf(step: RolloutStep | undefined, intervalMs: number, maxWindowMs: number | undefined): number {
+  const w = windowOf(step);
+  if (w === undefined) return 0;
+  return Math.max(w, maxWindowMs ?? defaultMaxWindowIntervals * intervalMs);
+}
+
 /** True when the step's window has ended: an analysis of [stepStart, now] decides the step. */
 export function analysisDue(step: RolloutStep | undefined, stepStartMs: number, nowMs: number): boolean {
   const w = windowOf(step);
@@ -88,16 +104,24 @@ export interface StepState {
   readonly served: number | undefined;
   readonly inconclusiveCount: number;
   readonly inconclusiveLimit: number;
+  /** How long the step's window may grow while Inconclusive (maxWindowOf); at most the step's window: no growth. */
+  readonly maxWindowMs: number;
 }
 
 export type PauseReason = 'PausedBySpec' | 'PausedAtStep' | 'InconclusiveAnalysis';
 
 export type StepDecision =
-  | { readonly action: 'wait'; readonly requeueMs: number | undefined; readonly paused: PauseReason | undefined; readonly message: string }
+  | {
+    readonly action: 'wait'; readonly requeueMs: number | undefined; readonly paused: PauseReason | undefined; readonly message: string;
+    /** The window was judged Inconclusive and keeps growing (below maxWindow): not counted, measured again. */
+    readonly growing?: true;
+  }
   | { readonly action: 'advance'; readonly message: string }
   | { readonly action: 'restartWindow'; readonly message: string }
   | { readonly action: 'promote'; readonly message: string }
   | { readonly action: 'abort'; readonly message: string };
+
+const seconds = (ms: number): string => `${Math.round(ms / 1000)}s`;
 
 function describe(step: RolloutStep): string {
   switch (step.kind) {
@@ -163,6 +187,16 @@ function judged(s: StepState, windowMs: number, label: string): StepDecision {
   switch (s.verdict) {
     case 'Passed': return { action: 'advance', message: `${label} passed` };
     case 'Failed': return { action: 'abort', message: `${label} failed` };
-    case 'Inconclusive': return { action: 'restartWindow', message: `${label} inconclusive: too little data, measuring again` };
+    case 'Inconclusive': {
+      const grown = s.nowMs - s.stepStartMs;
+      if (grown < s.maxWindowMs) {
+        const untilMax = s.maxWindowMs - grown;
+        return {
+          action: 'wait', requeueMs: Math.max(1, Math.min(s.intervalMs, untilMax)), paused: undefined, growing: true,
+          message: `${label}: too few samples yet, window growing (${seconds(grown)} of at most ${seconds(s.maxWindowMs)})`,
+        };
+      }
+      return { action: 'restartWindow', message: `${label} inconclusive: too little data in ${seconds(grown)} (analysis.maxWindow), measuring again` };
+    }
   }
 }

@@ -16,13 +16,59 @@ describe('liveMetricsOf (interval 30s)', () => {
     ['drift per feature and its largest', { drift: { wind: 0.3, temp_max: 0.1 }, driftRows: 200 },
       { requestRate: 16.667, errorRate: 0, latencyP99Ms: 4, labelledSamples: 0, drift: { wind: 0.3, temp_max: 0.1 }, maxDriftPsi: 0.3, driftSamples: 200 }],
   ];
+  const firstWindow = { windowSeconds: 30, labelledSince: at(t0 - 30_000), labelledUntil: at(t0) };
   for (const [name, m, want] of table) {
-    it(name, () => assert.deepEqual(liveMetricsOf({ ok: true, m: { ...healthy, ...m } }, 'v1', 30_000, t0), { time: at(t0), version: 'v1', ...want }));
+    it(name, () => assert.deepEqual(liveMetricsOf({ ok: true, m: { ...healthy, ...m } }, 'v1', 30_000, t0), { time: at(t0), version: 'v1', ...firstWindow, ...want }));
   }
   it('nothing measured: nothing to write', () => {
     assert.equal(liveMetricsOf(undefined, 'v1', 30_000, t0), undefined);
     assert.equal(liveMetricsOf({ ok: false, reason: 'NoValuesError: no pods' }, 'v1', 30_000, t0), undefined);
   });
+});
+
+describe('liveMetricsOf: the label window (minSamples 100, maxWindow 1h, interval 30s)', () => {
+  const settings = { minSamples: 100, maxWindowMs: 3_600_000 };
+  const published = (over: { [K in keyof LiveMetrics]?: LiveMetrics[K] | undefined } = {}): LiveMetrics => {
+    const all = {
+      time: at(t0 - 600_000), version: 'v1', windowSeconds: 30, requestRate: 0, accuracy: 0.9, labelledSamples: 500,
+      labelledSince: at(t0 - 630_000), labelledUntil: at(t0 - 600_000), driftSamples: 0, ...over,
+    };
+    return Object.fromEntries(Object.entries(all).filter(([, v]) => v !== undefined));
+  };
+  const quiet: Partial<Measurement> = { requests: 0, latencyP99Ms: undefined };
+  type Quality = Pick<LiveMetrics, 'accuracy' | 'rmse' | 'labelledSamples' | 'labelledSince' | 'labelledUntil'>;
+  const table: Array<[string, LiveMetrics | undefined, Partial<Measurement>, Quality]> = [
+    ['a batch\'s labels, then nothing: its figures stay (the open window has too few)', published(), quiet,
+      { accuracy: 0.9, labelledSamples: 500, labelledSince: at(t0 - 630_000), labelledUntil: at(t0 - 600_000) }],
+    ['...a few labels since: still the batch\'s figures', published(), { ...quiet, labelled: 40, correct: 20 },
+      { accuracy: 0.9, labelledSamples: 500, labelledSince: at(t0 - 630_000), labelledUntil: at(t0 - 600_000) }],
+    ['the open window reaches minSamples: its figures replace them', published(), { labelled: 100, correct: 50 },
+      { accuracy: 0.5, labelledSamples: 100, labelledSince: at(t0 - 600_000), labelledUntil: at(t0) }],
+    ['steady traffic: every interval closes a window (as one interval\'s worth before)', published({ labelledUntil: at(t0 - 30_000) }), { labelled: 300, correct: 270 },
+      { accuracy: 0.9, labelledSamples: 300, labelledSince: at(t0 - 30_000), labelledUntil: at(t0) }],
+    ['an hour without enough labels: the window closes with what it has', published({ labelledUntil: at(t0 - 3_600_000) }), { ...quiet, labelled: 40, correct: 30 },
+      { accuracy: 0.75, labelledSamples: 40, labelledSince: at(t0 - 3_600_000), labelledUntil: at(t0) }],
+    ['...with none: the quality figures go', published({ labelledUntil: at(t0 - 3_600_000) }), quiet,
+      { labelledSamples: 0, labelledSince: at(t0 - 3_600_000), labelledUntil: at(t0) }],
+    ['the operator was away for hours: the window reaches back maxWindow only', published({ labelledUntil: at(t0 - 5 * 3_600_000) }), { labelled: 10, correct: 10 },
+      { accuracy: 1, labelledSamples: 10, labelledSince: at(t0 - 3_600_000), labelledUntil: at(t0) }],
+    ['figures of another version are never kept', published({ version: 'v0' }), quiet,
+      { labelledSamples: 0, labelledSince: at(t0 - 30_000), labelledUntil: at(t0) }],
+    ['figures from before label windows (no labelledUntil): the last interval, closed at once', published({ labelledUntil: undefined, labelledSince: undefined }), { labelled: 3, correct: 3 },
+      { accuracy: 1, labelledSamples: 3, labelledSince: at(t0 - 30_000), labelledUntil: at(t0) }],
+    ['regression: the RMSE the same way', published({ accuracy: undefined, rmse: 2 }), { ...quiet, scored: 5, squaredError: 5 },
+      { rmse: 2, labelledSamples: 500, labelledSince: at(t0 - 630_000), labelledUntil: at(t0 - 600_000) }],
+  ];
+  for (const [name, previous, m, want] of table) {
+    it(name, () => {
+      const got = liveMetricsOf({ ok: true, m: { ...healthy, ...m } }, 'v1', 30_000, t0, previous, settings);
+      const { accuracy, rmse, labelledSamples, labelledSince, labelledUntil } = got ?? {};
+      const quality = Object.fromEntries(Object.entries({ accuracy, rmse, labelledSamples, labelledSince, labelledUntil }).filter(([, v]) => v !== undefined));
+      assert.deepEqual(quality, want);
+      assert.equal(got?.windowSeconds, 30, 'traffic figures are of the interval');
+      assert.equal(got?.time, at(t0));
+    });
+  }
 });
 
 describe('sameMeasurement', () => {

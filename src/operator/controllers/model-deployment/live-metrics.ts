@@ -1,14 +1,18 @@
-// status.liveMetrics: what the stable version measured over the last analysis interval (the TrainingPipeline's drift
-// and performance triggers read it): its traffic, latency and drift from its own pods, and its quality (accuracy and
-// log loss, or RMSE) from every label for its own predictions that arrived in the interval, whichever pod took it.
-// Measured every interval while a stable pod is ready; a measurement equal to the last one but for its time is not
-// written. Figures belong to one version only: when the stable version changes (a promotion, a rollback) the old
-// version's figures are dropped at once, and the next interval measures the new version afresh — never the old
-// version's numbers under the new name. Pure, table-tested.
+// status.liveMetrics: what the stable version measured recently (the TrainingPipeline's drift and performance
+// triggers read it): its traffic, latency and drift from its own pods over the last analysis interval
+// (windowSeconds), and its quality (accuracy and log loss, or RMSE) from every label for its own predictions,
+// whichever pod took it, over the label window of live-window.ts: labels gathered until there are
+// spec.liveMetrics.minSamples of them or the window lasted liveMetrics.maxWindow (labelledSince, labelledUntil),
+// so a batch's labels stay visible after the batch. Measured every interval while a stable pod is ready; a
+// measurement equal to the last one but for its time is not written. Figures belong to one version only: when the
+// stable version changes (a promotion, a rollback) the old version's figures are dropped at once, and the next
+// interval measures the new version afresh — never the old version's numbers under the new name. Pure,
+// table-tested.
 import { isDeepStrictEqual } from 'node:util';
 import type { LiveMetrics } from '../../../api/model-deployment.js';
 import { formatTime } from '../../runtime/conditions.js';
 import { accuracyOf, labelsOf, logLossOf, rmseOf, servedRequests } from './metrics/provider.js';
+import { defaultLiveSettings, labelWindowCloses, openLabelWindow, type LiveSettings } from './live-window.js';
 import type { MeasureResult } from './observed.js';
 import { readyOf, type PlanContext } from './plan-context.js';
 import type { Draft } from './rollout-state.js';
@@ -23,19 +27,35 @@ export function sameMeasurement(a: LiveMetrics | undefined, b: LiveMetrics): a i
   return isDeepStrictEqual(restA, restB);
 }
 
-/** The live metrics of `version` from a measurement over the last interval; undefined without one. */
-export function liveMetricsOf(r: MeasureResult | undefined, version: string, intervalMs: number, nowMs: number): LiveMetrics | undefined {
+const qualityKeys = ['accuracy', 'logLoss', 'rmse', 'labelledSamples', 'labelledSince', 'labelledUntil'] as const;
+
+/**
+ * The live metrics of `version` from a measurement (traffic over the last interval, labels over the open label
+ * window); undefined without one. The quality figures are the measurement's when its label window closes now,
+ * else the published ones (`previous`, of the same version) stay.
+ */
+export function liveMetricsOf(
+  r: MeasureResult | undefined, version: string, intervalMs: number, nowMs: number,
+  previous: LiveMetrics | undefined = undefined, settings: LiveSettings = defaultLiveSettings,
+): LiveMetrics | undefined {
   if (!r?.ok) return undefined;
   const m = r.m;
   const psis = Object.entries(m.drift);
   const seconds = intervalMs / 1000;
-  const out: Writable<LiveMetrics> = { time: formatTime(nowMs), version, requestRate: Math.round((m.requests / seconds) * 1000) / 1000 };
+  const out: Writable<LiveMetrics> = { time: formatTime(nowMs), version, windowSeconds: seconds, requestRate: Math.round((m.requests / seconds) * 1000) / 1000 };
   const served = servedRequests(m);
   if (served > 0) out.errorRate = m.errors / served;
   if (m.latencyP99Ms !== undefined) out.latencyP99Ms = m.latencyP99Ms;
-  const quality = { accuracy: accuracyOf(m), logLoss: logLossOf(m), rmse: rmseOf(m) };
-  for (const [k, v] of Object.entries(quality) as Array<[keyof typeof quality, number | undefined]>) if (v !== undefined) out[k] = v;
-  out.labelledSamples = labelsOf(m);
+  const open = openLabelWindow(previous, version, nowMs, settings);
+  if (labelWindowCloses(open, labelsOf(m), nowMs, settings)) {
+    const quality = { accuracy: accuracyOf(m), logLoss: logLossOf(m), rmse: rmseOf(m) };
+    for (const [k, v] of Object.entries(quality) as Array<[keyof typeof quality, number | undefined]>) if (v !== undefined) out[k] = v;
+    out.labelledSamples = labelsOf(m);
+    out.labelledSince = formatTime(open ?? nowMs - intervalMs);
+    out.labelledUntil = formatTime(nowMs);
+  } else if (previous !== undefined) {
+    for (const k of qualityKeys) if (previous[k] !== undefined) (out as Record<string, unknown>)[k] = previous[k];
+  }
   if (psis.length > 0) {
     out.drift = Object.fromEntries(psis);
     out.maxDriftPsi = Math.max(...psis.map((e) => e[1]));
@@ -56,7 +76,7 @@ export function nextLiveMetrics(previous: LiveMetrics | undefined, measured: Liv
 export function withLiveMetrics(ctx: PlanContext, d: Draft): Draft {
   // The measurement was taken of the version stable when this reconcile began (measurements-wanted.ts).
   const measuredVersion = ctx.prev.stableVersion;
-  const live = measuredVersion === undefined ? undefined : liveMetricsOf(ctx.observed.stableLive, measuredVersion, ctx.intervalMs, ctx.nowMs);
+  const live = measuredVersion === undefined ? undefined : liveMetricsOf(ctx.observed.stableLive, measuredVersion, ctx.intervalMs, ctx.nowMs, ctx.prev.liveMetrics, ctx.live);
   // An idle deployment (no traffic, a settled drift window) must cost no write per interval (at 1,000 deployments
   // that was 2,000 writes a minute for nothing): liveMetrics.time is when these values were first measured.
   const liveMetrics = nextLiveMetrics(ctx.prev.liveMetrics, live, d.stable.version);

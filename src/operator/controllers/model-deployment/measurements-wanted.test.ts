@@ -25,6 +25,18 @@ describe('measurementsWanted (interval 30s; steps setWeight 50, analysis 1m)', (
   ];
   for (const [name, md, ready, want] of table) it(name, () => assert.deepEqual(compact(measurementsWanted(md, t0, ready)), { ...none, ...want }));
 
+  it('liveMetrics\' labels from the open label window (live-window.ts), the traffic over the last interval', () => {
+    const open = deployment().withStatus(serving('v1', { liveMetrics: { time: at(t0 - 30_000), version: 'v1', requestRate: 1, labelledUntil: at(t0 - 600_000) } })).build();
+    assert.deepEqual([measurementsWanted(open, t0, 1).stableLive?.windowStartMs, measurementsWanted(open, t0, 1).stableLive?.labelsFromMs], [t0 - 30_000, t0 - 600_000]);
+    const first = deployment().withStatus(serving('v1')).build();
+    assert.equal(measurementsWanted(first, t0, 1).stableLive?.labelsFromMs, t0 - 30_000);
+  });
+
+  it('a step\'s window grows from the step\'s start, however long ago', () => {
+    const md = deployment().withStatus(rolling('v1', 'v2', 1, { stepStartTime: at(t0 - 3_000_000) })).build();
+    assert.equal(measurementsWanted(md, t0, 0).candidate?.windowStartMs, t0 - 3_000_000);
+  });
+
   it('asks by revision hash', () => {
     const r = measurementsWanted(deployment().withStatus(rolling('v1', 'v2', 1)).build(), t0, 1);
     assert.deepEqual([r.candidate?.hash, r.stableWindow?.hash, r.stableLive?.hash], [hash('v2'), hash('v1'), hash('v1')]);

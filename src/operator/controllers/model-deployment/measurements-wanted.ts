@@ -1,9 +1,12 @@
 // What observe.ts measures before the plan: the candidate and the stable version over the current step's window
 // (only while a step with a window runs: shadow, analysis, an auto-promoting preview), and the stable version over
-// the last interval for status.liveMetrics. Pure, table-tested.
+// the last interval for status.liveMetrics, its labels over the open label window (live-window.ts). A step's window
+// grows from the step's start until a verdict (canary-steps.ts maxWindowOf): the providers measure whatever range
+// they are asked. Pure, table-tested.
 import { parseDuration } from '../../../api/duration.js';
 import type { ModelDeployment } from '../../../api/model-deployment.js';
 import { rolloutSteps, windowOf, type RolloutStep } from './canary-steps.js';
+import { labelsFrom, liveSettingsOf } from './live-window.js';
 import { hashOfRevision } from './names.js';
 import { timeMs } from './plan-context.js';
 
@@ -11,6 +14,8 @@ export interface MeasurementWindow {
   readonly hash: string;
   readonly version: string;
   readonly windowStartMs: number;
+  /** Labels counted from here instead (liveMetrics: the open label window, live-window.ts). */
+  readonly labelsFromMs?: number;
 }
 
 export interface MeasurementRequest {
@@ -58,6 +63,6 @@ export function measurementsWanted(md: ModelDeployment, nowMs: number, stableRea
   }
   const lastLive = timeMs(st.liveMetrics?.time);
   const stableLive = stable && stableReadyReplicas > 0 && (lastLive === undefined || nowMs - lastLive >= intervalMs)
-    ? { ...stable, windowStartMs: nowMs - intervalMs } : undefined;
+    ? { ...stable, windowStartMs: nowMs - intervalMs, labelsFromMs: labelsFrom(st.liveMetrics, stable.version, nowMs, intervalMs, liveSettingsOf(md.spec)) } : undefined;
   return { candidate, stableWindow, stableLive };
 }

@@ -118,6 +118,7 @@ async function measure(deps: ObserveDeps, md: ModelDeployment, nowMs: number, so
   try {
     const m = await deps.metricProvider(source.url).measure({
       namespace, deployment: name, revisionHash: w.hash, version: w.version, port: md.spec.server.port, windowStartMs: w.windowStartMs, nowMs,
+      ...(w.labelsFromMs === undefined ? {} : { labelsFromMs: w.labelsFromMs }),
     });
     return { ok: true, m };
   } catch (e: unknown) {

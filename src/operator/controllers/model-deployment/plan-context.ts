@@ -10,6 +10,7 @@ import type { StoreSettings } from '../../store-settings.js';
 import { rolloutSteps, type RolloutStep } from './canary-steps.js';
 import { readCommands, type Commands } from './commands.js';
 import { followedOf, parseVersionUri, servedModelRef, withLogBucket, type Followed } from './desired-model.js';
+import { liveSettingsOf, type LiveSettings } from './live-window.js';
 import { hashOfRevision, revisionHash, revisionName, serverTemplate } from './names.js';
 import type { Observed } from './observed.js';
 import type { Revision, Start } from './rollout-state.js';
@@ -32,6 +33,10 @@ export interface PlanContext {
   /** spec.server.replicas */
   readonly total: number;
   readonly intervalMs: number;
+  /** spec.rollout.analysis.maxWindow, when set (canary-steps.ts maxWindowOf gives each step's). */
+  readonly analysisMaxWindowMs: number | undefined;
+  /** spec.liveMetrics with its defaults (live-metrics.ts). */
+  readonly live: LiveSettings;
   readonly rollbackWindowMs: number;
   /** spec.rollout.progressDeadline: how long a revision's pods may take to become ready. */
   readonly progressDeadlineMs: number;
@@ -65,6 +70,8 @@ export function planContext(o: Observed, store: StoreSettings, router: TrafficRo
     owner: controllerRef(md, modelDeployments), store, router,
     total: spec.server.replicas,
     intervalMs: parseDuration(spec.rollout.analysis.interval),
+    analysisMaxWindowMs: spec.rollout.analysis.maxWindow === undefined ? undefined : parseDuration(spec.rollout.analysis.maxWindow),
+    live: liveSettingsOf(spec),
     rollbackWindowMs: parseDuration(spec.rollout.rollbackWindow),
     progressDeadlineMs: parseDuration(spec.rollout.progressDeadline),
     steps: rolloutSteps(spec.rollout),

@@ -166,6 +166,7 @@ describe('ModelDeploymentReconciler', () => {
     const env = Object.fromEntries(c.env.map((e) => [e.name, e.value ?? e.valueFrom]));
     assert.equal(env['PERENNIAL_SERVER_MODEL'], 'ml/weather@v1');
     assert.equal(env['PERENNIAL_SERVER_DRIFT_WINDOW_SECONDS'], '3600', 'spec.server.driftWindow 1h');
+    assert.ok(!('PERENNIAL_SERVER_DRIFT_WINDOW_ROWS' in env), 'no spec.server.driftWindowRows: every row of the drift window');
     assert.deepEqual(env['PERENNIAL_SERVER_HOST'], { fieldRef: { fieldPath: 'status.podIP' } });
     assert.deepEqual(env['AWS_SECRET_ACCESS_KEY'], { secretKeyRef: { name: 'perennial-s3', key: 'AWS_SECRET_ACCESS_KEY' } });
     // Feedback: its own port, the token and the id signing key only as references to the feedback Secret.
@@ -401,18 +402,24 @@ describe('ModelDeploymentReconciler', () => {
     assert.deepEqual(retried.filter((w) => w.startsWith('event')), [], 'the retry deletes it, and tells nothing twice');
   });
 
-  it('too little traffic is inconclusive: the window starts again, then the rollout pauses for a person', async () => {
+  it('too little traffic is inconclusive: the window grows uncounted until maxWindow, starts again (counted), then the rollout pauses for a person', async () => {
     const h = setup();
     await toAnalysis(h);
     h.provider.table.set('v2', { ...healthy, requests: 10, errors: 10 });
+    // The 1m analysis step ends short of samples: its window grows (default maxWindow: 10 intervals of 30s).
+    h.clock.advance(60_000);
+    const growing = await h.step();
+    assert.ok(!growing.some((w) => /InconclusiveAnalysis/.test(w)), growing.join('\n'));
+    assert.equal(h.md().status?.inconclusiveCount, 0);
+    assert.match(h.md().status?.analysis?.[0]?.message ?? '', /^window growing, not counted: /);
+    h.clock.advance(240_000);
     for (let i = 1; i <= 3; i++) {
-      h.clock.advance(60_000);
       const writes = await h.step();
       assert.ok(writes.some((w) => /InconclusiveAnalysis/.test(w)), writes.join('\n'));
       assert.equal(h.md().status?.inconclusiveCount, i);
       assert.equal(h.md().status?.canaryVersion, 'v2', 'not aborted');
+      h.clock.advance(300_000);
     }
-    h.clock.advance(60_000);
     await h.step();
     const st = h.md().status;
     assert.equal(st?.phase, 'Paused');

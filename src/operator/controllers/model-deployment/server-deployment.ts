@@ -84,6 +84,13 @@ export interface ServerDeployment {
   } & Readonly<Record<string, unknown>>;
 }
 
+/**
+ * spec.server.driftWindowRows: the server's drift window holds at most the newest N rows within driftWindow.
+ * NOTE: the name of podEnv.serverDriftWindowRows in src/shared/pod-contract.ts (the server's side of the contract,
+ * added by the server's change); spelled here until it is there — use podEnv's then.
+ */
+export const serverDriftWindowRowsEnv = 'PERENNIAL_SERVER_DRIFT_WINDOW_ROWS';
+
 export function serverEnv(input: RevisionInput): EnvVar[] {
   const { store, server, model } = input;
   return [
@@ -101,6 +108,7 @@ export function serverEnv(input: RevisionInput): EnvVar[] {
     { name: podEnv.serverBatchMaxSize, value: String(server.maxBatchSize) },
     { name: podEnv.serverBatchMaxWaitMs, value: String(server.maxBatchDelayMs) },
     { name: podEnv.serverDriftWindowSeconds, value: String(Math.round(parseDuration(server.driftWindow) / 1000)) },
+    ...(server.driftWindowRows === undefined ? [] : [{ name: serverDriftWindowRowsEnv, value: String(server.driftWindowRows) }]),
     { name: podEnv.serverLogSpillDir, value: spillDir },
     { name: podEnv.serverLogMaxSpillBytes, value: String(spillMaxBytes) },
     ...storeEnv({ ...store, bucket: model.storage?.bucket ?? store.bucket }, model.storage?.credentialsSecret ?? store.credentialsSecret),

@@ -41,6 +41,15 @@ describe('checkModelDeploymentSpec', () => {
     ['a fixed model URI is fine', (s) => { s.model = { uri: 's3://models/pipelines/ml/weather/versions/v3' }; }, undefined],
     ['a fixed model URI that is not a published version', (s) => { s.model = { uri: 's3://models/weather/v3' }; }, /is not a published version/],
     ['a URI without a prefix', (s) => { s.model = { uri: 's3://models' }; }, /spec.model.uri: "s3:\/\/models" is not s3:\/\/<bucket>\/<prefix>/],
+    ['analysis.maxWindow of an hour is fine', (s) => { s.rollout.analysis.maxWindow = '1h'; }, undefined],
+    ['analysis.maxWindow shorter than the interval', (s) => { s.rollout.analysis.maxWindow = '10s'; }, /^spec\.rollout\.analysis\.maxWindow: analysis\.maxWindow must be at least analysis\.interval/],
+    ['analysis.maxWindow shorter than an analysis step', (s) => { s.rollout.analysis.maxWindow = '1m'; s.rollout.canary.steps = [{ setWeight: 10 }, { analysis: { duration: '2m' } }]; },
+      /^spec\.rollout\.analysis\.maxWindow: analysis\.maxWindow must be at least the duration of every analysis step/],
+    ['analysis.maxWindow shorter than autoPromoteAfter', (s) => { s.rollout.analysis.maxWindow = '1m'; s.rollout.strategy = 'BlueGreen'; s.rollout.blueGreen = { autoPromoteAfter: '10m' }; },
+      /^spec\.rollout\.analysis\.maxWindow: analysis\.maxWindow must be at least blueGreen\.autoPromoteAfter/],
+    ['analysis.maxWindow of 1s', (s) => { s.rollout.analysis.maxWindow = '1s'; }, /^spec\.rollout\.analysis\.maxWindow: 1s must be at least 2s$/],
+    ['liveMetrics of 6h and 30 labels is fine', (s) => { s.liveMetrics = { minSamples: 30, maxWindow: '6h' }; }, undefined],
+    ['liveMetrics.maxWindow shorter than the interval', (s) => { s.liveMetrics = { minSamples: 30, maxWindow: '10s' }; }, /^spec\.liveMetrics\.maxWindow: liveMetrics\.maxWindow must be at least rollout\.analysis\.interval/],
     ['shadow without a router that mirrors', (s) => { s.rollout.shadow = { percent: 100, duration: '1m', minAgreement: 0.9 }; }, /mirroring needs spec.rollout.trafficRouting.type GatewayAPI/],
   ];
   for (const [name, edit, want] of table) {

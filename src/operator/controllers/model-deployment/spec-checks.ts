@@ -6,7 +6,7 @@ import type { TrainingPipeline } from '../../../api/training-pipeline.js';
 import type { Review } from '../acceptance.js';
 import { deploymentDenials, metricSource, modelUriDenial, type TenancyPolicy } from '../tenancy.js';
 import { followedOf } from './desired-model.js';
-import { durationBoundsProblem } from '../../../api/duration.js';
+import { durationBoundsProblem, parseDuration } from '../../../api/duration.js';
 import { nameProblems, nameRules } from '../../../api/object-names.js';
 
 /** s3://bucket/prefix → its parts, or undefined when it is not one. */
@@ -31,12 +31,44 @@ export function checkModelDeploymentSpec(spec: ModelDeploymentSpec): string[] {
     ['spec.rollout.analysis.interval', spec.rollout.analysis.interval, mdDurationBounds.analysisInterval],
     ['spec.rollout.progressDeadline', spec.rollout.progressDeadline, mdDurationBounds.progressDeadline],
     ['spec.rollout.shadow.duration', spec.rollout.shadow?.duration, mdDurationBounds.analysisWindow],
+    ['spec.rollout.analysis.maxWindow', spec.rollout.analysis.maxWindow, mdDurationBounds.analysisWindow],
+    ['spec.liveMetrics.maxWindow', spec.liveMetrics?.maxWindow, mdDurationBounds.analysisWindow],
     ...spec.rollout.canary.steps.map((step, i): [string, string | undefined, { readonly min?: string }] =>
       [`spec.rollout.canary.steps[${i}].analysis.duration`, step.analysis?.duration, mdDurationBounds.analysisWindow]),
   ];
   for (const [field, text, bounds] of durations) {
     const problem = text === undefined ? undefined : durationBoundsProblem(field, text, bounds);
     if (problem !== undefined) problems.push(problem);
+  }
+  return [...problems, ...windowProblems(spec)];
+}
+
+const ms = (text: string | undefined): number | undefined => {
+  try {
+    return text === undefined ? undefined : parseDuration(text);
+  } catch {
+    return undefined; // said by the bounds check
+  }
+};
+
+/** The windows' combinations the CRD's CEL rules refuse, for objects stored before them: the same words. */
+export function windowProblems(spec: ModelDeploymentSpec): string[] {
+  const problems: string[] = [];
+  const interval = ms(spec.rollout.analysis.interval);
+  const maxWindow = ms(spec.rollout.analysis.maxWindow);
+  const live = ms(spec.liveMetrics?.maxWindow);
+  if (maxWindow !== undefined && interval !== undefined && maxWindow < interval) {
+    problems.push('spec.rollout.analysis.maxWindow: analysis.maxWindow must be at least analysis.interval (a window is measured once per interval)');
+  }
+  const steps: Array<[string, string | undefined]> = [
+    ...spec.rollout.canary.steps.map((step): [string, string | undefined] => ['the duration of every analysis step', step.analysis?.duration]),
+    ['shadow.duration', spec.rollout.shadow?.duration],
+    ['blueGreen.autoPromoteAfter', spec.rollout.blueGreen?.autoPromoteAfter],
+  ];
+  const short = maxWindow === undefined ? undefined : steps.find(([, text]) => (ms(text) ?? 0) > maxWindow);
+  if (short) problems.push(`spec.rollout.analysis.maxWindow: analysis.maxWindow must be at least ${short[0]} (a window lasts at least its step)`);
+  if (live !== undefined && interval !== undefined && live < interval) {
+    problems.push('spec.liveMetrics.maxWindow: liveMetrics.maxWindow must be at least rollout.analysis.interval (live metrics are measured once per interval)');
   }
   return problems;
 }

@@ -67,6 +67,37 @@ describe('PodsMetricProvider', () => {
     assert.deepEqual([m.requests, m.errors, m.labelled, m.correct], [100, 10, 50, 30]);
   });
 
+  it('a window that grows (a step short of samples) keeps its start\'s baseline: a batch and its labels later count together', async () => {
+    const h = setup([pod('a', '10.0.0.1', t0 - 3_600_000)]);
+    h.served.set('10.0.0.1', metrics(1000, 0, 500, 0));
+    await assert.rejects(h.provider.measure(h.q(t0, t0)), NoValuesError);
+    h.served.set('10.0.0.1', metrics(1200, 0, 500, 0)); // a batch of 200 predictions
+    for (let i = 1; i <= 20; i++) {
+      // Every interval: the step's window (still short of labels) and liveMetrics' window of the last interval.
+      const now = t0 + i * 30_000;
+      assert.equal((await h.provider.measure(h.q(t0, now))).labelled, 0);
+      await h.provider.measure({ ...h.q(now - 30_000, now), labelsFromMs: t0 });
+    }
+    h.served.set('10.0.0.1', metrics(1200, 0, 650, 50)); // their labels, ten minutes later
+    const m = await h.provider.measure(h.q(t0, t0 + 630_000));
+    assert.deepEqual([m.requests, m.labelled, m.correct], [200, 200, 150]);
+  });
+
+  it('labels over a window of their own (labelsFromMs): traffic of the interval, labels since the label window opened', async () => {
+    const h = setup([pod('a', '10.0.0.1', t0 - 3_600_000)]);
+    h.served.set('10.0.0.1', metrics(1000, 0, 500, 0));
+    await assert.rejects(h.provider.measure({ ...h.q(t0 - 30_000, t0), labelsFromMs: t0 }), NoValuesError);
+    h.served.set('10.0.0.1', metrics(1100, 0, 800, 100)); // a batch and its 400 labels
+    const batch = await h.provider.measure({ ...h.q(t0, t0 + 30_000), labelsFromMs: t0 });
+    assert.deepEqual([batch.requests, batch.labelled, batch.correct], [100, 400, 300]);
+    h.served.set('10.0.0.1', metrics(1110, 0, 810, 100));
+    const next = await h.provider.measure({ ...h.q(t0 + 30_000, t0 + 60_000), labelsFromMs: t0 + 30_000 });
+    assert.deepEqual([next.requests, next.labelled], [10, 10], 'the next label window opens where the last closed');
+    h.served.set('10.0.0.1', metrics(1120, 0, 830, 100));
+    const grown = await h.provider.measure({ ...h.q(t0 + 60_000, t0 + 90_000), labelsFromMs: t0 + 30_000 });
+    assert.deepEqual([grown.requests, grown.labelled], [10, 30], 'a label window that stays open keeps its baseline');
+  });
+
   it('counts labels for the version wherever they landed: a pod of another revision adds its labels, nothing else', async () => {
     const stablePod: V1Pod = { ...pod('s', '10.0.0.9', t0 + 1), metadata: { name: 's', uid: 'uid-s', labels: { 'perennial.dev/deployment': 'w', 'perennial.dev/revision': 'old' } } };
     const h = setup([pod('a', '10.0.0.1', t0 + 1), stablePod]);

@@ -3,7 +3,9 @@
 // the revision's own pods for its traffic, latency, shadow comparisons and drift, and every pod for the feedback
 // labels of the revision's version (outcomes, log loss, squared error) (labels reach any pod through the feedback Service). Counters are cumulative per process, so a
 // window [start, now] is the difference between now and a scrape taken at (or just after) the window's start:
-// every call keeps its scrape as a baseline for later windows. A pod that started inside the window counts from
+// every call keeps its scrape as a baseline for later windows. A window may grow (a step's window until a verdict,
+// canary-steps.ts): its start's baseline stays pinned while it is asked for every interval. The label series may
+// have a window of their own (labelsFromMs: liveMetrics' label window), with its own pinned baseline. A pod that started inside the window counts from
 // zero. A pod with no baseline (the operator restarted mid-window) is left out; with no pod measurable the
 // answer is NoValuesError, read as Inconclusive.
 //
@@ -101,21 +103,22 @@ export class PodsMetricProvider implements MetricProvider {
         errors++;
         return;
       }
-      const key = podKey(pod);
       const started = Date.parse(pod.status?.startTime?.toString() ?? '');
-      const fromZero = Number.isFinite(started) && started >= q.windowStartMs;
-      const memory = this.memoryOf(key, revision);
-      const base = fromZero ? [] : baseline(memory, q.windowStartMs);
+      const memory = this.memoryOf(podKey(pod), revision);
+      const labelsFrom = q.labelsFromMs ?? q.windowStartMs;
+      const base = baselineFor(memory, q.windowStartMs, started);
+      const labelBase = labelsFrom === q.windowStartMs ? base : baselineFor(memory, labelsFrom, started) ?? base;
       const window = samples.filter(retainedForWindows);
       const snap: Snapshot = { atMs: q.nowMs, series: new Map(window.map((s) => [seriesKey(s), s.value])) };
       remember(memory, snap);
-      // No scrape at or after the window's start existed: this one is the first, and stays its baseline.
-      if (!fromZero && !memory.pinned.has(q.windowStartMs) && snap.atMs >= q.windowStartMs) pin(memory, q.windowStartMs, snap);
+      for (const start of new Set([q.windowStartMs, labelsFrom])) pinFirst(memory, start, started, snap);
       // Of another revision's pod only the labels count (its traffic, latency and drift are that revision's; it may
       // even serve the same version with another server template).
       const read = own(pod) ? window : window.filter((s) => labelNames.has(s.name));
       if (own(pod)) latest.push(samples);
-      if (base !== undefined) windows.push(diffSamples(base, read));
+      if (base === undefined) return;
+      windows.push(labelBase === base ? diffSamples(base, read)
+        : [...diffSamples(base, read.filter((s) => !labelNames.has(s.name))), ...diffSamples(labelBase ?? base, read.filter((s) => labelNames.has(s.name)))]);
     }));
     if (latest.length === 0) throw new ProviderError(`no pod answered /metrics (${errors} failed)`);
     if (windows.length === 0) throw new NoValuesError('no baseline scrape yet for this window (measuring from now on)');
@@ -178,6 +181,17 @@ function baseline(m: PodMemory, startMs: number): ReadonlyMap<string, number> | 
     return after.series;
   }
   return kept[kept.length - 1]?.series;
+}
+
+/** A window's baseline for a pod that started at `startedMs`: none to subtract when it started inside the window. */
+function baselineFor(m: PodMemory, startMs: number, startedMs: number): ReadonlyMap<string, number> | readonly Sample[] | undefined {
+  return Number.isFinite(startedMs) && startedMs >= startMs ? [] : baseline(m, startMs);
+}
+
+/** No scrape at or after the window's start existed: this one is the first, and stays its baseline. */
+function pinFirst(m: PodMemory, startMs: number, startedMs: number, snap: Snapshot): void {
+  const fromZero = Number.isFinite(startedMs) && startedMs >= startMs;
+  if (!fromZero && !m.pinned.has(startMs) && snap.atMs >= startMs) pin(m, startMs, snap);
 }
 
 function pin(m: PodMemory, startMs: number, snap: Snapshot): void {

@@ -30,3 +30,26 @@ describe('PrometheusMetricProvider failures', () => {
     });
   }
 });
+
+describe('PrometheusMetricProvider ranges', () => {
+  const asked = (q: typeof query & { labelsFromMs?: number }): Promise<string[]> => {
+    const queries: string[] = [];
+    const one = JSON.stringify({ status: 'success', data: { resultType: 'vector', result: [{ metric: {}, value: [0, '1'] }] } });
+    const fetchFn: Fetch = (url) => {
+      queries.push(new URL(url).searchParams.get('query') ?? '');
+      return Promise.resolve({ ok: true, status: 200, text: () => Promise.resolve(one) });
+    };
+    return new PrometheusMetricProvider('http://prometheus:9090', fetchFn).measure(q).then(() => queries);
+  };
+  it('a grown window is a longer range', async () => {
+    const queries = await asked({ ...query, windowStartMs: 0, nowMs: 3_600_000 });
+    assert.ok(queries.filter((x) => x.includes('increase(')).every((x) => x.includes('[3600s]')), queries.join('\n'));
+  });
+  it('labels over their own range (liveMetrics\' label window), traffic over the window', async () => {
+    const queries = await asked({ ...query, windowStartMs: 30_000, nowMs: 60_000, labelsFromMs: -540_000 });
+    const feedback = queries.filter((x) => x.includes('perennial_server_feedback'));
+    assert.equal(feedback.length, 6);
+    assert.ok(feedback.every((x) => x.includes('[600s]')), feedback.join('\n'));
+    assert.ok(queries.filter((x) => x.includes('perennial_server_requests_total')).every((x) => x.includes('[30s]')));
+  });
+});

@@ -1,6 +1,8 @@
 // The `prometheus` metric provider: PromQL against a Prometheus server that scrapes the server pods (any scrape
 // config that keeps the pods' own `model_version` label). Counts over the window come from increase() over a
-// range of the window's length; an empty answer is "no values" (absent is not zero), read as Inconclusive.
+// range of the window's length (a step's window grows until a verdict, so its range grows with it; the label
+// series over their own range when labelsFromMs asks); an empty answer is "no values" (absent is not zero), read
+// as Inconclusive.
 import { codeMatchers, serverMetricLabels, serverMetricNames, predictRoutes, seriesMatchers } from '../../../../shared/server-metrics.js';
 import type { Fetch } from './pods.js';
 import { NoValuesError, ProviderError, type Measurement, type MetricProvider, type MetricQuery } from './provider.js';
@@ -32,12 +34,16 @@ export class PrometheusMetricProvider implements MetricProvider {
   ) {}
 
   async measure(q: MetricQuery): Promise<Measurement> {
-    const range = `${Math.max(1, Math.round((q.nowMs - q.windowStartMs) / 1000))}s`;
+    const rangeFrom = (startMs: number): string => `${Math.max(1, Math.round((q.nowMs - startMs) / 1000))}s`;
+    const range = rangeFrom(q.windowStartMs);
+    // The label series over their own window when asked (liveMetrics' label window), else over the window.
+    const labelRange = rangeFrom(q.labelsFromMs ?? q.windowStartMs);
     const at = q.nowMs / 1000;
     // This deployment's series only: version names repeat across deployments and namespaces.
     const v = seriesMatchers({ namespace: q.namespace, deployment: q.deployment, version: q.version });
     const routes = `${serverMetricLabels.route}=~"${predictRoutes.join('|')}"`;
-    const inc = (name: string, extra = ''): string => `sum(increase(${name}{${v}${extra}}[${range}]))`;
+    const inc = (name: string, extra = '', over = range): string => `sum(increase(${name}{${v}${extra}}[${over}]))`;
+    const labels = (name: string, extra = ''): string => inc(name, extra, labelRange);
     // Faults, client errors and shed requests apart (requestClass): only faults count against maxErrorRate.
     const [requests, errors, clientErrors, shed, p99, correct, incorrect, psi, rows, lossN, lossSum, scored, squared, compared, agreed] = await Promise.all([
       this.query(inc(serverMetricNames.requests, `,${routes}`), at),
@@ -45,14 +51,14 @@ export class PrometheusMetricProvider implements MetricProvider {
       this.query(inc(serverMetricNames.requests, `,${routes},${codeMatchers.client}`), at),
       this.query(inc(serverMetricNames.requests, `,${routes},${codeMatchers.shed}`), at),
       this.query(`histogram_quantile(0.99, sum by (le) (increase(${serverMetricNames.latency}_bucket{${v},${routes}}[${range}])))`, at),
-      this.query(inc(serverMetricNames.feedback, `,${serverMetricLabels.outcome}="correct"`), at),
-      this.query(inc(serverMetricNames.feedback, `,${serverMetricLabels.outcome}="incorrect"`), at),
+      this.query(labels(serverMetricNames.feedback, `,${serverMetricLabels.outcome}="correct"`), at),
+      this.query(labels(serverMetricNames.feedback, `,${serverMetricLabels.outcome}="incorrect"`), at),
       this.query(`max by (${serverMetricLabels.feature}) (${serverMetricNames.featurePsi}{${v}})`, at),
       this.query(`sum(${serverMetricNames.driftWindowRows}{${v}})`, at),
-      this.query(inc(serverMetricNames.feedbackLogLossCount), at),
-      this.query(inc(serverMetricNames.feedbackLogLossSum), at),
-      this.query(inc(serverMetricNames.feedback, `,${serverMetricLabels.outcome}="scored"`), at),
-      this.query(inc(serverMetricNames.feedbackSquaredError), at),
+      this.query(labels(serverMetricNames.feedbackLogLossCount), at),
+      this.query(labels(serverMetricNames.feedbackLogLossSum), at),
+      this.query(labels(serverMetricNames.feedback, `,${serverMetricLabels.outcome}="scored"`), at),
+      this.query(labels(serverMetricNames.feedbackSquaredError), at),
       this.query(inc(serverMetricNames.shadowComparisons), at),
       this.query(inc(serverMetricNames.shadowComparisons, `,${serverMetricLabels.outcome}="agree"`), at),
     ]);

@@ -50,6 +50,11 @@ export interface MetricQuery {
   readonly port: number;
   readonly windowStartMs: number;
   readonly nowMs: number;
+  /**
+   * The label series (feedback outcomes, log loss, squared error) over [labelsFromMs, nowMs] instead of the
+   * window (status.liveMetrics: labels are gathered over a window of their own, live-window.ts).
+   */
+  readonly labelsFromMs?: number;
 }
 
 export interface MetricProvider {
