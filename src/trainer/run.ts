@@ -140,9 +140,10 @@ function withLabelRange(spec: PreprocessingSpec, range: TrainerConfig['schema'][
   return { ...spec, label: { ...label, ...(range?.min !== undefined ? { min: range.min } : {}), ...(range?.max !== undefined ? { max: range.max } : {}) } };
 }
 
-// A run is a sequence of steps, each below: the version not yet taken → the data read, admitted, validated and
-// split (a bad dataset stops here with its report) → the model prepared (warm from the champion or fresh) → trained →
-// evaluated against the champion and the baseline → published with its reference profile and lineage.
+// A run is a sequence of steps, each below: the version not yet taken → the data read, de-duplicated, admitted,
+// validated and split (a bad dataset stops here with its report) → the model prepared (warm from the champion or
+// fresh) → trained → evaluated against the champion and the baseline → refit on every row when asked and the gates
+// passed → published with its reference profile and lineage.
 export async function runTraining(config: TrainerConfig, deps: RunDeps): Promise<RunOutcome> {
   const { store, log } = deps;
   const bucket = config.outputBucket ?? deps.bucket;
