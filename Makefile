@@ -3,7 +3,7 @@
 SHELL := /bin/bash
 NPM_STAMP := node_modules/.perennial-installed
 
-.PHONY: test demo deps system-deps servers images typecheck lint unit integration e2e build cluster
+.PHONY: test demo dev deps system-deps servers images typecheck lint unit integration e2e build cluster
 
 # Debian packages the tests use: lua5.1 runs the Argo CD health scripts; prometheus answers the ModelDeployment
 # controller's `prometheus` metric provider in its integration test; the local node runs containerd with runc, CNI
@@ -17,6 +17,11 @@ test: deps system-deps servers typecheck lint
 
 demo: deps system-deps servers
 	npx tsx scripts/demo.ts
+
+# The local cluster with everything needed to bring your own data (docs/own-data.md): the node, the operator
+# installed by helm, MinIO with the bucket, the namespace `dev` with its store credentials; prints what to do next.
+dev: deps system-deps servers
+	npx tsx scripts/dev.ts
 
 deps: $(NPM_STAMP)
 

@@ -152,10 +152,9 @@ describe('the loop on the FAA bird strikes (regression, event time, row ids, bat
       milestone(`${period}: ${batch.predicted} predictions by ${version} in ${counts.requests} requests, then ${batch.labelled} labels in ${counts.feedback} posts (${((Date.now() - batchStart) / 1000).toFixed(1)} s)`);
 
       // Live RMSE of the batch, from the labels (status.liveMetrics of the stable version).
-      const labelled = Date.now();
       const md = await stack.untilMd(name, `live rmse of ${version} for the ${period} batch`, (x) => {
         const m = x.status?.liveMetrics;
-        return m?.version === version && Date.parse(m.time ?? '') >= labelled - 1000 && m.rmse !== undefined && (m.labelledSamples ?? 0) > 0;
+        return m?.version === version && Date.parse(m.time ?? '') >= batchStart && m.rmse !== undefined && (m.labelledSamples ?? 0) > 0;
       }, 120_000);
       const live = md.status?.liveMetrics;
       milestone(`${version} live on ${period}: rmse ${live?.rmse?.toFixed(2) ?? '?'} over ${live?.labelledSamples ?? 0} labels`);
