@@ -24,6 +24,9 @@ Try:
   ${kubectl} get namespaces
   ${kubectl} create deployment hello --image=example.invalid/hello && ${kubectl} get replicasets,pods
 
+A bare control plane: no node, CRDs or operator (pods stay Pending). For all of them, with a namespace ready for
+your own data: make dev (docs/own-data.md).
+
 Ctrl-C stops every server and removes the data.`);
   let stopping = false;
   const stop = (): void => {
