@@ -214,11 +214,11 @@ describe('CRDs on the API server', () => {
   it('takes a deployment with batch-friendly windows, and defaults the live label window\'s minSamples', async () => {
     const manifest = example('model-deployment.yaml');
     manifest.metadata.name = uniqueName('batch');
-    const spec = manifest.spec as any;
-    spec.rollout.analysis.maxWindow = '6h';
+    const spec = manifest.spec as { rollout: { analysis: Record<string, unknown> }; server: Record<string, unknown>; liveMetrics?: unknown };
+    spec.rollout.analysis['maxWindow'] = '6h';
     spec.liveMetrics = { maxWindow: '24h' };
-    spec.server.driftWindow = '168h';
-    spec.server.driftWindowRows = 2000;
+    spec.server['driftWindow'] = '168h';
+    spec.server['driftWindowRows'] = 2000;
     const md = await create('ModelDeployment', manifest);
     assert.deepEqual(md.spec['liveMetrics'], { minSamples: 100, maxWindow: '24h' });
     assert.equal((md.spec['rollout'] as any).analysis.maxWindow, '6h');
