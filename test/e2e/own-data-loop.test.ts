@@ -155,7 +155,15 @@ describe('the loop on the FAA bird strikes (regression, event time, row ids, bat
       const md = await stack.untilMd(name, `live rmse of ${version} for the ${period} batch`, (x) => {
         const m = x.status?.liveMetrics;
         return m?.version === version && Date.parse(m.time ?? '') >= batchStart && m.rmse !== undefined && (m.labelledSamples ?? 0) > 0;
-      }, 120_000);
+      }, 120_000).catch(async (e: unknown) => {
+        // Say where the labels are: the deployment's status, and the label series each server pod publishes.
+        milestone(`liveMetrics: ${JSON.stringify((await stack.getMd(name)).status?.liveMetrics)}`);
+        for (const p of (await stack.core.listNamespacedPod({ namespace, labelSelector: `perennial.dev/deployment=${name}` })).items) {
+          const text = await fetch(`http://${p.status?.podIP ?? ''}:8080/metrics`).then((r) => r.text()).catch((x: unknown) => String(x));
+          milestone(`pod ${p.metadata?.name ?? '?'} (${p.metadata?.labels?.['perennial.dev/version'] ?? '?'}): ${text.split('\n').filter((l) => /^perennial_server_(feedback|requests)/.test(l)).join(' | ')}`);
+        }
+        throw e;
+      });
       const live = md.status?.liveMetrics;
       milestone(`${version} live on ${period}: rmse ${live?.rmse?.toFixed(2) ?? '?'} over ${live?.labelledSamples ?? 0} labels`);
       assert.ok(live?.rmse !== undefined && Number.isFinite(live.rmse) && live.rmse < 150, JSON.stringify(live));
