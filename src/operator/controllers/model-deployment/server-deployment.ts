@@ -84,12 +84,8 @@ export interface ServerDeployment {
   } & Readonly<Record<string, unknown>>;
 }
 
-/**
- * spec.server.driftWindowRows: the server's drift window holds at most the newest N rows within driftWindow.
- * NOTE: the name of podEnv.serverDriftWindowRows in src/shared/pod-contract.ts (the server's side of the contract,
- * added by the server's change); spelled here until it is there — use podEnv's then.
- */
-export const serverDriftWindowRowsEnv = 'PERENNIAL_SERVER_DRIFT_WINDOW_ROWS';
+/** spec.server.driftWindowRows: the server's drift window holds at most the newest N rows within driftWindow. */
+export const serverDriftWindowRowsEnv = podEnv.serverDriftWindowRows;
 
 export function serverEnv(input: RevisionInput): EnvVar[] {
   const { store, server, model } = input;
