@@ -21,12 +21,14 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { imageTags } from '../../localcluster/node/images.js';
 import type { TrainingPipeline, TrainingRun } from '../../src/api/training-pipeline.js';
+import { Label } from '../../src/api/labels.js';
 import { artifactKey } from '../../src/shared/artifact-layout.js';
 import { birdstrikes } from '../support/birdstrikes.js';
 import { dataPrefix, labelOf, periodSamples, pipelineSchema, rowsOf } from '../support/dataset.js';
 import { LoopStack } from '../support/loop-stack.js';
 import { operatorLogs } from '../support/operator-chart.js';
-import { emptyCounts, sendBatch } from '../support/traffic.js';
+import { eventually } from '../support/eventually.js';
+import { emptyCounts, readyEndpoints, sendBatch } from '../support/traffic.js';
 
 const namespace = 'own';
 const name = 'birdstrikes';
@@ -121,8 +123,11 @@ describe('the loop on the FAA bird strikes (regression, event time, row ids, bat
       assert.equal(run?.outcome, 'Blessed', `run of ${version}: ${JSON.stringify(run)}`);
       return run;
     };
-    const served = (version: string) => stack.untilMd(name, `${version} serving`, (x) =>
-      x.status?.stableVersion === version && x.status.canaryVersion === undefined && (x.status.stableReadyReplicas ?? 0) >= 1, 240_000);
+    const served = async (version: string): Promise<void> => {
+      await stack.untilMd(name, `${version} serving`, (x) =>
+        x.status?.stableVersion === version && x.status.canaryVersion === undefined && (x.status.stableReadyReplicas ?? 0) >= 1, 240_000);
+      await podsSettled();
+    };
 
     await stack.create('trainingpipelines', pipeline());
     await stack.create('modeldeployments', deployment());
@@ -196,6 +201,32 @@ describe('the loop on the FAA bird strikes (regression, event time, row ids, bat
     assert.equal(tp.status?.currentRun, undefined);
     milestone(`settled: ${settled} runs, none in ${(4 * pollMs) / 1000} s (${4} poll intervals) without new data`);
   });
+
+  /**
+   * Waits until the deployment's pods have settled after a rollout: the same pods, all ready, none terminating, and
+   * each of them (and no other) a ready endpoint of the serving and the feedback Service, twice 5 s apart. A label is
+   * counted in the memory of the pod that takes it: one taken by a pod on its way out (the previous revision's pod is
+   * replaced after a promotion) is lost to the live figures, so a batch is sent only once no pod is leaving.
+   */
+  async function podsSettled(): Promise<void> {
+    const snapshot = async (): Promise<string | undefined> => {
+      const pods = (await stack.core.listNamespacedPod({ namespace, labelSelector: `${Label.deployment}=${name}` })).items;
+      if (pods.length === 0 || pods.some((p) => p.metadata?.deletionTimestamp !== undefined)) return undefined;
+      if (!pods.every((p) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'))) return undefined;
+      const ips = pods.map((p) => p.status?.podIP ?? '').sort();
+      for (const service of [name, `${name}-feedback`]) {
+        const eps = (await readyEndpoints(stack.discovery, namespace, service)).map((e) => e.split(':')[0] ?? '').sort();
+        if (JSON.stringify(eps) !== JSON.stringify(ips)) return undefined;
+      }
+      return pods.map((p) => p.metadata?.name ?? '').sort().join(',');
+    };
+    await eventually(`the pods of ${name} settled`, async () => {
+      const first = await snapshot();
+      if (first === undefined) return undefined;
+      await sleep(5000);
+      return (await snapshot()) === first ? first : undefined;
+    }, 180_000, 1000);
+  }
 
   /** Waits until the deployment's feedback log holds at least n labels (the servers flush it every few seconds). */
   async function feedbackLogged(n: number): Promise<void> {
