@@ -204,7 +204,8 @@ describe('the loop on the FAA bird strikes (regression, event time, row ids, bat
 
   /**
    * Waits until the deployment's pods have settled after a rollout: the same pods, all ready, none terminating, and
-   * each of them (and no other) a ready endpoint of the serving and the feedback Service, twice 5 s apart. A label is
+   * the ready endpoints of the serving and the feedback Service among them, unchanged over 10 s (the previous
+   * revision's pod, kept for a rollback, is not a serving endpoint). A label is
    * counted in the memory of the pod that takes it: one taken by a pod on its way out (the previous revision's pod is
    * replaced after a promotion) is lost to the live figures, so a batch is sent only once no pod is leaving.
    */
@@ -213,19 +214,22 @@ describe('the loop on the FAA bird strikes (regression, event time, row ids, bat
       const pods = (await stack.core.listNamespacedPod({ namespace, labelSelector: `${Label.deployment}=${name}` })).items;
       if (pods.length === 0 || pods.some((p) => p.metadata?.deletionTimestamp !== undefined)) return undefined;
       if (!pods.every((p) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'))) return undefined;
-      const ips = pods.map((p) => p.status?.podIP ?? '').sort();
+      const ips = new Set(pods.map((p) => p.status?.podIP ?? ''));
+      const endpoints: string[] = [];
       for (const service of [name, `${name}-feedback`]) {
-        const eps = (await readyEndpoints(stack.discovery, namespace, service)).map((e) => e.split(':')[0] ?? '').sort();
-        if (JSON.stringify(eps) !== JSON.stringify(ips)) return undefined;
+        const eps = (await readyEndpoints(stack.discovery, namespace, service)).map((e) => e.split(':')[0] ?? '');
+        if (eps.length === 0 || !eps.every((ip) => ips.has(ip))) return undefined;
+        endpoints.push(`${service}: ${eps.sort().join(' ')}`);
       }
-      return pods.map((p) => p.metadata?.name ?? '').sort().join(',');
+      return `${pods.map((p) => `${p.metadata?.name ?? ''} ${p.status?.podIP ?? ''}`).sort().join(', ')}; ${endpoints.join('; ')}`;
     };
-    await eventually(`the pods of ${name} settled`, async () => {
+    const state = await eventually(`the pods of ${name} settled`, async () => {
       const first = await snapshot();
       if (first === undefined) return undefined;
-      await sleep(5000);
+      await sleep(10_000);
       return (await snapshot()) === first ? first : undefined;
     }, 180_000, 1000);
+    milestone(`pods settled: ${state}`);
   }
 
   /** Waits until the deployment's feedback log holds at least n labels (the servers flush it every few seconds). */
