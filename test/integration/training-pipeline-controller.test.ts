@@ -160,7 +160,8 @@ describe('TrainingPipeline controller (real API server and MinIO; the test plays
     const tp = await runEnded('tiny', 'tiny-1');
     const run = tp.status?.runs?.[0];
     assert.equal(run?.outcome, 'InvalidData');
-    assert.match(run?.message ?? '', /20 row\(s\), fewer than the required 500/);
+    // The trainer's count and minimum, in the operator's words with what to do about a small first period.
+    assert.match(run?.message ?? '', /20 row\(s\), fewer than the minimum 500 \(spec\.validation\.minRows\): lower spec\.validation\.minRows or wait for more data/);
     assert.equal(tp.status?.conditions?.find((c) => c.type === 'Degraded')?.reason, 'InvalidData');
     await sleep(1500);
     assert.deepEqual((await jobs.list('perennial.dev/pipeline=tiny')).map((j) => j.metadata.name), ['tiny-1'], 'no retry, no new run');
