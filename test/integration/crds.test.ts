@@ -194,11 +194,15 @@ describe('CRDs on the API server', () => {
   it('takes a pipeline with every bring-your-own-data field, and defaults the duplicates policy and refit', async () => {
     const manifest = example('training-pipeline.yaml');
     manifest.metadata.name = uniqueName('byod');
-    const spec = manifest.spec as any;
-    spec.data.schema.rowIdColumn = 'id';
-    spec.data.driftReference = { lastRows: 5000, duration: '8760h' };
-    spec.triggers.newData.pollInterval = '10s';
-    spec.evaluation.minImprovementOverBaseline = 0.05;
+    const spec = manifest.spec as {
+      data: { schema: Record<string, unknown> } & Record<string, unknown>;
+      triggers: { newData: Record<string, unknown> };
+      evaluation: Record<string, unknown>;
+    };
+    spec.data.schema['rowIdColumn'] = 'id';
+    spec.data['driftReference'] = { lastRows: 5000, duration: '8760h' };
+    spec.triggers.newData['pollInterval'] = '10s';
+    spec.evaluation['minImprovementOverBaseline'] = 0.05;
     const tp = await create('TrainingPipeline', manifest);
     const data = tp.spec['data'] as Record<string, unknown>;
     assert.equal(data['feedbackDuplicates'], 'DropFeedbackCopy');
