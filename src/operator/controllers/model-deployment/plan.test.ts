@@ -59,6 +59,31 @@ describe('planModelDeployment', () => {
     });
   }
 
+  it('a promotion changes no pod template: each revision\'s Deployment is the same before and after but for replicas; the old stable is only scaled', () => {
+    // The e2e own-data loop's rollout: one replica, one step at 100 %. The old stable's pod goes at the 100 % step
+    // (the candidate takes every pod; replica-split.ts) and the rollback window scales it back (children.ts): a new
+    // pod by scaling, never by a template change.
+    const md = (status: ModelDeployment['status']): ModelDeployment => deployment().withReplicas(1).withCanarySteps({ setWeight: 100 }).withStatus(status ?? {}).build();
+    const [r1, r2] = [revisionName('v1'), revisionName('v2')];
+    const before = plan(md(serving('v1')), 'v1', { revisions: revisions({ [r1]: [1, 1] }) });
+    const atFull = plan(md(rolling('v1', 'v2', 0)), 'v2', { revisions: revisions({ [r1]: [1, 1], [r2]: [1, 1] }) });
+    const promoted = plan(md(atFull.status), 'v2', { revisions: revisions({ [r1]: [0, 0], [r2]: [1, 1] }) });
+    assert.equal(promoted.status.stableVersion, 'v2');
+    assert.equal(promoted.status.previousRevision, r1);
+    const byName = (p: ModelDeploymentPlan): Map<string, unknown> => new Map(p.deployments.map((d) => [d.metadata.name, { ...d, spec: { ...d.spec, replicas: 0 } }]));
+    const replicasOf = (p: ModelDeploymentPlan): Array<[string, number]> => p.deployments.map((d) => [d.metadata.name, d.spec.replicas]);
+    assert.deepEqual([replicasOf(before), replicasOf(atFull), replicasOf(promoted)], [[[r1, 1]], [[r1, 0], [r2, 1]], [[r2, 1]]]);
+    assert.deepEqual(promoted.scale, [{ name: r1, replicas: 1 }], 'the previous revision is scaled back for the rollback window, not rebuilt');
+    const table: Array<[string, ModelDeploymentPlan, ModelDeploymentPlan, string]> = [
+      ['the old stable, serving → at the 100 % step', before, atFull, r1],
+      ['the candidate, at the 100 % step → promoted', atFull, promoted, r2],
+    ];
+    for (const [name, a, b, revision] of table) {
+      assert.ok(byName(a).has(revision) && byName(b).has(revision), name);
+      assert.deepEqual(byName(b).get(revision), byName(a).get(revision), name);
+    }
+  });
+
   it('looks again after the shortest wait any step asked for', () => {
     const v1 = revisionName('v1');
     const p = plan(deployment().withStatus(serving('v2', { previousRevision: v1, previousVersion: 'v1', promotedTime: new Date(t0 - 9 * 60_000).toISOString() })).build(), 'v2',

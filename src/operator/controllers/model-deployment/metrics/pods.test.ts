@@ -5,7 +5,7 @@ import { runInNewContext } from 'node:vm';
 import type { V1Pod } from '@kubernetes/client-node';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { latencyBuckets, parsePrometheusText, serverMetricNames as N, serverRoutes } from '../../../../shared/server-metrics.js';
-import { PodsMetricProvider, pinnedPerPod, recentPerPod, retainedForWindows, type Fetch } from './pods.js';
+import { PodsMetricProvider, departedPerDeployment, pinnedPerPod, recentPerPod, retainedForWindows, type Fetch } from './pods.js';
 import { NoValuesError, ProviderError } from './provider.js';
 
 const t0 = Date.UTC(2026, 10, 21, 10, 0, 0);
@@ -139,13 +139,14 @@ describe('PodsMetricProvider', () => {
     assert.deepEqual([m.compared, m.agreed], [100, 90], 'comparisons are counted by the candidate\'s own pods');
   });
 
-  it('sums pods; unready pods are not asked; no ready pod is no values; no answer at all is a provider error', async () => {
+  it('sums pods; unready pods are asked for their counts, not their gauges; no ready pod is no values; no answer at all is a provider error', async () => {
     const h = setup([pod('a', '10.0.0.1', t0 + 1), pod('b', '10.0.0.2', t0 + 1), pod('c', '10.0.0.3', t0 + 1, false)]);
     h.served.set('10.0.0.1', metrics(10, 0, 0, 0));
     h.served.set('10.0.0.2', metrics(30, 1, 0, 0));
+    // c went unready (or is on its way out) after answering requests: they were served, so they count.
     h.served.set('10.0.0.3', metrics(1000, 1000, 0, 0));
     const m = await h.provider.measure(h.q(t0, t0 + 10_000));
-    assert.deepEqual([m.requests, m.errors], [40, 1]);
+    assert.deepEqual([m.requests, m.errors, m.driftRows], [1040, 1001, 100], 'drift rows of the ready pods only');
     await assert.rejects(setup([pod('c', '10.0.0.3', t0, false)]).provider.measure(h.q(t0, t0 + 1)), NoValuesError);
     await assert.rejects(setup([pod('d', '10.0.0.4', t0 + 1)]).provider.measure(h.q(t0, t0 + 1)), ProviderError);
   });
@@ -163,15 +164,89 @@ describe('PodsMetricProvider', () => {
     assert.deepEqual([m.requests, m.errors, m.clientErrors, m.shed], [156, 2, 47, 9]);
   });
 
-  it('forgets a pod that left its revision\'s listing', async () => {
+  // A pod that goes away (the old stable at a canary's 100 % step, the previous revision at the end of the rollback
+  // window, a node drain) takes its counters with it: the window's counts must not go backwards. Pod a serves v2
+  // (the measured revision), pod s another revision and takes labels for v2's predictions through the feedback Service.
+  type Step = {
+    readonly at: number; readonly pods: readonly V1Pod[]; readonly served: Readonly<Record<string, string>>;
+    readonly start?: number; readonly labelsFrom?: number; readonly want: readonly [requests: number, labelled: number] | 'none';
+  };
+  const old = (name: string, ip: string, startedMs: number, ready = true): V1Pod => {
+    const p = pod(name, ip, startedMs, ready);
+    return { ...p, metadata: { ...p.metadata, labels: { 'perennial.dev/deployment': 'w', 'perennial.dev/revision': 'old' } } };
+  };
+  const labels = (n: number): string => [
+    `perennial_server_feedback_total{model_version="v2",outcome="correct"} ${n}`,
+    'perennial_server_requests_total{model_version="v1",route="v1_predict",code="200"} 1000',
+  ].join('\n');
+  const [a, s, s2] = [pod('a', '10.0.0.1', t0 - 3_600_000), old('s', '10.0.0.9', t0 - 3_600_000), pod('a2', '10.0.0.2', t0 - 3_600_000)];
+  const before: Step[] = [
+    { at: t0, pods: [a, s], served: { '10.0.0.1': metrics(100, 0, 0, 0), '10.0.0.9': labels(0) }, want: 'none' },
+    { at: t0 + 5000, pods: [a, s], served: { '10.0.0.1': metrics(100, 0, 0, 0), '10.0.0.9': labels(9) }, want: [0, 9] },
+  ];
+  const departures: Array<[string, Step[]]> = [
+    ['a pod that left the listing counts with its last scrape; a window opened after it left does not count it', [...before,
+      { at: t0 + 10_000, pods: [a], served: { '10.0.0.1': metrics(100, 0, 0, 0) }, want: [0, 9] },
+      { at: t0 + 15_000, pods: [a], served: { '10.0.0.1': metrics(100, 0, 0, 0) }, want: [0, 9] },
+      { at: t0 + 20_000, pods: [a], served: { '10.0.0.1': metrics(100, 0, 0, 0) }, start: t0 - 30_000, labelsFrom: t0 + 10_000, want: [0, 0] }]],
+    ['a listed pod that does not answer counts with its last scrape', [...before,
+      { at: t0 + 10_000, pods: [a, s], served: { '10.0.0.1': metrics(100, 0, 0, 0) }, want: [0, 9] }]],
+    ['a terminating pod (unready) still answering: the labels it took on its way out count, and stay once it is gone', [...before,
+      { at: t0 + 10_000, pods: [a, old('s', '10.0.0.9', t0 - 3_600_000, false)], served: { '10.0.0.1': metrics(100, 0, 0, 0), '10.0.0.9': labels(12) }, want: [0, 12] },
+      { at: t0 + 15_000, pods: [a], served: { '10.0.0.1': metrics(100, 0, 0, 0) }, want: [0, 12] }]],
+    ['labels a pod took after its last scrape are lost (at most one interval)', [...before,
+      { at: t0 + 10_000, pods: [a], served: { '10.0.0.1': metrics(100, 0, 0, 0), '10.0.0.9': labels(12) }, want: [0, 9] }]],
+    ['a pod that started inside the window and left counts from zero to its last scrape', [
+      { at: t0, pods: [a], served: { '10.0.0.1': metrics(100, 0, 0, 0) }, want: 'none' },
+      { at: t0 + 5000, pods: [a, old('s', '10.0.0.9', t0 + 1000)], served: { '10.0.0.1': metrics(100, 0, 0, 0), '10.0.0.9': labels(9) }, want: [0, 9] },
+      { at: t0 + 10_000, pods: [a], served: { '10.0.0.1': metrics(100, 0, 0, 0) }, want: [0, 9] }]],
+    ['the revision\'s own pod that left keeps its traffic and labels', [
+      { at: t0, pods: [a, s2], served: { '10.0.0.1': metrics(100, 0, 0, 0), '10.0.0.2': metrics(50, 0, 5, 0) }, want: 'none' },
+      { at: t0 + 5000, pods: [a, s2], served: { '10.0.0.1': metrics(110, 0, 0, 0), '10.0.0.2': metrics(70, 2, 8, 1) }, want: [30, 4] },
+      { at: t0 + 10_000, pods: [a], served: { '10.0.0.1': metrics(120, 0, 0, 0) }, want: [40, 4] }]],
+  ];
+  for (const [name, steps] of departures) {
+    it(`a pod that goes away: ${name}`, async () => {
+      let listed: readonly V1Pod[] = [];
+      let served: Readonly<Record<string, string>> = {};
+      const fetchFn: Fetch = (url) => {
+        const text = served[new URL(url).hostname];
+        return text === undefined ? Promise.reject(new Error('connection refused')) : Promise.resolve({ ok: true, status: 200, text: () => Promise.resolve(text) });
+      };
+      const provider = new PodsMetricProvider(() => Promise.resolve([...listed]), fetchFn);
+      for (const [i, step] of steps.entries()) {
+        ({ pods: listed, served } = step);
+        const q = { namespace: 'ml', deployment: 'w', revisionHash: 'abc', version: 'v2', port: 8080, windowStartMs: step.start ?? t0, nowMs: step.at, labelsFromMs: step.labelsFrom ?? t0 };
+        const got = await provider.measure(q).then((m) => [m.requests, m.labelled] as const, (e: unknown) => {
+          if (e instanceof NoValuesError) return 'none' as const;
+          throw e;
+        });
+        assert.deepEqual(got, step.want, `step ${i} at +${(step.at - t0) / 1000} s`);
+      }
+    });
+  }
+
+  it('a pod that left is kept for its last counts until keepMs, the latest departedPerDeployment departures', async () => {
     const h = setup([pod('a', '10.0.0.1', t0 - 60_000), pod('b', '10.0.0.2', t0 - 60_000)]);
     h.served.set('10.0.0.1', metrics(10, 0, 0, 0));
     h.served.set('10.0.0.2', metrics(10, 0, 0, 0));
     await assert.rejects(h.provider.measure(h.q(t0, t0)), NoValuesError);
-    assert.equal(h.provider.retained().pods, 2);
     h.listed.splice(1, 1);
     await h.provider.measure(h.q(t0, t0 + 30_000));
-    assert.equal(h.provider.retained().pods, 1);
+    assert.deepEqual(h.provider.retained(), { pods: 2, snapshots: 3, samples: 3 * 6 }, 'b, gone, with its scrape');
+    await h.provider.measure(h.q(t0 + 7 * 3_600_000, t0 + 7 * 3_600_000)).catch(() => undefined);
+    assert.equal(h.provider.retained().pods, 1, 'not scraped for keepMs: forgotten');
+    const churn = setup([pod('a', '10.0.0.1', t0 - 60_000)]);
+    churn.served.set('10.0.0.1', metrics(10, 0, 0, 0));
+    for (let i = 0; i < departedPerDeployment + 10; i++) {
+      const p = pod(`p${i}`, `10.0.1.${i}`, t0 - 60_000);
+      churn.served.set(`10.0.1.${i}`, metrics(10, 0, 0, 0));
+      churn.listed.push(p);
+      await churn.provider.measure(churn.q(t0, t0 + 2 * i * 1000)).catch(() => undefined);
+      churn.listed.pop();
+    }
+    await churn.provider.measure(churn.q(t0, t0 + 1_000_000)).catch(() => undefined);
+    assert.equal(churn.provider.retained().pods, 1 + departedPerDeployment);
   });
 
   it('keeps a bounded number of scrapes per pod, of the series windows read only, and still measures a long step from its start', async (t) => {

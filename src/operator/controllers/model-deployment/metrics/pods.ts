@@ -1,13 +1,22 @@
-// The `pods` metric provider (the default; no Prometheus needed): it lists the deployment's ready pods by label
-// (one API call per measurement, instead of a cluster-wide pod cache) and scrapes each pod's /metrics at its IP:
-// the revision's own pods for its traffic, latency, shadow comparisons and drift, and every pod for the feedback
-// labels of the revision's version (outcomes, log loss, squared error) (labels reach any pod through the feedback Service). Counters are cumulative per process, so a
-// window [start, now] is the difference between now and a scrape taken at (or just after) the window's start:
-// every call keeps its scrape as a baseline for later windows. A window may grow (a step's window until a verdict,
-// canary-steps.ts): its start's baseline stays pinned while it is asked for every interval. The label series may
-// have a window of their own (labelsFromMs: liveMetrics' label window), with its own pinned baseline. A pod that started inside the window counts from
-// zero. A pod with no baseline (the operator restarted mid-window) is left out; with no pod measurable the
-// answer is NoValuesError, read as Inconclusive.
+// The `pods` metric provider (the default; no Prometheus needed): it lists the deployment's pods by label (one API
+// call per measurement, instead of a cluster-wide pod cache) and scrapes each pod's /metrics at its IP: the
+// revision's own pods for its traffic, latency, shadow comparisons and drift, and every pod for the feedback labels of
+// the revision's version (outcomes, log loss, squared error) (labels reach any pod through the feedback Service).
+// Counters are cumulative per process, so a window [start, now] is the difference between now and a scrape taken at
+// (or just after) the window's start: every call keeps its scrape as a baseline for later windows. A window may grow
+// (a step's window until a verdict, canary-steps.ts): its start's baseline stays pinned while it is asked for every
+// interval. The label series may have a window of their own (labelsFromMs: liveMetrics' label window), with its own
+// pinned baseline. A pod that started inside the window counts from zero. A pod with no baseline (the operator
+// restarted mid-window) is left out; with no pod measurable the answer is NoValuesError, read as Inconclusive. The
+// revision needs a ready pod to be measured at all, and its ready pods' gauges (drift) are the figures of now.
+//
+// Pods go away (the old stable at a canary's 100 % step, the previous revision at the end of the rollback window,
+// node drains, crashes) and their counters with them. So the window counts never go backwards: every pod with an
+// address is asked, ready or not (a terminating pod answers through its shutdown delay, labels taken until then
+// count), and a pod not heard from now (gone from the listing, or not answering) counts with its LAST scrape, in
+// every window that started before that scrape. What it took after its last scrape is lost to the live figures (at
+// most one measurement interval; the inference log has the labels all the same). Departed pods are kept as they were
+// (their kept scrapes), the latest `departedPerDeployment` departures per deployment, until keepMs.
 //
 // Memory per served pod is bounded, and small: a kept scrape holds only the counter series a window reads
 // (retainedForWindows: predict-route requests by code and latency buckets, feedback outcomes, log-loss and
@@ -18,9 +27,8 @@
 // last scrape) plus `pinnedPerPod` scrapes pinned as the baseline of a window start that was asked for, least
 // recently used first out (a pod sees two or three window starts per interval, and a step window asks every
 // interval, so its baseline stays). That is at most 4 + 8 = 12 scrapes per pod: pods.test.ts measures ~570 kept
-// values and ~120 KiB of heap per pod, where 512 full scrapes took ~37 MiB. Pods that
-// leave their revision's listing are forgotten at the next measurement of that revision, pods of revisions no
-// longer measured after `keepMs`.
+// values and ~120 KiB of heap per pod, where 512 full scrapes took ~37 MiB (a departed pod no more).
+// Pods not scraped for `keepMs` are forgotten.
 import type { V1Pod } from '@kubernetes/client-node';
 import {
   diffSamples, featurePsi, latencyQuantile, parsePrometheusText, requestCounts, seriesKey, serverMetricLabels, serverMetricNames, predictRoutes, type Sample,
@@ -36,13 +44,19 @@ interface Snapshot {
 }
 
 interface PodMemory {
-  /** `<namespace>/<deployment>/<revision hash>`: the listing the pod was found in. */
-  readonly revision: string;
+  /** `<namespace>/<deployment>`: the listing the pod was found in (every pod of the md). */
+  readonly deployment: string;
+  /** The pod's revision hash label: its own series count for that revision, only its label series for others. */
+  readonly revisionHash: string | undefined;
+  /** When the pod started (NaN when unknown): a window it started in counts it from zero. */
+  startedMs: number;
   /** Latest scrapes, oldest first, at most recentPerPod. */
   recent: Snapshot[];
   /** Window start → the scrape chosen as its baseline; Map order is least recently used first. */
   readonly pinned: Map<number, Snapshot>;
   lastMs: number;
+  /** When the pod was first missing from the listing: it has left, its last scrape stands for it. */
+  departedMs: number | undefined;
 }
 
 /** Lists pods of a namespace matching equality labels (the API server's labelSelector). */
@@ -54,6 +68,8 @@ export type Fetch = (url: string, init: { signal: AbortSignal }) => Promise<{ ok
 const keepMs = 6 * 3_600_000;
 export const recentPerPod = 4;
 export const pinnedPerPod = 8;
+/** Pods that left a deployment's listing kept for their last counts, newest departures first (older ones forgotten). */
+export const departedPerDeployment = 64;
 
 const retainedNames = new Set<string>([
   serverMetricNames.requests, `${serverMetricNames.latency}_bucket`, serverMetricNames.feedback, serverMetricNames.feedbackLogLossSum,
@@ -87,15 +103,17 @@ export class PodsMetricProvider implements MetricProvider {
     } catch (e: unknown) {
       throw new ProviderError(`listing pods: ${e instanceof Error ? e.message : String(e)}`);
     }
-    const revision = `${q.namespace}/${q.deployment}`;
-    this.forget(revision, new Set(listed.map(podKey)), q.nowMs);
-    const pods = listed.filter((p) => p.status?.podIP && p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
+    const deployment = `${q.namespace}/${q.deployment}`;
+    this.forget(deployment, new Set(listed.map(podKey)), q.nowMs);
     const own = (p: V1Pod): boolean => p.metadata?.labels?.[Label.revision] === q.revisionHash;
-    if (!pods.some(own)) throw new NoValuesError('no ready pods of the revision');
+    if (!listed.some((p) => isReady(p) && own(p))) throw new NoValuesError('no ready pods of the revision');
     const windows: Sample[][] = [];
     const latest: Sample[][] = [];
+    const answered = new Set<string>();
     let errors = 0;
-    await Promise.all(pods.map(async (pod) => {
+    // Every pod with an address is asked, ready or not: one on its way out (unready, terminating) still answers
+    // through its shutdown delay, and the labels it took until then count.
+    await Promise.all(listed.filter((p) => p.status?.podIP).map(async (pod) => {
       let samples: Sample[];
       try {
         samples = await this.scrape(`http://${pod.status?.podIP ?? ''}:${q.port}/metrics`);
@@ -103,24 +121,26 @@ export class PodsMetricProvider implements MetricProvider {
         errors++;
         return;
       }
-      const started = Date.parse(pod.status?.startTime?.toString() ?? '');
-      const memory = this.memoryOf(podKey(pod), revision);
-      const labelsFrom = q.labelsFromMs ?? q.windowStartMs;
-      const base = baselineFor(memory, q.windowStartMs, started);
-      const labelBase = labelsFrom === q.windowStartMs ? base : baselineFor(memory, labelsFrom, started) ?? base;
+      const memory = this.memoryOf(pod, deployment);
+      answered.add(podKey(pod));
       const window = samples.filter(retainedForWindows);
+      const counts = countsOf(memory, q, window);
       const snap: Snapshot = { atMs: q.nowMs, series: new Map(window.map((s) => [seriesKey(s), s.value])) };
       remember(memory, snap);
-      for (const start of new Set([q.windowStartMs, labelsFrom])) pinFirst(memory, start, started, snap);
-      // Of another revision's pod only the labels count (its traffic, latency and drift are that revision's; it may
-      // even serve the same version with another server template).
-      const read = own(pod) ? window : window.filter((s) => labelNames.has(s.name));
-      if (own(pod)) latest.push(samples);
-      if (base === undefined) return;
-      windows.push(labelBase === base ? diffSamples(base, read)
-        : [...diffSamples(base, read.filter((s) => !labelNames.has(s.name))), ...diffSamples(labelBase ?? base, read.filter((s) => labelNames.has(s.name)))]);
+      for (const start of new Set([q.windowStartMs, q.labelsFromMs ?? q.windowStartMs])) pinFirst(memory, start, memory.startedMs, snap);
+      // Gauges (drift) are what the revision's serving pods hold now.
+      if (own(pod) && isReady(pod)) latest.push(samples);
+      if (counts !== undefined) windows.push(counts);
     }));
     if (latest.length === 0) throw new ProviderError(`no pod answered /metrics (${errors} failed)`);
+    // A pod not heard from now (gone from the listing, or not answering) counts with its last scrape: counters of
+    // the window never go backwards when a pod leaves; what it took after that scrape is lost.
+    for (const [key, memory] of this.pods) {
+      const last = memory.recent.at(-1);
+      if (memory.deployment !== deployment || answered.has(key) || last === undefined) continue;
+      const counts = countsOf(memory, q, samplesOf(last));
+      if (counts !== undefined) windows.push(counts);
+    }
     if (windows.length === 0) throw new NoValuesError('no baseline scrape yet for this window (measuring from now on)');
     return summarize(windows.flat(), latest.flat(), q.version);
   }
@@ -143,21 +163,67 @@ export class PodsMetricProvider implements MetricProvider {
     return parsePrometheusText(await res.text());
   }
 
-  private memoryOf(key: string, revision: string): PodMemory {
+  private memoryOf(pod: V1Pod, deployment: string): PodMemory {
+    const key = podKey(pod);
+    const startedMs = Date.parse(pod.status?.startTime?.toString() ?? '');
     let m = this.pods.get(key);
     if (m === undefined) {
-      m = { revision, recent: [], pinned: new Map(), lastMs: 0 };
+      m = { deployment, revisionHash: pod.metadata?.labels?.[Label.revision], startedMs, recent: [], pinned: new Map(), lastMs: 0, departedMs: undefined };
       this.pods.set(key, m);
+    } else {
+      if (Number.isFinite(startedMs)) m.startedMs = startedMs;
+      m.departedMs = undefined; // listed and answering again (a listing that lagged)
     }
     return m;
   }
 
-  /** Drops the revision's pods that are no longer listed, and every pod not scraped for keepMs. */
-  private forget(revision: string, listed: ReadonlySet<string>, nowMs: number): void {
+  /**
+   * The deployment's pods no longer listed are marked departed and kept for their last counts (at most
+   * departedPerDeployment of them, the latest departures); every pod not scraped for keepMs is forgotten.
+   */
+  private forget(deployment: string, listed: ReadonlySet<string>, nowMs: number): void {
+    const departed: Array<[string, number]> = [];
     for (const [k, m] of this.pods) {
-      if ((m.revision === revision && !listed.has(k)) || m.lastMs < nowMs - keepMs) this.pods.delete(k);
+      if (m.lastMs < nowMs - keepMs) {
+        this.pods.delete(k);
+        continue;
+      }
+      if (m.deployment !== deployment) continue;
+      if (m.departedMs === undefined && !listed.has(k)) m.departedMs = nowMs;
+      if (m.departedMs !== undefined) departed.push([k, m.departedMs]);
     }
+    departed.sort((a, b) => b[1] - a[1]);
+    for (const [k] of departed.slice(departedPerDeployment)) this.pods.delete(k);
   }
+}
+
+function isReady(p: V1Pod): boolean {
+  return Boolean(p.status?.podIP) && (p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false);
+}
+
+/**
+ * A pod's counts over the query's windows from `window` (its retained series, now or at its last scrape): the
+ * difference from the window's baseline (the label series from the label window's), of every series for the
+ * revision's own pod and of the label series only for another revision's; undefined without a baseline.
+ */
+function countsOf(m: PodMemory, q: MetricQuery, window: readonly Sample[]): Sample[] | undefined {
+  const labelsFrom = q.labelsFromMs ?? q.windowStartMs;
+  const base = baselineFor(m, q.windowStartMs, m.startedMs);
+  const labelBase = labelsFrom === q.windowStartMs ? base : baselineFor(m, labelsFrom, m.startedMs) ?? base;
+  // Of another revision's pod only the labels count (its traffic, latency and drift are that revision's; it may
+  // even serve the same version with another server template).
+  const read = m.revisionHash === q.revisionHash ? window : window.filter((s) => labelNames.has(s.name));
+  if (base === undefined) return undefined;
+  return labelBase === base ? diffSamples(base, read)
+    : [...diffSamples(base, read.filter((s) => !labelNames.has(s.name))), ...diffSamples(labelBase ?? base, read.filter((s) => labelNames.has(s.name)))];
+}
+
+/** A kept scrape as samples again (the series key holds the name and labels). */
+function samplesOf(snap: Snapshot): Sample[] {
+  return [...snap.series].map(([key, value]) => {
+    const [name, labels] = JSON.parse(key) as [string, Array<[string, string]>];
+    return { name, labels: Object.fromEntries(labels), value };
+  });
 }
 
 function podKey(p: V1Pod): string {
