@@ -32,6 +32,8 @@ interface Stack {
   readonly feedbackUrl: string;
   readonly feedbackLog: LogWriter;
   clock: number;
+  /** The pod is told to stop (SIGTERM): the feedback API's leave(). */
+  leave(): void;
   close(): Promise<void>;
 }
 
@@ -66,6 +68,7 @@ async function stack(version: string, task: 'classification' | 'regression', sto
     app, metrics, feedbackLog, inferenceBase,
     predictUrl: `${inferenceBase}/v1/models/weather:predict`,
     feedbackUrl: `${feedbackBase}/v1/feedback`,
+    leave: () => api.leave(),
     async close(): Promise<void> {
       for (const srv of [inference, feedback]) {
         srv.closeAllConnections();
@@ -130,6 +133,24 @@ describe('feedback API', () => {
     }
     assert.equal((await counts(v1))['unauthorized@v1'], 5);
     assert.equal((await label(v1, { id, label: 'sun' }, 'Bearer old-token-0123456789')).status, 200);
+  });
+
+  it('keeps taking labels while the pod leaves, closing each connection so the sender moves to a pod that stays', async () => {
+    const s = await stack('v9', 'classification', store, mkdtempSync(join(tmpdir(), 'perennial-feedback-leave-')));
+    try {
+      const [a = '', b = ''] = await predict(s, 2);
+      const before = await label(s, { id: a, label: 'sun' });
+      assert.equal(before.status, 200);
+      assert.notEqual(before.headers.get('connection'), 'close', 'kept alive while the pod stays');
+      s.leave();
+      const leaving = await label(s, { id: b, label: 'sun' });
+      assert.equal(leaving.status, 200, 'the label is taken while the pod leaves');
+      assert.equal(leaving.headers.get('connection'), 'close');
+      const c = await counts(s);
+      assert.equal((c['correct@v9'] ?? 0) + (c['incorrect@v9'] ?? 0), 2, JSON.stringify(c));
+    } finally {
+      await s.close();
+    }
   });
 
   it('refuses ids the deployment did not sign, with 422 and the reason', async () => {

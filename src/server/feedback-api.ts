@@ -63,18 +63,31 @@ function digest(token: string): Buffer {
 export class FeedbackApi {
   private readonly tokenDigests: readonly Buffer[];
   private draining = false;
+  /** Told to stop but still taking labels (the shutdown delay): every answer closes its connection. */
+  private leaving = false;
 
   constructor(private readonly o: FeedbackApiOptions) {
     this.tokenDigests = o.tokens.map(digest);
   }
 
+  /**
+   * The pod is leaving (SIGTERM): labels are still taken while kube-proxy takes the endpoint out of rotation, but every
+   * answer says `Connection: close`, so a client on a kept-alive connection (a label sender posting a batch) opens its
+   * next one through the Service to a pod that stays, instead of posting the rest of the batch here.
+   */
+  leave(): void {
+    this.leaving = true;
+  }
+
   /** New requests get 503 from here on (shutdown). */
   drain(): void {
+    this.leaving = true;
     this.draining = true;
   }
 
   handle(req: IncomingMessage, res: ServerResponse): void {
     const started = process.hrtime.bigint();
+    if (this.leaving) res.setHeader('connection', 'close');
     res.once('finish', () => this.o.metrics.observeRequest(serverRoutes.feedback, res.statusCode, Number(process.hrtime.bigint() - started) / 1e9));
     this.dispatch(req, res).catch((e: unknown) => {
       const answer = answerOf(e);

@@ -130,6 +130,7 @@ async function main(): Promise<void> {
     // Keep serving (unready, Connection: close) while the endpoint is being taken out of rotation; idle keep-alive
     // connections stay open too, as a client may be sending on one right now.
     app.leave();
+    feedbackApi?.leave();
     await sleep(Math.min(config.shutdownDelayMs, config.drainTimeoutMs));
     server.close();
     server.closeIdleConnections();
