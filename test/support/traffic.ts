@@ -68,8 +68,8 @@ const errorText = (e: unknown): string => {
   return cause instanceof Error ? `${e.message} ${cause.message}` : e.message;
 };
 
-/** Asks one endpoint for predictions of the instances; the prediction ids, or undefined after counting the failure. */
-async function predict(target: TrafficTarget, ep: string, instances: readonly Record<string, Value>[], c: TrafficCounts, timeoutMs: number): Promise<string[] | undefined> {
+/** Asks one endpoint for predictions of the instances; the prediction ids and values, or undefined after counting the failure. */
+async function predict(target: TrafficTarget, ep: string, instances: readonly Record<string, Value>[], c: TrafficCounts, timeoutMs: number): Promise<{ ids: string[]; predictions: Value[] } | undefined> {
   c.requests++;
   try {
     const r = await fetch(`http://${ep}/v1/models/${target.model}:predict`, {
@@ -81,9 +81,10 @@ async function predict(target: TrafficTarget, ep: string, instances: readonly Re
       c.errors.push(`${ep}: HTTP ${r.status} ${(await r.text()).slice(0, 200)}`);
       return undefined;
     }
-    const ids = (await r.json() as { prediction_ids: string[] }).prediction_ids;
+    const body = await r.json() as { prediction_ids: string[]; predictions?: Value[] };
+    const ids = body.prediction_ids;
     c.predictionIds.push(...ids);
-    return ids;
+    return { ids, predictions: body.predictions ?? [] };
   } catch (e: unknown) {
     c.failed++;
     c.errors.push(`${ep}: ${errorText(e)}`);
@@ -154,7 +155,7 @@ export class Traffic {
       const source = this.source;
       const batch = Array.from({ length: size }, (_, k) => source[(i * size + k) % source.length]).filter((d): d is Sample => d !== undefined);
       i++;
-      const ids = await predict(this.options, ep, batch.map((d) => d.instance), this.counts, 5000);
+      const ids = (await predict(this.options, ep, batch.map((d) => d.instance), this.counts, 5000))?.ids;
       if (ids !== undefined) await feedBack(this.options.feedback, labelled(ids, batch), this.counts, 5000);
       await sleep(this.options.pauseMs ?? 20);
     }
@@ -176,6 +177,11 @@ export interface BatchResult {
   readonly predicted: number;
   /** Labels sent (answered predictions whose sample had a label). */
   readonly labelled: number;
+  /**
+   * What the server answered for each sample, in the samples' order (a number for regression, a class for
+   * classification); undefined where its request failed. With the samples' labels, the exact error of the batch.
+   */
+  readonly predictions: (Value | undefined)[];
 }
 
 /**
@@ -187,18 +193,21 @@ export async function sendBatch(target: TrafficTarget, samples: readonly Sample[
   const counts = options.counts ?? emptyCounts();
   const per = options.perRequest ?? 100;
   const toLabel: { id: string; label: Value }[] = [];
+  const predictions: (Value | undefined)[] = new Array<Value | undefined>(samples.length).fill(undefined);
   let predicted = 0;
   for (let i = 0, n = 0; i < samples.length; i += per, n++) {
     const chunk = samples.slice(i, i + per);
     const eps = await target.endpoints();
     const ep = eps[n % Math.max(1, eps.length)];
     if (ep === undefined) throw new Error(`no endpoint to send the batch to (model ${target.model})`);
-    const ids = await predict(target, ep, chunk.map((s) => s.instance), counts, 30_000);
-    if (ids === undefined) continue;
+    const answer = await predict(target, ep, chunk.map((s) => s.instance), counts, 30_000);
+    if (answer === undefined) continue;
+    const { ids } = answer;
+    answer.predictions.forEach((v, k) => { predictions[i + k] = v; });
     predicted += ids.length;
     toLabel.push(...labelled(ids, chunk));
   }
   const perPost = options.labelsPerPost ?? 200;
   for (let i = 0; i < toLabel.length; i += perPost) await feedBack(target.feedback, toLabel.slice(i, i + perPost), counts, 30_000);
-  return { counts, predicted, labelled: toLabel.length };
+  return { counts, predicted, labelled: toLabel.length, predictions };
 }
