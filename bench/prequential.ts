@@ -9,9 +9,17 @@
 // for Perennial's trainer (its runTraining, in process, on an in-memory store: the same code as the Job) and for
 // scikit-learn's LinearRegression and RandomForestRegressor (Debian's python3-sklearn, bench/prequential_sklearn.py) on
 // the same periods and features, side by side in one run. Prints RMSE and MAE over all predicted rows, per-period
-// RMSE, fits and fit time. The loop's own figures (triggers, retrain count, upload→100% latency on the real cluster)
-// come from test/e2e/own-data-loop.test.ts, which drives the same periods through the operator.
-// Run: npx tsx bench/prequential.ts   (BENCH_EPOCHS, default 20; BENCH_LAST_YEAR, default 2002)
+// RMSE, fits and fit time.
+// With --loop (off by default: it needs root and 10+ minutes), the same periods also go through the real loop in the
+// same run: the local cluster and node, the operator in this process (lighter than the helm-installed one; the same
+// controllers), the trainer and server images as pods (test/support/loop-stack.ts), driven a period at a time by
+// test/support/period-loop.ts as test/e2e/own-data-loop.test.ts drives it: 1990–1991 uploaded, v1 trained and served;
+// then each year's strikes sent as a batch through the Service and predicted by whatever model serves then, the known
+// speeds fed back, then the year uploaded; the newData trigger (polling every 10 s) retrains (same hyperparameters as
+// the offline rows, from scratch, refit) and the blessed version rolls out to 100%. Its RMSE and MAE are computed from
+// the predictions the server returned for the batch, over exactly the offline rows (status.liveMetrics, whose label
+// windows need not match a batch, is printed beside it); with the runs started and upload→100% latency per period.
+// Run: npx tsx bench/prequential.ts [--loop]   (BENCH_EPOCHS, default 20; BENCH_LAST_YEAR, default 2002)
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -25,6 +33,10 @@ import { parsePreprocessingSpec } from '../src/shared/preprocessing.js';
 import { readTrainerConfig } from '../src/shared/trainer-config.js';
 import { MemoryStore } from '../src/storage/memory-store.js';
 import { runTraining } from '../src/trainer/run.js';
+import { birdstrikes } from '../test/support/birdstrikes.js';
+import { labelOf, rowsOf, type Dataset } from '../test/support/dataset.js';
+import { LoopStack } from '../test/support/loop-stack.js';
+import { PeriodLoop, type PeriodResult } from '../test/support/period-loop.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const csvPath = join(here, '..', 'node_modules/vega-datasets/data/birdstrikes.csv');
@@ -33,6 +45,7 @@ const label = 'Speed IAS in knots';
 const timestamp = 'Flight Date';
 const epochs = Number(process.env['BENCH_EPOCHS'] ?? 20);
 const lastYear = Number(process.env['BENCH_LAST_YEAR'] ?? 2002);
+const withLoop = process.argv.includes('--loop');
 
 type Row = Record<string, string>;
 
@@ -142,16 +155,123 @@ function errors(all: readonly Row[][], o: Outcome): { rmse: number; mae: number;
   return { rmse: Math.sqrt(se / n), mae: ae / n, perPeriod };
 }
 
+/** The birdstrikes Dataset cut as periods() cuts it: '1990-1991', then one a year ('1992', …) to lastYear. */
+const yearly: Dataset = {
+  ...birdstrikes,
+  periodOf: (r) => {
+    const year = Number((r[timestamp] ?? '').slice(0, 4));
+    if (!Number.isFinite(year) || year > lastYear) return undefined;
+    return year <= 1991 ? '1990-1991' : String(year);
+  },
+};
+const periodNames = (n: number): string[] => ['1990-1991', ...Array.from({ length: n - 1 }, (_, i) => String(1992 + i))];
+
+interface LoopOutcome {
+  readonly results: PeriodResult[];
+  /** Runs started after the first (Initial) one: status.runCount (status.runs keeps only spec.historyLimit runs). */
+  readonly retrains: number;
+  /** The triggers of the runs the periods' uploads started. */
+  readonly triggers: Record<string, number>;
+}
+
+/** The periods through the real loop (see the header): v1 on the first, then test-then-train a period at a time. */
+async function perennialLoop(names: readonly string[]): Promise<LoopOutcome> {
+  const t0 = Date.now();
+  const log = (l: string): void => console.log(`# ${((Date.now() - t0) / 1000).toFixed(1).padStart(6)} s  ${l}`);
+  const [first = '', ...following] = names;
+  const stack = await LoopStack.start({ name: 'bench-prequential', namespace: 'prequential', operator: 'in-process', data: { dataset: yearly, periods: [first] }, log });
+  try {
+    const loop = new PeriodLoop(stack, {
+      name: 'birdstrikes', dataset: yearly, initial: [first], pollInterval: '10s', log, requireBlessed: false,
+      hyperparameters: { epochs, batchSize: 64, learningRate: 0.01, earlyStoppingPatience: 4 }, warmStart: 'Scratch', refit: true,
+    });
+    await loop.apply();
+    const v1 = await loop.finished('v1');
+    log(`v1 ${v1.outcome} (${v1.trigger}) on ${first}: holdout rmse ${v1.metrics?.['rmse']?.toFixed(2) ?? '?'}`);
+    await loop.served('v1');
+    const initialRuns = (await loop.pipelineStatus()).status?.runCount ?? 0;
+    const results: PeriodResult[] = [];
+    for (const period of following) results.push(await loop.runPeriod(period));
+    const triggers: Record<string, number> = {};
+    for (const r of results) triggers[r.trigger] = (triggers[r.trigger] ?? 0) + 1;
+    return { results, retrains: ((await loop.pipelineStatus()).status?.runCount ?? 0) - initialRuns, triggers };
+  } finally {
+    await stack.stop();
+  }
+}
+
+/** The loop's errors from the predictions the server returned, over the labelled rows of each batch. */
+function loopErrors(results: readonly PeriodResult[]): { rmse: number; mae: number; n: number; perPeriod: number[]; live: { rmse: number; labels: number } } {
+  let se = 0;
+  let ae = 0;
+  let n = 0;
+  let liveSe = 0;
+  let liveN = 0;
+  const perPeriod = results.map((r) => {
+    let s = 0;
+    let k = 0;
+    r.samples.forEach((sample, i) => {
+      const p = r.predictions[i];
+      if (typeof sample.label !== 'number') return;
+      if (typeof p !== 'number') throw new Error(`${r.period}: no prediction for a labelled row`);
+      const e = p - sample.label;
+      s += e * e;
+      ae += Math.abs(e);
+      k++;
+    });
+    se += s;
+    n += k;
+    if (r.liveRmse !== undefined) {
+      liveSe += r.liveRmse ** 2 * r.liveLabels;
+      liveN += r.liveLabels;
+    }
+    return Math.sqrt(s / Math.max(1, k));
+  });
+  return { rmse: Math.sqrt(se / n), mae: ae / n, n, perPeriod, live: { rmse: Math.sqrt(liveSe / Math.max(1, liveN)), labels: liveN } };
+}
+
+const quantile = (xs: readonly number[], q: number): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.max(0, Math.ceil(q * s.length) - 1)] ?? NaN;
+};
+
 const all = periods();
 console.log(`prequential on birdstrikes.csv: ${all.length} periods (1990–1991, then a year each to ${lastYear}), ${all.flat().length} labelled rows, predicting ${all.slice(1).flat().length}; label ${label} (std ${std(all.flat().map((r) => Number(r[label]))).toFixed(1)} knots); MLP epochs ≤ ${epochs}`);
 const outcomes: Outcome[] = [meanBaseline(all)];
 for (const [strategy, refit] of [['static', false], ['every-period', false], ['every-period', true]] as const) outcomes.push(await perennial(all, strategy, refit));
 outcomes.push(...sklearn(all));
+let looped: LoopOutcome | undefined;
+if (withLoop) {
+  const names = periodNames(all.length);
+  // The loop predicts exactly the offline rows: the same labelled rows in each period.
+  names.forEach((p, i) => {
+    const labelled = rowsOf(yearly, p).filter((r) => labelOf(yearly, r) !== undefined).length;
+    if (labelled !== all[i]?.length) throw new Error(`period ${p}: ${labelled} labelled rows in the loop, ${all[i]?.length ?? 0} offline`);
+  });
+  looped = await perennialLoop(names);
+}
 const reference = errors(all, outcomes[0] as Outcome).rmse;
-console.log(`\n${'model'.padEnd(22)} ${'strategy'.padEnd(20)} ${'RMSE'.padStart(7)} ${'MAE'.padStart(7)} ${'vs mean'.padStart(8)} ${'fits'.padStart(5)} ${'fit s'.padStart(7)}  RMSE per period`);
+const row = (model: string, strategy: string, rmse: number, mae: number, fits: number, fitSeconds: string, latency: string, perPeriod: readonly number[]): string =>
+  `${model.padEnd(22)} ${strategy.padEnd(20)} ${rmse.toFixed(2).padStart(7)} ${mae.toFixed(2).padStart(7)} ${(rmse / reference).toFixed(3).padStart(8)} ${String(fits).padStart(5)} ${fitSeconds.padStart(7)} ${latency.padStart(13)}  ${perPeriod.map((v) => v.toFixed(1)).join(' ')}`;
+console.log(`\n${'model'.padEnd(22)} ${'strategy'.padEnd(20)} ${'RMSE'.padStart(7)} ${'MAE'.padStart(7)} ${'vs mean'.padStart(8)} ${'fits'.padStart(5)} ${'fit s'.padStart(7)} ${'→100% med/max'.padStart(13)}  RMSE per period`);
 for (const o of outcomes) {
   const e = errors(all, o);
-  console.log(`${o.model.padEnd(22)} ${o.strategy.padEnd(20)} ${e.rmse.toFixed(2).padStart(7)} ${e.mae.toFixed(2).padStart(7)} ${(e.rmse / reference).toFixed(3).padStart(8)} ${String(o.fits).padStart(5)} ${o.fitSeconds.toFixed(1).padStart(7)}  ${e.perPeriod.map((v) => v.toFixed(1)).join(' ')}`);
+  console.log(row(o.model, o.strategy, e.rmse, e.mae, o.fits, o.fitSeconds.toFixed(1), '-', e.perPeriod));
+}
+if (looped !== undefined) {
+  const e = loopErrors(looped.results);
+  const latencies = looped.results.flatMap((r) => (r.servingAt === undefined ? [] : [(r.servingAt - r.uploadedAt) / 1000]));
+  const runSeconds = looped.results.reduce((a, r) => a + (r.endedAt - r.runStartedAt) / 1000, 0);
+  console.log(row('Perennial loop', 'newData trigger', e.rmse, e.mae, looped.retrains, runSeconds.toFixed(1), `${quantile(latencies, 0.5).toFixed(0)}/${Math.max(...latencies).toFixed(0)} s`, e.perPeriod));
+  console.log(`\nloop: ${e.n} labelled rows predicted by the served model (the offline rows: ${all.slice(1).flat().length}); retrains ${looped.retrains} (the periods' runs by trigger ${JSON.stringify(looped.triggers)}); ` +
+    `fit s = the runs' start→end (Job, pod, training, publish); status.liveMetrics over its windows: rmse ${e.live.rmse.toFixed(2)} on ${e.live.labels} labels`);
+  console.log(`${'period'.padEnd(10)} ${'by'.padEnd(4)} ${'labels'.padStart(6)} ${'RMSE'.padStart(6)} ${'live'.padStart(6)} ${'live n'.padStart(6)} ${'run'.padEnd(4)} ${'trigger'.padEnd(8)} ${'outcome'.padEnd(9)} ${'holdout'.padStart(7)} ${'→start'.padStart(7)} ${'→end'.padStart(6)} ${'→100%'.padStart(6)}`);
+  looped.results.forEach((r, i) => {
+    const after = (t: number | undefined): string => (t === undefined ? '-' : ((t - r.uploadedAt) / 1000).toFixed(1));
+    console.log(`${r.period.padEnd(10)} ${r.servedBy.padEnd(4)} ${String(r.samples.filter((s) => typeof s.label === 'number').length).padStart(6)} ${(e.perPeriod[i] ?? NaN).toFixed(2).padStart(6)} ${(r.liveRmse ?? NaN).toFixed(2).padStart(6)} ${String(r.liveLabels).padStart(6)} ` +
+      `${r.runVersion.padEnd(4)} ${r.trigger.padEnd(8)} ${r.outcome.padEnd(9)} ${(r.holdoutRmse ?? NaN).toFixed(2).padStart(7)} ${after(r.runStartedAt).padStart(7)} ${after(r.endedAt).padStart(6)} ${after(r.servingAt).padStart(6)}`);
+  });
+  console.log('times in s after the upload: →start the run\'s startTime (newData poll), →end its completionTime, →100% the version stable at 100% with a ready replica (seen by polling every 0.5 s); startTime and completionTime are whole seconds (±1 s)');
 }
 
 function std(xs: readonly number[]): number {
