@@ -21,10 +21,8 @@
 // windows need not match a batch, is printed beside it); with the runs started and upload→100% latency per period.
 // Run: npx tsx bench/prequential.ts [--loop]   (BENCH_EPOCHS, default 20; BENCH_LAST_YEAR, default 2002)
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parse } from 'csv-parse/sync';
 import winston from 'winston';
 import { loadModelFromStore } from '../src/ml/store-io.js';
 import { predictRows } from '../src/ml/tensors.js';
@@ -34,24 +32,24 @@ import { readTrainerConfig } from '../src/shared/trainer-config.js';
 import { MemoryStore } from '../src/storage/memory-store.js';
 import { runTraining } from '../src/trainer/run.js';
 import { birdstrikes } from '../test/support/birdstrikes.js';
-import { labelOf, rowsOf, type Dataset } from '../test/support/dataset.js';
+import { labelOf, rowsOf, toCsv, type Dataset } from '../test/support/dataset.js';
 import { LoopStack } from '../test/support/loop-stack.js';
 import { PeriodLoop, type PeriodResult } from '../test/support/period-loop.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const csvPath = join(here, '..', 'node_modules/vega-datasets/data/birdstrikes.csv');
-const features = ['Phase of flight', 'Aircraft Make Model', 'Wildlife Size', 'Time of day', 'Aircraft Airline Operator', 'Origin State'];
-const label = 'Speed IAS in knots';
-const timestamp = 'Flight Date';
+// The columns of the birdstrikes Dataset (test/support/birdstrikes.ts), which the e2e test and the loop use too.
+const features = birdstrikes.features.map((f) => f.name);
+const label = birdstrikes.label.name;
+const timestamp = birdstrikes.timestampColumn ?? 'Flight Date';
 const epochs = Number(process.env['BENCH_EPOCHS'] ?? 20);
 const lastYear = Number(process.env['BENCH_LAST_YEAR'] ?? 2002);
 const withLoop = process.argv.includes('--loop');
 
-type Row = Record<string, string>;
+type Row = Readonly<Record<string, string>>;
 
 /** Labelled rows, one period per year from 1990 (the first period, 1990–1991, trains the static model). */
 function periods(): Row[][] {
-  const rows = parse<Row>(readFileSync(csvPath, 'utf8'), { columns: true, skip_empty_lines: true })
+  const rows = birdstrikes.rows
     .filter((r) => (r[label] ?? '').trim() !== '')
     .sort((a, b) => (a[timestamp] ?? '').localeCompare(b[timestamp] ?? ''));
   const byYear = new Map<number, Row[]>();
@@ -64,9 +62,7 @@ function periods(): Row[][] {
 }
 
 function csvOf(rows: readonly Row[]): string {
-  const cols = [...features, label, timestamp];
-  const quote = (v: string): string => (/[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
-  return [cols.map(quote).join(','), ...rows.map((r) => cols.map((c) => quote(r[c] ?? '')).join(','))].join('\n') + '\n';
+  return toCsv([...features, label, timestamp], rows);
 }
 
 interface Outcome {
