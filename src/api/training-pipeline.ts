@@ -152,12 +152,47 @@ const gpu = s.object('GPUs for the training pod.', {
   resourceName: s.string('Extended resource name of the GPU.', { maxLength: 253 }).default('nvidia.com/gpu'),
 }, ['count']).rule('self.count > 0', 'gpu.count must be greater than 0; leave gpu unset to train on CPU', { fieldPath: '.count' });
 
-const model = s.object('The model to train.', {
-  type: s.enum('Model family. MLP: a multi-layer perceptron for tabular data.', ['MLP'] as const).default('MLP'),
-  hiddenUnits: s.array('Units per hidden layer.', s.integer('Units in this layer.', { minimum: 1, maximum: 4096 }), { maxItems: 8 }).default([...d.hiddenUnits]),
-  activation: s.enum('Activation of the hidden layers.', ['relu', 'tanh', 'sigmoid', 'elu'] as const).default(d.activation),
-  dropout: s.number('Dropout rate after each hidden layer (0 disables).', { minimum: 0, maximum: 0.9 }).default(d.dropout),
+const trees = s.object('Settings of the tree families (GradientBoosting, RandomForest). Unset fields take the family\'s defaults for the run\'s row count, which the run\'s lineage records.', {
+  count: s.integer('Trees (RandomForest), or the most boosting rounds (GradientBoosting, which stops early when the validation loss stops improving).', { minimum: 1, maximum: 5000 }),
+  maxDepth: s.integer('Deepest a tree may grow.', { minimum: 1, maximum: 32 }),
+  learningRate: s.number('Shrinkage of each boosting round (GradientBoosting).', { minimum: 0, maximum: 1 }).rule('self > 0.0', 'trees.learningRate must be greater than 0'),
+  minRowsPerLeaf: s.integer('Fewest training rows a leaf may hold.', { minimum: 1 }),
+  maxBins: s.integer('Histogram bins per input: the split candidates.', { minimum: 2, maximum: 255 }),
+  rowSubsample: s.number('Share of the rows each tree sees (RandomForest: a bootstrap sample of this size).', { minimum: 0, maximum: 1 }).rule('self > 0.0', 'trees.rowSubsample must be greater than 0'),
+  featureSubsample: s.number('Share of the inputs considered at each split.', { minimum: 0, maximum: 1 }).rule('self > 0.0', 'trees.featureSubsample must be greater than 0'),
+  l2: s.number('L2 penalty on leaf values (GradientBoosting).', { minimum: 0 }),
+  earlyStoppingRounds: s.integer('Boosting rounds without improvement on the validation split before stopping (GradientBoosting; 0 never stops early).', { minimum: 0 }),
 });
+
+export const modelTypes = ['MLP', 'GradientBoosting', 'RandomForest'] as const;
+
+const model = s.object('The model to train.', {
+  type: s.enum('Model family. MLP: a multi-layer perceptron (hiddenUnits, activation, dropout). GradientBoosting: boosted decision trees on histograms of the inputs. RandomForest: bagged decision trees. The trees take the settings under trees.', modelTypes).default('MLP'),
+  hiddenUnits: s.array('Units per hidden layer (MLP).', s.integer('Units in this layer.', { minimum: 1, maximum: 4096 }), { maxItems: 8 }).default([...d.hiddenUnits]),
+  activation: s.enum('Activation of the hidden layers (MLP).', ['relu', 'tanh', 'sigmoid', 'elu'] as const).default(d.activation),
+  dropout: s.number('Dropout rate after each hidden layer (MLP; 0 disables).', { minimum: 0, maximum: 0.9 }).default(d.dropout),
+  trees,
+  calibration: s.enum('Classification: Temperature rescales the probabilities, fitted on the validation split after training, so that a 0.8 is right about 80% of the time (it never changes the predicted class); the servers apply it. None: the model\'s own probabilities.', ['Temperature', 'None'] as const).default('Temperature'),
+});
+
+export const searchParameterNamesCrd = ['learningRate', 'batchSize', 'hiddenUnits', 'dropout', 'l2', 'treeCount', 'maxDepth', 'minRowsPerLeaf', 'rowSubsample', 'featureSubsample'] as const;
+
+const searchParameter = s.object('One parameter to vary: a range (min and max) or a list of values.', {
+  name: s.enum('The parameter. MLP: learningRate, batchSize, hiddenUnits, dropout, l2. GradientBoosting: learningRate, l2, treeCount, maxDepth, minRowsPerLeaf, rowSubsample, featureSubsample. RandomForest: treeCount, maxDepth, minRowsPerLeaf, rowSubsample, featureSubsample.', searchParameterNamesCrd),
+  min: s.number('Lowest value of the range (integer parameters are rounded).'),
+  max: s.number('Highest value of the range.'),
+  scale: s.enum('How the range is sampled: Linear, or Log (even on a log scale; needs min > 0).', ['Linear', 'Log'] as const).default('Linear'),
+  values: s.array('Values to choose from, as text (hiddenUnits: "64,32" is two layers).', s.string('One value.', { maxLength: 64 }), { maxItems: 32 }),
+}, ['name']).rule('has(self.values) != (has(self.min) && has(self.max))', 'give either min and max, or values')
+  .rule('!(has(self.min) && has(self.max)) || self.min <= self.max', 'min must not be greater than max')
+  .rule('self.scale != \'Log\' || !has(self.min) || self.min > 0.0', 'a Log scale needs min > 0')
+  .rule('self.name != \'hiddenUnits\' || has(self.values)', 'hiddenUnits takes values such as "64,32", not a range');
+
+const search = s.object('Hyperparameter search inside each run: up to `trials` settings (the spec\'s own first, then random draws), each trained on the training rows and judged on the validation split (never the holdout); the best is trained again as the run\'s candidate and gated as usual. Every trial\'s parameters and score go to the run\'s lineage.', {
+  trials: s.integer('Settings tried, the spec\'s own included.', { minimum: 1, maximum: 500 }),
+  timeBudget: duration('Stop starting trials after this long (the trials done count); unset: no limit but activeDeadlineSeconds.', {}),
+  parameters: s.array('The search space.', searchParameter, { minItems: 1, maxItems: 16 }),
+}, ['trials', 'parameters']);
 
 const hyperparameters = s.object('Training hyperparameters.', {
   epochs: s.integer('Most passes over the training data.', { minimum: 1, maximum: 10000 }).default(d.epochs),
@@ -177,12 +212,16 @@ const trainer = s.object('The training Job: image, resources, placement and the 
   queueName: s.string('Kueue LocalQueue to submit the Job to; the Job is created suspended and Kueue admits it.', { maxLength: 63 }),
   model,
   hyperparameters,
+  search,
   seed: s.integer('Random seed: the same seed, data and backend give the same model.', { minimum: 0 }).default(d.seed),
   warmStart: s.enum('Champion: start from the champion\'s weights (incremental); Scratch: start from random weights.', ['Champion', 'Scratch'] as const).default('Scratch'),
   activeDeadlineSeconds: s.integer('Longest a run may take before it is stopped.', { minimum: 1 }).default(3600),
   imagePullTimeout: duration('How long the training pod may fail to get its image (ErrImagePull, ImagePullBackOff, ErrImageNeverPull) before the run ends Failed, at least 10s; the champion keeps serving and the next trigger starts a new run. An invalid image name ends the run at once.', tpDurationBounds.imagePullTimeout).default('5m'),
   backoffLimit: s.integer('Retries of a failed training pod (invalid data is never retried).', { minimum: 0, maximum: 20 }).default(2),
-}, ['image']);
+}, ['image'])
+  .rule('!has(self.search) || (has(self.model) && self.model.type != \'MLP\') || self.search.parameters.all(p, p.name in [\'learningRate\', \'batchSize\', \'hiddenUnits\', \'dropout\', \'l2\'])', 'search.parameters: model type MLP can vary learningRate, batchSize, hiddenUnits, dropout and l2', { fieldPath: '.search.parameters' })
+  .rule('!has(self.search) || !has(self.model) || self.model.type != \'GradientBoosting\' || self.search.parameters.all(p, !(p.name in [\'batchSize\', \'hiddenUnits\', \'dropout\']))', 'search.parameters: model type GradientBoosting can vary learningRate, l2, treeCount, maxDepth, minRowsPerLeaf, rowSubsample and featureSubsample', { fieldPath: '.search.parameters' })
+  .rule('!has(self.search) || !has(self.model) || self.model.type != \'RandomForest\' || self.search.parameters.all(p, !(p.name in [\'learningRate\', \'l2\', \'batchSize\', \'hiddenUnits\', \'dropout\']))', 'search.parameters: model type RandomForest can vary treeCount, maxDepth, minRowsPerLeaf, rowSubsample and featureSubsample', { fieldPath: '.search.parameters' });
 
 const threshold = s.object('An absolute bound on a holdout metric.', {
   metric: metric('The metric.'),

@@ -3,7 +3,10 @@
 // one linear unit for regression (on the standardised label). Every random initialiser is seeded, so the same
 // seed on the same backend builds the same weights.
 import * as tf from '@tensorflow/tfjs';
-import type { ModelSpec } from '../shared/trainer-config.js';
+import type { ModelFamily, ModelSpec } from '../shared/trainer-config.js';
+
+/** What the MLP reads of the model settings. */
+export type MlpSettings = Pick<ModelSpec, 'hiddenUnits' | 'activation' | 'dropout' | 'l2'> & { readonly type?: ModelFamily };
 
 export interface MlpShape {
   readonly inputWidth: number;
@@ -12,7 +15,7 @@ export interface MlpShape {
   readonly classes: number;
 }
 
-export function buildMlp(shape: MlpShape, spec: ModelSpec, seed: number): tf.Sequential {
+export function buildMlp(shape: MlpShape, spec: MlpSettings, seed: number): tf.Sequential {
   const model = tf.sequential();
   const regularizer = spec.l2 > 0 ? tf.regularizers.l2({ l2: spec.l2 }) : undefined;
   spec.hiddenUnits.forEach((units, i) => {

@@ -6,6 +6,8 @@
 //                  missing → zeros plus a "was missing" column
 // Version 1 of the spec; the server refuses other versions.
 
+import type { Calibration } from './calibration.js';
+
 export const preprocessingSpecVersion = 1;
 
 export type RawValue = string | number | boolean | null | undefined;
@@ -56,6 +58,11 @@ export interface PreprocessingSpec {
    */
   readonly timestampColumn?: string;
   readonly rowIdColumn?: string;
+  /**
+   * Classification: how the model's probabilities are rescaled before anyone reads them (src/shared/calibration.ts),
+   * fitted by the trainer on the validation rows. Absent: the model's probabilities as they are.
+   */
+  readonly calibration?: Calibration;
 }
 
 export type FeatureKind = FeatureTransform['kind'];

@@ -32,7 +32,14 @@ const everything = {
     allowedCategories: { location: ['Seattle'] }, unseenCategories: 'error', minClassShare: 0.01, schemaDrift: 'warning', maxSchemaDriftPsi: 2,
     maxLineBytes: 1048576, maxExampleRows: 20,
   },
-  model: { type: 'mlp', hiddenUnits: [32, 16], activation: 'relu', dropout: 0.1, l2: 0.0001 },
+  model: {
+    type: 'mlp', hiddenUnits: [32, 16], activation: 'relu', dropout: 0.1, l2: 0.0001, calibration: 'temperature',
+    trees: { count: 100, maxDepth: 6, learningRate: 0.1, minRowsPerLeaf: 20, maxBins: 64, rowSubsample: 0.8, featureSubsample: 0.9, l2: 1, earlyStoppingRounds: 10 },
+  },
+  search: {
+    trials: 4, maxSeconds: 60,
+    parameters: [{ name: 'learningRate', min: 0.0001, max: 0.01, scale: 'log' }, { name: 'hiddenUnits', values: ['32', '64,32'] }],
+  },
   hyperparameters: { epochs: 50, batchSize: 32, learningRate: 0.001, patience: 5, validationFraction: 0.1 },
   seed: 42, warmStart: 'champion', championVersion: 'v6',
   evaluation: {

@@ -129,12 +129,87 @@ const validation = c.object({
   maxExampleRows: c.integer({ minimum: 1 }).default(trainerDefaults.maxExampleRows),
 });
 
+/** The model families (docs/model-families.md): a neural network, or trees (src/ml/trees). */
+export const modelFamilies = ['mlp', 'gradient-boosting', 'random-forest'] as const;
+export type ModelFamily = (typeof modelFamilies)[number];
+
+/**
+ * The tree families' settings. Absent fields take the family's defaults for the run's row count (treeDefaults in
+ * src/ml/trees), which lineage records as used.
+ */
+const trees = c.object({
+  /** Trees (random forest) or the most boosting rounds (gradient boosting; early stopping on the validation rows). */
+  count: c.integer({ minimum: 1, maximum: 5000 }).optional(),
+  maxDepth: c.integer({ minimum: 1, maximum: 32 }).optional(),
+  /** Shrinkage of each boosting round (gradient boosting only). */
+  learningRate: c.number({ exclusiveMinimum: 0, maximum: 1 }).optional(),
+  minRowsPerLeaf: c.integer({ minimum: 1 }).optional(),
+  /** Histogram bins per numeric input (the split candidates). */
+  maxBins: c.integer({ minimum: 2, maximum: 255 }).optional(),
+  /** Share of rows each tree sees (random forest: a bootstrap sample of this size). */
+  rowSubsample: c.number({ exclusiveMinimum: 0, maximum: 1 }).optional(),
+  /** Share of inputs considered at each split. */
+  featureSubsample: c.number({ exclusiveMinimum: 0, maximum: 1 }).optional(),
+  /** L2 penalty on leaf values (gradient boosting). */
+  l2: c.number({ minimum: 0 }).optional(),
+  /** Boosting rounds without improvement of the validation loss before stopping (gradient boosting; 0: never). */
+  earlyStoppingRounds: c.integer({ minimum: 0 }).optional(),
+});
+
 const model = c.object({
-  type: c.literal('mlp').default('mlp'),
+  type: c.enum(modelFamilies).default('mlp'),
+  // The MLP's settings (type mlp).
   hiddenUnits: c.array(c.integer({ minimum: 1, maximum: 4096 })).default(trainerDefaults.hiddenUnits),
   activation: c.enum(['relu', 'tanh', 'sigmoid', 'elu', 'selu']).default(trainerDefaults.activation),
   dropout: c.number({ minimum: 0, maximum: 0.9 }).default(trainerDefaults.dropout),
   l2: c.number({ minimum: 0 }).default(0),
+  // The tree families' settings (type gradient-boosting or random-forest).
+  trees: trees.orEmpty(),
+  /**
+   * Classification: probabilities rescaled so they mean what they say, fitted on the validation rows after training
+   * (temperature scaling: one parameter, never changes the predicted class). Recorded in the preprocessing spec and
+   * applied by the servers. Regression ignores it.
+   */
+  calibration: c.enum(['temperature', 'none']).default('temperature'),
+});
+
+/** Parameters a search may vary (src/trainer/search.ts) ... */
+export const searchParameterNames = [
+  'learningRate', 'batchSize', 'hiddenUnits', 'dropout', 'l2', 'treeCount', 'maxDepth', 'minRowsPerLeaf', 'rowSubsample', 'featureSubsample',
+] as const;
+export type SearchParameterName = (typeof searchParameterNames)[number];
+/** ... and the families each applies to. */
+export const searchParameters: Readonly<Record<SearchParameterName, readonly ModelFamily[]>> = {
+  learningRate: ['mlp', 'gradient-boosting'],
+  batchSize: ['mlp'],
+  hiddenUnits: ['mlp'],
+  dropout: ['mlp'],
+  l2: ['mlp', 'gradient-boosting'],
+  treeCount: ['gradient-boosting', 'random-forest'],
+  maxDepth: ['gradient-boosting', 'random-forest'],
+  minRowsPerLeaf: ['gradient-boosting', 'random-forest'],
+  rowSubsample: ['gradient-boosting', 'random-forest'],
+  featureSubsample: ['gradient-boosting', 'random-forest'],
+};
+
+/**
+ * Hyperparameter search inside the run: up to `trials` settings (the spec's own first, then random draws from the
+ * space), each trained on the training rows and judged on the validation rows (never the holdout); the best is
+ * trained again as the run's candidate and gated as without search. Every trial goes to lineage.
+ */
+const search = c.object({
+  trials: c.integer({ minimum: 1, maximum: 500 }),
+  /** Stop starting trials after this many seconds (the trials done count). */
+  maxSeconds: c.number({ exclusiveMinimum: 0 }).optional(),
+  parameters: c.array(c.object({
+    name: c.enum(searchParameterNames),
+    /** A range (numbers; integer parameters are rounded) ... */
+    min: c.number().optional(),
+    max: c.number().optional(),
+    scale: c.enum(['linear', 'log']).default('linear'),
+    /** ... or a list of values (hiddenUnits: "64,32" for two layers). */
+    values: c.array(c.string(), { minItems: 1 }).optional(),
+  }), { minItems: 1 }),
 });
 
 const hyperparameters = c.object({
@@ -204,6 +279,7 @@ const document = c.object({
   validation: validation.orEmpty(),
   model: model.orEmpty(),
   hyperparameters: hyperparameters.orEmpty(),
+  search: search.optional(),
   seed: c.integer({ minimum: 0, maximum: 2147483647 }).default(trainerDefaults.seed),
   /** "champion" starts from the champion's weights when there is a compatible champion, else from scratch. */
   warmStart: c.enum(['champion', 'scratch']).default('scratch'),
@@ -217,6 +293,9 @@ export type NumericRange = Infer<typeof range>;
 export type ValidationRules = Document['validation'];
 export type ModelSpec = Document['model'];
 export type Hyperparameters = Document['hyperparameters'];
+export type TreeSettings = ModelSpec['trees'];
+export type SearchSpec = NonNullable<Document['search']>;
+export type SearchParameter = SearchSpec['parameters'][number];
 /** The evaluation with the task's metrics and primary metric filled in. */
 export type Evaluation = Omit<Document['evaluation'], 'metrics' | 'primaryMetric'> & {
   readonly metrics: readonly MetricName[];
@@ -249,7 +328,62 @@ const crossFieldRules: readonly ((d: Document) => readonly string[])[] = [
   ({ schema: s, evaluation: e }) => (e.primaryMetric === undefined ? [] : notOfTask(s.task, e.primaryMetric, '$.evaluation.primaryMetric')),
   ({ schema: s, evaluation: e }) => Object.keys(e.gates.thresholds)
     .filter((m) => !metricsOf(s.task).some((x) => x === m)).map((m) => `$.evaluation.gates.thresholds.${m}: not a ${s.task} metric`),
+  ({ model: m, search: sr }) => (sr?.parameters ?? []).flatMap((p, i) => searchParameterProblems(m.type, p, `$.search.parameters[${i}]`)),
+  ({ search: sr }) => {
+    const names = (sr?.parameters ?? []).map((p) => p.name);
+    const dup = names.filter((n, i) => names.indexOf(n) !== i);
+    return dup.length > 0 ? [`$.search.parameters: ${[...new Set(dup)].join(', ')} listed twice`] : [];
+  },
 ];
+
+/** A search parameter must suit the family and give either a range or values, each readable. */
+export function searchParameterProblems(family: ModelFamily, p: SearchParameter, path: string): string[] {
+  const families = searchParameters[p.name];
+  if (!families.includes(family)) return [`${path}.name: ${p.name} does not apply to model type ${family} (it applies to ${families.join(', ')})`];
+  const hasRange = p.min !== undefined || p.max !== undefined;
+  if (hasRange === (p.values !== undefined)) return [`${path}: give either min and max, or values`];
+  if (p.values !== undefined) {
+    return p.values.flatMap((v, j) => (parseSearchValue(p.name, v) === undefined ? [`${path}.values[${j}]: "${v}" is not a valid ${p.name}`] : []));
+  }
+  if (p.name === 'hiddenUnits') return [`${path}: hiddenUnits takes values (e.g. "64,32"), not a range`];
+  if (p.min === undefined || p.max === undefined) return [`${path}: a range needs both min and max`];
+  if (p.min > p.max) return [`${path}: min is greater than max`];
+  if (p.scale === 'log' && p.min <= 0) return [`${path}: a log scale needs min > 0`];
+  const problems = [p.min, p.max].filter((v) => parseSearchValue(p.name, String(v)) === undefined && parseSearchValue(p.name, String(Math.round(v))) === undefined);
+  return problems.length > 0 ? [`${path}: the range ${p.min}..${p.max} is outside what ${p.name} accepts`] : [];
+}
+
+/** Integer-valued search parameters (a range is rounded). */
+export const integerSearchParameters: readonly SearchParameterName[] = ['batchSize', 'treeCount', 'maxDepth', 'minRowsPerLeaf'];
+
+/**
+ * One value of a search parameter from its text, within the bounds the config accepts for the field it sets;
+ * undefined when it is not one. hiddenUnits: comma-separated layer widths ("" for no hidden layer).
+ */
+export function parseSearchValue(name: SearchParameterName, text: string): number | readonly number[] | undefined {
+  if (name === 'hiddenUnits') {
+    if (text.trim() === '') return [];
+    const units = text.split(',').map((u) => Number(u.trim()));
+    return units.every((u) => Number.isInteger(u) && u >= 1 && u <= 4096) && units.length <= 8 ? units : undefined;
+  }
+  const v = Number(text);
+  if (text.trim() === '' || !Number.isFinite(v)) return undefined;
+  const bounds: Record<Exclude<SearchParameterName, 'hiddenUnits'>, { min: number; max: number; exclusiveMin?: boolean }> = {
+    learningRate: { min: 0, max: 1, exclusiveMin: true },
+    batchSize: { min: 1, max: 65536 },
+    dropout: { min: 0, max: 0.9 },
+    l2: { min: 0, max: Number.MAX_VALUE },
+    treeCount: { min: 1, max: 5000 },
+    maxDepth: { min: 1, max: 32 },
+    minRowsPerLeaf: { min: 1, max: Number.MAX_SAFE_INTEGER },
+    rowSubsample: { min: 0, max: 1, exclusiveMin: true },
+    featureSubsample: { min: 0, max: 1, exclusiveMin: true },
+  };
+  const b = bounds[name];
+  if (integerSearchParameters.includes(name) && !Number.isInteger(v)) return undefined;
+  if (v > b.max || v < b.min || (b.exclusiveMin === true && v === b.min)) return undefined;
+  return v;
+}
 
 function isCategorical(s: Schema, column: string): boolean {
   return s.features.some((f) => f.name === column && f.type === 'categorical');

@@ -33,7 +33,7 @@ function defaultPipelineSpec(namespace: string): PipelineSpec {
     triggers: { minInterval: '10m', concurrencyPolicy: 'Forbid' },
     trainer: {
       image: 'trainer:dev',
-      model: { type: 'MLP', hiddenUnits: [8], activation: 'relu', dropout: 0 },
+      model: { type: 'MLP', hiddenUnits: [8], activation: 'relu', dropout: 0, calibration: 'Temperature' },
       hyperparameters: { epochs: 5, batchSize: 32, learningRate: 0.01, earlyStoppingPatience: 2, validationSplit: 0.1 },
       seed: 1, warmStart: 'Scratch', activeDeadlineSeconds: 600, imagePullTimeout: '5m', backoffLimit: 1,
     },

@@ -13,6 +13,9 @@ import { parseDuration } from '../../../api/duration.js';
 /** Slices with fewer holdout rows are reported but not gated (the same number for trainer and operator). */
 export const minSliceRows = trainerDefaults.minSliceRows;
 
+/** The CRD's model type → the trainer config's family. */
+const modelFamilyOf = { MLP: 'mlp', GradientBoosting: 'gradient-boosting', RandomForest: 'random-forest' } as const;
+
 const dayMs = 86_400_000;
 
 export interface RunIdentity {
@@ -86,7 +89,7 @@ export function buildTrainerConfig(spec: TrainingPipelineSpec, run: RunIdentity)
   const holdoutFrom = evaluation.holdout?.from;
   // model and hyperparameters have no default as a whole: an absent one means the CRD's documented field defaults.
   const d = trainerDefaults;
-  const model = trainer.model ?? { type: 'MLP', hiddenUnits: d.hiddenUnits, activation: d.activation, dropout: d.dropout };
+  const model = trainer.model ?? { type: 'MLP', hiddenUnits: d.hiddenUnits, activation: d.activation, dropout: d.dropout, calibration: 'Temperature' as const, trees: undefined };
   const hp = trainer.hyperparameters ?? {
     epochs: d.epochs, batchSize: d.batchSize, learningRate: d.learningRate, earlyStoppingPatience: d.patience, validationSplit: d.validationFraction,
   };
@@ -128,11 +131,21 @@ export function buildTrainerConfig(spec: TrainingPipelineSpec, run: RunIdentity)
       maxExampleRows: trainerDefaults.maxExampleRows,
     },
     model: {
-      type: 'mlp',
+      type: modelFamilyOf[model.type],
       hiddenUnits: model.hiddenUnits,
       activation: model.activation,
       dropout: model.dropout,
       l2: 0,
+      trees: {
+        count: model.trees?.count, maxDepth: model.trees?.maxDepth, learningRate: model.trees?.learningRate, minRowsPerLeaf: model.trees?.minRowsPerLeaf, maxBins: model.trees?.maxBins,
+        rowSubsample: model.trees?.rowSubsample, featureSubsample: model.trees?.featureSubsample, l2: model.trees?.l2, earlyStoppingRounds: model.trees?.earlyStoppingRounds,
+      },
+      calibration: model.calibration === 'None' ? 'none' : 'temperature',
+    },
+    search: trainer.search === undefined ? undefined : {
+      trials: trainer.search.trials,
+      maxSeconds: trainer.search.timeBudget === undefined ? undefined : parseDuration(trainer.search.timeBudget) / 1000,
+      parameters: trainer.search.parameters.map((p) => ({ name: p.name, min: p.min, max: p.max, scale: p.scale === 'Log' ? 'log' : 'linear', values: p.values })),
     },
     hyperparameters: {
       epochs: hp.epochs,
