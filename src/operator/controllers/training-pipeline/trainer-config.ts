@@ -16,6 +16,34 @@ export const minSliceRows = trainerDefaults.minSliceRows;
 /** The CRD's model type → the trainer config's family. */
 const modelFamilyOf = { MLP: 'mlp', GradientBoosting: 'gradient-boosting', RandomForest: 'random-forest' } as const;
 
+type CrdModel = NonNullable<TrainingPipelineSpec['trainer']['model']>;
+
+/** The CRD's model settings in the trainer config's words (absent tree settings stay absent: the family's defaults). */
+function modelSettingsOf(model: CrdModel): TrainerConfig['model'] {
+  const t = model.trees;
+  return {
+    type: modelFamilyOf[model.type],
+    hiddenUnits: model.hiddenUnits,
+    activation: model.activation,
+    dropout: model.dropout,
+    l2: 0,
+    trees: {
+      count: t?.count, maxDepth: t?.maxDepth, learningRate: t?.learningRate, minRowsPerLeaf: t?.minRowsPerLeaf, maxBins: t?.maxBins,
+      rowSubsample: t?.rowSubsample, featureSubsample: t?.featureSubsample, l2: t?.l2, earlyStoppingRounds: t?.earlyStoppingRounds,
+    },
+    calibration: model.calibration === 'None' ? 'none' : 'temperature',
+  };
+}
+
+function searchOf(search: TrainingPipelineSpec['trainer']['search']): TrainerConfig['search'] {
+  if (search === undefined) return undefined;
+  return {
+    trials: search.trials,
+    maxSeconds: search.timeBudget === undefined ? undefined : parseDuration(search.timeBudget) / 1000,
+    parameters: search.parameters.map((p) => ({ name: p.name, min: p.min, max: p.max, scale: p.scale === 'Log' ? 'log' : 'linear', values: p.values })),
+  };
+}
+
 const dayMs = 86_400_000;
 
 export interface RunIdentity {
@@ -89,7 +117,7 @@ export function buildTrainerConfig(spec: TrainingPipelineSpec, run: RunIdentity)
   const holdoutFrom = evaluation.holdout?.from;
   // model and hyperparameters have no default as a whole: an absent one means the CRD's documented field defaults.
   const d = trainerDefaults;
-  const model = trainer.model ?? { type: 'MLP', hiddenUnits: d.hiddenUnits, activation: d.activation, dropout: d.dropout, calibration: 'Temperature' as const, trees: undefined };
+  const model: CrdModel = trainer.model ?? { type: 'MLP', hiddenUnits: [...d.hiddenUnits], activation: d.activation, dropout: d.dropout, calibration: 'Temperature' };
   const hp = trainer.hyperparameters ?? {
     epochs: d.epochs, batchSize: d.batchSize, learningRate: d.learningRate, earlyStoppingPatience: d.patience, validationSplit: d.validationFraction,
   };
@@ -130,23 +158,8 @@ export function buildTrainerConfig(spec: TrainingPipelineSpec, run: RunIdentity)
       maxLineBytes: trainerDefaults.maxLineBytes,
       maxExampleRows: trainerDefaults.maxExampleRows,
     },
-    model: {
-      type: modelFamilyOf[model.type],
-      hiddenUnits: model.hiddenUnits,
-      activation: model.activation,
-      dropout: model.dropout,
-      l2: 0,
-      trees: {
-        count: model.trees?.count, maxDepth: model.trees?.maxDepth, learningRate: model.trees?.learningRate, minRowsPerLeaf: model.trees?.minRowsPerLeaf, maxBins: model.trees?.maxBins,
-        rowSubsample: model.trees?.rowSubsample, featureSubsample: model.trees?.featureSubsample, l2: model.trees?.l2, earlyStoppingRounds: model.trees?.earlyStoppingRounds,
-      },
-      calibration: model.calibration === 'None' ? 'none' : 'temperature',
-    },
-    search: trainer.search === undefined ? undefined : {
-      trials: trainer.search.trials,
-      maxSeconds: trainer.search.timeBudget === undefined ? undefined : parseDuration(trainer.search.timeBudget) / 1000,
-      parameters: trainer.search.parameters.map((p) => ({ name: p.name, min: p.min, max: p.max, scale: p.scale === 'Log' ? 'log' : 'linear', values: p.values })),
-    },
+    model: modelSettingsOf(model),
+    search: searchOf(trainer.search),
     hyperparameters: {
       epochs: hp.epochs,
       batchSize: hp.batchSize,
