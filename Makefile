@@ -3,16 +3,17 @@
 SHELL := /bin/bash
 NPM_STAMP := node_modules/.perennial-installed
 
-.PHONY: test demo dev deps system-deps servers images typecheck lint unit integration e2e build cluster
+.PHONY: test demo dev deps native-tfjs system-deps servers images typecheck lint unit integration e2e build cluster
 
 # Debian packages the tests use: lua5.1 runs the Argo CD health scripts; prometheus answers the ModelDeployment
 # controller's `prometheus` metric provider in its integration test; the local node runs containerd with runc, CNI
 # bridge networking (containernetworking-plugins), iptables and conntrack for kube-proxy, and images are built with
-# buildah on a Debian rootfs made by debootstrap.
+# buildah on a Debian rootfs made by debootstrap. g++, make and pip build the native TensorFlow backend (native-tfjs).
 DEBIAN_PACKAGES := lua5.1:lua5.1 prometheus:prometheus containerd:containerd runc:runc /usr/lib/cni/bridge:containernetworking-plugins \
-	iptables:iptables conntrack:conntrack buildah:buildah debootstrap:debootstrap openssl:openssl nsenter:util-linux
+	iptables:iptables conntrack:conntrack buildah:buildah debootstrap:debootstrap openssl:openssl nsenter:util-linux \
+	g++:g++ make:make pip3:python3-pip
 
-test: deps system-deps servers typecheck lint
+test: deps system-deps native-tfjs servers typecheck lint
 	npx tsx scripts/run-tests.ts all
 
 demo: deps system-deps servers
@@ -28,6 +29,12 @@ deps: $(NPM_STAMP)
 $(NPM_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $@
+
+# The native TensorFlow backend (@tensorflow/tfjs-node) built from PyPI's tensorflow-cpu wheel, since its own install
+# downloads from a host the registries do not cover; cached in ~/.cache/perennial/native-tfjs, copied back into
+# node_modules after every npm ci (scripts/native-tfjs.sh, docs/decisions/0008-native-backend.md).
+native-tfjs: deps system-deps
+	scripts/native-tfjs.sh
 
 system-deps:
 	scripts/install-debian-packages.sh $(DEBIAN_PACKAGES)
@@ -48,7 +55,7 @@ lint: deps
 unit: deps
 	npx tsx scripts/run-tests.ts unit
 
-integration: deps servers
+integration: deps native-tfjs servers
 	npx tsx scripts/run-tests.ts integration
 
 e2e: deps servers
