@@ -21,6 +21,7 @@ import { newNonce, signPredictionId } from '../shared/prediction-id.js';
 import type { LabelSpec, RawRow, RawValue } from '../shared/preprocessing.js';
 import { serverRoutes } from '../shared/server-metrics.js';
 import { MicroBatcher, QueueFullError } from './batcher.js';
+import type { ConfidenceWindow } from './confidence-window.js';
 import type { DriftWindow } from './drift-window.js';
 import type { LogWriter } from './log-writer.js';
 import type { ServerMetrics } from './metrics.js';
@@ -51,6 +52,8 @@ export interface AppOptions {
   readonly shadow: ShadowMirror | undefined;
   /** On the shadow track: every answered row is held for pairing with the serving version's (shadow-scoring.ts). */
   readonly shadowScoring?: { hold(rows: readonly RawRow[], predictions: readonly Prediction[], atMs: number): void } | undefined;
+  /** The confidence window (estimated accuracy without labels): every answered classification row goes in. */
+  readonly confidence?: ConfidenceWindow | undefined;
   readonly log: Logger;
   readonly now: () => Date;
 }
@@ -301,6 +304,7 @@ export class ServerApp {
       else this.o.metrics.predictionValue.observe(p.value);
     });
     m.drift.add(rows, now.getTime());
+    this.o.confidence?.add(predictions, now.getTime());
     // A mirror carries the extras too, so a shadow that declares them logs them alike.
     const extras = m.extras;
     if (mirror) this.o.shadow?.mirror(meta === undefined || extras === undefined ? rows : rows.map((r, i) => withMeta(r, extras, meta[i])), predictions);

@@ -21,6 +21,7 @@ import { MinioStore } from '../storage/minio-store.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { ServerApp } from './app.js';
 import { readServerConfig, ServerConfigError, type ServerConfig } from './config.js';
+import { ConfidenceWindow } from './confidence-window.js';
 import { DriftWindow } from './drift-window.js';
 import { fatalHandler } from './fatal.js';
 import { FeedbackApi } from './feedback-api.js';
@@ -65,9 +66,11 @@ async function main(): Promise<void> {
   const startTrack = live.current().track;
   const store = new MinioStore(config.store);
   const now = (): Date => new Date();
+  // The estimate's rows are the drift window's: the same duration and row bound (confidence-window.ts).
+  const confidence = new ConfidenceWindow(config.driftWindowSeconds * 1000, config.driftWindowRows);
   const metrics: ServerMetrics = new ServerMetrics({ namespace: config.deployment.namespace, deployment: config.deployment.name, version: config.version }, () => app.driftWindow?.snapshot(Date.now()), () => ({
     predictions: predictionLog.pending, feedback: feedbackLog.pending,
-  }), () => app.task);
+  }), () => app.task, () => confidence.snapshot(Date.now()));
   // spec.server.logPredictions false: neither stream is written (labels are still scored live by the feedback API).
   const { predictionLog, feedbackLog } = inferenceLogs(config, store, metrics, log, now, () => live.current().logPredictions);
   const fatal = fatalHandler({
@@ -97,7 +100,7 @@ async function main(): Promise<void> {
     maxInstances: config.maxInstances, maxBodyBytes: config.maxBodyBytes, bodyTimeoutMs: config.edge.bodyTimeoutMs, maxStringBytes: config.maxStringBytes,
     batch: config.batch, metrics,
     predictionLog, deployment: `${config.deployment.namespace}/${config.deployment.name}`, signingKey: config.signingKey.key,
-    shadow, shadowScoring, log, now,
+    shadow, shadowScoring, confidence, log, now,
   });
   if (config.signingKey.generated) log.warn('no signing key configured: prediction ids are signed with a random key only this process can verify');
   const feedbackApi = config.feedback.port === undefined ? undefined : new FeedbackApi({

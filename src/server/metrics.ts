@@ -3,6 +3,7 @@
 // canary pod and one of a stable pod never mix. PSI and drift-window gauges are computed at scrape time.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { batchSizeBuckets, latencyBuckets, requestClass, serverMetricLabels as L, serverMetricNames as N, type SeriesOf } from '../shared/server-metrics.js';
+import type { ConfidenceSnapshot } from './confidence-window.js';
 import type { DriftSnapshot } from './drift-window.js';
 
 export class ServerMetrics {
@@ -27,8 +28,14 @@ export class ServerMetrics {
 
   private readonly modelVersion: string;
 
-  /** `of`: the version served here and the ModelDeployment it belongs to, on every series. */
-  constructor(of: SeriesOf, drift: () => DriftSnapshot | undefined, logPending: () => Readonly<Record<string, number>>, task: () => 'classification' | 'regression' | undefined) {
+  /**
+   * `of`: the version served here and the ModelDeployment it belongs to, on every series. `confidence`: the
+   * confidence window (estimated accuracy), read at scrape time.
+   */
+  constructor(
+    of: SeriesOf, drift: () => DriftSnapshot | undefined, logPending: () => Readonly<Record<string, number>>, task: () => 'classification' | 'regression' | undefined,
+    confidence: () => ConfidenceSnapshot | undefined = () => undefined,
+  ) {
     this.modelVersion = of.version;
     this.registry.setDefaultLabels({ [L.modelVersion]: of.version, [L.namespace]: of.namespace, [L.deployment]: of.deployment });
     const r = [this.registry];
@@ -85,6 +92,19 @@ export class ServerMetrics {
         this.set(drift()?.rows ?? 0);
       },
     });
+    // Label-free early warning (confidence-window.ts): with model_version as a label of their own, so they are absent
+    // (reset), not 0, for a regression model or an empty window.
+    const confident = (set: (x: ConfidenceSnapshot) => number) => function (this: Gauge<string>): void {
+      this.reset();
+      const x = task() === 'classification' ? confidence() : undefined;
+      if (x !== undefined && x.rows > 0) this.set({ [L.modelVersion]: of.version }, set(x));
+    };
+    new Gauge({
+      name: N.estimatedAccuracy, help: 'Accuracy expected from the model\'s own top-class probabilities over the confidence window (classification; label-free, sound only on calibrated probabilities, blind to concept drift).',
+      labelNames: [L.modelVersion], registers: r, collect: confident((x) => x.expectedAccuracy ?? 0),
+    });
+    new Gauge({ name: N.confidenceWindowRows, help: 'Classification rows in the confidence window.', labelNames: [L.modelVersion], registers: r, collect: confident((x) => x.rows) });
+    new Gauge({ name: N.confidenceWindowSum, help: 'Sum of the top-class probabilities of the confidence window\'s rows.', labelNames: [L.modelVersion], registers: r, collect: confident((x) => x.sum) });
     new Gauge({
       name: N.logPending, help: 'Inference-log records not yet in the object store.', labelNames: [L.stream], registers: r,
       collect() {

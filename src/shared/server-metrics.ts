@@ -41,6 +41,19 @@ export const serverMetricNames = {
   /** Gauge {model_version}: rows in the drift window (PSI below ~10 rows per bin says little). */
   driftWindowRows: 'perennial_server_drift_window_rows',
   /**
+   * Gauge {model_version}: the accuracy the model expects of itself on the rows of its confidence window (the drift
+   * window's bounds): their mean top-class probability (classification; absent while the window is empty). Label-free,
+   * sound only on calibrated probabilities, blind to concept drift (src/server/confidence-window.ts).
+   */
+  estimatedAccuracy: 'perennial_server_estimated_accuracy',
+  /**
+   * Gauges {model_version}: the classification rows behind estimated_accuracy, and the sum of their top-class
+   * probabilities. Several pods of a version combine as Σ sum / Σ rows (estimatedAccuracy below; PromQL
+   * `sum(..._sum) / sum(..._rows)`), where averaging their estimates would weigh a quiet pod like a busy one.
+   */
+  confidenceWindowRows: 'perennial_server_confidence_window_rows',
+  confidenceWindowSum: 'perennial_server_confidence_window_sum',
+  /**
    * Counter {model_version, outcome}: feedback labels under the version that made the prediction (read from its
    * signed id, so any replica counts labels for any version); outcome correct|incorrect (classification), scored
    * (regression), duplicate (a second label for an id), rejected (a malformed item, a forged or expired id, a label the
@@ -281,6 +294,15 @@ export function liveRmse(samples: readonly Sample[], version: string, minLabels 
   const scored = sum(samples, serverMetricNames.feedback, version, (l) => l[serverMetricLabels.outcome] === 'scored');
   if (scored < Math.max(1, minLabels)) return undefined;
   return Math.sqrt(sum(samples, serverMetricNames.feedbackSquaredError, version) / scored);
+}
+
+/**
+ * The estimated accuracy of the version's pods together (every pod's window rows as one: Σ sum / Σ rows), and the
+ * rows behind it; accuracy undefined without rows.
+ */
+export function estimatedAccuracy(samples: readonly Sample[], version: string): { rows: number; accuracy: number | undefined } {
+  const rows = sum(samples, serverMetricNames.confidenceWindowRows, version);
+  return { rows, accuracy: rows > 0 ? sum(samples, serverMetricNames.confidenceWindowSum, version) / rows : undefined };
 }
 
 /** PSI per feature (the maximum over pods when several are in the scrape: PSIs cannot be summed). */
