@@ -349,7 +349,9 @@ export function searchParameterProblems(family: ModelFamily, p: SearchParameter,
   if (p.min === undefined || p.max === undefined) return [`${path}: a range needs both min and max`];
   if (p.min > p.max) return [`${path}: min is greater than max`];
   if (p.scale === 'log' && p.min <= 0) return [`${path}: a log scale needs min > 0`];
-  const problems = [p.min, p.max].filter((v) => parseSearchValue(p.name, String(v)) === undefined && parseSearchValue(p.name, String(Math.round(v))) === undefined);
+  // Integer parameters round their bounds (as the draws do); others take them as they are: 1.4 is no learning rate.
+  const rounds = integerSearchParameters.includes(p.name);
+  const problems = [p.min, p.max].filter((v) => parseSearchValue(p.name, String(rounds ? Math.round(v) : v)) === undefined);
   return problems.length > 0 ? [`${path}: the range ${p.min}..${p.max} is outside what ${p.name} accepts`] : [];
 }
 
