@@ -12,6 +12,12 @@ const shifted: RawRow[] = ref.map((r) => ({ x: Number(r['x']) + 60, c: 'z' }));
 const minute = 60_000;
 const hour = 60 * minute;
 
+/** The window's part of a snapshot (the sequential detector sees every row, whatever the window keeps). */
+const windowOf = (w: DriftWindow, at: number): { rows: number; psi: ReadonlyMap<string, number> } => {
+  const { rows, psi } = w.snapshot(at);
+  return { rows, psi };
+};
+
 /** PSI of x, or undefined while the window holds too few rows. */
 const psiX = (w: DriftWindow, at: number): number | undefined => w.snapshot(at).psi.get('x');
 
@@ -27,7 +33,7 @@ describe('DriftWindow with a row bound', () => {
     assert.equal(uncapped.snapshot(2000).rows, 1300);
     const only = new DriftWindow(profiles, hour);
     only.add(shifted.slice(0, 300), 1000);
-    assert.deepEqual(capped.snapshot(2000), only.snapshot(2000), 'exactly the newest 300 rows, the older ones fully subtracted');
+    assert.deepEqual(windowOf(capped, 2000), windowOf(only, 2000), 'exactly the newest 300 rows, the older ones fully subtracted');
     assert.ok((psiX(capped, 2000) ?? 0) > (psiX(uncapped, 2000) ?? 0));
   });
 
@@ -36,7 +42,7 @@ describe('DriftWindow with a row bound', () => {
     w.add([...ref.slice(0, 700), ...shifted.slice(0, 300)], 0);
     const only = new DriftWindow(profiles, hour);
     only.add(shifted.slice(0, 300), 0);
-    assert.deepEqual(w.snapshot(1), only.snapshot(1));
+    assert.deepEqual(windowOf(w, 1), windowOf(only, 1));
   });
 
   const expiry: [string, number, number][] = [
@@ -105,7 +111,7 @@ describe('DriftWindow with a row bound', () => {
       if (step % 10 === 0) {
         const naive = new DriftWindow(profiles, 10 * minute);
         naive.add(kept.map((e) => e.row), now);
-        assert.deepEqual(w.snapshot(now), naive.snapshot(now), `step ${step}`);
+        assert.deepEqual(windowOf(w, now), windowOf(naive, now), `step ${step}`);
       }
     }
   });
@@ -113,9 +119,55 @@ describe('DriftWindow with a row bound', () => {
   it('works with no features (a profile without any) and with 0 meaning no row bound', () => {
     const none = new DriftWindow([], minute, { maxRows: 10 });
     none.add(ref.slice(0, 20), 0);
-    assert.deepEqual(none.snapshot(1), { rows: 10, psi: new Map() });
+    assert.deepEqual(windowOf(none, 1), { rows: 10, psi: new Map() });
+    assert.equal(none.snapshot(1).sequential.detectedAtMs, undefined);
     const zero = DriftWindow.fromProfile({ version: 1, features: profiles } as unknown as Parameters<typeof DriftWindow.fromProfile>[0], minute, 0);
     zero.add(ref, 0);
     assert.equal(zero.snapshot(1).rows, 1000);
+  });
+});
+
+describe('DriftWindow\'s sequential detector', () => {
+  it('sees every row, also those the row bound or the clock dropped from the window', () => {
+    const w = new DriftWindow(profiles, minute, { maxRows: 10 });
+    w.add(ref.slice(0, 100), 0);
+    w.add(ref.slice(0, 100), 10 * minute);
+    const s = w.snapshot(10 * minute);
+    assert.equal(s.rows, 10);
+    assert.equal(s.sequential.rows, 200);
+    assert.deepEqual([...s.sequential.evidence.keys()], ['x', 'c']);
+  });
+
+  it('stays unset on reference rows in random order, however many', () => {
+    // In random order: `ref` in its own order is x = 0, 1, ..., 99 again and again, runs of one bin that are not the
+    // independent rows the detector assumes (and it says so: such a stream does set it).
+    let seed = 11;
+    const rand = (): number => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+    const w = new DriftWindow(profiles, hour);
+    for (let i = 0; i < 20; i++) w.add(Array.from({ length: 1000 }, () => ref[Math.floor(rand() * ref.length)] as RawRow), i * 1000);
+    assert.equal(w.snapshot(20_000).sequential.detectedAtMs, undefined);
+    const ordered = new DriftWindow(profiles, hour);
+    for (let i = 0; i < 20; i++) ordered.add(ref, i * 1000);
+    assert.notEqual(ordered.snapshot(20_000).sequential.detectedAtMs, undefined, 'sorted runs are not independent rows');
+  });
+
+  it('is set, with the time of the request that crossed, within a few dozen shifted rows, before the window has PSI', () => {
+    const w = new DriftWindow(profiles, hour);
+    w.add(ref, 0);
+    let at: number | undefined;
+    for (let i = 0; i < 100 && at === undefined; i++) {
+      w.add(shifted.slice(i, i + 1), 1000 + i);
+      at = w.snapshot(1000 + i).sequential.detectedAtMs;
+    }
+    assert.ok(at !== undefined && at < 1000 + 40, `detected at ${String(at)}`);
+    assert.ok((psiX(w, at) ?? 0) < 0.25, 'the PSI of the window (1,000 old rows) has not moved much yet');
+  });
+
+  it('starts afresh with the next model: a new window knows nothing of the rows before it', () => {
+    const old = new DriftWindow(profiles, hour);
+    old.add(shifted, 0);
+    assert.notEqual(old.snapshot(1).sequential.detectedAtMs, undefined);
+    const next = new DriftWindow(profiles, hour);
+    assert.deepEqual(next.snapshot(1).sequential, { rows: 0, evidence: new Map([['x', 0], ['c', 0]]), detectedAtMs: undefined, threshold: old.snapshot(1).sequential.threshold });
   });
 });

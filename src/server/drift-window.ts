@@ -7,13 +7,25 @@
 // Without a row bound the window is a ring of time slots, each holding bin counts per feature; with one it is a ring
 // of the newest N rows' bin indices (N × features small integers) and running counts, expired by time from the oldest
 // end. Adding a row is O(features · log bins) either way; a scrape is O(bins), memory is bounded by the slots or by N.
+// Beside the window, every row also goes to the sequential detector (src/shared/drift-sequential.ts), which needs no
+// window to fill: it signals once the rows since the change are evidence enough. Both start afresh with the model
+// (a DriftWindow is made per loaded model), so a new version is never judged on rows sent to the previous one.
 import { binCount, binIndex, psiFromCounts, type FeatureProfile, type ReferenceProfile } from '../shared/drift.js';
+import { SequentialDetector, type SequentialState } from '../shared/drift-sequential.js';
 import type { RawRow } from '../shared/preprocessing.js';
 
 export interface DriftSnapshot {
   readonly rows: number;
   /** PSI per feature of the profile; absent while the window holds fewer rows than minDriftRows(feature). */
   readonly psi: ReadonlyMap<string, number>;
+  /** The sequential detector since the model was loaded (its rows are every row, not the window's). */
+  readonly sequential: SequentialState;
+}
+
+/** Rows binned once: row r's bin of feature k at r·features + k. */
+interface Binned {
+  readonly rows: number;
+  readonly bins: Uint32Array;
 }
 
 /**
@@ -34,7 +46,7 @@ export interface DriftWindowOptions {
 
 /** The rows in the window, counted per feature and bin. */
 interface Counter {
-  add(rows: readonly RawRow[], nowMs: number): void;
+  add(binned: Binned, nowMs: number): void;
   /** Rows in the window at nowMs, and the bin counts of feature k. */
   totals(nowMs: number): { rows: number; counts: (k: number) => number[] };
 }
@@ -66,16 +78,17 @@ class SlotRing implements Counter {
     return slot;
   }
 
-  add(rows: readonly RawRow[], nowMs: number): void {
+  add(binned: Binned, nowMs: number): void {
     const slot = this.slotFor(nowMs);
-    slot.rows += rows.length;
-    this.features.forEach((f, k) => {
+    slot.rows += binned.rows;
+    const width = this.features.length;
+    for (let k = 0; k < width; k++) {
       const counts = slot.counts[k] as number[];
-      for (const row of rows) {
-        const b = binIndex(f.binning, row[f.name]);
+      for (let r = 0; r < binned.rows; r++) {
+        const b = binned.bins[r * width + k] as number;
         counts[b] = (counts[b] ?? 0) + 1;
       }
-    });
+    }
   }
 
   totals(nowMs: number): { rows: number; counts: (k: number) => number[] } {
@@ -97,7 +110,7 @@ class SlotRing implements Counter {
  * ring, the bin counts of the rows in the ring kept running. A row leaves when a newer one needs its place or when it
  * grows older than the duration (checked from the oldest end, on every add and scrape).
  */
-export class RowRing implements Counter {
+class RowRing implements Counter {
   private readonly width: number;
   private readonly bins: Uint16Array | Uint32Array;
   private readonly times: Float64Array;
@@ -106,7 +119,7 @@ export class RowRing implements Counter {
   private head = 0;
   private size = 0;
 
-  constructor(private readonly features: readonly FeatureProfile[], private readonly windowMs: number, private readonly capacity: number) {
+  constructor(features: readonly FeatureProfile[], private readonly windowMs: number, private readonly capacity: number) {
     this.width = features.length;
     const most = features.reduce((a, f) => Math.max(a, binCount(f.binning)), 0);
     this.bins = most <= 0x10000 ? new Uint16Array(capacity * this.width) : new Uint32Array(capacity * this.width);
@@ -135,17 +148,15 @@ export class RowRing implements Counter {
     while (this.size > 0 && (this.times[this.head] as number) <= oldest) this.dropOldest();
   }
 
-  add(rows: readonly RawRow[], nowMs: number): void {
+  add(binned: Binned, nowMs: number): void {
     this.expire(nowMs);
     // Of a request larger than the ring only its newest `capacity` rows could stay.
-    for (let r = Math.max(0, rows.length - this.capacity); r < rows.length; r++) {
-      const row = rows[r] as RawRow;
+    for (let r = Math.max(0, binned.rows - this.capacity); r < binned.rows; r++) {
       if (this.size === this.capacity) this.dropOldest();
       const slot = (this.head + this.size) % this.capacity;
       const base = slot * this.width;
       for (let k = 0; k < this.width; k++) {
-        const f = this.features[k] as FeatureProfile;
-        const b = binIndex(f.binning, row[f.name]);
+        const b = binned.bins[r * this.width + k] as number;
         this.bins[base + k] = b;
         const counts = this.counts[k] as Int32Array;
         counts[b] = (counts[b] as number) + 1;
@@ -163,11 +174,13 @@ export class RowRing implements Counter {
 
 export class DriftWindow {
   private readonly counter: Counter;
+  private readonly detector: SequentialDetector;
 
   /** `windowMs`: the wall-clock duration; `options.maxRows` > 0 also keeps at most that many of the newest rows. */
   constructor(private readonly features: readonly FeatureProfile[], windowMs: number, options: DriftWindowOptions = {}) {
     const maxRows = options.maxRows ?? 0;
     this.counter = maxRows > 0 ? new RowRing(features, windowMs, maxRows) : new SlotRing(features, windowMs, options.slots ?? 60);
+    this.detector = new SequentialDetector(features);
   }
 
   static fromProfile(profile: ReferenceProfile, windowMs: number, maxRows = 0): DriftWindow {
@@ -175,7 +188,16 @@ export class DriftWindow {
   }
 
   add(rows: readonly RawRow[], nowMs: number): void {
-    this.counter.add(rows, nowMs);
+    const width = this.features.length;
+    const bins = new Uint32Array(rows.length * width);
+    rows.forEach((row, r) => {
+      for (let k = 0; k < width; k++) {
+        const f = this.features[k] as FeatureProfile;
+        bins[r * width + k] = binIndex(f.binning, row[f.name]);
+      }
+      this.detector.add(bins.subarray(r * width, (r + 1) * width), nowMs);
+    });
+    this.counter.add({ rows: rows.length, bins }, nowMs);
   }
 
   snapshot(nowMs: number): DriftSnapshot {
@@ -185,6 +207,6 @@ export class DriftWindow {
       if (rows < minDriftRows(f)) return;
       psi.set(f.name, psiFromCounts(f, counts(k)));
     });
-    return { rows, psi };
+    return { rows, psi, sequential: this.detector.state() };
   }
 }
