@@ -92,6 +92,34 @@ export class ServerMetrics {
         this.set(drift()?.rows ?? 0);
       },
     });
+    new Gauge({
+      name: N.driftEvidence, help: 'Sequential drift detector: evidence of a shift since the model was loaded (peak CUSUM statistic, nats), per feature.', labelNames: [L.feature], registers: r,
+      collect() {
+        this.reset();
+        for (const [feature, value] of drift()?.sequential.evidence ?? []) this.set({ [L.feature]: feature }, value);
+      },
+    });
+    new Gauge({
+      name: N.driftDetected, help: 'Sequential drift detector: 1 once the evidence reached the threshold of the default false-alarm rate.', registers: r,
+      collect() {
+        this.set(drift()?.sequential.detectedAtMs === undefined ? 0 : 1);
+      },
+    });
+    new Gauge({
+      // model_version as a label of its own, so the series is absent (reset), not 0, before a detection.
+      name: N.driftDetectedTime, help: 'Sequential drift detector: when it detected a shift (seconds since the epoch).', labelNames: [L.modelVersion], registers: r,
+      collect() {
+        this.reset();
+        const at = drift()?.sequential.detectedAtMs;
+        if (at !== undefined) this.set({ [L.modelVersion]: of.version }, at / 1000);
+      },
+    });
+    new Gauge({
+      name: N.driftDetectorRows, help: 'Sequential drift detector: rows taken since the model was loaded.', registers: r,
+      collect() {
+        this.set(drift()?.sequential.rows ?? 0);
+      },
+    });
     // Label-free early warning (confidence-window.ts): with model_version as a label of their own, so they are absent
     // (reset), not 0, for a regression model or an empty window.
     const confident = (set: (x: ConfidenceSnapshot) => number) => function (this: Gauge<string>): void {

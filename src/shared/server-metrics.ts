@@ -41,6 +41,18 @@ export const serverMetricNames = {
   /** Gauge {model_version}: rows in the drift window (PSI below ~10 rows per bin says little). */
   driftWindowRows: 'perennial_server_drift_window_rows',
   /**
+   * Gauge {model_version, feature}: the sequential drift detector's evidence of a shift since the model was loaded,
+   * in nats: the peak of its CUSUM statistic (src/shared/drift-sequential.ts), so a reader that scrapes now and then
+   * misses no crossing. A shift is detected at ln(features / false alarms per row): a reader may judge at its own rate.
+   */
+  driftEvidence: 'perennial_server_drift_evidence',
+  /** Gauge {model_version}: 1 once the detector's evidence reached the threshold of the default false-alarm rate, else 0. */
+  driftDetected: 'perennial_server_drift_detected',
+  /** Gauge {model_version}: when it did (seconds since the epoch); absent before. */
+  driftDetectedTime: 'perennial_server_drift_detected_time_seconds',
+  /** Gauge {model_version}: rows the detector has taken since the model was loaded. */
+  driftDetectorRows: 'perennial_server_drift_detector_rows',
+  /**
    * Gauge {model_version}: the accuracy the model expects of itself on the rows of its confidence window (the drift
    * window's bounds): their mean top-class probability (classification; absent while the window is empty). Label-free,
    * sound only on calibrated probabilities, blind to concept drift (src/server/confidence-window.ts).
@@ -303,6 +315,20 @@ export function liveRmse(samples: readonly Sample[], version: string, minLabels 
 export function estimatedAccuracy(samples: readonly Sample[], version: string): { rows: number; accuracy: number | undefined } {
   const rows = sum(samples, serverMetricNames.confidenceWindowRows, version);
   return { rows, accuracy: rows > 0 ? sum(samples, serverMetricNames.confidenceWindowSum, version) / rows : undefined };
+}
+
+/**
+ * The sequential detector's evidence per feature (nats; the maximum over pods: each pod's detector bounds its false
+ * alarms per row it takes, so the largest of them bounds them per row the deployment takes).
+ */
+export function driftEvidence(samples: readonly Sample[], version: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const s of samples) {
+    if (!matches(s, serverMetricNames.driftEvidence, version) || !Number.isFinite(s.value)) continue;
+    const f = s.labels[serverMetricLabels.feature] ?? '';
+    out.set(f, Math.max(out.get(f) ?? -Infinity, s.value));
+  }
+  return out;
 }
 
 /** PSI per feature (the maximum over pods when several are in the scrape: PSIs cannot be summed). */
