@@ -24,8 +24,9 @@ import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import winston from 'winston';
-import { loadModelFromStore } from '../src/ml/store-io.js';
-import { predictRows } from '../src/ml/tensors.js';
+import { loadTabularModel } from '../src/ml/load-model.js';
+import { readSavedModel } from '../src/ml/store-io.js';
+import { predictRows } from '../src/ml/predict.js';
 import { artifactKey, versionPrefix } from '../src/shared/artifact-layout.js';
 import { parsePreprocessingSpec } from '../src/shared/preprocessing.js';
 import { readTrainerConfig } from '../src/shared/trainer-config.js';
@@ -77,7 +78,7 @@ interface Outcome {
 const quiet = winston.createLogger({ silent: true });
 
 /** Perennial's trainer on everything seen so far (one object per period in an in-memory store); the published model's predictor. */
-async function perennialFit(seen: readonly Row[][], run: number, refit: boolean): Promise<(rows: readonly Row[]) => Promise<number[]>> {
+async function perennialFit(seen: readonly Row[][], run: number, refit: boolean): Promise<(rows: readonly Row[]) => number[]> {
   const store = new MemoryStore();
   const bucket = 'bench';
   for (const [i, p] of seen.entries()) await store.put(bucket, `data/${String(i).padStart(3, '0')}.csv`, csvOf(p));
@@ -91,9 +92,9 @@ async function perennialFit(seen: readonly Row[][], run: number, refit: boolean)
   });
   await runTraining(config, { store, bucket, log: quiet, forcedBackend: undefined, codeVersion: 'bench', now: () => new Date() });
   const spec = parsePreprocessingSpec((await store.getBuffer(bucket, artifactKey(config.pipeline, config.version, 'preprocessing'))).toString('utf8'));
-  const model = await loadModelFromStore(store, bucket, versionPrefix(config.pipeline, config.version) + 'model/');
-  return async (rows) => {
-    const p = await predictRows(model, spec, rows);
+  const model = await loadTabularModel(await readSavedModel(store, bucket, versionPrefix(config.pipeline, config.version) + 'model/'));
+  return (rows) => {
+    const p = predictRows(model, spec, rows);
     if (p.task !== 'regression') throw new Error('expected a regression model');
     return p.values;
   };
@@ -103,7 +104,7 @@ async function perennial(all: readonly Row[][], strategy: 'static' | 'every-peri
   const predictions: number[][] = [];
   let fits = 0;
   let seconds = 0;
-  let predict: ((rows: readonly Row[]) => Promise<number[]>) | undefined;
+  let predict: ((rows: readonly Row[]) => number[]) | undefined;
   for (let p = 1; p < all.length; p++) {
     if (predict === undefined || strategy === 'every-period') {
       const start = performance.now();
@@ -111,7 +112,7 @@ async function perennial(all: readonly Row[][], strategy: 'static' | 'every-peri
       seconds += (performance.now() - start) / 1000;
       fits++;
     }
-    predictions.push(await predict(all[p] ?? []));
+    predictions.push(predict(all[p] ?? []));
   }
   return { model: 'Perennial MLP', strategy: strategy + (refit ? '+refit' : ''), predictions, fits, fitSeconds: seconds };
 }

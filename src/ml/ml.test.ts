@@ -1,12 +1,11 @@
 // src/ml on the backends available here: the fallback order skips the native packages (not installed in
-// development) and lands on WASM; a model saved through the store IOHandler loads back with the same outputs.
+// development) and lands on WASM; tensors pack and unpack losslessly for checkpoints.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { MemoryStore } from '../storage/memory-store.js';
 import { backendOrder, selectBackend } from './backend.js';
-import { buildMlp, compileMlp, modelShape } from './mlp.js';
-import { decodeTensors, encodeTensors, loadModelFromStore, StoreModelHandler } from './store-io.js';
+import { buildMlp, modelShape } from './mlp.js';
+import { decodeTensors, encodeTensors } from './store-io.js';
 
 describe('src/ml', () => {
   it('falls back in the documented order and reports why', async () => {
@@ -26,19 +25,6 @@ describe('src/ml', () => {
     assert.deepEqual(modelShape(a), { inputWidth: 5, outputs: 3 });
     const r = buildMlp({ inputWidth: 2, task: 'regression', classes: 1 }, { ...spec, hiddenUnits: [] }, 1);
     assert.deepEqual(modelShape(r), { inputWidth: 2, outputs: 1 });
-  });
-
-  it('saves a model to the store and loads it back with identical predictions', async () => {
-    await selectBackend('cpu');
-    const store = new MemoryStore();
-    const model = buildMlp({ inputWidth: 3, task: 'classification', classes: 2 }, { type: 'mlp', hiddenUnits: [5], activation: 'tanh', dropout: 0, l2: 0 }, 3);
-    compileMlp(model, 'classification', 0.01);
-    const handler = new StoreModelHandler(store, 'b', 'm/');
-    await model.save(handler);
-    assert.deepEqual(handler.written.map((w) => w.key), ['m/weights.bin', 'm/model.json']);
-    const loaded = await loadModelFromStore(store, 'b', 'm/');
-    const x = tf.tensor2d([[0.1, -2, 3], [1, 1, 1]]);
-    assert.deepEqual(Array.from((loaded.predict(x) as tf.Tensor).dataSync()), Array.from((model.predict(x) as tf.Tensor).dataSync()));
   });
 
   it('packs and unpacks tensors losslessly', async () => {

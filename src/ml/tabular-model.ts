@@ -15,6 +15,8 @@ export interface TabularModel {
   predict(x: Float32Array, rows: number): Float32Array;
   /** Frees what the model holds outside the JS heap (tensors); a no-op for the trees. */
   dispose(): void;
+  /** The files to publish (src/ml/load-model.ts reads them back); the MLP's tfjs save is asynchronous. */
+  toSaved(): SavedModel | Promise<SavedModel>;
 }
 
 /**

@@ -1,8 +1,12 @@
 // Loading one published version and predicting with it. The manifest is read first (no manifest, no model), every
 // artifact is checked against the digest the manifest records, and the model runs on the very preprocessing
-// spec it was trained with (src/shared/preprocessing.ts).
-import * as tf from '@tensorflow/tfjs';
+// spec it was trained with (src/shared/preprocessing.ts). Any model family loads (src/ml/load-model.ts dispatches
+// on model.json's format), and predictions go through src/ml/predict.ts, which applies the spec's calibration:
+// the probabilities served are the ones the trainer evaluated.
+import { loadTabularModel } from '../ml/load-model.js';
+import { modelOutputs } from '../ml/predict.js';
 import { sha256 } from '../ml/store-io.js';
+import type { TabularModel } from '../ml/tabular-model.js';
 import { artifactKey, parseManifest, type Manifest, type ManifestEntry, type PipelineRef } from '../shared/artifact-layout.js';
 import { parseReferenceProfile, type ReferenceProfile } from '../shared/drift.js';
 import { decodeRegression, parsePreprocessingSpec, transformRows, type PreprocessingSpec, type RawRow } from '../shared/preprocessing.js';
@@ -24,7 +28,7 @@ export interface ServedModel {
   readonly manifest: Manifest;
   readonly spec: PreprocessingSpec;
   readonly profile: ReferenceProfile;
-  readonly model: tf.LayersModel;
+  readonly model: TabularModel;
 }
 
 async function verified(store: ObjectStore, bucket: string, entry: ManifestEntry | undefined, what: string): Promise<Buffer> {
@@ -66,31 +70,29 @@ export async function loadServedModel(store: ObjectStore, bucket: string, pipeli
   ]);
   let spec: PreprocessingSpec;
   let profile: ReferenceProfile;
-  let model: tf.LayersModel;
+  let model: TabularModel;
   try {
     spec = parsePreprocessingSpec(specText.toString('utf8'));
     profile = parseReferenceProfile(profileText.toString('utf8'));
-    const json = JSON.parse(modelJson.toString('utf8')) as tf.io.ModelJSON;
-    model = await tf.loadLayersModel(tf.io.fromMemory({
-      modelTopology: json.modelTopology,
-      weightSpecs: json.weightsManifest.flatMap((g) => g.weights),
-      weightData: Uint8Array.from(weights).buffer,
-    }));
+    model = await loadTabularModel({ modelJson: modelJson.toString('utf8'), weights });
   } catch (e: unknown) {
     throw new ModelLoadError(`version ${version} cannot be loaded: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
   }
-  const inputWidth = model.inputs[0]?.shape[1];
-  if (inputWidth !== spec.width) throw new ModelLoadError(`model takes ${String(inputWidth)} inputs but the preprocessing spec produces ${spec.width}`);
-  const outputWidth = model.outputs[0]?.shape[1];
   const expected = spec.label.task === 'classification' ? spec.label.classes.length : 1;
-  if (outputWidth !== expected) throw new ModelLoadError(`model has ${String(outputWidth)} outputs, the spec expects ${expected}`);
+  const mismatch = model.inputWidth !== spec.width
+    ? `model takes ${model.inputWidth} inputs but the preprocessing spec produces ${spec.width}`
+    : model.outputs !== expected ? `model has ${model.outputs} outputs, the spec expects ${expected}` : undefined;
+  if (mismatch !== undefined) {
+    model.dispose();
+    throw new ModelLoadError(mismatch);
+  }
   return { manifest, spec, profile, model };
 }
 
-/** Runs the model on rows (preprocessed with the shared code). Synchronous: the batcher calls it once per batch. */
+/** Runs the model on rows (preprocessed and calibrated by the shared code). Synchronous: the batcher calls it once per batch. */
 export function predictBatch(m: ServedModel, rows: readonly RawRow[]): Prediction[] {
   const { spec, model } = m;
-  const data = tf.tidy(() => (model.predict(tf.tensor2d(transformRows(spec, rows), [rows.length, spec.width])) as tf.Tensor2D).dataSync());
+  const data = modelOutputs(model, spec, transformRows(spec, rows), rows.length);
   const label = spec.label;
   if (label.task === 'regression') return rows.map((_, i) => ({ value: decodeRegression(spec, data[i] ?? 0) }));
   const k = label.classes.length;

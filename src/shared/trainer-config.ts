@@ -334,6 +334,8 @@ const crossFieldRules: readonly ((d: Document) => readonly string[])[] = [
     const dup = names.filter((n, i) => names.indexOf(n) !== i);
     return dup.length > 0 ? [`$.search.parameters: ${[...new Set(dup)].join(', ')} listed twice`] : [];
   },
+  // Trials are judged on the validation rows; the holdout stays for the gates.
+  ({ search: sr, hyperparameters: h }) => (sr !== undefined && h.validationFraction === 0 ? ['$.search: needs validation rows to judge the trials on (hyperparameters.validationFraction > 0)'] : []),
 ];
 
 /** A search parameter must suit the family and give either a range or values, each readable. */

@@ -5,7 +5,7 @@ import { accuracy, argmax, logLoss, macroF1, mae, r2, rmse, rocAuc } from '../sh
 import { encodeLabel, toCategory, type PreprocessingSpec } from '../shared/preprocessing.js';
 import { lowerIsBetter, type MetricName } from '../shared/metric-names.js';
 import type { Evaluation } from '../shared/trainer-config.js';
-import type { Predictions } from '../ml/tensors.js';
+import type { Predictions } from '../ml/predict.js';
 import type { Row } from './rows.js';
 
 import type { GateVerdict, ModelEvaluation, MetricValues, SliceMetrics } from '../shared/evaluation-report.js';

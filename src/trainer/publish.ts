@@ -2,8 +2,8 @@
 // a version prefix without manifest.json, which readers treat as absent ("no manifest, no model"); a retry
 // simply overwrites the partial artifacts.
 import { artifactFiles, artifactKey, manifestSchemaVersion, versionPrefix, type ArtifactName, type Manifest, type ManifestEntry, type PipelineRef } from '../shared/artifact-layout.js';
-import { sha256, StoreModelHandler } from '../ml/store-io.js';
-import type * as tf from '@tensorflow/tfjs';
+import { sha256, writeSavedModel } from '../ml/store-io.js';
+import type { SavedModel } from '../ml/tabular-model.js';
 import type { ObjectStore } from '../storage/object-store.js';
 
 export interface PublishInput {
@@ -13,7 +13,8 @@ export interface PublishInput {
   readonly version: string;
   readonly runId: string;
   readonly task: 'classification' | 'regression';
-  readonly model: tf.LayersModel;
+  /** The model's files, of any family (model.json says which reads them). */
+  readonly model: SavedModel;
   /** JSON documents by artifact name (everything but the model and the manifest). */
   readonly documents: Readonly<Record<Exclude<ArtifactName, 'modelJson' | 'modelWeights' | 'manifest'>, unknown>>;
   readonly now: () => Date;
@@ -22,9 +23,8 @@ export interface PublishInput {
 export async function publishVersion(input: PublishInput): Promise<{ manifestKey: string; manifest: Manifest }> {
   const { store, bucket, pipeline, version } = input;
   const entries: ManifestEntry[] = [];
-  const handler = new StoreModelHandler(store, bucket, versionPrefix(pipeline, version) + 'model/');
-  await input.model.save(handler);
-  for (const w of handler.written) entries.push({ name: w.key.endsWith(artifactFiles.modelJson) ? 'modelJson' : 'modelWeights', key: w.key, sha256: w.sha256, size: w.size, etag: w.etag });
+  const written = await writeSavedModel(store, bucket, versionPrefix(pipeline, version) + 'model/', input.model);
+  for (const w of written) entries.push({ name: w.key.endsWith(artifactFiles.modelJson) ? 'modelJson' : 'modelWeights', key: w.key, sha256: w.sha256, size: w.size, etag: w.etag });
   for (const [name, doc] of Object.entries(input.documents) as [ArtifactName, unknown][]) {
     const key = artifactKey(pipeline, version, name);
     const body = JSON.stringify(doc, null, 2);

@@ -1,16 +1,18 @@
 // One training run, start to finish (the state of a run is only ever in the store, so any step may be
 // retried by a new pod):
 //   config → backend → already published? → load → duplicates → admit feedback → validate (report; invalid → stop,
-//   nothing published) → split → champion → preprocessing (fit, or the champion's for a warm start) → train with
-//   checkpoints → evaluate candidate, champion, baseline, slices, historical slice → gates → refit on every row when
-//   asked and the gates passed → publish, manifest last
+//   nothing published) → split → champion (any family) → preprocessing (fit, or the champion's for an MLP warm start)
+//   → search (config.search: trials on train, judged on validation) → train the family (the MLP with checkpoints) →
+//   calibrate on the validation rows → evaluate candidate, champion, baseline, slices, historical slice → gates →
+//   refit on every row when asked and the gates passed → publish, manifest last
 import { createHash } from 'node:crypto';
-import type * as tf from '@tensorflow/tfjs';
 import type { Logger } from 'winston';
 import { selectBackend, type BackendChoice, type BackendName } from '../ml/backend.js';
-import { buildMlp, compileMlp, modelShape } from '../ml/mlp.js';
-import { loadModelFromStore } from '../ml/store-io.js';
-import { featuresTensor, labelsTensor, predictRows, type Predictions } from '../ml/tensors.js';
+import { loadTabularModel } from '../ml/load-model.js';
+import { MlpModel } from '../ml/mlp-model.js';
+import { predictRows, type Predictions } from '../ml/predict.js';
+import { readSavedModel } from '../ml/store-io.js';
+import type { SavedModel, TabularModel } from '../ml/tabular-model.js';
 import {
   artifactKey, lastRunProfileKey, parseManifest, runValidationReportKey, versionPrefix, type PipelineRef,
 } from '../shared/artifact-layout.js';
@@ -31,7 +33,9 @@ import { driftReferenceRowsOf, type DriftReferenceSelection } from './drift-refe
 import { resolveDuplicates, type DuplicateStats } from './duplicates.js';
 import { admitFeedback, trustedClasses } from './feedback-rows.js';
 import { orderByTime, splitRows } from './split.js';
-import { trainModel } from './train.js';
+import { calibrate, uncalibrated } from './calibrate.js';
+import { fitFamily, type FitSummary, type Fitted } from './fit-family.js';
+import { searchSettings } from './search-trials.js';
 import { validateData, type DataProfile, type Issue, type ValidationReport } from './validate.js';
 
 export const metricsReportVersion = evaluationReportVersion;
@@ -80,7 +84,9 @@ async function readJson<T>(store: ObjectStore, bucket: string, key: string): Pro
 
 interface Champion {
   readonly version: string;
-  readonly model: tf.LayersModel;
+  readonly model: TabularModel;
+  /** Its files: an MLP warm start loads a second copy to train on, the champion itself is evaluated as it is. */
+  readonly saved: SavedModel;
   readonly spec: PreprocessingSpec;
 }
 
@@ -96,8 +102,10 @@ async function loadChampion(deps: RunDeps, pipeline: PipelineRef, version: strin
   }
   parseManifest(manifestText.toString('utf8'));
   const spec = parsePreprocessingSpec((await store.getBuffer(bucket, artifactKey(pipeline, version, 'preprocessing'))).toString('utf8'));
-  const model = await loadModelFromStore(store, bucket, versionPrefix(pipeline, version) + 'model/');
-  return { version, model, spec };
+  const saved = await readSavedModel(store, bucket, versionPrefix(pipeline, version) + 'model/');
+  const model = await loadTabularModel(saved);
+  log.info('champion loaded', { championVersion: version, family: model.family });
+  return { version, model, saved, spec };
 }
 
 /**
@@ -112,13 +120,13 @@ function championSpecFits(spec: PreprocessingSpec, config: TrainerConfig, classe
   return sameFeatures && sameLabel;
 }
 
-async function evaluateModel(model: tf.LayersModel, spec: PreprocessingSpec, config: TrainerConfig, holdout: readonly Row[], historical: readonly Row[]): Promise<{ evaluation: ModelEvaluation; predictions: Predictions }> {
+function evaluateModel(model: TabularModel, spec: PreprocessingSpec, config: TrainerConfig, holdout: readonly Row[], historical: readonly Row[]): { evaluation: ModelEvaluation; predictions: Predictions } {
   const names = config.evaluation.metrics;
-  const predictions = await predictRows(model, spec, holdout.map((r) => r.values));
+  const predictions = predictRows(model, spec, holdout.map((r) => r.values));
   const slices = config.evaluation.sliceColumn !== undefined ? sliceMetrics(spec, holdout, predictions, config.evaluation.sliceColumn, names) : [];
   let hist: ModelEvaluation['historical'];
   if (historical.length > 0) {
-    const hp = await predictRows(model, spec, historical.map((r) => r.values));
+    const hp = predictRows(model, spec, historical.map((r) => r.values));
     hist = { rows: historical.length, metrics: computeMetrics(spec, historical, hp, names) };
   }
   return { evaluation: { rows: holdout.length, metrics: computeMetrics(spec, holdout, predictions, names), slices, ...(hist ? { historical: hist } : {}) }, predictions };
@@ -141,9 +149,10 @@ function withLabelRange(spec: PreprocessingSpec, range: TrainerConfig['schema'][
 }
 
 // A run is a sequence of steps, each below: the version not yet taken → the data read, de-duplicated, admitted,
-// validated and split (a bad dataset stops here with its report) → the model prepared (warm from the champion or
-// fresh) → trained → evaluated against the champion and the baseline → refit on every row when asked and the gates
-// passed → published with its reference profile and lineage.
+// validated and split (a bad dataset stops here with its report) → the champion loaded and the preprocessing
+// prepared (an MLP warm-starts from the champion's) → the search, when asked → the family trained with the settings
+// chosen → calibrated → evaluated against the champion and the baseline → refit on every row when asked and the
+// gates passed → published with its reference profile and lineage.
 export async function runTraining(config: TrainerConfig, deps: RunDeps): Promise<RunOutcome> {
   const { store, log } = deps;
   const bucket = config.outputBucket ?? deps.bucket;
@@ -154,37 +163,52 @@ export async function runTraining(config: TrainerConfig, deps: RunDeps): Promise
   const backend: BackendChoice = await selectBackend(deps.forcedBackend);
   log.info('tensorflow backend selected', { backend: backend.backend, attempts: backend.attempts });
   const data = await readValidatedData(config, deps, bucket);
-  const prepared = await prepareModel(config, deps, bucket, data);
-  const fingerprint = createHash('sha256').update(JSON.stringify({
-    digest: data.digest, spec: prepared.spec, model: config.model, hp: config.hyperparameters, seed: config.seed,
-    warm: prepared.warm, champion: prepared.champion?.version, backend: backend.backend,
-  })).digest('hex');
-  const result = await fitModel(config, deps, bucket, data.split, prepared, fingerprint);
-
-  const evaluation = await evaluateRun(config, deps, data.split, prepared, backend, result);
-  const served = await refitIfAsked(config, deps, bucket, data.split, prepared, result, evaluation.report, fingerprint);
-  const reference = served.refitted ? { ...evaluation.reference, prediction: await predictionProfile(served.model, served.spec, config, data.split.holdout) } : evaluation.reference;
-  const lineage = {
-    version: 1,
-    pipeline: config.pipeline, runId: config.runId, modelVersion: config.version,
-    sources: data.loaded.sources, datasetDigest: data.digest,
-    feedback: data.loaded.feedback === undefined ? undefined : { ...data.loaded.feedback, admission: data.admission, fedBackRows: fedBackTimes(data.split) },
-    duplicates: data.duplicates,
-    rows: { loaded: data.loaded.rows.length, filteredOut: data.loaded.filteredOut, train: data.split.train.length, validation: data.split.validation.length, holdout: data.split.holdout.length, replayed: data.split.replayed },
-    driftReference: evaluation.referenceSelection,
-    refit: served.lineage,
-    codeVersion: deps.codeVersion,
-    hyperparameters: config.hyperparameters, model: config.model, seed: config.seed, backend: backend.backend,
-    warmStart: { requested: config.warmStart, used: prepared.warm, championVersion: config.championVersion },
-    resumedFromEpoch: result.startEpoch,
-    startedAt: startedAt.toISOString(), finishedAt: deps.now().toISOString(),
-  };
-  const { manifestKey } = await publishVersion({
-    store, bucket, pipeline: config.pipeline, version: config.version, runId: config.runId, task: config.schema.task, model: served.model, now: deps.now,
-    documents: { preprocessing: served.spec, referenceProfile: reference, metrics: evaluation.report, validationReport: data.report, lineage },
-  });
-  log.info('published', { version: config.version, manifest: manifestKey });
-  return { manifestKey, alreadyPublished: false, startEpoch: result.startEpoch };
+  const prepared = await prepareModel(config, deps, data);
+  const models: TabularModel[] = [];
+  try {
+    const searched = config.search === undefined ? undefined : await searchSettings({
+      config: { ...config, search: config.search }, spec: prepared.spec, train: data.split.train, validation: data.split.validation, log, nowMs: Date.now,
+    });
+    const chosen = searched?.config ?? config;
+    const fingerprint = createHash('sha256').update(JSON.stringify({
+      digest: data.digest, spec: prepared.spec, model: chosen.model, hp: chosen.hyperparameters, seed: chosen.seed,
+      warm: prepared.warm.used, champion: prepared.champion?.version, backend: backend.backend,
+    })).digest('hex');
+    const fitted = await fitCandidate(chosen, deps, bucket, data.split, prepared, fingerprint);
+    models.push(fitted.model);
+    const calibrated = calibrate(chosen, prepared.spec, fitted.model, data.split.validation, log);
+    const candidate = { model: fitted.model, spec: calibrated.spec };
+    const evaluation = evaluateRun(chosen, deps, data.split, candidate, prepared, backend, fitted.summary);
+    const served = await refitIfAsked(chosen, deps, bucket, data.split, prepared, { ...fitted, spec: calibrated.spec }, evaluation.report, fingerprint);
+    models.push(served.model);
+    const reference = served.refitted ? { ...evaluation.reference, prediction: predictionProfile(served.model, served.spec, config, data.split.holdout) } : evaluation.reference;
+    const lineage = {
+      version: 1,
+      pipeline: config.pipeline, runId: config.runId, modelVersion: config.version,
+      sources: data.loaded.sources, datasetDigest: data.digest,
+      feedback: data.loaded.feedback === undefined ? undefined : { ...data.loaded.feedback, admission: data.admission, fedBackRows: fedBackTimes(data.split) },
+      duplicates: data.duplicates,
+      rows: { loaded: data.loaded.rows.length, filteredOut: data.loaded.filteredOut, train: data.split.train.length, validation: data.split.validation.length, holdout: data.split.holdout.length, replayed: data.split.replayed },
+      driftReference: evaluation.referenceSelection,
+      refit: served.lineage,
+      codeVersion: deps.codeVersion,
+      hyperparameters: chosen.hyperparameters, model: chosen.model, seed: config.seed, backend: backend.backend,
+      family: fitted.summary.family, settings: fitted.summary.settings,
+      search: searched?.lineage,
+      calibration: calibrated.lineage,
+      warmStart: { requested: config.warmStart, used: prepared.warm.used, championVersion: config.championVersion, ...(prepared.warm.reason !== undefined ? { reason: prepared.warm.reason } : {}) },
+      resumedFromEpoch: fitted.summary.family === 'mlp' ? fitted.summary.startEpoch : 0,
+      startedAt: startedAt.toISOString(), finishedAt: deps.now().toISOString(),
+    };
+    const { manifestKey } = await publishVersion({
+      store, bucket, pipeline: config.pipeline, version: config.version, runId: config.runId, task: config.schema.task, model: await served.model.toSaved(), now: deps.now,
+      documents: { preprocessing: served.spec, referenceProfile: reference, metrics: evaluation.report, validationReport: data.report, lineage },
+    });
+    log.info('published', { version: config.version, manifest: manifestKey, family: fitted.summary.family });
+    return { manifestKey, alreadyPublished: false, startEpoch: lineage.resumedFromEpoch };
+  } finally {
+    for (const m of new Set([...models, prepared.champion?.model])) m?.dispose();
+  }
 }
 
 /** A version published by this run (a retried pod) is done; one published by another run is an error. */
@@ -251,6 +275,9 @@ async function readValidatedData(config: TrainerConfig, deps: RunDeps, bucket: s
   const splitIssues: Issue[] = [];
   if (baseReport.ok && split.train.length === 0) splitIssues.push({ check: 'min-rows', severity: 'error', message: 'no training rows left after the holdout split and the window' });
   if (baseReport.ok && split.holdout.length === 0) splitIssues.push({ check: 'min-rows', severity: 'error', message: 'the holdout is empty (check evaluation.holdout against the data\'s time range)' });
+  if (baseReport.ok && config.search !== undefined && split.validation.length === 0) {
+    splitIssues.push({ check: 'min-rows', severity: 'error', message: `a search needs validation rows to judge its trials on; ${split.train.length} training rows × validationFraction ${config.hyperparameters.validationFraction} leave none (raise it, or add rows)` });
+  }
   const report: ValidationReport = { ...baseReport, ok: baseReport.ok && splitIssues.length === 0, issues: [...baseReport.issues, ...splitIssues] };
   const reportKey = runValidationReportKey(pipeline, config.runId);
   await store.put(bucket, reportKey, JSON.stringify(report, null, 2), { contentType: 'application/json' });
@@ -262,64 +289,84 @@ async function readValidatedData(config: TrainerConfig, deps: RunDeps, bucket: s
 }
 
 interface PreparedModel {
+  /** The preprocessing the candidate trains on (no calibration yet: that is fitted after training). */
   readonly spec: PreprocessingSpec;
-  readonly model: tf.LayersModel;
-  readonly warm: boolean;
-  readonly champion: Awaited<ReturnType<typeof loadChampion>> | undefined;
+  readonly warm: { readonly used: boolean; readonly reason?: string };
+  /** An MLP warm start: a copy of the champion to train on. */
+  readonly initial: MlpModel | undefined;
+  readonly champion: Champion | undefined;
 }
 
-/** The preprocessing and the compiled model: the champion's when a warm start fits, else fitted and built fresh. */
-async function prepareModel(config: TrainerConfig, deps: RunDeps, bucket: string, data: ValidatedData): Promise<PreparedModel> {
+/**
+ * Why an MLP warm start from the champion cannot be used (pure); undefined when it can. Only an MLP continues
+ * training from weights; a search trains its trials from scratch, so its winner does too and the model gated is the
+ * one the search judged.
+ */
+export function warmStartRefusal(
+  config: Pick<TrainerConfig, 'warmStart' | 'search' | 'model'>, champion: { readonly family: string; readonly specFits: boolean } | undefined,
+): string | undefined {
+  if (config.warmStart !== 'champion') return 'not requested';
+  if (config.model.type !== 'mlp') return `model type ${config.model.type} trains from scratch (a warm start continues an MLP's training)`;
+  if (config.search !== undefined) return 'a search trains its trials from scratch, so the winner is trained from scratch too';
+  if (champion === undefined) return 'no champion could be loaded';
+  if (champion.family !== 'mlp') return `the champion is a ${champion.family} model, not an MLP`;
+  if (!champion.specFits) return 'the champion\'s features, label or classes differ from this run\'s';
+  return undefined;
+}
+
+/** The champion (any family, evaluated as the champion) and the preprocessing: the champion's for a warm start, else fitted. */
+async function prepareModel(config: TrainerConfig, deps: RunDeps, data: ValidatedData): Promise<PreparedModel> {
   const champion = config.championVersion !== undefined ? await loadChampion(deps, config.pipeline, config.championVersion) : undefined;
   const classes = config.schema.task === 'classification' ? trustedClasses(config, data.loaded.rows) : undefined;
-  const warm = config.warmStart === 'champion' && champion !== undefined && championSpecFits(champion.spec, config, classes);
-  if (config.warmStart === 'champion' && !warm) deps.log.warn('warm start not possible; training from scratch', { championVersion: config.championVersion, championLoaded: champion !== undefined });
-  const spec: PreprocessingSpec = withRequestColumns(withLabelRange(warm && champion ? champion.spec : fitPreprocessing(data.split.train.map((r) => r.values), {
+  const refusal = warmStartRefusal(config, champion && { family: champion.model.family, specFits: championSpecFits(champion.spec, config, classes) });
+  const warm = refusal === undefined && champion !== undefined;
+  if (config.warmStart === 'champion' && !warm) deps.log.warn('warm start not possible; training from scratch', { championVersion: config.championVersion, reason: refusal });
+  const spec: PreprocessingSpec = withRequestColumns(withLabelRange(warm ? uncalibrated(champion.spec) : fitPreprocessing(data.split.train.map((r) => r.values), {
     features: config.schema.features, label: config.schema.label, task: config.schema.task, classes,
   }), config.schema.labelRange), config.schema);
-  let model: tf.LayersModel;
-  if (warm && champion) {
-    model = await loadModelFromStore(deps.store, bucket, versionPrefix(config.pipeline, champion.version) + 'model/');
-    const s = modelShape(model);
-    if (s.inputWidth !== spec.width) throw new Error(`champion model takes ${s.inputWidth} inputs, its spec produces ${spec.width}`);
-  } else {
-    const shape = { inputWidth: spec.width, task: config.schema.task, classes: spec.label.task === 'classification' ? spec.label.classes.length : 1 };
-    model = buildMlp(shape, config.model, config.seed);
+  let initial: MlpModel | undefined;
+  if (warm) {
+    initial = await MlpModel.fromSaved(champion.saved);
+    if (initial.inputWidth !== spec.width) throw new Error(`champion model takes ${initial.inputWidth} inputs, its spec produces ${spec.width}`);
   }
-  compileMlp(model, config.schema.task, config.hyperparameters.learningRate);
-  return { spec, model, warm, champion };
+  return { spec, warm: { used: warm, ...(config.warmStart === 'champion' && refusal !== undefined ? { reason: refusal } : {}) }, initial, champion };
 }
 
-/** Trains on the training rows (early stopping on the validation rows), resuming from a checkpoint of this run. */
-async function fitModel(config: TrainerConfig, deps: RunDeps, bucket: string, split: ValidatedData['split'], m: PreparedModel, fingerprint: string): Promise<Awaited<ReturnType<typeof trainModel>>> {
-  const x = featuresTensor(m.spec, split.train.map((r) => r.values));
-  const y = labelsTensor(m.spec, split.train.map((r) => r.values));
-  const hasVal = split.validation.length > 0;
-  const valX = hasVal ? featuresTensor(m.spec, split.validation.map((r) => r.values)) : undefined;
-  const valY = hasVal ? labelsTensor(m.spec, split.validation.map((r) => r.values)) : undefined;
-  try {
-    const result = await trainModel({
-      model: m.model, x, y, valX, valY, hyperparameters: config.hyperparameters, seed: config.seed, fingerprint,
-      checkpoints: new ObjectStoreCheckpoints(deps.store, bucket, config.pipeline, config.runId),
-      onEpoch: (r) => deps.log.info('epoch done', { epoch: r.epoch, loss: r.loss, valLoss: r.valLoss }),
-    });
-    deps.log.info('training done', { startEpoch: result.startEpoch, epochsDone: result.epochsDone, bestEpoch: result.bestEpoch, stoppedEarly: result.stoppedEarly, resumed: result.startEpoch > 0 });
-    return result;
-  } finally {
-    x.dispose();
-    y.dispose();
-    valX?.dispose();
-    valY?.dispose();
+/** Trains the candidate on the training rows (early stopping on the validation rows); an MLP resumes from a checkpoint of this run. */
+async function fitCandidate(config: TrainerConfig, deps: RunDeps, bucket: string, split: ValidatedData['split'], m: PreparedModel, fingerprint: string): Promise<Fitted> {
+  const fitted = await fitFamily({
+    config, spec: m.spec, train: split.train, validation: split.validation, log: deps.log, initial: m.initial, fingerprint,
+    checkpoints: new ObjectStoreCheckpoints(deps.store, bucket, config.pipeline, config.runId),
+  });
+  const s = fitted.summary;
+  if (s.family === 'mlp') deps.log.info('training done', { family: s.family, startEpoch: s.startEpoch, epochsDone: s.epochsDone, bestEpoch: s.bestEpoch, stoppedEarly: s.stoppedEarly, resumed: s.startEpoch > 0 });
+  else deps.log.info('training done', { family: s.family, rounds: s.rounds, bestRound: s.bestRound, stoppedEarly: s.stoppedEarly, seconds: s.seconds, settings: s.settings });
+  return fitted;
+}
+
+/** metrics.json's `training`: the family, its resolved settings and how the training went. */
+function trainingRecord(s: FitSummary, backend: BackendChoice, warm: boolean, split: ValidatedData['split']): Record<string, unknown> {
+  const rows = { rows: split.train.length, validationRows: split.validation.length };
+  if (s.family === 'mlp') {
+    return {
+      family: s.family, settings: s.settings, backend: backend.backend, warmStart: warm, startEpoch: s.startEpoch, epochsDone: s.epochsDone, bestEpoch: s.bestEpoch,
+      stoppedEarly: s.stoppedEarly, history: s.history, ...rows, rowsPerSecond: s.rowsPerSecond,
+    };
   }
+  return {
+    family: s.family, settings: s.settings, warmStart: false, rounds: s.rounds, bestRound: s.bestRound, stoppedEarly: s.stoppedEarly,
+    history: s.history, ...rows, seconds: s.seconds, rowsPerSecond: s.rowsPerSecond,
+  };
 }
 
 /** The evaluation report (candidate, champion and baseline on the same holdout, the gates) and the drift reference. */
-async function evaluateRun(
-  config: TrainerConfig, deps: RunDeps, split: ValidatedData['split'], m: PreparedModel, backend: BackendChoice, result: Awaited<ReturnType<typeof trainModel>>,
-): Promise<{ report: EvaluationReport; reference: ReferenceProfile; referenceSelection: DriftReferenceSelection }> {
-  const { spec, champion } = m;
-  const cand = await evaluateModel(m.model, spec, config, split.holdout, split.historical);
-  const champ = champion ? await evaluateModel(champion.model, champion.spec, config, split.holdout, split.historical) : undefined;
+function evaluateRun(
+  config: TrainerConfig, deps: RunDeps, split: ValidatedData['split'], candidate: { model: TabularModel; spec: PreprocessingSpec }, m: PreparedModel, backend: BackendChoice, training: FitSummary,
+): { report: EvaluationReport; reference: ReferenceProfile; referenceSelection: DriftReferenceSelection } {
+  const { spec } = candidate;
+  const { champion } = m;
+  const cand = evaluateModel(candidate.model, spec, config, split.holdout, split.historical);
+  const champ = champion ? evaluateModel(champion.model, champion.spec, config, split.holdout, split.historical) : undefined;
   const baseline = computeMetrics(spec, split.holdout, baselinePredictions(spec, split.train, split.holdout.length), config.evaluation.metrics);
   const gates = gateVerdicts(config.evaluation, cand.evaluation, champ?.evaluation, baseline);
   deps.log.info('evaluated', { candidate: cand.evaluation.metrics, champion: champ?.evaluation.metrics, baseline, gates: gates.map((g) => `${g.gate}:${g.status}`) });
@@ -347,11 +394,7 @@ async function evaluateRun(
     baseline: { kind: config.schema.task === 'classification' ? 'majority-class' : 'training-mean', metrics: baseline },
     gates,
     gatesPassed: gates.every((g) => g.status !== 'fail'),
-    training: {
-      backend: backend.backend, warmStart: m.warm, startEpoch: result.startEpoch, epochsDone: result.epochsDone, bestEpoch: result.bestEpoch,
-      stoppedEarly: result.stoppedEarly, history: result.history, rows: split.train.length, validationRows: split.validation.length,
-      rowsPerSecond: result.trainSeconds > 0 ? result.rowsTrained / result.trainSeconds : undefined,
-    },
+    training: trainingRecord(training, backend, m.warm.used, split),
   };
   return { report, reference, referenceSelection: drift.selection };
 }
@@ -364,8 +407,8 @@ function profileOfPredictions(spec: PreprocessingSpec, config: TrainerConfig, pr
   return profileFeature('prediction', config.schema.task === 'classification' ? 'categorical' : 'numeric', values);
 }
 
-async function predictionProfile(model: tf.LayersModel, spec: PreprocessingSpec, config: TrainerConfig, holdout: readonly Row[]): Promise<NonNullable<ReferenceProfile['prediction']>> {
-  return profileOfPredictions(spec, config, await predictRows(model, spec, holdout.map((r) => r.values)));
+function predictionProfile(model: TabularModel, spec: PreprocessingSpec, config: TrainerConfig, holdout: readonly Row[]): NonNullable<ReferenceProfile['prediction']> {
+  return profileOfPredictions(spec, config, predictRows(model, spec, holdout.map((r) => r.values)));
 }
 
 /** Event-time and prediction-time ranges of the fed-back rows the run trains on, for lineage. */
@@ -386,65 +429,68 @@ export type RefitLineage =
   | { readonly requested: true; readonly skipped: string }
   | {
     readonly requested: true;
-    /** The model the gates judged (metrics.json): the epochs it kept (its best epoch) and the rows it trained on. */
-    readonly gatedModel: { readonly epochs: number; readonly epochsDone: number; readonly trainRows: number; readonly validationRows: number };
+    readonly family: FitSummary['family'];
+    /**
+     * The model the gates judged (metrics.json): the epochs (MLP) or boosting rounds (trees) it kept, and the rows it
+     * trained on.
+     */
+    readonly gatedModel: { readonly epochs?: number; readonly epochsDone?: number; readonly rounds?: number; readonly trainRows: number; readonly validationRows: number };
     /** Rows the published model trained on: train, validation and holdout. */
     readonly refitRows: number;
-    readonly epochs: number;
+    readonly epochs?: number;
+    readonly rounds?: number;
     readonly preprocessing: 'fitted on every row' | 'the champion\'s (warm start)';
     readonly warmStart: boolean;
+    readonly calibration: 'the gated model\'s (fitted on its validation rows)' | 'none';
   };
 
 /**
  * evaluation.refit: once the gates pass, the model that is published is trained again by the same recipe as the gated
- * one (the same seed and architecture, from the champion's weights when the gated model warm-started) on every row,
- * the holdout included, for the epochs the gated model kept (its best epoch, at least 1), keeping the last epoch's
- * weights: nothing is left to validate on. Its preprocessing is fitted on every row, so categories and scales first
- * seen in the newest rows reach the served model (a warm start keeps the champion's spec, which the champion's
- * weights need). metrics.json keeps the gated model's holdout metrics, the only honest ones; lineage says which model
- * was gated. A failing gate publishes the gated model.
+ * one on every row, the holdout included: the MLP (same seed and architecture, from the champion's weights when the
+ * gated model warm-started) for the epochs the gated model kept (its best epoch, at least 1), keeping the last epoch's
+ * weights; the trees with the gated model's resolved settings for its best round count (no early stopping: nothing
+ * is left to validate on). Its preprocessing is fitted on every row, so categories and scales first seen in the
+ * newest rows reach the served model (a warm start keeps the champion's spec, which the champion's weights need).
+ * The calibration stays the gated model's: there are no unseen rows left to fit another on. metrics.json keeps the
+ * gated model's holdout metrics, the only honest ones; lineage says which model was gated. A failing gate
+ * publishes the gated model.
  */
 async function refitIfAsked(
-  config: TrainerConfig, deps: RunDeps, bucket: string, split: ValidatedData['split'], m: PreparedModel, result: Awaited<ReturnType<typeof trainModel>>,
+  config: TrainerConfig, deps: RunDeps, bucket: string, split: ValidatedData['split'], m: PreparedModel, gated: Fitted & { spec: PreprocessingSpec },
   report: EvaluationReport, fingerprint: string,
-): Promise<{ model: tf.LayersModel; spec: PreprocessingSpec; refitted: boolean; lineage: RefitLineage }> {
-  const gated = { model: m.model, spec: m.spec, refitted: false };
-  if (!config.evaluation.refit) return { ...gated, lineage: { requested: false } };
+): Promise<{ model: TabularModel; spec: PreprocessingSpec; refitted: boolean; lineage: RefitLineage }> {
+  const asGated = { model: gated.model, spec: gated.spec, refitted: false };
+  if (!config.evaluation.refit) return { ...asGated, lineage: { requested: false } };
   if (!report.gatesPassed) {
     const failed = report.gates.filter((g) => g.status === 'fail').map((g) => g.gate);
     deps.log.info('refit skipped: a gate failed; the gated model is published', { failed });
-    return { ...gated, lineage: { requested: true, skipped: `gates failed (${failed.join(', ')}): the gated model is published` } };
+    return { ...asGated, lineage: { requested: true, skipped: `gates failed (${failed.join(', ')}): the gated model is published` } };
   }
   const rows = orderByTime([...split.train, ...split.validation, ...split.holdout]);
-  const epochs = Math.max(1, result.bestEpoch);
-  const warm = m.warm && m.champion !== undefined;
-  const spec = warm ? m.spec : withRequestColumns(withLabelRange(fitPreprocessing(rows.map((r) => r.values), {
+  const warm = m.warm.used && m.champion !== undefined;
+  const fitted = withRequestColumns(withLabelRange(warm ? uncalibrated(m.spec) : fitPreprocessing(rows.map((r) => r.values), {
     features: config.schema.features, label: config.schema.label, task: config.schema.task, classes: m.spec.label.task === 'classification' ? m.spec.label.classes : undefined,
   }), config.schema.labelRange), config.schema);
-  const model = warm && m.champion
-    ? await loadModelFromStore(deps.store, bucket, versionPrefix(config.pipeline, m.champion.version) + 'model/')
-    : buildMlp({ inputWidth: spec.width, task: config.schema.task, classes: spec.label.task === 'classification' ? spec.label.classes.length : 1 }, config.model, config.seed);
-  compileMlp(model, config.schema.task, config.hyperparameters.learningRate);
-  const x = featuresTensor(spec, rows.map((r) => r.values));
-  const y = labelsTensor(spec, rows.map((r) => r.values));
-  try {
-    const refit = await trainModel({
-      model, x, y, valX: undefined, valY: undefined, hyperparameters: { ...config.hyperparameters, epochs, patience: 0 }, seed: config.seed, restoreBest: false,
-      fingerprint: createHash('sha256').update(JSON.stringify({ gated: fingerprint, refit: { spec, epochs, rows: rows.length } })).digest('hex'),
-      checkpoints: new ObjectStoreCheckpoints(deps.store, bucket, config.pipeline, config.runId, 'refit'),
-      onEpoch: (r) => deps.log.info('refit epoch done', { epoch: r.epoch, loss: r.loss }),
-    });
-    deps.log.info('refit done: the published model trained on every row', { rows: rows.length, epochs: refit.epochsDone, gatedEpochs: result.bestEpoch, gatedTrainRows: split.train.length });
-  } finally {
-    x.dispose();
-    y.dispose();
-  }
+  const spec: PreprocessingSpec = gated.spec.calibration === undefined ? fitted : { ...fitted, calibration: gated.spec.calibration };
+  const g = gated.summary;
+  const refit = g.family === 'mlp' ? { epochs: Math.max(1, g.bestEpoch) } : { settings: { ...g.settings, count: Math.max(1, g.bestRound), earlyStoppingRounds: 0 } };
+  const out = await fitFamily({
+    config, spec: uncalibrated(spec), train: rows, validation: [], log: deps.log, refit,
+    initial: warm && m.champion ? await MlpModel.fromSaved(m.champion.saved) : undefined,
+    fingerprint: createHash('sha256').update(JSON.stringify({ gated: fingerprint, refit: { spec, refit, rows: rows.length } })).digest('hex'),
+    checkpoints: new ObjectStoreCheckpoints(deps.store, bucket, config.pipeline, config.runId, 'refit'),
+  });
+  const effort = g.family === 'mlp'
+    ? { gatedModel: { epochs: g.bestEpoch, epochsDone: g.epochsDone }, epochs: Math.max(1, g.bestEpoch) }
+    : { gatedModel: { rounds: g.bestRound }, rounds: Math.max(1, g.bestRound) };
+  deps.log.info('refit done: the published model trained on every row', { rows: rows.length, family: g.family, ...effort, gatedTrainRows: split.train.length });
   return {
-    model, spec, refitted: true,
+    model: out.model, spec, refitted: true,
     lineage: {
-      requested: true,
-      gatedModel: { epochs: result.bestEpoch, epochsDone: result.epochsDone, trainRows: split.train.length, validationRows: split.validation.length },
-      refitRows: rows.length, epochs, preprocessing: warm ? 'the champion\'s (warm start)' : 'fitted on every row', warmStart: warm,
+      requested: true, family: g.family,
+      ...effort, gatedModel: { ...effort.gatedModel, trainRows: split.train.length, validationRows: split.validation.length },
+      refitRows: rows.length, preprocessing: warm ? 'the champion\'s (warm start)' : 'fitted on every row', warmStart: warm,
+      calibration: spec.calibration === undefined ? 'none' : 'the gated model\'s (fitted on its validation rows)',
     },
   };
 }

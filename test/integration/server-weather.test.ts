@@ -7,8 +7,9 @@ import assert from 'node:assert/strict';
 import { sharedCluster, uniqueName } from '../../localcluster/test-cluster.js';
 import type { ClusterInfo } from '../../localcluster/cluster.js';
 import { selectBackend } from '../../src/ml/backend.js';
-import { loadModelFromStore } from '../../src/ml/store-io.js';
-import { predictRows } from '../../src/ml/tensors.js';
+import { loadTabularModel } from '../../src/ml/load-model.js';
+import { readSavedModel } from '../../src/ml/store-io.js';
+import { predictRows } from '../../src/ml/predict.js';
 import { artifactKey, feedbackPrefix, parseManifest, predictionsPrefix, versionPrefix } from '../../src/shared/artifact-layout.js';
 import { parseLogRecord, type PredictionRecord } from '../../src/shared/inference-log.js';
 import { parsePreprocessingSpec } from '../../src/shared/preprocessing.js';
@@ -87,8 +88,8 @@ describe('model server on a Seattle weather model', () => {
   it('answers on both APIs exactly what the model predicts in-process, with ids and the version', async () => {
     await selectBackend('wasm');
     const spec = parsePreprocessingSpec((await store.getBuffer(bucket, artifactKey(weatherPipeline, 'v1', 'preprocessing'))).toString('utf8'));
-    const model = await loadModelFromStore(store, bucket, versionPrefix(weatherPipeline, 'v1') + 'model/');
-    const local = await predictRows(model, spec, rows2015);
+    const model = await loadTabularModel(await readSavedModel(store, bucket, versionPrefix(weatherPipeline, 'v1') + 'model/'));
+    const local = predictRows(model, spec, rows2015);
     assert.equal(local.task, 'classification');
     const classes = spec.label.task === 'classification' ? spec.label.classes : [];
     const expected = local.task === 'classification' ? local.probabilities : [];

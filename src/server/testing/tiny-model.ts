@@ -1,6 +1,7 @@
 // A real, tiny served model for the server's unit tests: a TensorFlow.js dense layer on the shared preprocessing,
 // with fixed weights so every row predicts `sun` (classification) or 5 (regression). No store, no training.
 import * as tf from '@tensorflow/tfjs';
+import { MlpModel } from '../../ml/mlp-model.js';
 import type { Manifest } from '../../shared/artifact-layout.js';
 import { fitPreprocessing, type RawRow } from '../../shared/preprocessing.js';
 import type { ServedModel } from '../model.js';
@@ -16,5 +17,5 @@ export function tinyModel(task: 'classification' | 'regression', labelRange?: { 
   // Zero weights and a bias that favours the second class (`sun`) or gives the label mean (5).
   model.setWeights([tf.zeros([spec.width, units]), task === 'classification' ? tf.tensor1d([0, 1]) : tf.tensor1d([0])]);
   const manifest = { task, runId: 'run-tiny' } as unknown as Manifest;
-  return { manifest, spec, profile: { version: 1, features: [] } as unknown as ServedModel['profile'], model };
+  return { manifest, spec, profile: { version: 1, features: [] } as unknown as ServedModel['profile'], model: new MlpModel(model) };
 }
