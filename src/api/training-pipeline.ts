@@ -130,11 +130,11 @@ const driftTrigger = s.object('Run when a ModelDeployment reports feature drift 
   for: duration('How long the drift must persist before a run starts.').default('10m'),
 }, ['deployment']);
 
-const performanceTrigger = s.object('Run when a ModelDeployment\'s live quality from feedback labels falls below a threshold.', {
+const performanceTrigger = s.object('Run when a ModelDeployment\'s live quality from feedback labels (or, with estimatedAccuracy, estimated from the model\'s own confidence without labels) falls below a threshold.', {
   deployment: objectName('The ModelDeployment (same namespace) whose live metrics are watched.'),
-  metric: s.enum('The live metric to watch.', liveMetricNames).default('accuracy'),
-  threshold: s.number('For accuracy: run when below it; for logLoss and rmse: run when above it.'),
-  minSamples: s.integer('Labels the live metric must rest on (the deployment\'s status.liveMetrics.labelledSamples) before it counts. A measurement on fewer labels (batch traffic between batches, a quiet night) neither starts nor stops the `for` timer. Keep it at most the labels the ModelDeployment accumulates its live metrics over, or the trigger never sees enough (docs/training-pipeline-controller.md, "Batch traffic and the performance trigger").', { minimum: 1 }).default(100),
+  metric: s.enum('The live metric to watch: accuracy, logLoss or rmse from feedback labels; or estimatedAccuracy (classification), the accuracy the model expects of itself on its recent traffic from its calibrated probabilities, which needs no labels (it sees covariate shift, not concept drift: docs/loop-semantics.md).', liveMetricNames).default('accuracy'),
+  threshold: s.number('For accuracy and estimatedAccuracy: run when below it; for logLoss and rmse: run when above it.'),
+  minSamples: s.integer('Labels the live metric must rest on (the deployment\'s status.liveMetrics.labelledSamples; for estimatedAccuracy the predictions behind it, estimatedSamples) before it counts. A measurement on fewer labels (batch traffic between batches, a quiet night) neither starts nor stops the `for` timer. Keep it at most the labels the ModelDeployment accumulates its live metrics over, or the trigger never sees enough (docs/training-pipeline-controller.md, "Batch traffic and the performance trigger").', { minimum: 1 }).default(100),
   for: duration('How long the metric must stay on the wrong side before a run starts: from the first measurement with at least minSamples labels on the wrong side, as long as no such measurement was on the right side since. It does not depend on the ModelDeployment\'s analysis interval: measurements with too few labels in between do not reset it, so batches hours apart can fire it.').default('10m'),
 }, ['deployment', 'threshold']);
 

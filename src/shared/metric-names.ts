@@ -26,10 +26,17 @@ export const defaultPrimaryMetric: Readonly<Record<Task, MetricName>> = { classi
 export const lowerIsBetter: ReadonlySet<MetricName> = new Set<MetricName>(['logLoss', 'rmse', 'mae']);
 
 /**
- * The metrics a model server measures live from feedback labels (perennial_server_live_accuracy, _live_log_loss and
- * _live_rmse, see server-metrics.ts; status.liveMetrics): the ones a performance trigger can watch.
+ * The live metrics a performance trigger can watch (status.liveMetrics): those the model servers measure from feedback
+ * labels (perennial_server_live_accuracy, _live_log_loss and _live_rmse, see server-metrics.ts), and the accuracy they
+ * estimate without labels from the model's own confidence (perennial_server_estimated_accuracy).
  */
-export const liveMetricNames = ['accuracy', 'logLoss', 'rmse'] as const satisfies readonly MetricName[];
+export const liveMetricNames = ['accuracy', 'logLoss', 'rmse', 'estimatedAccuracy'] as const;
+export type LiveMetricName = (typeof liveMetricNames)[number];
+
+/** Whether a live metric is bad above its threshold (log loss, RMSE) rather than below it (the accuracies). */
+export function liveLowerIsBetter(m: LiveMetricName): boolean {
+  return m !== 'estimatedAccuracy' && lowerIsBetter.has(m);
+}
 
 export function isMetricName(v: unknown): v is MetricName {
   return typeof v === 'string' && (metricNames as readonly string[]).includes(v);

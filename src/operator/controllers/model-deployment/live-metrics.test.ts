@@ -15,6 +15,10 @@ describe('liveMetricsOf (interval 30s)', () => {
     ['regression labels give the RMSE', { scored: 25, squaredError: 100 }, { requestRate: 16.667, errorRate: 0, latencyP99Ms: 4, rmse: 2, labelledSamples: 25, driftSamples: 0 }],
     ['drift per feature and its largest', { drift: { wind: 0.3, temp_max: 0.1 }, driftRows: 200 },
       { requestRate: 16.667, errorRate: 0, latencyP99Ms: 4, labelledSamples: 0, drift: { wind: 0.3, temp_max: 0.1 }, maxDriftPsi: 0.3, driftSamples: 200 }],
+    ['the confidence windows give the estimated accuracy without a single label', { confidenceRows: 200, confidenceSum: 150 },
+      { requestRate: 16.667, errorRate: 0, latencyP99Ms: 4, labelledSamples: 0, driftSamples: 0, estimatedAccuracy: 0.75, estimatedSamples: 200 }],
+    ['labels and the estimate side by side', { labelled: 40, correct: 20, confidenceRows: 40, confidenceSum: 36 },
+      { requestRate: 16.667, errorRate: 0, latencyP99Ms: 4, accuracy: 0.5, labelledSamples: 40, driftSamples: 0, estimatedAccuracy: 0.9, estimatedSamples: 40 }],
   ];
   const firstWindow = { windowSeconds: 30, labelledSince: at(t0 - 30_000), labelledUntil: at(t0) };
   for (const [name, m, want] of table) {

@@ -3,15 +3,16 @@
 // (windowSeconds), and its quality (accuracy and log loss, or RMSE) from every label for its own predictions,
 // whichever pod took it, over the label window of live-window.ts: labels gathered until there are
 // spec.liveMetrics.minSamples of them or the window lasted liveMetrics.maxWindow (labelledSince, labelledUntil),
-// so a batch's labels stay visible after the batch. Measured every interval while a stable pod is ready; a
-// measurement equal to the last one but for its time is not written. Figures belong to one version only: when the
-// stable version changes (a promotion, a rollback) the old version's figures are dropped at once, and the next
-// interval measures the new version afresh — never the old version's numbers under the new name. Pure,
-// table-tested.
+// so a batch's labels stay visible after the batch; and the accuracy estimated without labels from the model's own
+// confidence (estimatedAccuracy, estimatedSamples), of the servers' confidence windows now. Measured every interval
+// while a stable pod is ready; a measurement equal to the last one but for its time is not written. Figures belong
+// to one version only: when the stable version changes (a promotion, a rollback) the old version's figures are
+// dropped at once, and the next interval measures the new version afresh — never the old version's numbers under the
+// new name. Pure, table-tested.
 import { isDeepStrictEqual } from 'node:util';
 import type { LiveMetrics } from '../../../api/model-deployment.js';
 import { formatTime } from '../../runtime/conditions.js';
-import { accuracyOf, labelsOf, logLossOf, rmseOf, servedRequests } from './metrics/provider.js';
+import { accuracyOf, estimatedAccuracyOf, labelsOf, logLossOf, rmseOf, servedRequests } from './metrics/provider.js';
 import { defaultLiveSettings, labelWindowCloses, openLabelWindow, type LiveSettings } from './live-window.js';
 import type { MeasureResult } from './observed.js';
 import { readyOf, type PlanContext } from './plan-context.js';
@@ -61,6 +62,12 @@ export function liveMetricsOf(
     out.maxDriftPsi = Math.max(...psis.map((e) => e[1]));
   }
   out.driftSamples = m.driftRows;
+  // Label-free, of the servers' confidence windows now (like drift): there while labels are late or never come.
+  const estimated = estimatedAccuracyOf(m);
+  if (estimated !== undefined) {
+    out.estimatedAccuracy = estimated;
+    out.estimatedSamples = m.confidenceRows;
+  }
   return out;
 }
 

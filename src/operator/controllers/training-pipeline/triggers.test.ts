@@ -56,6 +56,18 @@ describe('decideTriggers', () => {
       spec: (s) => { s.triggers.performance = { deployment: 'md', metric: 'logLoss', threshold: 0.6, minSamples: 1, for: '1m' }; },
       deployments: { md: liveMetrics({ logLoss: 0.4, labelledSamples: 5 }) }, status: { ...baseStatus, performanceSince: '2026-11-21T09:00:00Z' },
     }, []],
+    ['estimated accuracy below the threshold fires with no label at all', {
+      spec: (s) => { s.triggers.performance = { deployment: 'md', metric: 'estimatedAccuracy', threshold: 0.7, minSamples: 100, for: '10m' }; },
+      deployments: { md: liveMetrics({ estimatedAccuracy: 0.55, estimatedSamples: 400 }) }, status: { ...baseStatus, performanceSince: '2026-11-21T09:00:00Z' },
+    }, ['Performance']],
+    ['estimated accuracy above the threshold is fine, whatever the labels say (they are another metric)', {
+      spec: (s) => { s.triggers.performance = { deployment: 'md', metric: 'estimatedAccuracy', threshold: 0.7, minSamples: 100, for: '10m' }; },
+      deployments: { md: liveMetrics({ estimatedAccuracy: 0.8, estimatedSamples: 400, accuracy: 0.3, labelledSamples: 500 }) }, status: { ...baseStatus, performanceSince: '2026-11-21T09:00:00Z' },
+    }, []],
+    ['estimated accuracy on fewer predictions than minSamples is not trusted (labels do not count for it)', {
+      spec: (s) => { s.triggers.performance = { deployment: 'md', metric: 'estimatedAccuracy', threshold: 0.7, minSamples: 100, for: '10m' }; },
+      deployments: { md: liveMetrics({ estimatedAccuracy: 0.2, estimatedSamples: 20, labelledSamples: 500 }) }, status: { ...baseStatus, performanceSince: '2026-11-21T09:00:00Z' },
+    }, []],
     ['drift from the per-feature map when maxDriftPsi is absent', {
       spec: (s) => { s.triggers.drift = { deployment: 'md', psiThreshold: 0.25, for: '10m' }; },
       deployments: { md: liveMetrics({ drift: { a: 0.1, b: 0.3 } }) }, status: { ...baseStatus, driftSince: '2026-11-21T09:00:00Z' },
@@ -182,6 +194,18 @@ describe('the data poll interval', () => {
     });
   }
   it('without a newData trigger nothing is polled', () => assert.equal(decide({ dataPollMs: 10_000 }).wakeAtMs, undefined));
+});
+
+describe('the performance trigger on the estimated accuracy (no labels)', () => {
+  it('a first reading below the threshold starts the `for` timer; held for `for`, it fires and says why', () => {
+    const spec = (s: TrainingPipelineSpec): void => { s.triggers.performance = { deployment: 'md', metric: 'estimatedAccuracy', threshold: 0.7, minSamples: 100, for: '10m' }; };
+    const deployments = { md: liveMetrics({ estimatedAccuracy: 0.6123, estimatedSamples: 300 }) };
+    const first = decide({ spec, deployments });
+    assert.deepEqual([kinds(first), first.performanceSince, first.wakeAtMs], [[], '2026-11-21T10:00:00Z', at('2026-11-21T10:10:00Z')]);
+    const later = decide({ spec, deployments, status: { ...baseStatus, performanceSince: first.performanceSince ?? '' }, now: '2026-11-21T10:10:00Z' });
+    assert.deepEqual(kinds(later), ['Performance']);
+    assert.match(later.start[0]?.reason ?? '', /^live estimatedAccuracy 0\.6123 < 0\.7 on ModelDeployment md since 2026-11-21T10:00:00Z/);
+  });
 });
 
 describe('the performance trigger across batches', () => {

@@ -22,7 +22,7 @@ import type { ModelDeploymentStatus } from '../../../api/model-deployment.js';
 import { tpDurationBounds, type TrainingPipelineSpec, type TrainingPipelineStatus, type TriggerKind } from '../../../api/training-pipeline.js';
 import { formatTime } from '../../runtime/conditions.js';
 import { parseDuration } from '../../../api/duration.js';
-import { lowerIsBetter } from '../../../shared/metric-names.js';
+import { liveLowerIsBetter } from '../../../shared/metric-names.js';
 
 /** What observe saw of the data sources (only when a newData trigger is set and a store is configured). */
 export interface DataListing {
@@ -217,22 +217,25 @@ function driftSignal(input: TriggerInput): Signal & { since: string | undefined 
 
 /**
  * What the watched deployment's live metric says of the performance trigger's condition:
- *   wrong    at least minSamples labels, the metric on the wrong side of the threshold
- *   right    at least minSamples labels, the metric on the right side; or no live metrics at all (the deployment is
+ *   wrong    at least minSamples samples, the metric on the wrong side of the threshold
+ *   right    at least minSamples samples, the metric on the right side; or no live metrics at all (the deployment is
  *            gone, or its stable version changed and the previous version's figures were dropped), or stale ones
  *            (staleForChampion)
- *   unknown  live metrics of the version, but no quality figure or fewer than minSamples labels behind it: batch
+ *   unknown  live metrics of the version, but no quality figure or fewer than minSamples samples behind it: batch
  *            traffic between batches, a quiet night. It says nothing either way, so it neither starts nor stops the
  *            `for` timer; otherwise `for` could never outlast the gap between two batches.
+ * The samples are labels (labelledSamples), except for estimatedAccuracy, which needs none: its samples are the
+ * predictions behind it (estimatedSamples), so it can fire while labels are late or never come.
  */
 export function performanceReading(input: TriggerInput): { reading: 'wrong' | 'right' | 'unknown'; value: number | undefined } {
   const t = input.spec.triggers.performance;
   const live = t && input.deployments[t.deployment]?.liveMetrics;
   if (!t || !live || staleForChampion(input, t.deployment)) return { reading: 'right', value: undefined };
   const value = live[t.metric];
-  if (value === undefined || !Number.isFinite(value) || (live.labelledSamples ?? 0) < t.minSamples) return { reading: 'unknown', value };
-  // Lower is better for log loss and RMSE: they are bad above the threshold, accuracy below it.
-  const worse = lowerIsBetter.has(t.metric) ? value > t.threshold : value < t.threshold;
+  const samples = t.metric === 'estimatedAccuracy' ? live.estimatedSamples : live.labelledSamples;
+  if (value === undefined || !Number.isFinite(value) || (samples ?? 0) < t.minSamples) return { reading: 'unknown', value };
+  // Lower is better for log loss and RMSE: they are bad above the threshold, the accuracies below it.
+  const worse = liveLowerIsBetter(t.metric) ? value > t.threshold : value < t.threshold;
   return { reading: worse ? 'wrong' : 'right', value };
 }
 
@@ -241,7 +244,7 @@ function performanceSignal(input: TriggerInput): Signal & { since: string | unde
   if (!t) return { fired: undefined, since: undefined };
   const { reading, value } = performanceReading(input);
   if (reading === 'unknown') return { fired: undefined, since: input.status.performanceSince };
-  const side = lowerIsBetter.has(t.metric) ? '>' : '<';
+  const side = liveLowerIsBetter(t.metric) ? '>' : '<';
   return held('Performance', reading === 'wrong', `live ${t.metric} ${value?.toFixed(4) ?? '?'} ${side} ${t.threshold} on ModelDeployment ${t.deployment}`, input.status.performanceSince, t.for, input.nowMs);
 }
 

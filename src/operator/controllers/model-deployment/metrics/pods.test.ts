@@ -317,3 +317,17 @@ async function retainedHeapBytes<T>(make: () => T, fill: (x: T) => Promise<void>
   gc();
   return Math.max(0, held - process.memoryUsage().heapUsed);
 }
+
+describe('PodsMetricProvider: the confidence windows (estimated accuracy)', () => {
+  const confidence = (rows: number, sum: number, version = 'v2'): string =>
+    `perennial_server_confidence_window_rows{model_version="${version}"} ${rows}\nperennial_server_confidence_window_sum{model_version="${version}"} ${sum}`;
+  it('are gauges of now, summed over the revision\'s ready pods; another revision\'s pod adds nothing', async () => {
+    const other: V1Pod = { ...pod('s', '10.0.0.9', t0 + 1), metadata: { name: 's', uid: 'uid-s', labels: { 'perennial.dev/deployment': 'w', 'perennial.dev/revision': 'old' } } };
+    const h = setup([pod('a', '10.0.0.1', t0 + 1), pod('b', '10.0.0.2', t0 + 1), other]);
+    h.served.set('10.0.0.1', `${metrics(100, 0, 0, 0)}\n${confidence(90, 81)}`);
+    h.served.set('10.0.0.2', `${metrics(10, 0, 0, 0)}\n${confidence(10, 6)}`);
+    h.served.set('10.0.0.9', `${metrics(10, 0, 0, 0)}\n${confidence(1000, 100)}`);
+    const m = await h.provider.measure(h.q(t0, t0 + 30_000));
+    assert.deepEqual([m.confidenceRows, m.confidenceSum], [100, 87]);
+  });
+});

@@ -302,6 +302,8 @@ export function summarize(window: readonly Sample[], now: readonly Sample[], ver
     squaredError: total(window, serverMetricNames.feedbackSquaredError, version),
     drift: Object.fromEntries(featurePsi(now, version)),
     driftRows: total(now, serverMetricNames.driftWindowRows, version),
+    confidenceRows: total(now, serverMetricNames.confidenceWindowRows, version),
+    confidenceSum: total(now, serverMetricNames.confidenceWindowSum, version),
     compared,
     agreed: total(window, serverMetricNames.shadowComparisons, version, outcome('agree')),
   };

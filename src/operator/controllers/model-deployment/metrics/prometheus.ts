@@ -45,7 +45,7 @@ export class PrometheusMetricProvider implements MetricProvider {
     const inc = (name: string, extra = '', over = range): string => `sum(increase(${name}{${v}${extra}}[${over}]))`;
     const labels = (name: string, extra = ''): string => inc(name, extra, labelRange);
     // Faults, client errors and shed requests apart (requestClass): only faults count against maxErrorRate.
-    const [requests, errors, clientErrors, shed, p99, correct, incorrect, psi, rows, lossN, lossSum, scored, squared, compared, agreed] = await Promise.all([
+    const [requests, errors, clientErrors, shed, p99, correct, incorrect, psi, rows, lossN, lossSum, scored, squared, compared, agreed, confRows, confSum] = await Promise.all([
       this.query(inc(serverMetricNames.requests, `,${routes}`), at),
       this.query(inc(serverMetricNames.requests, `,${routes},${codeMatchers.fault}`), at),
       this.query(inc(serverMetricNames.requests, `,${routes},${codeMatchers.client}`), at),
@@ -61,6 +61,8 @@ export class PrometheusMetricProvider implements MetricProvider {
       this.query(labels(serverMetricNames.feedbackSquaredError), at),
       this.query(inc(serverMetricNames.shadowComparisons), at),
       this.query(inc(serverMetricNames.shadowComparisons, `,${serverMetricLabels.outcome}="agree"`), at),
+      this.query(`sum(${serverMetricNames.confidenceWindowRows}{${v}})`, at),
+      this.query(`sum(${serverMetricNames.confidenceWindowSum}{${v}})`, at),
     ]);
     const one = (r: readonly VectorResult[]): number | undefined => {
       const x = Number(r[0]?.value[1]);
@@ -85,6 +87,8 @@ export class PrometheusMetricProvider implements MetricProvider {
       squaredError: one(squared) ?? 0,
       drift: Object.fromEntries(psi.map((r): [string, number] => [r.metric[serverMetricLabels.feature] ?? '', Number(r.value[1])]).filter((e) => Number.isFinite(e[1]))),
       driftRows: Math.round(one(rows) ?? 0),
+      confidenceRows: Math.round(one(confRows) ?? 0),
+      confidenceSum: one(confSum) ?? 0,
       compared: Math.round(one(compared) ?? 0),
       agreed: Math.round(one(agreed) ?? 0),
     };

@@ -32,6 +32,12 @@ export interface Measurement {
   /** Rows in the drift window (summed over pods). */
   readonly driftRows: number;
   /**
+   * The servers' confidence windows now (label-free estimated accuracy, src/server/confidence-window.ts): their
+   * classification rows and the sum of those rows' top-class probabilities, summed over the revision's ready pods.
+   */
+  readonly confidenceRows: number;
+  readonly confidenceSum: number;
+  /**
    * Shadow phase: mirrored requests the candidate's pods paired with the serving version's answer to the same
    * request (per row), and how many of them agreed (classification: the same class; regression: within the
    * servers' tolerance).
@@ -95,6 +101,11 @@ export function rmseOf(m: Measurement): number | undefined {
   return m.scored > 0 ? Math.sqrt(m.squaredError / m.scored) : undefined;
 }
 
+/** The accuracy the model expects of itself on its recent rows (mean top-class probability), or undefined without rows. */
+export function estimatedAccuracyOf(m: Measurement): number | undefined {
+  return m.confidenceRows > 0 ? m.confidenceSum / m.confidenceRows : undefined;
+}
+
 /** Labels behind the quality figures, whatever the task. */
 export function labelsOf(m: Measurement): number {
   return m.labelled + m.scored;
@@ -102,5 +113,5 @@ export function labelsOf(m: Measurement): number {
 
 export const emptyMeasurement: Measurement = {
   requests: 0, errors: 0, clientErrors: 0, shed: 0, latencyP99Ms: undefined, labelled: 0, correct: 0, logLossLabels: 0, logLossSum: 0,
-  scored: 0, squaredError: 0, drift: {}, driftRows: 0, compared: 0, agreed: 0,
+  scored: 0, squaredError: 0, drift: {}, driftRows: 0, confidenceRows: 0, confidenceSum: 0, compared: 0, agreed: 0,
 };
