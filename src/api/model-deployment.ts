@@ -188,6 +188,9 @@ const liveMetrics = s.object('What the serving pods measured recently (read by T
   drift: s.map('PSI per feature against the version\'s reference profile (the most recent data of the run that trained it).', s.number('PSI.')),
   maxDriftPsi: s.number('The largest PSI of any feature.'),
   driftSamples: s.integer('Requests behind the drift figures.', { minimum: 0 }),
+  driftEvidence: s.map('The servers\' sequential drift detector, per feature: its evidence of a shift since the version\'s pods loaded it, in nats (the peak of a CUSUM on the rows\' bins against the reference shares; the largest over pods). A TrainingPipeline drift trigger (detector Sequential) fires once a feature reaches ln(features / falseAlarmRate).', s.number('Nats.')),
+  maxDriftEvidence: s.number('The largest evidence of any feature.'),
+  driftDetectedTime: s.string('When a server first detected a shift at the default false-alarm rate (1e-8 per row); absent before.', { format: 'date-time' }),
   estimatedAccuracy: s.number('Classification: the accuracy the model expects of itself on its recent traffic, without labels: the mean top-class probability over the servers\' confidence windows (the drift window\'s rows). Sound only on calibrated probabilities (trainer.model.calibration Temperature); it sees covariate shift (less confident predictions) but not concept drift (the same inputs now mean another label), which only labels reveal. A performance trigger can watch it (metric: estimatedAccuracy) while labels are late or absent.'),
   estimatedSamples: s.integer('Predictions behind estimatedAccuracy (rows in the servers\' confidence windows).', { minimum: 0 }),
 });

@@ -5,6 +5,7 @@ import { conditions, type ObjectMeta, duration, nodeSelector, objectName, resour
 import { s, type Infer } from './schema.js';
 import { classificationMetrics, liveMetricNames, metricNames, regressionMetrics } from '../shared/metric-names.js';
 import { trainerDefaults as d } from '../shared/trainer-config.js';
+import { defaultFalseAlarmRate } from '../shared/drift-sequential.js';
 
 export const trainingPipelineKind = 'TrainingPipeline';
 
@@ -124,10 +125,15 @@ const newData = s.object('Run when enough new data has arrived under the sources
   pollInterval: duration('How often the sources are listed for new data (a bucket cannot be watched), at least 10s. Unset: the operator\'s setting (PERENNIAL_DATA_POLL_SECONDS, chart value dataPollSeconds, default 60s). A short interval costs a listing of the sources (and a read of each new object with minRows) per poll.', tpDurationBounds.pollInterval),
 }).rule('has(self.minObjects) || has(self.minRows)', 'set minObjects or minRows');
 
-const driftTrigger = s.object('Run when a ModelDeployment reports feature drift above a threshold for long enough.', {
+/** How the drift trigger decides (triggers.drift.detector). */
+export const driftDetectors = ['Sequential', 'Window'] as const;
+
+const driftTrigger = s.object('Run when a ModelDeployment\'s live traffic has shifted away from its model\'s reference profile: as soon as the servers\' sequential detector has evidence enough (detector Sequential), or when a feature\'s PSI stays above psiThreshold for long enough (both detectors). docs/loop-semantics.md, "Drift detection".', {
   deployment: objectName('The ModelDeployment (same namespace) whose live drift is watched.'),
-  psiThreshold: s.number('Drift when any feature\'s PSI exceeds this (0.1 moderate, 0.25 major).', { minimum: 0 }).default(0.25),
-  for: duration('How long the drift must persist before a run starts.').default('10m'),
+  detector: s.enum('Sequential (unset: Sequential): also run as soon as the servers\' sequential test (a CUSUM per feature on the rows\' bins against the reference shares) has evidence of a shift at falseAlarmRate, without waiting for a PSI window to fill or for `for`. Window: only the PSI of the servers\' drift window, as psiThreshold and `for` say.', driftDetectors),
+  falseAlarmRate: s.number(`Sequential: false alarms per row served at most (a bound, Bonferroni-corrected over the features; stationary traffic stays well below it). Unset: ${defaultFalseAlarmRate}. Lower detects a little later: each factor of 10 costs ln 10 ≈ 2.3 nats of evidence, a few rows of a clear shift.`, { minimum: 1e-15, maximum: 1e-2 }),
+  psiThreshold: s.number('Drift when any feature\'s PSI exceeds this (0.1 moderate, 0.25 major) for `for`, whatever the detector; also the magnitude a Sequential detection reports.', { minimum: 0 }).default(0.25),
+  for: duration('How long the PSI must stay above psiThreshold before a run starts. A Sequential detection does not wait for it: the test already waited for evidence enough, and its alarm does not flap.').default('10m'),
 }, ['deployment']);
 
 const performanceTrigger = s.object('Run when a ModelDeployment\'s live quality from feedback labels (or, with estimatedAccuracy, estimated from the model\'s own confidence without labels) falls below a threshold.', {

@@ -120,3 +120,15 @@ describe('withLiveMetrics', () => {
     assert.deepEqual(d.requeues, []);
   });
 });
+
+describe('liveMetricsOf: the sequential drift detector', () => {
+  const base = { time: at(t0), version: 'v1', windowSeconds: 30, labelledSince: at(t0 - 30_000), labelledUntil: at(t0), requestRate: 16.667, errorRate: 0, latencyP99Ms: 4, labelledSamples: 0, driftSamples: 0 };
+  const table: Array<[string, Partial<Measurement>, Partial<LiveMetrics>]> = [
+    ['no detector in the measurement: no evidence fields', {}, {}],
+    ['evidence per feature (to a hundredth of a nat) and its largest', { driftEvidence: { wind: 3.14159, temp_max: 21.5 } }, { driftEvidence: { wind: 3.14, temp_max: 21.5 }, maxDriftEvidence: 21.5 }],
+    ['a detection carries its time', { driftEvidence: { wind: 30 }, driftDetectedAtMs: t0 - 5_000 }, { driftEvidence: { wind: 30 }, maxDriftEvidence: 30, driftDetectedTime: at(t0 - 5_000) }],
+  ];
+  for (const [name, m, want] of table) {
+    it(name, () => assert.deepEqual(liveMetricsOf({ ok: true, m: { ...healthy, ...m } }, 'v1', 30_000, t0), { ...base, ...want }));
+  }
+});

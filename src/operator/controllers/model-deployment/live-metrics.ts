@@ -57,6 +57,14 @@ export function liveMetricsOf(
   } else if (previous !== undefined) {
     for (const k of qualityKeys) if (previous[k] !== undefined) (out as Record<string, unknown>)[k] = previous[k];
   }
+  // The sequential detector's evidence (what a Sequential drift trigger judges) beside the PSI (its magnitude).
+  // Rounded to a hundredth of a nat: the peaks creep up now and then on steady traffic, and a write for each creep says nothing.
+  const evidence = Object.entries(m.driftEvidence ?? {}).map(([f, x]): [string, number] => [f, Math.round(x * 100) / 100]);
+  if (evidence.length > 0) {
+    out.driftEvidence = Object.fromEntries(evidence);
+    out.maxDriftEvidence = Math.max(...evidence.map((e) => e[1]));
+  }
+  if (m.driftDetectedAtMs !== undefined) out.driftDetectedTime = formatTime(m.driftDetectedAtMs);
   if (psis.length > 0) {
     out.drift = Object.fromEntries(psis);
     out.maxDriftPsi = Math.max(...psis.map((e) => e[1]));

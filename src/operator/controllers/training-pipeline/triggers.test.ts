@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { TrainingPipelineSpec, TrainingPipelineStatus } from '../../../api/training-pipeline.js';
 import { liveMetrics, pipeline } from './fixtures.js';
-import { computeScheduleTimes, dataPollIntervalMs, decideTriggers, performanceReading, scheduleTimes, type TriggerDecision, type TriggerInput } from './triggers.js';
+import { computeScheduleTimes, dataPollIntervalMs, decideTriggers, performanceReading, scheduleTimes, sequentialReading, type TriggerDecision, type TriggerInput } from './triggers.js';
 
 const at = (iso: string): number => Date.parse(iso);
 /** An established pipeline (one run so far, a champion), its last run long ago. */
@@ -251,4 +251,63 @@ describe('scheduleTimes', () => {
     // Time going backwards (another pipeline's clock, a test) still gets the right answer.
     assert.deepEqual(scheduleTimes(monday, start), computeScheduleTimes(monday, start));
   });
+});
+
+describe('drift trigger with the sequential detector', () => {
+  const now = '2026-11-21T10:00:00Z';
+  const drift = (extra: Partial<NonNullable<TrainingPipelineSpec['triggers']['drift']>> = {}) => (s: TrainingPipelineSpec): void => {
+    s.triggers.drift = { deployment: 'md', psiThreshold: 0.25, for: '10m', ...extra };
+  };
+  // Two features: the threshold is ln(2 / 1e-8) ≈ 19.1 nats at the default rate, ln(2 / 1e-4) ≈ 9.9 at 1e-4.
+  const evidence = (a: number, psi = 0.05): ReturnType<typeof liveMetrics> => liveMetrics({ version: 'v1', driftEvidence: { a, b: 1 }, maxDriftEvidence: a, maxDriftPsi: psi });
+  const table: Array<[string, Parameters<typeof decide>[0], string[], string | undefined]> = [
+    ['evidence over ln(F/α) fires at once, without for (Sequential is the default)', { spec: drift(), deployments: { md: evidence(25) } }, ['Drift'], undefined],
+    ['evidence below it fires nothing and starts no timer', { spec: drift(), deployments: { md: evidence(15) } }, [], undefined],
+    ['a laxer false-alarm rate fires on less evidence', { spec: drift({ falseAlarmRate: 1e-4 }), deployments: { md: evidence(15) } }, ['Drift'], undefined],
+    ['detector Window ignores the evidence: PSI and for only', { spec: drift({ detector: 'Window' }), deployments: { md: evidence(25) } }, [], undefined],
+    ['detector Window still fires on PSI held for `for`', { spec: drift({ detector: 'Window' }), deployments: { md: evidence(0, 0.4) }, status: { ...baseStatus, driftSince: '2026-11-21T09:00:00Z' } }, ['Drift'], undefined],
+    ['Sequential honours the PSI threshold too, as before', { spec: drift(), deployments: { md: evidence(0, 0.4) }, status: { ...baseStatus, driftSince: '2026-11-21T09:00:00Z' } }, ['Drift'], undefined],
+    ['PSI over the threshold not yet for `for` starts the timer, evidence low', { spec: drift(), deployments: { md: evidence(3, 0.4) } }, [], '2026-11-21T10:00:00Z'],
+    ['evidence measured on a version promoted away is old news', {
+      spec: drift(), deployments: { md: { ...evidence(25), stableVersion: 'v2' } }, status: { ...baseStatus, championVersion: 'v2' },
+    }, [], undefined],
+    ['a server without the detector (no evidence in liveMetrics): PSI only', { spec: drift(), deployments: { md: liveMetrics({ version: 'v1', maxDriftPsi: 0.05 }) } }, [], undefined],
+  ];
+  for (const [name, edit, want, wantSince] of table) {
+    it(name, () => {
+      const d = decide({ now, ...edit });
+      assert.deepEqual(kinds(d), want);
+      if (want.length === 0) assert.equal(d.driftSince, wantSince);
+    });
+  }
+
+  it('says which feature, how much evidence against what threshold, and the PSI', () => {
+    const d = decide({ now, spec: drift(), deployments: { md: evidence(25, 0.12) } });
+    assert.match(d.start[0]?.reason ?? '', /^drift detected on a \(evidence 25\.0 ≥ 19\.1 nats, false-alarm rate 1e-8\/row; drift PSI 0\.120\) on ModelDeployment md$/);
+  });
+
+  it('a detection held back by minInterval records driftSince and waits', () => {
+    const d = decide({ now, spec: drift(), deployments: { md: evidence(25) }, status: { ...baseStatus, lastTriggerTime: '2026-11-21T09:59:30Z' } });
+    assert.deepEqual(kinds(d), []);
+    assert.equal(d.driftSince, '2026-11-21T10:00:00Z');
+    assert.match(d.waiting ?? '', /^Drift waiting for minInterval/);
+  });
+});
+
+describe('sequentialReading', () => {
+  const table: Array<[string, Record<string, number> | undefined, number, { feature: string; detected: boolean; threshold: number } | undefined]> = [
+    ['no evidence: nothing to say', undefined, 1e-8, undefined],
+    ['one feature: ln(1/α)', { a: 18.5 }, 1e-8, { feature: 'a', detected: true, threshold: Math.log(1e8) }],
+    ['four features: ln(4/α), the largest judged', { a: 2, b: 19, c: 0, d: 5 }, 1e-8, { feature: 'b', detected: false, threshold: Math.log(4e8) }],
+    ['non-finite values are no evidence', { a: Number.NaN, b: 3 }, 1e-8, { feature: 'b', detected: false, threshold: Math.log(1e8) }],
+  ];
+  for (const [name, driftEvidence, rate, want] of table) {
+    it(name, () => {
+      const r = sequentialReading(driftEvidence === undefined ? undefined : { time: '2026-11-21T10:00:00Z', version: 'v1', windowSeconds: 3, requestRate: 1, driftEvidence }, rate);
+      if (want === undefined) return assert.equal(r, undefined);
+      assert.equal(r?.feature, want.feature);
+      assert.equal(r?.detected, want.detected);
+      assert.ok(Math.abs((r?.threshold ?? 0) - want.threshold) < 1e-9);
+    });
+  }
 });

@@ -18,7 +18,8 @@
 // champion is an Initial run (it would otherwise wait up to a week for the first model).
 import { CronExpressionParser } from 'cron-parser';
 import { Annotation } from '../../../api/conditions.js';
-import type { ModelDeploymentStatus } from '../../../api/model-deployment.js';
+import type { LiveMetrics, ModelDeploymentStatus } from '../../../api/model-deployment.js';
+import { defaultFalseAlarmRate, detectionThreshold } from '../../../shared/drift-sequential.js';
 import { tpDurationBounds, type TrainingPipelineSpec, type TrainingPipelineStatus, type TriggerKind } from '../../../api/training-pipeline.js';
 import { formatTime } from '../../runtime/conditions.js';
 import { parseDuration } from '../../../api/duration.js';
@@ -206,13 +207,38 @@ function staleForChampion(input: TriggerInput, deployment: string): boolean {
   return st.canaryVersion === champion || (input.following ?? []).includes(deployment);
 }
 
+/**
+ * What the servers' sequential detector says for a Sequential drift trigger: the feature with the most evidence, and
+ * whether it reached ln(features / falseAlarmRate) (drift-sequential.ts). Undefined without evidence in liveMetrics.
+ */
+export function sequentialReading(live: LiveMetrics | undefined, falseAlarmRate: number): { feature: string; evidence: number; threshold: number; detected: boolean } | undefined {
+  const entries = Object.entries(live?.driftEvidence ?? {}).filter((e) => Number.isFinite(e[1]));
+  if (entries.length === 0) return undefined;
+  const [feature, evidence] = entries.reduce((a, b) => (b[1] > a[1] ? b : a));
+  const threshold = detectionThreshold(entries.length, falseAlarmRate);
+  return { feature, evidence, threshold, detected: evidence >= threshold };
+}
+
+/**
+ * Drift: PSI above psiThreshold for `for` (both detectors), or, with detector Sequential (the default), the servers'
+ * sequential detector reaching its threshold, at once: the test already waited for evidence enough, and its
+ * evidence is a peak that does not fall back, so `for` would only add delay. The PSI is the magnitude the reason reports.
+ */
 function driftSignal(input: TriggerInput): Signal & { since: string | undefined } {
   const t = input.spec.triggers.drift;
   if (!t) return { fired: undefined, since: undefined };
   const live = input.deployments[t.deployment]?.liveMetrics;
+  const stale = staleForChampion(input, t.deployment);
   const psi = live?.maxDriftPsi ?? (live?.drift ? Math.max(...Object.values(live.drift)) : undefined);
-  const holds = psi !== undefined && Number.isFinite(psi) && psi > t.psiThreshold && !staleForChampion(input, t.deployment);
-  return held('Drift', holds, `drift PSI ${psi?.toFixed(3) ?? '?'} > ${t.psiThreshold} on ModelDeployment ${t.deployment}`, input.status.driftSince, t.for, input.nowMs);
+  const psiText = `drift PSI ${psi?.toFixed(3) ?? '?'}`;
+  const seq = (t.detector ?? 'Sequential') === 'Sequential' ? sequentialReading(live, t.falseAlarmRate ?? defaultFalseAlarmRate) : undefined;
+  if (seq?.detected && !stale) {
+    const since = input.status.driftSince ?? formatTime(input.nowMs);
+    const reason = `drift detected on ${seq.feature} (evidence ${seq.evidence.toFixed(1)} ≥ ${seq.threshold.toFixed(1)} nats, false-alarm rate ${t.falseAlarmRate ?? defaultFalseAlarmRate}/row; ${psiText}) on ModelDeployment ${t.deployment}`;
+    return { fired: { kind: 'Drift', reason }, since };
+  }
+  const holds = psi !== undefined && Number.isFinite(psi) && psi > t.psiThreshold && !stale;
+  return held('Drift', holds, `${psiText} > ${t.psiThreshold} on ModelDeployment ${t.deployment}`, input.status.driftSince, t.for, input.nowMs);
 }
 
 /**

@@ -331,3 +331,25 @@ describe('PodsMetricProvider: the confidence windows (estimated accuracy)', () =
     assert.deepEqual([m.confidenceRows, m.confidenceSum], [100, 87]);
   });
 });
+
+describe('PodsMetricProvider: the sequential drift detector', () => {
+  const detector = (evidence: Record<string, number>, detectedSeconds?: number, version = 'v2'): string => [
+    ...Object.entries(evidence).map(([f, x]) => `perennial_server_drift_evidence{model_version="${version}",feature="${f}"} ${x}`),
+    ...(detectedSeconds === undefined ? [] : [`perennial_server_drift_detected_time_seconds{model_version="${version}"} ${detectedSeconds}`]),
+  ].join('\n');
+  it('takes each feature\'s largest evidence over the revision\'s pods and the earliest detection', async () => {
+    const h = setup([pod('a', '10.0.0.1', t0 + 1), pod('b', '10.0.0.2', t0 + 1)]);
+    h.served.set('10.0.0.1', `${metrics(100, 0, 0, 0)}\n${detector({ wind: 3, temp_max: 25 }, 1_800_000_010)}`);
+    h.served.set('10.0.0.2', `${metrics(10, 0, 0, 0)}\n${detector({ wind: 7, temp_max: 21 }, 1_800_000_004)}`);
+    const m = await h.provider.measure(h.q(t0, t0 + 30_000));
+    assert.deepEqual(m.driftEvidence, { wind: 7, temp_max: 25 });
+    assert.equal(m.driftDetectedAtMs, 1_800_000_004_000);
+  });
+  it('says nothing of a detector the servers do not export', async () => {
+    const h = setup([pod('a', '10.0.0.1', t0 + 1)]);
+    h.served.set('10.0.0.1', metrics(100, 0, 0, 0));
+    const m = await h.provider.measure(h.q(t0, t0 + 30_000));
+    assert.equal(m.driftEvidence, undefined);
+    assert.equal(m.driftDetectedAtMs, undefined);
+  });
+});

@@ -31,7 +31,7 @@
 // Pods not scraped for `keepMs` are forgotten.
 import type { V1Pod } from '@kubernetes/client-node';
 import {
-  diffSamples, featurePsi, latencyQuantile, parsePrometheusText, requestCounts, seriesKey, serverMetricLabels, serverMetricNames, predictRoutes, type Sample,
+  diffSamples, driftEvidence, featurePsi, latencyQuantile, parsePrometheusText, requestCounts, seriesKey, serverMetricLabels, serverMetricNames, predictRoutes, type Sample,
 } from '../../../../shared/server-metrics.js';
 import { Label } from '../../../../api/labels.js';
 import { selectorLabels } from '../names.js';
@@ -280,6 +280,16 @@ function total(samples: readonly Sample[], name: string, version: string, where:
     .reduce((a, s) => a + s.value, 0);
 }
 
+/** The sequential detector's gauges now: evidence per feature (largest over pods), the earliest detection. */
+function sequentialDrift(now: readonly Sample[], version: string): Pick<Measurement, 'driftEvidence' | 'driftDetectedAtMs'> {
+  const evidence = driftEvidence(now, version);
+  const times = now.filter((s) => s.name === serverMetricNames.driftDetectedTime && s.labels[serverMetricLabels.modelVersion] === version && Number.isFinite(s.value)).map((s) => s.value * 1000);
+  return {
+    ...(evidence.size > 0 ? { driftEvidence: Object.fromEntries(evidence) } : {}),
+    ...(times.length > 0 ? { driftDetectedAtMs: Math.min(...times) } : {}),
+  };
+}
+
 /** Counts over the window (from `window`: differences) and gauges now (from `now`: the latest scrapes). */
 export function summarize(window: readonly Sample[], now: readonly Sample[], version: string): Measurement {
   const outcome = (o: string) => (l: Readonly<Record<string, string>>): boolean => l[serverMetricLabels.outcome] === o;
@@ -300,6 +310,7 @@ export function summarize(window: readonly Sample[], now: readonly Sample[], ver
     logLossSum: total(window, serverMetricNames.feedbackLogLossSum, version),
     scored: total(window, serverMetricNames.feedback, version, outcome('scored')),
     squaredError: total(window, serverMetricNames.feedbackSquaredError, version),
+    ...sequentialDrift(now, version),
     drift: Object.fromEntries(featurePsi(now, version)),
     driftRows: total(now, serverMetricNames.driftWindowRows, version),
     confidenceRows: total(now, serverMetricNames.confidenceWindowRows, version),

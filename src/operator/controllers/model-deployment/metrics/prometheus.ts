@@ -64,6 +64,11 @@ export class PrometheusMetricProvider implements MetricProvider {
       this.query(`sum(${serverMetricNames.confidenceWindowRows}{${v}})`, at),
       this.query(`sum(${serverMetricNames.confidenceWindowSum}{${v}})`, at),
     ]);
+    // The sequential drift detector's gauges (max over pods; the earliest detection).
+    const [evidence, detectedAt] = await Promise.all([
+      this.query(`max by (${serverMetricLabels.feature}) (${serverMetricNames.driftEvidence}{${v}})`, at),
+      this.query(`min(${serverMetricNames.driftDetectedTime}{${v}})`, at),
+    ]);
     const one = (r: readonly VectorResult[]): number | undefined => {
       const x = Number(r[0]?.value[1]);
       return r.length === 0 || !Number.isFinite(x) ? undefined : x;
@@ -73,7 +78,11 @@ export class PrometheusMetricProvider implements MetricProvider {
     const c = Math.round(one(correct) ?? 0);
     const i = Math.round(one(incorrect) ?? 0);
     const latency = one(p99);
+    const evidenceEntries = evidence.map((r): [string, number] => [r.metric[serverMetricLabels.feature] ?? '', Number(r.value[1])]).filter((e) => Number.isFinite(e[1]));
+    const detectedSeconds = one(detectedAt);
     return {
+      ...(evidenceEntries.length > 0 ? { driftEvidence: Object.fromEntries(evidenceEntries) } : {}),
+      ...(detectedSeconds === undefined ? {} : { driftDetectedAtMs: detectedSeconds * 1000 }),
       requests: Math.round(n),
       errors: Math.round(one(errors) ?? 0),
       clientErrors: Math.round(one(clientErrors) ?? 0),

@@ -27,6 +27,13 @@ export interface Measurement {
   /** Regression labels in the window and their Σ (prediction − label)². */
   readonly scored: number;
   readonly squaredError: number;
+  /**
+   * The servers' sequential drift detector (perennial_server_drift_evidence): evidence of a shift per feature since
+   * the pods loaded the version, in nats (the largest over pods), and the earliest detection at the servers' default
+   * rate. Absent when the servers export none (a server from before the detector).
+   */
+  readonly driftEvidence?: Readonly<Record<string, number>>;
+  readonly driftDetectedAtMs?: number;
   /** PSI per feature of the servers' sliding drift window (the largest over pods). */
   readonly drift: Readonly<Record<string, number>>;
   /** Rows in the drift window (summed over pods). */
