@@ -45,7 +45,8 @@ export function edgesOf(sorted: Float64Array, maxBins: number): Float32Array {
     return Float32Array.from(edges);
   }
   for (let q = 1; q < maxBins; q++) {
-    const v = sorted[Math.min(sorted.length - 1, Math.floor((q * sorted.length) / maxBins))] ?? 0;
+    // The edge right after the (q/maxBins)-th share of the values: bins of equal size when values are distinct.
+    const v = sorted[Math.max(0, Math.ceil((q * sorted.length) / maxBins) - 1)] ?? 0;
     const j = upperIndex(distinct, v);
     if (j >= distinct.length) continue;
     const edge = edgeBetween(distinct[j - 1] ?? 0, distinct[j] ?? 0);

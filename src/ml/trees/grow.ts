@@ -69,8 +69,7 @@ export function growTree(inputs: BinnedInputs, targets: RowTargets, index: Int32
   const grow = (start: number, end: number, depth: number, hist: Float64Array | undefined): number => {
     if (hist === undefined) return leaf(start, end);
     sumRows(targets, index, start, end, totals, k);
-    drawCandidates(candidates, options.featuresPerSplit, options.random);
-    const split = bestSplit(inputs, hist, totals, candidates, options.featuresPerSplit, k, options);
+    const split = bestSplit(inputs, hist, totals, candidates, k, options);
     if (split === undefined) {
       pool.push(hist);
       return leaf(start, end);
@@ -161,19 +160,12 @@ export function buildHistogram(inputs: BinnedInputs, targets: RowTargets, index:
   }
 }
 
-/** Moves the first `count` entries of `candidates` to a random choice of the inputs (partial Fisher–Yates). */
-function drawCandidates(candidates: Int32Array, count: number, random: Random): void {
-  if (count >= candidates.length) return;
-  for (let i = 0; i < count; i++) {
-    const j = i + randomBelow(random, candidates.length - i);
-    const t = candidates[i] ?? 0;
-    candidates[i] = candidates[j] ?? 0;
-    candidates[j] = t;
-  }
-}
-
-/** The split of highest positive gain among the first `count` candidates that leaves both children big enough. */
-function bestSplit(inputs: BinnedInputs, hist: Float64Array, totals: Float64Array, candidates: Int32Array, count: number, k: number, options: GrowOptions): Split | undefined {
+/**
+ * The split of highest positive gain that leaves both children big enough, among featuresPerSplit inputs drawn at
+ * random; when none of them has one, more are drawn until one does or every input was tried (as scikit-learn does:
+ * else a node whose drawn inputs cannot separate its rows, such as rows sharing a bin, would end as a mixed leaf).
+ */
+function bestSplit(inputs: BinnedInputs, hist: Float64Array, totals: Float64Array, candidates: Int32Array, k: number, options: GrowOptions): Split | undefined {
   const stride = k + 2;
   const { l2, minRowsPerLeaf, minHessian } = options;
   const h = totals[k] ?? 0;
@@ -182,7 +174,16 @@ function bestSplit(inputs: BinnedInputs, hist: Float64Array, totals: Float64Arra
   for (let o = 0; o < k; o++) parent += (totals[o] ?? 0) ** 2 / (h + l2);
   const left = new Float64Array(k);
   let best: Split | undefined;
-  for (let c = 0; c < Math.min(count, candidates.length); c++) {
+  const sampled = options.featuresPerSplit < candidates.length;
+  for (let c = 0; c < candidates.length; c++) {
+    if (best !== undefined && c >= options.featuresPerSplit) break;
+    if (sampled) {
+      // One step of a Fisher–Yates shuffle: position c gets a random input among those not tried yet.
+      const j = c + randomBelow(options.random, candidates.length - c);
+      const t = candidates[c] ?? 0;
+      candidates[c] = candidates[j] ?? 0;
+      candidates[j] = t;
+    }
     const f = candidates[c] ?? 0;
     const bins = inputs.binCount[f] ?? 1;
     const first = (inputs.offset[f] ?? 0) * stride;
