@@ -11,6 +11,8 @@
 //     ConfigMissing naming the Secret, long before the progress deadline;
 //   - a node restart (kubelet, kube-proxy, containerd stopped and started): the served deployment is Healthy again
 //     with its pods ready, and a new pod starts on the restarted node; stopping the cluster still leaves nothing.
+// And, on the same node for CI time's sake, one that is no fault: a GradientBoosting pipeline with a small search
+// trains in the trainer image, and a deployment following it serves the calibrated probabilities of that model.
 // Everything is created up front, so the waits (image pulls, deadlines) overlap; each test then checks its own.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -20,12 +22,17 @@ import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AppsV1Api, BatchV1Api, EventsV1Api, type V1Pod } from '@kubernetes/client-node';
 import type { ModelDeployment } from '../../src/api/model-deployment.js';
-import { aDeployment, aPipeline } from '../../src/api/testing/builders.js';
+import { aDeployment, aPipeline, seattleWeatherSchema } from '../../src/api/testing/builders.js';
 import type { TrainingPipeline } from '../../src/api/training-pipeline.js';
 import { eventually } from '../support/eventually.js';
 import { LoopStack } from '../support/loop-stack.js';
 import { imageTags } from '../support/node-cluster.js';
-import { quickTraining, trainWeatherModel } from '../support/served-model.js';
+import { quickTraining, trainWeatherModel, weatherDataPrefix, weatherInstances } from '../support/served-model.js';
+import { loadTabularModel } from '../../src/ml/load-model.js';
+import { predictRows } from '../../src/ml/predict.js';
+import { readSavedModel } from '../../src/ml/store-io.js';
+import { artifactKey, versionPrefix } from '../../src/shared/artifact-layout.js';
+import { parsePreprocessingSpec } from '../../src/shared/preprocessing.js';
 import { storeFor } from './trainer-harness.js';
 
 const namespace = 'ml';
@@ -76,6 +83,15 @@ describe('node faults on the real node end in the conditions a user expects', ()
     await trainWeatherModel(stack.cluster.info, storeFor(stack.cluster.info), bucket, 'v1', quickTraining);
     await stack.create('modeldeployments', aDeployment('weather').inNamespace(namespace).servingUri(`s3://${bucket}/pipelines/${namespace}/weather/versions/v1`)
       .withImage(imageTags.server).withReplicas(1).withCanarySteps({ setWeight: 50 }, { pause: {} }).withRollout({ progressDeadline: '20s' }).build());
+    // Not a fault: the tree family and a search in the real trainer image, served by the real server image (the
+    // weather data is in the bucket now; the pipeline's first run starts at once).
+    await stack.create('trainingpipelines', aPipeline('trees').inNamespace(namespace)
+      .readingFrom({ prefix: weatherDataPrefix, format: 'csv' }).withSchema(seattleWeatherSchema).withValidation({ minRows: 500, maxMissingRate: 0.05 })
+      .withTrainer({
+        image: imageTags.trainer, model: { type: 'GradientBoosting' },
+        search: { trials: 3, parameters: [{ name: 'maxDepth', min: 2, max: 6, scale: 'Linear' }, { name: 'learningRate', min: 0.05, max: 0.3, scale: 'Log' }] },
+      }).build());
+    await stack.create('modeldeployments', aDeployment('trees').inNamespace(namespace).following('trees').withImage(imageTags.server).withReplicas(1).build());
   });
 
   after(async () => {
@@ -113,6 +129,32 @@ describe('node faults on the real node end in the conditions a user expects', ()
     assert.equal((await warnings('oom', 'OOMKilled')).length, 1);
     const batch = stack.kc.makeApiClient(BatchV1Api);
     await eventually('the run\'s Job to be deleted (no retries of the same limit)', async () => (await batch.listNamespacedJob({ namespace, labelSelector: 'perennial.dev/run=oom-1' })).items.length === 0);
+  });
+
+  it('a GradientBoosting pipeline with a search trains in the trainer image, and its deployment serves it calibrated', async () => {
+    const tp = await stack.untilTp('trees', 'v1 blessed', (x) => x.status?.championVersion === 'v1', 300_000);
+    assert.equal(tp.status?.runs?.[0]?.outcome, 'Succeeded', JSON.stringify(tp.status?.runs?.[0]));
+    const store = storeFor(stack.cluster.info);
+    const pipeline = { namespace, name: 'trees' };
+    const lineage = JSON.parse((await store.getBuffer(bucket, artifactKey(pipeline, 'v1', 'lineage'))).toString('utf8')) as {
+      family: string; search?: { trials: { status: string; score?: number }[] }; calibration: { method: string };
+    };
+    assert.equal(lineage.family, 'gradient-boosting');
+    assert.deepEqual(lineage.search?.trials.map((t) => t.status), ['done', 'done', 'done']);
+    assert.equal(lineage.calibration.method, 'temperature');
+    await stack.untilMd('trees', 'serving v1', (x) => x.status?.phase === 'Healthy' && x.status.stableVersion === 'v1', 180_000);
+    const spec = parsePreprocessingSpec((await store.getBuffer(bucket, artifactKey(pipeline, 'v1', 'preprocessing'))).toString('utf8'));
+    const model = await loadTabularModel(await readSavedModel(store, bucket, versionPrefix(pipeline, 'v1') + 'model/'));
+    const rows = weatherInstances('Seattle').instances.slice(0, 50);
+    const local = predictRows(model, spec, rows);
+    model.dispose();
+    const [endpoint] = await (await stack.target('trees')).endpoints();
+    const answer = await fetch(`http://${endpoint ?? ''}/v1/models/trees:predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ instances: rows }) });
+    const body = (await answer.json()) as { model_version: string; probabilities: number[][] };
+    assert.equal(answer.status, 200, JSON.stringify(body));
+    assert.equal(body.model_version, 'v1');
+    assert.ok(local.task === 'classification');
+    local.probabilities.forEach((p, i) => p.forEach((q, c) => assert.ok(Math.abs((body.probabilities[i]?.[c] ?? NaN) - q) < 1e-6, `row ${i} class ${c}`)));
   });
 
   it('a first server version whose image is not there: Degraded=True/ProgressDeadlineExceeded and Available=False naming the image, one Warning', async () => {
