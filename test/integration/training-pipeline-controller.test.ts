@@ -231,6 +231,26 @@ describe('TrainingPipeline controller (real API server and MinIO; the test plays
     assert.deepEqual((await get('perf')).status?.runs?.map((r) => r.name), ['perf-2', 'perf-1']);
   });
 
+  it('an estimated accuracy falling with no label at all starts a Performance run (metric estimatedAccuracy)', async () => {
+    const md = 'conf-md';
+    await create(weatherPipeline('conf', (tp) => {
+      tp.spec.triggers.performance = { deployment: md, metric: 'estimatedAccuracy', threshold: 0.7, minSamples: 100, for: '2s' };
+    }));
+    assert.equal((await jobs.run('conf-1')).code, exitCodes.success);
+    assert.equal((await runEnded('conf', 'conf-1')).status?.championVersion, 'v1');
+    await followingDeployment(md, 'conf');
+    // Labels never come: no accuracy, no labelled samples; only the servers' confidence (server-confidence.test.ts
+    // shows real servers producing it).
+    await reportLive(md, { labelledSamples: 0, estimatedAccuracy: 0.82, estimatedSamples: 500 });
+    const stored = await custom.getNamespacedCustomObject({ group: 'perennial.dev', version: 'v1alpha1', namespace, plural: 'modeldeployments', name: md }) as { status?: { liveMetrics?: Record<string, unknown> } };
+    assert.deepEqual([stored.status?.liveMetrics?.['estimatedAccuracy'], stored.status?.liveMetrics?.['estimatedSamples']], [0.82, 500], 'the CRD keeps the fields');
+    await sleep(3000);
+    assert.equal((await get('conf')).status?.runs?.length, 1, 'an estimate above the threshold starts nothing');
+    await reportLive(md, { labelledSamples: 0, estimatedAccuracy: 0.58, estimatedSamples: 500 });
+    const tp = await runBy('conf', 'Performance');
+    assert.match(tp.status?.runs?.[0]?.reason ?? '', /live estimatedAccuracy 0\.5800 < 0\.7 on ModelDeployment conf-md since .* \(for 2s\)/);
+  });
+
   it('a regression pipeline: live RMSE above its threshold on the deployment it watches starts a Performance run', async () => {
     const md = 'temp-md';
     await create(weatherPipeline('temp', (tp) => {
