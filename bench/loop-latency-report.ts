@@ -6,6 +6,17 @@ import type { TrainingPipeline, TrainingRun } from '../src/api/training-pipeline
 import { parseDuration } from '../src/api/duration.js';
 import { jobNameLabel, versionLabel, type Fact, type LoopTimeline } from './loop-latency-timeline.js';
 import { categories, categoryNames, splitLoop, type Category, type Point, type Split } from './loop-latency-split.js';
+import { defaultFalseAlarmRate, detectionThreshold } from '../src/shared/drift-sequential.js';
+
+/** What the timeline notes of each liveMetrics (loop-latency-timeline.ts). */
+interface LiveNote {
+  readonly psi?: number;
+  readonly accuracy?: number;
+  readonly labelled?: number;
+  readonly evidence?: number;
+  readonly features?: number;
+  readonly detected?: string;
+}
 
 export class LoopIncompleteError extends Error {
   override readonly name = 'LoopIncompleteError';
@@ -47,13 +58,18 @@ export function measure(tl: LoopTimeline, onsetMs: number, tp: TrainingPipeline,
   const analysisIndex = steps.findIndex((s) => s.analysis !== undefined);
   const analysisMs = analysisIndex < 0 ? 0 : parseDuration(steps[analysisIndex]?.analysis?.duration ?? md.spec.rollout.analysis.interval);
 
+  // A Sequential detection fires the trigger as soon as liveMetrics carries it (no timer, no `for`); the PSI path
+  // and the performance trigger fire once their timer (driftSince, performanceSince) has run for `for`.
+  const sequential = kind === 'Drift' && (run.reason ?? '').startsWith('drift detected on');
   // The timer that fired: the last ${kind}Since recorded before the run was claimed; and the first liveMetrics
   // window of the unbroken run of windows over the threshold that led to it (a window back under the threshold
   // resets the timer, so an earlier crossing is part of the detection, not of the trigger's reaction).
   const claimedAt = tl.get(`tp:run:${run.name}:Running`)?.atMs ?? Infinity;
-  const since = tl.matching(`tp:since:${kind}:`).filter(([, f]) => f.atMs > onsetMs && f.atMs <= claimedAt).pop()?.[1];
+  const since = sequential ? undefined : tl.matching(`tp:since:${kind}:`).filter(([, f]) => f.atMs > onsetMs && f.atMs <= claimedAt).pop()?.[1];
+  const rate = drift?.falseAlarmRate ?? defaultFalseAlarmRate;
   const holds = (f: Fact): boolean => {
-    const m = JSON.parse(f.note ?? '{}') as { psi?: number; accuracy?: number; labelled?: number };
+    const m = JSON.parse(f.note ?? '{}') as LiveNote;
+    if (sequential) return (m.features ?? 0) > 0 && (m.evidence ?? 0) >= detectionThreshold(m.features ?? 1, rate);
     return kind === 'Drift'
       ? (m.psi ?? 0) > (drift?.psiThreshold ?? Infinity)
       : (m.labelled ?? 0) >= (perf?.minSamples ?? 0) && (m.accuracy ?? 1) < (perf?.threshold ?? 0);
@@ -61,7 +77,7 @@ export function measure(tl: LoopTimeline, onsetMs: number, tp: TrainingPipeline,
   let visible: Fact | undefined;
   for (const [, f] of tl.matching('md:live:')) {
     if (f.atMs <= onsetMs) continue;
-    if (since && f.atMs > since.atMs + 500) break; // the watches deliver independently: allow a little skew
+    if (f.atMs > (since?.atMs ?? claimedAt) + 500) break; // the watches deliver independently: allow a little skew
     visible = holds(f) ? visible ?? f : undefined;
   }
   const sinceMs = Date.parse(since?.objectTime ?? '');
@@ -75,14 +91,25 @@ export function measure(tl: LoopTimeline, onsetMs: number, tp: TrainingPipeline,
   const canaryReady = tl.matching(`deploy:${canaryDeployment}:ready:`).find(([k]) => !k.endsWith(':ready:0'))?.[1];
 
   const p = (label: string, atMs: number, category: Category, segment: string): Point => ({ label, atMs, category, segment });
+  // Whole seconds (the status's time format), floored: never later than the window that showed it.
+  const detectedMs = Date.parse((JSON.parse(visible?.note ?? '{}') as LiveNote).detected ?? '');
+  const reaction: Point[] = sequential
+    ? [
+      p('detected by a server', Number.isFinite(detectedMs) ? detectedMs : need(visible, 'a liveMetrics window with the detection'), 'detection', 'onset → a server\'s sequential detector crosses ln(features/falseAlarmRate) (its driftDetectedTime, whole seconds)'),
+      p('drift visible in liveMetrics', need(visible, 'a liveMetrics window with the detection'), 'detection', `the operator reads the pods (every ${intervalMs / 1000}s) and writes liveMetrics`),
+      p('run claimed in status', need(tl.get(`tp:run:${run.name}:Running`), `run ${run.name}`), 'operator', 'liveMetrics written → Sequential trigger fires at once, run claimed'),
+    ]
+    : [
+      p(`${kind.toLowerCase()} visible in liveMetrics`, need(visible, `a liveMetrics window over the ${kind} threshold`), 'detection',
+        kind === 'Drift'
+          ? `onset → the servers' sliding PSI window (1 h by default) holds enough New York rows for PSI > ${drift?.psiThreshold ?? '?'}, read every ${intervalMs / 1000}s`
+          : `onset → live accuracy < ${perf?.threshold ?? '?'} in a liveMetrics window (one every ${intervalMs / 1000}s)`),
+      p(`${kind.toLowerCase()}Since recorded`, need(since, `${kind}Since in the pipeline's status`), 'operator', 'liveMetrics written → TrainingPipeline starts the trigger\'s timer'),
+      p('trigger due', sinceMs + forMs, 'waits', `the trigger's for: ${forMs / 1000}s (from the whole-second ${kind.toLowerCase()}Since)`),
+      p('run claimed in status', need(tl.get(`tp:run:${run.name}:Running`), `run ${run.name}`), 'operator', 'trigger due → run claimed in status'),
+    ];
   const points: Point[] = [
-    p(`${kind.toLowerCase()} visible in liveMetrics`, need(visible, `a liveMetrics window over the ${kind} threshold`), 'detection',
-      kind === 'Drift'
-        ? `onset → the servers' sliding PSI window (1 h by default) holds enough New York rows for PSI > ${drift?.psiThreshold ?? '?'}, read every ${intervalMs / 1000}s`
-        : `onset → live accuracy < ${perf?.threshold ?? '?'} in a liveMetrics window (one every ${intervalMs / 1000}s)`),
-    p(`${kind.toLowerCase()}Since recorded`, need(since, `${kind}Since in the pipeline's status`), 'operator', 'liveMetrics written → TrainingPipeline starts the trigger\'s timer'),
-    p('trigger due', sinceMs + forMs, 'waits', `the trigger's for: ${forMs / 1000}s (from the whole-second ${kind.toLowerCase()}Since)`),
-    p('run claimed in status', need(tl.get(`tp:run:${run.name}:Running`), `run ${run.name}`), 'operator', 'trigger due → run claimed in status'),
+    ...reaction,
     p('Job created', need(tl.get(`job:${run.name}:created`), `Job ${run.name}`), 'operator', 'run claimed → Job created'),
     p('trainer pod created', need(tl.get(`pod:${trainerPod}:created`), 'the trainer pod'), 'runtime', 'Job controller creates the pod'),
     p('trainer running', need(tl.get(`pod:${trainerPod}:running`), 'the trainer container running'), 'runtime', 'pod scheduled, the kubelet starts the trainer container'),
@@ -98,7 +125,8 @@ export function measure(tl: LoopTimeline, onsetMs: number, tp: TrainingPipeline,
     p('promoted', need(tl.get(`md:stable:${version}`), `${version} stable`), 'operator', 'canary fully ready → promoted in status'),
     p(`${version} at 100%`, need(tl.get(`md:done:${version}`), `${version} stable with every replica ready`), 'operator', 'promoted → stable replicas ready reported'),
   ];
-  const nominal = `${kind.toLowerCase()} trigger for ${forMs / 1000}s, analysis ${analysisMs / 1000}s, analysis.interval ${intervalMs / 1000}s, minInterval ${tp.spec.triggers.minInterval} (passed before onset)`;
+  const trigger = sequential ? `drift trigger Sequential (false-alarm rate ${rate}/row, no for)` : `${kind.toLowerCase()} trigger for ${forMs / 1000}s`;
+  const nominal = `${trigger}, analysis ${analysisMs / 1000}s, analysis.interval ${intervalMs / 1000}s, minInterval ${tp.spec.triggers.minInterval} (passed before onset)`;
   return { split: splitLoop('drift onset', onsetMs, points), nominal, trainerPod, canaryDeployment };
 }
 

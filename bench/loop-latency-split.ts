@@ -11,7 +11,7 @@ export const categoryNames: Readonly<Record<Category, string>> = {
   waits: '(b) user-configured waits (for, analysis window)',
   runtime: '(c) runtime: Kubernetes controllers, pod startup',
   operator: '(d) operator overhead (ours)',
-  detection: '(e) drift detection: the servers\' sliding PSI window',
+  detection: '(e) drift detection: servers → liveMetrics',
 };
 
 /** One point of the loop: the time it was reached (ms) and the category of the segment that ends there. */

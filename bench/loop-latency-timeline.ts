@@ -144,6 +144,7 @@ export class LoopTimeline {
     if (m?.time !== undefined) {
       this.note(`md:live:${m.time}`, m.time, JSON.stringify({
         version: m.version, psi: m.maxDriftPsi, accuracy: m.accuracy, labelled: m.labelledSamples,
+        evidence: m.maxDriftEvidence, features: Object.keys(m.driftEvidence ?? {}).length, detected: m.driftDetectedTime,
       }));
     }
     const v = st.canaryVersion;

@@ -1,30 +1,35 @@
-// Loop latency (issue 9, part 4): from drift onset to the new version serving 100%, on the local cluster with
-// nothing faked, split into (a) training, (b) the waits the user configured, (c) the runtime's part (Kubernetes
-// controllers, pods starting), (d) operator overhead: the part that is ours, and (e) drift detection: the time the
-// servers' sliding PSI window (1 h by default) takes to hold enough new rows for PSI over the threshold. (e) depends
-// on how much old traffic the window held at onset (here about a minute of Seattle): it is the statistic's
-// inertia, reported apart so it neither hides nor inflates the operator's part.
+// Loop latency (issue 9, part 4; issue 18, part 5): from drift onset to the new version serving 100%, on the local
+// cluster with nothing faked, split into (a) training, (b) the waits the user configured, (c) the runtime's part
+// (Kubernetes controllers, pods starting), (d) operator overhead: the part that is ours, and (e) drift detection:
+// with the drift trigger's default detector (Sequential) the servers' sequential test crossing its threshold and the
+// operator's next read of the pods putting it in liveMetrics; with detector Window, the time the servers' sliding
+// PSI window takes to hold enough new rows for PSI over the threshold (its inertia). Reported apart so it neither
+// hides nor inflates the operator's part.
 //
 //   1. The shared loop harness (LoopStack): cluster, the real node, the operator as its own process (as the chart runs
 //      it; its CPU is not shared with this process's watches and traffic), v1 trained on Seattle and served, Seattle
 //      traffic with feedback. Onset waits until the pipeline's minInterval since v1's run has passed, so the
 //      measured interval is the loop reacting, not a rate limit still holding from the first run.
-//   2. Drift onset: traffic switches to New York days and the New York CSVs land. The clock stops when the
+//   2. The stationary leg: Seattle traffic for at least --stationary seconds (default 120, longer than the loop's
+//      onset → 100%) before onset, with the same triggers; it must start no run, record no driftSince and set no
+//      server's detector (0 false alarms); the largest evidence seen in liveMetrics is printed against the threshold.
+//   3. Drift onset: traffic switches to New York days and the New York CSVs land. The clock stops when the
 //      ModelDeployment reports the new version stable, no canary, all stable replicas ready.
-//   3. The timeline comes from watches on the objects (LoopTimeline): first-observed times in ms, next to the
+//   4. The timeline comes from watches on the objects (LoopTimeline): first-observed times in ms, next to the
 //      objects' own whole-second timestamps.
-//   4. Baseline, same invocation: the retrain's exact trainer config and environment (read from its Job), run as a
+//   5. Baseline, same invocation: the retrain's exact trainer config and environment (read from its Job), run as a
 //      plain `node dist/trainer/main.js` on a copy of exactly the objects it read (its lineage) and the champion
 //      it started from, in a separate bucket, twice (the fastest counts: the machine is shared and a single run
 //      can be slowed by other work); plus the user-configured waits and the detection as measured. total / baseline says
 //      what the loop costs over the irreducible part (direct run + waits + detection).
-// Run: npx tsx bench/loop-latency.ts   (through the shared lock: flock /tmp/perennial-loop.lock npx tsx ...)
-// Exits 1 if the loop does not complete.
+// Run: npx tsx bench/loop-latency.ts [--stationary 120]   (through the shared lock: flock /tmp/perennial-heavy.lock npx tsx ...)
+// Exits 1 if the loop does not complete or the stationary leg raised a false alarm.
 import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
 import { ManagedProcess } from '../localcluster/process.js';
 import { repoRoot } from '../localcluster/cluster.js';
 import type { TrainingRun } from '../src/api/training-pipeline.js';
@@ -41,11 +46,15 @@ import { days } from '../test/support/weather-traffic.js';
 import { loopDeployment, loopTriggers, weather, weatherPeriods, weatherPipeline } from '../test/support/weather-loop.js';
 import { LoopTimeline } from './loop-latency-timeline.js';
 import { LoopIncompleteError, measure, printSplit, printTimeline, sec, type BaselineRun } from './loop-latency-report.js';
+import { defaultFalseAlarmRate, detectionThreshold } from '../src/shared/drift-sequential.js';
 
 const namespace = 'latency';
 const name = 'weather';
 /** Direct runs of the retrain: the fastest is the baseline (the least disturbed by the machine's other work). */
 const baselineRuns = 2;
+const { values: args } = parseArgs({ options: { stationary: { type: 'string', default: '120' } } });
+/** Seconds of Seattle traffic before onset at the least: the stationary leg, judged for false alarms. */
+const stationarySeconds = Number(args.stationary);
 
 const started = Date.now();
 const say = (what: string): void => console.log(`# ${((Date.now() - started) / 1000).toFixed(1).padStart(6)} s  ${what}`);
@@ -99,6 +108,31 @@ async function runBaseline(stack: LoopStack, run: TrainingRun, baselineBucket: s
   return { wallMs, inProcessMs, accuracy: metrics.candidate?.metrics?.['accuracy'], objects: keys.size, load };
 }
 
+interface StationaryLeg {
+  maxEvidence: number;
+  features: number;
+  detected: string | undefined;
+  windows: number;
+}
+
+/** Reads liveMetrics every couple of seconds until `untilMs`: the largest evidence and any detection. */
+async function watchStationary(stack: LoopStack, untilMs: number): Promise<StationaryLeg> {
+  const leg: StationaryLeg = { maxEvidence: 0, features: 0, detected: undefined, windows: 0 };
+  const seen = new Set<string>();
+  while (Date.now() < untilMs) {
+    const live = (await stack.getMd(name)).status?.liveMetrics;
+    if (live?.time !== undefined && !seen.has(live.time)) {
+      seen.add(live.time);
+      leg.windows += 1;
+      leg.maxEvidence = Math.max(leg.maxEvidence, live.maxDriftEvidence ?? 0);
+      leg.features = Math.max(leg.features, Object.keys(live.driftEvidence ?? {}).length);
+      leg.detected ??= live.driftDetectedTime;
+    }
+    await sleep(Math.min(2000, Math.max(0, untilMs - Date.now())));
+  }
+  return leg;
+}
+
 async function main(): Promise<void> {
   const bundle = operatorBundle();
   const stack = await LoopStack.start({ name: 'bench-loop-latency', namespace, operator: 'none', data: { dataset: weather, periods: weatherPeriods('Seattle') } }).catch((e: unknown) => {
@@ -126,13 +160,16 @@ async function main(): Promise<void> {
     const quietUntil = Date.parse(tp.status?.lastTriggerTime ?? '') + parseDuration(tp.spec.triggers.minInterval) + 1000;
     const firstLive = Date.now() + 3000;
     await stack.untilMd(name, 'v1 live metrics on Seattle', (x) => Date.parse(x.status?.liveMetrics?.time ?? '') > firstLive && (x.status?.liveMetrics?.labelledSamples ?? 0) >= 30);
-    if (Date.now() < quietUntil) {
-      say(`Seattle traffic; waiting ${sec(quietUntil - Date.now())} s more for minInterval ${tp.spec.triggers.minInterval} since v1's run`);
-      await sleep(quietUntil - Date.now());
-    }
+    const stationaryUntil = Math.max(quietUntil, trafficFrom + stationarySeconds * 1000);
+    say(`stationary leg: Seattle traffic for ${sec(stationaryUntil - trafficFrom)} s in all (minInterval ${tp.spec.triggers.minInterval} since v1's run, --stationary ${stationarySeconds})`);
+    const leg = await watchStationary(stack, stationaryUntil);
+    const stationaryMs = Date.now() - trafficFrom;
+    const stationaryRows = traffic.counts.requests * 4;
     tp = await stack.getTp(name);
-    if ((tp.status?.runs?.length ?? 0) !== 1 || tp.status?.driftSince !== undefined || tp.status?.performanceSince !== undefined) {
-      throw new LoopIncompleteError(`a trigger moved on Seattle traffic before onset: ${JSON.stringify(tp.status?.runs?.map((r) => r.name))}, driftSince ${tp.status?.driftSince ?? '-'}`);
+    const threshold = leg.features > 0 ? detectionThreshold(leg.features, tp.spec.triggers.drift?.falseAlarmRate ?? defaultFalseAlarmRate) : NaN;
+    say(`stationary leg over: ${sec(stationaryMs)} s, about ${stationaryRows} Seattle rows over 2 pods, ${leg.windows} liveMetrics windows; largest evidence ${leg.maxEvidence.toFixed(2)} of ${threshold.toFixed(2)} nats; detected ${leg.detected ?? 'never'}; runs ${tp.status?.runs?.length ?? 0} (v1's), driftSince ${tp.status?.driftSince ?? '-'}`);
+    if ((tp.status?.runs?.length ?? 0) !== 1 || tp.status?.driftSince !== undefined || tp.status?.performanceSince !== undefined || leg.detected !== undefined) {
+      throw new LoopIncompleteError(`a false alarm on Seattle traffic before onset: runs ${JSON.stringify(tp.status?.runs?.map((r) => r.name))}, driftSince ${tp.status?.driftSince ?? '-'}, detected ${leg.detected ?? '-'}`);
     }
     timeline = new LoopTimeline(stack.kc, namespace, name);
     await timeline.start();
@@ -182,6 +219,7 @@ async function main(): Promise<void> {
     const later = (await stack.getTp(name)).status?.runs?.filter((r) => r.name !== run.name && Date.parse(r.startTime ?? '') > onsetMs) ?? [];
     if (later.length > 0) say(`warning: run(s) ${later.map((r) => r.name).join(', ')} started after the clock and ran beside the baseline`);
     printSplit(timeline, measured, baselines, run, trainer);
+    console.log(`stationary leg (before onset, same triggers): ${sec(stationaryMs)} s of Seattle traffic (${stationaryMs >= measured.split.totalMs ? 'longer than' : 'SHORTER than'} the loop's ${sec(measured.split.totalMs)} s), about ${stationaryRows} rows: 0 false alarms (largest evidence ${leg.maxEvidence.toFixed(2)} of ${threshold.toFixed(2)} nats)`);
   } finally {
     timeline?.stop();
     await traffic?.stop();
