@@ -53,3 +53,17 @@ describe('PrometheusMetricProvider ranges', () => {
     assert.ok(queries.filter((x) => x.includes('perennial_server_requests_total')).every((x) => x.includes('[30s]')));
   });
 });
+
+describe('PrometheusMetricProvider: the confidence windows (estimated accuracy)', () => {
+  it('are the sums of the pods\' rows and sum gauges now, of this deployment\'s version', async () => {
+    const answers: Record<string, string> = { perennial_server_confidence_window_rows: '300', perennial_server_confidence_window_sum: '240.5' };
+    const fetchFn: Fetch = (url) => {
+      const q = new URL(url).searchParams.get('query') ?? '';
+      const hit = Object.keys(answers).find((name) => q === `sum(${name}{namespace="ml",model_deployment="weather",model_version="v2"})`);
+      const value = hit === undefined ? '1' : answers[hit] ?? '1';
+      return Promise.resolve({ ok: true, status: 200, text: () => Promise.resolve(JSON.stringify({ status: 'success', data: { resultType: 'vector', result: [{ metric: {}, value: [0, value] }] } })) });
+    };
+    const m = await new PrometheusMetricProvider('http://prometheus:9090', fetchFn).measure(query);
+    assert.deepEqual([m.confidenceRows, m.confidenceSum], [300, 240.5]);
+  });
+});
