@@ -129,7 +129,7 @@ async function fitMlp(input: FitInput): Promise<Fitted> {
     });
     const { hiddenUnits, activation, dropout, l2 } = config.model;
     return {
-      model: new MlpModel(layers),
+      model: input.initial ?? new MlpModel(layers),
       summary: {
         family: 'mlp', settings: { hiddenUnits, activation, dropout, l2, ...hyperparameters },
         startEpoch: r.startEpoch, epochsDone: r.epochsDone, bestEpoch: r.bestEpoch, stoppedEarly: r.stoppedEarly, history: r.history,

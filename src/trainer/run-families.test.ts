@@ -106,6 +106,17 @@ describe('model families in a run (in memory)', () => {
     assert.equal(metrics.training['warmStart'], false);
   });
 
+  it('warm-starts an MLP from an MLP champion and refuses one from a tree champion, saying why', async () => {
+    const store = await seeded();
+    const mlp = { model: { type: 'mlp', hiddenUnits: [8] }, hyperparameters: { epochs: 3 } };
+    await runTraining(config({ ...mlp }), deps(store));
+    await runTraining(config({ ...mlp, runId: 'r2', version: 'v2', championVersion: 'v1', warmStart: 'champion', evaluation: { holdout: { lastFraction: 0.2 }, refit: true } }), deps(store));
+    assert.deepEqual((await read<Lineage>(store, 'v2', 'lineage')).warmStart, { requested: 'champion', used: true, championVersion: 'v1' });
+    await runTraining(config({ runId: 'r3', version: 'v3' }), deps(store));
+    await runTraining(config({ ...mlp, runId: 'r4', version: 'v4', championVersion: 'v3', warmStart: 'champion' }), deps(store));
+    assert.equal((await read<Lineage>(store, 'v4', 'lineage')).warmStart.reason, 'the champion is a gradient-boosting model, not an MLP');
+  });
+
   it('searches: every trial in lineage, judged on the validation rows, the winner trained as the candidate', async () => {
     const store = await seeded();
     const search = { trials: 4, parameters: [{ name: 'maxDepth', min: 1, max: 6 }, { name: 'learningRate', min: 0.02, max: 0.3, scale: 'log' }] };

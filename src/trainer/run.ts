@@ -207,7 +207,8 @@ export async function runTraining(config: TrainerConfig, deps: RunDeps): Promise
     log.info('published', { version: config.version, manifest: manifestKey, family: fitted.summary.family });
     return { manifestKey, alreadyPublished: false, startEpoch: lineage.resumedFromEpoch };
   } finally {
-    for (const m of new Set([...models, prepared.champion?.model])) m?.dispose();
+    // Each model once: the trained model is the warm start's own object, and the refit may publish the gated model.
+    for (const m of new Set([...models, prepared.initial, prepared.champion?.model])) m?.dispose();
   }
 }
 
