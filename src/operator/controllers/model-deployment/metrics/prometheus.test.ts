@@ -67,3 +67,33 @@ describe('PrometheusMetricProvider: the confidence windows (estimated accuracy)'
     assert.deepEqual([m.confidenceRows, m.confidenceSum], [300, 240.5]);
   });
 });
+
+describe('PrometheusMetricProvider: the sequential drift detector', () => {
+  /** Answers by query: evidence per feature and a detection time for the detector's queries, 1 for the rest. */
+  const provider = (evidence: Array<[string, string]>, detected: string | undefined, queries: string[] = []): PrometheusMetricProvider => {
+    const vector = (result: unknown[]): string => JSON.stringify({ status: 'success', data: { resultType: 'vector', result } });
+    const fetchFn: Fetch = (url) => {
+      const q = new URL(url).searchParams.get('query') ?? '';
+      queries.push(q);
+      let body = vector([{ metric: {}, value: [0, '1'] }]);
+      if (q.includes('perennial_server_drift_evidence')) body = vector(evidence.map(([feature, v]) => ({ metric: { feature }, value: [0, v] })));
+      else if (q.includes('perennial_server_drift_detected_time_seconds')) body = vector(detected === undefined ? [] : [{ metric: {}, value: [0, detected] }]);
+      return Promise.resolve({ ok: true, status: 200, text: () => Promise.resolve(body) });
+    };
+    return new PrometheusMetricProvider('http://prometheus:9090', fetchFn);
+  };
+  it('asks the largest evidence per feature and the earliest detection, of this deployment\'s version', async () => {
+    const queries: string[] = [];
+    const m = await provider([['wind', '7.5'], ['temp_max', '25'], ['bad', 'NaN']], '1800000004', queries).measure(query);
+    assert.deepEqual(m.driftEvidence, { wind: 7.5, temp_max: 25 });
+    assert.equal(m.driftDetectedAtMs, 1_800_000_004_000);
+    const asked = queries.filter((q) => q.includes('drift_evidence') || q.includes('drift_detected'));
+    assert.deepEqual(asked.map((q) => q.split('(')[0]), ['max by ', 'min']);
+    assert.ok(asked.every((q) => q.includes('model_version="v2"') && q.includes('model_deployment="weather"')), asked.join('\n'));
+  });
+  it('no detector series: no evidence, no detection', async () => {
+    const m = await provider([], undefined).measure(query);
+    assert.equal(m.driftEvidence, undefined);
+    assert.equal(m.driftDetectedAtMs, undefined);
+  });
+});
