@@ -19,6 +19,7 @@ export const tpDurationBounds = {
   imagePullTimeout: { min: '10s' },
   pollInterval: { min: '10s' },
   driftReference: { min: '1h' },
+  searchTimeBudget: { min: '1s' },
 } as const;
 
 // Cron fields as RE2 without backslashes (CEL string literals would need them doubled): value, range, step, list.
@@ -189,14 +190,14 @@ const searchParameter = s.object('One parameter to vary: a range (min and max) o
   max: s.number('Highest value of the range.'),
   scale: s.enum('How the range is sampled: Linear, or Log (even on a log scale; needs min > 0).', ['Linear', 'Log'] as const).default('Linear'),
   values: s.array('Values to choose from, as text (hiddenUnits: "64,32" is two layers).', s.string('One value.', { maxLength: 64 }), { maxItems: 32 }),
-}, ['name']).rule('has(self.values) != (has(self.min) && has(self.max))', 'give either min and max, or values')
+}, ['name']).rule('has(self.values) ? !has(self.min) && !has(self.max) : has(self.min) && has(self.max)', 'give either min and max, or values')
   .rule('!(has(self.min) && has(self.max)) || self.min <= self.max', 'min must not be greater than max')
   .rule('self.scale != \'Log\' || !has(self.min) || self.min > 0.0', 'a Log scale needs min > 0')
   .rule('self.name != \'hiddenUnits\' || has(self.values)', 'hiddenUnits takes values such as "64,32", not a range');
 
 const search = s.object('Hyperparameter search inside each run: up to `trials` settings (the spec\'s own first, then random draws), each trained on the training rows and judged on the validation split (never the holdout); the best is trained again as the run\'s candidate and gated as usual. Every trial\'s parameters and score go to the run\'s lineage.', {
   trials: s.integer('Settings tried, the spec\'s own included.', { minimum: 1, maximum: 500 }),
-  timeBudget: duration('Stop starting trials after this long (the trials done count); unset: no limit but activeDeadlineSeconds.', {}),
+  timeBudget: duration('Stop starting trials after this long, at least 1s (the trials done count); unset: no limit but activeDeadlineSeconds.', tpDurationBounds.searchTimeBudget),
   parameters: s.array('The search space.', searchParameter, { minItems: 1, maxItems: 16 }),
 }, ['trials', 'parameters']);
 

@@ -99,6 +99,43 @@ const bad: readonly BadCase[] = [
     expect: ['spec.triggers.newData.pollInterval', 'must be at least 10s'] },
   { name: 'a negative margin over the baseline', kind: 'TrainingPipeline', mutate: (s) => { s.evaluation.minImprovementOverBaseline = -0.1; },
     expect: ['spec.evaluation.minImprovementOverBaseline', 'greater than or equal to 0'] },
+  // Hyperparameter search (issue 18): the space must suit the model family, and each parameter is a range or values.
+  { name: 'a learning rate searched for a random forest', kind: 'TrainingPipeline',
+    mutate: (s) => { s.trainer.model.type = 'RandomForest'; s.trainer.search = { trials: 4, parameters: [{ name: 'learningRate', min: 0.01, max: 0.1 }] }; },
+    expect: ['spec.trainer.search.parameters', 'search.parameters: model type RandomForest can vary treeCount, maxDepth, minRowsPerLeaf, rowSubsample and featureSubsample'] },
+  { name: 'a tree count searched for an MLP', kind: 'TrainingPipeline',
+    mutate: (s) => { s.trainer.search = { trials: 4, parameters: [{ name: 'treeCount', min: 10, max: 100 }] }; },
+    expect: ['spec.trainer.search.parameters', 'search.parameters: model type MLP can vary learningRate, batchSize, hiddenUnits, dropout and l2'] },
+  { name: 'a tree count searched without a model (an MLP by default)', kind: 'TrainingPipeline',
+    mutate: (s) => { delete s.trainer.model; s.trainer.search = { trials: 4, parameters: [{ name: 'maxDepth', values: ['3'] }] }; },
+    expect: ['spec.trainer.search.parameters', 'model type MLP can vary'] },
+  { name: 'a dropout searched for gradient boosting', kind: 'TrainingPipeline',
+    mutate: (s) => { s.trainer.model.type = 'GradientBoosting'; s.trainer.search = { trials: 4, parameters: [{ name: 'dropout', min: 0, max: 0.5 }] }; },
+    expect: ['spec.trainer.search.parameters', 'model type GradientBoosting can vary learningRate, l2, treeCount'] },
+  { name: 'a search range with min above max', kind: 'TrainingPipeline',
+    mutate: (s) => { s.trainer.search = { trials: 4, parameters: [{ name: 'dropout', min: 0.5, max: 0.1 }] }; },
+    expect: ['spec.trainer.search.parameters[0]', 'min must not be greater than max'] },
+  { name: 'a search parameter with both values and a range', kind: 'TrainingPipeline',
+    mutate: (s) => { s.trainer.search = { trials: 4, parameters: [{ name: 'dropout', min: 0, max: 0.5, values: ['0.1'] }] }; },
+    expect: ['spec.trainer.search.parameters[0]', 'give either min and max, or values'] },
+  { name: 'a search parameter with values and a min', kind: 'TrainingPipeline',
+    mutate: (s) => { s.trainer.search = { trials: 4, parameters: [{ name: 'dropout', min: 0, values: ['0.1'] }] }; },
+    expect: ['spec.trainer.search.parameters[0]', 'give either min and max, or values'] },
+  { name: 'a search parameter with a min only', kind: 'TrainingPipeline',
+    mutate: (s) => { s.trainer.search = { trials: 4, parameters: [{ name: 'dropout', min: 0.1 }] }; },
+    expect: ['spec.trainer.search.parameters[0]', 'give either min and max, or values'] },
+  { name: 'hidden units searched as a range', kind: 'TrainingPipeline',
+    mutate: (s) => { s.trainer.search = { trials: 4, parameters: [{ name: 'hiddenUnits', min: 8, max: 64 }] }; },
+    expect: ['spec.trainer.search.parameters[0]', 'hiddenUnits takes values such as "64,32", not a range'] },
+  { name: 'a Log search scale from 0', kind: 'TrainingPipeline',
+    mutate: (s) => { s.trainer.search = { trials: 4, parameters: [{ name: 'learningRate', min: 0, max: 0.1, scale: 'Log' }] }; },
+    expect: ['spec.trainer.search.parameters[0]', 'a Log scale needs min > 0'] },
+  { name: 'a search of 0 trials', kind: 'TrainingPipeline',
+    mutate: (s) => { s.trainer.search = { trials: 0, parameters: [{ name: 'dropout', values: ['0.1'] }] }; },
+    expect: ['spec.trainer.search.trials', 'greater than or equal to 1'] },
+  { name: 'a search time budget of 0s', kind: 'TrainingPipeline',
+    mutate: (s) => { s.trainer.search = { trials: 4, timeBudget: '0s', parameters: [{ name: 'dropout', values: ['0.1'] }] }; },
+    expect: ['spec.trainer.search.timeBudget', 'must be at least 1s'] },
   { name: 'both a URI and a pipeline', kind: 'ModelDeployment', mutate: (s) => { s.model.uri = 's3://models/weather/v1'; },
     expect: ['spec.model', 'set exactly one of model.uri and model.fromPipeline'] },
   { name: 'neither a URI nor a pipeline', kind: 'ModelDeployment', mutate: (s) => { s.model = {}; },
@@ -227,6 +264,24 @@ describe('CRDs on the API server', () => {
     assert.deepEqual(md.spec['liveMetrics'], { minSamples: 100, maxWindow: '24h' });
     assert.equal((md.spec['rollout'] as any).analysis.maxWindow, '6h');
     assert.equal((md.spec['server'] as any).driftWindowRows, 2000);
+  });
+
+  it('takes a search for each model family and defaults the scale', async () => {
+    const spaces = {
+      MLP: [{ name: 'learningRate', min: 1e-4, max: 1e-2, scale: 'Log' }, { name: 'hiddenUnits', values: ['64,32', '128', ''] }, { name: 'batchSize', values: ['32', '128'] }],
+      GradientBoosting: [{ name: 'learningRate', min: 0.02, max: 0.3 }, { name: 'treeCount', min: 50, max: 500, scale: 'Log' }, { name: 'l2', values: ['0', '1'] }],
+      RandomForest: [{ name: 'maxDepth', min: 4, max: 16 }, { name: 'featureSubsample', min: 0.3, max: 1 }],
+    };
+    for (const [type, parameters] of Object.entries(spaces)) {
+      const manifest = example('training-pipeline.yaml');
+      manifest.metadata.name = uniqueName('search');
+      const trainer = manifest.spec['trainer'] as Record<string, any>;
+      trainer['model'] = { type };
+      trainer['search'] = { trials: 8, timeBudget: '20m', parameters };
+      const tp = await create('TrainingPipeline', manifest);
+      const search = (tp.spec['trainer'] as any).search as { parameters: Array<{ scale: string }> };
+      assert.deepEqual(search.parameters.map((p) => p.scale), parameters.map((p) => ('scale' in p ? p.scale : 'Linear')), type);
+    }
   });
 
   it('fills in a whole rollout for a minimal ModelDeployment', async () => {
