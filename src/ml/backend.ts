@@ -1,7 +1,12 @@
 // TensorFlow.js backend selection. The fallback order is fixed by the design: the native CUDA build
-// (tfjs-node-gpu, only in the trainer image), the native CPU build (tfjs-node), the WASM backend, then the
-// pure-JS CPU backend. The native packages are loaded by dynamic import because they are optional: they are not
-// installed in development and cannot be bundled (they carry a native addon).
+// (tfjs-node-gpu), the native CPU build (tfjs-node, built by scripts/native-tfjs.sh), the WASM backend, then the
+// pure-JS CPU backend. The native packages are loaded by dynamic import because they are optional (a machine or an
+// image may lack them) and cannot be bundled (they carry a native addon); they resolve from node_modules, next to
+// @tensorflow/tfjs, because they must register their backend in that same copy of tfjs.
+//
+// A caller that knows its workload passes it: below nativeMinMultiplyAdds per batch the native backends lose to
+// WASM (each op crosses into TensorFlow's eager runtime, about 0.1 ms, which a small matrix product does not repay;
+// bench/trainer-throughput.ts), so WASM goes first and the native ones stay as fallbacks.
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -19,6 +24,32 @@ const nativePackage: Partial<Record<BackendName, string>> = {
   'tensorflow-gpu': '@tensorflow/tfjs-node-gpu',
   tensorflow: '@tensorflow/tfjs-node',
 };
+
+/** The work of one training step, for the choice of backend: multiply-adds of one batch's forward pass. */
+export interface Workload {
+  readonly multiplyAddsPerBatch: number;
+}
+
+/**
+ * Forward multiply-adds per batch of an MLP: the sum of each dense layer's inputs × units, times the batch. The
+ * backward pass costs about twice as much on every backend alike, so the forward count is enough to compare.
+ */
+export function mlpMultiplyAdds(inputWidth: number, hiddenUnits: readonly number[], outputs: number, batchSize: number): number {
+  const widths = [inputWidth, ...hiddenUnits, outputs];
+  let perRow = 0;
+  for (let i = 1; i < widths.length; i++) perRow += (widths[i - 1] ?? 0) * (widths[i] ?? 0);
+  return perRow * batchSize;
+}
+
+/** From this much work per batch the native backend trains faster than WASM on this kind of machine (bench/trainer-throughput.ts). */
+export const nativeMinMultiplyAdds = 2_000_000;
+
+/** The order to try the backends in: a forced one alone; a small workload puts WASM first; otherwise backendOrder. */
+export function candidateOrder(forced?: BackendName, workload?: Workload): readonly BackendName[] {
+  if (forced !== undefined) return [forced];
+  if (workload !== undefined && workload.multiplyAddsPerBatch < nativeMinMultiplyAdds) return ['wasm', 'tensorflow-gpu', 'tensorflow', 'cpu'];
+  return backendOrder;
+}
 
 export interface BackendAttempt {
   readonly backend: BackendName;
@@ -50,7 +81,8 @@ async function tryBackend(name: BackendName): Promise<string | undefined> {
         // A variable specifier keeps bundlers and the type checker from resolving the optional package.
         await import(pkg);
       } catch (e: unknown) {
-        return `${pkg} not loadable: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`;
+        const hint = name === 'tensorflow' ? ' (make native-tfjs builds it)' : '';
+        return `${pkg} not loadable${hint}: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`;
       }
     }
     // tfjs-node-gpu registers "tensorflow" even without a GPU; only a visible GPU makes it the GPU choice.
@@ -73,11 +105,11 @@ async function hasCudaDevice(): Promise<boolean> {
 }
 
 /**
- * Picks the first backend that initialises, starting at `from` when given (a forced backend is tried alone).
- * Returns the choice and why each earlier one was skipped, for the log and the lineage.
+ * Picks the first backend that initialises, in candidateOrder (a forced backend is tried alone). Returns the choice
+ * and why each earlier one was skipped, for the log and the lineage.
  */
-export async function selectBackend(forced?: BackendName): Promise<BackendChoice> {
-  const candidates = forced !== undefined ? [forced] : backendOrder;
+export async function selectBackend(forced?: BackendName, workload?: Workload): Promise<BackendChoice> {
+  const candidates = candidateOrder(forced, workload);
   const attempts: BackendAttempt[] = [];
   for (const name of candidates) {
     const reason = await tryBackend(name);

@@ -7,7 +7,7 @@
 //   refit on every row when asked and the gates passed → publish, manifest last
 import { createHash } from 'node:crypto';
 import type { Logger } from 'winston';
-import { selectBackend, type BackendChoice, type BackendName } from '../ml/backend.js';
+import { mlpMultiplyAdds, selectBackend, type BackendChoice, type BackendName } from '../ml/backend.js';
 import { loadTabularModel } from '../ml/load-model.js';
 import { MlpModel } from '../ml/mlp-model.js';
 import { predictRows, type Predictions } from '../ml/predict.js';
@@ -160,8 +160,11 @@ export async function runTraining(config: TrainerConfig, deps: RunDeps): Promise
   const published = await alreadyPublished(config, deps, bucket);
   if (published) return published;
 
-  const backend: BackendChoice = await selectBackend(deps.forcedBackend);
-  log.info('tensorflow backend selected', { backend: backend.backend, attempts: backend.attempts });
+  // The work per batch decides whether the native backend pays (src/ml/backend.ts); before the data is read the
+  // input width is known only as the feature count, a lower bound, which the hidden layers outweigh in wide models.
+  const workload = { multiplyAddsPerBatch: mlpMultiplyAdds(config.schema.features.length, config.model.hiddenUnits, 1, config.hyperparameters.batchSize) };
+  const backend: BackendChoice = await selectBackend(deps.forcedBackend, workload);
+  log.info('tensorflow backend selected', { backend: backend.backend, attempts: backend.attempts, multiplyAddsPerBatch: workload.multiplyAddsPerBatch });
   const data = await readValidatedData(config, deps, bucket);
   const prepared = await prepareModel(config, deps, data);
   const models: TabularModel[] = [];
