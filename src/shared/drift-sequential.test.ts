@@ -82,6 +82,30 @@ describe('FeatureCusum', () => {
   });
 });
 
+describe('FeatureCusum against a plain implementation', () => {
+  it('gives the statistic of shrinking every weight each row, also past many rescalings (60,000 rows)', () => {
+    const p = [0.1, 0.2, 0.3, 0.4];
+    const c = new FeatureCusum(p);
+    const w = [0, 0, 0, 0];
+    let total = 0;
+    let s = 0;
+    let seed = 3;
+    const rand = (): number => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+    const decay = 2 ** (-1 / 32);
+    for (let i = 0; i < 60_000; i++) {
+      // Reference-like rows, with a shifted stretch now and then so S moves.
+      const x = rand();
+      const bin = i % 5000 < 300 ? 3 : x < 0.1 ? 0 : x < 0.3 ? 1 : x < 0.6 ? 2 : 3;
+      s = Math.max(s, 0) + rowEvidence(referenceShares(p), w, total, bin);
+      for (let b = 0; b < 4; b++) w[b] = (w[b] ?? 0) * decay;
+      w[bin] = (w[bin] ?? 0) + 1;
+      total = total * decay + 1;
+      const got = c.add(bin);
+      if (Math.abs(got - s) > 1e-6) assert.fail(`row ${i}: ${got} vs ${s}`);
+    }
+  });
+});
+
 describe('SequentialDetector', () => {
   const feature = (name: string, shares: number[]): FeatureProfile => ({
     name, binning: { kind: 'numeric', edges: shares.slice(2).map((_, i) => i) }, shares, count: 1000, missing: 0,

@@ -22,7 +22,7 @@
 // differences eventually. δ = 0.05 nats per row is about a PSI of 0.1 ("moderate"): shifts smaller than that drift S
 // down, larger ones up at KL(q‖p) − δ per row. It is CUSUM's reference value.
 //
-// Pure and O(1) per row and feature (one logarithm); memory O(bins).
+// Pure, O(1) per row and feature (one logarithm); memory O(bins).
 import type { FeatureProfile } from './drift.js';
 
 /** False alarms per row at most, the default (one per hundred million rows served, across the deployment). */
@@ -73,11 +73,19 @@ export interface CusumOptions {
   readonly indifferenceNats?: number;
 }
 
+/** Above this the weights are rescaled (they grow by 2^(1/memoryRows) per row instead of all shrinking). */
+const rescaleAbove = 1e200;
+
 /** One feature's CUSUM. */
 export class FeatureCusum {
   private readonly p: number[];
+  /**
+   * The recent rows' weights, kept multiplied by `scale`: rather than shrinking every bin's weight each row (O(bins)),
+   * the next row's weight grows by 1/decay, so a row costs O(1); the weights are divided back now and then.
+   */
   private readonly w: number[];
   private total = 0;
+  private scale = 1;
   private readonly m: number;
   private readonly delta: number;
   private readonly decay: number;
@@ -96,12 +104,18 @@ export class FeatureCusum {
 
   /** Takes one row's bin; returns the statistic after it. */
   add(bin: number): number {
-    const s = Math.max(this.statistic, 0) + rowEvidence(this.p, this.w, this.total, bin, this.m, this.delta);
+    // Weights and the reference's m rows scaled alike: the same q̂ as unscaled.
+    const s = Math.max(this.statistic, 0) + rowEvidence(this.p, this.w, this.total, bin, this.m * this.scale, this.delta);
     this.statistic = s;
     if (s > this.peak) this.peak = s;
-    for (let b = 0; b < this.w.length; b++) this.w[b] = (this.w[b] as number) * this.decay;
-    this.w[bin] = (this.w[bin] ?? 0) + 1;
-    this.total = this.total * this.decay + 1;
+    this.scale /= this.decay;
+    this.w[bin] = (this.w[bin] ?? 0) + this.scale;
+    this.total += this.scale;
+    if (this.scale > rescaleAbove) {
+      for (let b = 0; b < this.w.length; b++) this.w[b] = (this.w[b] as number) / this.scale;
+      this.total /= this.scale;
+      this.scale = 1;
+    }
     return s;
   }
 }
