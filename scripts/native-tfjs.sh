@@ -88,7 +88,8 @@ PY
   (cd "$pkg" && npm_config_nodedir="$nodedir" node node_modules/@mapbox/node-pre-gyp/bin/node-pre-gyp rebuild --build-from-source --build-latest-napi-version-only --silent >"$work/gyp.log" 2>&1) \
     || { tail -n 30 "$work/gyp.log" >&2; fail "compiling tfjs_binding.node failed (log above)"; }
   rm -rf "$pkg/build" "$pkg"/build-tmp-*
-  mv "$pkg" "$build"
+  # Another checkout may have finished the same build meanwhile: keep the first (mv -T does not nest into it).
+  mv -T "$pkg" "$build" 2>/dev/null || [[ -f $build/lib/napi-v8/tfjs_binding.node ]] || fail "cannot move the build to $build"
   rm -rf "$work"
   trap - EXIT
 }
