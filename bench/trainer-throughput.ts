@@ -117,6 +117,7 @@ for (const backend of backends) {
     const cell = results.get(key(s)) ?? new Map<string, number>();
     cell.set(`${backend} fit`, await fitRate(s, x, y));
     cell.set(`${backend} step`, await stepRate(s, x, y));
+    console.error(`  ${backend} MLP ${key(s)}: fit ${fmt(cell.get(`${backend} fit`)).trim()}, step ${fmt(cell.get(`${backend} step`)).trim()} rows/s`);
     results.set(key(s), cell);
   }
   tf.dispose([x, y]);
