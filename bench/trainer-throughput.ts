@@ -123,6 +123,25 @@ for (const backend of backends) {
   tf.dispose([x, y]);
 }
 
+// Where the time of a small model goes: the kernels one training step runs (forward, backward, Adam's update).
+await selectBackend('wasm');
+{
+  const s = shapes[0] ?? { hiddenUnits: [64, 32], batchSize: 32 };
+  const m = model(s);
+  const x = featuresTensor(spec, rows.slice(0, s.batchSize));
+  const y = labelsTensor(spec, rows.slice(0, s.batchSize));
+  await m.trainOnBatch(x, y);
+  const profile = await tf.profile(async () => {
+    await m.trainOnBatch(x, y);
+  });
+  const counts = new Map<string, number>();
+  for (const k of profile.kernels) counts.set(k.name, (counts.get(k.name) ?? 0) + 1);
+  const top = [...counts].sort((a, b) => b[1] - a[1]).slice(0, 6).map(([name, n]) => `${name} ×${n}`).join(', ');
+  console.log(`\none training step of MLP ${key(s)} runs ${profile.kernels.length} kernels (${top}, ...)`);
+  tf.dispose([x, y]);
+  m.dispose();
+}
+
 const columns = backends.flatMap((b) => [`${b} fit`, `${b} step`]);
 console.log(`\nrows/s          ${columns.map((c) => c.padStart(15)).join('')}      sklearn  best tfjs fit / sklearn`);
 for (const s of shapes) {
