@@ -62,7 +62,7 @@ async function stepRate(s: Shape, x: tf.Tensor2D, y: tf.Tensor2D): Promise<numbe
   }
   const step = (): void => {
     for (const [bx, by] of batches) {
-      m.optimizer.minimize(() => tf.losses.softmaxCrossEntropy<tf.Tensor, tf.Scalar>(by, m.apply(bx) as tf.Tensor));
+      m.optimizer.minimize(() => tf.mean(tf.metrics.categoricalCrossentropy(by, m.apply(bx) as tf.Tensor)));
     }
   };
   step();
