@@ -58,14 +58,15 @@ export function measure(tl: LoopTimeline, onsetMs: number, tp: TrainingPipeline,
   const analysisIndex = steps.findIndex((s) => s.analysis !== undefined);
   const analysisMs = analysisIndex < 0 ? 0 : parseDuration(steps[analysisIndex]?.analysis?.duration ?? md.spec.rollout.analysis.interval);
 
-  // A Sequential detection fires the trigger as soon as liveMetrics carries it (no timer, no `for`); the PSI path
-  // and the performance trigger fire once their timer (driftSince, performanceSince) has run for `for`.
+  // A Sequential detection (the run's reason says so) is judged on the evidence in liveMetrics, the PSI path on the
+  // PSI, the performance trigger on live accuracy; each fires once its timer (driftSince, performanceSince) has run
+  // for `for`.
   const sequential = kind === 'Drift' && (run.reason ?? '').startsWith('drift detected on');
   // The timer that fired: the last ${kind}Since recorded before the run was claimed; and the first liveMetrics
   // window of the unbroken run of windows over the threshold that led to it (a window back under the threshold
   // resets the timer, so an earlier crossing is part of the detection, not of the trigger's reaction).
   const claimedAt = tl.get(`tp:run:${run.name}:Running`)?.atMs ?? Infinity;
-  const since = sequential ? undefined : tl.matching(`tp:since:${kind}:`).filter(([, f]) => f.atMs > onsetMs && f.atMs <= claimedAt).pop()?.[1];
+  const since = tl.matching(`tp:since:${kind}:`).filter(([, f]) => f.atMs > onsetMs && f.atMs <= claimedAt).pop()?.[1];
   const rate = drift?.falseAlarmRate ?? defaultFalseAlarmRate;
   const holds = (f: Fact): boolean => {
     const m = JSON.parse(f.note ?? '{}') as LiveNote;
@@ -93,21 +94,23 @@ export function measure(tl: LoopTimeline, onsetMs: number, tp: TrainingPipeline,
   const p = (label: string, atMs: number, category: Category, segment: string): Point => ({ label, atMs, category, segment });
   // Whole seconds (the status's time format), floored: never later than the window that showed it.
   const detectedMs = Date.parse((JSON.parse(visible?.note ?? '{}') as LiveNote).detected ?? '');
-  const reaction: Point[] = sequential
+  const seen: Point[] = sequential
     ? [
       p('detected by a server', Number.isFinite(detectedMs) ? detectedMs : need(visible, 'a liveMetrics window with the detection'), 'detection', 'onset → a server\'s sequential detector crosses ln(features/falseAlarmRate) (its driftDetectedTime, whole seconds)'),
       p('drift visible in liveMetrics', need(visible, 'a liveMetrics window with the detection'), 'detection', `the operator reads the pods (every ${intervalMs / 1000}s) and writes liveMetrics`),
-      p('run claimed in status', need(tl.get(`tp:run:${run.name}:Running`), `run ${run.name}`), 'operator', 'liveMetrics written → Sequential trigger fires at once, run claimed'),
     ]
     : [
       p(`${kind.toLowerCase()} visible in liveMetrics`, need(visible, `a liveMetrics window over the ${kind} threshold`), 'detection',
         kind === 'Drift'
           ? `onset → the servers' sliding PSI window (1 h by default) holds enough New York rows for PSI > ${drift?.psiThreshold ?? '?'}, read every ${intervalMs / 1000}s`
           : `onset → live accuracy < ${perf?.threshold ?? '?'} in a liveMetrics window (one every ${intervalMs / 1000}s)`),
-      p(`${kind.toLowerCase()}Since recorded`, need(since, `${kind}Since in the pipeline's status`), 'operator', 'liveMetrics written → TrainingPipeline starts the trigger\'s timer'),
-      p('trigger due', sinceMs + forMs, 'waits', `the trigger's for: ${forMs / 1000}s (from the whole-second ${kind.toLowerCase()}Since)`),
-      p('run claimed in status', need(tl.get(`tp:run:${run.name}:Running`), `run ${run.name}`), 'operator', 'trigger due → run claimed in status'),
     ];
+  const reaction: Point[] = [
+    ...seen,
+    p(`${kind.toLowerCase()}Since recorded`, need(since, `${kind}Since in the pipeline's status`), 'operator', 'liveMetrics written → TrainingPipeline starts the trigger\'s timer'),
+    p('trigger due', sinceMs + forMs, 'waits', `the trigger's for: ${forMs / 1000}s (from the whole-second ${kind.toLowerCase()}Since)`),
+    p('run claimed in status', need(tl.get(`tp:run:${run.name}:Running`), `run ${run.name}`), 'operator', 'trigger due → run claimed in status'),
+  ];
   const points: Point[] = [
     ...reaction,
     p('Job created', need(tl.get(`job:${run.name}:created`), `Job ${run.name}`), 'operator', 'run claimed → Job created'),
@@ -125,7 +128,7 @@ export function measure(tl: LoopTimeline, onsetMs: number, tp: TrainingPipeline,
     p('promoted', need(tl.get(`md:stable:${version}`), `${version} stable`), 'operator', 'canary fully ready → promoted in status'),
     p(`${version} at 100%`, need(tl.get(`md:done:${version}`), `${version} stable with every replica ready`), 'operator', 'promoted → stable replicas ready reported'),
   ];
-  const trigger = sequential ? `drift trigger Sequential (false-alarm rate ${rate}/row, no for)` : `${kind.toLowerCase()} trigger for ${forMs / 1000}s`;
+  const trigger = `${kind.toLowerCase()} trigger${sequential ? ` Sequential (false-alarm rate ${rate}/row)` : ''} for ${forMs / 1000}s`;
   const nominal = `${trigger}, analysis ${analysisMs / 1000}s, analysis.interval ${intervalMs / 1000}s, minInterval ${tp.spec.triggers.minInterval} (passed before onset)`;
   return { split: splitLoop('drift onset', onsetMs, points), nominal, trainerPod, canaryDeployment };
 }

@@ -18,7 +18,7 @@
 //   4. The timeline comes from watches on the objects (LoopTimeline): first-observed times in ms, next to the
 //      objects' own whole-second timestamps.
 //   5. Baseline, same invocation: the retrain's exact trainer config and environment (read from its Job), run as a
-//      plain `node dist/trainer/main.js` on a copy of exactly the objects it read (its lineage) and the champion
+//      plain `node <trainer bundle>/main.js` (built from this tree) on a copy of exactly the objects it read (its lineage) and the champion
 //      it started from, in a separate bucket, twice (the fastest counts: the machine is shared and a single run
 //      can be slowed by other work); plus the user-configured waits and the detection as measured. total / baseline says
 //      what the loop costs over the irreducible part (direct run + waits + detection).
@@ -59,10 +59,14 @@ const stationarySeconds = Number(args.stationary);
 const started = Date.now();
 const say = (what: string): void => console.log(`# ${((Date.now() - started) / 1000).toFixed(1).padStart(6)} s  ${what}`);
 
-/** The operator bundle built into a private folder (another engineer's build of dist/ never swaps it mid-run). */
-function operatorBundle(): { path: string; cleanup: () => void } {
+/**
+ * The operator and trainer bundles built into a private folder from this tree (another engineer's build of dist/
+ * never swaps them mid-run, and a stale dist/ never runs the baseline).
+ */
+function operatorBundle(): { path: string; trainer: string; cleanup: () => void } {
   const out = join('.cache', 'bench-bundles', String(process.pid));
-  return { path: buildBundles(['operator'], out).operator, cleanup: () => rmSync(join(repoRoot, out), { recursive: true, force: true }) };
+  const built = buildBundles(['operator', 'trainer'], out);
+  return { path: built.operator, trainer: built.trainer, cleanup: () => rmSync(join(repoRoot, out), { recursive: true, force: true }) };
 }
 
 interface JobSpec {
@@ -76,7 +80,7 @@ interface Lineage {
 }
 
 /** The retrain done directly: the Job's config and environment, a plain process, a copy of exactly its inputs. */
-async function runBaseline(stack: LoopStack, run: TrainingRun, baselineBucket: string): Promise<BaselineRun> {
+async function runBaseline(stack: LoopStack, run: TrainingRun, baselineBucket: string, trainer: string): Promise<BaselineRun> {
   const job = await stack.http.request<JobSpec>('GET', `/apis/batch/v1/namespaces/${namespace}/jobs/${run.name}`);
   const plain: Record<string, string> = {};
   for (const e of job.spec?.template?.spec?.containers?.[0]?.env ?? []) if (e.value !== undefined) plain[e.name] = e.value;
@@ -96,7 +100,7 @@ async function runBaseline(stack: LoopStack, run: TrainingRun, baselineBucket: s
   const env = { ...plain, ...trainerEnv(stack.cluster.info, baselineBucket, config) };
   const load = loadavg()[0] ?? 0;
   const t0 = Date.now();
-  const child = spawn(process.execPath, [join(repoRoot, 'dist', 'trainer', 'main.js')], { cwd: repoRoot, env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [trainer], { cwd: repoRoot, env, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
@@ -212,7 +216,7 @@ async function main(): Promise<void> {
     const baselines: BaselineRun[] = [];
     for (let i = 1; i <= baselineRuns; i++) {
       say(`baseline ${i}/${baselineRuns}: ${version}'s run again as a plain process (traffic still flowing, as during the retrain)`);
-      baselines.push(await runBaseline(stack, run, `loop-baseline-${i}`));
+      baselines.push(await runBaseline(stack, run, `loop-baseline-${i}`, bundle.trainer));
     }
     await traffic.stop();
     say(`traffic: ${traffic.counts.requests} requests, ${traffic.counts.failed} failed`);

@@ -129,12 +129,12 @@ const newData = s.object('Run when enough new data has arrived under the sources
 /** How the drift trigger decides (triggers.drift.detector). */
 export const driftDetectors = ['Sequential', 'Window'] as const;
 
-const driftTrigger = s.object('Run when a ModelDeployment\'s live traffic has shifted away from its model\'s reference profile: as soon as the servers\' sequential detector has evidence enough (detector Sequential), or when a feature\'s PSI stays above psiThreshold for long enough (both detectors). docs/loop-semantics.md, "Drift detection".', {
+const driftTrigger = s.object('Run when a ModelDeployment\'s live traffic has shifted away from its model\'s reference profile: `for` after the servers\' sequential detector has evidence enough (detector Sequential), or after a feature\'s PSI has stayed above psiThreshold for `for` (both detectors). docs/loop-semantics.md, "Drift detection".', {
   deployment: objectName('The ModelDeployment (same namespace) whose live drift is watched.'),
-  detector: s.enum('Sequential (unset: Sequential): also run as soon as the servers\' sequential test (a CUSUM per feature on the rows\' bins against the reference shares) has evidence of a shift at falseAlarmRate, without waiting for a PSI window to fill or for `for`. Window: only the PSI of the servers\' drift window, as psiThreshold and `for` say.', driftDetectors),
+  detector: s.enum('Sequential (unset: Sequential): also run once the servers\' sequential test (a CUSUM per feature on the rows\' bins against the reference shares) has detected a shift at falseAlarmRate, without waiting for a PSI window to fill. Window: only the PSI of the servers\' drift window, as psiThreshold says.', driftDetectors),
   falseAlarmRate: s.number(`Sequential: false alarms per row served at most (a bound, Bonferroni-corrected over the features; stationary traffic stays well below it). Unset: ${defaultFalseAlarmRate}. Lower detects a little later: each factor of 10 costs ln 10 ≈ 2.3 nats of evidence, a few rows of a clear shift.`, { minimum: 1e-15, maximum: 1e-2 }),
   psiThreshold: s.number('Drift when any feature\'s PSI exceeds this (0.1 moderate, 0.25 major) for `for`, whatever the detector; also the magnitude a Sequential detection reports.', { minimum: 0 }).default(0.25),
-  for: duration('How long the PSI must stay above psiThreshold before a run starts. A Sequential detection does not wait for it: the test already waited for evidence enough, and its alarm does not flap.').default('10m'),
+  for: duration('How long the drift must persist before a run starts: PSI above psiThreshold, or a Sequential detection (which persists). After a detection it is the time the shifted traffic gets to reach the store before the retrain, whose drift reference is its newest rows: retrained seconds after a shift, the new model is profiled on pre-shift rows and drifts at once.').default('10m'),
 }, ['deployment']);
 
 const performanceTrigger = s.object('Run when a ModelDeployment\'s live quality from feedback labels (or, with estimatedAccuracy, estimated from the model\'s own confidence without labels) falls below a threshold.', {

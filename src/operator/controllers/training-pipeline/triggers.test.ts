@@ -255,23 +255,24 @@ describe('scheduleTimes', () => {
 
 describe('drift trigger with the sequential detector', () => {
   const now = '2026-11-21T10:00:00Z';
+  const held = { ...baseStatus, driftSince: '2026-11-21T09:00:00Z' };
   const drift = (extra: Partial<NonNullable<TrainingPipelineSpec['triggers']['drift']>> = {}) => (s: TrainingPipelineSpec): void => {
     s.triggers.drift = { deployment: 'md', psiThreshold: 0.25, for: '10m', ...extra };
   };
   // Two features: the threshold is ln(2 / 1e-8) ≈ 19.1 nats at the default rate, ln(2 / 1e-4) ≈ 9.9 at 1e-4.
   const evidence = (a: number, psi = 0.05): ReturnType<typeof liveMetrics> => liveMetrics({ version: 'v1', driftEvidence: { a, b: 1 }, maxDriftEvidence: a, maxDriftPsi: psi });
   const table: Array<[string, Parameters<typeof decide>[0], string[], string | undefined]> = [
-    ['evidence over ln(F/α) fires at once, without for (Sequential is the default)', { spec: drift(), deployments: { md: evidence(25) } }, ['Drift'], undefined],
-    ['evidence below it fires nothing and starts no timer', { spec: drift(), deployments: { md: evidence(15) } }, [], undefined],
-    ['a laxer false-alarm rate fires on less evidence', { spec: drift({ falseAlarmRate: 1e-4 }), deployments: { md: evidence(15) } }, ['Drift'], undefined],
-    ['detector Window ignores the evidence: PSI and for only', { spec: drift({ detector: 'Window' }), deployments: { md: evidence(25) } }, [], undefined],
-    ['detector Window still fires on PSI held for `for`', { spec: drift({ detector: 'Window' }), deployments: { md: evidence(0, 0.4) }, status: { ...baseStatus, driftSince: '2026-11-21T09:00:00Z' } }, ['Drift'], undefined],
-    ['Sequential honours the PSI threshold too, as before', { spec: drift(), deployments: { md: evidence(0, 0.4) }, status: { ...baseStatus, driftSince: '2026-11-21T09:00:00Z' } }, ['Drift'], undefined],
-    ['PSI over the threshold not yet for `for` starts the timer, evidence low', { spec: drift(), deployments: { md: evidence(3, 0.4) } }, [], '2026-11-21T10:00:00Z'],
+    ['a detection (evidence over ln(F/α)) starts the for timer, though PSI is low (Sequential is the default)', { spec: drift(), deployments: { md: evidence(25) } }, [], now],
+    ['a detection held for `for` fires', { spec: drift(), deployments: { md: evidence(25) }, status: held }, ['Drift'], undefined],
+    ['evidence below the threshold, PSI low: nothing, and the timer stops', { spec: drift(), deployments: { md: evidence(15) }, status: held }, [], undefined],
+    ['a laxer false-alarm rate detects on less evidence', { spec: drift({ falseAlarmRate: 1e-4 }), deployments: { md: evidence(15) }, status: held }, ['Drift'], undefined],
+    ['detector Window ignores the evidence: PSI and for only', { spec: drift({ detector: 'Window' }), deployments: { md: evidence(25) }, status: held }, [], undefined],
+    ['detector Window still fires on PSI held for `for`', { spec: drift({ detector: 'Window' }), deployments: { md: evidence(0, 0.4) }, status: held }, ['Drift'], undefined],
+    ['Sequential honours the PSI threshold too, as before', { spec: drift(), deployments: { md: evidence(0, 0.4) }, status: held }, ['Drift'], undefined],
     ['evidence measured on a version promoted away is old news', {
-      spec: drift(), deployments: { md: { ...evidence(25), stableVersion: 'v2' } }, status: { ...baseStatus, championVersion: 'v2' },
+      spec: drift(), deployments: { md: { ...evidence(25), stableVersion: 'v2' } }, status: { ...held, championVersion: 'v2' },
     }, [], undefined],
-    ['a server without the detector (no evidence in liveMetrics): PSI only', { spec: drift(), deployments: { md: liveMetrics({ version: 'v1', maxDriftPsi: 0.05 }) } }, [], undefined],
+    ['a server without the detector (no evidence in liveMetrics): PSI only', { spec: drift(), deployments: { md: liveMetrics({ version: 'v1', maxDriftPsi: 0.05 }) }, status: held }, [], undefined],
   ];
   for (const [name, edit, want, wantSince] of table) {
     it(name, () => {
@@ -282,14 +283,14 @@ describe('drift trigger with the sequential detector', () => {
   }
 
   it('says which feature, how much evidence against what threshold, and the PSI', () => {
-    const d = decide({ now, spec: drift(), deployments: { md: evidence(25, 0.12) } });
-    assert.match(d.start[0]?.reason ?? '', /^drift detected on a \(evidence 25\.0 ≥ 19\.1 nats, false-alarm rate 1e-8\/row; drift PSI 0\.120\) on ModelDeployment md$/);
+    const d = decide({ now, spec: drift(), deployments: { md: evidence(25, 0.12) }, status: held });
+    assert.match(d.start[0]?.reason ?? '', /^drift detected on a \(evidence 25\.0 ≥ 19\.1 nats, false-alarm rate 1e-8\/row; drift PSI 0\.120\) on ModelDeployment md since 2026-11-21T09:00:00Z \(for 10m\)$/);
   });
 
-  it('a detection held back by minInterval records driftSince and waits', () => {
-    const d = decide({ now, spec: drift(), deployments: { md: evidence(25) }, status: { ...baseStatus, lastTriggerTime: '2026-11-21T09:59:30Z' } });
+  it('a due detection held back by minInterval keeps driftSince and waits', () => {
+    const d = decide({ now, spec: drift(), deployments: { md: evidence(25) }, status: { ...held, lastTriggerTime: '2026-11-21T09:59:30Z' } });
     assert.deepEqual(kinds(d), []);
-    assert.equal(d.driftSince, '2026-11-21T10:00:00Z');
+    assert.equal(d.driftSince, '2026-11-21T09:00:00Z');
     assert.match(d.waiting ?? '', /^Drift waiting for minInterval/);
   });
 });

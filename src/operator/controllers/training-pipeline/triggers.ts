@@ -220,9 +220,11 @@ export function sequentialReading(live: LiveMetrics | undefined, falseAlarmRate:
 }
 
 /**
- * Drift: PSI above psiThreshold for `for` (both detectors), or, with detector Sequential (the default), the servers'
- * sequential detector reaching its threshold, at once: the test already waited for evidence enough, and its
- * evidence is a peak that does not fall back, so `for` would only add delay. The PSI is the magnitude the reason reports.
+ * Drift: PSI above psiThreshold (both detectors) or, with detector Sequential (the default), the servers' sequential
+ * detector at its threshold, for `for`. The detector's evidence is a peak that does not fall back, so `for` after a
+ * detection filters nothing: it is the time post-change rows get to reach the store before the retrain, whose drift
+ * reference is its newest rows (bench/loop-latency: retrained 3 s after the shift, v2's reference was mostly
+ * pre-shift rows and the new traffic drifted against it at once). The PSI is the magnitude the reason reports.
  */
 function driftSignal(input: TriggerInput): Signal & { since: string | undefined } {
   const t = input.spec.triggers.drift;
@@ -231,11 +233,11 @@ function driftSignal(input: TriggerInput): Signal & { since: string | undefined 
   const stale = staleForChampion(input, t.deployment);
   const psi = live?.maxDriftPsi ?? (live?.drift ? Math.max(...Object.values(live.drift)) : undefined);
   const psiText = `drift PSI ${psi?.toFixed(3) ?? '?'}`;
-  const seq = (t.detector ?? 'Sequential') === 'Sequential' ? sequentialReading(live, t.falseAlarmRate ?? defaultFalseAlarmRate) : undefined;
+  const rate = t.falseAlarmRate ?? defaultFalseAlarmRate;
+  const seq = (t.detector ?? 'Sequential') === 'Sequential' ? sequentialReading(live, rate) : undefined;
   if (seq?.detected && !stale) {
-    const since = input.status.driftSince ?? formatTime(input.nowMs);
-    const reason = `drift detected on ${seq.feature} (evidence ${seq.evidence.toFixed(1)} ≥ ${seq.threshold.toFixed(1)} nats, false-alarm rate ${t.falseAlarmRate ?? defaultFalseAlarmRate}/row; ${psiText}) on ModelDeployment ${t.deployment}`;
-    return { fired: { kind: 'Drift', reason }, since };
+    const what = `drift detected on ${seq.feature} (evidence ${seq.evidence.toFixed(1)} ≥ ${seq.threshold.toFixed(1)} nats, false-alarm rate ${rate}/row; ${psiText}) on ModelDeployment ${t.deployment}`;
+    return held('Drift', true, what, input.status.driftSince, t.for, input.nowMs);
   }
   const holds = psi !== undefined && Number.isFinite(psi) && psi > t.psiThreshold && !stale;
   return held('Drift', holds, `${psiText} > ${t.psiThreshold} on ModelDeployment ${t.deployment}`, input.status.driftSince, t.for, input.nowMs);
