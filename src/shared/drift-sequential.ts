@@ -11,11 +11,12 @@
 // q̂ has caught up; under no change it hovers at 0.
 //
 // Why it can be trusted on stationary traffic: under no change each factor q̂(b)/p(b)·e^−δ has expectation
-// e^−δ ≤ 1 (Σ_b p(b)·q̂(b)/p(b) = 1 because q̂ is fixed before the row is drawn), so e^S = max over start rows j of
-// the product of the factors since j is bounded by their sum, a Shiryaev–Roberts sum of test supermartingales, and the first time S reaches ln c comes after c rows on average
-// at the least (ARL₀ ≥ c). With F features, alarming when any S_f reaches ln(F/α) alarms no sooner than their average
-// e-detector reaches 1/α (Bonferroni): at most α false alarms per row, whatever the number of features. The bound
-// needs no simulation and holds for any bins and shares.
+// e^−δ ≤ 1 (Σ_b p(b)·q̂(b)/p(b) = 1 because q̂ is fixed before the row is drawn). e^S is the largest, over start rows
+// j, of the product of the factors since j, so it is bounded by their sum, a Shiryaev–Roberts sum of test
+// supermartingales, and the first time S reaches ln c comes after c rows on average at the least (ARL₀ ≥ c). With F
+// features, alarming when any S_f reaches ln(F/α) alarms no sooner than their average e-detector reaches 1/α
+// (Bonferroni): on average at least 1/α rows between false alarms, whatever the number of features. The bound needs
+// no simulation and holds for any bins and shares.
 //
 // Why δ: the reference shares are themselves estimated (about 1,000 rows: KL ≈ (B−1)/2N ≈ 0.005 nats of sampling
 // error) and live traffic is never exactly the reference year; any test with power enough would flag those
