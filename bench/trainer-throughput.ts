@@ -143,7 +143,7 @@ await selectBackend('wasm');
 }
 
 const columns = backends.flatMap((b) => [`${b} fit`, `${b} step`]);
-console.log(`\nrows/s          ${columns.map((c) => c.padStart(15)).join('')}      sklearn  best tfjs fit / sklearn`);
+console.log(`\nrows/s          ${columns.map((c) => c.padStart(17)).join('')}      sklearn  best tfjs fit / sklearn`);
 for (const s of shapes) {
   const cell = results.get(key(s));
   const fits = backends.map((b) => cell?.get(`${b} fit`) ?? 0);
@@ -151,5 +151,5 @@ for (const s of shapes) {
   const bestName = backends[fits.indexOf(best)] ?? '-';
   const sk = typeof sklearn === 'string' ? undefined : sklearn.get(key(s));
   const ratio = sk === undefined ? '' : `${(best / sk).toFixed(2)}× (${bestName})`;
-  console.log(`MLP ${key(s).padEnd(12)}${columns.map((c) => fmt(cell?.get(c)).padStart(15)).join('')}${fmt(sk).padStart(13)}  ${ratio}`);
+  console.log(`MLP ${key(s).padEnd(12)}${columns.map((c) => fmt(cell?.get(c)).padStart(17)).join('')}${fmt(sk).padStart(13)}  ${ratio}`);
 }
