@@ -32,6 +32,12 @@ describe('checkTrainingPipelineSpec', () => {
     ['a data poll interval of 10s is fine', (s) => { s.triggers.newData = { minObjects: 1, pollInterval: '10s' }; }, undefined],
     ['a data poll interval below 10s', (s) => { s.triggers.newData = { minObjects: 1, pollInterval: '2s' }; }, /^spec\.triggers\.newData\.pollInterval: 2s must be at least 10s$/],
     ['a drift reference of a week is fine', (s) => { s.data.driftReference = { duration: '168h' }; }, undefined],
+    ['a search over the MLP\'s learning rate and layers is fine', (s) => { s.trainer.search = { trials: 4, parameters: [{ name: 'learningRate', min: 0.0001, max: 0.01, scale: 'Log' }, { name: 'hiddenUnits', scale: 'Linear', values: ['32', '64,32'] }] }; }, undefined],
+    ['a search value the parameter does not take', (s) => { s.trainer.search = { trials: 4, parameters: [{ name: 'batchSize', scale: 'Linear', values: ['64', 'big'] }] }; }, /^spec\.trainer\.search\.parameters\[0\]\.values\[1\]: "big" is not a valid batchSize$/],
+    ['a learning rate range above 1', (s) => { s.trainer.search = { trials: 4, parameters: [{ name: 'learningRate', min: 0.1, max: 1.4, scale: 'Linear' }] }; }, /parameters\[0\]: the range 0.1..1.4 is outside what learningRate accepts/],
+    ['a tree parameter searched for an MLP (stored before the CRD refused it)', (s) => { s.trainer.search = { trials: 4, parameters: [{ name: 'maxDepth', min: 2, max: 8, scale: 'Linear' }] }; }, /maxDepth does not apply to model type mlp/],
+    ['a search without a validation split', (s) => { s.trainer.search = { trials: 4, parameters: [{ name: 'dropout', min: 0, max: 0.5, scale: 'Linear' }] }; s.trainer.hyperparameters = { ...s.trainer.hyperparameters!, validationSplit: 0 }; }, /search needs a validation split/],
+    ['a search time budget below a second', (s) => { s.trainer.search = { trials: 4, timeBudget: '10ms', parameters: [{ name: 'dropout', min: 0, max: 0.5, scale: 'Linear' }] }; }, /^spec\.trainer\.search\.timeBudget: 10ms must be at least 1s$/],
     ['a drift reference span below an hour', (s) => { s.data.driftReference = { duration: '10m' }; }, /^spec\.data\.driftReference\.duration: 10m must be at least 1h$/],
   ];
   for (const [name, edit, want] of table) {

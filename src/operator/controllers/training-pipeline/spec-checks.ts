@@ -10,6 +10,8 @@ import { pipelineDenials, type TenancyPolicy } from '../tenancy.js';
 import { durationBoundsProblem } from '../../../api/duration.js';
 import { maxPipelineNameLength } from './names.js';
 import { metricsOf } from '../../../shared/metric-names.js';
+import { searchParameterProblems } from '../../../shared/trainer-config.js';
+import { modelFamilyOf } from './trainer-config.js';
 
 /** Answers per zone name: the zones a process knows do not change, and building a DateTimeFormat is slow. */
 const timeZones = new Map<string, boolean>();
@@ -50,6 +52,24 @@ function isTimestamp(value: string): boolean {
   return /^\d{4}-\d{2}-\d{2}/.test(value) && !Number.isNaN(Date.parse(value));
 }
 
+/**
+ * What admission cannot check of trainer.search: each listed value must be one the parameter takes (e.g. "big" is no
+ * batchSize), and trials need the validation split they are judged on; the trainer's own config check says the same,
+ * but only once a run has started.
+ */
+export function searchProblems(trainer: TrainingPipelineSpec['trainer']): string[] {
+  const search = trainer.search;
+  if (search === undefined) return [];
+  const family = modelFamilyOf[trainer.model?.type ?? 'MLP'];
+  const problems = search.parameters.flatMap((p, i) => searchParameterProblems(family, { name: p.name, min: p.min, max: p.max, values: p.values, scale: p.scale === 'Log' ? 'log' : 'linear' }, `spec.trainer.search.parameters[${i}]`));
+  const budget = search.timeBudget === undefined ? undefined : durationBoundsProblem('spec.trainer.search.timeBudget', search.timeBudget, tpDurationBounds.searchTimeBudget);
+  if (budget !== undefined) problems.push(budget);
+  if (trainer.hyperparameters !== undefined && trainer.hyperparameters.validationSplit === 0) {
+    problems.push('spec.trainer.search needs a validation split to judge the trials on: set spec.trainer.hyperparameters.validationSplit above 0 (0.1 is the default)');
+  }
+  return problems;
+}
+
 /** Problems with the spec (and the name, which becomes part of every run's Job name). */
 export function checkTrainingPipelineSpec(spec: TrainingPipelineSpec, name = ''): string[] {
   const problems: string[] = [];
@@ -66,6 +86,7 @@ export function checkTrainingPipelineSpec(spec: TrainingPipelineSpec, name = '')
   const reference = spec.data.driftReference?.duration;
   const referenceProblem = reference === undefined ? undefined : durationBoundsProblem('spec.data.driftReference.duration', reference, tpDurationBounds.driftReference);
   if (referenceProblem !== undefined) problems.push(referenceProblem);
+  problems.push(...searchProblems(spec.trainer));
   const schedule = spec.triggers.schedule;
   if (schedule) {
     const tz = schedule.timeZone;

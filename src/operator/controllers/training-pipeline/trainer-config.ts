@@ -14,7 +14,7 @@ import { parseDuration } from '../../../api/duration.js';
 export const minSliceRows = trainerDefaults.minSliceRows;
 
 /** The CRD's model type → the trainer config's family. */
-const modelFamilyOf = { MLP: 'mlp', GradientBoosting: 'gradient-boosting', RandomForest: 'random-forest' } as const;
+export const modelFamilyOf = { MLP: 'mlp', GradientBoosting: 'gradient-boosting', RandomForest: 'random-forest' } as const;
 
 type CrdModel = NonNullable<TrainingPipelineSpec['trainer']['model']>;
 
