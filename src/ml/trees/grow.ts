@@ -83,11 +83,18 @@ export function growTree(inputs: BinnedInputs, targets: RowTargets, index: Int32
     let leftHist: Float64Array | undefined;
     let rightHist: Float64Array | undefined;
     if (leftSplits || rightSplits) {
-      // The smaller child from its rows, the larger by subtraction, in place in the parent's histogram.
+      // The smaller child from its rows, the larger by subtraction, in place in the parent's histogram; deep in the
+      // tree, where the larger child has fewer row × input cells than the histogram has bins, from its rows too.
       const small = take();
       if (leftRows <= rightRows) buildHistogram(inputs, targets, index, start, mid, small, stride);
       else buildHistogram(inputs, targets, index, mid, end, small, stride);
-      for (let i = 0; i < size; i++) hist[i] = (hist[i] ?? 0) - (small[i] ?? 0);
+      if (Math.max(leftRows, rightRows) * inputs.width < inputs.totalBins) {
+        hist.fill(0);
+        if (leftRows <= rightRows) buildHistogram(inputs, targets, index, mid, end, hist, stride);
+        else buildHistogram(inputs, targets, index, start, mid, hist, stride);
+      } else {
+        for (let i = 0; i < size; i++) hist[i] = (hist[i] ?? 0) - (small[i] ?? 0);
+      }
       [leftHist, rightHist] = leftRows <= rightRows ? [small, hist] : [hist, small];
       if (!leftSplits) {
         pool.push(leftHist);
