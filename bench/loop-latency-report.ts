@@ -179,7 +179,7 @@ export function printSplit(tl: LoopTimeline, m: Measured, baselines: readonly Ba
   console.log('  └──────────────────────────────────────────────────────┴──────────┴────────┘');
   const inProcess = (ms: number | undefined): string => (ms === undefined ? '?' : sec(ms));
   console.log(`  of (a): ${inProcess(trainer.startupMs)} s from the process start to the trainer's first line of work (node, bundle, TensorFlow.js backend); ${inProcess(trainer.inProcessMs)} s reading, training, evaluating, publishing`);
-  console.log(`baseline (same invocation): the retrain run directly, \`node dist/trainer/main.js\` on a copy of its ${baseline.objects} input objects, ${baselines.length}×, the fastest counts`);
+  console.log(`baseline (same invocation): the retrain run directly, \`node <trainer bundle of this tree>\` on a copy of its ${baseline.objects} input objects, ${baselines.length}×, the fastest counts`);
   for (const b of baselines) {
     console.log(`  direct trainer run ${sec(b.wallMs)} s (in-process ${inProcess(b.inProcessMs)} s; 1-min load ${b.load.toFixed(2)} at its start; holdout accuracy ${b.accuracy?.toFixed(3) ?? '?'}, the loop's ${run.metrics?.['accuracy']?.toFixed(3) ?? '?'})`);
   }
