@@ -5,9 +5,11 @@
 // needed, so the figure is there while labels are late or never come.
 //
 // What it can and cannot see (docs/loop-semantics.md, "Estimated accuracy without labels"):
-//   - covariate shift (P(x) moves): rows the model is unsure of lower the estimate; rows far from the training data
-//     may also get confident, wrong answers, which the estimate cannot tell (calibration is only fitted in-domain);
-//   - concept drift (P(y|x) moves): invisible. The model is as confident as ever, only labels reveal it.
+//   - a shift in the mix of familiar inputs (P(x) moves within the training data): followed, as the rows the model
+//     is unsure of come and go;
+//   - inputs outside the training data: calibration is fitted in-domain, and a model can be confidently wrong there
+//     (New York rows to a Seattle weather model raised the estimate while the accuracy fell);
+//   - concept drift (P(y|x) moves): invisible. The model is as confident as ever, only labels reveal it;
 //   - uncalibrated probabilities (calibration None, an overconfident MLP) bias it upwards.
 //
 // The window follows the drift window's bounds (PERENNIAL_SERVER_DRIFT_WINDOW_SECONDS and _ROWS), so the estimate
