@@ -159,7 +159,9 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
 
-  const choice = await selectBackend(config.forcedBackend);
+  // Serving runs micro-batches of a few rows, where per-op overhead dominates and WASM beats the native build
+  // (backend.ts): WASM first, the native backends as fallbacks. A wide model can force one (the pod's backend setting).
+  const choice = await selectBackend(config.forcedBackend, { multiplyAddsPerBatch: 0 });
   log.info('tensorflow backend selected', { backend: choice.backend, attempts: choice.attempts });
   for (let attempt = 1; !stopping; attempt++) {
     try {
