@@ -3,9 +3,10 @@
 // sent, then the labels posted and the server's own scoring of them compared with the estimate over exactly the same
 // rows. Four phases through one server (each phase's estimate is what it added to the window's rows and sum):
 //   - Seattle 2015, the holdout year: in distribution;
-//   - Seattle 2015's summer (June–August), then its winter (November–February): covariate shift within the same
-//     weather-to-label relation (the model meets the wet, mixed days it is less sure of); the estimate must move the
-//     way the truth moves;
+//   - Seattle 2015's summer (June–August), then its winter (November–February): other mixes of the same
+//     distribution, each within sampling error too. (Their accuracies differ by less than the noise of ~100 rows
+//     each, so they cannot show a direction: measured, summer 0.826 and winter 0.758 true, 0.773 and 0.814
+//     estimated);
 //   - New York 2012–2015: another city. Its labels follow another relation to the same measurements (New York calls
 //     56 % of its days sun, Seattle 44 %), partly concept drift, and its inputs lie outside the training data. The
 //     measured estimate rises while the truth falls: the blind spot docs/loop-semantics.md states, pinned here.
@@ -116,14 +117,12 @@ describe('estimated accuracy against the true accuracy once labels arrive', () =
     assert.ok(Math.abs(seattlePhase.estimate - seattlePhase.truth) <= 3 * seattlePhase.sigma + 0.03, fmt(seattlePhase));
   });
 
-  it('under covariate shift (Seattle 2015 summer, then winter): the estimate moves the way the truth does', async () => {
+  it('on each season of the holdout year (summer, then winter) the estimate is the truth within sampling error too', async () => {
     const summer = await phase(server, ...months(['06', '07', '08']));
     const winter = await phase(server, ...months(['11', '12', '01', '02']));
     console.log(`# Seattle 2015 summer: ${fmt(summer)}`);
     console.log(`# Seattle 2015 winter: ${fmt(winter)}`);
-    const noise = 2 * Math.hypot(summer.sigma, winter.sigma);
-    assert.ok(Math.abs(winter.truth - summer.truth) > noise, `the seasons differ beyond the noise: summer ${fmt(summer)}; winter ${fmt(winter)}`);
-    assert.equal(Math.sign(winter.estimate - summer.estimate), Math.sign(winter.truth - summer.truth), `summer ${fmt(summer)}; winter ${fmt(winter)}`);
+    for (const p of [summer, winter]) assert.ok(Math.abs(p.estimate - p.truth) <= 3 * p.sigma + 0.03, fmt(p));
   });
 
   it('another city (New York, partly concept drift): the truth falls, the estimate does not see it', async () => {
