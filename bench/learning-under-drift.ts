@@ -272,7 +272,8 @@ function report(stream: Stream, outcomes: readonly Outcome[]): void {
 async function prequential(): Promise<void> {
   const builders: Record<string, () => Stream> = { birdstrikes: birdstrikesStream, weather: weatherStream, football: footballStream };
   const names = (arg('streams') ?? 'birdstrikes,weather,football').split(',');
-  const families = (arg('families') ?? 'mlp,gradient-boosting,random-forest').split(',') as ModelFamily[];
+  // --families= (empty) runs scikit-learn's side alone.
+  const families = (arg('families') ?? 'mlp,gradient-boosting,random-forest').split(',').filter((f) => f !== '') as ModelFamily[];
   console.log(`learning under drift: prequential, ${names.join(', ')}; families ${families.join(', ')}; MLP epochs ≤ ${epochs}; search ${searchTrials} trials per run (0: none); every Perennial run refits on all rows`);
   for (const name of names) {
     const build = builders[name];
