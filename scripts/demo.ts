@@ -176,18 +176,23 @@ function triggerChanges(prev: Snapshot, next: Snapshot): Change[] {
   const s = next.tp?.status;
   const triggers = next.tp?.spec.triggers;
   const live = next.md?.status?.liveMetrics;
-  const newRun = (s?.runs?.[0]?.name ?? '') !== (was?.runs?.[0]?.name ?? '');
+  // A run that started since the clock did is what cleared it (the observation of its start may come a poll earlier).
+  const ranSince = (since: string | undefined): boolean => since !== undefined && (s?.runs?.[0]?.startTime ?? '') >= since;
   if (s?.driftSince && !was?.driftSince && triggers?.drift) {
-    out.push({ timeline: true, text: `drift: max PSI ${fix(live?.maxDriftPsi)} over ${live?.driftSamples ?? '?'} requests, above the drift trigger's ${triggers.drift.psiThreshold}; it fires if that lasts ${triggers.drift.for ?? '0s'}` });
+    const evidence = live?.maxDriftEvidence;
+    const what = triggers.drift.detector === 'Window' || evidence === undefined
+      ? `max PSI ${fix(live?.maxDriftPsi)} over ${live?.driftSamples ?? '?'} requests, above the drift trigger's ${triggers.drift.psiThreshold}`
+      : `the servers' sequential test detected a shift (evidence ${fix(evidence)} nats; max PSI ${fix(live?.maxDriftPsi)} over ${live?.driftSamples ?? '?'} requests)`;
+    out.push({ timeline: true, text: `drift: ${what}; it fires if that lasts ${triggers.drift.for ?? '0s'}` });
   }
   // Only while the trigger is there and the value really went back: removing a trigger also clears its clock.
-  if (was?.driftSince && !s?.driftSince && !newRun && triggers?.drift && (live?.maxDriftPsi ?? Infinity) <= triggers.drift.psiThreshold) {
+  if (was?.driftSince && !s?.driftSince && !ranSince(was.driftSince) && triggers?.drift && (live?.maxDriftPsi ?? Infinity) <= triggers.drift.psiThreshold) {
     out.push({ timeline: true, text: `drift back under the threshold (max PSI ${fix(live?.maxDriftPsi)}) before the trigger fired: no retrain` });
   }
   if (s?.performanceSince && !was?.performanceSince && triggers?.performance) {
     out.push({ timeline: true, text: `performance: live ${triggers.performance.metric} ${fix(live?.accuracy)} below the performance trigger's ${triggers.performance.threshold}; it fires if that lasts ${triggers.performance.for ?? '0s'}` });
   }
-  if (was?.performanceSince && !s?.performanceSince && !newRun && triggers?.performance && (live?.accuracy ?? -Infinity) >= triggers.performance.threshold) {
+  if (was?.performanceSince && !s?.performanceSince && !ranSince(was.performanceSince) && triggers?.performance && (live?.accuracy ?? -Infinity) >= triggers.performance.threshold) {
     out.push({ timeline: true, text: `live accuracy back above the threshold (${fix(live?.accuracy)}) before the trigger fired: no retrain` });
   }
   return out;
