@@ -17,6 +17,7 @@ import { SequentialDetector, defaultFalseAlarmRate, indifferenceNats, memoryRows
 import type { RawRow } from '../src/shared/preprocessing.js';
 import { shuffled } from '../test/support/dataset.js';
 import { weather } from '../test/support/weather-loop.js';
+import { mulberry32 as random } from '../src/shared/random.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -50,17 +51,6 @@ const seattleBins = seattle.map(binsOf);
 const newYorkBins = newYork.map(binsOf);
 const referenceBins = reference.map(binsOf);
 
-/** mulberry32: the same draws in every run. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function quantile(sorted: readonly number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;

@@ -20,7 +20,7 @@ import { Label } from '../src/api/labels.js';
 import { feedbackPrefix, predictionsPrefix, versionsPrefix } from '../src/shared/artifact-layout.js';
 import { parseLogRecord } from '../src/shared/inference-log.js';
 import { MinioStore } from '../src/storage/minio-store.js';
-import { mulberry32 as seeded } from '../src/trainer/random.js';
+import { mulberry32 as seeded } from '../src/shared/random.js';
 import { buildBundles } from '../test/support/bundles.js';
 import { eventually } from '../test/support/eventually.js';
 import { LoopStack, loopBucket } from '../test/support/loop-stack.js';

@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConfidenceWindow, expectedAccuracy, topProbability } from './confidence-window.js';
+import { mulberry32 as rng } from '../shared/random.js';
 
 const close = (a: number | undefined, b: number, eps = 1e-6): void => assert.ok(a !== undefined && Math.abs(a - b) < eps, `${String(a)} ≠ ${b}`);
 
@@ -24,17 +25,6 @@ describe('the estimator: expected accuracy is the mean top-class probability', (
   it('topProbability never exceeds 1 (float noise above it is clipped)', () => assert.equal(topProbability([1.0000001, 0]), 1));
 });
 
-/** A deterministic generator (mulberry32), so the sampled tests always draw the same rows. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** n rows of 3-class probabilities (a softmax of random logits) and a label drawn from each row's own probabilities. */
 function calibratedRows(n: number, seed: number): { probabilities: number[][]; labels: number[] } {

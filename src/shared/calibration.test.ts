@@ -1,18 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { applyCalibration, fitTemperature, minCalibrationRows, temperatureBounds, type Calibration } from './calibration.js';
+import { mulberry32 as uniform } from './random.js';
 
-/** A seeded uniform stream (mulberry32), so the synthetic data is the same on every run. */
-function uniform(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function softmax(logits: readonly number[]): number[] {
   const max = Math.max(...logits);

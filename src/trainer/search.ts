@@ -10,7 +10,7 @@ import {
   integerSearchParameters, parseSearchValue, searchParameters,
   type SearchParameter, type SearchParameterName, type SearchSpec, type TrainerConfig,
 } from '../shared/trainer-config.js';
-import { deriveSeed, mulberry32 } from './random.js';
+import { deriveSeed, mulberry32 } from '../shared/random.js';
 
 export type TrialValue = number | readonly number[];
 

@@ -6,7 +6,7 @@
 //   4. the newest `validationFraction` of the training rows decides early stopping
 //   5. the historical slice is the pool's rows in [from, to), inside or outside the window
 import type { Evaluation, TrainerConfig } from '../shared/trainer-config.js';
-import { deriveSeed, mulberry32 } from './random.js';
+import { deriveSeed, mulberry32 } from '../shared/random.js';
 import type { Row } from './rows.js';
 
 export interface Split {

@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import { decodeTensors, encodeTensors } from '../ml/store-io.js';
 import type { Hyperparameters } from '../shared/trainer-config.js';
 import type { CheckpointState, CheckpointStore, EpochRecord, TensorManifest } from './checkpoints.js';
-import { deriveSeed, mulberry32, permutation } from './random.js';
+import { deriveSeed, mulberry32, permutation } from '../shared/random.js';
 
 export interface TrainInput {
   readonly model: tf.LayersModel;

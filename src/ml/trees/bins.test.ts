@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { binInputs, binOf, edgeBetween, edgesOf } from './bins.js';
-import { mulberry32 } from './random.js';
+import { mulberry32 } from '../../shared/random.js';
 
 const sorted = (xs: number[]): Float64Array => Float64Array.from(xs.map(Math.fround)).sort();
 

@@ -3,7 +3,7 @@
 // Edges are float32 numbers that lie between two values seen in the data, and bin(x) = how many edges are below x,
 // so "bin ≤ b" and "x ≤ edges[b]" agree on every training row: the tree predicts new rows from the raw inputs with
 // exactly the splits it was grown with.
-import { randomBelow, type Random } from './random.js';
+import { randomBelow, type Random } from '../../shared/random.js';
 
 export interface BinnedInputs {
   readonly rows: number;

@@ -9,7 +9,7 @@ import { growTree, type GrowOptions } from './grow.js';
 import { logLoss, meanSquaredError } from './losses.js';
 import { leafAt, NodeBuilder, type TreeNodes } from './nodes.js';
 import type { PreparedFit } from './prepared.js';
-import { randomBelow, type Random } from './random.js';
+import { randomBelow, type Random } from '../../shared/random.js';
 import { sigmoid, softmaxInto } from './ensemble.js';
 
 /** A smaller hessian sum in a child stops the split (scikit-learn's min_hessian_to_split). */

@@ -6,7 +6,7 @@ import { TreeEnsemble } from './ensemble.js';
 import { RoundHistory, type TreeFitInput, type TreeFitResult } from './fit-types.js';
 import { fitForest } from './forest.js';
 import { InvalidTreeInputError, inputProblems, labelsOf, type PreparedFit } from './prepared.js';
-import { deriveSeed, mulberry32 } from './random.js';
+import { deriveSeed, mulberry32 } from '../../shared/random.js';
 
 export function fitTrees(input: TreeFitInput): TreeFitResult {
   const problems = inputProblems(input);

@@ -9,7 +9,7 @@ import { growTree, type GrowOptions, type RowTargets } from './grow.js';
 import { nll } from './losses.js';
 import { leafAt, NodeBuilder, type TreeNodes } from './nodes.js';
 import type { PreparedFit } from './prepared.js';
-import { randomBelow, type Random } from './random.js';
+import { randomBelow, type Random } from '../../shared/random.js';
 
 /** Adds the leaves of the tree at `root` for rows (all, or those `skip` leaves out) into sums (rows × w); counts them. */
 function addLeaves(nodes: TreeNodes, root: number, x: Float32Array, rows: number, width: number, sums: Float64Array, counts: Int32Array | undefined, skip: Uint8Array | undefined): void {

@@ -11,7 +11,7 @@
 // The gain of a split is Σ_k GL_k²/(HL+l2) + GR_k²/(HR+l2) - G_k²/(H+l2) (XGBoost's, without its constant factor).
 import type { BinnedInputs } from './bins.js';
 import type { NodeBuilder } from './nodes.js';
-import { randomBelow, type Random } from './random.js';
+import { randomBelow, type Random } from '../../shared/random.js';
 
 export type RowTargets =
   | { readonly kind: 'gradient'; readonly gradient: Float64Array; readonly hessian: Float64Array }

@@ -1,5 +1,5 @@
 // Synthetic data whose answer is known, for the tree tests: inputs uniform in [-1, 1], labels from a rule.
-import { mulberry32 } from '../random.js';
+import { mulberry32 } from '../../../shared/random.js';
 
 export interface Synthetic {
   readonly x: Float32Array;
