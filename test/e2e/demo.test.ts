@@ -158,7 +158,7 @@ describe('make demo (scripts/demo.ts)', () => {
       /\] Seattle traffic/,
       /\] v1 live on Seattle: accuracy 0\.\d+/,
       /\] New York arrives/,
-      /\] (drift: max PSI|performance: live accuracy)/,
+      /\] (drift: (max PSI|the servers' sequential test detected a shift)|performance: live accuracy)/,
       /\] run weather-\d+ started for v2 by (Drift|Performance)/,
       /\] v2 blessed: holdout accuracy 0\.\d+ vs champion v1 0\.\d+/,
       /\] v2 canary at [1-9]\d*%/,
