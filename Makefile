@@ -3,7 +3,7 @@
 SHELL := /bin/bash
 NPM_STAMP := node_modules/.perennial-installed
 
-.PHONY: test demo dev deps native-tfjs system-deps servers images typecheck lint unit integration e2e build cluster
+.PHONY: test demo dev deps native-tfjs python-envs system-deps servers images typecheck lint unit integration e2e build cluster
 
 # Debian packages the tests use: lua5.1 runs the Argo CD health scripts; prometheus answers the ModelDeployment
 # controller's `prometheus` metric provider in its integration test; the local node runs containerd with runc, CNI
@@ -13,7 +13,7 @@ DEBIAN_PACKAGES := lua5.1:lua5.1 prometheus:prometheus containerd:containerd run
 	iptables:iptables conntrack:conntrack buildah:buildah debootstrap:debootstrap openssl:openssl nsenter:util-linux \
 	g++:g++ make:make pip3:python3-pip
 
-test: deps system-deps native-tfjs servers typecheck lint
+test: deps system-deps native-tfjs python-envs servers typecheck lint
 	npx tsx scripts/run-tests.ts all
 
 demo: deps system-deps servers
@@ -36,6 +36,11 @@ $(NPM_STAMP): package.json package-lock.json
 native-tfjs: deps system-deps
 	scripts/native-tfjs.sh
 
+# The Python venvs the integration tier drives real clients and peers from (test/python/*-requirements.txt, pinned),
+# cached in ~/.cache/perennial/venvs by the hash of each requirements file.
+python-envs: system-deps
+	scripts/python-envs.sh
+
 system-deps:
 	scripts/install-debian-packages.sh $(DEBIAN_PACKAGES)
 
@@ -55,7 +60,7 @@ lint: deps
 unit: deps
 	npx tsx scripts/run-tests.ts unit
 
-integration: deps native-tfjs servers
+integration: deps native-tfjs python-envs servers
 	npx tsx scripts/run-tests.ts integration
 
 e2e: deps servers
