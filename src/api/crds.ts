@@ -25,6 +25,8 @@ interface CrdInput {
   columns: PrinterColumn[];
   /** Which names the resource may have (object-names.ts: what the operator derives from them must be valid). */
   names: NameRule;
+  /** The scale subresource's paths, for a kind a HorizontalPodAutoscaler (or `kubectl scale`) can scale. */
+  scale?: { specReplicasPath: string; statusReplicasPath: string; labelSelectorPath: string };
 }
 
 function crd(input: CrdInput): Record<string, unknown> {
@@ -63,7 +65,7 @@ function crd(input: CrdInput): Record<string, unknown> {
         name: version,
         served: true,
         storage: true,
-        subresources: { status: {} },
+        subresources: { status: {}, ...(input.scale ? { scale: input.scale } : {}) },
         additionalPrinterColumns: input.columns,
         schema: { openAPIV3Schema: schema },
       }],
@@ -106,6 +108,9 @@ export const modelDeploymentCrd = crd({
   spec: modelDeploymentSpecSchema,
   status: modelDeploymentStatusSchema,
   names: nameRules.ModelDeployment,
+  // What a HorizontalPodAutoscaler scales (server.autoscaling): the total of server pods, which the controller then
+  // splits between the stable version and the candidate by the canary weight, as Argo Rollouts does.
+  scale: { specReplicasPath: '.spec.server.replicas', statusReplicasPath: '.status.replicas', labelSelectorPath: '.status.selector' },
   columns: [
     { name: 'Phase', type: 'string', jsonPath: '.status.phase', description: 'Pending, Progressing, Paused, Healthy or Degraded.' },
     { name: 'Stable', type: 'string', jsonPath: '.status.stableVersion', description: 'The version serving most traffic.' },

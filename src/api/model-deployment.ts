@@ -41,6 +41,14 @@ const server = s.object('The model-server pods.', {
     secretName: objectName('A Secret in this namespace with `token` (the bearer token label senders present; several separated by commas during a rotation) and `signingKey` (at least 16 bytes; signs prediction ids). Unset: the operator creates `<name>-feedback` with random values once; read the token from it.'),
   }).default({ port: 8081 }),
   driftWindow: duration('How much recent traffic each server compares with the model\'s reference profile for live drift (PSI per feature), between 10s and 168h (7 days). Shorter reacts sooner when traffic changes (what a drift trigger waits on), longer is steadier.', mdDurationBounds.driftWindow).default('1h'),
+  autoscaling: s.object('Scale the server pods with a HorizontalPodAutoscaler that the operator owns: it targets this ModelDeployment\'s scale subresource and sets server.replicas (the total, which the canary weight splits between the stable version and the candidate), measured over all server pods of the deployment. Leave server.replicas out of what a GitOps tool applies, or it fights the autoscaler. CPU needs the resource metrics API (metrics-server) and server.resources.requests.cpu; requests per second needs a custom metrics adapter (e.g. prometheus-adapter) serving the pods metric perennial_server_requests_per_second from the servers\' perennial_server_requests_total.', {
+    minReplicas: s.integer('Fewest pods.', { minimum: 1, maximum: 1000 }).default(1),
+    maxReplicas: s.integer('Most pods.', { minimum: 1, maximum: 1000 }),
+    targetCPUUtilization: s.integer('Average CPU use across the pods, as a percent of their CPU request, the autoscaler keeps them near.', { minimum: 1, maximum: 1000 }),
+    targetRequestsPerSecond: s.number('Predict requests per second per pod the autoscaler keeps them near (pods metric perennial_server_requests_per_second).', { minimum: 0.001 }),
+  }, ['maxReplicas'])
+    .rule('self.minReplicas <= self.maxReplicas', 'server.autoscaling.minReplicas must be at most maxReplicas', { fieldPath: '.minReplicas' })
+    .rule('has(self.targetCPUUtilization) || has(self.targetRequestsPerSecond)', 'server.autoscaling needs a target: targetCPUUtilization, targetRequestsPerSecond or both'),
   driftWindowRows: s.integer('At most this many rows in each server\'s drift window: the newest N rows within driftWindow (older ones drop out even inside driftWindow). Unset: every row of driftWindow. With batch traffic set driftWindow long (up to 168h) and driftWindowRows to the rows of a batch or two, so the drift figures describe the latest batches, not the hour after each. Drift needs about ten rows per bin to say much.', { minimum: 10, maximum: 1_000_000 }),
 }, ['image']).rule('self.feedback.port != self.port', 'server.feedback.port must differ from server.port', { fieldPath: '.feedback.port' });
 
@@ -215,6 +223,7 @@ export const modelDeploymentStatusSchema = s.object('The observed state of the d
   abortedMessage: s.string('Why abortedVersion was aborted (the failed gate, the progress deadline with what held its pods, or the request).', { maxLength: 2048 }),
   currentStep: s.integer('Index of the rollout step in progress: a shadow phase is step 0 before the canary steps (or before the blue-green preview).', { minimum: 0 }),
   routeHash: s.string('Hash of the HTTPRoute last written (GatewayAPI routing): the route is written again only when it changes.', { maxLength: 64 }),
+  autoscalerHash: s.string('Hash of the HorizontalPodAutoscaler last written (server.autoscaling): written again only when it changes.', { maxLength: 64 }),
   settingsHash: s.string('Hash of the server settings last written to the `<name>-server` ConfigMap (logPredictions and the candidate\'s track, read live by the servers): written again only when they change.', { maxLength: 64 }),
   stepStartTime: s.string('When the current step began.', { format: 'date-time' }),
   canaryWeight: s.integer('Percent of traffic to the candidate (actual, after rounding to replicas).', { minimum: 0, maximum: 100 }),
@@ -227,6 +236,8 @@ export const modelDeploymentStatusSchema = s.object('The observed state of the d
   lastRetry: s.string('The perennial.dev/retry annotation value last acted on.', { maxLength: 256 }),
   lastSpecPromote: s.string('The spec.rollout.promote value last acted on.', { maxLength: 256 }),
   lastSpecRetry: s.string('The spec.rollout.retry value last acted on.', { maxLength: 256 }),
+  replicas: s.integer('Server pods wanted across the revisions serving traffic (stable and candidate): the scale subresource\'s count.', { minimum: 0 }),
+  selector: s.string('The label selector of every server pod of this deployment (the scale subresource\'s, which a HorizontalPodAutoscaler measures).', { maxLength: 1024 }),
   feedbackSecret: s.string('The feedback Secret the operator created (it is created once, never read or overwritten).', { maxLength: 253 }),
   message: s.string('A sentence on the current state.', { maxLength: 4096 }),
 });

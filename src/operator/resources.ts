@@ -20,3 +20,8 @@ export const configMaps: ResourceRef = { group: '', version: 'v1', plural: 'conf
  * API CRDs, and a route is written only when its hash changes.
  */
 export const httpRoutes: ResourceRef = { group: 'gateway.networking.k8s.io', version: 'v1', plural: 'httproutes', kind: 'HTTPRoute', namespaced: true };
+/**
+ * Written only (created, then patched when its hash changes; deleted when autoscaling is turned off): a
+ * ModelDeployment's HorizontalPodAutoscaler (spec.server.autoscaling), which scales the md through its scale subresource.
+ */
+export const horizontalPodAutoscalers: ResourceRef = { group: 'autoscaling', version: 'v2', plural: 'horizontalpodautoscalers', kind: 'HorizontalPodAutoscaler', namespaced: true };

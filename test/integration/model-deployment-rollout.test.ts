@@ -18,7 +18,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { AppsV1Api, type V1Pod } from '@kubernetes/client-node';
+import { AppsV1Api, AutoscalingV2Api, type V1Pod } from '@kubernetes/client-node';
 import { freePort } from '../../localcluster/net.js';
 import { Annotation } from '../../src/api/conditions.js';
 import type { ModelDeploymentSpec } from '../../src/api/model-deployment.js';
@@ -435,5 +435,57 @@ describe('ModelDeployment controller (real cluster, real node, real model server
     } finally {
       await t.stop();
     }
+  });
+  it('autoscaling: the real HPA controller scales the md through its scale subresource, and the canary split follows the total', async () => {
+    const autoscaling = { minReplicas: 1, maxReplicas: 3, targetCPUUtilization: 80 };
+    await create('scaled', mdSpec('v1', (sp) => {
+      sp.server.autoscaling = autoscaling;
+      sp.rollout.canary = { steps: [{ setWeight: 50 }, { pause: {} }] };
+    }));
+    let md = await stack.untilMd('scaled', 'scaled/v1 to serve', (x) => x.status?.phase === 'Healthy' && x.status.stableReadyReplicas === 2);
+    assert.equal(md.status?.replicas, 2);
+    assert.match(md.status?.selector ?? '', /^perennial\.dev\/deployment=scaled,perennial\.dev\/revision in \([a-z0-9]+\)$/);
+    const hpas = stack.kc.makeApiClient(AutoscalingV2Api);
+    const hpa = await hpas.readNamespacedHorizontalPodAutoscaler({ namespace, name: 'scaled' });
+    assert.deepEqual(hpa.spec?.scaleTargetRef, { apiVersion: 'perennial.dev/v1alpha1', kind: 'ModelDeployment', name: 'scaled' });
+    assert.equal(hpa.spec?.maxReplicas, 3);
+    // kube-controller-manager's HPA controller reads the md's scale subresource (no metrics source here: it says
+    // so in ScalingActive, but the bounds are enforced without metrics).
+    await eventually('the HPA controller to read the md\'s scale', async () => {
+      const h = await hpas.readNamespacedHorizontalPodAutoscaler({ namespace, name: 'scaled' });
+      return h.status?.currentReplicas === 2 && h.status.conditions?.some((c) => c.type === 'AbleToScale' && c.status === 'True') ? h : undefined;
+    }, 120_000);
+    const scaleTo = (replicas: number): Promise<unknown> => stack.custom.patchNamespacedCustomObjectScale({
+      group: 'perennial.dev', version: 'v1alpha1', namespace, plural: 'modeldeployments', name: 'scaled',
+      body: [{ op: 'replace', path: '/spec/replicas', value: replicas }],
+    });
+    // Above maxReplicas: the HPA controller itself brings the total down to 3 through the scale subresource.
+    await scaleTo(5);
+    md = await stack.untilMd('scaled', 'the HPA to cap the total at 3 and 3 pods ready', (x) => x.spec.server.replicas === 3 && x.status?.stableReadyReplicas === 3, 120_000);
+    const scaledBy = await hpas.readNamespacedHorizontalPodAutoscaler({ namespace, name: 'scaled' });
+    assert.equal(scaledBy.status?.desiredReplicas, 3, JSON.stringify(scaledBy.status));
+    assert.equal(md.status?.replicas, 3);
+
+    // A canary at 50% of 3: the candidate gets ceil(3 x 50%) = 2 pods, the stable version keeps 1 once they are ready.
+    await stack.patchMd('scaled', { spec: { model: { uri: uri('v3') } } });
+    md = await stack.untilMd('scaled', 'v3 at 50% of 3', (x) => x.status?.canaryVersion === 'v3' && x.status.canaryReadyReplicas === 2 && x.status.stableReadyReplicas === 1, 180_000);
+    assert.equal(md.status?.replicas, 3);
+    assert.match(md.status?.selector ?? '', /revision in \([a-z0-9]+,[a-z0-9]+\)$/, 'both revisions taking traffic are measured');
+    // The autoscaler (here: the test, as the HPA would) shrinks the total to 2 mid-rollout: one pod each.
+    await scaleTo(2);
+    md = await stack.untilMd('scaled', 'one pod each at a total of 2', (x) => x.spec.server.replicas === 2 && x.status?.canaryReadyReplicas === 1 && x.status.stableReadyReplicas === 1 && x.status.replicas === 2, 180_000);
+    assert.equal(md.status?.canaryWeight, 50);
+    assert.equal(md.status?.currentStep, 1, 'still paused at the step: scaling is not a rollout');
+    // Autoscaling turned off: the operator deletes its HPA.
+    await stack.patchMd('scaled', { spec: { server: { autoscaling: null } } });
+    await eventually('the HPA to be deleted', async () => {
+      try {
+        await hpas.readNamespacedHorizontalPodAutoscaler({ namespace, name: 'scaled' });
+        return undefined;
+      } catch {
+        return true;
+      }
+    }, 60_000);
+    await stack.custom.deleteNamespacedCustomObject({ group: 'perennial.dev', version: 'v1alpha1', namespace, plural: 'modeldeployments', name: 'scaled' });
   });
 });

@@ -4,6 +4,7 @@
 // `<md>-preview` (blue-green) and `<md>-feedback`; the HTTPRoute when its hash changed; the server settings
 // ConfigMap `<md>-server` when it changed (server-settings.ts); the feedback Secret once. Pure, table-tested.
 import type { KubeObject, OwnerReference } from '../../runtime/resource.js';
+import { autoscalerWrite, scaleStatus, type AutoscalerWrite } from './autoscaler.js';
 import { feedbackSecretName, serviceNames } from './names.js';
 import type { PlanContext } from './plan-context.js';
 import { omit, type Draft, type Revision } from './rollout-state.js';
@@ -36,6 +37,10 @@ export interface Children {
   readonly settings: ConfigMapObject | undefined;
   /** The hash of the settings the servers should read now. */
   readonly settingsHash: string;
+  /** The HorizontalPodAutoscaler to write or delete (server.autoscaling; written only when its hash changed). */
+  readonly autoscaler: AutoscalerWrite;
+  /** The scale subresource's status: pods wanted across the revisions taking traffic, and their selector. */
+  readonly scaleStatus: { readonly replicas: number; readonly selector: string };
 }
 
 function deploymentsOf(ctx: PlanContext, d: Draft, route: RoutePlan): ServerDeployment[] {
@@ -78,14 +83,23 @@ export function childrenOf(ctx: PlanContext, d: Draft, route: RoutePlan): Childr
       ? { name: secretName, namespace: ctx.namespace, owner: ctx.owner } : undefined,
     settings: settings.hash === ctx.prev.settingsHash ? undefined : settings.configMap,
     settingsHash: settings.hash,
+    autoscaler: autoscalerWrite({ namespace: ctx.namespace, md: ctx.name, owner: ctx.owner, autoscaling: ctx.spec.server.autoscaling }, ctx.prev.autoscalerHash),
+    scaleStatus: scaleStatus(ctx.name, [
+      { hash: d.stable.hash, replicas: route.replicas.stable },
+      ...(d.canary ? [{ hash: d.canary.hash, replicas: route.replicas.canary }] : []),
+    ]),
   };
 }
 
 /**
- * Status records the route written (status.routeHash), the server settings written (status.settingsHash) and the
+ * Status records the route written (status.routeHash), the server settings written (status.settingsHash), the
+ * HorizontalPodAutoscaler written (status.autoscalerHash), the scale subresource's replicas and selector, and the
  * feedback Secret created (status.feedbackSecret).
  */
 export function withChildren(d: Draft, c: Children): Draft {
-  const routed = { ...(c.routeHash === undefined ? omit(d.status, 'routeHash') : { ...d.status, routeHash: c.routeHash }), settingsHash: c.settingsHash };
+  const hpa = c.autoscaler.kind === 'delete' ? undefined : c.autoscaler.hash;
+  const base = c.routeHash === undefined ? omit(d.status, 'routeHash') : { ...d.status, routeHash: c.routeHash };
+  const scaled = hpa === undefined ? omit(base, 'autoscalerHash') : { ...base, autoscalerHash: hpa };
+  const routed = { ...scaled, ...c.scaleStatus, settingsHash: c.settingsHash };
   return { ...d, status: c.feedbackSecret ? { ...routed, feedbackSecret: c.feedbackSecret.name } : routed };
 }

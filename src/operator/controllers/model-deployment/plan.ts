@@ -36,13 +36,15 @@ import type { Start } from './rollout-state.js';
 import type { TrafficRouter } from './routers/router.js';
 import { reviewModelDeployment } from './spec-checks.js';
 
-export interface ModelDeploymentPlan extends Omit<Children, 'routeHash' | 'settingsHash'> {
+export interface ModelDeploymentPlan extends Omit<Children, 'routeHash' | 'settingsHash' | 'scaleStatus'> {
   readonly status: ModelDeploymentStatus;
   readonly events: readonly PlannedEvent[];
   readonly requeueAfterMs: number | undefined;
 }
 
-const noChildren: Omit<Children, 'routeHash' | 'settingsHash'> = { deployments: [], scale: [], deleteDeployments: [], services: [], route: undefined, feedbackSecret: undefined, settings: undefined };
+const noChildren: Omit<Children, 'routeHash' | 'settingsHash' | 'scaleStatus'> = {
+  deployments: [], scale: [], deleteDeployments: [], services: [], route: undefined, feedbackSecret: undefined, settings: undefined, autoscaler: { kind: 'none', hash: undefined },
+};
 
 /** Not accepted: Degraded with Accepted=False naming every problem, said once per generation; nothing else is done. */
 function notAccepted(o: Observed, review: Review): ModelDeploymentPlan {
@@ -98,7 +100,7 @@ export function planModelDeployment(o: Observed, router: TrafficRouter): ModelDe
   const kept = rollbackWindow(ctx, stepped);
   const children = childrenOf(ctx, kept, route);
   const done = withLiveMetrics(ctx, withChildren(kept, children));
-  const { routeHash: _inStatus, settingsHash: _alsoInStatus, ...writes } = children;
+  const { routeHash: _inStatus, settingsHash: _alsoInStatus, scaleStatus: _inStatusToo, ...writes } = children;
   return {
     ...writes,
     status: rolloutStatus(ctx, done, route),

@@ -13,7 +13,7 @@ import type { CacheReader } from '../../runtime/informer.js';
 import type { KubeClient } from '../../runtime/kube.js';
 import type { ObjectKey, ReconcileResult, Reconciler } from '../../runtime/manager.js';
 import type { KubeObject } from '../../runtime/resource.js';
-import { configMaps, deployments as deploymentRef, httpRoutes, modelDeployments, secrets as secretRef, services as serviceRef } from '../../resources.js';
+import { configMaps, deployments as deploymentRef, horizontalPodAutoscalers, httpRoutes, modelDeployments, secrets as secretRef, services as serviceRef } from '../../resources.js';
 import type { PlannedEvent } from '../planned-event.js';
 import type { ReconcilerDeps } from '../reconciler-deps.js';
 import { feedbackSecretKeys } from './names.js';
@@ -58,6 +58,7 @@ export class ModelDeploymentReconciler implements Reconciler {
     await this.applySettings(md, plan);
     await this.applyDeployments(md, observed, plan);
     await this.applyServices(md, observed, plan);
+    await this.applyAutoscaler(md, plan);
     const outcome = await this.applyRoute(md, plan);
     await this.createFeedbackSecret(md, plan);
     await this.deps.statusWriter.write(modelDeployments, md, outcome.status);
@@ -113,6 +114,29 @@ export class ModelDeploymentReconciler implements Reconciler {
         await this.deps.kube.patch(serviceRef, { namespace, name: svc.metadata.name }, { spec: { selector } });
       }
     }
+  }
+
+  /** The HorizontalPodAutoscaler: patched when status says it was written before (created if it is gone), else created. */
+  private async applyAutoscaler(md: ModelDeployment, plan: ModelDeploymentPlan): Promise<void> {
+    const { kube } = this.deps;
+    const namespace = md.metadata.namespace ?? '';
+    const a = plan.autoscaler;
+    if (a.kind === 'delete') {
+      await kube.delete(horizontalPodAutoscalers, { namespace, name: a.name });
+      return;
+    }
+    if (a.kind !== 'write') return;
+    const name = a.object.metadata?.name ?? '';
+    const patch = (): Promise<unknown> => kube.patch(horizontalPodAutoscalers, { namespace, name }, { metadata: { labels: a.object.metadata?.labels }, spec: (a.object as { spec?: unknown }).spec });
+    if (md.status?.autoscalerHash !== undefined) {
+      try {
+        await patch();
+        return;
+      } catch (e: unknown) {
+        if (!(e instanceof NotFoundError)) throw e;
+      }
+    }
+    if (!(await kube.create(horizontalPodAutoscalers, a.object, { alreadyExistsOk: true })).created) await patch();
   }
 
   /** Writes the route when it is this deployment's (or nobody's); a foreign one is left alone and said so, once. */
