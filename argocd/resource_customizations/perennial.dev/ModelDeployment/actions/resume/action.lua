@@ -1,0 +1,10 @@
+-- Let the rollout go on (spec.rollout.paused: false, as kubectl perennial resume). This edits the spec: an
+-- Application whose manifests set spec.rollout.paused shows OutOfSync until they agree.
+if obj.spec == nil then
+  obj.spec = {}
+end
+if obj.spec.rollout == nil then
+  obj.spec.rollout = {}
+end
+obj.spec.rollout.paused = false
+return obj

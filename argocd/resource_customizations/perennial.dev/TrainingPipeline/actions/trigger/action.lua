@@ -1,0 +1,8 @@
+-- Start a training run now, or retry after a failed one (perennial.dev/trigger, as kubectl perennial trigger).
+-- The value is the time of the request: the operator acts on a value it has not acted on before, and an
+-- annotation the Application's manifests do not set is no drift for Argo CD.
+if obj.metadata.annotations == nil then
+  obj.metadata.annotations = {}
+end
+obj.metadata.annotations["perennial.dev/trigger"] = os.date("!%Y-%m-%dT%H:%M:%SZ")
+return obj
