@@ -26,6 +26,16 @@ const model = s.object('The model to serve: a fixed artifact, or the champion of
 }).rule('has(self.uri) != has(self.fromPipeline)', 'set exactly one of model.uri and model.fromPipeline')
   .rule('!has(self.version) || has(self.fromPipeline)', 'model.version pins a version of model.fromPipeline and needs it', { fieldPath: '.version' });
 
+const kafka = s.object('Also publish every prediction and feedback label the servers log (the inference log\'s records) to Kafka as CloudEvents 1.0 in structured JSON mode, keyed by the prediction id so a prediction and its label land in one partition. Delivery is at least once (a send retried after a lost acknowledgement may repeat an event; consumers drop repeats by the event id). While the brokers are away each server buffers up to maxBufferedEvents events in memory and drops (and counts) the rest; predictions never wait for Kafka. Part of the server pods: a change rolls out as a new revision.', {
+  bootstrapServers: s.array('Brokers to bootstrap from, as host:port.', s.string('A broker, host:port.', { pattern: '^[A-Za-z0-9.-]+:[0-9]{1,5}$', maxLength: 256 }), { minItems: 1, maxItems: 16 }),
+  predictionsTopic: s.string('Topic of the prediction events (type dev.perennial.prediction.v1).', { pattern: '^[A-Za-z0-9._-]{1,249}$' }),
+  feedbackTopic: s.string('Topic of the feedback events (type dev.perennial.feedback.v1).', { pattern: '^[A-Za-z0-9._-]{1,249}$' }),
+  tls: s.boolean('Connect to the brokers with TLS.').default(false),
+  saslMechanism: s.enum('SASL mechanism used with the Secret\'s username and password.', ['plain', 'scram-sha-256', 'scram-sha-512'] as const).default('scram-sha-512'),
+  secretName: objectName('A Secret in this namespace with `username` and `password` for SASL. Unset: no authentication.'),
+  maxBufferedEvents: s.integer('Events each server holds in memory while the brokers are away; beyond it new events are dropped and counted (perennial_server_kafka_events_total{outcome="dropped"}).', { minimum: 1, maximum: 10_000_000 }).default(100_000),
+}, ['bootstrapServers', 'predictionsTopic', 'feedbackTopic']);
+
 const server = s.object('The model-server pods.', {
   image: s.string('The server image (perennial-server).', { minLength: 1, maxLength: 512 }),
   replicas: s.integer('Pods serving the stable version; the canary takes a share of them as its weight grows.', { minimum: 1, maximum: 1000 }).default(2),
@@ -50,6 +60,7 @@ const server = s.object('The model-server pods.', {
     .rule('self.minReplicas <= self.maxReplicas', 'server.autoscaling.minReplicas must be at most maxReplicas', { fieldPath: '.minReplicas' })
     .rule('has(self.targetCPUUtilization) || has(self.targetRequestsPerSecond)', 'server.autoscaling needs a target: targetCPUUtilization, targetRequestsPerSecond or both'),
   driftWindowRows: s.integer('At most this many rows in each server\'s drift window: the newest N rows within driftWindow (older ones drop out even inside driftWindow). Unset: every row of driftWindow. With batch traffic set driftWindow long (up to 168h) and driftWindowRows to the rows of a batch or two, so the drift figures describe the latest batches, not the hour after each. Drift needs about ten rows per bin to say much.', { minimum: 10, maximum: 1_000_000 }),
+  kafka,
 }, ['image']).rule('self.feedback.port != self.port', 'server.feedback.port must differ from server.port', { fieldPath: '.feedback.port' });
 
 const step = s.object('One canary step: exactly one of setWeight, pause or analysis.', {

@@ -27,7 +27,10 @@ import type { LogWriter } from './log-writer.js';
 import type { ServerMetrics } from './metrics.js';
 import { isFinitePrediction, predictBatch, type Prediction, type ServedModel } from './model.js';
 import { answerOf, decodeSegment, HttpError, readJson, requestPath, send } from './http-io.js';
-import { BadRequestError, datatypeOf, parseV1Predict, parseV2Infer, shown, signatureOf, type FeatureSignature, type ParsedRows } from './requests.js';
+import { OipInference } from './oip/service.js';
+import { answerInfer, answerRepositoryIndex, answerStatistics, refuseRepositoryChange } from './oip/rest.js';
+import type { OipService } from './oip/types.js';
+import { BadRequestError, parseV1Predict, shown, signatureOf, type FeatureSignature, type ParsedRows } from './requests.js';
 import { extrasOf, withMeta, type RowExtras } from './row-extras.js';
 import { matchRoute, type RouteMatch } from './routes.js';
 import { shouldMirror, type ShadowMirror } from './shadow.js';
@@ -46,6 +49,8 @@ export interface AppOptions {
   readonly batch: { readonly maxSize: number; readonly maxWaitMs: number; readonly maxQueueRows: number };
   readonly metrics: ServerMetrics;
   readonly predictionLog: LogWriter;
+  /** The Kafka sink (spec.server.kafka): each logged record is also published there. */
+  readonly events?: { publish(record: PredictionRecord): void } | undefined;
   /** `<namespace>/<deployment>` and its signing key: every prediction id is signed with them. */
   readonly deployment: string;
   readonly signingKey: Buffer;
@@ -84,13 +89,40 @@ export class ServerApp {
   private inFlight = 0;
   private idleWaiters: (() => void)[] = [];
   readonly batcher: MicroBatcher<RawRow, Prediction>;
+  /** The model's batch runs so far (the OIP statistics' execution_count). */
+  private batches = 0;
+  private readonly oipService: OipInference;
 
   constructor(private readonly o: AppOptions) {
     this.batcher = new MicroBatcher<RawRow, Prediction>((rows) => {
       const m = this.loaded;
       if (!m) throw new HttpError(503, this.notReadyReason);
       return predictBatch(m.served, rows);
-    }, { ...o.batch, onBatch: (n) => o.metrics.batchSize.observe(n) });
+    }, {
+      ...o.batch,
+      onBatch: (n) => {
+        this.batches += 1;
+        o.metrics.batchSize.observe(n);
+      },
+    });
+    this.oipService = new OipInference({
+      modelName: o.modelName, version: o.version, codeVersion: o.codeVersion,
+      limits: { maxInstances: o.maxInstances, maxStringBytes: o.maxStringBytes },
+      ready: () => this.ready,
+      notReadyReason: () => this.notReadyReason,
+      model: () => {
+        const m = this.need();
+        return { features: m.features, extras: m.extras, label: m.served.spec.label };
+      },
+      predict: (parsed, mirror) => this.predict(parsed, mirror),
+      executions: () => this.batches,
+      nowMs: () => this.o.now().getTime(),
+    });
+  }
+
+  /** The Open Inference Protocol's semantics, which the REST routes here and the gRPC server call. */
+  get oip(): OipService {
+    return this.oipService;
   }
 
   get ready(): boolean {
@@ -203,21 +235,32 @@ export class ServerApp {
     alive: ({ res }) => send(res, 200, { status: 'alive' }),
     live: ({ res }) => send(res, 200, { live: true }),
     ready: ({ res }) => (this.ready ? send(res, 200, { ready: true }) : send(res, 503, { ready: false, error: this.notReadyReason })),
-    server: ({ res }) => send(res, 200, { name: 'perennial-server', version: this.o.codeVersion, extensions: [] }),
+    server: ({ res }) => send(res, 200, this.oipService.serverMetadata()),
     feedbackElsewhere: () => {
       throw new HttpError(404, 'feedback is not taken on the inference port: send it to the deployment\'s feedback Service (port PERENNIAL_SERVER_FEEDBACK_PORT) with its token');
     },
     v2Infer: (c) => {
-      this.checkModel(c.params);
-      return this.inferV2(c.req, c.res, shouldMirror(this.o.track, c.req.headers));
+      const { name, version } = this.modelOf(c.params);
+      const target = { modelName: name, modelVersion: version, mirror: shouldMirror(this.o.track, c.req.headers) };
+      return answerInfer(this.oipService, c.req, c.res, target, { maxBodyBytes: this.o.maxBodyBytes, bodyTimeoutMs: this.o.bodyTimeoutMs });
     },
     v2ModelReady: (c) => {
       this.checkModel(c.params);
       this.sendModelReady(c.res);
     },
     v2ModelMetadata: (c) => {
-      this.checkModel(c.params);
-      send(c.res, 200, this.metadata());
+      const { name, version } = this.modelOf(c.params);
+      send(c.res, 200, this.oipService.modelMetadata(name, version));
+    },
+    v2Statistics: (c) => {
+      const [encodedName] = c.params;
+      const { name, version } = encodedName === undefined ? { name: undefined, version: undefined } : this.modelOf(c.params);
+      answerStatistics(this.oipService, c.res, name, version);
+    },
+    v2RepositoryIndex: (c) => answerRepositoryIndex(this.oipService, c.req, c.res, { maxBodyBytes: this.o.maxBodyBytes, bodyTimeoutMs: this.o.bodyTimeoutMs }),
+    v2RepositoryChange: (c) => {
+      c.req.resume();
+      refuseRepositoryChange();
     },
     v1Predict: (c) => {
       this.checkModel(c.params);
@@ -240,6 +283,11 @@ export class ServerApp {
     else send(res, 503, { name: this.o.modelName, ready: false, error: this.notReadyReason });
   }
 
+  /** The model name and version of the path's params, decoded (a 400 for a malformed escape). */
+  private modelOf([encodedName = '', encodedVersion]: readonly (string | undefined)[]): { name: string; version: string | undefined } {
+    return { name: decodeSegment(encodedName, 'model name'), version: encodedVersion === undefined ? undefined : decodeSegment(encodedVersion, 'model version') };
+  }
+
   /** params: the model name and version of the path, percent-encoded as they came. */
   private checkModel([encodedName = '', encodedVersion]: readonly (string | undefined)[]): void {
     const name = decodeSegment(encodedName, 'model name');
@@ -252,24 +300,6 @@ export class ServerApp {
     if (this.draining) throw new HttpError(503, 'shutting down');
     if (!this.loaded) throw new HttpError(503, `model not ready: ${this.notReadyReason}`);
     return this.loaded;
-  }
-
-  private metadata(): unknown {
-    const m = this.need();
-    const label = m.served.spec.label;
-    return {
-      name: this.o.modelName,
-      versions: [this.o.version],
-      platform: 'tensorflowjs_layers',
-      inputs: m.features.map((f) => ({ name: f.name, datatype: datatypeOf(f.kind), shape: [-1] })),
-      outputs: [
-        ...(label.task === 'classification'
-          ? [{ name: 'label', datatype: 'BYTES', shape: [-1] }, { name: 'probabilities', datatype: 'FP32', shape: [-1, label.classes.length] }]
-          : [{ name: 'value', datatype: 'FP64', shape: [-1] }]),
-        { name: 'prediction_id', datatype: 'BYTES', shape: [-1] },
-      ],
-      parameters: label.task === 'classification' ? { classes: label.classes.join(',') } : {},
-    };
   }
 
   /**
@@ -300,6 +330,7 @@ export class ServerApp {
         ...(meta === undefined ? {} : meta[i]),
       };
       this.o.predictionLog.append(record);
+      this.o.events?.publish(record);
       if ('label' in p) this.o.metrics.predictions.inc({ class: p.label });
       else this.o.metrics.predictionValue.observe(p.value);
     });
@@ -323,27 +354,6 @@ export class ServerApp {
       predictions: predictions.map((p) => ('label' in p ? p.label : p.value)),
       prediction_ids: ids,
       ...(label.task === 'classification' ? { classes: label.classes, probabilities: predictions.map((p) => ('label' in p ? p.probabilities : [])) } : {}),
-    }, this.o.version);
-  }
-
-  private async inferV2(req: IncomingMessage, res: ServerResponse, mirror: boolean): Promise<void> {
-    const m = this.need();
-    const parsed = parseV2Infer(await readJson(req, this.o.maxBodyBytes, this.o.bodyTimeoutMs), m.features, this.o.maxInstances, this.o.maxStringBytes, m.extras);
-    const { ids, predictions } = await this.predict(parsed, mirror);
-    const { id } = parsed;
-    const n = parsed.rows.length;
-    const label = m.served.spec.label;
-    const outputs = label.task === 'classification'
-      ? [
-        { name: 'label', datatype: 'BYTES', shape: [n], data: predictions.map((p) => ('label' in p ? p.label : '')) },
-        { name: 'probabilities', datatype: 'FP32', shape: [n, label.classes.length], data: predictions.flatMap((p) => ('label' in p ? p.probabilities : [])) },
-      ]
-      : [{ name: 'value', datatype: 'FP64', shape: [n], data: predictions.map((p) => ('value' in p ? p.value : 0)) }];
-    send(res, 200, {
-      model_name: this.o.modelName,
-      model_version: this.o.version,
-      ...(id !== undefined ? { id } : {}),
-      outputs: [...outputs, { name: 'prediction_id', datatype: 'BYTES', shape: [n], data: ids }],
     }, this.o.version);
   }
 }

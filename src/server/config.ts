@@ -10,6 +10,7 @@ import { serverTracks, type ServerTrack } from '../shared/server-settings.js';
 import type { MinioStoreOptions } from '../storage/minio-store.js';
 import { storeFromEnv } from '../storage/store-env.js';
 import type { EdgeLimits } from './http-io.js';
+import type { KafkaSaslMechanism, KafkaSinkConfig } from './kafka-sink.js';
 
 export class ServerConfigError extends Error {
   override readonly name = 'ServerConfigError';
@@ -67,6 +68,8 @@ export interface ServerConfig {
   readonly shadow: { readonly url: string; readonly sample: number; readonly timeoutMs: number } | undefined;
   /** On the shadow track: reading the inference log back to score mirrored rows (shadow-scoring.ts). */
   readonly shadowScoring: { readonly pollMs: number; readonly tolerance: number };
+  /** The Kafka sink (kafka-sink.ts); undefined when no brokers are configured. */
+  readonly kafka: KafkaSinkConfig | undefined;
   readonly drainTimeoutMs: number;
   /** Of drainTimeoutMs: how long it keeps serving, unready, after SIGTERM before refusing new requests. */
   readonly shutdownDelayMs: number;
@@ -112,6 +115,7 @@ export function readServerConfig(env: NodeJS.ProcessEnv): ServerConfig {
     ...readFeedback(r),
     log: readLog(r),
     shadow: readShadow(r),
+    kafka: readKafka(r),
     shadowScoring: { pollMs: r.int(podEnv.serverShadowPollMs, 5000, 100, 600_000), tolerance: r.number(podEnv.serverShadowTolerance, 0.01, 0, 1) },
     drainTimeoutMs: r.int(podEnv.serverDrainTimeoutMs, 25_000, 0, 600_000),
     shutdownDelayMs: r.int(podEnv.serverShutdownDelayMs, 5000, 0, 600_000),
@@ -207,5 +211,27 @@ function readShadow(r: EnvReader): ServerConfig['shadow'] {
     url,
     sample: r.number(podEnv.serverShadowSample, 1, 0, 1),
     timeoutMs: r.int(podEnv.serverShadowTimeoutMs, 2000, 1, 60_000),
+  };
+}
+
+const saslMechanisms: readonly KafkaSaslMechanism[] = ['plain', 'scram-sha-256', 'scram-sha-512'];
+
+/** The Kafka sink, when brokers are configured: both topics are then required. The password is never quoted. */
+function readKafka(r: EnvReader): ServerConfig['kafka'] {
+  const brokersText = r.text(podEnv.serverKafkaBrokers);
+  if (brokersText === undefined) return undefined;
+  const brokers = brokersText.split(',').map((b) => b.trim()).filter((b) => b !== '');
+  for (const b of brokers) if (!/^[A-Za-z0-9.-]+:\d{1,5}$/.test(b)) r.problems.push(`${podEnv.serverKafkaBrokers}: ${JSON.stringify(b)} is not host:port`);
+  const username = r.text(podEnv.serverKafkaUsername);
+  const password = r.raw(podEnv.serverKafkaPassword);
+  if (username !== undefined && password === undefined) r.problems.push(`${podEnv.serverKafkaPassword} must be set with ${podEnv.serverKafkaUsername}`);
+  const mechanism = r.oneOf(podEnv.serverKafkaSaslMechanism, saslMechanisms, 'scram-sha-512');
+  return {
+    brokers,
+    predictionsTopic: r.need(podEnv.serverKafkaPredictionsTopic),
+    feedbackTopic: r.need(podEnv.serverKafkaFeedbackTopic),
+    tls: (r.text(podEnv.serverKafkaTls) ?? 'false').toLowerCase() === 'true',
+    sasl: username === undefined || password === undefined ? undefined : { mechanism, username, password },
+    maxBufferedEvents: r.int(podEnv.serverKafkaMaxBufferedEvents, 100_000, 1, 10_000_000),
   };
 }

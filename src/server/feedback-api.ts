@@ -42,6 +42,8 @@ export interface FeedbackApiOptions {
   readonly label: () => LabelSpec | undefined;
   readonly labelled: LabelledIds;
   readonly feedbackLog: LogWriter;
+  /** The Kafka sink (spec.server.kafka): each logged label is also published there. */
+  readonly events?: { publish(record: FeedbackRecord): void } | undefined;
   readonly metrics: ServerMetrics;
   readonly log: Logger;
   readonly now: () => Date;
@@ -161,6 +163,7 @@ export class FeedbackApi {
     }
     const record: FeedbackRecord = { v: inferenceLogVersion, kind: 'feedback', id, label: checked.value, time: now.toISOString() };
     this.o.feedbackLog.append(record);
+    this.o.events?.publish(record);
     this.o.metrics.scoreFeedback(claim.version, claim, checked.value, spec.task === 'classification' ? spec.classes : []);
     return 'accepted';
   }

@@ -25,6 +25,8 @@ import { ConfidenceWindow } from './confidence-window.js';
 import { DriftWindow } from './drift-window.js';
 import { fatalHandler } from './fatal.js';
 import { FeedbackApi } from './feedback-api.js';
+import { KafkaSink, kafkaSinkMetrics, kafkajsProducer } from './kafka-sink.js';
+import { cloudEventSource } from '../shared/cloudevents.js';
 import { guardListener, listenerOptions } from './http-io.js';
 import { LabelledIds } from './labelled-ids.js';
 import { LiveSettings } from './live-settings.js';
@@ -83,6 +85,7 @@ async function main(): Promise<void> {
     exit: (code) => process.exit(code),
     deadlineMs: 3000,
   });
+  const events = kafkaSink(config, metrics, log, () => live.current().logPredictions);
   process.on('uncaughtException', (e) => fatal('uncaughtException', e));
   process.on('unhandledRejection', (e) => fatal('unhandledRejection', e));
   // A shadow-track server never mirrors (the loop guard's second half; shadow.ts).
@@ -99,7 +102,7 @@ async function main(): Promise<void> {
     modelName: config.modelName, version: config.version, get track(): string { return live.current().track; }, codeVersion: config.codeVersion,
     maxInstances: config.maxInstances, maxBodyBytes: config.maxBodyBytes, bodyTimeoutMs: config.edge.bodyTimeoutMs, maxStringBytes: config.maxStringBytes,
     batch: config.batch, metrics,
-    predictionLog, deployment: `${config.deployment.namespace}/${config.deployment.name}`, signingKey: config.signingKey.key,
+    predictionLog, events, deployment: `${config.deployment.namespace}/${config.deployment.name}`, signingKey: config.signingKey.key,
     shadow, shadowScoring, confidence, log, now,
   });
   if (config.signingKey.generated) log.warn('no signing key configured: prediction ids are signed with a random key only this process can verify');
@@ -107,7 +110,7 @@ async function main(): Promise<void> {
     deployment: `${config.deployment.namespace}/${config.deployment.name}`, signingKey: config.signingKey.key, tokens: config.feedback.tokens,
     maxItems: config.maxInstances, maxBodyBytes: config.maxBodyBytes, bodyTimeoutMs: config.edge.bodyTimeoutMs, maxLabelAgeMs: config.feedback.ttlSeconds * 1000,
     label: () => app.label, labelled: new LabelledIds(config.feedback.ttlSeconds * 1000, config.feedback.maxIds),
-    feedbackLog, metrics, log, now,
+    feedbackLog, events, metrics, log, now,
   });
   const server = createServer(listenerOptions(config.edge), (req, res) => app.handle(req, res));
   guardListener(server, config.edge, (status) => metrics.observeRequest(serverRoutes.other, status, 0));
@@ -145,7 +148,7 @@ async function main(): Promise<void> {
     await Promise.race([shadow?.settle() ?? Promise.resolve(), sleep(Math.max(0, Math.min(2000, deadline - Date.now())))]);
     await Promise.race([shadowScoring?.stop() ?? Promise.resolve(), sleep(Math.max(0, Math.min(2000, deadline - Date.now())))]);
     const flushBudget = Math.max(1000, deadline - Date.now());
-    const [p, f] = await Promise.all([predictionLog.close(flushBudget), feedbackLog.close(flushBudget)]);
+    const [p, f] = await Promise.all([predictionLog.close(flushBudget), feedbackLog.close(flushBudget), events?.close(flushBudget)]);
     log.info('server stopped', { logsStored: p.stored && f.stored, pendingPredictions: p.pending, pendingFeedback: f.pending });
     server.closeAllConnections();
     feedbackServer?.closeAllConnections();
@@ -196,6 +199,23 @@ function inferenceLogs(config: ServerConfig, store: ObjectStore, metrics: Server
     enabled,
   });
   return { predictionLog: writer('predictions', predictionsPrefix(config.deployment)), feedbackLog: writer('feedback', feedbackPrefix(config.deployment)) };
+}
+
+/** The Kafka sink when spec.server.kafka is set: the same records as the inference log, as CloudEvents. */
+function kafkaSink(config: ServerConfig, metrics: ServerMetrics, log: Logger, enabled: () => boolean): KafkaSink | undefined {
+  const kafka = config.kafka;
+  if (kafka === undefined) return undefined;
+  const sink: KafkaSink = new KafkaSink({
+    config: kafka, source: cloudEventSource(config.deployment), enabled,
+    producer: kafkajsProducer(kafka, `perennial-${config.deployment.namespace}-${config.deployment.name}`),
+    onSent: (stream, n) => counters.events.inc({ stream, outcome: 'sent' }, n),
+    onDropped: (stream, n) => counters.events.inc({ stream, outcome: 'dropped' }, n),
+    onError: (message, e) => log.warn(message, { brokers: kafka.brokers, error: e instanceof Error ? e.message : String(e) }),
+    onRecovered: (message) => log.info(message, { brokers: kafka.brokers }),
+  });
+  const counters = kafkaSinkMetrics(metrics.registry, () => sink.buffered);
+  log.info('kafka sink on', { brokers: kafka.brokers, predictionsTopic: kafka.predictionsTopic, feedbackTopic: kafka.feedbackTopic });
+  return sink;
 }
 
 function startShadowScoring(

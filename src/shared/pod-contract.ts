@@ -139,6 +139,22 @@ export const podEnv = {
    * before it refuses new requests: EndpointSlices and kube-proxy learn of the pod's deletion concurrently with it.
    */
   serverShutdownDelayMs: 'PERENNIAL_SERVER_SHUTDOWN_DELAY_MS',
+  // --- the Kafka sink (spec.server.kafka; src/server/kafka-sink.ts) ---
+  /** Comma-separated `host:port` bootstrap servers; the sink is off when unset. */
+  serverKafkaBrokers: 'PERENNIAL_SERVER_KAFKA_BROKERS',
+  /** Topic of the prediction events. */
+  serverKafkaPredictionsTopic: 'PERENNIAL_SERVER_KAFKA_PREDICTIONS_TOPIC',
+  /** Topic of the feedback events. */
+  serverKafkaFeedbackTopic: 'PERENNIAL_SERVER_KAFKA_FEEDBACK_TOPIC',
+  /** "true": TLS to the brokers (default "false"). */
+  serverKafkaTls: 'PERENNIAL_SERVER_KAFKA_TLS',
+  /** plain | scram-sha-256 | scram-sha-512 (default scram-sha-512), used when a username is set. */
+  serverKafkaSaslMechanism: 'PERENNIAL_SERVER_KAFKA_SASL_MECHANISM',
+  /** SASL username and password, from the Secret spec.server.kafka.secretName names (keys username, password). */
+  serverKafkaUsername: 'PERENNIAL_SERVER_KAFKA_USERNAME',
+  serverKafkaPassword: 'PERENNIAL_SERVER_KAFKA_PASSWORD',
+  /** Events held while the broker is away (default 100000); more are dropped and counted. */
+  serverKafkaMaxBufferedEvents: 'PERENNIAL_SERVER_KAFKA_MAX_BUFFERED_EVENTS',
 } as const;
 
 /**

@@ -106,6 +106,13 @@ export const serverMetricNames = {
   logRecords: 'perennial_server_inference_log_records_total',
   /** Gauge {model_version, stream}: records not yet in the object store (memory plus local spill). */
   logPending: 'perennial_server_inference_log_pending_records',
+  /**
+   * Counter {model_version, stream, outcome}: CloudEvents for the Kafka sink (spec.server.kafka); outcome sent
+   * (the broker acknowledged it) or dropped (the local buffer was full, or the server stopped before the broker came back).
+   */
+  kafkaEvents: 'perennial_server_kafka_events_total',
+  /** Gauge {model_version}: events waiting in the Kafka sink's local buffer (grows while the broker is away). */
+  kafkaBuffered: 'perennial_server_kafka_buffered_events',
   /** Gauge {model_version}: 1 once the model is loaded and warmed up. */
   modelReady: 'perennial_server_model_ready',
 } as const;

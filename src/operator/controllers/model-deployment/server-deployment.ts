@@ -101,6 +101,7 @@ export function serverEnv(input: RevisionInput): EnvVar[] {
     { name: podEnv.serverPort, value: String(server.port) },
     { name: podEnv.serverFeedbackPort, value: String(server.feedback.port) },
     ...feedbackEnv(input.md, server),
+    ...kafkaEnv(server.kafka),
     { name: podEnv.serverBatchMaxSize, value: String(server.maxBatchSize) },
     { name: podEnv.serverBatchMaxWaitMs, value: String(server.maxBatchDelayMs) },
     { name: podEnv.serverDriftWindowSeconds, value: String(Math.round(parseDuration(server.driftWindow) / 1000)) },
@@ -119,6 +120,23 @@ function feedbackEnv(md: string, server: ModelDeploymentSpec['server']): EnvVar[
   return [
     { name: podEnv.serverFeedbackToken, valueFrom: { secretKeyRef: { name: secret, key: feedbackSecretKeys.token } } },
     { name: podEnv.serverSigningKey, valueFrom: { secretKeyRef: { name: secret, key: feedbackSecretKeys.signingKey } } },
+  ];
+}
+
+/** The Kafka sink (spec.server.kafka): where to publish, and the SASL credentials as references to its Secret. */
+export function kafkaEnv(kafka: ModelDeploymentSpec['server']['kafka']): EnvVar[] {
+  if (kafka === undefined) return [];
+  return [
+    { name: podEnv.serverKafkaBrokers, value: kafka.bootstrapServers.join(',') },
+    { name: podEnv.serverKafkaPredictionsTopic, value: kafka.predictionsTopic },
+    { name: podEnv.serverKafkaFeedbackTopic, value: kafka.feedbackTopic },
+    { name: podEnv.serverKafkaTls, value: String(kafka.tls) },
+    { name: podEnv.serverKafkaMaxBufferedEvents, value: String(kafka.maxBufferedEvents) },
+    ...(kafka.secretName === undefined ? [] : [
+      { name: podEnv.serverKafkaSaslMechanism, value: kafka.saslMechanism },
+      { name: podEnv.serverKafkaUsername, valueFrom: { secretKeyRef: { name: kafka.secretName, key: 'username' } } },
+      { name: podEnv.serverKafkaPassword, valueFrom: { secretKeyRef: { name: kafka.secretName, key: 'password' } } },
+    ]),
   ];
 }
 
