@@ -1,0 +1,187 @@
+// The OIP v2 gRPC transport: `inference.GRPCInferenceService` (grpc_predict_v2.proto) and grpc.health.v1 on the
+// pod's gRPC port, on @grpc/grpc-js. It decodes each message (grpc-codec.ts), calls the one OipService REST calls
+// too (so checks, batching, logging, drift and shadow are the same), encodes the answer, and maps OipError once
+// (grpcCodeOf). Every call is counted as its HTTP equivalent on the route REST counts it under (ModelInfer as
+// v2_infer, with the status REST would answer and its latency), so the canary gates see gRPC traffic as REST.
+// A message that does not parse is INVALID_ARGUMENT with a reason (grpc-js itself would answer INTERNAL).
+import { Server, ServerCredentials, status, type handleUnaryCall, type sendUnaryData, type ServerUnaryCall, type ServiceDefinition, type ServiceError, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import { serverRoutes, type ServerRoute } from '../../shared/server-metrics.js';
+import { decodeInferRequest, encodeInferResponse, type GrpcInferRequest } from './grpc-codec.js';
+import { loadOipServices } from './grpc-proto.js';
+import { OipError, type OipModelStatistics, type OipService } from './types.js';
+
+export interface GrpcServerOptions {
+  readonly service: OipService;
+  readonly host: string;
+  /** 0: any free port (tests). */
+  readonly port: number;
+  /** Largest request message (the server's body limit): larger ones are RESOURCE_EXHAUSTED before decoding. */
+  readonly maxMessageBytes: number;
+  /** Counts a call as its HTTP equivalent (ServerMetrics.observeRequest). */
+  readonly observe: (route: ServerRoute, code: number, seconds: number) => void;
+  /** Errors that are bugs (INTERNAL): logged with the method, never the request. */
+  readonly onInternalError?: (method: string, e: unknown) => void;
+}
+
+/** OipError's HTTP status as a gRPC code (the one place it is mapped). */
+export function grpcCodeOf(httpStatus: number): status {
+  switch (httpStatus) {
+    case 400: case 422: return status.INVALID_ARGUMENT;
+    case 404: return status.NOT_FOUND;
+    case 408: return status.DEADLINE_EXCEEDED;
+    case 413: return status.RESOURCE_EXHAUSTED;
+    case 503: return status.UNAVAILABLE;
+    default: return status.INTERNAL;
+  }
+}
+
+/** What REST would have answered for a call that ended with this error: OipError's status, else 500. */
+export function httpStatusOf(e: unknown): number {
+  return e instanceof OipError ? e.status : 500;
+}
+
+/** A request message as the wrapped deserializer hands it over: decoded, or why it could not be. */
+type Parsed<T> = { readonly message: T } | { readonly malformed: string };
+
+/** The definition with deserializers that never throw: a message that does not parse reaches the handler as such. */
+function tolerant(def: ServiceDefinition): ServiceDefinition {
+  const out: Record<string, ServiceDefinition[string]> = {};
+  for (const [name, method] of Object.entries(def)) {
+    out[name] = {
+      ...method,
+      requestDeserialize: (bytes: Buffer): Parsed<unknown> => {
+        try {
+          return { message: method.requestDeserialize(bytes) };
+        } catch (e: unknown) {
+          return { malformed: `the ${name} message does not parse as protobuf: ${e instanceof Error ? e.message : String(e)}` };
+        }
+      },
+    };
+  }
+  return out;
+}
+
+function seconds(started: bigint): number {
+  return Number(process.hrtime.bigint() - started) / 1e9;
+}
+
+/** The model server's gRPC listener. */
+export class OipGrpcServer {
+  private leaving = false;
+
+  private constructor(private readonly server: Server, readonly port: number, private readonly o: GrpcServerOptions) {}
+
+  static async start(o: GrpcServerOptions): Promise<OipGrpcServer> {
+    const defs = loadOipServices();
+    const server = new Server({
+      'grpc.max_receive_message_length': o.maxMessageBytes,
+      'grpc.max_send_message_length': -1,
+    });
+    const port = await new Promise<number>((resolve, reject) => {
+      server.bindAsync(`${o.host.includes(':') ? `[${o.host}]` : o.host}:${o.port}`, ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p)));
+    });
+    const grpcServer = new OipGrpcServer(server, port, o);
+    server.addService(tolerant(defs.inference), grpcServer.inferenceHandlers());
+    server.addService(tolerant(defs.health), grpcServer.healthHandlers());
+    return grpcServer;
+  }
+
+  /** Shutting down: readiness and health say NOT_SERVING while calls are still answered (the shutdown delay). */
+  leave(): void {
+    this.leaving = true;
+  }
+
+  /** Stops taking calls (GOAWAY), waits for those in flight up to `deadlineMs`, then cuts what remains. */
+  async drain(deadlineMs: number): Promise<void> {
+    this.leave();
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        this.server.forceShutdown();
+        resolve();
+      }, Math.max(0, deadlineMs));
+      this.server.tryShutdown(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  /** Ends every connection at once (tests, the last step of a shutdown). */
+  close(): void {
+    this.server.forceShutdown();
+  }
+
+  private ready(): boolean {
+    return !this.leaving && this.o.service.serverReady();
+  }
+
+  /**
+   * A unary handler: decodes, runs `fn`, answers, counts. `fn` throws OipError for what the caller got wrong; any
+   * other error is a bug, answered INTERNAL with no detail of it.
+   */
+  private unary<Req, Res>(method: string, route: ServerRoute, fn: (req: Req, call: ServerUnaryCall<Parsed<Req>, Res>) => Res | Promise<Res>): handleUnaryCall<Parsed<Req>, Res> {
+    return (call, callback: sendUnaryData<Res>) => {
+      const started = process.hrtime.bigint();
+      let cancelled = false;
+      call.on('cancelled', () => {
+        cancelled = true;
+      });
+      const finish = (code: number, error: Partial<ServiceError> | null, value?: Res): void => {
+        // grpc-js has already answered a call whose deadline passed (DEADLINE_EXCEEDED) or that the client cancelled.
+        const deadline = call.getDeadline();
+        const late = cancelled && deadline instanceof Date ? deadline.getTime() <= Date.now() : cancelled && typeof deadline === 'number' && deadline <= Date.now();
+        this.o.observe(route, cancelled ? (late ? 408 : 499) : code, seconds(started));
+        if (!cancelled) callback(error, value);
+      };
+      const parsed = call.request;
+      if ('malformed' in parsed) return finish(400, { code: status.INVALID_ARGUMENT, details: parsed.malformed });
+      Promise.resolve()
+        .then(() => fn(parsed.message, call))
+        .then((value) => finish(200, null, value), (e: unknown) => {
+          const http = httpStatusOf(e);
+          if (http === 500) this.o.onInternalError?.(method, e);
+          finish(http, { code: grpcCodeOf(http), details: e instanceof OipError ? e.message : 'internal error' });
+        });
+    };
+  }
+
+  private inferenceHandlers(): UntypedServiceImplementation {
+    const s = this.o.service;
+    const r = serverRoutes;
+    return {
+      ServerLive: this.unary('ServerLive', r.health, () => ({ live: s.serverLive() })),
+      ServerReady: this.unary('ServerReady', r.health, () => ({ ready: this.ready() })),
+      ModelReady: this.unary('ModelReady', r.health, (m: { name: string; version: string }) => ({ ready: !this.leaving && s.modelReady(m.name, m.version || undefined) })),
+      ServerMetadata: this.unary('ServerMetadata', r.metadata, () => s.serverMetadata()),
+      ModelMetadata: this.unary('ModelMetadata', r.metadata, (m: { name: string; version: string }) => s.modelMetadata(m.name, m.version || undefined)),
+      ModelInfer: this.unary('ModelInfer', r.v2Infer, async (m: GrpcInferRequest) => encodeInferResponse(await s.infer(decodeInferRequest(m, true)))),
+      ModelStatistics: this.unary('ModelStatistics', r.metadata, (m: { name: string; version: string }) => ({
+        model_stats: s.statistics(m.name || undefined, m.version || undefined).map(statisticsMessage),
+      })),
+      RepositoryIndex: this.unary('RepositoryIndex', r.metadata, (m: { repository_name: string; ready: boolean }) => ({
+        models: s.repositoryIndex().filter((e) => !m.ready || e.state === 'READY'),
+      })),
+    };
+  }
+
+  private healthHandlers(): UntypedServiceImplementation {
+    const known = new Set(['', 'inference.GRPCInferenceService']);
+    return {
+      Check: this.unary('Check', serverRoutes.health, (m: { service: string }) => {
+        if (!known.has(m.service)) throw new OipError(404, `unknown service ${JSON.stringify(m.service)}: this port serves inference.GRPCInferenceService`);
+        return { status: this.ready() ? 'SERVING' : 'NOT_SERVING' };
+      }),
+    };
+  }
+}
+
+function statisticsMessage(st: OipModelStatistics): Record<string, unknown> {
+  const d = (x: { count: number; ns: number }): { count: number; ns: number } => ({ count: x.count, ns: Math.round(x.ns) });
+  const i = st.inferenceStats;
+  return {
+    name: st.name, version: st.version, last_inference: Math.round(st.lastInference), inference_count: st.inferenceCount, execution_count: st.executionCount,
+    inference_stats: {
+      success: d(i.success), fail: d(i.fail), queue: d(i.queue), compute_input: d(i.computeInput), compute_infer: d(i.computeInfer), compute_output: d(i.computeOutput),
+    },
+  };
+}
