@@ -1,0 +1,166 @@
+// The gRPC transport over a real @grpc/grpc-js client and server on loopback, in front of a small in-memory
+// OipService (the real service with the real model is test/integration/server-oip-grpc.test.ts).
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { credentials, loadPackageDefinition, Client, status, type ServiceError } from '@grpc/grpc-js';
+import { loadSync } from '@grpc/proto-loader';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { grpcCodeOf, OipGrpcServer } from './grpc-server.js';
+import { healthProtoFile, oipProtoFile, protoOptions, protoPath } from './grpc-proto.js';
+import { OipError, type OipInferRequest, type OipInferResponse, type OipService } from './types.js';
+
+class FakeService implements OipService {
+  ready = true;
+  requests: OipInferRequest[] = [];
+  delayMs = 0;
+  serverLive(): boolean { return true; }
+  serverReady(): boolean { return this.ready; }
+  serverMetadata(): ReturnType<OipService['serverMetadata']> { return { name: 'perennial-server', version: 'test', extensions: ['statistics'] }; }
+  modelReady(name: string): boolean {
+    if (name !== 'weather') throw new OipError(404, `model ${name} is not served here`);
+    return this.ready;
+  }
+  modelMetadata(name: string): ReturnType<OipService['modelMetadata']> {
+    this.modelReady(name);
+    return { name, versions: ['v1'], platform: 'perennial', inputs: [{ name: 'x', datatype: 'FP32', shape: [-1, 2] }], outputs: [{ name: 'y', datatype: 'FP32', shape: [-1] }] };
+  }
+  async infer(r: OipInferRequest): Promise<OipInferResponse> {
+    this.requests.push(r);
+    if (this.delayMs > 0) await sleep(this.delayMs);
+    if (r.inputs[0]?.name !== 'x') throw new OipError(400, `input ${r.inputs[0]?.name ?? ''} is not one of the model's`);
+    if (r.inputs[0].datatype === 'BOOL') throw new Error('a bug');
+    const data = r.inputs[0].data as number[];
+    return { modelName: 'weather', modelVersion: 'v1', id: r.id, outputs: [{ name: 'y', datatype: 'FP32', shape: [1], data: [data.reduce((a, b) => a + b, 0)] }] };
+  }
+  repositoryIndex(): ReturnType<OipService['repositoryIndex']> {
+    return [{ name: 'weather', version: 'v1', state: this.ready ? 'READY' : 'UNAVAILABLE', reason: this.ready ? '' : 'loading' }];
+  }
+  statistics(): ReturnType<OipService['statistics']> {
+    const d = { count: 3, ns: 1500.4 };
+    return [{ name: 'weather', version: 'v1', lastInference: 1_700_000_000_000, inferenceCount: 3, executionCount: 2, inferenceStats: { success: d, fail: d, queue: d, computeInput: d, computeInfer: d, computeOutput: d } }];
+  }
+}
+
+type Call = (req: unknown, options: { deadline?: number }, cb: (e: ServiceError | null, res?: Record<string, unknown>) => void) => void;
+type Stub = Client & Record<string, Call>;
+
+function call(stub: Stub, method: string, req: unknown, deadlineMs?: number): Promise<Record<string, unknown>> {
+  return new Promise((resolve, reject) => {
+    stub[method]!.call(stub, req, deadlineMs === undefined ? {} : { deadline: Date.now() + deadlineMs }, (e, res) => (e ? reject(e) : resolve(res!)));
+  });
+}
+
+async function refusedWith(p: Promise<unknown>, code: status, details: RegExp): Promise<void> {
+  await assert.rejects(p, (e: ServiceError) => {
+    assert.equal(e.code, code, `${e.code}: ${e.details}`);
+    assert.match(e.details, details);
+    return true;
+  });
+}
+
+describe('OipGrpcServer', () => {
+  const service = new FakeService();
+  const observed: [string, number][] = [];
+  const internal: string[] = [];
+  let server: OipGrpcServer;
+  let stub: Stub;
+  let health: Stub;
+  let raw: Client;
+
+  before(async () => {
+    server = await OipGrpcServer.start({
+      service, host: '127.0.0.1', port: 0, maxMessageBytes: 4096,
+      observe: (route, code) => observed.push([route, code]),
+      onInternalError: (method) => internal.push(method),
+    });
+    const address = `127.0.0.1:${server.port}`;
+    const inference = loadPackageDefinition(loadSync(protoPath(oipProtoFile), protoOptions)) as unknown as { inference: { GRPCInferenceService: new (a: string, c: unknown) => Stub } };
+    const hc = loadPackageDefinition(loadSync(protoPath(healthProtoFile), protoOptions)) as unknown as { grpc: { health: { v1: { Health: new (a: string, c: unknown) => Stub } } } };
+    stub = new inference.inference.GRPCInferenceService(address, credentials.createInsecure());
+    health = new hc.grpc.health.v1.Health(address, credentials.createInsecure());
+    raw = new Client(address, credentials.createInsecure());
+  });
+  after(() => {
+    stub.close();
+    health.close();
+    raw.close();
+    server.close();
+  });
+
+  it('answers liveness, readiness, metadata, the repository index and statistics', async () => {
+    assert.deepEqual(await call(stub, 'ServerLive', {}), { live: true });
+    assert.deepEqual(await call(stub, 'ServerReady', {}), { ready: true });
+    assert.deepEqual(await call(stub, 'ModelReady', { name: 'weather' }), { ready: true });
+    assert.deepEqual(await call(stub, 'ServerMetadata', {}), { name: 'perennial-server', version: 'test', extensions: ['statistics'] });
+    const meta = await call(stub, 'ModelMetadata', { name: 'weather' });
+    assert.deepEqual(meta['inputs'], [{ name: 'x', datatype: 'FP32', shape: ['-1', '2'] }]);
+    assert.deepEqual(await call(stub, 'RepositoryIndex', { ready: true }), { models: [{ name: 'weather', version: 'v1', state: 'READY', reason: '' }] });
+    const stats = (await call(stub, 'ModelStatistics', {}))['model_stats'] as Record<string, unknown>[];
+    assert.equal(stats[0]!['inference_count'], '3');
+    assert.deepEqual((stats[0]!['inference_stats'] as Record<string, unknown>)['success'], { count: '3', ns: '1500' });
+  });
+
+  it('infers with typed and raw contents, echoing the id, answering raw', async () => {
+    const typed = await call(stub, 'ModelInfer', { model_name: 'weather', id: 'r1', inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 2], contents: { fp32_contents: [1.5, 2] } }] });
+    assert.equal(typed['id'], 'r1');
+    assert.equal((typed['raw_output_contents'] as Buffer[])[0]!.readFloatLE(0), 3.5);
+    const b = Buffer.alloc(8);
+    b.writeFloatLE(1, 0);
+    b.writeFloatLE(2, 4);
+    const rawAnswer = await call(stub, 'ModelInfer', { model_name: 'weather', inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 2] }], raw_input_contents: [b] });
+    assert.equal((rawAnswer['raw_output_contents'] as Buffer[])[0]!.readFloatLE(0), 3);
+    assert.equal(service.requests.at(-1)!.mirror, true);
+    assert.deepEqual(observed.filter(([r]) => r === 'v2_infer').slice(-2), [['v2_infer', 200], ['v2_infer', 200]]);
+  });
+
+  it('answers malformed tensors, unknown models and bad bytes INVALID_ARGUMENT / NOT_FOUND with a reason, and bugs INTERNAL without one', async () => {
+    await refusedWith(call(stub, 'ModelInfer', { model_name: 'weather', inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 2], contents: { fp32_contents: [1] } }] }), status.INVALID_ARGUMENT, /holds 2 elements, 1 were sent/);
+    await refusedWith(call(stub, 'ModelInfer', { model_name: 'weather', inputs: [{ name: 'x', datatype: 'FP8', shape: [1], contents: {} }] }), status.INVALID_ARGUMENT, /unknown datatype "FP8"/);
+    await refusedWith(call(stub, 'ModelInfer', { model_name: 'weather', inputs: [{ name: 'z', datatype: 'FP32', shape: [1], contents: { fp32_contents: [1] } }] }), status.INVALID_ARGUMENT, /input z is not one of the model's/);
+    await refusedWith(call(stub, 'ModelReady', { name: 'other' }), status.NOT_FOUND, /model other is not served here/);
+    await refusedWith(call(stub, 'ModelInfer', { model_name: 'weather', inputs: [{ name: 'x', datatype: 'BOOL', shape: [1], contents: { bool_contents: [true] } }] }), status.INTERNAL, /^internal error$/);
+    assert.deepEqual(internal, ['ModelInfer']);
+    // Bytes that are no protobuf message: a field 5 of wire type 2 whose length runs past the end.
+    const garbage = new Promise((resolve, reject) => raw.makeUnaryRequest('/inference.GRPCInferenceService/ModelInfer', (x: Buffer) => x, (x: Buffer) => x, Buffer.from([0x2a, 0x7f, 0x01]), (e, r) => (e ? reject(e) : resolve(r))));
+    await refusedWith(garbage, status.INVALID_ARGUMENT, /does not parse as protobuf/);
+    assert.deepEqual(observed.filter(([r]) => r === 'v2_infer').slice(-5).map(([, c]) => c), [400, 400, 400, 500, 400]);
+    assert.deepEqual(await call(stub, 'ServerLive', {}), { live: true });
+  });
+
+  it('refuses a message over the body limit RESOURCE_EXHAUSTED', async () => {
+    await refusedWith(call(stub, 'ModelInfer', { model_name: 'weather', inputs: [{ name: 'x', datatype: 'FP64', shape: [1, 1000], contents: { fp64_contents: new Array<number>(1000).fill(1) } }] }), status.RESOURCE_EXHAUSTED, /./);
+  });
+
+  it('answers DEADLINE_EXCEEDED past the client deadline and counts it as 408', async () => {
+    service.delayMs = 300;
+    try {
+      await refusedWith(call(stub, 'ModelInfer', { model_name: 'weather', inputs: [{ name: 'x', datatype: 'FP32', shape: [1], contents: { fp32_contents: [1] } }] }, 50), status.DEADLINE_EXCEEDED, /./);
+      await sleep(400);
+      assert.deepEqual(observed.at(-1), ['v2_infer', 408]);
+    } finally {
+      service.delayMs = 0;
+    }
+  });
+
+  it('leaves the methods it does not serve UNIMPLEMENTED', async () => {
+    const stream = new Promise((resolve, reject) => raw.makeUnaryRequest('/inference.GRPCInferenceService/ModelConfig', (x: Buffer) => x, (x: Buffer) => x, Buffer.alloc(0), (e, r) => (e ? reject(e) : resolve(r))));
+    await refusedWith(stream, status.UNIMPLEMENTED, /./);
+  });
+
+  it('health: SERVING while ready, NOT_SERVING once the model is away or the server leaves, NOT_FOUND for another service', async () => {
+    assert.deepEqual(await call(health, 'Check', { service: '' }), { status: 'SERVING' });
+    assert.deepEqual(await call(health, 'Check', { service: 'inference.GRPCInferenceService' }), { status: 'SERVING' });
+    await refusedWith(call(health, 'Check', { service: 'other' }), status.NOT_FOUND, /unknown service "other"/);
+    service.ready = false;
+    assert.deepEqual(await call(health, 'Check', { service: '' }), { status: 'NOT_SERVING' });
+    service.ready = true;
+    server.leave();
+    assert.deepEqual(await call(health, 'Check', { service: '' }), { status: 'NOT_SERVING' });
+    assert.deepEqual(await call(stub, 'ServerReady', {}), { ready: false });
+  });
+});
+
+describe('grpcCodeOf', () => {
+  const cases: [number, status][] = [[400, status.INVALID_ARGUMENT], [422, status.INVALID_ARGUMENT], [404, status.NOT_FOUND], [408, status.DEADLINE_EXCEEDED], [413, status.RESOURCE_EXHAUSTED], [503, status.UNAVAILABLE], [500, status.INTERNAL], [418, status.INTERNAL]];
+  for (const [http, code] of cases) it(`${http} → ${status[code]}`, () => assert.equal(grpcCodeOf(http), code));
+});
