@@ -5,6 +5,7 @@
 // parser refuses gets a 4xx in JSON (clientError), and connections are capped.
 import { STATUS_CODES, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { OipError } from './oip/types.js';
 import { BadRequestError } from './requests.js';
 
 /** An answer other than 200 decided by the server (404, 405, 413, 503, ...): the message goes to the client. */
@@ -153,19 +154,13 @@ export function jsonBodyProblem(contentType: string | undefined, contentEncoding
 }
 
 /**
- * Reads a JSON body of at most `limit` bytes: 415 for a body that is not declared application/json, 413 past the
- * limit, 408 when it has not fully arrived `timeoutMs` after the headers (0: no limit), 400 for bad JSON or a body
- * the HTTP parser refused midway. A body that is refused is not buffered: the rest is discarded and the connection
- * closed after the answer (the stream is not destroyed, or the client would never see the answer).
+ * Reads a request body of at most `limit` bytes, whatever its type: 413 past the limit, 408 when it has not fully
+ * arrived `timeoutMs` after the headers (0: no limit), 400 for a body the HTTP parser refused midway. A refused body
+ * is not buffered: the rest is discarded and the connection closed after the answer.
  */
-export async function readJson(req: IncomingMessage, limit: number, timeoutMs = 0): Promise<unknown> {
-  const problem = jsonBodyProblem(req.headers['content-type'], req.headers['content-encoding']);
-  if (problem !== undefined) {
-    req.resume();
-    throw new HttpError(415, problem);
-  }
+export function readBody(req: IncomingMessage, limit: number, timeoutMs = 0): Promise<Buffer> {
   const declared = Number(req.headers['content-length'] ?? NaN);
-  const text = await new Promise<string>((resolve, reject) => {
+  return new Promise<Buffer>((resolve, reject) => {
     let timer: NodeJS.Timeout | undefined;
     const refuse = (e: Error): void => {
       if (timer !== undefined) clearTimeout(timer);
@@ -190,11 +185,26 @@ export async function readJson(req: IncomingMessage, limit: number, timeoutMs = 
     req.once('end', () => {
       if (timer !== undefined) clearTimeout(timer);
       bodyReaders.delete(req.socket);
-      resolve(Buffer.concat(chunks).toString('utf8'));
+      resolve(Buffer.concat(chunks));
     });
     // The client went away or broke the stream: its mistake, never a fault of the server.
     req.once('error', (e: Error) => refuse(new HttpError(400, `request body aborted: ${e.message}`)));
   });
+}
+
+/**
+ * Reads a JSON body of at most `limit` bytes: 415 for a body that is not declared application/json, 413 past the
+ * limit, 408 when it has not fully arrived `timeoutMs` after the headers (0: no limit), 400 for bad JSON or a body
+ * the HTTP parser refused midway. A body that is refused is not buffered: the rest is discarded and the connection
+ * closed after the answer (the stream is not destroyed, or the client would never see the answer).
+ */
+export async function readJson(req: IncomingMessage, limit: number, timeoutMs = 0): Promise<unknown> {
+  const problem = jsonBodyProblem(req.headers['content-type'], req.headers['content-encoding']);
+  if (problem !== undefined) {
+    req.resume();
+    throw new HttpError(415, problem);
+  }
+  const text = (await readBody(req, limit, timeoutMs)).toString('utf8');
   if (text.trim() === '') throw new BadRequestError('empty body: expected JSON');
   try {
     return JSON.parse(text) as unknown;
@@ -206,6 +216,7 @@ export async function readJson(req: IncomingMessage, limit: number, timeoutMs = 
 /** Errors a request handler maps to an answer: the status and message, and whether the connection must close. */
 export function answerOf(e: unknown): { status: number; message: string; close: boolean } | undefined {
   if (e instanceof BadRequestError) return { status: e.status, message: e.message, close: false };
+  if (e instanceof OipError) return { status: e.status, message: e.message, close: false };
   // A refused body (413, 408, 415, a broken stream) may still be arriving: close the connection after the answer.
   if (e instanceof HttpError) return { status: e.status, message: e.message, close: [400, 408, 413, 415].includes(e.status) };
   return undefined;

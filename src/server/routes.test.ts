@@ -18,6 +18,11 @@ describe('route table', () => {
     ['POST', '/v2/health/ready', 'notAllowed', 'health', []],
     ['GET', '/v2/health/other', 'notFound', 'other', []],
     ['GET', '/v2/models/a/b/c', 'notFound', 'other', []],
+    ['GET', '/v2/models/stats', 'v2Statistics', 'metadata', []],
+    ['GET', '/v2/models/weather/versions/v1/stats', 'v2Statistics', 'metadata', ['weather', 'v1']],
+    ['POST', '/v2/repository/index', 'v2RepositoryIndex', 'metadata', []],
+    ['POST', '/v2/repository/models/weather/unload', 'v2RepositoryChange', 'metadata', ['weather']],
+    ['GET', '/v2/repository/index', 'notAllowed', 'metadata', []],
   ];
   for (const [method, path, action, label, params] of table) {
     it(`${method} ${path} → ${action} (${label})`, () => assert.deepEqual(matchRoute(method, path), { label, action, params }));
@@ -27,6 +32,7 @@ describe('route table', () => {
     const samples: Record<string, string> = {
       metrics: '/metrics', alive: '/', live: '/v2/health/live', ready: '/v2/health/ready', server: '/v2', feedbackElsewhere: '/v1/feedback',
       v2Infer: '/v2/models/m/infer', v2ModelReady: '/v2/models/m/ready', v2ModelMetadata: '/v2/models/m', v1Predict: '/v1/models/m:predict', v1Model: '/v1/models/m',
+      v2Statistics: '/v2/models/m/stats', v2RepositoryIndex: '/v2/repository/index', v2RepositoryChange: '/v2/repository/models/m/load',
     };
     for (const r of routes.filter((x) => x.action !== 'notAllowed')) {
       const path = samples[r.action] ?? '';

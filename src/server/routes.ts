@@ -9,7 +9,8 @@ import { serverRoutes, type ServerRoute } from '../shared/server-metrics.js';
 
 export type RouteAction =
   | 'metrics' | 'alive' | 'live' | 'ready' | 'server' | 'feedbackElsewhere'
-  | 'v2Infer' | 'v2ModelReady' | 'v2ModelMetadata' | 'v1Predict' | 'v1Model' | 'notAllowed';
+  | 'v2Infer' | 'v2ModelReady' | 'v2ModelMetadata' | 'v2Statistics' | 'v2RepositoryIndex' | 'v2RepositoryChange'
+  | 'v1Predict' | 'v1Model' | 'notAllowed';
 
 export interface Route {
   readonly label: ServerRoute;
@@ -36,7 +37,12 @@ export const routes: readonly Route[] = [
   { label: serverRoutes.v2Infer, methods: post, path: v2Infer, action: 'v2Infer' },
   { label: serverRoutes.metadata, methods: undefined, path: v2Infer, action: 'notAllowed' },
   { label: serverRoutes.health, methods: get, path: new RegExp(`^${v2Model}/ready$`), action: 'v2ModelReady' },
+  // Before the model's metadata: /v2/models/stats is every model's statistics (as in Triton), not a model's metadata.
+  { label: serverRoutes.metadata, methods: get, path: /^\/v2\/models\/stats$/, action: 'v2Statistics' },
+  { label: serverRoutes.metadata, methods: get, path: new RegExp(`^${v2Model}/stats$`), action: 'v2Statistics' },
   { label: serverRoutes.metadata, methods: get, path: new RegExp(`^${v2Model}$`), action: 'v2ModelMetadata' },
+  { label: serverRoutes.metadata, methods: post, path: /^\/v2\/repository\/index$/, action: 'v2RepositoryIndex' },
+  { label: serverRoutes.metadata, methods: post, path: /^\/v2\/repository\/models\/([^/]+)\/(?:load|unload)$/, action: 'v2RepositoryChange' },
   { label: serverRoutes.v1Predict, methods: post, path: v1Predict, action: 'v1Predict' },
   { label: serverRoutes.metadata, methods: undefined, path: v1Predict, action: 'notAllowed' },
   { label: serverRoutes.metadata, methods: get, path: /^\/v1\/models\/([^/:]+)$/, action: 'v1Model' },

@@ -14,13 +14,14 @@ export type OipParameters = Readonly<Record<string, OipParameter>>;
 /**
  * One tensor as a transport decoded it: datatype and shape as sent (checked by the service, not the transport),
  * data flattened row-major. BYTES elements are UTF-8 strings, BOOL booleans, every numeric type a number (a 64-bit
- * integer outside ±2^53 is refused by the transport that decodes it).
+ * integer outside ±2^53 is refused by the transport that decodes it). null is a missing value, which only REST's
+ * JSON can send (the server has always taken it there); no output carries one.
  */
 export interface OipTensor {
   readonly name: string;
   readonly datatype: string;
   readonly shape: readonly number[];
-  readonly data: readonly (number | string | boolean)[];
+  readonly data: readonly (number | string | boolean | null)[];
   readonly parameters?: OipParameters | undefined;
 }
 

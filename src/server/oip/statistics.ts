@@ -1,0 +1,71 @@
+// Per-model inference statistics in the shape of Triton's statistics extension, counted by the OIP service for the
+// infer requests of both transports (the v1 :predict route is not counted). Durations are nanoseconds:
+//   success / fail   whole requests, from the service taking them to their answer (fail: refused or failed);
+//   compute_input    tensors → rows (decoding and checking the inputs);
+//   compute_infer    the prediction, including the wait for the micro-batch it runs in and the recording;
+//   compute_output   predictions → output tensors;
+//   queue            kept at zero: the micro-batcher's wait is inside compute_infer.
+// inference_count counts rows, execution_count the model's batch runs (every route's: batches mix requests).
+import type { OipDuration, OipModelStatistics } from './types.js';
+
+interface Counter {
+  count: number;
+  ns: number;
+}
+
+function counter(): Counter {
+  return { count: 0, ns: 0 };
+}
+
+function copy(c: Counter): OipDuration {
+  return { count: c.count, ns: c.ns };
+}
+
+/** The phases of one answered request, in nanoseconds. */
+export interface InferTimings {
+  readonly input: number;
+  readonly infer: number;
+  readonly output: number;
+}
+
+export class InferStatistics {
+  private readonly success = counter();
+  private readonly fail = counter();
+  private readonly computeInput = counter();
+  private readonly computeInfer = counter();
+  private readonly computeOutput = counter();
+  private rows = 0;
+  private lastMs = 0;
+
+  succeeded(rows: number, t: InferTimings, atMs: number): void {
+    this.rows += rows;
+    this.lastMs = atMs;
+    add(this.success, t.input + t.infer + t.output);
+    add(this.computeInput, t.input);
+    add(this.computeInfer, t.infer);
+    add(this.computeOutput, t.output);
+  }
+
+  failed(ns: number): void {
+    add(this.fail, ns);
+  }
+
+  snapshot(name: string, version: string, executions: number): OipModelStatistics {
+    return {
+      name,
+      version,
+      lastInference: this.lastMs,
+      inferenceCount: this.rows,
+      executionCount: executions,
+      inferenceStats: {
+        success: copy(this.success), fail: copy(this.fail), queue: { count: 0, ns: 0 },
+        computeInput: copy(this.computeInput), computeInfer: copy(this.computeInfer), computeOutput: copy(this.computeOutput),
+      },
+    };
+  }
+}
+
+function add(c: Counter, ns: number): void {
+  c.count += 1;
+  c.ns += Math.max(0, Math.round(ns));
+}
