@@ -15,6 +15,8 @@ export interface PerennialClient {
   get<K extends Kind>(kind: K, namespace: string, name: string): Promise<ObjectOf<K>>;
   /** Sets the annotation, or removes it when value is null. */
   annotate(kind: Kind, namespace: string, name: string, key: string, value: string | null): Promise<void>;
+  /** A JSON merge patch of the object (pause, resume, undo). */
+  mergePatch(kind: Kind, namespace: string, name: string, body: object): Promise<void>;
 }
 
 export class NotFoundError extends Error {
@@ -75,10 +77,14 @@ export class KubePerennialClient implements PerennialClient {
     }
   }
 
-  async annotate(kind: Kind, namespace: string, name: string, key: string, value: string | null): Promise<void> {
+  annotate(kind: Kind, namespace: string, name: string, key: string, value: string | null): Promise<void> {
+    return this.mergePatch(kind, namespace, name, { metadata: { annotations: { [key]: value } } });
+  }
+
+  async mergePatch(kind: Kind, namespace: string, name: string, body: object): Promise<void> {
     try {
       await this.api.patchNamespacedCustomObject(
-        { group, version, namespace, plural: plurals[kind], name, body: { metadata: { annotations: { [key]: value } } } },
+        { group, version, namespace, plural: plurals[kind], name, body },
         setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
       );
     } catch (e: unknown) {

@@ -118,3 +118,20 @@ export function versionsTable(tp: TrainingPipeline): string {
   const out = table(['VERSION', 'CHAMPION', 'OUTCOME', 'RUN', 'PUBLISHED', 'METRICS'], rows) + unchecked;
   return s?.modelPrefix ? `${out}Stored under ${s.modelPrefix}\n` : out;
 }
+
+interface WithConditions {
+  readonly kind: string;
+  readonly metadata: { readonly name?: string | undefined; readonly namespace?: string | undefined; readonly generation?: number | undefined };
+  readonly status?: { readonly observedGeneration?: number | undefined; readonly conditions?: readonly { readonly type: string; readonly status: string; readonly reason?: string | undefined; readonly message?: string | undefined; readonly lastTransitionTime?: string | undefined }[] | undefined } | undefined;
+}
+
+/** `status KIND/NAME`: the object's conditions, one per line, and whether the status is of the current spec. */
+export function conditionsTable(obj: WithConditions): string {
+  const s = obj.status;
+  const name = `${obj.kind} ${obj.metadata.namespace ?? ''}/${obj.metadata.name ?? ''}`;
+  if (!s) return `${name} has no status yet.\n`;
+  const stale = obj.metadata.generation !== undefined && (s.observedGeneration ?? 0) < obj.metadata.generation
+    ? ` (describes generation ${s.observedGeneration ?? 0}; the spec is at ${obj.metadata.generation})` : '';
+  const rows = (s.conditions ?? []).map((c) => [c.type, c.status, c.reason ?? none, c.lastTransitionTime ?? none, c.message ?? '']);
+  return `${name}${stale}\n` + (rows.length === 0 ? 'No conditions yet.\n' : table(['TYPE', 'STATUS', 'REASON', 'SINCE', 'MESSAGE'], rows));
+}
