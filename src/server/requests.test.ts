@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { BadRequestError, checkValue, parseFeedback, parseV1Predict, parseV2Infer, type FeatureSignature } from './requests.js';
+import { BadRequestError, checkValue, parseFeedback, parseV1Predict, type FeatureSignature } from './requests.js';
 import type { RowExtras } from './row-extras.js';
 
 const features: FeatureSignature[] = [{ name: 'temp', kind: 'numeric' }, { name: 'city', kind: 'categorical' }, { name: 'day', kind: 'date' }];
@@ -57,40 +57,6 @@ describe('parseV1Predict', () => {
   });
 });
 
-describe('parseV2Infer', () => {
-  const body = (over: Record<string, unknown> = {}): Record<string, unknown> => ({
-    id: 'r1',
-    inputs: [
-      { name: 'temp', datatype: 'FP32', shape: [2, 1], data: [[1], [2]] },
-      { name: 'city', datatype: 'BYTES', shape: [2], data: ['a', 'b'] },
-      { name: 'day', datatype: 'BYTES', shape: [2], data: ['2015-01-01', null] },
-    ],
-    ...over,
-  });
-  it('turns named column tensors (flat or nested) into rows and echoes the id', () => {
-    assert.deepEqual(parseV2Infer(body(), features, 10), { id: 'r1', rows: [{ temp: 1, city: 'a', day: '2015-01-01' }, { temp: 2, city: 'b', day: null }], meta: undefined });
-  });
-  const inputs = (body()['inputs'] as Record<string, unknown>[]);
-  const bad: [string, unknown, RegExp][] = [
-    ['no inputs', { id: 'x' }, /missing field "inputs"/],
-    ['id not a string', body({ id: 3 }), /"id" must be a string/],
-    ['missing input', body({ inputs: inputs.slice(0, 2) }), /missing input "day"/],
-    ['unknown input', body({ inputs: [...inputs, { name: 'x', datatype: 'FP32', shape: [2], data: [1, 2] }] }), /unknown input "x"/],
-    ['duplicate input', body({ inputs: [...inputs, inputs[0]] }), /given twice/],
-    ['wrong datatype', body({ inputs: [{ ...inputs[0], datatype: 'BYTES' }, inputs[1], inputs[2]] }), /\(temp\): datatype "BYTES" for a numeric feature/],
-    ['an id past the cap', body({ id: 'r'.repeat(1000) }), /"id": a string longer than 256 bytes/],
-    ['a 1 MB input name is not echoed whole', body({ inputs: [...inputs, { name: 'n'.repeat(1 << 20), datatype: 'FP32', shape: [2], data: [1, 2] }] }), /unknown input "n{64}"…/],
-    ['a value past the cap', body({ inputs: [inputs[0], { ...inputs[1], data: ['a', 'b'.repeat(257)] }, inputs[2]] }), /\(city\)\.data\[1\]: a string longer than 256 bytes/],
-    ['bad shape', body({ inputs: [{ ...inputs[0], shape: [2, 2] }, inputs[1], inputs[2]] }), /\(temp\)\.shape must be \[n\] or \[n, 1\]/],
-    ['rows differ', body({ inputs: [inputs[0], { ...inputs[1], shape: [3], data: ['a', 'b', 'c'] }, inputs[2]] }), /\(city\): 3 rows, but other inputs have 2/],
-    ['data length', body({ inputs: [{ ...inputs[0], data: [1] }, inputs[1], inputs[2]] }), /shape says 2 elements, data has 1/],
-    ['element type', body({ inputs: [inputs[0], inputs[1], { ...inputs[2], data: ['2015-01-01', 'later'] }] }), /\(day\)\.data\[1\]: "later" is not a date/],
-  ];
-  for (const [name, b, reason] of bad) {
-    it(`rejects: ${name}`, () => assert.throws(() => parseV2Infer(b, features, 10, 256), (e: unknown) => e instanceof BadRequestError && reason.test(e.message) && e.message.length < 500));
-  }
-});
-
 describe('event time and row id besides the features', () => {
   const extras: RowExtras = { timestampColumn: 'ts', rowIdColumn: 'rid' };
   it('v1: logs them per instance, never as features; numbers as ids become strings; absent, null or "" is no value', () => {
@@ -126,43 +92,6 @@ describe('event time and row id besides the features', () => {
   }
   it('v1 without extras: the same fields are ignored, as any unknown field', () => {
     assert.deepEqual(parseV1Predict({ instances: [{ ...row, ts: 'junk', rid: {} }] }, features, 10, 256), { rows: [row], meta: undefined });
-  });
-
-  const inputs = [
-    { name: 'temp', datatype: 'FP64', shape: [2], data: [1, 2] },
-    { name: 'city', datatype: 'BYTES', shape: [2], data: ['a', 'b'] },
-    { name: 'day', datatype: 'BYTES', shape: [2], data: ['2015-01-01', null] },
-  ];
-  const v2 = (...more: Record<string, unknown>[]): unknown => ({ inputs: [...inputs, ...more] });
-  const rows2 = [{ temp: 1, city: 'a', day: '2015-01-01' }, { temp: 2, city: 'b', day: null }];
-  it('v2: inputs named like the columns, BYTES or numeric, give each row\'s meta', () => {
-    assert.deepEqual(parseV2Infer(v2({ name: 'ts', datatype: 'BYTES', shape: [2], data: ['2021-05-01', null] }, { name: 'rid', datatype: 'INT64', shape: [2, 1], data: [[7], [8]] }), features, 10, 256, extras), {
-      id: undefined, rows: rows2, meta: [{ eventTime: '2021-05-01', rowId: '7' }, { rowId: '8' }],
-    });
-    assert.deepEqual(parseV2Infer(v2({ name: 'ts', datatype: 'INT64', shape: [2], data: [1.6e12, 1.7e12] }), features, 10, 256, extras).meta, [{ eventTime: 1.6e12 }, { eventTime: 1.7e12 }]);
-    assert.deepEqual(parseV2Infer(v2(), features, 10, 256, extras).meta, [{}, {}], 'absent inputs: rows logged without');
-    assert.deepEqual(parseV2Infer(v2(), features, 10, 256, { timestampColumn: 'day', rowIdColumn: undefined }).meta, [{ eventTime: '2015-01-01' }, {}], 'a feature as the timestamp column');
-  });
-  const v2Bad: [string, Record<string, unknown>, RegExp][] = [
-    ['unreadable time', { name: 'ts', datatype: 'BYTES', shape: [2], data: ['2021-05-01', 'soon'] }, /^row 1: ts: "soon" is not an event time/],
-    ['time as a nested object', { name: 'ts', datatype: 'BYTES', shape: [2], data: ['2021-05-01', { t: 1 }] }, /^row 1: ts: expected an event time/],
-    ['id too long', { name: 'rid', datatype: 'BYTES', shape: [2], data: ['a', 'b'.repeat(300)] }, /^row 1: rid: a string longer than 256 bytes/],
-    ['id a boolean', { name: 'rid', datatype: 'BOOL', shape: [2], data: [true, false] }, /\(rid\): datatype "BOOL" for this column, expected BYTES or a numeric type/],
-    ['another batch size', { name: 'rid', datatype: 'BYTES', shape: [3], data: ['a', 'b', 'c'] }, /\(rid\): 3 rows, but other inputs have 2/],
-    ['bad shape', { name: 'ts', datatype: 'BYTES', shape: [2, 2], data: ['a', 'b', 'c', 'd'] }, /\(ts\)\.shape must be \[n\] or \[n, 1\]/],
-    ['data length', { name: 'ts', datatype: 'BYTES', shape: [2], data: ['2021-05-01'] }, /\(ts\): shape says 2 elements, data has 1/],
-  ];
-  for (const [name, input, reason] of v2Bad) {
-    it(`v2 rejects with a 400 naming the row and the column: ${name}`, () => {
-      assert.throws(() => parseV2Infer(v2(input), features, 10, 256, extras),
-        (e: unknown) => e instanceof BadRequestError && e.status === 400 && reason.test(e.message) && e.message.length < 300);
-    });
-  }
-  it('v2 rejects the same column given twice, and an extra input when the model declares none', () => {
-    const ts = { name: 'ts', datatype: 'BYTES', shape: [2], data: ['2021-05-01', '2021-05-02'] };
-    assert.throws(() => parseV2Infer(v2(ts, ts), features, 10, 256, extras), /input "ts" given twice/);
-    assert.throws(() => parseV2Infer(v2(ts), features, 10, 256), /unknown input "ts" \(inputs: temp, city, day\)/);
-    assert.throws(() => parseV2Infer(v2({ ...ts, name: 'x' }), features, 10, 256, extras), /unknown input "x" \(inputs: temp, city, day, ts, rid\)/);
   });
 });
 

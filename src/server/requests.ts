@@ -1,6 +1,7 @@
-// Request bodies → feature rows, for both APIs, with a 4xx naming the offending field for anything the model
-// cannot take. Pure: the HTTP layer parses JSON and calls these. Rows keep only the model's features, exactly
-// as received (preprocessing happens later, with the shared code).
+// Request bodies → feature rows, with a 4xx naming the offending field for anything the model cannot take: the v1
+// API's instances and feedback here, and the value checks every API shares (OIP's tensors become rows in
+// oip/inputs.ts with these). Pure: the HTTP layer parses JSON and calls these. Rows keep only the model's features,
+// exactly as received (preprocessing happens later, with the shared code).
 import type { FeatureKind, PreprocessingSpec, RawRow, RawValue } from '../shared/preprocessing.js';
 import { rowMetaOf, type RowExtras, type RowMeta } from './row-extras.js';
 
@@ -117,132 +118,6 @@ export function parseV1Predict(body: unknown, features: readonly FeatureSignatur
     return row;
   });
   return { rows, meta };
-}
-
-const numericTypes = new Set(['FP16', 'FP32', 'FP64', 'INT8', 'INT16', 'INT32', 'INT64', 'UINT8', 'UINT16', 'UINT32', 'UINT64']);
-
-/** The OIP datatype a feature is declared with in the model metadata. */
-export function datatypeOf(kind: FeatureKind): 'FP64' | 'BYTES' {
-  return kind === 'numeric' ? 'FP64' : 'BYTES';
-}
-
-function flatten(data: unknown, path: string): unknown[] {
-  if (!Array.isArray(data)) throw new BadRequestError(`${path}.data must be an array`);
-  return data.flat(8);
-}
-
-export interface V2Request extends ParsedRows {
-  readonly id: string | undefined;
-}
-
-/** One input tensor after its name, datatype and shape were checked: a feature's (f) or an extra column's. */
-interface TensorHead {
-  readonly at: string;
-  readonly name: string;
-  readonly f: FeatureSignature | undefined;
-  readonly rows: number;
-  readonly t: Record<string, unknown>;
-}
-
-/** Checks an input's shape: [n] or [n, 1]; returns n. */
-function rowsOf(t: Record<string, unknown>, at: string, name: string): number {
-  const shape = t['shape'];
-  if (!Array.isArray(shape) || shape.length < 1 || shape.length > 2 || !shape.every((d) => Number.isInteger(d) && (d as number) >= 0)) {
-    throw new BadRequestError(`${at} (${name}).shape must be [n] or [n, 1]`);
-  }
-  if (shape.length === 2 && shape[1] !== 1) throw new BadRequestError(`${at} (${name}).shape must be [n] or [n, 1], got [${shape.join(', ')}]`);
-  return shape[0] as number;
-}
-
-/** An input's data, flattened to its n elements, a feature's values checked against its kind. */
-function dataOf({ at, name, f, rows, t }: TensorHead, maxStringBytes: number): unknown[] {
-  const data = flatten(t['data'], `${at} (${name})`);
-  if (data.length !== rows) throw new BadRequestError(`${at} (${name}): shape says ${rows} elements, data has ${data.length}`);
-  if (f) {
-    data.forEach((v, r) => {
-      const problem = checkValue(f.kind, v, maxStringBytes);
-      if (problem !== undefined) throw new BadRequestError(`${at} (${name}).data[${r}]: ${problem}`);
-    });
-  }
-  return data;
-}
-
-/** Why a feature's input cannot have this datatype, or undefined. */
-function datatypeProblem(kind: FeatureKind, datatype: string): string | undefined {
-  if (kind === 'numeric' && !numericTypes.has(datatype)) return 'for a numeric feature, expected FP32 or FP64';
-  if (kind === 'categorical' && datatype !== 'BYTES') return 'for a categorical feature, expected BYTES';
-  if (kind === 'date' && datatype !== 'BYTES' && datatype !== 'INT64') return 'for a date feature, expected BYTES or INT64';
-  return undefined;
-}
-
-/**
- * One input tensor's head: a feature's or, when the model declares it, the event-time or row-id column's (BYTES or
- * numeric; its values are checked per row by rowMetaOf).
- */
-function headOf(t: unknown, i: number, features: readonly FeatureSignature[], extras: RowExtras | undefined): TensorHead {
-  const at = `inputs[${i}]`;
-  if (!isObject(t)) throw new BadRequestError(`${at} must be an object`);
-  const name = t['name'];
-  if (typeof name !== 'string') throw new BadRequestError(`${at}.name must be a string`);
-  const f = features.find((x) => x.name === name);
-  if (!f && (extras === undefined || (name !== extras.timestampColumn && name !== extras.rowIdColumn))) {
-    const names = [...features.map((x) => x.name), ...(extras ? [extras.timestampColumn, extras.rowIdColumn].filter((x) => x !== undefined) : [])];
-    throw new BadRequestError(`${at}: unknown input ${shown(name)} (inputs: ${names.join(', ')})`);
-  }
-  const datatype = t['datatype'];
-  if (typeof datatype !== 'string') throw new BadRequestError(`${at} (${name}).datatype must be a string`);
-  const problem = f ? datatypeProblem(f.kind, datatype) : (datatype === 'BYTES' || numericTypes.has(datatype) ? undefined : 'for this column, expected BYTES or a numeric type');
-  if (problem !== undefined) throw new BadRequestError(`${at} (${name}): datatype ${shown(datatype, 16)} ${problem}`);
-  return { at, name, f, rows: rowsOf(t, at, name), t };
-}
-
-/**
- * OIP v2 infer body: one input tensor per feature, shape [n] or [n, 1], all with the same n → rows. With extras, an
- * input named like the timestamp or row-id column (same n) gives each row's meta; never fed to the model.
- */
-export function parseV2Infer(body: unknown, features: readonly FeatureSignature[], maxInstances: number, maxStringBytes = 0, extras?: RowExtras): V2Request {
-  if (!isObject(body)) throw new BadRequestError('body must be a JSON object with "inputs"');
-  const id = body['id'];
-  if (id !== undefined && typeof id !== 'string') throw new BadRequestError(`"id" must be a string, got ${typeName(id)}`);
-  const idTooLong = id === undefined ? undefined : stringTooLong(id, maxStringBytes);
-  if (idTooLong !== undefined) throw new BadRequestError(`"id": ${idTooLong}`);
-  const inputs = body['inputs'];
-  if (inputs === undefined) throw new BadRequestError('missing field "inputs"');
-  if (!Array.isArray(inputs)) throw new BadRequestError(`"inputs" must be an array, got ${typeName(inputs)}`);
-  const byName = new Map<string, unknown[]>();
-  let n: number | undefined;
-  inputs.forEach((t: unknown, i) => {
-    const head = headOf(t, i, features, extras);
-    const { at, name, rows } = head;
-    if (byName.has(name)) throw new BadRequestError(`${at}: input "${name}" given twice`);
-    if (n === undefined) {
-      checkCount(rows, maxInstances, `${at} (${name})`);
-      n = rows;
-    } else if (rows !== n) throw new BadRequestError(`${at} (${name}): ${rows} rows, but other inputs have ${n}`);
-    byName.set(name, dataOf(head, maxStringBytes));
-  });
-  for (const f of features) if (!byName.has(f.name)) throw new BadRequestError(`missing input "${f.name}"`);
-  const count = n ?? 0;
-  const rows: RawRow[] = [];
-  for (let r = 0; r < count; r++) {
-    const row: Record<string, RawValue> = {};
-    for (const f of features) row[f.name] = (byName.get(f.name)?.[r] ?? null) as RawValue;
-    rows.push(row);
-  }
-  return { id, rows, meta: extras === undefined ? undefined : v2Meta(extras, byName, count) };
-}
-
-/** Each row's meta from the extras' tensors (or from the feature's, when the timestamp column is a feature). */
-function v2Meta(extras: RowExtras, byName: ReadonlyMap<string, unknown[]>, count: number): RowMeta[] {
-  const times = extras.timestampColumn === undefined ? undefined : byName.get(extras.timestampColumn);
-  const ids = extras.rowIdColumn === undefined ? undefined : byName.get(extras.rowIdColumn);
-  const meta: RowMeta[] = [];
-  for (let r = 0; r < count; r++) {
-    const m = rowMetaOf(extras, times?.[r], ids?.[r]);
-    if ('problem' in m) throw new BadRequestError(`row ${r}: ${m.problem}`);
-    meta.push(m.meta);
-  }
-  return meta;
 }
 
 /** One label of a feedback item: a class name or a number, with its place in the request. */
