@@ -6,20 +6,21 @@
 // Usage: node scripts/bundle.mjs [program...]   (all programs when none is named)
 //        BUNDLE_OUT_DIR=<dir inside the repo> puts the bundles there instead of dist/ (tests use a private one).
 import { build } from 'esbuild';
-import { mkdirSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const tfjs = ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu'];
 
-/** @type {{ name: string, entry: string, external: string[] }[]} */
+/** @type {{ name: string, entry: string, external: string[], assets?: string[] }[]} */
 const programs = [
   { name: 'operator', entry: 'src/operator/main.ts', external: [] },
   // The kubectl plugin; `npm install -g` (package.json bin) puts kubectl-perennial on PATH.
   { name: 'kubectl-perennial', entry: 'src/cli/main.ts', external: [] },
   { name: 'trainer', entry: 'src/trainer/main.ts', external: tfjs },
-  { name: 'server', entry: 'src/server/main.ts', external: tfjs, copyWasm: true },
+  // The gRPC transport loads its .proto files at start from beside main.js (src/server/oip/grpc-proto.ts).
+  { name: 'server', entry: 'src/server/main.ts', external: tfjs, copyWasm: true, assets: ['src/server/oip/grpc_predict_v2.proto', 'src/server/oip/grpc_health_v1.proto'] },
 ];
 
 // CommonJS dependencies (winston, minio's helpers) call require(); give the ESM bundle one.
@@ -48,5 +49,6 @@ for (const p of programs.filter((x) => wanted.length === 0 || wanted.includes(x.
     legalComments: 'none',
     logLevel: 'warning',
   });
+  for (const asset of p.assets ?? []) copyFileSync(join(root, asset), join(outdir, asset.split('/').pop()));
   console.log(`bundled ${p.name} → ${join(outdir, 'main.js')}`);
 }

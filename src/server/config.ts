@@ -36,6 +36,8 @@ export interface ServerConfig {
   readonly podName: string;
   readonly host: string;
   readonly port: number;
+  /** The OIP v2 gRPC listener's port; undefined: none. */
+  readonly grpcPort: number | undefined;
   readonly batch: { readonly maxSize: number; readonly maxWaitMs: number; readonly maxQueueRows: number };
   readonly maxInstances: number;
   readonly maxBodyBytes: number;
@@ -111,6 +113,7 @@ export function readServerConfig(env: NodeJS.ProcessEnv): ServerConfig {
     podName: r.text(podEnv.serverPodName) ?? hostname(),
     host: r.text(podEnv.serverHost) ?? '0.0.0.0',
     port: r.int(podEnv.serverPort, 8080, 0, 65535),
+    grpcPort: r.int(podEnv.serverGrpcPort, 0, 0, 65535) || undefined,
     ...readLimits(r),
     ...readFeedback(r),
     log: readLog(r),
@@ -123,6 +126,10 @@ export function readServerConfig(env: NodeJS.ProcessEnv): ServerConfig {
     codeVersion: r.text(podEnv.codeVersion) ?? 'dev',
     logLevel: r.text(podEnv.logLevel) ?? 'info',
   };
+  // One port, one listener: gRPC cannot share the HTTP or the feedback port.
+  for (const [name, port] of [[podEnv.serverPort, config.port], [podEnv.serverFeedbackPort, config.feedback.port]] as const) {
+    if (config.grpcPort !== undefined && config.grpcPort === port) r.problems.push(`${podEnv.serverGrpcPort} (${config.grpcPort}) must differ from ${name} (${port})`);
+  }
   if (r.problems.length > 0) throw new ServerConfigError(r.problems);
   return config;
 }

@@ -5,7 +5,8 @@
 //   SIGTERM/SIGINT: not ready, stop accepting, drain in-flight requests, flush the inference logs, exit 0
 //   an error nothing handled: log it, spill the inference logs, exit 70 (fatal.ts)
 // Both listeners carry the edge bounds of the pod contract (http-io.ts: header and body timeouts, a connection cap,
-// JSON answers to requests the HTTP parser refuses, counted in the metrics).
+// JSON answers to requests the HTTP parser refuses, counted in the metrics). With a gRPC port, a third listener answers
+// OIP v2 over gRPC (oip/grpc-server.ts) through the same OipService as REST, its messages bounded by the body limit.
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -33,6 +34,7 @@ import { LiveSettings } from './live-settings.js';
 import { ByteBudget, LogWriter } from './log-writer.js';
 import { ServerMetrics } from './metrics.js';
 import { loadServedModel, ModelLoadError, predictBatch, warmupRows } from './model.js';
+import { OipGrpcServer } from './oip/grpc-server.js';
 import { ShadowMirror } from './shadow.js';
 import { defaultShadowBookOptions, ShadowBook } from './shadow-book.js';
 import { ShadowScoring } from './shadow-scoring.js';
@@ -120,9 +122,11 @@ async function main(): Promise<void> {
   if (feedbackServer) guardListener(feedbackServer, config.edge, (status) => metrics.observeRequest(serverRoutes.feedback, status, 0));
   if (feedbackServer) await new Promise<void>((resolve) => feedbackServer.listen(config.feedback.port, config.host, resolve));
   const feedbackAddress = feedbackServer?.address();
+  const grpcServer = await startGrpc(config, app, metrics, log);
   log.info('server listening', {
     port: typeof address === 'object' && address ? address.port : config.port,
     feedbackPort: typeof feedbackAddress === 'object' && feedbackAddress ? feedbackAddress.port : null,
+    grpcPort: grpcServer?.port ?? null,
     codeVersion: config.codeVersion,
   });
   if (!feedbackServer) log.warn('no feedback token configured: the feedback listener is off');
@@ -143,7 +147,7 @@ async function main(): Promise<void> {
     feedbackApi?.drain();
     feedbackServer?.close();
     feedbackServer?.closeIdleConnections();
-    await Promise.race([app.drain(), sleep(Math.max(0, deadline - Date.now()))]);
+    await Promise.all([Promise.race([app.drain(), sleep(Math.max(0, deadline - Date.now()))]), grpcServer?.drain(Math.max(0, deadline - Date.now()))]);
     await app.batcher.idle();
     await Promise.race([shadow?.settle() ?? Promise.resolve(), sleep(Math.max(0, Math.min(2000, deadline - Date.now())))]);
     await Promise.race([shadowScoring?.stop() ?? Promise.resolve(), sleep(Math.max(0, Math.min(2000, deadline - Date.now())))]);
@@ -152,6 +156,7 @@ async function main(): Promise<void> {
     log.info('server stopped', { logsStored: p.stored && f.stored, pendingPredictions: p.pending, pendingFeedback: f.pending });
     server.closeAllConnections();
     feedbackServer?.closeAllConnections();
+    grpcServer?.close();
     await new Promise<void>((resolve) => {
       logger.on('finish', () => resolve());
       logger.end();
@@ -182,6 +187,19 @@ async function main(): Promise<void> {
       await sleep(backoffDelayMs(modelLoadBackoff, attempt - 1));
     }
   }
+}
+
+/**
+ * The OIP v2 gRPC listener, when the pod contract gives it a port: REST's service, REST's metrics, the body limit.
+ * On SIGTERM it drains beside HTTP: GOAWAY to every client at once, calls in flight answered until the deadline.
+ */
+async function startGrpc(config: ServerConfig, app: ServerApp, metrics: ServerMetrics, log: Logger): Promise<OipGrpcServer | undefined> {
+  if (config.grpcPort === undefined) return undefined;
+  return OipGrpcServer.start({
+    service: app.oip, host: config.host, port: config.grpcPort, maxMessageBytes: config.maxBodyBytes,
+    observe: (route, code, seconds) => metrics.observeRequest(route, code, seconds),
+    onInternalError: (method, e) => log.error('gRPC call failed', { method, error: e instanceof Error ? e.stack : String(e) }),
+  });
 }
 
 /** The two inference-log streams, one spill budget for both (the spill volume); records are taken while `enabled`. */

@@ -97,6 +97,18 @@ describe('server config', () => {
     assert.deepEqual(c.edge, { headersTimeoutMs: 0, bodyTimeoutMs: 2500, maxConnections: 0, maxRequestsPerConnection: 100 });
     assert.deepEqual([c.maxStringBytes, c.log.batchBytes, c.log.maxMemoryBytes, c.log.maxSpillBytes], [0, 65536, 131072, 0]);
   });
+  it('reads the gRPC port: unset or 0 is no listener, the HTTP or feedback port is refused', () => {
+    const table: [Record<string, string>, number | undefined | RegExp][] = [
+      [{}, undefined], [{ [podEnv.serverGrpcPort]: '0' }, undefined], [{ [podEnv.serverGrpcPort]: '9000' }, 9000],
+      [{ [podEnv.serverGrpcPort]: '8080' }, /PERENNIAL_SERVER_GRPC_PORT \(8080\) must differ from PERENNIAL_SERVER_PORT \(8080\)/],
+      [{ [podEnv.serverGrpcPort]: '8081', [podEnv.serverFeedbackToken]: 'a-token-of-16-chars' }, /must differ from PERENNIAL_SERVER_FEEDBACK_PORT \(8081\)/],
+      [{ [podEnv.serverGrpcPort]: '70000' }, /PERENNIAL_SERVER_GRPC_PORT must be an integer/],
+    ];
+    for (const [env, want] of table) {
+      if (want instanceof RegExp) assert.throws(() => readServerConfig({ ...base, ...env }), want);
+      else assert.equal(readServerConfig({ ...base, ...env }).grpcPort, want);
+    }
+  });
   it('refuses a memory bound below two batches, and limits out of range', () => {
     assert.throws(() => readServerConfig({ ...base, [podEnv.serverLogBatchBytes]: '65536', [podEnv.serverLogMaxMemoryBytes]: '100000', [podEnv.serverBodyTimeoutMs]: '-1', [podEnv.serverMaxStringBytes]: 'lots' }), (e: unknown) => {
       assert.ok(e instanceof ServerConfigError);

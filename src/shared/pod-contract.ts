@@ -58,6 +58,11 @@ export const podEnv = {
   serverPodName: 'PERENNIAL_SERVER_POD_NAME',
   /** HTTP port (default 8080). */
   serverPort: 'PERENNIAL_SERVER_PORT',
+  /**
+   * Port of the OIP v2 gRPC listener (inference.GRPCInferenceService and grpc.health.v1, plaintext HTTP/2); 0 or unset:
+   * no gRPC listener. Must differ from the HTTP and feedback ports.
+   */
+  serverGrpcPort: 'PERENNIAL_SERVER_GRPC_PORT',
   /** Address to listen on (default 0.0.0.0). */
   serverHost: 'PERENNIAL_SERVER_HOST',
   /** Most rows per model call (default 64). */
