@@ -5,13 +5,16 @@ import type { OperatorConfig } from './config.js';
 import { modelDeploymentController } from './controllers/model-deployment/wiring.js';
 import type { TenancyPolicy } from './controllers/tenancy.js';
 import { trainingPipelineController } from './controllers/training-pipeline/wiring.js';
+import { feedbackLatencyMeter } from './metrics/feedback-latency.js';
+import { measureLoop } from './metrics/wiring.js';
+import { notifyLoop } from './notifications/wiring.js';
 import { createLogger, type LogLevel } from './runtime/log.js';
 import { Manager } from './runtime/manager.js';
 
 export const controllerNames = { trainingPipeline: 'trainingpipeline', modelDeployment: 'modeldeployment' } as const;
 
 /** Builds the manager with both controllers registered; the caller starts and stops it. */
-export function buildManager(config: OperatorConfig, kubeConfig: KubeConfig): Manager {
+export function buildManager(config: OperatorConfig, kubeConfig: KubeConfig, env: NodeJS.ProcessEnv = process.env): Manager {
   const logger = createLogger({ level: config.logLevel as LogLevel });
   const manager = new Manager({
     kubeConfig,
@@ -24,12 +27,13 @@ export function buildManager(config: OperatorConfig, kubeConfig: KubeConfig): Ma
     logger,
   });
   const tenancy = tenancyPolicy(config);
-  for (const [name, controller] of [
-    [controllerNames.trainingPipeline, trainingPipelineController],
-    [controllerNames.modelDeployment, modelDeploymentController],
-  ] as const) {
-    manager.addController(controller(manager, config, tenancy, name, logger.child({ controller: name })));
-  }
+  // The loop's metrics and notifications hang on the event recorder's hook (docs/observability.md).
+  const loop = measureLoop(manager, feedbackLatencyMeter(config.store, manager.logger));
+  notifyLoop(manager, env);
+  const tp = controllerNames.trainingPipeline;
+  const md = controllerNames.modelDeployment;
+  manager.addController(trainingPipelineController(manager, config, tenancy, tp, logger.child({ controller: tp }), loop.onRunFinished));
+  manager.addController(modelDeploymentController(manager, config, tenancy, md, logger.child({ controller: md })));
   return manager;
 }
 

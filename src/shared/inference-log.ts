@@ -96,6 +96,8 @@ export interface JoinedRow {
   readonly predictionId: string;
   /** Milliseconds since the epoch of the prediction (NaN when the record's time is unreadable). */
   readonly predictionTime: number;
+  /** Milliseconds since the epoch of the label's arrival (NaN when unreadable). */
+  readonly labelTime: number;
   /** Whether the timestamp column holds the request's event time (false: the prediction time stood in). */
   readonly eventTimeFromRequest: boolean;
 }
@@ -122,7 +124,7 @@ function joinedRow(p: PredictionRecord, f: FeedbackRecord, opts: JoinOptions): J
     values[opts.timestampColumn] = event ?? p.time;
   }
   if (opts.rowIdColumn !== undefined && typeof p.rowId === 'string' && p.rowId.trim() !== '') values[opts.rowIdColumn] = p.rowId;
-  return { values, predictionId: p.id, predictionTime: Date.parse(p.time), eventTimeFromRequest: fromRequest };
+  return { values, predictionId: p.id, predictionTime: Date.parse(p.time), labelTime: Date.parse(f.time), eventTimeFromRequest: fromRequest };
 }
 
 /**

@@ -118,10 +118,11 @@ export async function loadData(store: ObjectStore, config: TrainerConfig, defaul
     // none, counted in the stats), so windows, the holdout and the drift reference see it where its uploaded copy is.
     const joined = joinFeedback(predictions, labels, { labelColumn: config.schema.label, timestampColumn: ts, rowIdColumn: config.schema.rowId, modelVersion: fb.modelVersion });
     feedback = joined.stats;
-    joined.joined.forEach(({ values, predictionTime }, i) => {
+    joined.joined.forEach(({ values, predictionTime, labelTime }, i) => {
       rows.push({
         values: project(values, columns), ref: { object: `feedback:${fb.feedbackPrefix}`, line: i + 1 }, time: ts !== undefined ? toTime(values[ts]) : undefined, fedBack: true,
         ...(Number.isFinite(predictionTime) ? { predictionTime } : {}),
+        ...(Number.isFinite(labelTime) ? { labelTime } : {}),
       });
     });
   }

@@ -23,4 +23,6 @@ export interface Row {
   readonly fedBack?: true;
   /** A fed-back row's prediction time (milliseconds since the epoch), kept apart from its event time for lineage. */
   readonly predictionTime?: number;
+  /** When a fed-back row's label arrived (milliseconds since the epoch): lineage's labelTime, the feedback loop's start. */
+  readonly labelTime?: number;
 }

@@ -108,7 +108,7 @@ describe('a training run (in memory)', () => {
     await runTraining(cfg, deps(store));
     const read = async <T>(name: 'lineage' | 'metrics' | 'preprocessing' | 'referenceProfile'): Promise<T> => JSON.parse((await store.getBuffer(bucket, artifactKey(pipeline, 'v1', name))).toString()) as T;
     interface Lineage {
-      feedback: { joined: number; eventTimeFromRequest: number; eventTimeFromPredictionTime: number; withRowId: number; admission: { admitted: number }; fedBackRows: { rows: number; eventTime: { to: string } } };
+      feedback: { joined: number; eventTimeFromRequest: number; eventTimeFromPredictionTime: number; withRowId: number; admission: { admitted: number }; fedBackRows: { rows: number; eventTime: { to: string }; labelTime?: { from: string; to: string } } };
       duplicates: Record<string, unknown>;
       rows: { train: number; validation: number; holdout: number; outsideWindow?: number };
       driftReference: { rule: string; rows: number; to: string };
@@ -131,6 +131,9 @@ describe('a training run (in memory)', () => {
     assert.equal(trained, 55 + 6);
     assert.equal(lineage.feedback.fedBackRows.rows, 6);
     assert.equal(lineage.feedback.fedBackRows.eventTime.to, uploaded(305).t);
+    // When the labels of the 6 rows it trained on arrived (each a minute after its prediction): where the feedback
+    // loop's latency starts.
+    assert.deepEqual(lineage.feedback.fedBackRows.labelTime, { from: predictedAt(16), to: predictedAt(21) });
     assert.equal(lineage.refit.requested, true);
     assert.equal(lineage.refit.refitRows, trained + lineage.rows.holdout);
     assert.equal(lineage.refit.gatedModel.trainRows, lineage.rows.train);

@@ -415,8 +415,11 @@ function predictionProfile(model: TabularModel, spec: PreprocessingSpec, config:
   return profileOfPredictions(spec, config, predictRows(model, spec, holdout.map((r) => r.values)));
 }
 
-/** Event-time and prediction-time ranges of the fed-back rows the run trains on, for lineage. */
-function fedBackTimes(split: ValidatedData['split']): { rows: number; eventTime?: { from: string; to: string }; predictionTime?: { from: string; to: string } } {
+/**
+ * Event-time, prediction-time and label-arrival ranges of the fed-back rows the run trains on, for lineage (the
+ * operator's feedback-loop latency starts at labelTime.to, docs/observability.md).
+ */
+function fedBackTimes(split: ValidatedData['split']): { rows: number; eventTime?: { from: string; to: string }; predictionTime?: { from: string; to: string }; labelTime?: { from: string; to: string } } {
   const fed = [...split.train, ...split.validation].filter((r) => r.fedBack);
   const range = (xs: readonly (number | undefined)[]): { from: string; to: string } | undefined => {
     const t = xs.filter((x): x is number => x !== undefined && Number.isFinite(x));
@@ -424,7 +427,8 @@ function fedBackTimes(split: ValidatedData['split']): { rows: number; eventTime?
   };
   const eventTime = range(fed.map((r) => r.time));
   const predictionTime = range(fed.map((r) => r.predictionTime));
-  return { rows: fed.length, ...(eventTime ? { eventTime } : {}), ...(predictionTime ? { predictionTime } : {}) };
+  const labelTime = range(fed.map((r) => r.labelTime));
+  return { rows: fed.length, ...(eventTime ? { eventTime } : {}), ...(predictionTime ? { predictionTime } : {}), ...(labelTime ? { labelTime } : {}) };
 }
 
 /** What lineage says of the refit (evaluation.refit). */

@@ -148,7 +148,7 @@ describe('TrainingPipeline controller (real API server and MinIO; the test plays
     await eventually('retention', async () => ((await versionsInStore('weather')).join() === 'v3' ? true : undefined));
     assert.ok(await store.exists(bucket, artifactKey({ namespace, name: 'weather' }, 'v3', 'manifest')));
     assert.deepEqual((await jobs.list('perennial.dev/pipeline=weather')).map((j) => j.metadata.name).sort(), ['weather-1', 'weather-2', 'weather-3']);
-    assert.ok((await manager?.metrics.value('perennial_training_runs_total', { outcome: 'Blessed' }) ?? 0) >= 2);
+    assert.ok((await manager?.metrics.value('perennial_training_pipeline_runs_total', { namespace, name: 'weather', outcome: 'Blessed' }) ?? 0) >= 2);
   });
 
   it('invalid data ends as InvalidData: the Job fails by its podFailurePolicy and is not retried', async () => {

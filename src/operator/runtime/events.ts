@@ -23,6 +23,12 @@ export interface EventRecorder {
   event(obj: KubeObject, type: EventType, reason: string, note: string, action?: string): Promise<void>;
 }
 
+/**
+ * Told every event as it is recorded, whether or not the API server takes it (notifications and the loop's counters
+ * hang here: one hook where Events are emitted). Must not throw; a listener that does is logged and ignored.
+ */
+export type EventListener = (obj: KubeObject, type: EventType, reason: string, note: string) => void;
+
 interface SeriesState {
   readonly name: string;
   readonly namespace: string;
@@ -35,6 +41,7 @@ const maxTracked = 4096;
 
 export class KubeEventRecorder implements EventRecorder {
   private readonly series = new Map<string, SeriesState & { lastMs: number }>();
+  private readonly listeners: EventListener[] = [];
 
   constructor(
     private readonly http: KubeHttp,
@@ -44,7 +51,18 @@ export class KubeEventRecorder implements EventRecorder {
     private readonly instance: string,
   ) {}
 
+  listen(listener: EventListener): void {
+    this.listeners.push(listener);
+  }
+
   async event(obj: KubeObject, type: EventType, reason: string, note: string, action = reason): Promise<void> {
+    for (const l of this.listeners) {
+      try {
+        l(obj, type, reason, note);
+      } catch (e: unknown) {
+        this.logger.warn('event listener failed', { reason, ...errorFields(e) });
+      }
+    }
     const md = obj.metadata ?? {};
     const namespace = md.namespace || 'default';
     const key = JSON.stringify([md.uid ?? `${namespace}/${md.name ?? ''}`, type, reason, action, note]);

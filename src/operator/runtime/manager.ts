@@ -12,7 +12,7 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import { type Clock, systemClock } from './clock.js';
 import { Controller, type Reconciler } from './controller.js';
-import { type EventRecorder, KubeEventRecorder } from './events.js';
+import { KubeEventRecorder } from './events.js';
 import { WriteExpectations } from './expectations.js';
 import { HealthServer, type Readiness } from './health-server.js';
 import { Informer } from './informer.js';
@@ -90,7 +90,7 @@ export class Manager {
   readonly logger: Logger;
   readonly clock: Clock;
   readonly identity: string;
-  readonly events: EventRecorder;
+  readonly events: KubeEventRecorder;
   private readonly informers = new Map<string, Informer<KubeObject>>();
   private readonly writers = new Map<string, WriterState>();
   private readonly controllers = new Map<string, Controller>();

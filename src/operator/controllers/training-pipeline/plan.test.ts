@@ -97,7 +97,7 @@ describe('planTrainingPipeline: starting runs', () => {
     assert.deepEqual(p.deleteJob, { name: 'weather-4', uid: 'uid-weather-4' });
     assert.equal(p.createJob?.metadata.name, 'weather-5');
     assert.deepEqual(p.status.runs?.map((r) => [r.name, r.outcome]), [['weather-5', 'Running'], ['weather-4', 'Failed']]);
-    assert.deepEqual(p.finishedRuns, ['Failed']);
+    assert.deepEqual(p.finishedRuns.map((r) => r.outcome), ['Failed']);
     assert.equal(p.status.lastManualTrigger, 'now');
   });
 
@@ -160,7 +160,7 @@ describe('planTrainingPipeline: results', () => {
     assert.deepEqual(run?.gates?.map((g) => [g.name, g.passed]), [['threshold:accuracy', true], ['champion', true]]);
     assert.equal(cond(p, 'Ready')?.reason, 'ChampionServing');
     assert.deepEqual(p.events.map((e) => [e.type, e.reason]), [['Normal', 'Blessed']]);
-    assert.deepEqual(p.finishedRuns, ['Blessed']);
+    assert.deepEqual(p.finishedRuns.map((r) => r.outcome), ['Blessed']);
   });
 
   it('a candidate that misses a threshold is rejected, naming the gate; the champion stays', () => {
@@ -190,7 +190,7 @@ describe('planTrainingPipeline: results', () => {
     assert.equal(p.status.runs?.[0]?.outcome, 'InvalidData');
     assert.match(p.status.runs?.[0]?.message ?? '', /column wind: 12% missing/);
     assert.equal(cond(p, 'Degraded')?.reason, 'InvalidData');
-    assert.deepEqual(p.finishedRuns, ['InvalidData']);
+    assert.deepEqual(p.finishedRuns.map((r) => r.outcome), ['InvalidData']);
   });
 
   it('a failed Job without a report is Failed with the Job\'s reason', () => {

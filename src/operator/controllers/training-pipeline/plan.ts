@@ -60,8 +60,8 @@ export interface TrainingPipelinePlan {
   readonly createJob?: TrainingJob;
   /** Versions to delete from the store after the status write (retention). */
   readonly deleteVersions: readonly string[];
-  /** Outcomes of runs that ended in this reconcile (counted once the status is written). */
-  readonly finishedRuns: readonly RunOutcome[];
+  /** The runs that ended in this reconcile, as status records them (counted once the status is written). */
+  readonly finishedRuns: readonly TrainingRun[];
   readonly requeueAfterMs: number | undefined;
 }
 
@@ -172,7 +172,7 @@ interface RunStep {
   readonly problem: RunProblem | undefined;
   readonly recheckMs: number | undefined;
   readonly events: readonly PlannedEvent[];
-  readonly finished: readonly RunOutcome[];
+  readonly finished: readonly TrainingRun[];
 }
 
 /** The current run, its Job in the cache: what its pods say, and once the Job has ended (or its pods end it), the verdict. */
@@ -189,7 +189,7 @@ function runWithJob(o: Observed, previous: Status, next: Status, run: TrainingRu
     const ended: Status = { ...rest, ...finish.status, runs: withRun(previous.runs, finish.run, tp.spec.historyLimit) };
     return {
       next: finish.run.outcome === 'Failed' ? giveBackData(ended) : ended,
-      active: false, problem: undefined, recheckMs: undefined, events: [finish.event], finished: [finish.run.outcome],
+      active: false, problem: undefined, recheckMs: undefined, events: [finish.event], finished: [finish.run],
     };
   }
   const problem = fault.action === 'report' ? fault : undefined;
@@ -292,7 +292,7 @@ export function planTrainingPipeline(o: Observed): TrainingPipelinePlan {
 interface Draft {
   next: Status;
   readonly events: PlannedEvent[];
-  readonly finishedRuns: RunOutcome[];
+  readonly finishedRuns: TrainingRun[];
   createJob?: TrainingJob | undefined;
   deleteJob?: { readonly name: string; readonly uid: string } | undefined;
 }
@@ -404,7 +404,7 @@ function replaceCurrentRun(o: Observed, draft: Draft, current: CurrentRun): void
   const replaced: TrainingRun = { ...current.entry, outcome: 'Failed', message: `Replaced by run ${runName(tp.metadata.name ?? '', (draft.next.runCount ?? 0) + 1)} (concurrencyPolicy Replace).`, completionTime: formatTime(o.nowMs) };
   draft.next = { ...draft.next, runs: withRun(draft.next.runs, replaced, tp.spec.historyLimit) };
   draft.events.push({ type: 'Normal', reason: Reason.RunReplaced, note: `Run ${current.entry.name} stopped: replaced by a new run.` });
-  draft.finishedRuns.push('Failed');
+  draft.finishedRuns.push(replaced);
 }
 
 /**

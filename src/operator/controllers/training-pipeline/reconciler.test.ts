@@ -71,7 +71,7 @@ function setup(tp: TrainingPipeline) {
     storeSettings,
     storeForSecret,
     tenancy,
-    onRunFinished: (o) => outcomes.push(o),
+    onRunFinished: (_tp, run) => outcomes.push(run.outcome),
     dataPollMs: 60_000,
     jobTtlSeconds: 86_400,
   });

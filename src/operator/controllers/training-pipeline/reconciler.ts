@@ -7,7 +7,7 @@
 //     → the plan's events and run-outcome metrics, right after it (jobset's order: a later write that fails
 //       cannot lose them) → stop the Jobs of runs that have ended (a run its pods ended) → create the run's Job
 //       (AlreadyExists is success) → delete versions beyond retention.
-import type { TrainingPipeline, RunOutcome } from '../../../api/training-pipeline.js';
+import type { TrainingPipeline, TrainingRun } from '../../../api/training-pipeline.js';
 import { artifactFiles, versionPrefix } from '../../../shared/artifact-layout.js';
 import { StoreRequestError, StoreUnavailableError, type ObjectStore } from '../../../storage/object-store.js';
 import type { CacheReader } from '../../runtime/informer.js';
@@ -52,8 +52,8 @@ export interface TrainingPipelineReconcilerDeps extends ReconcilerDeps {
   /** A client acting with the credentials in a pipeline's Secret; throws CredentialsError when it cannot. */
   readonly storeForSecret: (namespace: string, name: string) => Promise<ObjectStore>;
   readonly tenancy: TenancyPolicy;
-  /** Counts each ended run (perennial_training_runs_total{outcome}). */
-  readonly onRunFinished: (outcome: RunOutcome) => void;
+  /** Told each ended run, as status records it (perennial_training_pipeline_runs_total and its duration). */
+  readonly onRunFinished: (tp: TrainingPipeline, run: TrainingRun) => void;
   readonly dataPollMs: number;
   readonly jobTtlSeconds: number;
 }
@@ -161,7 +161,7 @@ export class TrainingPipelineReconciler implements Reconciler {
 
   /** What the status write recorded, told at once: the runs that ended (counted) and the plan's events. */
   private async tell(tp: TrainingPipeline, plan: TrainingPipelinePlan): Promise<void> {
-    for (const outcome of plan.finishedRuns) this.deps.onRunFinished(outcome);
+    for (const run of plan.finishedRuns) this.deps.onRunFinished(tp, run);
     for (const e of plan.events) await this.deps.events.event(tp, e.type, e.reason, e.note);
   }
 
@@ -185,7 +185,8 @@ export class TrainingPipelineReconciler implements Reconciler {
       const ended = withJobRejected(plan.status, runName, e.message, observed.nowMs);
       const replanned = planTrainingPipeline({ ...observed, pipeline: { ...tp, status: ended } });
       await statusWriter.write(trainingPipelines, afterWrite, replanned.status);
-      this.deps.onRunFinished('Failed');
+      const failed = replanned.status.runs?.find((r) => r.name === runName);
+      if (failed) this.deps.onRunFinished(tp, failed);
       await events.event(tp, 'Warning', Reason.RunFailed, `Run ${runName}: the API server refused its Job: ${e.message}`);
       return false;
     }

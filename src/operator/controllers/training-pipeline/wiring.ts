@@ -1,9 +1,8 @@
 // The TrainingPipeline controller as the manager runs it: its informers (the Jobs it owns, the ModelDeployments its
-// triggers read or that serve its versions), the store clients it acts with, the run-outcome counter and its
-// reconciler. The same shape as model-deployment/wiring.ts; operator.ts registers both.
-import { Counter } from 'prom-client';
+// triggers read or that serve its versions), the store clients it acts with and its reconciler, which tells
+// onRunFinished (the loop's metrics) of each ended run. The same shape as model-deployment/wiring.ts; operator.ts registers both.
 import type { ModelDeployment } from '../../../api/model-deployment.js';
-import type { TrainingPipeline } from '../../../api/training-pipeline.js';
+import type { TrainingPipeline, TrainingRun } from '../../../api/training-pipeline.js';
 import { MinioStore } from '../../../storage/minio-store.js';
 import type { OperatorConfig } from '../../config.js';
 import { jobs, modelDeployments, pods, trainingPipelines } from '../../resources.js';
@@ -31,7 +30,10 @@ function minioStore(store: StoreConfig, keys: StoreKeys): MinioStore {
   return new MinioStore({ endPoint: store.endPoint, port: store.port, useSSL: store.useSSL, accessKey: keys.accessKey, secretKey: keys.secretKey, region: store.region });
 }
 
-export function trainingPipelineController(manager: Manager, config: OperatorConfig, tenancy: TenancyPolicy, name: string, logger: Logger): ControllerOptions {
+export function trainingPipelineController(
+  manager: Manager, config: OperatorConfig, tenancy: TenancyPolicy, name: string, logger: Logger,
+  onRunFinished: (tp: TrainingPipeline, run: TrainingRun) => void = () => undefined,
+): ControllerOptions {
   const pipelines = manager.informer(trainingPipelines);
   const deploymentCache = manager.informer(modelDeployments);
   const configured = config.store;
@@ -39,12 +41,6 @@ export function trainingPipelineController(manager: Manager, config: OperatorCon
   const pipelineStores = new PipelineStores(secretReader(manager.http), (keys) => {
     if (!configured) throw new CredentialsError('the operator has no object store configured');
     return minioStore(configured, keys);
-  });
-  const runsTotal = new Counter({
-    name: 'perennial_training_runs_total',
-    help: 'Training runs that ended, by outcome (Blessed, Rejected, Failed, InvalidData).',
-    labelNames: ['outcome'],
-    registers: [manager.metrics.registry],
   });
   // The current run's Job pods, listed when a reconcile needs them (observe.ts says why no informer).
   const readPods: ReadPods = async (namespace, labels) => {
@@ -73,7 +69,7 @@ export function trainingPipelineController(manager: Manager, config: OperatorCon
       storeSettings: configured && storeSettings(configured),
       storeForSecret: (namespace, secret) => pipelineStores.forSecret(namespace, secret),
       tenancy,
-      onRunFinished: (outcome) => runsTotal.inc({ outcome }),
+      onRunFinished,
       dataPollMs: config.dataPollMs,
       jobTtlSeconds: config.jobTtlSeconds,
     }),
