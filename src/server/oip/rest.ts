@@ -2,7 +2,7 @@
 // ways), the model repository index (read-only) and the statistics. app.ts routes to these; errors go back to its
 // error path, which answers {"error": "..."} with the OipError's status.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { HttpError, readBody, send } from '../http-io.js';
+import { HttpError, jsonBodyProblem, readBody, send } from '../http-io.js';
 import { BadRequestError } from '../requests.js';
 import { binaryOutputs, decodeInferRequest, encodeInferResponse, headerLengthOf, type InferTarget } from './rest-json.js';
 import { OipError, type OipModelStatistics, type OipRepositoryEntry, type OipService } from './types.js';
@@ -20,7 +20,8 @@ export interface BodyLimits {
  */
 export function inferBodyProblem(contentType: string | undefined, contentEncoding: string | undefined): string | undefined {
   const type = (contentType ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
-  if (type !== '' && type !== 'application/json' && type !== 'application/octet-stream') {
+  if (type === 'application/json') return jsonBodyProblem(contentType, contentEncoding);
+  if (type !== '' && type !== 'application/octet-stream') {
     return `Content-Type ${JSON.stringify((contentType ?? '').slice(0, 100))} is not supported: send application/json, or application/octet-stream with Inference-Header-Content-Length`;
   }
   const coding = (contentEncoding ?? '').trim().toLowerCase();
