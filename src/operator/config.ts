@@ -12,6 +12,11 @@ export interface OperatorConfig {
     readonly name: string;
     readonly identity: string;
   };
+  /**
+   * Shards to split the work into across replicas (one Lease each, named after the leader Lease); 0 = no sharding:
+   * one leader works, the others stand by (PERENNIAL_SHARDS).
+   */
+  readonly shards: number;
   readonly healthPort: number;
   /** Address of /healthz /readyz /metrics: the chart sets the pod IP (pods on the local node share one network namespace). */
   readonly healthHost: string;
@@ -168,6 +173,7 @@ export function loadConfig(env: Env = process.env): OperatorConfig {
       name: env['PERENNIAL_LEASE_NAME'] ?? 'perennial-operator',
       identity,
     },
+    shards: int(env, 'PERENNIAL_SHARDS', 0, 0, 256),
     healthPort: int(env, 'PERENNIAL_HEALTH_PORT', 8081, 0, 65535),
     healthHost: env['PERENNIAL_HEALTH_HOST'] || '0.0.0.0',
     logLevel: env['PERENNIAL_LOG_LEVEL'] ?? 'info',

@@ -19,9 +19,12 @@ import { Informer } from './informer.js';
 import { HttpKubeClient, type KubeClient } from './kube.js';
 import { KubeHttpClient } from './kube-http.js';
 import { type LeaderElectionConfig, LeaderElector, defaultIdentity } from './leader-election.js';
+import { ShardElector } from './shards-elector.js';
+import { shardOf } from './shards.js';
 import { type Logger, createLogger } from './log.js';
 import { RuntimeMetrics } from './metrics.js';
-import { type KubeObject, type ObjectKey, type ResourceRef, controllerOwnerKey } from './resource.js';
+import { type KubeObject, type ObjectKey, type ResourceRef, controllerOwnerKey, keyOf, keyString } from './resource.js';
+import { Gauge } from 'prom-client';
 import { StatusWriter } from './status-writer.js';
 
 export type { ObjectKey, ResourceRef } from './resource.js';
@@ -43,9 +46,28 @@ export interface ControllerOptions {
   readonly reconciler: Reconciler;
 }
 
+/** Which objects of a resource an informer caches, and what of each (cache-shapes.ts of the operator). */
+export interface InformerShape {
+  readonly labelSelector?: string;
+  readonly transform?: (obj: KubeObject) => KubeObject;
+}
+
 export interface LeaderElectionOptions extends Partial<LeaderElectionConfig> {
   readonly namespace: string;
   readonly name: string;
+  readonly identity?: string;
+}
+
+/**
+ * Sharding across replicas (shards.ts, shards-elector.ts): objects are split by a hash of namespace/name into
+ * `shards` shards, one Lease each (`<group>-shard-<i>` in `namespace`), and each replica works only on the shards
+ * it holds. Replaces leader election: every replica works, on its fair share.
+ */
+export interface ShardingOptions extends Partial<LeaderElectionConfig> {
+  readonly namespace: string;
+  /** Lease name prefix, e.g. the leader Lease's name. */
+  readonly group: string;
+  readonly shards: number;
   readonly identity?: string;
 }
 
@@ -55,6 +77,8 @@ export interface ManagerOptions {
   readonly namespace: string;
   /** false (or omitted) = this instance always works (tests, single replica). */
   readonly leaderElection?: LeaderElectionOptions | false;
+  /** Split the work with other replicas by shard Leases instead of one leader (exclusive with leaderElection). */
+  readonly sharding?: ShardingOptions | undefined;
   /** Port of /healthz, /readyz, /metrics; omitted = no server. 0 = any free port. */
   readonly healthPort?: number;
   readonly healthHost?: string;
@@ -68,6 +92,8 @@ export interface ManagerOptions {
    */
   readonly onLeadershipLost?: () => void;
   readonly informerWatchdogMs?: number;
+  /** The label selector and transform of a resource's informer; undefined = every object, whole. */
+  readonly informerShape?: (ref: ResourceRef) => InformerShape | undefined;
   readonly informerRestartBaseMs?: number;
   readonly expectationTimeoutMs?: number;
   /** Per-key retry backoff of every controller's queue. Default 5 ms doubling up to 5 minutes. */
@@ -95,6 +121,13 @@ export class Manager {
   private readonly writers = new Map<string, WriterState>();
   private readonly controllers = new Map<string, Controller>();
   private readonly elector: LeaderElector | undefined;
+  private readonly shardElector: ShardElector | undefined;
+  private readonly ownedShards = new Set<number>();
+  /** Reconciles running per shard, and who waits for a shard's to end (handing it back). */
+  private readonly shardInFlight = new Map<number, number>();
+  private readonly shardDrainWaiters = new Map<number, Array<() => void>>();
+  private readonly primaries: Array<{ readonly controller: Controller; readonly cache: Informer<KubeObject> }> = [];
+  private readonly shardsHeld: Gauge | undefined;
   private readonly health: HealthServer;
   private boundHealthPort: number | undefined;
   private state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' = 'new';
@@ -107,7 +140,8 @@ export class Manager {
     this.http = new KubeHttpClient(options.kubeConfig);
     this.kube = new HttpKubeClient(this.http);
     const le = options.leaderElection;
-    this.identity = (le ? le.identity : undefined) ?? defaultIdentity();
+    if (le && options.sharding) throw new Error('leaderElection and sharding are exclusive: shards replace the leader');
+    this.identity = (le ? le.identity : undefined) ?? options.sharding?.identity ?? defaultIdentity();
     this.events = new KubeEventRecorder(this.http, this.clock, this.logger, this.identity);
     this.health = new HealthServer(this.metrics.registry, () => this.readiness());
     if (le) {
@@ -131,6 +165,18 @@ export class Manager {
         onLeaderChange: (holder) => this.logger.info('leader observed', { holder }),
       });
     }
+    this.shardsHeld = options.sharding && new Gauge({ name: 'perennial_shards_held', help: 'Shards this replica works on (sharded mode).', registers: [this.metrics.registry] });
+    this.shardElector = options.sharding && this.buildShardElector(options.sharding);
+  }
+
+  private buildShardElector(sh: ShardingOptions): ShardElector {
+    const { namespace, group, shards, identity: _identity, ...config } = sh;
+    return new ShardElector({
+      http: this.http, namespace, group, shards, identity: this.identity, config, clock: this.clock, logger: this.logger,
+      onAcquired: (shard) => this.shardAcquired(shard),
+      onReleasing: (shard) => this.shardReleasing(shard),
+      onLost: () => this.leadershipLost(),
+    });
   }
 
   /** The shared informer of a resource type (created on first use; started by start()). */
@@ -144,6 +190,7 @@ export class Manager {
         http: this.http,
         ref,
         namespace: ref.namespaced ? this.options.namespace : '',
+        ...this.options.informerShape?.(ref),
         clock: this.clock,
         logger: this.logger,
         metrics: this.metrics,
@@ -167,7 +214,7 @@ export class Manager {
     const c = new Controller({
       name: options.name,
       primary,
-      reconciler: options.reconciler,
+      reconciler: this.shardGuarded(options.reconciler),
       workers: options.workers ?? 1,
       expectations: this.writerState(options.name).expectations,
       clock: this.clock,
@@ -176,16 +223,20 @@ export class Manager {
       ...(this.options.backoff ? { backoff: this.options.backoff } : {}),
     });
     this.controllers.set(options.name, c);
-    primary.onEvent((event, obj) => c.onPrimaryEvent(event, obj));
+    this.primaries.push({ controller: c, cache: primary });
+    // With shards, a replica's queues only ever hold keys of the shards it holds.
+    primary.onEvent((event, obj) => {
+      if (this.owns(keyOf(obj))) c.onPrimaryEvent(event, obj);
+    });
     for (const owned of options.owns ?? []) {
       this.informer(owned).onEvent((_event, obj) => {
         const owner = controllerOwnerKey(obj, options.primary);
-        if (owner) c.enqueue(owner);
+        if (owner && this.owns(owner)) c.enqueue(owner);
       });
     }
     for (const w of options.watches ?? []) {
       this.informer(w.ref).onEvent((_event, obj) => {
-        for (const key of w.map(obj)) c.enqueue(key);
+        for (const key of w.map(obj)) if (this.owns(key)) c.enqueue(key);
       });
     }
   }
@@ -206,6 +257,7 @@ export class Manager {
     this.state = 'running';
     if (this.elector) this.elector.start();
     else this.startWorkers();
+    this.shardElector?.start();
   }
 
   /** Graceful stop: no new work, in-flight reconciles finish, the Lease is released, informers stop. */
@@ -215,6 +267,7 @@ export class Manager {
     this.logger.info('manager stopping');
     await this.drainWorkers();
     await this.elector?.stop({ release: true });
+    await this.shardElector?.stop();
     this.metrics.leader.set(0);
     await Promise.all([...this.informers.values()].map((i) => i.stop()));
     await this.health.close();
@@ -224,7 +277,29 @@ export class Manager {
   }
 
   isLeader(): boolean {
+    if (this.shardElector) return this.ownedShards.size > 0;
     return this.elector ? this.elector.isLeader() : this.workersRunning;
+  }
+
+  /** Whether this replica works on the object now: always without shards, else when it holds its shard. */
+  owns(key: ObjectKey): boolean {
+    return !this.options.sharding || this.ownedShards.has(shardOf(keyString(key), this.options.sharding.shards));
+  }
+
+  /** The shards this replica works on now (sorted); empty without sharding. */
+  heldShards(): number[] {
+    return [...this.ownedShards].sort((a, b) => a - b);
+  }
+
+  /**
+   * Enqueues a key in a controller's queue when this replica works on it (for signals from outside the informers,
+   * such as store notifications). False when the controller is unknown or the key belongs to another replica.
+   */
+  enqueue(controller: string, key: ObjectKey): boolean {
+    const c = this.controllers.get(controller);
+    if (!c || !this.owns(key)) return false;
+    c.enqueue(key);
+    return true;
   }
 
   get healthPort(): number | undefined {
@@ -235,6 +310,7 @@ export class Manager {
     const synced = [...this.informers.values()].every((i) => i.hasSynced());
     const checks: Record<string, boolean> = { informers: synced };
     if (this.elector) checks['leader-election'] = this.elector.isHealthy();
+    if (this.shardElector) checks['shards'] = this.shardElector.isHealthy();
     return { ready: Object.values(checks).every(Boolean) && this.state === 'running', checks };
   }
 
@@ -252,6 +328,51 @@ export class Manager {
     return w;
   }
 
+  /** Counts each reconcile against its shard, and skips keys of shards handed back or lost meanwhile. */
+  private shardGuarded(reconciler: Reconciler): Reconciler {
+    const sharding = this.options.sharding;
+    if (!sharding) return reconciler;
+    return {
+      reconcile: async (key) => {
+        const shard = shardOf(keyString(key), sharding.shards);
+        if (!this.ownedShards.has(shard)) return {}; // its new holder enqueued it on taking the shard
+        this.shardInFlight.set(shard, (this.shardInFlight.get(shard) ?? 0) + 1);
+        try {
+          return await reconciler.reconcile(key);
+        } finally {
+          const left = (this.shardInFlight.get(shard) ?? 1) - 1;
+          this.shardInFlight.set(shard, left);
+          if (left === 0) for (const resolve of this.shardDrainWaiters.get(shard)?.splice(0) ?? []) resolve();
+        }
+      },
+    };
+  }
+
+  /** A shard taken: enqueue every cached object of it in every controller (the cache is warm: informers synced first). */
+  private shardAcquired(shard: number): void {
+    if (this.state !== 'running') return;
+    this.ownedShards.add(shard);
+    this.shardsHeld?.set(this.ownedShards.size);
+    for (const { controller, cache } of this.primaries) {
+      for (const obj of cache.list()) {
+        const key = keyOf(obj);
+        if (this.owns(key)) controller.enqueue(key);
+      }
+    }
+  }
+
+  /** A shard to hand back: take no more of its keys, resolve when its in-flight reconciles have ended. */
+  private shardReleasing(shard: number): Promise<void> {
+    this.ownedShards.delete(shard);
+    this.shardsHeld?.set(this.ownedShards.size);
+    if ((this.shardInFlight.get(shard) ?? 0) === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const waiters = this.shardDrainWaiters.get(shard) ?? [];
+      waiters.push(resolve);
+      this.shardDrainWaiters.set(shard, waiters);
+    });
+  }
+
   private startWorkers(): void {
     if (this.workersRunning || this.state !== 'running') return;
     this.workersRunning = true;
@@ -265,6 +386,8 @@ export class Manager {
 
   private leadershipLost(): void {
     this.metrics.leader.set(0);
+    this.ownedShards.clear();
+    this.shardsHeld?.set(0);
     // Stop all work at once: there is no fencing, someone else may lead already.
     for (const c of this.controllers.values()) c.shutDown();
     this.workersRunning = false;

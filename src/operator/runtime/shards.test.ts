@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  type LeaseView, fairShare, fnv1a, liveReplicas, memberLeaseName, planShards, preference, shardLeaseName, shardOf, shardOfLeaseName,
+  type LeaseView, fnv1a, liveReplicas, memberLeaseName, planShards, preference, shardLeaseName, shardOf, shardOfLeaseName, shareOf,
 } from './shards.js';
 
 const now = 1_000_000;
@@ -29,13 +29,24 @@ describe('shardOf', () => {
   });
 });
 
-describe('fairShare', () => {
-  const table: Array<[shards: number, live: number, want: number]> = [
-    [4, 1, 4], [4, 2, 2], [4, 3, 2], [4, 4, 1], [4, 5, 1], [5, 2, 3], [1, 3, 1], [4, 0, 4],
+describe('shareOf', () => {
+  const table: Array<[identity: string, live: string[], shards: number, want: number]> = [
+    ['a', ['a'], 4, 4],
+    ['a', ['a', 'b', 'c'], 4, 2],
+    ['b', ['a', 'b', 'c'], 4, 1],
+    ['c', ['a', 'b', 'c'], 4, 1],
+    ['c', ['a', 'b', 'c'], 5, 1],
+    ['b', ['a', 'b', 'c'], 5, 2],
+    ['e', ['a', 'b', 'c', 'd', 'e'], 4, 0],
+    ['x', [], 3, 3],
   ];
-  for (const [shards, live, want] of table) {
-    it(`${shards} shards over ${live} live replica(s): ${want} each at most`, () => assert.equal(fairShare(shards, live), want));
+  for (const [identity, live, shards, want] of table) {
+    it(`${identity} among ${live.join(', ') || '(only itself)'} over ${shards} shards: ${want}`, () => assert.equal(shareOf(identity, live, shards), want));
   }
+  it('the shares add up to the shard count', () => {
+    const live = ['r1', 'r2', 'r3', 'r4', 'r5', 'r6', 'r7'];
+    for (const shards of [1, 4, 7, 10, 64]) assert.equal(live.reduce((sum, id) => sum + shareOf(id, live, shards), 0), shards);
+  });
 });
 
 describe('liveReplicas', () => {
@@ -97,9 +108,9 @@ describe('planShards', () => {
   });
 
   it('takes no more than its share of free shards', () => {
-    const p = planShards({ shards: 5, identity: 'c', nowMs: now, members: [fresh('a'), fresh('b')], held: new Set(), leases: leases([]) });
+    const p = planShards({ shards: 5, identity: 'b', nowMs: now, members: [fresh('a'), fresh('c')], held: new Set(), leases: leases([]) });
     assert.equal(p.share, 2);
-    assert.deepEqual(p.acquire, pref('c')([0, 1, 2, 3, 4]).slice(0, 2));
+    assert.deepEqual(p.acquire, pref('b')([0, 1, 2, 3, 4]).slice(0, 2));
   });
 
   it('a shard we held that someone else holds now is lost (we must stop all work)', () => {
@@ -120,8 +131,7 @@ describe('planShards', () => {
       }
     }
     const counts = ids.map((id) => [...state.values()].filter((l) => l.holder === id).length);
-    assert.equal(counts.reduce((a, b) => a + b, 0), 4);
-    for (const c of counts) assert.ok(c <= 2, `counts ${counts.join(', ')}`);
+    assert.deepEqual(counts, [2, 1, 1]);
   });
 });
 

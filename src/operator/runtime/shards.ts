@@ -4,7 +4,8 @@
 // here, from the records and when it last saw each one change (its own clock, never the records' timestamps, as
 // leader-election.ts's decide()), which shards to renew, which free ones to take and which to hand back:
 //   - live replicas = membership Leases seen changing within their duration, plus ourselves;
-//   - fair share = ceil(S / live replicas): no replica holds more than that, so a joining replica gets work;
+//   - fair share = ceil(S / live replicas) for the first S mod L replicas in identity order, floor for the others
+//     (shareOf): the shares add up to S, so a joining replica gets work and none holds more than ceil;
 //   - a shard is free when its holder is empty or its record has not changed for its lease duration;
 //   - a replica takes free shards up to its share and hands back what it holds beyond it;
 //   - which shard a replica prefers is a rendezvous hash of (replica, shard), so replicas racing for free shards
@@ -29,9 +30,14 @@ export function shardOf(key: string, shards: number): number {
   return fnv1a(key) % shards;
 }
 
-/** How many shards one replica may hold: ceil(S / live replicas), at least 1 replica counted. */
-export function fairShare(shards: number, liveReplicas: number): number {
-  return Math.ceil(shards / Math.max(1, liveReplicas));
+/**
+ * This replica's share: the S mod L replicas first in identity order take ceil(S / L), the others floor(S / L), so
+ * the shares add up to S exactly and a replica that joins late is not left with none while others hold ceil.
+ */
+export function shareOf(identity: string, live: readonly string[], shards: number): number {
+  const sorted = [...new Set([...live, identity])].sort();
+  const floor = Math.floor(shards / sorted.length);
+  return sorted.indexOf(identity) < shards % sorted.length ? floor + 1 : floor;
 }
 
 /** A Lease as one replica saw it: its holder, its duration, and when (by our clock) its record last changed. */
@@ -86,8 +92,9 @@ const byPreference = (identity: string) => (a: number, b: number): number => pre
 /** Which shards to renew, take, hand back, or count as lost. Pure: every time and record is a parameter. */
 export function planShards(input: ShardInput): ShardPlan {
   const { shards, identity, nowMs, leases, held } = input;
-  const live = liveReplicas(input.members, identity, nowMs).length;
-  const share = fairShare(shards, live);
+  const liveIds = liveReplicas(input.members, identity, nowMs);
+  const live = liveIds.length;
+  const share = shareOf(identity, liveIds, shards);
   const lost: number[] = [];
   const mine: number[] = [];
   const free: number[] = [];
