@@ -1,6 +1,7 @@
 // The operator: one manager with both controllers registered (informers → queues → reconcilers), each built by its
 // controller's wiring.ts. main.ts runs it; tests build it the same way against the local cluster.
 import type { KubeConfig } from '@kubernetes/client-node';
+import { cacheShape } from './cache-shapes.js';
 import type { OperatorConfig } from './config.js';
 import { modelDeploymentController } from './controllers/model-deployment/wiring.js';
 import type { TenancyPolicy } from './controllers/tenancy.js';
@@ -25,6 +26,7 @@ export function buildManager(config: OperatorConfig, kubeConfig: KubeConfig, env
     healthPort: config.healthPort,
     healthHost: config.healthHost,
     logger,
+    informerShape: cacheShape,
   });
   const tenancy = tenancyPolicy(config);
   // The loop's metrics and notifications hang on the event recorder's hook (docs/observability.md).

@@ -1,18 +1,22 @@
-// A supervised informer: client-node's makeInformer/ListWatch does the list and the watch, and this class makes
-// it survive what it does not (client-node issues #364 #596 #958 #1933 #1598 #2893):
-//   - ListWatch stops for good on any watch or list error other than 410: restart it, with exponential backoff,
-//     one restart at a time (errors arriving while a restart is pending are ignored);
+// A supervised informer: it lists (paged, through KubeHttp) and then watches from the list's resourceVersion with
+// client-node's Watch (one streaming request, one JSON.parse per event line), and survives what a bare ListWatch
+// does not (client-node issues #364 #596 #958 #1933 #1598 #2893):
+//   - a watch or list error ends the run: it is restarted with exponential backoff, one restart at a time (errors
+//     arriving while a restart is pending are ignored); a watch the server ends cleanly resumes from the last
+//     resourceVersion seen (events or bookmarks), and one the server answers with 410 Gone relists at once;
 //   - silent stalls: a watchdog forces a relist when nothing (event, connect, list) happened for watchdogMs;
-//   - every (re)start is a fresh ListWatch, so it relists, and the relist REPLACES this cache: objects missing
-//     from the new list are deleted and handlers told, the way client-go's DeltaFIFO.Replace does (a plain
-//     restart would miss deletions that happened while the watch was down);
-//   - events and errors from an abandoned ListWatch are ignored (each start has an epoch), so the abort of an old
-//     watch cannot trigger a restart storm;
+//   - every (re)start relists, and the relist REPLACES this cache: objects missing from the new list are deleted
+//     and handlers told, the way client-go's DeltaFIFO.Replace does (a plain restart would miss deletions that
+//     happened while the watch was down);
+//   - events and errors from an abandoned run are ignored (each start has an epoch), so the abort of an old watch
+//     cannot trigger a restart storm;
 //   - replayed events with a resourceVersion we already hold change nothing and reach no handler;
 //   - `synced` resolves after the first complete list.
-// The cache is the informer's own map of plain JSON objects; handlers get (event, object) and, in the manager,
-// only enqueue keys.
-import { type KubeConfig, type KubernetesListObject, type KubernetesObject, makeInformer } from '@kubernetes/client-node';
+// The cache is the informer's one map of plain JSON objects, by namespace (client-node's ListWatch would keep a
+// second map of every object). Each listed or watched object goes through the `transform` first, so the cache
+// holds only what the controllers read (cache-shapes.ts says what that is per resource); the full object is
+// garbage as soon as the event is handled. Handlers get (event, object) and, in the manager, only enqueue keys.
+import { type KubeConfig, Watch } from '@kubernetes/client-node';
 import type { Clock, TimerHandle } from './clock.js';
 import { toKubeError } from './errors.js';
 import type { KubeHttp } from './kube-http.js';
@@ -39,6 +43,12 @@ export interface InformerOptions {
   /** '' = all namespaces (or a cluster-scoped type). */
   readonly namespace: string;
   readonly labelSelector?: string;
+  /**
+   * What the cache keeps of each object (e.g. without managedFields, or only the fields a controller reads). It
+   * gets the object as the server sent it and must return a new object or the same one; it must not throw.
+   * Default: the object as it is.
+   */
+  readonly transform?: (obj: KubeObject) => KubeObject;
   readonly clock: Clock;
   readonly logger: Logger;
   readonly metrics?: RuntimeMetrics;
@@ -51,6 +61,11 @@ export interface InformerOptions {
 
 type Epoch = number;
 
+interface WatchEvent {
+  readonly type?: string;
+  readonly object?: KubeObject & { readonly code?: number };
+}
+
 /** A ListWatch that ran this long without an error counts as healthy: the restart backoff starts over. */
 const stableRunMs = 60_000;
 
@@ -58,12 +73,16 @@ export class Informer<T extends KubeObject> implements CacheReader<T> {
   readonly ref: ResourceRef;
   /** Resolves after the first complete list. */
   readonly synced: Promise<void>;
-  private readonly store = new Map<string, T>();
+  /** namespace → name → object ('' for a cluster-scoped type). */
+  private readonly store = new Map<string, Map<string, T>>();
+  private size = 0;
   private readonly handlers: Array<InformerHandler<T>> = [];
   private readonly backoff: ExponentialBackoff;
   private readonly watchdogMs: number;
   private readonly log: Logger;
-  private listWatch: { stop(): Promise<void> } | undefined;
+  private watchAbort: AbortController | undefined;
+  /** The resourceVersion the next watch starts from: the list's, then each event's and bookmark's. */
+  private resourceVersion = '';
   private epoch: Epoch = 0;
   private running = false;
   private isSynced = false;
@@ -104,9 +123,8 @@ export class Informer<T extends KubeObject> implements CacheReader<T> {
     if (this.watchdogTimer) this.options.clock.clearTimeout(this.watchdogTimer);
     this.restartTimer = undefined;
     this.watchdogTimer = undefined;
-    const lw = this.listWatch;
-    this.listWatch = undefined;
-    await lw?.stop();
+    this.abortWatch();
+    await Promise.resolve();
   }
 
   hasSynced(): boolean {
@@ -118,17 +136,24 @@ export class Informer<T extends KubeObject> implements CacheReader<T> {
     return this.relists;
   }
 
+  /** Objects in the cache. */
+  get objectCount(): number {
+    return this.size;
+  }
+
   get(namespace: string, name: string): T | undefined {
-    return this.store.get(keyString({ namespace: this.options.ref.namespaced ? namespace : '', name }));
+    return this.store.get(this.options.ref.namespaced ? namespace : '')?.get(name);
   }
 
   list(namespace?: string, labelSelector?: string | Readonly<Record<string, string>>): T[] {
     const selector = labelSelector === undefined ? undefined : parseSelector(labelSelector);
     const out: T[] = [];
-    for (const obj of this.store.values()) {
-      if (namespace !== undefined && namespace !== '' && obj.metadata?.namespace !== namespace) continue;
-      if (selector && !matches(selector, obj.metadata?.labels)) continue;
-      out.push(obj);
+    const scopes = namespace !== undefined && namespace !== '' ? [this.store.get(namespace)] : [...this.store.values()];
+    for (const objects of scopes) {
+      for (const obj of objects?.values() ?? []) {
+        if (selector && !matches(selector, obj.metadata?.labels)) continue;
+        out.push(obj);
+      }
     }
     return out;
   }
@@ -138,101 +163,134 @@ export class Informer<T extends KubeObject> implements CacheReader<T> {
     return group === '' ? plural : `${plural}.${group}`;
   }
 
+  /** A new run: list, then watch from the list's resourceVersion. */
   private startListWatch(): void {
     const epoch = ++this.epoch;
     this.lastStartAt = this.options.clock.now();
-    const { kubeConfig, ref, namespace, labelSelector } = this.options;
-    const path = resourcePath(ref, namespace);
-    const lw = makeInformer<KubernetesObject>(kubeConfig, path, () => this.listAll(epoch), labelSelector);
-    const current = (): boolean => epoch === this.epoch && this.running;
-    lw.on('add', (obj) => {
-      if (current()) this.upsert(obj as unknown as T);
-    });
-    lw.on('update', (obj) => {
-      if (current()) this.upsert(obj as unknown as T);
-    });
-    lw.on('delete', (obj) => {
-      if (current()) this.remove(obj as unknown as T);
-    });
-    lw.on('connect', () => {
-      if (current()) this.touch();
-    });
-    lw.on('error', (err?: unknown) => {
-      if (current()) this.scheduleRestart('error', err);
-    });
-    this.listWatch = lw;
-    lw.start().catch((e: unknown) => {
-      if (current()) this.scheduleRestart('error', e);
+    this.abortWatch();
+    this.listAll(epoch).then(() => this.watchFrom(epoch), (e: unknown) => {
+      if (this.current(epoch)) this.scheduleRestart('error', e);
     });
   }
 
-  /** The list function given to ListWatch: pages through the collection, then replaces the cache with it. */
-  private async listAll(epoch: Epoch): Promise<KubernetesListObject<KubernetesObject>> {
+  private current(epoch: Epoch): boolean {
+    return epoch === this.epoch && this.running;
+  }
+
+  private abortWatch(): void {
+    const abort = this.watchAbort;
+    this.watchAbort = undefined;
+    abort?.abort();
+  }
+
+  /** Watches from this.resourceVersion; a clean end resumes from the last one seen, 410 Gone relists. */
+  private watchFrom(epoch: Epoch): void {
+    if (!this.current(epoch)) return;
+    const { kubeConfig, ref, namespace, labelSelector } = this.options;
+    let gone = false;
+    const query = { resourceVersion: this.resourceVersion, allowWatchBookmarks: true, labelSelector };
+    const onEvent = (type: string, obj: WatchEvent['object']): void => {
+      if (!this.current(epoch) || !obj) return;
+      if (type === 'ERROR') {
+        if (obj.code === 410) gone = true;
+        return;
+      }
+      const rv = obj.metadata?.resourceVersion;
+      if (rv) this.resourceVersion = rv;
+      if (type === 'ADDED' || type === 'MODIFIED') this.upsert(this.shape(obj));
+      else if (type === 'DELETED') this.remove(obj as T);
+      else this.touch(); // BOOKMARK: only a newer resourceVersion
+    };
+    const onDone = (err: unknown): void => {
+      if (!this.current(epoch)) return;
+      if (err) this.scheduleRestart('error', err);
+      else if (gone) this.startListWatch();
+      else this.watchFrom(epoch);
+    };
+    new Watch(kubeConfig).watch(resourcePath(ref, namespace), query, onEvent, onDone).then((abort) => {
+      if (this.current(epoch)) {
+        this.watchAbort = abort;
+        this.touch();
+      } else {
+        abort.abort();
+      }
+    }, (e: unknown) => onDone(e ?? new Error('watch failed')));
+  }
+
+  private shape(obj: KubeObject): T {
+    const { transform } = this.options;
+    return (transform ? transform(obj) : obj) as T;
+  }
+
+  /** Pages through the collection, then replaces the cache with it. */
+  private async listAll(epoch: Epoch): Promise<void> {
     const { http, ref, namespace, labelSelector, pageSize } = this.options;
     const items: T[] = [];
     let cont: string | undefined;
     let resourceVersion = '';
     do {
-      const page = await http.request<{ metadata?: { resourceVersion?: string; continue?: string }; items?: T[] }>(
+      const page = await http.request<{ metadata?: { resourceVersion?: string; continue?: string }; items?: KubeObject[] }>(
         'GET', resourcePath(ref, namespace), {
           query: { limit: pageSize ?? 500, continue: cont, labelSelector },
         });
       // List items carry no apiVersion/kind; set them so cached objects look like watched ones.
-      for (const item of page.items ?? []) items.push({ ...item, apiVersion: apiVersionOf(ref), kind: ref.kind });
+      for (const item of page.items ?? []) items.push(this.shape({ ...item, apiVersion: apiVersionOf(ref), kind: ref.kind }));
       resourceVersion = page.metadata?.resourceVersion ?? resourceVersion;
       cont = page.metadata?.continue || undefined;
     } while (cont);
-    if (epoch === this.epoch && this.running) {
-      this.replace(items);
-      this.relists++;
-      this.touch();
-      if (!this.isSynced) {
-        this.isSynced = true;
-        this.resolveSynced();
-        this.log.info('informer synced', { objects: items.length });
-      }
+    if (!this.current(epoch)) return;
+    this.resourceVersion = resourceVersion;
+    this.replace(items);
+    this.relists++;
+    this.touch();
+    if (!this.isSynced) {
+      this.isSynced = true;
+      this.resolveSynced();
+      this.log.info('informer synced', { objects: items.length });
     }
-    return {
-      apiVersion: apiVersionOf(ref),
-      kind: `${ref.kind}List`,
-      metadata: { resourceVersion },
-      items: items as unknown as KubernetesObject[],
-    };
   }
 
   private replace(items: readonly T[]): void {
     const seen = new Set<string>();
     for (const obj of items) {
-      seen.add(this.keyOf(obj));
+      seen.add(keyString({ namespace: obj.metadata?.namespace ?? '', name: obj.metadata?.name ?? '' }));
       this.upsert(obj, false);
     }
-    for (const [key, obj] of [...this.store.entries()]) {
-      if (!seen.has(key)) {
-        this.store.delete(key);
-        this.emit('delete', obj);
+    for (const [namespace, objects] of [...this.store.entries()]) {
+      for (const [name, obj] of [...objects.entries()]) {
+        if (!seen.has(keyString({ namespace, name }))) this.remove(obj, false);
       }
     }
   }
 
   private upsert(obj: T, touch = true): void {
     if (touch) this.touch();
-    const key = this.keyOf(obj);
-    const old = this.store.get(key);
+    const namespace = obj.metadata?.namespace ?? '';
+    const name = obj.metadata?.name ?? '';
+    let objects = this.store.get(namespace);
+    if (!objects) {
+      objects = new Map();
+      this.store.set(namespace, objects);
+    }
+    const old = objects.get(name);
     const rv = obj.metadata?.resourceVersion;
     if (old && rv !== undefined && old.metadata?.resourceVersion === rv) return;
-    this.store.set(key, obj);
+    objects.set(name, obj);
+    if (!old) this.size++;
     this.emit(old ? 'update' : 'add', obj);
   }
 
-  private remove(obj: T): void {
-    this.touch();
-    const key = this.keyOf(obj);
-    if (!this.store.delete(key)) return;
-    this.emit('delete', obj);
-  }
-
-  private keyOf(obj: T): string {
-    return keyString({ namespace: obj.metadata?.namespace ?? '', name: obj.metadata?.name ?? '' });
+  private remove(obj: T, touch = true): void {
+    if (touch) this.touch();
+    const namespace = obj.metadata?.namespace ?? '';
+    const objects = this.store.get(namespace);
+    const old = objects?.get(obj.metadata?.name ?? '');
+    if (!objects || !old) return;
+    objects.delete(obj.metadata?.name ?? '');
+    if (objects.size === 0) this.store.delete(namespace);
+    this.size--;
+    // Handlers get the cached (shaped) object: what they were told about before.
+    this.emit('delete', old);
   }
 
   private emit(event: InformerEvent, obj: T): void {
@@ -253,9 +311,7 @@ export class Informer<T extends KubeObject> implements CacheReader<T> {
     if (!this.running || this.restartTimer) return;
     // Abandon the current ListWatch at once: its late events and errors belong to an old epoch.
     this.epoch++;
-    const old = this.listWatch;
-    this.listWatch = undefined;
-    void old?.stop();
+    this.abortWatch();
     // The backoff resets only after a run that lasted: a list that succeeds followed by a watch that fails at once
     // must not restart (and relist) at the base rate forever (client-node #1933).
     if (this.options.clock.now() - this.lastStartAt > stableRunMs) this.backoff.forget('restart');
