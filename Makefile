@@ -3,17 +3,18 @@
 SHELL := /bin/bash
 NPM_STAMP := node_modules/.perennial-installed
 
-.PHONY: test demo dev deps native-tfjs python-envs system-deps servers images typecheck lint unit integration e2e build cluster
+.PHONY: test demo dev deps native-tfjs python-envs kafka-jars system-deps servers images typecheck lint unit integration e2e build cluster
 
 # Debian packages the tests use: lua5.1 runs the Argo CD health scripts; prometheus answers the ModelDeployment
 # controller's `prometheus` metric provider in its integration test; the local node runs containerd with runc, CNI
 # bridge networking (containernetworking-plugins), iptables and conntrack for kube-proxy, and images are built with
 # buildah on a Debian rootfs made by debootstrap. g++, make and pip build the native TensorFlow backend (native-tfjs).
+# Java 17 runs the Kafka broker of the Kafka sink's tests, and Maven resolves its jars (kafka-jars).
 DEBIAN_PACKAGES := lua5.1:lua5.1 prometheus:prometheus containerd:containerd runc:runc /usr/lib/cni/bridge:containernetworking-plugins \
 	iptables:iptables conntrack:conntrack buildah:buildah debootstrap:debootstrap openssl:openssl nsenter:util-linux \
-	g++:g++ make:make pip3:python3-pip
+	g++:g++ make:make pip3:python3-pip java:openjdk-17-jre-headless mvn:maven
 
-test: deps system-deps native-tfjs python-envs servers typecheck lint
+test: deps system-deps native-tfjs python-envs kafka-jars servers typecheck lint
 	npx tsx scripts/run-tests.ts all
 
 demo: deps system-deps servers
@@ -41,6 +42,11 @@ native-tfjs: deps system-deps
 python-envs: system-deps
 	scripts/python-envs.sh
 
+# The Kafka broker the server's Kafka sink is tested against (test/integration/server-kafka.test.ts, bench/server-kafka.ts):
+# org.apache.kafka:kafka_2.13 and its dependencies from Maven Central, cached in ~/.cache/perennial/kafka-<version>.
+kafka-jars: system-deps
+	scripts/kafka-jars.sh
+
 system-deps:
 	scripts/install-debian-packages.sh $(DEBIAN_PACKAGES)
 
@@ -60,7 +66,7 @@ lint: deps
 unit: deps
 	npx tsx scripts/run-tests.ts unit
 
-integration: deps native-tfjs python-envs servers
+integration: deps native-tfjs python-envs kafka-jars servers
 	npx tsx scripts/run-tests.ts integration
 
 e2e: deps servers
