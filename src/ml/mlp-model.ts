@@ -2,6 +2,7 @@
 // "layers-model" model.json plus one weights.bin, byte for byte what versions published before the other families
 // existed hold, so every old MLP version still loads.
 import * as tf from '@tensorflow/tfjs';
+import { denseForward, isDenseActivation, type DenseLayer } from './dense-forward.js';
 import { modelShape } from './mlp.js';
 import { weightsName } from './store-io.js';
 import type { SavedModel, TabularModel } from './tabular-model.js';
@@ -29,6 +30,16 @@ export class MlpModel implements TabularModel {
     this.layers.dispose();
   }
 
+  /**
+   * The current weights as a plain-JS forward pass (dense-forward.ts): what the server predicts with, as its
+   * micro-batches are dominated by tfjs's per-op overhead. Undefined when a layer is not one it can run (anything
+   * but Dense and Dropout). A snapshot: training the layers afterwards does not change it.
+   */
+  frozen(): TabularModel | undefined {
+    const dense = denseLayersOf(this.layers);
+    return dense === undefined ? undefined : new FrozenMlp(this, dense);
+  }
+
   async toSaved(): Promise<SavedModel> {
     let saved: SavedModel | undefined;
     await this.layers.save(tf.io.withSaveHandler((a) => {
@@ -50,6 +61,53 @@ export class MlpModel implements TabularModel {
       modelTopology: json.modelTopology, weightSpecs, weightData: Uint8Array.from(saved.weights).buffer,
     }));
     return new MlpModel(layers);
+  }
+}
+
+/** The model's Dense layers with their weights read out; undefined when another kind of layer would matter. */
+export function denseLayersOf(layers: tf.LayersModel): DenseLayer[] | undefined {
+  const out: DenseLayer[] = [];
+  for (const layer of layers.layers) {
+    const kind = layer.getClassName();
+    // Dropout is the identity when predicting.
+    if (kind === 'Dropout') continue;
+    const config = layer.getConfig();
+    const activation = config['activation'];
+    if (kind !== 'Dense' || !isDenseActivation(activation)) return undefined;
+    const [kernel, bias] = layer.getWeights();
+    const shape = kernel?.shape;
+    if (kernel === undefined || shape?.length !== 2) return undefined;
+    const [inputs = 0, units = 0] = shape;
+    out.push({
+      inputs, units, activation,
+      kernel: Float32Array.from(kernel.dataSync()),
+      bias: bias === undefined ? undefined : Float32Array.from(bias.dataSync()),
+    });
+  }
+  return out.length > 0 ? out : undefined;
+}
+
+/** An MLP predicting in plain JS from a snapshot of its weights; saving goes to the tfjs model it came from. */
+class FrozenMlp implements TabularModel {
+  readonly family = 'mlp' as const;
+  readonly inputWidth: number;
+  readonly outputs: number;
+
+  constructor(private readonly source: MlpModel, private readonly dense: readonly DenseLayer[]) {
+    this.inputWidth = source.inputWidth;
+    this.outputs = source.outputs;
+  }
+
+  predict(x: Float32Array, rows: number): Float32Array {
+    return denseForward(this.dense, x, rows);
+  }
+
+  dispose(): void {
+    this.source.dispose();
+  }
+
+  toSaved(): Promise<SavedModel> {
+    return this.source.toSaved();
   }
 }
 

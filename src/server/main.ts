@@ -173,7 +173,7 @@ async function main(): Promise<void> {
   log.info('tensorflow backend selected', { backend: choice.backend, attempts: choice.attempts });
   for (let attempt = 1; !stopping; attempt++) {
     try {
-      const model = await loadServedModel(store, config.modelBucket, config.pipeline, config.version);
+      const model = await loadServedModel(store, config.modelBucket, config.pipeline, config.version, config.forcedBackend === undefined);
       // Warm-up: the first calls compile kernels and allocate; do them before any request pays for it.
       const rows = warmupRows(model.spec, config.batch.maxSize);
       for (const n of [1, config.batch.maxSize]) predictBatch(model, rows.slice(0, n));

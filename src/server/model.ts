@@ -4,6 +4,7 @@
 // on model.json's format), and predictions go through src/ml/predict.ts, which applies the spec's calibration:
 // the probabilities served are the ones the trainer evaluated.
 import { loadTabularModel } from '../ml/load-model.js';
+import { MlpModel } from '../ml/mlp-model.js';
 import { modelOutputs } from '../ml/predict.js';
 import { sha256 } from '../ml/store-io.js';
 import type { TabularModel } from '../ml/tabular-model.js';
@@ -45,8 +46,12 @@ async function verified(store: ObjectStore, bucket: string, entry: ManifestEntry
   return body;
 }
 
-/** Reads and verifies a version; ModelLoadError for anything wrong with the artifacts themselves. */
-export async function loadServedModel(store: ObjectStore, bucket: string, pipeline: PipelineRef, version: string): Promise<ServedModel> {
+/**
+ * Reads and verifies a version; ModelLoadError for anything wrong with the artifacts themselves. `jsForward`: an MLP
+ * predicts with the plain-JS forward pass (dense-forward.ts), which beats any tfjs backend on the server's
+ * micro-batches; false keeps tfjs (the pod's backend setting forces one, e.g. for a model too wide for plain JS).
+ */
+export async function loadServedModel(store: ObjectStore, bucket: string, pipeline: PipelineRef, version: string, jsForward = true): Promise<ServedModel> {
   const manifestKey = artifactKey(pipeline, version, 'manifest');
   let manifestText: string;
   try {
@@ -75,6 +80,7 @@ export async function loadServedModel(store: ObjectStore, bucket: string, pipeli
     spec = parsePreprocessingSpec(specText.toString('utf8'));
     profile = parseReferenceProfile(profileText.toString('utf8'));
     model = await loadTabularModel({ modelJson: modelJson.toString('utf8'), weights });
+    if (jsForward && model instanceof MlpModel) model = model.frozen() ?? model;
   } catch (e: unknown) {
     throw new ModelLoadError(`version ${version} cannot be loaded: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
   }
