@@ -1,12 +1,15 @@
 // The HTTP surface of the model server on Node's http module (a dozen fixed routes need no framework; the table
 // of paths, methods and route labels is routes.ts, the actions are here):
-//   GET  /v2/health/live | /v2/health/ready | /v2 | /v2/models/{name}[/versions/{v}][/ready]
-//   POST /v2/models/{name}[/versions/{v}]/infer          Open Inference Protocol v2, named tensors
+//   GET  /v2/health/live | /v2/health/ready | /v2 | /v2/models/{name}[/versions/{v}][/ready|/stats] | /v2/models/stats
+//   POST /v2/models/{name}[/versions/{v}]/infer          Open Inference Protocol v2: JSON or binary tensors
+//   POST /v2/repository/index                            (load/unload: 403, the repository is read-only)
 //   GET  /v1/models/{name}    POST /v1/models/{name}:predict   {"instances": [{feature: value}]}
 //   GET  /metrics             GET /  (V1 liveness: {"status":"alive"})
 // A known path asked with another method is a 405, any other path a 404. Feedback is not here: it has its own
 // listener and Service (feedback-api.ts), which the HTTPRoute does not expose.
-// Both predict APIs run the same rows through the same batcher and answer the same predictions, each with a
+// OIP's semantics (input forms, outputs, parameters, statistics) are oip/service.ts, shared with the gRPC server
+// through `oip`; its REST encoding is oip/rest*.ts. Both predict APIs run the same rows through the same batcher
+// (predict below: logging, metrics, drift, confidence, shadow) and answer the same predictions, each with a
 // signed prediction id (src/shared/prediction-id.ts: the only ids feedback accepts) and the model version.
 // Errors are {"error": "..."} with a 4xx naming the field, 503 while the model is not ready or the queue is
 // full, 500 for a bug. No request reaches a 5xx through its own content: the target, the headers, the body and
@@ -184,31 +187,36 @@ export class ServerApp {
     const matched = path === undefined ? undefined : matchRoute(method, path);
     const route = matched?.label ?? serverRoutes.other;
     if (this.draining || this.leaving) res.setHeader('connection', 'close');
-    let finished = false;
-    const seconds = (): number => Number(process.hrtime.bigint() - started) / 1e9;
-    res.once('finish', () => {
-      finished = true;
-      this.o.metrics.observeRequest(route, res.statusCode, seconds());
-    });
-    // The connection closed before the answer was written (the client went away mid-request): counted as
-    // nginx's 499, a client error, never as an answer the server gave.
+    // One listener for both ends of a response: 'close' follows 'finish' on an answered request; a connection closed
+    // before the answer was written (the client went away mid-request) is counted as nginx's 499, a client error,
+    // never as an answer the server gave.
     res.once('close', () => {
-      if (!finished) this.o.metrics.observeRequest(route, 499, seconds());
+      this.o.metrics.observeRequest(route, res.writableFinished ? res.statusCode : 499, Number(process.hrtime.bigint() - started) / 1e9);
     });
     this.inFlight += 1;
-    (path === undefined || matched === undefined
-      ? Promise.reject(malformed ?? new BadRequestError('malformed request target'))
-      : Promise.resolve().then(() => this.actions[matched.action]({ req, res, method, path, params: matched.params })))
-      .catch((e: unknown) => this.fail(res, e))
-      .catch((e: unknown) => this.o.log.error('answering a failed request failed', { error: e instanceof Error ? e.message : String(e) }))
-      .finally(() => {
-        this.inFlight -= 1;
-        if (this.inFlight === 0 && this.draining) {
-          const w = this.idleWaiters;
-          this.idleWaiters = [];
-          for (const f of w) f();
-        }
-      });
+    void this.answer(matched === undefined || path === undefined ? (malformed ?? new BadRequestError('malformed request target')) : { req, res, method, path, params: matched.params }, matched, res);
+  }
+
+  /** Runs a route's action (or answers the request target's problem), then counts the request as done. */
+  private async answer(call: Call | Error, matched: RouteMatch | undefined, res: ServerResponse): Promise<void> {
+    try {
+      if (call instanceof Error) throw call;
+      if (matched === undefined) throw new BadRequestError('malformed request target');
+      await this.actions[matched.action](call);
+    } catch (e: unknown) {
+      try {
+        this.fail(res, e);
+      } catch (e2: unknown) {
+        this.o.log.error('answering a failed request failed', { error: e2 instanceof Error ? e2.message : String(e2) });
+      }
+    } finally {
+      this.inFlight -= 1;
+      if (this.inFlight === 0 && this.draining) {
+        const w = this.idleWaiters;
+        this.idleWaiters = [];
+        for (const f of w) f();
+      }
+    }
   }
 
   private fail(res: ServerResponse, e: unknown): void {

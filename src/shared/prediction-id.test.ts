@@ -36,6 +36,16 @@ describe('prediction ids', () => {
     assert.notEqual(signPredictionId(key, dep, { ...claim, nonce: newNonce() }), signPredictionId(key, dep, { ...claim, nonce: newNonce() }));
   });
 
+  it('nonces are 16 bytes and never repeat, across refills of their random pool', () => {
+    const seen = new Set<string>();
+    for (let i = 0; i < 2000; i++) {
+      const n = newNonce();
+      assert.equal(Buffer.from(n, 'base64url').length, 16);
+      seen.add(n);
+    }
+    assert.equal(seen.size, 2000);
+  });
+
   const id = signPredictionId(key, dep, claim);
   const [v, payload = '', sig = ''] = id.split('.');
   const edited = Buffer.from(JSON.stringify([claim.nonce, claim.version, claim.track, claim.timeMs, 'rain'])).toString('base64url');
