@@ -2,7 +2,8 @@
 //   - memory and CPU of a process from /proc (VmRSS; utime + stime), sampled for the peak;
 //   - API requests of one user from the kube-apiserver's audit log (the honest source: every request the server
 //     answered, whatever the client thinks it sent), split into writes by kind and reads;
-//   - the operator's own reconcile counters and queue depths from its /metrics.
+//   - the operator's own reconcile counters, queue depths, reconcile-duration histogram, V8 heap and store calls
+//     (perennial_store_requests_total, where the operator counts them) from its /metrics.
 import { readFileSync } from 'node:fs';
 import { parsePrometheusText } from '../src/shared/server-metrics.js';
 
@@ -138,6 +139,38 @@ export interface OperatorCounters {
   readonly attempts: Readonly<Record<string, number>>;
   /** Keys waiting for a worker, summed over controllers. */
   readonly queueDepth: number;
+  /** Cumulative reconcile-duration histogram over both controllers: upper bound (s) → reconciles at or under it. */
+  readonly durationBuckets: ReadonlyMap<number, number>;
+  /** V8 heap in use (nodejs_heap_size_used_bytes). */
+  readonly heapUsedBytes: number;
+  /** Object-store requests the operator made, all operations; undefined when it does not count them. */
+  readonly storeRequests: number | undefined;
+}
+
+/**
+ * The q-quantile of the reconciles between two scrapes of the histogram, linearly interpolated inside its bucket
+ * (Prometheus' histogram_quantile); undefined with no reconcile in between.
+ */
+export function histogramQuantile(q: number, before: ReadonlyMap<number, number>, after: ReadonlyMap<number, number>): number | undefined {
+  const bounds = [...after.keys()].sort((a, b) => a - b);
+  const counts = bounds.map((b) => (after.get(b) ?? 0) - (before.get(b) ?? 0));
+  const total = counts[counts.length - 1] ?? 0;
+  if (total <= 0) return undefined;
+  const rank = q * total;
+  let lower = 0;
+  let below = 0;
+  for (let i = 0; i < bounds.length; i++) {
+    const upper = bounds[i] ?? 0;
+    const n = counts[i] ?? 0;
+    if (n >= rank) {
+      // The +Inf bucket has no width: answer its lower bound, as Prometheus does.
+      if (!Number.isFinite(upper)) return lower;
+      return lower + ((upper - lower) * (rank - below)) / Math.max(n - below, 1e-9);
+    }
+    lower = upper;
+    below = n;
+  }
+  return lower;
 }
 
 export async function scrapeOperator(metricsUrl: string): Promise<OperatorCounters | undefined> {
@@ -153,9 +186,19 @@ export async function scrapeOperator(metricsUrl: string): Promise<OperatorCounte
   const failed: Record<string, number> = {};
   const attempts: Record<string, number> = {};
   let queueDepth = 0;
+  const durationBuckets = new Map<number, number>();
+  let heapUsedBytes = 0;
+  let storeRequests: number | undefined;
   for (const s of parsePrometheusText(text)) {
     const controller = s.labels['controller'] ?? '';
-    if (s.name === 'perennial_reconcile_total') {
+    if (s.name === 'perennial_reconcile_duration_seconds_bucket') {
+      const le = s.labels['le'] === '+Inf' ? Infinity : Number(s.labels['le']);
+      durationBuckets.set(le, (durationBuckets.get(le) ?? 0) + s.value);
+    } else if (s.name === 'nodejs_heap_size_used_bytes') {
+      heapUsedBytes = s.value;
+    } else if (s.name === 'perennial_store_requests_total') {
+      storeRequests = (storeRequests ?? 0) + s.value;
+    } else if (s.name === 'perennial_reconcile_total') {
       const result = s.labels['result'];
       attempts[controller] = (attempts[controller] ?? 0) + s.value;
       if (result === 'success' || result === 'requeue') reconciled[controller] = (reconciled[controller] ?? 0) + s.value;
@@ -164,5 +207,5 @@ export async function scrapeOperator(metricsUrl: string): Promise<OperatorCounte
       queueDepth += s.value;
     }
   }
-  return { reconciled, failed, attempts, queueDepth };
+  return { reconciled, failed, attempts, queueDepth, durationBuckets, heapUsedBytes, storeRequests };
 }

@@ -43,7 +43,7 @@ import { putText, storeFor } from '../test/integration/trainer-harness.js';
 import { deployments, httpRoutes, jobs, modelDeployments, services, trainingPipelines } from '../src/operator/resources.js';
 import { KubeHttpClient } from '../src/operator/runtime/kube-http.js';
 import { type ResourceRef, resourcePath } from '../src/operator/runtime/resource.js';
-import { auditPolicy, countRequests, procSample, RssSampler, scrapeOperator, type RequestCounts } from './operator-scale-measure.js';
+import { auditPolicy, countRequests, histogramQuantile, procSample, RssSampler, scrapeOperator, type RequestCounts } from './operator-scale-measure.js';
 import { scaleObjects, type ScaleObject, type ScaleSet } from './operator-scale-objects.js';
 
 const { values: args } = parseArgs({
@@ -51,11 +51,14 @@ const { values: args } = parseArgs({
     count: { type: 'string', default: '1000' },
     window: { type: 'string', default: '60' },
     namespaces: { type: 'string', default: '4' },
+    // Reconciles in flight per controller (PERENNIAL_WORKERS); default: the operator's own default.
+    workers: { type: 'string' },
   },
 });
 const count = Number(args.count);
 const windowSeconds = Number(args.window);
 const namespaceCount = Number(args.namespaces);
+const workers = args.workers;
 if (!Number.isInteger(count) || count < 10) throw new Error('--count must be an integer of at least 10');
 if (!(windowSeconds >= 10)) throw new Error('--window must be at least 10 (seconds)');
 
@@ -76,11 +79,16 @@ interface ScaleResult {
   readonly create: {
     readonly failed: number; readonly createSeconds: number; readonly reconciledSeconds: number; readonly requests: RequestCounts;
     readonly cpuSeconds: number; readonly peakRssBytes: number;
+    /** Reconcile duration quantiles (s) over the create phase, both controllers. */
+    readonly reconcileP50: number; readonly reconcileP99: number;
+    readonly storeRequests: number | undefined;
   };
   readonly settleSeconds: number;
   readonly steady: {
     readonly seconds: number; readonly requests: RequestCounts; readonly cpuSeconds: number; readonly rssBytes: number; readonly peakRssBytes: number;
     readonly reconcilesPerMinute: Readonly<Record<string, number>>;
+    readonly heapUsedBytes: number;
+    readonly storeRequestsPerMinute: number | undefined;
   };
   readonly restart: {
     readonly stopSeconds: number; readonly readySeconds: number; readonly reconciledSeconds: number; readonly reconciled: Readonly<Record<string, number>>;
@@ -178,7 +186,7 @@ class Operator {
         ...localOperatorEnv('', s3, bucket),
         PERENNIAL_LEADER_ELECT: 'true', PERENNIAL_LEASE_NAMESPACE: 'perennial-system', POD_NAME: identity,
         PERENNIAL_HEALTH_PORT: String(port), PERENNIAL_HEALTH_HOST: '127.0.0.1', PERENNIAL_LOG_LEVEL: 'info',
-        KUBECONFIG: kubeconfig,
+        KUBECONFIG: kubeconfig, ...(workers === undefined ? {} : { PERENNIAL_WORKERS: workers }),
       },
       logFile: join(info.logDir, `${identity}.log`),
     });
@@ -259,7 +267,7 @@ async function prepare(info: ClusterInfo, http: KubeHttpClient, set: ScaleSet): 
 async function runScale(n: number, bundles: { operator: string; informer: string }): Promise<ScaleResult> {
   console.log(`\n== ${n} TrainingPipelines + ${n} ModelDeployments ==`);
   const cluster = await LocalCluster.start({
-    name: 'bench-scale', controllerManager: false, minio: true, serviceClusterIpRange: '10.0.0.0/20', // 2 Services per fixed-URI deployment
+    name: 'bench-scale', controllerManager: false, minio: true, serviceClusterIpRange: '10.0.0.0/16', // 2 ClusterIPs per fixed-URI deployment
     auditPolicy: auditPolicy([operatorUser]), users: [operatorUser, informerUser],
   });
   let op: Operator | undefined;
@@ -286,6 +294,7 @@ async function runScale(n: number, bundles: { operator: string; informer: string
     // Create: the pipeline and the deployment of each pair one after the other, 8 requests in flight.
     op.sampler.takePeak();
     const cpu0 = procSample(op.pid).cpuSeconds;
+    const createdFrom = await scrapeOperator(first.metricsUrl);
     const t0 = Date.now();
     const pairs: ScaleObject[] = set.pipelines.flatMap((tp, i) => [tp, set.deployments[i]].filter((o): o is ScaleObject => o !== undefined));
     await inParallel(pairs, 8, async (o) => {
@@ -326,6 +335,9 @@ async function runScale(n: number, bundles: { operator: string; informer: string
       requests: countRequests(auditLog, operatorUser, t0, Date.now()),
       cpuSeconds: procSample(op.pid).cpuSeconds - cpu0,
       peakRssBytes: op.sampler.takePeak(),
+      reconcileP50: histogramQuantile(0.5, createdFrom?.durationBuckets ?? new Map(), drained.durationBuckets) ?? 0,
+      reconcileP99: histogramQuantile(0.99, createdFrom?.durationBuckets ?? new Map(), drained.durationBuckets) ?? 0,
+      storeRequests: difference(createdFrom?.storeRequests, drained.storeRequests),
     };
     console.log(`all reconciled ${create.reconciledSeconds.toFixed(1)} s after the first create; writes ${JSON.stringify(create.requests.writesBy)}`);
 
@@ -346,9 +358,11 @@ async function runScale(n: number, bundles: { operator: string; informer: string
     const steadyRss = procSample(op.pid).rssBytes;
     const steadyPeak = op.sampler.takePeak();
     await sleep(2000); // the audit log is written as requests complete
+    const steadyStore = difference(before?.storeRequests, after?.storeRequests);
     const steady = {
       seconds: (tE - tS) / 1000, requests: countRequests(auditLog, operatorUser, tS, tE), cpuSeconds: steadyCpu, rssBytes: steadyRss,
-      peakRssBytes: steadyPeak, reconcilesPerMinute,
+      peakRssBytes: steadyPeak, reconcilesPerMinute, heapUsedBytes: after?.heapUsedBytes ?? 0,
+      storeRequestsPerMinute: steadyStore === undefined ? undefined : perMinute(steadyStore, (tE - tS) / 1000),
     };
     console.log(`steady: writes ${JSON.stringify(steady.requests.writesBy)}; reads ${JSON.stringify(steady.requests.readsBy)}`);
 
@@ -395,6 +409,11 @@ function mb(bytes: number): string {
   return `${(bytes / 1024 / 1024).toFixed(0)} MB`;
 }
 
+/** after − before of a counter the operator may not export (undefined then). */
+function difference(before: number | undefined, after: number | undefined): number | undefined {
+  return after === undefined ? undefined : after - (before ?? 0);
+}
+
 function perMinute(n: number, seconds: number): number {
   return (n * 60) / seconds;
 }
@@ -414,6 +433,9 @@ function printTable(base: ScaleResult, full: ScaleResult): void {
   add('create: failed reconciles (retried)', (r) => r.create.failed, s(0));
   add('create: operator CPU (s)', (r) => r.create.cpuSeconds, s(1));
   add('create: peak RSS (MB)', (r) => r.create.peakRssBytes, m);
+  add('create: reconcile duration p50 (ms)', (r) => 1000 * r.create.reconcileP50, s(0));
+  add('create: reconcile duration p99 (ms)', (r) => 1000 * r.create.reconcileP99, s(0));
+  add('create: store calls', (r) => r.create.storeRequests ?? NaN, s(0));
   add('steady: API writes/min (excl. Lease) — must be 0', (r) => perMinute(r.steady.requests.writes + r.steady.requests.eventWrites, r.steady.seconds), s(1));
   add('steady: Lease renewals/min', (r) => perMinute(r.steady.requests.leaseWrites, r.steady.seconds), s(1));
   add('steady: API reads/min', (r) => perMinute(r.steady.requests.reads, r.steady.seconds), s(0));
@@ -421,6 +443,8 @@ function printTable(base: ScaleResult, full: ScaleResult): void {
   add('steady: ModelDeployment reconciles/min', (r) => r.steady.reconcilesPerMinute['modeldeployment'] ?? 0, s(0));
   add('steady: operator CPU (% of one core)', (r) => (100 * r.steady.cpuSeconds) / r.steady.seconds, s(1));
   add('steady: RSS settled (MB)', (r) => r.steady.rssBytes, m);
+  add('steady: V8 heap used (MB)', (r) => r.steady.heapUsedBytes, m);
+  add('steady: store calls/min', (r) => r.steady.storeRequestsPerMinute ?? NaN, s(0));
   add('restart: graceful stop (s)', (r) => r.restart.stopSeconds, s(1));
   add('restart: start → ready (s)', (r) => r.restart.readySeconds, s(1));
   add('restart: start → all reconciled (s)', (r) => r.restart.reconciledSeconds, s(1));
@@ -436,7 +460,13 @@ function printTable(base: ScaleResult, full: ScaleResult): void {
     const ratio = b === 0 ? (f === 0 ? '—' : '∞') : `${(f / b).toFixed(2)}×`;
     console.log(`${label.padEnd(52)}${fmt(b).padStart(12)}${fmt(f).padStart(12)}${ratio.padStart(9)}`);
   }
-  console.log(`(ratio = ${full.count}+${full.count} / ${base.count}+${base.count}; ${full.count / base.count}× the objects. Operator: the production bundle, 2 workers per controller, leader election on; no kube-controller-manager.)`);
+  console.log(`(ratio = ${full.count}+${full.count} / ${base.count}+${base.count}; ${full.count / base.count}× the objects. Operator: the production bundle, ${workers ?? 'the default'} workers per controller, leader election on; no kube-controller-manager. NaN: the operator does not count store calls.)`);
+  // The memory each TrainingPipeline + ModelDeployment pair adds (with its Job and, for half of them, a server
+  // Deployment and 3 Services): the slope between the two sizes, which cancels what the process holds anyway.
+  const pairs = full.count - base.count;
+  const perPair = (f: (r: ScaleResult) => number): string => ((f(full) - f(base)) / pairs / 1024).toFixed(1);
+  console.log(`\nper TrainingPipeline + ModelDeployment pair (slope ${base.count} → ${full.count}): steady RSS ${perPair((r) => r.steady.rssBytes)} KB, V8 heap ${perPair((r) => r.steady.heapUsedBytes)} KB; bare client-node informers ${perPair((r) => r.bareRssBytes)} KB`);
+  console.log(`steady RSS at ${full.count}+${full.count}: ${(full.steady.rssBytes / 2 ** 20).toFixed(0)} MiB (target < 128 MiB); first create → all reconciled ${full.create.reconciledSeconds.toFixed(1)} s (target 30 s); restart → all reconciled ${full.restart.reconciledSeconds.toFixed(1)} s (target 10 s) with ${full.restart.requests.writes + full.restart.requests.eventWrites} writes`);
 }
 
 mkdirSync(workDir, { recursive: true });
