@@ -12,7 +12,7 @@ NPM_STAMP := node_modules/.perennial-installed
 # Java 17 runs the Kafka broker of the Kafka sink's tests, and Maven resolves its jars (kafka-jars).
 DEBIAN_PACKAGES := lua5.1:lua5.1 prometheus:prometheus containerd:containerd runc:runc /usr/lib/cni/bridge:containernetworking-plugins \
 	iptables:iptables conntrack:conntrack buildah:buildah debootstrap:debootstrap openssl:openssl nsenter:util-linux \
-	g++:g++ make:make pip3:python3-pip java:openjdk-17-jre-headless mvn:maven
+	g++:g++ make:make pip3:python3-pip java:openjdk-17-jre-headless mvn:maven chromium:chromium
 
 test: deps system-deps native-tfjs python-envs kafka-jars servers typecheck lint
 	npx tsx scripts/run-tests.ts all
