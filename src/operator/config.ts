@@ -2,6 +2,7 @@
 // loadConfig is called, never at import time. Every value has a safe default or a clear error.
 import { podEnv } from '../shared/pod-contract.js';
 import type { StoreConfig } from './store-settings.js';
+import { installDestination, type Destination } from './notifications/destinations.js';
 
 export interface OperatorConfig {
   /** Namespace to watch; '' watches all. */
@@ -31,6 +32,8 @@ export interface OperatorConfig {
   readonly dataPollMs: number;
   /** ttlSecondsAfterFinished of training Jobs: long enough for the operator to read a finished run. */
   readonly jobTtlSeconds: number;
+  /** The install-time webhook of loop events (PERENNIAL_NOTIFICATIONS_URL / _FORMAT), if any: docs/observability.md. */
+  readonly notifications: Destination | undefined;
   /** What namespace tenants may make the operator do: store grants, images, Prometheus servers (set at install). */
   readonly tenancy: TenancyConfig;
 }
@@ -181,6 +184,7 @@ export function loadConfig(env: Env = process.env): OperatorConfig {
     store,
     dataPollMs: int(env, 'PERENNIAL_DATA_POLL_SECONDS', 60, 1, 86_400) * 1000,
     jobTtlSeconds: int(env, 'PERENNIAL_JOB_TTL_SECONDS', 86_400, 60, 30 * 86_400),
+    notifications: installDestination(env),
     tenancy: {
       storeGrants: parseStoreGrants(env['PERENNIAL_STORE_GRANTS']),
       trainerImages: list(env, 'PERENNIAL_TRAINER_IMAGES', defaultTrainerImages),

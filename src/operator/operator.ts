@@ -15,7 +15,7 @@ import { Manager } from './runtime/manager.js';
 export const controllerNames = { trainingPipeline: 'trainingpipeline', modelDeployment: 'modeldeployment' } as const;
 
 /** Builds the manager with both controllers registered; the caller starts and stops it. */
-export function buildManager(config: OperatorConfig, kubeConfig: KubeConfig, env: NodeJS.ProcessEnv = process.env): Manager {
+export function buildManager(config: OperatorConfig, kubeConfig: KubeConfig): Manager {
   const logger = createLogger({ level: config.logLevel as LogLevel });
   const manager = new Manager({
     kubeConfig,
@@ -31,7 +31,7 @@ export function buildManager(config: OperatorConfig, kubeConfig: KubeConfig, env
   const tenancy = tenancyPolicy(config);
   // The loop's metrics and notifications hang on the event recorder's hook (docs/observability.md).
   const loop = measureLoop(manager, feedbackLatencyMeter(config.store, manager.logger));
-  notifyLoop(manager, env);
+  notifyLoop(manager, config.notifications);
   const tp = controllerNames.trainingPipeline;
   const md = controllerNames.modelDeployment;
   manager.addController(trainingPipelineController(manager, config, tenancy, tp, logger.child({ controller: tp }), loop.onRunFinished));
