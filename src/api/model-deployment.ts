@@ -40,6 +40,7 @@ const server = s.object('The model-server pods.', {
   image: s.string('The server image (perennial-server).', { minLength: 1, maxLength: 512 }),
   replicas: s.integer('Pods serving the stable version; the canary takes a share of them as its weight grows.', { minimum: 1, maximum: 1000 }).default(2),
   port: s.integer('Container port of the HTTP API.', { minimum: 1, maximum: 65535 }).default(8080),
+  grpcPort: s.integer('Container and Service port of the Open Inference Protocol v2 over gRPC (inference.GRPCInferenceService, as tritonclient and the kserve SDK call it, plus grpc.health.v1), plaintext HTTP/2; the Services name it `grpc` with appProtocol kubernetes.io/h2c, and with trafficRouting GatewayAPI a GRPCRoute of the deployment\'s name splits it with the HTTPRoute\'s weights. Must differ from server.port and server.feedback.port. 0: no gRPC listener.', { minimum: 0, maximum: 65535 }).default(9000),
   resources,
   nodeSelector,
   tolerations,
@@ -61,7 +62,8 @@ const server = s.object('The model-server pods.', {
     .rule('has(self.targetCPUUtilization) || has(self.targetRequestsPerSecond)', 'server.autoscaling needs a target: targetCPUUtilization, targetRequestsPerSecond or both'),
   driftWindowRows: s.integer('At most this many rows in each server\'s drift window: the newest N rows within driftWindow (older ones drop out even inside driftWindow). Unset: every row of driftWindow. With batch traffic set driftWindow long (up to 168h) and driftWindowRows to the rows of a batch or two, so the drift figures describe the latest batches, not the hour after each. Drift needs about ten rows per bin to say much.', { minimum: 10, maximum: 1_000_000 }),
   kafka,
-}, ['image']).rule('self.feedback.port != self.port', 'server.feedback.port must differ from server.port', { fieldPath: '.feedback.port' });
+}, ['image']).rule('self.feedback.port != self.port', 'server.feedback.port must differ from server.port', { fieldPath: '.feedback.port' })
+  .rule('self.grpcPort == 0 || (self.grpcPort != self.port && self.grpcPort != self.feedback.port)', 'server.grpcPort must differ from server.port and server.feedback.port', { fieldPath: '.grpcPort' });
 
 const step = s.object('One canary step: exactly one of setWeight, pause or analysis.', {
   setWeight: s.integer('Percent (0-100) of traffic the candidate gets from this step on.', { minimum: 0, maximum: 100 }),

@@ -50,7 +50,7 @@ describe('cache shapes', () => {
     const dep = { metadata: { ...metadata, managedFields }, spec: { replicas: 2, progressDeadlineSeconds: 600, template: { spec: {} }, selector: {} }, status };
     assert.deepEqual(shaped(deployments, dep), { metadata, spec: { replicas: 2, progressDeadlineSeconds: 600 }, status });
     const svc = { metadata: { ...metadata, managedFields }, spec: { selector: { a: 'b' }, ports: [{ port: 80 }], clusterIP: '10.0.0.1' }, status: { loadBalancer: {} } };
-    assert.deepEqual(shaped(services, svc), { metadata, spec: { selector: { a: 'b' } }, status: {} });
+    assert.deepEqual(shaped(services, svc), { metadata, spec: { selector: { a: 'b' }, ports: [{ port: 80 }] }, status: {} });
   });
 
   it('keep the whole spec, status and annotations of the primaries, without managedFields and last-applied', () => {

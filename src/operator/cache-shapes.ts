@@ -22,8 +22,8 @@ const shapes: ReadonlyMap<string, InformerShape> = new Map([
   [jobs, { labelSelector: Label.pipeline, transform: transformOf({ spec: [], status: 'all', annotations: false }) }],
   // model-deployment/observe.ts: a revision's replicas, progress deadline, ready replicas and conditions.
   [deployments, { labelSelector: Label.deployment, transform: transformOf({ spec: ['replicas', 'progressDeadlineSeconds'], status: 'all', annotations: false }) }],
-  // model-deployment/observe.ts: a Service's selector (which revision it sends to).
-  [services, { labelSelector: Label.deployment, transform: transformOf({ spec: ['selector'], status: [], annotations: false }) }],
+  // model-deployment/observe.ts: a Service's selector (which revision it sends to) and ports (server.port, grpcPort).
+  [services, { labelSelector: Label.deployment, transform: transformOf({ spec: ['selector', 'ports'], status: [], annotations: false }) }],
 ].map(([ref, shape]) => [id(ref as ResourceRef), shape as InformerShape]));
 
 function id(ref: ResourceRef): string {

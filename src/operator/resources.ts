@@ -20,6 +20,8 @@ export const configMaps: ResourceRef = { group: '', version: 'v1', plural: 'conf
  * API CRDs, and a route is written only when its hash changes.
  */
 export const httpRoutes: ResourceRef = { group: 'gateway.networking.k8s.io', version: 'v1', plural: 'httproutes', kind: 'HTTPRoute', namespaced: true };
+/** Written like the HTTPRoute, beside it, when the servers have a gRPC port (spec.server.grpcPort). */
+export const grpcRoutes: ResourceRef = { group: 'gateway.networking.k8s.io', version: 'v1', plural: 'grpcroutes', kind: 'GRPCRoute', namespaced: true };
 /**
  * Written only (created, then patched when its hash changes; deleted when autoscaling is turned off): a
  * ModelDeployment's HorizontalPodAutoscaler (spec.server.autoscaling), which scales the md through its scale subresource.

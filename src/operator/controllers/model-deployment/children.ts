@@ -26,6 +26,8 @@ export interface Children {
   readonly services: readonly ServiceObject[];
   /** The HTTPRoute to write (only when its hash differs from status.routeHash). */
   readonly route: KubeObject | undefined;
+  /** The GRPCRoute to write with it (server.grpcPort set). */
+  readonly grpcRoute: KubeObject | undefined;
   /** The hash of the route the router owns (undefined: it owns none). */
   readonly routeHash: string | undefined;
   /**
@@ -54,7 +56,7 @@ function deploymentsOf(ctx: PlanContext, d: Draft, route: RoutePlan): ServerDepl
 function servicesOf(ctx: PlanContext, d: Draft, route: RoutePlan): ServiceObject[] {
   const { namespace, name, owner, spec } = ctx;
   const service = (serviceName: string, revisionHash: string | undefined): ServiceObject =>
-    buildService({ namespace, md: name, name: serviceName, owner, port: spec.server.port, revisionHash });
+    buildService({ namespace, md: name, name: serviceName, owner, port: spec.server.port, grpcPort: spec.server.grpcPort, revisionHash });
   const candidateHash = d.canary?.hash ?? d.stable.hash;
   return [
     service(serviceNames.stable(name), route.stableServiceRevision),
@@ -70,7 +72,7 @@ export function childrenOf(ctx: PlanContext, d: Draft, route: RoutePlan): Childr
   // The previous revision keeps its pods (an instant rollback needs them ready); it is never re-created.
   const previous = d.previous === undefined ? undefined : observed.revisions.get(d.previous.name);
   const secretName = feedbackSecretName(ctx.name, ctx.spec.server);
-  const hash = route.route ? routeHash(route.route) : undefined;
+  const hash = route.route ? routeHash(route.route, route.grpcRoute) : undefined;
   const settings = settingsConfigMap(ctx, d);
   return {
     deployments: deploymentsOf(ctx, d, route),
@@ -78,6 +80,7 @@ export function childrenOf(ctx: PlanContext, d: Draft, route: RoutePlan): Childr
     deleteDeployments: [...observed.revisions.values()].filter((r) => !keep.has(r.name)).map((r) => ({ name: r.name, uid: r.uid })),
     services: servicesOf(ctx, d, route),
     route: hash !== undefined && hash !== ctx.prev.routeHash ? route.route : undefined,
+    grpcRoute: hash !== undefined && hash !== ctx.prev.routeHash ? route.grpcRoute : undefined,
     routeHash: hash,
     feedbackSecret: ctx.spec.server.feedback.secretName === undefined && ctx.prev.feedbackSecret !== secretName
       ? { name: secretName, namespace: ctx.namespace, owner: ctx.owner } : undefined,

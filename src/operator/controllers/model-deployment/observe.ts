@@ -44,7 +44,7 @@ interface DeploymentObject extends KubeObject {
 }
 
 interface ServiceLike extends KubeObject {
-  readonly spec?: { readonly selector?: Readonly<Record<string, string>> };
+  readonly spec?: { readonly selector?: Readonly<Record<string, string>>; readonly ports?: ReadonlyArray<Record<string, unknown>> };
 }
 
 type Source = 'pods' | 'prometheus';
@@ -90,7 +90,7 @@ function ownedServices(deps: ObserveDeps, md: ModelDeployment): Map<string, Obse
   const list = deps.services.list(md.metadata.namespace ?? '', selectorLabels(md.metadata.name ?? '')) as ServiceLike[];
   return new Map(list.filter(controlledBy(md)).map((s): [string, ObservedService] => {
     const name = s.metadata?.name ?? '';
-    return [name, { name, selector: s.spec?.selector ?? {} }];
+    return [name, { name, selector: s.spec?.selector ?? {}, ports: s.spec?.ports }];
   }));
 }
 

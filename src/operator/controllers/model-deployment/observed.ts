@@ -25,6 +25,8 @@ export interface ObservedRevision {
 export interface ObservedService {
   readonly name: string;
   readonly selector: Readonly<Record<string, string>>;
+  /** Its ports as the API server has them; undefined when the cache does not keep them. */
+  readonly ports?: ReadonlyArray<Record<string, unknown>> | undefined;
 }
 
 /** A measurement, or why there is none (NoValuesError / ProviderError message). */

@@ -43,7 +43,7 @@ export interface ModelDeploymentPlan extends Omit<Children, 'routeHash' | 'setti
 }
 
 const noChildren: Omit<Children, 'routeHash' | 'settingsHash' | 'scaleStatus'> = {
-  deployments: [], scale: [], deleteDeployments: [], services: [], route: undefined, feedbackSecret: undefined, settings: undefined, autoscaler: { kind: 'none', hash: undefined },
+  deployments: [], scale: [], deleteDeployments: [], services: [], route: undefined, grpcRoute: undefined, feedbackSecret: undefined, settings: undefined, autoscaler: { kind: 'none', hash: undefined },
 };
 
 /** Not accepted: Degraded with Accepted=False naming every problem, said once per generation; nothing else is done. */

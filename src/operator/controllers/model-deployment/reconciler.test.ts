@@ -16,7 +16,7 @@ import type { KubeObject, ResourceRef } from '../../runtime/resource.js';
 import { StatusWriter } from '../../runtime/status-writer.js';
 import { FakeClock } from '../../runtime/testing/fake-clock.js';
 import { FakeKube } from '../../runtime/testing/fake-kube.js';
-import { deployments, httpRoutes, modelDeployments, pods, secrets, services, trainingPipelines } from '../../resources.js';
+import { deployments, grpcRoutes, httpRoutes, modelDeployments, pods, secrets, services, trainingPipelines } from '../../resources.js';
 import type { PodObject } from '../pod-faults.js';
 import { emptyMeasurement, NoValuesError, type Measurement, type MetricProvider, type MetricQuery } from './metrics/provider.js';
 import type { TenancyPolicy } from '../tenancy.js';
@@ -81,7 +81,7 @@ function setup(s: ModelDeploymentSpec = spec()) {
     logger: createLogger({ silent: true }),
     store,
     metricProvider: (url) => { providersAsked.push(url); return provider; },
-    readRoute: (namespace, name) => Promise.resolve(kube.get(httpRoutes, { namespace, name })),
+    readRoute: (namespace, name, kind) => Promise.resolve(kube.get(kind === 'GRPCRoute' ? grpcRoutes : httpRoutes, { namespace, name })),
     tenancy,
   });
   let r = reconciler();
@@ -174,7 +174,13 @@ describe('ModelDeploymentReconciler', () => {
     assert.deepEqual(env['PERENNIAL_SERVER_FEEDBACK_TOKEN'], { secretKeyRef: { name: 'weather-feedback', key: 'token' } });
     assert.deepEqual(env['PERENNIAL_SERVER_SIGNING_KEY'], { secretKeyRef: { name: 'weather-feedback', key: 'signingKey' } });
     assert.deepEqual((c as unknown as { ports: unknown[] }).ports, [
-      { name: 'http', containerPort: 8080, protocol: 'TCP' }, { name: 'feedback', containerPort: 8081, protocol: 'TCP' },
+      { name: 'http', containerPort: 8080, protocol: 'TCP' }, { name: 'feedback', containerPort: 8081, protocol: 'TCP' }, { name: 'grpc', containerPort: 9000, protocol: 'TCP' },
+    ]);
+    assert.equal(env['PERENNIAL_SERVER_GRPC_PORT'], '9000');
+    // The inference Services carry the gRPC port as HTTP/2 (h2c); the feedback Service does not.
+    const stableService = h.kube.get<KubeObject & { spec: { ports: unknown[] } }>(services, { namespace: 'ml', name: 'weather' });
+    assert.deepEqual(stableService?.spec.ports, [
+      { name: 'http', port: 8080, targetPort: 'http', protocol: 'TCP' }, { name: 'grpc', port: 9000, targetPort: 'grpc', protocol: 'TCP', appProtocol: 'kubernetes.io/h2c' },
     ]);
     const feedbackService = h.kube.get<KubeObject & { spec: { selector: unknown; ports: unknown[] } }>(services, { namespace: 'ml', name: 'weather-feedback' });
     assert.deepEqual(feedbackService?.spec.selector, { 'perennial.dev/deployment': 'weather' }, 'every pod of every revision takes labels');
@@ -451,18 +457,24 @@ describe('ModelDeploymentReconciler', () => {
     await h.step();
     h.allReady();
     await h.step();
-    const weights = (): Array<[string, number]> => {
-      const r = h.kube.get<KubeObject & { spec: { rules: Array<{ backendRefs: Array<{ name: string; weight: number }> }> } }>(httpRoutes, h.key);
+    const weights = (ref = httpRoutes): Array<[string, number]> => {
+      const r = h.kube.get<KubeObject & { spec: { rules: Array<{ backendRefs: Array<{ name: string; weight: number }> }> } }>(ref, h.key);
       return r?.spec.rules[0]?.backendRefs.map((b) => [b.name, b.weight]) ?? [];
     };
     assert.deepEqual(weights(), [['weather', 100]]);
+    assert.deepEqual(weights(grpcRoutes), [['weather', 100]], 'the GRPCRoute beside it');
     h.setChampion('v2');
     await h.step();
     assert.deepEqual(weights(), [['weather', 100], ['weather-canary', 0]], 'no weight before the candidate is ready');
     h.allReady();
     const writes = await h.step();
     assert.ok(writes.includes('patch httproutes.gateway.networking.k8s.io ml/weather'), writes.join('\n'));
+    assert.ok(writes.includes('patch grpcroutes.gateway.networking.k8s.io ml/weather'), writes.join('\n'));
     assert.deepEqual(weights(), [['weather', 70], ['weather-canary', 30]]);
+    assert.deepEqual(weights(grpcRoutes), [['weather', 70], ['weather-canary', 30]], 'gRPC split as REST');
+    const grpcRoute = h.kube.get<KubeObject & { spec: { rules: Array<{ matches?: unknown; backendRefs: Array<{ port: number }> }> } }>(grpcRoutes, h.key);
+    assert.deepEqual(grpcRoute?.spec.rules[0]?.backendRefs.map((b) => b.port), [9000, 9000]);
+    assert.equal(grpcRoute?.spec.rules[0]?.matches, undefined, 'every method of every service');
     assert.equal(revisionOf(h, 'v1').spec.replicas, 2, 'with exact routing the stable version keeps its pods');
     assert.ok(!(await h.step()).some((w) => /httproutes/.test(w)), 'unchanged route: no write');
     assert.equal(h.md().status?.phase, 'Paused');
@@ -515,6 +527,34 @@ describe('ModelDeploymentReconciler', () => {
     const after = await h.step();
     assert.ok(after.includes('create httproutes.gateway.networking.k8s.io ml/weather'), after.join('\n'));
     assert.equal(h.md().status?.conditions?.find((c) => c.type === 'Degraded')?.status, 'False');
+  });
+
+  it('gatewayAPI: a GRPCRoute of that name it does not control is left alone and said so; the HTTPRoute is still written', async () => {
+    const h = setup(spec((s) => { s.rollout.trafficRouting = { type: 'GatewayAPI', gatewayAPI: { parentRefs: [{ name: 'gw' }], pathPrefix: '/' } }; }));
+    const theirs = { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'GRPCRoute', metadata: { name: 'weather', namespace: 'ml' }, spec: { rules: [{ backendRefs: [{ name: 'their-grpc', port: 50051 }] }] } };
+    h.kube.seed(grpcRoutes, theirs);
+    const writes = await h.step();
+    assert.ok(writes.includes('create httproutes.gateway.networking.k8s.io ml/weather'), writes.join('\n'));
+    assert.ok(!writes.some((w) => /grpcroutes/.test(w)), writes.join('\n'));
+    assert.ok(writes.some((w) => /^event Warning RouteNotOwned: GRPCRoute weather exists and is not controlled by this ModelDeployment/.test(w)), writes.join('\n'));
+    assert.equal(h.md().status?.routeHash, undefined, 'not both written, so not recorded');
+    assert.deepEqual((h.kube.get(grpcRoutes, h.key) as unknown as typeof theirs).spec, theirs.spec, 'their route is untouched');
+    await h.kube.delete(grpcRoutes, h.key);
+    h.allReady();
+    const after = await h.step();
+    assert.ok(after.includes('create grpcroutes.gateway.networking.k8s.io ml/weather'), after.join('\n'));
+    assert.equal(h.md().status?.conditions?.find((c) => c.type === 'Degraded')?.status, 'False');
+  });
+  it('a Service made before the gRPC port gets it: ports follow server.port and server.grpcPort', async () => {
+    const h = setup(spec(() => undefined));
+    await h.step();
+    const ports = (): unknown[] => (h.kube.get(services, { namespace: 'ml', name: 'weather' }) as unknown as { spec: { ports: unknown[] } }).spec.ports;
+    const http = { name: 'http', port: 8080, targetPort: 'http', protocol: 'TCP' };
+    await h.kube.patch(services, { namespace: 'ml', name: 'weather' }, { spec: { ports: [http] } });
+    const writes = await h.step();
+    assert.ok(writes.some((w) => /^patch services.* ml\/weather$/.test(w)), writes.join('\n'));
+    assert.deepEqual(ports(), [http, { name: 'grpc', port: 9000, targetPort: 'grpc', protocol: 'TCP', appProtocol: 'kubernetes.io/h2c' }]);
+    assert.ok(!(await h.step()).some((w) => /^patch services.* ml\/weather$/.test(w)), 'unchanged ports: no write');
   });
 
   const refusals: Array<[string, (s: ModelDeploymentSpec) => void, RegExp]> = [

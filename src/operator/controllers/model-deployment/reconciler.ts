@@ -13,14 +13,15 @@ import type { CacheReader } from '../../runtime/informer.js';
 import type { KubeClient } from '../../runtime/kube.js';
 import type { ObjectKey, ReconcileResult, Reconciler } from '../../runtime/manager.js';
 import type { KubeObject } from '../../runtime/resource.js';
-import { configMaps, deployments as deploymentRef, horizontalPodAutoscalers, httpRoutes, modelDeployments, secrets as secretRef, services as serviceRef } from '../../resources.js';
+import { configMaps, deployments as deploymentRef, grpcRoutes, horizontalPodAutoscalers, httpRoutes, modelDeployments, secrets as secretRef, services as serviceRef } from '../../resources.js';
 import type { PlannedEvent } from '../planned-event.js';
 import type { ReconcilerDeps } from '../reconciler-deps.js';
 import { feedbackSecretKeys } from './names.js';
 import { observe, type ObserveDeps } from './observe.js';
 import type { Observed } from './observed.js';
 import { planModelDeployment, type ModelDeploymentPlan } from './plan.js';
-import { routeNotOwnedMessage, routeOwnership, withRouteNotOwned } from './route-ownership.js';
+import { routeNotOwnedMessage, routeOwnership, withRouteNotOwned, type RouteKind } from './route-ownership.js';
+import { samePorts } from './server-deployment.js';
 import { GatewayAPIRouter } from './routers/gateway-api.js';
 import { ReplicasRouter } from './routers/replicas.js';
 import type { TrafficRouter } from './routers/router.js';
@@ -31,8 +32,8 @@ export interface ModelDeploymentReconcilerDeps extends ReconcilerDeps, ObserveDe
   /** The ModelDeployments' cache. */
   readonly deployments: CacheReader<KubeObject>;
   readonly kube: KubeClient;
-  /** Reads the HTTPRoute of this name (get by name; undefined when there is none). */
-  readonly readRoute: (namespace: string, name: string) => Promise<KubeObject | undefined>;
+  /** Reads the HTTPRoute (or the GRPCRoute) of this name (get by name; undefined when there is none). */
+  readonly readRoute: (namespace: string, name: string, kind?: RouteKind) => Promise<KubeObject | undefined>;
   /** The traffic router for a deployment's trafficRouting; default replicas / gatewayAPI. */
   readonly router?: (routing: Rollout['trafficRouting']) => TrafficRouter;
 }
@@ -113,6 +114,10 @@ export class ModelDeploymentReconciler implements Reconciler {
         for (const k of Object.keys(existing.selector)) if (!(k in svc.spec.selector)) selector[k] = null;
         await this.deps.kube.patch(serviceRef, { namespace, name: svc.metadata.name }, { spec: { selector } });
       }
+      // Ports follow the spec (server.port, server.grpcPort): a Service made before the gRPC port existed gets it.
+      if (existing?.ports !== undefined && !samePorts(existing.ports, svc.spec.ports)) {
+        await this.deps.kube.patch(serviceRef, { namespace, name: svc.metadata.name }, { spec: { ports: svc.spec.ports } });
+      }
     }
   }
 
@@ -139,28 +144,46 @@ export class ModelDeploymentReconciler implements Reconciler {
     if (!(await kube.create(horizontalPodAutoscalers, a.object, { alreadyExistsOk: true })).created) await patch();
   }
 
-  /** Writes the route when it is this deployment's (or nobody's); a foreign one is left alone and said so, once. */
+  /**
+   * Writes the routes (the HTTPRoute, then its GRPCRoute) when they are this deployment's (or nobody's); a foreign one
+   * is left alone and said so, once.
+   */
   private async applyRoute(md: ModelDeployment, plan: ModelDeploymentPlan): Promise<Outcome> {
     const planned = { status: plan.status, events: plan.events };
-    if (!plan.route) return planned;
-    const { kube } = this.deps;
-    const namespace = md.metadata.namespace ?? '';
-    const routeName = plan.route.metadata?.name ?? '';
-    const ownership = routeOwnership(await this.deps.readRoute(namespace, routeName), md.metadata.uid);
-    if (ownership === 'foreign') {
-      const status = withRouteNotOwned(plan.status, routeName, md.metadata.generation ?? 0, this.deps.clock.now());
+    const routes = [['HTTPRoute', plan.route], ['GRPCRoute', plan.grpcRoute]] as const;
+    for (const [kind, route] of routes) {
+      if (!route || (await this.writeRoute(md, kind, route)) === 'written') continue;
+      const routeName = route.metadata?.name ?? '';
+      const status = withRouteNotOwned(plan.status, routeName, md.metadata.generation ?? 0, this.deps.clock.now(), kind);
       const before = md.status?.conditions?.find((c) => c.type === ConditionType.Degraded)?.reason;
       const told = before === Reason.RouteNotOwned;
-      return { status, events: told ? plan.events : [...plan.events, { type: 'Warning', reason: Reason.RouteNotOwned, note: routeNotOwnedMessage(routeName) }] };
-    }
-    if (ownership === 'absent') {
-      // Created by someone else since the read: AlreadyExists fails this reconcile, and the next one reads it again.
-      await kube.create(httpRoutes, plan.route);
-    } else {
-      const r = plan.route as { metadata?: { labels?: unknown }; spec?: unknown };
-      await kube.patch(httpRoutes, { namespace, name: routeName }, { metadata: { labels: r.metadata?.labels }, spec: r.spec });
+      return { status, events: told ? plan.events : [...plan.events, { type: 'Warning', reason: Reason.RouteNotOwned, note: routeNotOwnedMessage(routeName, kind) }] };
     }
     return planned;
+  }
+
+  /** Creates or patches one route of this deployment; 'foreign' when a route of that name is someone else's. */
+  private async writeRoute(md: ModelDeployment, kind: RouteKind, route: KubeObject): Promise<'written' | 'foreign'> {
+    const { kube } = this.deps;
+    const namespace = md.metadata.namespace ?? '';
+    const routeName = route.metadata?.name ?? '';
+    const ownership = routeOwnership(await this.deps.readRoute(namespace, routeName, kind), md.metadata.uid);
+    if (ownership === 'foreign') return 'foreign';
+    if (ownership === 'ours') {
+      const r = route as { metadata?: { labels?: unknown }; spec?: unknown };
+      const body = { metadata: { labels: r.metadata?.labels }, spec: r.spec };
+      await (kind === 'GRPCRoute' ? kube.patch(grpcRoutes, { namespace, name: routeName }, body) : kube.patch(httpRoutes, { namespace, name: routeName }, body));
+      return 'written';
+    }
+    try {
+      // Created by someone else since the read: AlreadyExists fails this reconcile, and the next one reads it again.
+      await (kind === 'GRPCRoute' ? kube.create(grpcRoutes, route) : kube.create(httpRoutes, route));
+    } catch (e: unknown) {
+      // A cluster whose Gateway API predates GRPCRoute (v1.1): HTTP is routed, gRPC is not; said in the log.
+      if (!(e instanceof NotFoundError && kind === 'GRPCRoute')) throw e;
+      this.deps.logger.warn('GRPCRoute not written: the cluster serves no grpcroutes.gateway.networking.k8s.io (Gateway API v1.1 or later)', { namespace, name: md.metadata.name });
+    }
+    return 'written';
   }
 
   private async createFeedbackSecret(md: ModelDeployment, plan: ModelDeploymentPlan): Promise<void> {

@@ -8,6 +8,8 @@ import { type Condition, setCondition } from '../../runtime/conditions.js';
 import type { KubeObject } from '../../runtime/resource.js';
 
 export type RouteOwnership = 'absent' | 'ours' | 'foreign';
+/** The routes a deployment may own: the HTTPRoute, and its GRPCRoute when the servers have a gRPC port. */
+export type RouteKind = 'HTTPRoute' | 'GRPCRoute';
 
 export function routeOwnership(existing: KubeObject | undefined, uid: string | undefined): RouteOwnership {
   if (existing === undefined) return 'absent';
@@ -15,18 +17,19 @@ export function routeOwnership(existing: KubeObject | undefined, uid: string | u
   return controlled ? 'ours' : 'foreign';
 }
 
-export function routeNotOwnedMessage(route: string): string {
-  return `HTTPRoute ${route} exists and is not controlled by this ModelDeployment: it is left alone, so this deployment's traffic split is not applied. Delete or rename that route, or rename this ModelDeployment.`;
+export function routeNotOwnedMessage(route: string, kind: RouteKind = 'HTTPRoute'): string {
+  return `${kind} ${route} exists and is not controlled by this ModelDeployment: it is left alone, so this deployment's traffic split is not applied. Delete or rename that route, or rename this ModelDeployment.`;
 }
 
 /**
  * The planned status when the route is someone else's: Degraded with RouteNotOwned, and no routeHash (the route
  * was not written, so the next reconcile looks again and writes it once the name is free).
  */
-export function withRouteNotOwned(status: ModelDeploymentStatus, route: string, generation: number, nowMs: number): ModelDeploymentStatus {
+export function withRouteNotOwned(status: ModelDeploymentStatus, route: string, generation: number, nowMs: number, kind: RouteKind = 'HTTPRoute'): ModelDeploymentStatus {
   const { routeHash: _unwritten, ...rest } = status;
+  const message = routeNotOwnedMessage(route, kind);
   const conditions = setCondition(status.conditions as Condition[] | undefined, {
-    type: ConditionType.Degraded, status: 'True', reason: Reason.RouteNotOwned, message: routeNotOwnedMessage(route), observedGeneration: generation,
+    type: ConditionType.Degraded, status: 'True', reason: Reason.RouteNotOwned, message, observedGeneration: generation,
   }, nowMs);
-  return { ...rest, phase: 'Degraded', conditions, message: routeNotOwnedMessage(route) };
+  return { ...rest, phase: 'Degraded', conditions, message };
 }

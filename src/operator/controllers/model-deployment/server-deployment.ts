@@ -100,6 +100,7 @@ export function serverEnv(input: RevisionInput): EnvVar[] {
     { name: podEnv.serverHost, valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
     { name: podEnv.serverPort, value: String(server.port) },
     { name: podEnv.serverFeedbackPort, value: String(server.feedback.port) },
+    ...(server.grpcPort === 0 ? [] : [{ name: podEnv.serverGrpcPort, value: String(server.grpcPort) }]),
     ...feedbackEnv(input.md, server),
     ...kafkaEnv(server.kafka),
     { name: podEnv.serverBatchMaxSize, value: String(server.maxBatchSize) },
@@ -176,6 +177,7 @@ export function buildServerDeployment(input: RevisionInput): ServerDeployment {
             ports: [
               { name: 'http', containerPort: server.port, protocol: 'TCP' },
               { name: 'feedback', containerPort: server.feedback.port, protocol: 'TCP' },
+              ...(server.grpcPort === 0 ? [] : [{ name: 'grpc', containerPort: server.grpcPort, protocol: 'TCP' }]),
             ],
             env: serverEnv(input),
             resources,
@@ -196,6 +198,15 @@ export function buildServerDeployment(input: RevisionInput): ServerDeployment {
   };
 }
 
+/**
+ * Whether a Service's ports (as the API server has them, defaults filled in) are the ones wanted: the same names,
+ * numbers, target ports and application protocols, in order. The fields the API server adds are not compared.
+ */
+export function samePorts(existing: ReadonlyArray<Record<string, unknown>>, wanted: ReadonlyArray<Record<string, unknown>>): boolean {
+  const key = (p: Record<string, unknown>): string => JSON.stringify([p['name'], p['port'], String(p['targetPort'] ?? p['port']), p['appProtocol'] ?? null]);
+  return existing.length === wanted.length && existing.every((p, i) => key(p) === key(wanted[i]!));
+}
+
 export interface ServiceObject {
   readonly apiVersion: 'v1';
   readonly kind: 'Service';
@@ -205,12 +216,15 @@ export interface ServiceObject {
 
 /**
  * A Service over the md's pods; `revisionHash` narrows it to one revision (canary, preview, or stable with exact
- * routing). `portName` picks the container port: the inference API (http) or the feedback API (feedback).
+ * routing). `portName` picks the container port: the inference API (http) or the feedback API (feedback). An
+ * inference Service with a `grpcPort` also carries the gRPC port, as plaintext HTTP/2 (appProtocol h2c) so that
+ * gateways and meshes speak HTTP/2 to it.
  */
 export function buildService(input: {
-  namespace: string; md: string; name: string; owner: OwnerReference; port: number; revisionHash: string | undefined; portName?: 'http' | 'feedback';
+  namespace: string; md: string; name: string; owner: OwnerReference; port: number; revisionHash: string | undefined; portName?: 'http' | 'feedback'; grpcPort?: number;
 }): ServiceObject {
   const portName = input.portName ?? 'http';
+  const grpc = input.grpcPort === undefined || input.grpcPort === 0 ? [] : [{ name: 'grpc', port: input.grpcPort, targetPort: 'grpc', protocol: 'TCP', appProtocol: 'kubernetes.io/h2c' }];
   return {
     apiVersion: 'v1',
     kind: 'Service',
@@ -223,7 +237,7 @@ export function buildService(input: {
     spec: {
       type: 'ClusterIP',
       selector: input.revisionHash === undefined ? selectorLabels(input.md) : revisionSelector(input.md, input.revisionHash),
-      ports: [{ name: portName, port: input.port, targetPort: portName, protocol: 'TCP' }],
+      ports: [{ name: portName, port: input.port, targetPort: portName, protocol: 'TCP' }, ...grpc],
     },
   };
 }

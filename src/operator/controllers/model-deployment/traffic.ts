@@ -16,7 +16,7 @@ export function trafficFor(ctx: PlanContext, d: Draft, index: number, forPromoti
   const step = ctx.steps[index];
   const phase = phaseAt(ctx, d, index);
   const plan = ctx.router.plan({
-    namespace: ctx.namespace, md: ctx.name, owner: ctx.owner, port: ctx.spec.server.port, total: ctx.total, phase,
+    namespace: ctx.namespace, md: ctx.name, owner: ctx.owner, port: ctx.spec.server.port, grpcPort: ctx.spec.server.grpcPort, total: ctx.total, phase,
     weight: forPromotion ? 100 : weightAt(ctx.steps, index),
     mirrorPercent: step?.kind === 'shadow' ? step.percent : 0,
     previewReplicas: ctx.spec.rollout.blueGreen?.previewReplicas ?? ctx.total,

@@ -3,7 +3,7 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import type { ModelDeployment } from '../../../api/model-deployment.js';
 import type { OperatorConfig } from '../../config.js';
-import { deployments, httpRoutes, modelDeployments, pods, services, trainingPipelines } from '../../resources.js';
+import { deployments, grpcRoutes, httpRoutes, modelDeployments, pods, services, trainingPipelines } from '../../resources.js';
 import { NotFoundError } from '../../runtime/errors.js';
 import type { Logger } from '../../runtime/log.js';
 import type { ControllerOptions, Manager } from '../../runtime/manager.js';
@@ -15,6 +15,7 @@ import type { MetricProvider } from './metrics/provider.js';
 import { storeSettings } from '../../store-settings.js';
 import type { TenancyPolicy } from '../tenancy.js';
 import { ModelDeploymentReconciler } from './reconciler.js';
+import type { RouteKind } from './route-ownership.js';
 
 /** Keys of the ModelDeployments (in the pipeline's namespace) that follow this pipeline's champion. */
 export function deploymentsFollowing(candidates: readonly KubeObject[], tp: KubeObject): ObjectKey[] {
@@ -44,9 +45,11 @@ export function modelDeploymentController(manager: Manager, config: OperatorConf
     }
     return provider;
   };
-  const readRoute = async (namespace: string, routeName: string): Promise<KubeObject | undefined> => {
+  const readRoute = async (namespace: string, routeName: string, kind: RouteKind = 'HTTPRoute'): Promise<KubeObject | undefined> => {
     try {
-      return await manager.http.request<KubeObject>('GET', resourcePath(httpRoutes, namespace, routeName));
+      return kind === 'GRPCRoute'
+        ? await manager.http.request<KubeObject>('GET', resourcePath(grpcRoutes, namespace, routeName))
+        : await manager.http.request<KubeObject>('GET', resourcePath(httpRoutes, namespace, routeName));
     } catch (e: unknown) {
       if (e instanceof NotFoundError) return undefined;
       throw e;

@@ -20,6 +20,8 @@ export interface RouteInput {
   readonly md: string;
   readonly owner: OwnerReference;
   readonly port: number;
+  /** spec.server.grpcPort; 0 or absent: no gRPC port, so no GRPCRoute. */
+  readonly grpcPort?: number | undefined;
   /** spec.server.replicas */
   readonly total: number;
   readonly phase: TrafficPhase;
@@ -43,6 +45,8 @@ export interface RoutePlan {
   readonly reached: boolean;
   /** The routing object the router owns (an HTTPRoute), or undefined. */
   readonly route: KubeObject | undefined;
+  /** Its gRPC twin (a GRPCRoute with the same parents and weights on the gRPC port), or undefined. */
+  readonly grpcRoute?: KubeObject | undefined;
 }
 
 export interface TrafficRouter {

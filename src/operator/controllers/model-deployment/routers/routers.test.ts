@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { GatewayAPIRouter } from './gateway-api.js';
+import { GatewayAPIRouter, routeHash } from './gateway-api.js';
 import { ReplicasRouter } from './replicas.js';
 import type { RouteInput, RoutePlan } from './router.js';
 
@@ -46,4 +46,33 @@ describe('GatewayAPIRouter', () => {
       assert.equal(rule?.filters?.[0]?.requestMirror.percent, mirror);
     });
   }
+});
+
+describe('GatewayAPIRouter: the GRPCRoute beside the HTTPRoute', () => {
+  const r = new GatewayAPIRouter({ parentRefs: [{ name: 'gw', namespace: 'infra' }], pathPrefix: '/v2', hostnames: ['ml.example.com'] });
+  type Route = { kind: string; metadata: { name: string }; spec: { parentRefs: unknown[]; hostnames?: string[]; rules: Array<{ matches?: unknown; backendRefs: Array<{ name: string; port: number; weight: number }>; filters?: Array<{ requestMirror: { percent: number; backendRef: { port: number } } }> }> } };
+  it('same name, parents, hostnames, weights and mirror, on the gRPC port, for every method', () => {
+    for (const over of [{ weight: 20, canary: { hash: 'c', ready: 1 } }, { phase: 'shadow' as const, mirrorPercent: 30, canary: { hash: 'c', ready: 2 } }, { canary: undefined, phase: 'stable' as const }]) {
+      const plan = r.plan(input({ ...over, grpcPort: 9000 }));
+      const http = plan.route as Route;
+      const grpc = plan.grpcRoute as Route;
+      assert.equal(grpc.kind, 'GRPCRoute');
+      assert.equal(grpc.metadata.name, http.metadata.name);
+      assert.deepEqual([grpc.spec.parentRefs, grpc.spec.hostnames], [http.spec.parentRefs, http.spec.hostnames]);
+      assert.deepEqual(grpc.spec.rules[0]?.backendRefs.map((b) => [b.name, b.weight]), http.spec.rules[0]?.backendRefs.map((b) => [b.name, b.weight]));
+      assert.ok(grpc.spec.rules[0]?.backendRefs.every((b) => b.port === 9000));
+      assert.ok(http.spec.rules[0]?.backendRefs.every((b) => b.port === 8080));
+      assert.equal(grpc.spec.rules[0]?.filters?.[0]?.requestMirror.percent, http.spec.rules[0]?.filters?.[0]?.requestMirror.percent);
+      if (grpc.spec.rules[0]?.filters) assert.equal(grpc.spec.rules[0].filters[0]?.requestMirror.backendRef.port, 9000);
+      assert.equal(grpc.spec.rules[0]?.matches, undefined);
+    }
+  });
+  it('no gRPC port: no GRPCRoute, and the route hash is the HTTPRoute\'s alone as before', () => {
+    const plan = r.plan(input({ grpcPort: 0 }));
+    assert.equal(plan.grpcRoute, undefined);
+    assert.equal(routeHash(plan.route!), routeHash(plan.route!, undefined));
+    const withGrpc = r.plan(input({ grpcPort: 9000 }));
+    assert.notEqual(routeHash(withGrpc.route!, withGrpc.grpcRoute), routeHash(withGrpc.route!));
+    assert.notEqual(routeHash(withGrpc.route!, withGrpc.grpcRoute), routeHash(withGrpc.route!, r.plan(input({ grpcPort: 9001 })).grpcRoute), 'a new gRPC port rewrites the routes');
+  });
 });
