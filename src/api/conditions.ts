@@ -17,6 +17,11 @@ export const ConditionType = {
   Degraded: 'Degraded',
   /** ModelDeployment: the rollout waits for a person (spec.rollout.paused, an untimed pause step, inconclusive analyses). */
   Paused: 'Paused',
+  /**
+   * TrainingPipeline with spec.integrations.mlflow: every ended run is exported to MLflow and the champion alias is
+   * where the champion is. False: an export waits (MLflowUnavailable, MLflowRefused, CredentialsUnavailable).
+   */
+  MLflowSynced: 'MLflowSynced',
 } as const;
 export type ConditionType = (typeof ConditionType)[keyof typeof ConditionType];
 
@@ -53,6 +58,10 @@ export const Reason = {
   ConfigMissing: 'ConfigMissing',
   /** spec.storage.credentialsSecret cannot be read or lacks its keys: nothing is done in the store until it can. */
   CredentialsUnavailable: 'CredentialsUnavailable',
+  // TrainingPipeline, condition MLflowSynced
+  MLflowExported: 'MLflowExported',
+  MLflowUnavailable: 'MLflowUnavailable',
+  MLflowRefused: 'MLflowRefused',
   /** A ModelDeployment following the pipeline rolled the champion back: the champion is what it serves as stable. */
   ChampionDemoted: 'ChampionDemoted',
   /** The perennial.dev/champion annotation set the champion. */

@@ -267,6 +267,16 @@ const storage = s.object('Where this pipeline keeps models (under pipelines/<nam
   credentialsSecret: objectName('A Secret in this namespace with AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY for the store, instead of the operator\'s.'),
 });
 
+const mlflow = s.object('Export every run to an MLflow tracking server (as an MLflow run: the trainer settings as parameters, metrics per epoch and final, the validation report, lineage and a link to the version in the store) and register every blessed version as a version of the registered model <namespace>-<name>, with the alias `champion` on the champion (moved back on a rollback). The operator exports after a run ends, through MLflow\'s REST API; while MLflow is away the export waits and is retried (condition MLflowSynced), and training and promotion go on.', {
+  trackingURI: s.string('The tracking server\'s base URL, http(s)://host[:port][/path].', { pattern: '^https?://[^\\s/?#]+(/[^\\s?#]*)?$', maxLength: 512 }),
+  experiment: s.string('The experiment the runs go to (created if missing). Unset: perennial/<namespace>/<name>.', { minLength: 1, maxLength: 500 }),
+  secretName: objectName('A Secret in this namespace with `token` (sent as a bearer token, as MLFLOW_TRACKING_TOKEN) or `username` and `password` (basic authentication, as MLFLOW_TRACKING_USERNAME/PASSWORD). Unset: no authentication.'),
+}, ['trackingURI']);
+
+const integrations = s.object('Systems outside Perennial this pipeline reports to.', {
+  mlflow,
+});
+
 export const trainingPipelineSpecSchema = s.object('What to train, when, and how to judge it.', {
   data,
   validation: validation.default({ minRows: d.minRows, maxMissingRate: d.maxMissingRate, allowUnseenCategories: false }),
@@ -275,6 +285,7 @@ export const trainingPipelineSpecSchema = s.object('What to train, when, and how
   evaluation: evaluation.default({ maxRegression: 0.01, refit: false }),
   retention: retention.default({ keepVersions: 10, onDelete: 'Retain' }),
   storage,
+  integrations,
   suspend: s.boolean('Stop starting new runs (a running one finishes).').default(false),
   historyLimit: s.integer('How many past runs status keeps.', { minimum: 1, maximum: 20 }).default(10),
 }, ['data', 'trainer']).rule(
@@ -327,6 +338,21 @@ const demotion = s.object('A champion production rolled back, and what became ch
   reason: s.string('Why the deployment aborted it (its status.abortedMessage).', { maxLength: 2048 }),
 }, ['version', 'to', 'deployment', 'time']);
 
+const mlflowRegistered = s.object('A version registered in MLflow.', {
+  version: s.string('The Perennial version.', { maxLength: 63 }),
+  modelVersion: s.string('Its version number in the registered model.', { maxLength: 32 }),
+}, ['version', 'modelVersion']);
+
+const mlflowStatus = s.object('What has been exported to MLflow (spec.integrations.mlflow).', {
+  experimentId: s.string('The experiment the runs went to.', { maxLength: 64 }),
+  exportedRuns: s.array('Runs exported, newest first (the runs status keeps).', s.string('A run name.', { maxLength: 63 }), { maxItems: 40 }),
+  registeredVersions: s.array('Blessed versions registered, newest first.', mlflowRegistered, { maxItems: 40 }),
+  champion: s.string('The version the `champion` alias points to.', { maxLength: 63 }),
+  failures: s.integer('Exports failed in a row (the wait before the next grows with it).', { minimum: 0 }),
+  lastError: s.string('Why the last export failed, if the last one did.', { maxLength: 1024 }),
+  lastErrorTime: s.string('When it failed.', { format: 'date-time' }),
+});
+
 export const trainingPipelineStatusSchema = s.object('The observed state of the pipeline.', {
   observedGeneration: s.integer('The metadata.generation this status describes.', { minimum: 0 }),
   phase: s.enum('Summary: Idle (waiting for a trigger), Running, Suspended or Failed (the spec cannot be acted on).', ['Idle', 'Running', 'Suspended', 'Failed'] as const),
@@ -350,12 +376,15 @@ export const trainingPipelineStatusSchema = s.object('The observed state of the 
   driftSince: s.string('When the watched deployment\'s drift was first seen above the threshold (cleared when it falls below or a run starts).', { format: 'date-time' }),
   performanceSince: s.string('When the watched deployment\'s live metric was first seen on the wrong side of the threshold (cleared when it recovers or a run starts).', { format: 'date-time' }),
   message: s.string('A sentence on the current state.', { maxLength: 4096 }),
+  mlflow: mlflowStatus,
 });
 
 export type TrainingPipelineSpec = Infer<typeof trainingPipelineSpecSchema>;
 export type TrainingPipelineStatus = Infer<typeof trainingPipelineStatusSchema>;
 export type TrainingRun = Infer<typeof run>;
 export type Demotion = Infer<typeof demotion>;
+export type MlflowStatus = Infer<typeof mlflowStatus>;
+export type MlflowSpec = Infer<typeof mlflow>;
 export type RunOutcome = (typeof runOutcomes)[number];
 export type TriggerKind = (typeof triggerKinds)[number];
 

@@ -6,13 +6,14 @@ import type { OperatorConfig } from './config.js';
 import { modelDeploymentController } from './controllers/model-deployment/wiring.js';
 import type { TenancyPolicy } from './controllers/tenancy.js';
 import { trainingPipelineController } from './controllers/training-pipeline/wiring.js';
+import { mlflowExportController } from './integrations/mlflow-wiring.js';
 import { feedbackLatencyMeter } from './metrics/feedback-latency.js';
 import { measureLoop } from './metrics/wiring.js';
 import { notifyLoop } from './notifications/wiring.js';
 import { createLogger, type LogLevel } from './runtime/log.js';
 import { Manager } from './runtime/manager.js';
 
-export const controllerNames = { trainingPipeline: 'trainingpipeline', modelDeployment: 'modeldeployment' } as const;
+export const controllerNames = { trainingPipeline: 'trainingpipeline', modelDeployment: 'modeldeployment', mlflowExport: 'mlflowexport' } as const;
 
 /** Builds the manager with both controllers registered; the caller starts and stops it. */
 export function buildManager(config: OperatorConfig, kubeConfig: KubeConfig): Manager {
@@ -36,6 +37,8 @@ export function buildManager(config: OperatorConfig, kubeConfig: KubeConfig): Ma
   const md = controllerNames.modelDeployment;
   manager.addController(trainingPipelineController(manager, config, tenancy, tp, logger.child({ controller: tp }), loop.onRunFinished));
   manager.addController(modelDeploymentController(manager, config, tenancy, md, logger.child({ controller: md })));
+  // The MLflow export of pipelines that ask for it (spec.integrations.mlflow): its own queue, so MLflow never holds up training.
+  manager.addController(mlflowExportController(manager, config, controllerNames.mlflowExport, logger.child({ controller: controllerNames.mlflowExport })));
   return manager;
 }
 
