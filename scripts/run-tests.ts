@@ -3,7 +3,8 @@
 //   integration  test/integration/**/*.test.ts: against one local cluster shared by the whole run
 //   e2e          test/e2e/**/*.test.ts: each test brings its own cluster; one file at a time
 //   all          the three in order
-// Extra arguments are file filters (substrings of the path), e.g. `npm run test:integration -- localcluster`.
+// Extra arguments are file filters (substrings of the path), e.g. `npm run test:integration -- localcluster`;
+// PERENNIAL_TEST_NAME=<regexp> runs only the tests whose names match (node --test-name-pattern).
 import { spawn } from 'node:child_process';
 import { readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -39,7 +40,9 @@ function findTests(dirs: readonly string[], filters: readonly string[]): string[
 
 function runNodeTest(files: readonly string[], env: NodeJS.ProcessEnv, sequential = false): Promise<number> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', ...(sequential ? ['--test-concurrency=1'] : []), ...files], {
+    const only = process.env['PERENNIAL_TEST_NAME'];
+    const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', ...(sequential ? ['--test-concurrency=1'] : []),
+      ...(only ? [`--test-name-pattern=${only}`] : []), ...files], {
       cwd: repoRoot,
       env,
       stdio: 'inherit',
