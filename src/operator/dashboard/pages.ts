@@ -14,8 +14,8 @@ const cls = (c: string, text: string): string => `<span class="${escapeHtml(c)}"
 type Conditioned = { readonly status?: { readonly conditions?: readonly { readonly type: string; readonly status: string; readonly reason?: string | undefined; readonly message?: string | undefined }[] | undefined } | undefined };
 
 function conditions(obj: Conditioned): string {
-  const rows = (obj.status?.conditions ?? []).map((c) => [c.type, cls(c.status, c.status), escapeHtml(c.reason ?? none), escapeHtml(c.message ?? '')]);
-  return table(['Condition', 'Status', 'Reason', 'Message'], rows, [0, 1, 2, 3].slice(1));
+  const rows = (obj.status?.conditions ?? []).map((c) => [escapeHtml(c.type), cls(c.status, c.status), escapeHtml(c.reason ?? none), escapeHtml(c.message ?? '')]);
+  return table(['Condition', 'Status', 'Reason', 'Message'], rows, [0, 1, 2, 3]);
 }
 
 export interface NamespaceSummary {
