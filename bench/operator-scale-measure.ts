@@ -145,6 +145,8 @@ export interface OperatorCounters {
   readonly heapUsedBytes: number;
   /** Object-store requests the operator made, all operations; undefined when it does not count them. */
   readonly storeRequests: number | undefined;
+  /** Shards this replica holds (perennial_shards_held); undefined when not sharded. */
+  readonly shardsHeld: number | undefined;
 }
 
 /**
@@ -189,6 +191,7 @@ export async function scrapeOperator(metricsUrl: string): Promise<OperatorCounte
   const durationBuckets = new Map<number, number>();
   let heapUsedBytes = 0;
   let storeRequests: number | undefined;
+  let shardsHeld: number | undefined;
   for (const s of parsePrometheusText(text)) {
     const controller = s.labels['controller'] ?? '';
     if (s.name === 'perennial_reconcile_duration_seconds_bucket') {
@@ -196,6 +199,8 @@ export async function scrapeOperator(metricsUrl: string): Promise<OperatorCounte
       durationBuckets.set(le, (durationBuckets.get(le) ?? 0) + s.value);
     } else if (s.name === 'nodejs_heap_size_used_bytes') {
       heapUsedBytes = s.value;
+    } else if (s.name === 'perennial_shards_held') {
+      shardsHeld = s.value;
     } else if (s.name === 'perennial_store_requests_total') {
       storeRequests = (storeRequests ?? 0) + s.value;
     } else if (s.name === 'perennial_reconcile_total') {
@@ -207,5 +212,5 @@ export async function scrapeOperator(metricsUrl: string): Promise<OperatorCounte
       queueDepth += s.value;
     }
   }
-  return { reconciled, failed, attempts, queueDepth, durationBuckets, heapUsedBytes, storeRequests };
+  return { reconciled, failed, attempts, queueDepth, durationBuckets, heapUsedBytes, storeRequests, shardsHeld };
 }

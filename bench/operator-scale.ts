@@ -7,7 +7,10 @@
 //   restart  — SIGTERM, a new operator: time until it has reconciled every object again (its own
 //              perennial_reconcile_total), the writes it made doing so (nothing changed: should be 0), CPU, RSS;
 //   floor    — a bare client-node process caching the same five collections: operator RSS / bare-cache RSS.
-// Then a table with both sizes and their ratio (10× the objects → ≈10× is linear). Exits 1 if the steady state
+// Then a table with both sizes and their ratio (10× the objects → ≈10× is linear), and the memory each
+// pipeline + deployment pair adds (the slope between the sizes). With --replicas N (default 2), a third run of the
+// full size with N operator replicas splitting the objects by shard Leases (PERENNIAL_SHARDS=--shards), printed
+// per replica beside the 1-replica run (bench/operator-scale-sharded.ts). Exits 1 if the steady state
 // writes anything but Lease renewals, or if some object was not reconciled.
 //
 // Choices, and why:
@@ -24,27 +27,20 @@
 //   - The objects are the shipped examples (bench/operator-scale-objects.ts), GatewayAPI routing included, so
 //     the Gateway API CRDs are installed; half the deployments follow their pipeline (no champion yet: waiting).
 //   - Writes are counted in the kube-apiserver's audit log, for the operator's own user only.
-// Run: npx tsx bench/operator-scale.ts [--count 1000] [--window 60]
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+// Run: npx tsx bench/operator-scale.ts [--count 1000] [--window 60] [--workers 16] [--replicas 2 --shards 4]
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
-import { LocalCluster, kubeconfigYaml, repoRoot, type ClusterInfo } from '../localcluster/cluster.js';
-import { freePort } from '../localcluster/net.js';
+import { repoRoot, type ClusterInfo } from '../localcluster/cluster.js';
 import { ManagedProcess } from '../localcluster/process.js';
-import { kubeConfigFor } from '../localcluster/test-cluster.js';
 import { buildBundles } from '../test/support/bundles.js';
-import { installCrds } from '../test/support/crds.js';
-import { installGatewayApiCrds } from '../test/support/gateway-api-crds.js';
-import { credentialsSecret, localOperatorEnv } from '../test/support/loop-stack.js';
-import { weatherDataPrefix, yearlyCsv } from '../test/support/weather-loop.js';
-import { putText, storeFor } from '../test/integration/trainer-harness.js';
-import { deployments, httpRoutes, jobs, modelDeployments, services, trainingPipelines } from '../src/operator/resources.js';
-import { KubeHttpClient } from '../src/operator/runtime/kube-http.js';
-import { type ResourceRef, resourcePath } from '../src/operator/runtime/resource.js';
-import { auditPolicy, countRequests, histogramQuantile, procSample, RssSampler, scrapeOperator, type RequestCounts } from './operator-scale-measure.js';
-import { scaleObjects, type ScaleObject, type ScaleSet } from './operator-scale-objects.js';
+import {
+  allReconciled, controllers, createAll, informerUser, Operator, operatorUser, reconcileTimeoutMs, settle, startScaleCluster, until, workDir,
+} from './operator-scale-cluster.js';
+import { runSharded, type ShardedResult } from './operator-scale-sharded.js';
+import { countRequests, histogramQuantile, procSample, scrapeOperator, type RequestCounts } from './operator-scale-measure.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -53,25 +49,22 @@ const { values: args } = parseArgs({
     namespaces: { type: 'string', default: '4' },
     // Reconciles in flight per controller (PERENNIAL_WORKERS); default: the operator's own default.
     workers: { type: 'string' },
+    // A sharded run of --count with this many operator replicas after the 1-replica runs (1: none).
+    replicas: { type: 'string', default: '2' },
+    shards: { type: 'string', default: '4' },
   },
 });
 const count = Number(args.count);
 const windowSeconds = Number(args.window);
 const namespaceCount = Number(args.namespaces);
 const workers = args.workers;
+const workerEnv: Record<string, string> = workers === undefined ? {} : { PERENNIAL_WORKERS: workers };
+const replicas = Number(args.replicas);
+const shards = Number(args.shards);
+if (!Number.isInteger(replicas) || replicas < 1 || !Number.isInteger(shards) || shards < replicas) throw new Error('--replicas must be at least 1 and --shards at least --replicas');
 if (!Number.isInteger(count) || count < 10) throw new Error('--count must be an integer of at least 10');
 if (!(windowSeconds >= 10)) throw new Error('--window must be at least 10 (seconds)');
 
-const operatorUser = 'perennial-operator';
-const informerUser = 'bare-informer';
-const bucket = 'perennial';
-const workDir = join(repoRoot, '.cache', 'bench-operator-scale');
-const controllers = ['trainingpipeline', 'modeldeployment'] as const;
-const reconcileTimeoutMs = 20 * 60_000;
-
-class BenchError extends Error {
-  override readonly name = 'BenchError';
-}
 
 interface ScaleResult {
   readonly count: number;
@@ -111,120 +104,6 @@ async function benchBundles(): Promise<{ operator: string; informer: string }> {
   return { operator, informer };
 }
 
-async function inParallel<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(Array.from({ length: limit }, async () => {
-    while (next < items.length) {
-      const item = items[next++];
-      if (item !== undefined) await fn(item);
-    }
-  }));
-}
-
-interface Listed {
-  readonly metadata?: { readonly namespace?: string; readonly generation?: number };
-  readonly status?: { readonly observedGeneration?: number; readonly currentRun?: string };
-}
-
-async function listAll(http: KubeHttpClient, ref: ResourceRef): Promise<Listed[]> {
-  const items: Listed[] = [];
-  let cont: string | undefined;
-  do {
-    const page = await http.request<{ items?: Listed[]; metadata?: { continue?: string } }>('GET', resourcePath(ref, ''), { query: { limit: 500, continue: cont } });
-    items.push(...(page.items ?? []).filter((o) => o.metadata?.namespace?.startsWith('scale-')));
-    cont = page.metadata?.continue || undefined;
-  } while (cont);
-  return items;
-}
-
-/** What is left to reconcile: a sentence per kind still short, or [] when the operator has done everything. */
-async function outstanding(http: KubeHttpClient, set: ScaleSet): Promise<string[]> {
-  const observed = (o: Listed): boolean => o.status?.observedGeneration !== undefined && o.status.observedGeneration === o.metadata?.generation;
-  const tps = await listAll(http, trainingPipelines);
-  const mds = await listAll(http, modelDeployments);
-  const have = {
-    pipelines: tps.filter((o) => observed(o) && o.status?.currentRun !== undefined).length,
-    deployments: mds.filter(observed).length,
-    jobs: (await listAll(http, jobs)).length,
-    serverDeployments: (await listAll(http, deployments)).length,
-    services: (await listAll(http, services)).length,
-    routes: (await listAll(http, httpRoutes)).length,
-  };
-  const want = { pipelines: set.pipelines.length, deployments: set.deployments.length, ...set.expected };
-  return Object.entries(want).filter(([k, n]) => have[k as keyof typeof have] < n).map(([k, n]) => `${k} ${have[k as keyof typeof have]}/${n}`);
-}
-
-async function until<T>(what: string, timeoutMs: number, intervalMs: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const start = Date.now();
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() - start > timeoutMs) throw new BenchError(`timed out after ${Math.round((Date.now() - start) / 1000)} s waiting for ${what}`);
-    await sleep(intervalMs);
-  }
-}
-
-class Operator {
-  readonly proc: ManagedProcess;
-  readonly sampler: RssSampler;
-  readonly startedAt = Date.now();
-
-  private constructor(proc: ManagedProcess, readonly metricsUrl: string, readonly readyUrl: string) {
-    this.proc = proc;
-    this.sampler = new RssSampler(proc.pid ?? 0);
-  }
-
-  static async start(bundle: string, info: ClusterInfo, kubeconfig: string, identity: string): Promise<Operator> {
-    const s3 = info.s3;
-    if (!s3) throw new BenchError('the cluster runs no MinIO');
-    const port = await freePort();
-    const proc = new ManagedProcess({
-      name: identity,
-      command: process.execPath,
-      args: [bundle],
-      env: {
-        ...localOperatorEnv('', s3, bucket),
-        PERENNIAL_LEADER_ELECT: 'true', PERENNIAL_LEASE_NAMESPACE: 'perennial-system', POD_NAME: identity,
-        PERENNIAL_HEALTH_PORT: String(port), PERENNIAL_HEALTH_HOST: '127.0.0.1', PERENNIAL_LOG_LEVEL: 'info',
-        KUBECONFIG: kubeconfig, ...(workers === undefined ? {} : { PERENNIAL_WORKERS: workers }),
-      },
-      logFile: join(info.logDir, `${identity}.log`),
-    });
-    proc.start();
-    return new Operator(proc, `http://127.0.0.1:${port}/metrics`, `http://127.0.0.1:${port}/readyz`);
-  }
-
-  get pid(): number {
-    return this.proc.pid ?? 0;
-  }
-
-  async ready(): Promise<boolean> {
-    this.proc.assertRunning();
-    try {
-      return (await fetch(this.readyUrl, { signal: AbortSignal.timeout(2000) })).ok;
-    } catch {
-      return false;
-    }
-  }
-
-  async stop(): Promise<void> {
-    this.sampler.stop();
-    await this.proc.stop(30_000);
-  }
-}
-
-/** Waits until no operator write other than a Lease renewal has been seen for quietMs; returns the seconds waited. */
-async function settle(auditLog: string, quietMs: number, maxMs: number): Promise<number> {
-  const start = Date.now();
-  for (;;) {
-    await sleep(2000);
-    const now = Date.now();
-    const c = countRequests(auditLog, operatorUser, now - quietMs, now);
-    if (now - start >= quietMs && c.writes + c.eventWrites === 0) return (now - start) / 1000;
-    if (now - start > maxMs) throw new BenchError(`the operator kept writing for ${maxMs / 1000} s after every object was reconciled: ${JSON.stringify(c.writesBy)}`);
-  }
-}
-
 async function bareInformerRss(bundle: string, info: ClusterInfo, kubeconfig: string): Promise<{ rssBytes: number; objects: number }> {
   const logFile = join(info.logDir, 'bare-informer.log');
   const proc = new ManagedProcess({ name: 'bare-informer', command: process.execPath, args: [bundle], env: { KUBECONFIG: kubeconfig }, logFile });
@@ -242,49 +121,14 @@ async function bareInformerRss(bundle: string, info: ClusterInfo, kubeconfig: st
   }
 }
 
-async function prepare(info: ClusterInfo, http: KubeHttpClient, set: ScaleSet): Promise<void> {
-  const admin = kubeConfigFor(info);
-  await installCrds(admin);
-  await installGatewayApiCrds(admin);
-  for (const ns of [...set.namespaces, 'perennial-system']) {
-    await http.request('POST', '/api/v1/namespaces', { body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } } });
-  }
-  const s3 = info.s3;
-  if (!s3) throw new BenchError('the cluster runs no MinIO');
-  for (const ns of set.namespaces) {
-    await http.request('POST', `/api/v1/namespaces/${ns}/secrets`, {
-      body: { apiVersion: 'v1', kind: 'Secret', metadata: { name: credentialsSecret }, stringData: { AWS_ACCESS_KEY_ID: s3.accessKey, AWS_SECRET_ACCESS_KEY: s3.secretKey } },
-    });
-  }
-  // The data every pipeline's source prefix holds (its namespace's own): the weather rows as a data pipeline would drop them.
-  const store = storeFor(info);
-  await store.ensureBucket(bucket);
-  for (const ns of set.namespaces) {
-    for (const [year, csv] of yearlyCsv('Seattle')) await putText(store, bucket, `${weatherDataPrefix(ns)}seattle-${year}.csv`, csv);
-  }
-}
 
 async function runScale(n: number, bundles: { operator: string; informer: string }): Promise<ScaleResult> {
   console.log(`\n== ${n} TrainingPipelines + ${n} ModelDeployments ==`);
-  const cluster = await LocalCluster.start({
-    name: 'bench-scale', controllerManager: false, minio: true, serviceClusterIpRange: '10.0.0.0/16', // 2 ClusterIPs per fixed-URI deployment
-    auditPolicy: auditPolicy([operatorUser]), users: [operatorUser, informerUser],
-  });
+  const { cluster, info, auditLog, http, set, kubeconfigOf } = await startScaleCluster(n, namespaceCount);
   let op: Operator | undefined;
   try {
-    const info = cluster.info;
-    const auditLog = info.auditLogPath;
-    if (auditLog === undefined) throw new BenchError('the cluster writes no audit log');
-    const kubeconfigOf = (user: string): string => {
-      const path = join(workDir, `kubeconfig-${user}-${n}`);
-      writeFileSync(path, kubeconfigYaml(info.server, info.caData, info.userTokens[user] ?? '', user), { mode: 0o600 });
-      return path;
-    };
-    const http = new KubeHttpClient(kubeConfigFor(info));
-    const set = scaleObjects(n, namespaceCount, bucket);
-    await prepare(info, http, set);
 
-    op = await Operator.start(bundles.operator, info, kubeconfigOf(operatorUser), 'operator-1');
+    op = await Operator.start(bundles.operator, info, kubeconfigOf(operatorUser), 'operator-1', workerEnv);
     const first = op;
     await until('the operator to be ready', 120_000, 200, async () => ((await first.ready()) ? true : undefined));
     await sleep(3000);
@@ -296,13 +140,7 @@ async function runScale(n: number, bundles: { operator: string; informer: string
     const cpu0 = procSample(op.pid).cpuSeconds;
     const createdFrom = await scrapeOperator(first.metricsUrl);
     const t0 = Date.now();
-    const pairs: ScaleObject[] = set.pipelines.flatMap((tp, i) => [tp, set.deployments[i]].filter((o): o is ScaleObject => o !== undefined));
-    await inParallel(pairs, 8, async (o) => {
-      const ref = o.kind === 'TrainingPipeline' ? trainingPipelines : modelDeployments;
-      await http.request('POST', resourcePath(ref, o.metadata.namespace), { body: o });
-    });
-    const createSeconds = (Date.now() - t0) / 1000;
-    console.log(`created ${pairs.length} objects in ${createSeconds.toFixed(1)} s`);
+    const createSeconds = await createAll(http, set);
     // The operator's counters first (cheap to poll), then the objects themselves (a full list of everything is heavy
     // on the API server this benchmark loads: polled slowly, it confirms rather than tracks).
     await until('the operator to reconcile every object once', reconcileTimeoutMs, 500, async () => {
@@ -310,18 +148,7 @@ async function runScale(n: number, bundles: { operator: string; informer: string
       return c && c.queueDepth === 0 && controllers.every((k) => (c.reconciled[k] ?? 0) >= n) ? true : undefined;
     });
     const tCounters = Date.now();
-    let lastReport = 0;
-    let checks = 0;
-    await until('every object to be reconciled', reconcileTimeoutMs, 3000, async () => {
-      checks++;
-      const left = await outstanding(http, set);
-      if (left.length === 0) return true;
-      if (Date.now() - lastReport > 15_000) {
-        lastReport = Date.now();
-        console.log(`  waiting: ${left.join(', ')}`);
-      }
-      return undefined;
-    });
+    const checks = await allReconciled(http, set);
     const drained = await until('the operator queues to drain', 120_000, 250, async () => {
       const c = await scrapeOperator(first.metricsUrl);
       return c?.queueDepth === 0 ? c : undefined;
@@ -370,7 +197,7 @@ async function runScale(n: number, bundles: { operator: string; informer: string
     const tStop = Date.now();
     await op.stop();
     const stopSeconds = (Date.now() - tStop) / 1000;
-    op = await Operator.start(bundles.operator, info, kubeconfigOf(operatorUser), 'operator-2');
+    op = await Operator.start(bundles.operator, info, kubeconfigOf(operatorUser), 'operator-2', workerEnv);
     const second = op;
     const tR = second.startedAt;
     let readyAt: number | undefined;
@@ -416,6 +243,29 @@ function difference(before: number | undefined, after: number | undefined): numb
 
 function perMinute(n: number, seconds: number): number {
   return (n * 60) / seconds;
+}
+
+/** The sharded run beside the 1-replica run of the same size: each replica's figures. */
+function printSharded(one: ScaleResult, sh: ShardedResult): void {
+  const m = (v: number): string => (v / 1024 / 1024).toFixed(0);
+  const ms = (v: number): string => (1000 * v).toFixed(0);
+  const store = (v: number | undefined): string => (v === undefined ? 'n/a' : v.toFixed(0));
+  const rows: Array<[string, string, string[]]> = [
+    ['first create → all reconciled (s)', one.create.reconciledSeconds.toFixed(1), sh.replicas.map(() => sh.reconciledSeconds.toFixed(1))],
+    ['shards held', '—', sh.replicas.map((r) => String(r.shardsHeld))],
+    ['create: reconciles run', '—', sh.replicas.map((r) => String(r.reconciles))],
+    ['create: CPU (s)', one.create.cpuSeconds.toFixed(1), sh.replicas.map((r) => r.createCpuSeconds.toFixed(1))],
+    ['create: peak RSS (MB)', m(one.create.peakRssBytes), sh.replicas.map((r) => m(r.createPeakRssBytes))],
+    ['create: reconcile duration p50 (ms)', ms(one.create.reconcileP50), sh.replicas.map((r) => ms(r.reconcileP50))],
+    ['create: reconcile duration p99 (ms)', ms(one.create.reconcileP99), sh.replicas.map((r) => ms(r.reconcileP99))],
+    ['steady: RSS (MB)', m(one.steady.rssBytes), sh.replicas.map((r) => m(r.steadyRssBytes))],
+    ['steady: V8 heap used (MB)', m(one.steady.heapUsedBytes), sh.replicas.map((r) => m(r.steadyHeapUsedBytes))],
+    ['steady: CPU (% of one core)', ((100 * one.steady.cpuSeconds) / one.steady.seconds).toFixed(1), sh.replicas.map((r) => r.steadyCpuPercent.toFixed(1))],
+    ['steady: store calls/min', store(one.steady.storeRequestsPerMinute), sh.replicas.map((r) => store(r.steadyStoreRequestsPerMinute))],
+  ];
+  const head = `${'figure'.padEnd(40)}${'1 replica'.padStart(12)}${sh.replicas.map((r) => r.identity.replace('operator-', '').padStart(12)).join('')}`;
+  console.log(`\n${sh.count}+${sh.count}, 1 replica against ${sh.replicas.length} sharded replicas\n${head}\n${'-'.repeat(head.length)}`);
+  for (const [label, a, b] of rows) console.log(`${label.padEnd(40)}${a.padStart(12)}${b.map((v) => v.padStart(12)).join('')}`);
 }
 
 function printTable(base: ScaleResult, full: ScaleResult): void {
@@ -475,8 +325,17 @@ const bundles = await benchBundles();
 const baseline = await runScale(Math.round(count / 10), bundles);
 const full = await runScale(count, bundles);
 printTable(baseline, full);
-
 const problems: string[] = [];
+let sharded: ShardedResult | undefined;
+if (replicas > 1) {
+  try {
+    sharded = await runSharded(count, replicas, shards, namespaceCount, bundles.operator, workerEnv, windowSeconds);
+    printSharded(full, sharded);
+  } catch (e: unknown) {
+    problems.push(`the sharded run (${replicas} replicas, ${shards} shards) failed: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
 for (const r of [baseline, full]) {
   const w = r.steady.requests;
   if (w.writes + w.eventWrites > 0) problems.push(`${r.count}+${r.count}: ${w.writes + w.eventWrites} steady-state writes ${JSON.stringify(w.writesBy)}`);
@@ -485,6 +344,7 @@ for (const r of [baseline, full]) {
   }
   if (r.restart.failed > 0) problems.push(`${r.count}+${r.count}: ${r.restart.failed} failed reconciles after the restart`);
 }
+if (sharded && sharded.steadyWrites > 0) problems.push(`${replicas} replicas: ${sharded.steadyWrites} steady-state writes`);
 if (problems.length > 0) {
   console.log(`\nFAILED:\n  ${problems.join('\n  ')}`);
   process.exit(1);
