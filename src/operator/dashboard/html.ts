@@ -37,7 +37,8 @@ th { background: #f3f3f3; }
 .empty { color: #777; font-style: italic; }
 .Passed, .Blessed, .True { color: #2b7a2b; } .Failed, .Rejected, .False { color: #b22; } .Inconclusive, .Running { color: #b36b00; }
 .current { font-weight: bold; background: #fff6d5; }
-svg text { font: 11px system-ui, sans-serif; fill: #333; }
+svg text { font: 11px system-ui, sans-serif; }
+svg text:not([fill]) { fill: #333; }
 figure { margin: 8px 0 16px; } figcaption { font-weight: bold; }
 .better { color: #2b7a2b; } .worse { color: #b22; }
 `;

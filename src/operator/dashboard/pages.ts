@@ -103,7 +103,12 @@ function liveCharts(history: DeploymentHistory): string {
   }
   const features = [...new Set(history.live.flatMap((p) => Object.keys(p.drift)))].sort();
   const drift: Series[] = features.map((f) => ({ name: f, points: history.live.filter((p) => p.drift[f] !== undefined).map((p) => ({ t: t(p.time), v: p.drift[f] ?? 0 })) }));
-  const weights: Series[] = [{ name: 'candidate %', points: history.weights.map((p) => ({ t: t(p.time), v: p.weight })) }];
+  // The weight holds until the next change: drawn on to the latest measurement.
+  const weightPoints = history.weights.map((p) => ({ t: t(p.time), v: p.weight }));
+  const lastWeight = weightPoints.at(-1);
+  const lastLive = history.live.at(-1);
+  if (lastWeight && lastLive && t(lastLive.time) > lastWeight.t) weightPoints.push({ t: t(lastLive.time), v: lastWeight.v });
+  const weights: Series[] = [{ name: 'candidate %', points: weightPoints }];
   return lineChart('Live accuracy over time', quality)
     + lineChart('Drift per feature (PSI) over time', drift, { yMin: 0 })
     + lineChart('Candidate weight over time', weights, { step: true, yMin: 0, yMax: 100 });

@@ -63,7 +63,7 @@ export function runTimeline(runs: readonly TimelineRun[], now: number): string {
   const t0 = Math.min(...runs.map((r) => r.start));
   const t1 = Math.max(now, ...runs.map((r) => r.end ?? now), t0 + 1);
   const rowH = 22;
-  const { left, right } = { left: 150, right: 20 };
+  const { left, right } = { left: 150, right: 160 };
   const w = 680;
   const h = runs.length * rowH + 30;
   const x = (t: number): number => left + ((t - t0) / (t1 - t0)) * (w - left - right);
