@@ -1,17 +1,27 @@
-// Model-server throughput, side by side in one run on this machine:
-//   ours     the server bundle (micro-batching, OIP/:predict, metrics, drift, logging to MinIO all on) serving the
-//            model the real trainer publishes from the Seattle weather data
-//   flask    the seed tutorial's design: Flask + scikit-learn MLP of the same size (16-8) on the same rows under
-//            gunicorn (2 sync workers, one per core), Debian packages
-//   ceiling  the raw in-process predict rate of our model (rows/s through the shared preprocessing + tfjs)
+// Model-server throughput, side by side in one run on this machine (one table, ratios against the baselines):
+//   ours v1    the server bundle (micro-batching, metrics, drift and confidence windows, signed ids, logging to
+//              MinIO all on) serving the model the real trainer publishes from the Seattle weather data:
+//              one-instance POST /v1/models/weather:predict
+//   ours v2    the same server and row as OIP v2 REST: POST /v2/models/weather/infer, one tensor per feature
+//   ours gRPC  the same server's OIP v2 gRPC port (ModelInfer, the same row), driven by bench/grpc-load.ts
+//   ceiling    a bare node:http server answering a fixed body (one of our real answers, byte for byte) to the
+//              same wrk load: the HTTP stack's limit for one Node process on this machine
+//   ×2 procs   the same bare server as two processes sharing the port (node:cluster), at the top concurrency only:
+//              what a worker per core could reach at most on this machine
+//   flask      the seed tutorial's design: Flask + scikit-learn MLP of the same size (16-8) on the same rows under
+//              gunicorn (2 sync workers, one per core), Debian packages
+//   p99 at half peak  an open-loop load (bench/open-loop-load.ts) at half of ours v1's rate at 64 connections, its
+//              latency from each request's intended send time (no coordinated omission)
+//   in-process the raw predict rate of our model (rows/s through the shared preprocessing), plain JS and tfjs WASM
 //   hardening  the cost of the server's edge bounds (issue 13): ours with its defaults against the same bundle with
 //            every bound that can be switched off switched off (header and body timeouts, connection cap, string
 //            cap: the pod contract's 0), at 64 connections, alternating rounds, medians compared. The checks that
 //            cannot be switched off (target parsing, Content-Type, finite float32 and date checks, the mirror guard)
 //            run in both; their cost is inside the ratio against Flask and the in-process ceiling.
-// Load: wrk (Debian), one-instance :predict requests, several concurrencies, bounded duration each.
-// Prints req/s, p50 and p99 per concurrency, the ratio ours/flask, the ceiling and the hardening ratio. Run:
-//   npx tsx bench/server-throughput.ts        (BENCH_SECONDS=5 per point, BENCH_CONCURRENCY=1,8,32,64, BENCH_ROUNDS=3)
+// Load: wrk (Debian), several concurrencies, bounded duration each; wrk and the servers share the 2 cores.
+// Run:
+//   npx tsx bench/server-throughput.ts        (BENCH_SECONDS=5 per point, BENCH_CONCURRENCY=1,8,32,64, BENCH_ROUNDS=3,
+//                                              BENCH_OPEN_SECONDS=10 for the half-peak run)
 // Installs wrk, python3-flask, python3-sklearn and gunicorn with apt-get when missing (needs root).
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -22,15 +32,19 @@ import { fileURLToPath } from 'node:url';
 import { LocalCluster } from '../localcluster/cluster.js';
 import { selectBackend } from '../src/ml/backend.js';
 import { loadServedModel, predictBatch } from '../src/server/model.js';
+import type { GrpcInferRequest } from '../src/server/oip/grpc-codec.js';
 import { podEnv } from '../src/shared/pod-contract.js';
 import { storeFor, weatherCsvPath } from '../test/integration/trainer-harness.js';
 import { serverEnv, startServer, trainWeatherModel, waitReady, weatherInstances, weatherPipeline } from '../test/support/served-model.js';
 import { freePort } from '../localcluster/net.js';
+import { grpcLoad } from './grpc-load.js';
+import { openLoop } from './open-loop-load.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const seconds = Number(process.env['BENCH_SECONDS'] ?? 5);
 const concurrencies = (process.env['BENCH_CONCURRENCY'] ?? '1,8,32,64').split(',').map(Number);
 const rounds = Number(process.env['BENCH_ROUNDS'] ?? 3);
+const openSeconds = Number(process.env['BENCH_OPEN_SECONDS'] ?? 10);
 /** The edge bounds that can be switched off, switched off: the baseline of the hardening ratio. */
 const boundsOff: Readonly<Record<string, string>> = {
   [podEnv.serverHeadersTimeoutMs]: '0', [podEnv.serverBodyTimeoutMs]: '0', [podEnv.serverMaxConnections]: '0', [podEnv.serverMaxStringBytes]: '0',
@@ -80,33 +94,74 @@ async function waitHttp(url: string, timeoutMs: number): Promise<void> {
   throw new Error(`${url} did not come up`);
 }
 
-async function inProcessCeiling(store: ReturnType<typeof storeFor>, bucket: string): Promise<{ batched: number; single: number }> {
+async function inProcessCeiling(store: ReturnType<typeof storeFor>, bucket: string): Promise<Record<'js' | 'wasm', { batched: number; single: number }>> {
   await selectBackend('wasm');
-  const model = await loadServedModel(store, bucket, weatherPipeline, 'v1');
   const rows = weatherInstances('Seattle').instances;
-  const rate = (batch: number): number => {
-    for (let i = 0; i < 20; i++) predictBatch(model, rows.slice(0, batch));
-    let n = 0;
-    const start = process.hrtime.bigint();
-    while (Number(process.hrtime.bigint() - start) < 2e9) {
-      const at = (n * batch) % (rows.length - batch);
-      predictBatch(model, rows.slice(at, at + batch));
-      n += 1;
-    }
-    return (n * batch) / (Number(process.hrtime.bigint() - start) / 1e9);
+  const rates = async (jsForward: boolean): Promise<{ batched: number; single: number }> => {
+    const model = await loadServedModel(store, bucket, weatherPipeline, 'v1', jsForward);
+    const rate = (batch: number): number => {
+      for (let i = 0; i < 20; i++) predictBatch(model, rows.slice(0, batch));
+      let n = 0;
+      const start = process.hrtime.bigint();
+      while (Number(process.hrtime.bigint() - start) < 2e9) {
+        const at = (n * batch) % (rows.length - batch);
+        predictBatch(model, rows.slice(at, at + batch));
+        n += 1;
+      }
+      return (n * batch) / (Number(process.hrtime.bigint() - start) / 1e9);
+    };
+    return { batched: rate(64), single: rate(1) };
   };
-  return { batched: rate(64), single: rate(1) };
+  return { js: await rates(true), wasm: await rates(false) };
+}
+
+/**
+ * A bare node:http server answering `body` to every request, in its own process: the HTTP stack's ceiling. With
+ * `workers` > 1, that many processes share the port (node:cluster): what both cores give the bare stack.
+ */
+function startBare(dir: string, port: number, body: string, workers = 1): ChildProcess {
+  const program = join(dir, `bare-${port}.cjs`);
+  writeFileSync(program, `const cluster = require('node:cluster'); const b = Buffer.from(${JSON.stringify(body)});
+if (${workers} > 1 && cluster.isPrimary) { for (let i = 0; i < ${workers}; i++) cluster.fork(); } else
+require('node:http').createServer((req, res) => { req.resume(); req.on('end', () => { res.writeHead(200, { 'content-type': 'application/json', 'content-length': b.length }); res.end(b); }); }).listen(${port}, '127.0.0.1');
+`);
+  return spawn(process.execPath, [program], { stdio: 'ignore' });
+}
+
+/** The row as OIP v2 REST's one tensor per feature. */
+function v2Body(row: Readonly<Record<string, unknown>>): unknown {
+  return {
+    inputs: Object.entries(row).map(([name, v]) => ({ name, datatype: typeof v === 'number' ? 'FP64' : 'BYTES', shape: [1], data: [v] })),
+  };
+}
+
+/** The row as a gRPC ModelInferRequest: one tensor per feature. */
+function grpcRequest(row: Readonly<Record<string, unknown>>): GrpcInferRequest {
+  return {
+    model_name: 'weather',
+    inputs: Object.entries(row).map(([name, v]) => (typeof v === 'number'
+      ? { name, datatype: 'FP64', shape: [1], contents: { fp64_contents: [v] } }
+      : { name, datatype: 'BYTES', shape: [1], contents: { bytes_contents: [Buffer.from(String(v))] } })),
+  };
+}
+
+function luaPost(file: string, body: unknown): string {
+  writeFileSync(file, `wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\nwrk.body = ${JSON.stringify(JSON.stringify(body))}\n`);
+  return file;
 }
 
 ensureTools();
 const work = mkdtempSync(join(tmpdir(), 'bench-server-'));
 const instance = weatherInstances('Seattle').instances.find((r) => String(r['date']).startsWith('2015-06')) ?? {};
-const script = join(work, 'post.lua');
-writeFileSync(script, `wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\nwrk.body = ${JSON.stringify(JSON.stringify({ instances: [instance] }))}\n`);
+const script = luaPost(join(work, 'post.lua'), { instances: [instance] });
+const v2Script = luaPost(join(work, 'infer.lua'), v2Body(instance));
 
 const cluster = await LocalCluster.start({ name: 'bench-server', controllerManager: false });
 const children: ChildProcess[] = [];
 const cleanup = async (): Promise<void> => {
+  // SIGTERM first: the two-process ceiling's primary takes its workers down with it.
+  for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
+  await sleep(300);
   for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
   await cluster.stop();
 };
@@ -118,7 +173,8 @@ try {
   // BENCH_SERVER_ENV='{"PERENNIAL_SERVER_BATCH_MAX_WAIT_MS":"2"}' tries other server settings (a 2 ms wait measured
   // 0.65x Flask at concurrency 1 and 4100 req/s at 64; no wait, the default, 2.2x at 1 and ~3400-4100 at 64).
   const extraEnv = JSON.parse(process.env['BENCH_SERVER_ENV'] ?? '{}') as Record<string, string>;
-  const ours = await startServer(serverEnv(cluster.info, { bucket, version: 'v1', env: extraEnv }));
+  const grpcPort = await freePort();
+  const ours = await startServer(serverEnv(cluster.info, { bucket, version: 'v1', env: { [podEnv.serverGrpcPort]: String(grpcPort), ...extraEnv } }));
   children.push(ours.child);
   await waitReady(ours);
   const unbounded = await startServer(serverEnv(cluster.info, { bucket, version: 'v1', deployment: 'ml/weather-unbounded', env: { ...extraEnv, ...boundsOff } }));
@@ -132,18 +188,57 @@ try {
   children.push(flask);
   await waitHttp(`http://127.0.0.1:${flaskPort}/health`, 60_000);
 
+  // The ceiling answers what ours answers, byte for byte (the same body length on the wire).
+  const v1Url = `${ours.url}/v1/models/weather:predict`;
+  const answer = await fetch(v1Url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ instances: [instance] }) }).then((r) => r.text());
+  const barePort = await freePort();
+  const bare = startBare(work, barePort, answer);
+  children.push(bare);
+  await waitHttp(`http://127.0.0.1:${barePort}/`, 10_000);
+  const bare2Port = await freePort();
+  const bare2 = startBare(work, bare2Port, answer, 2);
+  children.push(bare2);
+  await waitHttp(`http://127.0.0.1:${bare2Port}/`, 10_000);
+
   const ceiling = await inProcessCeiling(store, bucket);
-  const targets = { ours: `${ours.url}/v1/models/weather:predict`, flask: `http://127.0.0.1:${flaskPort}/v1/models/weather:predict` };
-  for (const url of Object.values(targets)) wrk(url, script, 4); // warm-up of both, not reported
-  console.log(`\nserver throughput: one-instance :predict, wrk ${seconds}s per point, node ${process.version}, 2 cores shared by server and load generator`);
-  console.log('conc │ ours req/s   p50 ms   p99 ms │ flask req/s   p50 ms   p99 ms │ ours/flask');
+  const rest = {
+    'ours v1 :predict': { url: v1Url, script },
+    'ours v2 infer': { url: `${ours.url}/v2/models/weather/infer`, script: v2Script },
+    'bare node:http': { url: `http://127.0.0.1:${barePort}/`, script },
+    'flask': { url: `http://127.0.0.1:${flaskPort}/v1/models/weather:predict`, script },
+    // Not a baseline of the ratios: what a worker per core could reach at most here (docs/decisions/0012).
+    'bare node:http ×2 procs': { url: `http://127.0.0.1:${bare2Port}/`, script },
+  } as const;
+  for (const t of Object.values(rest)) wrk(t.url, t.script, 4); // warm-up of each, not reported
+  const grpcAt = async (c: number, s = seconds): Promise<Point> => {
+    const g = await grpcLoad({ port: grpcPort, modelName: 'weather', connections: Math.min(c, 8), concurrency: c, seconds: s, request: grpcRequest(instance) });
+    return { rps: g.rps, p50: g.p50Ms, p99: g.p99Ms, non2xx: g.errors };
+  };
+  await grpcAt(4, 2);
+  const table: { target: string; c: number; p: Point }[] = [];
   for (const c of concurrencies) {
-    const a = wrk(targets.ours, script, c);
-    const b = wrk(targets.flask, script, c);
-    const f = (p: Point): string => `${p.rps.toFixed(0).padStart(10)} ${p.p50.toFixed(2).padStart(8)} ${p.p99.toFixed(2).padStart(8)}`;
-    console.log(`${String(c).padStart(4)} │ ${f(a)} │ ${f(b).padStart(10)}  │ ${(a.rps / b.rps).toFixed(2)}×${a.non2xx + b.non2xx > 0 ? `  (non-2xx: ours ${a.non2xx}, flask ${b.non2xx})` : ''}`);
+    for (const [target, t] of Object.entries(rest)) {
+      if (target === 'bare node:http ×2 procs' && c !== Math.max(...concurrencies)) continue;
+      table.push({ target, c, p: wrk(t.url, t.script, c) });
+    }
+    table.push({ target: 'ours gRPC ModelInfer', c, p: await grpcAt(c) });
   }
-  console.log(`in-process ceiling (same model, wasm backend, no HTTP): ${ceiling.batched.toFixed(0)} rows/s in batches of 64, ${ceiling.single.toFixed(0)} rows/s one row per call`);
+  const rpsOf = (target: string, c: number): number => table.find((r) => r.target === target && r.c === c)?.p.rps ?? NaN;
+  console.log(`\nserver throughput: one-row requests, wrk ${seconds}s per point (gRPC: bench/grpc-load.ts), node ${process.version}, 2 cores shared by the servers and the load generator`);
+  console.log('target                 conc │    req/s   p50 ms   p99 ms │ ÷ bare node:http  ÷ flask');
+  for (const { target, c, p } of table) {
+    const ratio = (base: string): string => (target === base ? '' : `${(p.rps / rpsOf(base, c)).toFixed(2)}×`);
+    console.log(`${target.padEnd(22)} ${String(c).padStart(4)} │ ${p.rps.toFixed(0).padStart(8)} ${p.p50.toFixed(2).padStart(8)} ${p.p99.toFixed(2).padStart(8)} │ ${ratio('bare node:http').padStart(16)} ${ratio('flask').padStart(8)}${p.non2xx > 0 ? `  (non-2xx or errors: ${p.non2xx})` : ''}`);
+  }
+
+  // p99 at half the peak: an open-loop load at half of what ours did at the highest concurrency, latency counted
+  // from each request's intended send time.
+  const top = Math.max(...concurrencies);
+  const half = Math.round(rpsOf('ours v1 :predict', top) / 2);
+  const open = await openLoop(v1Url, JSON.stringify({ instances: [instance] }), half, openSeconds, top);
+  console.log(`\nopen loop at half of ours v1's peak (${half} req/s for ${openSeconds}s, ${top} connections): ${open.rps.toFixed(0)} answered/s, p50 ${open.p50.toFixed(2)} ms, p99 ${open.p99.toFixed(2)} ms, max ${open.max.toFixed(1)} ms${open.non2xx + open.errors > 0 ? ` (non-2xx ${open.non2xx}, errors ${open.errors})` : ''}`);
+  const f = (x: { batched: number; single: number }): string => `${x.batched.toFixed(0)} rows/s in batches of 64, ${x.single.toFixed(0)} rows/s one row per call`;
+  console.log(`in-process ceiling (same model, no HTTP): plain JS (served) ${f(ceiling.js)}; tfjs WASM ${f(ceiling.wasm)}`);
 
   // The hardening's cost: alternating rounds so that drift of the machine (2 cores, shared) hits both alike.
   const hardening = { bounded: [] as Point[], unbounded: [] as Point[] };
@@ -151,7 +246,7 @@ try {
   wrk(unboundedUrl, script, 4);
   for (let r = 0; r < rounds; r++) {
     const order = r % 2 === 0 ? (['bounded', 'unbounded'] as const) : (['unbounded', 'bounded'] as const);
-    for (const which of order) hardening[which].push(wrk(which === 'bounded' ? targets.ours : unboundedUrl, script, 64));
+    for (const which of order) hardening[which].push(wrk(which === 'bounded' ? v1Url : unboundedUrl, script, 64));
   }
   const median = (ps: readonly Point[]): number => {
     const xs = ps.map((p) => p.rps).sort((a, b) => a - b);
