@@ -28,6 +28,14 @@ describe('requestPath', () => {
   }
 });
 
+describe('requestPath of a plain target', () => {
+  it('is what the URL parser makes of it', () => {
+    for (const t of ['/', '/metrics', '/v1/models/weather:predict', '/v2/models/my-model_2/versions/v1/infer', '//a//b/', '/:/-_/', `/${'a'.repeat(511)}`, `/${'a'.repeat(600)}`]) {
+      assert.equal(requestPath(t), new URL(`http://x${t}`).pathname, t.slice(0, 40));
+    }
+  });
+});
+
 describe('decodeSegment', () => {
   it('decodes escapes and refuses malformed ones with a 400 naming the segment', () => {
     assert.equal(decodeSegment('we%61ther', 'model name'), 'weather');
