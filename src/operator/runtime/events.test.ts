@@ -23,6 +23,21 @@ class RecordingHttp implements KubeHttp {
 const obj = { apiVersion: 'perennial.dev/v1alpha1', kind: 'TrainingPipeline', metadata: { namespace: 'ml', name: 'p', uid: 'u1' } };
 
 describe('KubeEventRecorder', () => {
+  it('tells its listeners every event, also one the API server refused; a listener that throws breaks nothing', async () => {
+    const http = new RecordingHttp();
+    const rec = new KubeEventRecorder(http, new FakeClock(), createLogger({ silent: true }), 'pod-1');
+    const heard: string[] = [];
+    rec.listen(() => {
+      throw new Error('listener bug');
+    });
+    rec.listen((o, type, reason, note) => heard.push(`${o.metadata?.name ?? ''} ${type} ${reason}: ${note}`));
+    http.failWith = errorForResponse(500, {}, {});
+    await rec.event(obj, 'Normal', 'Blessed', 'run 1 blessed');
+    await rec.event(obj, 'Warning', 'RunFailed', 'run 2 failed');
+    assert.deepEqual(heard, ['p Normal Blessed: run 1 blessed', 'p Warning RunFailed: run 2 failed']);
+    assert.deepEqual(http.calls.map((c) => c.method), ['POST', 'POST'], 'the events are still recorded');
+  });
+
   it('creates one Event, then aggregates identical repeats into its series', async () => {
     const http = new RecordingHttp();
     const clock = new FakeClock();
