@@ -261,7 +261,7 @@ describe('ServerApp: the event time and row id a request carries are logged, nev
     assert.match(String(bad.body['error']), /^instances\[1\]\.ts: "last tuesday" is not an event time/);
     const badV2 = await post('/v2/models/weather/infer', { inputs: [{ name: 'x', datatype: 'FP64', shape: [1], data: [1] }, { name: 'rid', datatype: 'BYTES', shape: [1], data: [{ a: 1 }] }] });
     assert.equal(badV2.status, 400);
-    assert.match(String(badV2.body['error']), /^inputs\[1\] \("rid"\)\.data\[0\]: expected a string, got object/);
+    assert.match(String(badV2.body['error']), /^inputs\[1\] \(rid\)\.data\[0\]: expected a string, got object/);
     assert.equal(records.length, 0, 'a refused request logs nothing');
 
     app.setModel(served, new DriftWindow([], 60_000));

@@ -35,14 +35,22 @@ export function datatypeProblem(kind: FeatureSignature['kind'], datatype: string
   return datatype === 'BYTES' || integerTypes.has(datatype) || datatype === 'FP64' ? undefined : 'for a date feature, expected BYTES (ISO text) or INT64 (epoch milliseconds)';
 }
 
-/** Checks a shape's dimensions and returns the element count; `at` names the tensor. */
+/** How an error names input (or output) i: `inputs[2] (wind)`; a name past 64 characters quoted and cut short. */
+export function tensorAt(i: number, name: string, list: 'inputs' | 'outputs' = 'inputs'): string {
+  return `${list}[${i}] (${name.length <= 64 ? name : shown(name)})`;
+}
+
+/**
+ * Checks a shape's dimensions and returns the element count; `at` names the tensor. A dimension that is not a
+ * non-negative integer is a 400; a shape past 2^53 elements a 413, like any request with too many rows.
+ */
 export function elementsOf(shape: readonly number[], at: string): number {
   let count = 1;
   for (const d of shape) {
-    if (!Number.isSafeInteger(d) || d < 0) throw new BadRequestError(`${at}: shape [${shape.join(', ')}] has a dimension that is not a non-negative integer`);
+    if (!Number.isInteger(d) || d < 0) throw new BadRequestError(`${at}: shape [${shape.join(', ')}] has a dimension that is not a non-negative integer`);
     count *= d;
-    if (count > Number.MAX_SAFE_INTEGER) throw new BadRequestError(`${at}: shape [${shape.join(', ')}] is too large`);
   }
+  if (count > Number.MAX_SAFE_INTEGER || shape.some((d) => d > Number.MAX_SAFE_INTEGER)) throw new BadRequestError(`${at}: shape [${shape.join(', ')}] is too large`, 413);
   return count;
 }
 
@@ -87,7 +95,7 @@ function isMatrix(inputs: readonly OipTensor[], m: ModelInputs): boolean {
 
 /** The [n, k] form → rows. */
 function matrixRows(t: OipTensor, m: ModelInputs, limits: InputLimits): ParsedRows {
-  const at = `inputs[0] (${shown(t.name)})`;
+  const at = tensorAt(0, t.name);
   const k = m.features.length;
   const order = m.features.map((f) => f.name).join(', ');
   const [n = 0, cols = 0] = t.shape;
@@ -128,7 +136,7 @@ function columnsRows(inputs: readonly OipTensor[], m: ModelInputs, limits: Input
   const byName = new Map<string, readonly RawValue[]>();
   let n: number | undefined;
   inputs.forEach((t, i) => {
-    const at = `inputs[${i}] (${shown(t.name)})`;
+    const at = tensorAt(i, t.name);
     const f = m.features.find((x) => x.name === t.name);
     if (!f && !knownNames(m).includes(t.name)) {
       throw new BadRequestError(`inputs[${i}]: unknown input ${shown(t.name)} (inputs: one tensor per feature, ${knownNames(m).join(', ')}; or a single [n, ${m.features.length}] tensor)`);

@@ -36,7 +36,7 @@ describe('OIP outputs', () => {
   const bad: [string, Parameters<typeof planOutputs>[0], LabelSpec, RegExp][] = [
     ['an unknown output, named with the ones there are', [{ name: 'scores' }], classes, /outputs\[0\]: unknown output "scores" \(outputs: label, probabilities, classification, prediction_id\)/],
     ['a classification output of a regression model', [{ name: 'classification' }], regression, /unknown output "classification" \(outputs: value, prediction_id\)/],
-    ['an output asked twice', [{ name: 'label' }, { name: 'label' }], classes, /outputs\[1\] \("label"\): asked for twice/],
+    ['an output asked twice', [{ name: 'label' }, { name: 'label' }], classes, /outputs\[1\] \(label\): asked for twice/],
     ['an unknown output parameter', [{ name: 'label', parameters: { shm_region: 'x' } }], classes, /parameter "shm_region" is not understood \(output parameters: binary_data, classification\)/],
     ['classification on label', [{ name: 'label', parameters: { classification: 2 } }], classes, /applies to probabilities or classification only/],
     ['classification not a count', [{ name: 'probabilities', parameters: { classification: 'two' } }], classes, /must be a non-negative integer \(the top k classes\), got "two"/],

@@ -10,6 +10,7 @@
 import type { LabelSpec } from '../../shared/preprocessing.js';
 import type { Prediction } from '../model.js';
 import { BadRequestError, shown } from '../requests.js';
+import { tensorAt } from './inputs.js';
 import type { OipParameter, OipRequestedOutput, OipTensor, OipTensorMetadata } from './types.js';
 
 /** Output parameters the server understands (binary_data is read by the REST transport). */
@@ -48,7 +49,7 @@ export function planOutputs(requested: readonly OipRequestedOutput[] | undefined
   const classes = label.task === 'classification' ? label.classes.length : 0;
   const seen = new Set<string>();
   return requested.map((o, i): OutputPlan => {
-    const at = `outputs[${i}] (${shown(o.name)})`;
+    const at = tensorAt(i, o.name, 'outputs');
     if (!names.includes(o.name)) throw new BadRequestError(`outputs[${i}]: unknown output ${shown(o.name)} (outputs: ${names.join(', ')})`);
     if (seen.has(o.name)) throw new BadRequestError(`${at}: asked for twice`);
     seen.add(o.name);

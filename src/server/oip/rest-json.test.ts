@@ -50,7 +50,7 @@ describe('REST infer request: JSON and the binary extension', () => {
     ['a binary input cut short', () => {
       const { body, headerLength } = binaryBody(header, temps, cities.subarray(0, 5));
       return decodeInferRequest(body, headerLength, target);
-    }, /inputs\[2\] \("city"\): binary_data_size 23, but only 5 bytes of binary data remain/],
+    }, /inputs\[2\] \(city\): binary_data_size 23, but only 5 bytes of binary data remain/],
     ['bytes that belong to no input', () => {
       const { body, headerLength } = binaryBody(header, temps, cities, Buffer.from([1, 2, 3]));
       return decodeInferRequest(body, headerLength, target);

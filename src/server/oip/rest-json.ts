@@ -4,7 +4,7 @@
 // datatype says, parameters of the protocol's types); whether the model can take it is the service's question.
 import { BadRequestError, shown } from '../requests.js';
 import { decodeTensorBytes, encodeTensorBytes } from './rest-binary.js';
-import { elementsOf } from './inputs.js';
+import { elementsOf, tensorAt } from './inputs.js';
 import { oipDatatypes, type OipInferRequest, type OipInferResponse, type OipParameter, type OipParameters, type OipRequestedOutput, type OipTensor } from './types.js';
 
 type Element = number | string | boolean | null;
@@ -63,7 +63,7 @@ function tensorOf(t: unknown, i: number, binary: BinaryCursor | undefined): OipT
   if (!isObject(t)) throw new BadRequestError(`inputs[${i}] must be an object, got ${typeName(t)}`);
   const name = t['name'];
   if (typeof name !== 'string') throw new BadRequestError(`inputs[${i}].name must be a string`);
-  const at = `inputs[${i}] (${shown(name)})`;
+  const at = tensorAt(i, name);
   const datatype = t['datatype'];
   if (typeof datatype !== 'string' || !(oipDatatypes as readonly string[]).includes(datatype)) {
     throw new BadRequestError(`${at}.datatype must be one of ${oipDatatypes.join(', ')}, got ${typeof datatype === 'string' ? shown(datatype, 16) : typeName(datatype)}`);

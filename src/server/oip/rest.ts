@@ -88,7 +88,7 @@ export async function answerRepositoryIndex(oip: OipService, req: IncomingMessag
 
 /** Loading and unloading are the ModelDeployment's: the repository here is read-only. */
 export function refuseRepositoryChange(): never {
-  throw new OipError(403, 'the model repository is read-only: the ModelDeployment chooses the version a server loads (spec.model.version)');
+  throw new OipError(403, 'the model repository is read-only: the ModelDeployment chooses the version a server loads (the pipeline\'s champion, or spec.model.version)');
 }
 
 function duration(d: { count: number; ns: number }): { count: number; ns: number } {

@@ -8,7 +8,7 @@ import { QueueFullError } from '../batcher.js';
 import { HttpError } from '../http-io.js';
 import type { Prediction } from '../model.js';
 import { BadRequestError, shown, stringTooLong, type ParsedRows } from '../requests.js';
-import { matrixInputName, rowsOfInputs, type InputLimits, type ModelInputs } from './inputs.js';
+import { matrixInputName, rowsOfInputs, tensorAt, type InputLimits, type ModelInputs } from './inputs.js';
 import { outputsMetadata, outputTensors, planOutputs } from './outputs.js';
 import { InferStatistics } from './statistics.js';
 import {
@@ -110,7 +110,7 @@ export class OipInference implements OipService {
       const idTooLong = id === undefined ? undefined : stringTooLong(id, this.host.limits.maxStringBytes);
       if (idTooLong !== undefined) throw new BadRequestError(`"id": ${idTooLong}`);
       checkParameters(request.parameters, requestParameters, 'parameters');
-      request.inputs.forEach((t, i) => checkParameters(t.parameters, inputParameters, `inputs[${i}] (${shown(t.name)})`));
+      request.inputs.forEach((t, i) => checkParameters(t.parameters, inputParameters, tensorAt(i, t.name)));
       const plan = planOutputs(request.outputs, m.label);
       const parsed = rowsOfInputs(request.inputs, m, this.host.limits);
       const decoded = process.hrtime.bigint();
