@@ -13,7 +13,7 @@ async function main(): Promise<void> {
   const manager = buildManager(config, kubeConfig);
   // The read-only web dashboard, when the chart enables it (docs/dashboard-and-cli.md).
   const dashboardSettings = dashboardConfig(process.env);
-  const dashboard = dashboardSettings ? await startDashboard(manager, dashboardSettings) : undefined;
+  const dashboard = dashboardSettings ? await startDashboard(manager, dashboardSettings, config) : undefined;
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;

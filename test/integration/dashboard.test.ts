@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { RbacAuthorizationV1Api } from '@kubernetes/client-node';
 import { Annotation } from '../../src/api/conditions.js';
 import { aDeployment } from '../../src/api/testing/builders.js';
+import { loadConfig } from '../../src/operator/config.js';
 import { startDashboard, type RunningDashboard } from '../../src/operator/dashboard/wiring.js';
 import { HeadlessChromium } from '../support/chromium.js';
 import { periodCsv } from '../support/dataset.js';
@@ -41,7 +42,7 @@ describe('the web dashboard in headless Chromium, on a real loop', () => {
     assert.equal(process.getuid?.(), 0, 'the local node needs root: run the tests as root');
     stack = await LoopStack.start({ name: 'dashboard', namespace, bucket, log: (l) => console.log(`# ${l}`) });
     if (!stack.manager) throw new Error('the operator runs in this process');
-    dashboard = await startDashboard(stack.manager, { port: 0, host: '127.0.0.1' });
+    dashboard = await startDashboard(stack.manager, { port: 0, host: '127.0.0.1' }, loadConfig(stack.operatorEnv()));
     base = `http://127.0.0.1:${dashboard.port}`;
     browser = await HeadlessChromium.launch('dashboard');
 
@@ -115,6 +116,10 @@ describe('the web dashboard in headless Chromium, on a real loop', () => {
     const versions = await page.locator('table').nth(2).innerText();
     assert.match(versions, /accuracy/);
     assert.match(versions, /^v2[^\n]*vs \d/m, 'run 2 compared with the champion on the same holdout');
+    // Each stored version's metrics.json, read from the store with the pipeline's store access.
+    const stored = await page.locator('table').nth(3).innerText();
+    assert.match(stored, /^v2[^\n]*against v1/m);
+    assert.match(stored, /^v1[^\n]*no champion then/m);
     screenshots.push(await browser.screenshot(page, 'pipeline'));
 
     await page.goto(`${base}/ns/${namespace}`);

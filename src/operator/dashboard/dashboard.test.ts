@@ -6,6 +6,9 @@ import { requestToken } from './access.js';
 import { LiveHistory } from './history.js';
 import { escapeHtml } from './html.js';
 import { deploymentPage, namespacePage, pipelinePage } from './pages.js';
+import { MemoryStore } from '../../storage/memory-store.js';
+import { report } from '../controllers/training-pipeline/fixtures.js';
+import { VersionReports } from './reports.js';
 import { route } from './server.js';
 import { lineChart } from './svg.js';
 import { dashboardConfig } from './wiring.js';
@@ -113,5 +116,38 @@ describe('pages', () => {
 
   it('a plot without points says so', () => {
     assert.match(lineChart('x', []), /no measurements yet/);
+  });
+});
+
+describe('VersionReports: each stored version\'s metrics.json, with the pipeline\'s own store access', () => {
+  const tp = (edit: Partial<TrainingPipeline['spec']> = {}): TrainingPipeline => ({ apiVersion: 'perennial.dev/v1alpha1', kind: 'TrainingPipeline', metadata: { name: 'churn', namespace: 'ml' },
+    spec: edit as TrainingPipeline['spec'], status: { storedVersions: ['v1', 'v2', 'v3'], championVersion: 'v2' } });
+  const put = async (store: MemoryStore, bucket: string, version: string, body: string): Promise<void> => {
+    await store.put(bucket, `pipelines/ml/churn/versions/${version}/metrics.json`, body);
+  };
+
+  it('reads the newest versions first, keeps what it read, and says what could not be read', async () => {
+    const own = new MemoryStore();
+    await put(own, 'perennial', 'v1', JSON.stringify(report({ accuracy: 0.8 })));
+    await put(own, 'perennial', 'v2', JSON.stringify(report({ accuracy: 0.85 }, { version: 'v1', metrics: { accuracy: 0.8 } })));
+    const reports = new VersionReports({ accepted: () => true, store: own, defaultBucket: 'perennial', storeForSecret: () => Promise.reject(new Error('no secret here')) });
+    const got = await reports.of(tp());
+    assert.deepEqual(got.map((r) => r.version), ['v3', 'v2', 'v1']);
+    assert.match('error' in got[0]! ? got[0].error : '', /not found|NoSuchKey|v3/i);
+    const html = pipelinePage(tp(), Date.parse(t), 'alice', got);
+    assert.match(html, /v2 <b>\(champion\)<\/b><\/td><td>against v1<\/td><td>0\.85 <span class="better">vs 0\.8<\/span>/);
+    assert.match(html, /<td>v1<\/td><td>no champion then<\/td>/);
+  });
+
+  it('uses the Secret\'s client and bucket for a pipeline with its own credentials, nothing for a refused spec', async () => {
+    const tenant = new MemoryStore();
+    await put(tenant, 'tenant-bucket', 'v3', JSON.stringify(report({ accuracy: 0.9 })));
+    const asked: string[] = [];
+    const reports = new VersionReports({ accepted: (x) => x.spec.storage?.bucket !== 'forbidden', store: new MemoryStore(), defaultBucket: 'perennial',
+      storeForSecret: (namespace, secret) => { asked.push(`${namespace}/${secret}`); return Promise.resolve(tenant); } });
+    const got = await reports.of(tp({ storage: { bucket: 'tenant-bucket', credentialsSecret: 'tenant-s3' } }));
+    assert.deepEqual(asked, ['ml/tenant-s3']);
+    assert.ok('report' in got[0]! && got[0].report.candidate.metrics.accuracy === 0.9);
+    assert.deepEqual(await reports.of(tp({ storage: { bucket: 'forbidden' } })), []);
   });
 });

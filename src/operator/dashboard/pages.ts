@@ -4,6 +4,7 @@ import type { ModelDeployment } from '../../api/model-deployment.js';
 import type { TrainingPipeline, TrainingRun } from '../../api/training-pipeline.js';
 import { lowerIsBetter, type MetricName } from '../../shared/metric-names.js';
 import type { DeploymentHistory } from './history.js';
+import type { VersionReport } from './reports.js';
 import { escapeHtml, link, page, seg, table } from './html.js';
 import { lineChart, runTimeline, type Series } from './svg.js';
 
@@ -56,7 +57,24 @@ function metricColumns(runs: readonly TrainingRun[]): string[] {
   return [...new Set(runs.flatMap((r) => Object.keys(r.metrics ?? {})))].sort();
 }
 
-export function pipelinePage(tp: TrainingPipeline, now: number, user: string): string {
+/** The stored versions' metrics.json: each version's holdout metrics against the champion it was compared with. */
+function reportsTable(reports: readonly VersionReport[], champion: string | undefined): string {
+  if (reports.length === 0) return '';
+  const metrics = [...new Set(reports.flatMap((r) => ('report' in r ? Object.keys(r.report.candidate.metrics) : [])))].sort();
+  const rows = reports.map((r) => {
+    const name = escapeHtml(r.version) + (r.version === champion ? ' <b>(champion)</b>' : '');
+    if (!('report' in r)) return [name, `<span class="worse">${escapeHtml(r.error)}</span>`, ...metrics.map(() => ''), '', ''];
+    const rep = r.report;
+    return [name, escapeHtml(rep.champion ? `against ${rep.champion.version}` : 'no champion then'),
+      ...metrics.map((m) => versus(m, rep.candidate.metrics[m as MetricName], rep.champion?.metrics[m as MetricName])),
+      escapeHtml(`${rep.holdout.rows} rows (${rep.holdout.kind}), ${rep.candidate.slices.length} slices`),
+      escapeHtml(rep.gatesPassed ? 'passed' : `failed: ${rep.gates.filter((g) => g.status === 'fail').map((g) => g.gate).join(', ')}`)];
+  });
+  return '<h3>Versions in the store (their metrics.json)</h3>'
+    + table(['Version', 'Compared', ...metrics, 'Holdout', 'Trainer\'s gates'], rows, rows[0]?.map((_, i) => i) ?? []);
+}
+
+export function pipelinePage(tp: TrainingPipeline, now: number, user: string, reports: readonly VersionReport[] = []): string {
   const s = tp.status;
   const runs = s?.runs ?? [];
   const ns = tp.metadata.namespace ?? '';
@@ -78,7 +96,8 @@ export function pipelinePage(tp: TrainingPipeline, now: number, user: string): s
     + `<h2>Runs and trigger reasons</h2>${table(['Run', 'Version', 'Trigger', 'Why', 'Outcome', 'Started', 'Ended', 'Message'], runRows, [0, 1, 2, 3, 4, 5, 6, 7])}`
     + `<h2>Offline metrics against the champion</h2>${champion}${stored}`
     + `<p>Each candidate's holdout metrics, then the champion's on the same holdout (green: better, red: worse).</p>`
-    + table(['Version', 'Outcome', ...metrics, 'Gates'], versionRows, [0, 1, ...metrics.map((_, i) => i + 2), metrics.length + 2]);
+    + table(['Version', 'Outcome', ...metrics, 'Gates'], versionRows, [0, 1, ...metrics.map((_, i) => i + 2), metrics.length + 2])
+    + reportsTable(reports, s?.championVersion);
   return page(`TrainingPipeline ${ns}/${tp.metadata.name ?? ''}`, body, user);
 }
 

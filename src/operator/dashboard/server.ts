@@ -17,6 +17,7 @@ import type { Logger } from '../runtime/log.js';
 import type { KubeObject } from '../runtime/resource.js';
 import { type Access, requestToken, tokenCookie, type User } from './access.js';
 import type { LiveHistory } from './history.js';
+import type { VersionReports } from './reports.js';
 import { stylesheet } from './html.js';
 import { deploymentPage, errorPage, indexPage, loginPage, namespacePage, pipelinePage, type NamespaceSummary } from './pages.js';
 
@@ -24,6 +25,7 @@ export interface DashboardSources {
   readonly pipelines: CacheReader<KubeObject>;
   readonly deployments: CacheReader<KubeObject>;
   readonly history: LiveHistory;
+  readonly reports: VersionReports;
   readonly access: Access;
   readonly now: () => number;
   readonly logger: Logger;
@@ -147,7 +149,8 @@ export class DashboardServer {
     if (r.page === 'pipeline') {
       const tp = this.src.pipelines.get(r.namespace, r.name) as unknown as TrainingPipeline | undefined;
       if (!tp) return notFound(api, who, `TrainingPipeline ${r.namespace}/${r.name} not found.`);
-      return api ? json(200, { pipeline: tp }) : { status: 200, type: 'html', body: pipelinePage(tp, this.src.now(), who) };
+      const reports = await this.src.reports.of(tp);
+      return api ? json(200, { pipeline: tp, reports }) : { status: 200, type: 'html', body: pipelinePage(tp, this.src.now(), who, reports) };
     }
     const md = this.src.deployments.get(r.namespace, r.name) as unknown as ModelDeployment | undefined;
     if (!md) return notFound(api, who, `ModelDeployment ${r.namespace}/${r.name} not found.`);

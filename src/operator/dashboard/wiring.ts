@@ -1,11 +1,19 @@
 // The dashboard as the operator runs it: off unless PERENNIAL_DASHBOARD_PORT is set (the chart sets it when
 // dashboard.enabled), reading the manager's informer caches, recording each deployment's history from their events,
 // checking every request with the API server (TokenReview, SubjectAccessReview) through the operator's client.
+import type { ModelDeployment } from '../../api/model-deployment.js';
+import type { TrainingPipeline } from '../../api/training-pipeline.js';
+import { MinioStore } from '../../storage/minio-store.js';
+import type { OperatorConfig } from '../config.js';
+import { isAccepted } from '../controllers/acceptance.js';
+import { CredentialsError, PipelineStores, secretReader } from '../controllers/store-credentials.js';
+import { reviewTrainingPipeline } from '../controllers/training-pipeline/spec-checks.js';
+import { tenancyPolicy } from '../operator.js';
 import { modelDeployments, trainingPipelines } from '../resources.js';
 import type { Manager } from '../runtime/manager.js';
-import type { ModelDeployment } from '../../api/model-deployment.js';
 import { Access } from './access.js';
 import { LiveHistory } from './history.js';
+import { VersionReports } from './reports.js';
 import { DashboardServer } from './server.js';
 
 export interface DashboardConfig {
@@ -31,8 +39,28 @@ export interface RunningDashboard {
   close(): Promise<void>;
 }
 
+/** The version reports, read with the store clients and tenancy rules the TrainingPipeline controller uses. */
+function versionReports(manager: Manager, operator: OperatorConfig): VersionReports {
+  const store = operator.store;
+  const tenancy = tenancyPolicy(operator);
+  const client = (accessKey: string, secretKey: string): MinioStore | undefined => (store
+    ? new MinioStore({ endPoint: store.endPoint, port: store.port, useSSL: store.useSSL, accessKey, secretKey, region: store.region })
+    : undefined);
+  const stores = new PipelineStores(secretReader(manager.http), (keys) => {
+    const c = client(keys.accessKey, keys.secretKey);
+    if (!c) throw new CredentialsError('the operator has no object store configured');
+    return c;
+  });
+  return new VersionReports({
+    accepted: (tp: TrainingPipeline) => isAccepted(reviewTrainingPipeline(tp, tenancy)),
+    store: store ? client(store.accessKey, store.secretKey) : undefined,
+    defaultBucket: tenancy.defaultBucket,
+    storeForSecret: (namespace, secret) => stores.forSecret(namespace, secret),
+  });
+}
+
 /** Hooks the history on the manager's informers (before it starts) and listens. */
-export async function startDashboard(manager: Manager, config: DashboardConfig): Promise<RunningDashboard> {
+export async function startDashboard(manager: Manager, config: DashboardConfig, operator: OperatorConfig): Promise<RunningDashboard> {
   const pipelines = manager.informer(trainingPipelines);
   const deployments = manager.informer(modelDeployments);
   const history = new LiveHistory(() => manager.clock.now());
@@ -41,7 +69,7 @@ export async function startDashboard(manager: Manager, config: DashboardConfig):
     else history.observe(obj as unknown as ModelDeployment);
   });
   const server = new DashboardServer({
-    pipelines, deployments, history, access: new Access(manager.http), now: () => manager.clock.now(), logger: manager.logger.child({ component: 'dashboard' }),
+    pipelines, deployments, history, reports: versionReports(manager, operator), access: new Access(manager.http), now: () => manager.clock.now(), logger: manager.logger.child({ component: 'dashboard' }),
   });
   const port = await server.listen(config.port, config.host);
   manager.logger.info('dashboard listening', { port });
