@@ -40,8 +40,33 @@ export async function inParallel<T>(items: readonly T[], limit: number, fn: (ite
 }
 
 export interface Listed {
-  readonly metadata?: { readonly namespace?: string; readonly generation?: number };
-  readonly status?: { readonly observedGeneration?: number; readonly currentRun?: string };
+  readonly metadata?: { readonly namespace?: string; readonly generation?: number; readonly creationTimestamp?: string };
+  readonly status?: {
+    readonly observedGeneration?: number; readonly currentRun?: string;
+    readonly conditions?: ReadonlyArray<{ readonly lastTransitionTime?: string }>;
+  };
+}
+
+/**
+ * Each pipeline's and deployment's creation → first status from the operator: the earliest lastTransitionTime of its
+ * conditions less its creationTimestamp, in seconds (both are whole seconds: ±1 s). Sorted ascending.
+ */
+export async function reconcileLatencies(http: KubeHttpClient): Promise<number[]> {
+  const out: number[] = [];
+  for (const ref of [trainingPipelines, modelDeployments]) {
+    for (const o of await listAll(http, ref)) {
+      const created = Date.parse(o.metadata?.creationTimestamp ?? '');
+      const first = Math.min(...(o.status?.conditions ?? []).map((c) => Date.parse(c.lastTransitionTime ?? '')).filter((t) => !Number.isNaN(t)));
+      if (Number.isFinite(created) && Number.isFinite(first)) out.push((first - created) / 1000);
+    }
+  }
+  return out.sort((a, b) => a - b);
+}
+
+/** The q-quantile of sorted values (nearest rank); NaN when empty. */
+export function quantile(sorted: readonly number[], q: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] ?? NaN;
 }
 
 export async function listAll(http: KubeHttpClient, ref: ResourceRef): Promise<Listed[]> {

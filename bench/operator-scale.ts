@@ -28,7 +28,7 @@
 //     the Gateway API CRDs are installed; half the deployments follow their pipeline (no champion yet: waiting).
 //   - Writes are counted in the kube-apiserver's audit log, for the operator's own user only.
 // Run: npx tsx bench/operator-scale.ts [--count 1000] [--window 60] [--workers 16] [--replicas 2 --shards 4]
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
@@ -37,7 +37,7 @@ import { repoRoot, type ClusterInfo } from '../localcluster/cluster.js';
 import { ManagedProcess } from '../localcluster/process.js';
 import { buildBundles } from '../test/support/bundles.js';
 import {
-  allReconciled, controllers, createAll, informerUser, Operator, operatorUser, reconcileTimeoutMs, settle, startScaleCluster, until, workDir,
+  allReconciled, controllers, createAll, quantile, reconcileLatencies, informerUser, Operator, operatorUser, reconcileTimeoutMs, settle, startScaleCluster, until, workDir,
 } from './operator-scale-cluster.js';
 import { runSharded, type ShardedResult } from './operator-scale-sharded.js';
 import { countRequests, histogramQuantile, procSample, scrapeOperator, type RequestCounts } from './operator-scale-measure.js';
@@ -52,13 +52,20 @@ const { values: args } = parseArgs({
     // A sharded run of --count with this many operator replicas after the 1-replica runs (1: none).
     replicas: { type: 'string', default: '2' },
     shards: { type: 'string', default: '4' },
+    // Writes a V8 heap snapshot of the operator at the end of each steady window (--heapsnapshot-signal), for
+    // Chrome DevTools' Memory tab: where the bytes per object are.
+    'heap-snapshot': { type: 'boolean', default: false },
   },
 });
 const count = Number(args.count);
 const windowSeconds = Number(args.window);
 const namespaceCount = Number(args.namespaces);
 const workers = args.workers;
-const workerEnv: Record<string, string> = workers === undefined ? {} : { PERENNIAL_WORKERS: workers };
+const snapshotDir = join(workDir, 'heap');
+const workerEnv: Record<string, string> = {
+  ...(workers === undefined ? {} : { PERENNIAL_WORKERS: workers }),
+  ...(args['heap-snapshot'] ? { NODE_OPTIONS: `--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${snapshotDir}` } : {}),
+};
 const replicas = Number(args.replicas);
 const shards = Number(args.shards);
 if (!Number.isInteger(replicas) || replicas < 1 || !Number.isInteger(shards) || shards < replicas) throw new Error('--replicas must be at least 1 and --shards at least --replicas');
@@ -75,6 +82,8 @@ interface ScaleResult {
     /** Reconcile duration quantiles (s) over the create phase, both controllers. */
     readonly reconcileP50: number; readonly reconcileP99: number;
     readonly storeRequests: number | undefined;
+    /** Creation → the operator's first status, per object (s): p50, p99, max. */
+    readonly latencyP50: number; readonly latencyP99: number; readonly latencyMax: number;
   };
   readonly settleSeconds: number;
   readonly steady: {
@@ -155,6 +164,7 @@ async function runScale(n: number, bundles: { operator: string; informer: string
     });
     // Done when the counters said so, if the objects confirm it at the first look; else when they did.
     const tReconciled = checks === 1 ? tCounters : Date.now();
+    const latencies = await reconcileLatencies(http);
     const create = {
       failed: Object.values(drained.failed).reduce((a, b) => a + b, 0),
       createSeconds,
@@ -165,6 +175,7 @@ async function runScale(n: number, bundles: { operator: string; informer: string
       reconcileP50: histogramQuantile(0.5, createdFrom?.durationBuckets ?? new Map(), drained.durationBuckets) ?? 0,
       reconcileP99: histogramQuantile(0.99, createdFrom?.durationBuckets ?? new Map(), drained.durationBuckets) ?? 0,
       storeRequests: difference(createdFrom?.storeRequests, drained.storeRequests),
+      latencyP50: quantile(latencies, 0.5), latencyP99: quantile(latencies, 0.99), latencyMax: latencies[latencies.length - 1] ?? NaN,
     };
     console.log(`all reconciled ${create.reconciledSeconds.toFixed(1)} s after the first create; writes ${JSON.stringify(create.requests.writesBy)}`);
 
@@ -191,6 +202,7 @@ async function runScale(n: number, bundles: { operator: string; informer: string
       peakRssBytes: steadyPeak, reconcilesPerMinute, heapUsedBytes: after?.heapUsedBytes ?? 0,
       storeRequestsPerMinute: steadyStore === undefined ? undefined : perMinute(steadyStore, (tE - tS) / 1000),
     };
+    if (args['heap-snapshot']) await heapSnapshot(op.pid);
     console.log(`steady: writes ${JSON.stringify(steady.requests.writesBy)}; reads ${JSON.stringify(steady.requests.readsBy)}`);
 
     // Restart: a graceful stop (drain, release the Lease), then a new process.
@@ -234,6 +246,25 @@ async function runScale(n: number, bundles: { operator: string; informer: string
 
 function mb(bytes: number): string {
   return `${(bytes / 1024 / 1024).toFixed(0)} MB`;
+}
+
+/** Signals the operator to write a heap snapshot and waits until the file is complete (its size stops changing). */
+async function heapSnapshot(pid: number): Promise<void> {
+  mkdirSync(snapshotDir, { recursive: true });
+  const before = new Set(readdirSync(snapshotDir));
+  process.kill(pid, 'SIGUSR2');
+  const file = await until('the heap snapshot', 120_000, 1000, () => {
+    const f = readdirSync(snapshotDir).find((n) => !before.has(n) && n.endsWith('.heapsnapshot'));
+    return Promise.resolve(f === undefined ? undefined : join(snapshotDir, f));
+  });
+  let size = -1;
+  await until('the heap snapshot to be written', 120_000, 1000, () => {
+    const now = statSync(file).size;
+    const done = now > 0 && now === size;
+    size = now;
+    return Promise.resolve(done ? true : undefined);
+  });
+  console.log(`heap snapshot: ${file} (${mb(size)})`);
 }
 
 /** after − before of a counter the operator may not export (undefined then). */
@@ -283,6 +314,9 @@ function printTable(base: ScaleResult, full: ScaleResult): void {
   add('create: failed reconciles (retried)', (r) => r.create.failed, s(0));
   add('create: operator CPU (s)', (r) => r.create.cpuSeconds, s(1));
   add('create: peak RSS (MB)', (r) => r.create.peakRssBytes, m);
+  add('create: creation → first status, p50 (s)', (r) => r.create.latencyP50, s(0));
+  add('create: creation → first status, p99 (s)', (r) => r.create.latencyP99, s(0));
+  add('create: creation → first status, max (s)', (r) => r.create.latencyMax, s(0));
   add('create: reconcile duration p50 (ms)', (r) => 1000 * r.create.reconcileP50, s(0));
   add('create: reconcile duration p99 (ms)', (r) => 1000 * r.create.reconcileP99, s(0));
   add('create: store calls', (r) => r.create.storeRequests ?? NaN, s(0));
@@ -316,7 +350,7 @@ function printTable(base: ScaleResult, full: ScaleResult): void {
   const pairs = full.count - base.count;
   const perPair = (f: (r: ScaleResult) => number): string => ((f(full) - f(base)) / pairs / 1024).toFixed(1);
   console.log(`\nper TrainingPipeline + ModelDeployment pair (slope ${base.count} → ${full.count}): steady RSS ${perPair((r) => r.steady.rssBytes)} KB, V8 heap ${perPair((r) => r.steady.heapUsedBytes)} KB; bare client-node informers ${perPair((r) => r.bareRssBytes)} KB`);
-  console.log(`steady RSS at ${full.count}+${full.count}: ${(full.steady.rssBytes / 2 ** 20).toFixed(0)} MiB (target < 128 MiB); first create → all reconciled ${full.create.reconciledSeconds.toFixed(1)} s (target 30 s); restart → all reconciled ${full.restart.reconciledSeconds.toFixed(1)} s (target 10 s) with ${full.restart.requests.writes + full.restart.requests.eventWrites} writes`);
+  console.log(`steady RSS at ${full.count}+${full.count}: ${(full.steady.rssBytes / 2 ** 20).toFixed(0)} MiB (target < 128 MiB); first create → all reconciled ${full.create.reconciledSeconds.toFixed(1)} s, creation → first status at most ${full.create.latencyMax.toFixed(0)} s (target 30 s); restart → all reconciled ${full.restart.reconciledSeconds.toFixed(1)} s (target 10 s) with ${full.restart.requests.writes + full.restart.requests.eventWrites} writes`);
 }
 
 mkdirSync(workDir, { recursive: true });
