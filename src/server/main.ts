@@ -122,7 +122,7 @@ async function main(): Promise<void> {
   if (feedbackServer) guardListener(feedbackServer, config.edge, (status) => metrics.observeRequest(serverRoutes.feedback, status, 0));
   if (feedbackServer) await new Promise<void>((resolve) => feedbackServer.listen(config.feedback.port, config.host, resolve));
   const feedbackAddress = feedbackServer?.address();
-  const grpcServer = await startGrpc(config, app, metrics, log);
+  const grpcServer = await startGrpc(config, app, metrics, log, () => live.current().track);
   log.info('server listening', {
     port: typeof address === 'object' && address ? address.port : config.port,
     feedbackPort: typeof feedbackAddress === 'object' && feedbackAddress ? feedbackAddress.port : null,
@@ -193,10 +193,10 @@ async function main(): Promise<void> {
  * The OIP v2 gRPC listener, when the pod contract gives it a port: REST's service, REST's metrics, the body limit.
  * On SIGTERM it drains beside HTTP: GOAWAY to every client at once, calls in flight answered until the deadline.
  */
-async function startGrpc(config: ServerConfig, app: ServerApp, metrics: ServerMetrics, log: Logger): Promise<OipGrpcServer | undefined> {
+async function startGrpc(config: ServerConfig, app: ServerApp, metrics: ServerMetrics, log: Logger, track: () => string): Promise<OipGrpcServer | undefined> {
   if (config.grpcPort === undefined) return undefined;
   return OipGrpcServer.start({
-    service: app.oip, host: config.host, port: config.grpcPort, maxMessageBytes: config.maxBodyBytes,
+    service: app.oip, host: config.host, port: config.grpcPort, maxMessageBytes: config.maxBodyBytes, track,
     observe: (route, code, seconds) => metrics.observeRequest(route, code, seconds),
     onInternalError: (method, e) => log.error('gRPC call failed', { method, error: e instanceof Error ? e.stack : String(e) }),
   });

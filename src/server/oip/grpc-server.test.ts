@@ -2,7 +2,7 @@
 // OipService (the real service with the real model is test/integration/server-oip-grpc.test.ts).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { credentials, loadPackageDefinition, Client, status, type ServiceError } from '@grpc/grpc-js';
+import { credentials, loadPackageDefinition, Client, Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { grpcCodeOf, OipGrpcServer } from './grpc-server.js';
@@ -66,10 +66,11 @@ describe('OipGrpcServer', () => {
   let stub: Stub;
   let health: Stub;
   let raw: Client;
+  let track = 'stable';
 
   before(async () => {
     server = await OipGrpcServer.start({
-      service, host: '127.0.0.1', port: 0, maxMessageBytes: 4096,
+      service, host: '127.0.0.1', port: 0, maxMessageBytes: 4096, track: () => track,
       observe: (route, code) => observed.push([route, code]),
       onInternalError: (method) => internal.push(method),
     });
@@ -111,6 +112,22 @@ describe('OipGrpcServer', () => {
     assert.equal((rawAnswer['raw_output_contents'] as Buffer[])[0]!.readFloatLE(0), 3);
     assert.equal(service.requests.at(-1)!.mirror, true);
     assert.deepEqual(observed.filter(([r]) => r === 'v2_infer').slice(-2), [['v2_infer', 200], ['v2_infer', 200]]);
+  });
+
+  it('mirrors a call unless this pod is the shadow or the call is itself a mirror', async () => {
+    const req = { model_name: 'weather', inputs: [{ name: 'x', datatype: 'FP32', shape: [1], contents: { fp32_contents: [1] } }] };
+    const mirrored = async (metadata?: Metadata): Promise<boolean> => {
+      const infer = (stub as unknown as Record<string, (...args: unknown[]) => void>)['ModelInfer']!;
+      await new Promise((resolve, reject) => infer.call(stub, req, metadata ?? new Metadata(), (e: ServiceError | null) => (e ? reject(e) : resolve(null))));
+      return service.requests.at(-1)!.mirror;
+    };
+    assert.equal(await mirrored(), true);
+    const m = new Metadata();
+    m.set('x-perennial-shadow', '1');
+    assert.equal(await mirrored(m), false, 'a mirror is not mirrored again');
+    track = 'shadow';
+    assert.equal(await mirrored(), false, 'a shadow never mirrors');
+    track = 'stable';
   });
 
   it('answers malformed tensors, unknown models and bad bytes INVALID_ARGUMENT / NOT_FOUND with a reason, and bugs INTERNAL without one', async () => {

@@ -6,6 +6,7 @@
 // A message that does not parse is INVALID_ARGUMENT with a reason (grpc-js itself would answer INTERNAL).
 import { Server, ServerCredentials, status, type handleUnaryCall, type sendUnaryData, type ServerUnaryCall, type ServiceDefinition, type ServiceError, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { serverRoutes, type ServerRoute } from '../../shared/server-metrics.js';
+import { shadowHeader, shouldMirror } from '../shadow.js';
 import { decodeInferRequest, encodeInferResponse, type GrpcInferRequest } from './grpc-codec.js';
 import { loadOipServices } from './grpc-proto.js';
 import { OipError, type OipModelStatistics, type OipService } from './types.js';
@@ -17,6 +18,8 @@ export interface GrpcServerOptions {
   readonly port: number;
   /** Largest request message (the server's body limit): larger ones are RESOURCE_EXHAUSTED before decoding. */
   readonly maxMessageBytes: number;
+  /** The pod's track now: a shadow never mirrors (shadow.ts). */
+  readonly track: () => string;
   /** Counts a call as its HTTP equivalent (ServerMetrics.observeRequest). */
   readonly observe: (route: ServerRoute, code: number, seconds: number) => void;
   /** Errors that are bugs (INTERNAL): logged with the method, never the request. */
@@ -154,7 +157,11 @@ export class OipGrpcServer {
       ModelReady: this.unary('ModelReady', r.health, (m: { name: string; version: string }) => ({ ready: !this.leaving && s.modelReady(m.name, m.version || undefined) })),
       ServerMetadata: this.unary('ServerMetadata', r.metadata, () => s.serverMetadata()),
       ModelMetadata: this.unary('ModelMetadata', r.metadata, (m: { name: string; version: string }) => s.modelMetadata(m.name, m.version || undefined)),
-      ModelInfer: this.unary('ModelInfer', r.v2Infer, async (m: GrpcInferRequest) => encodeInferResponse(await s.infer(decodeInferRequest(m, true)))),
+      // Mirrored to the shadow (over HTTP, as REST's) unless this pod is the shadow or the call is itself a mirror.
+      ModelInfer: this.unary('ModelInfer', r.v2Infer, async (m: GrpcInferRequest, call) => {
+        const mirror = shouldMirror(this.o.track(), { [shadowHeader]: call.metadata.get(shadowHeader)[0]?.toString() });
+        return encodeInferResponse(await s.infer(decodeInferRequest(m, mirror)));
+      }),
       ModelStatistics: this.unary('ModelStatistics', r.metadata, (m: { name: string; version: string }) => ({
         model_stats: s.statistics(m.name || undefined, m.version || undefined).map(statisticsMessage),
       })),
