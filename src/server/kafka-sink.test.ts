@@ -2,6 +2,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { inferenceLogVersion, type PredictionRecord } from '../shared/inference-log.js';
+import { podEnv } from '../shared/pod-contract.js';
+import { readServerConfig, type ServerConfigError } from './config.js';
 import { KafkaSink, type KafkaMessage, type KafkaSinkConfig, type MessageProducer } from './kafka-sink.js';
 
 const config: KafkaSinkConfig = { brokers: ['b:9092'], predictionsTopic: 'preds', feedbackTopic: 'labels', tls: false, sasl: undefined, maxBufferedEvents: 3 };
@@ -78,5 +80,29 @@ describe('KafkaSink', () => {
     assert.equal(counts['dropped:predictions'], 1);
     s.publish(record('b'));
     assert.equal(s.buffered, 0, 'a closed sink takes nothing');
+  });
+});
+
+describe('the Kafka sink\'s configuration (pod contract)', () => {
+  const base = {
+    [podEnv.serverModel]: 'ml/weather@v3', [podEnv.serverDeployment]: 'ml/weather-prod', [podEnv.storeEndpoint]: 'minio',
+    [podEnv.storeBucket]: 'models', [podEnv.accessKeyId]: 'k', [podEnv.secretAccessKey]: 's',
+  };
+  it('is off without brokers', () => assert.equal(readServerConfig(base).kafka, undefined));
+  it('reads brokers, topics, SASL from the Secret\'s keys and the buffer bound', () => {
+    const c = readServerConfig({
+      ...base, [podEnv.serverKafkaBrokers]: 'k-0:9092, k-1:9092', [podEnv.serverKafkaPredictionsTopic]: 'p', [podEnv.serverKafkaFeedbackTopic]: 'f',
+      [podEnv.serverKafkaUsername]: 'u', [podEnv.serverKafkaPassword]: 'pw', [podEnv.serverKafkaSaslMechanism]: 'plain', [podEnv.serverKafkaMaxBufferedEvents]: '10',
+    });
+    assert.deepEqual(c.kafka, { brokers: ['k-0:9092', 'k-1:9092'], predictionsTopic: 'p', feedbackTopic: 'f', tls: false, sasl: { mechanism: 'plain', username: 'u', password: 'pw' }, maxBufferedEvents: 10 });
+  });
+  it('refuses a broker without a port, missing topics and a username without password, never quoting the password', () => {
+    assert.throws(() => readServerConfig({ ...base, [podEnv.serverKafkaBrokers]: 'kafka', [podEnv.serverKafkaUsername]: 'u' }), (e: unknown) => {
+      const problems = (e as ServerConfigError).problems.join('\n');
+      assert.match(problems, /"kafka" is not host:port/);
+      assert.match(problems, /PERENNIAL_SERVER_KAFKA_PREDICTIONS_TOPIC is not set/);
+      assert.match(problems, /PERENNIAL_SERVER_KAFKA_PASSWORD must be set/);
+      return true;
+    });
   });
 });
