@@ -1,23 +1,29 @@
-// A gRPC load generator for the model server's OIP v2 port: `concurrency` calls in flight (default one per
-// channel), spread over `connections` channels (each its own HTTP/2 connection), unary ModelInfer for `seconds`;
-// req/s, p50 and p99 of the completed calls. bench/server-throughput.ts calls grpcLoad for its gRPC row beside wrk's
-// REST rows; alone it drives a running server:
+// gRPC load on the model server's OIP v2 port with ghz (github.com/bojand/ghz, built once from the Go module proxy by
+// scripts/build-ghz.sh): `concurrency` workers (default one per connection) over `connections` HTTP/2 connections,
+// unary ModelInfer for `seconds`; req/s, p50 and p99. bench/server-throughput.ts calls grpcLoad for its gRPC row
+// beside wrk's REST rows; alone it drives a running server:
 //   npx tsx bench/grpc-load.ts --port 9000 --model weather [--connections 8] [--concurrency 64] [--seconds 5]
-// (the request: one weather-like row of 4 FP32 features named as the weather model's, or --request '<JSON>').
-import { credentials, loadPackageDefinition, type Client, type ServiceError } from '@grpc/grpc-js';
-import { loadSync } from '@grpc/proto-loader';
-import { pathToFileURL } from 'node:url';
+// (the request: one weather row as a [1, 6] BYTES tensor in the weather model's feature order, or --request '<JSON>',
+// a ModelInferRequest with the proto's field names). The request is encoded once here with the repository's proto and
+// handed to ghz as a binary message, so what ghz sends is exactly what a client of this proto sends.
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { GrpcInferRequest } from '../src/server/oip/grpc-codec.js';
-import { oipProtoFile, protoOptions, protoPath } from '../src/server/oip/grpc-proto.js';
+import { loadOipServices, oipProtoFile, protoPath } from '../src/server/oip/grpc-proto.js';
+
+const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 export interface GrpcLoadOptions {
   readonly port: number;
   readonly host?: string | undefined;
   readonly modelName: string;
-  /** Channels (HTTP/2 connections). */
+  /** HTTP/2 connections. */
   readonly connections: number;
-  /** Calls in flight at once, spread round-robin over the channels; default one per channel. */
+  /** Calls in flight at once, spread over the connections; default one per connection. */
   readonly concurrency?: number | undefined;
   readonly seconds: number;
   /** The ModelInferRequest sent each time (model_name is filled in from modelName when empty). */
@@ -32,50 +38,65 @@ export interface GrpcLoadResult {
   readonly errors: number;
 }
 
-type InferClient = Client & { ModelInfer(req: GrpcInferRequest, cb: (e: ServiceError | null) => void): void };
-
-function clientConstructor(): new (address: string, creds: ReturnType<typeof credentials.createInsecure>, options: object) => InferClient {
-  const pkg = loadPackageDefinition(loadSync(protoPath(oipProtoFile), protoOptions)) as unknown as { inference: { GRPCInferenceService: new (a: string, c: unknown, o: object) => InferClient } };
-  return pkg.inference.GRPCInferenceService;
+/** What ghz --format json prints (the fields read here; latencies in nanoseconds). */
+interface GhzReport {
+  readonly count: number;
+  readonly rps: number;
+  readonly latencyDistribution: readonly { readonly percentage: number; readonly latency: number }[] | null;
+  readonly statusCodeDistribution?: Readonly<Record<string, number>>;
 }
 
-function percentile(sorted: Float64Array, q: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+/** The ghz binary, built on first use (scripts/build-ghz.sh prints its cached path). */
+export function ghzPath(): string {
+  return execFileSync(join(repoRoot, 'scripts/build-ghz.sh'), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
 }
 
-/** Drives ModelInfer for `seconds` and measures it; calls still in flight at the end are awaited and not counted. */
+/** The request as the protobuf bytes of a ModelInferRequest (the serializer a grpc-js client of this proto uses). */
+export function encodeInferRequest(request: GrpcInferRequest): Buffer {
+  return loadOipServices().inference['ModelInfer']!.requestSerialize(request);
+}
+
+/** ghz's JSON report as the figures the benches print. */
+export function resultOf(report: GhzReport): GrpcLoadResult {
+  const at = (p: number): number => (report.latencyDistribution?.find((d) => d.percentage === p)?.latency ?? NaN) / 1e6;
+  const codes = report.statusCodeDistribution ?? {};
+  // Canceled: the calls still in flight when the duration ends, cut by ghz itself (the server never answers it).
+  const errors = Object.entries(codes).filter(([code]) => code !== 'OK' && code !== 'Canceled').reduce((n, [, c]) => n + c, 0);
+  return { rps: report.rps, p50Ms: at(50), p99Ms: at(99), errors };
+}
+
+/** Drives ModelInfer for `seconds` with ghz and measures it. */
 export async function grpcLoad(o: GrpcLoadOptions): Promise<GrpcLoadResult> {
-  const Ctor = clientConstructor();
-  // A local subchannel pool per channel: grpc-js otherwise shares one connection between channels of the same target.
-  const clients = Array.from({ length: Math.max(1, o.connections) }, () => new Ctor(`${o.host ?? '127.0.0.1'}:${o.port}`, credentials.createInsecure(), { 'grpc.use_local_subchannel_pool': 1 }));
-  const request: GrpcInferRequest = { ...o.request, model_name: o.request.model_name || o.modelName };
-  await Promise.all(clients.map((c) => new Promise<void>((resolve, reject) => c.waitForReady(Date.now() + 10_000, (e) => (e ? reject(e) : resolve())))));
-  const latencies: number[] = [];
-  let errors = 0;
-  const start = performance.now();
-  const end = start + o.seconds * 1000;
-  const worker = async (client: InferClient): Promise<void> => {
-    while (performance.now() < end) {
-      const t0 = performance.now();
-      const ok = await new Promise<boolean>((resolve) => client.ModelInfer(request, (e) => resolve(e === null)));
-      const t1 = performance.now();
-      if (t1 > end) break;
-      if (ok) latencies.push(t1 - t0);
-      else errors++;
-    }
-  };
-  const concurrency = Math.max(1, o.concurrency ?? clients.length);
-  await Promise.all(Array.from({ length: concurrency }, (_, i) => worker(clients[i % clients.length]!)));
-  const elapsed = (Math.min(performance.now(), end) - start) / 1000;
-  for (const c of clients) c.close();
-  const sorted = Float64Array.from(latencies).sort();
-  return { rps: latencies.length / elapsed, p50Ms: percentile(sorted, 0.5), p99Ms: percentile(sorted, 0.99), errors };
+  const ghz = ghzPath();
+  const dir = mkdtempSync(join(tmpdir(), 'perennial-ghz-'));
+  try {
+    const message = join(dir, 'request.bin');
+    writeFileSync(message, encodeInferRequest({ ...o.request, model_name: o.request.model_name || o.modelName }));
+    const connections = Math.max(1, o.connections);
+    const concurrency = Math.max(connections, o.concurrency ?? connections);
+    const args = [
+      '--insecure', '--proto', protoPath(oipProtoFile), '--call', 'inference.GRPCInferenceService.ModelInfer',
+      '--binary-file', message, '--connections', String(connections), '--concurrency', String(concurrency),
+      '--duration', `${o.seconds}s`, '--format', 'json', '--count-errors', `${o.host ?? '127.0.0.1'}:${o.port}`,
+    ];
+    const out = await new Promise<string>((resolve, reject) => {
+      const child = spawn(ghz, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
+      child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+      child.on('error', reject);
+      child.on('close', (code) => (code === 0 ? resolve(stdout) : reject(new Error(`ghz exited ${String(code)}: ${stderr.slice(-2000)}`))));
+    });
+    return resultOf(JSON.parse(out) as GhzReport);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
-/** One weather row as a single [1, 4] FP32 tensor, for a run from the command line. */
+/** One Seattle row as a single [1, 6] BYTES tensor (the weather model's feature order), for a run from the command line. */
 const weatherRow: GrpcInferRequest = {
-  inputs: [{ name: 'input-0', datatype: 'FP32', shape: [1, 4], contents: { fp32_contents: [10.9, 7.8, 2.8, 4.7] } }],
+  inputs: [{ name: 'input', datatype: 'BYTES', shape: [1, 6], contents: { bytes_contents: ['0', '10', '5', '3', '2015-06-01', 'Seattle'].map((v) => Buffer.from(v)) } }],
 };
 
 async function main(): Promise<void> {
