@@ -1,0 +1,246 @@
+// OIP v2 gRPC conformance with the clients users have: the real server process (the bundle, its gRPC port on) on
+// models the real trainer made from the weather data (one with numeric, date and categorical features; one of
+// numeric features only, for the [n, k] FP32 form), driven by tritonclient.grpc and the KServe SDK's
+// InferenceGRPCClient from PyPI (test/python/oip_grpc_client.py, in the oip-clients venv `make test` builds). Every
+// answer is compared with the model in-process (predictBatch) within 1e-6. Then hostile messages from a grpc-js
+// client: each INVALID_ARGUMENT (or RESOURCE_EXHAUSTED past the body limit) with a reason, none a 5xx in the metrics,
+// and the server goes on answering.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { Client, credentials, loadPackageDefinition, status, type ServiceError } from '@grpc/grpc-js';
+import { loadSync } from '@grpc/proto-loader';
+import { sharedCluster, uniqueName } from '../../localcluster/test-cluster.js';
+import { repoRoot, type ClusterInfo } from '../../localcluster/cluster.js';
+import { freePort } from '../../localcluster/net.js';
+import { selectBackend } from '../../src/ml/backend.js';
+import { loadServedModel, predictBatch, type Prediction } from '../../src/server/model.js';
+import { matrixInputName } from '../../src/server/oip/inputs.js';
+import { oipProtoFile, protoOptions, protoPath } from '../../src/server/oip/grpc-proto.js';
+import { podEnv } from '../../src/shared/pod-contract.js';
+import type { RawRow } from '../../src/shared/preprocessing.js';
+import { parsePrometheusText, serverMetricNames } from '../../src/shared/server-metrics.js';
+import type { MinioStore } from '../../src/storage/minio-store.js';
+import { storeFor } from './trainer-harness.js';
+import { venvPython } from '../support/python-env.js';
+import {
+  quickTraining, serverEnv, startServer, trainWeatherModel, waitReady, weatherInstances, weatherPipeline, type RunningServer,
+} from '../support/served-model.js';
+
+const features = [
+  { name: 'precipitation', kind: 'numeric' }, { name: 'temp_max', kind: 'numeric' }, { name: 'temp_min', kind: 'numeric' },
+  { name: 'wind', kind: 'numeric' }, { name: 'date', kind: 'date' }, { name: 'location', kind: 'categorical' },
+] as const;
+const numericFeatures = features.slice(0, 4);
+
+/** A model of the four numeric weather features only (the [n, k] FP32 form needs every feature to take numbers). */
+const numericOnly = {
+  ...quickTraining,
+  schema: { features: numericFeatures.map((f) => ({ name: f.name, type: 'numeric' })), label: 'weather', task: 'classification', timestamp: 'date' },
+  validation: { minRows: 500, schemaDrift: 'warning' },
+  evaluation: { holdout: { from: '2015-01-01' }, gates: { thresholds: { accuracy: 0 } } },
+};
+
+/** The body limit of the servers here: a message past it is refused before it is decoded. */
+const maxBodyBytes = 64 * 1024;
+
+interface Answers {
+  id?: string | null;
+  label?: string[];
+  probabilities?: number[][] | string[];
+  probabilities_shape?: number[];
+  probabilities_datatype?: string;
+  prediction_id?: string[];
+}
+interface Refusal { status: string; message: string }
+
+interface ClientReport {
+  triton: Record<string, unknown> & Record<'per_feature' | 'matrix_bytes' | 'selected', Answers> & Record<'unknown_output' | 'unknown_model' | 'missing_input' | 'model_config', Refusal | null>;
+  kserve: Record<string, unknown> & Record<'typed' | 'raw', Answers> & { shape_mismatch: Refusal | null };
+  numeric: { order: string[]; matrix_fp32: Answers };
+}
+
+function runClients(job: unknown): ClientReport {
+  const r = spawnSync(venvPython('oip-clients'), [join(repoRoot, 'test/python/oip_grpc_client.py')], {
+    input: JSON.stringify(job), encoding: 'utf8', timeout: 180_000, maxBuffer: 64 << 20,
+  });
+  if (r.status !== 0) throw new Error(`oip_grpc_client.py exited ${String(r.status)}: ${r.stderr.slice(-4000)}`);
+  return JSON.parse(r.stdout) as ClientReport;
+}
+
+/** Labels and probabilities as the in-process model gives them, within 1e-6. */
+function assertMatches(what: string, got: Answers, expected: readonly Prediction[]): void {
+  assert.deepEqual(got.label, expected.map((p) => ('label' in p ? p.label : '')), `${what}: labels`);
+  const probs = got.probabilities as number[][];
+  assert.equal(probs.length, expected.length, `${what}: rows`);
+  expected.forEach((p, i) => {
+    const want = 'label' in p ? p.probabilities : [];
+    assert.equal(probs[i]?.length, want.length, `${what}: row ${i} classes`);
+    want.forEach((q, k) => assert.ok(Math.abs((probs[i]?.[k] ?? NaN) - q) <= 1e-6, `${what}: row ${i} class ${k}: ${probs[i]?.[k]} vs ${q}`));
+  });
+}
+
+async function startGrpcServer(info: ClusterInfo, bucket: string): Promise<{ server: RunningServer; address: string }> {
+  const port = await freePort();
+  const server = await startServer(serverEnv(info, { bucket, version: 'v1', env: { [podEnv.serverGrpcPort]: String(port), [podEnv.serverMaxBodyBytes]: String(maxBodyBytes) } }));
+  return { server, address: `127.0.0.1:${port}` };
+}
+
+type Stub = Client & Record<string, (req: unknown, cb: (e: ServiceError | null, res?: Record<string, unknown>) => void) => void>;
+
+function call(stub: Stub, method: string, req: unknown): Promise<Record<string, unknown>> {
+  return new Promise((resolve, reject) => stub[method]!.call(stub, req, (e, res) => (e ? reject(e) : resolve(res!))));
+}
+
+describe('OIP v2 gRPC conformance: tritonclient and the KServe SDK', () => {
+  let info: ClusterInfo;
+  let store: MinioStore;
+  let server: { server: RunningServer; address: string };
+  let numericServer: { server: RunningServer; address: string };
+  const bucket = uniqueName('oip-grpc');
+  const numericBucket = uniqueName('oip-grpc-num');
+  const rows: RawRow[] = weatherInstances('Seattle').instances.filter((r) => String(r['date']).startsWith('2015')).slice(0, 40);
+
+  before(async () => {
+    info = await sharedCluster();
+    store = storeFor(info);
+    await trainWeatherModel(info, store, bucket, 'v1', quickTraining);
+    await trainWeatherModel(info, store, numericBucket, 'v1', numericOnly);
+    server = await startGrpcServer(info, bucket);
+    numericServer = await startGrpcServer(info, numericBucket);
+    await waitReady(server.server);
+    await waitReady(numericServer.server);
+  });
+
+  after(async () => {
+    await server.server.stop('SIGKILL');
+    await numericServer.server.stop('SIGKILL');
+    for (const b of [bucket, numericBucket]) for (const o of await store.list(b, '')) await store.delete(b, o.key);
+  });
+
+  it('answers each client\'s ordinary calls as the model does in-process', async () => {
+    await selectBackend('wasm');
+    const served = await loadServedModel(store, bucket, weatherPipeline, 'v1');
+    const expected = predictBatch(served, rows);
+    const classes = served.spec.label.task === 'classification' ? served.spec.label.classes : [];
+    // The numeric model gets FP32 inputs: its in-process rows are the same values rounded to float32.
+    const numericRows = rows.map((r) => Object.fromEntries(numericFeatures.map((f) => [f.name, Math.fround(Number(r[f.name]))])));
+    const expectedNumeric = predictBatch(await loadServedModel(store, numericBucket, weatherPipeline, 'v1'), numericRows);
+    const { triton, kserve, numeric } = runClients({
+      address: server.address, model: 'weather', features, rows, matrix_input: matrixInputName,
+      numeric: { address: numericServer.address, model: 'weather', features: numericFeatures, rows: numericRows },
+    });
+
+    assert.deepEqual([triton['live'], triton['ready'], triton['model_ready']], [true, true, true]);
+    const meta = triton['metadata'] as { name: string; versions: string[]; platform: string; inputs: { name: string; datatype: string }[]; outputs: { name: string }[] };
+    assert.deepEqual(meta.versions, ['v1']);
+    assert.deepEqual(meta.inputs.map((i) => i.name), features.map((f) => f.name), 'the [n, k] order is the inputs\' order');
+    assert.deepEqual(meta.outputs.map((o) => o.name), ['label', 'probabilities', 'classification', 'prediction_id']);
+    assert.deepEqual(triton['metadata_v1'], triton['metadata']);
+    assert.deepEqual((triton['server_metadata'] as { extensions: string[] }).extensions, ['binary_tensor_data', 'classification', 'model_repository', 'statistics']);
+
+    assertMatches('tritonclient.grpc per feature', triton.per_feature, expected);
+    assert.equal(triton.per_feature.id, 'triton-grpc-1', 'the request id is echoed');
+    assert.equal(triton.per_feature.probabilities_datatype, 'FP32');
+    assert.equal(new Set(triton.per_feature.prediction_id).size, rows.length, 'a signed id per row');
+    assertMatches('tritonclient.grpc [n, 6] BYTES', triton.matrix_bytes, expected);
+
+    const selected = triton.selected;
+    assert.deepEqual(Object.keys(selected).filter((k) => !k.includes('_')).sort(), ['id', 'label', 'probabilities'], 'only the outputs asked');
+    assert.deepEqual(selected.probabilities_shape, [rows.length, 2]);
+    const classification = selected.probabilities as string[];
+    expected.forEach((p, i) => {
+      const probs = 'label' in p ? p.probabilities : [];
+      const top = probs.map((q, k) => ({ q, k })).sort((a, b) => b.q - a.q || a.k - b.k).slice(0, 2);
+      top.forEach(({ q, k }, j) => {
+        const [score = '', index = '', label = ''] = (classification[i * 2 + j] ?? '').split(':');
+        assert.ok(Math.abs(Number(score) - q) <= 1e-6, `top-${j + 1} score of row ${i}`);
+        assert.equal(Number(index), k);
+        assert.equal(label, classes[k]);
+      });
+    });
+
+    // tritonclient names the status as its StatusCode (StatusCode.INVALID_ARGUMENT).
+    assert.match(triton.unknown_output?.status ?? '', /INVALID_ARGUMENT/);
+    assert.match(triton.unknown_output?.message ?? '', /unknown output "scores"/);
+    assert.match(triton.unknown_model?.status ?? '', /NOT_FOUND/);
+    assert.match(triton.missing_input?.status ?? '', /INVALID_ARGUMENT/);
+    assert.match(triton.missing_input?.message ?? '', /wind/);
+    assert.match(triton.model_config?.status ?? '', /UNIMPLEMENTED/, 'RPCs outside the OIP surface are UNIMPLEMENTED');
+    assert.deepEqual((triton['repository_index'] as { models: unknown[] }).models, [{ name: 'weather', version: 'v1', state: 'READY' }]);
+    const stats = (triton['statistics'] as { model_stats: { name: string; version: string; inference_count: string; inference_stats: { success: { count: string }; fail: { count: string } } }[] }).model_stats;
+    assert.equal(stats[0]?.name, 'weather');
+    assert.equal(stats[0]?.version, 'v1');
+    assert.equal(Number(stats[0]?.inference_count), 3 * rows.length, 'three answered requests of the rows so far');
+    assert.equal(Number(stats[0]?.inference_stats.success.count), 3);
+    assert.equal(Number(stats[0]?.inference_stats.fail.count), 2, 'the unknown output and the missing input (an unknown model is no model\'s)');
+
+    assert.deepEqual([kserve['live'], kserve['ready'], kserve['model_ready']], [true, true, true]);
+    assertMatches('kserve gRPC typed contents', kserve.typed, expected);
+    assert.equal(kserve.typed.id, 'kserve-grpc-typed');
+    assertMatches('kserve gRPC raw contents', kserve.raw, expected);
+    assert.equal(kserve.raw.id, 'kserve-grpc-raw');
+    assert.equal(kserve.shape_mismatch?.status, 'INVALID_ARGUMENT');
+    assert.match(kserve.shape_mismatch?.message ?? '', /holds 40 elements, 1 were sent/);
+
+    assert.deepEqual(numeric.order, numericFeatures.map((f) => f.name));
+    assertMatches('tritonclient.grpc [n, 4] FP32', numeric.matrix_fp32, expectedNumeric);
+
+    // gRPC calls count as requests of the v2 infer route, as REST's do: what the canary gates read.
+    const samples = parsePrometheusText(await (await fetch(`${server.server.url}/metrics`)).text());
+    const infers = (code: string): number => samples.filter((s) => s.name === serverMetricNames.requests && s.labels['route'] === 'v2_infer' && s.labels['code'] === code).reduce((a, s) => a + s.value, 0);
+    assert.equal(infers('200'), 5, 'three tritonclient and two kserve answers');
+    assert.equal(infers('400'), 3);
+    assert.equal(infers('404'), 1);
+  });
+
+  it('answers hostile messages INVALID_ARGUMENT with a reason, never a 5xx, and goes on answering', async () => {
+    const pkg = loadPackageDefinition(loadSync(protoPath(oipProtoFile), protoOptions)) as unknown as { inference: { GRPCInferenceService: new (a: string, c: unknown) => Stub } };
+    const stub = new pkg.inference.GRPCInferenceService(server.address, credentials.createInsecure());
+    const raw = new Client(server.address, credentials.createInsecure());
+    try {
+      const f64 = (...xs: number[]): Buffer => {
+        const b = Buffer.alloc(8 * xs.length);
+        xs.forEach((x, i) => b.writeDoubleLE(x, 8 * i));
+        return b;
+      };
+      const row = ['0', '10', '5', '3', '2015-06-01', 'Seattle'].map((v) => Buffer.from(v));
+      const matrix = (over: Record<string, unknown>): unknown => ({ model_name: 'weather', inputs: [{ name: matrixInputName, datatype: 'BYTES', shape: [1, 6], contents: { bytes_contents: row }, ...over }] });
+      const cases: [string, unknown, status, RegExp][] = [
+        ['a raw size that disagrees with the shape', { model_name: 'weather', inputs: [{ name: 'wind', datatype: 'FP64', shape: [2] }], raw_input_contents: [f64(1)] }, status.INVALID_ARGUMENT, /2 FP64 elements take 16 raw bytes, 8 were sent/],
+        ['raw contents for fewer inputs than sent', { model_name: 'weather', inputs: [{ name: 'wind', datatype: 'FP64', shape: [1] }, { name: 'temp_max', datatype: 'FP64', shape: [1] }], raw_input_contents: [f64(1)] }, status.INVALID_ARGUMENT, /1 entries for 2 inputs/],
+        ['a BYTES length prefix of 4 GB', { model_name: 'weather', inputs: [{ name: 'location', datatype: 'BYTES', shape: [1] }], raw_input_contents: [Buffer.from([0xff, 0xff, 0xff, 0xff])] }, status.INVALID_ARGUMENT, /says 4294967295 bytes, 0 remain/],
+        ['an unknown datatype', matrix({ datatype: 'STRING' }), status.INVALID_ARGUMENT, /unknown datatype "STRING"/],
+        ['elements in the wrong field', matrix({ contents: { fp32_contents: [0, 10, 5, 3, 1, 2] } }), status.INVALID_ARGUMENT, /BYTES elements go in contents.bytes_contents, not contents.fp32_contents/],
+        ['a shape that disagrees with the elements', matrix({ shape: [2, 6] }), status.INVALID_ARGUMENT, /holds 12 elements, 6 were sent/],
+        ['a negative dimension', matrix({ shape: [-1, 6] }), status.INVALID_ARGUMENT, /not a non-negative integer/],
+        ['missing inputs', { model_name: 'weather', inputs: [{ name: 'wind', datatype: 'FP64', shape: [1], contents: { fp64_contents: [3] } }] }, status.INVALID_ARGUMENT, /precipitation/],
+        ['no inputs at all', { model_name: 'weather' }, status.INVALID_ARGUMENT, /./],
+        ['NaN', { model_name: 'weather', inputs: [{ name: matrixInputName, datatype: 'FP64', shape: [1, 6], contents: { fp64_contents: [NaN, 1, 1, 1, 1, 1] } }] }, status.INVALID_ARGUMENT, /./],
+        ['an int64 past 2^53', { model_name: 'weather', inputs: [{ name: 'wind', datatype: 'INT64', shape: [1], contents: { int64_contents: ['9007199254740993'] } }] }, status.INVALID_ARGUMENT, /not an integer within/],
+        ['a message over the body limit', { model_name: 'weather', inputs: [{ name: 'wind', datatype: 'FP64', shape: [10_000], contents: { fp64_contents: new Array<number>(10_000).fill(1) } }] }, status.RESOURCE_EXHAUSTED, /./],
+      ];
+      for (const [what, req, code, reason] of cases) {
+        await assert.rejects(call(stub, 'ModelInfer', req), (e: ServiceError) => {
+          assert.equal(status[e.code], status[code], `${what}: ${e.details}`);
+          assert.match(e.details, reason, what);
+          return true;
+        }, what);
+      }
+      // Bytes that are no ModelInferRequest at all.
+      const garbage = new Promise((resolve, reject) => raw.makeUnaryRequest('/inference.GRPCInferenceService/ModelInfer', (x: Buffer) => x, (x: Buffer) => x, Buffer.from([0x2a, 0xff, 0xff, 0xff, 0x0f, 0x01]), (e, r) => (e ? reject(e) : resolve(r))));
+      await assert.rejects(garbage, (e: ServiceError) => e.code === status.INVALID_ARGUMENT && /does not parse as protobuf/.test(e.details));
+
+      const good = await call(stub, 'ModelInfer', matrix({}));
+      assert.equal((good['outputs'] as unknown[]).length, 3, 'still answering: label, probabilities, prediction_id');
+      assert.deepEqual(await call(stub, 'ServerLive', {}), { live: true });
+      const samples = parsePrometheusText(await (await fetch(`${server.server.url}/metrics`)).text());
+      const fives = samples.filter((s) => s.name === serverMetricNames.requests && (s.labels['code'] ?? '').startsWith('5'));
+      assert.deepEqual(fives, [], 'no 5xx counted');
+    } finally {
+      stub.close();
+      raw.close();
+    }
+  });
+});
