@@ -357,6 +357,19 @@ describe('ModelDeployment controller (real cluster, real node, real model server
     }));
     await stack.untilMd('weather-gw', 'v1 to serve', (x) => x.status?.phase === 'Healthy');
     assert.deepEqual((await route())?.backendRefs.map((b) => [b.name, b.weight]), [['weather-gw', 100]]);
+    // gRPC (server.grpcPort, default 9000): the Services carry it as h2c, and a GRPCRoute splits it as the HTTPRoute.
+    const grpcRoute = async (): Promise<{ backendRefs: Array<{ name: string; weight: number; port: number }>; filters?: Array<{ requestMirror: { percent: number } }> } | undefined> => {
+      const r = await stack.custom.getNamespacedCustomObject({ group: 'gateway.networking.k8s.io', version: 'v1', namespace, plural: 'grpcroutes', name: 'weather-gw' }).catch(() => undefined) as
+        { spec: { rules: Array<{ backendRefs: Array<{ name: string; weight: number; port: number }> }> } } | undefined;
+      return r?.spec.rules[0];
+    };
+    const grpcWeights = async (): Promise<string> => JSON.stringify((await grpcRoute())?.backendRefs.map((b) => [b.name, b.weight, b.port]));
+    assert.equal(await grpcWeights(), JSON.stringify([['weather-gw', 100, 9000]]));
+    for (const name of ['weather-gw', 'weather-gw-canary']) {
+      const svc = await stack.core.readNamespacedService({ namespace, name });
+      const grpc = svc.spec?.ports?.find((p) => p.name === 'grpc');
+      assert.deepEqual([grpc?.port, grpc?.targetPort, grpc?.appProtocol], [9000, 'grpc', 'kubernetes.io/h2c'], name);
+    }
 
     await stack.patchMd('weather-gw', { spec: { model: { uri: uri('v2') } } });
     await eventually('the mirror to the ready candidate', async () => {
@@ -367,6 +380,7 @@ describe('ModelDeployment controller (real cluster, real node, real model server
     assert.equal(shadowRoute?.filters?.[0]?.type, 'RequestMirror');
     assert.equal(shadowRoute?.filters?.[0]?.requestMirror.backendRef.name, 'weather-gw-canary');
     assert.deepEqual(shadowRoute?.backendRefs.map((b) => [b.name, b.weight]), [['weather-gw', 100], ['weather-gw-canary', 0]]);
+    assert.equal((await grpcRoute())?.filters?.[0]?.requestMirror.percent, 40, 'gRPC mirrored alike');
 
     // Promote past the shadow phase (GitOps-style, by annotation): exact 70/30 once the candidate is ready.
     await stack.patchMd('weather-gw', { metadata: { annotations: { [Annotation.promote]: 'shadow-done' } } });
@@ -375,6 +389,7 @@ describe('ModelDeployment controller (real cluster, real node, real model server
       return JSON.stringify(r?.backendRefs.map((b) => [b.name, b.weight])) === JSON.stringify([['weather-gw', 70], ['weather-gw-canary', 30]]) && r?.filters === undefined ? r : undefined;
     });
     await stack.untilMd('weather-gw', 'paused at the untimed pause', (x) => x.status?.phase === 'Paused' && x.status.canaryWeight === 30);
+    assert.equal(await grpcWeights(), JSON.stringify([['weather-gw', 70, 9000], ['weather-gw-canary', 30, 9000]]), 'the GRPCRoute at 70/30 too');
 
     await stack.patchMd('weather-gw', { metadata: { annotations: { [Annotation.abort]: 'stop' } } });
     await eventually('all traffic back to stable', async () => {
@@ -447,7 +462,7 @@ describe('ModelDeployment controller (real cluster, real node, real model server
     assert.match(md.status?.selector ?? '', /^perennial\.dev\/deployment=scaled,perennial\.dev\/revision in \([a-z0-9]+\)$/);
     const hpas = stack.kc.makeApiClient(AutoscalingV2Api);
     const hpa = await hpas.readNamespacedHorizontalPodAutoscaler({ namespace, name: 'scaled' });
-    assert.deepEqual(hpa.spec?.scaleTargetRef, { apiVersion: 'perennial.dev/v1alpha1', kind: 'ModelDeployment', name: 'scaled' });
+    assert.deepEqual({ ...hpa.spec?.scaleTargetRef }, { apiVersion: 'perennial.dev/v1alpha1', kind: 'ModelDeployment', name: 'scaled' });
     assert.equal(hpa.spec?.maxReplicas, 3);
     // kube-controller-manager's HPA controller reads the md's scale subresource (no metrics source here: it says
     // so in ScalingActive, but the bounds are enforced without metrics).
