@@ -13,6 +13,7 @@ import type { ModelDeployment } from '../../src/api/model-deployment.js';
 import type { TrainingPipeline } from '../../src/api/training-pipeline.js';
 import { loadConfig } from '../../src/operator/config.js';
 import { buildManager } from '../../src/operator/operator.js';
+import { KubeHttpClient, PatchType } from '../../src/operator/runtime/kube-http.js';
 import type { Manager } from '../../src/operator/runtime/manager.js';
 import { installCrds } from '../support/crds.js';
 import { eventually } from '../support/eventually.js';
@@ -20,6 +21,7 @@ import { eventually } from '../support/eventually.js';
 describe('the operator\'s loop metrics on /metrics', () => {
   const namespace = uniqueName('metrics');
   let custom: CustomObjectsApi;
+  let http: KubeHttpClient;
   let manager: Manager;
 
   const scrape = async (): Promise<string> => {
@@ -35,6 +37,7 @@ describe('the operator\'s loop metrics on /metrics', () => {
     await installCrds(kc);
     await kc.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: namespace } } });
     custom = kc.makeApiClient(CustomObjectsApi);
+    http = new KubeHttpClient(kc);
     manager = buildManager(loadConfig({
       PERENNIAL_WATCH_NAMESPACE: namespace, PERENNIAL_LEADER_ELECT: 'false', PERENNIAL_HEALTH_PORT: '0', PERENNIAL_HEALTH_HOST: '127.0.0.1', PERENNIAL_LOG_LEVEL: 'warn',
     }), kc);
@@ -62,7 +65,7 @@ describe('the operator\'s loop metrics on /metrics', () => {
     assert.equal(lines.filter((l) => l.startsWith('perennial_model_deployment_live_') || l.startsWith('perennial_model_deployment_drift_')).length, 0);
 
     // Suspended: the phase label follows the status the controller writes.
-    await custom.patchNamespacedCustomObject({ ...crd, plural: 'trainingpipelines', name: 'weather', body: { spec: { suspend: true } } });
+    await http.request('PATCH', `/apis/perennial.dev/v1alpha1/namespaces/${namespace}/trainingpipelines/weather`, { body: { spec: { suspend: true } }, contentType: PatchType.merge });
     await eventually('the Suspended phase', async () => ours(await scrape()).some((l) => l.startsWith(`perennial_training_pipeline_info{namespace="${namespace}",name="weather",phase="Suspended"`)), 60_000);
     assert.equal(ours(await scrape()).filter((l) => l.startsWith('perennial_training_pipeline_info')).length, 1, 'one series per pipeline, not one per phase it had');
 
