@@ -28,7 +28,8 @@ const seluScale = 1.0507009873554805;
 function activate(a: DenseActivation, v: number): number {
   switch (a) {
     case 'relu':
-      return v > 0 ? v : 0;
+      // NaN stays NaN, as in tfjs: a value that overflowed must not turn into a prediction.
+      return v < 0 ? 0 : v;
     case 'tanh':
       return Math.tanh(v);
     case 'sigmoid':

@@ -69,6 +69,19 @@ describe('the served MLP forward pass in plain JS', () => {
     assert.equal(new MlpModel(odd).frozen(), undefined);
   });
 
+  it('answers NaN where tfjs does (an input that overflowed float32 is no prediction)', async () => {
+    await selectBackend('cpu');
+    // The hidden unit sums Infinity and -Infinity (NaN); the output weights are 0, so only NaN passing through the
+    // ReLU reaches the output.
+    const layers = buildMlp({ inputWidth: 2, task: 'classification', classes: 2 }, { hiddenUnits: [1], activation: 'relu', dropout: 0, l2: 0 }, 5);
+    layers.setWeights([tf.tensor2d([[1], [1]]), tf.tensor1d([0]), tf.zeros([1, 2]), tf.zeros([2])]);
+    const model = new MlpModel(layers);
+    const x = Float32Array.from([Infinity, -Infinity]);
+    const want = model.predict(x, 1);
+    assert.ok(Array.from(want).every(Number.isNaN));
+    assert.ok(Array.from(model.frozen()?.predict(x, 1) ?? []).every(Number.isNaN));
+  });
+
   it('is a snapshot: training the tfjs layers afterwards does not change it', async () => {
     await selectBackend('cpu');
     const layers = buildMlp({ inputWidth: 3, task: 'regression', classes: 1 }, { hiddenUnits: [4], activation: 'relu', dropout: 0, l2: 0 }, 5);
