@@ -2,6 +2,8 @@
 SDK's InferenceGRPCClient, each with its ordinary calls (per-feature and [n, k] inputs, outputs selection, health,
 metadata, statistics, the repository index).
 
+Run once per client: `oip_grpc_client.py triton` or `oip_grpc_client.py kserve` (each client registers its own
+copy of the `inference.*` protobuf messages in the process-wide descriptor pool, so the two cannot share a process).
 Reads a job from stdin (JSON):
   {"address": "127.0.0.1:PORT", "model": "weather", "features": [{"name", "kind"}], "rows": [{feature: value}],
    "matrix_input": "input",
@@ -15,13 +17,7 @@ import asyncio
 import json
 import sys
 
-import grpc
 import numpy as np
-import tritonclient.grpc as grpcclient
-from tritonclient.utils import InferenceServerException
-
-from kserve import InferenceGRPCClient, InferInput, InferRequest
-from kserve.protocol.infer_type import RequestedOutput
 
 
 def text(v):
@@ -55,6 +51,8 @@ def triton_answers(result, n):
 
 def refusal(call):
     """The status and details of a call that should fail; None when it did not."""
+    from tritonclient.utils import InferenceServerException
+
     try:
         call()
         return None
@@ -63,6 +61,8 @@ def refusal(call):
 
 
 def triton_cases(job):
+    import tritonclient.grpc as grpcclient
+
     address, model, features, rows = job["address"], job["model"], job["features"], job["rows"]
     n = len(rows)
     client = grpcclient.InferenceServerClient(url=address)
@@ -109,6 +109,8 @@ def triton_cases(job):
 
 def triton_numeric_cases(job):
     """A model of numeric features only: a single [n, k] FP32 tensor."""
+    import tritonclient.grpc as grpcclient
+
     address, model, features, rows = job["address"], job["model"], job["features"], job["rows"]
     n = len(rows)
     client = grpcclient.InferenceServerClient(url=address)
@@ -130,6 +132,10 @@ def kserve_answers(response):
 
 
 async def kserve_cases(job):
+    import grpc
+    from kserve import InferenceGRPCClient, InferInput, InferRequest
+    from kserve.protocol.infer_type import RequestedOutput
+
     address, model, features, rows = job["address"], job["model"], job["features"], job["rows"]
     n = len(rows)
     client = InferenceGRPCClient(address, timeout=60, retries=0)
@@ -166,9 +172,14 @@ async def kserve_cases(job):
 
 def main():
     job = json.load(sys.stdin)
-    out = {"triton": triton_cases(job), "kserve": asyncio.run(kserve_cases(job))}
-    if job.get("numeric"):
-        out["numeric"] = triton_numeric_cases(job["numeric"])
+    if sys.argv[1:] == ["triton"]:
+        out = {"triton": triton_cases(job)}
+        if job.get("numeric"):
+            out["numeric"] = triton_numeric_cases(job["numeric"])
+    elif sys.argv[1:] == ["kserve"]:
+        out = {"kserve": asyncio.run(kserve_cases(job))}
+    else:
+        sys.exit("usage: oip_grpc_client.py triton|kserve < job.json")
     json.dump(out, sys.stdout)
 
 
