@@ -17,7 +17,8 @@ import { periodCsv } from '../support/dataset.js';
 import { LoopStack } from '../support/loop-stack.js';
 import { imageTags } from '../support/node-cluster.js';
 import { quickTraining, trainWeatherModel } from '../support/served-model.js';
-import { sendBatch, Traffic } from '../support/traffic.js';
+import { Traffic } from '../support/traffic.js';
+import { eventually } from '../support/eventually.js';
 import { weather, weatherPeriods, weatherPipeline } from '../support/weather-loop.js';
 import { days } from '../support/weather-traffic.js';
 import { renderChart } from './chart-tools.js';
@@ -66,17 +67,18 @@ describe('the web dashboard in headless Chromium, on a real loop', () => {
       .edit((x) => { x.spec.liveMetrics = { minSamples: 30, maxWindow: '9s' }; }).build());
     await stack.untilMd(md, 'v1 to serve', (x) => x.status?.phase === 'Healthy', 300_000);
     const target = await stack.target(md);
-    const sample = days('Seattle');
-    // Labelled traffic in three rounds: several live measurements (accuracy, drift) for the plots.
-    for (let round = 0; round < 3; round++) {
-      await sendBatch(target, sample.slice(round * 150, round * 150 + 150));
-      await stack.untilMd(md, `live measurement ${round + 1}`, (x) => x.status?.liveMetrics?.accuracy !== undefined && x.status.liveMetrics.labelledSamples !== undefined, 120_000);
-      await new Promise((r) => setTimeout(r, 10_000));
-    }
-    // The canary of v2 under traffic until it waits at the pause, its analyses judged on real labels.
-    const traffic = new Traffic({ ...target, source: sample.slice(450), batch: 8, pauseMs: 50 });
+    // Labelled traffic from now on (labels that arrive before the operator first measures a version are not in its
+    // windows): several live measurements (accuracy, drift) for the plots, then the canary of v2 under the same
+    // traffic until it waits at the pause, its analyses judged on real labels.
+    const traffic = new Traffic({ ...target, source: days('Seattle'), batch: 8, pauseMs: 50 });
     traffic.start();
     try {
+      const measured = new Set<string>();
+      await eventually('three live measurements with accuracy', async () => {
+        const live = (await stack.getMd(md)).status?.liveMetrics;
+        if (live?.accuracy !== undefined && live.time !== undefined) measured.add(live.time);
+        return measured.size >= 3;
+      }, 240_000, 1000);
       await stack.patchMd(md, { spec: { model: { uri: uri('v2') } } });
       await stack.untilMd(md, 'the canary of v2 analysed and paused', (x) => x.status?.canaryVersion === 'v2' && x.status.phase === 'Paused'
         && (x.status.analysis ?? []).some((a) => a.verdict === 'Passed'), 300_000);
