@@ -25,6 +25,8 @@ export interface ClusterOptions {
   readonly controllerManager?: boolean;
   /** Run MinIO. Default true. */
   readonly minio?: boolean;
+  /** More environment for MinIO, e.g. a notify_webhook target (MINIO_NOTIFY_WEBHOOK_*). */
+  readonly minioEnv?: Readonly<Record<string, string>>;
   /** A word naming this cluster in its log folder. */
   readonly name?: string;
   /**
@@ -224,6 +226,7 @@ export class LocalCluster {
           MINIO_BROWSER: 'off',
           MINIO_UPDATE: 'off',
           MINIO_CI_CD: '1',
+          ...options.minioEnv,
         },
         logFile: join(logDir, 'minio.log'),
       }) : undefined;

@@ -30,6 +30,13 @@ export interface OperatorConfig {
    * spec.triggers.newData.pollInterval says otherwise (training-pipeline/triggers.ts dataPollIntervalMs).
    */
   readonly dataPollMs: number;
+  /**
+   * The endpoint bucket notifications are sent to (store-notifications/): its port and the token a notification must
+   * carry (from a Secret). Absent: newData is found by polling alone (PERENNIAL_STORE_NOTIFY_PORT unset).
+   */
+  readonly storeNotifications: { readonly port: number; readonly host: string; readonly token: string } | undefined;
+  /** Listings of newData sources per second for the whole operator (a token bucket, burst twice as many). */
+  readonly storeListingsPerSecond: number;
   /** ttlSecondsAfterFinished of training Jobs: long enough for the operator to read a finished run. */
   readonly jobTtlSeconds: number;
   /** The install-time webhook of loop events (PERENNIAL_NOTIFICATIONS_URL / _FORMAT), if any: docs/observability.md. */
@@ -145,6 +152,16 @@ export function parseStoreGrants(raw: string | undefined): StoreGrant[] {
   });
 }
 
+/** PERENNIAL_STORE_NOTIFY_PORT with its token; a port without a token of at least 16 characters is an error. */
+function storeNotifications(env: Env): OperatorConfig['storeNotifications'] {
+  const raw = env['PERENNIAL_STORE_NOTIFY_PORT'];
+  if (raw === undefined || raw === '') return undefined;
+  const port = int(env, 'PERENNIAL_STORE_NOTIFY_PORT', 0, 0, 65535);
+  const token = env['PERENNIAL_STORE_NOTIFY_TOKEN'] ?? '';
+  if (token.length < 16) throw new ConfigError('PERENNIAL_STORE_NOTIFY_TOKEN', 'must be set (at least 16 characters) with PERENNIAL_STORE_NOTIFY_PORT');
+  return { port, host: env['PERENNIAL_STORE_NOTIFY_HOST'] || '0.0.0.0', token };
+}
+
 export function loadConfig(env: Env = process.env): OperatorConfig {
   const podNamespace = env['POD_NAMESPACE'] ?? 'perennial-system';
   const identity = env['POD_NAME'] ?? `${env['HOSTNAME'] ?? 'perennial-operator'}-${process.pid}`;
@@ -183,6 +200,8 @@ export function loadConfig(env: Env = process.env): OperatorConfig {
     workers: int(env, 'PERENNIAL_WORKERS', 2, 1, 64),
     store,
     dataPollMs: int(env, 'PERENNIAL_DATA_POLL_SECONDS', 60, 1, 86_400) * 1000,
+    storeNotifications: storeNotifications(env),
+    storeListingsPerSecond: int(env, 'PERENNIAL_STORE_LISTINGS_PER_SECOND', 50, 1, 10_000),
     jobTtlSeconds: int(env, 'PERENNIAL_JOB_TTL_SECONDS', 86_400, 60, 30 * 86_400),
     notifications: installDestination(env),
     tenancy: {

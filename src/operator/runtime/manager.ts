@@ -71,6 +71,12 @@ export interface ShardingOptions extends Partial<LeaderElectionConfig> {
   readonly identity?: string;
 }
 
+/** Something that runs beside the controllers (a server), started once the caches are synced, stopped on stop(). */
+export interface Runnable {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
 export interface ManagerOptions {
   readonly kubeConfig: KubeConfig;
   /** Namespace to watch; '' = all namespaces. */
@@ -120,6 +126,7 @@ export class Manager {
   private readonly informers = new Map<string, Informer<KubeObject>>();
   private readonly writers = new Map<string, WriterState>();
   private readonly controllers = new Map<string, Controller>();
+  private readonly runnables: Runnable[] = [];
   private readonly elector: LeaderElector | undefined;
   private readonly shardElector: ShardElector | undefined;
   private readonly ownedShards = new Set<number>();
@@ -241,6 +248,12 @@ export class Manager {
     }
   }
 
+  /** Runs beside the controllers: started after the caches synced, stopped after the workers drained. */
+  add(runnable: Runnable): void {
+    if (this.state !== 'new') throw new Error('runnables must be added before start');
+    this.runnables.push(runnable);
+  }
+
   /** Starts informers and the health server, waits for the caches, then campaigns (or starts workers). */
   async start(): Promise<void> {
     if (this.state !== 'new') throw new Error('manager already started');
@@ -255,6 +268,7 @@ export class Manager {
     await Promise.all([...this.informers.values()].map((i) => i.synced));
     if ((this.state as string) !== 'starting') return; // stopped while syncing
     this.state = 'running';
+    for (const r of this.runnables) await r.start();
     if (this.elector) this.elector.start();
     else this.startWorkers();
     this.shardElector?.start();
@@ -268,6 +282,7 @@ export class Manager {
     await this.drainWorkers();
     await this.elector?.stop({ release: true });
     await this.shardElector?.stop();
+    await Promise.all(this.runnables.map((r) => r.stop()));
     this.metrics.leader.set(0);
     await Promise.all([...this.informers.values()].map((i) => i.stop()));
     await this.health.close();

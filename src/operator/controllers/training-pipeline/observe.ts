@@ -19,7 +19,8 @@ import type { PodObject, ReadPods } from '../pod-faults.js';
 import type { TenancyPolicy } from '../tenancy.js';
 import type { StoreSettings } from '../../store-settings.js';
 import type { JobState, Observed, ObservedJob, RunResult } from './observed.js';
-import type { DataListing } from './triggers.js';
+import type { DataPolls } from './data-polls.js';
+import { dataPollIntervalMs, type DataListing } from './triggers.js';
 import { versionsInUse } from './versions-in-use.js';
 
 export interface ObserveDeps {
@@ -31,6 +32,8 @@ export interface ObserveDeps {
   readonly dataPollMs: number;
   readonly jobTtlSeconds: number;
   readonly tenancy: TenancyPolicy;
+  /** The kept listings and the listing budget (data-polls.ts); without it every reconcile lists. */
+  readonly dataPolls?: DataPolls | undefined;
 }
 
 interface JobObject extends KubeObject {
@@ -110,6 +113,14 @@ async function listData(store: ObjectStore, settings: StoreSettings, tp: Trainin
     }
   }
   return { objects, digest: digest.digest('hex'), newestMs, newObjects, newRows };
+}
+
+/** The listing of the sources: kept and reused by data-polls.ts until it is due, notified or out of date. */
+function dataListing(deps: ObserveDeps, store: ObjectStore, settings: StoreSettings, tp: TrainingPipeline): Promise<DataListing> {
+  if (!deps.dataPolls) return listData(store, settings, tp);
+  const key = `${tp.metadata.namespace ?? ''}/${tp.metadata.name ?? ''}`;
+  const basis = JSON.stringify([tp.metadata.uid, settings.bucket, tp.spec.data.sources, tp.spec.triggers.newData?.minRows !== undefined, tp.status?.dataWatermark?.newestObjectTime]);
+  return deps.dataPolls.listing(key, basis, dataPollIntervalMs(tp.spec, deps.dataPollMs), () => listData(store, settings, tp));
 }
 
 /** A parsed document, or why it cannot be read (a content problem: a verdict, never a store outage). */
@@ -235,7 +246,7 @@ export async function observe(deps: ObserveDeps, tp: TrainingPipeline, nowMs: nu
     const cleanup = tp.spec.retention.onDelete === 'Delete' ? (await store.list(settings.bucket, pipelinePrefix(ref))).map((o) => o.key) : undefined;
     return { ...base, cleanupKeys: cleanup };
   }
-  const data = tp.spec.triggers.newData ? await listData(store, settings, tp) : undefined;
+  const data = tp.spec.triggers.newData ? await dataListing(deps, store, settings, tp) : undefined;
   const current = tp.status?.currentRun;
   const run = current === undefined ? undefined : tp.status?.runs?.find((r) => r.name === current);
   const job = current === undefined ? undefined : base.jobs.find((j) => j.name === current);

@@ -27,6 +27,7 @@ import { observe } from './observe.js';
 import type { StoreSettings } from '../../store-settings.js';
 import type { Observed } from './observed.js';
 import type { TrainingJob } from './job.js';
+import type { DataPolls } from './data-polls.js';
 import { planTrainingPipeline, withJobRejected, withStoreProblem, type TrainingPipelinePlan } from './plan.js';
 import { reviewTrainingPipeline } from './spec-checks.js';
 
@@ -56,6 +57,8 @@ export interface TrainingPipelineReconcilerDeps extends ReconcilerDeps {
   readonly onRunFinished: (tp: TrainingPipeline, run: TrainingRun) => void;
   readonly dataPollMs: number;
   readonly jobTtlSeconds: number;
+  /** The kept data listings and the operator's listing budget (data-polls.ts). */
+  readonly dataPolls?: DataPolls | undefined;
 }
 
 export class TrainingPipelineReconciler implements Reconciler {
@@ -63,7 +66,10 @@ export class TrainingPipelineReconciler implements Reconciler {
 
   async reconcile(key: ObjectKey): Promise<ReconcileResult> {
     const tp = this.deps.pipelines.get(key.namespace, key.name) as TrainingPipeline | undefined;
-    if (!tp) return {}; // deleted; its Jobs go with it by garbage collection
+    if (!tp) {
+      this.deps.dataPolls?.forget(`${key.namespace}/${key.name}`);
+      return {}; // deleted; its Jobs go with it by garbage collection
+    }
     let store: ObjectStore | undefined;
     try {
       store = this.usesStore(tp) ? await this.storeFor(tp) : undefined;

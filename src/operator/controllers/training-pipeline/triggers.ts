@@ -35,6 +35,8 @@ export interface DataListing {
   readonly newObjects: number;
   /** Rows in those objects (data lines; a CSV header is not a row). */
   readonly newRows: number;
+  /** When the sources are listed again (data-polls.ts: jittered, or when a deferred poll gets its token). */
+  readonly nextPollAtMs?: number;
 }
 
 export interface TriggerInput {
@@ -279,7 +281,7 @@ function performanceSignal(input: TriggerInput): Signal & { since: string | unde
 function newDataSignal(input: TriggerInput): Signal {
   const t = input.spec.triggers.newData;
   if (!t || !input.data) return { fired: undefined };
-  const wakeAtMs = input.nowMs + dataPollIntervalMs(input.spec, input.dataPollMs);
+  const wakeAtMs = input.data.nextPollAtMs ?? input.nowMs + dataPollIntervalMs(input.spec, input.dataPollMs);
   if (input.status.dataWatermark === undefined) return { fired: undefined, wakeAtMs }; // a baseline is recorded first
   const d = input.data;
   const byObjects = t.minObjects !== undefined && d.newObjects >= t.minObjects;

@@ -3,7 +3,12 @@
 // onRunFinished (the loop's metrics) of each ended run. The same shape as model-deployment/wiring.ts; operator.ts registers both.
 import type { ModelDeployment } from '../../../api/model-deployment.js';
 import type { TrainingPipeline, TrainingRun } from '../../../api/training-pipeline.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { MinioStore } from '../../../storage/minio-store.js';
+import type { ObjectStore } from '../../../storage/object-store.js';
+import { CountedStore, storeRequestsCounter } from '../../counted-store.js';
+import { storeNotifications } from '../../store-notifications/wiring.js';
+import { DataPolls } from './data-polls.js';
 import type { OperatorConfig } from '../../config.js';
 import { jobs, modelDeployments, pods, trainingPipelines } from '../../resources.js';
 import type { Logger } from '../../runtime/log.js';
@@ -38,10 +43,21 @@ export function trainingPipelineController(
   const deploymentCache = manager.informer(modelDeployments);
   const configured = config.store;
   // A pipeline that names its own credentials is served by a client built from them, never by the operator's.
+  const storeRequests = storeRequestsCounter(manager.metrics.registry);
+  const counted = (store: ObjectStore): ObjectStore => new CountedStore(store, (op) => storeRequests.inc({ op }));
   const pipelineStores = new PipelineStores(secretReader(manager.http), (keys) => {
     if (!configured) throw new CredentialsError('the operator has no object store configured');
-    return minioStore(configured, keys);
+    return counted(minioStore(configured, keys));
   });
+  // The kept data listings and the one listing budget; notifications mark pipelines to list at once.
+  const dataPolls = new DataPolls({
+    now: () => manager.clock.now(), sleep: (ms) => sleep(ms), listingsPerSecond: config.storeListingsPerSecond, burst: 2 * config.storeListingsPerSecond,
+  });
+  if (config.storeNotifications && configured) {
+    manager.add(storeNotifications(manager, {
+      ...config.storeNotifications, controller: name, pipelines, dataPolls, defaultBucket: configured.bucket, logger,
+    }));
+  }
   // The current run's Job pods, listed when a reconcile needs them (observe.ts says why no informer).
   const readPods: ReadPods = async (namespace, labels) => {
     const labelSelector = Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(',');
@@ -65,12 +81,13 @@ export function trainingPipelineController(
       events: manager.events,
       clock: manager.clock,
       logger,
-      store: configured && minioStore(configured, configured),
+      store: configured && counted(minioStore(configured, configured)),
       storeSettings: configured && storeSettings(configured),
       storeForSecret: (namespace, secret) => pipelineStores.forSecret(namespace, secret),
       tenancy,
       onRunFinished,
       dataPollMs: config.dataPollMs,
+      dataPolls,
       jobTtlSeconds: config.jobTtlSeconds,
     }),
   };

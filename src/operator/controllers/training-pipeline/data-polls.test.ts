@@ -1,0 +1,106 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { DataPolls, type PollState, listingNeed, nextPollAtMs, takeToken } from './data-polls.js';
+import type { DataListing } from './triggers.js';
+
+const listing = (objects: number): DataListing => ({ objects, digest: `d${objects}`, newestMs: 1, newObjects: 0, newRows: 0 });
+const state: PollState = { listing: listing(1), basis: 'b', dueAtMs: 10_000 };
+
+describe('listingNeed', () => {
+  const table: Array<{ name: string; state: PollState | undefined; basis: string; now: number; changed: boolean; want: string }> = [
+    { name: 'no listing yet: required', state: undefined, basis: 'b', now: 0, changed: false, want: 'required' },
+    { name: 'the sources or the watermark changed: required', state, basis: 'other', now: 0, changed: false, want: 'required' },
+    { name: 'a notification named the pipeline: required, even before the poll is due', state, basis: 'b', now: 0, changed: true, want: 'required' },
+    { name: 'the poll is due: poll', state, basis: 'b', now: 10_000, changed: false, want: 'poll' },
+    { name: 'nothing new and the poll not due: reuse the listing', state, basis: 'b', now: 9_999, changed: false, want: 'none' },
+  ];
+  for (const t of table) it(t.name, () => assert.equal(listingNeed(t.state, t.basis, t.now, t.changed), t.want));
+});
+
+describe('nextPollAtMs', () => {
+  it('stretches the interval by 0.8 to 1.2', () => {
+    assert.equal(nextPollAtMs(1000, 60_000, 0), 1000 + 48_000);
+    assert.equal(nextPollAtMs(1000, 60_000, 0.5), 1000 + 60_000);
+    assert.equal(nextPollAtMs(1000, 60_000, 0.999999), 1000 + 72_000);
+  });
+});
+
+describe('takeToken', () => {
+  const table: Array<{ name: string; tokens: number; elapsedMs: number; rate: number; burst: number; wantWait: number; wantTokens: number }> = [
+    { name: 'a token there: taken at once', tokens: 3, elapsedMs: 0, rate: 10, burst: 5, wantWait: 0, wantTokens: 2 },
+    { name: 'empty: wait for the next one', tokens: 0, elapsedMs: 0, rate: 10, burst: 5, wantWait: 100, wantTokens: 0 },
+    { name: 'refilled by the time passed', tokens: 0, elapsedMs: 250, rate: 10, burst: 5, wantWait: 0, wantTokens: 1.5 },
+    { name: 'refill capped at the burst', tokens: 0, elapsedMs: 60_000, rate: 10, burst: 5, wantWait: 0, wantTokens: 4 },
+    { name: 'half a token: wait for the other half', tokens: 0.5, elapsedMs: 0, rate: 2, burst: 2, wantWait: 250, wantTokens: 0.5 },
+  ];
+  for (const t of table) {
+    it(t.name, () => {
+      const r = takeToken({ tokens: t.tokens, atMs: 1000 }, 1000 + t.elapsedMs, t.rate, t.burst);
+      assert.equal(r.waitMs, t.wantWait);
+      assert.ok(Math.abs(r.bucket.tokens - t.wantTokens) < 1e-9, `tokens ${r.bucket.tokens}`);
+    });
+  }
+});
+
+describe('DataPolls', () => {
+  function polls(burst: number) {
+    let now = 0;
+    const slept: number[] = [];
+    const p = new DataPolls({
+      now: () => now, random: () => 0.5, listingsPerSecond: 1, burst,
+      sleep: (ms) => { slept.push(ms); now += ms; return Promise.resolve(); },
+    });
+    let calls = 0;
+    const list = () => { calls++; return Promise.resolve(listing(calls)); };
+    return { p, list, slept, calls: () => calls, advance: (ms: number) => { now += ms; } };
+  }
+
+  it('lists once, reuses the listing until the poll is due, then lists again', async () => {
+    const t = polls(10);
+    const first = await t.p.listing('ns/a', 'b', 60_000, t.list);
+    assert.equal(first.nextPollAtMs, 60_000);
+    t.advance(59_999);
+    assert.equal((await t.p.listing('ns/a', 'b', 60_000, t.list)).objects, 1);
+    assert.equal(t.calls(), 1);
+    t.advance(1);
+    assert.equal((await t.p.listing('ns/a', 'b', 60_000, t.list)).objects, 2);
+  });
+
+  it('a notification makes the next reconcile list, however far the poll is', async () => {
+    const t = polls(10);
+    await t.p.listing('ns/a', 'b', 3_600_000, t.list);
+    t.p.markChanged('ns/a');
+    t.p.markChanged('ns/other');
+    assert.equal((await t.p.listing('ns/a', 'b', 3_600_000, t.list)).objects, 2);
+    assert.equal((await t.p.listing('ns/a', 'b', 3_600_000, t.list)).objects, 2, 'and only once');
+  });
+
+  it('a due poll with no token left reuses the listing and is looked at again when a token is due', async () => {
+    const t = polls(1);
+    await t.p.listing('ns/a', 'b', 1_000, t.list); // takes the only token
+    t.advance(500);
+    await t.p.listing('ns/b', 'b', 1_000, t.list).catch(() => undefined); // waits 500 ms for its token
+    t.advance(1_000); // a due; the bucket has 1 token again … taken by a:
+    assert.equal((await t.p.listing('ns/a', 'b', 1_000, t.list)).objects, 3);
+    const deferred = await t.p.listing('ns/b', 'b', 1_000, t.list);
+    assert.equal(deferred.objects, 2, 'b reuses its listing');
+    assert.ok(deferred.nextPollAtMs !== undefined && deferred.nextPollAtMs > 0);
+    assert.equal(t.calls(), 3);
+  });
+
+  it('a listing the pipeline cannot do without waits for its token', async () => {
+    const t = polls(1);
+    await t.p.listing('ns/a', 'b', 60_000, t.list);
+    await t.p.listing('ns/b', 'b', 60_000, t.list);
+    assert.deepEqual(t.slept, [1000]);
+    assert.equal(t.calls(), 2);
+  });
+
+  it('a failed listing keeps the notification for the next attempt', async () => {
+    const t = polls(10);
+    await t.p.listing('ns/a', 'b', 3_600_000, t.list);
+    t.p.markChanged('ns/a');
+    await assert.rejects(t.p.listing('ns/a', 'b', 3_600_000, () => Promise.reject(new Error('store down'))));
+    assert.equal((await t.p.listing('ns/a', 'b', 3_600_000, t.list)).objects, 2);
+  });
+});
