@@ -46,3 +46,24 @@ describe('tenancy configuration', () => {
 
   it('an empty grants value is no grants', () => assert.deepEqual(parseStoreGrants(''), []));
 });
+
+describe('sharding and store notifications configuration', () => {
+  it('defaults to no shards (one leader), no notification endpoint and 50 listings a second', () => {
+    const c = loadConfig({});
+    assert.equal(c.shards, 0);
+    assert.equal(c.storeNotifications, undefined);
+    assert.equal(c.storeListingsPerSecond, 50);
+  });
+
+  it('reads the shard count, and the notification port with its token', () => {
+    const c = loadConfig({ PERENNIAL_SHARDS: '4', PERENNIAL_STORE_NOTIFY_PORT: '8082', PERENNIAL_STORE_NOTIFY_TOKEN: 'a-token-of-24-characters' });
+    assert.equal(c.shards, 4);
+    assert.deepEqual(c.storeNotifications, { port: 8082, host: '0.0.0.0', token: 'a-token-of-24-characters' });
+  });
+
+  it('refuses a notification port without a token long enough, and a shard count out of range', () => {
+    assert.throws(() => loadConfig({ PERENNIAL_STORE_NOTIFY_PORT: '8082' }), (e: unknown) => e instanceof ConfigError && /PERENNIAL_STORE_NOTIFY_TOKEN/.test(e.message));
+    assert.throws(() => loadConfig({ PERENNIAL_STORE_NOTIFY_PORT: '8082', PERENNIAL_STORE_NOTIFY_TOKEN: 'short' }), ConfigError);
+    assert.throws(() => loadConfig({ PERENNIAL_SHARDS: '-1' }), ConfigError);
+  });
+});

@@ -11,7 +11,7 @@ import { feedbackLatencyMeter } from './metrics/feedback-latency.js';
 import { measureLoop } from './metrics/wiring.js';
 import { notifyLoop } from './notifications/wiring.js';
 import { createLogger, type LogLevel } from './runtime/log.js';
-import { Manager } from './runtime/manager.js';
+import { Manager, type ShardingOptions } from './runtime/manager.js';
 
 export const controllerNames = { trainingPipeline: 'trainingpipeline', modelDeployment: 'modeldeployment', mlflowExport: 'mlflowexport' } as const;
 
@@ -21,9 +21,10 @@ export function buildManager(config: OperatorConfig, kubeConfig: KubeConfig): Ma
   const manager = new Manager({
     kubeConfig,
     namespace: config.watchNamespace,
-    leaderElection: config.leaderElection.enabled
+    leaderElection: config.leaderElection.enabled && config.shards === 0
       ? { namespace: config.leaderElection.namespace, name: config.leaderElection.name, identity: config.leaderElection.identity }
       : false,
+    sharding: shardingOptions(config),
     healthPort: config.healthPort,
     healthHost: config.healthHost,
     logger,
@@ -40,6 +41,13 @@ export function buildManager(config: OperatorConfig, kubeConfig: KubeConfig): Ma
   // The MLflow export of pipelines that ask for it (spec.integrations.mlflow): its own queue, so MLflow never holds up training.
   manager.addController(mlflowExportController(manager, config, controllerNames.mlflowExport, logger.child({ controller: controllerNames.mlflowExport })));
   return manager;
+}
+
+/** Shard Leases named after the leader Lease, in its namespace, when PERENNIAL_SHARDS asks for shards. */
+export function shardingOptions(config: OperatorConfig): ShardingOptions | undefined {
+  if (config.shards === 0) return undefined;
+  const { namespace, name, identity } = config.leaderElection;
+  return { namespace, group: name, shards: config.shards, identity };
 }
 
 /** The install-time tenancy configuration with the bucket a spec without one uses. */
