@@ -76,6 +76,8 @@ describe('MLflow export (real MLflow server, real API server and MinIO; the test
     await core.createNamespacedSecret({ namespace, body: { metadata: { name: 'mlflow-token' }, stringData: { token: 'test-token-0123456789' } } });
     const s3 = cluster.info.s3;
     if (!s3) throw new Error('no MinIO');
+    // The store credentials the trainer Job's env refers to (the test resolves them as the kubelet would).
+    await core.createNamespacedSecret({ namespace, body: { metadata: { name: 'perennial-s3' }, stringData: { AWS_ACCESS_KEY_ID: s3.accessKey, AWS_SECRET_ACCESS_KEY: s3.secretKey } } });
     const store = storeFor(cluster.info);
     await store.ensureBucket(bucket);
     const { header, rows } = weatherLines();
