@@ -197,7 +197,7 @@ export function loadConfig(env: Env = process.env): OperatorConfig {
     healthPort: int(env, 'PERENNIAL_HEALTH_PORT', 8081, 0, 65535),
     healthHost: env['PERENNIAL_HEALTH_HOST'] || '0.0.0.0',
     logLevel: env['PERENNIAL_LOG_LEVEL'] ?? 'info',
-    workers: int(env, 'PERENNIAL_WORKERS', 2, 1, 64),
+    workers: int(env, 'PERENNIAL_WORKERS', 16, 1, 64),
     store,
     dataPollMs: int(env, 'PERENNIAL_DATA_POLL_SECONDS', 60, 1, 86_400) * 1000,
     storeNotifications: storeNotifications(env),
