@@ -202,7 +202,13 @@ async function runScale(n: number, bundles: { operator: string; informer: string
       peakRssBytes: steadyPeak, reconcilesPerMinute, heapUsedBytes: after?.heapUsedBytes ?? 0,
       storeRequestsPerMinute: steadyStore === undefined ? undefined : perMinute(steadyStore, (tE - tS) / 1000),
     };
-    if (args['heap-snapshot']) await heapSnapshot(op.pid);
+    if (args['heap-snapshot']) {
+      // Taking the snapshot runs a full GC first: the heap and RSS right after it are what is live, without the
+      // garbage V8 lets accumulate between major GCs.
+      await heapSnapshot(op.pid);
+      const gcd = await scrapeOperator(first.metricsUrl);
+      console.log(`after the snapshot's full GC: V8 heap used ${mb(gcd?.heapUsedBytes ?? 0)}, RSS ${mb(procSample(op.pid).rssBytes)}`);
+    }
     console.log(`steady: writes ${JSON.stringify(steady.requests.writesBy)}; reads ${JSON.stringify(steady.requests.readsBy)}`);
 
     // Restart: a graceful stop (drain, release the Lease), then a new process.
