@@ -210,9 +210,9 @@ describe('dashboards and alerts on a real loop scraped by a real Prometheus; its
       }).build());
     await stack.untilMd(md, 'v1 to serve', (x) => x.status?.phase === 'Healthy');
     // Traffic with labels: live accuracy, drift and the servers' per-version series.
-    const target = await stack.target(md);
-    // The Service answers once kube-proxy has its endpoints (a little after the pods are ready).
-    await eventually('the Service to answer predictions', async () => (await sendBatch(target, days('Seattle').slice(0, 10))).predicted > 0, 120_000);
+    // Straight to the ready pods (their EndpointSlices), as Prometheus scrapes them.
+    const target = { endpoints: () => stack.endpoints(md), feedback: stack.feedbackTarget(md), model: md };
+    await eventually('the pods to answer predictions', async () => (await sendBatch(target, days('Seattle').slice(0, 10))).predicted > 0, 120_000);
     const batch = await sendBatch(target, days('Seattle').slice(10, 400));
     const { requests, failed, feedback, feedbackFailed, errors } = batch.counts;
     assert.ok(batch.labelled > 100, JSON.stringify({ predicted: batch.predicted, labelled: batch.labelled, requests, failed, feedback, feedbackFailed, errors: errors.slice(0, 5) }));
