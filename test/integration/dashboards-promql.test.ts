@@ -212,7 +212,11 @@ describe('dashboards and alerts on a real loop scraped by a real Prometheus; its
     // Traffic with labels: live accuracy, drift and the servers' per-version series.
     // Straight to the ready pods (their EndpointSlices), as Prometheus scrapes them.
     const target = { endpoints: () => stack.endpoints(md), feedback: stack.feedbackTarget(md), model: md };
-    await eventually('the pods to answer predictions', async () => (await sendBatch(target, days('Seattle').slice(0, 10))).predicted > 0, 120_000);
+    let tried: Awaited<ReturnType<typeof sendBatch>> | undefined;
+    await eventually('the pods to answer predictions', async () => {
+      tried = await sendBatch(target, days('Seattle').slice(0, 10));
+      return tried.predicted > 0;
+    }, 120_000).catch((e: unknown) => assert.fail(`${String(e)}: ${JSON.stringify({ endpoints: tried === undefined ? [] : undefined, counts: tried?.counts.errors.slice(0, 5), failed: tried?.counts.failed })}`));
     const batch = await sendBatch(target, days('Seattle').slice(10, 400));
     const { requests, failed, feedback, feedbackFailed, errors } = batch.counts;
     assert.ok(batch.labelled > 100, JSON.stringify({ predicted: batch.predicted, labelled: batch.labelled, requests, failed, feedback, feedbackFailed, errors: errors.slice(0, 5) }));
