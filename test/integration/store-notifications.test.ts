@@ -76,7 +76,9 @@ describe('store notifications: newData by bucket events, polling as the fallback
   };
   const baselined = async (name: string): Promise<true | undefined> => {
     const tp = await custom.getNamespacedCustomObject({ group: 'perennial.dev', version: 'v1alpha1', namespace, plural: 'trainingpipelines', name }) as TrainingPipeline;
-    return tp.status?.dataWatermark !== undefined && tp.status.currentRun !== undefined ? true : undefined;
+    if (tp.status?.dataWatermark !== undefined && tp.status.currentRun !== undefined) return true;
+    // Say why not, so a timeout names it (eventually reports the last error).
+    throw new Error(`${name}: ${JSON.stringify(tp.status?.conditions?.map((c) => `${c.type}=${c.status} ${c.reason}: ${c.message}`) ?? [])}`);
   };
   const fired = async (name: string): Promise<true | undefined> => (/NewData waiting/.test(await progressing(name)) ? true : undefined);
   const storeRequests = async (): Promise<number> => {
@@ -117,6 +119,7 @@ describe('store notifications: newData by bucket events, polling as the fallback
       PERENNIAL_S3_ENDPOINT: s3.endPoint, PERENNIAL_S3_PORT: String(s3.port), PERENNIAL_S3_TLS: 'false', PERENNIAL_S3_REGION: s3.region,
       PERENNIAL_S3_BUCKET: bucket, AWS_ACCESS_KEY_ID: s3.accessKey, AWS_SECRET_ACCESS_KEY: s3.secretKey,
       PERENNIAL_STORE_NOTIFY_PORT: String(hookPort), PERENNIAL_STORE_NOTIFY_HOST: '127.0.0.1', PERENNIAL_STORE_NOTIFY_TOKEN: token,
+      PERENNIAL_TRAINER_IMAGES: 'trainer:', // the builders' image (its Job never runs here)
     }), kc);
     await manager.start();
     for (const name of ['notified', 'polled', 'quiet']) {
