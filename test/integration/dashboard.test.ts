@@ -63,8 +63,8 @@ describe('the web dashboard in headless Chromium, on a real loop', () => {
     await stack.create('modeldeployments', aDeployment(md).inNamespace(namespace).servingUri(uri('v1'))
       .withServer({ image: imageTags.server, replicas: 2 })
       .withCanarySteps({ setWeight: 50 }, { analysis: { duration: '9s' } }, { pause: {} })
-      .withAnalysis({ interval: '3s', minSamples: 10, gates: { maxErrorRate: 0.05, minAccuracy: 0.05 } })
-      .edit((x) => { x.spec.liveMetrics = { minSamples: 30, maxWindow: '9s' }; }).build());
+      .withAnalysis({ interval: '3s', minSamples: 10 })
+      .edit((x) => { x.spec.liveMetrics = { minSamples: 50, maxWindow: '30s' }; }).build());
     await stack.untilMd(md, 'v1 to serve', (x) => x.status?.phase === 'Healthy', 300_000);
     const target = await stack.target(md);
     // Labelled traffic from now on (labels that arrive before the operator first measures a version are not in its
@@ -74,11 +74,16 @@ describe('the web dashboard in headless Chromium, on a real loop', () => {
     traffic.start();
     try {
       const measured = new Set<string>();
+      let last: unknown;
       await eventually('three live measurements with accuracy', async () => {
         const live = (await stack.getMd(md)).status?.liveMetrics;
+        last = live;
         if (live?.accuracy !== undefined && live.time !== undefined) measured.add(live.time);
         return measured.size >= 3;
-      }, 240_000, 1000);
+      }, 240_000, 1000).catch((e: unknown) => {
+        const c = traffic.counts;
+        throw new Error(`${e instanceof Error ? e.message : String(e)}; last liveMetrics ${JSON.stringify(last)}; traffic ${c.requests} requests (${c.failed} failed), ${c.feedback} feedback posts (${c.feedbackFailed} failed): ${c.errors.slice(0, 5).join(' | ')}`);
+      });
       await stack.patchMd(md, { spec: { model: { uri: uri('v2') } } });
       await stack.untilMd(md, 'the canary of v2 analysed and paused', (x) => x.status?.canaryVersion === 'v2' && x.status.phase === 'Paused'
         && (x.status.analysis ?? []).some((a) => a.verdict === 'Passed'), 300_000);
