@@ -210,21 +210,23 @@ describe('dashboards and alerts on a real loop scraped by a real Prometheus; its
       }).build());
     await stack.untilMd(md, 'v1 to serve', (x) => x.status?.phase === 'Healthy');
     // Traffic with labels: live accuracy, drift and the servers' per-version series.
+    // The served models (trainWeatherModel) take the location as a feature too.
+    const seattle = days('Seattle').map((x) => ({ ...x, instance: { ...x.instance, location: 'Seattle' } }));
     // Straight to the ready pods (their EndpointSlices), as Prometheus scrapes them.
     const target = { endpoints: () => stack.endpoints(md), feedback: stack.feedbackTarget(md), model: md };
     let tried: Awaited<ReturnType<typeof sendBatch>> | undefined;
     await eventually('the pods to answer predictions', async () => {
-      tried = await sendBatch(target, days('Seattle').slice(0, 10));
+      tried = await sendBatch(target, seattle.slice(0, 10));
       return tried.predicted > 0;
     }, 120_000).catch((e: unknown) => assert.fail(`${String(e)}: ${JSON.stringify({ endpoints: tried === undefined ? [] : undefined, counts: tried?.counts.errors.slice(0, 5), failed: tried?.counts.failed })}`));
-    const batch = await sendBatch(target, days('Seattle').slice(10, 400));
+    const batch = await sendBatch(target, seattle.slice(10, 400));
     const { requests, failed, feedback, feedbackFailed, errors } = batch.counts;
     assert.ok(batch.labelled > 100, JSON.stringify({ predicted: batch.predicted, labelled: batch.labelled, requests, failed, feedback, feedbackFailed, errors: errors.slice(0, 5) }));
     await stack.untilMd(md, 'live accuracy from the labels', (x) => (x.status?.liveMetrics?.labelledSamples ?? 0) > 0 && x.status?.liveMetrics?.accuracy !== undefined);
 
     await stack.patchMd(md, { spec: { model: { uri: uri('v2') } } });
     await stack.untilMd(md, 'the canary of v2 paused', (x) => x.status?.canaryVersion === 'v2' && x.status.phase === 'Paused');
-    await sendBatch(target, days('Seattle').slice(400, 600));
+    await sendBatch(target, seattle.slice(400, 600));
     await stack.patchMd(md, { metadata: { annotations: { [Annotation.abort]: 'stop-1' } } });
     await stack.untilMd(md, 'v2 aborted', (x) => x.status?.abortedVersion === 'v2' && x.status.canaryVersion === undefined);
     await stack.patchMd(md, { metadata: { annotations: { [Annotation.retry]: 'again-1' } } });
@@ -233,7 +235,7 @@ describe('dashboards and alerts on a real loop scraped by a real Prometheus; its
     await stack.untilMd(md, 'v2 promoted', (x) => x.status?.stableVersion === 'v2' && x.status.canaryVersion === undefined);
     await stack.patchMd(md, { spec: { model: { uri: uri('v1') } } });
     await stack.untilMd(md, 'rolled back to v1', (x) => x.status?.stableVersion === 'v1' && x.status.previousVersion === 'v2');
-    await sendBatch(target, days('Seattle').slice(600, 800));
+    await sendBatch(target, seattle.slice(600, 800));
     // A request each pod refuses (415: the body is not declared JSON): the servers' error series.
     for (const ep of await stack.endpoints(md)) {
       const r = await fetch(`http://${ep}/v1/models/${md}:predict`, { method: 'POST', body: new TextEncoder().encode('{"instances": [') });
