@@ -124,7 +124,7 @@ describe('OIP inputs: event time and row id besides the features', () => {
     ['unreadable time', { name: 'ts', datatype: 'BYTES', shape: [2], data: ['2021-05-01', 'soon'] }, /^row 1: ts: "soon" is not an event time/],
     ['time as a nested object', { name: 'ts', datatype: 'BYTES', shape: [2], data: ['2021-05-01', { t: 1 }] }, /^inputs\[3\] \(ts\)\.data\[1\]: expected a string, got object/],
     ['id too long', { name: 'rid', datatype: 'BYTES', shape: [2], data: ['a', 'b'.repeat(300)] }, /^row 1: rid: a string longer than 256 bytes/],
-    ['id a boolean', { name: 'rid', datatype: 'BOOL', shape: [2], data: [true, false] }, /\(rid\): datatype "BOOL" for this column, expected BYTES or a numeric datatype/],
+    ['id a boolean', { name: 'rid', datatype: 'BOOL', shape: [2], data: [true, false] }, /\(rid\): datatype "BOOL" for this column, expected BYTES or a numeric type/],
     ['another batch size', { name: 'rid', datatype: 'BYTES', shape: [3], data: ['a', 'b', 'c'] }, /\(rid\): 3 rows, but other inputs have 2/],
     ['bad shape', { name: 'ts', datatype: 'BYTES', shape: [2, 2], data: ['a', 'b', 'c', 'd'] }, /\(ts\): shape must be \[n\] or \[n, 1\]/],
     ['data length', { name: 'ts', datatype: 'BYTES', shape: [2], data: ['2021-05-01'] }, /\(ts\): shape \[2\] says 2 elements, data has 1/],

@@ -125,7 +125,7 @@ function columnRows(t: OipTensor, at: string, f: FeatureSignature | undefined): 
   if (t.shape.length < 1 || t.shape.length > 2 || (t.shape.length === 2 && t.shape[1] !== 1)) {
     throw new BadRequestError(`${at}: shape must be [n] or [n, 1] (one tensor per feature), got [${t.shape.join(', ')}]`);
   }
-  const problem = f ? datatypeProblem(f.kind, t.datatype) : (t.datatype === 'BYTES' || numericTypes.has(t.datatype) ? undefined : 'for this column, expected BYTES or a numeric datatype');
+  const problem = f ? datatypeProblem(f.kind, t.datatype) : (t.datatype === 'BYTES' || numericTypes.has(t.datatype) ? undefined : 'for this column, expected BYTES or a numeric type');
   if (problem !== undefined) throw new BadRequestError(`${at}: datatype ${shown(t.datatype, 16)} ${problem}`);
   elementsOf(t.shape, at);
   return t.shape[0] ?? 0;
