@@ -52,8 +52,8 @@ const { values: args } = parseArgs({
     // A sharded run of --count with this many operator replicas after the 1-replica runs (1: none).
     replicas: { type: 'string', default: '2' },
     shards: { type: 'string', default: '4' },
-    // Writes a V8 heap snapshot of the operator at the end of each steady window (--heapsnapshot-signal), for
-    // Chrome DevTools' Memory tab: where the bytes per object are.
+    // Writes a V8 heap snapshot of the restarted operator once it has reconciled everything (--heapsnapshot-signal),
+    // for Chrome DevTools' Memory tab: where the bytes per object are.
     'heap-snapshot': { type: 'boolean', default: false },
   },
 });
@@ -202,13 +202,6 @@ async function runScale(n: number, bundles: { operator: string; informer: string
       peakRssBytes: steadyPeak, reconcilesPerMinute, heapUsedBytes: after?.heapUsedBytes ?? 0,
       storeRequestsPerMinute: steadyStore === undefined ? undefined : perMinute(steadyStore, (tE - tS) / 1000),
     };
-    if (args['heap-snapshot']) {
-      // Taking the snapshot runs a full GC first: the heap and RSS right after it are what is live, without the
-      // garbage V8 lets accumulate between major GCs.
-      await heapSnapshot(op.pid);
-      const gcd = await scrapeOperator(first.metricsUrl);
-      console.log(`after the snapshot's full GC: V8 heap used ${mb(gcd?.heapUsedBytes ?? 0)}, RSS ${mb(procSample(op.pid).rssBytes)}`);
-    }
     console.log(`steady: writes ${JSON.stringify(steady.requests.writesBy)}; reads ${JSON.stringify(steady.requests.readsBy)}`);
 
     // Restart: a graceful stop (drain, release the Lease), then a new process.
@@ -241,6 +234,9 @@ async function runScale(n: number, bundles: { operator: string; informer: string
     };
     console.log(`restart: ready ${restart.readySeconds.toFixed(1)} s, all reconciled ${restart.reconciledSeconds.toFixed(1)} s; writes ${JSON.stringify(restart.requests.writesBy)}`);
 
+    // Last, because writing the snapshot stops the operator's event loop for seconds: longer than its Lease's renew
+    // deadline on a busy machine, and an operator that lost its Lease exits.
+    if (args['heap-snapshot']) await heapSnapshot(op.pid);
     const bare = await bareInformerRss(bundles.informer, info, kubeconfigOf(informerUser));
     console.log(`bare informer: ${bare.objects} objects cached, RSS ${mb(bare.rssBytes)}`);
     return { count: n, idleRssBytes, create, settleSeconds, steady, restart, bareRssBytes: bare.rssBytes, bareObjects: bare.objects };
