@@ -25,7 +25,7 @@ const rounds = Number(process.env['BENCH_ROUNDS'] ?? 3);
 const connections = 64;
 
 function wrk(url: string, script: string): number {
-  const out = execFileSync('wrk', ['-t', '2', '-c', String(connections), '-d', `${seconds}s`, '-s', script, url], { encoding: 'utf8', timeout: (seconds + 30) * 1000 });
+  const out = execFileSync('wrk', ['-t', '2', '-c', String(connections), '-d', `${seconds}s`, '-s', script, `${url}/v1/models/weather:predict`], { encoding: 'utf8', timeout: (seconds + 30) * 1000 });
   if (/Non-2xx or 3xx responses/.test(out)) throw new Error(`non-2xx answers:\n${out}`);
   return Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN);
 }
