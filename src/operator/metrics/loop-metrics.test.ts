@@ -32,6 +32,8 @@ describe('LoopMetrics: the exposition a Prometheus scrapes', () => {
   it('counters of runs, promotions, aborts and rollbacks by object, removed when it is deleted', async () => {
     const registry = new Registry();
     const m = new LoopMetrics(registry, { pipelines: cacheOf([]), deployments: cacheOf([]) });
+    m.deploymentSeen('ml', 'weather');
+    assert.match(await registry.metrics(), /perennial_model_deployment_rollout_aborts_total\{namespace="ml",name="weather"\} 0/, 'born at 0: the first abort is an increase');
     const tp = aPipeline('weather').inNamespace('ml').build();
     m.runFinished(tp, { outcome: 'Blessed', startTime: '2026-01-01T00:00:00Z', completionTime: '2026-01-01T00:02:00Z' });
     m.runFinished(tp, { outcome: 'InvalidData', startTime: '2026-01-01T01:00:00Z', completionTime: '2026-01-01T01:00:30Z' });

@@ -82,6 +82,18 @@ export class LoopMetrics {
     this.lastFeedbackLatency.set({ namespace, name }, seconds);
   }
 
+  /**
+   * An object appeared: its counters start at 0, so the first increment is an increase Prometheus sees (a series
+   * born at 1 looks unchanged to increase(), and an alert on it would never fire).
+   */
+  pipelineSeen(namespace: string, name: string): void {
+    for (const outcome of ['Blessed', 'Rejected', 'Failed', 'InvalidData']) this.runs.inc({ namespace, name, outcome }, 0);
+  }
+
+  deploymentSeen(namespace: string, name: string): void {
+    for (const m of [this.promotions, this.aborts, this.rollbacks]) m.inc({ namespace, name }, 0);
+  }
+
   /** A pipeline was deleted: its counters go (partial matching removes every outcome). */
   pipelineDeleted(namespace: string, name: string): void {
     for (const outcome of ['Blessed', 'Rejected', 'Failed', 'InvalidData']) {

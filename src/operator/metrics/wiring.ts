@@ -21,9 +21,11 @@ export function measureLoop(manager: Manager, onPromotion: (e: LoopEvent, metric
   const metrics = new LoopMetrics(manager.metrics.registry, { pipelines, deployments });
   pipelines.onEvent((event, obj) => {
     if (event === 'delete') metrics.pipelineDeleted(obj.metadata?.namespace ?? '', obj.metadata?.name ?? '');
+    else if (event === 'add') metrics.pipelineSeen(obj.metadata?.namespace ?? '', obj.metadata?.name ?? '');
   });
   deployments.onEvent((event, obj) => {
     if (event === 'delete') metrics.deploymentDeleted(obj.metadata?.namespace ?? '', obj.metadata?.name ?? '');
+    else if (event === 'add') metrics.deploymentSeen(obj.metadata?.namespace ?? '', obj.metadata?.name ?? '');
   });
   manager.events.listen((obj, type, reason, note) => {
     const e = loopEvent(obj, type, reason, note, manager.clock.now());
