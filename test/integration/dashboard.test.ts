@@ -16,11 +16,11 @@ import { HeadlessChromium } from '../support/chromium.js';
 import { periodCsv } from '../support/dataset.js';
 import { LoopStack } from '../support/loop-stack.js';
 import { imageTags } from '../support/node-cluster.js';
-import { quickTraining, trainWeatherModel } from '../support/served-model.js';
+import { quickTraining, trainWeatherModel, weatherInstances } from '../support/served-model.js';
 import { Traffic } from '../support/traffic.js';
 import { eventually } from '../support/eventually.js';
 import { weather, weatherPeriods, weatherPipeline } from '../support/weather-loop.js';
-import { days } from '../support/weather-traffic.js';
+import type { days } from '../support/weather-traffic.js';
 import { renderChart } from './chart-tools.js';
 import { storeFor } from './trainer-harness.js';
 
@@ -70,7 +70,10 @@ describe('the web dashboard in headless Chromium, on a real loop', () => {
     // Labelled traffic from now on (labels that arrive before the operator first measures a version are not in its
     // windows): several live measurements (accuracy, drift) for the plots, then the canary of v2 under the same
     // traffic until it waits at the pause, its analyses judged on real labels.
-    const traffic = new Traffic({ ...target, source: days('Seattle'), batch: 8, pauseMs: 50 });
+    // The served models were trained on rows with a location (served-model.ts), which days() leaves out.
+    const { instances, labels } = weatherInstances('Seattle');
+    const source = instances.map((instance, i) => ({ instance, label: labels[i] ?? '' })) as unknown as ReturnType<typeof days>;
+    const traffic = new Traffic({ ...target, source, batch: 8, pauseMs: 50 });
     traffic.start();
     try {
       const measured = new Set<string>();
