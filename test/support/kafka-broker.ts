@@ -55,9 +55,10 @@ export class KafkaBroker {
       'group.initial.rebalance.delay.ms=0', 'offsets.topic.num.partitions=1',
     ].join('\n') + '\n');
     writeFileSync(join(dir, 'log4j.properties'), 'log4j.rootLogger=WARN, stdout\nlog4j.appender.stdout=org.apache.log4j.ConsoleAppender\nlog4j.appender.stdout.layout=org.apache.log4j.PatternLayout\nlog4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n\n');
-    // A cluster id is 16 random bytes in URL-safe base64 without padding, as `kafka-storage random-uuid` prints.
+    // A cluster id is 16 random bytes in URL-safe base64 without padding, as `kafka-storage random-uuid` prints. One
+    // in 64 begins with '-', which the tool's argument parser takes for an option after `-t`: given as `--cluster-id=`.
     const clusterId = randomBytes(16).toString('base64url');
-    execFileSync('java', [...KafkaBroker.jvm(dir, libs), 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', config], { stdio: 'pipe' });
+    execFileSync('java', [...KafkaBroker.jvm(dir, libs), 'kafka.tools.StorageTool', 'format', `--cluster-id=${clusterId}`, '-c', config], { stdio: 'pipe' });
     const broker = new KafkaBroker(dir, port, config, libs);
     await broker.restart();
     return broker;
