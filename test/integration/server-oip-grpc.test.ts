@@ -14,51 +14,27 @@ import { loadSync } from '@grpc/proto-loader';
 import { sharedCluster, uniqueName } from '../../localcluster/test-cluster.js';
 import { repoRoot, type ClusterInfo } from '../../localcluster/cluster.js';
 import { freePort } from '../../localcluster/net.js';
-import { selectBackend } from '../../src/ml/backend.js';
-import { loadServedModel, predictBatch, type Prediction } from '../../src/server/model.js';
 import { matrixInputName } from '../../src/server/oip/inputs.js';
 import { oipProtoFile, protoOptions, protoPath } from '../../src/server/oip/grpc-proto.js';
 import { podEnv } from '../../src/shared/pod-contract.js';
-import type { RawRow } from '../../src/shared/preprocessing.js';
 import { parsePrometheusText, serverMetricNames } from '../../src/shared/server-metrics.js';
 import type { MinioStore } from '../../src/storage/minio-store.js';
 import { storeFor } from './trainer-harness.js';
 import { venvPython } from '../support/python-env.js';
+import { serverEnv, startServer, waitReady, type RunningServer } from '../support/served-model.js';
 import {
-  quickTraining, serverEnv, startServer, trainWeatherModel, waitReady, weatherInstances, weatherPipeline, type RunningServer,
-} from '../support/served-model.js';
-
-const features = [
-  { name: 'precipitation', kind: 'numeric' }, { name: 'temp_max', kind: 'numeric' }, { name: 'temp_min', kind: 'numeric' },
-  { name: 'wind', kind: 'numeric' }, { name: 'date', kind: 'date' }, { name: 'location', kind: 'categorical' },
-] as const;
-const numericFeatures = features.slice(0, 4);
-
-/** A model of the four numeric weather features only (the [n, k] FP32 form needs every feature to take numbers). */
-const numericOnly = {
-  ...quickTraining,
-  schema: { features: numericFeatures.map((f) => ({ name: f.name, type: 'numeric' })), label: 'weather', task: 'classification', timestamp: 'date' },
-  validation: { minRows: 500, schemaDrift: 'warning' },
-  evaluation: { holdout: { from: '2015-01-01' }, gates: { thresholds: { accuracy: 0 } } },
-};
+  assertMatches, conformanceRows, emptyBuckets, inProcessAnswers, numericOipFeatures, oipFeatures, trainConformanceModels, type OipAnswers,
+} from '../support/oip-conformance.js';
 
 /** The body limit of the servers here: a message past it is refused before it is decoded. */
 const maxBodyBytes = 64 * 1024;
 
-interface Answers {
-  id?: string | null;
-  label?: string[];
-  probabilities?: number[][] | string[];
-  probabilities_shape?: number[];
-  probabilities_datatype?: string;
-  prediction_id?: string[];
-}
 interface Refusal { status: string; message: string }
 
 interface ClientReport {
-  triton: Record<string, unknown> & Record<'per_feature' | 'matrix_bytes' | 'selected', Answers> & Record<'unknown_output' | 'unknown_model' | 'missing_input' | 'model_config', Refusal | null>;
-  kserve: Record<string, unknown> & Record<'typed' | 'raw', Answers> & { shape_mismatch: Refusal | null };
-  numeric: { order: string[]; matrix_fp32: Answers };
+  triton: Record<string, unknown> & Record<'per_feature' | 'matrix_bytes' | 'selected', OipAnswers> & Record<'unknown_output' | 'unknown_model' | 'missing_input' | 'model_config', Refusal | null>;
+  kserve: Record<string, unknown> & Record<'typed' | 'raw', OipAnswers> & { shape_mismatch: Refusal | null };
+  numeric: { order: string[]; matrix_fp32: OipAnswers };
 }
 
 /** Each client in a process of its own: both register the `inference.*` messages in protobuf's global pool. */
@@ -71,18 +47,6 @@ function runClients(job: unknown): ClientReport {
     return JSON.parse(r.stdout) as Partial<ClientReport>;
   };
   return { ...run('triton'), ...run('kserve') } as ClientReport;
-}
-
-/** Labels and probabilities as the in-process model gives them, within 1e-6. */
-function assertMatches(what: string, got: Answers, expected: readonly Prediction[]): void {
-  assert.deepEqual(got.label, expected.map((p) => ('label' in p ? p.label : '')), `${what}: labels`);
-  const probs = got.probabilities as number[][];
-  assert.equal(probs.length, expected.length, `${what}: rows`);
-  expected.forEach((p, i) => {
-    const want = 'label' in p ? p.probabilities : [];
-    assert.equal(probs[i]?.length, want.length, `${what}: row ${i} classes`);
-    want.forEach((q, k) => assert.ok(Math.abs((probs[i]?.[k] ?? NaN) - q) <= 1e-6, `${what}: row ${i} class ${k}: ${probs[i]?.[k]} vs ${q}`));
-  });
 }
 
 async function startGrpcServer(info: ClusterInfo, bucket: string): Promise<{ server: RunningServer; address: string }> {
@@ -104,13 +68,12 @@ describe('OIP v2 gRPC conformance: tritonclient and the KServe SDK', () => {
   let numericServer: { server: RunningServer; address: string };
   const bucket = uniqueName('oip-grpc');
   const numericBucket = uniqueName('oip-grpc-num');
-  const rows: RawRow[] = weatherInstances('Seattle').instances.filter((r) => String(r['date']).startsWith('2015')).slice(0, 40);
+  const rows = conformanceRows();
 
   before(async () => {
     info = await sharedCluster();
     store = storeFor(info);
-    await trainWeatherModel(info, store, bucket, 'v1', quickTraining);
-    await trainWeatherModel(info, store, numericBucket, 'v1', numericOnly);
+    await trainConformanceModels(info, store, bucket, numericBucket);
     server = await startGrpcServer(info, bucket);
     numericServer = await startGrpcServer(info, numericBucket);
     await waitReady(server.server);
@@ -120,26 +83,20 @@ describe('OIP v2 gRPC conformance: tritonclient and the KServe SDK', () => {
   after(async () => {
     await server.server.stop('SIGKILL');
     await numericServer.server.stop('SIGKILL');
-    for (const b of [bucket, numericBucket]) for (const o of await store.list(b, '')) await store.delete(b, o.key);
+    await emptyBuckets(store, [bucket, numericBucket]);
   });
 
   it('answers each client\'s ordinary calls as the model does in-process', async () => {
-    await selectBackend('wasm');
-    const served = await loadServedModel(store, bucket, weatherPipeline, 'v1');
-    const expected = predictBatch(served, rows);
-    const classes = served.spec.label.task === 'classification' ? served.spec.label.classes : [];
-    // The numeric model gets FP32 inputs: its in-process rows are the same values rounded to float32.
-    const numericRows = rows.map((r) => Object.fromEntries(numericFeatures.map((f) => [f.name, Math.fround(Number(r[f.name]))])));
-    const expectedNumeric = predictBatch(await loadServedModel(store, numericBucket, weatherPipeline, 'v1'), numericRows);
+    const { expected, classes, numericRows, expectedNumeric } = await inProcessAnswers(store, bucket, numericBucket, rows);
     const { triton, kserve, numeric } = runClients({
-      address: server.address, model: 'weather', features, rows, matrix_input: matrixInputName,
-      numeric: { address: numericServer.address, model: 'weather', features: numericFeatures, rows: numericRows },
+      address: server.address, model: 'weather', features: oipFeatures, rows, matrix_input: matrixInputName,
+      numeric: { address: numericServer.address, model: 'weather', features: numericOipFeatures, rows: numericRows },
     });
 
     assert.deepEqual([triton['live'], triton['ready'], triton['model_ready']], [true, true, true]);
     const meta = triton['metadata'] as { name: string; versions: string[]; platform: string; inputs: { name: string; datatype: string }[]; outputs: { name: string }[] };
     assert.deepEqual(meta.versions, ['v1']);
-    assert.deepEqual(meta.inputs.map((i) => i.name), features.map((f) => f.name), 'the [n, k] order is the inputs\' order');
+    assert.deepEqual(meta.inputs.map((i) => i.name), oipFeatures.map((f) => f.name), 'the [n, k] order is the inputs\' order');
     assert.deepEqual(meta.outputs.map((o) => o.name), ['label', 'probabilities', 'classification', 'prediction_id']);
     assert.deepEqual(triton['metadata_v1'], triton['metadata']);
     assert.deepEqual((triton['server_metadata'] as { extensions: string[] }).extensions, ['binary_tensor_data', 'classification', 'model_repository', 'statistics']);
@@ -188,7 +145,7 @@ describe('OIP v2 gRPC conformance: tritonclient and the KServe SDK', () => {
     assert.equal(kserve.shape_mismatch?.status, 'INVALID_ARGUMENT');
     assert.match(kserve.shape_mismatch?.message ?? '', /holds 40 elements, 1 were sent/);
 
-    assert.deepEqual(numeric.order, numericFeatures.map((f) => f.name));
+    assert.deepEqual(numeric.order, numericOipFeatures.map((f) => f.name));
     assertMatches('tritonclient.grpc [n, 4] FP32', numeric.matrix_fp32, expectedNumeric);
 
     // gRPC calls count as requests of the v2 infer route, as REST's do: what the canary gates read.

@@ -9,44 +9,20 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { sharedCluster, uniqueName } from '../../localcluster/test-cluster.js';
 import { repoRoot, type ClusterInfo } from '../../localcluster/cluster.js';
-import { selectBackend } from '../../src/ml/backend.js';
 import { encodeTensorBytes } from '../../src/server/oip/rest-binary.js';
-import { loadServedModel, predictBatch, type Prediction } from '../../src/server/model.js';
-import type { RawRow } from '../../src/shared/preprocessing.js';
 import { parsePrometheusText, serverMetricNames } from '../../src/shared/server-metrics.js';
 import type { MinioStore } from '../../src/storage/minio-store.js';
 import { storeFor } from './trainer-harness.js';
 import { venvPython } from '../support/python-env.js';
+import { serverEnv, startServer, waitReady, type RunningServer } from '../support/served-model.js';
 import {
-  quickTraining, serverEnv, startServer, trainWeatherModel, waitReady, weatherInstances, weatherPipeline, type RunningServer,
-} from '../support/served-model.js';
-
-const features = [
-  { name: 'precipitation', kind: 'numeric' }, { name: 'temp_max', kind: 'numeric' }, { name: 'temp_min', kind: 'numeric' },
-  { name: 'wind', kind: 'numeric' }, { name: 'date', kind: 'date' }, { name: 'location', kind: 'categorical' },
-] as const;
-const numericFeatures = features.slice(0, 4);
-
-/** A model of the four numeric weather features only (the [n, k] FP32 form needs every feature to take numbers). */
-const numericOnly = {
-  ...quickTraining,
-  schema: { features: numericFeatures.map((f) => ({ name: f.name, type: 'numeric' })), label: 'weather', task: 'classification', timestamp: 'date' },
-  validation: { minRows: 500, schemaDrift: 'warning' },
-  evaluation: { holdout: { from: '2015-01-01' }, gates: { thresholds: { accuracy: 0 } } },
-};
-
-interface Answers {
-  id?: string | null;
-  label?: string[];
-  probabilities?: number[][] | string[];
-  probabilities_shape?: number[];
-  prediction_id?: string[];
-}
+  assertMatches, conformanceRows, emptyBuckets, inProcessAnswers, numericOipFeatures, oipFeatures, trainConformanceModels, type OipAnswers,
+} from '../support/oip-conformance.js';
 
 interface ClientReport {
-  triton: Record<string, unknown> & Record<'triton_json' | 'triton_binary' | 'triton_matrix_bytes' | 'triton_selected', Answers>;
-  kserve: Record<string, unknown> & Record<'kserve_json' | 'kserve_binary', Answers>;
-  numeric: { order: string[]; json: Answers; binary: Answers };
+  triton: Record<string, unknown> & Record<'triton_json' | 'triton_binary' | 'triton_matrix_bytes' | 'triton_selected', OipAnswers>;
+  kserve: Record<string, unknown> & Record<'kserve_json' | 'kserve_binary', OipAnswers>;
+  numeric: { order: string[]; json: OipAnswers; binary: OipAnswers };
 }
 
 function runClients(job: unknown): ClientReport {
@@ -57,18 +33,6 @@ function runClients(job: unknown): ClientReport {
   return JSON.parse(r.stdout) as ClientReport;
 }
 
-/** Labels and probabilities as the in-process model gives them, within 1e-6. */
-function assertMatches(what: string, got: Answers, expected: readonly Prediction[]): void {
-  assert.deepEqual(got.label, expected.map((p) => ('label' in p ? p.label : '')), `${what}: labels`);
-  const probs = got.probabilities as number[][];
-  assert.equal(probs.length, expected.length, `${what}: rows`);
-  expected.forEach((p, i) => {
-    const want = 'label' in p ? p.probabilities : [];
-    assert.equal(probs[i]?.length, want.length, `${what}: row ${i} classes`);
-    want.forEach((q, k) => assert.ok(Math.abs((probs[i]?.[k] ?? NaN) - q) <= 1e-6, `${what}: row ${i} class ${k}: ${probs[i]?.[k]} vs ${q}`));
-  });
-}
-
 describe('OIP v2 REST conformance: tritonclient and the KServe SDK', () => {
   let info: ClusterInfo;
   let store: MinioStore;
@@ -76,13 +40,12 @@ describe('OIP v2 REST conformance: tritonclient and the KServe SDK', () => {
   let numericServer: RunningServer;
   const bucket = uniqueName('oip-rest');
   const numericBucket = uniqueName('oip-rest-num');
-  const rows: RawRow[] = weatherInstances('Seattle').instances.filter((r) => String(r['date']).startsWith('2015')).slice(0, 40);
+  const rows = conformanceRows();
 
   before(async () => {
     info = await sharedCluster();
     store = storeFor(info);
-    await trainWeatherModel(info, store, bucket, 'v1', quickTraining);
-    await trainWeatherModel(info, store, numericBucket, 'v1', numericOnly);
+    await trainConformanceModels(info, store, bucket, numericBucket);
     server = await startServer(serverEnv(info, { bucket, version: 'v1' }));
     numericServer = await startServer(serverEnv(info, { bucket: numericBucket, version: 'v1' }));
     await waitReady(server);
@@ -92,20 +55,14 @@ describe('OIP v2 REST conformance: tritonclient and the KServe SDK', () => {
   after(async () => {
     await server.stop('SIGKILL');
     await numericServer.stop('SIGKILL');
-    for (const b of [bucket, numericBucket]) for (const o of await store.list(b, '')) await store.delete(b, o.key);
+    await emptyBuckets(store, [bucket, numericBucket]);
   });
 
   it('answers each client\'s ordinary calls as the model does in-process', async () => {
-    await selectBackend('wasm');
-    const served = await loadServedModel(store, bucket, weatherPipeline, 'v1');
-    const expected = predictBatch(served, rows);
-    const classes = served.spec.label.task === 'classification' ? served.spec.label.classes : [];
-    // The numeric model gets FP32 inputs: its in-process rows are the same values rounded to float32.
-    const numericRows = rows.map((r) => Object.fromEntries(numericFeatures.map((f) => [f.name, Math.fround(Number(r[f.name]))])));
-    const expectedNumeric = predictBatch(await loadServedModel(store, numericBucket, weatherPipeline, 'v1'), numericRows);
+    const { expected, classes, numericRows, expectedNumeric } = await inProcessAnswers(store, bucket, numericBucket, rows);
     const report = runClients({
-      url: server.url, model: 'weather', features, rows,
-      numeric: { url: numericServer.url, model: 'weather', features: numericFeatures, rows: numericRows },
+      url: server.url, model: 'weather', features: oipFeatures, rows,
+      numeric: { url: numericServer.url, model: 'weather', features: numericOipFeatures, rows: numericRows },
     });
     const { triton, kserve, numeric } = report;
 
@@ -114,8 +71,8 @@ describe('OIP v2 REST conformance: tritonclient and the KServe SDK', () => {
     assert.equal(triton['model_ready'], true);
     const meta = triton['metadata'] as { name: string; versions: string[]; inputs: { name: string }[]; parameters: Record<string, string> };
     assert.deepEqual(meta.versions, ['v1']);
-    assert.deepEqual(meta.inputs.map((i) => i.name), features.map((f) => f.name));
-    assert.deepEqual(meta.parameters['features']?.split(','), features.map((f) => f.name), 'the [n, k] order is published');
+    assert.deepEqual(meta.inputs.map((i) => i.name), oipFeatures.map((f) => f.name));
+    assert.deepEqual(meta.parameters['features']?.split(','), oipFeatures.map((f) => f.name), 'the [n, k] order is published');
     assert.equal(meta.parameters['matrix_datatype'], 'BYTES', 'a model with a categorical feature takes BYTES [n, k]');
     assert.deepEqual(triton['metadata_v1'], triton['metadata']);
     assert.deepEqual((triton['server_metadata'] as { extensions: string[] }).extensions, ['binary_tensor_data', 'classification', 'model_repository', 'statistics']);
@@ -163,7 +120,7 @@ describe('OIP v2 REST conformance: tritonclient and the KServe SDK', () => {
     assertMatches('kserve binary', kserve.kserve_binary, expected);
     assert.equal(kserve.kserve_binary.id, 'kserve-binary-1');
 
-    assert.deepEqual(numeric.order, numericFeatures.map((f) => f.name));
+    assert.deepEqual(numeric.order, numericOipFeatures.map((f) => f.name));
     assertMatches('tritonclient [n, 4] FP32, JSON', numeric.json, expectedNumeric);
     assertMatches('tritonclient [n, 4] FP32, binary', numeric.binary, expectedNumeric);
   });
