@@ -36,7 +36,8 @@ function median(xs: readonly number[]): number {
 }
 
 async function metric(s: RunningServer, name: string, labels: Record<string, string>): Promise<number> {
-  const samples = parsePrometheusText(await (await fetch(`${s.url}/metrics`)).text());
+  // A fresh connection: an idle keep-alive one from before the load may be closed by the server as it is reused.
+  const samples = parsePrometheusText(await (await fetch(`${s.url}/metrics`, { headers: { connection: 'close' } })).text());
   return samples.filter((x) => x.name === name && Object.entries(labels).every(([k, v]) => x.labels[k] === v)).reduce((a, x) => a + x.value, 0);
 }
 
@@ -68,9 +69,6 @@ try {
   for (let r = 0; r < rounds; r++) {
     for (const which of order[r % 2] ?? []) rps[which].push(wrk((which === 'on' ? on : off).url, script));
   }
-  const sent = await metric(on, serverMetricNames.kafkaEvents, { outcome: 'sent' });
-  const dropped = await metric(on, serverMetricNames.kafkaEvents, { outcome: 'dropped' });
-  const buffered = await metric(on, serverMetricNames.kafkaBuffered, {});
   const [mOn, mOff] = [median(rps.on), median(rps.off)];
   console.log(`\nKafka sink cost: one-row predict requests, wrk ${connections} connections, ${rounds} alternating rounds of ${seconds} s, node ${process.version}; broker, servers and wrk on the same cores`);
   console.log('| server | req/s per round | median req/s |');
@@ -78,7 +76,13 @@ try {
   console.log(`| sink off | ${rps.off.map((x) => x.toFixed(0)).join(', ')} | ${mOff.toFixed(0)} |`);
   console.log(`| sink on | ${rps.on.map((x) => x.toFixed(0)).join(', ')} | ${mOn.toFixed(0)} |`);
   console.log(`sink on / sink off: ${(mOn / mOff).toFixed(3)} (cost ${((1 - mOn / mOff) * 100).toFixed(1)}%; target at most 10%)`);
+  const sent = await metric(on, serverMetricNames.kafkaEvents, { outcome: 'sent' });
+  const dropped = await metric(on, serverMetricNames.kafkaEvents, { outcome: 'dropped' });
+  const buffered = await metric(on, serverMetricNames.kafkaBuffered, {});
   console.log(`events: ${sent} sent, ${dropped} dropped, ${buffered} still buffered at the end`);
+} catch (e: unknown) {
+  for (const s of servers) console.error(`server ${s.url} (exit ${JSON.stringify(await Promise.race([s.exited, Promise.resolve('running')]))}) log tail:\n${s.output().slice(-3000)}`);
+  throw e;
 } finally {
   for (const s of servers) await s.stop('SIGKILL');
   await broker.destroy();
