@@ -5,11 +5,12 @@
 // Both serve the model the real trainer publishes from the Seattle weather data; one-row POST
 // /v1/models/weather:predict under wrk at 64 connections, BENCH_ROUNDS alternating rounds of BENCH_SECONDS each,
 // medians compared. The broker, both servers and wrk share the machine's cores, so the broker's own work is part of
-// the cost measured (on a real deployment it runs elsewhere). At the end: events sent and dropped by the sink.
+// the req/s cost measured (on a real deployment it runs elsewhere); the server's own CPU per request (from /proc) is
+// printed beside it: the sink's cost to the pod. At the end: events sent and dropped by the sink.
 // Run:
 //   npx tsx bench/server-kafka.ts        (BENCH_SECONDS=10, BENCH_ROUNDS=3)
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
@@ -28,6 +29,12 @@ function wrk(url: string, script: string): number {
   const out = execFileSync('wrk', ['-t', '2', '-c', String(connections), '-d', `${seconds}s`, '-s', script, `${url}/v1/models/weather:predict`], { encoding: 'utf8', timeout: (seconds + 30) * 1000 });
   if (/Non-2xx or 3xx responses/.test(out)) throw new Error(`non-2xx answers:\n${out}`);
   return Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN);
+}
+
+/** CPU seconds (user + system) a process has used so far, from /proc/<pid>/stat. */
+function cpuSeconds(pid: number | undefined): number {
+  const fields = readFileSync(`/proc/${String(pid)}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime and stime, in clock ticks of 1/100 s
 }
 
 function median(xs: readonly number[]): number {
@@ -65,9 +72,17 @@ try {
   wrk(on.url, script);
   wrk(off.url, script); // warm-up of both, not reported
   const rps: Record<'on' | 'off', number[]> = { on: [], off: [] };
+  const cpuPerRequestUs: Record<'on' | 'off', number[]> = { on: [], off: [] };
   const order: ReadonlyArray<readonly ['on' | 'off', 'on' | 'off']> = [['on', 'off'], ['off', 'on']];
   for (let r = 0; r < rounds; r++) {
-    for (const which of order[r % 2] ?? []) rps[which].push(wrk((which === 'on' ? on : off).url, script));
+    for (const which of order[r % 2] ?? []) {
+      const server = which === 'on' ? on : off;
+      const cpuBefore = cpuSeconds(server.child.pid);
+      const rate = wrk(server.url, script);
+      rps[which].push(rate);
+      // The server's own CPU per request: the sink's cost to the pod, apart from the broker's use of the same cores.
+      cpuPerRequestUs[which].push(((cpuSeconds(server.child.pid) - cpuBefore) / (rate * seconds)) * 1e6);
+    }
   }
   const [mOn, mOff] = [median(rps.on), median(rps.off)];
   console.log(`\nKafka sink cost: one-row predict requests, wrk ${connections} connections, ${rounds} alternating rounds of ${seconds} s, node ${process.version}; broker, servers and wrk on the same cores`);
@@ -76,6 +91,8 @@ try {
   console.log(`| sink off | ${rps.off.map((x) => x.toFixed(0)).join(', ')} | ${mOff.toFixed(0)} |`);
   console.log(`| sink on | ${rps.on.map((x) => x.toFixed(0)).join(', ')} | ${mOn.toFixed(0)} |`);
   console.log(`sink on / sink off: ${(mOn / mOff).toFixed(3)} (cost ${((1 - mOn / mOff) * 100).toFixed(1)}%; target at most 10%)`);
+  const [cOn, cOff] = [median(cpuPerRequestUs.on), median(cpuPerRequestUs.off)];
+  console.log(`server CPU per request (median of rounds): sink off ${cOff.toFixed(1)} µs, sink on ${cOn.toFixed(1)} µs (${((cOn / cOff - 1) * 100).toFixed(1)}% more)`);
   const sent = await metric(on, serverMetricNames.kafkaEvents, { outcome: 'sent' });
   const dropped = await metric(on, serverMetricNames.kafkaEvents, { outcome: 'dropped' });
   const buffered = await metric(on, serverMetricNames.kafkaBuffered, {});
