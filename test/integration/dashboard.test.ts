@@ -51,7 +51,8 @@ describe('the web dashboard in headless Chromium, on a real loop', () => {
     for (const period of weatherPeriods('Seattle').slice(0, 2)) {
       await stack.minio.putObject(bucket, `data/${namespace}/forecast/${period}.csv`, Buffer.from(periodCsv(weather, period)));
     }
-    const pipeline = weatherPipeline(tp, {}, namespace) as { spec: { data: { sources: { prefix: string; format: string }[]; feedbackFrom?: string } } };
+    // minInterval 1s: the second run below is triggered by hand minutes after the first (the default 10m holds it).
+    const pipeline = weatherPipeline(tp, { minInterval: '1s' }, namespace) as { spec: { data: { sources: { prefix: string; format: string }[]; feedbackFrom?: string } } };
     pipeline.spec.data.sources = [{ prefix: `data/${namespace}/forecast/`, format: 'csv' }];
     delete pipeline.spec.data.feedbackFrom;
     await stack.create('trainingpipelines', pipeline);
