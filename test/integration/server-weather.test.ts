@@ -78,7 +78,7 @@ describe('model server on a Seattle weather model', () => {
     assert.equal(meta.name, 'weather');
     assert.deepEqual(meta.versions, ['v1']);
     assert.deepEqual(meta.inputs.map((i) => `${i.name}:${i.datatype}`), ['precipitation:FP64', 'temp_max:FP64', 'temp_min:FP64', 'wind:FP64', 'date:BYTES', 'location:BYTES']);
-    assert.deepEqual(meta.outputs.map((o) => o.name), ['label', 'probabilities', 'prediction_id']);
+    assert.deepEqual(meta.outputs.map((o) => o.name), ['label', 'probabilities', 'classification', 'prediction_id']);
     assert.equal((await fetch(`${server.url}/v2/models/other`)).status, 404);
     assert.equal((await fetch(`${server.url}/v2/models/weather/versions/v9`)).status, 404);
     const v2 = (await (await fetch(`${server.url}/v2`)).json()) as { name: string };
@@ -143,7 +143,9 @@ describe('model server on a Seattle weather model', () => {
       { name: 'too many instances', path: 'v1', body: { instances: Array.from({ length: 1001 }, () => good) }, status: 413, reason: /1001 instances, at most 1000/ },
       { name: 'body too large', path: 'v1', body: { instances: [good], pad: 'x'.repeat(1_100_000) }, status: 413, reason: /body too large/ },
       { name: 'v2 missing input', path: 'v2', body: { inputs: (v2Body([good]) as { inputs: { name: string }[] }).inputs.filter((i) => i.name !== 'wind') }, status: 400, reason: /missing input "wind"/ },
-      { name: 'v2 wrong datatype', path: 'v2', body: { inputs: (v2Body([good]) as { inputs: { name: string; datatype: string }[] }).inputs.map((i) => (i.name === 'location' ? { ...i, datatype: 'FP32' } : i)) }, status: 400, reason: /\(location\): datatype "FP32"/ },
+      // Text under FP32 is refused as it is decoded; numbers under FP32 for a categorical feature by the feature's datatype.
+      { name: 'v2 text under FP32', path: 'v2', body: { inputs: (v2Body([good]) as { inputs: { name: string; datatype: string }[] }).inputs.map((i) => (i.name === 'location' ? { ...i, datatype: 'FP32' } : i)) }, status: 400, reason: /\(location\)\.data\[0\]: expected a number, got string/ },
+      { name: 'v2 wrong datatype', path: 'v2', body: { inputs: (v2Body([good]) as { inputs: { name: string; datatype: string; data: unknown[] }[] }).inputs.map((i) => (i.name === 'location' ? { ...i, datatype: 'FP32', data: [1] } : i)) }, status: 400, reason: /\(location\): datatype "FP32" for a categorical feature, expected BYTES/ },
       { name: 'v2 shape mismatch', path: 'v2', body: { inputs: (v2Body([good]) as { inputs: { name: string; shape: number[] }[] }).inputs.map((i) => (i.name === 'wind' ? { ...i, shape: [2] } : i)) }, status: 400, reason: /\(wind\): 2 rows, but other inputs have 1/ },
       { name: 'v2 unknown input', path: 'v2', body: { inputs: [...(v2Body([good]) as { inputs: unknown[] }).inputs, { name: 'humidity', datatype: 'FP64', shape: [1], data: [1] }] }, status: 400, reason: /unknown input "humidity"/ },
       { name: 'v2 wrong element type', path: 'v2', body: v2Body([{ ...good, temp_min: 'cold' }]), status: 400, reason: /\(temp_min\)\.data\[0\]: expected a number/ },
