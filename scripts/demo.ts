@@ -365,7 +365,11 @@ async function play(): Promise<Outcome> {
   say('building the kubectl-plugin bundle...');
   buildBundles(['kubectl-perennial']);
   say('building the images (cached after the first time) and starting the local cluster: etcd, kube-apiserver, kube-controller-manager, MinIO and a node (kubelet, containerd, kube-proxy, CoreDNS)...');
-  const stack = await LoopStack.start({ name: 'demo', namespace, operator: 'helm', data: { dataset: weather, periods: weatherPeriods('Seattle') }, log: (line) => say(line) });
+  // The operator's web dashboard on (the chart's default is off), for the person to look at the loop in a browser.
+  const stack = await LoopStack.start({
+    name: 'demo', namespace, operator: 'helm', data: { dataset: weather, periods: weatherPeriods('Seattle') }, log: (line) => say(line),
+    chartValues: { dashboard: { enabled: true } },
+  });
   up.stack = stack;
   const { info } = stack.cluster;
   const logDir = stack.cluster.logDir;
@@ -373,6 +377,7 @@ async function play(): Promise<Outcome> {
 
   const leader = await until('the operator to lead', async () => (await stack.operatorLeader()) ?? false, 60_000);
   milestone(`operator installed by helm in ${operatorRelease.namespace}: 2 replicas, ${leader} leading`);
+  const dashboardPod = await stack.core.readNamespacedPod({ namespace: operatorRelease.namespace, name: leader }).catch(() => undefined);
 
   // kubectl and the kubectl perennial plugin on one PATH entry, in the run's log folder (it stays with the logs).
   const binDir = join(logDir, 'bin');
@@ -384,12 +389,16 @@ Look around in another terminal while it runs (kubectl v1.34 from ${info.binDir}
   export KUBECONFIG=${info.kubeconfigPath} PATH=${binDir}:$PATH
   kubectl perennial status -n ${namespace}                     # the pipeline and the deployment, one line each
   kubectl perennial runs ${name} -n ${namespace}                   # every run: trigger, reason, outcome, holdout accuracy
+  kubectl perennial get md/${name} -n ${namespace} -w              # the rollout live: revisions, weights, every analysis
   kubectl -n ${namespace} get perennial,jobs,deployments,pods -o wide
   kubectl -n ${namespace} describe tp ${name}                      # triggers, runs, conditions, events
   kubectl -n ${namespace} describe md ${name}                      # the rollout: weights, every analysis verdict, live metrics
   kubectl -n ${namespace} get events --sort-by=.lastTimestamp
   kubectl -n ${operatorRelease.namespace} logs -l app.kubernetes.io/component=operator -f --prefix   # the operator
 Logs: pods with kubectl logs (the operator's are also saved to ${join(logDir, 'operator.log')} at the end); the cluster's servers ${logDir}/
+The web dashboard (read-only; runs, versions against the champion, canary progress, live accuracy and drift plots):
+  http://${dashboardPod?.status?.podIP ?? '<operator pod IP>'}:8090 from this machine (the leading operator pod); log in with the kubeconfig's token:
+  kubectl config view --raw -o jsonpath='{.users[0].user.token}'
 The store: MinIO at ${info.s3?.url ?? '?'}, bucket ${loopBucket} (credentials in Secret ${namespace}/perennial-s3)
 Ctrl-C stops everything (processes, pod network, data); the logs stay.`);
 

@@ -12,20 +12,52 @@
 //   4. A deliberately bad candidate (one epoch from scratch at a tiny learning rate, the gates relaxed so it is
 //      blessed) is canaried and rolled back automatically, the stable revision untouched.
 //   Not one request fails during any of it.
-// The milestones print as `# <seconds since start> <what>` lines.
-import { writeFileSync } from 'node:fs';
+// The operator's tools are used on the same loop, as an operator of the platform would (issue 21): the chart's
+// web dashboard (on) in a real headless Chromium, the chart's alert rules and the dashboards' queries in a real
+// Prometheus scraping the operator pods and the server pods, the namespace's webhook notifications received by a
+// real HTTP server on the host, the kubectl perennial plugin (status --for, get, -o json), Argo CD's suspend and
+// resume actions run by the real Lua on the live pipeline, and an HPA asked for by the ModelDeployment, read by
+// kube-controller-manager's HPA controller through the scale subresource while the canary runs.
+// The milestones print as `# <seconds since start> <what>` lines; the screenshots' paths too.
+import { execFile } from 'node:child_process';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
 import assert from 'node:assert/strict';
+import { AutoscalingV2Api } from '@kubernetes/client-node';
+import { repoRoot } from '../../localcluster/cluster.js';
+import { runAction, runDiscovery } from '../../argocd/actions.js';
 import { PatchType } from '../../src/operator/runtime/kube-http.js';
 import type { ModelDeployment } from '../../src/api/model-deployment.js';
 import type { TrainingPipeline, TrainingRun } from '../../src/api/training-pipeline.js';
 import { eventually } from '../support/eventually.js';
+import { buildBundles } from '../support/bundles.js';
+import { HeadlessChromium } from '../support/chromium.js';
 import { LiveMetricsLog, LoopStack, loopBucket, PodStartLog } from '../support/loop-stack.js';
-import { operatorLogs } from '../support/operator-chart.js';
+import { operatorLogs, operatorRelease } from '../support/operator-chart.js';
+import { Prometheus, type RuleGroup } from '../support/prometheus.js';
 import { Traffic } from '../support/traffic.js';
+import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.js';
 import { days } from '../support/weather-traffic.js';
 import { badCandidatePatch, loopDeployment, loopTriggers, weather, weatherDataPrefix, weatherPeriods, weatherPipeline } from '../support/weather-loop.js';
+import { chartDir, renderChart } from '../integration/chart-tools.js';
+
+/** The kubectl perennial plugin as users run it (the bundle npm install -g installs); its exit code and output. */
+async function kubectlPerennial(kubeconfig: string, args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [join(repoRoot, 'dist/kubectl-perennial/main.js'), '--kubeconfig', kubeconfig, ...args],
+      { env: { ...process.env, KUBECTL_PERENNIAL_POLL_MS: '500' }, maxBuffer: 16 * 1024 * 1024 });
+    return { code: 0, stdout, stderr };
+  } catch (e: unknown) {
+    const x = e as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof x.code === 'number' ? x.code : 1, stdout: x.stdout ?? '', stderr: x.stderr ?? '' };
+  }
+}
+
+/** The argocd/ customization of a kind: its actions' scripts. */
+const argoAction = (kind: string, action: string): string => join(repoRoot, 'argocd', 'resource_customizations', 'perennial.dev', kind, 'actions', action, 'action.lua');
+const argoDiscovery = (kind: string): string => join(repoRoot, 'argocd', 'resource_customizations', 'perennial.dev', kind, 'actions', 'discovery.lua');
 
 const namespace = 'loop';
 const name = 'weather';
@@ -37,19 +69,58 @@ describe('closed loop on the weather data (train → serve → drift → retrain
   let traffic: Traffic | undefined;
   let live: LiveMetricsLog | undefined;
   let podStarts: PodStartLog | undefined;
+  let hook: WebhookReceiver | undefined;
+  let prometheus: Prometheus | undefined;
+  let browser: HeadlessChromium | undefined;
+  const screenshots: string[] = [];
+  const hookToken = 'E2EHOOKSECRET';
   const untilTp = (what: string, ok: (tp: TrainingPipeline) => boolean) => stack.untilTp(name, what, ok);
   const untilMd = (what: string, ok: (md: ModelDeployment) => boolean) => stack.untilMd(name, what, ok);
   const runOf = (tp: TrainingPipeline, version: string): TrainingRun | undefined => tp.status?.runs?.find((r) => r.version === version);
 
   before(async () => {
-    // The operator as users run it: installed by helm, two replicas of its image on the node, one leading.
-    stack = await LoopStack.start({ name: 'e2e-closed-loop', namespace, operator: 'helm', data: { dataset: weather, periods: weatherPeriods('Seattle') }, log: (l) => milestone(l) });
+    buildBundles(['kubectl-perennial']);
+    // The namespace's webhook: a real HTTP server on the host, which pods reach at the node network's host address.
+    hook = await startWebhookReceiver(0, '0.0.0.0');
+    // The operator as users run it: installed by helm, two replicas of its image on the node, one leading; with the
+    // web dashboard and the Grafana dashboards' ConfigMaps on, and the webhook's port among its egress ports.
+    stack = await LoopStack.start({
+      name: 'e2e-closed-loop', namespace, operator: 'helm', data: { dataset: weather, periods: weatherPeriods('Seattle') }, log: (l) => milestone(l),
+      chartValues: {
+        dashboard: { enabled: true }, grafana: { dashboards: { enabled: true } },
+        networkPolicy: { egressPorts: [443, 6443, 53, 80, 9000, 9090, hook.port] },
+      },
+    });
     milestone('cluster, node and the helm-installed operator up; Seattle 2012–2015 in the store');
     podStarts = new PodStartLog(stack);
     podStarts.start();
+    const hostIP = stack.cluster.info.node?.hostIP ?? '127.0.0.1';
+    await stack.core.createNamespacedSecret({ namespace, body: {
+      metadata: { name: 'perennial-notifications' }, stringData: { url: `http://${hostIP}:${hook.port}/loop?token=${hookToken}`, format: 'json' },
+    } });
+    // A real Prometheus scraping both operator pods and every ready server pod, evaluating the chart's alert rules.
+    const { docs } = await renderChart(['--set', 'prometheusRule.enabled=true', '--set', 'prometheusRule.operatorJob=perennial-operator']);
+    const rules = (docs.find((d) => d.kind === 'PrometheusRule')?.['spec'] as { groups: RuleGroup[] } | undefined)?.groups;
+    assert.ok(rules, 'the chart renders a PrometheusRule');
+    prometheus = await Prometheus.start({
+      rules,
+      targets: async () => {
+        const pods = await stack.core.listNamespacedPod({ namespace: operatorRelease.namespace, labelSelector: 'app.kubernetes.io/component=operator' });
+        const operators = pods.items.filter((p) => p.status?.podIP && p.status.phase === 'Running').map((p) => `${p.status?.podIP ?? ''}:8081`);
+        return [
+          { targets: operators, labels: { job: 'perennial-operator' } },
+          { targets: await stack.endpoints(name).catch(() => []), labels: { job: 'perennial-server', namespace } },
+        ];
+      },
+    });
+    browser = await HeadlessChromium.launch('e2e-closed-loop');
   });
 
   after(async () => {
+    if (screenshots.length > 0) console.log(`# dashboard screenshots:\n${screenshots.map((x) => `#   ${x}`).join('\n')}`);
+    await browser?.close();
+    prometheus?.stop();
+    hook?.close();
     await traffic?.stop();
     await live?.stop();
     await podStarts?.stop();
@@ -66,9 +137,120 @@ describe('closed loop on the weather data (train → serve → drift → retrain
     await stack?.stop();
   });
 
+  /**
+   * After the loop went through a promotion (v2) and a rollback (v3): what an operator of the platform sees and does
+   * with Perennial's tools, each on the real loop.
+   */
+  async function operatorTools(v2: string, v3: string): Promise<void> {
+    const kubeconfig = stack.cluster.info.kubeconfigPath;
+    const prom = prometheus;
+    assert.ok(prom && hook && browser);
+
+    // kubectl perennial: the deployment's tree (revisions, weights, analyses) and the objects as JSON.
+    const tree = await kubectlPerennial(kubeconfig, ['get', 'md/weather', '-n', namespace]);
+    assert.equal(tree.code, 0, tree.stderr);
+    assert.match(tree.stdout, new RegExp(`${v3}[^\n]*Failed`), tree.stdout);
+    assert.match(tree.stdout, new RegExp(`stable[^\n]*${v2}`), tree.stdout);
+    const asJson = await kubectlPerennial(kubeconfig, ['get', 'md/weather', '-n', namespace, '-o', 'json']);
+    assert.equal((JSON.parse(asJson.stdout) as ModelDeployment).status?.abortedVersion, v3);
+    const table = await kubectlPerennial(kubeconfig, ['status', '-n', namespace]);
+    assert.match(table.stdout, /weather/);
+    console.log(`# kubectl perennial get md/weather:\n${tree.stdout.split('\n').map((l) => `#   ${l}`).join('\n')}`);
+
+    // The HPA the deployment asked for, read by kube-controller-manager's HPA controller through the scale
+    // subresource (no metrics source here, so it holds the total within its bounds).
+    const hpa = await eventually('the HPA controller to read the deployment\'s scale', async () => {
+      const h = await stack.kc.makeApiClient(AutoscalingV2Api).readNamespacedHorizontalPodAutoscaler({ namespace, name });
+      return h.status?.currentReplicas === 2 && h.status.conditions?.some((c) => c.type === 'AbleToScale' && c.status === 'True') ? h : undefined;
+    }, 120_000);
+    assert.deepEqual({ ...hpa.spec?.scaleTargetRef }, { apiVersion: 'perennial.dev/v1alpha1', kind: 'ModelDeployment', name });
+    milestone(`HPA ${name}: ${hpa.spec?.minReplicas ?? '?'}-${hpa.spec?.maxReplicas} replicas of ModelDeployment ${name}, ${hpa.status?.currentReplicas ?? '?'} now`);
+
+    // Prometheus: the alert rules evaluated on the loop, the loop's series, the feedback-loop latency of v2.
+    const aborted = await eventually('the PerennialRolloutAborted alert to fire', async () =>
+      (await prom.alerts()).find((a) => a.labels['alertname'] === 'PerennialRolloutAborted' && a.labels['name'] === name && a.state === 'firing'), 90_000);
+    assert.equal(aborted.labels['namespace'], namespace);
+    const firing = (await prom.alerts()).filter((a) => a.state === 'firing').map((a) => a.labels['alertname']);
+    assert.deepEqual(firing.filter((a) => a !== 'PerennialRolloutAborted' && a !== 'PerennialDriftSustained'), [], 'no other alert fires on a healthy loop');
+    const sel = `namespace="${namespace}",name="${name}"`;
+    assert.equal(await prom.value(`max(perennial_model_deployment_info{${sel},stable_version="${v2}"})`), 1);
+    assert.equal(await prom.value(`max(max_over_time(perennial_model_deployment_canary_weight_percent{${sel}}[1h]))`), 50);
+    assert.ok((await prom.value(`sum(perennial_training_pipeline_runs_total{${sel},outcome="Blessed"})`) ?? 0) >= 3);
+    assert.ok((await prom.value(`sum(perennial_model_deployment_promotions_total{${sel}})`) ?? 0) >= 1);
+    const latency = await prom.value(`max(perennial_feedback_loop_last_latency_seconds{${sel}})`);
+    assert.ok(latency !== undefined && latency > 0, 'the feedback-loop latency of v2, trained on fed-back labels');
+    assert.ok((await prom.value(`sum(rate(perennial_server_requests_total{namespace="${namespace}"}[5m]))`) ?? 0) > 0, 'the servers\' series');
+    milestone(`Prometheus: PerennialRolloutAborted firing; feedback-loop latency of ${v2} (label arrival to serving 100%) ${latency.toFixed(0)} s`);
+    // Every Grafana dashboard query returns data from this loop (the error counters only have series once a
+    // reconcile or a request failed, and none does here; no regression model here).
+    const noDataHere = [/perennial_model_deployment_live_rmse/, /perennial_reconcile_errors_total/, /perennial_server_request_errors_total/];
+    const fill = (e: string): string => e.replace(/\$(namespace|pipeline|deployment)\b/g, '.*').replace(/\$__rate_interval/g, '1m');
+    const empty: string[] = [];
+    for (const file of readdirSync(join(chartDir, 'dashboards')).filter((f) => f.endsWith('.json'))) {
+      const dash = JSON.parse(readFileSync(join(chartDir, 'dashboards', file), 'utf8')) as { panels: { title: string; targets?: { expr: string }[] }[] };
+      for (const t of dash.panels.flatMap((p) => (p.targets ?? []).map((x) => ({ title: p.title, expr: fill(x.expr) })))) {
+        if (noDataHere.some((r) => r.test(t.expr))) continue;
+        if ((await prom.query(t.expr)).length === 0) empty.push(`${file} ${t.title}: ${t.expr}`);
+      }
+    }
+    assert.deepEqual(empty, [], 'dashboard queries without data');
+    const configMaps = await stack.core.listNamespacedConfigMap({ namespace: operatorRelease.namespace, labelSelector: 'grafana_dashboard=1' });
+    assert.ok(configMaps.items.length >= 1, 'the dashboards\' ConfigMaps for Grafana\'s sidecar');
+
+    // The namespace's webhook: each moment of the loop once, and no secret part of its URL in the operator's log.
+    const moments = (): string[] => hook?.accepted.filter((b) => b['name'] === name).map((b) => `${String(b['type']).replace('dev.perennial.', '')} ${String(b['version'])}`) ?? [];
+    const want = ['run.blessed v1', `run.blessed ${v2}`, `run.blessed ${v3}`, `rollout.promoted ${v2}`, `rollout.aborted ${v3}`];
+    await eventually('the loop\'s moments at the webhook', () => want.every((w) => moments().includes(w)), 60_000)
+      .catch(() => assert.fail(`webhook got: ${moments().join(', ')}`));
+    const ids = hook.accepted.map((b) => b['id']);
+    assert.equal(new Set(ids).size, ids.length, 'each notification once');
+    assert.ok(hook.paths.every((p) => p === `/loop?token=${hookToken}`));
+    assert.doesNotMatch(await operatorLogs(stack.cluster), new RegExp(hookToken), 'the webhook URL\'s secret is in no log');
+    milestone(`webhook: ${moments().join(', ')}`);
+
+    // The web dashboard served by the leading operator pod, in a real Chromium, with the admin's token.
+    const leader = await stack.operatorLeader();
+    const leaderPod = leader === undefined ? undefined : await stack.core.readNamespacedPod({ namespace: operatorRelease.namespace, name: leader });
+    const base = `http://${leaderPod?.status?.podIP ?? '?'}:8090`;
+    const { page, errors } = await browser.newPage({ Authorization: `Bearer ${stack.cluster.info.adminToken}` });
+    assert.equal((await page.goto(`${base}/ns/${namespace}/pipelines/${name}`))?.status(), 200);
+    assert.match(await page.locator('h1').innerText(), new RegExp(`TrainingPipeline ${namespace}/${name}`));
+    assert.ok(await page.locator('svg[aria-label="run timeline"] rect').count() >= 3, 'one bar per run');
+    assert.match(await page.locator('body').innerText(), new RegExp(`${v2}[^\n]*(Drift|Performance)`));
+    screenshots.push(await browser.screenshot(page, 'pipeline'));
+    assert.equal((await page.goto(`${base}/ns/${namespace}/deployments/${name}`))?.status(), 200);
+    const text = await page.locator('body').innerText();
+    assert.match(text, new RegExp(`${v3}\\s+\\d+\\s+Failed`), 'the failed analysis of the bad candidate');
+    assert.match(text, new RegExp(`${v2}\\s+\\d+\\s+Passed`));
+    assert.ok(await page.locator('svg[aria-label="Live accuracy over time"] polyline').count() >= 1);
+    assert.ok(await page.locator('svg[aria-label="Drift per feature (PSI) over time"] polyline').count() >= 2);
+    screenshots.push(await browser.screenshot(page, 'deployment'));
+    assert.deepEqual(errors, [], 'no console error');
+    milestone(`web dashboard at ${base}: pipeline and deployment pages rendered in Chromium`);
+
+    // Argo CD's actions, run by the real Lua on the live pipeline and applied as Argo CD applies them (the object
+    // it returns): suspend, then resume.
+    const applyAction = async (action: string): Promise<TrainingPipeline> => {
+      const live = await stack.getTp(name);
+      const offered = await runDiscovery(argoDiscovery('TrainingPipeline'), live);
+      assert.ok(offered.some((a) => a.name === action && !a.disabled), `${action} offered: ${JSON.stringify(offered)}`);
+      const next = await runAction(argoAction('TrainingPipeline', action), live);
+      await stack.custom.replaceNamespacedCustomObject({ group: 'perennial.dev', version: 'v1alpha1', namespace, plural: 'trainingpipelines', name, body: next as object });
+      return stack.getTp(name);
+    };
+    assert.equal((await applyAction('suspend')).spec.suspend, true);
+    await untilTp('the pipeline suspended', (x) => x.status?.phase === 'Suspended');
+    assert.notEqual((await applyAction('resume')).spec.suspend, true);
+    await untilTp('the pipeline resumed', (x) => x.status?.phase !== 'Suspended');
+    milestone('Argo CD actions suspend and resume applied to the pipeline');
+  }
+
   it('closes the loop with no failed request', async () => {
     await stack.create('trainingpipelines', weatherPipeline(name, loopTriggers(name), stack.namespace));
-    await stack.create('modeldeployments', loopDeployment(name));
+    // The servers' replicas are the HPA's to set (2 to 4 on CPU): the canary's split follows the total it sets.
+    const deployment = loopDeployment(name) as { spec: { server: Record<string, unknown> } };
+    deployment.spec.server['autoscaling'] = { minReplicas: 2, maxReplicas: 4, targetCPUUtilization: 80 };
+    await stack.create('modeldeployments', deployment);
     milestone('TrainingPipeline and ModelDeployment applied');
 
     // 1. v1 trained on Seattle, blessed, served.
@@ -77,8 +259,12 @@ describe('closed loop on the weather data (train → serve → drift → retrain
     assert.equal(v1Run?.trigger, 'Initial');
     assert.equal(v1Run?.outcome, 'Blessed');
     milestone(`v1 blessed (holdout accuracy ${v1Run?.metrics?.['accuracy']?.toFixed(3) ?? '?'})`);
+    // Waited for as a CI job would: kubectl perennial status --for, exit 0 once the condition holds.
+    const kubeconfig = stack.cluster.info.kubeconfigPath;
+    const available = await kubectlPerennial(kubeconfig, ['status', 'md/weather', '-n', namespace, '--for', 'condition=Available', '--timeout', '5m']);
+    assert.equal(available.code, 0, `kubectl perennial status --for condition=Available: ${available.stdout}${available.stderr}`);
     let md = await untilMd('v1 served', (x) => x.status?.stableVersion === 'v1' && x.status.stableReadyReplicas === 2 && x.status.phase === 'Healthy');
-    milestone('v1 serving on 2 pods');
+    milestone(`v1 serving on 2 pods (kubectl perennial status --for condition=Available: exit 0, ${available.stdout.trim().split('\n').pop() ?? ''})`);
     // The EndpointSlice controller follows pod readiness on its own schedule: a moment after the Deployment's status.
     await eventually('two ready endpoints in the stable Service', async () => ((await stack.endpoints(name)).length === 2 ? true : undefined), 30_000);
 
@@ -196,6 +382,7 @@ describe('closed loop on the weather data (train → serve → drift → retrain
     assert.equal(demotion.to, v2);
     assert.equal(demotion.deployment, name);
     milestone(`champion back to ${v2}: ${v3} demoted`);
+    await operatorTools(v2, v3);
 
     await traffic.stop();
     milestone(`traffic: ${counts.requests} requests, ${counts.failed} failed; ${counts.feedback} feedback posts, ${counts.feedbackFailed} failed`);

@@ -12,10 +12,8 @@
 //     Secret perennial-notifications): each loop moment exactly once at each, and no secret part of a URL in the logs.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, readdirSync, writeFileSync, renameSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { execFile } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -29,6 +27,8 @@ import { Annotation } from '../../src/api/conditions.js';
 import { aDeployment } from '../../src/api/testing/builders.js';
 import { eventually } from '../support/eventually.js';
 import { LoopStack } from '../support/loop-stack.js';
+import { Prometheus } from '../support/prometheus.js';
+import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.js';
 import { imageTags } from '../support/node-cluster.js';
 import { periodCsv } from '../support/dataset.js';
 import { quickTraining, trainWeatherModel } from '../support/served-model.js';
@@ -103,28 +103,6 @@ describe('the chart\'s alerts and dashboards, checked by promtool and a JSON Sch
   });
 });
 
-/** A webhook receiver that answers the first `failFirst` requests with 500 and keeps the bodies it accepted. */
-async function receiver(failFirst: number): Promise<{ url: (path: string) => string; accepted: Record<string, unknown>[]; attempts: () => number; close: () => void }> {
-  const accepted: Record<string, unknown>[] = [];
-  let attempts = 0;
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      attempts++;
-      if (attempts <= failFirst) {
-        res.writeHead(500).end();
-        return;
-      }
-      accepted.push(JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>);
-      res.writeHead(200).end();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
-  return { url: (path) => `http://127.0.0.1:${port}${path}`, accepted, attempts: () => attempts, close: () => server.close() };
-}
-
 const namespace = 'ml';
 const bucket = 'perennial-dashboards';
 const md = 'weather';
@@ -132,25 +110,21 @@ const secretPath = '/services/T0SECRET/B0SECRET/xoxSECRETTOKEN';
 
 describe('dashboards and alerts on a real loop scraped by a real Prometheus; its notifications', () => {
   let stack: LoopStack;
-  let installHook: Awaited<ReturnType<typeof receiver>>;
-  let namespaceHook: Awaited<ReturnType<typeof receiver>>;
-  let prometheus: ChildProcess | undefined;
-  let promPort = 0;
-  let targetsTimer: NodeJS.Timeout | undefined;
+  let installHook: WebhookReceiver;
+  let namespaceHook: WebhookReceiver;
+  let prometheus: Prometheus | undefined;
   const logs: string[] = [];
 
   const uri = (version: string): string => `s3://${bucket}/pipelines/${namespace}/weather/versions/${version}`;
-  const query = async (expr: string): Promise<unknown[]> => {
-    const r = await fetch(`http://127.0.0.1:${promPort}/api/v1/query?query=${encodeURIComponent(expr)}`);
-    const body = await r.json() as { status: string; error?: string; data?: { result?: unknown[] } };
-    if (body.status !== 'success') throw new Error(`${expr}: ${body.error ?? r.status}`);
-    return body.data?.result ?? [];
+  const query = (expr: string): Promise<unknown[]> => {
+    if (!prometheus) throw new Error('Prometheus did not start');
+    return prometheus.query(expr);
   };
 
   before(async () => {
     assert.equal(process.getuid?.(), 0, 'the local node needs root: run the tests as root');
-    installHook = await receiver(2);
-    namespaceHook = await receiver(0);
+    installHook = await startWebhookReceiver(2);
+    namespaceHook = await startWebhookReceiver(0);
     const metricsPort = await freePort();
     stack = await LoopStack.start({
       name: 'dashboards-promql', namespace, bucket, log: (l) => console.log(`# ${l}`),
@@ -167,27 +141,17 @@ describe('dashboards and alerts on a real loop scraped by a real Prometheus; its
       metadata: { name: 'perennial-notifications' }, stringData: { url: namespaceHook.url('/hook?token=NSSECRET'), format: 'json' },
     } });
     // A real Prometheus scraping the operator and every server pod (file_sd, rewritten as pods come and go).
-    promPort = await freePort();
-    const dir = mkdtempSync(join(tmpdir(), 'perennial-prometheus-'));
-    const writeTargets = async (): Promise<void> => {
-      const pods = await stack.endpoints(md).catch(() => [] as string[]);
-      const groups = [
+    prometheus = await Prometheus.start({
+      targets: async () => [
         { targets: [`127.0.0.1:${metricsPort}`], labels: { job: 'perennial-metrics' } },
-        ...(pods.length > 0 ? [{ targets: pods, labels: { job: 'perennial-server', namespace } }] : []),
-      ];
-      writeFileSync(join(dir, 'targets.json.tmp'), JSON.stringify(groups));
-      renameSync(join(dir, 'targets.json.tmp'), join(dir, 'targets.json'));
-    };
-    await writeTargets();
-    targetsTimer = setInterval(() => void writeTargets(), 2000);
-    writeFileSync(join(dir, 'prometheus.yml'), `global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n  - job_name: loop\n    file_sd_configs:\n      - files: ['${join(dir, 'targets.json')}']\n        refresh_interval: 2s\n`);
-    prometheus = spawn('prometheus', [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${promPort}`], { stdio: 'ignore' });
+        { targets: await stack.endpoints(md).catch(() => []), labels: { job: 'perennial-server', namespace } },
+      ],
+    });
     await eventually('Prometheus to scrape the operator', async () => (await query('up{job="perennial-metrics"} == 1').catch(() => [])).length > 0, 60_000);
   });
 
   after(async () => {
-    if (targetsTimer) clearInterval(targetsTimer);
-    prometheus?.kill('SIGTERM');
+    prometheus?.stop();
     installHook?.close();
     namespaceHook?.close();
     await stack?.stop();
