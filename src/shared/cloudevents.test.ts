@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { cloudEventSource, inferenceCloudEvent } from './cloudevents.js';
+import { cloudEventSource, inferenceCloudEvent, inferenceCloudEventJson } from './cloudevents.js';
 import { inferenceLogVersion, parseLogRecord, type FeedbackRecord, type PredictionRecord } from './inference-log.js';
 
 const prediction: PredictionRecord = {
@@ -27,5 +27,19 @@ describe('inferenceCloudEvent', () => {
       // The data is the inference log's record, readable by the log's own parser.
       assert.deepEqual(parseLogRecord((JSON.parse(JSON.stringify(e)) as { data: unknown }).data), c.record);
     });
+  }
+});
+
+describe('inferenceCloudEventJson', () => {
+  // The sink's message value: the same text as stringifying the event object, whatever the record holds.
+  const source = '/perennial/ml/"quoted"\\weather';
+  const cases: Array<{ name: string; record: PredictionRecord | FeedbackRecord }> = [
+    { name: 'a prediction', record: prediction },
+    { name: 'a label', record: feedback },
+    { name: 'a regression with event time and row id', record: { v: inferenceLogVersion, kind: 'prediction', id: 'p2', time: prediction.time, modelVersion: 'v2', features: { wind: 1.5 }, prediction: 12.5, eventTime: 1735689600000, rowId: 'r-1' } },
+    { name: 'strings that need escaping', record: { ...prediction, id: 'p"\\\u2028', features: { city: 'Zürich "new"\n', wind: null } } },
+  ];
+  for (const c of cases) {
+    it(c.name, () => assert.equal(inferenceCloudEventJson(source, c.record), JSON.stringify(inferenceCloudEvent(source, c.record))));
   }
 });

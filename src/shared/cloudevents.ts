@@ -43,3 +43,13 @@ export function inferenceCloudEvent(source: string, record: PredictionRecord | F
     data: record,
   };
 }
+
+/**
+ * The event of one record as the JSON text of a Kafka message's value: the same document as
+ * `JSON.stringify(inferenceCloudEvent(source, record))`, key for key, built by joining the attributes' JSON around
+ * the record's instead of through an intermediate object (the Kafka sink writes one per prediction).
+ */
+export function inferenceCloudEventJson(source: string, record: PredictionRecord | FeedbackRecord): string {
+  const id = record.kind === 'prediction' ? record.id : `${record.id}/feedback`;
+  return `{"specversion":"1.0","id":${JSON.stringify(id)},"source":${JSON.stringify(source)},"type":"${cloudEventTypes[record.kind]}","subject":${JSON.stringify(record.id)},"time":${JSON.stringify(record.time)},"datacontenttype":"application/json","data":${JSON.stringify(record)}}`;
+}
