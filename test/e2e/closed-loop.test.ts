@@ -55,6 +55,24 @@ async function kubectlPerennial(kubeconfig: string, args: readonly string[]): Pr
   }
 }
 
+/**
+ * The JSON merge patch from one object to another (RFC 7386), as Argo CD computes it between the live object and
+ * what an action returned: changed and added keys with their new values, removed keys as null, arrays whole.
+ */
+function mergePatch(from: unknown, to: unknown): unknown {
+  const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
+  if (!isObject(from) || !isObject(to)) return to;
+  const patch: Record<string, unknown> = {};
+  // Lua has one table type: an empty array comes back as an empty object, which is no change.
+  const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b) || (['[]', '{}'].includes(JSON.stringify(a)) && ['[]', '{}'].includes(JSON.stringify(b)));
+  for (const [k, v] of Object.entries(to)) {
+    if (same(from[k], v)) continue;
+    patch[k] = mergePatch(from[k], v);
+  }
+  for (const k of Object.keys(from)) if (!(k in to)) patch[k] = null;
+  return patch;
+}
+
 /** The argocd/ customization of a kind: its actions' scripts. */
 const argoAction = (kind: string, action: string): string => join(repoRoot, 'argocd', 'resource_customizations', 'perennial.dev', kind, 'actions', action, 'action.lua');
 const argoDiscovery = (kind: string): string => join(repoRoot, 'argocd', 'resource_customizations', 'perennial.dev', kind, 'actions', 'discovery.lua');
@@ -229,13 +247,15 @@ describe('closed loop on the weather data (train → serve → drift → retrain
     milestone(`web dashboard at ${base}: pipeline and deployment pages rendered in Chromium`);
 
     // Argo CD's actions, run by the real Lua on the live pipeline and applied as Argo CD applies them (the object
-    // it returns): suspend, then resume.
+    // it returns, as a merge patch of the difference): suspend, then resume.
     const applyAction = async (action: string): Promise<TrainingPipeline> => {
       const live = await stack.getTp(name);
       const offered = await runDiscovery(argoDiscovery('TrainingPipeline'), live);
       assert.ok(offered.some((a) => a.name === action && !a.disabled), `${action} offered: ${JSON.stringify(offered)}`);
       const next = await runAction(argoAction('TrainingPipeline', action), live);
-      await stack.custom.replaceNamespacedCustomObject({ group: 'perennial.dev', version: 'v1alpha1', namespace, plural: 'trainingpipelines', name, body: next as object });
+      await stack.http.request('PATCH', `/apis/perennial.dev/v1alpha1/namespaces/${namespace}/trainingpipelines/${name}`, {
+        contentType: PatchType.merge, body: mergePatch(live, next),
+      });
       return stack.getTp(name);
     };
     assert.equal((await applyAction('suspend')).spec.suspend, true);
