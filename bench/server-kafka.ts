@@ -5,13 +5,18 @@
 // Both serve the model the real trainer publishes from the Seattle weather data; one-row POST
 // /v1/models/weather:predict under wrk at 64 connections, BENCH_ROUNDS alternating rounds of BENCH_SECONDS each,
 // medians compared. The broker, both servers and wrk share the machine's cores, so the broker's own work is part of
-// the req/s cost measured (on a real deployment it runs elsewhere); the server's own CPU per request (from /proc) is
-// printed beside it: the sink's cost to the pod. At the end: events sent and dropped by the sink.
+// the req/s cost measured (on a real deployment it runs elsewhere). Printed beside req/s, from /proc, per round:
+// the server's own CPU per request (all its threads, and its main thread, the event loop), the broker's CPU seconds
+// and how busy the whole machine was, so the sink's cost to the pod can be told from the broker's use of the cores.
+// After each sink-on round, /metrics of that server is read on a fresh connection while the sink drains what the
+// round left (the time each read took, the events still buffered); at the end, the sink's events sent and dropped.
 // Run:
-//   npx tsx bench/server-kafka.ts        (BENCH_SECONDS=10, BENCH_ROUNDS=3)
+//   npx tsx bench/server-kafka.ts        (BENCH_SECONDS=10, BENCH_ROUNDS=3; heavy: under flock /tmp/perennial-heavy.lock here)
+//   BENCH_CPU_PROF=/tmp/prof npx tsx bench/server-kafka.ts     (also a CPU profile of the sink-on server)
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { get } from 'node:http';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { LocalCluster } from '../localcluster/cluster.js';
@@ -31,10 +36,29 @@ function wrk(url: string, script: string): number {
   return Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN);
 }
 
-/** CPU seconds (user + system) a process has used so far, from /proc/<pid>/stat. */
-function cpuSeconds(pid: number | undefined): number {
-  const fields = readFileSync(`/proc/${String(pid)}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+/** CPU seconds (user + system) used so far by a process (`/proc/<pid>/stat`) or one of its threads (`/proc/<pid>/task/<tid>/stat`). */
+function cpuSeconds(statPath: string): number {
+  const fields = readFileSync(statPath, 'utf8').split(') ')[1]?.split(' ') ?? [];
   return (Number(fields[11]) + Number(fields[12])) / 100; // utime and stime, in clock ticks of 1/100 s
+}
+
+/** The whole machine's busy and total CPU time so far (the first line of /proc/stat), in clock ticks. */
+function machineTicks(): { busy: number; total: number } {
+  const t = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').trim().split(/\s+/).slice(1).map(Number);
+  const total = t.reduce((a, x) => a + x, 0);
+  return { busy: total - (t[3] ?? 0) - (t[4] ?? 0), total }; // idle and iowait are not busy
+}
+
+/** The broker's JVM: the java process whose command line names the broker's folder. */
+function brokerPid(dir: string): number | undefined {
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const cmd = readFileSync(`/proc/${d}/cmdline`, 'utf8');
+      if (cmd.includes('kafka.Kafka') && cmd.includes(dir)) return Number(d);
+    } catch { /* a process that ended meanwhile */ }
+  }
+  return undefined;
 }
 
 function median(xs: readonly number[]): number {
@@ -42,10 +66,27 @@ function median(xs: readonly number[]): number {
   return s[Math.floor(s.length / 2)] ?? NaN;
 }
 
-async function metric(s: RunningServer, name: string, labels: Record<string, string>): Promise<number> {
-  // A fresh connection: an idle keep-alive one from before the load may be closed by the server as it is reused.
-  const samples = parsePrometheusText(await (await fetch(`${s.url}/metrics`, { headers: { connection: 'close' } })).text());
-  return samples.filter((x) => x.name === name && Object.entries(labels).every(([k, v]) => x.labels[k] === v)).reduce((a, x) => a + x.value, 0);
+/**
+ * GET /metrics on a connection of its own (no agent: nothing pooled from before a round is reused), at most 10 s;
+ * the time it took. A failure names its cause (refused, reset, timed out) and whether the server still runs.
+ */
+function scrape(s: RunningServer): Promise<{ ms: number; text: string }> {
+  const start = performance.now();
+  return new Promise((resolve, reject) => {
+    const req = get(`${s.url}/metrics`, { agent: false, timeout: 10_000 }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (text += d));
+      res.on('end', () => (res.statusCode === 200 ? resolve({ ms: performance.now() - start, text }) : reject(new Error(`/metrics answered ${String(res.statusCode)}`))));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error('/metrics: no answer within 10 s')));
+    req.on('error', (e) => reject(new Error(`/metrics of ${s.url} failed after ${(performance.now() - start).toFixed(0)} ms (server ${s.child.exitCode === null && s.child.signalCode === null ? 'running' : `exited ${String(s.child.exitCode ?? s.child.signalCode)}`}): ${e.message}`)));
+  });
+}
+
+function metric(text: string, name: string, labels: Record<string, string> = {}): number {
+  return parsePrometheusText(text).filter((x) => x.name === name && Object.entries(labels).every(([k, v]) => x.labels[k] === v)).reduce((a, x) => a + x.value, 0);
 }
 
 const work = mkdtempSync(join(tmpdir(), 'bench-kafka-'));
@@ -64,44 +105,70 @@ try {
   const bucket = 'bench-kafka';
   await trainWeatherModel(cluster.info, storeFor(cluster.info), bucket, 'v1', quickTraining);
   const kafkaEnv = { [podEnv.serverKafkaBrokers]: broker.bootstrap, [podEnv.serverKafkaPredictionsTopic]: 'predictions', [podEnv.serverKafkaFeedbackTopic]: 'feedback' };
-  const on = await startServer(serverEnv(cluster.info, { bucket, version: 'v1', deployment: 'ml/kafka-on', env: kafkaEnv }));
+  // BENCH_CPU_PROF=<folder>: the sink-on server writes a V8 CPU profile there (stopped by SIGTERM so it is written).
+  const profile = process.env['BENCH_CPU_PROF'] ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${process.env['BENCH_CPU_PROF']}` } : {};
+  const on = await startServer(serverEnv(cluster.info, { bucket, version: 'v1', deployment: 'ml/kafka-on', env: { ...kafkaEnv, ...profile } }));
   servers.push(on);
   const off = await startServer(serverEnv(cluster.info, { bucket, version: 'v1', deployment: 'ml/kafka-off' }));
   servers.push(off);
   await Promise.all([waitReady(on), waitReady(off)]);
   wrk(on.url, script);
   wrk(off.url, script); // warm-up of both, not reported
-  const rps: Record<'on' | 'off', number[]> = { on: [], off: [] };
-  const cpuPerRequestUs: Record<'on' | 'off', number[]> = { on: [], off: [] };
+  const brokerProc = brokerPid(broker.dir);
+  type Round = { rps: number; cpuUs: number; mainUs: number; brokerCpuS: number; machineBusy: number };
+  const results: Record<'on' | 'off', Round[]> = { on: [], off: [] };
+  const drains: string[] = [];
   const order: ReadonlyArray<readonly ['on' | 'off', 'on' | 'off']> = [['on', 'off'], ['off', 'on']];
   for (let r = 0; r < rounds; r++) {
     for (const which of order[r % 2] ?? []) {
       const server = which === 'on' ? on : off;
-      const cpuBefore = cpuSeconds(server.child.pid);
+      const pid = server.child.pid ?? 0;
+      const [cpu0, main0, broker0, machine0] = [cpuSeconds(`/proc/${pid}/stat`), cpuSeconds(`/proc/${pid}/task/${pid}/stat`), brokerProc ? cpuSeconds(`/proc/${brokerProc}/stat`) : NaN, machineTicks()];
       const rate = wrk(server.url, script);
-      rps[which].push(rate);
-      // The server's own CPU per request: the sink's cost to the pod, apart from the broker's use of the same cores.
-      cpuPerRequestUs[which].push(((cpuSeconds(server.child.pid) - cpuBefore) / (rate * seconds)) * 1e6);
+      const machine1 = machineTicks();
+      const requests = rate * seconds;
+      results[which].push({
+        rps: rate,
+        cpuUs: ((cpuSeconds(`/proc/${pid}/stat`) - cpu0) / requests) * 1e6,
+        mainUs: ((cpuSeconds(`/proc/${pid}/task/${pid}/stat`) - main0) / requests) * 1e6,
+        brokerCpuS: brokerProc ? cpuSeconds(`/proc/${brokerProc}/stat`) - broker0 : NaN,
+        machineBusy: (machine1.busy - machine0.busy) / (machine1.total - machine0.total),
+      });
+      if (which === 'on') {
+        // The sink drains what the round left while /metrics is read: each read must be answered, and promptly.
+        const reads: string[] = [];
+        for (let i = 0; i < 50; i++) {
+          const { ms, text } = await scrape(on);
+          const buffered = metric(text, serverMetricNames.kafkaBuffered);
+          reads.push(`${ms.toFixed(0)} ms (${buffered} buffered)`);
+          if (buffered === 0) break;
+          await new Promise((resolve) => setTimeout(resolve, 200));
+        }
+        drains.push(`round ${r + 1}: ${reads.join(', ')}`);
+      }
     }
   }
-  const [mOn, mOff] = [median(rps.on), median(rps.off)];
-  console.log(`\nKafka sink cost: one-row predict requests, wrk ${connections} connections, ${rounds} alternating rounds of ${seconds} s, node ${process.version}; broker, servers and wrk on the same cores`);
-  console.log('| server | req/s per round | median req/s |');
-  console.log('|---|---|---|');
-  console.log(`| sink off | ${rps.off.map((x) => x.toFixed(0)).join(', ')} | ${mOff.toFixed(0)} |`);
-  console.log(`| sink on | ${rps.on.map((x) => x.toFixed(0)).join(', ')} | ${mOn.toFixed(0)} |`);
+  const med = (which: 'on' | 'off', f: (x: Round) => number): number => median(results[which].map(f));
+  const [mOn, mOff] = [med('on', (x) => x.rps), med('off', (x) => x.rps)];
+  console.log(`\nKafka sink cost: one-row predict requests, wrk ${connections} connections, ${rounds} alternating rounds of ${seconds} s, node ${process.version}; broker, servers and wrk on the same ${String(availableParallelism())} cores`);
+  console.log('| server | req/s per round | median req/s | server CPU µs/request (all threads; main thread) | broker CPU s per round | machine busy |');
+  console.log('|---|---|---|---|---|---|');
+  for (const which of ['off', 'on'] as const) {
+    const rs = results[which];
+    console.log(`| sink ${which} | ${rs.map((x) => x.rps.toFixed(0)).join(', ')} | ${med(which, (x) => x.rps).toFixed(0)} | ${med(which, (x) => x.cpuUs).toFixed(1)}; ${med(which, (x) => x.mainUs).toFixed(1)} | ${rs.map((x) => x.brokerCpuS.toFixed(1)).join(', ')} | ${rs.map((x) => `${(x.machineBusy * 100).toFixed(0)}%`).join(', ')} |`);
+  }
   console.log(`sink on / sink off: ${(mOn / mOff).toFixed(3)} (cost ${((1 - mOn / mOff) * 100).toFixed(1)}%; target at most 10%)`);
-  const [cOn, cOff] = [median(cpuPerRequestUs.on), median(cpuPerRequestUs.off)];
-  console.log(`server CPU per request (median of rounds): sink off ${cOff.toFixed(1)} µs, sink on ${cOn.toFixed(1)} µs (${((cOn / cOff - 1) * 100).toFixed(1)}% more)`);
-  const sent = await metric(on, serverMetricNames.kafkaEvents, { outcome: 'sent' });
-  const dropped = await metric(on, serverMetricNames.kafkaEvents, { outcome: 'dropped' });
-  const buffered = await metric(on, serverMetricNames.kafkaBuffered, {});
-  console.log(`events: ${sent} sent, ${dropped} dropped, ${buffered} still buffered at the end`);
+  const [cOn, cOff] = [med('on', (x) => x.cpuUs), med('off', (x) => x.cpuUs)];
+  console.log(`server CPU per request (median of rounds): sink off ${cOff.toFixed(1)} µs, sink on ${cOn.toFixed(1)} µs (${(cOn - cOff).toFixed(1)} µs, ${((cOn / cOff - 1) * 100).toFixed(1)}% more); main thread ${med('off', (x) => x.mainUs).toFixed(1)} and ${med('on', (x) => x.mainUs).toFixed(1)} µs`);
+  console.log(`broker CPU per sink-on request: ${((med('on', (x) => x.brokerCpuS) / (mOn * seconds)) * 1e6).toFixed(1)} µs (median of rounds)`);
+  console.log(`/metrics of the sink-on server after each of its rounds, while the sink drained (time per read, events still buffered):\n  ${drains.join('\n  ')}`);
+  const { text } = await scrape(on);
+  console.log(`events: ${metric(text, serverMetricNames.kafkaEvents, { outcome: 'sent' })} sent, ${metric(text, serverMetricNames.kafkaEvents, { outcome: 'dropped' })} dropped, ${metric(text, serverMetricNames.kafkaBuffered)} still buffered at the end`);
 } catch (e: unknown) {
   for (const s of servers) console.error(`server ${s.url} (exit ${JSON.stringify(await Promise.race([s.exited, Promise.resolve('running')]))}) log tail:\n${s.output().slice(-3000)}`);
   throw e;
 } finally {
-  for (const s of servers) await s.stop('SIGKILL');
+  for (const s of servers) await s.stop(process.env['BENCH_CPU_PROF'] ? 'SIGTERM' : 'SIGKILL');
   await broker.destroy();
   await cluster.stop();
 }
