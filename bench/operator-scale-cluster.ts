@@ -1,7 +1,7 @@
 // The pieces of the operator-scale benchmark that its runs share (bench/operator-scale.ts): the users, the cluster's
 // objects and data, the operator as its own process, and the waits on what the API server says.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LocalCluster, kubeconfigYaml, repoRoot, type ClusterInfo } from '../localcluster/cluster.js';
 import { freePort } from '../localcluster/net.js';
@@ -24,6 +24,15 @@ export const bucket = 'perennial';
 export const workDir = join(repoRoot, '.cache', 'bench-operator-scale');
 export const controllers = ['trainingpipeline', 'modeldeployment'] as const;
 export const reconcileTimeoutMs = 20 * 60_000;
+
+/**
+ * The NODE_OPTIONS the operator image sets (the Dockerfile's `ENV NODE_OPTIONS=...`: V8's heap policy), so that the
+ * benchmark runs the operator as its pod does; '' when the image sets none.
+ */
+export function imageNodeOptions(): string {
+  const m = /^ENV NODE_OPTIONS="([^"]*)"$/m.exec(readFileSync(join(repoRoot, 'Dockerfile'), 'utf8'));
+  return m?.[1] ?? '';
+}
 
 export class BenchError extends Error {
   override readonly name = 'BenchError';
@@ -129,7 +138,7 @@ export class Operator {
         ...localOperatorEnv('', s3, bucket),
         PERENNIAL_LEADER_ELECT: 'true', PERENNIAL_LEASE_NAMESPACE: 'perennial-system', POD_NAME: identity,
         PERENNIAL_HEALTH_PORT: String(port), PERENNIAL_HEALTH_HOST: '127.0.0.1', PERENNIAL_LOG_LEVEL: 'info',
-        KUBECONFIG: kubeconfig, ...env,
+        KUBECONFIG: kubeconfig, NODE_OPTIONS: imageNodeOptions(), ...env,
       },
       logFile: join(info.logDir, `${identity}.log`),
     });

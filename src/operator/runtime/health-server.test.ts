@@ -24,6 +24,10 @@ describe('HealthServer', () => {
       const m = await get('/metrics');
       assert.match(m.text, /perennial_reconcile_total\{controller="x",result="success"\} 1/);
       assert.match(m.text, /process_cpu_user_seconds_total/);
+      const some = await get('/metrics?name=perennial_reconcile_total&name=nodejs_heap_size_used_bytes&name=no_such_metric');
+      assert.match(some.text, /perennial_reconcile_total\{controller="x",result="success"\} 1/);
+      assert.match(some.text, /^nodejs_heap_size_used_bytes \d+/m);
+      assert.doesNotMatch(some.text, /process_cpu_user_seconds_total|perennial_workqueue_depth/);
       assert.equal((await get('/nope')).status, 404);
     } finally {
       await server.close();

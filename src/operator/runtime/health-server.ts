@@ -1,6 +1,8 @@
 // One HTTP server for the kubelet and Prometheus: /healthz (the process is alive and its event loop answers),
 // /readyz (what the manager reports: informers synced and, with leader election, leading or standing by
-// healthily), /metrics (the runtime's own prom-client registry).
+// healthily), /metrics (the runtime's own prom-client registry). `/metrics?name=<family>` (repeatable) answers only
+// those families: a full scrape renders every per-object series (about 0.3 s of the event loop at 1,000 pipelines +
+// 1,000 deployments on a 2-core machine), too much for a caller polling progress every second (bench/operator-scale).
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
@@ -39,8 +41,18 @@ export class HealthServer {
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
+  /** The named metric families in the text format (unknown names are left out, as a scrape would have none). */
+  private async families(names: readonly string[]): Promise<string> {
+    const parts: string[] = [];
+    for (const name of new Set(names)) {
+      if (this.registry.getSingleMetric(name) !== undefined) parts.push(await this.registry.getSingleMetricAsString(name));
+    }
+    return parts.length === 0 ? '' : `${parts.join('\n')}\n`;
+  }
+
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const path = (req.url ?? '/').split('?')[0];
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const path = url.pathname;
     try {
       if (path === '/healthz' || path === '/livez') {
         res.writeHead(200, { 'Content-Type': 'text/plain' }).end('ok\n');
@@ -49,7 +61,8 @@ export class HealthServer {
         const body = Object.entries(r.checks).map(([k, v]) => `[${v ? '+' : '-'}]${k} ${v ? 'ok' : 'failed'}`).join('\n');
         res.writeHead(r.ready ? 200 : 503, { 'Content-Type': 'text/plain' }).end(`${body}\n`);
       } else if (path === '/metrics') {
-        const text = await this.registry.metrics();
+        const names = url.searchParams.getAll('name');
+        const text = names.length === 0 ? await this.registry.metrics() : await this.families(names);
         res.writeHead(200, { 'Content-Type': this.registry.contentType }).end(text);
       } else {
         res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found\n');
