@@ -259,7 +259,9 @@ async function runScale(n: number, bundles: { operator: string; informer: string
     let heap: ScaleResult['heap'];
     if (args['heap-snapshot']) {
       const file = await heapSnapshot(op.pid);
-      heap = { summary: summarizeHeapSnapshot(file), rssAfterBytes: procSample(op.pid).rssBytes };
+      // The operator may have exited meanwhile (a Lease lost while the snapshot stopped it): no RSS then.
+      const rssAfterBytes = existsSync(`/proc/${op.pid}/status`) ? procSample(op.pid).rssBytes : NaN;
+      heap = { summary: summarizeHeapSnapshot(file), rssAfterBytes };
       printHeap(n, heap.summary);
     }
     const bare = await bareInformerRss(bundles.informer, info, kubeconfigOf(informerUser));
