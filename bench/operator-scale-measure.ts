@@ -169,8 +169,11 @@ export interface MemoryBreakdown {
  */
 export const benchFamilies = [
   'perennial_reconcile_total', 'perennial_workqueue_depth', 'perennial_reconcile_duration_seconds', 'perennial_store_requests_total',
-  'perennial_shards_held', 'nodejs_heap_size_used_bytes', 'nodejs_heap_size_total_bytes', 'nodejs_external_memory_bytes',
-  'nodejs_heap_space_size_used_bytes', 'nodejs_heap_space_size_total_bytes',
+  'perennial_shards_held',
+  // prom-client reads the heap figures when it collects the "total" gauge, which sets "used" and "external" too:
+  // each total comes before its used.
+  'nodejs_heap_size_total_bytes', 'nodejs_heap_size_used_bytes', 'nodejs_external_memory_bytes',
+  'nodejs_heap_space_size_total_bytes', 'nodejs_heap_space_size_used_bytes',
 ] as const;
 
 /**

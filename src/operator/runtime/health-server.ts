@@ -41,7 +41,11 @@ export class HealthServer {
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
-  /** The named metric families in the text format (unknown names are left out, as a scrape would have none). */
+  /**
+   * The named metric families in the text format, in the order named (unknown names are left out, as a scrape would
+   * have none). prom-client reads some of Node's figures when it collects a sibling family (the heap's used and
+   * external bytes with nodejs_heap_size_total_bytes): name the sibling first, or they are those of the last scrape.
+   */
   private async families(names: readonly string[]): Promise<string> {
     const parts: string[] = [];
     for (const name of new Set(names)) {
