@@ -116,8 +116,8 @@ interface ScaleResult {
   };
   readonly bareRssBytes: number;
   readonly bareObjects: number;
-  /** The restarted operator's live heap, from its heap snapshot (--heap-snapshot); its RSS just after (a full GC ran). */
-  readonly heap: { readonly summary: HeapSummary; readonly rssAfterBytes: number } | undefined;
+  /** The restarted operator's live heap, from its heap snapshot (--heap-snapshot). */
+  readonly heap: HeapSummary | undefined;
 }
 
 /** The operator and the bare-informer bundles, private to this benchmark (other work may rebuild dist/). */
@@ -258,11 +258,9 @@ async function runScale(n: number, bundles: { operator: string; informer: string
     // deadline on a busy machine, and an operator that lost its Lease exits.
     let heap: ScaleResult['heap'];
     if (args['heap-snapshot']) {
-      const file = await heapSnapshot(op.pid);
-      // The operator may have exited meanwhile (a Lease lost while the snapshot stopped it): no RSS then.
-      const rssAfterBytes = existsSync(`/proc/${op.pid}/status`) ? procSample(op.pid).rssBytes : NaN;
-      heap = { summary: summarizeHeapSnapshot(file), rssAfterBytes };
-      printHeap(n, heap.summary);
+      // Not the RSS after it: writing a snapshot takes tens of MB of its own (77 → 148 MB for an idle operator here).
+      heap = summarizeHeapSnapshot(await heapSnapshot(op.pid));
+      printHeap(n, heap);
     }
     const bare = await bareInformerRss(bundles.informer, info, kubeconfigOf(informerUser));
     console.log(`bare informer: ${bare.objects} objects cached, RSS ${mb(bare.rssBytes)}`);
@@ -380,8 +378,7 @@ function printTable(results: readonly ScaleResult[]): void {
   add('restart: Lease writes', (r) => r.restart.requests.leaseWrites, s(0));
   add('restart: operator CPU (s)', (r) => r.restart.cpuSeconds, s(1));
   add('restart: peak RSS (MB)', (r) => r.restart.peakRssBytes, m);
-  add('live heap, heap snapshot (MB)', (r) => r.heap?.summary.liveBytes ?? NaN, m);
-  add('RSS right after the snapshot\'s full GC (MB)', (r) => r.heap?.rssAfterBytes ?? NaN, m);
+  add('live heap, heap snapshot (MB)', (r) => r.heap?.liveBytes ?? NaN, m);
   add('bare client-node informer RSS (MB)', (r) => r.bareRssBytes, m);
   add('operator RSS settled / bare informer RSS', (r) => r.steady.rssBytes / r.bareRssBytes, s(2));
   const first = results[0];
@@ -404,7 +401,7 @@ function printTable(results: readonly ScaleResult[]): void {
     const b = results[i];
     if (!a || !b) continue;
     const perPair = (f: (r: ScaleResult) => number): string => ((f(b) - f(a)) / (b.count - a.count) / 1024).toFixed(1);
-    console.log(`  ${a.count} → ${b.count}: steady RSS ${perPair((r) => r.steady.rssBytes)} KB, V8 heap used ${perPair((r) => r.steady.heapUsedBytes)} KB, live heap ${perPair((r) => r.heap?.summary.liveBytes ?? NaN)} KB; bare client-node informers ${perPair((r) => r.bareRssBytes)} KB`);
+    console.log(`  ${a.count} → ${b.count}: steady RSS ${perPair((r) => r.steady.rssBytes)} KB, V8 heap used ${perPair((r) => r.steady.heapUsedBytes)} KB, live heap ${perPair((r) => r.heap?.liveBytes ?? NaN)} KB; bare client-node informers ${perPair((r) => r.bareRssBytes)} KB`);
   }
   for (const r of results.filter((x) => x.count >= 1000)) {
     console.log(`at ${r.count}+${r.count}: steady RSS ${(r.steady.rssBytes / 2 ** 20).toFixed(0)} MiB (target < 128 MiB at 1,000+1,000); first create → all reconciled ${r.create.reconciledSeconds.toFixed(1)} s, creation → first status at most ${r.create.latencyMax.toFixed(0)} s (target 30 s); restart → all reconciled ${r.restart.reconciledSeconds.toFixed(1)} s (target 10 s) with ${r.restart.requests.writes + r.restart.requests.eventWrites} writes`);
