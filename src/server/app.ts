@@ -34,7 +34,7 @@ import { OipInference } from './oip/service.js';
 import { answerInfer, answerRepositoryIndex, answerStatistics, refuseRepositoryChange } from './oip/rest.js';
 import type { OipService } from './oip/types.js';
 import { BadRequestError, parseV1Predict, shown, signatureOf, type FeatureSignature, type ParsedRows } from './requests.js';
-import { extrasOf, withMeta, type RowExtras } from './row-extras.js';
+import { extrasOf, withMeta, type RowExtras, type RowMeta } from './row-extras.js';
 import { matchRoute, type RouteMatch } from './routes.js';
 import { shouldMirror, type ShadowMirror } from './shadow.js';
 
@@ -175,7 +175,7 @@ export class ServerApp {
   }
 
   handle(req: IncomingMessage, res: ServerResponse): void {
-    const started = process.hrtime.bigint();
+    const started = performance.now();
     const method = req.method ?? 'GET';
     let path: string | undefined;
     let malformed: Error | undefined;
@@ -191,7 +191,7 @@ export class ServerApp {
     // before the answer was written (the client went away mid-request) is counted as nginx's 499, a client error,
     // never as an answer the server gave.
     res.once('close', () => {
-      this.o.metrics.observeRequest(route, res.writableFinished ? res.statusCode : 499, Number(process.hrtime.bigint() - started) / 1e9);
+      this.o.metrics.observeRequest(route, res.writableFinished ? res.statusCode : 499, (performance.now() - started) / 1000);
     });
     this.inFlight += 1;
     void this.answer(matched === undefined || path === undefined ? (malformed ?? new BadRequestError('malformed request target')) : { req, res, method, path, params: matched.params }, matched, res);
@@ -323,27 +323,28 @@ export class ServerApp {
     const bad = predictions.findIndex((p) => !isFinitePrediction(p));
     if (bad >= 0) throw new BadRequestError(`row ${bad}: the model's output is not a finite number (feature values far outside what it was trained on?)`, 422);
     const now = this.o.now();
+    const nowMs = now.getTime();
     const time = now.toISOString();
+    const { version, deployment, signingKey } = this.o;
+    const track = this.o.track;
     const ids: string[] = [];
-    predictions.forEach((p, i) => {
+    for (let i = 0; i < predictions.length; i++) {
+      const p = predictions[i] as Prediction;
+      const probabilities = 'label' in p ? p.probabilities : undefined;
       const out = 'label' in p ? p.label : p.value;
-      const id = signPredictionId(this.o.signingKey, this.o.deployment, {
-        nonce: newNonce(), version: this.o.version, track: this.o.track, timeMs: now.getTime(), prediction: out, ...('label' in p ? { probabilities: p.probabilities } : {}),
-      });
+      const nonce = newNonce();
+      const id = signPredictionId(signingKey, deployment, probabilities === undefined
+        ? { nonce, version, track, timeMs: nowMs, prediction: out }
+        : { nonce, version, track, timeMs: nowMs, prediction: out, probabilities });
       ids.push(id);
-      const record: PredictionRecord = {
-        v: inferenceLogVersion, kind: 'prediction', id, time, modelVersion: this.o.version, track: this.o.track,
-        features: rows[i] as Readonly<Record<string, RawValue>>, prediction: out,
-        ...('label' in p ? { probabilities: p.probabilities } : {}),
-        ...(meta === undefined ? {} : meta[i]),
-      };
+      const record = predictionRecord(id, time, version, track, rows[i] as Readonly<Record<string, RawValue>>, out, probabilities, meta?.[i]);
       this.o.predictionLog.append(record);
       this.o.events?.publish(record);
-      if ('label' in p) this.o.metrics.predictions.inc({ class: p.label });
+      if ('label' in p) this.o.metrics.countPrediction(p.label);
       else this.o.metrics.predictionValue.observe(p.value);
-    });
-    m.drift.add(rows, now.getTime());
-    this.o.confidence?.add(predictions, now.getTime());
+    }
+    m.drift.add(rows, nowMs);
+    this.o.confidence?.add(predictions, nowMs);
     // A mirror carries the extras too, so a shadow that declares them logs them alike.
     const extras = m.extras;
     if (mirror) this.o.shadow?.mirror(meta === undefined || extras === undefined ? rows : rows.map((r, i) => withMeta(r, extras, meta[i])), predictions);
@@ -355,13 +356,28 @@ export class ServerApp {
     const m = this.need();
     const parsed = parseV1Predict(await readJson(req, this.o.maxBodyBytes, this.o.bodyTimeoutMs), m.features, this.o.maxInstances, this.o.maxStringBytes, m.extras);
     const { ids, predictions } = await this.predict(parsed, mirror);
-    const label = m.served.spec.label;
-    send(res, 200, {
-      model_name: this.o.modelName,
-      model_version: this.o.version,
-      predictions: predictions.map((p) => ('label' in p ? p.label : p.value)),
-      prediction_ids: ids,
-      ...(label.task === 'classification' ? { classes: label.classes, probabilities: predictions.map((p) => ('label' in p ? p.probabilities : [])) } : {}),
-    }, this.o.version);
+    send(res, 200, v1Answer(this.o.modelName, this.o.version, m.served.spec.label, predictions, ids), this.o.version);
   }
+}
+
+/** The inference-log record of one prediction; the optional fields only when there are (the log's JSON omits them). */
+export function predictionRecord(
+  id: string, time: string, modelVersion: string, track: string, features: Readonly<Record<string, RawValue>>, prediction: string | number,
+  probabilities: readonly number[] | undefined, meta: RowMeta | undefined,
+): PredictionRecord {
+  const record: { -readonly [K in keyof PredictionRecord]: PredictionRecord[K] } = { v: inferenceLogVersion, kind: 'prediction', id, time, modelVersion, track, features, prediction };
+  if (probabilities !== undefined) record.probabilities = probabilities;
+  if (meta?.eventTime !== undefined) record.eventTime = meta.eventTime;
+  if (meta?.rowId !== undefined) record.rowId = meta.rowId;
+  return record;
+}
+
+/** The v1 :predict answer: classes and probabilities for a classifier. */
+export function v1Answer(modelName: string, version: string, label: LabelSpec, predictions: readonly Prediction[], ids: readonly string[]): object {
+  const answer: Record<string, unknown> = { model_name: modelName, model_version: version, predictions: predictions.map((p) => ('label' in p ? p.label : p.value)), prediction_ids: ids };
+  if (label.task === 'classification') {
+    answer['classes'] = label.classes;
+    answer['probabilities'] = predictions.map((p) => ('label' in p ? p.probabilities : []));
+  }
+  return answer;
 }

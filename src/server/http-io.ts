@@ -3,7 +3,7 @@
 // crash the process or hold it: a request target is parsed without throwing, a POST body must be JSON
 // (415 otherwise) and arrive within the body timeout (408), headers within the header timeout, a request the HTTP
 // parser refuses gets a 4xx in JSON (clientError), and connections are capped.
-import { STATUS_CODES, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type OutgoingHttpHeaders, type Server, type ServerOptions, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { OipError } from './oip/types.js';
 import { BadRequestError } from './requests.js';
@@ -20,11 +20,9 @@ export function send(res: ServerResponse, status: number, body: unknown, modelVe
   // An answer already on its way (the body failed after it started) or a connection gone: nothing more to say.
   if (res.headersSent || res.writableEnded || res.destroyed) return;
   const text = JSON.stringify(body);
-  res.writeHead(status, {
-    'content-type': 'application/json',
-    'content-length': Buffer.byteLength(text),
-    ...(modelVersion !== undefined ? { 'x-model-version': modelVersion } : {}),
-  });
+  const headers: OutgoingHttpHeaders = { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) };
+  if (modelVersion !== undefined) headers['x-model-version'] = modelVersion;
+  res.writeHead(status, headers);
   res.end(text);
 }
 

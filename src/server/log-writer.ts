@@ -78,7 +78,8 @@ export interface LogWriterOptions {
 
 interface Batch {
   readonly key: string;
-  readonly body: string;
+  /** Encoded once at sealing: hashed for the key, and put or spilled as it is (the store client takes a Buffer as is). */
+  readonly body: Buffer;
   readonly records: number;
   readonly bytes: number;
 }
@@ -160,7 +161,7 @@ export class LogWriter {
   /** Closes the open batch; `write` false keeps the writer loop from starting (a crash: no store call). */
   private seal(write = true): void {
     if (this.open.length === 0) return;
-    const body = this.open.join('\n') + '\n';
+    const body = Buffer.from(this.open.join('\n') + '\n');
     const records = this.open.length;
     const bytes = this.openBytes;
     this.open = [];

@@ -5,12 +5,13 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import { batchSizeBuckets, latencyBuckets, requestClass, serverMetricLabels as L, serverMetricNames as N, type SeriesOf } from '../shared/server-metrics.js';
 import type { ConfidenceSnapshot } from './confidence-window.js';
 import type { DriftSnapshot } from './drift-window.js';
+import { CounterTally, LabelledHistogram } from './request-tally.js';
 
 export class ServerMetrics {
   readonly registry = new Registry();
   readonly requests: Counter<string>;
   readonly errors: Counter<string>;
-  readonly latency: Histogram<string>;
+  readonly latency: LabelledHistogram;
   readonly predictions: Counter<string>;
   readonly predictionValue: Histogram<string>;
   readonly feedback: Counter<string>;
@@ -23,6 +24,10 @@ export class ServerMetrics {
   readonly shadowLatency: Histogram<string>;
   readonly logRecords: Counter<string>;
   readonly modelReady: Gauge<string>;
+  /** Counted per request in plain numbers (request-tally.ts), moved into the counters at each scrape. */
+  private readonly requestTally = new CounterTally();
+  private readonly errorTally = new CounterTally();
+  private readonly predictionTally = new CounterTally();
   /** Since start, per version of the labelled predictions; the gauges derive from these at scrape time. */
   private readonly live = new Map<string, { correct: number; incorrect: number; scored: number; squaredSum: number; logLossSum: number; logLossCount: number }>();
 
@@ -40,10 +45,26 @@ export class ServerMetrics {
     this.registry.setDefaultLabels({ [L.modelVersion]: of.version, [L.namespace]: of.namespace, [L.deployment]: of.deployment });
     const r = [this.registry];
     collectDefaultMetrics({ register: this.registry, prefix: 'perennial_server_' });
-    this.requests = new Counter({ name: N.requests, help: 'Answered requests by route and status code.', labelNames: [L.route, L.code], registers: r });
-    this.errors = new Counter({ name: N.errors, help: 'Requests answered with a 4xx or 5xx.', labelNames: [L.route, L.code], registers: r });
-    this.latency = new Histogram({ name: N.latency, help: 'Latency of served requests (no 4xx, no 503) in seconds.', labelNames: [L.route], buckets: [...latencyBuckets], registers: r });
-    this.predictions = new Counter({ name: N.predictions, help: 'Predicted classes.', labelNames: [L.class], registers: r });
+    const { requestTally, errorTally, predictionTally } = this;
+    this.requests = new Counter({
+      name: N.requests, help: 'Answered requests by route and status code.', labelNames: [L.route, L.code], registers: r,
+      collect() {
+        requestTally.flush(this);
+      },
+    });
+    this.errors = new Counter({
+      name: N.errors, help: 'Requests answered with a 4xx or 5xx.', labelNames: [L.route, L.code], registers: r,
+      collect() {
+        errorTally.flush(this);
+      },
+    });
+    this.latency = new LabelledHistogram(N.latency, 'Latency of served requests (no 4xx, no 503) in seconds.', L.route, latencyBuckets, this.registry);
+    this.predictions = new Counter({
+      name: N.predictions, help: 'Predicted classes.', labelNames: [L.class], registers: r,
+      collect() {
+        predictionTally.flush(this);
+      },
+    });
     this.predictionValue = new Histogram({ name: N.predictionValue, help: 'Predicted values (regression).', buckets: [-100, -10, -1, 0, 1, 10, 100, 1000], registers: r });
     // Labels are counted under the version that made the prediction (from its signed id), which need not be this
     // pod's: labels sent through the feedback Service land on any replica of any revision.
@@ -146,11 +167,17 @@ export class ServerMetrics {
    * fast refusals (4xx, 503) would pull the p99 a canary is judged on down.
    */
   observeRequest(route: string, code: number, seconds: number): void {
-    const labels = { [L.route]: route, [L.code]: String(code) };
-    this.requests.inc(labels);
-    if (code >= 400) this.errors.inc(labels);
+    const key = `${route} ${code}`;
+    const labels = (): Record<string, string> => ({ [L.route]: route, [L.code]: String(code) });
+    this.requestTally.add(key, labels);
+    if (code >= 400) this.errorTally.add(key, labels);
     const cls = requestClass(code);
-    if (cls === 'ok' || cls === 'fault') this.latency.observe({ [L.route]: route }, seconds);
+    if (cls === 'ok' || cls === 'fault') this.latency.observe(route, seconds);
+  }
+
+  /** Counts one predicted class (classification). */
+  countPrediction(label: string): void {
+    this.predictionTally.add(label, () => ({ [L.class]: label }));
   }
 
   /** Counts a feedback outcome that scores nothing (duplicate, rejected, unauthorized), under `version` or this pod's. */
