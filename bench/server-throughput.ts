@@ -10,8 +10,10 @@
 //              what a worker per core could reach at most on this machine
 //   flask      the seed tutorial's design: Flask + scikit-learn MLP of the same size (16-8) on the same rows under
 //              gunicorn (2 sync workers, one per core), Debian packages
-//   p99 at half peak  an open-loop load (bench/open-loop-load.ts) at half of ours v1's rate at 64 connections, its
-//              latency from each request's intended send time (no coordinated omission)
+//   p99 at half peak  an open-loop load (bench/open-loop-load.ts, raw sockets, a process of its own) at half of ours
+//              v1's rate at 64 connections, its latency from each request's intended send time (no coordinated
+//              omission); the bare server under the same load at the same rate beside it (the generator's and the
+//              stack's own floor), and where the two cores went meanwhile (our server, the generator, the rest)
 //   in-process the raw predict rate of our model (rows/s through the shared preprocessing), plain JS and tfjs WASM
 //   hardening  the cost of the server's edge bounds (issue 13): ours with its defaults against the same bundle with
 //            every bound that can be switched off switched off (header and body timeouts, connection cap, string
@@ -24,7 +26,7 @@
 //                                              BENCH_OPEN_SECONDS=10 for the half-peak run)
 // Installs wrk, python3-flask, python3-sklearn and gunicorn with apt-get when missing (needs root).
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -83,6 +85,21 @@ function wrk(url: string, script: string, connections: number): Point {
   const p99 = ms(/\s99%\s+(\S+)/.exec(out)?.[1] ?? '');
   const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0);
   return { rps, p50, p99, non2xx };
+}
+
+/** CPU used so far by process `pid` and by the whole machine (busy, all cores), in ms, from /proc; and the wall clock. */
+function cpuNow(pid: number | undefined): { processMs: number; machineBusyMs: number; wallMs: number } {
+  const tickMs = 1000 / Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+  let processMs = NaN;
+  if (pid !== undefined) {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // After "(comm)": state is field 3, utime 14 and stime 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    processMs = (Number(fields[11]) + Number(fields[12])) * tickMs;
+  }
+  const [, ...cpu] = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').trim().split(/\s+/);
+  const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = cpu.map(Number); // idle and iowait left out
+  return { processMs, machineBusyMs: (user + nice + system + irq + softirq + steal) * tickMs, wallMs: performance.now() };
 }
 
 async function waitHttp(url: string, timeoutMs: number): Promise<void> {
@@ -235,8 +252,18 @@ try {
   // from each request's intended send time.
   const top = Math.max(...concurrencies);
   const half = Math.round(rpsOf('ours v1 :predict', top) / 2);
-  const open = await openLoop(v1Url, JSON.stringify({ instances: [instance] }), half, openSeconds, top);
-  console.log(`\nopen loop at half of ours v1's peak (${half} req/s for ${openSeconds}s, ${top} connections): ${open.rps.toFixed(0)} answered/s, p50 ${open.p50.toFixed(2)} ms, p99 ${open.p99.toFixed(2)} ms, max ${open.max.toFixed(1)} ms${open.non2xx + open.errors > 0 ? ` (non-2xx ${open.non2xx}, errors ${open.errors})` : ''}`);
+  const v1Body = JSON.stringify({ instances: [instance] });
+  console.log(`\nopen loop at half of ours v1's peak (${half} req/s for ${openSeconds}s, ${top} connections; latency from each request's intended send time):`);
+  for (const [name, url, pid] of [['ours v1 :predict', v1Url, ours.child.pid], ['bare node:http', `http://127.0.0.1:${barePort}/`, bare.pid]] as const) {
+    const before = cpuNow(pid);
+    const open = await openLoop(url, v1Body, half, openSeconds, top);
+    const after = cpuNow(pid);
+    const share = (ms: number): string => `${((100 * ms) / (after.wallMs - before.wallMs)).toFixed(0)}%`;
+    const server = after.processMs - before.processMs;
+    const machine = after.machineBusyMs - before.machineBusyMs;
+    console.log(`  ${name.padEnd(17)} ${open.rps.toFixed(0)} answered/s, p50 ${open.p50.toFixed(2)} ms, p99 ${open.p99.toFixed(2)} ms, max ${open.max.toFixed(1)} ms, ${open.connects} connections opened${open.non2xx + open.errors > 0 ? ` (non-2xx ${open.non2xx}, errors ${open.errors})` : ''}`);
+    console.log(`  ${''.padEnd(17)} CPU of one core: the server ${share(server)}, the generator ${share(open.cpuMs)}, everything else on the machine ${share(Math.max(0, machine - server - open.cpuMs))} (of 200%)`);
+  }
   const f = (x: { batched: number; single: number }): string => `${x.batched.toFixed(0)} rows/s in batches of 64, ${x.single.toFixed(0)} rows/s one row per call`;
   console.log(`in-process ceiling (same model, no HTTP): plain JS (served) ${f(ceiling.js)}; tfjs WASM ${f(ceiling.wasm)}`);
 
