@@ -188,7 +188,8 @@ export function readBody(req: IncomingMessage, limit: number, timeoutMs = 0): Pr
     req.once('end', () => {
       if (timer !== undefined) clearTimeout(timer);
       bodyReaders.delete(req.socket);
-      resolve(Buffer.concat(chunks));
+      // A small body arrives as one chunk: no copy.
+      resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks));
     });
     // The client went away or broke the stream: its mistake, never a fault of the server.
     req.once('error', (e: Error) => refuse(new HttpError(400, `request body aborted: ${e.message}`)));
