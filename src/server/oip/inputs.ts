@@ -67,18 +67,21 @@ function checkedData(t: OipTensor, at: string): readonly (number | string | bool
 }
 
 /** A BYTES element for a numeric feature (the [n, k] BYTES form): decimal text; "" is a missing value. */
-function numberFromText(v: string, at: string): number | null {
+function numberFromText(v: string, at: () => string): number | null {
   if (v.trim() === '') return null;
   const x = Number(v);
-  if (!Number.isFinite(x)) throw new BadRequestError(`${at}: ${shown(v, 40)} is not a number`);
+  if (!Number.isFinite(x)) throw new BadRequestError(`${at()}: ${shown(v, 40)} is not a number`);
   return x;
 }
 
-/** One value for feature f from an element of a tensor of this datatype, checked against the feature's kind. */
-function valueOf(f: FeatureSignature, datatype: string, v: number | string | boolean | null, at: string, limits: InputLimits): RawValue {
+/**
+ * One value for feature f from an element of a tensor of this datatype, checked against the feature's kind. `at`
+ * names the element for an error: built only when there is one (every element of every request passes here).
+ */
+function valueOf(f: FeatureSignature, datatype: string, v: number | string | boolean | null, at: () => string, limits: InputLimits): RawValue {
   const value = f.kind === 'numeric' && datatype === 'BYTES' && typeof v === 'string' ? numberFromText(v, at) : v;
   const problem = checkValue(f.kind, value, limits.maxStringBytes);
-  if (problem !== undefined) throw new BadRequestError(`${at}: ${problem}`);
+  if (problem !== undefined) throw new BadRequestError(`${at()}: ${problem}`);
   return value;
 }
 
@@ -112,7 +115,7 @@ function matrixRows(t: OipTensor, m: ModelInputs, limits: InputLimits): ParsedRo
   for (let r = 0; r < n; r++) {
     const row: Record<string, RawValue> = {};
     m.features.forEach((f, c) => {
-      row[f.name] = valueOf(f, t.datatype, data[r * k + c] ?? null, `${at}.data[${r}, ${c}] (${f.name})`, limits);
+      row[f.name] = valueOf(f, t.datatype, data[r * k + c] ?? null, () => `${at}.data[${r}, ${c}] (${f.name})`, limits);
     });
     rows.push(row);
   }
@@ -149,7 +152,7 @@ function columnsRows(inputs: readonly OipTensor[], m: ModelInputs, limits: Input
     } else if (rows !== n) throw new BadRequestError(`${at}: ${rows} rows, but other inputs have ${n}`);
     const data = checkedData(t, at);
     // Extra columns are checked per row by rowMetaOf; a feature's values here.
-    byName.set(t.name, f ? data.map((v, r) => valueOf(f, t.datatype, v, `${at}.data[${r}]`, limits)) : data);
+    byName.set(t.name, f ? data.map((v, r) => valueOf(f, t.datatype, v, () => `${at}.data[${r}]`, limits)) : data);
   });
   for (const f of m.features) if (!byName.has(f.name)) throw new BadRequestError(`missing input ${shown(f.name)} (one tensor per feature: ${m.features.map((x) => x.name).join(', ')}; or a single [n, ${m.features.length}] tensor)`);
   const count = n ?? 0;

@@ -44,7 +44,8 @@ function elementProblem(datatype: string, v: unknown): string | undefined {
 /** JSON data, nested as the shape or flat, → its elements, each checked against the datatype. */
 function jsonData(data: unknown, datatype: string, rank: number, at: string): Element[] {
   if (!Array.isArray(data)) throw new BadRequestError(`${at}.data must be an array, got ${typeName(data)}`);
-  const flat: unknown[] = data.flat(Math.max(0, rank - 1));
+  // A [n] tensor's data is already flat (no copy); a nested element is refused below either way.
+  const flat: unknown[] = rank <= 1 ? data : data.flat(rank - 1);
   flat.forEach((v, i) => {
     if (Array.isArray(v)) throw new BadRequestError(`${at}.data is nested deeper than its shape's ${rank} dimensions`);
     const problem = elementProblem(datatype, v);
