@@ -25,7 +25,7 @@
 //   npx tsx bench/server-throughput.ts        (BENCH_SECONDS=5 per point, BENCH_CONCURRENCY=1,8,32,64, BENCH_ROUNDS=3,
 //                                              BENCH_OPEN_SECONDS=10 for the half-peak run)
 // Installs wrk, python3-flask, python3-sklearn and gunicorn with apt-get when missing (needs root).
-import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -78,8 +78,22 @@ function ms(text: string): number {
   return m[2] === 'us' ? v / 1000 : m[2] === 's' ? v * 1000 : v;
 }
 
+function wrkArgs(url: string, script: string, connections: number, threads = Math.min(2, connections)): string[] {
+  return ['-t', String(threads), '-c', String(connections), '-d', `${seconds}s`, '--latency', '-s', script, url];
+}
+
 function wrk(url: string, script: string, connections: number): Point {
-  const out = execFileSync('wrk', ['-t', String(Math.min(2, connections)), '-c', String(connections), '-d', `${seconds}s`, '--latency', '-s', script, url], { encoding: 'utf8', timeout: (seconds + 30) * 1000 });
+  return wrkPoint(execFileSync('wrk', wrkArgs(url, script, connections), { encoding: 'utf8', timeout: (seconds + 30) * 1000 }));
+}
+
+/** wrk in the background (one thread): two of them load two servers at once. */
+function wrkAsync(url: string, script: string, connections: number): Promise<Point> {
+  return new Promise((resolve, reject) => {
+    execFile('wrk', wrkArgs(url, script, connections, 1), { encoding: 'utf8', timeout: (seconds + 30) * 1000 }, (e, out) => (e ? reject(new Error(`wrk: ${e.message}`)) : resolve(wrkPoint(out))));
+  });
+}
+
+function wrkPoint(out: string): Point {
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN);
   const p50 = ms(/\s50%\s+(\S+)/.exec(out)?.[1] ?? '');
   const p99 = ms(/\s99%\s+(\S+)/.exec(out)?.[1] ?? '');
@@ -197,6 +211,10 @@ try {
   const unbounded = await startServer(serverEnv(cluster.info, { bucket, version: 'v1', deployment: 'ml/weather-unbounded', env: { ...extraEnv, ...boundsOff } }));
   children.push(unbounded.child);
   await waitReady(unbounded);
+  // A second server of ours, only to measure two processes of it side by side (not a worker per core: decision 0012).
+  const second = await startServer(serverEnv(cluster.info, { bucket, version: 'v1', deployment: 'ml/weather-second', env: extraEnv }));
+  children.push(second.child);
+  await waitReady(second);
 
   const flaskPort = await freePort();
   const flask = spawn('gunicorn', ['-w', '2', '-b', `127.0.0.1:${flaskPort}`, '--chdir', here, '--log-level', 'warning', 'server-flask-baseline:app'], {
@@ -247,6 +265,15 @@ try {
     const ratio = (base: string): string => (target === base ? '' : `${(p.rps / rpsOf(base, c)).toFixed(2)}×`);
     console.log(`${target.padEnd(22)} ${String(c).padStart(4)} │ ${p.rps.toFixed(0).padStart(8)} ${p.p50.toFixed(2).padStart(8)} ${p.p99.toFixed(2).padStart(8)} │ ${ratio('bare node:http').padStart(16)} ${ratio('flask').padStart(8)}${p.non2xx > 0 ? `  (non-2xx or errors: ${p.non2xx})` : ''}`);
   }
+
+  // Two of our processes, each loaded by a one-thread wrk with half the connections, at the same time: what a worker
+  // per core could reach at most here (the bare server's ×2 row is the same for the HTTP stack alone).
+  const top2 = Math.max(...concurrencies);
+  const secondUrl = `${second.url}/v1/models/weather:predict`;
+  wrk(secondUrl, script, 4);
+  const pair = await Promise.all([wrkAsync(v1Url, script, top2 / 2), wrkAsync(secondUrl, script, top2 / 2)]);
+  const pairRps = pair.reduce((a, p) => a + p.rps, 0);
+  console.log(`ours v1 as two processes (two servers, ${top2 / 2} connections and one wrk thread each, at once): ${pair.map((p) => p.rps.toFixed(0)).join(' + ')} = ${pairRps.toFixed(0)} req/s, ${(pairRps / rpsOf('ours v1 :predict', top2)).toFixed(2)}× one process, ${(pairRps / rpsOf('bare node:http', top2)).toFixed(2)}× bare node:http; p99 ${pair.map((p) => p.p99.toFixed(1)).join(' / ')} ms${pair.some((p) => p.non2xx > 0) ? ' (non-2xx!)' : ''}`);
 
   // p99 at half the peak: an open-loop load at half of what ours did at the highest concurrency, latency counted
   // from each request's intended send time.
