@@ -144,6 +144,8 @@ export function decodeSegment(segment: string, what: string): string {
  * application/json (a charset parameter, if any, utf-8), the content coding identity.
  */
 export function jsonBodyProblem(contentType: string | undefined, contentEncoding: string | undefined): string | undefined {
+  // What nearly every client sends, answered without splitting the header.
+  if (contentType === 'application/json' && contentEncoding === undefined) return undefined;
   if (contentType === undefined || contentType.trim() === '') return 'missing Content-Type: send application/json';
   const [type = '', ...params] = contentType.split(';').map((x) => x.trim().toLowerCase());
   if (type !== 'application/json') return `Content-Type ${JSON.stringify(contentType.slice(0, 100))} is not supported: send application/json`;
