@@ -361,7 +361,7 @@ export class ServerApp {
 }
 
 /** The inference-log record of one prediction; the optional fields only when there are (the log's JSON omits them). */
-export function predictionRecord(
+function predictionRecord(
   id: string, time: string, modelVersion: string, track: string, features: Readonly<Record<string, RawValue>>, prediction: string | number,
   probabilities: readonly number[] | undefined, meta: RowMeta | undefined,
 ): PredictionRecord {
@@ -373,7 +373,7 @@ export function predictionRecord(
 }
 
 /** The v1 :predict answer: classes and probabilities for a classifier. */
-export function v1Answer(modelName: string, version: string, label: LabelSpec, predictions: readonly Prediction[], ids: readonly string[]): object {
+function v1Answer(modelName: string, version: string, label: LabelSpec, predictions: readonly Prediction[], ids: readonly string[]): object {
   const answer: Record<string, unknown> = { model_name: modelName, model_version: version, predictions: predictions.map((p) => ('label' in p ? p.label : p.value)), prediction_ids: ids };
   if (label.task === 'classification') {
     answer['classes'] = label.classes;
