@@ -7,7 +7,8 @@
 //   ceiling    a bare node:http server answering a fixed body (one of our real answers, byte for byte) to the
 //              same wrk load: the HTTP stack's limit for one Node process on this machine
 //   ×2 procs   the same bare server as two processes sharing the port (node:cluster), at the top concurrency only:
-//              what a worker per core could reach at most on this machine
+//              what a worker per core could reach at most on this machine; and two of our servers loaded at once
+//              (half the connections and one wrk thread each): what a worker per core of ours could reach
 //   flask      the seed tutorial's design: Flask + scikit-learn MLP of the same size (16-8) on the same rows under
 //              gunicorn (2 sync workers, one per core), Debian packages
 //   p99 at half peak  an open-loop load (bench/open-loop-load.ts, raw sockets, a process of its own) at half of ours
