@@ -12,7 +12,6 @@
 // round left (the time each read took, the events still buffered); at the end, the sink's events sent and dropped.
 // Run:
 //   npx tsx bench/server-kafka.ts        (BENCH_SECONDS=10, BENCH_ROUNDS=3; heavy: under flock /tmp/perennial-heavy.lock here)
-//   BENCH_CPU_PROF=/tmp/prof npx tsx bench/server-kafka.ts     (also a CPU profile of the sink-on server)
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { get } from 'node:http';
@@ -105,9 +104,7 @@ try {
   const bucket = 'bench-kafka';
   await trainWeatherModel(cluster.info, storeFor(cluster.info), bucket, 'v1', quickTraining);
   const kafkaEnv = { [podEnv.serverKafkaBrokers]: broker.bootstrap, [podEnv.serverKafkaPredictionsTopic]: 'predictions', [podEnv.serverKafkaFeedbackTopic]: 'feedback' };
-  // BENCH_CPU_PROF=<folder>: the sink-on server writes a V8 CPU profile there (stopped by SIGTERM so it is written).
-  const profile = process.env['BENCH_CPU_PROF'] ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${process.env['BENCH_CPU_PROF']}` } : {};
-  const on = await startServer(serverEnv(cluster.info, { bucket, version: 'v1', deployment: 'ml/kafka-on', env: { ...kafkaEnv, ...profile } }));
+  const on = await startServer(serverEnv(cluster.info, { bucket, version: 'v1', deployment: 'ml/kafka-on', env: kafkaEnv }));
   servers.push(on);
   const off = await startServer(serverEnv(cluster.info, { bucket, version: 'v1', deployment: 'ml/kafka-off' }));
   servers.push(off);
@@ -168,7 +165,7 @@ try {
   for (const s of servers) console.error(`server ${s.url} (exit ${JSON.stringify(await Promise.race([s.exited, Promise.resolve('running')]))}) log tail:\n${s.output().slice(-3000)}`);
   throw e;
 } finally {
-  for (const s of servers) await s.stop(process.env['BENCH_CPU_PROF'] ? 'SIGTERM' : 'SIGKILL');
+  for (const s of servers) await s.stop('SIGKILL');
   await broker.destroy();
   await cluster.stop();
 }
