@@ -29,6 +29,19 @@ describe('LoopMetrics: the exposition a Prometheus scrapes', () => {
     assert.doesNotMatch(after, /name="weather"/);
   });
 
+  it('one scrape reads the caches once for all ten gauges; the next scrape reads them again', async () => {
+    const registry = new Registry();
+    let lists = 0;
+    const counted = (items: KubeObject[]): CacheReader<KubeObject> => ({ ...cacheOf(items), list: () => { lists++; return [...items]; } });
+    const mds: KubeObject[] = [aDeployment('weather').inNamespace('ml').withStatus({ phase: 'Healthy', stableVersion: 'v1' }).build()];
+    new LoopMetrics(registry, { pipelines: counted([]), deployments: counted(mds) });
+    assert.match(await registry.metrics(), /stable_version="v1"/);
+    assert.equal(lists, 2, 'the pipelines and the deployments listed once each');
+    mds[0] = aDeployment('weather').inNamespace('ml').withStatus({ phase: 'Healthy', stableVersion: 'v2' }).build();
+    assert.match(await registry.metrics(), /stable_version="v2"/, 'a later scrape sees the caches as they are then');
+    assert.equal(lists, 4);
+  });
+
   it('counters of runs, promotions, aborts and rollbacks by object, removed when it is deleted', async () => {
     const registry = new Registry();
     const m = new LoopMetrics(registry, { pipelines: cacheOf([]), deployments: cacheOf([]) });

@@ -41,7 +41,18 @@ export class LoopMetrics {
 
   constructor(registry: Registry, caches: { readonly pipelines: CacheReader<KubeObject>; readonly deployments: CacheReader<KubeObject> }) {
     const registers = [registry];
-    const read = (): LoopSeries => loopSeries(caches.pipelines.list() as TrainingPipeline[], caches.deployments.list() as ModelDeployment[]);
+    // A scrape calls every gauge's collect in one synchronous stretch (registry.metrics() starts each metric's
+    // get(), which calls collect before its first await), when the caches cannot change: the series are computed
+    // once for the ten gauges and forgotten at the first microtask after, so the next scrape, even one awaited
+    // right after, reads the caches again. At 1,000 + 1,000 objects that was ~46 of the 66 ms a scrape took.
+    let series: LoopSeries | undefined;
+    const read = (): LoopSeries => {
+      if (series === undefined) {
+        series = loopSeries(caches.pipelines.list() as TrainingPipeline[], caches.deployments.list() as ModelDeployment[]);
+        queueMicrotask(() => { series = undefined; });
+      }
+      return series;
+    };
     for (const g of gauges) {
       new Gauge({
         name: g.name, help: g.help, labelNames: g.labels, registers,
