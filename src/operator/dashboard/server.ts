@@ -8,10 +8,10 @@
 //   GET  /login, POST /login, GET /logout    a form that keeps the token in an HttpOnly cookie
 // No token: 401 (the login page). A token the API server rejects: 401. A namespace the user may not read: 403
 // with nothing of it. Everything is read from the operator's informer caches.
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type http from 'node:http';
 import type { ModelDeployment } from '../../api/model-deployment.js';
 import type { TrainingPipeline } from '../../api/training-pipeline.js';
+import { closeHttp, listenHttp } from '../runtime/http-listener.js';
 import type { CacheReader } from '../runtime/informer.js';
 import type { Logger } from '../runtime/log.js';
 import type { KubeObject } from '../runtime/resource.js';
@@ -74,29 +74,22 @@ export class DashboardServer {
 
   constructor(private readonly src: DashboardSources) {}
 
-  listen(port: number, host: string): Promise<number> {
-    const server = http.createServer((req, res) => {
+  /** Listens on host:port; a browser's request (its headers and a login form) comes within seconds or is closed. */
+  async listen(port: number, host: string): Promise<number> {
+    const { server, port: bound } = await listenHttp((req, res) => {
       this.handle(req).then((reply) => this.send(res, reply), (e: unknown) => {
         this.src.logger.error('dashboard request failed', { path: (req.url ?? '').split('?')[0], error: e instanceof Error ? e.message : String(e) });
         this.send(res, { status: 502, type: 'html', body: errorPage('Unavailable', 'The API server could not be asked who you are or what you may read; try again.', undefined) });
       });
-    });
+    }, port, host, { requestTimeoutMs: 10_000, headersTimeoutMs: 5_000 });
     this.server = server;
-    return new Promise((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => {
-        server.off('error', reject);
-        resolve((server.address() as AddressInfo).port);
-      });
-    });
+    return bound;
   }
 
   async close(): Promise<void> {
     const server = this.server;
     this.server = undefined;
-    if (!server) return;
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await closeHttp(server);
   }
 
   private send(res: http.ServerResponse, reply: Reply): void {

@@ -3,9 +3,9 @@
 // healthily), /metrics (the runtime's own prom-client registry). `/metrics?name=<family>` (repeatable) answers only
 // those families: a full scrape renders every per-object series (about 0.3 s of the event loop at 1,000 pipelines +
 // 1,000 deployments on a 2-core machine), too much for a caller polling progress every second (bench/operator-scale).
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type http from 'node:http';
 import type { Registry } from 'prom-client';
+import { closeHttp, listenHttp } from './http-listener.js';
 
 export interface Readiness {
   readonly ready: boolean;
@@ -19,26 +19,16 @@ export class HealthServer {
   constructor(private readonly registry: Registry, private readonly readiness: () => Readiness) {}
 
   /** Listens on host:port (port 0 picks a free one) and returns the bound port. */
-  listen(port: number, host = '0.0.0.0'): Promise<number> {
-    const server = http.createServer((req, res) => {
-      void this.handle(req, res);
-    });
+  async listen(port: number, host = '0.0.0.0'): Promise<number> {
+    const { server, port: bound } = await listenHttp((req, res) => void this.handle(req, res), port, host);
     this.server = server;
-    return new Promise((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => {
-        server.off('error', reject);
-        resolve((server.address() as AddressInfo).port);
-      });
-    });
+    return bound;
   }
 
   async close(): Promise<void> {
     const server = this.server;
     this.server = undefined;
-    if (!server) return;
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await closeHttp(server);
   }
 
   /**

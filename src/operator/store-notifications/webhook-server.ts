@@ -4,8 +4,8 @@
 // body is bounded; what is not an event document is a 400 naming why. A valid notification is answered 204 once
 // the pipelines it concerns are enqueued: it only says "look again", so a lost one costs a poll interval, never data.
 import { timingSafeEqual } from 'node:crypto';
-import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { closeHttp, listenHttp } from '../runtime/http-listener.js';
 import { type Logger, errorFields } from '../runtime/log.js';
 import { NotificationFormatError, type ObjectChange, parseEvent } from './events.js';
 
@@ -55,23 +55,15 @@ export class StoreWebhookServer {
   constructor(private readonly options: WebhookServerOptions) {}
 
   async listen(port: number, host?: string): Promise<number> {
-    const server = createServer((req, res) => void this.handle(req, res));
-    server.requestTimeout = 10_000;
-    server.headersTimeout = 5_000;
+    const { server, port: bound } = await listenHttp((req, res) => void this.handle(req, res), port, host, { requestTimeoutMs: 10_000, headersTimeoutMs: 5_000 });
     this.server = server;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => resolve());
-    });
-    return (server.address() as AddressInfo).port;
+    return bound;
   }
 
   async close(): Promise<void> {
     const server = this.server;
     this.server = undefined;
-    if (!server) return;
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await closeHttp(server);
   }
 
   private reply(res: ServerResponse, status: number, message?: string): void {
