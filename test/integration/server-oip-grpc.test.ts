@@ -23,7 +23,7 @@ import { storeFor } from './trainer-harness.js';
 import { venvPython } from '../support/python-env.js';
 import { serverEnv, startServer, waitReady, type RunningServer } from '../support/served-model.js';
 import {
-  assertMatches, conformanceRows, emptyBuckets, inProcessAnswers, numericOipFeatures, oipFeatures, trainConformanceModels, type OipAnswers,
+  assertMatches, assertTopClasses, conformanceRows, emptyBuckets, inProcessAnswers, numericOipFeatures, oipFeatures, trainConformanceModels, type OipAnswers,
 } from '../support/oip-conformance.js';
 
 /** The body limit of the servers here: a message past it is refused before it is decoded. */
@@ -110,17 +110,7 @@ describe('OIP v2 gRPC conformance: tritonclient and the KServe SDK', () => {
     const selected = triton.selected;
     assert.deepEqual(Object.keys(selected).filter((k) => !k.includes('_')).sort(), ['id', 'label', 'probabilities'], 'only the outputs asked');
     assert.deepEqual(selected.probabilities_shape, [rows.length, 2]);
-    const classification = selected.probabilities as string[];
-    expected.forEach((p, i) => {
-      const probs = 'label' in p ? p.probabilities : [];
-      const top = probs.map((q, k) => ({ q, k })).sort((a, b) => b.q - a.q || a.k - b.k).slice(0, 2);
-      top.forEach(({ q, k }, j) => {
-        const [score = '', index = '', label = ''] = (classification[i * 2 + j] ?? '').split(':');
-        assert.ok(Math.abs(Number(score) - q) <= 1e-6, `top-${j + 1} score of row ${i}`);
-        assert.equal(Number(index), k);
-        assert.equal(label, classes[k]);
-      });
-    });
+    assertTopClasses(selected.probabilities as string[], expected, classes);
 
     // tritonclient names the status as its StatusCode (StatusCode.INVALID_ARGUMENT).
     assert.match(triton.unknown_output?.status ?? '', /INVALID_ARGUMENT/);

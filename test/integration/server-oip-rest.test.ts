@@ -16,7 +16,7 @@ import { storeFor } from './trainer-harness.js';
 import { venvPython } from '../support/python-env.js';
 import { serverEnv, startServer, waitReady, type RunningServer } from '../support/served-model.js';
 import {
-  assertMatches, conformanceRows, emptyBuckets, inProcessAnswers, numericOipFeatures, oipFeatures, trainConformanceModels, type OipAnswers,
+  assertMatches, assertTopClasses, conformanceRows, emptyBuckets, inProcessAnswers, numericOipFeatures, oipFeatures, trainConformanceModels, type OipAnswers,
 } from '../support/oip-conformance.js';
 
 interface ClientReport {
@@ -87,17 +87,7 @@ describe('OIP v2 REST conformance: tritonclient and the KServe SDK', () => {
     const selected = triton.triton_selected;
     assert.deepEqual(Object.keys(selected).sort(), ['id', 'label', 'label_shape', 'probabilities', 'probabilities_shape'], 'only the outputs asked');
     assert.deepEqual(selected.probabilities_shape, [rows.length, 2]);
-    const classification = selected.probabilities as string[];
-    expected.forEach((p, i) => {
-      const probs = 'label' in p ? p.probabilities : [];
-      const top = probs.map((q, k) => ({ q, k })).sort((a, b) => b.q - a.q || a.k - b.k).slice(0, 2);
-      top.forEach(({ q, k }, j) => {
-        const [score = '', index = '', label = ''] = (classification[i * 2 + j] ?? '').split(':');
-        assert.ok(Math.abs(Number(score) - q) <= 1e-6, `top-${j + 1} score of row ${i}`);
-        assert.equal(Number(index), k);
-        assert.equal(label, classes[k]);
-      });
-    });
+    assertTopClasses(selected.probabilities as string[], expected, classes);
     assert.deepEqual(selected.label, expected.map((p) => ('label' in p ? p.label : '')));
 
     assert.match(String(triton['unknown_output_error']), /unknown output "scores" \(outputs: label, probabilities, classification, prediction_id\)/);

@@ -78,6 +78,23 @@ export function assertMatches(what: string, got: OipAnswers, expected: readonly 
   });
 }
 
+/**
+ * The `classification` extension's answer for 2 classes a row ("score:index:label", best first, ties by index) as
+ * the in-process probabilities give it, within 1e-6.
+ */
+export function assertTopClasses(classification: readonly string[], expected: readonly Prediction[], classes: readonly string[]): void {
+  expected.forEach((p, i) => {
+    const probs = 'label' in p ? p.probabilities : [];
+    const top = probs.map((q, k) => ({ q, k })).sort((a, b) => b.q - a.q || a.k - b.k).slice(0, 2);
+    top.forEach(({ q, k }, j) => {
+      const [score = '', index = '', label = ''] = (classification[i * 2 + j] ?? '').split(':');
+      assert.ok(Math.abs(Number(score) - q) <= 1e-6, `top-${j + 1} score of row ${i}`);
+      assert.equal(Number(index), k);
+      assert.equal(label, classes[k]);
+    });
+  });
+}
+
 /** Empties the test's buckets. */
 export async function emptyBuckets(store: MinioStore, buckets: readonly string[]): Promise<void> {
   for (const b of buckets) for (const o of await store.list(b, '')) await store.delete(b, o.key);
