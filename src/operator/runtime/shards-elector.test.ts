@@ -109,13 +109,19 @@ describe('ShardElector', () => {
     assert.equal([...http.leases.keys()].filter((n) => n.includes('-member-')).length, 0, 'and deletes the membership Leases');
   });
 
-  it('a shard it held now held by another replica: stops all work', async () => {
+  /** Replica a alone, holding every shard after its first second. */
+  async function aloneAndHolding(): Promise<{ http: FakeLeases; clock: FakeClock; events: string[]; a: ReturnType<typeof elector> }> {
     const http = new FakeLeases();
     const clock = new FakeClock(Date.UTC(2026, 0, 1));
     const events: string[] = [];
     const a = elector(http, clock, 'a', events);
     a.start();
     await run(clock, 1000);
+    return { http, clock, events, a };
+  }
+
+  it('a shard it held now held by another replica: stops all work', async () => {
+    const { http, clock, events, a } = await aloneAndHolding();
     const lease = http.leases.get('op-shard-0');
     assert.ok(lease?.spec);
     http.leases.set('op-shard-0', { ...lease, metadata: { ...lease.metadata, resourceVersion: '999' }, spec: { ...lease.spec, holderIdentity: 'intruder' } });
@@ -125,12 +131,7 @@ describe('ShardElector', () => {
   });
 
   it('a replica that cannot renew for its renew deadline stops all work', async () => {
-    const http = new FakeLeases();
-    const clock = new FakeClock(Date.UTC(2026, 0, 1));
-    const events: string[] = [];
-    const a = elector(http, clock, 'a', events);
-    a.start();
-    await run(clock, 1000);
+    const { http, clock, events } = await aloneAndHolding();
     http.request = () => Promise.reject(status(503, 'ServiceUnavailable'));
     await run(clock, 4000);
     assert.ok(events.includes('a lost'));
