@@ -20,7 +20,7 @@
 // kube-controller-manager's HPA controller through the scale subresource while the canary runs.
 // The milestones print as `# <seconds since start> <what>` lines; the screenshots' paths too.
 import { execFile } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
@@ -41,7 +41,7 @@ import { Traffic } from '../support/traffic.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.js';
 import { days } from '../support/weather-traffic.js';
 import { badCandidatePatch, loopDeployment, loopTriggers, weather, weatherDataPrefix, weatherPeriods, weatherPipeline } from '../support/weather-loop.js';
-import { chartDir, renderChart } from '../integration/chart-tools.js';
+import { dashboardQueries, renderChart } from '../integration/chart-tools.js';
 
 /** The kubectl perennial plugin as users run it (the bundle npm install -g installs); its exit code and output. */
 async function kubectlPerennial(kubeconfig: string, args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -202,14 +202,10 @@ describe('closed loop on the weather data (train → serve → drift → retrain
     // Every Grafana dashboard query returns data from this loop (the error counters only have series once a
     // reconcile or a request failed, and none does here; no regression model here).
     const noDataHere = [/perennial_model_deployment_live_rmse/, /perennial_reconcile_errors_total/, /perennial_server_request_errors_total/];
-    const fill = (e: string): string => e.replace(/\$(namespace|pipeline|deployment)\b/g, '.*').replace(/\$__rate_interval/g, '1m');
     const empty: string[] = [];
-    for (const file of readdirSync(join(chartDir, 'dashboards')).filter((f) => f.endsWith('.json'))) {
-      const dash = JSON.parse(readFileSync(join(chartDir, 'dashboards', file), 'utf8')) as { panels: { title: string; targets?: { expr: string }[] }[] };
-      for (const t of dash.panels.flatMap((p) => (p.targets ?? []).map((x) => ({ title: p.title, expr: fill(x.expr) })))) {
-        if (noDataHere.some((r) => r.test(t.expr))) continue;
-        if ((await prom.query(t.expr)).length === 0) empty.push(`${file} ${t.title}: ${t.expr}`);
-      }
+    for (const q of dashboardQueries()) {
+      if (noDataHere.some((r) => r.test(q.expr))) continue;
+      if ((await prom.query(q.expr)).length === 0) empty.push(`${q.panel}: ${q.expr}`);
     }
     assert.deepEqual(empty, [], 'dashboard queries without data');
     const configMaps = await stack.core.listNamespacedConfigMap({ namespace: operatorRelease.namespace, labelSelector: 'grafana_dashboard=1' });

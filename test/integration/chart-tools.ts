@@ -12,6 +12,22 @@ import { loadAll } from 'js-yaml';
 import { repoRoot } from '../../localcluster/cluster.js';
 
 export const chartDir = join(repoRoot, 'charts', 'perennial');
+
+/** A Grafana dashboard of the chart (charts/perennial/dashboards/*.json), as far as the tests read it. */
+export interface Dashboard {
+  readonly panels: { readonly title: string; readonly type: string; readonly targets?: { readonly expr: string }[] }[];
+}
+
+export function dashboards(): { file: string; json: Dashboard }[] {
+  const dir = join(chartDir, 'dashboards');
+  return readdirSync(dir).filter((f) => f.endsWith('.json')).map((f) => ({ file: f, json: JSON.parse(readFileSync(join(dir, f), 'utf8')) as Dashboard }));
+}
+
+/** Every dashboard query with its variables as Grafana fills them with "All". */
+export function dashboardQueries(): { panel: string; expr: string }[] {
+  const fill = (e: string): string => e.replace(/\$(namespace|pipeline|deployment)\b/g, '.*').replace(/\$__rate_interval/g, '1m');
+  return dashboards().flatMap(({ json }) => json.panels.flatMap((p) => (p.targets ?? []).map((t) => ({ panel: p.title, expr: fill(t.expr) }))));
+}
 /** The Kubernetes version the chart is rendered and validated for (the local API server's). */
 export const kubeVersion = '1.34.0';
 

@@ -13,7 +13,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -35,28 +35,14 @@ import { quickTraining, trainWeatherModel } from '../support/served-model.js';
 import { sendBatch } from '../support/traffic.js';
 import { weather, weatherPeriods, weatherPipeline } from '../support/weather-loop.js';
 import { days } from '../support/weather-traffic.js';
-import { chartDir, renderChart } from './chart-tools.js';
+import { dashboardQueries, dashboards, renderChart } from './chart-tools.js';
 import { storeFor } from './trainer-harness.js';
 
 const run = promisify(execFile);
 const fixtures = join(repoRoot, 'test', 'integration', 'fixtures');
 
-interface Dashboard {
-  readonly panels: { readonly title: string; readonly type: string; readonly targets?: { readonly expr: string }[] }[];
-}
 interface RuleGroup {
   readonly rules: { readonly alert: string; readonly expr: string }[];
-}
-
-function dashboards(): { file: string; json: Dashboard }[] {
-  const dir = join(chartDir, 'dashboards');
-  return readdirSync(dir).filter((f) => f.endsWith('.json')).map((f) => ({ file: f, json: JSON.parse(readFileSync(join(dir, f), 'utf8')) as Dashboard }));
-}
-
-/** Every dashboard query with its variables as Grafana fills them with "All". */
-function dashboardQueries(): { panel: string; expr: string }[] {
-  const fill = (e: string): string => e.replace(/\$(namespace|pipeline|deployment)\b/g, '.*').replace(/\$__rate_interval/g, '1m');
-  return dashboards().flatMap(({ json }) => json.panels.flatMap((p) => (p.targets ?? []).map((t) => ({ panel: p.title, expr: fill(t.expr) }))));
 }
 
 /** The PrometheusRule's groups as the chart renders them with the default values. */
