@@ -1,20 +1,43 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { DataPolls, type PollState, listingNeed, nextPollAtMs, takeToken } from './data-polls.js';
+import { DataPolls, type PollState, firstPollAtMs, listingNeed, nextPollAtMs, takeToken, watermarkListing } from './data-polls.js';
 import type { DataListing } from './triggers.js';
 
 const listing = (objects: number): DataListing => ({ objects, digest: `d${objects}`, newestMs: 1, newObjects: 0, newRows: 0 });
 const state: PollState = { listing: listing(1), basis: 'b', dueAtMs: 10_000 };
 
 describe('listingNeed', () => {
-  const table: Array<{ name: string; state: PollState | undefined; basis: string; now: number; changed: boolean; want: string }> = [
-    { name: 'no listing yet: required', state: undefined, basis: 'b', now: 0, changed: false, want: 'required' },
-    { name: 'the sources or the watermark changed: required', state, basis: 'other', now: 0, changed: false, want: 'required' },
-    { name: 'a notification named the pipeline: required, even before the poll is due', state, basis: 'b', now: 0, changed: true, want: 'required' },
-    { name: 'the poll is due: poll', state, basis: 'b', now: 10_000, changed: false, want: 'poll' },
-    { name: 'nothing new and the poll not due: reuse the listing', state, basis: 'b', now: 9_999, changed: false, want: 'none' },
+  const table: Array<{ name: string; state: PollState | undefined; basis: string; now: number; changed: boolean; standIn: boolean; want: string }> = [
+    { name: 'no listing yet, no watermark: required', state: undefined, basis: 'b', now: 0, changed: false, standIn: false, want: 'required' },
+    { name: 'no listing since the start, a watermark stands in: the first listing deferred', state: undefined, basis: 'b', now: 0, changed: false, standIn: true, want: 'first-deferred' },
+    { name: 'no listing since the start, but a notification: required', state: undefined, basis: 'b', now: 0, changed: true, standIn: true, want: 'required' },
+    { name: 'the sources or the watermark changed: required', state, basis: 'other', now: 0, changed: false, standIn: true, want: 'required' },
+    { name: 'a notification named the pipeline: required, even before the poll is due', state, basis: 'b', now: 0, changed: true, standIn: true, want: 'required' },
+    { name: 'the poll is due: poll', state, basis: 'b', now: 10_000, changed: false, standIn: true, want: 'poll' },
+    { name: 'nothing new and the poll not due: reuse the listing', state, basis: 'b', now: 9_999, changed: false, standIn: true, want: 'none' },
   ];
-  for (const t of table) it(t.name, () => assert.equal(listingNeed(t.state, t.basis, t.now, t.changed), t.want));
+  for (const t of table) it(t.name, () => assert.equal(listingNeed(t.state, t.basis, t.now, t.changed, t.standIn), t.want));
+});
+
+describe('watermarkListing', () => {
+  it('the watermark as a listing with no new objects', () => {
+    assert.deepEqual(watermarkListing({ objects: 3, digest: 'd', newestObjectTime: '2026-12-05T06:00:00.123Z' }),
+      { objects: 3, digest: 'd', newestMs: Date.parse('2026-12-05T06:00:00.123Z'), newObjects: 0, newRows: 0 });
+    assert.deepEqual(watermarkListing({ objects: 0, digest: 'e' }), { objects: 0, digest: 'e', newestMs: undefined, newObjects: 0, newRows: 0 });
+  });
+  it('nothing stands in without a complete watermark', () => {
+    assert.equal(watermarkListing(undefined), undefined);
+    assert.equal(watermarkListing({ digest: 'd' }), undefined);
+    assert.equal(watermarkListing({ objects: 1 }), undefined);
+  });
+});
+
+describe('firstPollAtMs', () => {
+  it('a point of one poll interval', () => {
+    assert.equal(firstPollAtMs(1000, 60_000, 0), 1000);
+    assert.equal(firstPollAtMs(1000, 60_000, 0.5), 31_000);
+    assert.equal(firstPollAtMs(1000, 60_000, 0.999999), 61_000);
+  });
 });
 
 describe('nextPollAtMs', () => {
@@ -94,6 +117,39 @@ describe('DataPolls', () => {
     await t.p.listing('ns/b', 'b', 60_000, t.list);
     assert.deepEqual(t.slept, [1000]);
     assert.equal(t.calls(), 2);
+  });
+
+  it('after a restart the watermark stands in: no listing (and no token) until the first poll, spread over the interval', async () => {
+    const t = polls(1);
+    const standIn = listing(7);
+    const first = await t.p.listing('ns/a', 'b', 60_000, t.list, standIn);
+    assert.deepEqual(first, { ...standIn, kept: true, nextPollAtMs: 30_000 }, 'random() is 0.5: half the interval');
+    assert.equal(t.calls(), 0);
+    assert.equal((await t.p.listing('ns/b', 'b', 60_000, t.list, standIn)).kept, true, 'the one token is still there…');
+    assert.equal((await t.p.listing('ns/c', 'b', 60_000, t.list)).objects, 1, '…for a pipeline that must list');
+    assert.deepEqual(t.slept, []);
+    t.advance(30_000);
+    const polled = await t.p.listing('ns/a', 'b', 60_000, t.list, standIn);
+    assert.equal(polled.objects, 2, 'the first poll lists');
+    assert.equal(polled.kept, undefined);
+  });
+
+  it('a notification before the first poll lists at once', async () => {
+    const t = polls(10);
+    t.p.markChanged('ns/a');
+    assert.equal((await t.p.listing('ns/a', 'b', 60_000, t.list, listing(7))).objects, 1);
+  });
+
+  it('listNow lists even while a kept listing would do, and keeps what it found', async () => {
+    const t = polls(10);
+    assert.equal((await t.p.listing('ns/a', 'b', 60_000, t.list, listing(7))).kept, true);
+    const now = await t.p.listNow('ns/a', 'b', 60_000, t.list);
+    assert.equal(now.objects, 1);
+    assert.equal(now.kept, undefined);
+    const again = await t.p.listing('ns/a', 'b', 60_000, t.list, listing(7));
+    assert.equal(again.objects, 1, 'reused until its poll');
+    assert.equal(again.kept, true);
+    assert.equal(t.calls(), 1);
   });
 
   it('a failed listing keeps the notification for the next attempt', async () => {

@@ -9,6 +9,14 @@
 // Every listing takes a token from one bucket for the whole operator (listings per second, with a burst): a poll
 // that finds the bucket empty reuses the old listing and is looked at again when a token is due; a listing the
 // pipeline cannot do without (none yet, or a notification) waits for its token.
+//
+// After a restart the kept listings are gone, but a pipeline that has a data watermark does not need one at once:
+// the watermark stands in for it (the data when the last run started, no new objects: the newData trigger does not
+// fire from it), and its first listing is deferred to a random point of its poll interval, so a restart does not
+// list every pipeline's sources at once (1,000 pipelines waited 18 s for the budget). A listing returned without
+// listing the store is marked `kept`; a run must not start from one (it would record a watermark older than the
+// data it trains on, and count that data again as new): the reconciler lists first (plan.ts needsFreshListing).
+import type { TrainingPipelineStatus } from '../../../api/training-pipeline.js';
 import type { DataListing } from './triggers.js';
 
 export interface PollState {
@@ -19,15 +27,33 @@ export interface PollState {
   readonly dueAtMs: number;
 }
 
-export type ListingNeed = 'none' | 'poll' | 'required';
+export type ListingNeed = 'none' | 'poll' | 'required' | 'first-deferred';
 
 /**
  * Whether to list now: 'required' (no usable listing, or a notification said something changed), 'poll' (due,
- * may be deferred), or 'none' (reuse).
+ * may be deferred), 'none' (reuse), or 'first-deferred' (no listing since the operator started, but the watermark
+ * stands in for one: the first listing is deferred).
  */
-export function listingNeed(state: PollState | undefined, basis: string, nowMs: number, changed: boolean): ListingNeed {
-  if (!state || state.basis !== basis || changed) return 'required';
+export function listingNeed(state: PollState | undefined, basis: string, nowMs: number, changed: boolean, hasStandIn: boolean): ListingNeed {
+  if (changed) return 'required';
+  if (!state) return hasStandIn ? 'first-deferred' : 'required';
+  if (state.basis !== basis) return 'required';
   return nowMs >= state.dueAtMs ? 'poll' : 'none';
+}
+
+/**
+ * The data watermark as a listing: what the store held when the last run started (or at the baseline), with no
+ * new objects. Undefined without a (complete) watermark: nothing stands in, the pipeline must list.
+ */
+export function watermarkListing(watermark: TrainingPipelineStatus['dataWatermark']): DataListing | undefined {
+  if (watermark?.objects === undefined || watermark.digest === undefined) return undefined;
+  const newestMs = watermark.newestObjectTime === undefined ? undefined : Date.parse(watermark.newestObjectTime);
+  return { objects: watermark.objects, digest: watermark.digest, newestMs: Number.isNaN(newestMs) ? undefined : newestMs, newObjects: 0, newRows: 0 };
+}
+
+/** The first poll after a restart: a point of the poll interval (u uniform in [0, 1)), so restarted pipelines spread out. */
+export function firstPollAtMs(nowMs: number, pollMs: number, u: number): number {
+  return nowMs + Math.round(pollMs * u);
 }
 
 /** The next poll: the interval stretched by a factor from 0.8 to 1.2 (u uniform in [0, 1)). */
@@ -84,19 +110,36 @@ export class DataPolls {
   }
 
   /**
-   * The pipeline's listing: the kept one, or a new one from `list`. The listing says when to look again
-   * (nextPollAtMs): the jittered poll, or when a deferred poll gets its token.
+   * The pipeline's listing: the kept one (or `standIn`, the watermark, before the first listing), or a new one
+   * from `list`. The listing says when to look again (nextPollAtMs): the jittered poll, or when a deferred poll gets
+   * its token; and whether it is `kept` (not listed now).
    */
-  async listing(pipelineKey: string, basis: string, pollMs: number, list: () => Promise<DataListing>): Promise<DataListing> {
+  async listing(pipelineKey: string, basis: string, pollMs: number, list: () => Promise<DataListing>, standIn?: DataListing): Promise<DataListing> {
+    const now = this.options.now();
     const state = this.states.get(pipelineKey);
-    const need = listingNeed(state, basis, this.options.now(), this.changed.has(pipelineKey));
-    if (state && need === 'none') return { ...state.listing, nextPollAtMs: state.dueAtMs };
-    let wait = this.take();
-    if (state && need === 'poll' && wait > 0) {
-      const deferred = { ...state, dueAtMs: this.options.now() + wait };
-      this.states.set(pipelineKey, deferred);
-      return { ...state.listing, nextPollAtMs: deferred.dueAtMs };
+    const need = listingNeed(state, basis, now, this.changed.has(pipelineKey), standIn !== undefined);
+    if (need === 'first-deferred' && standIn) {
+      const first: PollState = { listing: standIn, basis, dueAtMs: firstPollAtMs(now, pollMs, this.random()) };
+      this.states.set(pipelineKey, first);
+      return { ...standIn, kept: true, nextPollAtMs: first.dueAtMs };
     }
+    if (state && need === 'none') return { ...state.listing, kept: true, nextPollAtMs: state.dueAtMs };
+    const wait = this.take();
+    if (state && need === 'poll' && wait > 0) {
+      const deferred = { ...state, dueAtMs: now + wait };
+      this.states.set(pipelineKey, deferred);
+      return { ...state.listing, kept: true, nextPollAtMs: deferred.dueAtMs };
+    }
+    return this.listAfter(wait, pipelineKey, basis, pollMs, list);
+  }
+
+  /** Lists now, whatever is kept (waiting for a token): for a run about to start, which takes the data there is. */
+  listNow(pipelineKey: string, basis: string, pollMs: number, list: () => Promise<DataListing>): Promise<DataListing> {
+    return this.listAfter(this.take(), pipelineKey, basis, pollMs, list);
+  }
+
+  private async listAfter(firstWait: number, pipelineKey: string, basis: string, pollMs: number, list: () => Promise<DataListing>): Promise<DataListing> {
+    let wait = firstWait;
     while (wait > 0) {
       await this.options.sleep(wait);
       wait = this.take();

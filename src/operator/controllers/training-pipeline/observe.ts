@@ -19,7 +19,7 @@ import type { PodObject, ReadPods } from '../pod-faults.js';
 import type { TenancyPolicy } from '../tenancy.js';
 import type { StoreSettings } from '../../store-settings.js';
 import type { JobState, Observed, ObservedJob, RunResult } from './observed.js';
-import type { DataPolls } from './data-polls.js';
+import { watermarkListing, type DataPolls } from './data-polls.js';
 import { dataPollIntervalMs, type DataListing } from './triggers.js';
 import { versionsInUse } from './versions-in-use.js';
 
@@ -115,12 +115,30 @@ async function listData(store: ObjectStore, settings: StoreSettings, tp: Trainin
   return { objects, digest: digest.digest('hex'), newestMs, newObjects, newRows };
 }
 
-/** The listing of the sources: kept and reused by data-polls.ts until it is due, notified or out of date. */
+function pollKey(tp: TrainingPipeline): string {
+  return `${tp.metadata.namespace ?? ''}/${tp.metadata.name ?? ''}`;
+}
+
+/** What a listing depends on: the sources, whether rows are counted, and the watermark new data is counted from. */
+function pollBasis(tp: TrainingPipeline, settings: StoreSettings): string {
+  return JSON.stringify([tp.metadata.uid, settings.bucket, tp.spec.data.sources, tp.spec.triggers.newData?.minRows !== undefined, tp.status?.dataWatermark?.newestObjectTime]);
+}
+
+/**
+ * The listing of the sources: kept and reused by data-polls.ts until it is due, notified or out of date; after a
+ * restart, the data watermark stands in for it until its first poll.
+ */
 function dataListing(deps: ObserveDeps, store: ObjectStore, settings: StoreSettings, tp: TrainingPipeline): Promise<DataListing> {
   if (!deps.dataPolls) return listData(store, settings, tp);
-  const key = `${tp.metadata.namespace ?? ''}/${tp.metadata.name ?? ''}`;
-  const basis = JSON.stringify([tp.metadata.uid, settings.bucket, tp.spec.data.sources, tp.spec.triggers.newData?.minRows !== undefined, tp.status?.dataWatermark?.newestObjectTime]);
-  return deps.dataPolls.listing(key, basis, dataPollIntervalMs(tp.spec, deps.dataPollMs), () => listData(store, settings, tp));
+  const pollMs = dataPollIntervalMs(tp.spec, deps.dataPollMs);
+  return deps.dataPolls.listing(pollKey(tp), pollBasis(tp, settings), pollMs, () => listData(store, settings, tp), watermarkListing(tp.status?.dataWatermark));
+}
+
+/** The sources listed now, whatever is kept: the data a run about to start takes (reconciler.ts). */
+export function freshDataListing(deps: ObserveDeps, store: ObjectStore, settings: StoreSettings, tp: TrainingPipeline): Promise<DataListing> {
+  if (!deps.dataPolls) return listData(store, settings, tp);
+  const pollMs = dataPollIntervalMs(tp.spec, deps.dataPollMs);
+  return deps.dataPolls.listNow(pollKey(tp), pollBasis(tp, settings), pollMs, () => listData(store, settings, tp));
 }
 
 /** A parsed document, or why it cannot be read (a content problem: a verdict, never a store outage). */

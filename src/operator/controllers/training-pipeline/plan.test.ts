@@ -4,7 +4,7 @@ import type { TrainingPipeline } from '../../../api/training-pipeline.js';
 import { job, liveMetrics, manifest, observed, pipeline, report, running, succeeded, t0 } from './fixtures.js';
 import type { PodObject } from '../pod-faults.js';
 import type { Observed } from './observed.js';
-import { planTrainingPipeline, type TrainingPipelinePlan } from './plan.js';
+import { needsFreshListing, planTrainingPipeline, type TrainingPipelinePlan } from './plan.js';
 
 const badCron = (tp: TrainingPipeline): void => { tp.spec.triggers.schedule = { cron: '0 0 30 2 *', startingDeadline: '1h' }; };
 const cond = (plan: TrainingPipelinePlan, type: string) => plan.status.conditions?.find((c) => c.type === type);
@@ -288,4 +288,22 @@ describe('planTrainingPipeline: what the run\'s pods say', () => {
     const p = plan(running(2, 'v1'), { jobs: [job('weather-2', succeeded)], runPods: [oomEarlier], result: { kind: 'published', manifest: manifest('v2'), report: report({ accuracy: 0.85 }, { version: 'v1', metrics: { accuracy: 0.8 } }) } });
     assert.equal(p.status.runs?.[0]?.outcome, 'Blessed');
   });
+});
+
+describe('needsFreshListing', () => {
+  const data = { objects: 1, digest: 'd', newestMs: t0 - 3_600_000, newObjects: 0, newRows: 0 };
+  const manual = (tp: TrainingPipeline): void => { tp.metadata.annotations = { 'perennial.dev/trigger': 'now' }; };
+  const table: Array<{ name: string; tp: TrainingPipeline; data: Observed['data']; want: boolean }> = [
+    { name: 'a run starts from a kept listing (or the watermark standing in): list first', tp: idle(manual), data: { ...data, kept: true }, want: true },
+    { name: 'a run starts from a listing made now: no', tp: idle(manual), data, want: false },
+    { name: 'a kept listing, no run starts: no', tp: idle(), data: { ...data, kept: true }, want: false },
+    { name: 'a run goes on (Forbid), a kept listing: no', tp: running(2, 'v1', manual), data: { ...data, kept: true }, want: false },
+    { name: 'no newData trigger (no listing), a run starts: no', tp: idle(manual), data: undefined, want: false },
+  ];
+  for (const t of table) {
+    it(t.name, () => {
+      const o = observed(t.tp, { data: t.data });
+      assert.equal(needsFreshListing(o, planTrainingPipeline(o)), t.want);
+    });
+  }
 });

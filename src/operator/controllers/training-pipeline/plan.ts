@@ -288,6 +288,16 @@ export function planTrainingPipeline(o: Observed): TrainingPipelinePlan {
   };
 }
 
+/**
+ * Whether the plan starts a run (it claims a new run number) from a listing that was not made for this reconcile
+ * (a kept one, or the watermark standing in after a restart: data-polls.ts). The run would record that listing as
+ * its data watermark, older than the data it trains on, and what arrived since would count again as new data: the
+ * reconciler lists the sources and plans again first.
+ */
+export function needsFreshListing(o: Observed, plan: TrainingPipelinePlan): boolean {
+  return o.data?.kept === true && (plan.status.runCount ?? 0) > (o.pipeline.status?.runCount ?? 0);
+}
+
 /** What the steps of one plan build up. */
 interface Draft {
   next: Status;

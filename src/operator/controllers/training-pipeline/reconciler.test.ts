@@ -20,6 +20,7 @@ import { FakeKube } from '../../runtime/testing/fake-kube.js';
 import { jobs, modelDeployments, pods, trainingPipelines } from '../../resources.js';
 import type { PodObject } from '../pod-faults.js';
 import { CredentialsError } from '../store-credentials.js';
+import { DataPolls } from './data-polls.js';
 import { aDeployment } from '../../../api/testing/builders.js';
 import { manifest, pipeline, report, store as storeSettings, t0, tenancy } from './fixtures.js';
 import { TrainingPipelineReconciler } from './reconciler.js';
@@ -35,7 +36,7 @@ function cacheOf(kube: FakeKube, ref: ResourceRef, hide: Set<string> = new Set()
   };
 }
 
-function setup(tp: TrainingPipeline) {
+function setup(tp: TrainingPipeline, options: { dataPolls?: boolean } = {}) {
   const kube = new FakeKube();
   kube.seed(trainingPipelines, tp);
   const clock = new FakeClock(t0);
@@ -57,7 +58,11 @@ function setup(tp: TrainingPipeline) {
     secretReads.push(`${namespace}/${name}`);
     return name === 'team-s3' ? Promise.resolve(teamStore) : Promise.reject(new CredentialsError(`Secret "${name}" not found in namespace "${namespace}"`));
   };
-  const reconciler = new TrainingPipelineReconciler({
+  // The kept listings (data-polls.ts) when asked for; a restart replaces them (and the reconciler) with empty ones.
+  const newDataPolls = (): DataPolls | undefined => (options.dataPolls
+    ? new DataPolls({ now: () => clock.now(), sleep: (ms) => { clock.advance(ms); return Promise.resolve(); }, random: () => 0.5, listingsPerSecond: 10, burst: 20 })
+    : undefined);
+  const newReconciler = (): TrainingPipelineReconciler => new TrainingPipelineReconciler({
     pipelines: cacheOf(kube, trainingPipelines),
     jobs: cacheOf(kube, jobs, hiddenJobs),
     deployments: cacheOf(kube, modelDeployments),
@@ -73,8 +78,11 @@ function setup(tp: TrainingPipeline) {
     tenancy,
     onRunFinished: (_tp, run) => outcomes.push(run.outcome),
     dataPollMs: 60_000,
+    dataPolls: newDataPolls(),
     jobTtlSeconds: 86_400,
   });
+  let reconciler = newReconciler();
+  const restart = (): void => { reconciler = newReconciler(); };
   const key = { namespace: 'ml', name: 'weather' };
   const current = (): TrainingPipeline => kube.get<TrainingPipeline>(trainingPipelines, key) as TrainingPipeline;
   const writes = async (): Promise<string[]> => {
@@ -84,7 +92,7 @@ function setup(tp: TrainingPipeline) {
     return [...kube.summary().slice(before), ...log.slice(logBefore).map((e) => `${e.text} after ${e.at - before} write(s)`)];
   };
   const told = (): string[] => log.map((e) => e.text);
-  return { kube, clock, store, teamStore, secretReads, reconciler, key, current, writes, outcomes, hiddenJobs, told };
+  return { kube, clock, store, teamStore, secretReads, reconciler, restart, key, current, writes, outcomes, hiddenJobs, told };
 }
 
 function complete(kube: FakeKube, name: string): void {
@@ -269,6 +277,32 @@ describe('TrainingPipelineReconciler', () => {
     const run = current().status?.runs?.[0];
     assert.equal(run?.trigger, 'NewData');
     assert.match(run?.reason ?? '', /2 new object\(s\) with 3 row\(s\)/);
+  });
+
+  it('newData after a restart: no listing until the first poll (the watermark stands in); a run another trigger starts meanwhile lists first and takes the data there is', async () => {
+    const { writes, kube, store, current, clock, restart } = setup(pipeline((t) => { t.spec.triggers.newData = { minRows: 3 }; t.spec.triggers.minInterval = '1m'; }), { dataPolls: true });
+    const listings: string[] = [];
+    const list = store.list.bind(store);
+    store.list = (bucket, prefix) => { if (prefix.startsWith('data/')) listings.push(prefix); return list(bucket, prefix); };
+    await store.put('models', 'data/ml/a.csv', 'x,y\n1,a\n2,b\n');
+    await writes(); // Initial run
+    complete(kube, 'weather-1');
+    await publish(store, 'v1', 0.8);
+    await writes();
+    assert.equal(current().status?.dataWatermark?.objects, 1);
+    clock.advance(120_000);
+    await new Promise((r) => setTimeout(r, 5)); // a later write than the one the watermark saw
+    await store.put('models', 'data/ml/b.csv', 'x,y\n3,a\n4,b\n');
+    restart();
+    listings.length = 0;
+    assert.deepEqual(await writes(), [], 'nothing to write');
+    assert.deepEqual(listings, [], 'the restarted operator does not list before the first poll');
+    // A manual trigger before that poll: the run takes b.csv too, so its watermark must say so.
+    kube.seed(trainingPipelines, { ...current(), metadata: { ...current().metadata, annotations: { 'perennial.dev/trigger': 'now' } } });
+    await writes();
+    assert.equal(current().status?.currentRun, 'weather-2');
+    assert.deepEqual(listings, ['data/ml/'], 'listed once, before the run started');
+    assert.equal(current().status?.dataWatermark?.objects, 2, 'the watermark of the data there is, not the one standing in');
   });
 
   it('newData: rows taken by a run of another trigger that failed count again; a run that trained takes them', async () => {

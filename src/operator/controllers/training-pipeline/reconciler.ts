@@ -23,12 +23,12 @@ import type { ReadPods } from '../pod-faults.js';
 import type { ReconcilerDeps } from '../reconciler-deps.js';
 import { CredentialsError } from '../store-credentials.js';
 import { storageDenials, type TenancyPolicy } from '../tenancy.js';
-import { observe } from './observe.js';
+import { freshDataListing, observe } from './observe.js';
 import type { StoreSettings } from '../../store-settings.js';
 import type { Observed } from './observed.js';
 import type { TrainingJob } from './job.js';
 import type { DataPolls } from './data-polls.js';
-import { planTrainingPipeline, withJobRejected, withStoreProblem, type TrainingPipelinePlan } from './plan.js';
+import { needsFreshListing, planTrainingPipeline, withJobRejected, withStoreProblem, type TrainingPipelinePlan } from './plan.js';
 import { reviewTrainingPipeline } from './spec-checks.js';
 
 /** How long a pipeline whose credentials Secret cannot be read waits before it is looked at again (Secrets are not watched). */
@@ -78,15 +78,21 @@ export class TrainingPipelineReconciler implements Reconciler {
       return this.credentialsUnavailable(tp, e);
     }
     let observed: Observed;
+    let plan: TrainingPipelinePlan;
     try {
       observed = await observe(this.deps, tp, this.deps.clock.now(), store);
+      plan = planTrainingPipeline(observed);
+      if (store && observed.store && needsFreshListing(observed, plan)) {
+        // A run takes the data there is when it starts: list it, then plan again with what the store holds now.
+        observed = { ...observed, data: await freshDataListing(this.deps, store, observed.store, tp) };
+        plan = planTrainingPipeline(observed);
+      }
     } catch (e: unknown) {
       if (e instanceof StoreUnavailableError || e instanceof StoreRequestError) {
         await this.deps.statusWriter.write(trainingPipelines, tp, withStoreProblem(tp, Reason.StoreUnavailable, `Waiting for the object store: ${storeProblemText(e)}.`, this.deps.clock.now()));
       }
       throw e; // retried with backoff
     }
-    const plan = planTrainingPipeline(observed);
     const bucket = observed.store?.bucket;
     if (plan.cleanup && store && bucket !== undefined) {
       for (const k of plan.cleanup.keys) await store.delete(bucket, k);

@@ -37,6 +37,11 @@ export interface DataListing {
   readonly newRows: number;
   /** When the sources are listed again (data-polls.ts: jittered, or when a deferred poll gets its token). */
   readonly nextPollAtMs?: number;
+  /**
+   * Not listed for this reconcile: a listing kept from an earlier one, or the data watermark standing in for the
+   * first listing after a restart (data-polls.ts). A run does not start from it (plan.ts needsFreshListing).
+   */
+  readonly kept?: boolean;
 }
 
 export interface TriggerInput {
