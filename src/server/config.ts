@@ -38,6 +38,8 @@ export interface ServerConfig {
   readonly port: number;
   /** The OIP v2 gRPC listener's port; undefined: none. */
   readonly grpcPort: number | undefined;
+  /** The gRPC listener's own bounds (its connection cap is edge.maxConnections). */
+  readonly grpc: { readonly maxConcurrentStreams: number; readonly maxConnectionAgeMs: number; readonly maxConnectionIdleMs: number };
   readonly batch: { readonly maxSize: number; readonly maxWaitMs: number; readonly maxQueueRows: number };
   readonly maxInstances: number;
   readonly maxBodyBytes: number;
@@ -114,6 +116,11 @@ export function readServerConfig(env: NodeJS.ProcessEnv): ServerConfig {
     host: r.text(podEnv.serverHost) ?? '0.0.0.0',
     port: r.int(podEnv.serverPort, 8080, 0, 65535),
     grpcPort: r.int(podEnv.serverGrpcPort, 0, 0, 65535) || undefined,
+    grpc: {
+      maxConcurrentStreams: r.int(podEnv.serverGrpcMaxConcurrentStreams, 100, 0, 100_000),
+      maxConnectionAgeMs: r.int(podEnv.serverGrpcMaxConnectionAgeMs, 30_000, 0, 86_400_000),
+      maxConnectionIdleMs: r.int(podEnv.serverGrpcMaxConnectionIdleMs, 300_000, 0, 86_400_000),
+    },
     ...readLimits(r),
     ...readFeedback(r),
     log: readLog(r),

@@ -26,7 +26,7 @@ import { ConfidenceWindow } from './confidence-window.js';
 import { DriftWindow } from './drift-window.js';
 import { fatalHandler } from './fatal.js';
 import { FeedbackApi } from './feedback-api.js';
-import { KafkaSink, kafkaSinkMetrics, kafkajsProducer } from './kafka-sink.js';
+import { KafkaSink, kafkaSinkMetrics } from './kafka-sink.js';
 import { cloudEventSource } from '../shared/cloudevents.js';
 import { guardListener, listenerOptions } from './http-io.js';
 import { LabelledIds } from './labelled-ids.js';
@@ -197,6 +197,7 @@ async function startGrpc(config: ServerConfig, app: ServerApp, metrics: ServerMe
   if (config.grpcPort === undefined) return undefined;
   return OipGrpcServer.start({
     service: app.oip, host: config.host, port: config.grpcPort, maxMessageBytes: config.maxBodyBytes, track,
+    limits: { maxConnections: config.edge.maxConnections, ...config.grpc },
     observe: (route, code, seconds) => metrics.observeRequest(route, code, seconds),
     onInternalError: (method, e) => log.error('gRPC call failed', { method, error: e instanceof Error ? e.stack : String(e) }),
   });
@@ -225,11 +226,12 @@ function kafkaSink(config: ServerConfig, metrics: ServerMetrics, log: Logger, en
   if (kafka === undefined) return undefined;
   const sink: KafkaSink = new KafkaSink({
     config: kafka, source: cloudEventSource(config.deployment), enabled,
-    producer: kafkajsProducer(kafka, `perennial-${config.deployment.namespace}-${config.deployment.name}`),
+    clientId: `perennial-${config.deployment.namespace}-${config.deployment.name}`,
     onSent: (stream, n) => counters.events.inc({ stream, outcome: 'sent' }, n),
     onDropped: (stream, n) => counters.events.inc({ stream, outcome: 'dropped' }, n),
     onError: (message, e) => log.warn(message, { brokers: kafka.brokers, error: e instanceof Error ? e.message : String(e) }),
     onRecovered: (message) => log.info(message, { brokers: kafka.brokers }),
+    onSenderExit: (message, e) => log.error(message, { error: e instanceof Error ? e.stack : String(e) }),
   });
   const counters = kafkaSinkMetrics(metrics.registry, () => sink.buffered);
   log.info('kafka sink on', { brokers: kafka.brokers, predictionsTopic: kafka.predictionsTopic, feedbackTopic: kafka.feedbackTopic });

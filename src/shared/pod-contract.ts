@@ -63,6 +63,15 @@ export const podEnv = {
    * no gRPC listener. Must differ from the HTTP and feedback ports.
    */
   serverGrpcPort: 'PERENNIAL_SERVER_GRPC_PORT',
+  /**
+   * Age in ms at which a gRPC connection is sent GOAWAY (calls in flight get 10 s more), so clients reconnect and a
+   * Service spreads them over the pods, a canary's included (default 30000; 0: never).
+   */
+  serverGrpcMaxConnectionAgeMs: 'PERENNIAL_SERVER_GRPC_MAX_CONNECTION_AGE_MS',
+  /** Most concurrent gRPC calls on one connection (default 100; 0: grpc-js's default, no bound). */
+  serverGrpcMaxConcurrentStreams: 'PERENNIAL_SERVER_GRPC_MAX_CONCURRENT_STREAMS',
+  /** A gRPC connection with no call for this long, in ms, is closed (default 300000; 0: never). */
+  serverGrpcMaxConnectionIdleMs: 'PERENNIAL_SERVER_GRPC_MAX_CONNECTION_IDLE_MS',
   /** Address to listen on (default 0.0.0.0). */
   serverHost: 'PERENNIAL_SERVER_HOST',
   /** Most rows per model call (default 64). */

@@ -3,12 +3,15 @@
 // (malformed targets, broken chunking, stalled headers and bodies, absurd headers). After EVERY case the process
 // is alive, a good request still gets its prediction, and /metrics shows no 5xx answer. The server's shadow URL is
 // its own :predict endpoint (a mirror loop by configuration), so every good request is mirrored exactly once.
+// Its gRPC port takes the same connection flood and must answer a call after it.
 // A second server with the string cap off, a log bucket that does not exist and small log byte limits takes 1 MB
 // values until its memory and spill folder are full: it stays up, within its limits, and counts what it drops.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, statSync } from 'node:fs';
 import { connect } from 'node:net';
+import { credentials, loadPackageDefinition, type Client, type ServiceError } from '@grpc/grpc-js';
+import { loadSync } from '@grpc/proto-loader';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -20,6 +23,7 @@ import type { MinioStore } from '../../src/storage/minio-store.js';
 import { storeFor } from './trainer-harness.js';
 import { serverEnv, startServer, trainWeatherModel, waitReady, weatherInstances, type RunningServer } from '../support/served-model.js';
 import { freePort } from '../../localcluster/net.js';
+import { oipProtoFile, protoOptions, protoPath } from '../../src/server/oip/grpc-proto.js';
 
 const headersTimeoutMs = 2000;
 const bodyTimeoutMs = 2000;
@@ -97,6 +101,7 @@ describe('model server under hostile input', () => {
   /** /metrics once the server is ready: its readiness answered 503 while the model loaded, which is no fault. */
   let ready: Sample[] = [];
   let port = 0;
+  let grpcPort = 0;
   const bucket = uniqueName('hostile');
   const good = weatherInstances('Seattle').instances.slice(0, 3);
 
@@ -105,9 +110,11 @@ describe('model server under hostile input', () => {
     store = storeFor(info);
     await trainWeatherModel(info, store, bucket, 'v1');
     port = await freePort();
+    grpcPort = await freePort();
     server = await startServer(serverEnv(info, {
       bucket, version: 'v1', env: {
         [podEnv.serverPort]: String(port),
+        [podEnv.serverGrpcPort]: String(grpcPort),
         // The mirror loop: this server's shadow is itself.
         [podEnv.serverShadowUrl]: `http://127.0.0.1:${port}${predictPath}`,
         [podEnv.serverHeadersTimeoutMs]: String(headersTimeoutMs),
@@ -245,6 +252,27 @@ describe('model server under hostile input', () => {
     assert.ok(alive.length <= maxConnections, `${alive.length} connections stayed open, the cap is ${maxConnections}`);
     await sleep(200);
     await stillHealthy('after a connection flood');
+  });
+
+  it('a connection flood on the gRPC port is capped alike; a call is answered once it is over', async () => {
+    const held = await Promise.all(Array.from({ length: maxConnections + 8 }, () => new Promise<ReturnType<typeof connect>>((resolve) => {
+      const c = connect(grpcPort, '127.0.0.1', () => resolve(c));
+      c.on('error', () => undefined);
+    })));
+    await sleep(200);
+    const alive = held.filter((c) => !c.destroyed && c.readyState === 'open');
+    for (const c of held) c.destroy();
+    assert.ok(alive.length <= maxConnections, `${alive.length} gRPC connections stayed open, the cap is ${maxConnections}`);
+    await sleep(200);
+    const oip = loadPackageDefinition(loadSync(protoPath(oipProtoFile), protoOptions)) as unknown as { inference: { GRPCInferenceService: new (a: string, c: unknown) => Client & { ServerReady: (r: object, cb: (e: ServiceError | null, r?: { ready: boolean }) => void) => void } } };
+    const stub = new oip.inference.GRPCInferenceService(`127.0.0.1:${grpcPort}`, credentials.createInsecure());
+    try {
+      const answer = await new Promise<{ ready: boolean } | undefined>((resolve, reject) => stub.ServerReady({}, (e, r) => (e ? reject(e) : resolve(r))));
+      assert.deepEqual(answer, { ready: true });
+    } finally {
+      stub.close();
+    }
+    await stillHealthy('after a gRPC connection flood');
   });
 
   it('a mirror loop (the shadow URL is the server itself): each request is mirrored once, not again', async () => {

@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { credentials, loadPackageDefinition, Client, Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { grpcCodeOf, OipGrpcServer } from './grpc-server.js';
+import { createConnection, createServer, type Server as TcpServer, type Socket } from 'node:net';
+import { grpcCodeOf, grpcServerOptions, OipGrpcServer, type GrpcEdgeLimits } from './grpc-server.js';
 import { healthProtoFile, oipProtoFile, protoOptions, protoPath } from './grpc-proto.js';
 import { OipError, type OipInferRequest, type OipInferResponse, type OipService } from './types.js';
 
@@ -41,6 +42,55 @@ class FakeService implements OipService {
   }
 }
 
+const noBounds: GrpcEdgeLimits = { maxConnections: 0, maxConcurrentStreams: 0, maxConnectionAgeMs: 0, maxConnectionIdleMs: 0 };
+
+function inferenceStub(address: string): Stub {
+  const inference = loadPackageDefinition(loadSync(protoPath(oipProtoFile), protoOptions)) as unknown as { inference: { GRPCInferenceService: new (a: string, c: unknown, o: object) => Stub } };
+  // A channel of its own (grpc-js shares connections between clients of one address otherwise).
+  return new inference.inference.GRPCInferenceService(address, credentials.createInsecure(), { 'grpc.use_local_subchannel_pool': 1 });
+}
+
+const oneRow = { model_name: 'weather', inputs: [{ name: 'x', datatype: 'FP32', shape: [1], contents: { fp32_contents: [1] } }] };
+
+/** A TCP relay in front of a port that counts the connections made through it and those the server side closed. */
+async function countingRelay(port: number): Promise<{ address: string; opened: () => number; closedByServer: () => number; close: () => void }> {
+  let opened = 0;
+  let closedByServer = 0;
+  const sockets = new Set<Socket>();
+  const relay: TcpServer = createServer((client) => {
+    opened += 1;
+    const upstream = createConnection(port, '127.0.0.1');
+    sockets.add(client).add(upstream);
+    client.pipe(upstream).pipe(client);
+    upstream.on('end', () => { closedByServer += 1; });
+    const done = (): void => { client.destroy(); upstream.destroy(); };
+    client.on('error', done).on('close', done);
+    upstream.on('error', done).on('close', done);
+  });
+  await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
+  const address = relay.address();
+  return {
+    address: `127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`,
+    opened: () => opened,
+    closedByServer: () => closedByServer,
+    close: () => {
+      for (const s of sockets) s.destroy();
+      relay.close();
+    },
+  };
+}
+
+/** Resolves true when the server closes the socket within `ms` (having sent nothing we wait for), false if it stays open. */
+function closedWithin(socket: Socket, ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), ms);
+    socket.once('close', () => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+  });
+}
+
 type Call = (req: unknown, options: { deadline?: number }, cb: (e: ServiceError | null, res?: Record<string, unknown>) => void) => void;
 type Stub = Client & Record<string, Call>;
 
@@ -70,7 +120,7 @@ describe('OipGrpcServer', () => {
 
   before(async () => {
     server = await OipGrpcServer.start({
-      service, host: '127.0.0.1', port: 0, maxMessageBytes: 4096, track: () => track,
+      service, host: '127.0.0.1', port: 0, maxMessageBytes: 4096, track: () => track, limits: noBounds,
       observe: (route, code) => observed.push([route, code]),
       onInternalError: (method) => internal.push(method),
     });
@@ -174,6 +224,105 @@ describe('OipGrpcServer', () => {
     server.leave();
     assert.deepEqual(await call(health, 'Check', { service: '' }), { status: 'NOT_SERVING' });
     assert.deepEqual(await call(stub, 'ServerReady', {}), { ready: false });
+  });
+});
+
+describe('the gRPC listener\'s bounds', () => {
+  const started: { server: OipGrpcServer; stop: () => void }[] = [];
+  async function serve(limits: Partial<GrpcEdgeLimits>, service = new FakeService()): Promise<OipGrpcServer> {
+    const server = await OipGrpcServer.start({ service, host: '127.0.0.1', port: 0, maxMessageBytes: 4096, track: () => 'stable', limits: { ...noBounds, ...limits }, observe: () => undefined });
+    started.push({ server, stop: () => server.close() });
+    return server;
+  }
+  after(() => {
+    for (const s of started) s.stop();
+  });
+
+  it('closes connections past maxConnections at once, and takes new ones when others have gone', async () => {
+    const server = await serve({ maxConnections: 2 });
+    const held = [createConnection(server.port, '127.0.0.1'), createConnection(server.port, '127.0.0.1')];
+    await Promise.all(held.map((s) => new Promise((resolve) => s.once('connect', resolve))));
+    const third = createConnection(server.port, '127.0.0.1');
+    assert.equal(await closedWithin(third, 2000), true, 'the third connection is closed by the server');
+    assert.equal(await closedWithin(held[0]!, 300), false, 'the first two stay open');
+    for (const s of held) s.destroy();
+    await sleep(100);
+    const stub = inferenceStub(`127.0.0.1:${server.port}`);
+    try {
+      assert.deepEqual((await call(stub, 'ModelInfer', oneRow))['model_name'], 'weather');
+    } finally {
+      stub.close();
+    }
+  });
+
+  it('ends a connection at its maximum age: the client reconnects and no call fails', async () => {
+    const server = await serve({ maxConnectionAgeMs: 300 });
+    const relay = await countingRelay(server.port);
+    const stub = inferenceStub(relay.address);
+    try {
+      const until = Date.now() + 1500;
+      let calls = 0;
+      while (Date.now() < until) {
+        await call(stub, 'ModelInfer', oneRow);
+        calls += 1;
+        await sleep(10);
+      }
+      assert.ok(calls > 20, `${calls} calls`);
+      assert.ok(relay.opened() >= 3, `${relay.opened()} connections over 1.5 s with a 0.3 s age`);
+    } finally {
+      stub.close();
+      relay.close();
+    }
+  });
+
+  it('closes a connection idle past maxConnectionIdleMs; the next call reconnects', async () => {
+    const server = await serve({ maxConnectionIdleMs: 300 });
+    const relay = await countingRelay(server.port);
+    const stub = inferenceStub(relay.address);
+    try {
+      await call(stub, 'ModelInfer', oneRow);
+      await sleep(1000);
+      assert.equal(relay.closedByServer(), 1, 'the idle connection was closed by the server');
+      await call(stub, 'ModelInfer', oneRow);
+      assert.equal(relay.opened(), 2);
+    } finally {
+      stub.close();
+      relay.close();
+    }
+  });
+
+  it('runs at most maxConcurrentStreams calls of one connection at once; the others wait their turn', async () => {
+    const service = new FakeService();
+    service.delayMs = 100;
+    let running = 0;
+    let most = 0;
+    const infer = service.infer.bind(service);
+    service.infer = async (r) => {
+      running += 1;
+      most = Math.max(most, running);
+      try {
+        return await infer(r);
+      } finally {
+        running -= 1;
+      }
+    };
+    const server = await serve({ maxConcurrentStreams: 2 }, service);
+    const stub = inferenceStub(`127.0.0.1:${server.port}`);
+    try {
+      const answers = await Promise.all(Array.from({ length: 6 }, () => call(stub, 'ModelInfer', oneRow)));
+      assert.equal(answers.length, 6);
+      assert.equal(most, 2);
+    } finally {
+      stub.close();
+    }
+  });
+
+  it('passes the bounds to grpc-js, leaving out those switched off', () => {
+    assert.deepEqual(grpcServerOptions(4096, { maxConnections: 5, maxConcurrentStreams: 100, maxConnectionAgeMs: 30_000, maxConnectionIdleMs: 0 }), {
+      'grpc.max_receive_message_length': 4096, 'grpc.max_send_message_length': -1, 'grpc.max_concurrent_streams': 100,
+      'grpc.max_connection_age_ms': 30_000, 'grpc.max_connection_age_grace_ms': 10_000,
+    });
+    assert.deepEqual(grpcServerOptions(1024, noBounds), { 'grpc.max_receive_message_length': 1024, 'grpc.max_send_message_length': -1 });
   });
 });
 

@@ -4,6 +4,12 @@
 // (grpcCodeOf). Every call is counted as its HTTP equivalent on the route REST counts it under (ModelInfer as
 // v2_infer, with the status REST would answer and its latency), so the canary gates see gRPC traffic as REST.
 // A message that does not parse is INVALID_ARGUMENT with a reason (grpc-js itself would answer INTERNAL).
+// The edge is REST's (http-io.ts): our own TCP listener caps the open connections (PERENNIAL_SERVER_MAX_CONNECTIONS)
+// and hands each to grpc-js (its connection injector); grpc-js bounds the streams of one connection, closes idle
+// connections, and ends every connection after its maximum age with a GOAWAY — a gRPC channel is one HTTP/2
+// connection for as long as the client lives, so without an age a Service would never move a client's calls to a
+// pod started after it connected (a canary would get no gRPC traffic from it): REST's requests-per-connection cap.
+import { createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net';
 import { Server, ServerCredentials, status, type handleUnaryCall, type sendUnaryData, type ServerUnaryCall, type ServiceDefinition, type ServiceError, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { serverRoutes, type ServerRoute } from '../../shared/server-metrics.js';
 import { shadowHeader, shouldMirror } from '../shadow.js';
@@ -24,6 +30,35 @@ export interface GrpcServerOptions {
   readonly observe: (route: ServerRoute, code: number, seconds: number) => void;
   /** Errors that are bugs (INTERNAL): logged with the method, never the request. */
   readonly onInternalError?: (method: string, e: unknown) => void;
+  /** The listener's bounds (config.ts). */
+  readonly limits: GrpcEdgeLimits;
+}
+
+/** Bounds of the gRPC listener; 0 switches a bound off. */
+export interface GrpcEdgeLimits {
+  /** Most open connections; later ones are closed at once (REST's PERENNIAL_SERVER_MAX_CONNECTIONS). */
+  readonly maxConnections: number;
+  /** Most concurrent calls (HTTP/2 streams) on one connection; more are refused by HTTP/2 flow control. */
+  readonly maxConcurrentStreams: number;
+  /** A connection's age at which it is sent GOAWAY (calls in flight finish within the grace), so clients reconnect. */
+  readonly maxConnectionAgeMs: number;
+  /** Longest a connection may stay open with no call before it is closed. */
+  readonly maxConnectionIdleMs: number;
+}
+
+/** Calls in flight on a connection past its age get this long to finish before it is cut. */
+const connectionAgeGraceMs = 10_000;
+
+/** grpc-js's channel options for these bounds (a bound at 0 is left out: grpc-js's own default, none). */
+export function grpcServerOptions(maxMessageBytes: number, l: GrpcEdgeLimits): Record<string, number> {
+  const options: Record<string, number> = { 'grpc.max_receive_message_length': maxMessageBytes, 'grpc.max_send_message_length': -1 };
+  if (l.maxConcurrentStreams > 0) options['grpc.max_concurrent_streams'] = l.maxConcurrentStreams;
+  if (l.maxConnectionAgeMs > 0) {
+    options['grpc.max_connection_age_ms'] = l.maxConnectionAgeMs;
+    options['grpc.max_connection_age_grace_ms'] = connectionAgeGraceMs;
+  }
+  if (l.maxConnectionIdleMs > 0) options['grpc.max_connection_idle_ms'] = l.maxConnectionIdleMs;
+  return options;
 }
 
 /** OipError's HTTP status as a gRPC code (the one place it is mapped). */
@@ -72,18 +107,26 @@ function seconds(started: bigint): number {
 export class OipGrpcServer {
   private leaving = false;
 
-  private constructor(private readonly server: Server, readonly port: number, private readonly o: GrpcServerOptions) {}
+  private constructor(private readonly server: Server, private readonly listener: TcpServer, readonly port: number, private readonly o: GrpcServerOptions) {}
 
   static async start(o: GrpcServerOptions): Promise<OipGrpcServer> {
     const defs = loadOipServices();
-    const server = new Server({
-      'grpc.max_receive_message_length': o.maxMessageBytes,
-      'grpc.max_send_message_length': -1,
-    });
+    const limits = o.limits;
+    const server = new Server(grpcServerOptions(o.maxMessageBytes, limits));
+    const injector = server.createConnectionInjector(ServerCredentials.createInsecure());
+    const listener = createTcpServer({ noDelay: true }, (socket: Socket) => injector.injectConnection(socket));
+    if (limits.maxConnections > 0) listener.maxConnections = limits.maxConnections;
     const port = await new Promise<number>((resolve, reject) => {
-      server.bindAsync(`${o.host.includes(':') ? `[${o.host}]` : o.host}:${o.port}`, ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p)));
+      listener.once('error', reject);
+      listener.listen(o.port, o.host, () => {
+        listener.off('error', reject);
+        const address = listener.address();
+        resolve(typeof address === 'object' && address !== null ? address.port : o.port);
+      });
     });
-    const grpcServer = new OipGrpcServer(server, port, o);
+    // After the listen: a failed accept (out of file descriptors) is logged, never an unhandled 'error'.
+    listener.on('error', (e) => o.onInternalError?.('listener', e));
+    const grpcServer = new OipGrpcServer(server, listener, port, o);
     server.addService(tolerant(defs.inference), grpcServer.inferenceHandlers());
     server.addService(tolerant(defs.health), grpcServer.healthHandlers());
     return grpcServer;
@@ -97,6 +140,7 @@ export class OipGrpcServer {
   /** Stops taking calls (GOAWAY), waits for those in flight up to `deadlineMs`, then cuts what remains. */
   async drain(deadlineMs: number): Promise<void> {
     this.leave();
+    this.listener.close();
     await new Promise<void>((resolve) => {
       const timer = setTimeout(() => {
         this.server.forceShutdown();
@@ -111,6 +155,7 @@ export class OipGrpcServer {
 
   /** Ends every connection at once (tests, the last step of a shutdown). */
   close(): void {
+    this.listener.close();
     this.server.forceShutdown();
   }
 
