@@ -1,5 +1,6 @@
-// One esbuild bundle per program: dist/<program>/main.js (ESM, platform node, target node20). Add a program by
-// adding an entry to `programs`. Packages listed in a program's `external` stay out of the bundle and are
+// One esbuild bundle per program: dist/<program>/main.js (ESM, platform node, target node20), and one beside it per
+// worker thread the program starts (`workers`: dist/<program>/<name>.js, found by the program next to its main.js).
+// Add a program by adding an entry to `programs`. Packages listed in a program's `external` stay out of the bundle and are
 // installed in that program's image from its package.json (trainer-image/, server-image/): the TensorFlow.js
 // packages, because the native backends (tfjs-node, tfjs-node-gpu) must share one tfjs instance with the
 // bundle and the WASM backend loads its .wasm files from its package folder.
@@ -13,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const tfjs = ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu'];
 
-/** @type {{ name: string, entry: string, external: string[], assets?: string[], minifyWhitespace?: boolean }[]} */
+/** @type {{ name: string, entry: string, external: string[], workers?: string[], assets?: string[], minifyWhitespace?: boolean }[]} */
 const programs = [
   // Without whitespace and comments: V8 keeps a bundle's whole source in the heap for as long as the process runs,
   // and a comment's one non-Latin-1 character (a dependency's '—') makes it two bytes a character: 8.2 MB of the
@@ -22,8 +23,12 @@ const programs = [
   // The kubectl plugin; `npm install -g` (package.json bin) puts kubectl-perennial on PATH.
   { name: 'kubectl-perennial', entry: 'src/cli/main.ts', external: [] },
   { name: 'trainer', entry: 'src/trainer/main.ts', external: tfjs },
-  // The gRPC transport loads its .proto files at start from beside main.js (src/server/oip/grpc-proto.ts).
-  { name: 'server', entry: 'src/server/main.ts', external: tfjs, copyWasm: true, assets: ['src/server/oip/grpc_predict_v2.proto', 'src/server/oip/grpc_health_v1.proto'] },
+  // The gRPC transport loads its .proto files at start from beside main.js (src/server/oip/grpc-proto.ts); the Kafka
+  // sink starts its sender thread from kafka-worker.js beside main.js (src/server/kafka-sink.ts).
+  {
+    name: 'server', entry: 'src/server/main.ts', external: tfjs, copyWasm: true, workers: ['src/server/kafka-worker.ts'],
+    assets: ['src/server/oip/grpc_predict_v2.proto', 'src/server/oip/grpc_health_v1.proto'],
+  },
 ];
 
 // CommonJS dependencies (winston, minio's helpers) call require(); give the ESM bundle one.
@@ -39,20 +44,22 @@ for (const p of programs.filter((x) => wanted.length === 0 || wanted.includes(x.
   const outdir = join(process.env.BUNDLE_OUT_DIR ? join(root, process.env.BUNDLE_OUT_DIR) : join(root, 'dist'), p.name);
   rmSync(outdir, { recursive: true, force: true });
   mkdirSync(outdir, { recursive: true });
-  await build({
-    entryPoints: [join(root, p.entry)],
-    outfile: join(outdir, 'main.js'),
-    bundle: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node20',
-    external: p.external,
-    banner: { js: banner },
-    sourcemap: 'linked',
-    legalComments: 'none',
-    minifyWhitespace: p.minifyWhitespace ?? false,
-    logLevel: 'warning',
-  });
+  for (const [entry, outfile] of [[p.entry, 'main.js'], ...(p.workers ?? []).map((w) => [w, w.split('/').pop().replace(/\.ts$/, '.js')])]) {
+    await build({
+      entryPoints: [join(root, entry)],
+      outfile: join(outdir, outfile),
+      bundle: true,
+      format: 'esm',
+      platform: 'node',
+      target: 'node20',
+      external: p.external,
+      banner: { js: banner },
+      sourcemap: 'linked',
+      legalComments: 'none',
+      minifyWhitespace: p.minifyWhitespace ?? false,
+      logLevel: 'warning',
+    });
+  }
   for (const asset of p.assets ?? []) copyFileSync(join(root, asset), join(outdir, asset.split('/').pop()));
   console.log(`bundled ${p.name} → ${join(outdir, 'main.js')}`);
 }

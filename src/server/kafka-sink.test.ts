@@ -1,15 +1,24 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { MessageChannel, type Worker } from 'node:worker_threads';
+import { inferenceCloudEvent } from '../shared/cloudevents.js';
 import { inferenceLogVersion, type FeedbackRecord, type PredictionRecord } from '../shared/inference-log.js';
 import { podEnv } from '../shared/pod-contract.js';
 import { readServerConfig, type ServerConfigError } from './config.js';
-import { KafkaSink, sendDelayMs, shouldCompact, type KafkaSinkConfig, type KafkaSinkOptions, type MessageProducer, type SendMoment } from './kafka-sink.js';
+import type { SenderInit } from './kafka-sender-messages.js';
+import { KafkaSink, postWhen, senderEntry, startWorker, type KafkaSinkConfig, type KafkaSinkOptions, type PostMoment } from './kafka-sink.js';
+import type { BrokerAnswer, BrokerRequest, TestSenderData } from './kafka-test-sender.js';
 
 const config: KafkaSinkConfig = { brokers: ['b:9092'], predictionsTopic: 'preds', feedbackTopic: 'labels', tls: false, sasl: undefined, maxBufferedEvents: 3 };
+const source = '/perennial/ml/weather';
 
 function record(id: string): PredictionRecord {
-  return { v: inferenceLogVersion, kind: 'prediction', id, time: '2026-01-01T00:00:00.000Z', modelVersion: 'v1', features: {}, prediction: 'x' };
+  return { v: inferenceLogVersion, kind: 'prediction', id, time: '2026-01-01T00:00:00.000Z', modelVersion: 'v1', features: { wind: 3 }, prediction: 'x', probabilities: [0.25, 0.75] };
+}
+
+function label(id: string): FeedbackRecord {
+  return { v: inferenceLogVersion, kind: 'feedback', id, label: 'sun', time: '2026-01-01T00:01:00.000Z' };
 }
 
 interface Took {
@@ -18,151 +27,224 @@ interface Took {
   readonly value: string;
 }
 
-/** An in-memory broker that is up or down; what it took, in order, and how many sends it took it in. */
-function broker(): { up: boolean; took: Took[]; sends: number; producers: number; make: () => MessageProducer } {
+/**
+ * An in-memory broker that is up or down, answering the real sender in a real worker thread (kafka-test-sender.ts)
+ * over a MessagePort of its own: what it took, in order, in how many sends, how many producers and threads were
+ * made. `crashOnSend` makes the thread throw on its next send, as a bug in it would.
+ */
+function broker() {
   const b = {
-    up: true, took: [] as Took[], sends: 0, producers: 0,
-    make: (): MessageProducer => {
-      b.producers++;
-      return {
-        connect: () => (b.up ? Promise.resolve() : Promise.reject(new Error('connection refused'))),
-        send: (topics) => {
-          if (!b.up) return Promise.reject(new Error('broker away'));
+    up: true, took: [] as Took[], sends: 0, producers: 0, threads: 0, crashOnSend: false,
+    start: (init: SenderInit): Worker => {
+      b.threads++;
+      const { port1, port2 } = new MessageChannel();
+      port1.unref();
+      port1.on('message', (r: BrokerRequest) => {
+        const answer = (a: BrokerAnswer): void => port1.postMessage(a);
+        if (r.op === 'new') b.producers++;
+        if (r.op === 'new' || r.op === 'disconnect') return answer({ n: r.n, ok: true });
+        if (r.op === 'send' && b.crashOnSend) {
+          b.crashOnSend = false;
+          return answer({ n: r.n, crash: true });
+        }
+        if (!b.up) return answer({ n: r.n, error: r.op === 'connect' ? 'connection refused' : 'broker away' });
+        if (r.op === 'send') {
           b.sends++;
-          for (const t of topics) for (const m of t.messages) b.took.push({ topic: t.topic, key: m.key.toString(), value: m.value.toString() });
-          return Promise.resolve();
-        },
-        disconnect: () => Promise.resolve(),
-      };
+          for (const t of r.topics) for (const m of t.messages) b.took.push({ topic: t.topic, ...m });
+        }
+        return answer({ n: r.n, ok: true });
+      });
+      const data: TestSenderData = { ...init, broker: port2 };
+      return startWorker(new URL('./kafka-test-sender.ts', import.meta.url), { workerData: data, transferList: [port2] });
     },
   };
   return b;
 }
 
-function sink(b: ReturnType<typeof broker>, counts: Record<string, number>, more: Partial<KafkaSinkOptions> = {}): KafkaSink {
+type Counts = Record<string, number>;
+
+function sink(b: ReturnType<typeof broker>, counts: Counts, more: Partial<KafkaSinkOptions> = {}): KafkaSink {
+  const add = (k: string, n: number): void => {
+    counts[k] = (counts[k] ?? 0) + n;
+  };
   return new KafkaSink({
-    config, source: '/perennial/ml/weather', producer: b.make, backoff: { baseMs: 5, capMs: 10 },
-    onSent: (s, n) => (counts[`sent:${s}`] = (counts[`sent:${s}`] ?? 0) + n),
-    onDropped: (s, n) => (counts[`dropped:${s}`] = (counts[`dropped:${s}`] ?? 0) + n),
+    config, source, clientId: 'test', startSender: b.start, backoff: { baseMs: 5, capMs: 10 }, restartBackoff: { baseMs: 5, capMs: 10 },
+    onSent: (s, n) => add(`sent:${s}`, n),
+    onDropped: (s, n) => add(`dropped:${s}`, n),
+    onError: () => add('errors', 1),
+    onRecovered: () => add('recovered', 1),
+    onSenderExit: () => add('exits', 1),
     ...more,
   });
 }
 
-function label(id: string): FeedbackRecord {
-  return { v: inferenceLogVersion, kind: 'feedback', id, label: 'sun', time: '2026-01-01T00:01:00.000Z' };
-}
-
-async function until(cond: () => boolean): Promise<void> {
-  for (let i = 0; i < 400 && !cond(); i++) await sleep(5);
+async function until(cond: () => boolean, ms = 10_000): Promise<void> {
+  for (const end = Date.now() + ms; !cond() && Date.now() < end;) await sleep(5);
   assert.ok(cond(), 'condition not reached');
 }
 
-describe('KafkaSink', () => {
+describe('KafkaSink (the sender in a worker thread)', () => {
   it('sends each record as a CloudEvent keyed by its prediction id, in order', async () => {
     const b = broker();
-    const counts: Record<string, number> = {};
+    const counts: Counts = {};
     const s = sink(b, counts);
     for (const id of ['a', 'b']) s.publish(record(id));
     await until(() => b.took.length === 2);
-    assert.deepEqual(b.took.map((m) => [m.topic, m.key, (JSON.parse(m.value) as { id: string }).id]), [['preds', 'a', 'a'], ['preds', 'b', 'b']]);
-    assert.equal(counts['sent:predictions'], 2);
+    assert.deepEqual(b.took.map((m) => [m.topic, m.key]), [['preds', 'a'], ['preds', 'b']]);
+    assert.equal(b.took[1]?.value, JSON.stringify(inferenceCloudEvent(source, record('b'))), 'the value is the CloudEvent of the record');
+    await until(() => counts['sent:predictions'] === 2);
     assert.equal(s.buffered, 0);
+    await s.close(1000);
   });
 
   it('keeps events while the broker is away, drops (and counts) beyond the buffer, and sends the rest when it is back', async () => {
     const b = broker();
     b.up = false;
-    const counts: Record<string, number> = {};
+    const counts: Counts = {};
     const s = sink(b, counts);
     for (const id of ['a', 'b', 'c', 'd', 'e']) s.publish(record(id));
     assert.equal(s.buffered, 3, 'publish never waits; the buffer holds three');
     assert.equal(counts['dropped:predictions'], 2);
-    await sleep(50);
-    assert.ok(b.producers > 1, 'a failed send rebuilds the producer');
+    await until(() => b.producers > 1 && counts['errors'] === 1);
+    assert.equal(s.buffered, 3, 'what the sender holds counts against the bound');
+    s.publish(record('f'));
+    assert.equal(counts['dropped:predictions'], 3, 'events with the sender and unacknowledged bound the buffer too');
     b.up = true;
-    await until(() => b.took.length === 3);
+    await until(() => b.took.length === 3 && counts['sent:predictions'] === 3);
     assert.deepEqual(b.took.map((m) => m.key), ['a', 'b', 'c']);
-    assert.equal(counts['sent:predictions'], 3);
+    assert.equal(counts['recovered'], 1, 'the recovery is told once');
+    assert.equal(counts['errors'], 1, 'the outage is told once');
+    assert.equal(s.buffered, 0);
+    await s.close(1000);
   });
 
   it('close() sends what it can until the deadline and counts the rest as dropped', async () => {
     const b = broker();
     b.up = false;
-    const counts: Record<string, number> = {};
+    const counts: Counts = {};
     const s = sink(b, counts);
     s.publish(record('a'));
-    const closed = await s.close(30);
+    const closed = await s.close(300);
     assert.deepEqual(closed, { sent: false, left: 1 });
     assert.equal(counts['dropped:predictions'], 1);
     s.publish(record('b'));
     assert.equal(s.buffered, 0, 'a closed sink takes nothing');
+    assert.equal(counts['exits'], undefined, 'the thread ended by close() is not a crash');
+  });
+
+  it('close() sends what is buffered, whatever the linger', async () => {
+    const b = broker();
+    const counts: Counts = {};
+    const s = sink(b, counts, { config: { ...config, maxBufferedEvents: 100 }, lingerMs: 600_000 });
+    for (const id of ['a', 'b', 'c']) s.publish(record(id));
+    assert.deepEqual(await s.close(5000), { sent: true, left: 0 });
+    assert.deepEqual(b.took.map((m) => m.key), ['a', 'b', 'c']);
+    assert.equal(counts['sent:predictions'], 3);
   });
 
   it('sends what arrives within the linger in one request, predictions and labels to their topics in order', async () => {
     const b = broker();
-    const counts: Record<string, number> = {};
-    const s = sink(b, counts, { config: { ...config, maxBufferedEvents: 100 }, lingerMs: 20 });
+    const counts: Counts = {};
+    const s = sink(b, counts, { config: { ...config, maxBufferedEvents: 100 }, lingerMs: 50 });
+    await sleep(500); // the thread started: the linger, not its start, gathers the batch
     for (const id of ['a', 'b', 'c']) s.publish(record(id));
     s.publish(label('a'));
-    await until(() => b.took.length === 4);
+    await until(() => b.took.length === 4 && counts['sent:feedback'] === 1);
     assert.equal(b.sends, 1, 'one produce request for the four');
     assert.deepEqual(b.took.map((m) => [m.topic, m.key]), [['preds', 'a'], ['preds', 'b'], ['preds', 'c'], ['labels', 'a']]);
-    assert.equal((JSON.parse(b.took[3]?.value ?? '') as { id: string }).id, 'a/feedback');
+    assert.equal(b.took[3]?.value, JSON.stringify(inferenceCloudEvent(source, label('a'))));
     assert.deepEqual([counts['sent:predictions'], counts['sent:feedback']], [3, 1]);
+    await s.close(1000);
   });
 
-  it('sends a full batch without waiting out the linger, and the rest in batches of at most batchEvents', async () => {
+  it('posts and sends a full batch without waiting out the linger, the rest in batches of at most batchEvents', async () => {
     const b = broker();
     const s = sink(b, {}, { config: { ...config, maxBufferedEvents: 100 }, batchEvents: 2, lingerMs: 600_000 });
     for (const id of ['a', 'b', 'c', 'd']) s.publish(record(id));
     await until(() => b.took.length === 4);
-    assert.equal(b.sends, 2);
+    assert.ok(b.sends >= 2, `batches of at most two (${b.sends} sends)`);
     s.publish(record('e'));
     assert.deepEqual(await s.close(5000), { sent: true, left: 0 }, 'close() does not wait out the linger either');
     assert.deepEqual(b.took.map((m) => m.key), ['a', 'b', 'c', 'd', 'e']);
   });
 
-  it('a long backlog sent after an outage arrives whole, in order, once (the buffer cut off as it goes)', async () => {
+  it('a long backlog sent after an outage arrives whole, in order, once', async () => {
     const b = broker();
     b.up = false;
-    const counts: Record<string, number> = {};
+    const counts: Counts = {};
     const s = sink(b, counts, { config: { ...config, maxBufferedEvents: 10_000 }, batchEvents: 100 });
     const ids = Array.from({ length: 5000 }, (_, i) => `p${i}`);
     for (const id of ids) s.publish(record(id));
-    await sleep(20);
+    await until(() => counts['errors'] === 1);
     b.up = true;
-    await until(() => b.took.length >= ids.length);
+    await until(() => counts['sent:predictions'] === ids.length);
     assert.deepEqual(b.took.map((m) => m.key), ids);
     assert.equal(s.buffered, 0);
-    assert.equal(counts['sent:predictions'], ids.length);
+    await s.close(1000);
+  });
+
+  it('a sender thread that crashes is noticed, what it held counted as dropped, and started again; predictions go on', async () => {
+    const b = broker();
+    b.crashOnSend = true;
+    const counts: Counts = {};
+    const exits: string[] = [];
+    const s = sink(b, counts, { config: { ...config, maxBufferedEvents: 100 }, onSenderExit: (m, e) => exits.push(`${m}: ${String(e)}`) });
+    s.publish(record('a'));
+    s.publish(label('a'));
+    await until(() => exits.length === 1);
+    assert.match(exits[0] ?? '', /the Kafka sender thread stopped \(exit code 1\); the 2 events it held are counted as dropped.*the test crashed the sender thread/);
+    assert.deepEqual([counts['dropped:predictions'], counts['dropped:feedback'], s.buffered], [1, 1, 0]);
+    s.publish(record('b')); // while the thread is down or starting: gathered, not lost
+    await until(() => b.threads === 2 && b.took.length === 1);
+    s.publish(record('c'));
+    await until(() => counts['sent:predictions'] === 2);
+    assert.deepEqual(b.took.map((m) => m.key), ['b', 'c']);
+    assert.deepEqual(await s.close(1000), { sent: true, left: 0 });
+  });
+
+  it('a sender thread that cannot start is tried again with backoff, and the buffer stays bounded meanwhile', async () => {
+    let starts = 0;
+    const counts: Counts = {};
+    const s = new KafkaSink({
+      config, source, clientId: 'test', restartBackoff: { baseMs: 20, capMs: 40 },
+      startSender: (init) => {
+        starts++;
+        return startWorker(new URL('./kafka-no-such-sender.ts', import.meta.url), { workerData: init });
+      },
+      onDropped: (st, n) => (counts[`dropped:${st}`] = (counts[`dropped:${st}`] ?? 0) + n),
+      onSenderExit: () => (counts['exits'] = (counts['exits'] ?? 0) + 1),
+    });
+    for (const id of ['a', 'b', 'c', 'd']) s.publish(record(id));
+    await until(() => (counts['exits'] ?? 0) >= 3);
+    assert.ok(starts >= 3, `started again (${starts} starts)`);
+    assert.equal(s.buffered, 3, 'nothing is posted to a thread that never said it runs: the events wait, bounded');
+    assert.equal(counts['dropped:predictions'], 1);
+    const closed = await s.close(200);
+    assert.deepEqual(closed, { sent: false, left: 3 });
+    assert.equal(counts['dropped:predictions'], 4);
   });
 });
 
-describe('sendDelayMs: when the sender sends', () => {
-  const base: SendMoment = { waiting: 10, batchEvents: 500, lingerMs: 10, sinceWindowMs: 0, flushing: false };
-  const cases: Array<{ name: string; m: Partial<SendMoment>; want: number }> = [
-    { name: 'a fresh window waits the linger out', m: {}, want: 10 },
-    { name: 'part of the window gone: the rest', m: { sinceWindowMs: 4 }, want: 6 },
-    { name: 'the window is over (a send took longer than the linger): at once', m: { sinceWindowMs: 25 }, want: 0 },
-    { name: 'a full batch waiting: at once', m: { waiting: 500 }, want: 0 },
-    { name: 'more than a batch waiting (a backlog): at once', m: { waiting: 20_000 }, want: 0 },
-    { name: 'close() is flushing: at once', m: { flushing: true }, want: 0 },
-    { name: 'no linger configured: at once', m: { lingerMs: 0 }, want: 0 },
-    { name: 'nothing waiting: nothing to wait for', m: { waiting: 0 }, want: 0 },
+describe('postWhen: when the gathered events go to the sender thread', () => {
+  const base: PostMoment = { gathered: 10, batchEvents: 500, closing: false, senderUp: true };
+  const cases: Array<{ name: string; m: Partial<PostMoment>; want: ReturnType<typeof postWhen> }> = [
+    { name: 'a batch still filling: after the linger', m: {}, want: 'linger' },
+    { name: 'a full batch: at once', m: { gathered: 500 }, want: 'now' },
+    { name: 'more than a batch (gathered while the thread was down): at once', m: { gathered: 20_000 }, want: 'now' },
+    { name: 'close() is waiting: at once', m: { closing: true }, want: 'now' },
+    { name: 'no sender thread (exited, restarting): held, even when full', m: { senderUp: false, gathered: 500 }, want: 'hold' },
+    { name: 'no sender thread while closing: held', m: { senderUp: false, closing: true }, want: 'hold' },
   ];
-  for (const c of cases) it(c.name, () => assert.equal(sendDelayMs({ ...base, ...c.m }), c.want));
+  for (const c of cases) it(c.name, () => assert.equal(postWhen({ ...base, ...c.m }), c.want));
 });
 
-describe('shouldCompact: when sent events are cut off the buffer', () => {
-  const cases: Array<[head: number, length: number, want: boolean, why: string]> = [
-    [0, 10, false, 'nothing sent'],
-    [10, 10, true, 'everything sent: the array is emptied'],
-    [500, 100_000, false, 'a batch sent off a long backlog: not moving 99,500 events for it'],
-    [1024, 2048, true, 'many sent and half the array'],
-    [50_000, 100_000, true, 'half of a long backlog sent'],
-    [1023, 1500, false, 'under the minimum'],
+describe('senderEntry: where the sender thread\'s code is', () => {
+  const cases: Array<[moduleUrl: string, want: string, why: string]> = [
+    ['file:///app/main.js', 'file:///app/kafka-worker.js', 'in the image: the bundle\'s kafka-worker.js beside main.js'],
+    ['file:///work/dist/server/main.js', 'file:///work/dist/server/kafka-worker.js', 'a bundle built for tests'],
+    ['file:///work/src/server/kafka-sink.ts', 'file:///work/src/server/kafka-worker.ts', 'from source (tsx): the .ts entry'],
   ];
-  for (const [head, length, want, why] of cases) it(why, () => assert.equal(shouldCompact(head, length), want));
+  for (const [moduleUrl, want, why] of cases) it(why, () => assert.equal(senderEntry(moduleUrl).href, want));
 });
 
 describe('the Kafka sink\'s configuration (pod contract)', () => {

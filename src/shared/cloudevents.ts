@@ -50,6 +50,18 @@ export function inferenceCloudEvent(source: string, record: PredictionRecord | F
  * the record's instead of through an intermediate object (the Kafka sink writes one per prediction).
  */
 export function inferenceCloudEventJson(source: string, record: PredictionRecord | FeedbackRecord): string {
-  const id = record.kind === 'prediction' ? record.id : `${record.id}/feedback`;
-  return `{"specversion":"1.0","id":${JSON.stringify(id)},"source":${JSON.stringify(source)},"type":"${cloudEventTypes[record.kind]}","subject":${JSON.stringify(record.id)},"time":${JSON.stringify(record.time)},"datacontenttype":"application/json","data":${JSON.stringify(record)}}`;
+  return cloudEventWriter(source)(record.kind, record.id, record.time, JSON.stringify(record));
+}
+
+/**
+ * The events of one source as JSON text, from each record's parts: its kind, prediction id and time, and the
+ * record's own JSON (`data`, as `JSON.stringify(record)` gives it). The Kafka sink's request path only turns the
+ * record into JSON; its sender thread wraps it in the event's attributes with this (src/server/kafka-sender.ts).
+ */
+export function cloudEventWriter(source: string): (kind: 'prediction' | 'feedback', id: string, time: string, dataJson: string) => string {
+  const sourceJson = JSON.stringify(source);
+  return (kind, id, time, dataJson) => {
+    const eventId = kind === 'prediction' ? id : `${id}/feedback`;
+    return `{"specversion":"1.0","id":${JSON.stringify(eventId)},"source":${sourceJson},"type":"${cloudEventTypes[kind]}","subject":${JSON.stringify(id)},"time":${JSON.stringify(time)},"datacontenttype":"application/json","data":${dataJson}}`;
+  };
 }
