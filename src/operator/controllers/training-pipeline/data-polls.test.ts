@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { DataPolls, type PollState, firstPollAtMs, listingNeed, nextPollAtMs, takeToken, watermarkListing } from './data-polls.js';
+import { DataPolls, type PollState, deferredPollAtMs, firstPollAtMs, listingNeed, nextPollAtMs, takeToken, watermarkListing } from './data-polls.js';
 import type { DataListing } from './triggers.js';
 
 const listing = (objects: number): DataListing => ({ objects, digest: `d${objects}`, newestMs: 1, newObjects: 0, newRows: 0 });
@@ -48,6 +48,15 @@ describe('nextPollAtMs', () => {
   });
 });
 
+describe('deferredPollAtMs', () => {
+  const table: Array<{ name: string; now: number; wait: number; nextSlot: number; rate: number; want: { atMs: number; nextSlotMs: number } }> = [
+    { name: 'no queue: when the next token is due', now: 1000, wait: 20, nextSlot: 0, rate: 50, want: { atMs: 1020, nextSlotMs: 1040 } },
+    { name: 'a queue: after it, one token later than the last', now: 1000, wait: 20, nextSlot: 1500, rate: 50, want: { atMs: 1500, nextSlotMs: 1520 } },
+    { name: 'a queue that has drained: when the next token is due', now: 2000, wait: 100, nextSlot: 1500, rate: 10, want: { atMs: 2100, nextSlotMs: 2200 } },
+  ];
+  for (const t of table) it(t.name, () => assert.deepEqual(deferredPollAtMs(t.now, t.wait, t.nextSlot, t.rate), t.want));
+});
+
 describe('takeToken', () => {
   const table: Array<{ name: string; tokens: number; elapsedMs: number; rate: number; burst: number; wantWait: number; wantTokens: number }> = [
     { name: 'a token there: taken at once', tokens: 3, elapsedMs: 0, rate: 10, burst: 5, wantWait: 0, wantTokens: 2 },
@@ -75,7 +84,7 @@ describe('DataPolls', () => {
     });
     let calls = 0;
     const list = () => { calls++; return Promise.resolve(listing(calls)); };
-    return { p, list, slept, calls: () => calls, advance: (ms: number) => { now += ms; } };
+    return { p, list, slept, calls: () => calls, now: () => now, advance: (ms: number) => { now += ms; } };
   }
 
   it('lists once, reuses the listing until the poll is due, then lists again', async () => {
@@ -109,6 +118,29 @@ describe('DataPolls', () => {
     assert.equal(deferred.objects, 2, 'b reuses its listing');
     assert.ok(deferred.nextPollAtMs !== undefined && deferred.nextPollAtMs > 0);
     assert.equal(t.calls(), 3);
+  });
+
+  it('polls due together with no token left come back one per token: one deferral each, not one per token taken', async () => {
+    const t = polls(5); // 1 token a second, a burst of 5
+    const keys = ['ns/p0', 'ns/p1', 'ns/p2', 'ns/p3', 'ns/p4'];
+    for (const k of keys) await t.p.listing(k, 'b', 60_000, t.list); // all listed at 0: due at 60 s (random() is 0.5)
+    t.advance(59_900);
+    for (let i = 0; i < 5; i++) await t.p.listing(`ns/other${i}`, 'b', 60_000, t.list); // the bucket emptied just before
+    t.advance(100);
+    // Each pipeline reconciled at its wake-up, earliest first, until each has listed again.
+    const wake = new Map(keys.map((k) => [k, 60_000]));
+    let reconciles = 0;
+    while (wake.size > 0) {
+      const [key, at] = [...wake.entries()].sort((x, y) => x[1] - y[1])[0] ?? ['', 0];
+      t.advance(Math.max(0, at - t.now()));
+      const before = t.calls();
+      const l = await t.p.listing(key, 'b', 60_000, t.list);
+      reconciles++;
+      if (t.calls() > before) wake.delete(key);
+      else wake.set(key, l.nextPollAtMs ?? 0);
+    }
+    assert.equal(reconciles, 10, 'one deferral and one listing each (all told the same time: 20)');
+    assert.deepEqual(t.slept, [], 'polls never wait in a reconcile');
   });
 
   it('a listing the pipeline cannot do without waits for its token', async () => {

@@ -7,7 +7,8 @@
 //     list together forever;
 //   - what the listing depends on changed: the sources, or the watermark new data is counted from (a run took it).
 // Every listing takes a token from one bucket for the whole operator (listings per second, with a burst): a poll
-// that finds the bucket empty reuses the old listing and is looked at again when a token is due; a listing the
+// that finds the bucket empty reuses the old listing and is looked at again in the next free slot of a queue spaced
+// at the refill rate (one deferred poll per token, not all at once); a listing the
 // pipeline cannot do without (none yet, or a notification) waits for its token.
 //
 // After a restart the kept listings are gone, but a pipeline that has a data watermark does not need one at once:
@@ -61,6 +62,18 @@ export function nextPollAtMs(nowMs: number, pollMs: number, u: number): number {
   return nowMs + Math.round(pollMs * (0.8 + 0.4 * u));
 }
 
+/**
+ * When a due poll that found no token looks again: the next free slot of a queue spaced at the refill rate (one
+ * token per slot), from when the next token is due. So deferred polls come back one per token, not all at the
+ * moment the next token is due: 1 of them listed then and the others were deferred again, each deferral a
+ * reconcile (3,000 pipelines at the budget reconciled 4 times a minute each). Returns the poll's time and the next
+ * free slot.
+ */
+export function deferredPollAtMs(nowMs: number, waitMs: number, nextSlotMs: number, ratePerSecond: number): { atMs: number; nextSlotMs: number } {
+  const atMs = Math.max(nowMs + waitMs, nextSlotMs);
+  return { atMs, nextSlotMs: atMs + Math.ceil(1000 / ratePerSecond) };
+}
+
 /** A token bucket as a value: `tokens` available at `atMs`. */
 export interface Bucket {
   readonly tokens: number;
@@ -92,6 +105,8 @@ export class DataPolls {
   /** Pipelines a notification named since their last listing began. */
   private readonly changed = new Set<string>();
   private bucket: Bucket;
+  /** The next free slot for a deferred poll (deferredPollAtMs). */
+  private nextSlotMs = 0;
   private readonly random: () => number;
 
   constructor(private readonly options: DataPollsOptions) {
@@ -126,7 +141,9 @@ export class DataPolls {
     if (state && need === 'none') return { ...state.listing, kept: true, nextPollAtMs: state.dueAtMs };
     const wait = this.take();
     if (state && need === 'poll' && wait > 0) {
-      const deferred = { ...state, dueAtMs: now + wait };
+      const slot = deferredPollAtMs(now, wait, this.nextSlotMs, this.options.listingsPerSecond);
+      this.nextSlotMs = slot.nextSlotMs;
+      const deferred = { ...state, dueAtMs: slot.atMs };
       this.states.set(pipelineKey, deferred);
       return { ...state.listing, kept: true, nextPollAtMs: deferred.dueAtMs };
     }

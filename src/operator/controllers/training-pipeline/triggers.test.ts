@@ -185,14 +185,16 @@ describe('the data poll interval', () => {
       const tp = pipeline();
       newData(poll)(tp.spec);
       assert.equal(dataPollIntervalMs(tp.spec, operatorMs), want);
-      // Idle, waiting for data, and after a run started: the next look is one interval on.
+      // Idle, waiting for data: the next look is one interval on.
       const idle = decide({ spec: newData(poll), dataPollMs: operatorMs, data: listing, status: { ...baseStatus, dataWatermark: watermark } });
       assert.equal(idle.wakeAtMs, at('2026-11-21T10:00:00Z') + want);
-      const started = decide({ spec: newData(poll), dataPollMs: operatorMs, data: { ...listing, newObjects: 1 }, status: { ...baseStatus, dataWatermark: watermark } });
-      assert.deepEqual(kinds(started), ['NewData']);
-      assert.equal(started.wakeAtMs, at('2026-11-21T10:00:00Z') + want);
     });
   }
+  it('a run that starts sets no poll wake-up: its status write brings the next reconcile, which lists and says when to poll', () => {
+    const started = decide({ spec: newData(undefined), dataPollMs: 60_000, data: { ...listing, newObjects: 1, nextPollAtMs: at('2026-11-21T10:01:00Z') }, status: { ...baseStatus, dataWatermark: watermark } });
+    assert.deepEqual(kinds(started), ['NewData']);
+    assert.equal(started.wakeAtMs, undefined);
+  });
   it('without a newData trigger nothing is polled', () => assert.equal(decide({ dataPollMs: 10_000 }).wakeAtMs, undefined));
 });
 

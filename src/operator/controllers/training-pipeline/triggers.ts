@@ -348,6 +348,9 @@ export function decideTriggers(input: TriggerInput): TriggerDecision {
     lastManualTrigger: manual !== undefined && manual !== '' ? manual : status.lastManualTrigger,
     dataWatermark: input.data ? watermarkOf(input.data) : status.dataWatermark,
     nextScheduleTime,
-    wakeAtMs: earliest(schedule.next, input.data ? nowMs + dataPollIntervalMs(spec, input.dataPollMs) : undefined),
+    // No poll wake-up: the run's status write brings the next reconcile, which lists again (the watermark moved) and
+    // says when to poll. A wake-up set here stood beside that one and reconciled every pipeline once more for
+    // nothing a poll interval after each run started (bench/operator-scale: a third of the steady reconciles).
+    wakeAtMs: schedule.next,
   };
 }
