@@ -34,4 +34,8 @@ EXPOSE 8081
 # bundle's source map decoded, about 40 MB of the operator's RSS; main.js.map is beside main.js for reading a stack.
 # bench/operator-scale.ts runs the operator with this line.
 ENV NODE_OPTIONS="--max-semi-space-size=2 --max-old-space-size=384"
+# glibc's malloc gives each thread that allocates its own arena (up to 8 per core), and memory freed in one stays
+# resident there: Node's threads (V8's GC helpers, libuv's pool) are many, the operator's native allocations
+# few. Two arenas (decision 0018). bench/operator-scale.ts runs the operator with this line too.
+ENV MALLOC_ARENA_MAX=2
 ENTRYPOINT ["/usr/local/bin/node", "/app/main.js"]

@@ -30,8 +30,19 @@ export const reconcileTimeoutMs = 20 * 60_000;
  * benchmark runs the operator as its pod does; '' when the image sets none.
  */
 export function imageNodeOptions(): string {
-  const m = /^ENV NODE_OPTIONS="([^"]*)"$/m.exec(readFileSync(join(repoRoot, 'Dockerfile'), 'utf8'));
-  return m?.[1] ?? '';
+  return imageEnv()['NODE_OPTIONS'] ?? '';
+}
+
+/**
+ * The environment the operator image sets (the Dockerfile's `ENV KEY=value` and `ENV KEY="value"` lines: V8's heap
+ * policy, glibc's MALLOC_ARENA_MAX, NODE_ENV), so that the benchmark runs the operator as its pod does.
+ */
+export function imageEnv(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const m of readFileSync(join(repoRoot, 'Dockerfile'), 'utf8').matchAll(/^ENV (\w+)=(?:"([^"]*)"|(\S*))$/gm)) {
+    env[m[1] ?? ''] = m[2] ?? m[3] ?? '';
+  }
+  return env;
 }
 
 export class BenchError extends Error {
@@ -116,6 +127,11 @@ export async function until<T>(what: string, timeoutMs: number, intervalMs: numb
   }
 }
 
+/** The environment without its empty values: '' unsets what the image sets (e.g. MALLOC_ARENA_MAX: glibc's default). */
+function withoutEmpty(env: Readonly<Record<string, string>>): Record<string, string> {
+  return Object.fromEntries(Object.entries(env).filter(([, v]) => v !== ''));
+}
+
 export class Operator {
   readonly proc: ManagedProcess;
   readonly sampler: RssSampler;
@@ -134,12 +150,12 @@ export class Operator {
       name: identity,
       command: process.execPath,
       args: [bundle],
-      env: {
+      env: withoutEmpty({
         ...localOperatorEnv('', s3, bucket),
         PERENNIAL_LEADER_ELECT: 'true', PERENNIAL_LEASE_NAMESPACE: 'perennial-system', POD_NAME: identity,
         PERENNIAL_HEALTH_PORT: String(port), PERENNIAL_HEALTH_HOST: '127.0.0.1', PERENNIAL_LOG_LEVEL: 'info',
-        KUBECONFIG: kubeconfig, NODE_OPTIONS: imageNodeOptions(), ...env,
-      },
+        KUBECONFIG: kubeconfig, ...imageEnv(), ...env,
+      }),
       logFile: join(info.logDir, `${identity}.log`),
     });
     proc.start();

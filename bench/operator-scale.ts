@@ -34,7 +34,7 @@
 //     full scrape renders every per-object loop series, about 0.3 s of the operator's event loop at 1,000 + 1,000,
 //     and polled every 0.2–0.5 s it was most of the operator's work in the runs before 2026-12-05.
 // Run: npx tsx bench/operator-scale.ts [--count 1000] [--sizes 100,1000,3000] [--window 60] [--workers 16] [--replicas 2 --shards 4]
-//        [--node-options '<flags>'] [--heap-snapshot]
+//        [--node-options '<flags>'] [--heap-snapshot] [--ab-env KEY=VALUE] [--log-level debug]
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -67,6 +67,12 @@ const { values: args } = parseArgs({
     // Writes a V8 heap snapshot of the restarted operator once it has reconciled everything (--heapsnapshot-signal),
     // for Chrome DevTools' Memory tab: where the bytes per object are.
     'heap-snapshot': { type: 'boolean', default: false },
+    // KEY=VALUE: after the restart, the operator is restarted once more with this variable changed ('' unsets what
+    // the image sets), and both restarts are measured alike (until everything is reconciled, RSS 20 s later): an A/B
+    // in one invocation, on the same cluster and objects. E.g. --ab-env MALLOC_ARENA_MAX= (glibc's default arenas).
+    'ab-env': { type: 'string' },
+    // The operator's PERENNIAL_LOG_LEVEL (default info; debug logs every reconcile, in <work dir>/logs/operator-*.log).
+    'log-level': { type: 'string' },
   },
 });
 const count = Number(args.count);
@@ -78,8 +84,12 @@ const nodeOptions = [args['node-options'] ?? imageNodeOptions(), args['heap-snap
   .filter((o) => o !== '').join(' ');
 const workerEnv: Record<string, string> = {
   ...(workers === undefined ? {} : { PERENNIAL_WORKERS: workers }),
+  ...(args['log-level'] === undefined ? {} : { PERENNIAL_LOG_LEVEL: args['log-level'] }),
   NODE_OPTIONS: nodeOptions,
 };
+/** The operator bundle of this run (set once built). */
+let bundleOfRun = '';
+const abEnv = args['ab-env'] === undefined ? undefined : parseAssignment(args['ab-env']);
 const sizes = (args.sizes ?? `${Math.round(count / 10)},${count}`).split(',').map(Number);
 const replicas = Number(args.replicas);
 const shards = Number(args.shards);
@@ -113,7 +123,11 @@ interface ScaleResult {
   readonly restart: {
     readonly stopSeconds: number; readonly readySeconds: number; readonly reconciledSeconds: number; readonly reconciled: Readonly<Record<string, number>>;
     readonly failed: number; readonly requests: RequestCounts; readonly cpuSeconds: number; readonly peakRssBytes: number;
+    /** RSS 20 s after everything was reconciled again. */
+    readonly settledRssBytes: number;
   };
+  /** The same restart with --ab-env's variable changed. */
+  readonly ab: { readonly reconciledSeconds: number; readonly settledRssBytes: number; readonly heapTotalBytes: number; readonly restartHeapTotalBytes: number } | undefined;
   readonly bareRssBytes: number;
   readonly bareObjects: number;
   /** The restarted operator's live heap, from its heap snapshot (--heap-snapshot). */
@@ -228,30 +242,26 @@ async function runScale(n: number, bundles: { operator: string; informer: string
     const tStop = Date.now();
     await op.stop();
     const stopSeconds = (Date.now() - tStop) / 1000;
-    op = await Operator.start(bundles.operator, info, kubeconfigOf(operatorUser), 'operator-2', workerEnv);
-    const second = op;
-    const tR = second.startedAt;
-    let readyAt: number | undefined;
-    const done = await until('the restarted operator to reconcile every object', reconcileTimeoutMs, 200, async () => {
-      if (readyAt === undefined && (await second.ready())) readyAt = Date.now();
-      const c = await scrapeOperator(second.metricsUrl);
-      if (!c || c.queueDepth > 0) return undefined;
-      return controllers.every((k) => (c.reconciled[k] ?? 0) >= n) ? c : undefined;
-    });
-    const tRDone = Date.now();
+    const second = await restarted(n, 'operator-2', workerEnv, info, kubeconfigOf(operatorUser));
+    op = second.op;
+    const tR = op.startedAt;
+    const tRDone = second.doneAt;
+    const done = second.done;
     const restartCpu = procSample(op.pid).cpuSeconds;
     const restartPeak = op.sampler.takePeak();
     await sleep(5000); // writes that trail the last reconcile still count
     const restart = {
       stopSeconds,
-      readySeconds: ((readyAt ?? tRDone) - tR) / 1000,
-      reconciledSeconds: (tRDone - tR) / 1000,
+      readySeconds: second.readySeconds,
+      reconciledSeconds: second.reconciledSeconds,
       reconciled: done.reconciled,
       failed: Object.values(done.failed).reduce((a, b) => a + b, 0),
       requests: countRequests(auditLog, operatorUser, tR, Date.now()),
       cpuSeconds: restartCpu,
       peakRssBytes: restartPeak,
+      settledRssBytes: await settledRss(op, tRDone),
     };
+    const restartHeapTotalBytes = (await scrapeOperator(op.metricsUrl))?.memory.heapTotalBytes ?? NaN;
     console.log(`restart: ready ${restart.readySeconds.toFixed(1)} s, all reconciled ${restart.reconciledSeconds.toFixed(1)} s; writes ${JSON.stringify(restart.requests.writesBy)}`);
 
     // Last, because writing the snapshot stops the operator's event loop for seconds: longer than its Lease's renew
@@ -262,13 +272,51 @@ async function runScale(n: number, bundles: { operator: string; informer: string
       heap = summarizeHeapSnapshot(await heapSnapshot(op.pid));
       printHeap(n, heap);
     }
+    let ab: ScaleResult['ab'];
+    if (abEnv) {
+      await op.stop();
+      const third = await restarted(n, 'operator-3', { ...workerEnv, ...abEnv }, info, kubeconfigOf(operatorUser));
+      op = third.op;
+      const settledRssBytes = await settledRss(op, third.doneAt);
+      ab = { reconciledSeconds: third.reconciledSeconds, settledRssBytes, heapTotalBytes: (await scrapeOperator(op.metricsUrl))?.memory.heapTotalBytes ?? NaN, restartHeapTotalBytes };
+      console.log(`A/B restart with ${args['ab-env']}: all reconciled ${third.reconciledSeconds.toFixed(1)} s, RSS 20 s later ${mb(settledRssBytes)} (with the image's env: ${mb(restart.settledRssBytes)})`);
+    }
     const bare = await bareInformerRss(bundles.informer, info, kubeconfigOf(informerUser));
     console.log(`bare informer: ${bare.objects} objects cached, RSS ${mb(bare.rssBytes)}`);
-    return { count: n, idleRssBytes, create, settleSeconds, steady, restart, bareRssBytes: bare.rssBytes, bareObjects: bare.objects, heap };
+    return { count: n, idleRssBytes, create, settleSeconds, steady, restart, ab, bareRssBytes: bare.rssBytes, bareObjects: bare.objects, heap };
   } finally {
     await op?.stop();
     await cluster.stop();
   }
+}
+
+/** A new operator process (the previous one stopped): when it was ready and had reconciled every object again. */
+async function restarted(n: number, identity: string, env: Readonly<Record<string, string>>, info: ClusterInfo, kubeconfig: string): Promise<{
+  op: Operator; readySeconds: number; reconciledSeconds: number; doneAt: number; done: NonNullable<Awaited<ReturnType<typeof scrapeOperator>>>;
+}> {
+  const op = await Operator.start(bundleOfRun, info, kubeconfig, identity, env);
+  let readyAt: number | undefined;
+  const done = await until(`the restarted operator (${identity}) to reconcile every object`, reconcileTimeoutMs, 200, async () => {
+    if (readyAt === undefined && (await op.ready())) readyAt = Date.now();
+    const c = await scrapeOperator(op.metricsUrl);
+    if (!c || c.queueDepth > 0) return undefined;
+    return controllers.every((k) => (c.reconciled[k] ?? 0) >= n) ? c : undefined;
+  });
+  const doneAt = Date.now();
+  return { op, readySeconds: ((readyAt ?? doneAt) - op.startedAt) / 1000, reconciledSeconds: (doneAt - op.startedAt) / 1000, doneAt, done };
+}
+
+/** The operator's RSS 20 s after it had reconciled everything (the restart's allocations settled). */
+async function settledRss(op: Operator, doneAt: number): Promise<number> {
+  await sleep(Math.max(0, doneAt + 20_000 - Date.now()));
+  return procSample(op.pid).rssBytes;
+}
+
+/** KEY=VALUE as an environment entry. */
+function parseAssignment(text: string): Record<string, string> {
+  const i = text.indexOf('=');
+  if (i <= 0) throw new Error(`--ab-env must be KEY=VALUE, not ${text}`);
+  return { [text.slice(0, i)]: text.slice(i + 1) };
 }
 
 function mb(bytes: number): string {
@@ -378,6 +426,14 @@ function printTable(results: readonly ScaleResult[]): void {
   add('restart: Lease writes', (r) => r.restart.requests.leaseWrites, s(0));
   add('restart: operator CPU (s)', (r) => r.restart.cpuSeconds, s(1));
   add('restart: peak RSS (MB)', (r) => r.restart.peakRssBytes, m);
+  add('restart: RSS 20 s after (MB)', (r) => r.restart.settledRssBytes, m);
+  if (abEnv) {
+    add(`A/B restart, ${args['ab-env'] ?? ''}: all reconciled (s)`, (r) => r.ab?.reconciledSeconds ?? NaN, s(1));
+    add(`A/B restart, ${args['ab-env'] ?? ''}: RSS 20 s after (MB)`, (r) => r.ab?.settledRssBytes ?? NaN, m);
+    add('A/B: RSS, image env − variant (MB)', (r) => r.restart.settledRssBytes - (r.ab?.settledRssBytes ?? NaN), m);
+    add('A/B: V8 heap reserved, image env (MB)', (r) => r.ab?.restartHeapTotalBytes ?? NaN, m);
+    add('A/B: V8 heap reserved, variant (MB)', (r) => r.ab?.heapTotalBytes ?? NaN, m);
+  }
   add('live heap, heap snapshot (MB)', (r) => r.heap?.liveBytes ?? NaN, m);
   add('bare client-node informer RSS (MB)', (r) => r.bareRssBytes, m);
   add('operator RSS settled / bare informer RSS', (r) => r.steady.rssBytes / r.bareRssBytes, s(2));
@@ -411,6 +467,7 @@ function printTable(results: readonly ScaleResult[]): void {
 mkdirSync(workDir, { recursive: true });
 console.log(`operator scale benchmark: ${sizes.map((n) => `${n}+${n}`).join(', ')} objects${replicas > 1 ? `, then ${count}+${count} on ${replicas} replicas` : ''}, ${namespaceCount} namespaces, steady window ${windowSeconds} s; node ${process.version}; operator NODE_OPTIONS "${nodeOptions}"`);
 const bundles = await benchBundles();
+bundleOfRun = bundles.operator;
 const results: ScaleResult[] = [];
 for (const n of sizes) results.push(await runScale(n, bundles));
 printTable(results);
