@@ -13,8 +13,10 @@
 // Then a table with every size and the ratio of the last to the first (10× the objects → ≈10× is linear), and the
 // memory each pipeline + deployment pair adds (the slope between consecutive sizes). With --replicas N (default 2), a third run of the
 // full size with N operator replicas splitting the objects by shard Leases (PERENNIAL_SHARDS=--shards), printed
-// per replica beside the 1-replica run (bench/operator-scale-sharded.ts). Exits 1 if the steady state
-// writes anything but Lease renewals, or if some object was not reconciled.
+// per replica beside the 1-replica run (bench/operator-scale-sharded.ts); it runs after the sizes up to --count and
+// before the larger ones. The table is printed after every size, so a larger size that fails or is stopped leaves
+// the others measured; a size that fails is said with its error and the larger ones are not tried. Exits 1 if the
+// steady state writes anything but Lease renewals, if some object was not reconciled, or if a size failed.
 //
 // Choices, and why:
 //   - No kube-controller-manager. With it, the 500 server Deployments would become ReplicaSets and Pending pods
@@ -469,10 +471,23 @@ console.log(`operator scale benchmark: ${sizes.map((n) => `${n}+${n}`).join(', '
 const bundles = await benchBundles();
 bundleOfRun = bundles.operator;
 const results: ScaleResult[] = [];
-for (const n of sizes) results.push(await runScale(n, bundles));
-printTable(results);
 const problems: string[] = [];
 let sharded: ShardedResult | undefined;
+/** Runs one size; a size that fails is said (with its error) and the larger ones are not tried. */
+let failedSize: number | undefined;
+async function runSize(n: number): Promise<void> {
+  if (failedSize !== undefined) return;
+  try {
+    results.push(await runScale(n, bundles));
+  } catch (e: unknown) {
+    failedSize = n;
+    problems.push(`${n}+${n} failed: ${e instanceof Error ? e.message : String(e)}`);
+    console.log(`\n${n}+${n} FAILED: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+  }
+  printTable(results); // after every size: what was measured so far, should a larger size not finish
+}
+// The sizes up to --count, the sharded run of --count, then the larger sizes (the longest last).
+for (const n of sizes.filter((v) => v <= count)) await runSize(n);
 const oneReplica = results.find((r) => r.count === count);
 if (replicas > 1 && oneReplica) {
   try {
@@ -482,6 +497,8 @@ if (replicas > 1 && oneReplica) {
     problems.push(`the sharded run (${replicas} replicas, ${shards} shards) failed: ${e instanceof Error ? e.message : String(e)}`);
   }
 }
+for (const n of sizes.filter((v) => v > count)) await runSize(n);
+if (sharded && oneReplica) printSharded(oneReplica, sharded);
 
 for (const r of results) {
   const w = r.steady.requests;
