@@ -6,8 +6,9 @@
 // /v1/models/weather:predict under wrk at 64 connections, BENCH_ROUNDS alternating rounds of BENCH_SECONDS each,
 // medians compared. The broker, both servers and wrk share the machine's cores, so the broker's own work is part of
 // the req/s cost measured (on a real deployment it runs elsewhere). Printed beside req/s, from /proc, per round:
-// the server's own CPU per request (all its threads, and its main thread, the event loop), the broker's CPU seconds
-// and how busy the whole machine was, so the sink's cost to the pod can be told from the broker's use of the cores.
+// the server's own CPU per request (all its threads, its main thread (the event loop), and its busiest other thread:
+// with the sink on, the sink's sender thread), the broker's CPU seconds and how busy the whole machine was, so the
+// sink's cost to the pod can be told from the broker's use of the cores.
 // After each sink-on round, /metrics of that server is read on a fresh connection while the sink drains what the
 // round left (the time each read took, the events still buffered); at the end, the sink's events sent and dropped.
 // Run:
@@ -39,6 +40,24 @@ function wrk(url: string, script: string): number {
 function cpuSeconds(statPath: string): number {
   const fields = readFileSync(statPath, 'utf8').split(') ')[1]?.split(' ') ?? [];
   return (Number(fields[11]) + Number(fields[12])) / 100; // utime and stime, in clock ticks of 1/100 s
+}
+
+/** CPU seconds so far of each thread of a process, by thread id. */
+function threadCpuSeconds(pid: number): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      out.set(tid, cpuSeconds(`/proc/${pid}/task/${tid}/stat`));
+    } catch { /* a thread that ended meanwhile */ }
+  }
+  return out;
+}
+
+/** The CPU seconds of the thread (other than `pid`'s main thread) that used the most between two snapshots. */
+function busiestOtherThread(pid: number, before: Map<string, number>, after: Map<string, number>): number {
+  let most = 0;
+  for (const [tid, s] of after) if (tid !== String(pid)) most = Math.max(most, s - (before.get(tid) ?? 0));
+  return most;
 }
 
 /** The whole machine's busy and total CPU time so far (the first line of /proc/stat), in clock ticks. */
@@ -112,7 +131,7 @@ try {
   wrk(on.url, script);
   wrk(off.url, script); // warm-up of both, not reported
   const brokerProc = brokerPid(broker.dir);
-  type Round = { rps: number; cpuUs: number; mainUs: number; brokerCpuS: number; machineBusy: number };
+  type Round = { rps: number; cpuUs: number; mainUs: number; otherUs: number; brokerCpuS: number; machineBusy: number };
   const results: Record<'on' | 'off', Round[]> = { on: [], off: [] };
   const drains: string[] = [];
   const order: ReadonlyArray<readonly ['on' | 'off', 'on' | 'off']> = [['on', 'off'], ['off', 'on']];
@@ -120,7 +139,7 @@ try {
     for (const which of order[r % 2] ?? []) {
       const server = which === 'on' ? on : off;
       const pid = server.child.pid ?? 0;
-      const [cpu0, main0, broker0, machine0] = [cpuSeconds(`/proc/${pid}/stat`), cpuSeconds(`/proc/${pid}/task/${pid}/stat`), brokerProc ? cpuSeconds(`/proc/${brokerProc}/stat`) : NaN, machineTicks()];
+      const [cpu0, main0, threads0, broker0, machine0] = [cpuSeconds(`/proc/${pid}/stat`), cpuSeconds(`/proc/${pid}/task/${pid}/stat`), threadCpuSeconds(pid), brokerProc ? cpuSeconds(`/proc/${brokerProc}/stat`) : NaN, machineTicks()];
       const rate = wrk(server.url, script);
       const machine1 = machineTicks();
       const requests = rate * seconds;
@@ -128,6 +147,7 @@ try {
         rps: rate,
         cpuUs: ((cpuSeconds(`/proc/${pid}/stat`) - cpu0) / requests) * 1e6,
         mainUs: ((cpuSeconds(`/proc/${pid}/task/${pid}/stat`) - main0) / requests) * 1e6,
+        otherUs: (busiestOtherThread(pid, threads0, threadCpuSeconds(pid)) / requests) * 1e6,
         brokerCpuS: brokerProc ? cpuSeconds(`/proc/${brokerProc}/stat`) - broker0 : NaN,
         machineBusy: (machine1.busy - machine0.busy) / (machine1.total - machine0.total),
       });
@@ -148,11 +168,11 @@ try {
   const med = (which: 'on' | 'off', f: (x: Round) => number): number => median(results[which].map(f));
   const [mOn, mOff] = [med('on', (x) => x.rps), med('off', (x) => x.rps)];
   console.log(`\nKafka sink cost: one-row predict requests, wrk ${connections} connections, ${rounds} alternating rounds of ${seconds} s, node ${process.version}; broker, servers and wrk on the same ${String(availableParallelism())} cores`);
-  console.log('| server | req/s per round | median req/s | server CPU µs/request (all threads; main thread) | broker CPU s per round | machine busy |');
+  console.log('| server | req/s per round | median req/s | server CPU µs/request (all threads; main thread; busiest other thread) | broker CPU s per round | machine busy |');
   console.log('|---|---|---|---|---|---|');
   for (const which of ['off', 'on'] as const) {
     const rs = results[which];
-    console.log(`| sink ${which} | ${rs.map((x) => x.rps.toFixed(0)).join(', ')} | ${med(which, (x) => x.rps).toFixed(0)} | ${med(which, (x) => x.cpuUs).toFixed(1)}; ${med(which, (x) => x.mainUs).toFixed(1)} | ${rs.map((x) => x.brokerCpuS.toFixed(1)).join(', ')} | ${rs.map((x) => `${(x.machineBusy * 100).toFixed(0)}%`).join(', ')} |`);
+    console.log(`| sink ${which} | ${rs.map((x) => x.rps.toFixed(0)).join(', ')} | ${med(which, (x) => x.rps).toFixed(0)} | ${med(which, (x) => x.cpuUs).toFixed(1)}; ${med(which, (x) => x.mainUs).toFixed(1)}; ${med(which, (x) => x.otherUs).toFixed(1)} | ${rs.map((x) => x.brokerCpuS.toFixed(1)).join(', ')} | ${rs.map((x) => `${(x.machineBusy * 100).toFixed(0)}%`).join(', ')} |`);
   }
   console.log(`sink on / sink off: ${(mOn / mOff).toFixed(3)} (cost ${((1 - mOn / mOff) * 100).toFixed(1)}%; target at most 10%)`);
   const [cOn, cOff] = [med('on', (x) => x.cpuUs), med('off', (x) => x.cpuUs)];

@@ -97,6 +97,17 @@ describe('KafkaSink (the sender in a worker thread)', () => {
     await s.close(1000);
   });
 
+  it('takes the record\'s JSON as the caller made it (the inference log\'s line), without making it again', async () => {
+    const b = broker();
+    const counts: Counts = {};
+    const s = sink(b, counts);
+    const r = record('a');
+    s.publish(r, JSON.stringify({ ...r, prediction: 'as logged' }));
+    await until(() => b.took.length === 1);
+    assert.equal(b.took[0]?.value, JSON.stringify({ ...inferenceCloudEvent(source, r), data: { ...r, prediction: 'as logged' } }));
+    await s.close(1000);
+  });
+
   it('keeps events while the broker is away, drops (and counts) beyond the buffer, and sends the rest when it is back', async () => {
     const b = broker();
     b.up = false;

@@ -145,8 +145,11 @@ export class KafkaSink {
     return this.gathering.ids.length + this.posted.predictions + this.posted.feedback;
   }
 
-  /** Takes one record of the inference log: its JSON joins the gathering batch. Never waits for the sender. */
-  publish(record: Event): void {
+  /**
+   * Takes one record of the inference log: its JSON joins the gathering batch. Never waits for the sender. `json`:
+   * the record's JSON when the caller has it already (the inference log's line, `JSON.stringify(record)`).
+   */
+  publish(record: Event, json?: string): void {
     if (this.closed || this.o.enabled?.() === false) return;
     if (this.buffered >= this.o.config.maxBufferedEvents) {
       this.o.onDropped?.(record.kind === 'prediction' ? 'predictions' : 'feedback', 1);
@@ -156,7 +159,7 @@ export class KafkaSink {
     b.kinds.push(record.kind);
     b.ids.push(record.id);
     b.times.push(record.time);
-    b.data.push(JSON.stringify(record));
+    b.data.push(json ?? JSON.stringify(record));
     if (record.kind === 'prediction') this.gatheredPredictions++;
     const when = postWhen({ gathered: b.ids.length, batchEvents: this.batchEvents, closing: this.closing, senderUp: this.senderReady });
     if (when === 'now') this.post();
