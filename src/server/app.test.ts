@@ -269,3 +269,44 @@ describe('ServerApp: the event time and row id a request carries are logged, nev
     assert.deepEqual(Object.keys(records[0] ?? {}).filter((k) => k === 'eventTime' || k === 'rowId'), []);
   });
 });
+
+describe('ServerApp: the Kafka sink gets each prediction with the inference log\'s line', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'perennial-app-events-'));
+  const store = new MemoryStore();
+  let logging = true;
+  const predictionLog = new LogWriter({
+    store, bucket: 'b', prefix: 'predictions', spillDir: dir, fileStem: 'p', batchRecords: 100, flushMs: 1000, maxMemoryRecords: 100, now: () => new Date(), enabled: () => logging,
+  });
+  const published: { record: Record<string, unknown>; json: string | undefined }[] = [];
+  const app = new ServerApp({
+    modelName: 'weather', version: 'v1', track: 'stable', codeVersion: 'test', maxInstances: 10, maxBodyBytes: 1 << 16, bodyTimeoutMs: 2000, maxStringBytes: 256,
+    batch: { maxSize: 8, maxWaitMs: 0, maxQueueRows: 100 },
+    metrics: new ServerMetrics({ namespace: 'ml', deployment: 'weather', version: 'v1' }, () => undefined, () => ({}), () => 'classification'),
+    predictionLog, deployment: 'ml/weather', signingKey: Buffer.from('0123456789abcdef'), shadow: undefined,
+    events: { publish: (record, json) => published.push({ record: record as unknown as Record<string, unknown>, json }) },
+    log: createLogger({ silent: true, transports: [new transports.Console()] }), now: () => new Date(),
+  });
+  const server = createServer((req, res) => app.handle(req, res));
+  after(async () => {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('publishes the line the log wrote (one JSON.stringify per record); none while logging is off', async () => {
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    app.setModel(tinyModel('classification'), new DriftWindow([], 60_000));
+    const predict = () => fetch(`${base}/v1/models/weather:predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ instances: [{ x: 1 }, { x: 2 }] }) });
+    assert.equal((await predict()).status, 200);
+    logging = false;
+    assert.equal((await predict()).status, 200);
+    await predictionLog.close(1000);
+    const [batch] = await store.list('b', 'predictions');
+    const lines = (await store.getBuffer('b', batch!.key)).toString('utf8').trim().split('\n');
+    assert.equal(published.length, 4);
+    assert.deepEqual(published.slice(0, 2).map((p) => p.json), lines, 'the sink gets the log\'s own lines');
+    assert.deepEqual(published.slice(0, 2).map((p) => p.json), published.slice(0, 2).map((p) => JSON.stringify(p.record)));
+    assert.deepEqual(published.slice(2).map((p) => p.json), [undefined, undefined], 'logging off: no line (the sink, switched off alike, drops them)');
+  });
+});

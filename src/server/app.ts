@@ -53,7 +53,7 @@ export interface AppOptions {
   readonly metrics: ServerMetrics;
   readonly predictionLog: LogWriter;
   /** The Kafka sink (spec.server.kafka): each logged record is also published there. */
-  readonly events?: { publish(record: PredictionRecord): void } | undefined;
+  readonly events?: { publish(record: PredictionRecord, json?: string): void } | undefined;
   /** `<namespace>/<deployment>` and its signing key: every prediction id is signed with them. */
   readonly deployment: string;
   readonly signingKey: Buffer;
@@ -338,8 +338,9 @@ export class ServerApp {
         : { nonce, version, track, timeMs: nowMs, prediction: out, probabilities });
       ids.push(id);
       const record = predictionRecord(id, time, version, track, rows[i] as Readonly<Record<string, RawValue>>, out, probabilities, meta?.[i]);
-      this.o.predictionLog.append(record);
-      this.o.events?.publish(record);
+      // The log's line is the record's JSON: the Kafka sink publishes it as it is.
+      const line = this.o.predictionLog.append(record);
+      this.o.events?.publish(record, line);
       if ('label' in p) this.o.metrics.countPrediction(p.label);
       else this.o.metrics.predictionValue.observe(p.value);
     }

@@ -43,7 +43,7 @@ export interface FeedbackApiOptions {
   readonly labelled: LabelledIds;
   readonly feedbackLog: LogWriter;
   /** The Kafka sink (spec.server.kafka): each logged label is also published there. */
-  readonly events?: { publish(record: FeedbackRecord): void } | undefined;
+  readonly events?: { publish(record: FeedbackRecord, json?: string): void } | undefined;
   readonly metrics: ServerMetrics;
   readonly log: Logger;
   readonly now: () => Date;
@@ -162,8 +162,8 @@ export class FeedbackApi {
       return 'duplicate';
     }
     const record: FeedbackRecord = { v: inferenceLogVersion, kind: 'feedback', id, label: checked.value, time: now.toISOString() };
-    this.o.feedbackLog.append(record);
-    this.o.events?.publish(record);
+    const line = this.o.feedbackLog.append(record);
+    this.o.events?.publish(record, line);
     this.o.metrics.scoreFeedback(claim.version, claim, checked.value, spec.task === 'classification' ? spec.classes : []);
     return 'accepted';
   }

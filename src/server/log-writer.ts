@@ -139,14 +139,16 @@ export class LogWriter {
     return this.openBytes + this.sealedBytes + (this.inFlight?.bytes ?? 0);
   }
 
-  append(record: object): void {
+  /** Takes a record; returns its line (`JSON.stringify(record)`, for the Kafka sink to reuse), undefined while logging is off. */
+  append(record: object): string | undefined {
     if (this.closed) throw new Error('log writer is closed');
-    if (this.o.enabled?.() === false) return;
+    if (this.o.enabled?.() === false) return undefined;
     if (this.open.length === 0) this.openSince = this.o.now().getTime();
     const line = JSON.stringify(record);
     this.open.push(line);
     this.openBytes += Buffer.byteLength(line) + 1;
     if (this.open.length >= this.o.batchRecords || this.openBytes >= this.batchBytes) this.seal();
+    return line;
   }
 
   private tick(): void {
