@@ -141,6 +141,8 @@ describe('KafkaSink (the sender in a worker thread)', () => {
     s.publish(record('b'));
     assert.equal(s.buffered, 0, 'a closed sink takes nothing');
     assert.equal(counts['exits'], undefined, 'the thread ended by close() is not a crash');
+    assert.deepEqual(await s.close(300), { sent: true, left: 0 }, 'a second close() has nothing left to count');
+    assert.equal(b.threads, 1, 'and starts no thread');
   });
 
   it('close() sends what is buffered, whatever the linger', async () => {

@@ -168,6 +168,7 @@ export class KafkaSink {
 
   /** Has the sender send what is buffered until `deadlineMs` from now, then stops it; what is left is counted as dropped. */
   async close(deadlineMs: number): Promise<{ sent: boolean; left: number }> {
+    if (this.closing) return { sent: true, left: 0 }; // closed, or being closed by an earlier call that counts what is left
     const until = Date.now() + deadlineMs;
     this.closing = true;
     if (this.sender === undefined) {
