@@ -119,6 +119,17 @@ async function publish(s: MemoryStore, version: string, accuracy: number, champi
   await s.put('models', artifactKey(ref, version, 'manifest'), JSON.stringify(manifest(version)));
 }
 
+/** The initial run on data/ml/a.csv (2 rows), completed and published as v1 (its watermark: 1 object); then 2 minutes on. */
+async function firstRunDone({ writes, kube, store, clock }: Pick<ReturnType<typeof setup>, 'writes' | 'kube' | 'store' | 'clock'>): Promise<void> {
+  await store.put('models', 'data/ml/a.csv', 'x,y\n1,a\n2,b\n');
+  await writes(); // Initial run
+  complete(kube, 'weather-1');
+  await publish(store, 'v1', 0.8);
+  await writes();
+  clock.advance(120_000);
+  await new Promise((r) => setTimeout(r, 5)); // a later write than the one the watermark saw
+}
+
 describe('TrainingPipelineReconciler', () => {
   it('a new pipeline: one status write claiming run 1, the event right after it, then its Job', async () => {
     const { writes, current, kube } = setup(pipeline());
@@ -257,15 +268,10 @@ describe('TrainingPipelineReconciler', () => {
   });
 
   it('newData: the first run records the data seen; new objects with enough rows start the next run', async () => {
-    const { writes, kube, store, current, clock } = setup(pipeline((t) => { t.spec.triggers.newData = { minRows: 3 }; t.spec.triggers.minInterval = '1m'; }));
-    await store.put('models', 'data/ml/a.csv', 'x,y\n1,a\n2,b\n');
-    await writes(); // Initial run
-    complete(kube, 'weather-1');
-    await publish(store, 'v1', 0.8);
-    await writes();
+    const h = setup(pipeline((t) => { t.spec.triggers.newData = { minRows: 3 }; t.spec.triggers.minInterval = '1m'; }));
+    const { writes, store, current } = h;
+    await firstRunDone(h);
     assert.equal(current().status?.dataWatermark?.objects, 1);
-    clock.advance(120_000);
-    await new Promise((r) => setTimeout(r, 5)); // a later write than the one the watermark saw
     await store.put('models', 'data/ml/b.csv', 'x,y\n3,a\n');
     assert.deepEqual(await writes(), [], 'one new row is not enough');
     await store.put('models', 'data/ml/c.csv', 'x,y\n4,a\n5,b\n\n');
@@ -280,18 +286,13 @@ describe('TrainingPipelineReconciler', () => {
   });
 
   it('newData after a restart: no listing until the first poll (the watermark stands in); a run another trigger starts meanwhile lists first and takes the data there is', async () => {
-    const { writes, kube, store, current, clock, restart } = setup(pipeline((t) => { t.spec.triggers.newData = { minRows: 3 }; t.spec.triggers.minInterval = '1m'; }), { dataPolls: true });
+    const h = setup(pipeline((t) => { t.spec.triggers.newData = { minRows: 3 }; t.spec.triggers.minInterval = '1m'; }), { dataPolls: true });
+    const { writes, kube, store, current, restart } = h;
     const listings: string[] = [];
     const list = store.list.bind(store);
     store.list = (bucket, prefix) => { if (prefix.startsWith('data/')) listings.push(prefix); return list(bucket, prefix); };
-    await store.put('models', 'data/ml/a.csv', 'x,y\n1,a\n2,b\n');
-    await writes(); // Initial run
-    complete(kube, 'weather-1');
-    await publish(store, 'v1', 0.8);
-    await writes();
+    await firstRunDone(h);
     assert.equal(current().status?.dataWatermark?.objects, 1);
-    clock.advance(120_000);
-    await new Promise((r) => setTimeout(r, 5)); // a later write than the one the watermark saw
     await store.put('models', 'data/ml/b.csv', 'x,y\n3,a\n4,b\n');
     restart();
     listings.length = 0;
@@ -306,17 +307,13 @@ describe('TrainingPipelineReconciler', () => {
   });
 
   it('newData: rows taken by a run of another trigger that failed count again; a run that trained takes them', async () => {
-    const { writes, kube, store, current, clock } = setup(pipeline((t) => { t.spec.triggers.newData = { minRows: 3 }; t.spec.triggers.minInterval = '1m'; }));
+    const h = setup(pipeline((t) => { t.spec.triggers.newData = { minRows: 3 }; t.spec.triggers.minInterval = '1m'; }));
+    const { writes, kube, store, current, clock } = h;
     const later = async (): Promise<void> => {
       clock.advance(120_000);
       await new Promise((r) => setTimeout(r, 5)); // a later write than the one the watermark saw
     };
-    await store.put('models', 'data/ml/a.csv', 'x,y\n1,a\n2,b\n');
-    await writes(); // Initial run
-    complete(kube, 'weather-1');
-    await publish(store, 'v1', 0.8);
-    await writes();
-    await later();
+    await firstRunDone(h);
     await store.put('models', 'data/ml/b.csv', 'x,y\n3,a\n4,b\n');
     assert.deepEqual(await writes(), [], 'two new rows are not enough');
     // Another trigger starts run 2, which takes b.csv's rows, and fails without training on them.
