@@ -1,4 +1,5 @@
 import { describe, it } from 'node:test';
+import { Registry } from 'prom-client';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MessageChannel, type Worker } from 'node:worker_threads';
@@ -7,7 +8,7 @@ import { inferenceLogVersion, type FeedbackRecord, type PredictionRecord } from 
 import { podEnv } from '../shared/pod-contract.js';
 import { readServerConfig, type ServerConfigError } from './config.js';
 import type { SenderInit } from './kafka-sender-messages.js';
-import { KafkaSink, postWhen, senderEntry, startWorker, type KafkaSinkConfig, type KafkaSinkOptions, type PostMoment } from './kafka-sink.js';
+import { KafkaSink, kafkaSinkMetrics, postWhen, senderEntry, startWorker, type KafkaSinkConfig, type KafkaSinkOptions, type PostMoment } from './kafka-sink.js';
 import type { BrokerAnswer, BrokerRequest, TestSenderData } from './kafka-test-sender.js';
 
 const config: KafkaSinkConfig = { brokers: ['b:9092'], predictionsTopic: 'preds', feedbackTopic: 'labels', tls: false, sasl: undefined, maxBufferedEvents: 3 };
@@ -235,6 +236,19 @@ describe('KafkaSink (the sender in a worker thread)', () => {
     const closed = await s.close(200);
     assert.deepEqual(closed, { sent: false, left: 3 });
     assert.equal(counts['dropped:predictions'], 4);
+  });
+});
+
+describe('kafkaSinkMetrics', () => {
+  it('exposes events by outcome, the buffer, and the sender thread\'s exits', async () => {
+    const registry = new Registry();
+    const m = kafkaSinkMetrics(registry, () => 7);
+    m.events.inc({ stream: 'predictions', outcome: 'sent' }, 3);
+    m.senderExits.inc();
+    const text = await registry.metrics();
+    assert.match(text, /^perennial_server_kafka_events_total\{stream="predictions",outcome="sent"\} 3$/m);
+    assert.match(text, /^perennial_server_kafka_buffered_events 7$/m);
+    assert.match(text, /^perennial_server_kafka_sender_exits_total 1$/m);
   });
 });
 

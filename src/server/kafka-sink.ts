@@ -282,8 +282,9 @@ export class KafkaSink {
 }
 
 /** The sink's metrics on the server's registry: events sent and dropped per stream, and the buffer's size. */
-export function kafkaSinkMetrics(registry: Registry, buffered: () => number): { events: Counter<string> } {
+export function kafkaSinkMetrics(registry: Registry, buffered: () => number): { events: Counter<string>; senderExits: Counter<string> } {
+  const senderExits = new Counter({ name: N.kafkaSenderExits, help: 'Exits of the Kafka sink\'s sender thread (a crash or a failed start), each followed by a restart with backoff; the events it held are counted as dropped.', registers: [registry] });
   const events = new Counter({ name: N.kafkaEvents, help: 'CloudEvents of the Kafka sink by stream and outcome (sent: acknowledged by the broker; dropped: the local buffer was full, the sender thread crashed holding them, or the server stopped first).', labelNames: [L.stream, L.outcome], registers: [registry] });
   new Gauge({ name: N.kafkaBuffered, help: 'Events waiting in the Kafka sink\'s local buffer.', registers: [registry], collect() { this.set(buffered()); } });
-  return { events };
+  return { events, senderExits };
 }

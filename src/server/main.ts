@@ -231,7 +231,10 @@ function kafkaSink(config: ServerConfig, metrics: ServerMetrics, log: Logger, en
     onDropped: (stream, n) => counters.events.inc({ stream, outcome: 'dropped' }, n),
     onError: (message, e) => log.warn(message, { brokers: kafka.brokers, error: e instanceof Error ? e.message : String(e) }),
     onRecovered: (message) => log.info(message, { brokers: kafka.brokers }),
-    onSenderExit: (message, e) => log.error(message, { error: e instanceof Error ? e.stack : String(e) }),
+    onSenderExit: (message, e) => {
+      counters.senderExits.inc();
+      log.error(message, { error: e instanceof Error ? e.stack : String(e) });
+    },
   });
   const counters = kafkaSinkMetrics(metrics.registry, () => sink.buffered);
   log.info('kafka sink on', { brokers: kafka.brokers, predictionsTopic: kafka.predictionsTopic, feedbackTopic: kafka.feedbackTopic });

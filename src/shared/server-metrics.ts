@@ -113,6 +113,8 @@ export const serverMetricNames = {
   kafkaEvents: 'perennial_server_kafka_events_total',
   /** Gauge {model_version}: events waiting in the Kafka sink's local buffer (grows while the broker is away). */
   kafkaBuffered: 'perennial_server_kafka_buffered_events',
+  /** Counter {model_version}: exits of the Kafka sink's sender thread (a bug or a failed start); each is followed by a restart. */
+  kafkaSenderExits: 'perennial_server_kafka_sender_exits_total',
   /** Gauge {model_version}: 1 once the model is loaded and warmed up. */
   modelReady: 'perennial_server_model_ready',
 } as const;
