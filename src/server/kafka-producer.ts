@@ -1,8 +1,6 @@
-// What the Kafka sink's sender thread sends with: the broker's address and credentials, and a kafkajs producer. Only
-// the sender thread (kafka-worker.ts) loads this module, and with it kafkajs: the server's main thread never does.
-import { Kafka, logLevel, type PartitionerArgs, type Producer, type SASLOptions } from 'kafkajs';
-import { keyPartition } from './kafka-partitioner.js';
-
+// The Kafka sink's seam to the broker: where and how it publishes (the config), and the producer the sender thread
+// sends with (`MessageProducer`). The producer itself is kafka-wire-producer.ts (the Kafka protocol over node:net or
+// node:tls); the unit tests put producers of their own behind the same seam (kafka-test-sender.ts).
 export type KafkaSaslMechanism = 'plain' | 'scram-sha-256' | 'scram-sha-512';
 
 /** Where and how the sink publishes (src/server/config.ts reads it from the pod contract). */
@@ -17,10 +15,13 @@ export interface KafkaSinkConfig {
   readonly maxBufferedEvents: number;
 }
 
-/** One message: the prediction id as UTF-8 bytes (the key), the CloudEvent's JSON as UTF-8 bytes (the value). */
+/**
+ * One message: the prediction id (the key) and the CloudEvent's JSON (the value), as text; the producer writes them
+ * as UTF-8 straight into its request.
+ */
 export interface KafkaMessage {
-  readonly key: Buffer;
-  readonly value: Buffer;
+  readonly key: string;
+  readonly value: string;
 }
 
 /** What one send carries: per topic, its messages in the order the broker receives them. */
@@ -29,40 +30,10 @@ export interface TopicMessages {
   readonly messages: KafkaMessage[];
 }
 
-/** The part of a kafkajs producer the sender uses (the unit tests drive it with their own). */
+/** What the sender sends with: a producer that is connected, sends, and is dropped after a failure. */
 export interface MessageProducer {
   connect(): Promise<void>;
   /** One produce request for all of them; resolves once the broker acknowledged every one. */
   send(topics: readonly TopicMessages[]): Promise<void>;
   disconnect(): Promise<void>;
-}
-
-/**
- * A kafkajs producer: idempotent (no duplicates from its own retries, one request in flight per broker so order
- * holds), acknowledged by all in-sync replicas, its own logging off (the sink reports failures once per outage),
- * partitioning by key as kafkajs's default does, computed by kafka-partitioner.ts.
- */
-export function kafkajsProducer(config: KafkaSinkConfig, clientId: string): () => MessageProducer {
-  const kafka = new Kafka({
-    clientId,
-    brokers: [...config.brokers],
-    ssl: config.tls,
-    ...(config.sasl ? { sasl: config.sasl as SASLOptions } : {}),
-    connectionTimeout: 3000,
-    requestTimeout: 10_000,
-    retry: { retries: 2, initialRetryTime: 200, maxRetryTime: 2000 },
-    logLevel: logLevel.NOTHING,
-  });
-  const createPartitioner = () => ({ partitionMetadata, message }: PartitionerArgs): number =>
-    keyPartition(typeof message.key === 'string' ? Buffer.from(message.key) : (message.key ?? Buffer.alloc(0)), partitionMetadata.length);
-  return () => {
-    const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner });
-    return {
-      connect: () => producer.connect(),
-      send: async (topics) => {
-        await producer.sendBatch({ acks: -1, topicMessages: topics.map((t) => ({ topic: t.topic, messages: t.messages })) });
-      },
-      disconnect: () => producer.disconnect(),
-    };
-  };
 }

@@ -1,5 +1,5 @@
-// The Kafka sink's sender, in a thread of its own (kafka-worker.ts), so that kafkajs's encoding of each record and
-// the sends never take the server's event loop:
+// The Kafka sink's sender, in a thread of its own (kafka-worker.ts), so that the encoding of each record and the
+// sends never take the server's event loop:
 //   events from the sink ──► queued in arrival order (the sink bounds how many: it counts what it posted and
 //                 was not yet acknowledged)
 //   one send at a time ──► the oldest events, up to batchEvents, as CloudEvents (the record's JSON wrapped in the
@@ -9,8 +9,8 @@
 //   a send fails ──► they stay; the producer is rebuilt and the send retried with jittered backoff, oldest first;
 //                 the first failure of an outage and the recovery are told to the sink (it logs them)
 //   close ──► sends what is queued until the deadline, disconnects, answers `closed`
-// Delivery is at least once: a send whose acknowledgement was lost is sent again on a new producer (kafkajs's
-// idempotent producer removes the duplicates of its own retries only). Every event keeps its CloudEvent id and key.
+// Delivery is at least once: a send whose acknowledgement was lost is sent again on a new producer (the idempotent
+// producer's sequence numbers hold within one producer only). Every event keeps its CloudEvent id and key.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { backoffDelayMs } from '../shared/backoff.js';
 import { cloudEventWriter } from '../shared/cloudevents.js';
@@ -128,7 +128,7 @@ export class KafkaSender {
       if (b === undefined) break;
       const kind = b.kinds[offset] ?? 'prediction';
       const id = b.ids[offset] ?? '';
-      const m = { key: Buffer.from(id), value: Buffer.from(this.event(kind, id, b.times[offset] ?? '', b.data[offset] ?? 'null')) };
+      const m = { key: id, value: this.event(kind, id, b.times[offset] ?? '', b.data[offset] ?? 'null') };
       if (kind === 'prediction') predictions.push(m);
       else feedback.push(m);
       if (++offset === b.ids.length) {

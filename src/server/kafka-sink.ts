@@ -2,7 +2,7 @@
 // published as a CloudEvent (src/shared/cloudevents.ts) to the predictions or the feedback topic, keyed by its
 // prediction id, so a prediction and its label meet in one partition.
 // Two threads. On the server's event loop (this module), per record only: its JSON and a push on the batch being
-// gathered. Everything else (kafkajs, the CloudEvent's attributes, the bytes, the sends, the retries) runs in the
+// gathered. Everything else (the CloudEvent's attributes, the produce requests' bytes, the sends, the retries) runs in the
 // sender thread (kafka-worker.ts, kafka-sender.ts), which the main thread never waits for:
 //   publish() ──► the record's JSON is pushed on the gathering batch
 //                 ── the buffer is full ──► the record is dropped and counted, never waited for
@@ -18,7 +18,7 @@
 //   close() ──► the sender sends what is buffered until the deadline; what is left is counted as dropped
 // Delivery is at least once (kafka-sender.ts); a consumer removes duplicates by (source, id).
 // Why a thread: the sink's cost was CPU per event on the server's one event loop, the bound of its throughput
-// (kafkajs encodes each record in JavaScript); measured in docs/decisions/0017.
+// (kafkajs, the producer then, encoded each record in JavaScript); measured in docs/decisions/0017.
 import { Worker, type WorkerOptions } from 'node:worker_threads';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { backoffDelayMs, type Backoff } from '../shared/backoff.js';

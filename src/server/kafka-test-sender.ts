@@ -37,7 +37,7 @@ function remoteProducer(broker: MessagePort): () => MessageProducer {
       waiting.set(n, { resolve, reject });
       broker.postMessage({ n, ...req });
     });
-  const text = (topics: readonly TopicMessages[]) => topics.map((t) => ({ topic: t.topic, messages: t.messages.map((m) => ({ key: m.key.toString(), value: m.value.toString() })) }));
+  const text = (topics: readonly TopicMessages[]) => topics.map((t) => ({ topic: t.topic, messages: t.messages.map((m) => ({ key: m.key, value: m.value })) }));
   return () => {
     void ask({ op: 'new' });
     return {
