@@ -98,3 +98,81 @@ describe('Informer supervision', () => {
     assert.equal(clock.timerCount, 0, 'stop clears every timer');
   });
 });
+
+describe('Informer indexes', () => {
+  it('finds objects by the values an index gives them, kept through adds, updates and deletes (a relist replacing the cache)', async () => {
+    const clock = new FakeClock();
+    const http = new FakeList();
+    const tagged = (name: string, rv: string, tags: string[], namespace = 'ns'): KubeObject =>
+      ({ metadata: { namespace, name, resourceVersion: rv, annotations: { tags: tags.join(',') } } });
+    http.items = [tagged('a', '1', ['x']), tagged('b', '1', ['x', 'y']), tagged('c', '1', ['x'], 'other')];
+    const inf = new Informer<KubeObject>({
+      kubeConfig: refusingKubeConfig(), http, ref, namespace: '', clock, logger: createLogger({ silent: true }),
+      restartBaseMs: 100, restartCapMs: 100, watchdogMs: 3_600_000,
+    });
+    const tags = (o: KubeObject) => (o.metadata?.annotations?.['tags'] ?? '').split(',').filter((t) => t !== '');
+    inf.addIndex('tags', tags);
+    inf.addIndex('tags', () => ['ignored']); // a second add of the same name keeps the first
+    const names = (ns: string, v: string) => inf.byIndex('tags', ns, v).map((o) => o.metadata?.name).sort();
+    inf.start();
+    try {
+      await inf.synced;
+      assert.deepEqual(names('ns', 'x'), ['a', 'b']);
+      assert.deepEqual(names('ns', 'y'), ['b']);
+      assert.deepEqual(names('other', 'x'), ['c'], 'per namespace');
+      assert.deepEqual(names('ns', 'ignored'), []);
+      assert.throws(() => inf.byIndex('nope', 'ns', 'x'), /no index nope/);
+      assert.throws(() => inf.addIndex('late', tags), /after the informer started/);
+
+      // a leaves x for z, b is deleted, d arrives under y: the relist after the watch failure replaces the cache.
+      http.items = [tagged('a', '2', ['z']), tagged('c', '1', ['x'], 'other'), tagged('d', '1', ['y'])];
+      await until('the watch failure schedules a restart', () => clock.timerCount === 2);
+      clock.advance(100);
+      await until('the relist', () => http.lists === 2 && inf.get('ns', 'b') === undefined);
+      assert.deepEqual(names('ns', 'x'), []);
+      assert.deepEqual(names('ns', 'y'), ['d']);
+      assert.deepEqual(names('ns', 'z'), ['a']);
+      assert.deepEqual(names('other', 'x'), ['c']);
+    } finally {
+      await inf.stop();
+    }
+  });
+});
+
+describe('Informer label indexes', () => {
+  it('lists by an indexed label reading only its objects, with the whole selector still applied', async () => {
+    const clock = new FakeClock();
+    const http = new FakeList();
+    const labelled = (name: string, labels: Record<string, string>, namespace = 'ns'): KubeObject => ({ metadata: { namespace, name, resourceVersion: '1', labels } });
+    http.items = [
+      labelled('a', { app: 'x', tier: 'web' }), labelled('b', { app: 'x', tier: 'db' }), labelled('c', { app: 'y' }),
+      labelled('d', { tier: 'web' }), labelled('e', { app: 'x' }, 'other'),
+    ];
+    const inf = new Informer<KubeObject>({
+      kubeConfig: refusingKubeConfig(), http, ref, namespace: '', clock, logger: createLogger({ silent: true }), watchdogMs: 3_600_000,
+    });
+    inf.indexLabel('app');
+    const reads: string[] = [];
+    const byIndex = inf.byIndex.bind(inf);
+    inf.byIndex = (name, namespace, value) => {
+      reads.push(`${name} ${namespace} ${value}`);
+      return byIndex(name, namespace, value);
+    };
+    inf.start();
+    try {
+      await inf.synced;
+      const names = (ns: string | undefined, sel: string | Record<string, string>) => inf.list(ns, sel).map((o) => o.metadata?.name).sort();
+      assert.deepEqual(names('ns', { app: 'x' }), ['a', 'b']);
+      assert.deepEqual(names('ns', { app: 'x', tier: 'web' }), ['a']);
+      assert.deepEqual(names('ns', 'tier=web,app=x'), ['a']);
+      assert.deepEqual(names('ns', 'app=nobody'), []);
+      assert.equal(reads.length, 4, 'each went through the index');
+      assert.deepEqual(names('ns', { tier: 'web' }), ['a', 'd'], 'a label not indexed scans the namespace');
+      assert.deepEqual(names(undefined, { app: 'x' }), ['a', 'b', 'e'], 'all namespaces scan');
+      assert.deepEqual(names('ns', 'app!=x'), ['c', 'd']);
+      assert.equal(reads.length, 4);
+    } finally {
+      await inf.stop();
+    }
+  });
+});

@@ -1,6 +1,7 @@
 // The ModelDeployment controller as the manager runs it: its informers (server Deployments and Services it owns,
 // TrainingPipelines whose champion it follows), its metric providers and its reconciler.
 import type { V1Pod } from '@kubernetes/client-node';
+import { Label } from '../../../api/labels.js';
 import type { ModelDeployment } from '../../../api/model-deployment.js';
 import type { OperatorConfig } from '../../config.js';
 import { deployments, grpcRoutes, httpRoutes, modelDeployments, pods, services, trainingPipelines } from '../../resources.js';
@@ -15,6 +16,7 @@ import type { MetricProvider } from './metrics/provider.js';
 import { storeSettings } from '../../store-settings.js';
 import type { TenancyPolicy } from '../tenancy.js';
 import { ModelDeploymentReconciler } from './reconciler.js';
+import { pipelinesUsedBy, usedPipelinesIndex } from '../training-pipeline/versions-in-use.js';
 import type { RouteKind } from './route-ownership.js';
 
 /** Keys of the ModelDeployments (in the pipeline's namespace) that follow this pipeline's champion. */
@@ -25,7 +27,13 @@ export function deploymentsFollowing(candidates: readonly KubeObject[], tp: Kube
 }
 
 export function modelDeploymentController(manager: Manager, config: OperatorConfig, tenancy: TenancyPolicy, name: string, logger: Logger): ControllerOptions {
-  const cache = manager.informer(modelDeployments);
+  const cache = manager.informer<ModelDeployment>(modelDeployments);
+  cache.addIndex(usedPipelinesIndex, pipelinesUsedBy);
+  // Its server Deployments and Services are read by the deployment's label (observe.ts): indexed, not scanned.
+  const serverDeployments = manager.informer(deployments);
+  serverDeployments.indexLabel(Label.deployment);
+  const serviceCache = manager.informer(services);
+  serviceCache.indexLabel(Label.deployment);
   // Pods are listed by label when needed (the metrics of a revision, what holds a stuck revision's pods), never
   // watched: no pod cache, and RBAC `list` only.
   const listPods = async <T>(namespace: string, labels: Readonly<Record<string, string>>): Promise<T[]> => {
@@ -59,13 +67,13 @@ export function modelDeploymentController(manager: Manager, config: OperatorConf
     name,
     primary: modelDeployments,
     owns: [deployments, services],
-    watches: [{ ref: trainingPipelines, map: (tp) => deploymentsFollowing(cache.list(tp.metadata?.namespace ?? ''), tp) }],
+    watches: [{ ref: trainingPipelines, map: (tp) => deploymentsFollowing(cache.byIndex(usedPipelinesIndex, tp.metadata?.namespace ?? '', tp.metadata?.name ?? ''), tp) }],
     workers: config.workers,
     reconciler: new ModelDeploymentReconciler({
       deployments: cache,
       pipelines: manager.informer(trainingPipelines),
-      serverDeployments: manager.informer(deployments),
-      services: manager.informer(services),
+      serverDeployments,
+      services: serviceCache,
       readPods: (namespace, labels) => listPods<PodObject>(namespace, labels),
       kube: manager.kube,
       statusWriter: manager.statusWriter(name),

@@ -1,10 +1,10 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { DataPolls, type PollState, deferredPollAtMs, firstPollAtMs, listingNeed, nextPollAtMs, takeToken, watermarkListing } from './data-polls.js';
+import { DataPolls, ListingDeferred, type PollState, firstPollAtMs, listingNeed, nextPollAtMs, pollStretch, reserveToken, watermarkListing } from './data-polls.js';
 import type { DataListing } from './triggers.js';
 
 const listing = (objects: number): DataListing => ({ objects, digest: `d${objects}`, newestMs: 1, newObjects: 0, newRows: 0 });
-const state: PollState = { listing: listing(1), basis: 'b', dueAtMs: 10_000 };
+const state: PollState = { listing: listing(1), basis: 'b', dueAtMs: 10_000, pollMs: 60_000 };
 
 describe('listingNeed', () => {
   const table: Array<{ name: string; state: PollState | undefined; basis: string; now: number; changed: boolean; standIn: boolean; want: string }> = [
@@ -48,44 +48,52 @@ describe('nextPollAtMs', () => {
   });
 });
 
-describe('deferredPollAtMs', () => {
-  const table: Array<{ name: string; now: number; wait: number; nextSlot: number; rate: number; want: { atMs: number; nextSlotMs: number } }> = [
-    { name: 'no queue: when the next token is due', now: 1000, wait: 20, nextSlot: 0, rate: 50, want: { atMs: 1020, nextSlotMs: 1040 } },
-    { name: 'a queue: after it, one token later than the last', now: 1000, wait: 20, nextSlot: 1500, rate: 50, want: { atMs: 1500, nextSlotMs: 1520 } },
-    { name: 'a queue that has drained: when the next token is due', now: 2000, wait: 100, nextSlot: 1500, rate: 10, want: { atMs: 2100, nextSlotMs: 2200 } },
+describe('pollStretch', () => {
+  const table: Array<{ name: string; demand: number; rate: number; want: number }> = [
+    { name: 'no pipelines', demand: 0, rate: 50, want: 1 },
+    { name: 'polls within 80% of the budget: not stretched', demand: 40, rate: 50, want: 1 },
+    { name: '1,000 pipelines every 60 s of 50/s: fit', demand: 1000 / 60, rate: 50, want: 1 },
+    { name: '10,000 pipelines every 60 s of 50/s: ×4.17 (every 250 s)', demand: 10_000 / 60, rate: 50, want: 10_000 / 60 / 40 },
+    { name: 'a larger budget stretches less', demand: 10_000 / 60, rate: 500, want: 1 },
   ];
-  for (const t of table) it(t.name, () => assert.deepEqual(deferredPollAtMs(t.now, t.wait, t.nextSlot, t.rate), t.want));
+  for (const t of table) it(t.name, () => assert.ok(Math.abs(pollStretch(t.demand, t.rate) - t.want) < 1e-9, String(pollStretch(t.demand, t.rate))));
 });
 
-describe('takeToken', () => {
-  const table: Array<{ name: string; tokens: number; elapsedMs: number; rate: number; burst: number; wantWait: number; wantTokens: number }> = [
-    { name: 'a token there: taken at once', tokens: 3, elapsedMs: 0, rate: 10, burst: 5, wantWait: 0, wantTokens: 2 },
-    { name: 'empty: wait for the next one', tokens: 0, elapsedMs: 0, rate: 10, burst: 5, wantWait: 100, wantTokens: 0 },
-    { name: 'refilled by the time passed', tokens: 0, elapsedMs: 250, rate: 10, burst: 5, wantWait: 0, wantTokens: 1.5 },
-    { name: 'refill capped at the burst', tokens: 0, elapsedMs: 60_000, rate: 10, burst: 5, wantWait: 0, wantTokens: 4 },
-    { name: 'half a token: wait for the other half', tokens: 0.5, elapsedMs: 0, rate: 2, burst: 2, wantWait: 250, wantTokens: 0.5 },
+describe('reserveToken', () => {
+  const table: Array<{ name: string; tokens: number; elapsedMs: number; rate: number; burst: number; wantAt: number; wantTokens: number }> = [
+    { name: 'a token there: now', tokens: 3, elapsedMs: 0, rate: 10, burst: 5, wantAt: 0, wantTokens: 2 },
+    { name: 'empty: reserved for when the next one is due', tokens: 0, elapsedMs: 0, rate: 10, burst: 5, wantAt: 100, wantTokens: -1 },
+    { name: 'in debt: reserved after the earlier reservations', tokens: -3, elapsedMs: 0, rate: 10, burst: 5, wantAt: 400, wantTokens: -4 },
+    { name: 'the debt paid back by the time passed', tokens: -3, elapsedMs: 400, rate: 10, burst: 5, wantAt: 0, wantTokens: 0 },
+    { name: 'refill capped at the burst', tokens: 0, elapsedMs: 60_000, rate: 10, burst: 5, wantAt: 0, wantTokens: 4 },
+    { name: 'half a token: reserved for when the other half is due', tokens: 0.5, elapsedMs: 0, rate: 2, burst: 2, wantAt: 250, wantTokens: -0.5 },
   ];
   for (const t of table) {
     it(t.name, () => {
-      const r = takeToken({ tokens: t.tokens, atMs: 1000 }, 1000 + t.elapsedMs, t.rate, t.burst);
-      assert.equal(r.waitMs, t.wantWait);
+      const r = reserveToken({ tokens: t.tokens, atMs: 1000 }, 1000 + t.elapsedMs, t.rate, t.burst);
+      assert.equal(r.atMs - (1000 + t.elapsedMs), t.wantAt);
       assert.ok(Math.abs(r.bucket.tokens - t.wantTokens) < 1e-9, `tokens ${r.bucket.tokens}`);
     });
   }
 });
 
 describe('DataPolls', () => {
-  function polls(burst: number) {
+  function polls(burst: number, listingsPerSecond = 1) {
     let now = 0;
-    const slept: number[] = [];
-    const p = new DataPolls({
-      now: () => now, random: () => 0.5, listingsPerSecond: 1, burst,
-      sleep: (ms) => { slept.push(ms); now += ms; return Promise.resolve(); },
-    });
+    const p = new DataPolls({ now: () => now, random: () => 0.5, listingsPerSecond, burst });
     let calls = 0;
     const list = () => { calls++; return Promise.resolve(listing(calls)); };
-    return { p, list, slept, calls: () => calls, now: () => now, advance: (ms: number) => { now += ms; } };
+    return { p, list, calls: () => calls, now: () => now, advance: (ms: number) => { now += ms; } };
   }
+  const deferredAt = async (p: Promise<unknown>): Promise<number> => {
+    try {
+      await p;
+    } catch (e: unknown) {
+      if (e instanceof ListingDeferred) return e.atMs;
+      throw e;
+    }
+    throw new Error('listed, not deferred');
+  };
 
   it('lists once, reuses the listing until the poll is due, then lists again', async () => {
     const t = polls(10);
@@ -107,20 +115,27 @@ describe('DataPolls', () => {
     assert.equal((await t.p.listing('ns/a', 'b', 3_600_000, t.list)).objects, 2, 'and only once');
   });
 
-  it('a due poll with no token left reuses the listing and is looked at again when a token is due', async () => {
+  it('a due poll with no token left reuses its listing until its reserved token, which no later listing takes', async () => {
     const t = polls(1);
     await t.p.listing('ns/a', 'b', 1_000, t.list); // takes the only token
+    t.advance(1_000); // a is due, and the bucket has refilled one token … which c takes first:
+    assert.equal((await t.p.listing('ns/c', 'b', 1_000, t.list)).objects, 2);
+    const deferred = await t.p.listing('ns/a', 'b', 1_000, t.list);
+    assert.equal(deferred.objects, 1, 'a reuses its listing');
+    assert.equal(deferred.kept, true);
+    assert.equal(deferred.nextPollAtMs, 2_000, 'until its token, one second later');
+    assert.equal(await deferredAt(t.p.listing('ns/d', 'b', 1_000, t.list)), 3_000, 'a new pipeline queues behind it');
     t.advance(500);
-    await t.p.listing('ns/b', 'b', 1_000, t.list).catch(() => undefined); // waits 500 ms for its token
-    t.advance(1_000); // a due; the bucket has 1 token again … taken by a:
-    assert.equal((await t.p.listing('ns/a', 'b', 1_000, t.list)).objects, 3);
-    const deferred = await t.p.listing('ns/b', 'b', 1_000, t.list);
-    assert.equal(deferred.objects, 2, 'b reuses its listing');
-    assert.ok(deferred.nextPollAtMs !== undefined && deferred.nextPollAtMs > 0);
-    assert.equal(t.calls(), 3);
+    assert.equal((await t.p.listing('ns/a', 'b', 1_000, t.list)).nextPollAtMs, 2_000, 'asked again early: the same reservation, not a second one');
+    t.advance(500);
+    assert.equal((await t.p.listing('ns/a', 'b', 1_000, t.list)).objects, 3, 'at its token it lists');
+    assert.equal(await deferredAt(t.p.listing('ns/d', 'b', 1_000, t.list)), 3_000, 'd keeps its place');
+    t.advance(1_000);
+    assert.equal((await t.p.listing('ns/d', 'b', 1_000, t.list)).objects, 4);
+    assert.equal(t.calls(), 4);
   });
 
-  it('polls due together with no token left come back one per token: one deferral each, not one per token taken', async () => {
+  it('polls due together with no token left come back one per token: one deferral each, never a reconcile waiting', async () => {
     const t = polls(5); // 1 token a second, a burst of 5
     const keys = ['ns/p0', 'ns/p1', 'ns/p2', 'ns/p3', 'ns/p4'];
     for (const k of keys) await t.p.listing(k, 'b', 60_000, t.list); // all listed at 0: due at 60 s (random() is 0.5)
@@ -139,16 +154,31 @@ describe('DataPolls', () => {
       if (t.calls() > before) wake.delete(key);
       else wake.set(key, l.nextPollAtMs ?? 0);
     }
-    assert.equal(reconciles, 10, 'one deferral and one listing each (all told the same time: 20)');
-    assert.deepEqual(t.slept, [], 'polls never wait in a reconcile');
+    assert.equal(reconciles, 10, 'one deferral and one listing each');
   });
 
-  it('a listing the pipeline cannot do without waits for its token', async () => {
+  it('a pipeline without a usable listing and no token: ListingDeferred at its reservation, then it lists', async () => {
     const t = polls(1);
     await t.p.listing('ns/a', 'b', 60_000, t.list);
-    await t.p.listing('ns/b', 'b', 60_000, t.list);
-    assert.deepEqual(t.slept, [1000]);
-    assert.equal(t.calls(), 2);
+    assert.equal(await deferredAt(t.p.listing('ns/b', 'b', 60_000, t.list)), 1_000, 'a new pipeline');
+    assert.equal(await deferredAt(t.p.listing('ns/a', 'other sources', 60_000, t.list)), 2_000, 'sources changed: the kept listing is no use');
+    t.advance(1_000);
+    assert.equal((await t.p.listing('ns/b', 'b', 60_000, t.list)).objects, 2);
+    t.advance(1_000);
+    assert.equal((await t.p.listing('ns/a', 'other sources', 60_000, t.list)).objects, 3);
+  });
+
+  it('stretches every poll interval when the polls ask for more than 80% of the budget, and less as pipelines go', async () => {
+    const t = polls(1000, 10); // 10 listings a second: the polls may take 8
+    for (let i = 0; i < 20; i++) await t.p.listing(`ns/p${i}`, 'b', 1_000, t.list); // 20 pipelines polling every second ask 20/s
+    assert.equal(t.p.stretch(), 2.5);
+    assert.equal((await t.p.listing('ns/last', 'b', 1_000, t.list)).nextPollAtMs, 2_500, 'its next poll: 1 s × 2.5');
+    assert.equal(t.p.stretch(), 21 / 8);
+    for (let i = 0; i < 15; i++) t.p.forget(`ns/p${i}`);
+    assert.equal(t.p.stretch(), 1, '6 pipelines fit');
+    for (let i = 15; i < 20; i++) t.p.forget(`ns/p${i}`);
+    t.p.forget('ns/last');
+    assert.equal(t.p.stretch(), 1);
   });
 
   it('after a restart the watermark stands in: no listing (and no token) until the first poll, spread over the interval', async () => {
@@ -159,7 +189,6 @@ describe('DataPolls', () => {
     assert.equal(t.calls(), 0);
     assert.equal((await t.p.listing('ns/b', 'b', 60_000, t.list, standIn)).kept, true, 'the one token is still there…');
     assert.equal((await t.p.listing('ns/c', 'b', 60_000, t.list)).objects, 1, '…for a pipeline that must list');
-    assert.deepEqual(t.slept, []);
     t.advance(30_000);
     const polled = await t.p.listing('ns/a', 'b', 60_000, t.list, standIn);
     assert.equal(polled.objects, 2, 'the first poll lists');
@@ -182,6 +211,14 @@ describe('DataPolls', () => {
     assert.equal(again.objects, 1, 'reused until its poll');
     assert.equal(again.kept, true);
     assert.equal(t.calls(), 1);
+  });
+
+  it('listNow without a token: ListingDeferred, then it lists at its reservation', async () => {
+    const t = polls(1);
+    await t.p.listing('ns/a', 'b', 60_000, t.list);
+    assert.equal(await deferredAt(t.p.listNow('ns/a', 'b', 60_000, t.list)), 1_000);
+    t.advance(1_000);
+    assert.equal((await t.p.listNow('ns/a', 'b', 60_000, t.list)).objects, 2);
   });
 
   it('a failed listing keeps the notification for the next attempt', async () => {

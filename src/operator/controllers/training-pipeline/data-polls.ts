@@ -6,10 +6,15 @@
 //   - its poll is due: the poll interval, jittered per poll (×0.8 to ×1.2) so pipelines created together do not
 //     list together forever;
 //   - what the listing depends on changed: the sources, or the watermark new data is counted from (a run took it).
-// Every listing takes a token from one bucket for the whole operator (listings per second, with a burst): a poll
-// that finds the bucket empty reuses the old listing and is looked at again in the next free slot of a queue spaced
-// at the refill rate (one deferred poll per token, not all at once); a listing the
-// pipeline cannot do without (none yet, or a notification) waits for its token.
+// Every listing takes a token from one bucket for the whole operator (listings per second, with a burst). The
+// polls must fit in it: when the pipelines' polls ask for more than 80% of it (10,000 pipelines polling every 60 s
+// ask 167 listings a second of a budget of 50), every poll interval is stretched by the same factor until they fit
+// (pollStretch; perennial_store_data_poll_stretch says by how much), leaving a fifth of the budget to notifications,
+// first listings and runs. A listing that finds no token left reserves the next one (the bucket goes into debt, so
+// reservations queue in order, each at its own time, and no later poll can take it) and nothing waits in a
+// reconcile: a due poll reuses its listing until its reservation, and a pipeline that has no usable listing (a new
+// one, or its sources changed) ends its reconcile with ListingDeferred and comes back at the reservation
+// (reconciler.ts): a worker is never held waiting for a token.
 //
 // After a restart the kept listings are gone, but a pipeline that has a data watermark does not need one at once:
 // the watermark stands in for it (the data when the last run started, no new objects: the newData trigger does not
@@ -26,6 +31,16 @@ export interface PollState {
   readonly basis: string;
   /** When the next poll is due (jittered). */
   readonly dueAtMs: number;
+  /** The pipeline's own poll interval (before any stretch): what it asks of the budget. */
+  readonly pollMs: number;
+}
+
+/** Thrown when a pipeline has no usable listing and its token is reserved for later: reconcile again at atMs. */
+export class ListingDeferred extends Error {
+  constructor(readonly atMs: number) {
+    super(`the data listing waits for the listing budget until ${new Date(atMs).toISOString()}`);
+    this.name = 'ListingDeferred';
+  }
 }
 
 export type ListingNeed = 'none' | 'poll' | 'required' | 'first-deferred';
@@ -62,51 +77,52 @@ export function nextPollAtMs(nowMs: number, pollMs: number, u: number): number {
   return nowMs + Math.round(pollMs * (0.8 + 0.4 * u));
 }
 
+/** The share of the listing budget the polls may take; the rest is left to notifications, first listings and runs. */
+export const pollShare = 0.8;
+
 /**
- * When a due poll that found no token looks again: the next free slot of a queue spaced at the refill rate (one
- * token per slot), from when the next token is due. So deferred polls come back one per token, not all at the
- * moment the next token is due: 1 of them listed then and the others were deferred again, each deferral a
- * reconcile (3,000 pipelines at the budget reconciled 4 times a minute each). Returns the poll's time and the next
- * free slot.
+ * By how much every poll interval is stretched so that the polls fit in their share of the budget: 1 while they
+ * fit, else demand / (share × budget). demandPerSecond is the sum of 1 / poll interval over the pipelines.
  */
-export function deferredPollAtMs(nowMs: number, waitMs: number, nextSlotMs: number, ratePerSecond: number): { atMs: number; nextSlotMs: number } {
-  const atMs = Math.max(nowMs + waitMs, nextSlotMs);
-  return { atMs, nextSlotMs: atMs + Math.ceil(1000 / ratePerSecond) };
+export function pollStretch(demandPerSecond: number, listingsPerSecond: number): number {
+  return Math.max(1, demandPerSecond / (pollShare * listingsPerSecond));
 }
 
-/** A token bucket as a value: `tokens` available at `atMs`. */
+/** A token bucket as a value: `tokens` available at `atMs` (negative: in debt to reservations). */
 export interface Bucket {
   readonly tokens: number;
   readonly atMs: number;
 }
 
 /**
- * Takes one token if there is one (refilled at ratePerSecond up to burst since atMs): the new bucket and 0, or the
- * bucket unchanged in tokens and how long until a token is due.
+ * Takes one token, in advance if there is none: the bucket refilled at ratePerSecond up to burst since atMs, less
+ * the token; and when the token is due (now, or when the refill has paid the debt). Reservations so queue up one
+ * token apart, in the order they were made.
  */
-export function takeToken(bucket: Bucket, nowMs: number, ratePerSecond: number, burst: number): { bucket: Bucket; waitMs: number } {
-  const tokens = Math.min(burst, bucket.tokens + (Math.max(0, nowMs - bucket.atMs) / 1000) * ratePerSecond);
-  if (tokens >= 1) return { bucket: { tokens: tokens - 1, atMs: nowMs }, waitMs: 0 };
-  return { bucket: { tokens, atMs: nowMs }, waitMs: Math.ceil(((1 - tokens) / ratePerSecond) * 1000) };
+export function reserveToken(bucket: Bucket, nowMs: number, ratePerSecond: number, burst: number): { bucket: Bucket; atMs: number } {
+  const elapsedMs = Math.max(0, nowMs - bucket.atMs);
+  const tokens = Math.min(burst, bucket.tokens + (elapsedMs / 1000) * ratePerSecond) - 1;
+  return { bucket: { tokens, atMs: Math.max(nowMs, bucket.atMs) }, atMs: tokens >= 0 ? nowMs : nowMs + Math.ceil((-tokens / ratePerSecond) * 1000) };
 }
 
 export interface DataPollsOptions {
   readonly now: () => number;
-  readonly sleep: (ms: number) => Promise<void>;
   readonly random?: () => number;
   /** Listings per second for the whole operator, and how many may go at once after a quiet time. */
   readonly listingsPerSecond: number;
   readonly burst: number;
 }
 
-/** The operator's listings of newData sources: the last one per pipeline, and the one token bucket. */
+/** The operator's listings of newData sources: the last one per pipeline, the reservations and the one token bucket. */
 export class DataPolls {
   private readonly states = new Map<string, PollState>();
   /** Pipelines a notification named since their last listing began. */
   private readonly changed = new Set<string>();
+  /** When a pipeline's reserved token is due (a listing that found no token left). */
+  private readonly reserved = new Map<string, number>();
+  /** Σ 1000 / pollMs over the kept listings: the listings per second the polls ask for. */
+  private demandPerSecond = 0;
   private bucket: Bucket;
-  /** The next free slot for a deferred poll (deferredPollAtMs). */
-  private nextSlotMs = 0;
   private readonly random: () => number;
 
   constructor(private readonly options: DataPollsOptions) {
@@ -120,47 +136,66 @@ export class DataPolls {
   }
 
   forget(pipelineKey: string): void {
-    this.states.delete(pipelineKey);
+    this.setState(pipelineKey, undefined);
     this.changed.delete(pipelineKey);
+    this.reserved.delete(pipelineKey);
+  }
+
+  /** By how much the poll intervals are stretched now (pollStretch). */
+  stretch(): number {
+    return pollStretch(this.demandPerSecond, this.options.listingsPerSecond);
   }
 
   /**
    * The pipeline's listing: the kept one (or `standIn`, the watermark, before the first listing), or a new one
-   * from `list`. The listing says when to look again (nextPollAtMs): the jittered poll, or when a deferred poll gets
-   * its token; and whether it is `kept` (not listed now).
+   * from `list`. The listing says when to look again (nextPollAtMs): the jittered (and stretched) poll, or when its
+   * reserved token is due; and whether it is `kept` (not listed now). Throws ListingDeferred when the pipeline has
+   * no usable listing and must wait for its token.
    */
   async listing(pipelineKey: string, basis: string, pollMs: number, list: () => Promise<DataListing>, standIn?: DataListing): Promise<DataListing> {
     const now = this.options.now();
     const state = this.states.get(pipelineKey);
     const need = listingNeed(state, basis, now, this.changed.has(pipelineKey), standIn !== undefined);
     if (need === 'first-deferred' && standIn) {
-      const first: PollState = { listing: standIn, basis, dueAtMs: firstPollAtMs(now, pollMs, this.random()) };
-      this.states.set(pipelineKey, first);
+      const first: PollState = { listing: standIn, basis, dueAtMs: firstPollAtMs(now, this.intervalMs(pollMs), this.random()), pollMs };
+      this.setState(pipelineKey, first);
       return { ...standIn, kept: true, nextPollAtMs: first.dueAtMs };
     }
     if (state && need === 'none') return { ...state.listing, kept: true, nextPollAtMs: state.dueAtMs };
-    const wait = this.take();
-    if (state && need === 'poll' && wait > 0) {
-      const slot = deferredPollAtMs(now, wait, this.nextSlotMs, this.options.listingsPerSecond);
-      this.nextSlotMs = slot.nextSlotMs;
-      const deferred = { ...state, dueAtMs: slot.atMs };
-      this.states.set(pipelineKey, deferred);
-      return { ...state.listing, kept: true, nextPollAtMs: deferred.dueAtMs };
+    const atMs = this.tokenAtMs(pipelineKey, now);
+    if (atMs > now) {
+      // A due poll (or a notification) reuses what it has until its token; without a usable listing, wait.
+      if (state && state.basis === basis) return { ...state.listing, kept: true, nextPollAtMs: atMs };
+      throw new ListingDeferred(atMs);
     }
-    return this.listAfter(wait, pipelineKey, basis, pollMs, list);
+    return this.list(pipelineKey, basis, pollMs, list);
   }
 
-  /** Lists now, whatever is kept (waiting for a token): for a run about to start, which takes the data there is. */
+  /** Lists now, whatever is kept: for a run about to start, which takes the data there is. ListingDeferred without a token. */
   listNow(pipelineKey: string, basis: string, pollMs: number, list: () => Promise<DataListing>): Promise<DataListing> {
-    return this.listAfter(this.take(), pipelineKey, basis, pollMs, list);
+    const now = this.options.now();
+    const atMs = this.tokenAtMs(pipelineKey, now);
+    if (atMs > now) return Promise.reject(new ListingDeferred(atMs));
+    return this.list(pipelineKey, basis, pollMs, list);
   }
 
-  private async listAfter(firstWait: number, pipelineKey: string, basis: string, pollMs: number, list: () => Promise<DataListing>): Promise<DataListing> {
-    let wait = firstWait;
-    while (wait > 0) {
-      await this.options.sleep(wait);
-      wait = this.take();
-    }
+  /** The poll interval stretched to fit the budget. */
+  private intervalMs(pollMs: number): number {
+    return Math.round(pollMs * this.stretch());
+  }
+
+  /** When this pipeline's token is due: its reservation, or a new one (now, if the bucket has a token). */
+  private tokenAtMs(pipelineKey: string, nowMs: number): number {
+    const held = this.reserved.get(pipelineKey);
+    if (held !== undefined) return held;
+    const { bucket, atMs } = reserveToken(this.bucket, nowMs, this.options.listingsPerSecond, this.options.burst);
+    this.bucket = bucket;
+    if (atMs > nowMs) this.reserved.set(pipelineKey, atMs);
+    return atMs;
+  }
+
+  private async list(pipelineKey: string, basis: string, pollMs: number, list: () => Promise<DataListing>): Promise<DataListing> {
+    this.reserved.delete(pipelineKey); // the token is spent, whatever the listing's fate
     // Cleared before the listing: a notification arriving while it runs marks the pipeline again.
     const wasChanged = this.changed.delete(pipelineKey);
     let listing: DataListing;
@@ -170,14 +205,19 @@ export class DataPolls {
       if (wasChanged) this.changed.add(pipelineKey); // an outage delays the signal, never loses it
       throw e;
     }
-    const dueAtMs = nextPollAtMs(this.options.now(), pollMs, this.random());
-    this.states.set(pipelineKey, { listing, basis, dueAtMs });
+    const dueAtMs = nextPollAtMs(this.options.now(), this.intervalMs(pollMs), this.random());
+    this.setState(pipelineKey, { listing, basis, dueAtMs, pollMs });
     return { ...listing, nextPollAtMs: dueAtMs };
   }
 
-  private take(): number {
-    const { bucket, waitMs } = takeToken(this.bucket, this.options.now(), this.options.listingsPerSecond, this.options.burst);
-    this.bucket = bucket;
-    return waitMs;
+  /** Sets (or, undefined, drops) a pipeline's kept listing, keeping the polls' demand in step. */
+  private setState(pipelineKey: string, state: PollState | undefined): void {
+    const old = this.states.get(pipelineKey);
+    if (old) this.demandPerSecond -= 1000 / old.pollMs;
+    if (state) {
+      this.states.set(pipelineKey, state);
+      this.demandPerSecond += 1000 / state.pollMs;
+    } else this.states.delete(pipelineKey);
+    if (this.states.size === 0) this.demandPerSecond = 0; // no drift from rounding
   }
 }

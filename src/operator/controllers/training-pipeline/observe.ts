@@ -28,6 +28,11 @@ export interface ObserveDeps {
   /** Lists pods by label in a namespace (the current run's Job pods, read on demand). */
   readonly readPods: ReadPods;
   readonly deployments: CacheReader<KubeObject>;
+  /**
+   * The ModelDeployments of a namespace that may use a pipeline's versions (pipelinesUsedBy: the cache's index, so a
+   * reconcile does not read every deployment of the namespace).
+   */
+  readonly deploymentsUsing: (namespace: string, pipeline: string) => readonly ModelDeployment[];
   readonly storeSettings: StoreSettings | undefined;
   readonly dataPollMs: number;
   readonly jobTtlSeconds: number;
@@ -226,14 +231,14 @@ async function jobPods(deps: ObserveDeps, tp: TrainingPipeline, job: ObservedJob
 
 /** What the caches say: the pipeline's Jobs and the ModelDeployments around it. */
 function fromCaches(deps: ObserveDeps, tp: TrainingPipeline, ref: PipelineRef): Pick<Observed, 'pipeline' | 'jobs' | 'deployments' | 'following' | 'followers' | 'servedVersions'> {
-  const namespaceDeployments = deps.deployments.list(ref.namespace) as unknown as ModelDeployment[];
+  const users = deps.deploymentsUsing(ref.namespace, ref.name);
   const bucket = tp.spec.storage?.bucket ?? deps.storeSettings?.bucket ?? '';
   return {
     pipeline: tp, jobs: ownedJobs(deps, tp), deployments: deploymentStatuses(deps, tp), following: followingDeployments(deps, tp),
-    followers: namespaceDeployments.filter((md) => md.spec?.model?.fromPipeline === ref.name).map((md) => ({
+    followers: users.filter((md) => md.spec?.model?.fromPipeline === ref.name).map((md) => ({
       name: md.metadata.name ?? '', stableVersion: md.status?.stableVersion, abortedVersion: md.status?.abortedVersion, abortedMessage: md.status?.abortedMessage,
     })),
-    servedVersions: versionsInUse(namespaceDeployments, ref, bucket),
+    servedVersions: versionsInUse(users, ref, bucket),
   };
 }
 

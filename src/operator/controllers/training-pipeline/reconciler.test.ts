@@ -10,6 +10,7 @@ import { StoreRequestError, StoreUnavailableError } from '../../../storage/objec
 import { ConflictError, InvalidError, TransientError } from '../../runtime/errors.js';
 import type { EventRecorder } from '../../runtime/events.js';
 import { WriteExpectations } from '../../runtime/expectations.js';
+import type { ModelDeployment } from '../../../api/model-deployment.js';
 import type { CacheReader } from '../../runtime/informer.js';
 import { matches, parseSelector } from '../../runtime/label-selector.js';
 import { createLogger } from '../../runtime/log.js';
@@ -24,6 +25,7 @@ import { DataPolls } from './data-polls.js';
 import { aDeployment } from '../../../api/testing/builders.js';
 import { manifest, pipeline, report, store as storeSettings, t0, tenancy } from './fixtures.js';
 import { TrainingPipelineReconciler } from './reconciler.js';
+import { pipelinesUsedBy } from './versions-in-use.js';
 
 /** A cache reading the fake's current objects (what a synced informer would hold). */
 function cacheOf(kube: FakeKube, ref: ResourceRef, hide: Set<string> = new Set()): CacheReader<KubeObject> {
@@ -36,7 +38,7 @@ function cacheOf(kube: FakeKube, ref: ResourceRef, hide: Set<string> = new Set()
   };
 }
 
-function setup(tp: TrainingPipeline, options: { dataPolls?: boolean } = {}) {
+function setup(tp: TrainingPipeline, options: { dataPolls?: boolean | { listingsPerSecond: number; burst: number } } = {}) {
   const kube = new FakeKube();
   kube.seed(trainingPipelines, tp);
   const clock = new FakeClock(t0);
@@ -59,13 +61,16 @@ function setup(tp: TrainingPipeline, options: { dataPolls?: boolean } = {}) {
     return name === 'team-s3' ? Promise.resolve(teamStore) : Promise.reject(new CredentialsError(`Secret "${name}" not found in namespace "${namespace}"`));
   };
   // The kept listings (data-polls.ts) when asked for; a restart replaces them (and the reconciler) with empty ones.
+  const budget = typeof options.dataPolls === 'object' ? options.dataPolls : { listingsPerSecond: 10, burst: 20 };
   const newDataPolls = (): DataPolls | undefined => (options.dataPolls
-    ? new DataPolls({ now: () => clock.now(), sleep: (ms) => { clock.advance(ms); return Promise.resolve(); }, random: () => 0.5, listingsPerSecond: 10, burst: 20 })
+    ? new DataPolls({ now: () => clock.now(), random: () => 0.5, ...budget })
     : undefined);
+  let dataPolls: DataPolls | undefined;
   const newReconciler = (): TrainingPipelineReconciler => new TrainingPipelineReconciler({
     pipelines: cacheOf(kube, trainingPipelines),
     jobs: cacheOf(kube, jobs, hiddenJobs),
     deployments: cacheOf(kube, modelDeployments),
+    deploymentsUsing: (namespace, name) => kube.list<ModelDeployment>(modelDeployments, namespace).filter((md) => pipelinesUsedBy(md).includes(name)),
     readPods: (namespace, labels) => Promise.resolve(kube.list<PodObject & KubeObject>(pods, namespace).filter((p) => matches(parseSelector(labels), p.metadata?.labels))),
     kube,
     statusWriter: new StatusWriter(kube, new WriteExpectations(clock)),
@@ -78,7 +83,7 @@ function setup(tp: TrainingPipeline, options: { dataPolls?: boolean } = {}) {
     tenancy,
     onRunFinished: (_tp, run) => outcomes.push(run.outcome),
     dataPollMs: 60_000,
-    dataPolls: newDataPolls(),
+    dataPolls: (dataPolls = newDataPolls()),
     jobTtlSeconds: 86_400,
   });
   let reconciler = newReconciler();
@@ -92,7 +97,7 @@ function setup(tp: TrainingPipeline, options: { dataPolls?: boolean } = {}) {
     return [...kube.summary().slice(before), ...log.slice(logBefore).map((e) => `${e.text} after ${e.at - before} write(s)`)];
   };
   const told = (): string[] => log.map((e) => e.text);
-  return { kube, clock, store, teamStore, secretReads, reconciler, restart, key, current, writes, outcomes, hiddenJobs, told };
+  return { kube, clock, store, teamStore, secretReads, reconciler, restart, key, current, writes, outcomes, hiddenJobs, told, dataPolls: () => dataPolls };
 }
 
 function complete(kube: FakeKube, name: string): void {
@@ -283,6 +288,20 @@ describe('TrainingPipelineReconciler', () => {
     const run = current().status?.runs?.[0];
     assert.equal(run?.trigger, 'NewData');
     assert.match(run?.reason ?? '', /2 new object\(s\) with 3 row\(s\)/);
+  });
+
+  it('a first data listing that must wait for the listing budget holds no worker: the reconcile writes nothing and comes back when its token is due', async () => {
+    const h = setup(pipeline((t) => { t.spec.triggers.newData = { minRows: 3 }; }), { dataPolls: { listingsPerSecond: 1, burst: 1 } });
+    const { writes, store, current, clock, reconciler, key } = h;
+    await store.put('models', 'data/ml/a.csv', 'x,y\n1,a\n2,b\n');
+    await h.dataPolls()?.listing('ml/other', 'b', 60_000, () => Promise.resolve({ objects: 0, digest: 'd', newestMs: undefined, newObjects: 0, newRows: 0 })); // the one token
+    const started = clock.now();
+    assert.deepEqual(await reconciler.reconcile(key), { requeueAfterMs: 1_000 });
+    assert.equal(clock.now(), started, 'nothing waited');
+    assert.equal(current().status, undefined, 'nothing written');
+    clock.advance(1_000);
+    await writes();
+    assert.equal(current().status?.dataWatermark?.objects, 1, 'at its token it lists, and the baseline is written');
   });
 
   it('newData after a restart: no listing until the first poll (the watermark stands in); a run another trigger starts meanwhile lists first and takes the data there is', async () => {

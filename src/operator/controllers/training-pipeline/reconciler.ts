@@ -10,6 +10,7 @@
 import type { TrainingPipeline, TrainingRun } from '../../../api/training-pipeline.js';
 import { artifactFiles, versionPrefix } from '../../../shared/artifact-layout.js';
 import { StoreRequestError, StoreUnavailableError, type ObjectStore } from '../../../storage/object-store.js';
+import type { ModelDeployment } from '../../../api/model-deployment.js';
 import type { CacheReader } from '../../runtime/informer.js';
 import type { KubeClient } from '../../runtime/kube.js';
 import type { ObjectKey, ReconcileResult, Reconciler } from '../../runtime/manager.js';
@@ -27,7 +28,7 @@ import { freshDataListing, observe } from './observe.js';
 import type { StoreSettings } from '../../store-settings.js';
 import type { Observed } from './observed.js';
 import type { TrainingJob } from './job.js';
-import type { DataPolls } from './data-polls.js';
+import { ListingDeferred, type DataPolls } from './data-polls.js';
 import { needsFreshListing, planTrainingPipeline, withJobRejected, withStoreProblem, type TrainingPipelinePlan } from './plan.js';
 import { reviewTrainingPipeline } from './spec-checks.js';
 
@@ -44,6 +45,8 @@ export interface TrainingPipelineReconcilerDeps extends ReconcilerDeps {
   readonly pipelines: CacheReader<KubeObject>;
   readonly jobs: CacheReader<KubeObject>;
   readonly deployments: CacheReader<KubeObject>;
+  /** The deployments of a namespace that may use a pipeline's versions (observe.ts; the cache's index). */
+  readonly deploymentsUsing: (namespace: string, pipeline: string) => readonly ModelDeployment[];
   /** Lists pods by label (the current run's Job pods, read on demand by observe). */
   readonly readPods: ReadPods;
   readonly kube: KubeClient;
@@ -88,6 +91,8 @@ export class TrainingPipelineReconciler implements Reconciler {
         plan = planTrainingPipeline(observed);
       }
     } catch (e: unknown) {
+      // No usable data listing until a token of the listing budget is due (data-polls.ts): back then, no write now.
+      if (e instanceof ListingDeferred) return { requeueAfterMs: Math.max(1, e.atMs - this.deps.clock.now()) };
       if (e instanceof StoreUnavailableError || e instanceof StoreRequestError) {
         await this.deps.statusWriter.write(trainingPipelines, tp, withStoreProblem(tp, Reason.StoreUnavailable, `Waiting for the object store: ${storeProblemText(e)}.`, this.deps.clock.now()));
       }

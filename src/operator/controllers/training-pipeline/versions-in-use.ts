@@ -24,3 +24,22 @@ export function versionsInUse(deployments: readonly ModelDeployment[], pipeline:
   }
   return [...used].sort();
 }
+
+/**
+ * The pipelines of its own namespace whose versions a deployment may use: the one it follows and those its URIs
+ * name (whatever the bucket; versionsInUse checks it). The ModelDeployment cache is indexed by these
+ * (usedPipelinesIndex), so a pipeline's reconcile reads only the deployments that can matter to it.
+ */
+export function pipelinesUsedBy(md: ModelDeployment): string[] {
+  const names = new Set<string>();
+  const model = md.spec?.model;
+  if (model?.fromPipeline !== undefined) names.add(model.fromPipeline);
+  for (const uri of [model?.uri, md.status?.stableURI, md.status?.canaryURI]) {
+    const ref = uri === undefined ? undefined : parseVersionUri(uri);
+    if (ref && ref.namespace === md.metadata.namespace) names.add(ref.pipeline);
+  }
+  return [...names];
+}
+
+/** The name of the ModelDeployment cache's index by pipelinesUsedBy. */
+export const usedPipelinesIndex = 'perennial.dev/used-pipelines';

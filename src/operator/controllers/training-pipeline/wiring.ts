@@ -1,14 +1,15 @@
 // The TrainingPipeline controller as the manager runs it: its informers (the Jobs it owns, the ModelDeployments its
 // triggers read or that serve its versions), the store clients it acts with and its reconciler, which tells
 // onRunFinished (the loop's metrics) of each ended run. The same shape as model-deployment/wiring.ts; operator.ts registers both.
+import { Label } from '../../../api/labels.js';
 import type { ModelDeployment } from '../../../api/model-deployment.js';
 import type { TrainingPipeline, TrainingRun } from '../../../api/training-pipeline.js';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { MinioStore } from '../../../storage/minio-store.js';
 import type { ObjectStore } from '../../../storage/object-store.js';
 import { CountedStore, storeRequestsCounter } from '../../counted-store.js';
 import { storeNotifications } from '../../store-notifications/wiring.js';
 import { DataPolls } from './data-polls.js';
+import { Gauge, type Registry } from 'prom-client';
 import type { OperatorConfig } from '../../config.js';
 import { jobs, modelDeployments, pods, trainingPipelines } from '../../resources.js';
 import type { Logger } from '../../runtime/log.js';
@@ -19,15 +20,37 @@ import { storeSettings, type StoreConfig } from '../../store-settings.js';
 import { CredentialsError, PipelineStores, secretReader, type StoreKeys } from '../store-credentials.js';
 import type { TenancyPolicy } from '../tenancy.js';
 import { TrainingPipelineReconciler } from './reconciler.js';
+import { pipelinesUsedBy, usedPipelinesIndex } from './versions-in-use.js';
 
-/** Keys of the pipelines (in the ModelDeployment's namespace) that read it in a trigger or that it serves. */
-export function pipelinesReading(candidates: readonly KubeObject[], md: KubeObject): ObjectKey[] {
-  const deployment = md as ModelDeployment;
-  const name = deployment.metadata.name;
-  return (candidates as readonly TrainingPipeline[])
-    .filter((tp) => tp.spec.triggers.drift?.deployment === name || tp.spec.triggers.performance?.deployment === name ||
-      deployment.spec?.model?.fromPipeline === tp.metadata.name)
-    .map((tp) => ({ namespace: tp.metadata.namespace ?? '', name: tp.metadata.name ?? '' }));
+/** The deployments a pipeline's triggers read (drift, performance): the TrainingPipeline cache is indexed by them. */
+export function deploymentsReadBy(tp: TrainingPipeline): string[] {
+  const { drift, performance } = tp.spec.triggers;
+  return [...new Set([drift?.deployment, performance?.deployment].filter((d): d is string => d !== undefined))];
+}
+
+/** The name of the TrainingPipeline cache's index by deploymentsReadBy. */
+export const readDeploymentsIndex = 'perennial.dev/read-deployments';
+
+/**
+ * Keys of the pipelines a ModelDeployment event concerns, in its namespace: those whose triggers read it (`readers`,
+ * from the index) and those whose versions it may use (retention keeps what it serves).
+ */
+export function pipelinesConcerned(md: KubeObject, readers: readonly KubeObject[]): ObjectKey[] {
+  const namespace = md.metadata?.namespace ?? '';
+  const names = new Set([...readers.map((tp) => tp.metadata?.name ?? ''), ...pipelinesUsedBy(md as ModelDeployment)]);
+  return [...names].map((name) => ({ namespace, name }));
+}
+
+/** perennial_store_data_poll_stretch: by how much the poll intervals are stretched to fit the listing budget. */
+function dataPollStretchGauge(registry: Registry, stretch: () => number): void {
+  new Gauge({
+    name: 'perennial_store_data_poll_stretch',
+    help: 'By how much every newData poll interval is stretched so that the polls fit in 80% of the listing budget (PERENNIAL_STORE_LISTINGS_PER_SECOND); 1: not stretched.',
+    registers: [registry],
+    collect() {
+      this.set(stretch());
+    },
+  });
 }
 
 /** A client of the configured store acting with these keys. */
@@ -39,8 +62,13 @@ export function trainingPipelineController(
   manager: Manager, config: OperatorConfig, tenancy: TenancyPolicy, name: string, logger: Logger,
   onRunFinished: (tp: TrainingPipeline, run: TrainingRun) => void = () => undefined,
 ): ControllerOptions {
-  const pipelines = manager.informer(trainingPipelines);
-  const deploymentCache = manager.informer(modelDeployments);
+  const pipelines = manager.informer<TrainingPipeline>(trainingPipelines);
+  pipelines.addIndex(readDeploymentsIndex, deploymentsReadBy);
+  const deploymentCache = manager.informer<ModelDeployment>(modelDeployments);
+  deploymentCache.addIndex(usedPipelinesIndex, pipelinesUsedBy);
+  // Its Jobs are read by the pipeline's label (observe.ts): indexed, not scanned.
+  const jobCache = manager.informer(jobs);
+  jobCache.indexLabel(Label.pipeline);
   const configured = config.store;
   // A pipeline that names its own credentials is served by a client built from them, never by the operator's.
   const storeRequests = storeRequestsCounter(manager.metrics.registry);
@@ -51,8 +79,9 @@ export function trainingPipelineController(
   });
   // The kept data listings and the one listing budget; notifications mark pipelines to list at once.
   const dataPolls = new DataPolls({
-    now: () => manager.clock.now(), sleep: (ms) => sleep(ms), listingsPerSecond: config.storeListingsPerSecond, burst: 2 * config.storeListingsPerSecond,
+    now: () => manager.clock.now(), listingsPerSecond: config.storeListingsPerSecond, burst: 2 * config.storeListingsPerSecond,
   });
+  dataPollStretchGauge(manager.metrics.registry, () => dataPolls.stretch());
   if (config.storeNotifications && configured) {
     manager.add(storeNotifications(manager, {
       ...config.storeNotifications, controller: name, pipelines, dataPolls, defaultBucket: configured.bucket, logger,
@@ -68,13 +97,14 @@ export function trainingPipelineController(
     name,
     primary: trainingPipelines,
     owns: [jobs],
-    // A ModelDeployment matters to the pipelines whose triggers watch it and to the one it serves (retention).
-    watches: [{ ref: modelDeployments, map: (md) => pipelinesReading(pipelines.list(md.metadata?.namespace ?? ''), md) }],
+    // A ModelDeployment matters to the pipelines whose triggers watch it and to those it serves (retention).
+    watches: [{ ref: modelDeployments, map: (md) => pipelinesConcerned(md, pipelines.byIndex(readDeploymentsIndex, md.metadata?.namespace ?? '', md.metadata?.name ?? '')) }],
     workers: config.workers,
     reconciler: new TrainingPipelineReconciler({
       pipelines,
-      jobs: manager.informer(jobs),
+      jobs: jobCache,
       deployments: deploymentCache,
+      deploymentsUsing: (namespace, pipeline) => deploymentCache.byIndex(usedPipelinesIndex, namespace, pipeline),
       readPods,
       kube: manager.kube,
       statusWriter: manager.statusWriter(name),
