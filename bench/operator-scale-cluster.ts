@@ -142,6 +142,9 @@ export class Operator {
     this.sampler = new RssSampler(proc.pid ?? 0);
   }
 
+  /** Node flags before the bundle for every operator started (e.g. --cpu-prof, which NODE_OPTIONS does not take). */
+  static nodeArgs: readonly string[] = [];
+
   static async start(bundle: string, info: ClusterInfo, kubeconfig: string, identity: string, env: Readonly<Record<string, string>> = {}): Promise<Operator> {
     const s3 = info.s3;
     if (!s3) throw new BenchError('the cluster runs no MinIO');
@@ -149,7 +152,7 @@ export class Operator {
     const proc = new ManagedProcess({
       name: identity,
       command: process.execPath,
-      args: [bundle],
+      args: [...Operator.nodeArgs, bundle],
       env: withoutEmpty({
         ...localOperatorEnv('', s3, bucket),
         PERENNIAL_LEADER_ELECT: 'true', PERENNIAL_LEASE_NAMESPACE: 'perennial-system', POD_NAME: identity,

@@ -73,6 +73,9 @@ const { values: args } = parseArgs({
     // the image sets), and both restarts are measured alike (until everything is reconciled, RSS 20 s later): an A/B
     // in one invocation, on the same cluster and objects. E.g. --ab-env MALLOC_ARENA_MAX= (glibc's default arenas).
     'ab-env': { type: 'string' },
+    // Every operator process writes a V8 CPU profile when it stops (--cpu-prof) into <work dir>/cpu-prof, for Chrome
+    // DevTools' Performance tab or any .cpuprofile reader: where a reconcile's time goes at this size.
+    'cpu-prof': { type: 'boolean', default: false },
     // The operator's PERENNIAL_LOG_LEVEL (default info; debug logs every reconcile, in <work dir>/logs/operator-*.log).
     'log-level': { type: 'string' },
   },
@@ -89,6 +92,7 @@ const workerEnv: Record<string, string> = {
   ...(args['log-level'] === undefined ? {} : { PERENNIAL_LOG_LEVEL: args['log-level'] }),
   NODE_OPTIONS: nodeOptions,
 };
+if (args['cpu-prof']) Operator.nodeArgs = ['--cpu-prof', `--cpu-prof-dir=${join(workDir, 'cpu-prof')}`];
 /** The operator bundle of this run (set once built). */
 let bundleOfRun = '';
 const abEnv = args['ab-env'] === undefined ? undefined : parseAssignment(args['ab-env']);
