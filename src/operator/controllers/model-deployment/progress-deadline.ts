@@ -8,14 +8,17 @@
 //   the stable Deployment gave up      → Degraded=True/ProgressDeadlineExceeded naming the cause, one Warning event;
 //                                        what serves keeps serving (nothing to roll back to)
 //   no pod of the stable version ready → Available=False names the cause (rollout-status.ts; a missing Secret with
-//                                        reason ConfigMissing); looked at again each interval until a pod says why
+//                                        reason ConfigMissing); looked at again until a pod says why: after the
+//                                        analysis interval, then after as long as it has been unexplained, at most
+//                                        every 5 minutes (lookAgainAfterMs), so a fleet of deployments whose pods
+//                                        wait for nodes does not list pods each interval forever
 //
 // A Deployment reports the deadline only while it rolls its pods out, never after they were once all available
 // (scaling is not progress): a stable version whose pods crash later is told by Available and its pods. When the
 // pods become ready after all, the Deployment's condition turns back and so does Degraded. Pure, table-tested.
-import { Reason } from '../../../api/conditions.js';
+import { ConditionType, Reason } from '../../../api/conditions.js';
 import { describeFault } from '../pod-faults.js';
-import { readyOf, replicasOf, type PlanContext } from './plan-context.js';
+import { readyOf, replicasOf, timeMs, type PlanContext } from './plan-context.js';
 import { abortCandidate, withEvent, type Draft } from './rollout-state.js';
 
 /** What holds a revision's pods, in words, or undefined when its pods say nothing. */
@@ -37,14 +40,33 @@ export function abortStuckCandidate(ctx: PlanContext, d: Draft): Draft {
   return why === undefined ? d : abortCandidate(d, `${Reason.ProgressDeadlineExceeded}: its pods ${why}`);
 }
 
+/** The longest wait between two looks at pods that say nothing. */
+export const lookAgainCapMs = 5 * 60_000;
+
+/**
+ * When to look again at pods that do not say why they are not ready, unexplained since `sinceMs` (undefined: just
+ * now): after the analysis interval, then after as long as it has been so (a backoff that doubles), at most
+ * lookAgainCapMs (never less than the interval).
+ */
+export function lookAgainAfterMs(sinceMs: number | undefined, nowMs: number, intervalMs: number): number {
+  const elapsedMs = sinceMs === undefined ? 0 : Math.max(0, nowMs - sinceMs);
+  return Math.min(Math.max(intervalMs, elapsedMs), Math.max(intervalMs, lookAgainCapMs));
+}
+
+/** Since when no pod of the stable version is ready, as Available=False says (its lastTransitionTime). */
+function unavailableSinceMs(ctx: PlanContext): number | undefined {
+  const available = ctx.prev.conditions?.find((c) => c.type === ConditionType.Available);
+  return available?.status === 'False' ? timeMs(available.lastTransitionTime) : undefined;
+}
+
 /**
  * No pod of the stable version ready and none says why yet (a pod the kubelet has not tried to start, e.g. before it
- * finds a Secret missing): looked at again each analysis interval, since a waiting pod changes nothing the operator
+ * finds a Secret missing): looked at again (lookAgainAfterMs), since a waiting pod changes nothing the operator
  * watches, so Available names the cause well before the progress deadline.
  */
 function lookAgainWhileUnexplained(ctx: PlanContext, d: Draft): Draft {
   const unexplained = replicasOf(ctx, d.stable) > 0 && readyOf(ctx, d.stable) === 0 && podCause(ctx, d.stable) === undefined;
-  return unexplained ? { ...d, requeues: [...d.requeues, ctx.intervalMs] } : d;
+  return unexplained ? { ...d, requeues: [...d.requeues, lookAgainAfterMs(unavailableSinceMs(ctx), ctx.nowMs, ctx.intervalMs)] } : d;
 }
 
 /** The Degraded message of a stable version whose Deployment gave up, or undefined. */
@@ -55,14 +77,14 @@ export function stuckStableMessage(ctx: PlanContext, d: Draft): string | undefin
 
 /**
  * The stable version's Deployment gave up: said once, as Degraded turns to it (rollout-status.ts keeps it said).
- * While its pods say nothing yet (an image pull still under way), it is looked at again each analysis interval:
+ * While its pods say nothing yet (an image pull still under way), it is looked at again (lookAgainAfterMs):
  * the Deployment, having given up, changes no more, and the cause would otherwise never be named.
  */
 export function tellStuckStable(ctx: PlanContext, d: Draft): Draft {
   const message = stuckStableMessage(ctx, d);
   if (message === undefined) return lookAgainWhileUnexplained(ctx, d);
   const told = ctx.prev.conditions?.find((c) => c.type === 'Degraded')?.reason === Reason.ProgressDeadlineExceeded;
-  const requeues = podCause(ctx, d.stable) === undefined ? [...d.requeues, ctx.intervalMs] : d.requeues;
+  const requeues = podCause(ctx, d.stable) === undefined ? [...d.requeues, lookAgainAfterMs(unavailableSinceMs(ctx), ctx.nowMs, ctx.intervalMs)] : d.requeues;
   const said: Draft = { ...d, message: d.message || message, requeues };
   return told ? said : withEvent(said, 'Warning', Reason.ProgressDeadlineExceeded, message);
 }
