@@ -4,19 +4,23 @@ import { DataPolls, ListingDeferred, type PollState, firstPollAtMs, listingNeed,
 import type { DataListing } from './triggers.js';
 
 const listing = (objects: number): DataListing => ({ objects, digest: `d${objects}`, newestMs: 1, newObjects: 0, newRows: 0 });
-const state: PollState = { listing: listing(1), basis: 'b', dueAtMs: 10_000, pollMs: 60_000 };
+const state: PollState = { listing: listing(1), basis: 'b', dueAtMs: 10_000, pollMs: 60_000, countedFromMs: 5 };
 
 describe('listingNeed', () => {
-  const table: Array<{ name: string; state: PollState | undefined; basis: string; now: number; changed: boolean; standIn: boolean; want: string }> = [
+  const table: Array<{ name: string; state: PollState | undefined; basis: string; counted?: number | undefined; same?: boolean; now: number; changed: boolean; standIn: boolean; want: string }> = [
     { name: 'no listing yet, no watermark: required', state: undefined, basis: 'b', now: 0, changed: false, standIn: false, want: 'required' },
     { name: 'no listing since the start, a watermark stands in: the first listing deferred', state: undefined, basis: 'b', now: 0, changed: false, standIn: true, want: 'first-deferred' },
     { name: 'no listing since the start, but a notification: required', state: undefined, basis: 'b', now: 0, changed: true, standIn: true, want: 'required' },
-    { name: 'the sources or the watermark changed: required', state, basis: 'other', now: 0, changed: false, standIn: true, want: 'required' },
+    { name: 'the sources changed: required', state, basis: 'other', now: 0, changed: false, standIn: true, want: 'required' },
+    { name: 'the watermark moved to other data (a run gave its rows back): required', state, basis: 'b', counted: 3, same: false, now: 0, changed: false, standIn: true, want: 'required' },
+    { name: 'the watermark moved to this very listing (the baseline, a run took it): rebase', state, basis: 'b', counted: 7, same: true, now: 0, changed: false, standIn: true, want: 'rebase' },
     { name: 'a notification named the pipeline: required, even before the poll is due', state, basis: 'b', now: 0, changed: true, standIn: true, want: 'required' },
     { name: 'the poll is due: poll', state, basis: 'b', now: 10_000, changed: false, standIn: true, want: 'poll' },
     { name: 'nothing new and the poll not due: reuse the listing', state, basis: 'b', now: 9_999, changed: false, standIn: true, want: 'none' },
   ];
-  for (const t of table) it(t.name, () => assert.equal(listingNeed(t.state, t.basis, t.now, t.changed, t.standIn), t.want));
+  for (const t of table) {
+    it(t.name, () => assert.equal(listingNeed(t.state, t.basis, 'counted' in t ? t.counted : 5, t.same ?? false, t.now, t.changed, t.standIn), t.want));
+  }
 });
 
 describe('watermarkListing', () => {
@@ -195,6 +199,19 @@ describe('DataPolls', () => {
     assert.equal(polled.kept, undefined);
   });
 
+  it('a watermark taken from the kept listing rebases it (nothing new, no listing); one of other data lists again', async () => {
+    const t = polls(10);
+    const baseline = await t.p.listing('ns/a', 'b', 60_000, t.list); // no watermark yet: objects 1, digest d1
+    const watermark = { objects: baseline.objects, digest: baseline.digest, newestMs: 50, newObjects: 0, newRows: 0 };
+    const rebased = await t.p.listing('ns/a', 'b', 60_000, t.list, watermark);
+    assert.deepEqual(rebased, { ...watermark, kept: true, nextPollAtMs: 60_000 });
+    assert.equal(t.calls(), 1);
+    assert.equal((await t.p.listing('ns/a', 'b', 60_000, t.list, watermark)).kept, true, 'and kept after');
+    const givenBack = { ...watermark, objects: 0, digest: 'd0', newestMs: 10 };
+    assert.equal((await t.p.listing('ns/a', 'b', 60_000, t.list, givenBack)).objects, 2, 'a watermark of other data: listed');
+    assert.equal(t.calls(), 2);
+  });
+
   it('a notification before the first poll lists at once', async () => {
     const t = polls(10);
     t.p.markChanged('ns/a');
@@ -204,7 +221,7 @@ describe('DataPolls', () => {
   it('listNow lists even while a kept listing would do, and keeps what it found', async () => {
     const t = polls(10);
     assert.equal((await t.p.listing('ns/a', 'b', 60_000, t.list, listing(7))).kept, true);
-    const now = await t.p.listNow('ns/a', 'b', 60_000, t.list);
+    const now = await t.p.listNow('ns/a', 'b', 60_000, t.list, listing(7));
     assert.equal(now.objects, 1);
     assert.equal(now.kept, undefined);
     const again = await t.p.listing('ns/a', 'b', 60_000, t.list, listing(7));

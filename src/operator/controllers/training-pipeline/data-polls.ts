@@ -6,6 +6,9 @@
 //   - its poll is due: the poll interval, jittered per poll (×0.8 to ×1.2) so pipelines created together do not
 //     list together forever;
 //   - what the listing depends on changed: the sources, or the watermark new data is counted from (a run took it).
+//     A watermark taken from this very listing (the baseline, or a run's data: same digest and objects) changes
+//     nothing but what counts as new, which is then nothing: the listing is rebased on it, not listed again (each
+//     new pipeline listed twice for its baseline, and each run once more).
 // Every listing takes a token from one bucket for the whole operator (listings per second, with a burst). The
 // polls must fit in it: when the pipelines' polls ask for more than 80% of it (10,000 pipelines polling every 60 s
 // ask 167 listings a second of a budget of 50), every poll interval is stretched by the same factor until they fit
@@ -33,6 +36,8 @@ export interface PollState {
   readonly dueAtMs: number;
   /** The pipeline's own poll interval (before any stretch): what it asks of the budget. */
   readonly pollMs: number;
+  /** The watermark time new objects were counted from (undefined: none, or no complete watermark). */
+  readonly countedFromMs: number | undefined;
 }
 
 /** Thrown when a pipeline has no usable listing and its token is reserved for later: reconcile again at atMs. */
@@ -43,17 +48,19 @@ export class ListingDeferred extends Error {
   }
 }
 
-export type ListingNeed = 'none' | 'poll' | 'required' | 'first-deferred';
+export type ListingNeed = 'none' | 'poll' | 'required' | 'first-deferred' | 'rebase';
 
 /**
  * Whether to list now: 'required' (no usable listing, or a notification said something changed), 'poll' (due,
- * may be deferred), 'none' (reuse), or 'first-deferred' (no listing since the operator started, but the watermark
- * stands in for one: the first listing is deferred).
+ * may be deferred), 'none' (reuse), 'first-deferred' (no listing since the operator started, but the watermark
+ * stands in for one: the first listing is deferred), or 'rebase' (the watermark moved to this very listing's data,
+ * `sameData`: the listing stays, with nothing new).
  */
-export function listingNeed(state: PollState | undefined, basis: string, nowMs: number, changed: boolean, hasStandIn: boolean): ListingNeed {
+export function listingNeed(state: PollState | undefined, basis: string, countedFromMs: number | undefined, sameData: boolean, nowMs: number, changed: boolean, hasStandIn: boolean): ListingNeed {
   if (changed) return 'required';
   if (!state) return hasStandIn ? 'first-deferred' : 'required';
   if (state.basis !== basis) return 'required';
+  if (state.countedFromMs !== countedFromMs) return sameData ? 'rebase' : 'required';
   return nowMs >= state.dueAtMs ? 'poll' : 'none';
 }
 
@@ -155,11 +162,17 @@ export class DataPolls {
   async listing(pipelineKey: string, basis: string, pollMs: number, list: () => Promise<DataListing>, standIn?: DataListing): Promise<DataListing> {
     const now = this.options.now();
     const state = this.states.get(pipelineKey);
-    const need = listingNeed(state, basis, now, this.changed.has(pipelineKey), standIn !== undefined);
+    const countedFromMs = standIn?.newestMs;
+    const sameData = standIn !== undefined && state !== undefined && standIn.digest === state.listing.digest && standIn.objects === state.listing.objects;
+    const need = listingNeed(state, basis, countedFromMs, sameData, now, this.changed.has(pipelineKey), standIn !== undefined);
     if (need === 'first-deferred' && standIn) {
-      const first: PollState = { listing: standIn, basis, dueAtMs: firstPollAtMs(now, this.intervalMs(pollMs), this.random()), pollMs };
+      const first: PollState = { listing: standIn, basis, dueAtMs: firstPollAtMs(now, this.intervalMs(pollMs), this.random()), pollMs, countedFromMs };
       this.setState(pipelineKey, first);
       return { ...standIn, kept: true, nextPollAtMs: first.dueAtMs };
+    }
+    if (need === 'rebase' && state && standIn) {
+      this.setState(pipelineKey, { ...state, listing: standIn, countedFromMs });
+      return { ...standIn, kept: true, nextPollAtMs: state.dueAtMs };
     }
     if (state && need === 'none') return { ...state.listing, kept: true, nextPollAtMs: state.dueAtMs };
     const atMs = this.tokenAtMs(pipelineKey, now);
@@ -168,15 +181,18 @@ export class DataPolls {
       if (state && state.basis === basis) return { ...state.listing, kept: true, nextPollAtMs: atMs };
       throw new ListingDeferred(atMs);
     }
-    return this.list(pipelineKey, basis, pollMs, list);
+    return this.list(pipelineKey, basis, pollMs, countedFromMs, list);
   }
 
-  /** Lists now, whatever is kept: for a run about to start, which takes the data there is. ListingDeferred without a token. */
-  listNow(pipelineKey: string, basis: string, pollMs: number, list: () => Promise<DataListing>): Promise<DataListing> {
+  /**
+   * Lists now, whatever is kept: for a run about to start, which takes the data there is. ListingDeferred without a
+   * token. `standIn` is the watermark, as for listing().
+   */
+  listNow(pipelineKey: string, basis: string, pollMs: number, list: () => Promise<DataListing>, standIn?: DataListing): Promise<DataListing> {
     const now = this.options.now();
     const atMs = this.tokenAtMs(pipelineKey, now);
     if (atMs > now) return Promise.reject(new ListingDeferred(atMs));
-    return this.list(pipelineKey, basis, pollMs, list);
+    return this.list(pipelineKey, basis, pollMs, standIn?.newestMs, list);
   }
 
   /** The poll interval stretched to fit the budget. */
@@ -194,7 +210,7 @@ export class DataPolls {
     return atMs;
   }
 
-  private async list(pipelineKey: string, basis: string, pollMs: number, list: () => Promise<DataListing>): Promise<DataListing> {
+  private async list(pipelineKey: string, basis: string, pollMs: number, countedFromMs: number | undefined, list: () => Promise<DataListing>): Promise<DataListing> {
     this.reserved.delete(pipelineKey); // the token is spent, whatever the listing's fate
     // Cleared before the listing: a notification arriving while it runs marks the pipeline again.
     const wasChanged = this.changed.delete(pipelineKey);
@@ -206,7 +222,7 @@ export class DataPolls {
       throw e;
     }
     const dueAtMs = nextPollAtMs(this.options.now(), this.intervalMs(pollMs), this.random());
-    this.setState(pipelineKey, { listing, basis, dueAtMs, pollMs });
+    this.setState(pipelineKey, { listing, basis, dueAtMs, pollMs, countedFromMs });
     return { ...listing, nextPollAtMs: dueAtMs };
   }
 

@@ -124,9 +124,14 @@ function pollKey(tp: TrainingPipeline): string {
   return `${tp.metadata.namespace ?? ''}/${tp.metadata.name ?? ''}`;
 }
 
-/** What a listing depends on: the sources, whether rows are counted, and the watermark new data is counted from. */
+/**
+ * What a listing depends on besides the watermark: the sources and whether rows are counted. The watermark new data
+ * is counted from is the stand-in data-polls.ts compares; only a watermark without its digest (written before
+ * there was one) is part of the basis.
+ */
 function pollBasis(tp: TrainingPipeline, settings: StoreSettings): string {
-  return JSON.stringify([tp.metadata.uid, settings.bucket, tp.spec.data.sources, tp.spec.triggers.newData?.minRows !== undefined, tp.status?.dataWatermark?.newestObjectTime]);
+  const legacyWatermark = watermarkListing(tp.status?.dataWatermark) === undefined ? tp.status?.dataWatermark?.newestObjectTime : undefined;
+  return JSON.stringify([tp.metadata.uid, settings.bucket, tp.spec.data.sources, tp.spec.triggers.newData?.minRows !== undefined, legacyWatermark]);
 }
 
 /**
@@ -143,7 +148,7 @@ function dataListing(deps: ObserveDeps, store: ObjectStore, settings: StoreSetti
 export function freshDataListing(deps: ObserveDeps, store: ObjectStore, settings: StoreSettings, tp: TrainingPipeline): Promise<DataListing> {
   if (!deps.dataPolls) return listData(store, settings, tp);
   const pollMs = dataPollIntervalMs(tp.spec, deps.dataPollMs);
-  return deps.dataPolls.listNow(pollKey(tp), pollBasis(tp, settings), pollMs, () => listData(store, settings, tp));
+  return deps.dataPolls.listNow(pollKey(tp), pollBasis(tp, settings), pollMs, () => listData(store, settings, tp), watermarkListing(tp.status?.dataWatermark));
 }
 
 /** A parsed document, or why it cannot be read (a content problem: a verdict, never a store outage). */

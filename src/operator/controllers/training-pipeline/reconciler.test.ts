@@ -304,6 +304,32 @@ describe('TrainingPipelineReconciler', () => {
     assert.equal(current().status?.dataWatermark?.objects, 1, 'at its token it lists, and the baseline is written');
   });
 
+  it('newData: the watermark a reconcile writes from its own listing (the baseline, a run\'s data) needs no second listing', async () => {
+    const h = setup(pipeline((t) => { t.spec.triggers.newData = { minRows: 3 }; t.spec.triggers.minInterval = '1m'; }), { dataPolls: true });
+    const { writes, kube, store, current } = h;
+    const listings: string[] = [];
+    const list = store.list.bind(store);
+    store.list = (bucket, prefix) => { if (prefix.startsWith('data/')) listings.push(prefix); return list(bucket, prefix); };
+    await store.put('models', 'data/ml/a.csv', 'x,y\n1,a\n2,b\n');
+    await writes(); // the initial run: it takes the data there is
+    assert.equal(current().status?.dataWatermark?.objects, 1);
+    assert.equal(listings.length, 1);
+    await writes();
+    complete(kube, 'weather-1');
+    await publish(store, 'v1', 0.8);
+    await writes();
+    assert.equal(current().status?.runs?.[0]?.outcome, 'Blessed');
+    assert.equal(listings.length, 1, 'run 1 took its watermark from the listing the operator keeps: not listed again');
+    listings.length = 0;
+    h.clock.advance(120_000); // past minInterval (and the poll)
+    kube.seed(trainingPipelines, { ...current(), metadata: { ...current().metadata, annotations: { 'perennial.dev/trigger': 'again' } } });
+    await writes();
+    assert.equal(current().status?.currentRun, 'weather-2');
+    assert.deepEqual(listings, ['data/ml/'], 'run 2 lists the data it takes, once');
+    await writes();
+    assert.deepEqual(listings, ['data/ml/'], 'and not again for the watermark it wrote');
+  });
+
   it('newData after a restart: no listing until the first poll (the watermark stands in); a run another trigger starts meanwhile lists first and takes the data there is', async () => {
     const h = setup(pipeline((t) => { t.spec.triggers.newData = { minRows: 3 }; t.spec.triggers.minInterval = '1m'; }), { dataPolls: true });
     const { writes, kube, store, current, restart } = h;
