@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { DataPolls, ListingDeferred, type PollState, firstPollAtMs, listingNeed, nextPollAtMs, pollStretch, reserveToken, watermarkListing } from './data-polls.js';
+import { DataPolls, ListingDeferred, type PollState, deferredPollAtMs, firstPollAtMs, listingNeed, nextPollAtMs, pollStretch, reserveToken, takeToken, watermarkListing } from './data-polls.js';
 import type { DataListing } from './triggers.js';
 
 const listing = (objects: number): DataListing => ({ objects, digest: `d${objects}`, newestMs: 1, newObjects: 0, newRows: 0 });
@@ -63,6 +63,32 @@ describe('pollStretch', () => {
   for (const t of table) it(t.name, () => assert.ok(Math.abs(pollStretch(t.demand, t.rate) - t.want) < 1e-9, String(pollStretch(t.demand, t.rate))));
 });
 
+describe('deferredPollAtMs', () => {
+  const table: Array<{ name: string; now: number; wait: number; nextSlot: number; rate: number; want: { atMs: number; nextSlotMs: number } }> = [
+    { name: 'no queue: when the next token is free', now: 1000, wait: 20, nextSlot: 0, rate: 50, want: { atMs: 1020, nextSlotMs: 1040 } },
+    { name: 'a queue: after it, one token later than the last', now: 1000, wait: 20, nextSlot: 1500, rate: 50, want: { atMs: 1500, nextSlotMs: 1520 } },
+    { name: 'a queue that has drained: when the next token is free', now: 2000, wait: 100, nextSlot: 1500, rate: 10, want: { atMs: 2100, nextSlotMs: 2200 } },
+  ];
+  for (const t of table) it(t.name, () => assert.deepEqual(deferredPollAtMs(t.now, t.wait, t.nextSlot, t.rate), t.want));
+});
+
+describe('takeToken', () => {
+  const table: Array<{ name: string; tokens: number; elapsedMs: number; rate: number; burst: number; wantWait: number; wantTokens: number }> = [
+    { name: 'a token there: taken at once', tokens: 3, elapsedMs: 0, rate: 10, burst: 5, wantWait: 0, wantTokens: 2 },
+    { name: 'empty: wait for the next one', tokens: 0, elapsedMs: 0, rate: 10, burst: 5, wantWait: 100, wantTokens: 0 },
+    { name: 'in debt to reservations: wait until they are paid and one more is there', tokens: -3, elapsedMs: 0, rate: 10, burst: 5, wantWait: 400, wantTokens: -3 },
+    { name: 'refilled by the time passed', tokens: 0, elapsedMs: 250, rate: 10, burst: 5, wantWait: 0, wantTokens: 1.5 },
+    { name: 'refill capped at the burst', tokens: 0, elapsedMs: 60_000, rate: 10, burst: 5, wantWait: 0, wantTokens: 4 },
+  ];
+  for (const t of table) {
+    it(t.name, () => {
+      const r = takeToken({ tokens: t.tokens, atMs: 1000 }, 1000 + t.elapsedMs, t.rate, t.burst);
+      assert.equal(r.waitMs, t.wantWait);
+      assert.ok(Math.abs(r.bucket.tokens - t.wantTokens) < 1e-9, `tokens ${r.bucket.tokens}`);
+    });
+  }
+});
+
 describe('reserveToken', () => {
   const table: Array<{ name: string; tokens: number; elapsedMs: number; rate: number; burst: number; wantAt: number; wantTokens: number }> = [
     { name: 'a token there: now', tokens: 3, elapsedMs: 0, rate: 10, burst: 5, wantAt: 0, wantTokens: 2 },
@@ -119,24 +145,32 @@ describe('DataPolls', () => {
     assert.equal((await t.p.listing('ns/a', 'b', 3_600_000, t.list)).objects, 2, 'and only once');
   });
 
-  it('a due poll with no token left reuses its listing until its reserved token, which no later listing takes', async () => {
+  it('a due poll yields to a listing a pipeline cannot do without: it reuses its listing until a token is free', async () => {
     const t = polls(1);
     await t.p.listing('ns/a', 'b', 1_000, t.list); // takes the only token
-    t.advance(1_000); // a is due, and the bucket has refilled one token … which c takes first:
+    t.advance(1_000); // a is due, and the bucket has refilled one token … which c, new, takes first:
     assert.equal((await t.p.listing('ns/c', 'b', 1_000, t.list)).objects, 2);
+    assert.equal(await deferredAt(t.p.listing('ns/d', 'b', 1_000, t.list)), 2_000, 'd, new, reserves the next token');
     const deferred = await t.p.listing('ns/a', 'b', 1_000, t.list);
     assert.equal(deferred.objects, 1, 'a reuses its listing');
     assert.equal(deferred.kept, true);
-    assert.equal(deferred.nextPollAtMs, 2_000, 'until its token, one second later');
-    assert.equal(await deferredAt(t.p.listing('ns/d', 'b', 1_000, t.list)), 3_000, 'a new pipeline queues behind it');
-    t.advance(500);
-    assert.equal((await t.p.listing('ns/a', 'b', 1_000, t.list)).nextPollAtMs, 2_000, 'asked again early: the same reservation, not a second one');
-    t.advance(500);
-    assert.equal((await t.p.listing('ns/a', 'b', 1_000, t.list)).objects, 3, 'at its token it lists');
-    assert.equal(await deferredAt(t.p.listing('ns/d', 'b', 1_000, t.list)), 3_000, 'd keeps its place');
+    assert.equal(deferred.nextPollAtMs, 3_000, 'until a token is free after d\'s');
     t.advance(1_000);
-    assert.equal((await t.p.listing('ns/d', 'b', 1_000, t.list)).objects, 4);
+    assert.equal((await t.p.listing('ns/d', 'b', 1_000, t.list)).objects, 3, 'd lists at its token');
+    t.advance(1_000);
+    assert.equal((await t.p.listing('ns/a', 'b', 1_000, t.list)).objects, 4, 'then a');
     assert.equal(t.calls(), 4);
+  });
+
+  it('a notified pipeline that finds no token reserves one, and reuses its listing until then', async () => {
+    const t = polls(1);
+    await t.p.listing('ns/a', 'b', 3_600_000, t.list);
+    t.p.markChanged('ns/a');
+    const kept = await t.p.listing('ns/a', 'b', 3_600_000, t.list);
+    assert.deepEqual([kept.objects, kept.kept, kept.nextPollAtMs], [1, true, 1_000]);
+    assert.equal(await deferredAt(t.p.listing('ns/new', 'b', 60_000, t.list)), 2_000, 'queued behind it');
+    t.advance(1_000);
+    assert.equal((await t.p.listing('ns/a', 'b', 3_600_000, t.list)).objects, 2);
   });
 
   it('polls due together with no token left come back one per token: one deferral each, never a reconcile waiting', async () => {

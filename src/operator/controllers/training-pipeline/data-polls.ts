@@ -13,11 +13,14 @@
 // polls must fit in it: when the pipelines' polls ask for more than 80% of it (10,000 pipelines polling every 60 s
 // ask 167 listings a second of a budget of 50), every poll interval is stretched by the same factor until they fit
 // (pollStretch; perennial_store_data_poll_stretch says by how much), leaving a fifth of the budget to notifications,
-// first listings and runs. A listing that finds no token left reserves the next one (the bucket goes into debt, so
-// reservations queue in order, each at its own time, and no later poll can take it) and nothing waits in a
-// reconcile: a due poll reuses its listing until its reservation, and a pipeline that has no usable listing (a new
-// one, or its sources changed) ends its reconcile with ListingDeferred and comes back at the reservation
-// (reconciler.ts): a worker is never held waiting for a token.
+// first listings and runs. Nothing waits in a reconcile for a token, and polls yield to the rest:
+//   - a listing a pipeline cannot do without (none yet, its sources changed, a notification, a run about to start)
+//     reserves the next token when none is left: the bucket goes into debt, so reservations queue in order, each
+//     at its own time, and nothing later takes it. Without a usable listing the reconcile ends with ListingDeferred
+//     and comes back at the reservation (reconciler.ts); a notified pipeline reuses its listing until then;
+//   - a due poll takes a token only if one is free (no debt): else it reuses its listing and comes back in the next
+//     free slot after the debt is paid, one token apart (deferredPollAtMs). So 10,000 new pipelines' first listings
+//     go before the polls of those listed a minute earlier (which took 80% of the budget when they reserved too).
 //
 // After a restart the kept listings are gone, but a pipeline that has a data watermark does not need one at once:
 // the watermark stands in for it (the data when the last run started, no new objects: the newData trigger does not
@@ -95,10 +98,33 @@ export function pollStretch(demandPerSecond: number, listingsPerSecond: number):
   return Math.max(1, demandPerSecond / (pollShare * listingsPerSecond));
 }
 
+/**
+ * When a due poll that found no free token looks again: the next free slot of a queue spaced at the refill rate
+ * (one token per slot), from when a token is free again. So deferred polls come back one per token, not all at the
+ * moment the next token is free (1 of them listed then and the others were deferred again, each deferral a
+ * reconcile). Returns the poll's time and the next free slot.
+ */
+export function deferredPollAtMs(nowMs: number, waitMs: number, nextSlotMs: number, ratePerSecond: number): { atMs: number; nextSlotMs: number } {
+  const atMs = Math.max(nowMs + waitMs, nextSlotMs);
+  return { atMs, nextSlotMs: atMs + Math.ceil(1000 / ratePerSecond) };
+}
+
 /** A token bucket as a value: `tokens` available at `atMs` (negative: in debt to reservations). */
 export interface Bucket {
   readonly tokens: number;
   readonly atMs: number;
+}
+
+/**
+ * Takes one token if one is free (refilled at ratePerSecond up to burst since atMs; none while in debt): the new
+ * bucket and 0, or the bucket unchanged in tokens and how long until a token is free.
+ */
+export function takeToken(bucket: Bucket, nowMs: number, ratePerSecond: number, burst: number): { bucket: Bucket; waitMs: number } {
+  const elapsedMs = Math.max(0, nowMs - bucket.atMs);
+  const tokens = Math.min(burst, bucket.tokens + (elapsedMs / 1000) * ratePerSecond);
+  const atMs = Math.max(nowMs, bucket.atMs);
+  if (tokens >= 1) return { bucket: { tokens: tokens - 1, atMs }, waitMs: 0 };
+  return { bucket: { tokens, atMs }, waitMs: Math.ceil(((1 - tokens) / ratePerSecond) * 1000) };
 }
 
 /**
@@ -127,6 +153,8 @@ export class DataPolls {
   private readonly changed = new Set<string>();
   /** When a pipeline's reserved token is due (a listing that found no token left). */
   private readonly reserved = new Map<string, number>();
+  /** The next free slot for a deferred poll (deferredPollAtMs). */
+  private nextSlotMs = 0;
   /** Σ 1000 / pollMs over the kept listings: the listings per second the polls ask for. */
   private demandPerSecond = 0;
   private bucket: Bucket;
@@ -175,10 +203,20 @@ export class DataPolls {
       return { ...standIn, kept: true, nextPollAtMs: state.dueAtMs };
     }
     if (state && need === 'none') return { ...state.listing, kept: true, nextPollAtMs: state.dueAtMs };
+    if (need === 'poll' && state && !this.reserved.has(pipelineKey)) {
+      const { bucket, waitMs } = takeToken(this.bucket, now, this.options.listingsPerSecond, this.options.burst);
+      this.bucket = bucket;
+      if (waitMs === 0) return this.list(pipelineKey, basis, pollMs, countedFromMs, list);
+      const slot = deferredPollAtMs(now, waitMs, this.nextSlotMs, this.options.listingsPerSecond);
+      this.nextSlotMs = slot.nextSlotMs;
+      this.setState(pipelineKey, { ...state, dueAtMs: slot.atMs });
+      return { ...state.listing, kept: true, nextPollAtMs: slot.atMs };
+    }
     const atMs = this.tokenAtMs(pipelineKey, now);
     if (atMs > now) {
-      // A due poll (or a notification) reuses what it has until its token; without a usable listing, wait.
-      if (state && state.basis === basis) return { ...state.listing, kept: true, nextPollAtMs: atMs };
+      // A notified (or reserved) pipeline reuses what it has until its token; without a usable listing, it waits.
+      const usable = state !== undefined && state.basis === basis && state.countedFromMs === countedFromMs;
+      if (usable) return { ...state.listing, kept: true, nextPollAtMs: atMs };
       throw new ListingDeferred(atMs);
     }
     return this.list(pipelineKey, basis, pollMs, countedFromMs, list);
