@@ -4,7 +4,7 @@
 //     answered, whatever the client thinks it sent), split into writes by kind and reads;
 //   - the operator's own reconcile counters, queue depths, reconcile-duration histogram, V8 heap and store calls
 //     (perennial_store_requests_total, where the operator counts them) from its /metrics.
-import { readFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readSync } from 'node:fs';
 import { parsePrometheusText } from '../src/shared/server-metrics.js';
 
 /** Clock ticks per second of /proc/<pid>/stat times (USER_HZ: 100 on every Linux architecture Node runs on). */
@@ -94,19 +94,13 @@ const writeVerbs = new Set(['create', 'update', 'patch', 'delete', 'deletecollec
 
 /** Requests of `user` received in [fromMs, toMs), from the audit log (JSON lines). */
 export function countRequests(auditLogPath: string, user: string, fromMs: number, toMs: number): RequestCounts {
-  let text: string;
-  try {
-    text = readFileSync(auditLogPath, 'utf8');
-  } catch {
-    text = '';
-  }
   let writes = 0;
   let leaseWrites = 0;
   let eventWrites = 0;
   let reads = 0;
   const writesBy: Record<string, number> = {};
   const readsBy: Record<string, number> = {};
-  for (const line of text.split('\n')) {
+  for (const line of auditLines(auditLogPath)) {
     if (line === '') continue;
     const e = JSON.parse(line) as AuditEvent;
     if (e.user?.username !== user) continue;
@@ -128,6 +122,33 @@ export function countRequests(auditLogPath: string, user: string, fromMs: number
     }
   }
   return { writes, leaseWrites, eventWrites, reads, writesBy, readsBy };
+}
+
+/**
+ * The audit log's lines, read in chunks: at 10,000 + 10,000 the log outgrows what one string may hold (reading it
+ * whole failed and counted a fraction of the writes). No file yet: no lines.
+ */
+function* auditLines(path: string): Generator<string> {
+  if (!existsSync(path)) return;
+  const fd = openSync(path, 'r');
+  try {
+    const chunk = Buffer.alloc(16 << 20);
+    let rest = '';
+    for (let n = readSync(fd, chunk); n > 0; n = readSync(fd, chunk)) {
+      // A chunk may end inside a line (and a UTF-8 character): only whole lines are decoded.
+      const end = chunk.lastIndexOf(0x0a, n - 1);
+      if (end < 0) {
+        rest += chunk.toString('utf8', 0, n);
+        continue;
+      }
+      const lines = (rest + chunk.toString('utf8', 0, end)).split('\n');
+      rest = chunk.toString('utf8', end + 1, n);
+      yield* lines;
+    }
+    if (rest !== '') yield rest;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 export interface OperatorCounters {
