@@ -124,10 +124,7 @@ export function countRequests(auditLogPath: string, user: string, fromMs: number
   return { writes, leaseWrites, eventWrites, reads, writesBy, readsBy };
 }
 
-/**
- * The audit log's lines, read in chunks: at 10,000 + 10,000 the log outgrows what one string may hold (reading it
- * whole failed and counted a fraction of the writes). No file yet: no lines.
- */
+/** The audit log's lines, read in chunks (at 10,000 + 10,000 it may outgrow what one string holds). No file yet: no lines. */
 function* auditLines(path: string): Generator<string> {
   if (!existsSync(path)) return;
   const fd = openSync(path, 'r');
