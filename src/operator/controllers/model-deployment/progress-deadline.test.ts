@@ -4,7 +4,7 @@ import type { ModelDeploymentStatus } from '../../../api/model-deployment.js';
 import type { PodFault } from '../pod-faults.js';
 import { contextOf, deployment, draftOf, observedOf, revisionName, rolling, serving } from './fixtures.js';
 import type { ObservedRevision } from './observed.js';
-import { abortStuckCandidate, lookAgainAfterMs, tellStuckStable } from './progress-deadline.js';
+import { abortStuckCandidate, tellStuckStable } from './progress-deadline.js';
 import type { Draft } from './rollout-state.js';
 
 const [v1, v2] = [revisionName('v1'), revisionName('v2')];
@@ -99,15 +99,3 @@ describe('tellStuckStable', () => {
   });
 });
 
-describe('lookAgainAfterMs', () => {
-  const table: Array<[string, number | undefined, number, number]> = [
-    ['just now (unknown since when): the interval', undefined, 30_000, 30_000],
-    ['for less than the interval: the interval', 10_000, 30_000, 30_000],
-    ['for 4 minutes: 4 minutes more', 240_000, 30_000, 240_000],
-    ['for an hour: 5 minutes', 3_600_000, 30_000, 300_000],
-    ['an interval longer than the cap: the interval', 3_600_000, 600_000, 600_000],
-    ['a clock that went back: the interval', -60_000, 30_000, 30_000],
-  ];
-  const now = 10_000_000;
-  for (const [name, ago, interval, want] of table) it(name, () => assert.equal(lookAgainAfterMs(ago === undefined ? undefined : now - ago, now, interval), want));
-});

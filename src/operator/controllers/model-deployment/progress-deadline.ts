@@ -10,13 +10,13 @@
 //   no pod of the stable version ready → Available=False names the cause (rollout-status.ts; a missing Secret with
 //                                        reason ConfigMissing); looked at again until a pod says why: after the
 //                                        analysis interval, then after as long as it has been unexplained, at most
-//                                        every 5 minutes (lookAgainAfterMs), so a fleet of deployments whose pods
-//                                        wait for nodes does not list pods each interval forever
+//                                        every 5 minutes (look-again.ts)
 //
 // A Deployment reports the deadline only while it rolls its pods out, never after they were once all available
 // (scaling is not progress): a stable version whose pods crash later is told by Available and its pods. When the
 // pods become ready after all, the Deployment's condition turns back and so does Degraded. Pure, table-tested.
 import { ConditionType, Reason } from '../../../api/conditions.js';
+import { lookAgainAfterMs } from '../look-again.js';
 import { describeFault } from '../pod-faults.js';
 import { readyOf, replicasOf, timeMs, type PlanContext } from './plan-context.js';
 import { abortCandidate, withEvent, type Draft } from './rollout-state.js';
@@ -38,19 +38,6 @@ export function deadlineExceeded(ctx: PlanContext, r: { readonly name: string } 
 export function abortStuckCandidate(ctx: PlanContext, d: Draft): Draft {
   const why = deadlineExceeded(ctx, d.canary);
   return why === undefined ? d : abortCandidate(d, `${Reason.ProgressDeadlineExceeded}: its pods ${why}`);
-}
-
-/** The longest wait between two looks at pods that say nothing. */
-export const lookAgainCapMs = 5 * 60_000;
-
-/**
- * When to look again at pods that do not say why they are not ready, unexplained since `sinceMs` (undefined: just
- * now): after the analysis interval, then after as long as it has been so (a backoff that doubles), at most
- * lookAgainCapMs (never less than the interval).
- */
-export function lookAgainAfterMs(sinceMs: number | undefined, nowMs: number, intervalMs: number): number {
-  const elapsedMs = sinceMs === undefined ? 0 : Math.max(0, nowMs - sinceMs);
-  return Math.min(Math.max(intervalMs, elapsedMs), Math.max(intervalMs, lookAgainCapMs));
 }
 
 /** Since when no pod of the stable version is ready, as Available=False says (its lastTransitionTime). */

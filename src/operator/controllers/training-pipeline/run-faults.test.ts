@@ -23,6 +23,29 @@ const pull = (reason: string): PodObject => pod('Pending', { waiting: { reason, 
 const oom = pod('Failed', { terminated: { reason: 'OOMKilled', exitCode: 137 } });
 const running = pod('Running', { running: {} });
 
+describe('judgeRunPods: how soon a waiting pod is looked at again', () => {
+  const createdAgo = (p: PodObject, ms: number): PodObject => ({ ...p, metadata: { ...p.metadata, creationTimestamp: new Date(started - ms).toISOString() } });
+  const unschedulable = pod('Pending', undefined, { reason: 'Unschedulable', message: '0/1 nodes are available' });
+  const secret = pod('Pending', { waiting: { reason: 'CreateContainerConfigError', message: 'secret "perennial-s3" not found' } });
+  const creating = pod('Pending', { waiting: { reason: 'ContainerCreating' } });
+  const table: Array<[string, PodObject, number, number]> = [
+    ['created just now: the first look', creating, 0, podRecheckMs],
+    ['waiting 45 s: after 45 s more', creating, 45_000, 45_000],
+    ['unschedulable for an hour (a GPU queue): every 5 minutes', unschedulable, 3_600_000, 300_000],
+    ['a Secret missing for 2 minutes: after 2 minutes more', secret, 120_000, 120_000],
+  ];
+  for (const [name, p, waitedMs, want] of table) {
+    it(name, () => {
+      const got = judgeRunPods({ pods: [createdAgo(p, waitedMs)], nowMs: started, imagePullTimeoutMs: timeoutMs });
+      assert.equal('recheckMs' in got ? got.recheckMs : undefined, want);
+    });
+  }
+  it('an image pull still looks every 10 s until its deadline', () => {
+    const got = judgeRunPods({ pods: [createdAgo(pull('ImagePullBackOff'), 3_600_000)], nowMs: started + 1_000, imagePullTimeoutMs: timeoutMs });
+    assert.equal('recheckMs' in got ? got.recheckMs : undefined, podRecheckMs);
+  });
+});
+
 describe('judgeRunPods', () => {
   const table: Array<[string, readonly PodObject[], number, RunFault['action'], RegExp | undefined, number | undefined]> = [
     // name, pods, now (ms after the pod started), action, message, recheck

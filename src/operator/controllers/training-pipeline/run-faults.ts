@@ -13,12 +13,15 @@
 //                                           the wait)
 //   Unschedulable                         → report with the scheduler's message (the cluster may scale up or a
 //                                           queue admit it; activeDeadlineSeconds bounds the wait)
-//   a pod that has not started yet        → look again soon: nothing about a pod waiting changes the Job
+//   a pod that has not started yet        → look again: nothing about a pod waiting changes the Job
+// Looked again after podRecheckMs, then backing off with how long the pod has waited (look-again.ts), except while
+// an image pull runs to its deadline.
 import { Reason } from '../../../api/conditions.js';
 import { formatTime } from '../../runtime/conditions.js';
+import { lookAgainAfterMs } from '../look-again.js';
 import { describeFault, podFaults, type PodFault, type PodObject } from '../pod-faults.js';
 
-/** How soon a run whose pod has not started is looked at again (a waiting pod changes nothing the operator watches). */
+/** How soon a run whose pod has not started is first looked at again (a waiting pod changes nothing the operator watches). */
 export const podRecheckMs = 10_000;
 
 export type RunFaultReason = typeof Reason.ImagePullFailed | typeof Reason.OOMKilled | typeof Reason.ConfigMissing | typeof Reason.Unschedulable;
@@ -63,12 +66,19 @@ export function judgeRunPods({ pods, nowMs, imagePullTimeoutMs }: RunPods): RunF
       message: `${what}; the run ends Failed at ${formatTime(deadlineMs)} if the image is still missing (spec.trainer.imagePullTimeout).`,
     };
   }
+  const waiting = pods.filter((p) => p.status?.phase === 'Pending' && p.metadata?.deletionTimestamp === undefined);
+  const recheckMs = lookAgainAfterMs(waitingSinceMs(waiting), nowMs, podRecheckMs);
   const config = first('configMissing');
-  if (config) return { action: 'report', reason: Reason.ConfigMissing, recheckMs: podRecheckMs, message: `The trainer ${describeFault(config)}.` };
+  if (config) return { action: 'report', reason: Reason.ConfigMissing, recheckMs, message: `The trainer ${describeFault(config)}.` };
   const unschedulable = first('unschedulable');
   if (unschedulable) {
-    return { action: 'report', reason: Reason.Unschedulable, recheckMs: podRecheckMs, message: `The training ${describeFault(unschedulable)}` };
+    return { action: 'report', reason: Reason.Unschedulable, recheckMs, message: `The training ${describeFault(unschedulable)}` };
   }
-  const pending = pods.some((p) => p.status?.phase === 'Pending' && p.metadata?.deletionTimestamp === undefined);
-  return pending ? { action: 'wait', recheckMs: podRecheckMs } : { action: 'none' };
+  return waiting.length > 0 ? { action: 'wait', recheckMs } : { action: 'none' };
+}
+
+/** Since when the waiting pods have waited: the oldest one's creation (undefined when none says). */
+function waitingSinceMs(pods: readonly PodObject[]): number | undefined {
+  const times = pods.map((p) => Date.parse(p.metadata?.creationTimestamp ?? '')).filter((t) => Number.isFinite(t));
+  return times.length === 0 ? undefined : Math.min(...times);
 }
