@@ -12,7 +12,7 @@
 // After each sink-on round, /metrics of that server is read on a fresh connection while the sink drains what the
 // round left (the time each read took, the events still buffered); at the end, the sink's events sent and dropped.
 // Run:
-//   npx tsx bench/server-kafka.ts        (BENCH_SECONDS=10, BENCH_ROUNDS=3; heavy: under flock /tmp/perennial-heavy.lock here)
+//   npx tsx bench/server-kafka.ts        (BENCH_SECONDS=10, BENCH_ROUNDS=3, BENCH_WARMUP=30; heavy: under flock /tmp/perennial-heavy.lock here)
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { get } from 'node:http';
@@ -28,10 +28,17 @@ import { quickTraining, serverEnv, startServer, trainWeatherModel, waitReady, we
 
 const seconds = Number(process.env['BENCH_SECONDS'] ?? 10);
 const rounds = Number(process.env['BENCH_ROUNDS'] ?? 3);
+/**
+ * Seconds of load on each server before the rounds (not reported). Longer than a round: the broker is a JVM started
+ * by this bench, which compiles its produce path for tens of seconds under load (its JIT threads took about a third
+ * of its CPU in the first 15 s after a 10 s warm-up: bench/kafka-broker-cost.ts); a broker that serves a cluster did
+ * that long ago.
+ */
+const warmupSeconds = Number(process.env['BENCH_WARMUP'] ?? 30);
 const connections = 64;
 
-function wrk(url: string, script: string): number {
-  const out = execFileSync('wrk', ['-t', '2', '-c', String(connections), '-d', `${seconds}s`, '-s', script, `${url}/v1/models/weather:predict`], { encoding: 'utf8', timeout: (seconds + 30) * 1000 });
+function wrk(url: string, script: string, duration = seconds): number {
+  const out = execFileSync('wrk', ['-t', '2', '-c', String(connections), '-d', `${duration}s`, '-s', script, `${url}/v1/models/weather:predict`], { encoding: 'utf8', timeout: (duration + 30) * 1000 });
   if (/Non-2xx or 3xx responses/.test(out)) throw new Error(`non-2xx answers:\n${out}`);
   return Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN);
 }
@@ -65,6 +72,18 @@ function machineTicks(): { busy: number; total: number } {
   const t = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').trim().split(/\s+/).slice(1).map(Number);
   const total = t.reduce((a, x) => a + x, 0);
   return { busy: total - (t[3] ?? 0) - (t[4] ?? 0), total }; // idle and iowait are not busy
+}
+
+/** CPU seconds so far per thread group of a process: the threads' names (JVM threads have names) without their numbers. */
+function cpuByThreadGroup(pid: number): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const name = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim().replace(/[#-]?\d+$/, '').replace(/\d+/g, 'N');
+      out.set(name, (out.get(name) ?? 0) + cpuSeconds(`/proc/${pid}/task/${tid}/stat`));
+    } catch { /* a thread that ended meanwhile */ }
+  }
+  return out;
 }
 
 /** The broker's JVM: the java process whose command line names the broker's folder. */
@@ -128,21 +147,29 @@ try {
   const off = await startServer(serverEnv(cluster.info, { bucket, version: 'v1', deployment: 'ml/kafka-off' }));
   servers.push(off);
   await Promise.all([waitReady(on), waitReady(off)]);
-  wrk(on.url, script);
-  wrk(off.url, script); // warm-up of both, not reported
+  wrk(on.url, script, warmupSeconds);
+  wrk(off.url, script, warmupSeconds); // warm-up of both (and of the broker), not reported
   const brokerProc = brokerPid(broker.dir);
   type Round = { rps: number; cpuUs: number; mainUs: number; otherUs: number; brokerCpuS: number; machineBusy: number };
   const results: Record<'on' | 'off', Round[]> = { on: [], off: [] };
   const drains: string[] = [];
+  /** The broker's CPU seconds per thread group over all sink-on rounds, and those rounds' requests. */
+  const brokerGroups = new Map<string, number>();
+  let onRequests = 0;
   const order: ReadonlyArray<readonly ['on' | 'off', 'on' | 'off']> = [['on', 'off'], ['off', 'on']];
   for (let r = 0; r < rounds; r++) {
     for (const which of order[r % 2] ?? []) {
       const server = which === 'on' ? on : off;
       const pid = server.child.pid ?? 0;
       const [cpu0, main0, threads0, broker0, machine0] = [cpuSeconds(`/proc/${pid}/stat`), cpuSeconds(`/proc/${pid}/task/${pid}/stat`), threadCpuSeconds(pid), brokerProc ? cpuSeconds(`/proc/${brokerProc}/stat`) : NaN, machineTicks()];
+      const groups0 = brokerProc ? cpuByThreadGroup(brokerProc) : new Map<string, number>();
       const rate = wrk(server.url, script);
       const machine1 = machineTicks();
       const requests = rate * seconds;
+      if (which === 'on' && brokerProc) {
+        for (const [name, s1] of cpuByThreadGroup(brokerProc)) brokerGroups.set(name, (brokerGroups.get(name) ?? 0) + s1 - (groups0.get(name) ?? 0));
+        onRequests += requests;
+      }
       results[which].push({
         rps: rate,
         cpuUs: ((cpuSeconds(`/proc/${pid}/stat`) - cpu0) / requests) * 1e6,
@@ -167,7 +194,7 @@ try {
   }
   const med = (which: 'on' | 'off', f: (x: Round) => number): number => median(results[which].map(f));
   const [mOn, mOff] = [med('on', (x) => x.rps), med('off', (x) => x.rps)];
-  console.log(`\nKafka sink cost: one-row predict requests, wrk ${connections} connections, ${rounds} alternating rounds of ${seconds} s, node ${process.version}; broker, servers and wrk on the same ${String(availableParallelism())} cores`);
+  console.log(`\nKafka sink cost: one-row predict requests, wrk ${connections} connections, ${rounds} alternating rounds of ${seconds} s after ${warmupSeconds} s of warm-up each, node ${process.version}; broker, servers and wrk on the same ${String(availableParallelism())} cores`);
   console.log('| server | req/s per round | median req/s | server CPU µs/request (all threads; main thread; busiest other thread) | broker CPU s per round | machine busy |');
   console.log('|---|---|---|---|---|---|');
   for (const which of ['off', 'on'] as const) {
@@ -178,6 +205,8 @@ try {
   const [cOn, cOff] = [med('on', (x) => x.cpuUs), med('off', (x) => x.cpuUs)];
   console.log(`server CPU per request (median of rounds): sink off ${cOff.toFixed(1)} µs, sink on ${cOn.toFixed(1)} µs (${(cOn - cOff).toFixed(1)} µs, ${((cOn / cOff - 1) * 100).toFixed(1)}% more); main thread ${med('off', (x) => x.mainUs).toFixed(1)} and ${med('on', (x) => x.mainUs).toFixed(1)} µs`);
   console.log(`broker CPU per sink-on request: ${((med('on', (x) => x.brokerCpuS) / (mOn * seconds)) * 1e6).toFixed(1)} µs (median of rounds)`);
+  const groups = [...brokerGroups].map(([name, s]) => [name, (s / onRequests) * 1e6] as const).filter(([, us]) => us >= 0.1).sort((a, b) => b[1] - a[1]);
+  console.log(`broker CPU per sink-on request by thread group (all sink-on rounds): ${groups.map(([n, us]) => `${n} ${us.toFixed(1)}`).join(', ')} µs`);
   console.log(`/metrics of the sink-on server after each of its rounds, while the sink drained (time per read, events still buffered):\n  ${drains.join('\n  ')}`);
   const { text } = await scrape(on);
   console.log(`events: ${metric(text, serverMetricNames.kafkaEvents, { outcome: 'sent' })} sent, ${metric(text, serverMetricNames.kafkaEvents, { outcome: 'dropped' })} dropped, ${metric(text, serverMetricNames.kafkaBuffered)} still buffered at the end`);

@@ -2,9 +2,10 @@
 // sends never take the server's event loop:
 //   events from the sink ──► queued in arrival order (the sink bounds how many: it counts what it posted and
 //                 was not yet acknowledged)
-//   one send at a time ──► the oldest events, up to batchEvents, as CloudEvents (the record's JSON wrapped in the
-//                 event's attributes) in one produce request (acks from all in-sync replicas); events arriving
-//                 meanwhile wait for the next; the sink lingers before it posts, so batches gather there
+//   one send at a time ──► the oldest events, up to batchEvents and about maxSendChars, as CloudEvents (the
+//                 record's JSON wrapped in the event's attributes) in one produce request per leader broker (acks
+//                 from all in-sync replicas); events arriving meanwhile wait for the next; the sink lingers before
+//                 it posts, so batches gather there
 //   the broker acknowledged ──► they leave the queue; the sink is told how many of each stream (`sent`)
 //   a send fails ──► they stay; the producer is rebuilt and the send retried with jittered backoff, oldest first;
 //                 the first failure of an outage and the recovery are told to the sink (it logs them)
@@ -29,6 +30,42 @@ export interface KafkaSenderOptions {
 interface Front {
   readonly batch: number;
   readonly offset: number;
+}
+
+/**
+ * About how many bytes one send may carry: the records' JSON, keys and CloudEvent attributes, counted in characters
+ * (what the queue holds; UTF-8 may be a little longer). Two reasons for a bound below the broker's limits: a broker
+ * refuses a RecordBatch over its message.max.bytes (1 MB by default), which no retry would cure; and a Java broker
+ * holds each request in one heap buffer, which from half a G1 region on (512 KB in a heap of up to 2 GB) is a
+ * humongous allocation that starts a concurrent GC cycle: measured with bench/kafka-broker-cost.ts, requests of
+ * 1.8 MB cost the broker more CPU per event than requests of 120 KB (docs/decisions/0019).
+ */
+export const maxSendChars = 384 * 1024;
+/** The CloudEvent's attributes around a record's JSON, in characters, less the source and ids (counted apart). */
+const envelopeChars = 160;
+
+/**
+ * How many events the next send takes from `from`: at most `maxEvents`, and no more than `maxChars` of keys, JSON
+ * and attributes (`sourceChars`: the CloudEvent source's length), but always at least one (a single event larger
+ * than the bound goes alone).
+ */
+export function sendSize(batches: readonly EventBatch[], from: Front, maxEvents: number, maxChars: number, sourceChars: number): number {
+  let { batch, offset } = from;
+  let n = 0;
+  let chars = 0;
+  while (n < maxEvents) {
+    const b = batches[batch];
+    if (b === undefined) break;
+    const id = b.ids[offset] ?? '';
+    chars += 2 * id.length + (b.data[offset]?.length ?? 0) + (b.times[offset]?.length ?? 0) + sourceChars + envelopeChars;
+    if (n > 0 && chars > maxChars) break;
+    n++;
+    if (++offset === b.ids.length) {
+      batch++;
+      offset = 0;
+    }
+  }
+  return n;
 }
 
 /** The position `n` events after `from` in `batches`, and how many of those n were predictions. */
@@ -97,7 +134,7 @@ export class KafkaSender {
   /** The one send loop: a batch at a time, oldest first, until the queue is empty (or the sender closed). */
   private async run(): Promise<void> {
     while (this.queued > 0 && !this.closed) {
-      const n = Math.min(this.queued, this.o.init.batchEvents);
+      const n = sendSize(this.queue, this.front, this.o.init.batchEvents, maxSendChars, this.o.init.source.length);
       try {
         this.producer ??= this.o.producer();
         if (!this.connected) await this.connect();

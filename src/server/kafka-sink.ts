@@ -46,7 +46,11 @@ export interface KafkaSinkOptions {
   readonly onSenderExit?: (message: string, error: unknown) => void;
   /** Most events in one message to the sender and in one send (default 500). */
   readonly batchEvents?: number;
-  /** Longest wait of a gathered event before its batch goes to the sender (default 10 ms). */
+  /**
+   * Longest wait of a gathered event before its batch goes to the sender (default 50 ms). Long enough that under
+   * load a produce request carries a full batch (a broker's CPU per event falls with the events per request:
+   * bench/kafka-broker-cost.ts, docs/decisions/0019); an audit log can wait that long.
+   */
   readonly lingerMs?: number;
   /** Waits between failed sends (the sender's). */
   readonly backoff?: Backoff;
@@ -135,7 +139,7 @@ export class KafkaSink {
 
   constructor(private readonly o: KafkaSinkOptions) {
     this.batchEvents = o.batchEvents ?? 500;
-    this.lingerMs = o.lingerMs ?? 10;
+    this.lingerMs = o.lingerMs ?? 50;
     this.init = { config: o.config, clientId: o.clientId, source: o.source, batchEvents: this.batchEvents, backoff: o.backoff ?? defaultBackoff };
     this.startSender();
   }

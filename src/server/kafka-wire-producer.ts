@@ -13,11 +13,12 @@
 // one batch at a time) the order of a partition is the order of sending. A send that is retried on a new producer
 // after its acknowledgement was lost is a duplicate the broker cannot see: at least once (docs/integrations.md).
 // Why not kafkajs: its per-record encoding was most of the sender thread's CPU (docs/decisions/0019).
+import { setTimeout as sleep } from 'node:timers/promises';
 import { BrokerConnection, parseAddress, type ConnectionOptions } from './kafka-broker-connection.js';
 import { keyPartition } from './kafka-partitioner.js';
 import { checkProduceAnswers, decodeProduceResponse, encodeProduceRequest, type PartitionBatch } from './kafka-produce-request.js';
 import type { KafkaSinkConfig, MessageProducer, TopicMessages } from './kafka-producer.js';
-import { apiKeys, decodeInitProducerId, decodeMetadata, encodeInitProducerId, encodeMetadata, type BrokerAddress, type Metadata } from './kafka-protocol.js';
+import { apiKeys, decodeInitProducerId, decodeMetadata, encodeInitProducerId, encodeMetadata, KafkaProtocolError, type BrokerAddress, type Metadata } from './kafka-protocol.js';
 
 /** The sequence number after `sequence` once `count` more records were sent: int32, wrapping to 0 as Kafka's does. */
 export function nextSequence(sequence: number, count: number): number {
@@ -61,6 +62,24 @@ export function planSend(topics: readonly TopicMessages[], leaders: ReadonlyMap<
   return [...byLeader].map(([leader, batches]) => ({ leader, batches }));
 }
 
+/** Error codes of InitProducerId that say "ask again shortly": a broker that just started loads its coordinator. */
+const coordinatorNotReady = new Set([14, 15]);
+
+/**
+ * A producer id and epoch from the broker on `c`, asking again (up to 5 s) while its transaction coordinator, which
+ * hands out producer ids, is still loading: a broker that just started answers that for a few seconds.
+ */
+async function initProducerId(c: BrokerConnection): Promise<{ producerId: bigint; producerEpoch: number }> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return decodeInitProducerId(await c.request(apiKeys.initProducerId, encodeInitProducerId()));
+    } catch (e: unknown) {
+      if (!(e instanceof KafkaProtocolError && coordinatorNotReady.has(e.code)) || attempt >= 50) throw e;
+      await sleep(100);
+    }
+  }
+}
+
 /** How long the broker may wait for the in-sync replicas before it answers (the request's timeout). */
 const produceTimeoutMs = 10_000;
 
@@ -86,7 +105,7 @@ class WireProducer implements MessageProducer {
       try {
         c = await BrokerConnection.open(this.options(host, port));
         const metadata = decodeMetadata(await c.request(apiKeys.metadata, encodeMetadata([this.config.predictionsTopic, this.config.feedbackTopic])));
-        this.producer = decodeInitProducerId(await c.request(apiKeys.initProducerId, encodeInitProducerId()));
+        this.producer = await initProducerId(c);
         this.metadata = metadata;
         this.leaders = new Map(metadata.topics.map((t) => [t.topic, t.leaders]));
         return;
