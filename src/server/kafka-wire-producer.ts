@@ -115,7 +115,7 @@ class WireProducer implements MessageProducer {
         c?.close(); // the leaders get connections of their own
       }
     }
-    throw new Error(`no Kafka broker answered: ${errors.join('; ')}`);
+    throw new Error(`could not connect to a Kafka broker: ${errors.join('; ')}`);
   }
 
   async send(topics: readonly TopicMessages[]): Promise<void> {
