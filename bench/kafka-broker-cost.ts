@@ -14,29 +14,12 @@ import { cloudEventWriter } from '../src/shared/cloudevents.js';
 import type { PredictionRecord } from '../src/shared/inference-log.js';
 import { wireProducer } from '../src/server/kafka-wire-producer.js';
 import { KafkaBroker } from '../test/support/kafka-broker.js';
+import { cpuByThreadGroup, cpuSeconds } from './proc-cpu.js';
 
 const rate = Number(process.env['BENCH_RATE'] ?? 12_000);
 const seconds = Number(process.env['BENCH_SECONDS'] ?? 15);
 const lingers = (process.env['BENCH_LINGERS'] ?? '10,50,200').split(',').map(Number);
 const warmup = Number(process.env['BENCH_WARMUP'] ?? 30);
-
-/** CPU seconds (user + system) of a /proc stat file. */
-function cpuSeconds(statPath: string): number {
-  const fields = readFileSync(statPath, 'utf8').split(') ')[1]?.split(' ') ?? [];
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
-/** CPU seconds so far per thread group of a process: the threads' names with their numbers removed. */
-function cpuByThreadGroup(pid: number): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      const name = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim().replace(/[#-]?\d+$/, '').replace(/\d+/g, 'N');
-      out.set(name, (out.get(name) ?? 0) + cpuSeconds(`/proc/${pid}/task/${tid}/stat`));
-    } catch { /* a thread that ended meanwhile */ }
-  }
-  return out;
-}
 
 function brokerPid(dir: string): number {
   for (const d of readdirSync('/proc')) {

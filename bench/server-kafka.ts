@@ -25,6 +25,7 @@ import { parsePrometheusText, serverMetricNames } from '../src/shared/server-met
 import { storeFor } from '../test/integration/trainer-harness.js';
 import { KafkaBroker } from '../test/support/kafka-broker.js';
 import { quickTraining, serverEnv, startServer, trainWeatherModel, waitReady, weatherInstances, type RunningServer } from '../test/support/served-model.js';
+import { cpuByThreadGroup, cpuSeconds } from './proc-cpu.js';
 
 const seconds = Number(process.env['BENCH_SECONDS'] ?? 10);
 const rounds = Number(process.env['BENCH_ROUNDS'] ?? 3);
@@ -41,12 +42,6 @@ function wrk(url: string, script: string, duration = seconds): number {
   const out = execFileSync('wrk', ['-t', '2', '-c', String(connections), '-d', `${duration}s`, '-s', script, `${url}/v1/models/weather:predict`], { encoding: 'utf8', timeout: (duration + 30) * 1000 });
   if (/Non-2xx or 3xx responses/.test(out)) throw new Error(`non-2xx answers:\n${out}`);
   return Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN);
-}
-
-/** CPU seconds (user + system) used so far by a process (`/proc/<pid>/stat`) or one of its threads (`/proc/<pid>/task/<tid>/stat`). */
-function cpuSeconds(statPath: string): number {
-  const fields = readFileSync(statPath, 'utf8').split(') ')[1]?.split(' ') ?? [];
-  return (Number(fields[11]) + Number(fields[12])) / 100; // utime and stime, in clock ticks of 1/100 s
 }
 
 /** CPU seconds so far of each thread of a process, by thread id. */
@@ -72,18 +67,6 @@ function machineTicks(): { busy: number; total: number } {
   const t = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').trim().split(/\s+/).slice(1).map(Number);
   const total = t.reduce((a, x) => a + x, 0);
   return { busy: total - (t[3] ?? 0) - (t[4] ?? 0), total }; // idle and iowait are not busy
-}
-
-/** CPU seconds so far per thread group of a process: the threads' names (JVM threads have names) without their numbers. */
-function cpuByThreadGroup(pid: number): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      const name = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim().replace(/[#-]?\d+$/, '').replace(/\d+/g, 'N');
-      out.set(name, (out.get(name) ?? 0) + cpuSeconds(`/proc/${pid}/task/${tid}/stat`));
-    } catch { /* a thread that ended meanwhile */ }
-  }
-  return out;
 }
 
 /** The broker's JVM: the java process whose command line names the broker's folder. */
