@@ -72,6 +72,12 @@ export const podEnv = {
   serverGrpcMaxConcurrentStreams: 'PERENNIAL_SERVER_GRPC_MAX_CONCURRENT_STREAMS',
   /** A gRPC connection with no call for this long, in ms, is closed (default 300000; 0: never). */
   serverGrpcMaxConnectionIdleMs: 'PERENNIAL_SERVER_GRPC_MAX_CONNECTION_IDLE_MS',
+  /**
+   * Serving processes in the pod (default 1: one process does everything). N > 1: a primary forks N workers that share
+   * the inference and gRPC ports (node:cluster), each with its own model; the primary keeps what must be whole per pod
+   * (feedback, drift and confidence windows, shadow scoring, /metrics summed over the workers). Set it to the pod's CPUs.
+   */
+  serverWorkers: 'PERENNIAL_SERVER_WORKERS',
   /** Address to listen on (default 0.0.0.0). */
   serverHost: 'PERENNIAL_SERVER_HOST',
   /** Most rows per model call (default 64). */
