@@ -18,6 +18,12 @@ export const mdDurationBounds = {
   progressDeadline: { min: '10s' },
 } as const;
 
+/**
+ * Most serving processes per server pod (spec.server.workers), each holding its own copy of the model: well above
+ * the cores one pod gets, low enough that a typo cannot ask a pod for hundreds of models' memory.
+ */
+export const mdServerMaxWorkers = 64;
+
 const model = s.object('The model to serve: a fixed artifact, or the champion of a TrainingPipeline.', {
   fromPipeline: objectName('A TrainingPipeline in this namespace: its champion is served, and each new champion is rolled out.'),
   version: s.string('With fromPipeline: serve this version instead of following the champion (a pin).', { minLength: 1, maxLength: 63 }),
@@ -39,6 +45,7 @@ const kafka = s.object('Also publish every prediction and feedback label the ser
 const server = s.object('The model-server pods.', {
   image: s.string('The server image (perennial-server).', { minLength: 1, maxLength: 512 }),
   replicas: s.integer('Pods serving the stable version; the canary takes a share of them as its weight grows.', { minimum: 1, maximum: 1000 }).default(2),
+  workers: s.integer('Serving processes per pod, each with its own copy of the model, sharing the pod\'s inference ports (HTTP and gRPC). Set it to the pod\'s CPU limit in whole cores to use every core: one process keeps about one core busy. Memory grows by about one model per worker, so raise resources.limits.memory with it. 1: a single process. Part of the server pods: a change rolls out as a new revision.', { minimum: 1, maximum: mdServerMaxWorkers }).default(1),
   port: s.integer('Container port of the HTTP API.', { minimum: 1, maximum: 65535 }).default(8080),
   grpcPort: s.integer('Container and Service port of the Open Inference Protocol v2 over gRPC (inference.GRPCInferenceService, as tritonclient and the kserve SDK call it, plus grpc.health.v1), plaintext HTTP/2; the Services name it `grpc` with appProtocol kubernetes.io/h2c, and with trafficRouting GatewayAPI a GRPCRoute of the deployment\'s name splits it with the HTTPRoute\'s weights. Must differ from server.port and server.feedback.port. 0: no gRPC listener.', { minimum: 0, maximum: 65535 }).default(9000),
   resources,

@@ -187,6 +187,14 @@ const bad: readonly BadCase[] = [
     expect: ['spec.triggers.minInterval', 'must be at least 1s'] },
   { name: 'zero replicas', kind: 'ModelDeployment', mutate: (s) => { s.server.replicas = 0; },
     expect: ['spec.server.replicas', 'greater than or equal to 1'] },
+  { name: 'zero workers', kind: 'ModelDeployment', mutate: (s) => { s.server.workers = 0; },
+    expect: ['spec.server.workers', 'greater than or equal to 1'] },
+  { name: 'negative workers', kind: 'ModelDeployment', mutate: (s) => { s.server.workers = -2; },
+    expect: ['spec.server.workers', 'greater than or equal to 1'] },
+  { name: '65 workers', kind: 'ModelDeployment', mutate: (s) => { s.server.workers = 65; },
+    expect: ['spec.server.workers', 'less than or equal to 64'] },
+  { name: 'a fraction of a worker', kind: 'ModelDeployment', mutate: (s) => { s.server.workers = 1.5; },
+    expect: ['spec.server.workers', 'must be of type integer'] },
   { name: 'an error-rate gate above 1', kind: 'ModelDeployment', mutate: (s) => { s.rollout.analysis.gates.maxErrorRate = 2; },
     expect: ['spec.rollout.analysis.gates.maxErrorRate', 'less than or equal to 1'] },
 ];
@@ -226,6 +234,7 @@ describe('CRDs on the API server', () => {
     const rollout = md.spec['rollout'] as Record<string, Record<string, unknown>>;
     assert.equal(rollout['analysis']?.['minSamples'], 200);
     assert.equal(rollout['paused'], false, 'paused defaulted');
+    assert.equal((md.spec['server'] as any).workers, 1, 'server.workers defaulted: one serving process per pod');
   });
 
   it('takes a pipeline with every bring-your-own-data field, and defaults the duplicates policy and refit', async () => {

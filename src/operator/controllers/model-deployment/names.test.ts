@@ -77,4 +77,12 @@ describe('the revision hash', () => {
     assert.equal(hashOf({ replicas: 7 }), hashOf({}));
     assert.equal(hashOf({ logPredictions: false }), hashOf({}));
   });
+  it('server.workers of 1 (the default the API server fills in) hashes as before the field existed; another count does not', () => {
+    const spec = aDeployment('weather').withServer({ workers: 1 }).buildSpec();
+    // serverTemplate as it was before workers: the server without replicas, logPredictions a constant.
+    const { replicas: _replicas, workers: _workers, ...before } = spec.server;
+    assert.equal(hashOf({ workers: 1 }), revisionHash('v1', 'ml/weather@v1', { ...before, logPredictions: true }));
+    assert.notEqual(hashOf({ workers: 2 }), hashOf({ workers: 1 }));
+    assert.notEqual(hashOf({ workers: 4 }), hashOf({ workers: 2 }));
+  });
 });

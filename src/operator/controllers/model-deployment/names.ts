@@ -12,11 +12,20 @@ import { deploymentNameSuffixes, revisionHashLength } from '../../../api/object-
  * The parts of the spec that shape the server pods (not the rollout settings: editing those restarts nothing). Not
  * `replicas` (patched on the Deployment) nor `logPredictions` (in the server settings ConfigMap, read live): both
  * apply in place. logPredictions stays in the hashed value as a constant, so the hashes of revisions made before it
- * left are unchanged.
+ * left are unchanged. `workers` is in it only when not 1 (its default, which the API server fills into every stored
+ * object): the revisions of deployments made before the field keep their hashes, so an operator upgrade rolls no pod.
  */
 export function serverTemplate(spec: ModelDeploymentSpec): unknown {
-  const { replicas: _replicas, ...template } = spec.server;
-  return { ...template, logPredictions: true };
+  const { replicas: _replicas, workers, ...template } = spec.server;
+  return { ...template, logPredictions: true, ...(isSingleWorker(workers) ? {} : { workers }) };
+}
+
+/**
+ * spec.server.workers of 1, or absent (an object read through a CRD from before the field, which prunes it): one
+ * serving process, the pods as they were before the field existed.
+ */
+export function isSingleWorker(workers: number | undefined): boolean {
+  return workers === undefined || workers === 1;
 }
 
 export function revisionHash(version: string, modelRef: string, template: unknown): string {

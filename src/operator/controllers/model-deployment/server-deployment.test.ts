@@ -1,10 +1,11 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ModelDeployment } from '../../../api/model-deployment.js';
+import { podEnv } from '../../../shared/pod-contract.js';
 import { deployment, observedOf } from './fixtures.js';
 import { planModelDeployment } from './plan.js';
 import { ReplicasRouter } from './routers/replicas.js';
-import { buildService, samePorts, serverDriftWindowRowsEnv } from './server-deployment.js';
+import { buildService, samePorts, serverDriftWindowRowsEnv, workersEnv } from './server-deployment.js';
 
 /** The server container's environment of the first revision the plan makes. */
 function envOf(md: ModelDeployment): Record<string, string | undefined> {
@@ -52,6 +53,42 @@ describe('the gRPC port', () => {
     const svc = buildService({ namespace: 'ml', md: 'w', name: 'w', owner: { apiVersion: 'v1', kind: 'x', name: 'w', uid: 'u' }, port: 8080, grpcPort: 9001, revisionHash: undefined });
     assert.deepEqual(svc.spec.ports[1], { name: 'grpc', port: 9001, targetPort: 'grpc', protocol: 'TCP', appProtocol: 'kubernetes.io/h2c' });
   });
+});
+
+describe('server.workers: serving processes per pod', () => {
+  /** The first revision's Deployment the plan makes for v1. */
+  const revisionOf = (md: ModelDeployment): unknown => planModelDeployment(observedOf(md, 'v1'), new ReplicasRouter()).deployments[0];
+  /** The deployment as stored before the field existed (or read through a CRD that prunes it): no workers at all. */
+  const withoutWorkers = (md: ModelDeployment): ModelDeployment => {
+    const copy = structuredClone(md);
+    delete (copy.spec.server as Partial<ModelDeployment['spec']['server']>).workers;
+    return copy;
+  };
+  const table: Array<[string, number | undefined, string | undefined]> = [
+    ['1 (the default): no variable, the server runs one process', 1, undefined],
+    ['absent (a CRD from before the field prunes it): no variable', undefined, undefined],
+    ['2: PERENNIAL_SERVER_WORKERS=2', 2, '2'],
+    ['64, the most: PERENNIAL_SERVER_WORKERS=64', 64, '64'],
+  ];
+  for (const [name, workers, want] of table) {
+    it(name, () => {
+      const md = workers === undefined ? withoutWorkers(deployment().build()) : deployment().withServer({ workers }).build();
+      assert.equal(envOf(md)['PERENNIAL_SERVER_WORKERS'], want);
+      assert.deepEqual(workersEnv(workers), want === undefined ? [] : [{ name: 'PERENNIAL_SERVER_WORKERS', value: want }]);
+    });
+  }
+  it('the default leaves the revision as it was before the field: same Deployment name (hash), same pod template, no pod rolled on upgrade', () => {
+    const md = deployment().build();
+    assert.equal(md.spec.server.workers, 1, 'the builder stores the default, as the API server does');
+    assert.deepEqual(revisionOf(md), revisionOf(withoutWorkers(md)));
+  });
+  it('another count is a new revision (a new name and the variable in its pod template)', () => {
+    const one = revisionOf(deployment().build()) as { metadata: { name: string } };
+    const four = revisionOf(deployment().withServer({ workers: 4 }).build()) as { metadata: { name: string } };
+    assert.notEqual(four.metadata.name, one.metadata.name);
+    assert.equal(envOf(deployment().withServer({ workers: 4 }).build())['PERENNIAL_SERVER_WORKERS'], '4');
+  });
+  it('the variable is the pod contract\'s', () => assert.equal(podEnv.serverWorkers, 'PERENNIAL_SERVER_WORKERS'));
 });
 
 describe('samePorts', () => {

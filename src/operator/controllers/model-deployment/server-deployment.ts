@@ -15,7 +15,7 @@ import { parseDuration } from '../../../api/duration.js';
 import type { OwnerReference } from '../../runtime/resource.js';
 import type { StoreSettings } from '../../store-settings.js';
 import { storeEnv, type EnvVar } from '../pod-env.js';
-import { feedbackSecretKeys, feedbackSecretName, ownedLabels, revisionLabels, revisionName, revisionSelector, selectorLabels, settingsConfigMapName } from './names.js';
+import { feedbackSecretKeys, feedbackSecretName, isSingleWorker, ownedLabels, revisionLabels, revisionName, revisionSelector, selectorLabels, settingsConfigMapName } from './names.js';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../pod-security.js';
 
 export const serverContainerName = 'server';
@@ -103,6 +103,7 @@ export function serverEnv(input: RevisionInput): EnvVar[] {
     ...(server.grpcPort === 0 ? [] : [{ name: podEnv.serverGrpcPort, value: String(server.grpcPort) }]),
     ...feedbackEnv(input.md, server),
     ...kafkaEnv(server.kafka),
+    ...workersEnv(server.workers),
     { name: podEnv.serverBatchMaxSize, value: String(server.maxBatchSize) },
     { name: podEnv.serverBatchMaxWaitMs, value: String(server.maxBatchDelayMs) },
     { name: podEnv.serverDriftWindowSeconds, value: String(Math.round(parseDuration(server.driftWindow) / 1000)) },
@@ -113,6 +114,14 @@ export function serverEnv(input: RevisionInput): EnvVar[] {
     { name: podEnv.codeVersion, value: server.image },
     { name: 'TMPDIR', value: '/tmp' },
   ];
+}
+
+/**
+ * spec.server.workers: serving processes in the pod. Only when not 1, so the default leaves the pod template (and the
+ * revision hash, names.ts serverTemplate) of deployments made before the field as it was: an upgrade rolls no pod.
+ */
+export function workersEnv(workers: number | undefined): EnvVar[] {
+  return isSingleWorker(workers) ? [] : [{ name: podEnv.serverWorkers, value: String(workers) }];
 }
 
 /** The feedback token and the id signing key, as references to the feedback Secret (never values). */
