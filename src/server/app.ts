@@ -32,7 +32,7 @@ import { isFinitePrediction, predictBatch, type Prediction, type ServedModel } f
 import { answerOf, decodeSegment, HttpError, readJson, requestPath, send } from './http-io.js';
 import { OipInference } from './oip/service.js';
 import { answerInfer, answerRepositoryIndex, answerStatistics, refuseRepositoryChange } from './oip/rest.js';
-import type { OipService } from './oip/types.js';
+import type { OipModelStatistics, OipService } from './oip/types.js';
 import { BadRequestError, parseV1Predict, shown, signatureOf, type FeatureSignature, type ParsedRows } from './requests.js';
 import { extrasOf, withMeta, type RowExtras, type RowMeta } from './row-extras.js';
 import { matchRoute, type RouteMatch } from './routes.js';
@@ -61,7 +61,17 @@ export interface AppOptions {
   /** On the shadow track: every answered row is held for pairing with the serving version's (shadow-scoring.ts). */
   readonly shadowScoring?: { hold(rows: readonly RawRow[], predictions: readonly Prediction[], atMs: number): void } | undefined;
   /** The confidence window (estimated accuracy without labels): every answered classification row goes in. */
-  readonly confidence?: ConfidenceWindow | undefined;
+  readonly confidence?: Pick<ConfidenceWindow, 'add'> | undefined;
+  /**
+   * With several serving processes (cluster-worker.ts): whether every other worker of the pod is ready too, and why
+   * not. The pod reports ready only when all of them are, so no request routed by readiness meets a worker still loading.
+   */
+  readonly peersReady?: (() => string | undefined) | undefined;
+  /** With several serving processes: /metrics and the OIP statistics of the whole pod (the primary sums them). */
+  readonly pod?: {
+    metrics(): Promise<{ readonly text: string; readonly contentType: string }>;
+    statistics(own: OipModelStatistics): Promise<OipModelStatistics>;
+  } | undefined;
   readonly log: Logger;
   readonly now: () => Date;
 }
@@ -80,7 +90,8 @@ interface Loaded {
   readonly features: readonly FeatureSignature[];
   /** The timestamp and row-id columns requests may carry for the log; undefined when the spec declares neither. */
   readonly extras: RowExtras | undefined;
-  readonly drift: DriftWindow;
+  /** The drift window (this process's, or the pod's one in the primary through cluster-worker.ts). */
+  readonly drift: Pick<DriftWindow, 'add'>;
 }
 
 export class ServerApp {
@@ -112,13 +123,16 @@ export class ServerApp {
       modelName: o.modelName, version: o.version, codeVersion: o.codeVersion,
       limits: { maxInstances: o.maxInstances, maxStringBytes: o.maxStringBytes },
       ready: () => this.ready,
-      notReadyReason: () => this.notReadyReason,
+      notReadyReason: () => this.unreadyReason,
       model: () => {
         const m = this.need();
         return { features: m.features, extras: m.extras, label: m.served.spec.label };
       },
       predict: (parsed, mirror) => this.predict(parsed, mirror),
       executions: () => this.batches,
+      podStatistics: o.pod === undefined ? undefined : (own) => o.pod!.statistics(own).catch((e: unknown) => {
+        throw new HttpError(503, `the pod's statistics are not available: ${e instanceof Error ? e.message : String(e)}`);
+      }),
       nowMs: () => this.o.now().getTime(),
     });
   }
@@ -128,12 +142,24 @@ export class ServerApp {
     return this.oipService;
   }
 
-  get ready(): boolean {
+  /** This process: the model loaded, not leaving. */
+  get ownReady(): boolean {
     return this.loaded !== undefined && !this.draining && !this.leaving;
   }
 
-  get driftWindow(): DriftWindow | undefined {
-    return this.loaded?.drift;
+  /** What the readiness endpoints report: this process ready, and with workers every other one too. */
+  /** The OIP statistics this process counted (with workers, the primary sums every worker's). */
+  localStatistics(): OipModelStatistics {
+    return this.oipService.localStatistics();
+  }
+
+  get ready(): boolean {
+    return this.ownReady && this.o.peersReady?.() === undefined;
+  }
+
+  /** Why the readiness endpoints report unready. */
+  private get unreadyReason(): string {
+    return this.ownReady ? (this.o.peersReady?.() ?? this.notReadyReason) : this.notReadyReason;
   }
 
   get task(): 'classification' | 'regression' | undefined {
@@ -146,7 +172,7 @@ export class ServerApp {
   }
 
   /** Called once the model is loaded and warmed up: from here on the server reports ready. */
-  setModel(served: ServedModel, drift: DriftWindow): void {
+  setModel(served: ServedModel, drift: Pick<DriftWindow, 'add'>): void {
     this.loaded = { served, features: signatureOf(served.spec), extras: extrasOf(served.spec), drift };
     this.o.metrics.modelReady.set(1);
   }
@@ -236,13 +262,17 @@ export class ServerApp {
   /** What each route of the table in routes.ts does. */
   private readonly actions: Readonly<Record<RouteMatch['action'], (c: Call) => Promise<void> | void>> = {
     metrics: async ({ res }) => {
-      const text = await this.o.metrics.registry.metrics();
-      res.writeHead(200, { 'content-type': this.o.metrics.registry.contentType });
+      const { text, contentType } = this.o.pod === undefined
+        ? { text: await this.o.metrics.registry.metrics(), contentType: this.o.metrics.registry.contentType }
+        : await this.o.pod.metrics().catch((e: unknown) => {
+          throw new HttpError(503, `the pod's metrics are not available: ${e instanceof Error ? e.message : String(e)}`);
+        });
+      res.writeHead(200, { 'content-type': contentType });
       res.end(text);
     },
     alive: ({ res }) => send(res, 200, { status: 'alive' }),
     live: ({ res }) => send(res, 200, { live: true }),
-    ready: ({ res }) => (this.ready ? send(res, 200, { ready: true }) : send(res, 503, { ready: false, error: this.notReadyReason })),
+    ready: ({ res }) => (this.ready ? send(res, 200, { ready: true }) : send(res, 503, { ready: false, error: this.unreadyReason })),
     server: ({ res }) => send(res, 200, this.oipService.serverMetadata()),
     feedbackElsewhere: () => {
       throw new HttpError(404, 'feedback is not taken on the inference port: send it to the deployment\'s feedback Service (port PERENNIAL_SERVER_FEEDBACK_PORT) with its token');
@@ -263,7 +293,7 @@ export class ServerApp {
     v2Statistics: (c) => {
       const [encodedName] = c.params;
       const { name, version } = encodedName === undefined ? { name: undefined, version: undefined } : this.modelOf(c.params);
-      answerStatistics(this.oipService, c.res, name, version);
+      return answerStatistics(this.oipService, c.res, name, version);
     },
     v2RepositoryIndex: (c) => answerRepositoryIndex(this.oipService, c.req, c.res, { maxBodyBytes: this.o.maxBodyBytes, bodyTimeoutMs: this.o.bodyTimeoutMs }),
     v2RepositoryChange: (c) => {
@@ -288,7 +318,7 @@ export class ServerApp {
 
   private sendModelReady(res: ServerResponse): void {
     if (this.ready) send(res, 200, { name: this.o.modelName, ready: true });
-    else send(res, 503, { name: this.o.modelName, ready: false, error: this.notReadyReason });
+    else send(res, 503, { name: this.o.modelName, ready: false, error: this.unreadyReason });
   }
 
   /** The model name and version of the path's params, decoded (a 400 for a malformed escape). */

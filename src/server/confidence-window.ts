@@ -33,6 +33,13 @@ export function expectedAccuracy(rows: readonly (readonly number[])[]): number |
 const scale = 1_000_000;
 const micro = (probabilities: readonly number[]): number => Math.round(topProbability(probabilities) * scale);
 
+/** The confidences (top-class probabilities, in millionths) of the predictions that have probabilities. */
+export function confidencesOf(predictions: readonly ({ readonly probabilities: readonly number[] } | { readonly value: number })[]): number[] {
+  const confidences: number[] = [];
+  for (const p of predictions) if ('probabilities' in p && p.probabilities.length > 0) confidences.push(micro(p.probabilities));
+  return confidences;
+}
+
 export interface ConfidenceSnapshot {
   /** Classification rows in the window. */
   readonly rows: number;
@@ -132,8 +139,11 @@ export class ConfidenceWindow {
 
   /** Adds the predictions of one request; those without probabilities (regression) are not counted. */
   add(predictions: readonly ({ readonly probabilities: readonly number[] } | { readonly value: number })[], nowMs: number): void {
-    const confidences: number[] = [];
-    for (const p of predictions) if ('probabilities' in p && p.probabilities.length > 0) confidences.push(micro(p.probabilities));
+    this.addConfidences(confidencesOf(predictions), nowMs);
+  }
+
+  /** Confidences taken elsewhere with confidencesOf (a serving worker's rows; cluster-worker.ts). */
+  addConfidences(confidences: readonly number[], nowMs: number): void {
     if (confidences.length > 0) this.ring.add(confidences, nowMs);
   }
 

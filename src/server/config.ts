@@ -36,6 +36,8 @@ export interface ServerConfig {
   readonly podName: string;
   readonly host: string;
   readonly port: number;
+  /** Serving processes (cluster-primary.ts); 1: this process serves everything. */
+  readonly workers: number;
   /** The OIP v2 gRPC listener's port; undefined: none. */
   readonly grpcPort: number | undefined;
   /** The gRPC listener's own bounds (its connection cap is edge.maxConnections). */
@@ -115,6 +117,7 @@ export function readServerConfig(env: NodeJS.ProcessEnv): ServerConfig {
     podName: r.text(podEnv.serverPodName) ?? hostname(),
     host: r.text(podEnv.serverHost) ?? '0.0.0.0',
     port: r.int(podEnv.serverPort, 8080, 0, 65535),
+    workers: r.int(podEnv.serverWorkers, 1, 1, 64),
     grpcPort: r.int(podEnv.serverGrpcPort, 0, 0, 65535) || undefined,
     grpc: {
       maxConcurrentStreams: r.int(podEnv.serverGrpcMaxConcurrentStreams, 100, 0, 100_000),

@@ -172,6 +172,20 @@ class RowRing implements Counter {
   }
 }
 
+/** Row r's bin of feature k at r·features + k, with the profile's frozen edges. */
+export function binRows(features: readonly FeatureProfile[], rows: readonly RawRow[]): Uint32Array {
+  const width = features.length;
+  const bins = new Uint32Array(rows.length * width);
+  for (let r = 0; r < rows.length; r++) {
+    const row = rows[r] as RawRow;
+    for (let k = 0; k < width; k++) {
+      const f = features[k] as FeatureProfile;
+      bins[r * width + k] = binIndex(f.binning, row[f.name]);
+    }
+  }
+  return bins;
+}
+
 export class DriftWindow {
   private readonly counter: Counter;
   private readonly detector: SequentialDetector;
@@ -183,21 +197,29 @@ export class DriftWindow {
     this.detector = new SequentialDetector(features);
   }
 
+  /** Features per binned row. */
+  get width(): number {
+    return this.features.length;
+  }
+
   static fromProfile(profile: ReferenceProfile, windowMs: number, maxRows = 0): DriftWindow {
     return new DriftWindow(profile.features, windowMs, { maxRows });
   }
 
   add(rows: readonly RawRow[], nowMs: number): void {
+    this.addBinned(binRows(this.features, rows), nowMs);
+  }
+
+  /**
+   * Rows binned elsewhere with the same profile (binRows: a serving worker bins its rows, the pod's one window takes
+   * them; cluster-worker.ts). `bins.length` must be a multiple of the profile's features.
+   */
+  addBinned(bins: Uint32Array, nowMs: number): void {
     const width = this.features.length;
-    const bins = new Uint32Array(rows.length * width);
-    rows.forEach((row, r) => {
-      for (let k = 0; k < width; k++) {
-        const f = this.features[k] as FeatureProfile;
-        bins[r * width + k] = binIndex(f.binning, row[f.name]);
-      }
-      this.detector.add(bins.subarray(r * width, (r + 1) * width), nowMs);
-    });
-    this.counter.add({ rows: rows.length, bins }, nowMs);
+    if (width === 0 || bins.length % width !== 0) throw new RangeError(`binned rows of ${this.features.length} features expected, got ${bins.length} values`);
+    const rows = bins.length / width;
+    for (let r = 0; r < rows; r++) this.detector.add(bins.subarray(r * width, (r + 1) * width), nowMs);
+    this.counter.add({ rows, bins }, nowMs);
   }
 
   snapshot(nowMs: number): DriftSnapshot {

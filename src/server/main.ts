@@ -7,6 +7,10 @@
 // Both listeners carry the edge bounds of the pod contract (http-io.ts: header and body timeouts, a connection cap,
 // JSON answers to requests the HTTP parser refuses, counted in the metrics). With a gRPC port, a third listener answers
 // OIP v2 over gRPC (oip/grpc-server.ts) through the same OipService as REST, its messages bounded by the body limit.
+// With PERENNIAL_SERVER_WORKERS > 1 this process is the pod's primary (runPrimary: the feedback listener, the pod's
+// windows, readiness and figures; cluster-primary.ts) and forks that many workers, each a server as above without
+// the feedback listener, sharing the inference and gRPC ports (runServer with a PrimaryLink; cluster-worker.ts).
+import cluster from 'node:cluster';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -21,6 +25,9 @@ import { serverRoutes } from '../shared/server-metrics.js';
 import { MinioStore } from '../storage/minio-store.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { ServerApp } from './app.js';
+import { isPrimaryMessage, shareOf, workerSlotEnv } from './cluster-messages.js';
+import { ServerPrimary } from './cluster-primary.js';
+import { PrimaryLink } from './cluster-worker.js';
 import { readServerConfig, ServerConfigError, type ServerConfig } from './config.js';
 import { ConfidenceWindow } from './confidence-window.js';
 import { DriftWindow } from './drift-window.js';
@@ -33,7 +40,7 @@ import { LabelledIds } from './labelled-ids.js';
 import { LiveSettings } from './live-settings.js';
 import { ByteBudget, LogWriter } from './log-writer.js';
 import { ServerMetrics } from './metrics.js';
-import { loadServedModel, ModelLoadError, predictBatch, warmupRows } from './model.js';
+import { loadServedModel, ModelLoadError, predictBatch, warmupRows, type ServedModel } from './model.js';
 import { OipGrpcServer } from './oip/grpc-server.js';
 import { ShadowMirror } from './shadow.js';
 import { defaultShadowBookOptions, ShadowBook } from './shadow-book.js';
@@ -60,7 +67,20 @@ async function main(): Promise<void> {
     return;
   }
   logger.level = config.logLevel;
-  const log = logger.child({ model: `${config.pipeline.namespace}/${config.pipeline.name}@${config.version}`, deployment: `${config.deployment.namespace}/${config.deployment.name}`, revision: config.revision });
+  const slot = cluster.isWorker ? Number(process.env[workerSlotEnv] ?? 0) : undefined;
+  const log = logger.child({
+    model: `${config.pipeline.namespace}/${config.pipeline.name}@${config.version}`, deployment: `${config.deployment.namespace}/${config.deployment.name}`, revision: config.revision,
+    ...(config.workers > 1 ? { process: slot === undefined ? 'primary' : `worker ${slot}` } : {}),
+  });
+  if (config.workers > 1 && cluster.isPrimary) return runPrimary(config, logger, log);
+  return runServer(config, logger, log, slot);
+}
+
+/**
+ * The server: the inference port, gRPC and, with one process, the feedback listener. `slot`: this process is that
+ * worker of a pod whose primary keeps the pod's windows, readiness and figures (cluster-primary.ts).
+ */
+async function runServer(config: ServerConfig, logger: Logger, log: Logger, slot: number | undefined): Promise<void> {
   // logPredictions and the track, as the operator says them now (live-settings.ts): they change without a restart.
   const live = new LiveSettings({
     file: config.settingsFile, revision: config.revision, fallback: { track: config.track, logPredictions: config.logPredictions },
@@ -70,19 +90,25 @@ async function main(): Promise<void> {
   const startTrack = live.current().track;
   const store = new MinioStore(config.store);
   const now = (): Date => new Date();
-  // The estimate's rows are the drift window's: the same duration and row bound (confidence-window.ts).
-  const confidence = new ConfidenceWindow(config.driftWindowSeconds * 1000, config.driftWindowRows);
-  const metrics: ServerMetrics = new ServerMetrics({ namespace: config.deployment.namespace, deployment: config.deployment.name, version: config.version }, () => app.driftWindow?.snapshot(Date.now()), () => ({
-    predictions: predictionLog.pending, feedback: feedbackLog.pending,
-  }), () => app.task, () => confidence.snapshot(Date.now()));
+  // A worker's rows go to the primary's windows; a single server keeps them. The estimate's rows are the drift
+  // window's: the same duration and row bound (confidence-window.ts).
+  const link = slot === undefined ? undefined : primaryLink(() => metrics, () => app, () => live.current().track === 'shadow');
+  const confidence = link === undefined ? new ConfidenceWindow(config.driftWindowSeconds * 1000, config.driftWindowRows) : undefined;
+  let drift: DriftWindow | undefined;
+  const metrics: ServerMetrics = new ServerMetrics({ namespace: config.deployment.namespace, deployment: config.deployment.name, version: config.version }, () => drift?.snapshot(Date.now()), () => ({
+    predictions: predictionLog?.pending ?? 0, ...(feedbackLog === undefined ? {} : { feedback: feedbackLog.pending }),
+  }), () => app.task, () => confidence?.snapshot(Date.now()));
   // spec.server.logPredictions false: neither stream is written (labels are still scored live by the feedback API).
-  const { predictionLog, feedbackLog } = inferenceLogs(config, store, metrics, log, now, () => live.current().logPredictions);
+  // A worker writes predictions only, under a file stem and spill folder of its own; the primary takes the feedback.
+  const { predictions: predictionLog, feedback: feedbackLog } = inferenceLogs(config, store, metrics, log, now, () => live.current().logPredictions, slot);
+  if (predictionLog === undefined) throw new Error('no prediction log');
   const fatal = fatalHandler({
     log: (message, meta) => log.error(message, meta),
     flush: (deadlineMs) => {
+      link?.close();
       predictionLog.spillAll();
-      feedbackLog.spillAll();
-      return Promise.all([predictionLog.close(deadlineMs), feedbackLog.close(deadlineMs)]);
+      feedbackLog?.spillAll();
+      return Promise.all([predictionLog.close(deadlineMs), feedbackLog?.close(deadlineMs)]);
     },
     exit: (code) => process.exit(code),
     deadlineMs: 3000,
@@ -98,48 +124,53 @@ async function main(): Promise<void> {
   });
   // A pod on the shadow track scores itself from the inference log the serving pods write (shadow-scoring.ts); the
   // track is live, so a candidate leaving its shadow phase stops holding answers and goes idle.
-  const shadowScoring = startShadowScoring(config, store, metrics, () => app.label, () => live.current().track === 'shadow', log, now);
+  const shadowScoring = link === undefined ? startShadowScoring(config, store, metrics, () => app.label, () => live.current().track === 'shadow', log, now) : undefined;
   // The metric callbacks above read `app` only at scrape time, after it exists.
   const app: ServerApp = new ServerApp({
     modelName: config.modelName, version: config.version, get track(): string { return live.current().track; }, codeVersion: config.codeVersion,
     maxInstances: config.maxInstances, maxBodyBytes: config.maxBodyBytes, bodyTimeoutMs: config.edge.bodyTimeoutMs, maxStringBytes: config.maxStringBytes,
     batch: config.batch, metrics,
     predictionLog, events, deployment: `${config.deployment.namespace}/${config.deployment.name}`, signingKey: config.signingKey.key,
-    shadow, shadowScoring, confidence, log, now,
+    shadow, shadowScoring: shadowScoring ?? link?.shadowScoring, confidence: confidence ?? link?.confidenceWindow, log, now,
+    peersReady: link === undefined ? undefined : () => link.peersReady(),
+    pod: link === undefined ? undefined : { metrics: () => link.podMetrics(), statistics: () => link.podStatistics() },
   });
   if (config.signingKey.generated) log.warn('no signing key configured: prediction ids are signed with a random key only this process can verify');
-  const feedbackApi = config.feedback.port === undefined ? undefined : new FeedbackApi({
+  const feedbackApi = config.feedback.port === undefined || feedbackLog === undefined ? undefined : new FeedbackApi({
     deployment: `${config.deployment.namespace}/${config.deployment.name}`, signingKey: config.signingKey.key, tokens: config.feedback.tokens,
     maxItems: config.maxInstances, maxBodyBytes: config.maxBodyBytes, bodyTimeoutMs: config.edge.bodyTimeoutMs, maxLabelAgeMs: config.feedback.ttlSeconds * 1000,
     label: () => app.label, labelled: new LabelledIds(config.feedback.ttlSeconds * 1000, config.feedback.maxIds),
     feedbackLog, events, metrics, log, now,
   });
-  const server = createServer(listenerOptions(config.edge), (req, res) => app.handle(req, res));
-  guardListener(server, config.edge, (status) => metrics.observeRequest(serverRoutes.other, status, 0));
+  // The pod contract's connection cap is the pod's: each worker takes its share.
+  const edge = { ...config.edge, maxConnections: shareOf(config.edge.maxConnections, config.workers) };
+  const server = createServer(listenerOptions(edge), (req, res) => app.handle(req, res));
+  guardListener(server, edge, (status) => metrics.observeRequest(serverRoutes.other, status, 0));
   await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
   const address = server.address();
   const feedbackServer = feedbackApi && createServer(listenerOptions(config.edge), (req, res) => feedbackApi.handle(req, res));
   if (feedbackServer) guardListener(feedbackServer, config.edge, (status) => metrics.observeRequest(serverRoutes.feedback, status, 0));
   if (feedbackServer) await new Promise<void>((resolve) => feedbackServer.listen(config.feedback.port, config.host, resolve));
   const feedbackAddress = feedbackServer?.address();
-  const grpcServer = await startGrpc(config, app, metrics, log, () => live.current().track);
+  const grpcServer = await startGrpc({ ...config, edge }, app, metrics, log, () => live.current().track);
   log.info('server listening', {
     port: typeof address === 'object' && address ? address.port : config.port,
     feedbackPort: typeof feedbackAddress === 'object' && feedbackAddress ? feedbackAddress.port : null,
     grpcPort: grpcServer?.port ?? null,
     codeVersion: config.codeVersion,
   });
-  if (!feedbackServer) log.warn('no feedback token configured: the feedback listener is off');
+  if (!feedbackServer && slot === undefined) log.warn('no feedback token configured: the feedback listener is off');
 
   let stopping = false;
   const stop = async (signal: string): Promise<void> => {
     if (stopping) return;
     stopping = true;
-    log.info('server stopping', { signal, pendingLogRecords: predictionLog.pending + feedbackLog.pending });
+    log.info('server stopping', { signal, pendingLogRecords: predictionLog.pending + (feedbackLog?.pending ?? 0) });
     const deadline = Date.now() + config.drainTimeoutMs;
     // Keep serving (unready, Connection: close) while the endpoint is being taken out of rotation; idle keep-alive
     // connections stay open too, as a client may be sending on one right now.
     app.leave();
+    link?.readiness(false, 'shutting down');
     feedbackApi?.leave();
     await sleep(Math.min(config.shutdownDelayMs, config.drainTimeoutMs));
     server.close();
@@ -151,9 +182,10 @@ async function main(): Promise<void> {
     await app.batcher.idle();
     await Promise.race([shadow?.settle() ?? Promise.resolve(), sleep(Math.max(0, Math.min(2000, deadline - Date.now())))]);
     await Promise.race([shadowScoring?.stop() ?? Promise.resolve(), sleep(Math.max(0, Math.min(2000, deadline - Date.now())))]);
+    link?.close();
     const flushBudget = Math.max(1000, deadline - Date.now());
-    const [p, f] = await Promise.all([predictionLog.close(flushBudget), feedbackLog.close(flushBudget), events?.close(flushBudget)]);
-    log.info('server stopped', { logsStored: p.stored && f.stored, pendingPredictions: p.pending, pendingFeedback: f.pending });
+    const [p, f] = await Promise.all([predictionLog.close(flushBudget), feedbackLog?.close(flushBudget), events?.close(flushBudget)]);
+    log.info('server stopped', { logsStored: p.stored && (f?.stored ?? true), pendingPredictions: p.pending, pendingFeedback: f?.pending ?? 0 });
     server.closeAllConnections();
     feedbackServer?.closeAllConnections();
     grpcServer?.close();
@@ -167,22 +199,45 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
 
+  await loadModel(config, store, log, () => stopping, {
+    loaded: (model) => {
+      if (link === undefined) {
+        drift = DriftWindow.fromProfile(model.profile, config.driftWindowSeconds * 1000, config.driftWindowRows);
+        app.setModel(model, drift);
+        return;
+      }
+      link.modelLoaded(model.profile, model.spec.label);
+      app.setModel(model, link.driftWindow(model.profile.features));
+      link.readiness(true, '');
+    },
+    failed: (reason) => {
+      app.setNotReady(reason);
+      link?.readiness(false, reason);
+    },
+  });
+}
+
+/** Loads and warms up the served model, retrying while it cannot be loaded (the server stays unready meanwhile). */
+async function loadModel(
+  config: ServerConfig, store: ObjectStore, log: Logger, stopping: () => boolean,
+  to: { loaded(model: ServedModel): void; failed(reason: string): void },
+): Promise<void> {
   // Serving runs micro-batches of a few rows, where per-op overhead dominates and WASM beats the native build
   // (backend.ts): WASM first, the native backends as fallbacks. A wide model can force one (the pod's backend setting).
   const choice = await selectBackend(config.forcedBackend, { multiplyAddsPerBatch: 0 });
   log.info('tensorflow backend selected', { backend: choice.backend, attempts: choice.attempts });
-  for (let attempt = 1; !stopping; attempt++) {
+  for (let attempt = 1; !stopping(); attempt++) {
     try {
       const model = await loadServedModel(store, config.modelBucket, config.pipeline, config.version, config.forcedBackend === undefined);
       // Warm-up: the first calls compile kernels and allocate; do them before any request pays for it.
       const rows = warmupRows(model.spec, config.batch.maxSize);
       for (const n of [1, config.batch.maxSize]) predictBatch(model, rows.slice(0, n));
-      app.setModel(model, DriftWindow.fromProfile(model.profile, config.driftWindowSeconds * 1000, config.driftWindowRows));
+      to.loaded(model);
       log.info('model ready', { task: model.manifest.task, runId: model.manifest.runId, width: model.spec.width });
       return;
     } catch (e: unknown) {
       const reason = e instanceof Error ? e.message : String(e);
-      app.setNotReady(reason);
+      to.failed(reason);
       log.error('model not loaded; server stays unready', { reason, attempt, broken: e instanceof ModelLoadError });
       await sleep(backoffDelayMs(modelLoadBackoff, attempt - 1));
     }
@@ -203,12 +258,21 @@ async function startGrpc(config: ServerConfig, app: ServerApp, metrics: ServerMe
   });
 }
 
-/** The two inference-log streams, one spill budget for both (the spill volume); records are taken while `enabled`. */
-function inferenceLogs(config: ServerConfig, store: ObjectStore, metrics: ServerMetrics, log: Logger, now: () => Date, enabled: () => boolean): { predictionLog: LogWriter; feedbackLog: LogWriter } {
-  const fileStem = `${config.podName.replace(/[^A-Za-z0-9._-]/g, '_')}-${Date.now().toString(36)}`;
-  const spillBudget = new ByteBudget(config.log.maxSpillBytes);
+/**
+ * The inference-log streams this process writes, one spill budget for them (the spill volume); records are taken while
+ * `enabled`. One process writes both; with workers (`slot`), each worker its predictions under a file stem and spill
+ * folder of its own (a worker forked again into its slot replays its folder), and the primary (`'primary'`) the
+ * feedback; each takes an equal share of the volume's bytes.
+ */
+function inferenceLogs(
+  config: ServerConfig, store: ObjectStore, metrics: ServerMetrics, log: Logger, now: () => Date, enabled: () => boolean, slot: number | 'primary' | undefined,
+): { predictions?: LogWriter; feedback?: LogWriter } {
+  const worker = typeof slot === 'number' ? `-w${slot}` : '';
+  const fileStem = `${config.podName.replace(/[^A-Za-z0-9._-]/g, '_')}${worker}-${Date.now().toString(36)}`;
+  const spillBudget = new ByteBudget(config.workers > 1 ? shareOf(config.log.maxSpillBytes, config.workers + 1) : config.log.maxSpillBytes);
+  const spillRoot = typeof slot === 'number' ? join(config.log.spillDir, `w${slot}`) : config.log.spillDir;
   const writer = (stream: 'predictions' | 'feedback', prefix: string): LogWriter => new LogWriter({
-    store, bucket: config.bucket, prefix, spillDir: join(config.log.spillDir, stream), fileStem,
+    store, bucket: config.bucket, prefix, spillDir: join(spillRoot, stream), fileStem,
     batchRecords: config.log.batchRecords, flushMs: config.log.flushMs, maxMemoryRecords: config.log.maxMemoryRecords,
     batchBytes: config.log.batchBytes, maxMemoryBytes: config.log.maxMemoryBytes, spillBudget, now,
     onStored: (n) => metrics.logRecords.inc({ stream, outcome: 'stored' }, n),
@@ -217,7 +281,10 @@ function inferenceLogs(config: ServerConfig, store: ObjectStore, metrics: Server
     onError: (message, e) => log.warn(message, { stream, error: e instanceof Error ? e.message : e }),
     enabled,
   });
-  return { predictionLog: writer('predictions', predictionsPrefix(config.deployment)), feedbackLog: writer('feedback', feedbackPrefix(config.deployment)) };
+  return {
+    ...(slot === 'primary' ? {} : { predictions: writer('predictions', predictionsPrefix(config.deployment)) }),
+    ...(typeof slot === 'number' ? {} : { feedback: writer('feedback', feedbackPrefix(config.deployment)) }),
+  };
 }
 
 /** The Kafka sink when spec.server.kafka is set: the same records as the inference log, as CloudEvents. */
@@ -255,6 +322,119 @@ function startShadowScoring(
   }, new ShadowBook({ ...defaultShadowBookOptions, version: config.version, tolerance: config.shadowScoring.tolerance }));
   scoring.start();
   return scoring;
+}
+
+/**
+ * The pod's primary: forks the serving workers and keeps what is one per pod (cluster-primary.ts): the feedback
+ * listener and log, the drift and confidence windows, shadow scoring, readiness, and /metrics and statistics summed.
+ */
+async function runPrimary(config: ServerConfig, logger: Logger, log: Logger): Promise<void> {
+  const live = new LiveSettings({
+    file: config.settingsFile, revision: config.revision, fallback: { track: config.track, logPredictions: config.logPredictions },
+    onChange: (settings, before) => log.info('settings changed', { ...settings, before }),
+  });
+  live.start(settingsPollMs);
+  const store = new MinioStore(config.store);
+  const now = (): Date => new Date();
+  const confidence = new ConfidenceWindow(config.driftWindowSeconds * 1000, config.driftWindowRows);
+  // Made from the first model a worker reports: every worker serves the same version.
+  let model: { drift: DriftWindow; label: LabelSpec } | undefined;
+  const metrics: ServerMetrics = new ServerMetrics({ namespace: config.deployment.namespace, deployment: config.deployment.name, version: config.version }, () => model?.drift.snapshot(Date.now()), () => ({
+    feedback: feedbackLog?.pending ?? 0,
+  }), () => model?.label.task, () => confidence.snapshot(Date.now()));
+  const { feedback: feedbackLog } = inferenceLogs(config, store, metrics, log, now, () => live.current().logPredictions, 'primary');
+  if (feedbackLog === undefined) throw new Error('no feedback log');
+  const events = kafkaSink(config, metrics, log, () => live.current().logPredictions);
+  const shadowScoring = startShadowScoring(config, store, metrics, () => model?.label, () => live.current().track === 'shadow', log, now);
+  // One key for the pod: a key generated here goes to every worker, so an id any of them signed verifies here.
+  const generatedKey = config.signingKey.generated ? config.signingKey.key.toString('hex') : undefined;
+  const signingKey = generatedKey === undefined ? config.signingKey.key : Buffer.from(generatedKey);
+  if (generatedKey !== undefined) log.warn('no signing key configured: prediction ids are signed with a random key only this pod can verify');
+  const primary = new ServerPrimary({
+    workers: config.workers, env: generatedKey === undefined ? {} : { [podEnv.serverSigningKey]: generatedKey }, metrics: metrics.registry,
+    onModel: (profile, label) => {
+      const drift = DriftWindow.fromProfile(profile, config.driftWindowSeconds * 1000, config.driftWindowRows);
+      model = { drift, label };
+      return drift;
+    },
+    confidence, shadowScoring,
+    onPodReady: (reason) => {
+      metrics.modelReady.set(reason === undefined ? 1 : 0);
+      log.info(reason === undefined ? 'every worker ready' : 'pod not ready', { reason });
+    },
+    log: (level, message, meta) => log.log(level, message, meta),
+  });
+  const fatal = fatalHandler({
+    log: (message, meta) => log.error(message, meta),
+    flush: (deadlineMs) => {
+      feedbackLog.spillAll();
+      return Promise.all([feedbackLog.close(deadlineMs), primary.stop(deadlineMs)]);
+    },
+    exit: (code) => process.exit(code),
+    deadlineMs: 3000,
+  });
+  process.on('uncaughtException', (e) => fatal('uncaughtException', e));
+  process.on('unhandledRejection', (e) => fatal('unhandledRejection', e));
+  const feedbackApi = config.feedback.port === undefined ? undefined : new FeedbackApi({
+    deployment: `${config.deployment.namespace}/${config.deployment.name}`, signingKey, tokens: config.feedback.tokens,
+    maxItems: config.maxInstances, maxBodyBytes: config.maxBodyBytes, bodyTimeoutMs: config.edge.bodyTimeoutMs, maxLabelAgeMs: config.feedback.ttlSeconds * 1000,
+    label: () => model?.label, labelled: new LabelledIds(config.feedback.ttlSeconds * 1000, config.feedback.maxIds),
+    feedbackLog, events, metrics, log, now,
+  });
+  const feedbackServer = feedbackApi && createServer(listenerOptions(config.edge), (req, res) => feedbackApi.handle(req, res));
+  if (feedbackServer) guardListener(feedbackServer, config.edge, (status) => metrics.observeRequest(serverRoutes.feedback, status, 0));
+  if (feedbackServer) await new Promise<void>((resolve) => feedbackServer.listen(config.feedback.port, config.host, resolve));
+  const feedbackAddress = feedbackServer?.address();
+  primary.start();
+  log.info('server primary started', {
+    workers: config.workers, port: config.port, grpcPort: config.grpcPort ?? null, codeVersion: config.codeVersion,
+    feedbackPort: typeof feedbackAddress === 'object' && feedbackAddress ? feedbackAddress.port : null,
+  });
+  if (!feedbackServer) log.warn('no feedback token configured: the feedback listener is off');
+
+  let stopping = false;
+  const stop = async (signal: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    log.info('server primary stopping', { signal, pendingFeedbackRecords: feedbackLog.pending });
+    const deadline = Date.now() + config.drainTimeoutMs;
+    // Every worker leaves, drains and flushes on its own; the feedback listener does the same here meanwhile.
+    const workersDone = primary.stop(config.drainTimeoutMs + 5000);
+    feedbackApi?.leave();
+    await sleep(Math.min(config.shutdownDelayMs, config.drainTimeoutMs));
+    feedbackServer?.close();
+    feedbackServer?.closeIdleConnections();
+    feedbackApi?.drain();
+    await workersDone;
+    await Promise.race([shadowScoring.stop(), sleep(Math.max(0, Math.min(2000, deadline - Date.now())))]);
+    const flushBudget = Math.max(1000, deadline - Date.now());
+    const [f] = await Promise.all([feedbackLog.close(flushBudget), events?.close(flushBudget)]);
+    log.info('server primary stopped', { logsStored: f.stored, pendingFeedback: f.pending });
+    feedbackServer?.closeAllConnections();
+    await new Promise<void>((resolve) => {
+      logger.on('finish', () => resolve());
+      logger.end();
+      setTimeout(resolve, 500).unref();
+    });
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+/** A worker's link to its primary, listening for the primary's messages. */
+function primaryLink(metrics: () => ServerMetrics, app: () => ServerApp, shadowTrack: () => boolean): PrimaryLink {
+  const link = new PrimaryLink({
+    send: (m) => {
+      if (process.connected) process.send?.(m);
+    },
+    own: { metrics: () => metrics().registry.getMetricsAsJSON(), statistics: () => app().localStatistics() },
+    shadowTrack,
+  });
+  process.on('message', (m: unknown) => {
+    if (isPrimaryMessage(m)) link.receive(m);
+  });
+  return link;
 }
 
 main().catch((e: unknown) => {

@@ -77,7 +77,8 @@ export class ServerMetrics {
     this.shadowRequests = new Counter({ name: N.shadowRequests, help: 'Requests mirrored to the shadow by outcome.', labelNames: [L.outcome], registers: r });
     this.shadowLatency = new Histogram({ name: N.shadowLatency, help: 'Shadow answer latency in seconds.', buckets: [...latencyBuckets], registers: r });
     this.logRecords = new Counter({ name: N.logRecords, help: 'Inference-log records by stream and outcome (stored, spilled, dropped).', labelNames: [L.stream, L.outcome], registers: r });
-    this.modelReady = new Gauge({ name: N.modelReady, help: '1 once the model is loaded and warmed up.', registers: r });
+    // With several serving processes the pod's figure is the least of theirs (cluster-primary.ts sums the rest).
+    this.modelReady = new Gauge({ name: N.modelReady, help: '1 once the model is loaded and warmed up.', registers: r, aggregator: 'min' });
     const live = this.live;
     new Gauge({
       name: N.liveAccuracy, help: 'Accuracy of the labelled predictions scored here since start, per version (classification).', labelNames: [L.modelVersion], registers: r,

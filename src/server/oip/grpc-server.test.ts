@@ -36,9 +36,9 @@ class FakeService implements OipService {
   repositoryIndex(): ReturnType<OipService['repositoryIndex']> {
     return [{ name: 'weather', version: 'v1', state: this.ready ? 'READY' : 'UNAVAILABLE', reason: this.ready ? '' : 'loading' }];
   }
-  statistics(): ReturnType<OipService['statistics']> {
+  async statistics(): ReturnType<OipService['statistics']> {
     const d = { count: 3, ns: 1500.4 };
-    return [{ name: 'weather', version: 'v1', lastInference: 1_700_000_000_000, inferenceCount: 3, executionCount: 2, inferenceStats: { success: d, fail: d, queue: d, computeInput: d, computeInfer: d, computeOutput: d } }];
+    return await Promise.resolve([{ name: 'weather', version: 'v1', lastInference: 1_700_000_000_000, inferenceCount: 3, executionCount: 2, inferenceStats: { success: d, fail: d, queue: d, computeInput: d, computeInfer: d, computeOutput: d } }]);
   }
 }
 

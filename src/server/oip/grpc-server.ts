@@ -207,8 +207,8 @@ export class OipGrpcServer {
         const mirror = shouldMirror(this.o.track(), { [shadowHeader]: call.metadata.get(shadowHeader)[0]?.toString() });
         return encodeInferResponse(await s.infer(decodeInferRequest(m, mirror)));
       }),
-      ModelStatistics: this.unary('ModelStatistics', r.metadata, (m: { name: string; version: string }) => ({
-        model_stats: s.statistics(m.name || undefined, m.version || undefined).map(statisticsMessage),
+      ModelStatistics: this.unary('ModelStatistics', r.metadata, async (m: { name: string; version: string }) => ({
+        model_stats: (await s.statistics(m.name || undefined, m.version || undefined)).map(statisticsMessage),
       })),
       RepositoryIndex: this.unary('RepositoryIndex', r.metadata, (m: { repository_name: string; ready: boolean }) => ({
         models: s.repositoryIndex().filter((e) => !m.ready || e.state === 'READY'),

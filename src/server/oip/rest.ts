@@ -113,6 +113,6 @@ export function statisticsJson(s: OipModelStatistics): Record<string, unknown> {
   };
 }
 
-export function answerStatistics(oip: OipService, res: ServerResponse, name: string | undefined, version: string | undefined): void {
-  send(res, 200, { model_stats: oip.statistics(name, version).map(statisticsJson) });
+export async function answerStatistics(oip: OipService, res: ServerResponse, name: string | undefined, version: string | undefined): Promise<void> {
+  send(res, 200, { model_stats: (await oip.statistics(name, version)).map(statisticsJson) });
 }

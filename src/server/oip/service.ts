@@ -37,6 +37,8 @@ export interface OipHost {
   predict(parsed: ParsedRows, mirror: boolean): Promise<{ ids: string[]; predictions: Prediction[] }>;
   /** The model's batch runs so far. */
   executions(): number;
+  /** With several serving processes: this process's statistics summed with the others' (cluster-worker.ts). */
+  podStatistics?: ((own: OipModelStatistics) => Promise<OipModelStatistics>) | undefined;
   nowMs(): number;
 }
 
@@ -130,9 +132,20 @@ export class OipInference implements OipService {
     return [{ name: this.host.modelName, version: this.host.version, state: ready ? 'READY' : 'UNAVAILABLE', reason: ready ? '' : this.host.notReadyReason() }];
   }
 
-  statistics(name?: string, version?: string): readonly OipModelStatistics[] {
+  async statistics(name?: string, version?: string): Promise<readonly OipModelStatistics[]> {
     if (name !== undefined) this.checkModel(name, version);
-    return [this.stats.snapshot(this.host.modelName, this.host.version, this.host.executions())];
+    const own = this.localStatistics();
+    if (this.host.podStatistics === undefined) return [own];
+    try {
+      return [await this.host.podStatistics(own)];
+    } catch (e: unknown) {
+      throw oipErrorOf(e);
+    }
+  }
+
+  /** What this process counted (the pod's figures with one serving process). */
+  localStatistics(): OipModelStatistics {
+    return this.stats.snapshot(this.host.modelName, this.host.version, this.host.executions());
   }
 
   /** OipError 404 unless the name (and the version, when given) is the one served. */

@@ -69,3 +69,25 @@ function add(c: Counter, ns: number): void {
   c.count += 1;
   c.ns += Math.max(0, Math.round(ns));
 }
+
+/**
+ * The statistics of one model counted by several serving processes of a pod (cluster-primary.ts), as one: counts and
+ * durations summed, the last inference the latest. `list` holds at least one entry, all of the same model.
+ */
+export function sumStatistics(list: readonly OipModelStatistics[]): OipModelStatistics {
+  const [first, ...rest] = list;
+  if (first === undefined) throw new RangeError('sumStatistics of no statistics');
+  const sum = (a: OipDuration, b: OipDuration): OipDuration => ({ count: a.count + b.count, ns: a.ns + b.ns });
+  return rest.reduce((a, b) => ({
+    name: a.name,
+    version: a.version,
+    lastInference: Math.max(a.lastInference, b.lastInference),
+    inferenceCount: a.inferenceCount + b.inferenceCount,
+    executionCount: a.executionCount + b.executionCount,
+    inferenceStats: {
+      success: sum(a.inferenceStats.success, b.inferenceStats.success), fail: sum(a.inferenceStats.fail, b.inferenceStats.fail),
+      queue: sum(a.inferenceStats.queue, b.inferenceStats.queue), computeInput: sum(a.inferenceStats.computeInput, b.inferenceStats.computeInput),
+      computeInfer: sum(a.inferenceStats.computeInfer, b.inferenceStats.computeInfer), computeOutput: sum(a.inferenceStats.computeOutput, b.inferenceStats.computeOutput),
+    },
+  }), first);
+}

@@ -129,5 +129,5 @@ export interface OipService {
   infer(request: OipInferRequest): Promise<OipInferResponse>;
   repositoryIndex(): readonly OipRepositoryEntry[];
   /** name undefined: every model (the one served). */
-  statistics(name?: string, version?: string): readonly OipModelStatistics[];
+  statistics(name?: string, version?: string): Promise<readonly OipModelStatistics[]>;
 }

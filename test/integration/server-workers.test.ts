@@ -1,0 +1,160 @@
+// A pod with two serving workers (PERENNIAL_SERVER_WORKERS=2), the real server bundle on a model the real trainer made
+// from Seattle's weather: requests on fresh connections land on both workers; labels for either worker's ids are
+// scored by the primary's one feedback listener; /metrics, the drift and confidence windows and the OIP statistics
+// are the pod's (every worker's rows, whichever worker is asked); a worker killed mid-life makes the pod unready
+// until it is forked again, while the other one answers; SIGTERM drains every worker and each one's inference log
+// reaches the store under its own file stem, every answered prediction once.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { request } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { sharedCluster, uniqueName } from '../../localcluster/test-cluster.js';
+import type { ClusterInfo } from '../../localcluster/cluster.js';
+import { freePort } from '../../localcluster/net.js';
+import { predictionsPrefix } from '../../src/shared/artifact-layout.js';
+import { podEnv } from '../../src/shared/pod-contract.js';
+import { parsePrometheusText, serverMetricNames, type Sample } from '../../src/shared/server-metrics.js';
+import type { MinioStore } from '../../src/storage/minio-store.js';
+import { storeFor } from './trainer-harness.js';
+import { postFeedback, serverEnv, startServer, trainWeatherModel, waitReady, weatherInstances, type RunningServer } from '../support/served-model.js';
+
+/** POSTs JSON on a connection of its own (no agent), so the primary hands each request to the next worker. */
+function postFresh(url: string, body: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: 'POST', agent: false, headers: { 'content-type': 'application/json', connection: 'close' } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (text += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as Record<string, unknown> }));
+    });
+    req.on('error', reject);
+    req.end(JSON.stringify(body));
+  });
+}
+
+async function getFresh(url: string): Promise<{ status: number; text: string }> {
+  const r = await fetch(url, { headers: { connection: 'close' } });
+  return { status: r.status, text: await r.text() };
+}
+
+const sum = (samples: readonly Sample[], name: string, labels: Readonly<Record<string, string>> = {}): number =>
+  samples.filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v)).reduce((a, s) => a + s.value, 0);
+
+function workerPids(primary: number): number[] {
+  try {
+    return execFileSync('pgrep', ['-P', String(primary)], { encoding: 'utf8' }).split('\n').filter((l) => l !== '').map(Number);
+  } catch {
+    return [];
+  }
+}
+
+describe('model server with two workers in one pod', () => {
+  let info: ClusterInfo;
+  let store: MinioStore;
+  let server: RunningServer;
+  let feedbackUrl: string;
+  const bucket = uniqueName('workers');
+  const seattle = weatherInstances('Seattle');
+  const rows = seattle.instances.slice(0, 120);
+  const labels = seattle.labels.slice(0, 120);
+  const answered: { id: string; label: string }[] = [];
+
+  before(async () => {
+    info = await sharedCluster();
+    store = storeFor(info);
+    await trainWeatherModel(info, store, bucket, 'v1');
+    const feedbackPort = await freePort();
+    // No signing key: the primary makes one for the pod, so an id either worker signed verifies at the primary.
+    const env = serverEnv(info, { bucket, version: 'v1', env: { [podEnv.serverWorkers]: '2', [podEnv.serverFeedbackPort]: String(feedbackPort) } });
+    delete env[podEnv.serverSigningKey];
+    server = await startServer(env);
+    feedbackUrl = `http://127.0.0.1:${feedbackPort}`;
+    await waitReady(server, 90_000);
+  });
+
+  after(async () => {
+    await server.stop('SIGKILL');
+    for (const pid of workerPids(server.child.pid ?? 0)) process.kill(pid, 'SIGKILL');
+    for (const o of await store.list(bucket, '')) await store.delete(bucket, o.key);
+  });
+
+  it('answers on both workers, and the pod\'s figures count every worker\'s rows whichever worker is asked', async () => {
+    assert.equal(workerPids(server.child.pid ?? 0).length, 2, 'two workers forked');
+    for (let i = 0; i < rows.length; i += 4) {
+      const batch = await Promise.all(rows.slice(i, i + 4).map((row) => postFresh(`${server.url}/v1/models/weather:predict`, { instances: [row] })));
+      batch.forEach((r, k) => {
+        assert.equal(r.status, 200, JSON.stringify(r.body));
+        answered.push({ id: (r.body['prediction_ids'] as string[])[0] as string, label: labels[i + k] as string });
+      });
+    }
+    const v2 = await postFresh(`${server.url}/v2/models/weather/infer`, { inputs: Object.keys(rows[0] ?? {}).map((name) => ({ name, datatype: typeof rows[0]?.[name] === 'number' ? 'FP64' : 'BYTES', shape: [1], data: [rows[0]?.[name]] })) });
+    assert.equal(v2.status, 200, JSON.stringify(v2.body));
+    await sleep(300); // the workers' rows reach the primary every 25 ms
+    const scrapes = await Promise.all([1, 2, 3, 4].map(async () => parsePrometheusText((await getFresh(`${server.url}/metrics`)).text)));
+    for (const m of scrapes) {
+      assert.equal(sum(m, serverMetricNames.requests, { route: 'v1_predict', code: '200' }), rows.length, 'every v1 request, both workers\' (from whichever answers the scrape)');
+      assert.equal(sum(m, serverMetricNames.driftWindowRows), rows.length + 1, 'the pod\'s drift window holds both workers\' rows');
+      assert.equal(sum(m, serverMetricNames.confidenceWindowRows), rows.length + 1, 'and its confidence window');
+      assert.equal(sum(m, serverMetricNames.modelReady), 1, 'ready: the least of the processes\' gauges, not their sum');
+    }
+    const stats = await Promise.all([1, 2].map(async () => JSON.parse((await getFresh(`${server.url}/v2/models/weather/stats`)).text) as { model_stats: { inference_count: number }[] }));
+    for (const s of stats) assert.equal(s.model_stats[0]?.inference_count, 1, 'the OIP statistics are the pod\'s');
+  });
+
+  it('scores labels for either worker\'s ids at the one feedback listener, each id once', async () => {
+    const s = { ...server, feedbackUrl };
+    const first = await postFeedback(s, { feedback: answered.map((a) => ({ id: a.id, label: a.label })) });
+    assert.equal(first.status, 200, JSON.stringify(first.body));
+    const again = await postFeedback(s, { feedback: answered.slice(0, 10).map((a) => ({ id: a.id, label: a.label })) });
+    assert.equal(again.status, 200, JSON.stringify(again.body));
+    const m = parsePrometheusText((await getFresh(`${server.url}/metrics`)).text);
+    const scored = sum(m, serverMetricNames.feedback, { outcome: 'correct' }) + sum(m, serverMetricNames.feedback, { outcome: 'incorrect' });
+    assert.equal(scored, answered.length, 'every label scored: ids of both workers verify with the pod\'s key');
+    assert.equal(sum(m, serverMetricNames.feedback, { outcome: 'duplicate' }), 10, 'a label sent twice counts once, whichever worker made the id');
+  });
+
+  it('goes unready while a killed worker is forked again, and answers on the other meanwhile', async () => {
+    const [victim] = workerPids(server.child.pid ?? 0);
+    assert.ok(victim !== undefined);
+    process.kill(victim, 'SIGKILL');
+    let sawUnready = false;
+    let answeredMeanwhile = 0;
+    const until = Date.now() + 60_000;
+    let readyAgain = false;
+    while (Date.now() < until && !readyAgain) {
+      const r = await getFresh(`${server.url}/v2/health/ready`).catch(() => undefined);
+      if (r?.status === 503) sawUnready = true;
+      const p = await postFresh(`${server.url}/v1/models/weather:predict`, { instances: [rows[0]] }).catch(() => undefined);
+      if (p?.status === 200) {
+        answeredMeanwhile += 1;
+        answered.push({ id: (p.body['prediction_ids'] as string[])[0] as string, label: labels[0] as string });
+      }
+      readyAgain = sawUnready && r?.status === 200 && workerPids(server.child.pid ?? 0).length === 2;
+      await sleep(50);
+    }
+    assert.ok(sawUnready, 'the pod reported unready while a worker was missing');
+    assert.ok(readyAgain, `ready again with two workers: ${server.output().slice(-2000)}`);
+    assert.ok(answeredMeanwhile > 0, 'requests were answered meanwhile');
+    assert.match(server.output(), /a serving worker exited; forking it again/);
+  });
+
+  it('drains every worker on SIGTERM, each one\'s log under its own file stem, every answered prediction stored once', async () => {
+    const { code } = await server.stop('SIGTERM');
+    assert.equal(code, 0, server.output().slice(-3000));
+    assert.deepEqual(workerPids(server.child.pid ?? 0), []);
+    const ids = new Map<string, number>();
+    const stems = new Set<string>();
+    for (const o of await store.list(bucket, predictionsPrefix({ namespace: 'ml', name: 'weather' }))) {
+      const stem = /test-pod-(w\d)-/.exec(o.key)?.[1];
+      if (stem !== undefined) stems.add(stem);
+      for (const line of (await store.getBuffer(bucket, o.key)).toString('utf8').split('\n')) {
+        if (line === '') continue;
+        const id = (JSON.parse(line) as { id: string }).id;
+        ids.set(id, (ids.get(id) ?? 0) + 1);
+      }
+    }
+    assert.deepEqual([...stems].sort(), ['w0', 'w1'], 'both workers wrote their own log objects');
+    for (const a of answered) assert.equal(ids.get(a.id), 1, `prediction ${a.id} logged once`);
+  });
+});
