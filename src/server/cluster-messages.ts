@@ -10,6 +10,8 @@
 //                      tell      give me your own metrics / statistics
 //                      answer    the pod's figures for a worker's `ask` (or why there are none)
 import type { ReferenceProfile } from '../shared/drift.js';
+import type { ConfidenceWindow } from './confidence-window.js';
+import type { DriftWindow } from './drift-window.js';
 import type { LabelSpec, RawRow } from '../shared/preprocessing.js';
 import type { Prediction } from './model.js';
 import type { OipModelStatistics } from './oip/types.js';
@@ -87,4 +89,28 @@ export function isWorkerMessage(m: unknown): m is WorkerMessage {
 
 export function isPrimaryMessage(m: unknown): m is PrimaryMessage {
   return typeof m === 'object' && m !== null && typeof (m as { t?: unknown }).t === 'string' && ['pod-ready', 'tell', 'answer'].includes((m as { t: string }).t);
+}
+
+/**
+ * A worker's answered rows into the pod's windows, entry by entry in the order it answered them (the primary's side
+ * of PrimaryLink's messages). Without a drift window yet (no model reported) the drift rows are skipped.
+ */
+export function deliverAnsweredRows(rows: AnsweredRows, to: {
+  readonly drift: Pick<DriftWindow, 'addBinned' | 'width'> | undefined;
+  readonly confidence: Pick<ConfidenceWindow, 'addConfidences'>;
+  readonly shadowScoring?: { hold(rows: readonly RawRow[], predictions: readonly Prediction[], atMs: number): void } | undefined;
+}): void {
+  const width = to.drift?.width ?? 0;
+  let bin = 0;
+  let confidence = 0;
+  for (let i = 0; i < rows.atMs.length; i++) {
+    const atMs = rows.atMs[i] as number;
+    const n = rows.driftRows[i] as number;
+    const c = rows.confidences[i] as number;
+    if (to.drift !== undefined && n > 0) to.drift.addBinned(n, rows.bins.subarray(bin, bin + n * width), atMs);
+    bin += n * width;
+    if (c > 0) to.confidence.addConfidences(rows.confidenceValues.slice(confidence, confidence + c), atMs);
+    confidence += c;
+  }
+  for (const h of rows.held) to.shadowScoring?.hold(h.rows, h.predictions, h.atMs);
 }

@@ -15,7 +15,7 @@ import { AggregatorRegistry, type MetricObjectWithValues, type MetricValue } fro
 import { backoffDelayMs, type Backoff } from '../shared/backoff.js';
 import type { ReferenceProfile } from '../shared/drift.js';
 import type { LabelSpec, RawRow } from '../shared/preprocessing.js';
-import { isWorkerMessage, podUnreadyReason, workerSlotEnv, type AnsweredRows, type PodFigure, type PrimaryMessage, type WorkerMessage, type WorkerState } from './cluster-messages.js';
+import { deliverAnsweredRows, isWorkerMessage, podUnreadyReason, workerSlotEnv, type PodFigure, type PrimaryMessage, type WorkerMessage, type WorkerState } from './cluster-messages.js';
 import type { ConfidenceWindow } from './confidence-window.js';
 import type { DriftWindow } from './drift-window.js';
 import type { Prediction } from './model.js';
@@ -143,7 +143,7 @@ export class ServerPrimary {
         return;
       }
       case 'rows':
-        this.take(m);
+        deliverAnsweredRows(m, { drift: this.drift, confidence: this.o.confidence, shadowScoring: this.o.shadowScoring });
         return;
       case 'ask':
         void this.gather(m.what).then(
@@ -158,23 +158,6 @@ export class ServerPrimary {
         if (tell.waiting.size === 0) tell.done();
       }
     }
-  }
-
-  /** A worker's answered rows into the pod's windows, entry by entry in the order it answered them. */
-  private take(rows: AnsweredRows): void {
-    const width = this.drift?.width ?? 0;
-    let bin = 0;
-    let confidence = 0;
-    for (let i = 0; i < rows.atMs.length; i++) {
-      const atMs = rows.atMs[i] as number;
-      const n = rows.driftRows[i] as number;
-      const c = rows.confidences[i] as number;
-      if (this.drift !== undefined && n > 0) this.drift.addBinned(rows.bins.subarray(bin, bin + n * width), atMs);
-      bin += n * width;
-      if (c > 0) this.o.confidence.addConfidences(rows.confidenceValues.slice(confidence, confidence + c), atMs);
-      confidence += c;
-    }
-    for (const h of rows.held) this.o.shadowScoring?.hold(h.rows, h.predictions, h.atMs);
   }
 
   /** The pod's figures: every live worker's own, and for metrics the primary's, summed. */

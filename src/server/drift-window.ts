@@ -207,17 +207,16 @@ export class DriftWindow {
   }
 
   add(rows: readonly RawRow[], nowMs: number): void {
-    this.addBinned(binRows(this.features, rows), nowMs);
+    this.addBinned(rows.length, binRows(this.features, rows), nowMs);
   }
 
   /**
-   * Rows binned elsewhere with the same profile (binRows: a serving worker bins its rows, the pod's one window takes
-   * them; cluster-worker.ts). `bins.length` must be a multiple of the profile's features.
+   * `rows` rows binned elsewhere with the same profile (binRows: a serving worker bins its rows, the pod's one window
+   * takes them; cluster-worker.ts): `bins` holds rows × features values.
    */
-  addBinned(bins: Uint32Array, nowMs: number): void {
+  addBinned(rows: number, bins: Uint32Array, nowMs: number): void {
     const width = this.features.length;
-    if (width === 0 || bins.length % width !== 0) throw new RangeError(`binned rows of ${this.features.length} features expected, got ${bins.length} values`);
-    const rows = bins.length / width;
+    if (bins.length !== rows * width) throw new RangeError(`${rows} binned rows of ${width} features expected, got ${bins.length} values`);
     for (let r = 0; r < rows; r++) this.detector.add(bins.subarray(r * width, (r + 1) * width), nowMs);
     this.counter.add({ rows, bins }, nowMs);
   }
