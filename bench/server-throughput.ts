@@ -4,6 +4,9 @@
 //              one-instance POST /v1/models/weather:predict
 //   ours v2    the same server and row as OIP v2 REST: POST /v2/models/weather/infer, one tensor per feature
 //   ours gRPC  the same server's OIP v2 gRPC port (ModelInfer, the same row), driven by bench/grpc-load.ts
+//   ×2 workers the same server as a pod with two serving workers (PERENNIAL_SERVER_WORKERS=2, cluster-primary.ts):
+//              v1, v2 and gRPC, every concurrency: what a worker per core gives on this machine's two cores, with
+//              wrk on the same cores
 //   ceiling    a bare node:http server answering a fixed body (one of our real answers, byte for byte) to the
 //              same wrk load: the HTTP stack's limit for one Node process on this machine
 //   ×2 procs   the same bare server as two processes sharing the port (node:cluster), at the top concurrency only:
@@ -111,6 +114,9 @@ function cpuNow(pid: number | undefined): { processMs: number; machineBusyMs: nu
     // After "(comm)": state is field 3, utime 14 and stime 15.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     processMs = (Number(fields[11]) + Number(fields[12])) * tickMs;
+    // A pod with workers: the primary and every worker it forked.
+    const children = spawnSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' }).stdout.split('\n').filter((l) => l !== '').map(Number);
+    for (const child of children) processMs += cpuNow(child).processMs;
   }
   const [, ...cpu] = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').trim().split(/\s+/);
   const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = cpu.map(Number); // idle and iowait left out
@@ -212,7 +218,13 @@ try {
   const unbounded = await startServer(serverEnv(cluster.info, { bucket, version: 'v1', deployment: 'ml/weather-unbounded', env: { ...extraEnv, ...boundsOff } }));
   children.push(unbounded.child);
   await waitReady(unbounded);
-  // A second server of ours, only to measure two processes of it side by side (not a worker per core: decision 0012).
+  // Ours as a pod of two serving workers, with a gRPC port of its own.
+  const grpcWorkersPort = await freePort();
+  const workers = await startServer(serverEnv(cluster.info, { bucket, version: 'v1', deployment: 'ml/weather-workers', env: { [podEnv.serverGrpcPort]: String(grpcWorkersPort), [podEnv.serverWorkers]: '2', ...extraEnv } }));
+  children.push(workers.child);
+  await waitReady(workers, 90_000);
+  // A second server of ours, only to measure two independent processes of it side by side: the upper bound of the
+  // workers' pod (no primary, no IPC).
   const second = await startServer(serverEnv(cluster.info, { bucket, version: 'v1', deployment: 'ml/weather-second', env: extraEnv }));
   children.push(second.child);
   await waitReady(second);
@@ -240,14 +252,16 @@ try {
   const rest = {
     'ours v1 :predict': { url: v1Url, script },
     'ours v2 infer': { url: `${ours.url}/v2/models/weather/infer`, script: v2Script },
+    'ours v1 ×2 workers': { url: `${workers.url}/v1/models/weather:predict`, script },
+    'ours v2 ×2 workers': { url: `${workers.url}/v2/models/weather/infer`, script: v2Script },
     'bare node:http': { url: `http://127.0.0.1:${barePort}/`, script },
     'flask': { url: `http://127.0.0.1:${flaskPort}/v1/models/weather:predict`, script },
     // Not a baseline of the ratios: what a worker per core could reach at most here (docs/decisions/0012).
     'bare node:http ×2 procs': { url: `http://127.0.0.1:${bare2Port}/`, script },
   } as const;
   for (const t of Object.values(rest)) wrk(t.url, t.script, 4); // warm-up of each, not reported
-  const grpcAt = async (c: number, s = seconds): Promise<Point> => {
-    const g = await grpcLoad({ port: grpcPort, modelName: 'weather', connections: Math.min(c, 8), concurrency: c, seconds: s, request: grpcRequest(instance) });
+  const grpcAt = async (c: number, s = seconds, port = grpcPort): Promise<Point> => {
+    const g = await grpcLoad({ port, modelName: 'weather', connections: Math.min(c, 8), concurrency: c, seconds: s, request: grpcRequest(instance) });
     return { rps: g.rps, p50: g.p50Ms, p99: g.p99Ms, non2xx: g.errors };
   };
   await grpcAt(4, 2);
@@ -258,6 +272,7 @@ try {
       table.push({ target, c, p: wrk(t.url, t.script, c) });
     }
     table.push({ target: 'ours gRPC ModelInfer', c, p: await grpcAt(c) });
+    table.push({ target: 'ours gRPC ×2 workers', c, p: await grpcAt(c, seconds, grpcWorkersPort) });
   }
   const rpsOf = (target: string, c: number): number => table.find((r) => r.target === target && r.c === c)?.p.rps ?? NaN;
   console.log(`\nserver throughput: one-row requests, wrk ${seconds}s per point (gRPC: bench/grpc-load.ts), node ${process.version}, 2 cores shared by the servers and the load generator`);
@@ -279,18 +294,24 @@ try {
   // p99 at half the peak: an open-loop load at half of what ours did at the highest concurrency, latency counted
   // from each request's intended send time.
   const top = Math.max(...concurrencies);
-  const half = Math.round(rpsOf('ours v1 :predict', top) / 2);
   const v1Body = JSON.stringify({ instances: [instance] });
-  console.log(`\nopen loop at half of ours v1's peak (${half} req/s for ${openSeconds}s, ${top} connections; latency from each request's intended send time):`);
-  for (const [name, url, pid] of [['ours v1 :predict', v1Url, ours.child.pid], ['bare node:http', `http://127.0.0.1:${barePort}/`, bare.pid]] as const) {
-    const before = cpuNow(pid);
-    const open = await openLoop(url, v1Body, half, openSeconds, top);
-    const after = cpuNow(pid);
-    const share = (ms: number): string => `${((100 * ms) / (after.wallMs - before.wallMs)).toFixed(0)}%`;
-    const server = after.processMs - before.processMs;
-    const machine = after.machineBusyMs - before.machineBusyMs;
-    console.log(`  ${name.padEnd(17)} ${open.rps.toFixed(0)} answered/s, p50 ${open.p50.toFixed(2)} ms, p99 ${open.p99.toFixed(2)} ms, max ${open.max.toFixed(1)} ms, ${open.connects} connections opened${open.non2xx + open.errors > 0 ? ` (non-2xx ${open.non2xx}, errors ${open.errors})` : ''}`);
-    console.log(`  ${''.padEnd(17)} CPU of one core: the server ${share(server)}, the generator ${share(open.cpuMs)}, everything else on the machine ${share(Math.max(0, machine - server - open.cpuMs))} (of 200%)`);
+  const openRuns = [
+    ['ours v1 :predict', v1Url, ours.child.pid],
+    ['ours v1 ×2 workers', `${workers.url}/v1/models/weather:predict`, workers.child.pid],
+  ] as const;
+  for (const [target, targetUrl, targetPid] of openRuns) {
+    const half = Math.round(rpsOf(target, top) / 2);
+    console.log(`\nopen loop at half of ${target}'s peak (${half} req/s for ${openSeconds}s, ${top} connections; latency from each request's intended send time):`);
+    for (const [name, url, pid] of [[target, targetUrl, targetPid], ['bare node:http', `http://127.0.0.1:${barePort}/`, bare.pid]] as const) {
+      const before = cpuNow(pid);
+      const open = await openLoop(url, v1Body, half, openSeconds, top);
+      const after = cpuNow(pid);
+      const share = (ms: number): string => `${((100 * ms) / (after.wallMs - before.wallMs)).toFixed(0)}%`;
+      const server = after.processMs - before.processMs;
+      const machine = after.machineBusyMs - before.machineBusyMs;
+      console.log(`  ${name.padEnd(17)} ${open.rps.toFixed(0)} answered/s, p50 ${open.p50.toFixed(2)} ms, p99 ${open.p99.toFixed(2)} ms, max ${open.max.toFixed(1)} ms, ${open.connects} connections opened${open.non2xx + open.errors > 0 ? ` (non-2xx ${open.non2xx}, errors ${open.errors})` : ''}`);
+      console.log(`  ${''.padEnd(17)} CPU of one core: the server ${share(server)}, the generator ${share(open.cpuMs)}, everything else on the machine ${share(Math.max(0, machine - server - open.cpuMs))} (of 200%)`);
+    }
   }
   const f = (x: { batched: number; single: number }): string => `${x.batched.toFixed(0)} rows/s in batches of 64, ${x.single.toFixed(0)} rows/s one row per call`;
   console.log(`in-process ceiling (same model, no HTTP): plain JS (served) ${f(ceiling.js)}; tfjs WASM ${f(ceiling.wasm)}`);
@@ -313,11 +334,15 @@ try {
   console.log(`  bounds switched off:   ${hardening.unbounded.map((p) => p.rps.toFixed(0)).join(', ')}  median ${median(hardening.unbounded).toFixed(0)}`);
   console.log(`  ratio defaults/off: ${(median(hardening.bounded) / median(hardening.unbounded)).toFixed(3)}×${non2xx > 0 ? `  (non-2xx: ${non2xx})` : ''}`);
   if (ours.child.exitCode !== null) throw new Error(`our server died during the run: ${ours.output().slice(-3000)}`);
+  if (workers.child.exitCode !== null || /a serving worker exited/.test(workers.output())) throw new Error(`the workers' pod lost a worker during the run: ${workers.output().slice(-3000)}`);
   if (unbounded.child.exitCode !== null) throw new Error(`the unbounded server died during the run: ${unbounded.output().slice(-3000)}`);
   const metricsText = await fetch(`${ours.url}/metrics`).then((r) => r.text(), () => fetch(`${ours.url}/metrics`).then((r) => r.text()));
   const batches = metricsText.split('\n').filter((l) => l.startsWith('perennial_server_batch_size_sum') || l.startsWith('perennial_server_batch_size_count'));
   const [sum = 0, count = 1] = batches.map((l) => Number(l.split(' ').pop()));
   console.log(`our mean rows per model call over the run: ${(sum / count).toFixed(2)}`);
+  const workerText = await fetch(`${workers.url}/metrics`).then((r) => r.text());
+  const answeredBy = workerText.split('\n').filter((l) => l.startsWith('perennial_server_requests_total{route="v1_predict",code="200"'));
+  console.log(`the workers' pod /metrics (summed by its primary): ${answeredBy.join('; ')}`);
 } finally {
   await cleanup();
 }
