@@ -24,7 +24,7 @@ export interface PrimaryLinkOptions {
   };
   /** On the shadow track now (the live settings): only then do answered rows go to the shadow book. */
   readonly shadowTrack: () => boolean;
-  /** How long answered rows wait to go to the primary in one message (default 25 ms). */
+  /** How long answered rows wait to go to the primary in one message (default 100 ms). */
   readonly flushMs?: number;
   /** How long an `ask` waits for the primary before it fails (default 5 s). */
   readonly askTimeoutMs?: number;
@@ -161,7 +161,7 @@ export class PrimaryLink {
 
   private schedule(): void {
     if (this.timer !== undefined) return;
-    this.timer = setTimeout(() => this.flush(), this.o.flushMs ?? 25);
+    this.timer = setTimeout(() => this.flush(), this.o.flushMs ?? 100);
   }
 
   private ask(what: PodFigure): Promise<unknown> {

@@ -13,6 +13,8 @@
 //      every fed-back copy of an uploaded row was dropped and counted (lineage.json), so the rows trained and held
 //      out are exactly the uploaded ones (no double counting).
 //   4. The loop settles: after the last upload and its retrain, no run starts over several poll intervals.
+// The server pods run two workers each (spec.server.workers: 2): every step above goes through a pod's primary and its
+// two serving processes.
 // Steps 1 and 2 are driven by test/support/period-loop.ts (shared with bench/prequential.ts --loop); the checks of the
 // store (3) and of settling (4) are this file's.
 // The milestones print as `# <seconds since start> <what>` lines.
@@ -81,6 +83,10 @@ describe('the loop on the FAA bird strikes (regression, event time, row ids, bat
     // period at a time (test/support/period-loop.ts); every blessed run's store is checked before its rollout.
     const loop = new PeriodLoop(stack, {
       name, dataset: birdstrikes, initial: [first], pollInterval, log: milestone,
+      // Two serving workers in the pod (a primary and two forked processes under the real kubelet, read-only root,
+      // non-root): the labels through the feedback Service reach the primary, the live RMSE is read from the pod's
+      // summed /metrics, and every label joins its prediction in whichever worker's log it was written.
+      workers: 2,
       onBlessed: (version, l) => checkRun(version, l.uploaded, l.labelsSent),
     });
     await loop.apply();

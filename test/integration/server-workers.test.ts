@@ -90,7 +90,7 @@ describe('model server with two workers in one pod', () => {
     }
     const v2 = await postFresh(`${server.url}/v2/models/weather/infer`, { inputs: Object.keys(rows[0] ?? {}).map((name) => ({ name, datatype: typeof rows[0]?.[name] === 'number' ? 'FP64' : 'BYTES', shape: [1], data: [rows[0]?.[name]] })) });
     assert.equal(v2.status, 200, JSON.stringify(v2.body));
-    await sleep(300); // the workers' rows reach the primary every 25 ms
+    await sleep(500); // the workers' rows reach the primary every 100 ms
     const scrapes = await Promise.all([1, 2, 3, 4].map(async () => parsePrometheusText((await getFresh(`${server.url}/metrics`)).text)));
     for (const m of scrapes) {
       assert.equal(sum(m, serverMetricNames.requests, { route: 'v1_predict', code: '200' }), rows.length, 'every v1 request, both workers\' (from whichever answers the scrape)');

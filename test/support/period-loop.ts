@@ -36,6 +36,8 @@ export interface PeriodLoopOptions {
   readonly requireBlessed?: boolean;
   /** Called with each run once blessed, before its rollout is waited for (the e2e test checks the store there). */
   readonly onBlessed?: (version: string, loop: PeriodLoop) => Promise<void>;
+  /** spec.server.workers of the deployment (default: left out, one process per pod). */
+  readonly workers?: number;
   readonly log: (line: string) => void;
 }
 
@@ -134,7 +136,7 @@ export class PeriodLoop {
       apiVersion: 'perennial.dev/v1alpha1', kind: 'ModelDeployment', metadata: { name },
       spec: {
         model: { fromPipeline: name },
-        server: { image: imageTags.server, replicas: 1 },
+        server: { image: imageTags.server, replicas: 1, ...(this.options.workers === undefined ? {} : { workers: this.options.workers }) },
         // Batch traffic comes after the rollout: each new champion replaces the last at once.
         rollout: { strategy: 'Canary', canary: { steps: [{ setWeight: 100 }] }, analysis: { interval: '5s', minSamples: 50 } },
       },
