@@ -1,5 +1,5 @@
 // The primary of a pod with several serving processes (PERENNIAL_SERVER_WORKERS > 1). It forks the workers
-// (node:cluster: they share the inference and gRPC ports and accept connections from them themselves),
+// (node:cluster: they share the inference and gRPC ports; the primary hands each new connection to the next worker),
 // serves nothing on those ports itself, and keeps what must be one per pod:
 //   - the drift window and sequential detector, the confidence window, the shadow book: fed with every worker's
 //     answered rows (cluster-worker.ts), made when the first worker reports its model;
@@ -65,12 +65,9 @@ export class ServerPrimary {
   }
 
   start(): void {
-    // Workers accept connections from the shared socket themselves (SCHED_NONE), not from the primary's hand (node's
-    // default round robin): a handed connection waits for the primary and for the IPC channel it shares with the
-    // workers' row messages, and at half the peak that put the first request of a new connection (1% of requests,
-    // with the per-connection request cap) at a p99 of 60 ms against 17 ms here (docs/decisions/0012). The kernel's
-    // spread is fair enough under load, and the request cap keeps moving a client's connections.
-    cluster.schedulingPolicy = cluster.SCHED_NONE;
+    // Node's round robin (the primary accepts and hands each connection to the next worker) spreads connections
+    // evenly; with SCHED_NONE (workers accept themselves) an open-loop client's 64 connections, opened at once, all
+    // went to one worker (73% against 1% of a core) until they were closed (docs/decisions/0012).
     cluster.setupPrimary({ serialization: 'advanced' });
     for (let slot = 0; slot < this.slots.length; slot++) this.fork(slot);
   }

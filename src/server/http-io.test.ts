@@ -83,10 +83,10 @@ describe('clientErrorAnswer and answerOf', () => {
     assert.equal(answerOf(new Error('bug')), undefined);
   });
   it('sets Node\'s timeouts from the limits; 0 falls back to Node\'s own', () => {
-    assert.deepEqual(listenerOptions({ headersTimeoutMs: 10_000, bodyTimeoutMs: 10_000, maxConnections: 5, maxRequestsPerConnection: 0 }), {
+    assert.deepEqual(listenerOptions({ headersTimeoutMs: 10_000, bodyTimeoutMs: 10_000, maxConnections: 5, maxRequestsPerConnection: 0, maxConnectionAgeMs: 0 }), {
       keepAliveTimeout: 65_000, headersTimeout: 10_000, requestTimeout: 25_000, connectionsCheckingInterval: 1000,
     });
-    const off = listenerOptions({ headersTimeoutMs: 0, bodyTimeoutMs: 0, maxConnections: 0, maxRequestsPerConnection: 0 });
+    const off = listenerOptions({ headersTimeoutMs: 0, bodyTimeoutMs: 0, maxConnections: 0, maxRequestsPerConnection: 0, maxConnectionAgeMs: 0 });
     assert.deepEqual([off.headersTimeout, off.requestTimeout], [60_000, 300_000]);
   });
 });
@@ -96,7 +96,7 @@ describe('a guarded listener over raw sockets', () => {
   let port = 0;
   const counted: number[] = [];
   before(async () => {
-    const limits = { headersTimeoutMs: 1000, bodyTimeoutMs: 500, maxConnections: 8, maxRequestsPerConnection: 3 };
+    const limits = { headersTimeoutMs: 1000, bodyTimeoutMs: 500, maxConnections: 8, maxRequestsPerConnection: 3, maxConnectionAgeMs: 800 };
     server = createServer(listenerOptions(limits), (req, res) => {
       readJson(req, 1000, limits.bodyTimeoutMs).then((body) => send(res, 200, { body }), (e: unknown) => {
         const a = answerOf(e);
@@ -150,6 +150,16 @@ describe('a guarded listener over raw sockets', () => {
     assert.deepEqual(answers.map(status), [200, 200, 200]);
     assert.doesNotMatch(answers[1] ?? '', /connection: close/i);
     assert.match(answers[2] ?? '', /connection: close/i, 'the third answer closes the connection');
+  });
+
+  it('closes a kept-alive connection older than maxConnectionAgeMs at its next answer, however few requests it carried', async () => {
+    const keep = (body: string): string => `POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+    // Two requests: the request cap (3) is not what closes it.
+    const out = await raw([keep('{"n":1}'), 1000, keep('{"n":2}'), 100], 3000);
+    const answers = out.split(/(?=HTTP\/1\.1 )/);
+    assert.deepEqual(answers.map(status), [200, 200]);
+    assert.doesNotMatch(answers[0] ?? '', /connection: close/i, 'a new connection is kept');
+    assert.match(answers[1] ?? '', /connection: close/i, '1,000 ms old (the age is 800): its answer closes it');
   });
 
   it('answers a stalled body 408 within the body timeout and closes the connection', async () => {

@@ -4,6 +4,7 @@
 // (415 otherwise) and arrive within the body timeout (408), headers within the header timeout, a request the HTTP
 // parser refuses gets a 4xx in JSON (clientError), and connections are capped.
 import { STATUS_CODES, type IncomingMessage, type OutgoingHttpHeaders, type Server, type ServerOptions, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { OipError } from './oip/types.js';
 import { BadRequestError } from './requests.js';
@@ -40,7 +41,16 @@ export interface EdgeLimits {
    * pod started after they connected — a canary would get no traffic from them.
    */
   readonly maxRequestsPerConnection: number;
+  /**
+   * Age in ms past which a kept-alive connection's next answer says `Connection: close` (0: none). With the request
+   * cap it bounds how long a client stays on one pod whatever its rate: a slow client rebalances within the age, a fast
+   * one within its requests, and a fast one is not made to reconnect every few milliseconds.
+   */
+  readonly maxConnectionAgeMs: number;
 }
+
+/** When a connection was accepted (performance.now()), for the age cap. */
+const connectedAt = Symbol('connectedAt');
 
 /** createServer options for a listener with these limits. */
 export function listenerOptions(l: EdgeLimits): ServerOptions {
@@ -62,6 +72,15 @@ export function listenerOptions(l: EdgeLimits): ServerOptions {
 export function guardListener(server: Server, l: EdgeLimits, counted: (status: number) => void): void {
   if (l.maxConnections > 0) server.maxConnections = l.maxConnections;
   if (l.maxRequestsPerConnection > 0) server.maxRequestsPerSocket = l.maxRequestsPerConnection;
+  if (l.maxConnectionAgeMs > 0) {
+    const maxAgeMs = l.maxConnectionAgeMs;
+    server.on('connection', (socket: Socket & { [connectedAt]?: number }) => {
+      socket[connectedAt] = performance.now();
+    });
+    server.prependListener('request', (req: IncomingMessage & { socket: { [connectedAt]?: number } }, res: ServerResponse) => {
+      if (performance.now() - (req.socket[connectedAt] ?? 0) > maxAgeMs) res.setHeader('connection', 'close');
+    });
+  }
   server.on('clientError', (err: Error & { code?: string }, socket: Duplex) => answerClientError(err, socket, counted));
 }
 

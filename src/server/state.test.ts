@@ -84,7 +84,7 @@ describe('server config', () => {
       { namespace: 'ml', name: 'weather' }, 'v3', 'weather', { namespace: 'ml', name: 'weather-prod' }, 8080, 'stable', undefined,
     ]);
     assert.deepEqual(c.batch, { maxSize: 64, maxWaitMs: 0, maxQueueRows: 4096 });
-    assert.deepEqual(c.edge, { headersTimeoutMs: 10_000, bodyTimeoutMs: 10_000, maxConnections: 1024, maxRequestsPerConnection: 100 });
+    assert.deepEqual(c.edge, { headersTimeoutMs: 10_000, bodyTimeoutMs: 10_000, maxConnections: 1024, maxRequestsPerConnection: 1000, maxConnectionAgeMs: 5000 });
     assert.equal(c.maxStringBytes, 256);
     assert.deepEqual([c.driftWindowSeconds, c.driftWindowRows], [3600, 0], 'no row bound unless asked');
     assert.deepEqual([c.log.batchBytes, c.log.maxMemoryBytes, c.log.maxSpillBytes], [1 << 20, 32 << 20, 256 << 20]);
@@ -94,7 +94,7 @@ describe('server config', () => {
       ...base, [podEnv.serverHeadersTimeoutMs]: '0', [podEnv.serverBodyTimeoutMs]: '2500', [podEnv.serverMaxConnections]: '0', [podEnv.serverMaxStringBytes]: '0',
       [podEnv.serverLogBatchBytes]: '65536', [podEnv.serverLogMaxMemoryBytes]: '131072', [podEnv.serverLogMaxSpillBytes]: '0',
     });
-    assert.deepEqual(c.edge, { headersTimeoutMs: 0, bodyTimeoutMs: 2500, maxConnections: 0, maxRequestsPerConnection: 100 });
+    assert.deepEqual(c.edge, { headersTimeoutMs: 0, bodyTimeoutMs: 2500, maxConnections: 0, maxRequestsPerConnection: 1000, maxConnectionAgeMs: 5000 });
     assert.deepEqual([c.maxStringBytes, c.log.batchBytes, c.log.maxMemoryBytes, c.log.maxSpillBytes], [0, 65536, 131072, 0]);
   });
   it('reads the gRPC port: unset or 0 is no listener, the HTTP or feedback port is refused', () => {

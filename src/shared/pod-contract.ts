@@ -99,7 +99,16 @@ export const podEnv = {
   serverBodyTimeoutMs: 'PERENNIAL_SERVER_BODY_TIMEOUT_MS',
   /** Most open connections per listener; more are closed at once (default 1024; 0: no cap). */
   serverMaxConnections: 'PERENNIAL_SERVER_MAX_CONNECTIONS',
+  /**
+   * Requests answered on one kept-alive HTTP connection before the answer says `Connection: close`, so a Service can
+   * move the client to another pod (default 1000; 0: no cap).
+   */
   serverMaxRequestsPerConnection: 'PERENNIAL_SERVER_MAX_REQUESTS_PER_CONNECTION',
+  /**
+   * Age in ms past which a kept-alive HTTP connection's next answer says `Connection: close` (default 5000; 0: none):
+   * with the request cap, a client of any rate reaches a new pod (a canary) within seconds.
+   */
+  serverMaxConnectionAgeMs: 'PERENNIAL_SERVER_MAX_CONNECTION_AGE_MS',
   /** Most UTF-8 bytes of any string value in a request (categorical and date features, the v2 id); default 256, 0: no cap. */
   serverMaxStringBytes: 'PERENNIAL_SERVER_MAX_STRING_BYTES',
   /** Sliding window of the drift PSI, in seconds (default 3600). */

@@ -22,7 +22,7 @@ import type { MinioStore } from '../../src/storage/minio-store.js';
 import { storeFor } from './trainer-harness.js';
 import { postFeedback, serverEnv, startServer, trainWeatherModel, waitReady, weatherInstances, type RunningServer } from '../support/served-model.js';
 
-/** POSTs JSON on a connection of its own (no agent): each request is accepted by whichever worker the kernel wakes. */
+/** POSTs JSON on a connection of its own (no agent): the primary hands each to the next worker. */
 function postFresh(url: string, body: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
   return new Promise((resolve, reject) => {
     const req = request(url, { method: 'POST', agent: false, headers: { 'content-type': 'application/json', connection: 'close' } }, (res) => {
