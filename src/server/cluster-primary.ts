@@ -1,5 +1,5 @@
 // The primary of a pod with several serving processes (PERENNIAL_SERVER_WORKERS > 1). It forks the workers
-// (node:cluster: they share the inference and gRPC ports; the primary hands each new connection to the next worker),
+// (node:cluster: they share the inference and gRPC ports and accept connections from them themselves),
 // serves nothing on those ports itself, and keeps what must be one per pod:
 //   - the drift window and sequential detector, the confidence window, the shadow book: fed with every worker's
 //     answered rows (cluster-worker.ts), made when the first worker reports its model;
@@ -65,9 +65,13 @@ export class ServerPrimary {
   }
 
   start(): void {
-    // Node's round robin (the primary accepts and hands each connection to the next worker) spreads connections
-    // evenly; with SCHED_NONE (workers accept themselves) an open-loop client's 64 connections, opened at once, all
-    // went to one worker (73% against 1% of a core) until they were closed (docs/decisions/0012).
+    // Workers accept connections from the shared socket themselves (SCHED_NONE), not from the primary's hand (node's
+    // round robin). A handed connection rides the IPC channel: a worker that dies before taking it leaves the client
+    // hanging (seen here: a request sent as a worker was killed got no answer for 300 s), and the first request of
+    // every new connection waits behind the primary (p99 at half the peak 61 ms against 17 with SCHED_NONE after a
+    // minute's load). The kernel's spread follows who is idle; connections opened in one burst can land on one worker,
+    // and the connection age and request caps (http-io.ts) move them on within seconds (docs/decisions/0012).
+    cluster.schedulingPolicy = cluster.SCHED_NONE;
     cluster.setupPrimary({ serialization: 'advanced' });
     for (let slot = 0; slot < this.slots.length; slot++) this.fork(slot);
   }

@@ -22,7 +22,7 @@ import type { MinioStore } from '../../src/storage/minio-store.js';
 import { storeFor } from './trainer-harness.js';
 import { postFeedback, serverEnv, startServer, trainWeatherModel, waitReady, weatherInstances, type RunningServer } from '../support/served-model.js';
 
-/** POSTs JSON on a connection of its own (no agent): the primary hands each to the next worker. */
+/** POSTs JSON on a connection of its own (no agent), accepted by whichever worker is free; 10 s at most. */
 function postFresh(url: string, body: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
   return new Promise((resolve, reject) => {
     const req = request(url, { method: 'POST', agent: false, headers: { 'content-type': 'application/json', connection: 'close' } }, (res) => {
@@ -32,6 +32,8 @@ function postFresh(url: string, body: unknown): Promise<{ status: number; body: 
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as Record<string, unknown> }));
     });
     req.on('error', reject);
+    // A request that got no answer fails the test here rather than at its timeout.
+    req.setTimeout(10_000, () => req.destroy(new Error(`no answer from ${url} in 10 s`)));
     req.end(JSON.stringify(body));
   });
 }
