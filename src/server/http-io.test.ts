@@ -156,10 +156,11 @@ describe('a guarded listener over raw sockets', () => {
     const keep = (body: string): string => `POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
     // Two requests: the request cap (3) is not what closes it.
     const out = await raw([keep('{"n":1}'), 1000, keep('{"n":2}'), 100], 3000);
+    // (The first answer comes at once, before even half the age.)
     const answers = out.split(/(?=HTTP\/1\.1 )/);
     assert.deepEqual(answers.map(status), [200, 200]);
     assert.doesNotMatch(answers[0] ?? '', /connection: close/i, 'a new connection is kept');
-    assert.match(answers[1] ?? '', /connection: close/i, '1,000 ms old (the age is 800): its answer closes it');
+    assert.match(answers[1] ?? '', /connection: close/i, '1,000 ms old (the age is 400-800): its answer closes it');
   });
 
   it('answers a stalled body 408 within the body timeout and closes the connection', async () => {

@@ -42,15 +42,16 @@ export interface EdgeLimits {
    */
   readonly maxRequestsPerConnection: number;
   /**
-   * Age in ms past which a kept-alive connection's next answer says `Connection: close` (0: none). With the request
+   * Age in ms past which a kept-alive connection's next answer says `Connection: close` (0: none; each connection's is
+   * drawn between half and all of it). With the request
    * cap it bounds how long a client stays on one pod whatever its rate: a slow client rebalances within the age, a fast
    * one within its requests, and a fast one is not made to reconnect every few milliseconds.
    */
   readonly maxConnectionAgeMs: number;
 }
 
-/** When a connection was accepted (performance.now()), for the age cap. */
-const connectedAt = Symbol('connectedAt');
+/** When a connection reaches its age (performance.now()): its next answer closes it. */
+const closeAfter = Symbol('closeAfter');
 
 /** createServer options for a listener with these limits. */
 export function listenerOptions(l: EdgeLimits): ServerOptions {
@@ -74,11 +75,13 @@ export function guardListener(server: Server, l: EdgeLimits, counted: (status: n
   if (l.maxRequestsPerConnection > 0) server.maxRequestsPerSocket = l.maxRequestsPerConnection;
   if (l.maxConnectionAgeMs > 0) {
     const maxAgeMs = l.maxConnectionAgeMs;
-    server.on('connection', (socket: Socket & { [connectedAt]?: number }) => {
-      socket[connectedAt] = performance.now();
+    // Each connection's age is drawn between half and all of the bound (gRPC's max-connection-age is jittered too):
+    // connections a client opened in one burst do not all close, and reconnect, in one burst again.
+    server.on('connection', (socket: Socket & { [closeAfter]?: number }) => {
+      socket[closeAfter] = performance.now() + maxAgeMs * (0.5 + Math.random() / 2);
     });
-    server.prependListener('request', (req: IncomingMessage & { socket: { [connectedAt]?: number } }, res: ServerResponse) => {
-      if (performance.now() - (req.socket[connectedAt] ?? 0) > maxAgeMs) res.setHeader('connection', 'close');
+    server.prependListener('request', (req: IncomingMessage & { socket: { [closeAfter]?: number } }, res: ServerResponse) => {
+      if (performance.now() > (req.socket[closeAfter] ?? 0)) res.setHeader('connection', 'close');
     });
   }
   server.on('clientError', (err: Error & { code?: string }, socket: Duplex) => answerClientError(err, socket, counted));

@@ -105,8 +105,9 @@ export const podEnv = {
    */
   serverMaxRequestsPerConnection: 'PERENNIAL_SERVER_MAX_REQUESTS_PER_CONNECTION',
   /**
-   * Age in ms past which a kept-alive HTTP connection's next answer says `Connection: close` (default 5000; 0: none):
-   * with the request cap, a client of any rate reaches a new pod (a canary) within seconds.
+   * Age in ms past which a kept-alive HTTP connection's next answer says `Connection: close` (default 5000, each
+   * connection's drawn between half and all of it; 0: none): with the request cap, a client of any rate reaches a new
+   * pod (a canary) within seconds.
    */
   serverMaxConnectionAgeMs: 'PERENNIAL_SERVER_MAX_CONNECTION_AGE_MS',
   /** Most UTF-8 bytes of any string value in a request (categorical and date features, the v2 id); default 256, 0: no cap. */
