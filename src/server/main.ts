@@ -189,12 +189,7 @@ async function runServer(config: ServerConfig, logger: Logger, log: Logger, slot
     server.closeAllConnections();
     feedbackServer?.closeAllConnections();
     grpcServer?.close();
-    await new Promise<void>((resolve) => {
-      logger.on('finish', () => resolve());
-      logger.end();
-      setTimeout(resolve, 500).unref();
-    });
-    process.exit(0);
+    await exitAfterLogs(logger);
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
@@ -411,15 +406,20 @@ async function runPrimary(config: ServerConfig, logger: Logger, log: Logger): Pr
     const [f] = await Promise.all([feedbackLog.close(flushBudget), events?.close(flushBudget)]);
     log.info('server primary stopped', { logsStored: f.stored, pendingFeedback: f.pending });
     feedbackServer?.closeAllConnections();
-    await new Promise<void>((resolve) => {
-      logger.on('finish', () => resolve());
-      logger.end();
-      setTimeout(resolve, 500).unref();
-    });
-    process.exit(0);
+    await exitAfterLogs(logger);
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+/** Ends the logger (its last lines written, 500 ms at most) and exits 0. */
+async function exitAfterLogs(logger: Logger): Promise<void> {
+  await new Promise<void>((resolve) => {
+    logger.on('finish', () => resolve());
+    logger.end();
+    setTimeout(resolve, 500).unref();
+  });
+  process.exit(0);
 }
 
 /** A worker's link to its primary, listening for the primary's messages. */
