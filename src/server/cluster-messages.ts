@@ -6,7 +6,9 @@
 //                      rows      answered rows since the last message: drift bins, confidences, rows for the shadow book
 //                      ask       a request a worker answers with the pod's figures: /metrics or the OIP statistics
 //                      told      a worker's answer to the primary's `tell` (its metrics JSON, its statistics)
+//                      connections  its open HTTP connections changed (connection-balance.ts)
 //   primary → worker   pod-ready whether every worker is ready (the readiness endpoints report it)
+//                      share     the pod's open connections per worker: a worker over it sheds (connection-balance.ts)
 //                      tell      give me your own metrics / statistics
 //                      answer    the pod's figures for a worker's `ask` (or why there are none)
 import type { ReferenceProfile } from '../shared/drift.js';
@@ -40,11 +42,13 @@ export type WorkerMessage =
   | { readonly t: 'ready'; readonly ready: boolean; readonly reason: string }
   | ({ readonly t: 'rows' } & AnsweredRows)
   | { readonly t: 'ask'; readonly id: number; readonly what: PodFigure }
-  | { readonly t: 'told'; readonly id: number; readonly value: unknown };
+  | { readonly t: 'told'; readonly id: number; readonly value: unknown }
+  | { readonly t: 'connections'; readonly open: number };
 
 export type PrimaryMessage =
   | { readonly t: 'pod-ready'; readonly reason: string | undefined }
   | { readonly t: 'tell'; readonly id: number; readonly what: PodFigure }
+  | { readonly t: 'share'; readonly connections: number }
   | { readonly t: 'answer'; readonly id: number; readonly value?: PodMetrics | OipModelStatistics; readonly error?: string };
 
 /** The pod's /metrics: every process's series, summed (prom-client's cluster aggregation). */
@@ -84,11 +88,11 @@ export function shareOf(of: number, parts: number): number {
 
 /** Whether an IPC message is one of a worker's (the primary also sees cluster's own internal messages). */
 export function isWorkerMessage(m: unknown): m is WorkerMessage {
-  return typeof m === 'object' && m !== null && typeof (m as { t?: unknown }).t === 'string' && ['model', 'ready', 'rows', 'ask', 'told'].includes((m as { t: string }).t);
+  return typeof m === 'object' && m !== null && typeof (m as { t?: unknown }).t === 'string' && ['model', 'ready', 'rows', 'ask', 'told', 'connections'].includes((m as { t: string }).t);
 }
 
 export function isPrimaryMessage(m: unknown): m is PrimaryMessage {
-  return typeof m === 'object' && m !== null && typeof (m as { t?: unknown }).t === 'string' && ['pod-ready', 'tell', 'answer'].includes((m as { t: string }).t);
+  return typeof m === 'object' && m !== null && typeof (m as { t?: unknown }).t === 'string' && ['pod-ready', 'tell', 'answer', 'share'].includes((m as { t: string }).t);
 }
 
 /**

@@ -4,6 +4,8 @@
 //   - the drift window and sequential detector, the confidence window, the shadow book: fed with every worker's
 //     answered rows (cluster-worker.ts), made when the first worker reports its model;
 //   - readiness: the pod is ready when every slot's worker is (podUnreadyReason), told to every worker;
+//   - the connection share: every worker's open HTTP connections summed and split, told to every worker, so one
+//     that holds more sheds them (connection-balance.ts);
 //   - /metrics and the OIP statistics: asked of every worker and summed (prom-client's cluster aggregation; gauges
 //     that are not sums say their own aggregator);
 //   - the feedback listener, its first-label-wins set and the feedback log (main.ts runs them here);
@@ -15,6 +17,7 @@ import { AggregatorRegistry, type MetricObjectWithValues, type MetricValue } fro
 import { backoffDelayMs, type Backoff } from '../shared/backoff.js';
 import type { ReferenceProfile } from '../shared/drift.js';
 import type { LabelSpec, RawRow } from '../shared/preprocessing.js';
+import { connectionShare } from './connection-balance.js';
 import { deliverAnsweredRows, isWorkerMessage, podUnreadyReason, workerSlotEnv, type PodFigure, type PrimaryMessage, type WorkerMessage, type WorkerState } from './cluster-messages.js';
 import type { ConfidenceWindow } from './confidence-window.js';
 import type { DriftWindow } from './drift-window.js';
@@ -50,6 +53,8 @@ interface Slot {
   reason: string;
   startedMs: number;
   failures: number;
+  /** Open HTTP connections the worker last reported. */
+  connections: number;
 }
 
 export class ServerPrimary {
@@ -57,11 +62,12 @@ export class ServerPrimary {
   private drift: DriftWindow | undefined;
   private stopping = false;
   private podReason: string | undefined = 'starting';
+  private share = 0;
   private nextTell = 1;
   private readonly tells = new Map<number, { readonly waiting: Set<Worker>; readonly values: unknown[]; readonly done: () => void }>();
 
   constructor(private readonly o: ServerPrimaryOptions) {
-    this.slots = Array.from({ length: o.workers }, () => ({ worker: undefined, ready: false, reason: 'starting', startedMs: 0, failures: 0 }));
+    this.slots = Array.from({ length: o.workers }, () => ({ worker: undefined, ready: false, reason: 'starting', startedMs: 0, failures: 0, connections: 0 }));
   }
 
   start(): void {
@@ -113,6 +119,7 @@ export class ServerPrimary {
     s.ready = false;
     s.reason = 'starting';
     s.startedMs = Date.now();
+    s.connections = 0;
     this.updateReadiness();
     worker.on('message', (m: unknown) => {
       if (isWorkerMessage(m)) this.receive(worker, slot, m);
@@ -125,6 +132,8 @@ export class ServerPrimary {
     if (s.worker !== worker) return;
     s.worker = undefined;
     s.ready = false;
+    s.connections = 0;
+    this.updateShare();
     for (const tell of this.tells.values()) if (tell.waiting.delete(worker) && tell.waiting.size === 0) tell.done();
     this.updateReadiness();
     if (this.stopping) return;
@@ -158,6 +167,13 @@ export class ServerPrimary {
           (e: unknown) => this.send(worker, { t: 'answer', id: m.id, error: e instanceof Error ? e.message : String(e) }),
         );
         return;
+      case 'connections': {
+        const s = this.slots[slot] as Slot;
+        if (s.worker !== worker) return;
+        s.connections = m.open;
+        this.updateShare();
+        return;
+      }
       case 'told': {
         const tell = this.tells.get(m.id);
         if (tell === undefined || !tell.waiting.delete(worker)) return;
@@ -198,6 +214,14 @@ export class ServerPrimary {
       if (workers.length === 0) return done();
       for (const w of workers) this.send(w, { t: 'tell', id, what });
     });
+  }
+
+  /** The pod's connections per live worker, told to every worker when it changes. */
+  private updateShare(): void {
+    const share = connectionShare(this.slots.flatMap((s) => (s.worker === undefined ? [] : [s.connections])));
+    if (share === this.share) return;
+    this.share = share;
+    for (const s of this.slots) if (s.worker !== undefined) this.send(s.worker, { t: 'share', connections: share });
   }
 
   private updateReadiness(): void {

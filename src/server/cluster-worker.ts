@@ -4,7 +4,8 @@
 //   - the rows it answered, for the pod's one drift window and sequential detector, confidence window and, on the
 //     shadow track, shadow book: binned here with the model's profile and sent every `flushMs` in one message;
 //   - its readiness; the pod reports ready only when every worker is (podUnreadyReason);
-//   - /metrics and the OIP statistics it is asked for: the primary sums every process's own figures and answers.
+//   - /metrics and the OIP statistics it is asked for: the primary sums every process's own figures and answers;
+//   - its open HTTP connections, for the pod's connection share it sheds down to (connection-balance.ts).
 import type { MetricObjectWithValues, MetricValue } from 'prom-client';
 import type { FeatureProfile, ReferenceProfile } from '../shared/drift.js';
 import type { LabelSpec, RawRow } from '../shared/preprocessing.js';
@@ -32,6 +33,8 @@ export interface PrimaryLinkOptions {
 
 export class PrimaryLink {
   private podReason: string | undefined = 'waiting for the other workers of the pod';
+  private share = 0;
+  private connectionBalance: { close(): void } | undefined;
   private nextAsk = 1;
   private readonly asks = new Map<number, { resolve(v: unknown): void; reject(e: Error): void; timer: NodeJS.Timeout }>();
   private atMs: number[] = [];
@@ -49,8 +52,26 @@ export class PrimaryLink {
     return this.podReason;
   }
 
+  /** The pod's open connections per worker, as the primary last said (0 before it has). */
+  connectionShare(): number {
+    return this.share;
+  }
+
+  /** The worker's connection balance, closed with the link. */
+  balance(b: { close(): void }): void {
+    this.connectionBalance = b;
+  }
+
+  /** This worker's open HTTP connections changed. */
+  connections(open: number): void {
+    this.o.send({ t: 'connections', open });
+  }
+
   receive(m: PrimaryMessage): void {
     switch (m.t) {
+      case 'share':
+        this.share = m.connections;
+        return;
       case 'pod-ready':
         this.podReason = m.reason;
         return;
@@ -143,6 +164,7 @@ export class PrimaryLink {
 
   /** Fails the asks still waiting (the worker is exiting). */
   close(): void {
+    this.connectionBalance?.close();
     this.flush();
     for (const [id, a] of this.asks) {
       clearTimeout(a.timer);

@@ -11,7 +11,7 @@
 // windows, readiness and figures; cluster-primary.ts) and forks that many workers, each a server as above without
 // the feedback listener, sharing the inference and gRPC ports (runServer with a PrimaryLink; cluster-worker.ts).
 import cluster from 'node:cluster';
-import { createServer } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import winston, { type Logger } from 'winston';
@@ -28,6 +28,7 @@ import { ServerApp } from './app.js';
 import { isPrimaryMessage, shareOf, workerSlotEnv } from './cluster-messages.js';
 import { ServerPrimary } from './cluster-primary.js';
 import { PrimaryLink } from './cluster-worker.js';
+import { ConnectionBalance } from './connection-balance.js';
 import { readServerConfig, ServerConfigError, type ServerConfig } from './config.js';
 import { ConfidenceWindow } from './confidence-window.js';
 import { DriftWindow } from './drift-window.js';
@@ -142,10 +143,7 @@ async function runServer(config: ServerConfig, logger: Logger, log: Logger, slot
     label: () => app.label, labelled: new LabelledIds(config.feedback.ttlSeconds * 1000, config.feedback.maxIds),
     feedbackLog, events, metrics, log, now,
   });
-  // The pod contract's connection cap is the pod's: each worker takes its share.
-  const edge = { ...config.edge, maxConnections: shareOf(config.edge.maxConnections, config.workers) };
-  const server = createServer(listenerOptions(edge), (req, res) => app.handle(req, res));
-  guardListener(server, edge, (status) => metrics.observeRequest(serverRoutes.other, status, 0));
+  const { server, edge } = inferenceServer(config, app, metrics, link);
   await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
   const address = server.address();
   const feedbackServer = feedbackApi && createServer(listenerOptions(config.edge), (req, res) => feedbackApi.handle(req, res));
@@ -420,6 +418,19 @@ async function exitAfterLogs(logger: Logger): Promise<void> {
     setTimeout(resolve, 500).unref();
   });
   process.exit(0);
+}
+
+/**
+ * The inference listener with its edge bounds. In a worker the pod contract's connection cap is the pod's, so each
+ * worker takes its share, and its connections are reported to the primary and shed down to the pod's share
+ * (connection-balance.ts).
+ */
+function inferenceServer(config: ServerConfig, app: ServerApp, metrics: ServerMetrics, link: PrimaryLink | undefined): { server: Server; edge: ServerConfig['edge'] } {
+  const edge = { ...config.edge, maxConnections: shareOf(config.edge.maxConnections, config.workers) };
+  const server = createServer(listenerOptions(edge), (req, res) => app.handle(req, res));
+  guardListener(server, edge, (status) => metrics.observeRequest(serverRoutes.other, status, 0));
+  if (link !== undefined) link.balance(new ConnectionBalance(server, { share: () => link.connectionShare(), report: (open) => link.connections(open) }));
+  return { server, edge };
 }
 
 /** A worker's link to its primary, listening for the primary's messages. */

@@ -2,12 +2,13 @@
 // from Seattle's weather: requests on fresh connections land on both workers; labels for either worker's ids are
 // scored by the primary's one feedback listener; /metrics, the drift and confidence windows and the OIP statistics
 // are the pod's (every worker's rows, whichever worker is asked); a worker killed mid-life makes the pod unready
-// until it is forked again, while the other one answers; SIGTERM drains every worker and each one's inference log
-// reaches the store under its own file stem, every answered prediction once.
+// until it is forked again, while the other one answers; a burst of keep-alive connections that the kernel gave to
+// one worker is spread over both within a second; SIGTERM drains every worker and each one's inference log reaches
+// the store under its own file stem, every answered prediction once.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { request } from 'node:http';
+import { Agent, request } from 'node:http';
 import { credentials, loadPackageDefinition, type Client, type ServiceError } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -21,6 +22,32 @@ import { parsePrometheusText, serverMetricNames, type Sample } from '../../src/s
 import type { MinioStore } from '../../src/storage/minio-store.js';
 import { storeFor } from './trainer-harness.js';
 import { postFeedback, serverEnv, startServer, trainWeatherModel, waitReady, weatherInstances, type RunningServer } from '../support/served-model.js';
+
+/** POSTs JSON through a keep-alive agent (a client's connection pool). */
+function postPooled(agent: Agent, url: string, body: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json' } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (text += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as Record<string, unknown> }));
+    });
+    req.on('error', reject);
+    req.setTimeout(10_000, () => req.destroy(new Error(`no answer from ${url} in 10 s`)));
+    req.end(JSON.stringify(body));
+  });
+}
+
+/** Which worker's log (file stem w0, w1) holds each prediction id stored so far. */
+async function workerOfIds(store: MinioStore, bucket: string): Promise<Map<string, string>> {
+  const of = new Map<string, string>();
+  for (const o of await store.list(bucket, predictionsPrefix({ namespace: 'ml', name: 'weather' }))) {
+    const stem = /test-pod-(w\d)-/.exec(o.key)?.[1];
+    if (stem === undefined) continue;
+    for (const line of (await store.getBuffer(bucket, o.key)).toString('utf8').split('\n')) if (line !== '') of.set((JSON.parse(line) as { id: string }).id, stem);
+  }
+  return of;
+}
 
 /** POSTs JSON on a connection of its own (no agent), accepted by whichever worker is free; 10 s at most. */
 function postFresh(url: string, body: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
@@ -143,6 +170,31 @@ describe('model server with two workers in one pod', () => {
     const scored = sum(m, serverMetricNames.feedback, { outcome: 'correct' }) + sum(m, serverMetricNames.feedback, { outcome: 'incorrect' });
     assert.equal(scored, answered.length, 'every label scored: ids of both workers verify with the pod\'s key');
     assert.equal(sum(m, serverMetricNames.feedback, { outcome: 'duplicate' }), 10, 'a label sent twice counts once, whichever worker made the id');
+  });
+
+  it('spreads a burst of keep-alive connections over both workers within a second, whichever worker the kernel gave them to', async () => {
+    // 32 clients of one pool connect at once: with both workers idle, the one that wakes first accepts most of them.
+    // The connection age (2.5-5 s) would move them later; the connection share moves them at their next answers.
+    const agent = new Agent({ keepAlive: true, maxSockets: 32 });
+    const url = `${server.url}/v1/models/weather:predict`;
+    const late: string[] = [];
+    const start = Date.now();
+    await Promise.all(Array.from({ length: 32 }, async (_, client) => {
+      while (Date.now() - start < 1500) {
+        const r = await postPooled(agent, url, { instances: [rows[client % rows.length]] });
+        assert.equal(r.status, 200, JSON.stringify(r.body));
+        const id = (r.body['prediction_ids'] as string[])[0] as string;
+        answered.push({ id, label: labels[client % rows.length] as string });
+        if (Date.now() - start >= 1000) late.push(id);
+      }
+    }));
+    agent.destroy();
+    await sleep(1000); // each worker's log reaches the store every 200 ms here
+    const of = await workerOfIds(store, bucket);
+    const perWorker = { w0: late.filter((id) => of.get(id) === 'w0').length, w1: late.filter((id) => of.get(id) === 'w1').length };
+    console.log(`# answers per worker after the first second: ${JSON.stringify(perWorker)}`);
+    assert.equal(perWorker.w0 + perWorker.w1, late.length, 'every answer logged by one of the workers');
+    assert.ok(Math.min(perWorker.w0, perWorker.w1) >= late.length / 4, `both workers answer the pool's requests: ${JSON.stringify(perWorker)}`);
   });
 
   it('goes unready while a killed worker is forked again, and answers on the other meanwhile', async () => {
