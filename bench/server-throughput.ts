@@ -16,8 +16,9 @@
 //              gunicorn (2 sync workers, one per core), Debian packages
 //   p99 at half peak  an open-loop load (bench/open-loop-load.ts, raw sockets, a process of its own) at half of ours
 //              v1's rate at 64 connections, its latency from each request's intended send time (no coordinated
-//              omission); the bare server under the same load at the same rate beside it (the generator's and the
-//              stack's own floor), and where the two cores went meanwhile (our server, the generator, the rest)
+//              omission), after a 2 s warm-up at the same rate that is not counted (as wrk2's calibration); the
+//              bare server under the same load at the same rate beside it (the generator's and the stack's own floor),
+//              and where the two cores went meanwhile (our server, the generator, the rest)
 //   in-process the raw predict rate of our model (rows/s through the shared preprocessing), plain JS and tfjs WASM
 //   hardening  the cost of the server's edge bounds (issue 13): ours with its defaults against the same bundle with
 //            every bound that can be switched off switched off (header and body timeouts, connection cap, string
@@ -301,7 +302,7 @@ try {
   ] as const;
   for (const [target, targetUrl, targetPid] of openRuns) {
     const half = Math.round(rpsOf(target, top) / 2);
-    console.log(`\nopen loop at half of ${target}'s peak (${half} req/s for ${openSeconds}s, ${top} connections; latency from each request's intended send time):`);
+    console.log(`\nopen loop at half of ${target}'s peak (${half} req/s for ${openSeconds}s after 2 s of warm-up, ${top} connections; latency from each request's intended send time):`);
     for (const [name, url, pid] of [[target, targetUrl, targetPid], ['bare node:http', `http://127.0.0.1:${barePort}/`, bare.pid]] as const) {
       const before = cpuNow(pid);
       const open = await openLoop(url, v1Body, half, openSeconds, top);

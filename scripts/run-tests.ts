@@ -1,5 +1,5 @@
 // Runs a tier of tests with Node's built-in runner (TypeScript through tsx).
-//   unit         src/**/*.test.ts, localcluster/**/*.test.ts: no servers
+//   unit         **/*.test.ts under src, localcluster, scripts, argocd and bench: no servers
 //   integration  test/integration/**/*.test.ts: against one local cluster shared by the whole run
 //   e2e          test/e2e/**/*.test.ts: each test brings its own cluster; one file at a time
 //   all          the three in order
@@ -13,7 +13,7 @@ import { clusterInfoEnv } from '../localcluster/test-cluster.js';
 
 type Tier = 'unit' | 'integration' | 'e2e';
 const tiers: Record<Tier, readonly string[]> = {
-  unit: ['src', 'localcluster', 'scripts', 'argocd'],
+  unit: ['src', 'localcluster', 'scripts', 'argocd', 'bench'],
   integration: ['test/integration'],
   e2e: ['test/e2e'],
 };
