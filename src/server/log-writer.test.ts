@@ -48,6 +48,23 @@ describe('LogWriter', () => {
     assert.deepEqual(await ids(store), range(100, 3));
   });
 
+  it('stores every record byte for byte: non-ASCII text, a record larger than the batch buffer, batches sealed by size', async () => {
+    const store = new FlakyStore();
+    const w = writer(store, { batchRecords: 1000, batchBytes: 4096 });
+    const records = [
+      { id: 'a', city: 'São Paulo', note: '東京 🌧️ \u2028' },
+      { id: 'b', big: 'x'.repeat(300_000) }, // grows the open buffer, then the batch seals on size
+      ...range(0, 400).map((id) => ({ id, city: 'Zürich' })),
+    ];
+    const lines = records.map((r) => w.append(r));
+    await w.close(1000);
+    const stored: string[] = [];
+    for (const o of (await store.list('b', '')).sort((x, y) => x.key.localeCompare(y.key))) stored.push(...(await store.getBuffer('b', o.key)).toString('utf8').split('\n').filter((l) => l !== ''));
+    assert.deepEqual(stored, lines, 'the lines append() returned, in order, nothing torn');
+    assert.deepEqual(stored.map((l) => JSON.parse(l) as unknown), records);
+    assert.ok((await store.list('b', '')).length > 3, 'sealed on size (4 KiB), not only on count');
+  });
+
   it('writes full batches as JSONL objects under the day folder, and the rest on close', async () => {
     const store = new FlakyStore();
     const w = writer(store);
