@@ -1,7 +1,7 @@
 // The pieces of the operator-scale benchmark that its runs share (bench/operator-scale.ts): the users, the cluster's
 // objects and data, the operator as its own process, and the waits on what the API server says.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LocalCluster, kubeconfigYaml, repoRoot, type ClusterInfo } from '../localcluster/cluster.js';
 import { freePort } from '../localcluster/net.js';
@@ -12,6 +12,7 @@ import { installGatewayApiCrds } from '../test/support/gateway-api-crds.js';
 import { credentialsSecret, localOperatorEnv } from '../test/support/loop-stack.js';
 import { weatherDataPrefix, yearlyCsv } from '../test/support/weather-loop.js';
 import { putText, storeFor } from '../test/integration/trainer-harness.js';
+import { imageEnv as dockerfileEnv } from '../test/support/image-env.js';
 import { deployments, httpRoutes, jobs, modelDeployments, services, trainingPipelines } from '../src/operator/resources.js';
 import { KubeHttpClient } from '../src/operator/runtime/kube-http.js';
 import { type ResourceRef, resourcePath } from '../src/operator/runtime/resource.js';
@@ -34,15 +35,11 @@ export function imageNodeOptions(): string {
 }
 
 /**
- * The environment the operator image sets (the Dockerfile's `ENV KEY=value` and `ENV KEY="value"` lines: V8's heap
- * policy, glibc's MALLOC_ARENA_MAX, NODE_ENV), so that the benchmark runs the operator as its pod does.
+ * The environment the operator image sets (V8's heap policy, glibc's MALLOC_ARENA_MAX, NODE_ENV), so that the
+ * benchmark runs the operator as its pod does.
  */
 export function imageEnv(): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const m of readFileSync(join(repoRoot, 'Dockerfile'), 'utf8').matchAll(/^ENV (\w+)=(?:"([^"]*)"|(\S*))$/gm)) {
-    env[m[1] ?? ''] = m[2] ?? m[3] ?? '';
-  }
-  return env;
+  return dockerfileEnv('Dockerfile');
 }
 
 export class BenchError extends Error {

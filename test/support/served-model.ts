@@ -12,6 +12,7 @@ import { podEnv } from '../../src/shared/pod-contract.js';
 import type { PipelineRef } from '../../src/shared/artifact-layout.js';
 import type { RawRow } from '../../src/shared/preprocessing.js';
 import type { ObjectStore } from '../../src/storage/object-store.js';
+import { imageEnv } from './image-env.js';
 
 export const weatherPipeline: PipelineRef = { namespace: 'ml', name: 'weather' };
 /** Where the weather rows are: the pipeline namespace's own data prefix (a namespace reads data/<namespace>/). */
@@ -116,6 +117,8 @@ export function serverEnv(info: ClusterInfo, o: ServerOptions): NodeJS.ProcessEn
     [podEnv.serverPodName]: 'test-pod',
     [podEnv.serverLogSpillDir]: o.spillDir ?? mkdtempSync(join(tmpdir(), 'perennial-spill-')),
     [podEnv.serverLogFlushMs]: '200',
+    // V8's heap policy as the server image sets it (server-image/Dockerfile): the bundle runs as its pod does.
+    ...imageEnv('server-image/Dockerfile'),
     ...o.env,
   };
 }
