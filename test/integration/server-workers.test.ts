@@ -23,16 +23,21 @@ import type { MinioStore } from '../../src/storage/minio-store.js';
 import { storeFor } from './trainer-harness.js';
 import { postFeedback, serverEnv, startServer, trainWeatherModel, waitReady, weatherInstances, type RunningServer } from '../support/served-model.js';
 
-/** POSTs JSON through a keep-alive agent (a client's connection pool). */
-function postPooled(agent: Agent, url: string, body: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
+/**
+ * POSTs JSON through `agent` (a client's keep-alive pool), or with none on a connection of its own that closes after
+ * the answer (accepted by whichever worker is free); 10 s at most.
+ */
+function postJson(url: string, body: unknown, agent: Agent | false = false): Promise<{ status: number; body: Record<string, unknown> }> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json' } }, (res) => {
+    const headers = agent === false ? { 'content-type': 'application/json', connection: 'close' } : { 'content-type': 'application/json' };
+    const req = request(url, { method: 'POST', agent, headers }, (res) => {
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (d: string) => (text += d));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as Record<string, unknown> }));
     });
     req.on('error', reject);
+    // A request that got no answer fails the test here rather than at its timeout.
     req.setTimeout(10_000, () => req.destroy(new Error(`no answer from ${url} in 10 s`)));
     req.end(JSON.stringify(body));
   });
@@ -47,22 +52,6 @@ async function workerOfIds(store: MinioStore, bucket: string): Promise<Map<strin
     for (const line of (await store.getBuffer(bucket, o.key)).toString('utf8').split('\n')) if (line !== '') of.set((JSON.parse(line) as { id: string }).id, stem);
   }
   return of;
-}
-
-/** POSTs JSON on a connection of its own (no agent), accepted by whichever worker is free; 10 s at most. */
-function postFresh(url: string, body: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { method: 'POST', agent: false, headers: { 'content-type': 'application/json', connection: 'close' } }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => (text += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as Record<string, unknown> }));
-    });
-    req.on('error', reject);
-    // A request that got no answer fails the test here rather than at its timeout.
-    req.setTimeout(10_000, () => req.destroy(new Error(`no answer from ${url} in 10 s`)));
-    req.end(JSON.stringify(body));
-  });
 }
 
 async function getFresh(url: string): Promise<{ status: number; text: string }> {
@@ -130,13 +119,13 @@ describe('model server with two workers in one pod', () => {
   it('answers on both workers, and the pod\'s figures count every worker\'s rows whichever worker is asked', async () => {
     assert.equal(workerPids(server.child.pid ?? 0).length, 2, 'two workers forked');
     for (let i = 0; i < rows.length; i += 4) {
-      const batch = await Promise.all(rows.slice(i, i + 4).map((row) => postFresh(`${server.url}/v1/models/weather:predict`, { instances: [row] })));
+      const batch = await Promise.all(rows.slice(i, i + 4).map((row) => postJson(`${server.url}/v1/models/weather:predict`, { instances: [row] })));
       batch.forEach((r, k) => {
         assert.equal(r.status, 200, JSON.stringify(r.body));
         answered.push({ id: (r.body['prediction_ids'] as string[])[0] as string, label: labels[i + k] as string });
       });
     }
-    const v2 = await postFresh(`${server.url}/v2/models/weather/infer`, { inputs: Object.keys(rows[0] ?? {}).map((name) => ({ name, datatype: typeof rows[0]?.[name] === 'number' ? 'FP64' : 'BYTES', shape: [1], data: [rows[0]?.[name]] })) });
+    const v2 = await postJson(`${server.url}/v2/models/weather/infer`, { inputs: Object.keys(rows[0] ?? {}).map((name) => ({ name, datatype: typeof rows[0]?.[name] === 'number' ? 'FP64' : 'BYTES', shape: [1], data: [rows[0]?.[name]] })) });
     assert.equal(v2.status, 200, JSON.stringify(v2.body));
     // gRPC on both workers: six channels, six connections.
     const row = rows[0] ?? {};
@@ -181,7 +170,7 @@ describe('model server with two workers in one pod', () => {
     const start = Date.now();
     await Promise.all(Array.from({ length: 32 }, async (_, client) => {
       while (Date.now() - start < 1500) {
-        const r = await postPooled(agent, url, { instances: [rows[client % rows.length]] });
+        const r = await postJson(url, { instances: [rows[client % rows.length]] }, agent);
         assert.equal(r.status, 200, JSON.stringify(r.body));
         const id = (r.body['prediction_ids'] as string[])[0] as string;
         answered.push({ id, label: labels[client % rows.length] as string });
@@ -208,7 +197,7 @@ describe('model server with two workers in one pod', () => {
     while (Date.now() < until && !readyAgain) {
       const r = await getFresh(`${server.url}/v2/health/ready`).catch(() => undefined);
       if (r?.status === 503) sawUnready = true;
-      const p = await postFresh(`${server.url}/v1/models/weather:predict`, { instances: [rows[0]] }).catch(() => undefined);
+      const p = await postJson(`${server.url}/v1/models/weather:predict`, { instances: [rows[0]] }).catch(() => undefined);
       if (p?.status === 200) {
         answeredMeanwhile += 1;
         answered.push({ id: (p.body['prediction_ids'] as string[])[0] as string, label: labels[0] as string });
