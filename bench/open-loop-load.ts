@@ -174,12 +174,13 @@ export async function openLoopHere(url: string, body: string, rate: number, seco
   const idle: Connection[] = [];
   const done = (c: Connection, intended: number, status: number | undefined): void => {
     answered += 1;
-    if (intended < measuredFrom) {
-      // the warm-up: not counted
-    } else if (status === undefined) errors += 1;
-    else {
-      if (status < 200 || status >= 300) non2xx += 1;
-      latencies.push(performance.now() - intended);
+    // A request of the warm-up is answered but not counted.
+    if (intended >= measuredFrom) {
+      if (status === undefined) errors += 1;
+      else {
+        if (status < 200 || status >= 300) non2xx += 1;
+        latencies.push(performance.now() - intended);
+      }
     }
     if (queueHead < queue.length) c.send(queue[queueHead++] as number);
     else idle.push(c);

@@ -34,7 +34,6 @@ export interface PrimaryLinkOptions {
 export class PrimaryLink {
   private podReason: string | undefined = 'waiting for the other workers of the pod';
   private share = 0;
-  private connectionBalance: { close(): void } | undefined;
   private nextAsk = 1;
   private readonly asks = new Map<number, { resolve(v: unknown): void; reject(e: Error): void; timer: NodeJS.Timeout }>();
   private atMs: number[] = [];
@@ -55,11 +54,6 @@ export class PrimaryLink {
   /** The pod's open connections per worker, as the primary last said (0 before it has). */
   connectionShare(): number {
     return this.share;
-  }
-
-  /** The worker's connection balance, closed with the link. */
-  balance(b: { close(): void }): void {
-    this.connectionBalance = b;
   }
 
   /** This worker's open HTTP connections changed. */
@@ -164,7 +158,6 @@ export class PrimaryLink {
 
   /** Fails the asks still waiting (the worker is exiting). */
   close(): void {
-    this.connectionBalance?.close();
     this.flush();
     for (const [id, a] of this.asks) {
       clearTimeout(a.timer);

@@ -88,9 +88,8 @@ const spillSuffix = '.jsonl';
 
 export class LogWriter {
   /**
-   * The open batch's lines, encoded as they come into one reused buffer: a line's string dies young instead of
-   * waiting, and being promoted to the old generation, until the batch is sealed (at 10k records/s the strings
-   * held in an array were most of what the collector promoted), and sealing is one copy instead of a join.
+   * The open batch's lines, encoded into one reused buffer as they come: a line's string is garbage at once rather
+   * than held until the batch is sealed, and sealing is one copy instead of a join and an encode.
    */
   private openBuffer = Buffer.allocUnsafe(64 << 10);
   private openRecords = 0;

@@ -429,7 +429,8 @@ function inferenceServer(config: ServerConfig, app: ServerApp, metrics: ServerMe
   const edge = { ...config.edge, maxConnections: shareOf(config.edge.maxConnections, config.workers) };
   const server = createServer(listenerOptions(edge), (req, res) => app.handle(req, res));
   guardListener(server, edge, (status) => metrics.observeRequest(serverRoutes.other, status, 0));
-  if (link !== undefined) link.balance(new ConnectionBalance(server, { share: () => link.connectionShare(), report: (open) => link.connections(open) }));
+  // Its report timer is unref'd: it ends with the worker's process.
+  if (link !== undefined) new ConnectionBalance(server, { share: () => link.connectionShare(), report: (open) => link.connections(open) });
   return { server, edge };
 }
 
