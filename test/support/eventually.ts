@@ -25,3 +25,18 @@ export async function eventually<T>(
     await sleep(intervalMs);
   }
 }
+
+/**
+ * Polls a cluster object until `ok` holds for it, and returns it; on timeout the error carries the object's last
+ * status as read (what a flake needs to be understood: the phase, the live metrics, the conditions).
+ */
+export async function untilObject<T extends { status?: unknown }>(
+  what: string, get: () => Promise<T>, ok: (x: T) => boolean, timeoutMs: number, intervalMs = 500,
+): Promise<T> {
+  let last: T | undefined;
+  try {
+    return await eventually(what, async () => { last = await get(); return ok(last) ? last : undefined; }, timeoutMs, intervalMs);
+  } catch (e: unknown) {
+    throw new Error(`${e instanceof Error ? e.message : String(e)}; last status: ${JSON.stringify(last?.status ?? null)}`);
+  }
+}

@@ -21,7 +21,7 @@ import type { Manager } from '../../src/operator/runtime/manager.js';
 import { installCrds } from './crds.js';
 import { startClusterWithNode } from './node-cluster.js';
 import { installOperatorChart, operatorLeader } from './operator-chart.js';
-import { eventually } from './eventually.js';
+import { eventually, untilObject } from './eventually.js';
 import { periodCsv, periodKey, type Dataset } from './dataset.js';
 import { readyEndpoints, type FeedbackTarget, type TrafficTarget } from './traffic.js';
 
@@ -195,11 +195,11 @@ export class LoopStack {
   }
 
   untilTp(name: string, what: string, ok: (tp: TrainingPipeline) => boolean, timeoutMs = 180_000): Promise<TrainingPipeline> {
-    return eventually(what, async () => { const tp = await this.getTp(name); return ok(tp) ? tp : undefined; }, timeoutMs, 500);
+    return untilObject(what, () => this.getTp(name), ok, timeoutMs);
   }
 
   untilMd(name: string, what: string, ok: (md: ModelDeployment) => boolean, timeoutMs = 180_000): Promise<ModelDeployment> {
-    return eventually(what, async () => { const md = await this.getMd(name); return ok(md) ? md : undefined; }, timeoutMs, 500);
+    return untilObject(what, () => this.getMd(name), ok, timeoutMs);
   }
 
   /** A JSON merge patch of a ModelDeployment (spec edits, promote/abort annotations). */
