@@ -16,6 +16,7 @@ export const mdDurationBounds = {
   analysisWindow: { min: '2s' },
   driftWindow: { min: '10s', max: '168h' },
   progressDeadline: { min: '10s' },
+  connectionAge: { max: '24h' },
 } as const;
 
 /**
@@ -42,12 +43,20 @@ const kafka = s.object('Also publish every prediction and feedback label the ser
   maxBufferedEvents: s.integer('Events each server holds in memory while the brokers are away; beyond it new events are dropped and counted (perennial_server_kafka_events_total{outcome="dropped"}).', { minimum: 1, maximum: 10_000_000 }).default(100_000),
 }, ['bootstrapServers', 'predictionsTopic', 'feedbackTopic']);
 
+/** A connection age: 0s (never) or between 1s and 24h. */
+function connectionAge(description: string) {
+  return duration(description, mdDurationBounds.connectionAge)
+    .rule(`!self.matches('${durationPattern}') || duration(self) == duration('0s') || duration(self) >= duration('1s')`, 'must be 0s (never) or at least 1s');
+}
+
 const server = s.object('The model-server pods.', {
   image: s.string('The server image (perennial-server).', { minLength: 1, maxLength: 512 }),
   replicas: s.integer('Pods serving the stable version; the canary takes a share of them as its weight grows.', { minimum: 1, maximum: 1000 }).default(2),
   workers: s.integer('Serving processes per pod, each with its own copy of the model, sharing the pod\'s inference ports (HTTP and gRPC). Set it to the pod\'s CPU limit in whole cores to use every core: one process keeps about one core busy. Memory grows by about one model per worker, so raise resources.limits.memory with it. 1: a single process. Part of the server pods: a change rolls out as a new revision.', { minimum: 1, maximum: mdServerMaxWorkers }).default(1),
   port: s.integer('Container port of the HTTP API.', { minimum: 1, maximum: 65535 }).default(8080),
   grpcPort: s.integer('Container and Service port of the Open Inference Protocol v2 over gRPC (inference.GRPCInferenceService, as tritonclient and the kserve SDK call it, plus grpc.health.v1), plaintext HTTP/2; the Services name it `grpc` with appProtocol kubernetes.io/h2c, and with trafficRouting GatewayAPI a GRPCRoute of the deployment\'s name splits it with the HTTPRoute\'s weights. Must differ from server.port and server.feedback.port. 0: no gRPC listener.', { minimum: 0, maximum: 65535 }).default(9000),
+  maxConnectionAge: connectionAge('How long a client\'s kept-alive HTTP connection to a server pod lives (each connection\'s age drawn between half and all of it): past it the next answer says `Connection: close`, the client reconnects, and the Service places it again, so new pods and a canary get their share of long-lived clients within seconds. 0s: never.').default('5s'),
+  grpcMaxConnectionAge: connectionAge('The same for gRPC (HTTP/2) connections: past it the server sends GOAWAY (calls in flight get 10 s to finish) and the client reconnects through the Service. A gRPC client keeps one connection for as long as its channel lives, so without it a client stays on the pod it first reached, whatever the canary\'s weight (trafficRouting Replicas). 0s: never.').default('30s'),
   resources,
   nodeSelector,
   tolerations,

@@ -5,7 +5,7 @@ import { hostname } from 'node:os';
 import { isBackendName, type BackendName } from '../ml/backend.js';
 import { isKeySegment, type DeploymentRef, type PipelineRef } from '../shared/artifact-layout.js';
 import { EnvReader } from '../shared/env-reader.js';
-import { podEnv } from '../shared/pod-contract.js';
+import { podEnv, serverConnectionAgeDefaultsMs } from '../shared/pod-contract.js';
 import { serverTracks, type ServerTrack } from '../shared/server-settings.js';
 import type { MinioStoreOptions } from '../storage/minio-store.js';
 import { storeFromEnv } from '../storage/store-env.js';
@@ -121,7 +121,7 @@ export function readServerConfig(env: NodeJS.ProcessEnv): ServerConfig {
     grpcPort: r.int(podEnv.serverGrpcPort, 0, 0, 65535) || undefined,
     grpc: {
       maxConcurrentStreams: r.int(podEnv.serverGrpcMaxConcurrentStreams, 100, 0, 100_000),
-      maxConnectionAgeMs: r.int(podEnv.serverGrpcMaxConnectionAgeMs, 30_000, 0, 86_400_000),
+      maxConnectionAgeMs: r.int(podEnv.serverGrpcMaxConnectionAgeMs, serverConnectionAgeDefaultsMs.grpc, 0, 86_400_000),
       maxConnectionIdleMs: r.int(podEnv.serverGrpcMaxConnectionIdleMs, 300_000, 0, 86_400_000),
     },
     ...readLimits(r),
@@ -172,7 +172,7 @@ function readLimits(r: EnvReader): Pick<ServerConfig, 'batch' | 'maxInstances' |
       bodyTimeoutMs: r.int(podEnv.serverBodyTimeoutMs, 10_000, 0, 600_000),
       maxConnections: r.int(podEnv.serverMaxConnections, 1024, 0, 1_000_000),
       maxRequestsPerConnection: r.int(podEnv.serverMaxRequestsPerConnection, 1000, 0, 1_000_000),
-      maxConnectionAgeMs: r.int(podEnv.serverMaxConnectionAgeMs, 5000, 0, 86_400_000),
+      maxConnectionAgeMs: r.int(podEnv.serverMaxConnectionAgeMs, serverConnectionAgeDefaultsMs.http, 0, 86_400_000),
     },
     maxStringBytes: r.int(podEnv.serverMaxStringBytes, 256, 0, 1 << 20),
     driftWindowSeconds: r.int(podEnv.serverDriftWindowSeconds, 3600, 10, 7 * 86400),

@@ -188,6 +188,12 @@ export const podEnv = {
 } as const;
 
 /**
+ * The server's connection ages when their variables are unset (serverMaxConnectionAgeMs, serverGrpcMaxConnectionAgeMs):
+ * the operator sets the variables only for other values (spec.server.maxConnectionAge, grpcMaxConnectionAge).
+ */
+export const serverConnectionAgeDefaultsMs = { http: 5000, grpc: 30_000 } as const;
+
+/**
  * Trainer exit codes (sysexits-style so they never collide with Node's own 1 for an uncaught error or
  * 128+n for a signal). Only `storeUnavailable` and `internalError` are worth a retry.
  */

@@ -181,6 +181,10 @@ const bad: readonly BadCase[] = [
     expect: ['spec.rollout.analysis.maxWindow', 'analysis.maxWindow must be at least shadow.duration'] },
   { name: 'a live label window bounded below the interval', kind: 'ModelDeployment', mutate: (s) => { s.liveMetrics = { maxWindow: '10s' }; },
     expect: ['spec.liveMetrics.maxWindow', 'liveMetrics.maxWindow must be at least rollout.analysis.interval'] },
+  { name: 'gRPC connections aged half a second', kind: 'ModelDeployment', mutate: (s) => { s.server.grpcMaxConnectionAge = '500ms'; },
+    expect: ['spec.server.grpcMaxConnectionAge', 'must be 0s (never) or at least 1s'] },
+  { name: 'HTTP connections aged two days', kind: 'ModelDeployment', mutate: (s) => { s.server.maxConnectionAge = '48h'; },
+    expect: ['spec.server.maxConnectionAge', 'must be at most 24h'] },
   { name: 'a drift window of 5 rows', kind: 'ModelDeployment', mutate: (s) => { s.server.driftWindowRows = 5; },
     expect: ['spec.server.driftWindowRows', 'greater than or equal to 10'] },
   { name: 'runs less than a second apart', kind: 'TrainingPipeline', mutate: (s) => { s.triggers.minInterval = '500ms'; },
@@ -235,6 +239,15 @@ describe('CRDs on the API server', () => {
     assert.equal(rollout['analysis']?.['minSamples'], 200);
     assert.equal(rollout['paused'], false, 'paused defaulted');
     assert.equal((md.spec['server'] as any).workers, 1, 'server.workers defaulted: one serving process per pod');
+    assert.deepEqual([(md.spec['server'] as any).maxConnectionAge, (md.spec['server'] as any).grpcMaxConnectionAge], ['5s', '30s'], 'the connection ages defaulted');
+  });
+
+  it('takes connection ages of 0s (never) and of 1s', async () => {
+    const manifest = example('model-deployment.yaml');
+    manifest.metadata.name = uniqueName('ages');
+    Object.assign(manifest.spec['server'] as Record<string, unknown>, { maxConnectionAge: '0s', grpcMaxConnectionAge: '1s' });
+    const md = await create('ModelDeployment', manifest);
+    assert.deepEqual([(md.spec['server'] as any).maxConnectionAge, (md.spec['server'] as any).grpcMaxConnectionAge], ['0s', '1s']);
   });
 
   it('takes a pipeline with every bring-your-own-data field, and defaults the duplicates policy and refit', async () => {

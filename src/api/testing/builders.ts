@@ -160,7 +160,7 @@ export class PipelineBuilder {
 function defaultDeploymentSpec(pipeline: string): DeploymentSpec {
   return {
     model: { fromPipeline: pipeline },
-    server: { image: 'perennial-server:dev', replicas: 2, workers: 1, port: 8080, grpcPort: 9000, maxBatchSize: 32, maxBatchDelayMs: 2, logPredictions: true, feedback: { port: 8081 }, driftWindow: '1h' },
+    server: { image: 'perennial-server:dev', replicas: 2, workers: 1, port: 8080, grpcPort: 9000, maxConnectionAge: '5s', grpcMaxConnectionAge: '30s', maxBatchSize: 32, maxBatchDelayMs: 2, logPredictions: true, feedback: { port: 8081 }, driftWindow: '1h' },
     rollout: {
       strategy: 'Canary',
       canary: { steps: [{ setWeight: 50 }, { analysis: { duration: '1m' } }] },

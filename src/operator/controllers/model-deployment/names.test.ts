@@ -79,10 +79,21 @@ describe('the revision hash', () => {
   });
   it('server.workers of 1 (the default the API server fills in) hashes as before the field existed; another count does not', () => {
     const spec = aDeployment('weather').withServer({ workers: 1 }).buildSpec();
-    // serverTemplate as it was before workers: the server without replicas, logPredictions a constant.
-    const { replicas: _replicas, workers: _workers, ...before } = spec.server;
+    // serverTemplate as it was before workers: the server without replicas, logPredictions a constant (and without
+    // the connection ages, which came after and hash only when not their defaults).
+    const { replicas: _replicas, workers: _workers, maxConnectionAge: _age, grpcMaxConnectionAge: _grpcAge, ...before } = spec.server;
     assert.equal(hashOf({ workers: 1 }), revisionHash('v1', 'ml/weather@v1', { ...before, logPredictions: true }));
     assert.notEqual(hashOf({ workers: 2 }), hashOf({ workers: 1 }));
     assert.notEqual(hashOf({ workers: 4 }), hashOf({ workers: 2 }));
+  });
+  it('the connection ages at the server\'s defaults (5s, 30s) hash as before the fields existed; other ages do not', () => {
+    const spec = aDeployment('weather').buildSpec();
+    const { replicas: _replicas, workers: _workers, maxConnectionAge: _age, grpcMaxConnectionAge: _grpcAge, ...before } = spec.server;
+    const old = revisionHash('v1', 'ml/weather@v1', { ...before, logPredictions: true });
+    assert.equal(hashOf({ maxConnectionAge: '5s', grpcMaxConnectionAge: '30s' }), old);
+    assert.equal(hashOf({ maxConnectionAge: '5000ms', grpcMaxConnectionAge: '0.5m' }), old, 'the same ages written otherwise');
+    assert.notEqual(hashOf({ grpcMaxConnectionAge: '2s' }), old);
+    assert.notEqual(hashOf({ maxConnectionAge: '0s' }), old);
+    assert.notEqual(hashOf({ maxConnectionAge: '2s' }), hashOf({ grpcMaxConnectionAge: '2s' }));
   });
 });

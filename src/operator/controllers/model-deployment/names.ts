@@ -6,7 +6,9 @@
 import { createHash } from 'node:crypto';
 import { Label, managedBy, workloadLabels } from '../../../api/labels.js';
 import type { ModelDeploymentSpec } from '../../../api/model-deployment.js';
+import { parseDuration } from '../../../api/duration.js';
 import { deploymentNameSuffixes, revisionHashLength } from '../../../api/object-names.js';
+import { serverConnectionAgeDefaultsMs } from '../../../shared/pod-contract.js';
 
 /**
  * The parts of the spec that shape the server pods (not the rollout settings: editing those restarts nothing). Not
@@ -14,10 +16,35 @@ import { deploymentNameSuffixes, revisionHashLength } from '../../../api/object-
  * apply in place. logPredictions stays in the hashed value as a constant, so the hashes of revisions made before it
  * left are unchanged. `workers` is in it only when not 1 (its default, which the API server fills into every stored
  * object): the revisions of deployments made before the field keep their hashes, so an operator upgrade rolls no pod.
+ * The connection ages likewise, only when not the server's defaults.
  */
 export function serverTemplate(spec: ModelDeploymentSpec): unknown {
-  const { replicas: _replicas, workers, ...template } = spec.server;
-  return { ...template, logPredictions: true, ...(isSingleWorker(workers) ? {} : { workers }) };
+  const { replicas: _replicas, workers, maxConnectionAge, grpcMaxConnectionAge, ...template } = spec.server;
+  const ages = connectionAgesMs(spec.server);
+  return {
+    ...template, logPredictions: true, ...(isSingleWorker(workers) ? {} : { workers }),
+    ...(ages.http === undefined ? {} : { maxConnectionAge }), ...(ages.grpc === undefined ? {} : { grpcMaxConnectionAge }),
+  };
+}
+
+/**
+ * spec.server.maxConnectionAge and grpcMaxConnectionAge in ms, each undefined when it is the server's default (or
+ * absent: an object read through a CRD from before the fields) and the pods need no variable for it.
+ */
+export function connectionAgesMs(server: { readonly maxConnectionAge?: string; readonly grpcMaxConnectionAge?: string }): { http?: number; grpc?: number } {
+  const ms = (text: string | undefined, fallback: number): number | undefined => {
+    if (text === undefined) return undefined;
+    let v: number;
+    try {
+      v = parseDuration(text);
+    } catch {
+      return undefined; // refused by the API server; an object stored before the rule keeps the default
+    }
+    return v === fallback ? undefined : v;
+  };
+  const http = ms(server.maxConnectionAge, serverConnectionAgeDefaultsMs.http);
+  const grpc = ms(server.grpcMaxConnectionAge, serverConnectionAgeDefaultsMs.grpc);
+  return { ...(http === undefined ? {} : { http }), ...(grpc === undefined ? {} : { grpc }) };
 }
 
 /**

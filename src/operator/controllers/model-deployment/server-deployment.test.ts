@@ -91,6 +91,31 @@ describe('server.workers: serving processes per pod', () => {
   it('the variable is the pod contract\'s', () => assert.equal(podEnv.serverWorkers, 'PERENNIAL_SERVER_WORKERS'));
 });
 
+describe('server.maxConnectionAge and grpcMaxConnectionAge', () => {
+  const without = (md: ModelDeployment): ModelDeployment => {
+    const copy = structuredClone(md);
+    const server = copy.spec.server as Partial<ModelDeployment['spec']['server']>;
+    delete server.maxConnectionAge;
+    delete server.grpcMaxConnectionAge;
+    return copy;
+  };
+  const table: Array<[string, ModelDeployment, string | undefined, string | undefined]> = [
+    ['the defaults (5s, 30s): no variables, the server\'s own defaults', deployment().build(), undefined, undefined],
+    ['absent (a CRD from before the fields prunes them): no variables', without(deployment().build()), undefined, undefined],
+    ['the defaults written otherwise: no variables', deployment().withServer({ maxConnectionAge: '5000ms', grpcMaxConnectionAge: '0.5m' }).build(), undefined, undefined],
+    ['gRPC at 2s: its variable in ms', deployment().withServer({ grpcMaxConnectionAge: '2s' }).build(), undefined, '2000'],
+    ['0s: never (the variable 0)', deployment().withServer({ maxConnectionAge: '0s', grpcMaxConnectionAge: '0s' }).build(), '0', '0'],
+    ['1h30m', deployment().withServer({ maxConnectionAge: '1h30m' }).build(), '5400000', undefined],
+  ];
+  for (const [name, md, http, grpc] of table) {
+    it(name, () => {
+      const env = envOf(md);
+      assert.equal(env[podEnv.serverMaxConnectionAgeMs], http);
+      assert.equal(env[podEnv.serverGrpcMaxConnectionAgeMs], grpc);
+    });
+  }
+});
+
 describe('samePorts', () => {
   const want = [{ name: 'http', port: 8080, targetPort: 'http', protocol: 'TCP' }, { name: 'grpc', port: 9000, targetPort: 'grpc', protocol: 'TCP', appProtocol: 'kubernetes.io/h2c' }];
   const table: Array<[string, Array<Record<string, unknown>>, boolean]> = [

@@ -15,7 +15,7 @@ import { parseDuration } from '../../../api/duration.js';
 import type { OwnerReference } from '../../runtime/resource.js';
 import type { StoreSettings } from '../../store-settings.js';
 import { storeEnv, type EnvVar } from '../pod-env.js';
-import { feedbackSecretKeys, feedbackSecretName, isSingleWorker, ownedLabels, revisionLabels, revisionName, revisionSelector, selectorLabels, settingsConfigMapName } from './names.js';
+import { feedbackSecretKeys, feedbackSecretName, connectionAgesMs, isSingleWorker, ownedLabels, revisionLabels, revisionName, revisionSelector, selectorLabels, settingsConfigMapName } from './names.js';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../pod-security.js';
 
 export const serverContainerName = 'server';
@@ -104,6 +104,7 @@ export function serverEnv(input: RevisionInput): EnvVar[] {
     ...feedbackEnv(input.md, server),
     ...kafkaEnv(server.kafka),
     ...workersEnv(server.workers),
+    ...connectionAgeEnv(server),
     { name: podEnv.serverBatchMaxSize, value: String(server.maxBatchSize) },
     { name: podEnv.serverBatchMaxWaitMs, value: String(server.maxBatchDelayMs) },
     { name: podEnv.serverDriftWindowSeconds, value: String(Math.round(parseDuration(server.driftWindow) / 1000)) },
@@ -113,6 +114,15 @@ export function serverEnv(input: RevisionInput): EnvVar[] {
     ...storeEnv({ ...store, bucket: model.storage?.bucket ?? store.bucket }, model.storage?.credentialsSecret ?? store.credentialsSecret),
     { name: podEnv.codeVersion, value: server.image },
     { name: 'TMPDIR', value: '/tmp' },
+  ];
+}
+
+/** spec.server.maxConnectionAge and grpcMaxConnectionAge: only when not the server's defaults (as workers). */
+export function connectionAgeEnv(server: ModelDeploymentSpec['server']): EnvVar[] {
+  const ages = connectionAgesMs(server);
+  return [
+    ...(ages.http === undefined ? [] : [{ name: podEnv.serverMaxConnectionAgeMs, value: String(ages.http) }]),
+    ...(ages.grpc === undefined ? [] : [{ name: podEnv.serverGrpcMaxConnectionAgeMs, value: String(ages.grpc) }]),
   ];
 }
 

@@ -28,6 +28,8 @@ export function checkModelDeploymentSpec(spec: ModelDeploymentSpec): string[] {
   }
   const durations: Array<[string, string | undefined, { readonly min?: string; readonly max?: string }]> = [
     ['spec.server.driftWindow', spec.server.driftWindow, mdDurationBounds.driftWindow],
+    ['spec.server.maxConnectionAge', spec.server.maxConnectionAge, mdDurationBounds.connectionAge],
+    ['spec.server.grpcMaxConnectionAge', spec.server.grpcMaxConnectionAge, mdDurationBounds.connectionAge],
     ['spec.rollout.analysis.interval', spec.rollout.analysis.interval, mdDurationBounds.analysisInterval],
     ['spec.rollout.progressDeadline', spec.rollout.progressDeadline, mdDurationBounds.progressDeadline],
     ['spec.rollout.shadow.duration', spec.rollout.shadow?.duration, mdDurationBounds.analysisWindow],
