@@ -65,7 +65,7 @@ describe('gRPC through a Service during a canary (real node, kube-proxy, grpc-js
     const failures: string[] = [];
     const inputs = weatherInputs();
     try {
-      const until = Date.now() + 12_000;
+      const until = Date.now() + 15_000;
       while (Date.now() < until) {
         const answer = await new Promise<Record<string, unknown> | ServiceError>((resolve) => stub['ModelInfer']!.call(stub, { model_name: 'weather', inputs }, (e, r) => resolve(e ?? r ?? {})));
         if ('code' in answer) failures.push(`${String(answer.code)} ${String(answer.details)}`);
@@ -77,11 +77,12 @@ describe('gRPC through a Service during a canary (real node, kube-proxy, grpc-js
     }
     const counts = Object.fromEntries(byVersion);
     const total = [...byVersion.values()].reduce((a, b) => a + b, 0);
-    console.log(`# answers by version over 12 s on one channel: ${JSON.stringify(counts)}; failed calls: ${failures.length}`);
+    console.log(`# answers by version over 15 s on one channel: ${JSON.stringify(counts)}; failed calls: ${failures.length}`);
     assert.ok(total > 100, JSON.stringify({ counts, failures: failures.slice(0, 5) }));
     // GOAWAY lets calls in flight finish; a call sent as the connection closes is retried by grpc-js: none fail.
     assert.deepEqual(failures, []);
-    // Each version takes a real share of one client's calls (12 s of 1 s connections: about 12 placements at 50/50).
-    for (const v of ['v1', 'v2']) assert.ok((byVersion.get(v) ?? 0) >= total * 0.1, `${v} took ${byVersion.get(v) ?? 0} of ${total}: ${JSON.stringify(counts)}`);
+    // Each version takes a share of one client's calls: 15 s of connections aged about 1 s (grpc-js jitters it by a
+    // tenth) are some 15 placements by kube-proxy at 50/50; one version with none of them is a 1-in-16,000 chance.
+    for (const v of ['v1', 'v2']) assert.ok((byVersion.get(v) ?? 0) >= total * 0.05, `${v} took ${byVersion.get(v) ?? 0} of ${total}: ${JSON.stringify(counts)}`);
   });
 });
