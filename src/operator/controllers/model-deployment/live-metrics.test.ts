@@ -3,6 +3,10 @@ import assert from 'node:assert/strict';
 import type { LiveMetrics } from '../../../api/model-deployment.js';
 import { at, contextOf, deployment, draftOf, healthy, observedOf, revisionName, revisions, serving, t0 } from './fixtures.js';
 import { liveMetricsOf, nextLiveMetrics, sameMeasurement, withLiveMetrics } from './live-metrics.js';
+import type { V1Pod } from '@kubernetes/client-node';
+import { Label } from '../../../api/labels.js';
+import { labelsFrom } from './live-window.js';
+import { PodsMetricProvider } from './metrics/pods.js';
 import type { Measurement } from './metrics/provider.js';
 
 describe('liveMetricsOf (interval 30s)', () => {
@@ -20,7 +24,8 @@ describe('liveMetricsOf (interval 30s)', () => {
     ['labels and the estimate side by side', { labelled: 40, correct: 20, confidenceRows: 40, confidenceSum: 36 },
       { requestRate: 16.667, errorRate: 0, latencyP99Ms: 4, accuracy: 0.5, labelledSamples: 40, driftSamples: 0, estimatedAccuracy: 0.9, estimatedSamples: 40 }],
   ];
-  const firstWindow = { windowSeconds: 30, labelledSince: at(t0 - 30_000), labelledUntil: at(t0) };
+  // The first window of a version reaches back maxWindow (1h by default) and closes at once.
+  const firstWindow = { windowSeconds: 30, labelledSince: at(t0 - 3_600_000), labelledUntil: at(t0) };
   for (const [name, m, want] of table) {
     it(name, () => assert.deepEqual(liveMetricsOf({ ok: true, m: { ...healthy, ...m } }, 'v1', 30_000, t0), { time: at(t0), version: 'v1', ...firstWindow, ...want }));
   }
@@ -57,9 +62,9 @@ describe('liveMetricsOf: the label window (minSamples 100, maxWindow 1h, interva
     ['the operator was away for hours: the window reaches back maxWindow only', published({ labelledUntil: at(t0 - 5 * 3_600_000) }), { labelled: 10, correct: 10 },
       { accuracy: 1, labelledSamples: 10, labelledSince: at(t0 - 3_600_000), labelledUntil: at(t0) }],
     ['figures of another version are never kept', published({ version: 'v0' }), quiet,
-      { labelledSamples: 0, labelledSince: at(t0 - 30_000), labelledUntil: at(t0) }],
-    ['figures from before label windows (no labelledUntil): the last interval, closed at once', published({ labelledUntil: undefined, labelledSince: undefined }), { labelled: 3, correct: 3 },
-      { accuracy: 1, labelledSamples: 3, labelledSince: at(t0 - 30_000), labelledUntil: at(t0) }],
+      { labelledSamples: 0, labelledSince: at(t0 - 3_600_000), labelledUntil: at(t0) }],
+    ['figures from before label windows (no labelledUntil): a first window, back maxWindow, closed at once', published({ labelledUntil: undefined, labelledSince: undefined }), { labelled: 3, correct: 3 },
+      { accuracy: 1, labelledSamples: 3, labelledSince: at(t0 - 3_600_000), labelledUntil: at(t0) }],
     ['regression: the RMSE the same way', published({ accuracy: undefined, rmse: 2 }), { ...quiet, scored: 5, squaredError: 5 },
       { rmse: 2, labelledSamples: 500, labelledSince: at(t0 - 630_000), labelledUntil: at(t0 - 600_000) }],
   ];
@@ -122,7 +127,7 @@ describe('withLiveMetrics', () => {
 });
 
 describe('liveMetricsOf: the sequential drift detector', () => {
-  const base = { time: at(t0), version: 'v1', windowSeconds: 30, labelledSince: at(t0 - 30_000), labelledUntil: at(t0), requestRate: 16.667, errorRate: 0, latencyP99Ms: 4, labelledSamples: 0, driftSamples: 0 };
+  const base = { time: at(t0), version: 'v1', windowSeconds: 30, labelledSince: at(t0 - 3_600_000), labelledUntil: at(t0), requestRate: 16.667, errorRate: 0, latencyP99Ms: 4, labelledSamples: 0, driftSamples: 0 };
   const table: Array<[string, Partial<Measurement>, Partial<LiveMetrics>]> = [
     ['no detector in the measurement: no evidence fields', {}, {}],
     ['evidence per feature (to a hundredth of a nat) and its largest', { driftEvidence: { wind: 3.14159, temp_max: 21.5 } }, { driftEvidence: { wind: 3.14, temp_max: 21.5 }, maxDriftEvidence: 21.5 }],
@@ -131,4 +136,58 @@ describe('liveMetricsOf: the sequential drift detector', () => {
   for (const [name, m, want] of table) {
     it(name, () => assert.deepEqual(liveMetricsOf({ ok: true, m: { ...healthy, ...m } }, 'v1', 30_000, t0), { ...base, ...want }));
   }
+});
+
+describe('a version\'s first figures from its pods (the pods provider, minSamples 50, maxWindow 30s, interval 3s)', () => {
+  const settings = { minSamples: 50, maxWindowMs: 30_000 };
+  const intervalMs = 3000;
+  /** A pod of revision abc that started at `startedMs` and has answered `requests` and taken labels. */
+  const setup = (startedMs: number) => {
+    let text = '';
+    const pod: V1Pod = {
+      metadata: { name: 'a', uid: 'uid-a', labels: { [Label.deployment]: 'w', [Label.revision]: 'abc' } },
+      status: { podIP: '10.0.0.1', startTime: new Date(startedMs), conditions: [{ type: 'Ready', status: 'True' }] },
+    };
+    const provider = new PodsMetricProvider(() => Promise.resolve([pod]), () => Promise.resolve({ ok: true, status: 200, text: () => Promise.resolve(text) }));
+    const serve = (requests: number, correct: number, incorrect: number): void => {
+      text = [
+        `perennial_server_requests_total{model_version="v1",route="v1_predict",code="200"} ${requests}`,
+        `perennial_server_feedback_total{model_version="v1",outcome="correct"} ${correct}`,
+        `perennial_server_feedback_total{model_version="v1",outcome="incorrect"} ${incorrect}`,
+      ].join('\n');
+    };
+    /** One interval's reconcile: the query measurements-wanted.ts makes, and what liveMetrics says after it. */
+    const reconcile = async (nowMs: number, previous: LiveMetrics | undefined): Promise<LiveMetrics | undefined> => {
+      const q = { namespace: 'ml', deployment: 'w', revisionHash: 'abc', version: 'v1', port: 8080, windowStartMs: nowMs - intervalMs, labelsFromMs: labelsFrom(previous, 'v1', nowMs, settings), nowMs };
+      const r = await provider.measure(q).then((m) => ({ ok: true as const, m }), (e: unknown) => ({ ok: false as const, reason: String(e) }));
+      return nextLiveMetrics(previous, liveMetricsOf(r, 'v1', intervalMs, nowMs, previous, settings), 'v1');
+    };
+    return { serve, reconcile };
+  };
+
+  it('labels taken before the operator first reached the pod count: the first window reaches back maxWindow, a pod started in it from zero', async () => {
+    // The container took 20 s to start; ready, it answered 400 requests and took 120 labels before the first scrape
+    // (an operator busy elsewhere, or a first scrape that failed).
+    const h = setup(t0 - 20_000);
+    h.serve(400, 100, 20);
+    let live = await h.reconcile(t0, undefined);
+    assert.equal(live, undefined, 'no traffic baseline yet: nothing measured');
+    h.serve(410, 100, 20);
+    live = await h.reconcile(t0 + intervalMs, live);
+    assert.deepEqual([live?.labelledSamples, live?.accuracy, live?.labelledSince, live?.labelledUntil], [120, 100 / 120, at(t0 + intervalMs - 30_000), at(t0 + intervalMs)]);
+    assert.equal(live?.requestRate, 3.333, 'traffic over the last interval only (10 requests in 3 s)');
+  });
+
+  it('later windows as before: from where the last one closed, closed at minSamples', async () => {
+    const h = setup(t0 - 20_000);
+    h.serve(400, 100, 20);
+    let live = await h.reconcile(t0, undefined);
+    live = await h.reconcile(t0 + intervalMs, live);
+    h.serve(500, 130, 20);
+    live = await h.reconcile(t0 + 2 * intervalMs, live);
+    assert.equal(live?.labelledSamples, 120, '30 new labels: the window stays open, the published figures stay');
+    h.serve(600, 150, 30);
+    live = await h.reconcile(t0 + 3 * intervalMs, live);
+    assert.deepEqual([live?.labelledSamples, live?.accuracy, live?.labelledSince], [60, 50 / 60, at(t0 + intervalMs)]);
+  });
 });

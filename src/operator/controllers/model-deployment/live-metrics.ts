@@ -52,7 +52,7 @@ export function liveMetricsOf(
     const quality = { accuracy: accuracyOf(m), logLoss: logLossOf(m), rmse: rmseOf(m) };
     for (const [k, v] of Object.entries(quality) as Array<[keyof typeof quality, number | undefined]>) if (v !== undefined) out[k] = v;
     out.labelledSamples = labelsOf(m);
-    out.labelledSince = formatTime(open ?? nowMs - intervalMs);
+    out.labelledSince = formatTime(open ?? nowMs - settings.maxWindowMs);
     out.labelledUntil = formatTime(nowMs);
   } else if (previous !== undefined) {
     for (const k of qualityKeys) if (previous[k] !== undefined) (out as Record<string, unknown>)[k] = previous[k];

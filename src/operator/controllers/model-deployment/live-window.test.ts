@@ -17,17 +17,17 @@ describe('liveSettingsOf', () => {
 
 describe('openLabelWindow and labelsFrom', () => {
   const table: Array<[string, LiveMetrics | undefined, number | undefined, number]> = [
-    ['nothing published: none open, labels over the last interval', undefined, undefined, t0 - 30_000],
+    ['nothing published: none open, labels over the last maxWindow (its pods from their start)', undefined, undefined, t0 - 3_600_000],
     ['published for this version: open since it closed', live('v1', at(t0 - 600_000)), t0 - 600_000, t0 - 600_000],
-    ['published for another version: none', live('v0', at(t0 - 600_000)), undefined, t0 - 30_000],
-    ['published before label windows existed: none', live('v1'), undefined, t0 - 30_000],
+    ['published for another version: none', live('v0', at(t0 - 600_000)), undefined, t0 - 3_600_000],
+    ['published before label windows existed: none', live('v1'), undefined, t0 - 3_600_000],
     ['closed longer than maxWindow ago: open since maxWindow ago', live('v1', at(t0 - 7_200_000)), t0 - 3_600_000, t0 - 3_600_000],
     ['a clock that went back: never after now', live('v1', at(t0 + 60_000)), t0, t0],
   ];
   for (const [name, previous, open, from] of table) {
     it(name, () => {
       assert.equal(openLabelWindow(previous, 'v1', t0, s), open);
-      assert.equal(labelsFrom(previous, 'v1', t0, 30_000, s), from);
+      assert.equal(labelsFrom(previous, 'v1', t0, s), from);
     });
   }
 });

@@ -3,7 +3,9 @@
 // one interval's worth is often nothing. Instead labels are gathered in windows that follow each other:
 //
 //   - a window opens where the previous one closed (liveMetrics.labelledUntil); the first one of a version (nothing
-//     published yet, or figures of another version) is the last interval, and closes at once;
+//     published yet, or figures of another version) reaches back maxWindow and closes at once: its pods count from
+//     their start when they started in it (pods provider), so labels taken before the operator first reached a pod
+//     (a slow start, a scrape that failed) are in the version's first figures, not in a baseline;
 //   - every interval it is measured from its start to now; it closes when it holds liveMetrics.minSamples labels or
 //     has lasted liveMetrics.maxWindow, and its figures replace the published ones (labelledSince/Until say which
 //     window); until then the published figures stay as they are;
@@ -44,16 +46,16 @@ export function liveSettingsOf(spec: ModelDeploymentSpec): LiveSettings {
 
 /**
  * Where the open label window starts: where the published one of `version` ended, but no earlier than maxWindow
- * ago; undefined when none of this version is published (the first window is the last interval).
+ * ago; undefined when none of this version is published (the first window reaches back maxWindow).
  */
 export function openLabelWindow(previous: LiveMetrics | undefined, version: string, nowMs: number, s: LiveSettings): number | undefined {
   const until = previous?.version === version ? timeMs(previous.labelledUntil) : undefined;
   return until === undefined ? undefined : Math.min(nowMs, Math.max(until, nowMs - s.maxWindowMs));
 }
 
-/** Where this interval's measurement counts labels from. */
-export function labelsFrom(previous: LiveMetrics | undefined, version: string, nowMs: number, intervalMs: number, s: LiveSettings): number {
-  return openLabelWindow(previous, version, nowMs, s) ?? nowMs - intervalMs;
+/** Where this interval's measurement counts labels from: the open window, or maxWindow ago for a version's first. */
+export function labelsFrom(previous: LiveMetrics | undefined, version: string, nowMs: number, s: LiveSettings): number {
+  return openLabelWindow(previous, version, nowMs, s) ?? nowMs - s.maxWindowMs;
 }
 
 /** Whether the window from `startMs` closes now with `labels` in it (the first window of a version always does). */

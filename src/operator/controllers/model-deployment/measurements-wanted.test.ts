@@ -29,7 +29,7 @@ describe('measurementsWanted (interval 30s; steps setWeight 50, analysis 1m)', (
     const open = deployment().withStatus(serving('v1', { liveMetrics: { time: at(t0 - 30_000), version: 'v1', requestRate: 1, labelledUntil: at(t0 - 600_000) } })).build();
     assert.deepEqual([measurementsWanted(open, t0, 1).stableLive?.windowStartMs, measurementsWanted(open, t0, 1).stableLive?.labelsFromMs], [t0 - 30_000, t0 - 600_000]);
     const first = deployment().withStatus(serving('v1')).build();
-    assert.equal(measurementsWanted(first, t0, 1).stableLive?.labelsFromMs, t0 - 30_000);
+    assert.equal(measurementsWanted(first, t0, 1).stableLive?.labelsFromMs, t0 - 3_600_000, 'a version\'s first window: back maxWindow');
   });
 
   it('a step\'s window grows from the step\'s start, however long ago', () => {

@@ -63,6 +63,6 @@ export function measurementsWanted(md: ModelDeployment, nowMs: number, stableRea
   }
   const lastLive = timeMs(st.liveMetrics?.time);
   const stableLive = stable && stableReadyReplicas > 0 && (lastLive === undefined || nowMs - lastLive >= intervalMs)
-    ? { ...stable, windowStartMs: nowMs - intervalMs, labelsFromMs: labelsFrom(st.liveMetrics, stable.version, nowMs, intervalMs, liveSettingsOf(md.spec)) } : undefined;
+    ? { ...stable, windowStartMs: nowMs - intervalMs, labelsFromMs: labelsFrom(st.liveMetrics, stable.version, nowMs, liveSettingsOf(md.spec)) } : undefined;
   return { candidate, stableWindow, stableLive };
 }
