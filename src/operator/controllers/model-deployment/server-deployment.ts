@@ -118,7 +118,7 @@ export function serverEnv(input: RevisionInput): EnvVar[] {
 }
 
 /** spec.server.maxConnectionAge and grpcMaxConnectionAge: only when not the server's defaults (as workers). */
-export function connectionAgeEnv(server: ModelDeploymentSpec['server']): EnvVar[] {
+function connectionAgeEnv(server: ModelDeploymentSpec['server']): EnvVar[] {
   const ages = connectionAgesMs(server);
   return [
     ...(ages.http === undefined ? [] : [{ name: podEnv.serverMaxConnectionAgeMs, value: String(ages.http) }]),
