@@ -7,10 +7,9 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { credentials, loadPackageDefinition, type Client, type ServiceError } from '@grpc/grpc-js';
-import { loadSync } from '@grpc/proto-loader';
+import type { ServiceError } from '@grpc/grpc-js';
 import { aDeployment } from '../../src/api/testing/builders.js';
-import { oipProtoFile, protoOptions, protoPath } from '../../src/server/oip/grpc-proto.js';
+import { grpcCall, oipStub } from '../../src/server/testing/oip-grpc-client.js';
 import { eventually } from '../support/eventually.js';
 import { LoopStack } from '../support/loop-stack.js';
 import { imageTags } from '../support/node-cluster.js';
@@ -20,8 +19,6 @@ import { storeFor } from './trainer-harness.js';
 const namespace = 'ml';
 const bucket = 'perennial-grpc';
 const uri = (version: string): string => `s3://${bucket}/pipelines/${namespace}/weather/versions/${version}`;
-
-type Stub = Client & Record<string, (req: unknown, cb: (e: ServiceError | null, res?: Record<string, unknown>) => void) => void>;
 
 /** One weather row as OIP inputs, a tensor per feature (FP64 numbers, BYTES strings). */
 function weatherInputs(): unknown[] {
@@ -59,15 +56,14 @@ describe('gRPC through a Service during a canary (real node, kube-proxy, grpc-js
     const svc = await stack.core.readNamespacedService({ name: 'weather', namespace });
     const grpcPort = svc.spec?.ports?.find((p) => p.name === 'grpc')?.port;
     assert.equal(grpcPort, 9000);
-    const pkg = loadPackageDefinition(loadSync(protoPath(oipProtoFile), protoOptions)) as unknown as { inference: { GRPCInferenceService: new (a: string, c: unknown) => Stub } };
-    const stub = new pkg.inference.GRPCInferenceService(`${svc.spec?.clusterIP ?? ''}:${grpcPort}`, credentials.createInsecure());
+    const stub = oipStub(`${svc.spec?.clusterIP ?? ''}:${grpcPort}`);
     const byVersion = new Map<string, number>();
     const failures: string[] = [];
     const inputs = weatherInputs();
     try {
       const until = Date.now() + 15_000;
       while (Date.now() < until) {
-        const answer = await new Promise<Record<string, unknown> | ServiceError>((resolve) => stub['ModelInfer']!.call(stub, { model_name: 'weather', inputs }, (e, r) => resolve(e ?? r ?? {})));
+        const answer = await grpcCall(stub, 'ModelInfer', { model_name: 'weather', inputs }).catch((e: ServiceError) => e);
         if ('code' in answer) failures.push(`${String(answer.code)} ${String(answer.details)}`);
         else byVersion.set(String(answer['model_version']), (byVersion.get(String(answer['model_version'])) ?? 0) + 1);
         await sleep(10);

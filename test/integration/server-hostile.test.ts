@@ -10,8 +10,6 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, statSync } from 'node:fs';
 import { connect } from 'node:net';
-import { credentials, loadPackageDefinition, type Client, type ServiceError } from '@grpc/grpc-js';
-import { loadSync } from '@grpc/proto-loader';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -23,7 +21,7 @@ import type { MinioStore } from '../../src/storage/minio-store.js';
 import { storeFor } from './trainer-harness.js';
 import { serverEnv, startServer, trainWeatherModel, waitReady, weatherInstances, type RunningServer } from '../support/served-model.js';
 import { freePort } from '../../localcluster/net.js';
-import { oipProtoFile, protoOptions, protoPath } from '../../src/server/oip/grpc-proto.js';
+import { grpcCall, oipStub } from '../../src/server/testing/oip-grpc-client.js';
 
 const headersTimeoutMs = 2000;
 const bodyTimeoutMs = 2000;
@@ -263,10 +261,9 @@ describe('model server under hostile input', () => {
   it('a connection flood on the gRPC port is capped alike; a call is answered once it is over', async () => {
     const alive = await flood(grpcPort);
     assert.ok(alive <= maxConnections, `${alive} gRPC connections stayed open, the cap is ${maxConnections}`);
-    const oip = loadPackageDefinition(loadSync(protoPath(oipProtoFile), protoOptions)) as unknown as { inference: { GRPCInferenceService: new (a: string, c: unknown) => Client & { ServerReady: (r: object, cb: (e: ServiceError | null, r?: { ready: boolean }) => void) => void } } };
-    const stub = new oip.inference.GRPCInferenceService(`127.0.0.1:${grpcPort}`, credentials.createInsecure());
+    const stub = oipStub(`127.0.0.1:${grpcPort}`);
     try {
-      const answer = await new Promise<{ ready: boolean } | undefined>((resolve, reject) => stub.ServerReady({}, (e, r) => (e ? reject(e) : resolve(r))));
+      const answer = await grpcCall(stub, 'ServerReady', {});
       assert.deepEqual(answer, { ready: true });
     } finally {
       stub.close();

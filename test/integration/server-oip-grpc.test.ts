@@ -9,13 +9,12 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { Client, credentials, loadPackageDefinition, status, type ServiceError } from '@grpc/grpc-js';
-import { loadSync } from '@grpc/proto-loader';
+import { Client, credentials, status, type ServiceError } from '@grpc/grpc-js';
 import { sharedCluster, uniqueName } from '../../localcluster/test-cluster.js';
 import { repoRoot, type ClusterInfo } from '../../localcluster/cluster.js';
 import { freePort } from '../../localcluster/net.js';
 import { matrixInputName } from '../../src/server/oip/inputs.js';
-import { oipProtoFile, protoOptions, protoPath } from '../../src/server/oip/grpc-proto.js';
+import { grpcCall as call, oipStub } from '../../src/server/testing/oip-grpc-client.js';
 import { podEnv } from '../../src/shared/pod-contract.js';
 import { parsePrometheusText, serverMetricNames } from '../../src/shared/server-metrics.js';
 import type { MinioStore } from '../../src/storage/minio-store.js';
@@ -55,11 +54,6 @@ async function startGrpcServer(info: ClusterInfo, bucket: string): Promise<{ ser
   return { server, address: `127.0.0.1:${port}` };
 }
 
-type Stub = Client & Record<string, (req: unknown, cb: (e: ServiceError | null, res?: Record<string, unknown>) => void) => void>;
-
-function call(stub: Stub, method: string, req: unknown): Promise<Record<string, unknown>> {
-  return new Promise((resolve, reject) => stub[method]!.call(stub, req, (e, res) => (e ? reject(e) : resolve(res!))));
-}
 
 describe('OIP v2 gRPC conformance: tritonclient and the KServe SDK', () => {
   let info: ClusterInfo;
@@ -147,8 +141,7 @@ describe('OIP v2 gRPC conformance: tritonclient and the KServe SDK', () => {
   });
 
   it('answers hostile messages INVALID_ARGUMENT with a reason, never a 5xx, and goes on answering', async () => {
-    const pkg = loadPackageDefinition(loadSync(protoPath(oipProtoFile), protoOptions)) as unknown as { inference: { GRPCInferenceService: new (a: string, c: unknown) => Stub } };
-    const stub = new pkg.inference.GRPCInferenceService(server.address, credentials.createInsecure());
+    const stub = oipStub(server.address);
     const raw = new Client(server.address, credentials.createInsecure());
     try {
       const f64 = (...xs: number[]): Buffer => {

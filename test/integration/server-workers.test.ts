@@ -9,13 +9,11 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { Agent, request } from 'node:http';
-import { credentials, loadPackageDefinition, type Client, type ServiceError } from '@grpc/grpc-js';
-import { loadSync } from '@grpc/proto-loader';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { sharedCluster, uniqueName } from '../../localcluster/test-cluster.js';
 import type { ClusterInfo } from '../../localcluster/cluster.js';
 import { freePort } from '../../localcluster/net.js';
-import { oipProtoFile, protoOptions, protoPath } from '../../src/server/oip/grpc-proto.js';
+import { grpcCall, oipStub } from '../../src/server/testing/oip-grpc-client.js';
 import { predictionsPrefix } from '../../src/shared/artifact-layout.js';
 import { podEnv } from '../../src/shared/pod-contract.js';
 import { parsePrometheusText, serverMetricNames, type Sample } from '../../src/shared/server-metrics.js';
@@ -62,14 +60,11 @@ async function getFresh(url: string): Promise<{ status: number; text: string }> 
 const sum = (samples: readonly Sample[], name: string, labels: Readonly<Record<string, string>> = {}): number =>
   samples.filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v)).reduce((a, s) => a + s.value, 0);
 
-type Stub = Client & Record<string, (req: unknown, cb: (e: ServiceError | null, res?: Record<string, unknown>) => void) => void>;
-
 /** One gRPC call on a channel of its own (a connection of its own, accepted by either worker). */
 async function grpcOnce(address: string, method: string, req: unknown): Promise<Record<string, unknown>> {
-  const pkg = loadPackageDefinition(loadSync(protoPath(oipProtoFile), protoOptions)) as unknown as { inference: { GRPCInferenceService: new (a: string, c: unknown) => Stub } };
-  const stub = new pkg.inference.GRPCInferenceService(address, credentials.createInsecure());
+  const stub = oipStub(address);
   try {
-    return await new Promise((resolve, reject) => stub[method]!.call(stub, req, (e, res) => (e ? reject(e) : resolve(res!))));
+    return await grpcCall(stub, method, req);
   } finally {
     stub.close();
   }

@@ -7,7 +7,8 @@ import { loadSync } from '@grpc/proto-loader';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createConnection, createServer, type Server as TcpServer, type Socket } from 'node:net';
 import { grpcCodeOf, grpcServerOptions, OipGrpcServer, type GrpcEdgeLimits } from './grpc-server.js';
-import { healthProtoFile, oipProtoFile, protoOptions, protoPath } from './grpc-proto.js';
+import { healthProtoFile, protoOptions, protoPath } from './grpc-proto.js';
+import { grpcCall as call, oipStub, type GrpcStub as Stub } from '../testing/oip-grpc-client.js';
 import { OipError, type OipInferRequest, type OipInferResponse, type OipService } from './types.js';
 
 class FakeService implements OipService {
@@ -45,9 +46,8 @@ class FakeService implements OipService {
 const noBounds: GrpcEdgeLimits = { maxConnections: 0, maxConcurrentStreams: 0, maxConnectionAgeMs: 0, maxConnectionIdleMs: 0 };
 
 function inferenceStub(address: string): Stub {
-  const inference = loadPackageDefinition(loadSync(protoPath(oipProtoFile), protoOptions)) as unknown as { inference: { GRPCInferenceService: new (a: string, c: unknown, o: object) => Stub } };
   // A channel of its own (grpc-js shares connections between clients of one address otherwise).
-  return new inference.inference.GRPCInferenceService(address, credentials.createInsecure(), { 'grpc.use_local_subchannel_pool': 1 });
+  return oipStub(address, { 'grpc.use_local_subchannel_pool': 1 });
 }
 
 const oneRow = { model_name: 'weather', inputs: [{ name: 'x', datatype: 'FP32', shape: [1], contents: { fp32_contents: [1] } }] };
@@ -91,14 +91,6 @@ function closedWithin(socket: Socket, ms: number): Promise<boolean> {
   });
 }
 
-type Call = (req: unknown, options: { deadline?: number }, cb: (e: ServiceError | null, res?: Record<string, unknown>) => void) => void;
-type Stub = Client & Record<string, Call>;
-
-function call(stub: Stub, method: string, req: unknown, deadlineMs?: number): Promise<Record<string, unknown>> {
-  return new Promise((resolve, reject) => {
-    stub[method]!.call(stub, req, deadlineMs === undefined ? {} : { deadline: Date.now() + deadlineMs }, (e, res) => (e ? reject(e) : resolve(res!)));
-  });
-}
 
 async function refusedWith(p: Promise<unknown>, code: status, details: RegExp): Promise<void> {
   await assert.rejects(p, (e: ServiceError) => {
@@ -125,9 +117,8 @@ describe('OipGrpcServer', () => {
       onInternalError: (method) => internal.push(method),
     });
     const address = `127.0.0.1:${server.port}`;
-    const inference = loadPackageDefinition(loadSync(protoPath(oipProtoFile), protoOptions)) as unknown as { inference: { GRPCInferenceService: new (a: string, c: unknown) => Stub } };
     const hc = loadPackageDefinition(loadSync(protoPath(healthProtoFile), protoOptions)) as unknown as { grpc: { health: { v1: { Health: new (a: string, c: unknown) => Stub } } } };
-    stub = new inference.inference.GRPCInferenceService(address, credentials.createInsecure());
+    stub = oipStub(address);
     health = new hc.grpc.health.v1.Health(address, credentials.createInsecure());
     raw = new Client(address, credentials.createInsecure());
   });
