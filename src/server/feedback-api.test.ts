@@ -192,6 +192,18 @@ describe('feedback API', () => {
     assert.equal(none.status, 422, 'a list with nothing taken');
   });
 
+  it('counts one label per prediction, however its id is respelled (other base64 low bits, padding)', async () => {
+    const [a = ''] = await predict(v1, 1);
+    const before = await counts(v1);
+    assert.equal((await label(v1, { id: a, label: 'rain' })).status, 200);
+    // The same MAC bytes in another spelling: a lenient base64 decoder takes it, the replica's duplicate check keys by text.
+    const lastBits = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const respelled = `${a.slice(0, -1)}${lastBits[(lastBits.indexOf(a.slice(-1)) + 1) % 64] ?? ''}`;
+    for (const id of [respelled, `${a}=`]) assert.equal((await label(v1, { id, label: 'rain' })).status, 422, id);
+    const after = await counts(v1);
+    assert.equal((after['correct@v1'] ?? 0) + (after['incorrect@v1'] ?? 0) - (before['correct@v1'] ?? 0) - (before['incorrect@v1'] ?? 0), 1);
+  });
+
   it('scores a label under the version that made the prediction, whichever replica receives it', async () => {
     v2.clock = v1.clock;
     const ids = await predict(v2, 4);

@@ -32,6 +32,32 @@ describe('prediction ids', () => {
     }
   });
 
+  it('signs with HMAC-SHA256 as createHmac computes it, for keys shorter and longer than a SHA-256 block', () => {
+    for (const k of [Buffer.from('k'), key, Buffer.alloc(64, 0xa5), Buffer.alloc(65, 0x5a), Buffer.alloc(200, 7)]) {
+      for (const d of [dep, 'tëam/wéather', 'x'.repeat(253) + '/y']) {
+        const id = signPredictionId(k, d, { ...claim, probabilities: [0.25, 0.75] });
+        const signed = id.slice(0, id.lastIndexOf('.'));
+        const expected = createHmac('sha256', k).update(`${d}\n${signed}`).digest().subarray(0, 16).toString('base64url');
+        assert.equal(id.slice(id.lastIndexOf('.') + 1), expected, `key of ${k.length} bytes, ${d}`);
+        assert.equal(verifyPredictionId(k, d, id).ok, true);
+      }
+    }
+  });
+
+  it('accepts one spelling of an id only: other low bits in its last character and base64 padding are refused', () => {
+    // 16 bytes are 22 base64url characters whose last carries 2 bits: 15 other characters decode to the same MAC.
+    const id = signPredictionId(key, dep, claim);
+    const spellings = [...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_']
+      .map((c) => `${id.slice(0, -1)}${c}`).filter((s) => s !== id)
+      .filter((s) => Buffer.from(s.slice(s.lastIndexOf('.') + 1), 'base64url').equals(Buffer.from(id.slice(id.lastIndexOf('.') + 1), 'base64url')));
+    assert.equal(spellings.length, 15);
+    for (const s of [...spellings, `${id}=`, `${id}==`, `${id.slice(0, id.indexOf('.') + 1)}${id.slice(id.indexOf('.') + 1, id.lastIndexOf('.'))}=${id.slice(id.lastIndexOf('.'))}`]) {
+      const r = verifyPredictionId(key, dep, s);
+      assert.equal(r.ok, false, s);
+    }
+    assert.equal(verifyPredictionId(key, dep, id).ok, true);
+  });
+
   it('two ids of the same claim fields differ by their nonce', () => {
     assert.notEqual(signPredictionId(key, dep, { ...claim, nonce: newNonce() }), signPredictionId(key, dep, { ...claim, nonce: newNonce() }));
   });

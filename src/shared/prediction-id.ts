@@ -11,8 +11,12 @@
 // classes, or a regression) scores accuracy or squared error only.
 //
 // The HMAC input is `<namespace>/<deployment>\n` followed by the id up to the last dot. Language-neutral: another
-// server implementation signs and verifies the same way.
-import { createHmac, randomFillSync, timingSafeEqual } from 'node:crypto';
+// server implementation signs and verifies the same way. An id is ASCII: its signature is the one canonical
+// base64url text of the MAC (22 characters, no padding), compared as text: the other spellings a lenient base64
+// decoder accepts for the same bytes (other low bits in the last character, `=` padding) are refused, so one
+// prediction cannot be labelled twice on a replica under two spellings of its id (labelled-ids.ts keys by the text).
+import * as crypto from 'node:crypto';
+import { createHash, createHmac, randomFillSync, timingSafeEqual } from 'node:crypto';
 
 export const predictionIdVersion = 'p1';
 /** Longer ids are refused before any work is spent on them. */
@@ -40,9 +44,68 @@ export type VerifyResult =
   | { readonly ok: true; readonly claim: PredictionClaim }
   | { readonly ok: false; readonly reason: string };
 
-function mac(key: Buffer, deployment: string, signed: string): Buffer {
-  return createHmac('sha256', key).update(`${deployment}\n${signed}`).digest().subarray(0, macBytes);
+// HMAC-SHA256 (RFC 2104) is H((K ⊕ opad) ‖ H((K ⊕ ipad) ‖ message)). Computed here from the padded key blocks with
+// two one-shot hashes (crypto.hash, Node ≥ 20.12) into buffers kept per key and deployment: createHmac's object and
+// three calls cost the server 2.4 µs per id, this 1.0 (bench/server-profile.ts). Same bytes as createHmac (tested).
+const shaBlock = 64;
+const oneShot: ((algorithm: string, data: Buffer, encoding: 'binary') => string) | undefined =
+  typeof (crypto as { hash?: unknown }).hash === 'function' ? crypto.hash : undefined;
+
+class IdMac {
+  /** (K ⊕ ipad) ‖ `<deployment>\n`, then room for the signed part of an id. */
+  private readonly inner: Buffer;
+  private readonly prefixBytes: number;
+  /** (K ⊕ opad) ‖ the inner digest. */
+  private readonly outer = Buffer.alloc(shaBlock + 32);
+
+  constructor(private readonly key: Buffer, private readonly deployment: string) {
+    const k = key.length > shaBlock ? createHash('sha256').update(key).digest() : key;
+    const prefix = Buffer.from(`${deployment}\n`, 'utf8');
+    this.prefixBytes = shaBlock + prefix.length;
+    this.inner = Buffer.alloc(this.prefixBytes + maxPredictionIdLength);
+    for (let i = 0; i < shaBlock; i++) {
+      this.inner[i] = (k[i] ?? 0) ^ 0x36;
+      this.outer[i] = (k[i] ?? 0) ^ 0x5c;
+    }
+    prefix.copy(this.inner, shaBlock);
+  }
+
+  /** The first macBytes of the HMAC of `<deployment>\n<signed>`, base64url; `signed` is ASCII (checked by the callers). */
+  tag(signed: string): string {
+    if (oneShot === undefined || signed.length > maxPredictionIdLength) {
+      return createHmac('sha256', this.key).update(`${this.deployment}\n${signed}`).digest().toString('base64url', 0, macBytes);
+    }
+    const n = this.inner.write(signed, this.prefixBytes, 'latin1');
+    this.outer.write(oneShot('sha256', this.inner.subarray(0, this.prefixBytes + n), 'binary'), shaBlock, 'latin1');
+    return base64urlOfFirst16(oneShot('sha256', this.outer, 'binary'));
+  }
 }
+
+const base64url = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+
+/** base64url (no padding) of the first 16 bytes of a binary string: 22 characters. */
+function base64urlOfFirst16(s: string): string {
+  let out = '';
+  for (let i = 0; i < 15; i += 3) {
+    const n = (s.charCodeAt(i) << 16) | (s.charCodeAt(i + 1) << 8) | s.charCodeAt(i + 2);
+    out += base64url.charAt(n >>> 18) + base64url.charAt((n >>> 12) & 63) + base64url.charAt((n >>> 6) & 63) + base64url.charAt(n & 63);
+  }
+  const last = s.charCodeAt(15);
+  return out + base64url.charAt(last >>> 2) + base64url.charAt((last & 3) << 4);
+}
+
+const macs = new WeakMap<Buffer, Map<string, IdMac>>();
+
+function macOf(key: Buffer, deployment: string): IdMac {
+  let byDeployment = macs.get(key);
+  if (byDeployment === undefined) macs.set(key, (byDeployment = new Map<string, IdMac>()));
+  let m = byDeployment.get(deployment);
+  if (m === undefined) byDeployment.set(deployment, (m = new IdMac(key, deployment)));
+  return m;
+}
+
+/** The whole form of an id: the version, a base64url payload and a canonical 22-character base64url signature. */
+const idForm = /^p1\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{21}[AQgw]$/;
 
 // Nonces are cut from a pool of random bytes refilled 256 nonces at a time: one call into the CSPRNG per nonce cost
 // the server more than the HMAC (bench/server-profile.ts). Each byte is used once.
@@ -66,7 +129,7 @@ export function signPredictionId(key: Buffer, deployment: string, claim: Predict
   if (p !== undefined && p.length > 0 && p.length <= maxIdClasses) fields.push(p.map((x) => Math.round(Math.min(1, Math.max(0, x)) * millionths)));
   const payload = Buffer.from(JSON.stringify(fields)).toString('base64url');
   const signed = `${predictionIdVersion}.${payload}`;
-  return `${signed}.${mac(key, deployment, signed).toString('base64url')}`;
+  return `${signed}.${macOf(key, deployment).tag(signed)}`;
 }
 
 /** Checks an id's form and signature; the reason of a refusal is safe to show the client. */
@@ -75,9 +138,10 @@ export function verifyPredictionId(key: Buffer, deployment: string, id: string):
   const parts = id.split('.');
   if (parts.length !== 3 || parts[0] !== predictionIdVersion) return { ok: false, reason: 'not a prediction id of this server' };
   const [, payload = '', sig = ''] = parts;
-  const given = Buffer.from(sig, 'base64url');
-  const expected = mac(key, deployment, `${predictionIdVersion}.${payload}`);
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return { ok: false, reason: 'not a prediction id of this deployment (signature does not match)' };
+  if (!idForm.test(id)) return { ok: false, reason: 'not a prediction id of this deployment (signature does not match)' };
+  const given = Buffer.from(sig, 'latin1');
+  const expected = Buffer.from(macOf(key, deployment).tag(`${predictionIdVersion}.${payload}`), 'latin1');
+  if (!timingSafeEqual(given, expected)) return { ok: false, reason: 'not a prediction id of this deployment (signature does not match)' };
   let fields: unknown;
   try {
     fields = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
