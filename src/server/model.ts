@@ -103,9 +103,14 @@ export function predictBatch(m: ServedModel, rows: readonly RawRow[]): Predictio
   if (label.task === 'regression') return rows.map((_, i) => ({ value: decodeRegression(spec, data[i] ?? 0) }));
   const k = label.classes.length;
   return rows.map((_, i) => {
-    const probabilities = Array.from(data.subarray(i * k, (i + 1) * k));
+    // A plain copy: Array.from of a typed array goes through its iterator, 0.35 µs a row (bench/server-profile.ts).
+    const probabilities = new Array<number>(k);
     let best = 0;
-    for (let c = 1; c < k; c++) if ((probabilities[c] ?? 0) > (probabilities[best] ?? 0)) best = c;
+    for (let c = 0; c < k; c++) {
+      const x = data[i * k + c] ?? 0;
+      probabilities[c] = x;
+      if (x > (probabilities[best] ?? 0)) best = c;
+    }
     return { label: label.classes[best] ?? '', probabilities };
   });
 }

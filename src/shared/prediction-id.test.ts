@@ -58,6 +58,15 @@ describe('prediction ids', () => {
     assert.equal(verifyPredictionId(key, dep, id).ok, true);
   });
 
+  it('encodes the payload as base64url of the claim\'s JSON, for any label (non-ASCII, longer than the encoder\'s buffer)', () => {
+    for (const label of ['snö', '雪', 'x'.repeat(2000), 'é'.repeat(1400)]) {
+      const id = signPredictionId(key, dep, { ...claim, prediction: label });
+      const expected = Buffer.from(JSON.stringify([claim.nonce, claim.version, claim.track, claim.timeMs, label])).toString('base64url');
+      assert.equal(id.split('.')[1], expected);
+      if (id.length <= maxPredictionIdLength) assert.deepEqual(verifyPredictionId(key, dep, id), { ok: true, claim: { ...claim, prediction: label } });
+    }
+  });
+
   it('two ids of the same claim fields differ by their nonce', () => {
     assert.notEqual(signPredictionId(key, dep, { ...claim, nonce: newNonce() }), signPredictionId(key, dep, { ...claim, nonce: newNonce() }));
   });

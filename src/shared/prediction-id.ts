@@ -122,12 +122,18 @@ export function newNonce(): string {
   return noncePool.toString('base64url', nonceAt - nonceBytes, nonceAt);
 }
 
+const payloadScratch = Buffer.alloc(4096);
+
 /** The id of one prediction; `deployment` is `<namespace>/<name>`. */
 export function signPredictionId(key: Buffer, deployment: string, claim: PredictionClaim): string {
   const fields: unknown[] = [claim.nonce, claim.version, claim.track, claim.timeMs, claim.prediction];
   const p = claim.probabilities;
   if (p !== undefined && p.length > 0 && p.length <= maxIdClasses) fields.push(p.map((x) => Math.round(Math.min(1, Math.max(0, x)) * millionths)));
-  const payload = Buffer.from(JSON.stringify(fields)).toString('base64url');
+  const json = JSON.stringify(fields);
+  // Encoded through a reused buffer when it surely fits (UTF-8 takes at most 3 bytes per UTF-16 unit): no Buffer per id.
+  const payload = json.length * 3 <= payloadScratch.length
+    ? payloadScratch.toString('base64url', 0, payloadScratch.write(json, 0, 'utf8'))
+    : Buffer.from(json, 'utf8').toString('base64url');
   const signed = `${predictionIdVersion}.${payload}`;
   return `${signed}.${macOf(key, deployment).tag(signed)}`;
 }
