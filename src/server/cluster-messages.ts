@@ -8,7 +8,8 @@
 //                      told      a worker's answer to the primary's `tell` (its metrics JSON, its statistics)
 //                      connections  its open HTTP connections changed (connection-balance.ts)
 //   primary → worker   pod-ready whether every worker is ready (the readiness endpoints report it)
-//                      share     the pod's open connections per worker: a worker over it sheds (connection-balance.ts)
+//                      share     the other workers' open connections (as they last reported) and how many workers
+//                                split the pod's: a worker over its share sheds (connection-balance.ts)
 //                      tell      give me your own metrics / statistics
 //                      answer    the pod's figures for a worker's `ask` (or why there are none)
 import type { ReferenceProfile } from '../shared/drift.js';
@@ -48,8 +49,16 @@ export type WorkerMessage =
 export type PrimaryMessage =
   | { readonly t: 'pod-ready'; readonly reason: string | undefined }
   | { readonly t: 'tell'; readonly id: number; readonly what: PodFigure }
-  | { readonly t: 'share'; readonly connections: number }
+  | ({ readonly t: 'share' } & PodConnections)
   | { readonly t: 'answer'; readonly id: number; readonly value?: PodMetrics | OipModelStatistics; readonly error?: string };
+
+/** What a worker needs to know of the pod's connections, besides its own live count (connection-balance.ts). */
+export interface PodConnections {
+  /** The other live workers' open HTTP connections, as they last reported them. */
+  readonly others: number;
+  /** Live workers splitting the pod's connections, this one included. */
+  readonly workers: number;
+}
 
 /** The pod's /metrics: every process's series, summed (prom-client's cluster aggregation). */
 export interface PodMetrics {

@@ -4,8 +4,8 @@
 //   - the drift window and sequential detector, the confidence window, the shadow book: fed with every worker's
 //     answered rows (cluster-worker.ts), made when the first worker reports its model;
 //   - readiness: the pod is ready when every slot's worker is (podUnreadyReason), told to every worker;
-//   - the connection share: every worker's open HTTP connections summed and split, told to every worker, so one
-//     that holds more sheds them (connection-balance.ts);
+//   - the connection share: every worker's open HTTP connections as reported, each worker told the others' sum, so
+//     one that holds more than its share sheds them (connection-balance.ts);
 //   - /metrics and the OIP statistics: asked of every worker and summed (prom-client's cluster aggregation; gauges
 //     that are not sums say their own aggregator);
 //   - the feedback listener, its first-label-wins set and the feedback log (main.ts runs them here);
@@ -17,8 +17,7 @@ import { AggregatorRegistry, type MetricObjectWithValues, type MetricValue } fro
 import { backoffDelayMs, type Backoff } from '../shared/backoff.js';
 import type { ReferenceProfile } from '../shared/drift.js';
 import type { LabelSpec, RawRow } from '../shared/preprocessing.js';
-import { connectionShare } from './connection-balance.js';
-import { deliverAnsweredRows, isWorkerMessage, podUnreadyReason, workerSlotEnv, type PodFigure, type PrimaryMessage, type WorkerMessage, type WorkerState } from './cluster-messages.js';
+import { deliverAnsweredRows, isWorkerMessage, podUnreadyReason, workerSlotEnv, type PodConnections, type PodFigure, type PrimaryMessage, type WorkerMessage, type WorkerState } from './cluster-messages.js';
 import type { ConfidenceWindow } from './confidence-window.js';
 import type { DriftWindow } from './drift-window.js';
 import type { Prediction } from './model.js';
@@ -55,6 +54,8 @@ interface Slot {
   failures: number;
   /** Open HTTP connections the worker last reported. */
   connections: number;
+  /** What it was last told of the others' connections (undefined: nothing yet, or forked again since). */
+  told: PodConnections | undefined;
 }
 
 export class ServerPrimary {
@@ -62,12 +63,11 @@ export class ServerPrimary {
   private drift: DriftWindow | undefined;
   private stopping = false;
   private podReason: string | undefined = 'starting';
-  private share = 0;
   private nextTell = 1;
   private readonly tells = new Map<number, { readonly waiting: Set<Worker>; readonly values: unknown[]; readonly done: () => void }>();
 
   constructor(private readonly o: ServerPrimaryOptions) {
-    this.slots = Array.from({ length: o.workers }, () => ({ worker: undefined, ready: false, reason: 'starting', startedMs: 0, failures: 0, connections: 0 }));
+    this.slots = Array.from({ length: o.workers }, () => ({ worker: undefined, ready: false, reason: 'starting', startedMs: 0, failures: 0, connections: 0, told: undefined }));
   }
 
   start(): void {
@@ -120,6 +120,8 @@ export class ServerPrimary {
     s.reason = 'starting';
     s.startedMs = Date.now();
     s.connections = 0;
+    s.told = undefined;
+    this.updateShare();
     this.updateReadiness();
     worker.on('message', (m: unknown) => {
       if (isWorkerMessage(m)) this.receive(worker, slot, m);
@@ -216,12 +218,16 @@ export class ServerPrimary {
     });
   }
 
-  /** The pod's connections per live worker, told to every worker when it changes. */
+  /** Each live worker told the other live workers' connections (and how many workers there are) when that changes. */
   private updateShare(): void {
-    const share = connectionShare(this.slots.flatMap((s) => (s.worker === undefined ? [] : [s.connections])));
-    if (share === this.share) return;
-    this.share = share;
-    for (const s of this.slots) if (s.worker !== undefined) this.send(s.worker, { t: 'share', connections: share });
+    const live = this.slots.filter((s) => s.worker !== undefined);
+    const total = live.reduce((a, s) => a + s.connections, 0);
+    for (const s of live) {
+      const pod: PodConnections = { others: total - s.connections, workers: live.length };
+      if (s.told !== undefined && s.told.others === pod.others && s.told.workers === pod.workers) continue;
+      s.told = pod;
+      if (s.worker !== undefined) this.send(s.worker, { t: 'share', ...pod });
+    }
   }
 
   private updateReadiness(): void {

@@ -11,7 +11,7 @@ import type { FeatureProfile, ReferenceProfile } from '../shared/drift.js';
 import type { LabelSpec, RawRow } from '../shared/preprocessing.js';
 import { confidencesOf, type ConfidenceWindow } from './confidence-window.js';
 import { binRows, type DriftWindow } from './drift-window.js';
-import type { PodFigure, PodMetrics, PrimaryMessage, WorkerMessage } from './cluster-messages.js';
+import type { PodConnections, PodFigure, PodMetrics, PrimaryMessage, WorkerMessage } from './cluster-messages.js';
 import type { Prediction } from './model.js';
 import type { OipModelStatistics } from './oip/types.js';
 
@@ -33,7 +33,7 @@ export interface PrimaryLinkOptions {
 
 export class PrimaryLink {
   private podReason: string | undefined = 'waiting for the other workers of the pod';
-  private share = 0;
+  private pod: PodConnections | undefined;
   private nextAsk = 1;
   private readonly asks = new Map<number, { resolve(v: unknown): void; reject(e: Error): void; timer: NodeJS.Timeout }>();
   private atMs: number[] = [];
@@ -51,9 +51,9 @@ export class PrimaryLink {
     return this.podReason;
   }
 
-  /** The pod's open connections per worker, as the primary last said (0 before it has). */
-  connectionShare(): number {
-    return this.share;
+  /** The other workers' open connections and the number of workers, as the primary last said (undefined before it has). */
+  podConnections(): PodConnections | undefined {
+    return this.pod;
   }
 
   /** This worker's open HTTP connections changed. */
@@ -64,7 +64,7 @@ export class PrimaryLink {
   receive(m: PrimaryMessage): void {
     switch (m.t) {
       case 'share':
-        this.share = m.connections;
+        this.pod = { others: m.others, workers: m.workers };
         return;
       case 'pod-ready':
         this.podReason = m.reason;

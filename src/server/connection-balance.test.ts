@@ -3,19 +3,31 @@ import assert from 'node:assert/strict';
 import { Agent, createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ConnectionBalance, connectionShare, overShare, shareSlack } from './connection-balance.js';
+import type { PodConnections } from './cluster-messages.js';
+import { ConnectionBalance, connectionShare, overShare, shareSlack, shedDue } from './connection-balance.js';
 
 describe('connectionShare', () => {
-  const cases: [readonly number[], number][] = [
-    [[], 0],
-    [[0, 0], 0],
-    [[64, 0], 32],
-    [[33, 30], 32],
-    [[1, 0], 1],
-    [[5, 5, 1], 4],
-    [[7], 7],
+  const cases: [number, PodConnections | undefined, number][] = [
+    [64, undefined, 0],
+    [64, { others: 0, workers: 0 }, 0],
+    [0, { others: 0, workers: 2 }, 0],
+    [64, { others: 0, workers: 2 }, 32],
+    [33, { others: 30, workers: 2 }, 32],
+    [1, { others: 0, workers: 2 }, 1],
+    [5, { others: 6, workers: 3 }, 4],
+    [7, { others: 0, workers: 1 }, 7],
   ];
-  for (const [open, want] of cases) it(`${JSON.stringify(open)} → ${want}`, () => assert.equal(connectionShare(open), want));
+  for (const [own, pod, want] of cases) it(`own ${own}, ${JSON.stringify(pod)} → ${want}`, () => assert.equal(connectionShare(own, pod), want));
+});
+
+describe('shedDue', () => {
+  const cases: [number, number, number, boolean][] = [
+    [0, -Infinity, 10, true],
+    [105, 100, 10, false],
+    [110, 100, 10, true],
+    [100, 100, 0, true],
+  ];
+  for (const [now, last, gap, want] of cases) it(`now ${now}, last ${last}, gap ${gap} → ${want}`, () => assert.equal(shedDue(now, last, gap), want));
 });
 
 describe('shareSlack and overShare', () => {
@@ -37,9 +49,9 @@ describe('shareSlack and overShare', () => {
 describe('ConnectionBalance', () => {
   it('counts its connections, reports them, and answers with Connection: close only down to the share', async () => {
     const server = createServer((_req, res) => res.end('ok'));
-    let share = 0;
+    let pod: PodConnections | undefined;
     const reports: number[] = [];
-    const balance = new ConnectionBalance(server, { share: () => share, report: (open) => reports.push(open), reportMs: 20 });
+    const balance = new ConnectionBalance(server, { pod: () => pod, report: (open) => reports.push(open), reportMs: 20, shedGapMs: 0 });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
     const agent = new Agent({ keepAlive: true, maxSockets: 8 });
@@ -55,18 +67,55 @@ describe('ConnectionBalance', () => {
       assert.equal(balance.connections, 8);
       await sleep(60);
       assert.equal(reports.at(-1), 8, 'the open connections reported');
-      share = 4; // another worker holds none: this one sheds down to 4 + 1 of slack
+      pod = { others: 0, workers: 2 }; // another worker holds none: this one sheds down to its share of 4 + 1 of slack
       assert.equal((await round()).filter((c) => c === 'close').length, 3, 'three told to close, the first answers over the share');
       await sleep(60);
       assert.equal(balance.connections, 5, 'the shed connections closed after their answers');
-      assert.equal((await round()).filter((c) => c === 'close').length, 3, 'the pool opened three new ones (here, to this worker again): shed again');
-      share = 8;
+      // The pool opens three new ones (here, to this worker again), shed again; the share follows this worker's live
+      // count (5 of its own and none elsewhere: 3, plus 1 of slack), so one more may go while the new ones connect.
+      const again = (await round()).filter((c) => c === 'close').length;
+      assert.ok(again >= 3 && again <= 4, `${again} told to close`);
+      await sleep(60);
+      const left: number = balance.connections;
+      assert.ok(left <= 5, `${left} left open`);
+      pod = { others: 0, workers: 1 }; // alone: all of them are its share
       await sleep(20);
       assert.deepEqual((await round()).filter((c) => c === 'close'), [], 'within the share: kept');
       await sleep(60);
       const before = reports.length;
       await sleep(60);
       assert.equal(reports.length, before, 'no report while the count stays the same');
+    } finally {
+      agent.destroy();
+      balance.close();
+      server.close();
+    }
+  });
+
+  it('closes at most one connection per gap, however far over its share the counts say it is', async () => {
+    // The others' count is as old as their last report: while a client's connections are still arriving it reads low,
+    // and a worker that closed a connection on every answer made the client reconnect on every answer.
+    const server = createServer((_req, res) => res.end('ok'));
+    const balance = new ConnectionBalance(server, { pod: () => ({ others: 0, workers: 8 }), report: () => undefined, shedGapMs: 200 });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+    let opened = 0;
+    const agent = new Agent({ keepAlive: true, maxSockets: 16 });
+    server.on('connection', () => (opened += 1));
+    const get = (): Promise<string | undefined> => new Promise((resolve, reject) => {
+      request(url, { agent }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.headers.connection));
+      }).on('error', reject).end();
+    });
+    try {
+      let closes = 0;
+      const start = performance.now();
+      while (performance.now() - start < 300) closes += (await Promise.all(Array.from({ length: 16 }, get))).filter((c) => c === 'close').length;
+      const elapsed = performance.now() - start;
+      assert.ok(closes >= 1, 'over its share: it sheds');
+      assert.ok(closes <= Math.floor(elapsed / 200) + 1, `${closes} closes in ${elapsed.toFixed(0)} ms: at most one per 200 ms`);
+      assert.ok(opened <= 16 + closes, `${opened} connections opened`);
     } finally {
       agent.destroy();
       balance.close();

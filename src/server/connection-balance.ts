@@ -5,19 +5,26 @@
 // requests for 30-270 ms until the connection age (http-io.ts) moved them, seconds later (decision 0012). This moves
 // them within one answer each:
 //   worker  ──(its open connections, when they changed, at most every reportMs)──►  primary
-//   primary ──(the pod's share: ceil(open connections / workers))──►  every worker
-//   a worker over its share (plus a little slack) answers requests with `Connection: close` until it is not; the
-//   client opens a new connection, which goes to whichever worker waits in accept: mostly the one with fewer
-//   connections, as it is idle more.
+//   primary ──(the other workers' open connections as reported, and how many workers there are)──►  every worker
+//   a worker's share is ceil((its own live count + the others') / workers); over it (plus a little slack) the worker
+//   answers a request with `Connection: close`, at most one every shedGapMs, until it is not; the client opens a
+//   new connection, which goes to whichever worker waits in accept.
+// Its own count is live, the others' is as old as their last report: a share from the primary alone (both counts
+// old) ran low while a client's connections were still arriving, and the worker closed one on every answer, while
+// the reconnections often came back to it (a busy worker is the one awake to accept): 2,000 closes in 12 s of a
+// load that needed 64 connections. The gap bounds that whatever the counts say: at most 100 closes a second per
+// worker by default, which still moves a burst of 32 within a fraction of a second.
 // Counts, not load: a pod's clients are alike enough for that (Envoy's least-request works on counts too). gRPC's
 // HTTP/2 connections are not counted here: grpc-js sends GOAWAY at their age (grpc-server.ts).
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import type { PodConnections } from './cluster-messages.js';
 
-/** The pod's share of open connections per worker: the workers' counts summed, split evenly, rounded up. */
-export function connectionShare(open: readonly number[]): number {
-  if (open.length === 0) return 0;
-  return Math.ceil(open.reduce((a, b) => a + b, 0) / open.length);
+/** A worker's share of the pod's open connections: its own and the others' summed, split evenly, rounded up (0: not known yet). */
+export function connectionShare(own: number, pod: PodConnections | undefined): number {
+  if (pod === undefined || pod.workers <= 0) return 0;
+  return Math.ceil((own + pod.others) / pod.workers);
 }
 
 /** How far over its share a worker may be before it sheds: an eighth of the share, at least one connection. */
@@ -35,13 +42,20 @@ export function overShare(open: number, closing: number, share: number): boolean
 
 const shed = Symbol('perennial.shed');
 
+/** Whether a worker may close one more connection now: the last was at least `gapMs` ago. */
+export function shedDue(nowMs: number, lastShedMs: number, gapMs: number): boolean {
+  return nowMs - lastShedMs >= gapMs;
+}
+
 export interface ConnectionBalanceOptions {
-  /** The pod's share from the primary (0 until it said). */
-  readonly share: () => number;
+  /** The other workers' connections and the number of workers, from the primary (undefined until it said). */
+  readonly pod: () => PodConnections | undefined;
   /** This worker's open connections changed: tell the primary. */
   readonly report: (open: number) => void;
   /** At most one report per this many ms (default 100). */
   readonly reportMs?: number;
+  /** At most one connection closed per this many ms (default 10). */
+  readonly shedGapMs?: number;
 }
 
 /** One worker's side: counts the server's connections, reports them, sheds those over the share. */
@@ -49,6 +63,7 @@ export class ConnectionBalance {
   private open = 0;
   private closing = 0;
   private reported = -1;
+  private lastShedMs = -Infinity;
   private readonly timer: NodeJS.Timeout;
 
   constructor(server: Server, private readonly o: ConnectionBalanceOptions) {
@@ -60,7 +75,10 @@ export class ConnectionBalance {
       });
     });
     server.prependListener('request', (req: { socket: Socket & { [shed]?: boolean } }, res: { setHeader(n: string, v: string): unknown }) => {
-      if (req.socket[shed] === true || !overShare(this.open, this.closing, o.share())) return;
+      if (req.socket[shed] === true || !overShare(this.open, this.closing, connectionShare(this.open, o.pod()))) return;
+      const now = performance.now();
+      if (!shedDue(now, this.lastShedMs, o.shedGapMs ?? 10)) return;
+      this.lastShedMs = now;
       req.socket[shed] = true;
       this.closing += 1;
       res.setHeader('connection', 'close');

@@ -430,7 +430,7 @@ function inferenceServer(config: ServerConfig, app: ServerApp, metrics: ServerMe
   const server = createServer(listenerOptions(edge), (req, res) => app.handle(req, res));
   guardListener(server, edge, (status) => metrics.observeRequest(serverRoutes.other, status, 0));
   // Its report timer is unref'd: it ends with the worker's process.
-  if (link !== undefined) new ConnectionBalance(server, { share: () => link.connectionShare(), report: (open) => link.connections(open) });
+  if (link !== undefined) new ConnectionBalance(server, { pod: () => link.podConnections(), report: (open) => link.connections(open) });
   return { server, edge };
 }
 

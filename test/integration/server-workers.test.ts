@@ -160,6 +160,12 @@ describe('model server with two workers in one pod', () => {
     // 32 clients of one pool connect at once: with both workers idle, the one that wakes first accepts most of them.
     // The connection age (2.5-5 s) would move them later; the connection share moves them at their next answers.
     const agent = new Agent({ keepAlive: true, maxSockets: 32 });
+    let opened = 0;
+    const connect = agent.createConnection.bind(agent);
+    agent.createConnection = (...args: Parameters<Agent['createConnection']>) => {
+      opened += 1;
+      return connect(...args);
+    };
     const url = `${server.url}/v1/models/weather:predict`;
     const late: string[] = [];
     const start = Date.now();
@@ -179,6 +185,10 @@ describe('model server with two workers in one pod', () => {
     console.log(`# answers per worker after the first second: ${JSON.stringify(perWorker)}`);
     assert.equal(perWorker.w0 + perWorker.w1, late.length, 'every answer logged by one of the workers');
     assert.ok(Math.min(perWorker.w0, perWorker.w1) >= late.length / 4, `both workers answer the pool's requests: ${JSON.stringify(perWorker)}`);
+    // Moving half of them takes a few dozen reconnections, not one per answer (a worker that read the pod's counts
+    // while the burst was still arriving once closed a connection on nearly every answer: hundreds of reconnections).
+    console.log(`# connections the pool opened: ${opened} for ${answered.length} answers`);
+    assert.ok(opened <= 32 + 64, `${opened} connections opened by a pool of 32 in 1.5 s`);
   });
 
   it('goes unready while a killed worker is forked again, and answers on the other meanwhile', async () => {
