@@ -201,9 +201,11 @@ function readFeedback(r: EnvReader): Pick<ServerConfig, 'feedback' | 'signingKey
 function readLog(r: EnvReader): ServerConfig['log'] {
   const log = {
     spillDir: r.text(podEnv.serverLogSpillDir) ?? '/tmp/perennial-spill',
-    batchRecords: r.int(podEnv.serverLogBatchRecords, 1000, 1, 100_000),
+    // Records of a few hundred bytes fill a MiB at 2,000-4,000: at a high rate the byte bound seals a batch, at a low
+    // one the wait does, and the record bound is for records of a few dozen bytes (decision 0012, round seven).
+    batchRecords: r.int(podEnv.serverLogBatchRecords, 10_000, 1, 100_000),
     flushMs: r.int(podEnv.serverLogFlushMs, 5000, 10, 600_000),
-    maxMemoryRecords: r.int(podEnv.serverLogMaxMemoryRecords, 20_000, 1, 10_000_000),
+    maxMemoryRecords: r.int(podEnv.serverLogMaxMemoryRecords, 200_000, 1, 10_000_000),
     batchBytes: r.int(podEnv.serverLogBatchBytes, 1 << 20, 1024, 256 << 20),
     maxMemoryBytes: r.int(podEnv.serverLogMaxMemoryBytes, 32 << 20, 2048, 2 ** 34),
     maxSpillBytes: r.int(podEnv.serverLogMaxSpillBytes, 256 << 20, 0, 2 ** 40),
@@ -211,6 +213,9 @@ function readLog(r: EnvReader): ServerConfig['log'] {
   // A sealed batch must fit in memory beside the open one, or the memory bound could not hold.
   if (log.maxMemoryBytes < 2 * log.batchBytes) {
     r.problems.push(`${podEnv.serverLogMaxMemoryBytes} (${log.maxMemoryBytes}) must be at least twice ${podEnv.serverLogBatchBytes} (${log.batchBytes})`);
+  }
+  if (log.maxMemoryRecords < 2 * log.batchRecords) {
+    r.problems.push(`${podEnv.serverLogMaxMemoryRecords} (${log.maxMemoryRecords}) must be at least twice ${podEnv.serverLogBatchRecords} (${log.batchRecords})`);
   }
   return log;
 }

@@ -109,6 +109,12 @@ describe('server config', () => {
       else assert.equal(readServerConfig({ ...base, ...env }).grpcPort, want);
     }
   });
+  it('refuses a record bound in memory below two batches of records', () => {
+    assert.throws(() => readServerConfig({ ...base, [podEnv.serverLogBatchRecords]: '5000', [podEnv.serverLogMaxMemoryRecords]: '9999' }),
+      /PERENNIAL_SERVER_LOG_MAX_MEMORY_RECORDS \(9999\) must be at least twice PERENNIAL_SERVER_LOG_BATCH_RECORDS \(5000\)/);
+    const c = readServerConfig({ ...base, [podEnv.serverLogBatchRecords]: '50' });
+    assert.deepEqual([c.log.batchRecords, c.log.maxMemoryRecords], [50, 200_000]);
+  });
   it('refuses a memory bound below two batches, and limits out of range', () => {
     assert.throws(() => readServerConfig({ ...base, [podEnv.serverLogBatchBytes]: '65536', [podEnv.serverLogMaxMemoryBytes]: '100000', [podEnv.serverBodyTimeoutMs]: '-1', [podEnv.serverMaxStringBytes]: 'lots' }), (e: unknown) => {
       assert.ok(e instanceof ServerConfigError);
