@@ -3,7 +3,7 @@
 // minute). A decorator of the ObjectStore port, so every client the operator acts with is counted the same way.
 import type { Readable } from 'node:stream';
 import { Counter, type Registry } from 'prom-client';
-import type { ObjectInfo, ObjectStore, PutResult } from '../storage/object-store.js';
+import type { ObjectInfo, ObjectStore, PutOptions, PutResult } from '../storage/object-store.js';
 
 export type StoreOp = 'get' | 'put' | 'stat' | 'list' | 'delete' | 'exists' | 'ensureBucket';
 
@@ -28,7 +28,7 @@ export class CountedStore implements ObjectStore {
     return this.inner.getBuffer(bucket, key);
   }
 
-  put(bucket: string, key: string, body: Buffer | string | Readable, opts?: { contentType?: string; size?: number }): Promise<PutResult> {
+  put(bucket: string, key: string, body: Buffer | string | Readable, opts?: PutOptions): Promise<PutResult> {
     this.count('put');
     return this.inner.put(bucket, key, body, opts);
   }

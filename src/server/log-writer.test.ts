@@ -4,7 +4,7 @@ import { chmodSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MemoryStore } from '../storage/memory-store.js';
-import { StoreUnavailableError, type PutResult } from '../storage/object-store.js';
+import { StoreUnavailableError, type PutOptions, type PutResult } from '../storage/object-store.js';
 import { podEnv } from '../shared/pod-contract.js';
 import { readServerConfig } from './config.js';
 import { ByteBudget, LogWriter, type LogWriterOptions } from './log-writer.js';
@@ -13,10 +13,10 @@ import { ByteBudget, LogWriter, type LogWriterOptions } from './log-writer.js';
 class FlakyStore extends MemoryStore {
   down = false;
   puts = 0;
-  override async put(bucket: string, key: string, body: Buffer | string): Promise<PutResult> {
+  override async put(bucket: string, key: string, body: Buffer | string, opts?: PutOptions): Promise<PutResult> {
     if (this.down) throw new StoreUnavailableError('store down');
     this.puts += 1;
-    return super.put(bucket, key, body);
+    return super.put(bucket, key, body, opts);
   }
 }
 

@@ -80,6 +80,8 @@ interface Batch {
   readonly key: string;
   /** Encoded once at sealing: hashed for the key, and put or spilled as it is (the store client takes a Buffer as is). */
   readonly body: Buffer;
+  /** The body's SHA-256 in hex: the key carries its first 12 digits, the store's put is signed with all of it. */
+  readonly sha256: string;
   readonly records: number;
   readonly bytes: number;
 }
@@ -190,9 +192,9 @@ export class LogWriter {
     // One outsized record grew the buffer: it is not kept at that size.
     if (this.openBuffer.length > 2 * this.batchBytes) this.openBuffer = Buffer.allocUnsafe(64 << 10);
     this.seq += 1;
-    const digest = createHash('sha256').update(body).digest('hex').slice(0, 12);
-    const key = logBatchKey(this.o.prefix, new Date(this.openSince), `${this.o.fileStem}-${String(this.seq).padStart(6, '0')}-${digest}`);
-    this.sealed.push({ key, body, records, bytes });
+    const sha256 = createHash('sha256').update(body).digest('hex');
+    const key = logBatchKey(this.o.prefix, new Date(this.openSince), `${this.o.fileStem}-${String(this.seq).padStart(6, '0')}-${sha256.slice(0, 12)}`);
+    this.sealed.push({ key, body, sha256, records, bytes });
     this.sealedRecords += records;
     this.sealedBytes += bytes;
     this.relieve();
@@ -260,7 +262,7 @@ export class LogWriter {
       this.unseal(b);
       this.inFlight = b;
       try {
-        await this.o.store.put(this.o.bucket, b.key, b.body, { contentType: 'application/x-ndjson' });
+        await this.o.store.put(this.o.bucket, b.key, b.body, { contentType: 'application/x-ndjson', sha256: b.sha256 });
       } catch (e: unknown) {
         this.inFlight = undefined;
         this.sealed.unshift(b);

@@ -2,7 +2,7 @@
 // single-part uploads. Not for production use.
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { ObjectNotFoundError, type ObjectInfo, type ObjectStore, type PutResult } from './object-store.js';
+import { ObjectNotFoundError, StoreRequestError, type ObjectInfo, type ObjectStore, type PutOptions, type PutResult } from './object-store.js';
 
 export class MemoryStore implements ObjectStore {
   private readonly objects = new Map<string, { body: Buffer; etag: string; at: Date }>();
@@ -25,7 +25,7 @@ export class MemoryStore implements ObjectStore {
     return Promise.resolve().then(() => Buffer.from(this.must(bucket, key).body));
   }
 
-  async put(bucket: string, key: string, body: Buffer | string | Readable): Promise<PutResult> {
+  async put(bucket: string, key: string, body: Buffer | string | Readable, opts: PutOptions = {}): Promise<PutResult> {
     let buf: Buffer;
     if (typeof body === 'string') buf = Buffer.from(body);
     else if (Buffer.isBuffer(body)) buf = Buffer.from(body);
@@ -33,6 +33,10 @@ export class MemoryStore implements ObjectStore {
       const parts: Buffer[] = [];
       for await (const c of body) parts.push(Buffer.isBuffer(c) ? c : Buffer.from(c as string));
       buf = Buffer.concat(parts);
+    }
+    // As an S3 store checks a signed payload's x-amz-content-sha256: a digest that does not match stores nothing.
+    if (opts.sha256 !== undefined && createHash('sha256').update(buf).digest('hex') !== opts.sha256) {
+      throw new StoreRequestError(`object store request for ${bucket}/${key} failed: the body does not match its SHA-256`, 'XAmzContentSHA256Mismatch');
     }
     const etag = createHash('md5').update(buf).digest('hex');
     this.objects.set(this.id(bucket, key), { body: buf, etag, at: new Date() });

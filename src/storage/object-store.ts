@@ -25,7 +25,7 @@ export interface ObjectStore {
    * Writes an object. Streams of unknown size are uploaded in parts, so a large body is never buffered whole.
    * Idempotent: writing the same content twice leaves the same object.
    */
-  put(bucket: string, key: string, body: Buffer | string | Readable, opts?: { contentType?: string; size?: number }): Promise<PutResult>;
+  put(bucket: string, key: string, body: Buffer | string | Readable, opts?: PutOptions): Promise<PutResult>;
   /** Size, ETag and time of one object. ObjectNotFoundError when absent. */
   stat(bucket: string, key: string): Promise<ObjectInfo>;
   /** Every object under a prefix (recursive), sorted by key. */
@@ -34,6 +34,17 @@ export interface ObjectStore {
   delete(bucket: string, key: string): Promise<void>;
   exists(bucket: string, key: string): Promise<boolean>;
   ensureBucket(bucket: string): Promise<void>;
+}
+
+export interface PutOptions {
+  readonly contentType?: string;
+  /** A stream's length, when known. */
+  readonly size?: number;
+  /**
+   * A Buffer body's SHA-256 in hex, when the caller has computed it anyway: a store that signs the payload sends it
+   * instead of hashing the body again, and the store refuses the object if it does not match.
+   */
+  readonly sha256?: string;
 }
 
 export class ObjectNotFoundError extends Error {

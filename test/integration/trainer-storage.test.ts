@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { sharedCluster, uniqueName } from '../../localcluster/test-cluster.js';
 import { MinioStore } from '../../src/storage/minio-store.js';
-import { ObjectNotFoundError, StoreUnavailableError } from '../../src/storage/object-store.js';
+import { ObjectNotFoundError, StoreRequestError, StoreUnavailableError } from '../../src/storage/object-store.js';
 import { storeFor } from './trainer-harness.js';
 
 describe('object store adapter', () => {
@@ -40,6 +40,25 @@ describe('object store adapter', () => {
     await store.delete(bucket, 'p/a.txt'); // absent: still success
     assert.equal(await store.exists(bucket, 'p/a.txt'), false);
     assert.equal(await store.exists(bucket, 'p/b.txt'), true);
+  });
+
+  it('puts a buffer signed with the SHA-256 its caller gives, and refuses one that does not match, storing nothing', async () => {
+    // The inference log hashes each batch for its key; the store's put is signed with that digest instead of the
+    // client hashing (and copying) the batch again.
+    const body = Buffer.from(Array.from({ length: 20_000 }, (_, i) => `{"id":"p${i}","label":"sün ${i}"}\n`).join(''));
+    const sha256 = createHash('sha256').update(body).digest('hex');
+    const key = 'logs/2026-12-05/pod a-1-000001-ü.jsonl';
+    const { etag } = await store.put(bucket, key, body, { contentType: 'application/x-ndjson', sha256 });
+    assert.equal(etag, createHash('md5').update(body).digest('hex'));
+    assert.ok((await store.getBuffer(bucket, key)).equals(body), 'stored byte for byte');
+    const other = Buffer.concat([body.subarray(0, body.length - 2), Buffer.from('x\n')]);
+    await assert.rejects(store.put(bucket, 'logs/2026-12-05/torn.jsonl', other, { sha256 }), (e: unknown) => {
+      assert.ok(e instanceof StoreRequestError, String(e));
+      assert.match(e.message, /sha256|SHA256|checksum|match/i);
+      return true;
+    });
+    assert.equal(await store.exists(bucket, 'logs/2026-12-05/torn.jsonl'), false, 'nothing stored under a digest that does not match');
+    await assert.rejects(store.put(bucket, 'logs/x.jsonl', body, { sha256: 'not-hex' }), TypeError);
   });
 
   it('raises ObjectNotFoundError for absent keys', async () => {
