@@ -5,8 +5,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MemoryStore } from '../storage/memory-store.js';
 import { StoreUnavailableError, type PutOptions, type PutResult } from '../storage/object-store.js';
-import { podEnv } from '../shared/pod-contract.js';
-import { readServerConfig } from './config.js';
 import { ByteBudget, LogWriter, type LogWriterOptions } from './log-writer.js';
 
 /** A MemoryStore that refuses puts while `down`, and counts every put that reached it. */
@@ -39,29 +37,6 @@ async function ids(store: MemoryStore): Promise<string[]> {
 const range = (from: number, n: number): string[] => Array.from({ length: n }, (_, i) => `r${String(from + i).padStart(4, '0')}`);
 
 describe('LogWriter', () => {
-  it('at the pod contract\'s defaults, stores a busy server\'s records in objects of about a MiB', async () => {
-    // A prediction record of the weather model is ~350 bytes. A record bound of 1,000 sealed a 350 kB object 40
-    // times a second at 40k requests/s: object-store requests, and CPU on both sides, for every third of a MiB.
-    const { log } = readServerConfig({
-      [podEnv.serverModel]: 'ml/weather@v3', [podEnv.serverDeployment]: 'ml/weather', [podEnv.storeEndpoint]: 'minio',
-      [podEnv.storeBucket]: 'models', [podEnv.accessKeyId]: 'k', [podEnv.secretAccessKey]: 's',
-    });
-    const store = new FlakyStore();
-    const w = writer(store, { batchRecords: log.batchRecords, batchBytes: log.batchBytes, maxMemoryRecords: log.maxMemoryRecords, maxMemoryBytes: log.maxMemoryBytes, flushMs: log.flushMs });
-    const record = (i: number): object => ({
-      v: 1, kind: 'prediction', id: `p1.${'x'.repeat(60)}.${i}`, time: '2026-01-02T03:04:05.678Z', modelVersion: 'v3', track: 'stable',
-      features: { date: '2015-06-01', precipitation: 0.3, temp_max: 22.8, temp_min: 12.2, wind: 3.1 }, prediction: 'sun',
-      probabilities: [0.0012, 0.0034, 0.21, 0.7812, 0.0042],
-    });
-    const n = 12_000;
-    for (let i = 0; i < n; i++) w.append(record(i));
-    await w.close(5_000);
-    const objects = await store.list('b', 'deployments/');
-    const bytes = objects.reduce((a, o) => a + o.size, 0);
-    assert.equal((await ids(store)).length, n, 'every record stored');
-    assert.ok(bytes / n > 300 && bytes / n < 400, `records of ${(bytes / n).toFixed(0)} bytes`);
-    assert.ok(objects.length <= Math.ceil(bytes / log.batchBytes), `${objects.length} objects for ${bytes} bytes: sealed by bytes, not by records`);
-  });
   it('writes nothing while switched off (spec.server.logPredictions false), and takes records again once on', async () => {
     const store = new FlakyStore();
     let on = false;

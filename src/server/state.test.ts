@@ -113,7 +113,7 @@ describe('server config', () => {
     assert.throws(() => readServerConfig({ ...base, [podEnv.serverLogBatchRecords]: '5000', [podEnv.serverLogMaxMemoryRecords]: '9999' }),
       /PERENNIAL_SERVER_LOG_MAX_MEMORY_RECORDS \(9999\) must be at least twice PERENNIAL_SERVER_LOG_BATCH_RECORDS \(5000\)/);
     const c = readServerConfig({ ...base, [podEnv.serverLogBatchRecords]: '50' });
-    assert.deepEqual([c.log.batchRecords, c.log.maxMemoryRecords], [50, 200_000]);
+    assert.deepEqual([c.log.batchRecords, c.log.maxMemoryRecords], [50, 20_000]);
   });
   it('refuses a memory bound below two batches, and limits out of range', () => {
     assert.throws(() => readServerConfig({ ...base, [podEnv.serverLogBatchBytes]: '65536', [podEnv.serverLogMaxMemoryBytes]: '100000', [podEnv.serverBodyTimeoutMs]: '-1', [podEnv.serverMaxStringBytes]: 'lots' }), (e: unknown) => {
