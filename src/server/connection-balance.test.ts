@@ -1,10 +1,26 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { Agent, createServer, request } from 'node:http';
+import { Agent, createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { PodConnections } from './cluster-messages.js';
-import { ConnectionBalance, connectionShare, overShare, shareSlack, shedDue } from './connection-balance.js';
+import { ConnectionBalance, connectionShare, overShare, shareSlack, shedDue, type ConnectionBalanceOptions } from './connection-balance.js';
+
+/** A server answering "ok" with a ConnectionBalance on it, and a keep-alive client: get() answers its Connection header. */
+async function balanced(o: ConnectionBalanceOptions, maxSockets: number): Promise<{ server: Server; balance: ConnectionBalance; get: () => Promise<string | undefined>; close: () => void }> {
+  const server = createServer((_req, res) => res.end('ok'));
+  const balance = new ConnectionBalance(server, o);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+  const agent = new Agent({ keepAlive: true, maxSockets });
+  const get = (): Promise<string | undefined> => new Promise((resolve, reject) => {
+    request(url, { agent }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.headers.connection));
+    }).on('error', reject).end();
+  });
+  return { server, balance, get, close: () => { agent.destroy(); balance.close(); server.close(); } };
+}
 
 describe('connectionShare', () => {
   const cases: [number, PodConnections | undefined, number][] = [
@@ -48,19 +64,9 @@ describe('shareSlack and overShare', () => {
 
 describe('ConnectionBalance', () => {
   it('counts its connections, reports them, and answers with Connection: close only down to the share', async () => {
-    const server = createServer((_req, res) => res.end('ok'));
     let pod: PodConnections | undefined;
     const reports: number[] = [];
-    const balance = new ConnectionBalance(server, { pod: () => pod, report: (open) => reports.push(open), reportMs: 20, shedGapMs: 0 });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
-    const agent = new Agent({ keepAlive: true, maxSockets: 8 });
-    const get = (): Promise<string | undefined> => new Promise((resolve, reject) => {
-      request(url, { agent }, (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.headers.connection));
-      }).on('error', reject).end();
-    });
+    const { balance, get, close } = await balanced({ pod: () => pod, report: (open) => reports.push(open), reportMs: 20, shedGapMs: 0 }, 8);
     try {
       const round = (): Promise<(string | undefined)[]> => Promise.all(Array.from({ length: 8 }, get));
       assert.deepEqual((await round()).filter((c) => c === 'close'), [], 'no share yet: nothing shed');
@@ -86,28 +92,16 @@ describe('ConnectionBalance', () => {
       await sleep(60);
       assert.equal(reports.length, before, 'no report while the count stays the same');
     } finally {
-      agent.destroy();
-      balance.close();
-      server.close();
+      close();
     }
   });
 
   it('closes at most one connection per gap, however far over its share the counts say it is', async () => {
     // The others' count is as old as their last report: while a client's connections are still arriving it reads low,
     // and a worker that closed a connection on every answer made the client reconnect on every answer.
-    const server = createServer((_req, res) => res.end('ok'));
-    const balance = new ConnectionBalance(server, { pod: () => ({ others: 0, workers: 8 }), report: () => undefined, shedGapMs: 200 });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+    const { server, get, close } = await balanced({ pod: () => ({ others: 0, workers: 8 }), report: () => undefined, shedGapMs: 200 }, 16);
     let opened = 0;
-    const agent = new Agent({ keepAlive: true, maxSockets: 16 });
     server.on('connection', () => (opened += 1));
-    const get = (): Promise<string | undefined> => new Promise((resolve, reject) => {
-      request(url, { agent }, (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.headers.connection));
-      }).on('error', reject).end();
-    });
     try {
       let closes = 0;
       const start = performance.now();
@@ -117,9 +111,7 @@ describe('ConnectionBalance', () => {
       assert.ok(closes <= Math.floor(elapsed / 200) + 1, `${closes} closes in ${elapsed.toFixed(0)} ms: at most one per 200 ms`);
       assert.ok(opened <= 16 + closes, `${opened} connections opened`);
     } finally {
-      agent.destroy();
-      balance.close();
-      server.close();
+      close();
     }
   });
 });
