@@ -152,7 +152,7 @@ export class MinioStore implements ObjectStore {
    * One PUT of a buffer whose SHA-256 the caller gave: signed with it (SigV4's x-amz-content-sha256, which the store
    * checks against the body). The client's putObject would copy the buffer through a stream and hash it twice more
    * (SHA-256 to sign, MD5 it does not send over HTTP): ~2 ms a MiB on the event loop of a busy server, whose
-   * inference log puts a MiB every few hundred milliseconds (decision 0012, round seven).
+   * inference log puts a batch of a few hundred kB several times a second (decision 0012, round seven).
    */
   private async putSigned(bucket: string, key: string, body: Buffer, meta: Record<string, string>, sha256: string): Promise<PutResult> {
     const res = await this.client.makeRequestStreamAsync({ method: 'PUT', bucketName: bucket, objectName: key, headers: { ...meta, 'Content-Length': body.length } }, body, sha256, [200], '');
