@@ -6,10 +6,10 @@
 //                      rows      answered rows since the last message: drift bins, confidences, rows for the shadow book
 //                      ask       a request a worker answers with the pod's figures: /metrics or the OIP statistics
 //                      told      a worker's answer to the primary's `tell` (its metrics JSON, its statistics)
-//                      connections  its open HTTP connections changed (connection-balance.ts)
+//                      connections  its open REST or gRPC connections changed (connection-balance.ts)
 //   primary → worker   pod-ready whether every worker is ready (the readiness endpoints report it)
-//                      share     the other workers' open connections (as they last reported) and how many workers
-//                                split the pod's: a worker over its share sheds (connection-balance.ts)
+//                      share     the other workers' open connections per listener (as they last reported) and how
+//                                many workers split the pod's: a worker over its share sheds (connection-balance.ts)
 //                      tell      give me your own metrics / statistics
 //                      answer    the pod's figures for a worker's `ask` (or why there are none)
 import type { ReferenceProfile } from '../shared/drift.js';
@@ -44,17 +44,31 @@ export type WorkerMessage =
   | ({ readonly t: 'rows' } & AnsweredRows)
   | { readonly t: 'ask'; readonly id: number; readonly what: PodFigure }
   | { readonly t: 'told'; readonly id: number; readonly value: unknown }
-  | { readonly t: 'connections'; readonly open: number };
+  | { readonly t: 'connections'; readonly open: OpenConnections };
 
 export type PrimaryMessage =
   | { readonly t: 'pod-ready'; readonly reason: string | undefined }
   | { readonly t: 'tell'; readonly id: number; readonly what: PodFigure }
-  | ({ readonly t: 'share' } & PodConnections)
+  | ({ readonly t: 'share' } & PodShare)
   | { readonly t: 'answer'; readonly id: number; readonly value?: PodMetrics | OipModelStatistics; readonly error?: string };
 
-/** What a worker needs to know of the pod's connections, besides its own live count (connection-balance.ts). */
+/** The listeners whose connections are spread over the workers apart: REST's HTTP/1.1 and gRPC's HTTP/2. */
+export type ConnectionKind = 'http' | 'grpc';
+
+/** A worker's open connections, per listener. */
+export type OpenConnections = Readonly<Record<ConnectionKind, number>>;
+
+/** What the primary tells a worker of the pod's connections. */
+export interface PodShare {
+  /** The other live workers' open connections, as they last reported them. */
+  readonly others: OpenConnections;
+  /** Live workers splitting the pod's connections, this one included. */
+  readonly workers: number;
+}
+
+/** What a worker needs to know of one listener's connections in the pod, besides its own live count (connection-balance.ts). */
 export interface PodConnections {
-  /** The other live workers' open HTTP connections, as they last reported them. */
+  /** The other live workers' open connections of this listener, as they last reported them. */
   readonly others: number;
   /** Live workers splitting the pod's connections, this one included. */
   readonly workers: number;

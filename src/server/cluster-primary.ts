@@ -4,8 +4,8 @@
 //   - the drift window and sequential detector, the confidence window, the shadow book: fed with every worker's
 //     answered rows (cluster-worker.ts), made when the first worker reports its model;
 //   - readiness: the pod is ready when every slot's worker is (podUnreadyReason), told to every worker;
-//   - the connection share: every worker's open HTTP connections as reported, each worker told the others' sum, so
-//     one that holds more than its share sheds them (connection-balance.ts);
+//   - the connection share: every worker's open REST and gRPC connections as reported, each worker told the others'
+//     sums, so one that holds more than its share of a listener's sheds them (connection-balance.ts);
 //   - /metrics and the OIP statistics: asked of every worker and summed (prom-client's cluster aggregation; gauges
 //     that are not sums say their own aggregator);
 //   - the feedback listener, its first-label-wins set and the feedback log (main.ts runs them here);
@@ -17,7 +17,7 @@ import { AggregatorRegistry, type MetricObjectWithValues, type MetricValue } fro
 import { backoffDelayMs, type Backoff } from '../shared/backoff.js';
 import type { ReferenceProfile } from '../shared/drift.js';
 import type { LabelSpec, RawRow } from '../shared/preprocessing.js';
-import { deliverAnsweredRows, isWorkerMessage, podUnreadyReason, workerSlotEnv, type PodConnections, type PodFigure, type PrimaryMessage, type WorkerMessage, type WorkerState } from './cluster-messages.js';
+import { deliverAnsweredRows, isWorkerMessage, podUnreadyReason, workerSlotEnv, type OpenConnections, type PodFigure, type PodShare, type PrimaryMessage, type WorkerMessage, type WorkerState } from './cluster-messages.js';
 import type { ConfidenceWindow } from './confidence-window.js';
 import type { DriftWindow } from './drift-window.js';
 import type { Prediction } from './model.js';
@@ -28,6 +28,8 @@ import type { OipModelStatistics } from './oip/types.js';
 const restartBackoff: Backoff = { baseMs: 1000, capMs: 30_000 };
 /** A worker that served this long before it failed starts the backoff afresh. */
 const stableAfterMs = 60_000;
+
+const noConnections: OpenConnections = { http: 0, grpc: 0 };
 
 export interface ServerPrimaryOptions {
   readonly workers: number;
@@ -52,10 +54,10 @@ interface Slot {
   reason: string;
   startedMs: number;
   failures: number;
-  /** Open HTTP connections the worker last reported. */
-  connections: number;
+  /** Open connections the worker last reported, per listener. */
+  connections: OpenConnections;
   /** What it was last told of the others' connections (undefined: nothing yet, or forked again since). */
-  told: PodConnections | undefined;
+  told: PodShare | undefined;
 }
 
 export class ServerPrimary {
@@ -67,7 +69,7 @@ export class ServerPrimary {
   private readonly tells = new Map<number, { readonly waiting: Set<Worker>; readonly values: unknown[]; readonly done: () => void }>();
 
   constructor(private readonly o: ServerPrimaryOptions) {
-    this.slots = Array.from({ length: o.workers }, () => ({ worker: undefined, ready: false, reason: 'starting', startedMs: 0, failures: 0, connections: 0, told: undefined }));
+    this.slots = Array.from({ length: o.workers }, () => ({ worker: undefined, ready: false, reason: 'starting', startedMs: 0, failures: 0, connections: noConnections, told: undefined }));
   }
 
   start(): void {
@@ -119,7 +121,7 @@ export class ServerPrimary {
     s.ready = false;
     s.reason = 'starting';
     s.startedMs = Date.now();
-    s.connections = 0;
+    s.connections = noConnections;
     s.told = undefined;
     this.updateShare();
     this.updateReadiness();
@@ -134,7 +136,7 @@ export class ServerPrimary {
     if (s.worker !== worker) return;
     s.worker = undefined;
     s.ready = false;
-    s.connections = 0;
+    s.connections = noConnections;
     this.updateShare();
     for (const tell of this.tells.values()) if (tell.waiting.delete(worker) && tell.waiting.size === 0) tell.done();
     this.updateReadiness();
@@ -221,10 +223,12 @@ export class ServerPrimary {
   /** Each live worker told the other live workers' connections (and how many workers there are) when that changes. */
   private updateShare(): void {
     const live = this.slots.filter((s) => s.worker !== undefined);
-    const total = live.reduce((a, s) => a + s.connections, 0);
+    const http = live.reduce((a, s) => a + s.connections.http, 0);
+    const grpc = live.reduce((a, s) => a + s.connections.grpc, 0);
     for (const s of live) {
-      const pod: PodConnections = { others: total - s.connections, workers: live.length };
-      if (s.told !== undefined && s.told.others === pod.others && s.told.workers === pod.workers) continue;
+      const pod: PodShare = { others: { http: http - s.connections.http, grpc: grpc - s.connections.grpc }, workers: live.length };
+      const told = s.told;
+      if (told !== undefined && told.others.http === pod.others.http && told.others.grpc === pod.others.grpc && told.workers === pod.workers) continue;
       s.told = pod;
       if (s.worker !== undefined) this.send(s.worker, { t: 'share', ...pod });
     }

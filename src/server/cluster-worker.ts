@@ -11,7 +11,7 @@ import type { FeatureProfile, ReferenceProfile } from '../shared/drift.js';
 import type { LabelSpec, RawRow } from '../shared/preprocessing.js';
 import { confidencesOf, type ConfidenceWindow } from './confidence-window.js';
 import { binRows, type DriftWindow } from './drift-window.js';
-import type { PodConnections, PodFigure, PodMetrics, PrimaryMessage, WorkerMessage } from './cluster-messages.js';
+import type { ConnectionKind, OpenConnections, PodConnections, PodFigure, PodShare, PodMetrics, PrimaryMessage, WorkerMessage } from './cluster-messages.js';
 import type { Prediction } from './model.js';
 import type { OipModelStatistics } from './oip/types.js';
 
@@ -33,7 +33,7 @@ export interface PrimaryLinkOptions {
 
 export class PrimaryLink {
   private podReason: string | undefined = 'waiting for the other workers of the pod';
-  private pod: PodConnections | undefined;
+  private pod: PodShare | undefined;
   private nextAsk = 1;
   private readonly asks = new Map<number, { resolve(v: unknown): void; reject(e: Error): void; timer: NodeJS.Timeout }>();
   private atMs: number[] = [];
@@ -51,13 +51,13 @@ export class PrimaryLink {
     return this.podReason;
   }
 
-  /** The other workers' open connections and the number of workers, as the primary last said (undefined before it has). */
-  podConnections(): PodConnections | undefined {
-    return this.pod;
+  /** The other workers' open connections of a listener and the number of workers, as the primary last said (undefined before it has). */
+  podConnections(kind: ConnectionKind): PodConnections | undefined {
+    return this.pod === undefined ? undefined : { others: this.pod.others[kind], workers: this.pod.workers };
   }
 
-  /** This worker's open HTTP connections changed. */
-  connections(open: number): void {
+  /** This worker's open connections changed. */
+  connections(open: OpenConnections): void {
     this.o.send({ t: 'connections', open });
   }
 

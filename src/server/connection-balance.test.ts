@@ -4,12 +4,13 @@ import { Agent, createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { PodConnections } from './cluster-messages.js';
-import { ConnectionBalance, connectionShare, overShare, shareSlack, shedDue, type ConnectionBalanceOptions } from './connection-balance.js';
+import { balanceHttp, connectionShare, overShare, shareSlack, shedDue, WorkerConnections, type WorkerConnectionsOptions } from './connection-balance.js';
 
-/** A server answering "ok" with a ConnectionBalance on it, and a keep-alive client: get() answers its Connection header. */
-async function balanced(o: ConnectionBalanceOptions, maxSockets: number): Promise<{ server: Server; balance: ConnectionBalance; get: () => Promise<string | undefined>; close: () => void }> {
+/** A server answering "ok" with its connections balanced, and a keep-alive client: get() answers its Connection header. */
+async function balanced(o: WorkerConnectionsOptions, maxSockets: number): Promise<{ server: Server; balance: WorkerConnections; get: () => Promise<string | undefined>; close: () => void }> {
   const server = createServer((_req, res) => res.end('ok'));
-  const balance = new ConnectionBalance(server, o);
+  const balance = new WorkerConnections(o);
+  balanceHttp(server, balance.http);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
   const agent = new Agent({ keepAlive: true, maxSockets });
@@ -47,8 +48,9 @@ describe('shedDue', () => {
 });
 
 describe('shareSlack and overShare', () => {
-  it('allows an eighth of the share, at least one connection', () => {
-    assert.deepEqual([0, 1, 4, 8, 16, 32, 100].map(shareSlack), [1, 1, 1, 1, 2, 4, 12]);
+  it('allows an eighth of the share, at least one connection (REST) or none (gRPC)', () => {
+    assert.deepEqual([0, 1, 4, 8, 16, 32, 100].map((share) => shareSlack(share)), [1, 1, 1, 1, 2, 4, 12]);
+    assert.deepEqual([0, 1, 4, 8, 16, 32, 100].map((share) => shareSlack(share, 0)), [0, 0, 0, 1, 2, 4, 12]);
   });
   const cases: [number, number, number, boolean, string][] = [
     [64, 0, 0, false, 'share not known yet: never shed'],
@@ -60,29 +62,38 @@ describe('shareSlack and overShare', () => {
     [3, 0, 1, true, 'two over'],
   ];
   for (const [open, closing, share, want, what] of cases) it(`${what}: open ${open}, closing ${closing}, share ${share} → ${want}`, () => assert.equal(overShare(open, closing, share), want));
+  const grpc: [number, number, number, boolean, string][] = [
+    [2, 0, 1, true, 'two gRPC connections on one worker of two: one moves (the other worker would idle)'],
+    [1, 0, 1, false, 'one each'],
+    [5, 0, 4, true, 'eight split 5 / 3'],
+    [4, 0, 4, false, 'eight split 4 / 4'],
+    [10, 0, 8, true, 'past an eighth of a share of eight'],
+    [9, 0, 8, false, 'within an eighth of a share of eight'],
+  ];
+  for (const [open, closing, share, want, what] of grpc) it(`gRPC, ${what}: open ${open}, closing ${closing}, share ${share} → ${want}`, () => assert.equal(overShare(open, closing, share, 0), want));
 });
 
-describe('ConnectionBalance', () => {
+describe('WorkerConnections with an HTTP server', () => {
   it('counts its connections, reports them, and answers with Connection: close only down to the share', async () => {
     let pod: PodConnections | undefined;
     const reports: number[] = [];
-    const { balance, get, close } = await balanced({ pod: () => pod, report: (open) => reports.push(open), reportMs: 20, shedGapMs: 0 }, 8);
+    const { balance, get, close } = await balanced({ pod: () => pod, report: (open) => reports.push(open.http), reportMs: 20, httpShedGapMs: 0 }, 8);
     try {
       const round = (): Promise<(string | undefined)[]> => Promise.all(Array.from({ length: 8 }, get));
       assert.deepEqual((await round()).filter((c) => c === 'close'), [], 'no share yet: nothing shed');
-      assert.equal(balance.connections, 8);
+      assert.equal(balance.http.connections, 8);
       await sleep(60);
       assert.equal(reports.at(-1), 8, 'the open connections reported');
       pod = { others: 0, workers: 2 }; // another worker holds none: this one sheds down to its share of 4 + 1 of slack
       assert.equal((await round()).filter((c) => c === 'close').length, 3, 'three told to close, the first answers over the share');
       await sleep(60);
-      assert.equal(balance.connections, 5, 'the shed connections closed after their answers');
+      assert.equal(balance.http.connections, 5, 'the shed connections closed after their answers');
       // The pool opens three new ones (here, to this worker again), shed again; the share follows this worker's live
       // count (5 of its own and none elsewhere: 3, plus 1 of slack), so one more may go while the new ones connect.
       const again = (await round()).filter((c) => c === 'close').length;
       assert.ok(again >= 3 && again <= 4, `${again} told to close`);
       await sleep(60);
-      const left: number = balance.connections;
+      const left: number = balance.http.connections;
       assert.ok(left <= 5, `${left} left open`);
       pod = { others: 0, workers: 1 }; // alone: all of them are its share
       await sleep(20);
@@ -99,7 +110,7 @@ describe('ConnectionBalance', () => {
   it('closes at most one connection per gap, however far over its share the counts say it is', async () => {
     // The others' count is as old as their last report: while a client's connections are still arriving it reads low,
     // and a worker that closed a connection on every answer made the client reconnect on every answer.
-    const { server, get, close } = await balanced({ pod: () => ({ others: 0, workers: 8 }), report: () => undefined, shedGapMs: 200 }, 16);
+    const { server, get, close } = await balanced({ pod: () => ({ others: 0, workers: 8 }), report: () => undefined, httpShedGapMs: 200 }, 16);
     let opened = 0;
     server.on('connection', () => (opened += 1));
     try {

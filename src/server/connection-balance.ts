@@ -1,25 +1,29 @@
-// Keeps a pod's keep-alive HTTP connections spread over its serving workers (PERENNIAL_SERVER_WORKERS > 1).
-// Workers accept from the shared socket themselves (SCHED_NONE, cluster-primary.ts): the kernel gives a new
+// Keeps a pod's connections spread over its serving workers (PERENNIAL_SERVER_WORKERS > 1), each listener's apart:
+// the HTTP/1.1 connections of REST and the HTTP/2 connections of gRPC (one gRPC connection carries many calls at once).
+// Workers accept from the shared sockets themselves (SCHED_NONE, cluster-primary.ts): the kernel gives a new
 // connection to a worker waiting in accept, and connections opened in one burst (a client's pool starting, a
-// proxy reconnecting) can all land on one worker while the other idles. At half the peak rate that worker queued
-// requests for 30-270 ms until the connection age (http-io.ts) moved them, seconds later (decision 0012). This moves
-// them within one answer each:
-//   worker  ──(its open connections, when they changed, at most every reportMs)──►  primary
+// proxy reconnecting, a gRPC client's channels) can all land on one worker while the other idles. At half the peak
+// rate that worker queued requests for 30-270 ms until the connection age (http-io.ts) moved them, seconds later
+// (decision 0012); eight gRPC channels opened at once landed 8 / 0 on a pod's two workers, one worker busy and the
+// other idle until their age (30 s). This moves them within one answer each:
+//   worker  ──(its open connections per listener, when they changed, at most every reportMs)──►  primary
 //   primary ──(the other workers' open connections as reported, and how many workers there are)──►  every worker
-//   a worker's share is ceil((its own live count + the others') / workers); over it (plus a little slack) the worker
-//   answers a request with `Connection: close`, at most one every shedGapMs, until it is not; the client opens a
-//   new connection, which goes to whichever worker waits in accept.
+//   a listener's share is ceil((its own live count + the others') / workers); over it (plus a little slack: an
+//   eighth of the share, at least one REST connection, none for gRPC below eight) the
+//   worker closes one connection at a time, at most one every shedGapMs, until it is not: REST answers a request
+//   with `Connection: close`, gRPC sends a connection that carries a call GOAWAY (its calls in flight finish,
+//   grpc-server.ts); the client opens a new connection, which goes to whichever worker waits in accept.
 // Its own count is live, the others' is as old as their last report: a share from the primary alone (both counts
 // old) ran low while a client's connections were still arriving, and the worker closed one on every answer, while
 // the reconnections often came back to it (a busy worker is the one awake to accept): 2,000 closes in 12 s of a
 // load that needed 64 connections. The gap bounds that whatever the counts say: at most 100 closes a second per
-// worker by default, which still moves a burst of 32 within a fraction of a second.
-// Counts, not load: a pod's clients are alike enough for that (Envoy's least-request works on counts too). gRPC's
-// HTTP/2 connections are not counted here: grpc-js sends GOAWAY at their age (grpc-server.ts).
+// worker for REST by default and 10 for gRPC (each a new HTTP/2 connection), which still moves a burst within a
+// second.
+// Counts, not load: a pod's clients are alike enough for that (Envoy's least-request works on counts too).
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import type { PodConnections } from './cluster-messages.js';
+import type { ConnectionKind, OpenConnections, PodConnections } from './cluster-messages.js';
 
 /** A worker's share of the pod's open connections: its own and the others' summed, split evenly, rounded up (0: not known yet). */
 export function connectionShare(own: number, pod: PodConnections | undefined): number {
@@ -27,17 +31,20 @@ export function connectionShare(own: number, pod: PodConnections | undefined): n
   return Math.ceil((own + pod.others) / pod.workers);
 }
 
-/** How far over its share a worker may be before it sheds: an eighth of the share, at least one connection. */
-export function shareSlack(share: number): number {
-  return Math.max(1, Math.floor(share / 8));
+/**
+ * How far over its share a worker may be before it sheds: an eighth of the share, at least `least` connections (REST
+ * 1; gRPC 0, as one gRPC connection can be a client's whole load: two of them on one worker leave the other idle).
+ */
+export function shareSlack(share: number, least = 1): number {
+  return Math.max(least, Math.floor(share / 8));
 }
 
 /**
  * Whether a worker closes the connection it answers now: `open` connections, `closing` of them already told to
  * close, the pod's `share` (0: not known yet, never shed).
  */
-export function overShare(open: number, closing: number, share: number): boolean {
-  return share > 0 && open - closing > share + shareSlack(share);
+export function overShare(open: number, closing: number, share: number, leastSlack = 1): boolean {
+  return share > 0 && open - closing > share + shareSlack(share, leastSlack);
 }
 
 const shed = Symbol('perennial.shed');
@@ -47,49 +54,70 @@ export function shedDue(nowMs: number, lastShedMs: number, gapMs: number): boole
   return nowMs - lastShedMs >= gapMs;
 }
 
-export interface ConnectionBalanceOptions {
-  /** The other workers' connections and the number of workers, from the primary (undefined until it said). */
-  readonly pod: () => PodConnections | undefined;
-  /** This worker's open connections changed: tell the primary. */
-  readonly report: (open: number) => void;
-  /** At most one report per this many ms (default 100). */
-  readonly reportMs?: number;
-  /** At most one connection closed per this many ms (default 10). */
-  readonly shedGapMs?: number;
-}
-
-/** One worker's side: counts the server's connections, reports them, sheds those over the share. */
-export class ConnectionBalance {
+/** One listener's connections in a worker: how many are open, how many of them were told to close, and when the last was. */
+export class ConnectionShare {
   private open = 0;
   private closing = 0;
-  private reported = -1;
   private lastShedMs = -Infinity;
-  private readonly timer: NodeJS.Timeout;
 
-  constructor(server: Server, private readonly o: ConnectionBalanceOptions) {
-    server.on('connection', (socket: Socket & { [shed]?: boolean }) => {
-      this.open += 1;
-      socket.once('close', () => {
-        this.open -= 1;
-        if (socket[shed] === true) this.closing -= 1;
-      });
-    });
-    server.prependListener('request', (req: { socket: Socket & { [shed]?: boolean } }, res: { setHeader(n: string, v: string): unknown }) => {
-      if (req.socket[shed] === true || !overShare(this.open, this.closing, connectionShare(this.open, o.pod()))) return;
-      const now = performance.now();
-      if (!shedDue(now, this.lastShedMs, o.shedGapMs ?? 10)) return;
-      this.lastShedMs = now;
-      req.socket[shed] = true;
-      this.closing += 1;
-      res.setHeader('connection', 'close');
-    });
-    this.timer = setInterval(() => this.tick(), o.reportMs ?? 100);
-    this.timer.unref();
-  }
+  /**
+   * `pod`: this listener's connections on the other workers and the number of workers, from the primary; at most one
+   * connection closed per `shedGapMs`; `leastSlack`: shareSlack's least.
+   */
+  constructor(private readonly pod: () => PodConnections | undefined, private readonly shedGapMs: number, private readonly leastSlack: number) {}
 
   /** Open connections now (closing ones included). */
   get connections(): number {
     return this.open;
+  }
+
+  opened(): void {
+    this.open += 1;
+  }
+
+  /** A connection closed; `wasShed`: it was one this share told to close. */
+  closed(wasShed: boolean): void {
+    this.open -= 1;
+    if (wasShed) this.closing -= 1;
+  }
+
+  /** Whether one more connection should close now: over the share, and none closed for a gap. */
+  wantsShed(): boolean {
+    return overShare(this.open, this.closing, connectionShare(this.open, this.pod()), this.leastSlack) && shedDue(performance.now(), this.lastShedMs, this.shedGapMs);
+  }
+
+  /** One connection was told to close (after wantsShed said so). */
+  shedding(): void {
+    this.lastShedMs = performance.now();
+    this.closing += 1;
+  }
+}
+
+export interface WorkerConnectionsOptions {
+  /** A listener's connections on the other workers and the number of workers, from the primary (undefined until it said). */
+  readonly pod: (kind: ConnectionKind) => PodConnections | undefined;
+  /** This worker's open connections changed: tell the primary. */
+  readonly report: (open: OpenConnections) => void;
+  /** At most one report per this many ms (default 100). */
+  readonly reportMs?: number;
+  /** At most one REST connection closed per this many ms (default 10). */
+  readonly httpShedGapMs?: number;
+  /** At most one gRPC connection sent GOAWAY per this many ms (default 100). */
+  readonly grpcShedGapMs?: number;
+}
+
+/** A worker's two listeners' shares, their counts reported to the primary when they change. */
+export class WorkerConnections {
+  readonly http: ConnectionShare;
+  readonly grpc: ConnectionShare;
+  private reported: OpenConnections = { http: -1, grpc: -1 };
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(private readonly o: WorkerConnectionsOptions) {
+    this.http = new ConnectionShare(() => o.pod('http'), o.httpShedGapMs ?? 10, 1);
+    this.grpc = new ConnectionShare(() => o.pod('grpc'), o.grpcShedGapMs ?? 100, 0);
+    this.timer = setInterval(() => this.tick(), o.reportMs ?? 100);
+    this.timer.unref();
   }
 
   close(): void {
@@ -97,8 +125,23 @@ export class ConnectionBalance {
   }
 
   private tick(): void {
-    if (this.open === this.reported) return;
-    this.reported = this.open;
-    this.o.report(this.open);
+    const open = { http: this.http.connections, grpc: this.grpc.connections };
+    if (open.http === this.reported.http && open.grpc === this.reported.grpc) return;
+    this.reported = open;
+    this.o.report(open);
   }
+}
+
+/** Counts an HTTP server's connections in `share`, and answers with `Connection: close` while the share wants one shed. */
+export function balanceHttp(server: Server, share: ConnectionShare): void {
+  server.on('connection', (socket: Socket & { [shed]?: boolean }) => {
+    share.opened();
+    socket.once('close', () => share.closed(socket[shed] === true));
+  });
+  server.prependListener('request', (req: { socket: Socket & { [shed]?: boolean } }, res: { setHeader(n: string, v: string): unknown }) => {
+    if (req.socket[shed] === true || !share.wantsShed()) return;
+    req.socket[shed] = true;
+    share.shedding();
+    res.setHeader('connection', 'close');
+  });
 }

@@ -28,7 +28,7 @@ import { ServerApp } from './app.js';
 import { isPrimaryMessage, shareOf, workerSlotEnv } from './cluster-messages.js';
 import { ServerPrimary } from './cluster-primary.js';
 import { PrimaryLink } from './cluster-worker.js';
-import { ConnectionBalance } from './connection-balance.js';
+import { balanceHttp, WorkerConnections } from './connection-balance.js';
 import { readServerConfig, ServerConfigError, type ServerConfig } from './config.js';
 import { ConfidenceWindow } from './confidence-window.js';
 import { DriftWindow } from './drift-window.js';
@@ -143,14 +143,15 @@ async function runServer(config: ServerConfig, logger: Logger, log: Logger, slot
     label: () => app.label, labelled: new LabelledIds(config.feedback.ttlSeconds * 1000, config.feedback.maxIds),
     feedbackLog, events, metrics, log, now,
   });
-  const { server, edge } = inferenceServer(config, app, metrics, link);
+  const shares = workerConnections(link);
+  const { server, edge } = inferenceServer(config, app, metrics, shares);
   await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
   const address = server.address();
   const feedbackServer = feedbackApi && createServer(listenerOptions(config.edge), (req, res) => feedbackApi.handle(req, res));
   if (feedbackServer) guardListener(feedbackServer, config.edge, (status) => metrics.observeRequest(serverRoutes.feedback, status, 0));
   if (feedbackServer) await new Promise<void>((resolve) => feedbackServer.listen(config.feedback.port, config.host, resolve));
   const feedbackAddress = feedbackServer?.address();
-  const grpcServer = await startGrpc({ ...config, edge }, app, metrics, log, () => live.current().track);
+  const grpcServer = await startGrpc({ ...config, edge }, app, metrics, log, () => live.current().track, shares);
   log.info('server listening', {
     port: typeof address === 'object' && address ? address.port : config.port,
     feedbackPort: typeof feedbackAddress === 'object' && feedbackAddress ? feedbackAddress.port : null,
@@ -241,10 +242,10 @@ async function loadModel(
  * The OIP v2 gRPC listener, when the pod contract gives it a port: REST's service, REST's metrics, the body limit.
  * On SIGTERM it drains beside HTTP: GOAWAY to every client at once, calls in flight answered until the deadline.
  */
-async function startGrpc(config: ServerConfig, app: ServerApp, metrics: ServerMetrics, log: Logger, track: () => string): Promise<OipGrpcServer | undefined> {
+async function startGrpc(config: ServerConfig, app: ServerApp, metrics: ServerMetrics, log: Logger, track: () => string, shares: WorkerConnections | undefined): Promise<OipGrpcServer | undefined> {
   if (config.grpcPort === undefined) return undefined;
   return OipGrpcServer.start({
-    service: app.oip, host: config.host, port: config.grpcPort, maxMessageBytes: config.maxBodyBytes, track,
+    service: app.oip, host: config.host, port: config.grpcPort, maxMessageBytes: config.maxBodyBytes, track, share: shares?.grpc,
     limits: { maxConnections: config.edge.maxConnections, ...config.grpc },
     observe: (route, code, seconds) => metrics.observeRequest(route, code, seconds),
     onInternalError: (method, e) => log.error('gRPC call failed', { method, error: e instanceof Error ? e.stack : String(e) }),
@@ -422,16 +423,24 @@ async function exitAfterLogs(logger: Logger): Promise<void> {
 
 /**
  * The inference listener with its edge bounds. In a worker the pod contract's connection cap is the pod's, so each
- * worker takes its share, and its connections are reported to the primary and shed down to the pod's share
- * (connection-balance.ts).
+ * worker takes its share (the gRPC listener too), and its connections are counted in the worker's share of the
+ * pod's (connection-balance.ts).
  */
-function inferenceServer(config: ServerConfig, app: ServerApp, metrics: ServerMetrics, link: PrimaryLink | undefined): { server: Server; edge: ServerConfig['edge'] } {
+function inferenceServer(config: ServerConfig, app: ServerApp, metrics: ServerMetrics, shares: WorkerConnections | undefined): { server: Server; edge: ServerConfig['edge'] } {
   const edge = { ...config.edge, maxConnections: shareOf(config.edge.maxConnections, config.workers) };
   const server = createServer(listenerOptions(edge), (req, res) => app.handle(req, res));
   guardListener(server, edge, (status) => metrics.observeRequest(serverRoutes.other, status, 0));
-  // Its report timer is unref'd: it ends with the worker's process.
-  if (link !== undefined) new ConnectionBalance(server, { pod: () => link.podConnections(), report: (open) => link.connections(open) });
+  if (shares !== undefined) balanceHttp(server, shares.http);
   return { server, edge };
+}
+
+/**
+ * A worker's REST and gRPC connections, reported to the primary and shed down to the pod's share (its report timer is
+ * unref'd: it ends with the worker's process); none in a single server.
+ */
+function workerConnections(link: PrimaryLink | undefined): WorkerConnections | undefined {
+  if (link === undefined) return undefined;
+  return new WorkerConnections({ pod: (kind) => link.podConnections(kind), report: (open) => link.connections(open) });
 }
 
 /** A worker's link to its primary, listening for the primary's messages. */

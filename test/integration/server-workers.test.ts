@@ -70,6 +70,12 @@ async function grpcOnce(address: string, method: string, req: unknown): Promise<
   }
 }
 
+/** How many established connections to `port` the process `pid` holds (ss, iproute2). */
+function establishedOn(pid: number, port: number): number {
+  const out = execFileSync('ss', ['-tnpH', 'state', 'established', `( sport = :${port} )`], { encoding: 'utf8' });
+  return out.split('\n').filter((l) => l.includes(`pid=${pid},`)).length;
+}
+
 function workerPids(primary: number): number[] {
   try {
     return execFileSync('pgrep', ['-P', String(primary)], { encoding: 'utf8' }).split('\n').filter((l) => l !== '').map(Number);
@@ -189,6 +195,37 @@ describe('model server with two workers in one pod', () => {
     // while the burst was still arriving once closed a connection on nearly every answer: hundreds of reconnections).
     console.log(`# connections the pool opened: ${opened} for ${answered.length} answers`);
     assert.ok(opened <= 32 + 64, `${opened} connections opened by a pool of 32 in 1.5 s`);
+  });
+
+  it('spreads a gRPC client\'s channels over both workers within a second, whichever worker the kernel gave them to', async () => {
+    // Eight channels opened at once landed 8 / 0, 7 / 1 and 6 / 2 on the two workers in three of six tries (one worker
+    // busy, the other idle until the connections' age, 30 s); a worker over its share sends one GOAWAY per 100 ms.
+    const port = Number(grpcAddress.split(':')[1]);
+    for (let round = 0; round < 3; round++) {
+      const stubs = Array.from({ length: 8 }, () => oipStub(grpcAddress, { 'grpc.use_local_subchannel_pool': 1 }));
+      const until = Date.now() + 1500;
+      await Promise.all(stubs.map(async (stub, client) => {
+        const row = rows[client % rows.length] ?? {};
+        const inputs = Object.entries(row).map(([name, v]) => (typeof v === 'number'
+          ? { name, datatype: 'FP64', shape: [1], contents: { fp64_contents: [v] } }
+          : { name, datatype: 'BYTES', shape: [1], contents: { bytes_contents: [Buffer.from(String(v))] } }));
+        while (Date.now() < until) {
+          // The answer's tensors come raw: a BYTES element is its length (4 bytes, little-endian) and its bytes.
+          const a = await grpcCall(stub, 'ModelInfer', { model_name: 'weather', inputs }) as { outputs: { name: string }[]; raw_output_contents: Buffer[] };
+          const raw = a.raw_output_contents[a.outputs.findIndex((o) => o.name === 'prediction_id')];
+          const id = raw?.subarray(4, 4 + raw.readUInt32LE(0)).toString('utf8');
+          assert.ok(id !== undefined, 'a prediction id answered');
+          answered.push({ id, label: labels[client % rows.length] as string });
+        }
+      }));
+      await sleep(200); // a channel sent GOAWAY closes once its last call is answered
+      const held = workerPids(server.child.pid ?? 0).map((pid) => establishedOn(pid, port));
+      for (const stub of stubs) stub.close();
+      console.log(`# round ${round}: the channels' connections per worker ${held.join(' / ')}`);
+      assert.equal(held.reduce((a, n) => a + n, 0), 8, `one connection per channel: ${held.join(' / ')}`);
+      assert.ok(held.every((n) => n >= 3 && n <= 5), `each worker holds its share of the eight, give or take one: ${held.join(' / ')}`);
+      await sleep(300);
+    }
   });
 
   it('goes unready while a killed worker is forked again, and answers on the other meanwhile', async () => {

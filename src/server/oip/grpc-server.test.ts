@@ -6,6 +6,8 @@ import { credentials, loadPackageDefinition, Client, Metadata, status, type Serv
 import { loadSync } from '@grpc/proto-loader';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createConnection, createServer, type Server as TcpServer, type Socket } from 'node:net';
+import { ConnectionShare } from '../connection-balance.js';
+import type { PodConnections } from '../cluster-messages.js';
 import { grpcCodeOf, grpcServerOptions, OipGrpcServer, type GrpcEdgeLimits } from './grpc-server.js';
 import { healthProtoFile, protoOptions, protoPath } from './grpc-proto.js';
 import { grpcCall as call, oipStub, type GrpcStub as Stub } from '../testing/oip-grpc-client.js';
@@ -220,8 +222,8 @@ describe('OipGrpcServer', () => {
 
 describe('the gRPC listener\'s bounds', () => {
   const started: { server: OipGrpcServer; stop: () => void }[] = [];
-  async function serve(limits: Partial<GrpcEdgeLimits>, service = new FakeService()): Promise<OipGrpcServer> {
-    const server = await OipGrpcServer.start({ service, host: '127.0.0.1', port: 0, maxMessageBytes: 4096, track: () => 'stable', limits: { ...noBounds, ...limits }, observe: () => undefined });
+  async function serve(limits: Partial<GrpcEdgeLimits>, service = new FakeService(), share?: ConnectionShare): Promise<OipGrpcServer> {
+    const server = await OipGrpcServer.start({ service, host: '127.0.0.1', port: 0, maxMessageBytes: 4096, track: () => 'stable', limits: { ...noBounds, ...limits }, observe: () => undefined, share });
     started.push({ server, stop: () => server.close() });
     return server;
   }
@@ -262,6 +264,48 @@ describe('the gRPC listener\'s bounds', () => {
       assert.ok(relay.opened() >= 3, `${relay.opened()} connections over 1.5 s with a 0.3 s age`);
     } finally {
       stub.close();
+      relay.close();
+    }
+  });
+
+  it('in a worker over its share of the pod\'s connections, sends one connection carrying a call GOAWAY per gap; no call fails', async () => {
+    // Four channels on this worker and none on the other of two: a share of two. The others' count never changes here
+    // (the reconnections come back to this listener), so it goes on moving one per gap until the pod says it is alone.
+    let pod: PodConnections = { others: 0, workers: 2 };
+    const share = new ConnectionShare(() => pod, 100, 0);
+    const server = await serve({}, new FakeService(), share);
+    const relay = await countingRelay(server.port);
+    const stubs = [1, 2, 3, 4].map(() => inferenceStub(relay.address));
+    const callFor = async (ms: number): Promise<number> => {
+      const until = Date.now() + ms;
+      let calls = 0;
+      await Promise.all(stubs.map(async (stub) => {
+        while (Date.now() < until) {
+          assert.equal((await call(stub, 'ModelInfer', oneRow))['model_name'], 'weather');
+          calls += 1;
+          await sleep(5);
+        }
+      }));
+      return calls;
+    };
+    try {
+      const started = Date.now();
+      const calls = await callFor(1000);
+      const elapsed = Date.now() - started;
+      await sleep(100);
+      const moved = relay.closedByServer();
+      assert.ok(calls > 40, `${calls} calls, all answered`);
+      console.log(`# ${calls} calls in ${elapsed} ms, ${moved} connections moved`);
+      assert.ok(moved >= 2, `${moved} connections sent GOAWAY and closed: those over the share`);
+      assert.ok(moved <= Math.floor(elapsed / 100) + 1, `${moved} connections moved in ${elapsed} ms: at most one per 100 ms`);
+      assert.equal(relay.opened(), 4 + moved, 'each moved channel reconnected once');
+      assert.equal(share.connections, 4, 'the share counts the live connections');
+      pod = { others: 0, workers: 1 };
+      await callFor(500);
+      await sleep(100);
+      assert.equal(relay.closedByServer(), moved, 'alone in the pod: nothing more moves');
+    } finally {
+      for (const stub of stubs) stub.close();
       relay.close();
     }
   });

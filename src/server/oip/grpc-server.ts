@@ -5,13 +5,17 @@
 // v2_infer, with the status REST would answer and its latency), so the canary gates see gRPC traffic as REST.
 // A message that does not parse is INVALID_ARGUMENT with a reason (grpc-js itself would answer INTERNAL).
 // The edge is REST's (http-io.ts): our own TCP listener caps the open connections (PERENNIAL_SERVER_MAX_CONNECTIONS)
-// and hands each to grpc-js (its connection injector); grpc-js bounds the streams of one connection, closes idle
+// and hands each to grpc-js through a connection injector of its own, so that one connection can be sent GOAWAY alone:
+// in a pod of several workers, a worker over its share of the pod's gRPC connections sends one that carries a call
+// GOAWAY (connection-balance.ts), its calls in flight finish, and the client reconnects, to whichever worker accepts.
+// grpc-js bounds the streams of one connection, closes idle
 // connections, and ends every connection after its maximum age with a GOAWAY — a gRPC channel is one HTTP/2
 // connection for as long as the client lives, so without an age a Service would never move a client's calls to a
 // pod started after it connected (a canary would get no gRPC traffic from it): REST's requests-per-connection cap.
 import { createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net';
-import { Server, ServerCredentials, status, type handleUnaryCall, type sendUnaryData, type ServerUnaryCall, type ServiceDefinition, type ServiceError, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import { Server, ServerCredentials, status, type ConnectionInjector, type handleUnaryCall, type sendUnaryData, type ServerUnaryCall, type ServiceDefinition, type ServiceError, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { serverRoutes, type ServerRoute } from '../../shared/server-metrics.js';
+import type { ConnectionShare } from '../connection-balance.js';
 import { shadowHeader, shouldMirror } from '../shadow.js';
 import { decodeInferRequest, encodeInferResponse, type GrpcInferRequest } from './grpc-codec.js';
 import { loadOipServices } from './grpc-proto.js';
@@ -32,6 +36,8 @@ export interface GrpcServerOptions {
   readonly onInternalError?: (method: string, e: unknown) => void;
   /** The listener's bounds (config.ts). */
   readonly limits: GrpcEdgeLimits;
+  /** In a worker of a pod: its share of the pod's gRPC connections, counted and kept (connection-balance.ts). */
+  readonly share?: ConnectionShare | undefined;
 }
 
 /** Bounds of the gRPC listener; 0 switches a bound off. */
@@ -103,18 +109,57 @@ function seconds(started: bigint): number {
   return Number(process.hrtime.bigint() - started) / 1e9;
 }
 
+/** One accepted connection: its injector (grpc-js serves it through that), and whether it was sent GOAWAY to move it. */
+interface Connection {
+  readonly injector: ConnectionInjector;
+  shed: boolean;
+}
+
+/**
+ * The listener's open connections by peer address (what a call's getPeer() says), each handed to grpc-js through an
+ * injector of its own (a few kB: an unlistened http2 server), destroyed when its socket closes.
+ */
+class Connections {
+  private readonly byPeer = new Map<string, Connection>();
+
+  constructor(private readonly server: Server, private readonly share: ConnectionShare | undefined) {}
+
+  accept(socket: Socket): void {
+    const peer = `${socket.remoteAddress ?? ''}:${socket.remotePort ?? ''}`;
+    const c: Connection = { injector: this.server.createConnectionInjector(ServerCredentials.createInsecure()), shed: false };
+    this.byPeer.set(peer, c);
+    this.share?.opened();
+    socket.once('close', () => {
+      this.byPeer.delete(peer);
+      this.share?.closed(c.shed);
+      c.injector.destroy();
+    });
+    c.injector.injectConnection(socket);
+  }
+
+  /** A call came on `peer`'s connection: while this worker holds more than its share, that connection is sent GOAWAY. */
+  called(peer: () => string): void {
+    if (this.share === undefined || !this.share.wantsShed()) return;
+    const c = this.byPeer.get(peer());
+    if (c === undefined || c.shed) return;
+    c.shed = true;
+    this.share.shedding();
+    c.injector.drain(connectionAgeGraceMs);
+  }
+}
+
 /** The model server's gRPC listener. */
 export class OipGrpcServer {
   private leaving = false;
 
-  private constructor(private readonly server: Server, private readonly listener: TcpServer, readonly port: number, private readonly o: GrpcServerOptions) {}
+  private constructor(private readonly server: Server, private readonly listener: TcpServer, private readonly connections: Connections, readonly port: number, private readonly o: GrpcServerOptions) {}
 
   static async start(o: GrpcServerOptions): Promise<OipGrpcServer> {
     const defs = loadOipServices();
     const limits = o.limits;
     const server = new Server(grpcServerOptions(o.maxMessageBytes, limits));
-    const injector = server.createConnectionInjector(ServerCredentials.createInsecure());
-    const listener = createTcpServer({ noDelay: true }, (socket: Socket) => injector.injectConnection(socket));
+    const connections = new Connections(server, o.share);
+    const listener = createTcpServer({ noDelay: true }, (socket: Socket) => connections.accept(socket));
     if (limits.maxConnections > 0) listener.maxConnections = limits.maxConnections;
     const port = await new Promise<number>((resolve, reject) => {
       listener.once('error', reject);
@@ -126,7 +171,7 @@ export class OipGrpcServer {
     });
     // After the listen: a failed accept (out of file descriptors) is logged, never an unhandled 'error'.
     listener.on('error', (e) => o.onInternalError?.('listener', e));
-    const grpcServer = new OipGrpcServer(server, listener, port, o);
+    const grpcServer = new OipGrpcServer(server, listener, connections, port, o);
     server.addService(tolerant(defs.inference), grpcServer.inferenceHandlers());
     server.addService(tolerant(defs.health), grpcServer.healthHandlers());
     return grpcServer;
@@ -181,6 +226,7 @@ export class OipGrpcServer {
         this.o.observe(route, cancelled ? (late ? 408 : 499) : code, seconds(started));
         if (!cancelled) callback(error, value);
       };
+      this.connections.called(() => call.getPeer());
       const parsed = call.request;
       if ('malformed' in parsed) return finish(400, { code: status.INVALID_ARGUMENT, details: parsed.malformed });
       Promise.resolve()
