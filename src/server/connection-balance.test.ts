@@ -52,25 +52,25 @@ describe('shareSlack and overShare', () => {
     assert.deepEqual([0, 1, 4, 8, 16, 32, 100].map((share) => shareSlack(share)), [1, 1, 1, 1, 2, 4, 12]);
     assert.deepEqual([0, 1, 4, 8, 16, 32, 100].map((share) => shareSlack(share, 0)), [0, 0, 0, 1, 2, 4, 12]);
   });
-  const cases: [number, number, number, boolean, string][] = [
-    [64, 0, 0, false, 'share not known yet: never shed'],
-    [64, 0, 32, true, 'a burst on one worker'],
-    [36, 0, 32, false, 'within the slack'],
-    [37, 0, 32, true, 'past the slack'],
-    [37, 1, 32, false, 'one already told to close'],
-    [2, 0, 1, false, 'one connection over a share of one is the slack'],
-    [3, 0, 1, true, 'two over'],
+  // open, closing, share, the slack's least (REST 1, gRPC 0), want
+  const cases: [number, number, number, number, boolean, string][] = [
+    [64, 0, 0, 1, false, 'share not known yet: never shed'],
+    [64, 0, 32, 1, true, 'a burst on one worker'],
+    [36, 0, 32, 1, false, 'within the slack'],
+    [37, 0, 32, 1, true, 'past the slack'],
+    [37, 1, 32, 1, false, 'one already told to close'],
+    [2, 0, 1, 1, false, 'one connection over a share of one is the slack'],
+    [3, 0, 1, 1, true, 'two over'],
+    [2, 0, 1, 0, true, 'gRPC: two connections on one worker of two, one moves (the other worker would idle)'],
+    [1, 0, 1, 0, false, 'gRPC: one each'],
+    [5, 0, 4, 0, true, 'gRPC: eight split 5 / 3'],
+    [4, 0, 4, 0, false, 'gRPC: eight split 4 / 4'],
+    [10, 0, 8, 0, true, 'gRPC: past an eighth of a share of eight'],
+    [9, 0, 8, 0, false, 'gRPC: within an eighth of a share of eight'],
   ];
-  for (const [open, closing, share, want, what] of cases) it(`${what}: open ${open}, closing ${closing}, share ${share} → ${want}`, () => assert.equal(overShare(open, closing, share), want));
-  const grpc: [number, number, number, boolean, string][] = [
-    [2, 0, 1, true, 'two gRPC connections on one worker of two: one moves (the other worker would idle)'],
-    [1, 0, 1, false, 'one each'],
-    [5, 0, 4, true, 'eight split 5 / 3'],
-    [4, 0, 4, false, 'eight split 4 / 4'],
-    [10, 0, 8, true, 'past an eighth of a share of eight'],
-    [9, 0, 8, false, 'within an eighth of a share of eight'],
-  ];
-  for (const [open, closing, share, want, what] of grpc) it(`gRPC, ${what}: open ${open}, closing ${closing}, share ${share} → ${want}`, () => assert.equal(overShare(open, closing, share, 0), want));
+  for (const [open, closing, share, least, want, what] of cases) {
+    it(`${what}: open ${open}, closing ${closing}, share ${share} → ${want}`, () => assert.equal(overShare(open, closing, share, least), want));
+  }
 });
 
 describe('WorkerConnections with an HTTP server', () => {
