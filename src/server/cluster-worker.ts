@@ -11,7 +11,7 @@ import type { FeatureProfile, ReferenceProfile } from '../shared/drift.js';
 import type { LabelSpec, RawRow } from '../shared/preprocessing.js';
 import { confidencesOf, type ConfidenceWindow } from './confidence-window.js';
 import { binRows, type DriftWindow } from './drift-window.js';
-import type { ConnectionKind, OpenConnections, PodConnections, PodFigure, PodShare, PodMetrics, PrimaryMessage, WorkerMessage } from './cluster-messages.js';
+import type { ConnectionKind, OpenConnections, PodConnections, PodFigure, PodMetrics, PrimaryMessage, WorkerMessage } from './cluster-messages.js';
 import type { Prediction } from './model.js';
 import type { OipModelStatistics } from './oip/types.js';
 
@@ -33,7 +33,8 @@ export interface PrimaryLinkOptions {
 
 export class PrimaryLink {
   private podReason: string | undefined = 'waiting for the other workers of the pod';
-  private pod: PodShare | undefined;
+  /** The primary's last word on the pod's connections, per listener (kept apart: read on every request). */
+  private pod: Readonly<Record<ConnectionKind, PodConnections>> | undefined;
   private nextAsk = 1;
   private readonly asks = new Map<number, { resolve(v: unknown): void; reject(e: Error): void; timer: NodeJS.Timeout }>();
   private atMs: number[] = [];
@@ -53,7 +54,7 @@ export class PrimaryLink {
 
   /** The other workers' open connections of a listener and the number of workers, as the primary last said (undefined before it has). */
   podConnections(kind: ConnectionKind): PodConnections | undefined {
-    return this.pod === undefined ? undefined : { others: this.pod.others[kind], workers: this.pod.workers };
+    return this.pod?.[kind];
   }
 
   /** This worker's open connections changed. */
@@ -64,7 +65,7 @@ export class PrimaryLink {
   receive(m: PrimaryMessage): void {
     switch (m.t) {
       case 'share':
-        this.pod = { others: m.others, workers: m.workers };
+        this.pod = { http: { others: m.others.http, workers: m.workers }, grpc: { others: m.others.grpc, workers: m.workers } };
         return;
       case 'pod-ready':
         this.podReason = m.reason;
