@@ -54,9 +54,10 @@ function inferenceStub(address: string): Stub {
 
 const oneRow = { model_name: 'weather', inputs: [{ name: 'x', datatype: 'FP32', shape: [1], contents: { fp32_contents: [1] } }] };
 
-/** A TCP relay in front of a port that counts the connections made through it and those the server side closed. */
-async function countingRelay(port: number): Promise<{ address: string; opened: () => number; closedByServer: () => number; close: () => void }> {
+/** A TCP relay in front of a port that counts the connections made through it, those that closed, and those the server side closed. */
+async function countingRelay(port: number): Promise<{ address: string; opened: () => number; closed: () => number; closedByServer: () => number; close: () => void }> {
   let opened = 0;
+  let closed = 0;
   let closedByServer = 0;
   const sockets = new Set<Socket>();
   const relay: TcpServer = createServer((client) => {
@@ -65,7 +66,13 @@ async function countingRelay(port: number): Promise<{ address: string; opened: (
     sockets.add(client).add(upstream);
     client.pipe(upstream).pipe(client);
     upstream.on('end', () => { closedByServer += 1; });
-    const done = (): void => { client.destroy(); upstream.destroy(); };
+    let ended = false;
+    const done = (): void => {
+      if (!ended) closed += 1;
+      ended = true;
+      client.destroy();
+      upstream.destroy();
+    };
     client.on('error', done).on('close', done);
     upstream.on('error', done).on('close', done);
   });
@@ -74,6 +81,7 @@ async function countingRelay(port: number): Promise<{ address: string; opened: (
   return {
     address: `127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`,
     opened: () => opened,
+    closed: () => closed,
     closedByServer: () => closedByServer,
     close: () => {
       for (const s of sockets) s.destroy();
@@ -275,15 +283,17 @@ describe('the gRPC listener\'s bounds', () => {
     const share = new ConnectionShare(() => pod, 100, 0);
     const server = await serve({}, new FakeService(), share);
     const relay = await countingRelay(server.port);
-    const stubs = [1, 2, 3, 4].map(() => inferenceStub(relay.address));
+    // Without the client's transparent retries: a call the server refused as the connection went away would fail.
+    const stubs = [1, 2, 3, 4].map(() => oipStub(relay.address, { 'grpc.use_local_subchannel_pool': 1, 'grpc.enable_retries': 0 }));
     const callFor = async (ms: number): Promise<number> => {
       const until = Date.now() + ms;
       let calls = 0;
       await Promise.all(stubs.map(async (stub) => {
         while (Date.now() < until) {
-          assert.equal((await call(stub, 'ModelInfer', oneRow))['model_name'], 'weather');
-          calls += 1;
-          await sleep(5);
+          // Two calls at once on each connection: one may be on its way while the server says the connection goes.
+          const answers = await Promise.all([call(stub, 'ModelInfer', oneRow), call(stub, 'ModelInfer', oneRow)]);
+          for (const a of answers) assert.equal(a['model_name'], 'weather');
+          calls += 2;
         }
       }));
       return calls;
@@ -292,18 +302,18 @@ describe('the gRPC listener\'s bounds', () => {
       const started = Date.now();
       const calls = await callFor(1000);
       const elapsed = Date.now() - started;
-      await sleep(100);
-      const moved = relay.closedByServer();
-      assert.ok(calls > 40, `${calls} calls, all answered`);
+      await sleep(1300); // a moved connection closes a second after its first GOAWAY, its calls answered
+      const moved = relay.closed();
       console.log(`# ${calls} calls in ${elapsed} ms, ${moved} connections moved`);
-      assert.ok(moved >= 2, `${moved} connections sent GOAWAY and closed: those over the share`);
+      assert.ok(calls > 40, `${calls} calls, all answered`);
+      assert.ok(moved >= 2, `${moved} connections sent GOAWAY and closed (by the client once told, or by the server): those over the share`);
       assert.ok(moved <= Math.floor(elapsed / 100) + 1, `${moved} connections moved in ${elapsed} ms: at most one per 100 ms`);
-      assert.equal(relay.opened(), 4 + moved, 'each moved channel reconnected once');
-      assert.equal(share.connections, 4, 'the share counts the live connections');
+      assert.ok(relay.opened() - 4 <= moved, `${relay.opened()} connections opened: each moved channel reconnected at most once`);
+      assert.equal(share.connections, relay.opened() - moved, 'the share counts the live connections');
       pod = { others: 0, workers: 1 };
       await callFor(500);
       await sleep(100);
-      assert.equal(relay.closedByServer(), moved, 'alone in the pod: nothing more moves');
+      assert.equal(relay.closed(), moved, 'alone in the pod: nothing more moves');
     } finally {
       for (const stub of stubs) stub.close();
       relay.close();
