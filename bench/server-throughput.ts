@@ -19,6 +19,8 @@
 //              omission), after a 2 s warm-up at the same rate that is not counted (as wrk2's calibration); the
 //              bare server under the same load at the same rate beside it (the generator's and the stack's own floor),
 //              and where the two cores went meanwhile (our server, the generator, the rest)
+//   headline   two workers ÷ the bare server at the top concurrency again in alternating rounds, the median ratio:
+//              a single point's ratio moves ±10% between runs on this machine
 //   in-process the raw predict rate of our model (rows/s through the shared preprocessing), plain JS and tfjs WASM
 //   hardening  the cost of the server's edge bounds (issue 13): ours with its defaults against the same bundle with
 //            every bound that can be switched off switched off (header and body timeouts, connection cap, string
@@ -74,6 +76,12 @@ interface Point {
   readonly p50: number;
   readonly p99: number;
   readonly non2xx: number;
+}
+
+/** The median of some figures (the upper one of an even count). */
+function medianOf(xs: readonly number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? NaN;
 }
 
 function ms(text: string): number {
@@ -292,6 +300,17 @@ try {
   const pairRps = pair.reduce((a, p) => a + p.rps, 0);
   console.log(`ours v1 as two processes (two servers, ${top2 / 2} connections and one wrk thread each, at once): ${pair.map((p) => p.rps.toFixed(0)).join(' + ')} = ${pairRps.toFixed(0)} req/s, ${(pairRps / rpsOf('ours v1 :predict', top2)).toFixed(2)}× one process, ${(pairRps / rpsOf('bare node:http', top2)).toFixed(2)}× bare node:http; p99 ${pair.map((p) => p.p99.toFixed(1)).join(' / ')} ms${pair.some((p) => p.non2xx > 0) ? ' (non-2xx!)' : ''}`);
 
+  // The headline ratio again in alternating rounds, as the hardening's below: a single 5 s point moves ±10% between
+  // runs on this machine, and a ratio of two such points more; the median of the rounds' ratios is the steadier figure.
+  const workersUrl = `${workers.url}/v1/models/weather:predict`;
+  const headline = { workers: [] as Point[], bare: [] as Point[] };
+  for (let r = 0; r < rounds; r++) {
+    const order = r % 2 === 0 ? (['workers', 'bare'] as const) : (['bare', 'workers'] as const);
+    for (const which of order) headline[which].push(wrk(which === 'workers' ? workersUrl : rest['bare node:http'].url, script, top2));
+  }
+  const headlineRatios = headline.workers.map((w, i) => w.rps / (headline.bare[i]?.rps ?? NaN));
+  console.log(`ours v1 ×2 workers ÷ bare node:http at ${top2} connections, ${rounds} alternating rounds of ${seconds}s: ${headlineRatios.map((x) => `${x.toFixed(2)}×`).join(', ')} (workers ${headline.workers.map((p) => p.rps.toFixed(0)).join(', ')}; bare ${headline.bare.map((p) => p.rps.toFixed(0)).join(', ')} req/s); median ${medianOf(headlineRatios).toFixed(2)}×`);
+
   // p99 at half the peak: an open-loop load at half of what ours did at the highest concurrency, latency counted
   // from each request's intended send time.
   const top = Math.max(...concurrencies);
@@ -325,10 +344,7 @@ try {
     const order = r % 2 === 0 ? (['bounded', 'unbounded'] as const) : (['unbounded', 'bounded'] as const);
     for (const which of order) hardening[which].push(wrk(which === 'bounded' ? v1Url : unboundedUrl, script, 64));
   }
-  const median = (ps: readonly Point[]): number => {
-    const xs = ps.map((p) => p.rps).sort((a, b) => a - b);
-    return xs[Math.floor(xs.length / 2)] ?? NaN;
-  };
+  const median = (ps: readonly Point[]): number => medianOf(ps.map((p) => p.rps));
   const non2xx = [...hardening.bounded, ...hardening.unbounded].reduce((a, p) => a + p.non2xx, 0);
   console.log(`\nhardening at 64 connections, ${rounds} alternating rounds of ${seconds}s (req/s per round):`);
   console.log(`  defaults (bounds on):  ${hardening.bounded.map((p) => p.rps.toFixed(0)).join(', ')}  median ${median(hardening.bounded).toFixed(0)}`);
