@@ -2,7 +2,7 @@
 # Builds ghz (github.com/bojand/ghz, the gRPC load generator bench/grpc-load.ts drives) from the Go module proxy, once,
 # into ${PERENNIAL_CACHE:-~/.cache/perennial}/ghz/<version>-<go version>/ghz, and prints its path. v0.93.0 is the
 # newest release `go install` builds (later ones carry replace directives in their go.mod, which go install refuses).
-# Only the benchmarks use it; make test does not.
+# The benchmarks use it, and server-workers.test.ts drives a pod's gRPC port with it (a grpc-go client without retries).
 set -euo pipefail
 version="v0.93.0"
 cache_root="${PERENNIAL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/perennial}"
