@@ -71,6 +71,13 @@ async function grpcOnce(address: string, method: string, req: unknown): Promise<
   }
 }
 
+/** A row as ModelInfer's inputs: one tensor per feature, numbers FP64 and the rest BYTES. */
+function grpcInputsOf(row: Readonly<Record<string, unknown>>): object[] {
+  return Object.entries(row).map(([name, v]) => (typeof v === 'number'
+    ? { name, datatype: 'FP64', shape: [1], contents: { fp64_contents: [v] } }
+    : { name, datatype: 'BYTES', shape: [1], contents: { bytes_contents: [Buffer.from(String(v))] } }));
+}
+
 /** How many established connections to `port` the process `pid` holds (ss, iproute2). */
 function establishedOn(pid: number, port: number): number {
   const out = execFileSync('ss', ['-tnpH', 'state', 'established', `( sport = :${port} )`], { encoding: 'utf8' });
@@ -130,10 +137,7 @@ describe('model server with two workers in one pod', () => {
     const v2 = await postJson(`${server.url}/v2/models/weather/infer`, { inputs: Object.keys(rows[0] ?? {}).map((name) => ({ name, datatype: typeof rows[0]?.[name] === 'number' ? 'FP64' : 'BYTES', shape: [1], data: [rows[0]?.[name]] })) });
     assert.equal(v2.status, 200, JSON.stringify(v2.body));
     // gRPC on both workers: six channels, six connections.
-    const row = rows[0] ?? {};
-    const grpcInputs = Object.entries(row).map(([name, v]) => (typeof v === 'number'
-      ? { name, datatype: 'FP64', shape: [1], contents: { fp64_contents: [v] } }
-      : { name, datatype: 'BYTES', shape: [1], contents: { bytes_contents: [Buffer.from(String(v))] } }));
+    const grpcInputs = grpcInputsOf(rows[0] ?? {});
     assert.deepEqual(await grpcOnce(grpcAddress, 'ServerReady', {}), { ready: true });
     const grpcAnswers = await Promise.all([1, 2, 3, 4, 5, 6].map(() => grpcOnce(grpcAddress, 'ModelInfer', { model_name: 'weather', inputs: grpcInputs })));
     for (const a of grpcAnswers) assert.equal(a['model_name'], 'weather');
@@ -206,10 +210,7 @@ describe('model server with two workers in one pod', () => {
       const stubs = Array.from({ length: 8 }, () => oipStub(grpcAddress, { 'grpc.use_local_subchannel_pool': 1 }));
       const until = Date.now() + 1500;
       await Promise.all(stubs.map(async (stub, client) => {
-        const row = rows[client % rows.length] ?? {};
-        const inputs = Object.entries(row).map(([name, v]) => (typeof v === 'number'
-          ? { name, datatype: 'FP64', shape: [1], contents: { fp64_contents: [v] } }
-          : { name, datatype: 'BYTES', shape: [1], contents: { bytes_contents: [Buffer.from(String(v))] } }));
+        const inputs = grpcInputsOf(rows[client % rows.length] ?? {});
         while (Date.now() < until) {
           // The answer's tensors come raw: a BYTES element is its length (4 bytes, little-endian) and its bytes.
           const a = await grpcCall(stub, 'ModelInfer', { model_name: 'weather', inputs }) as { outputs: { name: string }[]; raw_output_contents: Buffer[] };
@@ -235,10 +236,7 @@ describe('model server with two workers in one pod', () => {
     // follows a second later: 0-7 in five runs, what is left being the client's own race between picking a connection
     // and starting a call on it as it learns of a GOAWAY (grpc-go without retries; the same at every connection age).
     const port = Number(grpcAddress.split(':')[1]);
-    const row = rows[0] ?? {};
-    const inputs = Object.entries(row).map(([name, v]) => (typeof v === 'number'
-      ? { name, datatype: 'FP64', shape: [1], contents: { fp64_contents: [v] } }
-      : { name, datatype: 'BYTES', shape: [1], contents: { bytes_contents: [Buffer.from(String(v))] } }));
+    const inputs = grpcInputsOf(rows[0] ?? {});
     let held: number[] = [];
     const probe = setTimeout(() => (held = workerPids(server.child.pid ?? 0).map((pid) => establishedOn(pid, port))), 3000);
     const load = await grpcLoad({ port, modelName: 'weather', connections: 8, concurrency: 64, seconds: 4, request: { model_name: 'weather', inputs } });
