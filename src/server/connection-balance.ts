@@ -9,10 +9,11 @@
 //   worker  ──(its open connections per listener, when they changed, at most every reportMs)──►  primary
 //   primary ──(the other workers' open connections as reported, and how many workers there are)──►  every worker
 //   a listener's share is ceil((its own live count + the others') / workers); over it (plus a little slack: an
-//   eighth of the share, at least one REST connection, none for gRPC below eight) the
-//   worker closes one connection at a time, at most one every shedGapMs, until it is not: REST answers a request
-//   with `Connection: close`, gRPC sends a connection that carries a call GOAWAY (its calls in flight finish,
-//   grpc-server.ts); the client opens a new connection, which goes to whichever worker waits in accept.
+//   eighth of the share, at least one REST connection, none for gRPC below eight) the worker closes one connection
+//   at a time, at most one every shedGapMs, until it is not: REST answers a request with `Connection: close`, gRPC
+//   moves a connection that carries a call with HTTP/2's two-step GOAWAY (grpc-server.ts: the client starts no new
+//   call on it, its calls in flight finish); the client opens a new connection, which goes to whichever worker
+//   waits in accept.
 // Its own count is live, the others' is as old as their last report: a share from the primary alone (both counts
 // old) ran low while a client's connections were still arriving, and the worker closed one on every answer, while
 // the reconnections often came back to it (a busy worker is the one awake to accept): 2,000 closes in 12 s of a
