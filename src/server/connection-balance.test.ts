@@ -4,7 +4,7 @@ import { Agent, createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { PodConnections } from './cluster-messages.js';
-import { balanceHttp, connectionShare, overShare, shareSlack, shedDue, WorkerConnections, type WorkerConnectionsOptions } from './connection-balance.js';
+import { balanceHttp, ConnectionShare, connectionShare, inTransit, overShare, shareSlack, shedDue, WorkerConnections, type WorkerConnectionsOptions } from './connection-balance.js';
 
 /** A server answering "ok" with its connections balanced, and a keep-alive client: get() answers its Connection header. */
 async function balanced(o: WorkerConnectionsOptions, maxSockets: number): Promise<{ server: Server; balance: WorkerConnections; get: () => Promise<string | undefined>; close: () => void }> {
@@ -52,25 +52,83 @@ describe('shareSlack and overShare', () => {
     assert.deepEqual([0, 1, 4, 8, 16, 32, 100].map((share) => shareSlack(share)), [1, 1, 1, 1, 2, 4, 12]);
     assert.deepEqual([0, 1, 4, 8, 16, 32, 100].map((share) => shareSlack(share, 0)), [0, 0, 0, 1, 2, 4, 12]);
   });
-  // open, closing, share, the slack's least (REST 1, gRPC 0), want
-  const cases: [number, number, number, number, boolean, string][] = [
-    [64, 0, 0, 1, false, 'share not known yet: never shed'],
-    [64, 0, 32, 1, true, 'a burst on one worker'],
-    [36, 0, 32, 1, false, 'within the slack'],
-    [37, 0, 32, 1, true, 'past the slack'],
-    [37, 1, 32, 1, false, 'one already told to close'],
-    [2, 0, 1, 1, false, 'one connection over a share of one is the slack'],
-    [3, 0, 1, 1, true, 'two over'],
-    [2, 0, 1, 0, true, 'gRPC: two connections on one worker of two, one moves (the other worker would idle)'],
-    [1, 0, 1, 0, false, 'gRPC: one each'],
-    [5, 0, 4, 0, true, 'gRPC: eight split 5 / 3'],
-    [4, 0, 4, 0, false, 'gRPC: eight split 4 / 4'],
-    [10, 0, 8, 0, true, 'gRPC: past an eighth of a share of eight'],
-    [9, 0, 8, 0, false, 'gRPC: within an eighth of a share of eight'],
+  // live (open, not told to close), share, the slack's least (REST 1, gRPC 0), want
+  const cases: [number, number, number, boolean, string][] = [
+    [64, 0, 1, false, 'share not known yet: never shed'],
+    [64, 32, 1, true, 'a burst on one worker'],
+    [36, 32, 1, false, 'within the slack'],
+    [37, 32, 1, true, 'past the slack'],
+    [2, 1, 1, false, 'one connection over a share of one is the slack'],
+    [3, 1, 1, true, 'two over'],
+    [2, 1, 0, true, 'gRPC: two connections on one worker of two, one moves (the other worker would idle)'],
+    [1, 1, 0, false, 'gRPC: one each'],
+    [5, 4, 0, true, 'gRPC: eight split 5 / 3'],
+    [4, 4, 0, false, 'gRPC: eight split 4 / 4'],
+    [10, 8, 0, true, 'gRPC: past an eighth of a share of eight'],
+    [9, 8, 0, false, 'gRPC: within an eighth of a share of eight'],
   ];
-  for (const [open, closing, share, least, want, what] of cases) {
-    it(`${what}: open ${open}, closing ${closing}, share ${share} → ${want}`, () => assert.equal(overShare(open, closing, share, least), want));
+  for (const [live, share, least, want, what] of cases) {
+    it(`${what}: live ${live}, share ${share} → ${want}`, () => assert.equal(overShare(live, share, least), want));
   }
+});
+
+describe('inTransit', () => {
+  // now, shed at, closing, want
+  const cases: [number, number[], number, number][] = [
+    [1000, [], 0, 0],
+    [1000, [900], 1, 1],
+    [1000, [700, 900], 2, 1],
+    [1000, [750], 1, 0],
+    [1000, [800, 900], 1, 1],
+  ];
+  for (const [now, at, closing, want] of cases) it(`now ${now}, shed at ${JSON.stringify(at)}, closing ${closing} → ${want}`, () => assert.equal(inTransit(now, at, closing, 250), want));
+});
+
+describe('ConnectionShare', () => {
+  it('counts a connection told to close once: in transit for a moment, then only where its client reconnected', () => {
+    // Eight gRPC connections, 6 here and 2 on the other worker. A moved connection drains for a second or more (the
+    // two-step GOAWAY): counted in the pod's total all that while beside its replacement, the share read
+    // ceil(9 / 2) = 5 against 5 live here, and the worker held 5 / 3 until the drain ended (6 / 3 on the wire three
+    // seconds into a ghz run).
+    let others = 2;
+    let now = 0;
+    const share = new ConnectionShare(() => ({ others, workers: 2 }), 100, 0, () => now);
+    for (let i = 0; i < 6; i++) share.opened();
+    assert.equal(share.wantsShed(), true, '6 against a share of 4');
+    share.shedding();
+    assert.equal(share.connections, 5, 'the draining one is not reported as live');
+    now = 100;
+    assert.equal(share.wantsShed(), true, 'its client not reconnected yet: the total is still 8, 5 live against 4');
+    share.shedding();
+    others = 4; // both clients reconnected to the other worker; the draining connections are still open here
+    now = 200;
+    assert.equal(share.wantsShed(), false, 'in transit, the pod counts 10: a share of 5');
+    now = 400;
+    assert.equal(share.wantsShed(), false, '4 / 4 once they are no longer in transit');
+    share.closed(true);
+    share.closed(true);
+    assert.equal(share.connections, 4);
+    assert.equal(share.wantsShed(), false, 'the drained ones closing changes nothing');
+  });
+
+  it('keeps moving while a moved connection drains', () => {
+    let now = 0;
+    let others = 0;
+    const share = new ConnectionShare(() => ({ others, workers: 2 }), 100, 0, () => now);
+    for (let i = 0; i < 8; i++) share.opened();
+    const moves: number[] = [];
+    for (; now <= 2000; now += 50) {
+      if (share.wantsShed()) {
+        share.shedding();
+        moves.push(now);
+        others += 1; // every client reconnects to the other worker at once
+      }
+    }
+    // Nothing closes within the two seconds (the drains are longer); 8 / 0 still becomes 4 / 4.
+    assert.equal(share.connections, 4);
+    assert.equal(others, 4);
+    assert.ok((moves.at(-1) ?? Infinity) <= 1000, `moved at ${moves.join(', ')} ms`);
+  });
 });
 
 describe('WorkerConnections with an HTTP server', () => {

@@ -6,8 +6,8 @@
 // rate that worker queued requests for 30-270 ms until the connection age (http-io.ts) moved them, seconds later
 // (decision 0012); eight gRPC channels opened at once landed 8 / 0 on a pod's two workers, one worker busy and the
 // other idle until their age (30 s). This moves them within one answer each:
-//   worker  ──(its open connections per listener, when they changed, at most every reportMs)──►  primary
-//   primary ──(the other workers' open connections as reported, and how many workers there are)──►  every worker
+//   worker  ──(its live connections per listener, when they changed, at most every reportMs)──►  primary
+//   primary ──(the other workers' live connections as reported, and how many workers there are)──►  every worker
 //   a listener's share is ceil((its own live count + the others') / workers); over it (plus a little slack: an
 //   eighth of the share, at least one REST connection, none for gRPC below eight) the worker closes one connection
 //   at a time, at most one every shedGapMs, until it is not: REST answers a request with `Connection: close`, gRPC
@@ -20,6 +20,10 @@
 // load that needed 64 connections. The gap bounds that whatever the counts say: at most 100 closes a second per
 // worker for REST by default and 10 for gRPC (each a new HTTP/2 connection), which still moves a burst within a
 // second.
+// A connection told to close is counted once: here while its client reconnects (for transitMs, time for the worker
+// that takes the new connection to report it), then only where the new one is. It is never live here: a moved gRPC
+// connection drains for a second or more (grpc-server.ts), and counted in the pod's total all that while beside its
+// replacement it raised the share (ceil(9 / 2) = 5) and held a worker at 5 / 3 until it closed.
 // Counts, not load: a pod's clients are alike enough for that (Envoy's least-request works on counts too).
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
@@ -41,35 +45,53 @@ export function shareSlack(share: number, least = 1): number {
 }
 
 /**
- * Whether a worker closes the connection it answers now: `open` connections, `closing` of them already told to
- * close, the pod's `share` (0: not known yet, never shed).
+ * Whether a worker closes the connection it answers now: its `live` connections (open and not told to close), the
+ * pod's `share` (0: not known yet, never shed).
  */
-export function overShare(open: number, closing: number, share: number, leastSlack = 1): boolean {
-  return share > 0 && open - closing > share + shareSlack(share, leastSlack);
+export function overShare(live: number, share: number, leastSlack = 1): boolean {
+  return share > 0 && live > share + shareSlack(share, leastSlack);
 }
 
 const shed = Symbol('perennial.shed');
+
+/**
+ * How long a connection told to close still counts in the pod's total, as in transit: its client's new connection
+ * is accepted within milliseconds and reported by the worker that took it within a report (100 ms by default).
+ */
+export const transitMs = 250;
+
+/**
+ * How many of the `closing` connections are still in transit at `nowMs`: told to close (at `shedAtMs`, oldest
+ * first) less than `transitMs` ago.
+ */
+export function inTransit(nowMs: number, shedAtMs: readonly number[], closing: number, windowMs = transitMs): number {
+  let n = 0;
+  for (const at of shedAtMs) if (nowMs - at < windowMs) n += 1;
+  return Math.min(closing, n);
+}
 
 /** Whether a worker may close one more connection now: the last was at least `gapMs` ago. */
 export function shedDue(nowMs: number, lastShedMs: number, gapMs: number): boolean {
   return nowMs - lastShedMs >= gapMs;
 }
 
-/** One listener's connections in a worker: how many are open, how many of them were told to close, and when the last was. */
+/** One listener's connections in a worker: how many are open, how many of them were told to close, and when. */
 export class ConnectionShare {
   private open = 0;
   private closing = 0;
   private lastShedMs = -Infinity;
+  /** When the connections told to close in the last transitMs were, oldest first. */
+  private shedAtMs: number[] = [];
 
   /**
    * `pod`: this listener's connections on the other workers and the number of workers, from the primary; at most one
-   * connection closed per `shedGapMs`; `leastSlack`: shareSlack's least.
+   * connection closed per `shedGapMs`; `leastSlack`: shareSlack's least; `now`: a clock in ms (tests).
    */
-  constructor(private readonly pod: () => PodConnections | undefined, private readonly shedGapMs: number, private readonly leastSlack: number) {}
+  constructor(private readonly pod: () => PodConnections | undefined, private readonly shedGapMs: number, private readonly leastSlack: number, private readonly now: () => number = () => performance.now()) {}
 
-  /** Open connections now (closing ones included). */
+  /** Live connections: open and not told to close (what this worker reports to the primary). */
   get connections(): number {
-    return this.open;
+    return this.open - this.closing;
   }
 
   opened(): void {
@@ -84,13 +106,18 @@ export class ConnectionShare {
 
   /** Whether one more connection should close now: over the share, and none closed for a gap. */
   wantsShed(): boolean {
-    return overShare(this.open, this.closing, connectionShare(this.open, this.pod()), this.leastSlack) && shedDue(performance.now(), this.lastShedMs, this.shedGapMs);
+    const now = this.now();
+    while ((this.shedAtMs[0] ?? now) <= now - transitMs) this.shedAtMs.shift();
+    const live = this.open - this.closing;
+    const share = connectionShare(live + inTransit(now, this.shedAtMs, this.closing), this.pod());
+    return overShare(live, share, this.leastSlack) && shedDue(now, this.lastShedMs, this.shedGapMs);
   }
 
   /** One connection was told to close (after wantsShed said so). */
   shedding(): void {
-    this.lastShedMs = performance.now();
+    this.lastShedMs = this.now();
     this.closing += 1;
+    this.shedAtMs.push(this.lastShedMs);
   }
 }
 

@@ -118,12 +118,22 @@ function seconds(started: bigint): number {
 /** One accepted connection: its injector (grpc-js serves it through that), its HTTP/2 session, whether it is moving. */
 interface Connection {
   readonly injector: ConnectionInjector;
+  /** performance.now() when it was accepted. */
+  readonly acceptedMs: number;
   session: ServerHttp2Session | undefined;
   shed: boolean;
 }
 
 /** Between the two GOAWAYs of a connection moved to another worker: more than a round trip in any cluster. */
 const goawayNoticeMs = 1000;
+
+/**
+ * A connection younger than this is not moved: the pod's counts do not include it yet (each worker reports every
+ * 100 ms), and a client's channels arriving at once made both workers move one, each counting the other's as none;
+ * a moved connection's replacement is not moved again before it is counted either. Each move can cost a client
+ * without retries a call it was starting (its own race), so a move that need not happen is one too many.
+ */
+const youngestMovedMs = 250;
 
 /**
  * The http2 server grpc-js made for the injector created last: the newest entry of its Server's map of them. That map
@@ -149,7 +159,7 @@ class Connections {
 
   accept(socket: Socket): void {
     const peer = `${socket.remoteAddress ?? ''}:${socket.remotePort ?? ''}`;
-    const c: Connection = { injector: this.server.createConnectionInjector(ServerCredentials.createInsecure()), session: undefined, shed: false };
+    const c: Connection = { injector: this.server.createConnectionInjector(ServerCredentials.createInsecure()), acceptedMs: performance.now(), session: undefined, shed: false };
     if (this.share !== undefined) newestHttp2Server(this.server)?.once('session', (session: ServerHttp2Session) => (c.session = session));
     this.byPeer.set(peer, c);
     this.share?.opened();
@@ -170,6 +180,7 @@ class Connections {
     if (this.share === undefined || !this.share.wantsShed()) return;
     const c = this.byPeer.get(peer());
     if (c === undefined || c.shed || c.session === undefined || c.session.closed || c.session.destroyed) return;
+    if (performance.now() - c.acceptedMs < youngestMovedMs) return;
     c.shed = true;
     this.share.shedding();
     c.session.goaway(http2Constants.NGHTTP2_NO_ERROR, 2 ** 31 - 1, Buffer.from('rebalance'));
