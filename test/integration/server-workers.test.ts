@@ -235,8 +235,8 @@ describe('model server with two workers in one pod', () => {
     // fail "the connection is draining" in 4 s (7-42 in five runs). The first GOAWAY now refuses nothing and the second
     // follows a second later: 0-7 in five runs, what is left being the client's own race between picking a connection
     // and starting a call on it as it learns of a GOAWAY (grpc-go without retries; the same at every connection age).
-    // Each move risks that race, most while the client is still starting its calls: with moves in its first 50 ms
-    // (both workers moving one, each counting the other's connections as none yet) ghz lost 2-14 calls per run of this
+    // Each move risks that race, most while the client is still starting its calls: with moves from its first 40 ms
+    // on (both workers moving one, each counting the other's connections as none yet) ghz lost 0-14 calls per run of this
     // file; a connection is now moved only once it is 250 ms old: 0-1 in four runs. Three seconds in, the eight must be
     // spread: while a moved connection drained, it raised the share, and a cold `make test` saw 6 / 3 on the wire.
     const port = Number(grpcAddress.split(':')[1]);
