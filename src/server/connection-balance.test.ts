@@ -4,7 +4,7 @@ import { Agent, createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { PodConnections } from './cluster-messages.js';
-import { balanceHttp, ConnectionShare, connectionShare, inTransit, overShare, shareSlack, shedDue, WorkerConnections, type WorkerConnectionsOptions } from './connection-balance.js';
+import { balanceHttp, ConnectionShare, connectionShare, overShare, shareSlack, shedDue, WorkerConnections, type WorkerConnectionsOptions } from './connection-balance.js';
 
 /** A server answering "ok" with its connections balanced, and a keep-alive client: get() answers its Connection header. */
 async function balanced(o: WorkerConnectionsOptions, maxSockets: number): Promise<{ server: Server; balance: WorkerConnections; get: () => Promise<string | undefined>; close: () => void }> {
@@ -70,18 +70,6 @@ describe('shareSlack and overShare', () => {
   for (const [live, share, least, want, what] of cases) {
     it(`${what}: live ${live}, share ${share} → ${want}`, () => assert.equal(overShare(live, share, least), want));
   }
-});
-
-describe('inTransit', () => {
-  // now, shed at, closing, want
-  const cases: [number, number[], number, number][] = [
-    [1000, [], 0, 0],
-    [1000, [900], 1, 1],
-    [1000, [700, 900], 2, 1],
-    [1000, [750], 1, 0],
-    [1000, [800, 900], 1, 1],
-  ];
-  for (const [now, at, closing, want] of cases) it(`now ${now}, shed at ${JSON.stringify(at)}, closing ${closing} → ${want}`, () => assert.equal(inTransit(now, at, closing, 250), want));
 });
 
 describe('ConnectionShare', () => {

@@ -60,16 +60,6 @@ const shed = Symbol('perennial.shed');
  */
 export const transitMs = 250;
 
-/**
- * How many of the `closing` connections are still in transit at `nowMs`: told to close (at `shedAtMs`, oldest
- * first) less than `transitMs` ago.
- */
-export function inTransit(nowMs: number, shedAtMs: readonly number[], closing: number, windowMs = transitMs): number {
-  let n = 0;
-  for (const at of shedAtMs) if (nowMs - at < windowMs) n += 1;
-  return Math.min(closing, n);
-}
-
 /** Whether a worker may close one more connection now: the last was at least `gapMs` ago. */
 export function shedDue(nowMs: number, lastShedMs: number, gapMs: number): boolean {
   return nowMs - lastShedMs >= gapMs;
@@ -109,7 +99,8 @@ export class ConnectionShare {
     const now = this.now();
     while ((this.shedAtMs[0] ?? now) <= now - transitMs) this.shedAtMs.shift();
     const live = this.open - this.closing;
-    const share = connectionShare(live + inTransit(now, this.shedAtMs, this.closing), this.pod());
+    // In transit: told to close less than transitMs ago and not closed yet.
+    const share = connectionShare(live + Math.min(this.closing, this.shedAtMs.length), this.pod());
     return overShare(live, share, this.leastSlack) && shedDue(now, this.lastShedMs, this.shedGapMs);
   }
 
