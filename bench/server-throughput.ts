@@ -18,7 +18,8 @@
 //              v1's rate at 64 connections, its latency from each request's intended send time (no coordinated
 //              omission), after a 2 s warm-up at the same rate that is not counted (as wrk2's calibration); the
 //              bare server under the same load at the same rate beside it (the generator's and the stack's own floor),
-//              and where the two cores went meanwhile (our server, the generator, the rest)
+//              and where the two cores went meanwhile (our server, the generator, the rest); alternating rounds, each
+//              round's p99 and their median (one window's p99 moves severalfold with the machine's other load)
 //   headline   two workers ÷ the bare server at the top concurrency again in alternating rounds, the median ratio:
 //              a single point's ratio moves ±10% between runs on this machine
 //   in-process the raw predict rate of our model (rows/s through the shared preprocessing), plain JS and tfjs WASM
@@ -312,7 +313,9 @@ try {
   console.log(`ours v1 ×2 workers ÷ bare node:http at ${top2} connections, ${rounds} alternating rounds of ${seconds}s: ${headlineRatios.map((x) => `${x.toFixed(2)}×`).join(', ')} (workers ${headline.workers.map((p) => p.rps.toFixed(0)).join(', ')}; bare ${headline.bare.map((p) => p.rps.toFixed(0)).join(', ')} req/s); median ${medianOf(headlineRatios).toFixed(2)}×`);
 
   // p99 at half the peak: an open-loop load at half of what ours did at the highest concurrency, latency counted
-  // from each request's intended send time.
+  // from each request's intended send time; ours and the bare server at the same rate in alternating rounds, and the
+  // median of the rounds' p99: one window's p99 moved 5–28 ms between windows of the same pod at the same rate on this
+  // machine (decision 0012, round ten), as the machine's other load came and went.
   const top = Math.max(...concurrencies);
   const v1Body = JSON.stringify({ instances: [instance] });
   const openRuns = [
@@ -321,17 +324,22 @@ try {
   ] as const;
   for (const [target, targetUrl, targetPid] of openRuns) {
     const half = Math.round(rpsOf(target, top) / 2);
-    console.log(`\nopen loop at half of ${target}'s peak (${half} req/s for ${openSeconds}s after 2 s of warm-up, ${top} connections; latency from each request's intended send time):`);
-    for (const [name, url, pid] of [[target, targetUrl, targetPid], ['bare node:http', `http://127.0.0.1:${barePort}/`, bare.pid]] as const) {
-      const before = cpuNow(pid);
-      const open = await openLoop(url, v1Body, half, openSeconds, top);
-      const after = cpuNow(pid);
-      const share = (ms: number): string => `${((100 * ms) / (after.wallMs - before.wallMs)).toFixed(0)}%`;
-      const server = after.processMs - before.processMs;
-      const machine = after.machineBusyMs - before.machineBusyMs;
-      console.log(`  ${name.padEnd(17)} ${open.rps.toFixed(0)} answered/s, p50 ${open.p50.toFixed(2)} ms, p99 ${open.p99.toFixed(2)} ms, max ${open.max.toFixed(1)} ms, ${open.connects} connections opened${open.non2xx + open.errors > 0 ? ` (non-2xx ${open.non2xx}, errors ${open.errors})` : ''}`);
-      console.log(`  ${''.padEnd(17)} CPU of one core: the server ${share(server)}, the generator ${share(open.cpuMs)}, everything else on the machine ${share(Math.max(0, machine - server - open.cpuMs))} (of 200%)`);
+    console.log(`\nopen loop at half of ${target}'s peak (${half} req/s for ${openSeconds}s after 2 s of warm-up, ${top} connections, ${rounds} alternating rounds; latency from each request's intended send time):`);
+    const runs = [[target, targetUrl, targetPid], ['bare node:http', `http://127.0.0.1:${barePort}/`, bare.pid]] as const;
+    const p99s = new Map<string, number[]>();
+    for (let r = 0; r < rounds; r++) {
+      for (const [name, url, pid] of r % 2 === 0 ? runs : [...runs].reverse()) {
+        const before = cpuNow(pid);
+        const open = await openLoop(url, v1Body, half, openSeconds, top);
+        const after = cpuNow(pid);
+        const share = (ms: number): string => `${((100 * ms) / (after.wallMs - before.wallMs)).toFixed(0)}%`;
+        const server = after.processMs - before.processMs;
+        const machine = after.machineBusyMs - before.machineBusyMs;
+        p99s.set(name, [...(p99s.get(name) ?? []), open.p99]);
+        console.log(`  round ${r + 1} ${name.padEnd(18)} ${open.rps.toFixed(0)} answered/s, p50 ${open.p50.toFixed(2)} ms, p99 ${open.p99.toFixed(2)} ms, max ${open.max.toFixed(1)} ms, ${open.connects} connections opened${open.non2xx + open.errors > 0 ? ` (non-2xx ${open.non2xx}, errors ${open.errors})` : ''}; CPU of one core: the server ${share(server)}, the generator ${share(open.cpuMs)}, the rest ${share(Math.max(0, machine - server - open.cpuMs))} (of 200%)`);
+      }
     }
+    for (const [name, xs] of p99s) console.log(`  ${name.padEnd(18)} p99 ${xs.map((x) => x.toFixed(2)).join(', ')} ms; median ${medianOf(xs).toFixed(2)} ms`);
   }
   const f = (x: { batched: number; single: number }): string => `${x.batched.toFixed(0)} rows/s in batches of 64, ${x.single.toFixed(0)} rows/s one row per call`;
   console.log(`in-process ceiling (same model, no HTTP): plain JS (served) ${f(ceiling.js)}; tfjs WASM ${f(ceiling.wasm)}`);
