@@ -365,6 +365,14 @@ try {
   const batches = metricsText.split('\n').filter((l) => l.startsWith('perennial_server_batch_size_sum') || l.startsWith('perennial_server_batch_size_count'));
   const [sum = 0, count = 1] = batches.map((l) => Number(l.split(' ').pop()));
   console.log(`our mean rows per model call over the run: ${(sum / count).toFixed(2)}`);
+  // Memory at the end of the run, after minutes of load: what the heap policy (heap-policy.ts) costs is here.
+  const rssMb = (pid: number | undefined): number => {
+    if (pid === undefined) return NaN;
+    const kids = spawnSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' }).stdout.split('\n').filter((l) => l !== '').map(Number);
+    const own = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024;
+    return kids.reduce((a, k) => a + rssMb(k), own);
+  };
+  console.log(`resident memory at the end: ours one process ${rssMb(ours.child.pid).toFixed(0)} MB, the workers' pod (primary and two workers) ${rssMb(workers.child.pid).toFixed(0)} MB, the bare server ${rssMb(bare.pid).toFixed(0)} MB`);
   const workerText = await fetch(`${workers.url}/metrics`).then((r) => r.text());
   const answeredBy = workerText.split('\n').filter((l) => l.startsWith('perennial_server_requests_total{route="v1_predict",code="200"'));
   console.log(`the workers' pod /metrics (summed by its primary): ${answeredBy.join('; ')}`);

@@ -38,6 +38,8 @@ export interface ServerConfig {
   readonly port: number;
   /** Serving processes (cluster-primary.ts); 1: this process serves everything. */
   readonly workers: number;
+  /** V8's old-generation growing factor as 1 + percent / 100 in each serving process (heap-policy.ts); 0: V8's own. */
+  readonly heapGrowingPercent: number;
   /** The OIP v2 gRPC listener's port; undefined: none. */
   readonly grpcPort: number | undefined;
   /** The gRPC listener's own bounds (its connection cap is edge.maxConnections). */
@@ -118,6 +120,7 @@ export function readServerConfig(env: NodeJS.ProcessEnv): ServerConfig {
     host: r.text(podEnv.serverHost) ?? '0.0.0.0',
     port: r.int(podEnv.serverPort, 8080, 0, 65535),
     workers: r.int(podEnv.serverWorkers, 1, 1, 64),
+    heapGrowingPercent: r.int(podEnv.serverHeapGrowingPercent, 300, 0, 1000),
     grpcPort: r.int(podEnv.serverGrpcPort, 0, 0, 65535) || undefined,
     grpc: {
       maxConcurrentStreams: r.int(podEnv.serverGrpcMaxConcurrentStreams, 100, 0, 100_000),

@@ -34,6 +34,7 @@ import { ConfidenceWindow } from './confidence-window.js';
 import { DriftWindow } from './drift-window.js';
 import { fatalHandler } from './fatal.js';
 import { FeedbackApi } from './feedback-api.js';
+import { applyHeapPolicy } from './heap-policy.js';
 import { KafkaSink, kafkaSinkMetrics } from './kafka-sink.js';
 import { cloudEventSource } from '../shared/cloudevents.js';
 import { guardListener, listenerOptions } from './http-io.js';
@@ -68,6 +69,8 @@ async function main(): Promise<void> {
     return;
   }
   logger.level = config.logLevel;
+  // Before the server allocates anything to speak of, in the primary and in each worker (all of them run main()).
+  applyHeapPolicy(config.heapGrowingPercent);
   const slot = cluster.isWorker ? Number(process.env[workerSlotEnv] ?? 0) : undefined;
   const log = logger.child({
     model: `${config.pipeline.namespace}/${config.pipeline.name}@${config.version}`, deployment: `${config.deployment.namespace}/${config.deployment.name}`, revision: config.revision,

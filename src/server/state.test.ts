@@ -88,6 +88,14 @@ describe('server config', () => {
     assert.equal(c.maxStringBytes, 256);
     assert.deepEqual([c.driftWindowSeconds, c.driftWindowRows], [3600, 0], 'no row bound unless asked');
     assert.deepEqual([c.log.batchBytes, c.log.maxMemoryBytes, c.log.maxSpillBytes], [1 << 20, 32 << 20, 256 << 20]);
+    assert.equal(c.heapGrowingPercent, 300, 'a growing factor of 4 unless asked (heap-policy.ts)');
+  });
+  it("reads the heap growing percent: 0 leaves V8 its own, out of range is refused", () => {
+    assert.equal(readServerConfig({ ...base, [podEnv.serverHeapGrowingPercent]: '0' }).heapGrowingPercent, 0);
+    assert.equal(readServerConfig({ ...base, [podEnv.serverHeapGrowingPercent]: '100' }).heapGrowingPercent, 100);
+    for (const bad of ['-1', '1001', '1.5', 'lots']) {
+      assert.throws(() => readServerConfig({ ...base, [podEnv.serverHeapGrowingPercent]: bad }), /PERENNIAL_SERVER_HEAP_GROWING_PERCENT must be an integer in \[0, 1000\]/, bad);
+    }
   });
   it('reads the edge and log byte limits; 0 switches the edge bounds off', () => {
     const c = readServerConfig({

@@ -112,6 +112,11 @@ export const podEnv = {
   serverMaxConnectionAgeMs: 'PERENNIAL_SERVER_MAX_CONNECTION_AGE_MS',
   /** Most UTF-8 bytes of any string value in a request (categorical and date features, the v2 id); default 256, 0: no cap. */
   serverMaxStringBytes: 'PERENNIAL_SERVER_MAX_STRING_BYTES',
+  /**
+   * V8's old-generation growing factor in each serving process, as 1 + percent / 100 (default 300: a factor of 4; 0:
+   * V8 picks it, which under steady load was measured marking every few seconds; heap-policy.ts).
+   */
+  serverHeapGrowingPercent: 'PERENNIAL_SERVER_HEAP_GROWING_PERCENT',
   /** Sliding window of the drift PSI, in seconds (default 3600). */
   serverDriftWindowSeconds: 'PERENNIAL_SERVER_DRIFT_WINDOW_SECONDS',
   /**
