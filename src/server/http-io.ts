@@ -110,8 +110,30 @@ export function clientErrorAnswer(code: string | undefined): { status: number; m
   }
 }
 
-/** Body readers by connection: a parser error in the middle of a body fails that request (answered by its handler). */
-const bodyReaders = new WeakMap<Duplex, (e: Error) => void>();
+/** A body being read: how to fail it, and when it is late (performance.now(); Infinity: no timeout). */
+interface PendingBody {
+  readonly refuse: (e: Error) => void;
+  readonly deadline: number;
+  readonly timeoutMs: number;
+}
+
+/**
+ * Bodies being read, by connection: a parser error in the middle of a body fails that request (answered by its
+ * handler), and one sweep every `bodySweepMs` fails those past their deadline. No timer per request: a one-packet
+ * body is still incomplete when its handler starts (and on the next tick), so a timer armed per request was set and
+ * cleared on nearly every one, a few µs of each.
+ */
+const pendingBodies = new Map<Duplex, PendingBody>();
+const bodySweepMs = 250;
+let bodySweep: NodeJS.Timeout | undefined;
+
+function sweepLateBodies(): void {
+  const now = performance.now();
+  for (const [socket, p] of pendingBodies) {
+    if (now > p.deadline) p.refuse(new HttpError(408, `request body not received within ${p.timeoutMs / 1000} s`));
+    else if (socket.destroyed) pendingBodies.delete(socket);
+  }
+}
 
 function answerClientError(err: Error & { code?: string }, socket: Duplex, counted: (status: number) => void): void {
   // The client went away (a reset, or its end of the connection closed mid-request): nobody to answer; a request in
@@ -121,11 +143,10 @@ function answerClientError(err: Error & { code?: string }, socket: Duplex, count
     return;
   }
   const answer = clientErrorAnswer(err.code);
-  const reader = bodyReaders.get(socket);
-  if (reader !== undefined) {
+  const pending = pendingBodies.get(socket);
+  if (pending !== undefined) {
     // The request's handler answers (and counts) it, then the connection closes.
-    bodyReaders.delete(socket);
-    reader(new HttpError(answer.status, answer.message));
+    pending.refuse(new HttpError(answer.status, answer.message));
     return;
   }
   const body = JSON.stringify({ error: answer.message });
@@ -188,12 +209,15 @@ export function jsonBodyProblem(contentType: string | undefined, contentEncoding
 export function readBody(req: IncomingMessage, limit: number, timeoutMs = 0): Promise<Buffer> {
   const declared = Number(req.headers['content-length'] ?? NaN);
   return new Promise<Buffer>((resolve, reject) => {
-    let timer: NodeJS.Timeout | undefined;
+    const socket = req.socket;
     let settled = false;
-    const refuse = (e: Error): void => {
+    const forget = (): void => {
       settled = true;
-      if (timer !== undefined) clearTimeout(timer);
-      bodyReaders.delete(req.socket);
+      // A pipelined request on the same connection may have taken the entry since.
+      if (pendingBodies.get(socket)?.refuse === refuse) pendingBodies.delete(socket);
+    };
+    const refuse = (e: Error): void => {
+      forget();
       req.removeAllListeners('data');
       req.on('data', () => undefined);
       req.on('error', () => undefined);
@@ -201,15 +225,8 @@ export function readBody(req: IncomingMessage, limit: number, timeoutMs = 0): Pr
     };
     const tooLarge = (what: string): void => refuse(new HttpError(413, `body too large: ${what}, at most ${limit} bytes`));
     if (Number.isFinite(declared) && declared > limit) return tooLarge(`${declared} bytes`);
-    if (timeoutMs > 0) {
-      // Armed on the next tick, and only when the body is still incomplete by then: a small body arrives in the
-      // headers' packet and the parser has read it all before the tick (a timer set and cleared per request cost
-      // the server ~0.5 µs of each one).
-      process.nextTick(() => {
-        if (!req.complete && !settled) timer = setTimeout(() => refuse(new HttpError(408, `request body not received within ${timeoutMs / 1000} s`)), timeoutMs);
-      });
-    }
-    bodyReaders.set(req.socket, refuse);
+    pendingBodies.set(socket, { refuse, deadline: timeoutMs > 0 ? performance.now() + timeoutMs : Infinity, timeoutMs });
+    if (timeoutMs > 0 && bodySweep === undefined) bodySweep = setInterval(sweepLateBodies, bodySweepMs).unref();
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (chunk: Buffer) => {
@@ -219,14 +236,14 @@ export function readBody(req: IncomingMessage, limit: number, timeoutMs = 0): Pr
       return undefined;
     });
     req.once('end', () => {
-      settled = true;
-      if (timer !== undefined) clearTimeout(timer);
-      bodyReaders.delete(req.socket);
+      if (settled) return; // refused already
+      forget();
       // A small body arrives as one chunk: no copy.
       resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks));
     });
     // The client went away or broke the stream: its mistake, never a fault of the server.
     req.once('error', (e: Error) => refuse(new HttpError(400, `request body aborted: ${e.message}`)));
+    return undefined;
   });
 }
 
