@@ -226,7 +226,8 @@ export function readBody(req: IncomingMessage, limit: number, timeoutMs = 0): Pr
     const tooLarge = (what: string): void => refuse(new HttpError(413, `body too large: ${what}, at most ${limit} bytes`));
     if (Number.isFinite(declared) && declared > limit) return tooLarge(`${declared} bytes`);
     pendingBodies.set(socket, { refuse, deadline: timeoutMs > 0 ? performance.now() + timeoutMs : Infinity, timeoutMs });
-    if (timeoutMs > 0 && bodySweep === undefined) bodySweep = setInterval(sweepLateBodies, bodySweepMs).unref();
+    // Started once, for every reader: it also forgets the bodies of connections that went away without an error.
+    bodySweep ??= setInterval(sweepLateBodies, bodySweepMs).unref();
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (chunk: Buffer) => {
