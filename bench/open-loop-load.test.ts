@@ -49,4 +49,35 @@ describe('openLoopHere', () => {
       server.close();
     }
   });
+
+  it('counts a request whose connection the server closes as one error, and loses none of those waiting', async () => {
+    // One connection, a server slower than the rate (so requests wait for the connection) that drops every tenth
+    // request with its connection. The request waiting when a connection closed went out on the closed one, was
+    // never answered, and was counted an error only after the 30 s deadline.
+    let n = 0;
+    let dropped = 0;
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        n += 1;
+        const drop = n % 10 === 0;
+        setTimeout(() => {
+          if (drop) {
+            dropped += 1;
+            req.socket.destroy();
+          } else res.end('{}');
+        }, 3);
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+    try {
+      const r = await openLoopHere(url, '{}', 400, 0.5, 1, 0);
+      assert.ok(dropped >= 10, `${dropped} dropped`);
+      assert.equal(r.errors, dropped, 'an error per dropped request, none lost');
+      assert.equal(r.answered + r.errors, 200);
+    } finally {
+      server.close();
+    }
+  });
 });

@@ -96,9 +96,12 @@ class Connection {
     socket.on('error', () => undefined);
     socket.on('close', () => {
       if (socket !== this.socket) return;
-      // Closed with a request outstanding: an error; either way the next request gets a fresh connection.
-      if (this.busy) this.finish(undefined);
+      // Closed with a request outstanding: an error; either way the next request gets a fresh connection, opened
+      // before the error is reported (reporting it sends this connection the next request waiting, if any).
       this.socket = this.open();
+      this.buffered = Buffer.alloc(0);
+      this.head = undefined;
+      if (this.busy) this.finish(undefined);
     });
     return socket;
   }
