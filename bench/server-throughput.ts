@@ -28,6 +28,8 @@
 //            cap: the pod contract's 0), at 64 connections, alternating rounds, medians compared. The checks that
 //            cannot be switched off (target parsing, Content-Type, finite float32 and date checks, the mirror guard)
 //            run in both; their cost is inside the ratio against Flask and the in-process ceiling.
+//   at the end the pods' resident memory, and from each of our servers' /metrics its inference log's records stored,
+//            spilled and dropped and its collections by kind with those of 100 ms or more (what a stall could be)
 // Load: wrk (Debian), several concurrencies, bounded duration each; wrk and the servers share the 2 cores.
 // Run:
 //   npx tsx bench/server-throughput.ts        (BENCH_SECONDS=5 per point, BENCH_CONCURRENCY=1,8,32,64, BENCH_ROUNDS=3,
@@ -376,6 +378,22 @@ try {
   const workerText = await fetch(`${workers.url}/metrics`).then((r) => r.text());
   const answeredBy = workerText.split('\n').filter((l) => l.startsWith('perennial_server_requests_total{route="v1_predict",code="200"'));
   console.log(`the workers' pod /metrics (summed by its primary): ${answeredBy.join('; ')}`);
+  // What a stall in the figures could be: the inference log falling behind (records spilled to disk or dropped) and
+  // the collector's long pauses, over the whole run, from each server's own /metrics.
+  for (const [name, url] of [['ours one process', ours.url], ["the workers' pod", workers.url]] as const) {
+    const text = name === "the workers' pod" ? workerText : await fetch(`${url}/metrics`).then((r) => r.text());
+    // A metric summed over its lines that carry every one of `labels` (the server adds its own labels to each).
+    const value = (metric: string, ...labels: string[]): number => text.split('\n')
+      .filter((l) => l.startsWith(`${metric}{`) && labels.every((x) => l.includes(x)))
+      .reduce((a, l) => a + Number(l.split(' ').pop()), 0);
+    const log = ['stored', 'spilled', 'dropped'].map((o) => `${o} ${value('perennial_server_inference_log_records_total', 'stream="predictions"', `outcome="${o}"`)}`).join(', ');
+    const gc = ['minor', 'major', 'incremental'].map((k) => {
+      const all = value('perennial_server_nodejs_gc_duration_seconds_count', `kind="${k}"`);
+      const under = value('perennial_server_nodejs_gc_duration_seconds_bucket', 'le="0.1"', `kind="${k}"`);
+      return `${k} ${all} (${all - under} of 100 ms or more)`;
+    }).join(', ');
+    console.log(`${name}: inference-log records ${log}; collections ${gc}`);
+  }
 } finally {
   await cleanup();
 }
