@@ -380,7 +380,7 @@ try {
   console.log(`the workers' pod /metrics (summed by its primary): ${answeredBy.join('; ')}`);
   // What a stall in the figures could be: the inference log falling behind (records spilled to disk or dropped) and
   // the collector's long pauses, over the whole run, from each server's own /metrics.
-  for (const [name, url] of [['ours one process', ours.url], ["the workers' pod", workers.url]] as const) {
+  for (const [name, url, server] of [['ours one process', ours.url, ours], ["the workers' pod", workers.url, workers]] as const) {
     const text = name === "the workers' pod" ? workerText : await fetch(`${url}/metrics`).then((r) => r.text());
     // A metric summed over its lines that carry every one of `labels` (the server adds its own labels to each).
     const value = (metric: string, ...labels: string[]): number => text.split('\n')
@@ -392,7 +392,9 @@ try {
       const under = value('perennial_server_nodejs_gc_duration_seconds_bucket', 'le="0.1"', `kind="${k}"`);
       return `${k} ${all} (${all - under} of 100 ms or more)`;
     }).join(', ');
-    console.log(`${name}: inference-log records ${log}; collections ${gc}`);
+    // Why records spilled: a put the store refused (every sealed batch then goes to disk at once) or memory's bound.
+    const refused = server.output().split('\n').filter((l) => l.includes('object store refused a log batch')).map((l) => /"error":"([^"]{0,160})/.exec(l)?.[1] ?? '?');
+    console.log(`${name}: inference-log records ${log}; puts the store refused ${refused.length}${refused.length > 0 ? ` (first: ${refused[0]})` : ''}; collections ${gc}`);
   }
 } finally {
   await cleanup();
