@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { openLoopHere, parseAnswerHead, quantile } from './open-loop-load.js';
+import { openLoop, openLoopHere, parseAnswerHead, quantile } from './open-loop-load.js';
 
 describe('parseAnswerHead and quantile', () => {
   it('reads status, length and close', () => {
@@ -76,6 +76,24 @@ describe('openLoopHere', () => {
       assert.ok(dropped >= 10, `${dropped} dropped`);
       assert.equal(r.errors, dropped, 'an error per dropped request, none lost');
       assert.equal(r.answered + r.errors, 200);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('openLoop runs the generator in a process of its own under SCHED_BATCH, and says how long it waited for a CPU', async () => {
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => res.end('{}'));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+    try {
+      const r = await openLoop(url, '{}', 200, 0.5, 2, 0);
+      assert.equal(r.schedPolicy, 3, 'SCHED_BATCH: its wake-ups do not preempt the server it shares the cores with');
+      assert.equal(r.answered, 100);
+      assert.ok(Number.isFinite(r.waitMs) && r.waitMs >= 0, `waitMs ${r.waitMs}`);
+      assert.ok(r.cpuMs > 0);
     } finally {
       server.close();
     }

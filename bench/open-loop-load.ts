@@ -13,14 +13,27 @@
 // It runs in a process of its own (openLoop spawns this file), so the bench process's heap and collector do not
 // pause the clock that schedules and times the requests.
 //
+// That process runs under SCHED_BATCH (`chrt --batch 0`): a client on its own machine never takes a core from the
+// server, and here it shares the server's two cores. Under the default policy each answer the server wrote woke the
+// generator, which preempted the server mid-batch. At 13,500 req/s on a fresh two-worker pod (decision 0012, round
+// twelve), 12 s windows: each worker was put back on a CPU 17,000–21,000 times and waited 1.9–2.7 s for one; the p99
+// of 20 windows ran 6.7–28.2 ms, median 14.3. SCHED_BATCH only stops the generator's wake-ups from preempting a
+// running task; it is not a lower priority (`nice 5` starved it: 4.8–5.2 s of waiting, p99 11–18 ms). With it: 10,000–
+// 12,000 slices and 1.4–1.8 s of waiting per worker, the workers' CPU down by about a tenth, and the p99 of 17 windows
+// 6.0–16.3 ms, median 8.9. An answer the generator reads late still counts against the server (the generator
+// itself now waits ~3.3 s of 12 for a CPU): what changes is the cost of sharing the cores, not what is charged. The
+// result says how long the generator's thread waited for a CPU (waitMs).
+//
 // The first `warmupSeconds` of the schedule are sent but not counted (wrk2 likewise resets its histograms after
 // its calibration period): while the generator's own code is still being compiled and its connections are being
 // opened (and, with workers, moved to the worker they belong on) the first half second measured 3,500 of 4,250
 // requests over 10 ms in a run whose next 7.5 seconds had a p99 of 9.4 ms; what it measured was the start, not the
 // server's steady state.
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { parseSchedstat, type SchedStat } from './proc-cpu.js';
 
 export interface OpenLoopResult {
   readonly rate: number;
@@ -39,6 +52,10 @@ export interface OpenLoopResult {
   readonly connects: number;
   /** CPU the generator itself used over the run, in ms (user + system). */
   readonly cpuMs: number;
+  /** Time the generator's thread was ready to run but waited for a CPU over the run, in ms (its schedstat). */
+  readonly waitMs: number;
+  /** The generator's scheduling policy (/proc/self/stat: 0 normal, 3 SCHED_BATCH). */
+  readonly schedPolicy: number;
 }
 
 /** The q-quantile (0..1) of sorted values, nearest rank. */
@@ -192,6 +209,8 @@ export async function openLoopHere(url: string, body: string, rate: number, seco
   const pool = Array.from({ length: connections }, () => new Connection(target.hostname, Number(target.port), request, done, () => (connects += 1)));
   idle.push(...pool);
   const cpu = process.cpuUsage();
+  const sched = (): SchedStat => parseSchedstat(readFileSync(`/proc/${process.pid}/task/${process.pid}/schedstat`, 'utf8')) ?? { runMs: NaN, waitMs: NaN, slices: NaN };
+  const sched0 = sched();
   const start = performance.now();
   measuredFrom = start + warmupSeconds * 1000;
   // A 1 ms tick sends every request whose time has come (request i is due at i / rate); each carries its own intended
@@ -214,10 +233,13 @@ export async function openLoopHere(url: string, body: string, rate: number, seco
   errors += total - answered;
   const elapsed = (performance.now() - measuredFrom) / 1000;
   const used = process.cpuUsage(cpu);
+  const waitMs = sched().waitMs - sched0.waitMs;
+  const stat = readFileSync('/proc/self/stat', 'utf8');
+  const schedPolicy = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[38]); // field 41, after "(comm) " at 3
   for (const c of pool) c.close();
   latencies.sort((a, b) => a - b);
   return {
-    rate, sent: sent - warmup, answered: latencies.length, warmup, non2xx, errors, rps: latencies.length / elapsed, connects, cpuMs: (used.user + used.system) / 1000,
+    rate, sent: sent - warmup, answered: latencies.length, warmup, non2xx, errors, rps: latencies.length / elapsed, connects, cpuMs: (used.user + used.system) / 1000, waitMs, schedPolicy,
     p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99), max: latencies[latencies.length - 1] ?? NaN,
   };
 }
@@ -227,7 +249,8 @@ const self = fileURLToPath(import.meta.url);
 /** openLoopHere in a child process of its own (the same arguments); its result as JSON on the child's stdout. */
 export function openLoop(url: string, body: string, rate: number, seconds: number, connections = 64, warmupSeconds = 2): Promise<OpenLoopResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', self, JSON.stringify({ url, body, rate, seconds, connections, warmupSeconds })], { stdio: ['ignore', 'pipe', 'inherit'] });
+    // SCHED_BATCH: see the top of this file. chrt is util-linux's (Debian's essential set).
+    const child = spawn('chrt', ['--batch', '0', process.execPath, '--import', 'tsx', self, JSON.stringify({ url, body, rate, seconds, connections, warmupSeconds })], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.on('error', reject);

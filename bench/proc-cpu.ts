@@ -19,3 +19,34 @@ export function cpuByThreadGroup(pid: number): Map<string, number> {
   }
   return out;
 }
+
+/** A thread's scheduler figures (`/proc/<pid>/task/<tid>/schedstat`), in ms: time on a CPU, time ready but waiting for one, and how many times it was put on one. */
+export interface SchedStat {
+  readonly runMs: number;
+  readonly waitMs: number;
+  readonly slices: number;
+}
+
+/** Parses a schedstat line ("<ns on a CPU> <ns waiting on a run queue> <timeslices>"); undefined when it is not one. */
+export function parseSchedstat(text: string): SchedStat | undefined {
+  const [run, wait, slices, ...rest] = text.trim().split(/\s+/).map(Number);
+  if (run === undefined || wait === undefined || slices === undefined || rest.length > 0 || ![run, wait, slices].every(Number.isSafeInteger)) return undefined;
+  return { runMs: run / 1e6, waitMs: wait / 1e6, slices };
+}
+
+/**
+ * The schedstat of the main thread of process `pid` and of every process it forked (a pod's primary and its serving
+ * workers), summed; zeros for a process that has ended.
+ */
+export function schedOfProcessTree(pid: number): SchedStat {
+  let total: SchedStat = { runMs: 0, waitMs: 0, slices: 0 };
+  const add = (p: number): void => {
+    try {
+      const s = parseSchedstat(readFileSync(`/proc/${p}/task/${p}/schedstat`, 'utf8'));
+      if (s) total = { runMs: total.runMs + s.runMs, waitMs: total.waitMs + s.waitMs, slices: total.slices + s.slices };
+      for (const child of readFileSync(`/proc/${p}/task/${p}/children`, 'utf8').trim().split(/\s+/).filter((x) => x !== '')) add(Number(child));
+    } catch { /* ended meanwhile */ }
+  };
+  add(pid);
+  return total;
+}

@@ -19,7 +19,10 @@
 //              omission), after a 2 s warm-up at the same rate that is not counted (as wrk2's calibration); the
 //              bare server under the same load at the same rate beside it (the generator's and the stack's own floor),
 //              and where the two cores went meanwhile (our server, the generator, the rest); alternating rounds, each
-//              round's p99 and their median (one window's p99 moves severalfold with the machine's other load)
+//              round's p99 and their median (one window's p99 moves severalfold with the machine's other load); and
+//              per round how long the server's processes and the generator were ready to run but waited for a CPU
+//              (schedstat) and our server's longest event-loop delay (its /metrics): a machine too busy, or a loop
+//              that blocked. The generator runs under SCHED_BATCH (see open-loop-load.ts).
 //   headline   two workers ÷ the bare server at the top concurrency again in alternating rounds, the median ratio:
 //              a single point's ratio moves ±10% between runs on this machine
 //   in-process the raw predict rate of our model (rows/s through the shared preprocessing), plain JS and tfjs WASM
@@ -51,6 +54,7 @@ import { serverEnv, startServer, trainWeatherModel, waitReady, weatherInstances,
 import { freePort } from '../localcluster/net.js';
 import { grpcLoad } from './grpc-load.js';
 import { openLoop } from './open-loop-load.js';
+import { schedOfProcessTree } from './proc-cpu.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const seconds = Number(process.env['BENCH_SECONDS'] ?? 5);
@@ -321,24 +325,40 @@ try {
   const top = Math.max(...concurrencies);
   const v1Body = JSON.stringify({ instances: [instance] });
   const openRuns = [
-    ['ours v1 :predict', v1Url, ours.child.pid],
-    ['ours v1 ×2 workers', `${workers.url}/v1/models/weather:predict`, workers.child.pid],
+    ['ours v1 :predict', v1Url, ours.child.pid, ours.url],
+    ['ours v1 ×2 workers', `${workers.url}/v1/models/weather:predict`, workers.child.pid, workers.url],
   ] as const;
-  for (const [target, targetUrl, targetPid] of openRuns) {
+  // The longest event-loop delay since the last scrape, in ms, from a server's /metrics (prom-client's, whose
+  // histogram a scrape resets; a pod's primary reports the largest of its processes'). Its samples are the gaps
+  // between ticks of a 10 ms timer, so the 10 ms are taken off.
+  const loopDelayMaxMs = async (base: string): Promise<number> => {
+    const text = await fetch(`${base}/metrics`).then((r) => r.text());
+    const line = text.split('\n').find((l) => l.startsWith('perennial_server_nodejs_eventloop_lag_max_seconds'));
+    return line === undefined ? NaN : Number(line.split(' ').pop()) * 1000 - 10;
+  };
+  for (const [target, targetUrl, targetPid, targetBase] of openRuns) {
     const half = Math.round(rpsOf(target, top) / 2);
     console.log(`\nopen loop at half of ${target}'s peak (${half} req/s for ${openSeconds}s after 2 s of warm-up, ${top} connections, ${rounds} alternating rounds; latency from each request's intended send time):`);
-    const runs = [[target, targetUrl, targetPid], ['bare node:http', `http://127.0.0.1:${barePort}/`, bare.pid]] as const;
+    const runs = [[target, targetUrl, targetPid, targetBase], ['bare node:http', `http://127.0.0.1:${barePort}/`, bare.pid, undefined]] as const;
     const p99s = new Map<string, number[]>();
     for (let r = 0; r < rounds; r++) {
-      for (const [name, url, pid] of r % 2 === 0 ? runs : [...runs].reverse()) {
+      for (const [name, url, pid, base] of r % 2 === 0 ? runs : [...runs].reverse()) {
+        if (base !== undefined) await loopDelayMaxMs(base); // the scrape resets the histogram: what follows is this round's
+        const sched0 = pid === undefined ? undefined : schedOfProcessTree(pid);
         const before = cpuNow(pid);
         const open = await openLoop(url, v1Body, half, openSeconds, top);
         const after = cpuNow(pid);
+        const sched1 = pid === undefined ? undefined : schedOfProcessTree(pid);
+        const loopMax = base === undefined ? undefined : await loopDelayMaxMs(base);
         const share = (ms: number): string => `${((100 * ms) / (after.wallMs - before.wallMs)).toFixed(0)}%`;
         const server = after.processMs - before.processMs;
         const machine = after.machineBusyMs - before.machineBusyMs;
         p99s.set(name, [...(p99s.get(name) ?? []), open.p99]);
         console.log(`  round ${r + 1} ${name.padEnd(18)} ${open.rps.toFixed(0)} answered/s, p50 ${open.p50.toFixed(2)} ms, p99 ${open.p99.toFixed(2)} ms, max ${open.max.toFixed(1)} ms, ${open.connects} connections opened${open.non2xx + open.errors > 0 ? ` (non-2xx ${open.non2xx}, errors ${open.errors})` : ''}; CPU of one core: the server ${share(server)}, the generator ${share(open.cpuMs)}, the rest ${share(Math.max(0, machine - server - open.cpuMs))} (of 200%)`);
+        // Where a long tail can come from: the server's loop blocked (its own work or a collection), or its processes
+        // and the generator ready to run but waiting for one of the two cores (the machine was busy).
+        const waited = sched0 && sched1 ? `the server's processes ${(sched1.waitMs - sched0.waitMs).toFixed(0)} ms (put on a CPU ${sched1.slices - sched0.slices} times)` : "the server's processes ?";
+        console.log(`          waited for a CPU over the ${openSeconds + 2} s: ${waited}, the generator ${open.waitMs.toFixed(0)} ms${loopMax === undefined ? '' : `; the server's longest event-loop delay ${loopMax.toFixed(1)} ms`}`);
       }
     }
     for (const [name, xs] of p99s) console.log(`  ${name.padEnd(18)} p99 ${xs.map((x) => x.toFixed(2)).join(', ')} ms; median ${medianOf(xs).toFixed(2)} ms`);
