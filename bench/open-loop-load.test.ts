@@ -98,4 +98,27 @@ describe('openLoopHere', () => {
       server.close();
     }
   });
+
+  it("reports the generator's own longest pause, which its requests are charged with", async () => {
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => res.end('{}'));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+    try {
+      // The generator runs in this process here: block its loop for 120 ms, half a second into the counted second.
+      setTimeout(() => {
+        const until = performance.now() + 120;
+        while (performance.now() < until) { /* the generator's pause */ }
+      }, 700);
+      const r = await openLoopHere(url, '{}', 200, 1, 4, 0.2);
+      assert.ok(r.pauseMaxMs >= 115, `longest pause ${r.pauseMaxMs} ms`);
+      assert.ok(r.max >= 100, `the requests due meanwhile waited: max ${r.max} ms`);
+      const calm = await openLoopHere(url, '{}', 200, 0.5, 4, 0.2);
+      assert.ok(calm.pauseMaxMs < 60, `no pause, none reported: ${calm.pauseMaxMs} ms`);
+    } finally {
+      server.close();
+    }
+  });
 });

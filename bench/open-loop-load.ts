@@ -54,6 +54,8 @@ export interface OpenLoopResult {
   readonly cpuMs: number;
   /** Time the generator's thread was ready to run but waited for a CPU over the run, in ms (its schedstat). */
   readonly waitMs: number;
+  /** The longest gap between the generator's 1 ms ticks while it sent the counted requests, in ms: its own pause. */
+  readonly pauseMaxMs: number;
   /** The generator's scheduling policy (/proc/self/stat: 0 normal, 3 SCHED_BATCH). */
   readonly schedPolicy: number;
 }
@@ -215,8 +217,15 @@ export async function openLoopHere(url: string, body: string, rate: number, seco
   measuredFrom = start + warmupSeconds * 1000;
   // A 1 ms tick sends every request whose time has come (request i is due at i / rate); each carries its own intended
   // time.
+  // The longest gap between two ticks after the warm-up: the generator's own pause (its collector, or its thread
+  // waiting for a CPU), which every request in flight or due meanwhile is charged with.
+  let lastTick = start;
+  let pauseMaxMs = 0;
   const tick = setInterval(() => {
-    const due = Math.min(total, Math.floor(((performance.now() - start) / 1000) * rate) + 1);
+    const now = performance.now();
+    if (lastTick >= measuredFrom) pauseMaxMs = Math.max(pauseMaxMs, now - lastTick);
+    lastTick = now;
+    const due = Math.min(total, Math.floor(((now - start) / 1000) * rate) + 1);
     for (; sent < due; sent++) {
       const intended = start + (sent / rate) * 1000;
       const c = idle.pop();
@@ -239,7 +248,7 @@ export async function openLoopHere(url: string, body: string, rate: number, seco
   for (const c of pool) c.close();
   latencies.sort((a, b) => a - b);
   return {
-    rate, sent: sent - warmup, answered: latencies.length, warmup, non2xx, errors, rps: latencies.length / elapsed, connects, cpuMs: (used.user + used.system) / 1000, waitMs, schedPolicy,
+    rate, sent: sent - warmup, answered: latencies.length, warmup, non2xx, errors, rps: latencies.length / elapsed, connects, cpuMs: (used.user + used.system) / 1000, waitMs, schedPolicy, pauseMaxMs,
     p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99), max: latencies[latencies.length - 1] ?? NaN,
   };
 }

@@ -358,7 +358,7 @@ try {
         // Where a long tail can come from: the server's loop blocked (its own work or a collection), or its processes
         // and the generator ready to run but waiting for one of the two cores (the machine was busy).
         const waited = sched0 && sched1 ? `the server's processes ${(sched1.waitMs - sched0.waitMs).toFixed(0)} ms (put on a CPU ${sched1.slices - sched0.slices} times)` : "the server's processes ?";
-        console.log(`          waited for a CPU over the ${openSeconds + 2} s: ${waited}, the generator ${open.waitMs.toFixed(0)} ms${loopMax === undefined ? '' : `; the server's longest event-loop delay ${loopMax.toFixed(1)} ms`}`);
+        console.log(`          waited for a CPU over the ${openSeconds + 2} s: ${waited}, the generator ${open.waitMs.toFixed(0)} ms (its longest pause ${open.pauseMaxMs.toFixed(1)} ms)${loopMax === undefined ? '' : `; the server's longest event-loop delay ${loopMax.toFixed(1)} ms`}`);
       }
     }
     for (const [name, xs] of p99s) console.log(`  ${name.padEnd(18)} p99 ${xs.map((x) => x.toFixed(2)).join(', ')} ms; median ${medianOf(xs).toFixed(2)} ms`);
