@@ -4,6 +4,20 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { openLoop, openLoopHere, parseAnswerHead, quantile } from './open-loop-load.js';
 
+/** Runs `test` against a server answering every request `{}` at once, closed after. */
+async function withAnsweringServer(test: (url: string) => Promise<void>): Promise<void> {
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => res.end('{}'));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    await test(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
+  } finally {
+    server.close();
+  }
+}
+
 describe('parseAnswerHead and quantile', () => {
   it('reads status, length and close', () => {
     assert.deepEqual(parseAnswerHead('HTTP/1.1 200 OK\r\nContent-Length: 12\r\nConnection: close'), { status: 200, contentLength: 12, close: true });
@@ -81,44 +95,24 @@ describe('openLoopHere', () => {
     }
   });
 
-  it('openLoop runs the generator in a process of its own under SCHED_BATCH, and says how long it waited for a CPU', async () => {
-    const server = createServer((req, res) => {
-      req.resume();
-      req.on('end', () => res.end('{}'));
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
-    try {
-      const r = await openLoop(url, '{}', 200, 0.5, 2, 0);
-      assert.equal(r.schedPolicy, 3, 'SCHED_BATCH: its wake-ups do not preempt the server it shares the cores with');
-      assert.equal(r.answered, 100);
-      assert.ok(Number.isFinite(r.waitMs) && r.waitMs >= 0, `waitMs ${r.waitMs}`);
-      assert.ok(r.cpuMs > 0);
-    } finally {
-      server.close();
-    }
-  });
+  it('openLoop runs the generator in a process of its own under SCHED_BATCH, and says how long it waited for a CPU', () => withAnsweringServer(async (url) => {
+    const r = await openLoop(url, '{}', 200, 0.5, 2, 0);
+    assert.equal(r.schedPolicy, 3, 'SCHED_BATCH: its wake-ups do not preempt the server it shares the cores with');
+    assert.equal(r.answered, 100);
+    assert.ok(Number.isFinite(r.waitMs) && r.waitMs >= 0, `waitMs ${r.waitMs}`);
+    assert.ok(r.cpuMs > 0);
+  }));
 
-  it("reports the generator's own longest pause, which its requests are charged with", async () => {
-    const server = createServer((req, res) => {
-      req.resume();
-      req.on('end', () => res.end('{}'));
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
-    try {
-      // The generator runs in this process here: block its loop for 120 ms, half a second into the counted second.
-      setTimeout(() => {
-        const until = performance.now() + 120;
-        while (performance.now() < until) { /* the generator's pause */ }
-      }, 700);
-      const r = await openLoopHere(url, '{}', 200, 1, 4, 0.2);
-      assert.ok(r.pauseMaxMs >= 115, `longest pause ${r.pauseMaxMs} ms`);
-      assert.ok(r.max >= 100, `the requests due meanwhile waited: max ${r.max} ms`);
-      const calm = await openLoopHere(url, '{}', 200, 0.5, 4, 0.2);
-      assert.ok(calm.pauseMaxMs < 60, `no pause, none reported: ${calm.pauseMaxMs} ms`);
-    } finally {
-      server.close();
-    }
-  });
+  it("reports the generator's own longest pause, which its requests are charged with", () => withAnsweringServer(async (url) => {
+    // The generator runs in this process here: block its loop for 120 ms, half a second into the counted second.
+    setTimeout(() => {
+      const until = performance.now() + 120;
+      while (performance.now() < until) { /* the generator's pause */ }
+    }, 700);
+    const r = await openLoopHere(url, '{}', 200, 1, 4, 0.2);
+    assert.ok(r.pauseMaxMs >= 115, `longest pause ${r.pauseMaxMs} ms`);
+    assert.ok(r.max >= 100, `the requests due meanwhile waited: max ${r.max} ms`);
+    const calm = await openLoopHere(url, '{}', 200, 0.5, 4, 0.2);
+    assert.ok(calm.pauseMaxMs < 60, `no pause, none reported: ${calm.pauseMaxMs} ms`);
+  }));
 });
