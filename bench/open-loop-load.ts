@@ -16,10 +16,10 @@
 // That process runs under SCHED_BATCH (`chrt --batch 0`): a client on its own machine never takes a core from the
 // server, and here it shares the server's two cores. Under the default policy each answer the server wrote woke the
 // generator, which preempted the server mid-batch. At 13,500 req/s on a fresh two-worker pod (decision 0012, round
-// twelve), 12 s windows: each worker was put back on a CPU 17,000–21,000 times and waited 1.9–2.7 s for one; the p99
+// twelve), 12 s windows: each worker was put back on a CPU 17,000–21,400 times and waited 1.8–2.75 s for one; the p99
 // of 20 windows ran 6.7–28.2 ms, median 14.3. SCHED_BATCH only stops the generator's wake-ups from preempting a
 // running task; it is not a lower priority (`nice 5` starved it: 4.8–5.2 s of waiting, p99 11–18 ms). With it: 10,000–
-// 12,000 slices and 1.4–1.8 s of waiting per worker, the workers' CPU down by about a tenth, and the p99 of 17 windows
+// 12,000 slices and 1.4–1.75 s of waiting per worker, the workers' CPU down by about a tenth, and the p99 of 17 windows
 // 6.0–16.3 ms, median 8.9. An answer the generator reads late still counts against the server (the generator
 // itself now waits ~3.3 s of 12 for a CPU): what changes is the cost of sharing the cores, not what is charged. The
 // result says how long the generator's thread waited for a CPU (waitMs).
@@ -30,10 +30,9 @@
 // requests over 10 ms in a run whose next 7.5 seconds had a p99 of 9.4 ms; what it measured was the start, not the
 // server's steady state.
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { parseSchedstat, type SchedStat } from './proc-cpu.js';
+import { schedOfMainThread, schedPolicyOf } from './proc-cpu.js';
 
 export interface OpenLoopResult {
   readonly rate: number;
@@ -211,8 +210,7 @@ export async function openLoopHere(url: string, body: string, rate: number, seco
   const pool = Array.from({ length: connections }, () => new Connection(target.hostname, Number(target.port), request, done, () => (connects += 1)));
   idle.push(...pool);
   const cpu = process.cpuUsage();
-  const sched = (): SchedStat => parseSchedstat(readFileSync(`/proc/${process.pid}/task/${process.pid}/schedstat`, 'utf8')) ?? { runMs: NaN, waitMs: NaN, slices: NaN };
-  const sched0 = sched();
+  const waitedBefore = schedOfMainThread(process.pid)?.waitMs ?? NaN;
   const start = performance.now();
   measuredFrom = start + warmupSeconds * 1000;
   // A 1 ms tick sends every request whose time has come (request i is due at i / rate); each carries its own intended
@@ -242,9 +240,8 @@ export async function openLoopHere(url: string, body: string, rate: number, seco
   errors += total - answered;
   const elapsed = (performance.now() - measuredFrom) / 1000;
   const used = process.cpuUsage(cpu);
-  const waitMs = sched().waitMs - sched0.waitMs;
-  const stat = readFileSync('/proc/self/stat', 'utf8');
-  const schedPolicy = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[38]); // field 41, after "(comm) " at 3
+  const waitMs = (schedOfMainThread(process.pid)?.waitMs ?? NaN) - waitedBefore;
+  const schedPolicy = schedPolicyOf(process.pid);
   for (const c of pool) c.close();
   latencies.sort((a, b) => a - b);
   return {

@@ -34,6 +34,21 @@ export function parseSchedstat(text: string): SchedStat | undefined {
   return { runMs: run / 1e6, waitMs: wait / 1e6, slices };
 }
 
+/** The schedstat of process `pid`'s main thread; undefined when the process has ended. */
+export function schedOfMainThread(pid: number): SchedStat | undefined {
+  try {
+    return parseSchedstat(readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+/** A process's scheduling policy (`/proc/<pid>/stat` field 41: 0 normal, 3 SCHED_BATCH). */
+export function schedPolicyOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[38]); // fields from 3 on follow "(comm) "
+}
+
 /**
  * The schedstat of the main thread of process `pid` and of every process it forked (a pod's primary and its serving
  * workers), summed; zeros for a process that has ended.
@@ -41,9 +56,9 @@ export function parseSchedstat(text: string): SchedStat | undefined {
 export function schedOfProcessTree(pid: number): SchedStat {
   let total: SchedStat = { runMs: 0, waitMs: 0, slices: 0 };
   const add = (p: number): void => {
+    const s = schedOfMainThread(p);
+    if (s) total = { runMs: total.runMs + s.runMs, waitMs: total.waitMs + s.waitMs, slices: total.slices + s.slices };
     try {
-      const s = parseSchedstat(readFileSync(`/proc/${p}/task/${p}/schedstat`, 'utf8'));
-      if (s) total = { runMs: total.runMs + s.runMs, waitMs: total.waitMs + s.waitMs, slices: total.slices + s.slices };
       for (const child of readFileSync(`/proc/${p}/task/${p}/children`, 'utf8').trim().split(/\s+/).filter((x) => x !== '')) add(Number(child));
     } catch { /* ended meanwhile */ }
   };
