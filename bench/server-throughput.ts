@@ -14,8 +14,8 @@
 //              (half the connections and one wrk thread each): what a worker per core of ours could reach
 //   flask      the seed tutorial's design: Flask + scikit-learn MLP of the same size (16-8) on the same rows under
 //              gunicorn (2 sync workers, one per core), Debian packages
-//   p99 at half peak  an open-loop load (bench/open-loop-load.ts, raw sockets, a process of its own) at half of ours
-//              v1's rate at 64 connections, its latency from each request's intended send time (no coordinated
+//   p99 at half peak  an open-loop load (bench/open-loop-load.ts runs open-loop.c: C on raw sockets, a process of
+//              its own) at half of ours v1's rate at 64 connections, its latency from each request's intended send time (no coordinated
 //              omission), after a 2 s warm-up at the same rate that is not counted (as wrk2's calibration); the
 //              bare server under the same load at the same rate beside it (the generator's and the stack's own floor),
 //              and where the two cores went meanwhile (our server, the generator, the rest); alternating rounds, each
