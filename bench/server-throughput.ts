@@ -328,13 +328,16 @@ try {
     ['ours v1 :predict', v1Url, ours.child.pid, ours.url],
     ['ours v1 ×2 workers', `${workers.url}/v1/models/weather:predict`, workers.child.pid, workers.url],
   ] as const;
-  // The longest event-loop delay since the last scrape, in ms, from a server's /metrics (prom-client's, whose
-  // histogram a scrape resets; a pod's primary reports the largest of its processes'). Its samples are the gaps
-  // between ticks of a 10 ms timer, so the 10 ms are taken off.
-  const loopDelayMaxMs = async (base: string): Promise<number> => {
-    const text = await fetch(`${base}/metrics`).then((r) => r.text());
-    const line = text.split('\n').find((l) => l.startsWith('perennial_server_nodejs_eventloop_lag_max_seconds'));
-    return line === undefined ? NaN : Number(line.split(' ').pop()) * 1000 - 10;
+  // From a server's /metrics: the longest event-loop delay since the last scrape, in ms (prom-client's, whose
+  // histogram a scrape resets; a pod's primary reports the largest of its processes'; its samples are the gaps
+  // between ticks of a 10 ms timer, so the 10 ms are taken off), and the inference log's records not yet in the store
+  // (a backlog from the load before: the log still writing it to MinIO, on the same cores).
+  const scrape = async (base: string): Promise<{ loopMaxMs: number; logPending: number }> => {
+    const lines = (await fetch(`${base}/metrics`).then((r) => r.text())).split('\n');
+    const line = lines.find((l) => l.startsWith('perennial_server_nodejs_eventloop_lag_max_seconds'));
+    const logPending = lines.filter((l) => l.startsWith('perennial_server_inference_log_pending_records{') && l.includes('stream="predictions"'))
+      .reduce((a, l) => a + Number(l.split(' ').pop()), 0);
+    return { loopMaxMs: line === undefined ? NaN : Number(line.split(' ').pop()) * 1000 - 10, logPending };
   };
   for (const [target, targetUrl, targetPid, targetBase] of openRuns) {
     const half = Math.round(rpsOf(target, top) / 2);
@@ -346,13 +349,13 @@ try {
     const p99s = new Map<string, number[]>();
     for (let r = 0; r < rounds; r++) {
       for (const [name, url, pid, base] of r % 2 === 0 ? runs : [...runs].reverse()) {
-        if (base !== undefined) await loopDelayMaxMs(base); // the scrape resets the histogram: what follows is this round's
+        const atStart = base === undefined ? undefined : await scrape(base); // the scrape resets the histogram: what follows is this round's
         const sched0 = pid === undefined ? undefined : schedOfProcessTree(pid);
         const before = cpuNow(pid);
         const open = await openLoop(url, v1Body, half, openSeconds, top);
         const after = cpuNow(pid);
         const sched1 = pid === undefined ? undefined : schedOfProcessTree(pid);
-        const loopMax = base === undefined ? undefined : await loopDelayMaxMs(base);
+        const loopMax = base === undefined ? undefined : (await scrape(base)).loopMaxMs;
         const share = (ms: number): string => `${((100 * ms) / (after.wallMs - before.wallMs)).toFixed(0)}%`;
         const server = after.processMs - before.processMs;
         const machine = after.machineBusyMs - before.machineBusyMs;
@@ -361,7 +364,7 @@ try {
         // Where a long tail can come from: the server's loop blocked (its own work or a collection), or its processes
         // and the generator ready to run but waiting for one of the two cores (the machine was busy).
         const waited = sched0 && sched1 ? `the server's processes ${(sched1.waitMs - sched0.waitMs).toFixed(0)} ms (put on a CPU ${sched1.slices - sched0.slices} times)` : "the server's processes ?";
-        console.log(`          waited for a CPU over the ${openSeconds + 2} s: ${waited}, the generator ${open.waitMs.toFixed(0)} ms (its longest pause ${open.pauseMaxMs.toFixed(1)} ms)${loopMax === undefined ? '' : `; the server's longest event-loop delay ${loopMax.toFixed(1)} ms`}`);
+        console.log(`          waited for a CPU over the ${openSeconds + 2} s: ${waited}, the generator ${open.waitMs.toFixed(0)} ms (its longest pause ${open.pauseMaxMs.toFixed(1)} ms)${loopMax === undefined ? '' : `; the server's longest event-loop delay ${loopMax.toFixed(1)} ms`}${atStart === undefined ? '' : `; its inference log had ${atStart.logPending} records to store at the start`}`);
       }
     }
     for (const [name, xs] of p99s) console.log(`  ${name.padEnd(18)} p99 ${xs.map((x) => x.toFixed(2)).join(', ')} ms; median ${medianOf(xs).toFixed(2)} ms`);
