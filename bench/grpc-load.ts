@@ -34,8 +34,10 @@ export interface GrpcLoadResult {
   readonly rps: number;
   readonly p50Ms: number;
   readonly p99Ms: number;
-  /** Calls that ended with a status other than OK. */
+  /** Calls that ended with a status other than OK (less those cut at the end, below). */
   readonly errors: number;
+  /** ghz's error messages and how many calls ended with each, those cut at the end included. */
+  readonly errorMessages: Readonly<Record<string, number>>;
 }
 
 /** What ghz --format json prints (the fields read here; latencies in nanoseconds). */
@@ -71,7 +73,7 @@ export function resultOf(report: GhzReport, concurrency: number): GrpcLoadResult
   const cutAtTheEnd = Object.entries(report.errorDistribution ?? {})
     .filter(([message]) => /code = (Canceled|Unavailable) desc = (grpc: the client connection is closing|transport is closing)$/.test(message))
     .reduce((n, [, c]) => n + c, 0);
-  return { rps: report.rps, p50Ms: at(50), p99Ms: at(99), errors: failed - Math.min(cutAtTheEnd, concurrency) };
+  return { rps: report.rps, p50Ms: at(50), p99Ms: at(99), errors: failed - Math.min(cutAtTheEnd, concurrency), errorMessages: report.errorDistribution ?? {} };
 }
 
 /** Drives ModelInfer for `seconds` with ghz and measures it. */
@@ -122,6 +124,7 @@ async function main(): Promise<void> {
     request: values.request === undefined ? weatherRow : (JSON.parse(values.request) as GrpcInferRequest),
   });
   console.log(`${result.rps.toFixed(0)} req/s, p50 ${result.p50Ms.toFixed(2)} ms, p99 ${result.p99Ms.toFixed(2)} ms, ${result.errors} errors`);
+  for (const [message, n] of Object.entries(result.errorMessages)) console.log(`  ${n} × ${message}`);
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {

@@ -281,6 +281,7 @@ try {
   for (const t of Object.values(rest)) wrk(t.url, t.script, 4); // warm-up of each, not reported
   const grpcAt = async (c: number, s = seconds, port = grpcPort): Promise<Point> => {
     const g = await grpcLoad({ port, modelName: 'weather', connections: Math.min(c, 8), concurrency: c, seconds: s, request: grpcRequest(instance) });
+    if (g.errors > 0) console.log(`gRPC at ${c} (port ${port}): ${g.errors} errors; ghz's messages: ${Object.entries(g.errorMessages).map(([m, n]) => `${n} × ${m}`).join('; ')}`);
     return { rps: g.rps, p50: g.p50Ms, p99: g.p99Ms, non2xx: g.errors };
   };
   await grpcAt(4, 2);
