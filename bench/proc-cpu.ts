@@ -35,18 +35,12 @@ export function parseSchedstat(text: string): SchedStat | undefined {
 }
 
 /** The schedstat of process `pid`'s main thread; undefined when the process has ended. */
-export function schedOfMainThread(pid: number): SchedStat | undefined {
+function schedOfMainThread(pid: number): SchedStat | undefined {
   try {
     return parseSchedstat(readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8'));
   } catch {
     return undefined;
   }
-}
-
-/** A process's scheduling policy (`/proc/<pid>/stat` field 41: 0 normal, 3 SCHED_BATCH). */
-export function schedPolicyOf(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[38]); // fields from 3 on follow "(comm) "
 }
 
 /**
