@@ -26,6 +26,8 @@
 //              long the server's processes and the generator were ready to run but waited for a CPU (schedstat),
 //              our server's longest event-loop delay and its log's backlog at the start (its /metrics): a machine
 //              too busy, or a loop that blocked. The generator runs under SCHED_BATCH (see open-loop-load.ts).
+//              Then the same for the bare server (one process and two) at half of its OWN peak: the stack's own p99
+//              under the target's load, the baseline of the target.
 //   headline   two workers ÷ the bare server at the top concurrency again in alternating rounds, the median ratio:
 //              a single point's ratio moves ±10% between runs on this machine
 //   in-process the raw predict rate of our model (rows/s through the shared preprocessing), plain JS and tfjs WASM
@@ -399,6 +401,30 @@ try {
     }
     for (const [name, xs] of p99s) console.log(`  ${name.padEnd(18)} p99 ${xs.map((x) => x.toFixed(2)).join(', ')} ms; median ${medianOf(xs).toFixed(2)} ms`);
   }
+  // The target's own baseline: the bare server at half of ITS peak, one process and two sharing the port, alternating
+  // rounds. Above, the bare server runs at ours' half peak, a fraction of what it can do; here it is as loaded as
+  // ours is there. On this machine a request of the bare stack also costs ~1.5x its peak's CPU at half the rate
+  // (decision 0012, round fourteen), so half the peak is most of a core for it too: this is what the HTTP stack
+  // alone does under the p99 target's load.
+  const stackRuns = [
+    ['bare node:http', `http://127.0.0.1:${barePort}/`, bare.pid, [rpsOf('bare node:http', top), ...(top === top2 ? headline.bare.map((p) => p.rps) : [])]],
+    ['bare ×2 procs', `http://127.0.0.1:${bare2Port}/`, bare2.pid, [rpsOf('bare node:http ×2 procs', top)]],
+  ] as const;
+  console.log(`
+open loop at half of the bare server's own peak (${openSeconds}s after 2 s of warm-up, ${top} connections, ${rounds} alternating rounds):`);
+  const stackP99s = new Map<string, number[]>();
+  for (let r = 0; r < rounds; r++) {
+    for (const [name, url, pid, peaks] of r % 2 === 0 ? stackRuns : [...stackRuns].reverse()) {
+      const half = Math.round(medianOf([...peaks]) / 2);
+      const before = cpuNow(pid);
+      const open = await openLoop(url, v1Body, half, openSeconds, top);
+      const after = cpuNow(pid);
+      const answered = open.answered + open.warmup;
+      stackP99s.set(name, [...(stackP99s.get(name) ?? []), open.p99]);
+      console.log(`  round ${r + 1} ${name.padEnd(14)} at ${half} req/s (half the median of ${peaks.map((x) => x.toFixed(0)).join(', ')}): p50 ${open.p50.toFixed(2)} ms, p99 ${open.p99.toFixed(2)} ms, max ${open.max.toFixed(1)} ms${open.non2xx + open.errors > 0 ? ` (non-2xx ${open.non2xx}, errors ${open.errors})` : ''}; the server ${((100 * (after.processMs - before.processMs)) / (after.wallMs - before.wallMs)).toFixed(0)}% of a core, ${(((after.processMs - before.processMs) * 1000) / answered).toFixed(1)} µs a request; the generator's longest pause ${open.pauseMaxMs.toFixed(1)} ms`);
+    }
+  }
+  for (const [name, xs] of stackP99s) console.log(`  ${name.padEnd(14)} p99 ${xs.map((x) => x.toFixed(2)).join(', ')} ms; median ${medianOf(xs).toFixed(2)} ms`);
   const f = (x: { batched: number; single: number }): string => `${x.batched.toFixed(0)} rows/s in batches of 64, ${x.single.toFixed(0)} rows/s one row per call`;
   console.log(`in-process ceiling (same model, no HTTP): plain JS (served) ${f(ceiling.js)}; tfjs WASM ${f(ceiling.wasm)}`);
 
