@@ -62,18 +62,22 @@ export function encodeInferRequest(request: GrpcInferRequest): Buffer {
 
 /**
  * ghz's JSON report as the figures the benches print. The calls still in flight when the duration ends are cut by ghz
- * itself, tearing its connections down: they end Canceled ("the client connection is closing") or Unavailable
- * ("transport is closing"), at most one per worker (`concurrency`), with the server of the run before this change as
- * with this one. Those are not errors of the server; any beyond one per worker are counted.
+ * itself, tearing its connections down. Those ending Canceled "the client connection is closing" are all its own:
+ * grpc-go says that only of a ClientConn its owner closed, so none is counted (ghz may start a call as it closes, so
+ * there can be more than one per worker). Those ending Unavailable "transport is closing" are the teardown's too, at
+ * most one per worker (`concurrency`), but a server that drops a connection ends calls the same way, so any beyond one
+ * per worker are counted.
  */
 export function resultOf(report: GhzReport, concurrency: number): GrpcLoadResult {
   const at = (p: number): number => (report.latencyDistribution?.find((d) => d.percentage === p)?.latency ?? NaN) / 1e6;
   const codes = report.statusCodeDistribution ?? {};
   const failed = Object.entries(codes).filter(([code]) => code !== 'OK').reduce((n, [, c]) => n + c, 0);
-  const cutAtTheEnd = Object.entries(report.errorDistribution ?? {})
-    .filter(([message]) => /code = (Canceled|Unavailable) desc = (grpc: the client connection is closing|transport is closing)$/.test(message))
+  const ending = (pattern: RegExp): number => Object.entries(report.errorDistribution ?? {})
+    .filter(([message]) => pattern.test(message))
     .reduce((n, [, c]) => n + c, 0);
-  return { rps: report.rps, p50Ms: at(50), p99Ms: at(99), errors: failed - Math.min(cutAtTheEnd, concurrency), errorMessages: report.errorDistribution ?? {} };
+  const closedByGhz = ending(/code = Canceled desc = grpc: the client connection is closing$/);
+  const transportClosed = ending(/code = Unavailable desc = transport is closing$/);
+  return { rps: report.rps, p50Ms: at(50), p99Ms: at(99), errors: failed - closedByGhz - Math.min(transportClosed, concurrency), errorMessages: report.errorDistribution ?? {} };
 }
 
 /** Drives ModelInfer for `seconds` with ghz and measures it. */
